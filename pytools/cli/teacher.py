@@ -1,0 +1,104 @@
+"""``tryon teacher``: build the distillation records (and train the teacher's learned refinement)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tryon.errors import UsageError
+
+__all__ = ["register", "parse_size"]
+
+teacher_app = typer.Typer(help="The geometric teacher: distillation records, refinement training.",
+                          no_args_is_help=True)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'256x192' -> (256, 192) as (height, width).
+
+    Raises:
+        UsageError: not HxW with positive multiples of 8 (the student's pyramids need them).
+    """
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"size {text!r} must be HEIGHTxWIDTH, e.g. 256x192") from None
+    if h <= 0 or w <= 0 or h % 8 or w % 8:
+        raise UsageError(f"size {text!r}: height and width must be positive multiples of 8")
+    return h, w
+
+
+def build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Data set folder; shards and indexes go here.")],
+    pairs: Annotated[Path | None, typer.Option("--pairs", help="Pairs CSV (person,garment[,category]).",
+                                               rich_help_panel="Pairs")] = None,
+    persons: Annotated[Path | None, typer.Option("--persons", help="Folder of person photos (with --garments).",
+                                                 rich_help_panel="Pairs")] = None,
+    garments: Annotated[Path | None, typer.Option("--garments", help="Folder of garment photos.",
+                                                  rich_help_panel="Pairs")] = None,
+    all_combinations: Annotated[bool, typer.Option("--all-combinations", help="Every person with every garment "
+                                                   "(default: one garment per person).",
+                                                   rich_help_panel="Pairs")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N pairs.",
+                                              rich_help_panel="Pairs")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for pairing persons with garments.",
+                                      rich_help_panel="Pairs")] = 0,
+    size: Annotated[str, typer.Option("--size", help="Record size HEIGHTxWIDTH (the student's input size).")] = "256x192",
+    shard_size: Annotated[int, typer.Option("--shard-size", min=1, help="Samples per tar shard.")] = 512,
+    rank: Annotated[int | None, typer.Option("--rank", min=0, help="This worker's rank (default: $RANK or 0).",
+                                             rich_help_panel="Sharing the work")] = None,
+    world_size: Annotated[int | None, typer.Option("--world-size", min=1, help="Number of workers (default: "
+                                                   "$WORLD_SIZE or 1).", rich_help_panel="Sharing the work")] = None,
+    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Use the learned refinement.")] = True,
+    models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
+) -> None:
+    """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
+
+    Rerunning with the same --out resumes: pairs already written are skipped. Refused pairs (no person,
+    busy garment background...) are listed in errors-r<rank>.jsonl.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tryon.data.build import build_records
+    from tryon.data.pairs import make_pairs, read_pairs
+    from tryon.teacher.pipeline import Teacher
+
+    if (pairs is None) == (persons is None or garments is None):
+        raise UsageError("give either --pairs CSV, or both --persons DIR and --garments DIR")
+    hw = parse_size(size)
+    rank = int(os.environ.get("RANK", 0)) if rank is None else rank
+    world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else world_size
+    pair_list = read_pairs(pairs) if pairs else make_pairs(persons, garments, limit=limit, seed=seed,
+                                                            all_combinations=all_combinations)
+    if pairs and limit:
+        pair_list = pair_list[:limit]
+    teacher = Teacher(models_dir=models_dir, refine=refine)
+    total = len(pair_list[rank::world_size])
+    with Progress(TextColumn(f"[bold]records r{rank}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[failed]} refused")) as progress:
+        task = progress.add_task("build", total=total, failed=0)
+        failed = 0
+
+        def on_progress(name: str, ok: bool) -> None:
+            nonlocal failed
+            failed += not ok
+            progress.update(task, advance=1, failed=failed)
+
+        summary = build_records(pair_list, out, size=hw, shard_size=shard_size, rank=rank, world_size=world_size,
+                                teacher=teacher, on_progress=on_progress)
+    typer.echo(f"rank {rank}: wrote {summary['written']}, skipped {summary['skipped']} already built, "
+               f"{summary['failed']} refused -> {out}")
+
+
+def register(app: typer.Typer) -> None:
+    teacher_app.command("build")(build)
+    try:
+        from tryon.train.refine import register_refine_command
+    except ImportError:  # the refinement trainer is optional tooling
+        pass
+    else:
+        register_refine_command(teacher_app)
+    app.add_typer(teacher_app, name="teacher")

@@ -1,0 +1,35 @@
+"""Shared fixtures: where the non-commercial sample photos live (never committed), and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TRYON_SHARED_DIR", REPO.parent / "shared"))
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent (non-commercial sample photos are read from ../shared, never committed)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def vton_samples() -> Path:
+    """../shared/data/vton-samples (person/, garment/, garment_mask/, person_parse/, person_pose/)."""
+    return _need(SHARED / "data" / "vton-samples")
+
+
+@pytest.fixture(scope="session")
+def more_photos() -> Path:
+    """../shared/data/more-photos (1,452 person photos, 379 garments, unpaired)."""
+    return _need(SHARED / "data" / "more-photos")
+
+
+@pytest.fixture(scope="session")
+def bodypix_dir() -> Path:
+    """../shared/models/bodypix (BodyPix 2.0 weights, Apache-2.0, not committed)."""
+    return _need(SHARED / "models" / "bodypix")
