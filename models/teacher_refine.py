@@ -106,7 +106,7 @@ class TeacherRefine(nn.Module):
         self.stride = 2 ** (len(self.widths) - 1)
         cin = 3 + 1 + (1 if use_hint else 0)
         self.stem = nn.Sequential(ConvAct(cin, widths[0]), ConvAct(widths[0], widths[0]))
-        self.downs = nn.ModuleList(_Down(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.downs = nn.ModuleList(_Down(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
         self.middle = nn.Sequential(*(DilatedResBlock(widths[-1], d) for d in dilations))
         ups = []
         for i in range(len(widths) - 1, 0, -1):

@@ -18,9 +18,9 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tryon.errors import MissingModelError, OutputError, TryonError
 
@@ -199,6 +199,14 @@ def _check_onnx(path: Path) -> None:
         raise TryonError(f"{path}: the converted model gives non-finite outputs")
 
 
+def _make_readable(path: Path) -> None:
+    """Model files are not secret: 0644 instead of mkstemp's 0600, so a shared CI cache works for all users."""
+    try:
+        path.chmod(0o644)
+    except OSError:  # pragma: no cover - e.g. a read-only or foreign-owned file system
+        pass
+
+
 def _up_to_date(d: Path, entry: dict | None) -> bool:
     if not entry:
         return False
@@ -264,6 +272,7 @@ def build_models(directory: str | os.PathLike | None = None, *, bodypix_from: st
         finally:
             tmp.unlink(missing_ok=True)
         atomic_write_bytes(d / name, data)
+        _make_readable(d / name)
         entries[name] = {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
                          "source": f"{spec.source} {spec.member}",
                          "tflite_sha256": hashlib.sha256(tfl).hexdigest(), "licence": spec.licence}
@@ -273,10 +282,14 @@ def build_models(directory: str | os.PathLike | None = None, *, bodypix_from: st
         status[BODYPIX_FILE] = _copy_bodypix(d, entries, bodypix_from, force, step)
 
     atomic_write_bytes(d / NOTICE, _NOTICE_TEXT.encode())
-    apache = Path("/usr/share/common-licenses/Apache-2.0")  # the npm tarballs carry no LICENSE file
+    _make_readable(d / NOTICE)
+    # The npm tarballs carry no LICENSE file (package.json says Apache-2.0): copy the system's copy if any.
+    apache = Path("/usr/share/common-licenses/Apache-2.0")
     if apache.is_file() and not (d / "LICENSE-Apache-2.0.txt").is_file():
         atomic_write_bytes(d / "LICENSE-Apache-2.0.txt", apache.read_bytes())
+        _make_readable(d / "LICENSE-Apache-2.0.txt")
     atomic_write_bytes(d / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    _make_readable(d / MANIFEST)
     return {"dir": str(d), "models": entries, "status": status}
 
 
@@ -302,6 +315,7 @@ def _copy_bodypix(d: Path, entries: dict, bodypix_from, force: bool, step) -> st
     step(f"{BODYPIX_FILE}: copying from {src}")
     data = src.read_bytes()
     atomic_write_bytes(d / BODYPIX_FILE, data)
+    _make_readable(d / BODYPIX_FILE)
     entries[BODYPIX_FILE] = {"file": BODYPIX_FILE, "sha256": sha, "bytes": len(data),
                              "source": _BODYPIX_ORIGIN, "licence": "Apache-2.0"}
     return "copied"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,10 +12,10 @@ __all__ = ["register", "setup"]
 
 
 def setup(
-    models_dir: Annotated[Optional[Path], typer.Option(
+    models_dir: Annotated[Path | None, typer.Option(
         "--models-dir", help="Folder to write the models to (default: $TRYON_MODELS_DIR or ~/.cache/tryon/models).",
         file_okay=False)] = None,
-    bodypix_from: Annotated[Optional[Path], typer.Option(
+    bodypix_from: Annotated[Path | None, typer.Option(
         "--bodypix-from", help="Folder holding bodypix_mobilenetv1_x050_stride16.onnx (default: $TRYON_BODYPIX_DIR, "
         "else ../shared/models/bodypix next to the repository).", file_okay=False)] = None,
     force: Annotated[bool, typer.Option(
@@ -23,8 +23,8 @@ def setup(
 ) -> None:
     """Build the model files: npm-pack the MediaPipe packages, convert .tflite to ONNX, copy BodyPix.
 
-    Idempotent: files whose sha256 matches manifest.json are kept; npm tarballs are cached in
-    <models-dir>/.cache so a rerun needs no network.
+    Idempotent: files whose sha256 matches manifest.json are kept; npm tarballs are cached in the models
+    folder's .cache so a rerun needs no network. BodyPix is optional: without it a warning says where to get it.
     """
     from rich.console import Console
     from rich.logging import RichHandler

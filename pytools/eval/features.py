@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -266,7 +267,10 @@ class FidInception(nn.Module):
     def __init__(self, weights: str | Path | None = None):
         super().__init__()
         path = Path(weights) if weights is not None else fid_inception_weights()
-        self.net = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            # TorchScript loading is deprecated in favour of torch.export, but this file is TorchScript.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.net = torch.jit.load(str(path), map_location="cpu")
         self.net.eval()
 
     @torch.inference_mode()

@@ -1,0 +1,1 @@
+"""Benchmarks: parameter and MAC counts, latency tables."""

@@ -1,0 +1,203 @@
+"""Pictures and pages of an evaluation: the comparison grid, per-pair thumbnails, index.html, progress bar.
+
+A grid row is person | garment | result [| ground truth], each tile letterboxed to ``TILE`` (height, width),
+with a caption band above (pair name and key metrics). A failed pair shows a failure tile naming the error
+where the result would be.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["TILE", "GridRow", "make_row", "fit_tile", "failure_tile", "strip", "caption", "grid_image",
+           "save_grid", "write_html", "progress_bar"]
+
+TILE = (256, 192)
+"""(height, width) of one grid tile, pixels."""
+_CAPTION_H = 22
+_BG = (245, 245, 245)
+_COLUMNS = ("person", "garment", "result", "ground truth")
+
+
+def _font(size: int = 13) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has only the bitmap font
+        return ImageFont.load_default()
+
+
+def fit_tile(image: np.ndarray | None, tile: tuple[int, int] = TILE) -> np.ndarray:
+    """Letterbox an (H, W, 3) uint8 image into a (tile_h, tile_w, 3) tile (light grey bars); blank if None."""
+    th, tw = tile
+    canvas = np.full((th, tw, 3), _BG, np.uint8)
+    if image is None:
+        return canvas
+    h, w = image.shape[:2]
+    s = min(th / h, tw / w)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    small = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BILINEAR, reducing_gap=2.0))
+    y, x = (th - nh) // 2, (tw - nw) // 2
+    canvas[y:y + nh, x:x + nw] = small
+    return canvas
+
+
+def failure_tile(text: str, tile: tuple[int, int] = TILE) -> np.ndarray:
+    """A tile saying FAILED with the error name and message (wrapped), on a dark red background."""
+    th, tw = tile
+    img = Image.new("RGB", (tw, th), (110, 24, 24))
+    d = ImageDraw.Draw(img)
+    d.line([(0, 0), (tw - 1, th - 1)], fill=(150, 50, 50), width=3)
+    d.line([(0, th - 1), (tw - 1, 0)], fill=(150, 50, 50), width=3)
+    d.text((8, 8), "FAILED", fill=(255, 255, 255), font=_font(18))
+    lines = textwrap.wrap(text, width=max(10, tw // 7))[:12]
+    d.multiline_text((8, 36), "\n".join(lines), fill=(255, 235, 235), font=_font(11), spacing=3)
+    return np.asarray(img)
+
+
+@dataclass
+class GridRow:
+    """One pair in the grid: its tiles (already letterboxed) and the caption."""
+
+    name: str
+    tiles: list[np.ndarray]
+    caption: str
+    failed: bool
+
+
+def make_row(name: str, person: np.ndarray | None, garment: np.ndarray | None, result: np.ndarray | None,
+             gt: np.ndarray | None, *, caption: str, error: str | None, with_gt: bool = True) -> GridRow:
+    """Build a grid row; the images are shrunk to tiles at once (rows hold no full-size images)."""
+    third = failure_tile(error) if error is not None else fit_tile(result)
+    tiles = [fit_tile(person), fit_tile(garment), third]
+    if with_gt and gt is not None:
+        tiles.append(fit_tile(gt))
+    return GridRow(name, tiles, caption if error is None else f"{name} | {error.split(':')[0]}", error is not None)
+
+
+def strip(tiles: list[np.ndarray]) -> np.ndarray:
+    """Tiles side by side, 4 px apart -> (H, W, 3) uint8."""
+    gap = np.full((tiles[0].shape[0], 4, 3), 255, np.uint8)
+    parts: list[np.ndarray] = []
+    for t in tiles:
+        parts += [t, gap]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def caption(row: dict[str, Any]) -> str:
+    """One-line summary of a pair's metrics for the grid."""
+    parts = [row["name"]]
+    if row.get("identity_ssim") is not None:
+        parts.append(f"id SSIM {_fmt(row['identity_ssim'])} L1 {_fmt(row['identity_l1'])}")
+    if row.get("garment_cosine") is not None:
+        parts.append(f"garm cos {_fmt(row['garment_cosine'])}")
+    if row.get("gt_ssim") is not None:
+        parts.append(f"GT SSIM {_fmt(row['gt_ssim'])}")
+    if row.get("seconds") is not None:
+        parts.append(f"{row['seconds']:.2f} s")
+    return " | ".join(parts)
+
+
+def grid_image(rows: list[GridRow], *, has_gt: bool) -> np.ndarray:
+    """Compose the grid: a header with column names, then per pair a caption band and its tiles."""
+    ncol = 4 if has_gt else 3
+    th, tw = TILE
+    gap = 4
+    width = ncol * tw + (ncol - 1) * gap
+    height = _CAPTION_H + len(rows) * (_CAPTION_H + th + gap)
+    img = Image.new("RGB", (width, max(height, _CAPTION_H + 1)), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    for c in range(ncol):
+        d.text((c * (tw + gap) + 4, 4), _COLUMNS[c], fill=(60, 60, 60), font=_font(14))
+    y = _CAPTION_H
+    for r in rows:
+        d.text((4, y + 4), r.caption[: width // 6], fill=(170, 20, 20) if r.failed else (20, 20, 20), font=_font(12))
+        y += _CAPTION_H
+        for c, t in enumerate(r.tiles[:ncol]):
+            img.paste(Image.fromarray(t), (c * (tw + gap), y))
+        y += th + gap
+    return np.asarray(img)
+
+
+def save_grid(path: str | Path, rows: list[GridRow], *, has_gt: bool) -> None:
+    """Write grid.png atomically (see :func:`grid_image`)."""
+    from tryon.processing import save_image
+
+    save_image(path, grid_image(rows, has_gt=has_gt))
+
+
+_CSS = ("body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}"
+        "td.l,th.l{text-align:left}tr.fail td{color:#a00}img.t{height:96px}.note{color:#666;max-width:60em}")
+
+
+def write_html(path: str | Path, result: dict[str, Any]) -> None:
+    """Write a small self-contained index.html: aggregate table, grid image, per-pair table with thumbnails.
+
+    All text from the data (paths, names, error messages) is HTML-escaped; images are referenced as files
+    relative to the page (grid.png, thumbs/, results/).
+    """
+    from tryon.processing import atomic_write_bytes
+
+    e = html.escape
+    agg = result["aggregate"]
+    out: list[str] = ["<!doctype html><html><head><meta charset='utf-8'>",
+                      f"<title>tryon eval {e(result.get('method') or '')}</title><style>{_CSS}</style></head><body>",
+                      f"<h1>Try-on evaluation {e(result.get('method') or '')}</h1>",
+                      f"<p>{e(result['created'])} · {result['counts']['pairs']} pairs, "
+                      f"{result['counts']['ok']} ok, {result['counts']['failed']} failed, "
+                      f"{result['counts']['real']} real photos · eval size "
+                      f"{e('x'.join(str(v) for v in result['settings']['eval_size']))}</p>",
+                      "<h2>Aggregates</h2><table><tr><th class=l>metric</th><th>value</th></tr>"]
+    for key in ("fid", "kid_x1000", "kid_x1000_std"):
+        out.append(f"<tr><td class=l>{e(key)}</td><td>{_fmt(agg.get(key))}</td></tr>")
+    if agg.get("reason"):
+        out.append(f"<tr><td class=l>FID/KID</td><td class=l>{e(agg['reason'])}</td></tr>")
+    out.append("</table><table style='margin-top:1em'><tr><th class=l>per-pair metric</th><th>mean</th>"
+               "<th>median</th><th>min</th><th>max</th><th>n</th></tr>")
+    for key, st in agg.items():
+        if isinstance(st, dict):
+            out.append(f"<tr><td class=l>{e(key)}</td>" + "".join(
+                f"<td>{_fmt(st[k], 4)}</td>" for k in ("mean", "median", "min", "max")) + f"<td>{st['n']}</td></tr>")
+    out.append(f"</table><p class=note>{e(result['settings']['fid']['note'])} KID is reported ×1000.</p>")
+    out.append("<h2>Grid</h2><p><img src='grid.png' alt='comparison grid' style='max-width:100%'></p>")
+    out.append("<h2>Pairs</h2><table><tr><th class=l>pair</th><th class=l>person | garment | result | GT</th>"
+               "<th>s</th><th>id SSIM</th><th>id L1</th><th>garm cos</th><th>GT SSIM</th><th>GT dist</th>"
+               "<th class=l>error</th></tr>")
+    for r in result["pairs"]:
+        thumb = (f"<a href='{e(r['result'] or r['thumbnail'] or '')}'><img class=t src='{e(r['thumbnail'])}' "
+                 f"alt='{e(r['name'])}'></a>" if r.get("thumbnail") else "")
+        err = f"{r['error']['name']}: {r['error']['message']}" if r.get("error") else ""
+        out.append(f"<tr class='{'fail' if r['status'] != 'ok' else 'ok'}'><td class=l>{e(r['name'])}</td>"
+                   f"<td class=l>{thumb}</td><td>{_fmt(r['seconds'], 2)}</td><td>{_fmt(r['identity_ssim'])}</td>"
+                   f"<td>{_fmt(r['identity_l1'], 4)}</td><td>{_fmt(r['garment_cosine'])}</td>"
+                   f"<td>{_fmt(r['gt_ssim'])}</td><td>{_fmt(r['gt_feature_distance'])}</td>"
+                   f"<td class=l>{e(err)}</td></tr>")
+    out.append("</table></body></html>\n")
+    atomic_write_bytes(path, "\n".join(out).encode("utf-8"))
+
+
+@contextlib.contextmanager
+def progress_bar(*, enabled: bool = True) -> Iterator[Any]:
+    """A rich progress bar on stderr (spinner, bar, count, elapsed, remaining); silent when not enabled."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        disable=not enabled)
+    with progress:
+        yield progress

@@ -1,0 +1,73 @@
+"""Static checks of an ONNX graph against what onnxruntime-web runs correctly on WebGPU.
+
+Two hazards are found (see the project notes ``web-runtime.md`` §0 and §2):
+    * an op outside :data:`WEBGPU_OPS`, the set the try-on nets were verified with on both ORT-web WebGPU
+      builds at opset 17–19 (anything else may fall back to the CPU or be untested);
+    * a 3×3 Conv whose input has 6 or 9 channels: the native C++ WebGPU EP (``onnxruntime-web/webgpu``)
+      miscomputes it (its NHWC vec3 path; microsoft/onnxruntime#29651), e.g. a Conv on ``cat([person, garment])``.
+Also :func:`check_opset` rejects opsets where GridSample leaves WebGPU (≥ 20).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import onnx
+from onnx import numpy_helper
+
+__all__ = ["WEBGPU_OPS", "BAD_CONV_CHANNELS", "GraphIssue", "op_histogram", "find_webgpu_issues", "check_opset"]
+
+#: Ops the student may use. Shape plumbing (Shape/Gather/Unsqueeze/Reshape/Constant...) normally folds away
+#: under onnxsim at a fixed size; Transpose remains for the (N, 2, H, W) → (N, H, W, 2) grid layout.
+WEBGPU_OPS = frozenset({
+    "Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "Concat",
+    "Resize", "GridSample", "Pad", "Slice", "ReduceMean", "Transpose", "Reshape", "Unsqueeze", "Squeeze",
+    "Constant", "Identity",
+})
+
+#: Input-channel counts of a 3×3 Conv that the native WebGPU EP gets wrong.
+BAD_CONV_CHANNELS = frozenset({6, 9})
+
+
+@dataclass(frozen=True)
+class GraphIssue:
+    """One hazard: ``kind`` is ``"op"`` or ``"conv_channels"``; ``node`` the node name; ``detail`` for people."""
+
+    kind: str
+    node: str
+    detail: str
+
+
+def op_histogram(model: onnx.ModelProto) -> dict[str, int]:
+    """Count of each op type in the main graph, most frequent first."""
+    return dict(Counter(n.op_type for n in model.graph.node).most_common())
+
+
+def find_webgpu_issues(model: onnx.ModelProto, allowed_ops: frozenset[str] = WEBGPU_OPS) -> list[GraphIssue]:
+    """All nodes that use an op outside ``allowed_ops`` or are a 3×3 Conv on 6 or 9 input channels.
+
+    The Conv's input channel count is read from its weight initializer (``(C_out, C_in/groups, kH, kW)``) and
+    multiplied by ``group``.
+    """
+    inits = {i.name: i for i in model.graph.initializer}
+    issues: list[GraphIssue] = []
+    for node in model.graph.node:
+        if node.op_type not in allowed_ops:
+            issues.append(GraphIssue("op", node.name, f"{node.op_type} is not in the WebGPU allow-list"))
+        if node.op_type == "Conv" and len(node.input) > 1 and node.input[1] in inits:
+            w = numpy_helper.to_array(inits[node.input[1]])
+            group = next((a.i for a in node.attribute if a.name == "group"), 1)
+            cin = w.shape[1] * group
+            if tuple(w.shape[2:]) == (3, 3) and cin in BAD_CONV_CHANNELS:
+                issues.append(GraphIssue("conv_channels", node.name,
+                                         f"3x3 Conv on {cin} input channels (native WebGPU EP bug); pad to 8"))
+    return issues
+
+
+def check_opset(model: onnx.ModelProto) -> int:
+    """The default-domain opset; raises ValueError outside 17–19 (GridSample v20 falls back to CPU on WebGPU)."""
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    if not 17 <= opset <= 19:
+        raise ValueError(f"opset {opset}: use 17-19 (GridSample leaves WebGPU at >= 20, is missing below 16)")
+    return opset

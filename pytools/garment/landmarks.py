@@ -1,0 +1,504 @@
+"""Garment landmarks of a front-view in-shop top, from its mask (and the photo for the front neckline).
+
+Method: contour geometry with fallbacks, designed around the failures of the teacher prototype
+(``/work/shared/notes/teacher-prototype.md``: sleeves lying against the torso, long sleeves split badly).
+
+* Centre line: the mask's column centroid of its upper third (the neckline region is the most symmetric).
+* Neck points: the highest contour points either side of the neck dip (top profile around the centre line).
+* Front neck: the strongest vertical intensity edge below the back neckline on the centre line (the inside of
+  the back shows through the neck opening and differs in shade from the front).
+* Armpits: the deepest convexity defect (Sklansky hull vs contour) on each side between shoulder and hem: the
+  valley between a sleeve and the torso, whether the sleeve sticks out (tee) or hangs down with a slot (long
+  sleeve). When there is no valley (sleeve pressed against the torso), the armpit comes from the torso's
+  straight sides: the hem-to-waist side line extended upwards, at a height proportional to the shoulder width.
+* Shoulders: the contour point farthest from the chord between the neck point and the sleeve end (or the
+  armpit, for sleeveless tops): the corner where the shoulder line turns into the sleeve.
+* Sleeve ends: the sleeve region (mask outside the torso polygon on that side) projected on its axis from the
+  sleeve root; the farthest contour points, split into outer (shoulder side) and inner (armpit side).
+* Hem: the bottom of the torso-only mask at the centre and at its two sides.
+
+All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["garment_landmarks", "LANDMARK_NAMES", "SLEEVE_LANDMARKS", "analyse_shape", "ShapeAnalysis"]
+
+log = logging.getLogger(__name__)
+
+LANDMARK_NAMES: tuple[str, ...] = (
+    "neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left", "armpit_right",
+    "sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner",
+    "hem_left", "hem_right", "hem_center")
+SLEEVE_LANDMARKS: tuple[str, ...] = (
+    "sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner")
+
+_WORK_H = 384  # garment bbox height at the working scale
+
+
+@dataclass
+class ShapeAnalysis:
+    """Mask geometry shared by landmark detection and category classification (working-scale pixels).
+
+    Attributes:
+        mask: (h, w) bool main component, holes filled.
+        scale: working pixels per image pixel.
+        contour: (N, 2) int outer contour (x, y), OpenCV order.
+        cx: centre line x.
+        top, bottom: first and last mask rows.
+        left, right: first and last mask columns.
+        armpit: {"left"/"right": (x, y) or None}: valley found by convexity defects (None: no valley).
+        defect_depth: {"left"/"right": depth in working px}.
+    """
+
+    mask: np.ndarray
+    scale: float
+    contour: np.ndarray
+    cx: float
+    top: int
+    bottom: int
+    left: int
+    right: int
+    armpit: dict
+    defect_depth: dict
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top + 1
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left + 1
+
+
+def _main_component(m: np.ndarray) -> np.ndarray:
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        raise ValueError("empty garment mask")
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    comp = (lbl == k).astype(np.uint8)
+    cs, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros_like(comp)
+    cv2.drawContours(filled, cs, -1, 1, -1)
+    return filled.astype(bool)
+
+
+def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
+    """Normalise a garment mask and measure its shape (see :class:`ShapeAnalysis`).
+
+    Args:
+        mask: (H, W) float32 [0, 1] (or bool) garment mask.
+
+    Raises:
+        ValueError: the mask is empty.
+    """
+    m = np.asarray(mask) > 0.5
+    ys, xs = np.nonzero(m)
+    if len(ys) == 0:
+        raise ValueError("empty garment mask")
+    bh = ys.max() - ys.min() + 1
+    s = _WORK_H / bh
+    H, W = m.shape
+    small = cv2.resize(m.astype(np.uint8), (max(8, round(W * s)), max(8, round(H * s))),
+                       interpolation=cv2.INTER_NEAREST if s > 1 else cv2.INTER_AREA) > 0
+    small = _main_component(small)
+    ys, xs = np.nonzero(small)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    upper = ys < top + (bottom - top) / 3
+    cx = float(xs[upper].mean()) if upper.any() else float(xs.mean())
+    cs, _ = cv2.findContours(small.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contour = max(cs, key=cv2.contourArea)[:, 0, :]
+    armpit, depth = _armpit_defects(contour, cx, top, bottom, right - left + 1)
+    return ShapeAnalysis(small, s, contour, cx, int(top), int(bottom), int(left), int(right), armpit, depth)
+
+
+def _armpit_defects(contour, cx, top, bottom, width):
+    hgt = bottom - top + 1
+    out = {"left": None, "right": None}
+    depth = {"left": 0.0, "right": 0.0}
+    approx = contour
+    try:
+        hull = cv2.convexHull(approx.reshape(-1, 1, 2), returnPoints=False)
+        defects = cv2.convexityDefects(approx.reshape(-1, 1, 2), hull)
+    except cv2.error:
+        defects = None
+    if defects is None:
+        return out, depth
+    for _s, _e, f_i, d in defects.reshape(-1, 4):
+        d = d / 256.0
+        fx, fy = approx[f_i]
+        if d < 0.03 * hgt:
+            continue
+        if not (top + 0.12 * hgt < fy < bottom - 0.08 * hgt):
+            continue
+        if abs(fx - cx) < 0.12 * width:
+            continue
+        side = "left" if fx > cx else "right"
+        if d > depth[side]:
+            depth[side] = float(d)
+            out[side] = (float(fx), float(fy))
+    return out, depth
+
+
+def _top_profile(m: np.ndarray) -> np.ndarray:
+    has = m.any(axis=0)
+    top = np.where(has, m.argmax(axis=0), m.shape[0] + 1).astype(np.float32)
+    return top
+
+
+def _bottom_at(m: np.ndarray, x: float) -> float:
+    x = int(np.clip(round(x), 0, m.shape[1] - 1))
+    col = m[:, max(0, x - 1): x + 2].any(axis=1)
+    ys = np.nonzero(col)[0]
+    return float(ys.max()) if len(ys) else float(m.shape[0] - 1)
+
+
+def _contour_path(contour: np.ndarray, a: int, b: int, via_top: bool) -> np.ndarray:
+    """Contour points between indices a and b, taking the way round that passes higher (via_top) or lower."""
+    n = len(contour)
+    p1 = contour[np.arange(a, a + ((b - a) % n) + 1) % n]
+    p2 = contour[np.arange(b, b + ((a - b) % n) + 1) % n][::-1]
+    hi1, hi2 = p1[:, 1].mean(), p2[:, 1].mean()
+    return (p1 if hi1 < hi2 else p2) if via_top else (p1 if hi1 >= hi2 else p2)
+
+
+def _nearest_index(contour: np.ndarray, p) -> int:
+    return int(np.argmin(((contour - np.asarray(p)) ** 2).sum(axis=1)))
+
+
+def _farthest_from_chord(path: np.ndarray, a, b, outward_sign: float) -> np.ndarray:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = b - a
+    n = np.array([d[1], -d[0]]) / (np.linalg.norm(d) + 1e-9)
+    dist = (path - a) @ n
+    # Keep the side of the chord that is upwards (away from the garment body, above the neck-to-sleeve line).
+    if n[1] > 0:
+        dist = -dist
+    return path[int(np.argmax(dist))].astype(float)
+
+
+def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck_half: float) -> float:
+    """y (working px) of the lowest point of the front neckline on the centre line."""
+    fallback = neck_y + 0.9 * neck_half
+    if image is None:
+        return fallback
+    H, W = sa.mask.shape
+    img = cv2.resize(image, (W, H), interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    x0 = int(round(sa.cx - max(2, 0.15 * neck_half)))
+    x1 = int(round(sa.cx + max(2, 0.15 * neck_half))) + 1
+    top_c = sa.mask[:, max(0, x0):x1].any(axis=1)
+    ys = np.nonzero(top_c)[0]
+    if not len(ys):
+        return fallback
+    y_start = ys.min() + 2
+    y_end = int(min(sa.bottom - 1, neck_y + max(2.2 * neck_half, 0.1 * sa.height)))
+    if y_end <= y_start + 3:
+        return fallback
+    prof = cv2.GaussianBlur(np.median(gray[:, max(0, x0):x1], axis=1).reshape(-1, 1), (1, 5), 1.0).ravel()
+    seg = prof[y_start:y_end + 1]
+    g = np.abs(seg[2:] - seg[:-2]) / 2.0  # central difference: sharper peak at a soft neckline edge
+    if g.max() < 6.0:
+        return fallback
+    # Prefer the first clear edge below the back neckline: prints and plackets further down also make edges.
+    strong = np.nonzero(g >= max(4.0, 0.25 * g.max()))[0]
+    return float(y_start + strong[0] + 1)
+
+
+def garment_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) -> dict[str, tuple[float, float]]:
+    """Landmarks of a front-view top from its mask (and its photo, for the front neckline).
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo, or None (then the front neckline depth is estimated).
+        mask: (H, W) float32 [0, 1] garment mask (e.g. :func:`tryon.garment.mask.garment_mask`).
+        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeve
+            keys, otherwise sleeves are detected from the shape.
+
+    Returns:
+        dict name -> (x, y) image pixels (floats), names from :data:`LANDMARK_NAMES`; the four sleeve keys are
+        absent for sleeveless tops. ``*_left`` is the wearer's left = image right.
+
+    Raises:
+        ValueError: the mask is empty.
+    """
+    sa = analyse_shape(mask)
+    pts = _landmarks_work(image, sa, None if info is None else info.sleeve)
+    inv = 1.0 / sa.scale
+    return {k: (float((x + 0.5) * inv - 0.5), float((y + 0.5) * inv - 0.5)) for k, (x, y) in pts.items()}
+
+
+def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
+    m = sa.mask
+    cx = sa.cx
+    hgt, wid = sa.height, sa.width
+    top = _top_profile(m)
+    # Neck points: highest columns either side of the centre line, within the central band.
+    band = int(max(3, 0.28 * wid))
+    neck = {}
+    for side, sgn in (("left", 1), ("right", -1)):
+        xs = np.arange(int(round(cx)) + sgn * 2, int(round(cx)) + sgn * band, sgn)
+        xs = xs[(xs >= 0) & (xs < m.shape[1])]
+        t = top[xs]
+        # Highest point; ties broken towards the centre (the collar corner, not the shoulder slope).
+        i = int(np.argmin(t + 0.02 * np.abs(xs - cx)))
+        neck[side] = (float(xs[i]), float(t[i]))
+    neck_half = max(2.0, (neck["left"][0] - neck["right"][0]) / 2)
+    neck_y = (neck["left"][1] + neck["right"][1]) / 2
+    fy = _front_neck(image, sa, neck_y, neck_half)
+    res: dict[str, tuple[float, float]] = {
+        "neck_left": neck["left"], "neck_right": neck["right"], "neck_front": (cx, max(fy, neck_y + 1))}
+
+    contour = sa.contour
+    # Provisional shoulders: chord from the neck point to the outermost contour point on that side.
+    shoulder, armpit, sleeve_end = {}, {}, {}
+    for side, sgn in (("left", 1), ("right", -1)):
+        ext = contour[np.argmax(sgn * contour[:, 0] - 0.05 * contour[:, 1])]
+        ni = _nearest_index(contour, neck[side])
+        ei = _nearest_index(contour, ext)
+        path = _contour_path(contour, ni, ei, via_top=True)
+        sp = _farthest_from_chord(path, neck[side], ext, sgn)
+        shoulder[side] = (float(sp[0]), float(sp[1]))
+    sh_half = max(3.0, (shoulder["left"][0] - shoulder["right"][0]) / 2)
+
+    # Torso sides: the centre run's edges over the lower body, fitted as straight lines x = a + b*y.
+    side_line = _torso_sides(m, cx, sa, sh_half, min(shoulder['left'][1], shoulder['right'][1]))
+    for side, sgn in (("left", 1), ("right", -1)):
+        a = _walk_up_side(m, cx, sa, side_line[side], sgn, shoulder[side][1])
+        if a is None and sa.armpit[side] is not None and abs(sa.armpit[side][0] - cx) <= 1.1 * sh_half:
+            # A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit.
+            a = sa.armpit[side]
+        if a is None:
+            y = min(shoulder[side][1] + 0.8 * sh_half, sa.top + 0.45 * hgt)
+            x = side_line[side](y) if side_line[side] is not None else cx + sgn * 0.9 * sh_half
+            # The torso cannot be wider than the garment at that height.
+            cols = np.nonzero(m[int(np.clip(y, 0, m.shape[0] - 1))])[0]
+            lim = (cols.max() - cx) if sgn > 0 else (cx - cols.min()) if len(cols) else sh_half
+            x = cx + sgn * min(abs(x - cx), 0.98 * lim)
+            a = (float(x), float(y))
+        armpit[side] = a
+
+    has_sleeves = _has_sleeves(sa, shoulder, armpit, side_line) if sleeve is None else sleeve != "none"
+    if not has_sleeves:
+        for side, sgn in (("left", 1), ("right", -1)):
+            ni = _nearest_index(contour, neck[side])
+            ai = _nearest_index(contour, armpit[side])
+            path = _contour_path(contour, ni, ai, via_top=True)
+            sp = _farthest_from_chord(path, neck[side], armpit[side], sgn)
+            shoulder[side] = (float(sp[0]), float(sp[1]))
+    else:
+        for side, sgn in (("left", 1), ("right", -1)):
+            sleeve_end[side] = _sleeve_end(sa, side, sgn, shoulder[side], armpit[side], side_line[side])
+            prop_y = shoulder[side][1] + 0.8 * sh_half
+            slot = sleeve_end[side][1][1] > armpit[side][1] + 0.3 * hgt and armpit[side][1] > prop_y
+            if slot or armpit[side][1] > prop_y + 0.1 * hgt:
+                # A long sleeve lying against the torso closes the slot below the real armpit: the slot's top
+                # is only an upper bound on depth, so cap it at the usual shoulder-to-armpit proportion.
+                line = side_line[side]
+                x = line(prop_y) if line is not None else armpit[side][0]
+                armpit[side] = (float(cx + sgn * min(abs(x - cx), 0.98 * sh_half)), float(prop_y))
+    for side in ("left", "right"):
+        res[f"shoulder_{side}"] = shoulder[side]
+        res[f"armpit_{side}"] = armpit[side]
+        if has_sleeves:
+            res[f"sleeve_{side}_outer"], res[f"sleeve_{side}_inner"] = sleeve_end[side]
+
+    # Hem: the torso-only mask's bottom at the centre and at its sides.
+    torso = _torso_mask(sa, res, has_sleeves)
+    ys, xs = np.nonzero(torso)
+    if len(ys) == 0:
+        torso, ys, xs = m, *np.nonzero(m)
+    bottom_c = _bottom_at(torso, cx)
+    res["hem_center"] = (cx, bottom_c)
+    low = ys > bottom_c - 0.06 * hgt
+    for side, sgn in (("left", 1), ("right", -1)):
+        sel = low & (sgn * (xs - cx) > 0)
+        if sel.any():
+            x = float(xs[sel][np.argmax(sgn * xs[sel])]) if sgn > 0 else float(xs[sel][np.argmin(xs[sel])])
+        else:
+            x = cx + sgn * sh_half
+        res[f"hem_{side}"] = (x, _bottom_at(torso, x - sgn * 1))
+    return res
+
+
+def _torso_sides(m, cx, sa: ShapeAnalysis, sh_half, shoulder_y):
+    """Straight torso side lines from the centre run's edges in the lower body (x as a function of y)."""
+    out = {"left": None, "right": None}
+    ys = np.arange(int(sa.top + 0.42 * sa.height), int(sa.bottom - 0.15 * sa.height))
+    ci = int(round(cx))
+    edges = {"left": [], "right": []}
+    for y in ys:
+        row = m[y]
+        if not row[ci]:
+            continue
+        r = ci + np.argmin(row[ci:]) if not row[ci:].all() else len(row)
+        lft = ci - np.argmin(row[:ci + 1][::-1]) if not row[:ci + 1].all() else -1
+        edges["left"].append((y, r - 1))
+        edges["right"].append((y, lft + 1))
+    for side in ("left", "right"):
+        e = np.array(edges[side], float)
+        if len(e) < 5:
+            continue
+        half = np.abs(e[:, 1] - cx)
+        # A run far wider than the shoulders includes a sleeve lying against the torso: do not trust it ...
+        ok = half < 1.15 * sh_half
+        if ok.sum() < 5 and _narrow_top(m, cx, sa, shoulder_y):
+            # ... unless the shoulders are narrow straps (tank, cami): then the whole body is wider than them.
+            ref = np.median(half[int(0.6 * len(half)):])
+            ok = half < 1.12 * ref
+        if ok.sum() < 5:
+            continue
+        b, a = np.polyfit(e[ok, 0], e[ok, 1], 1)
+        out[side] = (lambda y, a=a, b=b: a + b * y)
+    return out
+
+
+def _narrow_top(m, cx, sa: ShapeAnalysis, shoulder_y: float) -> bool:
+    """True when the garment just below the shoulders is much narrower than its body (straps), i.e. sleeveless;
+    a sleeve lying against the torso makes the garment full width right from the shoulder down."""
+    y0 = int(max(shoulder_y, sa.top))
+    rows_top = m[y0: int(y0 + 0.04 * sa.height) + 1]
+    rows_body = m[int(sa.top + 0.4 * sa.height): int(sa.top + 0.8 * sa.height)]
+
+    def half(rows):
+        out = []
+        for r in rows:
+            cols = np.nonzero(r)[0]
+            if len(cols):
+                out.append(max(cols.max() - cx, cx - cols.min()))
+        return np.array(out, float)
+
+    ht, hb = half(rows_top), half(rows_body)
+    if len(ht) and len(hb) and ht.max() < 0.8 * np.median(hb):
+        return True
+    # Thin straps: just below the shoulder the rows are mostly empty between the garment's outer edges.
+    fills = []
+    for r in m[int(y0 + 0.01 * sa.height): int(y0 + 0.05 * sa.height) + 1]:
+        cols = np.nonzero(r)[0]
+        if len(cols) > 1:
+            fills.append(len(cols) / (cols.max() - cols.min() + 1))
+    return bool(fills) and float(np.median(fills)) < 0.55
+
+
+def _side_edge_near(row: np.ndarray, sgn: int, x_ref: float) -> float | None:
+    """The run end (right ends for sgn > 0, left ends otherwise) nearest to x_ref: robust to the neck opening
+    splitting the centre run near the top."""
+    d = np.diff(row.astype(np.int8), prepend=0, append=0)
+    ends = (np.nonzero(d == -1)[0] - 1) if sgn > 0 else np.nonzero(d == 1)[0]
+    if not len(ends):
+        return None
+    return float(ends[np.argmin(np.abs(ends - x_ref))])
+
+
+def _walk_up_side(m, cx, sa: ShapeAnalysis, line, sgn: int, shoulder_y: float):
+    """Armpit from the torso's straight side: walk up from the hem while the centre run's edge stays on the
+    fitted side line; the armpit is where it leaves it (outwards into a sleeve, inwards into an armhole)."""
+    if line is None:
+        return None
+    tol = max(2.0, 0.025 * sa.width)
+    y_start = int(sa.top + 0.7 * sa.height)
+    y_stop = int(max(shoulder_y + 2, sa.top + 0.12 * sa.height))
+    last = None
+    misses = 0
+    for y in range(y_start, y_stop, -1):
+        e = _side_edge_near(m[y], sgn, line(y))
+        if e is None or abs(e - line(y)) > tol:
+            misses += 1
+            if misses >= 3:  # a few rows off the line: a real departure, not a jagged edge
+                break
+            continue
+        misses = 0
+        last = (float(e), float(y))
+    if last is None or last[1] >= y_start - 2:
+        return None
+    return last
+
+
+def _has_sleeves(sa, shoulder, armpit, side_line) -> bool:
+    """Sleeves reach clearly past the torso's side line between the shoulder and just below the armpit
+    (tee, long sleeve). A flaring sleeveless body follows its side line; an armhole is a valley too, so valleys
+    alone do not count."""
+    m = sa.mask
+    votes = 0
+    for side, sgn in (("left", 1), ("right", -1)):
+        ax, ay = armpit[side]
+        y0 = int(min(shoulder[side][1], ay))
+        y1 = int(min(sa.bottom, ay + 0.2 * sa.height))
+        worst = 0.0
+        for y in range(y0, y1 + 1):
+            cols = np.nonzero(m[y])[0]
+            if not len(cols):
+                continue
+            ext = cols.max() if sgn > 0 else cols.min()
+            ref = side_line[side](float(y)) if (side_line[side] is not None and y > ay) else ax
+            worst = max(worst, sgn * (ext - ref))
+        if worst > 0.07 * sa.width:
+            votes += 1
+    return votes >= 1
+
+
+def _sleeve_end(sa: ShapeAnalysis, side: str, sgn: int, shoulder, armpit, side_line=None):
+    """(outer, inner) sleeve-end points: farthest sleeve contour points along the sleeve axis."""
+    c = sa.contour
+    sx, sy = shoulder
+    ax, ay = armpit
+    root = np.array([(sx + ax) / 2, (sy + ay) / 2])
+    # Sleeve pixels: outside the torso line through shoulder and armpit (on the outward side).
+    d = np.array([ax - sx, ay - sy], float)
+    nrm = np.array([d[1], -d[0]]) / (np.linalg.norm(d) + 1e-9)
+    if sgn * nrm[0] < 0:
+        nrm = -nrm
+    off = (c - np.array([sx, sy])) @ nrm
+    below_sh = c[:, 1] >= sy - 2
+    # Below the armpit only what lies clearly outside the torso's side line is sleeve (not the hem corners).
+    side_x = np.full(len(c), ax, float) if side_line is None else side_line(c[:, 1].astype(float))
+    side_x = np.where(c[:, 1] > ay, side_x, -np.inf * sgn)
+    outside = sgn * (c[:, 0] - side_x) > max(2.0, 0.03 * sa.width)
+    sel = (off > 1.0) & below_sh & outside
+    cand = c[sel]
+    if len(cand) < 3:
+        return (float(sx + sgn * 2), float(sy + 4)), (float(ax + sgn * 2), float(ay))
+    # Sleeve tip: far from the sleeve root AND far out from the armhole line. Distance alone picks points by
+    # the shoulder on short sleeves (the root is mid-armhole); the armhole offset alone misses hanging cuffs.
+    score = np.sqrt(((cand - root) ** 2).sum(axis=1)) + off[sel]
+    far = cand[np.argmax(score)]
+    axis = (far - root) / (np.linalg.norm(far - root) + 1e-9)
+    proj = (cand - root) @ axis
+    end = cand[proj >= proj.max() - 0.04 * sa.height]
+    # Across the axis: outer edge is on the shoulder side, inner on the armpit side.
+    perp = np.array([axis[1], -axis[0]])
+    # Outer = away from the torso: outwards for a hanging sleeve, upwards for one sticking out sideways.
+    if sgn * perp[0] - perp[1] < 0:
+        perp = -perp
+    q = (end - root) @ perp
+    outer = end[np.argmax(q)].astype(float)
+    inner = end[np.argmin(q)].astype(float)
+    return (float(outer[0]), float(outer[1])), (float(inner[0]), float(inner[1]))
+
+
+def _torso_mask(sa: ShapeAnalysis, res: dict, has_sleeves: bool) -> np.ndarray:
+    """The mask minus the sleeves: cut along shoulder->armpit, then down the torso side."""
+    m = sa.mask
+    if not has_sleeves:
+        return m
+    H, W = m.shape
+    poly = []
+    for side in ("right", "left"):
+        sh = res[f"shoulder_{side}"]
+        ap = res[f"armpit_{side}"]
+        sgn = 1 if side == "left" else -1
+        inner_y = res[f"sleeve_{side}_inner"][1]
+        # Short sleeves end above the armpit: below it everything is torso. Long sleeves hang beside it.
+        bx = ap[0] + sgn * (0.04 * sa.height if inner_y > ap[1] + 0.1 * sa.height else W)
+        pts = [(sh[0], -1.0), sh, ap, (bx, float(H))]
+        poly.append(pts if side == "left" else pts[::-1])
+    # Right (image-left) side goes bottom->top, left (image-right) top->bottom: one closed polygon.
+    p = np.array(poly[0] + poly[1], np.float32)
+    keep = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(keep, [np.round(p).astype(np.int32)], 1)
+    return m & keep.astype(bool)

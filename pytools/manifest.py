@@ -1,0 +1,241 @@
+"""The artifact contract: ``manifest.json`` next to every exported model.
+
+``tryon export`` writes it; the server, the web widget and ``tryon.quantize`` read it, and nothing else: input
+and output names, shapes, dtypes, value ranges, the NCHW layout, the files with their sha256 and byte sizes,
+the ONNX opset and the WebGPU features the model needs. Pure stdlib plus ``tryon.errors`` (a leaf module): the
+server and the quantizer import this without torch or numpy.
+
+Example::
+
+    m = Manifest.load("artifacts/afn_student_m/manifest.json")
+    m.inputs[0].name, m.inputs[0].shape  # ("person", (1, 3, 256, 192))
+    m.verify_files("artifacts/afn_student_m")  # raises DataError on a missing or altered file
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tryon.errors import DataError, OutputError
+
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "TensorSpec", "FileEntry", "Manifest", "sha256_file", "atomic_write"]
+
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    Raises:
+        OutputError: the folder cannot be created or written.
+    """
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, p)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot write ({exc.strerror or exc})") from None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One model input or output.
+
+    Attributes:
+        name: the ONNX tensor name (``person``, ``garment``, ``garment_mask``, ``tryon``, ``grid``, ...).
+        shape: fixed shape; the legacy exporter bakes sizes in, so there is one artifact per resolution.
+        dtype: element type name as numpy spells it (``float32``, ``float16``).
+        value_range: (low, high) the values lie in (inputs: must lie in).
+        layout: ``NCHW`` for images and masks, ``NHWC`` for a sampling grid (N, H, W, 2), else ``""``.
+        description: one line for people.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    value_range: tuple[float, float] | None = None
+    layout: str = "NCHW"
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TensorSpec:
+        vr = d.get("value_range")
+        return cls(name=d["name"], shape=tuple(int(s) for s in d["shape"]), dtype=d.get("dtype", "float32"),
+                   value_range=None if vr is None else (float(vr[0]), float(vr[1])), layout=d.get("layout", "NCHW"),
+                   description=d.get("description", ""))
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of the artifact, relative to the manifest's folder.
+
+    Attributes:
+        path: relative path (``model.onnx``, ``model_fp16.onnx``, ``model_int8.onnx``).
+        sha256: hex digest.
+        bytes: size.
+        dtype: weights' precision (``fp32``, ``fp16``, ``int8``).
+    """
+
+    path: str
+    sha256: str
+    bytes: int
+    dtype: str = "fp32"
+
+    @classmethod
+    def from_path(cls, folder: str | os.PathLike, path: str, dtype: str = "fp32") -> FileEntry:
+        """Hash and measure ``folder/path``."""
+        p = Path(folder) / path
+        return cls(path=path, sha256=sha256_file(p), bytes=p.stat().st_size, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Self-description of an exported model (see the module docstring).
+
+    Attributes:
+        name: registered model name, with its weights tag if any (``afn_student_m.distill_v1``).
+        version: version of the artifact (the toolkit version that wrote it unless given).
+        inputs: input tensors in call order.
+        outputs: output tensors in ONNX output order.
+        files: the model files.
+        opset: ONNX default-domain opset.
+        webgpu_features: WebGPU features a device must offer (``shader-f16`` for fp16 files; empty for fp32).
+        layout: tensor layout of images and masks (always ``NCHW`` here).
+        metrics: measured numbers (``parity_max_abs``, ``params``, ``gmacs``, latencies) for reports.
+        extra: free-form provenance (source checkpoint, licence, exporter versions).
+        schema_version: version of this manifest format.
+    """
+
+    name: str
+    version: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    files: tuple[FileEntry, ...] = ()
+    opset: int = 17
+    webgpu_features: tuple[str, ...] = ()
+    layout: str = "NCHW"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    def to_json(self) -> str:
+        """Indented JSON text ending in a newline."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Manifest:
+        """Parse a dict as written by :meth:`to_dict`.
+
+        Raises:
+            DataError: a required key is missing or the schema version is newer than this code.
+        """
+        try:
+            version = int(d.get("schema_version", SCHEMA_VERSION))
+            if version > SCHEMA_VERSION:
+                raise DataError(f"manifest schema {version} is newer than this toolkit's ({SCHEMA_VERSION})")
+            return cls(
+                name=d["name"], version=str(d["version"]),
+                inputs=tuple(TensorSpec.from_dict(t) for t in d["inputs"]),
+                outputs=tuple(TensorSpec.from_dict(t) for t in d["outputs"]),
+                files=tuple(FileEntry(**f) for f in d.get("files", ())),
+                opset=int(d.get("opset", 17)), webgpu_features=tuple(d.get("webgpu_features", ())),
+                layout=d.get("layout", "NCHW"), metrics=dict(d.get("metrics", {})), extra=dict(d.get("extra", {})),
+                schema_version=version,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"malformed manifest: {exc!r}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Parse JSON text. Raises DataError when it is not a manifest."""
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"manifest is not JSON: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Manifest:
+        """Read ``path`` (a manifest.json, or a folder holding one).
+
+        Raises:
+            DataError: missing, unreadable or malformed.
+        """
+        p = Path(path)
+        if p.is_dir():
+            p = p / MANIFEST_NAME
+        try:
+            text = p.read_text()
+        except OSError as exc:
+            raise DataError(f"{p}: cannot read manifest ({exc.strerror or exc})") from None
+        return cls.from_json(text)
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write ``folder/manifest.json`` atomically; returns its path. Raises OutputError when unwritable."""
+        p = Path(folder) / MANIFEST_NAME
+        atomic_write(p, self.to_json().encode())
+        return p
+
+    # ------------------------------------------------------------------ queries
+    def input(self, name: str) -> TensorSpec:
+        """The input called ``name``. Raises KeyError."""
+        return _by_name(self.inputs, name)
+
+    def output(self, name: str) -> TensorSpec:
+        """The output called ``name``. Raises KeyError."""
+        return _by_name(self.outputs, name)
+
+    def file(self, dtype: str = "fp32") -> FileEntry:
+        """The model file of precision ``dtype``. Raises KeyError."""
+        for f in self.files:
+            if f.dtype == dtype:
+                return f
+        raise KeyError(f"no {dtype} file in manifest {self.name!r} (has {[f.dtype for f in self.files]})")
+
+    def verify_files(self, folder: str | os.PathLike) -> None:
+        """Check every listed file exists in ``folder`` with the recorded size and sha256.
+
+        Raises:
+            DataError: naming the first file that is missing or differs.
+        """
+        for f in self.files:
+            p = Path(folder) / f.path
+            if not p.is_file():
+                raise DataError(f"{p}: listed in the manifest but missing")
+            if p.stat().st_size != f.bytes or sha256_file(p) != f.sha256:
+                raise DataError(f"{p}: differs from the manifest (sha256/size mismatch); re-export it")
+
+
+def _by_name(specs: tuple[TensorSpec, ...], name: str) -> TensorSpec:
+    for s in specs:
+        if s.name == name:
+            return s
+    raise KeyError(f"no tensor {name!r} (has {[s.name for s in specs]})")

@@ -1,0 +1,218 @@
+"""Clothing-agnostic person representation (VITON / CP-VTON) and the old-garment mask.
+
+VITON (Han et al., "VITON: An Image-based Virtual Try-on Network", CVPR 2018) and CP-VTON (Wang et al., ECCV
+2018) feed the try-on network a person representation that keeps what the new garment must not change (face,
+hair, hands, lower body) and hides the old upper garment, so the network cannot copy it. Here the hidden region
+is the old garment: the parse's torso, plus the clothed parts of the arms, told apart from bare skin by colour
+against the person's own skin tone (face and hands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tryon.person.labels import LABEL
+
+__all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "body_maps", "BodyMaps",
+           "AGNOSTIC_GREY"]
+
+AGNOSTIC_GREY = (128, 128, 128)
+"""Fill colour of the hidden region (VITON-HD's agnostic images use mid grey)."""
+
+_ARMS = (LABEL["left_arm"], LABEL["right_arm"])
+_HANDS = (LABEL["left_hand"], LABEL["right_hand"])
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
+    """The person's skin colour: median RGB of the face's central part and of the hands.
+
+    The face's border (hairline, eyes, lips at its edge) is eroded away; hands are used when present since
+    their tone is closer to the arms'.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+
+    Returns:
+        (3,) float32 RGB in [0, 255]; a neutral light skin colour when neither face nor hands are visible.
+    """
+    face = (parse == LABEL["face"]).astype(np.uint8)
+    k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
+    face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
+    hands = np.isin(parse, _HANDS)
+    pix = [image[face]]
+    if hands.sum() > 30:
+        pix.append(image[cv2.erode(hands.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
+    pix = np.concatenate(pix, 0) if pix else np.zeros((0, 3))
+    if len(pix) < 10:
+        return np.array([205.0, 160.0, 140.0], np.float32)
+    return np.median(pix, axis=0).astype(np.float32)
+
+
+def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0) -> np.ndarray:
+    """(H, W) bool: pixels whose colour is close to ``tone`` (CIELAB chroma, loose on lightness for shading).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        tone: (3,) RGB skin colour from :func:`skin_tone`.
+        tolerance: multiplies the distance thresholds.
+    """
+    lab = _lab(image)
+    t = _lab(np.asarray(tone, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8))[0, 0]
+    dc = np.hypot(lab[..., 1] - t[1], lab[..., 2] - t[2])
+    dl = lab[..., 0] - t[0]
+    # Shadowed skin is darker but keeps its hue; black and white fabrics fail the lightness band.
+    ok = (dc < 14.0 * tolerance) & (dl > -38.0 * tolerance) & (dl < 22.0 * tolerance)
+    ok &= np.hypot(lab[..., 1], lab[..., 2]) > 6.0  # near-grey pixels are fabric, not skin
+    return ok
+
+
+def _seg_dist(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    l2 = max(float(d @ d), 1e-6)
+    t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / l2, 0.0, 1.0)
+    return np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1])
+
+
+@dataclass
+class BodyMaps:
+    """Per-pixel body geometry from the keypoints.
+
+    Attributes:
+        arm_dist: (H, W) float32 distance (pixels) to the nearest arm bone (shoulder–elbow, elbow–wrist).
+        fore_dist: (H, W) float32 distance to the nearest forearm bone.
+        b: (H, W) float32 coordinate down the body (pixels, 0 at the shoulder line).
+        a: (H, W) float32 coordinate across the body (pixels, 0 between the shoulders, + towards the left).
+        sw: shoulder width, pixels.
+    """
+
+    arm_dist: np.ndarray
+    fore_dist: np.ndarray
+    b: np.ndarray
+    a: np.ndarray
+    sw: float
+
+
+def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
+    """Compute :class:`BodyMaps` for an image of ``shape`` = (H, W) from (33, 4) keypoints in its pixels."""
+    from tryon.teacher.warp import KP, body_frame
+
+    fr = body_frame(keypoints)
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    arm = np.full(shape, np.inf, np.float32)
+    fore = np.full(shape, np.inf, np.float32)
+    for side in ("left", "right"):
+        s, e, w = (keypoints[KP[f"{side}_{j}"], :2].astype(np.float32) for j in ("shoulder", "elbow", "wrist"))
+        fd = _seg_dist(xs, ys, e, w)
+        fore = np.minimum(fore, fd)
+        arm = np.minimum(arm, np.minimum(_seg_dist(xs, ys, s, e), fd))
+    dx, dy = xs - np.float32(fr.origin[0]), ys - np.float32(fr.origin[1])
+    b = dx * np.float32(fr.v[0]) + dy * np.float32(fr.v[1])
+    a = dx * np.float32(fr.u[0]) + dy * np.float32(fr.u[1])
+    return BodyMaps(arm_dist=arm, fore_dist=fore, b=b, a=a, sw=fr.sw)
+
+
+def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps: BodyMaps | None) -> np.ndarray:
+    """(H, W) bool: the arms as they lie in the photo (in front of the torso), from the parse and skin colour.
+
+    The parse's arm labels, without islands (a stray arm blob in the middle of the torso is a parse error),
+    plus skin-coloured pixels along the arm bones that the parse gave to the torso (coarse parses often
+    swallow bare arms held against the body).
+    """
+    arms = np.zeros(parse.shape, bool)
+    for lab in _ARMS:
+        m = (parse == lab).astype(np.uint8)
+        if not m.any():
+            continue
+        n, cc, st, _ = cv2.connectedComponentsWithStats(m)
+        big = st[1:, cv2.CC_STAT_AREA].max()
+        keep = 1 + np.nonzero(st[1:, cv2.CC_STAT_AREA] >= 0.3 * big)[0]
+        arms |= np.isin(cc, keep)
+    if maps is not None:
+        arms |= skin & (maps.arm_dist < 0.11 * maps.sw) & (parse == LABEL["torso"])
+    return arms
+
+
+def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | None = None,
+                     keypoints: np.ndarray | None = None, *, maps: BodyMaps | None = None,
+                     skin: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) bool: the person's current upper garment (torso label and sleeves), bare skin excluded.
+
+    Rules, biased towards calling a pixel garment (a skin pixel wrongly removed is refilled with skin; a
+    garment pixel wrongly kept shows the old garment):
+      * torso: all of it, except skin-coloured pixels connected to the neck / face and above mid-chest
+        (a low neckline's chest skin) and skin along the arm bones (bare arms the parse put in the torso);
+      * arms, hands and neck: the pixels that are not skin-coloured (sleeves, cuffs, collars);
+      * with keypoints: non-skin pixels close to the arm bones that the parse gave to the background or the
+        lower body but that have the old sleeves' colour (coarse parses lose thin forearms).
+
+    Args:
+        image: (H, W, 3) uint8 RGB person photo.
+        parse: (H, W) uint8 PARSE_LABELS.
+        tone: skin colour (3,) RGB; computed with :func:`skin_tone` when None.
+        keypoints: (33, 4) BlazePose keypoints in ``image`` pixels, or None.
+        maps: precomputed :func:`body_maps` (else computed from ``keypoints``).
+        skin: precomputed skin mask (else :func:`skin_mask`, opened).
+    """
+    if tone is None:
+        tone = skin_tone(image, parse)
+    if skin is None:
+        skin = skin_mask(image, tone)
+        # Isolated skin-like pixels inside fabric (prints, folds) are fabric; skin comes in patches.
+        skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    if maps is None and keypoints is not None:
+        maps = body_maps(parse.shape, keypoints)
+    torso = parse == LABEL["torso"]
+    arms = np.isin(parse, _ARMS)
+    hands = np.isin(parse, _HANDS)
+    neck = parse == LABEL["neck"]
+    torso_skin = torso & skin
+    if torso_skin.any():
+        h = image.shape[0]
+        k = max(3, int(round(h / 128)) | 1)
+        anchor = cv2.dilate((neck & skin | (parse == LABEL["face"])).astype(np.uint8), np.ones((k, k), np.uint8))
+        n, cc = cv2.connectedComponents((torso_skin | (neck & skin)).astype(np.uint8))
+        keep = np.unique(cc[(anchor > 0) & (cc > 0)])
+        chest = np.isin(cc, keep)
+        if maps is not None:
+            chest &= maps.b < 0.55 * maps.sw
+            chest |= torso_skin & (maps.arm_dist < 0.11 * maps.sw)
+        torso_skin = torso_skin & chest
+    old = (torso & ~torso_skin) | ((arms | hands | neck) & ~skin)
+    if maps is not None and (arms & ~skin).sum() > 50:
+        lab = _lab(image)
+        sleeve_col = np.median(lab[arms & ~skin], axis=0)
+        close = np.linalg.norm(lab - sleeve_col, axis=-1) < 18.0
+        lost = (maps.arm_dist < 0.09 * maps.sw) & close & ~skin
+        lost &= np.isin(parse, (LABEL["background"], LABEL["lower_body"]))
+        old |= lost
+    old = cv2.morphologyEx(old.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
+    return old & (torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"]))
+
+
+def agnostic_image(image: np.ndarray, parse: np.ndarray, old_mask: np.ndarray) -> np.ndarray:
+    """VITON-style clothing-agnostic image: the old garment (slightly dilated) filled with grey.
+
+    Face, hair, hands and lower body are kept even where the dilation reaches them.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        old_mask: (H, W) bool from :func:`old_garment_mask`.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    k = max(3, int(round(min(image.shape[:2]) / 96)) | 1)
+    hide = cv2.dilate(old_mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.isin(parse, (LABEL["face"], LABEL["hair"], LABEL["lower_body"]) + _HANDS)
+    out = image.copy()
+    out[hide & ~keep] = AGNOSTIC_GREY
+    return out

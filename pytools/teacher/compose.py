@@ -1,0 +1,287 @@
+"""Composition: the layers a shopper sees, back to front, and the removal of the old garment.
+
+Layers (painter's algorithm, each with a soft alpha):
+
+1. base: the person photo with the old garment removed (skin inside the body, background outside);
+2. the new garment's torso part (shaded with the photo's lighting);
+3. the arms (bare skin as photographed; old sleeves replaced by skin), in front of the torso;
+4. the new garment's sleeves, on the arms;
+5. hands, hair (hair on the shoulders stays on top), face and the neck above the neckline.
+
+Where the old garment is not covered by the new one (old long sleeves under a new short sleeve, old collars
+above the new neckline, slivers at the edges) the base shows through: it is filled classically (normalised
+convolution of the surrounding skin or background, with a cylinder shading across the arms) or, when its
+weights are available, by the learned refiner (tryon.teacher.refine, helper H6). This follows the
+composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from tryon.person.labels import LABEL
+from tryon.teacher.agnostic import BodyMaps, arm_front_mask, body_maps, old_garment_mask, skin_mask, skin_tone
+from tryon.teacher.shading import shading_map
+from tryon.teacher.warp import PART_TORSO, BodyFrame, WarpResult, body_frame
+
+__all__ = ["paint_layers", "body_region", "fill_colors", "compose", "ComposeResult"]
+
+log = logging.getLogger(__name__)
+
+_ARMS = (LABEL["left_arm"], LABEL["right_arm"])
+_HANDS = (LABEL["left_hand"], LABEL["right_hand"])
+
+
+def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Painter's algorithm: composite ``layers`` (back to front) over ``base``.
+
+    Args:
+        base: (H, W, 3) image (uint8 or float).
+        layers: list of (rgb (H, W, 3), alpha (H, W) float in [0, 1]), back to front.
+
+    Returns:
+        (image (H, W, 3) float32, visibility): visibility[i] (H, W) float32 is how much of layer i shows in
+        the result, alpha_i × Π_{j > i} (1 - alpha_j).
+    """
+    out = base.astype(np.float32)  # a copy
+    for rgb, a in layers:
+        # Only the layer's bounding box is touched (layers are small parts of the photo).
+        x, y, w, h = cv2.boundingRect((a > 0).astype(np.uint8))
+        if w == 0 or h == 0:
+            continue
+        sl = (slice(y, y + h), slice(x, x + w))
+        a3 = a[sl].astype(np.float32)[..., None]
+        o = out[sl]
+        o += (rgb[sl].astype(np.float32) - o) * a3
+    vis = []
+    cover = np.zeros(base.shape[:2], np.float32)
+    for _, a in reversed(layers):
+        a = a.astype(np.float32)
+        vis.append(a * (1.0 - cover))
+        cover += a * (1.0 - cover)
+    return out, vis[::-1]
+
+
+def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
+    """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
+
+    The torso is a polygon through points just inside the shoulders and around the hips; arms are capsules
+    (radius 0.13 × shoulder width) around the shoulder–elbow–wrist bones; visible skin, neck, face, hands and
+    lower body are added.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        frame: the person's :class:`BodyFrame` in the same pixels.
+        skin: (H, W) bool visible-skin mask.
+        maps: :class:`tryon.teacher.agnostic.BodyMaps` of the same size.
+    """
+    H, W = parse.shape
+    sw = frame.sw
+    kp = frame.kp
+    poly = np.array([frame.to_img(-0.44 * sw, -0.05 * sw), frame.to_img(0.44 * sw, -0.05 * sw),
+                     kp["left_hip"] + frame.u * 0.18 * sw, kp["right_hip"] - frame.u * 0.18 * sw])
+    body = np.zeros((H, W), np.uint8)
+    cv2.fillConvexPoly(body, np.round(poly * 16).astype(np.int32), 1, shift=4)
+    body = body.astype(bool) | (maps.arm_dist < 0.13 * sw)
+    body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
+    return body
+
+
+def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
+                arm_dist: np.ndarray, parse: np.ndarray, sw: float) -> np.ndarray:
+    """Classical fill colours for the old garment: local skin colour inside the body, local background outside.
+
+    Both are normalised convolutions (a Gaussian-weighted mean of the nearby known pixels of the right kind),
+    which is fast, seamless on studio backgrounds and keeps the arm's own tone continuing from the hands;
+    a mild cylinder shading across the arm capsules avoids flat "mannequin" arms. Meant to run at a reduced
+    resolution (the result is smooth) and be upsampled.
+
+    Args:
+        image: (h, w, 3) uint8 RGB.
+        hole: (h, w) bool pixels to replace (excluded from the colour sources).
+        body: (h, w) bool body region (skin inside, background outside).
+        skin: (h, w) bool visible skin (the skin colour source).
+        tone: (3,) RGB skin tone, used where no skin is nearby.
+        arm_dist: (h, w) distance to the nearest arm bone, pixels.
+        parse: (h, w) PARSE_LABELS (background source = label 0).
+        sw: shoulder width, pixels (at this resolution).
+
+    Returns:
+        (h, w, 3) float32 RGB fill colour for every pixel.
+    """
+    H, W = hole.shape
+    # Everything here is smooth: work at <= 192 px height, upsample at the end.
+    f = min(1.0, 192.0 / H)
+    if f < 1.0:
+        h, w = max(8, int(round(H * f))), max(8, int(round(W * f)))
+
+        def dn(m: np.ndarray) -> np.ndarray:
+            return cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        hole = cv2.resize(hole.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.01
+        body, skin, parse = dn(body).astype(bool), dn(skin).astype(bool), dn(parse)
+        arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
+        sw = sw * f
+    img = image.astype(np.float32)
+
+    def nconv(m: np.ndarray, sigma: float, fallback: np.ndarray) -> np.ndarray:
+        m = m.astype(np.float32)
+        num = cv2.GaussianBlur(img * m[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(m, (0, 0), sigma)[..., None]
+        eps = 1e-3
+        return (num + fallback * eps) / (den + eps)
+
+    tone = np.asarray(tone, np.float32)
+    skin_src = skin & ~hole & (parse != LABEL["hair"])
+    near = nconv(skin_src, max(2.0, 0.12 * sw), tone)
+    far = nconv(skin_src, max(4.0, 0.5 * sw), tone)
+    wn = np.clip(cv2.GaussianBlur(skin_src.astype(np.float32), (0, 0), max(2.0, 0.12 * sw)) * 8, 0, 1)[..., None]
+    skin_col = wn * near + (1 - wn) * (0.5 * far + 0.5 * tone)
+    bg_src = (parse == LABEL["background"]) & ~hole & ~body
+    light = np.full(3, 235.0, np.float32)
+    bg_near = nconv(bg_src, max(2.0, 0.1 * sw), light)
+    bg_far = nconv(bg_src, max(4.0, 0.6 * sw), light)
+    wb = np.clip(cv2.GaussianBlur(bg_src.astype(np.float32), (0, 0), max(2.0, 0.1 * sw)) * 6, 0, 1)[..., None]
+    bg_col = wb * bg_near + (1 - wb) * bg_far
+    # Cylinder shading across the arm: darker towards the silhouette edges.
+    r = 0.13 * sw
+    cyl = 1.0 - 0.22 * np.clip(arm_dist / r, 0, 1.2) ** 2
+    on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
+    shade = np.where(on_arm, cyl, 1.0)[..., None]
+    out = np.where(body[..., None], skin_col * shade, bg_col).astype(np.float32)
+    if f < 1.0:
+        out = cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+@dataclass
+class ComposeResult:
+    """Output of :func:`compose`.
+
+    Attributes:
+        tryon: (H, W, 3) uint8 RGB final image.
+        composition_mask: (H, W) float32, 1 where the output shows the warped garment.
+        hole: (H, W) bool where the old garment was removed and filled (skin or background).
+        old_garment: (H, W) bool the person's old garment.
+        base: (H, W, 3) uint8 the person with the old garment removed (before the new one is drawn).
+    """
+
+    tryon: np.ndarray
+    composition_mask: np.ndarray
+    hole: np.ndarray
+    old_garment: np.ndarray
+    base: np.ndarray
+
+
+def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
+            tone: np.ndarray | None = None, refiner: Callable | None = None,
+            shading_strength: float = 0.6, work_height: int = 512) -> ComposeResult:
+    """Composite the warped garment onto the person.
+
+    Masks and fill colours are computed at ``work_height`` (they are smooth or coarse by nature: the parse
+    comes from a stride-16 network) and upsampled; the final blend runs at the photo's resolution.
+
+    Args:
+        image: (H, W, 3) uint8 RGB person photo.
+        parse: (H, W) uint8 PARSE_LABELS.
+        keypoints: (33, 4) BlazePose keypoints.
+        warp: :class:`tryon.teacher.warp.WarpResult` at the photo's size.
+        tone: skin colour (3,) RGB, or None to measure it.
+        refiner: optional ``(image, hole_bool, parse) -> image`` learned filler for the uncovered old garment
+            (tryon.teacher.refine.Refiner); the classical fill is used when None.
+        shading_strength: strength of the shading transfer (0 disables it).
+        work_height: working height of the mask computations.
+
+    Returns:
+        :class:`ComposeResult`.
+    """
+    H, W = parse.shape
+    s = min(1.0, work_height / H)
+    h, w = max(8, int(round(H * s))), max(8, int(round(W * s)))
+    if s < 1.0:
+        img_s = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        parse_s = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
+        kp_s = np.asarray(keypoints, np.float32).copy()
+        kp_s[:, 0] = (kp_s[:, 0] + 0.5) * (w / W) - 0.5
+        kp_s[:, 1] = (kp_s[:, 1] + 0.5) * (h / H) - 0.5
+    else:
+        img_s, parse_s, kp_s = image, parse, np.asarray(keypoints, np.float32)
+
+    def up(m: np.ndarray) -> np.ndarray:
+        m = m.astype(np.float32)
+        return m if s >= 1.0 else cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
+
+    frame = body_frame(kp_s)
+    sw = frame.sw
+    if tone is None:
+        tone = skin_tone(img_s, parse_s)
+    maps = body_maps((h, w), kp_s)
+    skin = skin_mask(img_s, tone)
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
+    body = body_region(parse_s, frame, skin, maps)
+    arms = arm_front_mask(img_s, parse_s, skin, maps)
+
+    hair = parse_s == LABEL["hair"]
+    face = parse_s == LABEL["face"]
+    hands = np.isin(parse_s, _HANDS) & ~old
+    # The neck is in front only above the neckline's base; below it the new garment decides.
+    neck_b = -0.1 * sw
+    if "neck_left" in warp.targets:
+        p = np.asarray(warp.targets["neck_left"], np.float64)
+        p = np.array([(p[0] + 0.5) * (w / W) - 0.5, (p[1] + 0.5) * (h / H) - 0.5])
+        neck_b = float(frame.to_frame(p)[1])
+    neck_front = (parse_s == LABEL["neck"]) & (maps.b < neck_b + 0.02 * sw) & ~old
+
+    # The parse's edges are coarse: the old garment's rim spills into what it calls background.
+    k = max(3, int(round(h / 170)) | 1)
+    rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (parse_s == LABEL["background"])
+    hole_all = (old | rim) & ~hair & ~hands & ~face
+    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw)
+
+    # Full-resolution layers.
+    a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
+    fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
+    base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
+
+    # Shading measured on the old garment's torso only (no arms / hands / hair in front of it).
+    shade_region = old & (parse_s == LABEL["torso"]) & ~arms
+    if shading_strength > 0:
+        shade = shading_map(img_s, shade_region, scale_px=sw, strength=shading_strength)
+        shade = up(shade) if s < 1.0 else shade
+    else:
+        shade = np.ones((H, W), np.float32)
+    garment_rgb = warp.warped_garment.astype(np.float32) * shade[..., None]
+
+    g = warp.warped_mask.astype(np.float32)
+    g_torso = g * (warp.warped_parts == PART_TORSO)
+    g_sleeve = g * (warp.warped_parts > PART_TORSO)
+    face_full = parse == LABEL["face"]
+    layers = [
+        (garment_rgb, g_torso),
+        (base, up(arms)),                       # arms as photographed, old sleeves replaced by the fill
+        (garment_rgb, g_sleeve),
+        (image, up(hands)),
+        (image, up(hair)),
+        (image, np.maximum(up(neck_front), face_full.astype(np.float32))),
+    ]
+    out, vis = paint_layers(base, layers)
+    comp = np.clip(vis[0] + vis[2], 0.0, 1.0)
+    hole = (up(hole_all) > 0.5) & (comp < 0.5) & ~face_full
+    result = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    if refiner is not None and hole.any():
+        try:
+            refined = refiner(result, hole, parse)
+            result = np.where(hole[..., None], refined, result).astype(np.uint8)
+        except Exception as exc:  # noqa: BLE001  the learned fill is optional: keep the classical one
+            log.warning("refiner failed (%s); keeping the classical fill", exc)
+    # The face is never touched.
+    result[face_full] = image[face_full]
+    return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
+                         old_garment=up(old) > 0.5, base=np.clip(base + 0.5, 0, 255).astype(np.uint8))

@@ -1,0 +1,204 @@
+"""The geometric try-on teacher: person analysis + garment analysis -> warp -> composition (-> learned fill).
+
+``Teacher().run(person, garment)`` dresses the person in the garment with no learned try-on network: the
+parser-based pipeline of VITON / CP-VTON (clothing-agnostic person representation, landmark-driven
+thin-plate-spline garment warp, mask composition), with hand-written geometry in place of the learned
+matching and try-on modules. Its outputs (warp grids, agnostic images, composition masks) are the training
+targets of the student models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tryon.errors import MissingModelError
+from tryon.teacher.agnostic import agnostic_image
+from tryon.teacher.compose import compose
+from tryon.teacher.warp import warp_garment
+
+__all__ = ["Teacher", "TeacherResult"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TeacherResult:
+    """Everything the teacher produced for one (person, garment) pair, at the person photo's resolution.
+
+    Attributes:
+        tryon: (H, W, 3) uint8 RGB, the person wearing the garment.
+        agnostic: (H, W, 3) uint8 RGB clothing-agnostic person (old garment greyed out, VITON style).
+        warped_garment: (H, W, 3) uint8 RGB garment warped onto the body (zeros outside it).
+        warped_mask: (H, W) float32 [0, 1] warped garment mask.
+        grid: (H, W, 2) float32 in [-1, 1], grid_sample convention (align_corners=False), x then y: for each
+            output pixel, the location to sample in the garment image.
+        composition_mask: (H, W) float32 [0, 1], 1 where the output shows the warped garment.
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
+        parse: (H, W) uint8 PARSE_LABELS.
+        garment_info: the garment's category and sleeve length (tryon.garment.category.GarmentInfo).
+        timings: stage name -> seconds.
+        hole: (H, W) bool, where the old garment was removed and filled (skin or background).
+        garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
+    """
+
+    tryon: np.ndarray
+    agnostic: np.ndarray
+    warped_garment: np.ndarray
+    warped_mask: np.ndarray
+    grid: np.ndarray
+    composition_mask: np.ndarray
+    keypoints: np.ndarray
+    parse: np.ndarray
+    garment_info: Any
+    timings: dict[str, float] = field(default_factory=dict)
+    hole: np.ndarray | None = None
+    garment_landmarks: dict[str, tuple[float, float]] | None = None
+
+
+def _info_get(info: Any, name: str, default: str) -> str:
+    if info is None:
+        return default
+    if isinstance(info, dict):
+        return info.get(name, default)
+    return getattr(info, name, default)
+
+
+def _with_category(info: Any, category: str) -> Any:
+    if dataclasses.is_dataclass(info):
+        return dataclasses.replace(info, category=category)
+    if isinstance(info, dict):
+        return {**info, "category": category}
+    return info
+
+
+class Teacher:
+    """The geometric try-on teacher.
+
+    Args:
+        models_dir: folder of the converted models (default: ``tryon.assets.models_dir()``).
+        refine: use the learned refiner (tryon.teacher.refine.Refiner) to fill the skin and background where
+            the old garment is removed, when it can be imported and its weights exist; the classical fill
+            otherwise.
+
+    Raises (from :meth:`run`):
+        NoPersonError, MultiplePeopleError: from the person analysis.
+        BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
+        UnsupportedCategoryError: the garment is not an upper-body garment or dress.
+        MissingModelError: a model file is missing (run ``tryon setup``).
+    """
+
+    def __init__(self, models_dir: str | Path | None = None, refine: bool = True):
+        self.models_dir = Path(models_dir) if models_dir is not None else None
+        self.refine = refine
+        self._person = None
+        self._refiner = None
+        self._refiner_tried = False
+
+    # ------------------------------------------------------------------------------------------ components
+    def _person_analyzer(self):
+        if self._person is None:
+            from tryon.person.analysis import PersonAnalyzer
+
+            self._person = PersonAnalyzer(models_dir=self.models_dir)
+        return self._person
+
+    def refiner(self):
+        """The learned filler, or None when disabled, not importable or without weights (logged once)."""
+        if not self.refine:
+            return None
+        if not self._refiner_tried:
+            self._refiner_tried = True
+            try:
+                from tryon.teacher.refine import Refiner
+
+                self._refiner = Refiner()
+            except (ImportError, MissingModelError, FileNotFoundError, OSError) as exc:
+                log.info("learned refiner unavailable (%s); using the classical fill", exc)
+                self._refiner = None
+        return self._refiner
+
+    # ------------------------------------------------------------------------------------------ entry points
+    def run(self, person_image: np.ndarray, garment_image: np.ndarray, *, garment_mask: np.ndarray | None = None,
+            category: str | None = None) -> TeacherResult:
+        """Dress the person in the garment.
+
+        Args:
+            person_image: (H, W, 3) uint8 RGB photo of one person, front-facing.
+            garment_image: (h, w, 3) uint8 RGB in-shop photo of a top or dress on a plain background.
+            garment_mask: (h, w) float32 [0, 1] garment mask; computed when None.
+            category: "top" | "dress" to override the garment classifier.
+
+        Returns:
+            :class:`TeacherResult` at the person photo's resolution.
+        """
+        from tryon.garment.category import classify_garment, require_supported
+        from tryon.garment.landmarks import garment_landmarks
+
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        analysis = self._person_analyzer()(person_image)
+        timings["person"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        if garment_mask is None:
+            from tryon.garment.mask import garment_mask as cut
+
+            garment_mask = cut(garment_image)
+        garment_mask = np.asarray(garment_mask, dtype=np.float32)
+        info = classify_garment(garment_image, garment_mask)
+        if category is not None:
+            info = _with_category(info, category)
+        require_supported(info)
+        lm = garment_landmarks(garment_image, garment_mask, info)
+        timings["garment"] = time.perf_counter() - t
+
+        res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
+                                lm, info)
+        res.timings = {**timings, **res.timings}
+        res.timings["total"] = sum(v for k, v in res.timings.items() if k != "total")
+        return res
+
+    def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
+                     garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]], info: Any = None,
+                     ) -> TeacherResult:
+        """Warp and composite from analyses already made (any source of parse / keypoints / landmarks).
+
+        Args:
+            image: (H, W, 3) uint8 RGB person photo.
+            parse: (H, W) uint8 PARSE_LABELS.
+            keypoints: (33, 4) float32 BlazePose keypoints in ``image`` pixels.
+            garment_image: (h, w, 3) uint8 RGB.
+            garment_mask: (h, w) float32 [0, 1].
+            landmarks: garment landmarks (tryon.garment.landmarks keys), garment pixels.
+            info: GarmentInfo (category, sleeve) or None ("top", sleeves from the landmarks).
+
+        Returns:
+            :class:`TeacherResult` (timings: warp, compose, agnostic).
+        """
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        sleeve = _info_get(info, "sleeve", None)
+        category = _info_get(info, "category", "top")
+        w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                         sleeve=sleeve, category=category)
+        timings["warp"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        c = compose(image, parse, keypoints, w, refiner=self.refiner())
+        timings["compose"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        agn = agnostic_image(image, parse, c.old_garment)
+        timings["agnostic"] = time.perf_counter() - t
+        return TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
+                             warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
+                             keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
+                             timings=timings, hole=c.hole,
+                             garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()})

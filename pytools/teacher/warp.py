@@ -1,0 +1,664 @@
+"""Garment-to-body warp: thin-plate spline for the garment's torso, per-part projective warps for the sleeves.
+
+The warp is *backward*: for every pixel of the person photo it gives the location in the garment image to
+sample, as a dense grid in the ``torch.nn.functional.grid_sample`` convention (align_corners=False, last axis
+x then y, values in [-1, 1]). This is the representation of the geometric matching module of CP-VTON (Wang et
+al., "Toward Characteristic-Preserving Image-based Virtual Try-On Network", ECCV 2018), whose TPS is fitted
+here from landmark correspondences instead of being regressed.
+
+Why per part: a single spline across torso and sleeves bends the sleeves with the torso and leaves "tabs" at
+the sleeve roots (see ../shared/notes/teacher-prototype.md). Here the garment is split into torso and two
+sleeves by the shoulder–armpit lines; the torso gets a TPS with extra anchors along its sides (so it neither
+bulges nor flares at a sleeveless hem), and each sleeve is mapped by one homography along the upper arm (two,
+bent at the elbow, for long sleeves). The sleeve homographies share the shoulder and armpit points with the
+torso spline, so the seams meet.
+
+Left/right: the garment's ``left_*`` landmarks are the wearer's left (image right), matching BlazePose's
+``left_shoulder`` etc. on a front-facing person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "TPS", "BodyFrame", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
+    "garment_parts", "body_frame", "body_targets", "warp_garment", "KP",
+]
+
+log = logging.getLogger(__name__)
+
+# BlazePose landmark indices used here.
+KP = {
+    "nose": 0, "left_ear": 7, "right_ear": 8, "left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13,
+    "right_elbow": 14, "left_wrist": 15, "right_wrist": 16, "left_hip": 23, "right_hip": 24,
+}
+
+PART_NONE, PART_TORSO, PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE = 0, 1, 2, 3
+SIDE_FRACTIONS = (0.25, 0.5, 0.75)
+
+
+# --------------------------------------------------------------------------------------------- thin-plate spline
+@dataclass
+class TPS:
+    """A 2-D thin-plate spline f: R^2 -> R^2 (Bookstein 1989), f(p) = A [1 x y]^T + sum_i w_i U(|p - c_i|).
+
+    Attributes:
+        centers: (N, 2) float64 control points (the spline's domain).
+        weights: (N, 2) float64 radial-basis weights.
+        affine: (3, 2) float64 affine part, rows for 1, x, y.
+    """
+
+    centers: np.ndarray
+    weights: np.ndarray
+    affine: np.ndarray
+
+    def __call__(self, pts: np.ndarray) -> np.ndarray:
+        """Evaluate at (M, 2) points; returns (M, 2) float64. Chunked so 1 M points stay within ~100 MB."""
+        pts = np.asarray(pts, dtype=np.float64)
+        out = np.empty((len(pts), 2), dtype=np.float64)
+        step = 65536
+        for i in range(0, len(pts), step):
+            p = pts[i:i + step]
+            d2 = ((p[:, None, :] - self.centers[None, :, :]) ** 2).sum(-1)
+            u = _tps_kernel(d2)
+            out[i:i + step] = self.affine[0] + p @ self.affine[1:] + u @ self.weights
+        return out
+
+
+def _tps_kernel(d2: np.ndarray) -> np.ndarray:
+    """U(r) = r^2 log r^2 from squared distances, with U(0) = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = d2 * np.log(d2)
+    return np.nan_to_num(u, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def tps_fit(src: np.ndarray, dst: np.ndarray, regularization: float = 0.0) -> TPS:
+    """Fit the thin-plate spline that maps ``src`` control points exactly onto ``dst`` (exact when reg = 0).
+
+    Args:
+        src: (N, 2) control points, N >= 3, not all collinear.
+        dst: (N, 2) target values.
+        regularization: Tikhonov term added to the kernel diagonal (0 = interpolating spline), in the same
+            squared-pixel-log units as the kernel; small values (1e-3 × mean kernel) smooth noisy landmarks.
+
+    Returns:
+        the fitted :class:`TPS`.
+    """
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    n = len(src)
+    k = _tps_kernel(((src[:, None, :] - src[None, :, :]) ** 2).sum(-1))
+    if regularization:
+        k = k + regularization * np.eye(n)
+    p = np.concatenate([np.ones((n, 1)), src], axis=1)
+    a = np.zeros((n + 3, n + 3))
+    a[:n, :n] = k
+    a[:n, n:] = p
+    a[n:, :n] = p.T
+    b = np.zeros((n + 3, 2))
+    b[:n] = dst
+    sol = np.linalg.lstsq(a, b, rcond=None)[0]
+    return TPS(centers=src, weights=sol[:n], affine=sol[n:])
+
+
+# --------------------------------------------------------------------------------------------- grid convention
+def pixel_to_grid(xy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel coordinates (pixel centres at integers) -> grid_sample coordinates, align_corners=False.
+
+    x_norm = (2 x + 1) / W - 1, likewise y. Works on any (..., 2) array, x then y.
+    """
+    xy = np.asarray(xy, dtype=np.float32)
+    scale = np.array([2.0 / width, 2.0 / height], dtype=np.float32)
+    return xy * scale + (scale / 2 - 1.0)
+
+
+def grid_to_pixel(grid: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Inverse of :func:`pixel_to_grid`: x_px = ((x_norm + 1) W - 1) / 2."""
+    grid = np.asarray(grid, dtype=np.float32)
+    size = np.array([width, height], dtype=np.float32)
+    return ((grid + 1.0) * size - 1.0) / 2.0
+
+
+def sample_with_grid(image: np.ndarray, grid: np.ndarray, *, nearest: bool = False) -> np.ndarray:
+    """Sample ``image`` at ``grid`` exactly like ``torch.nn.functional.grid_sample(..., align_corners=False,
+    padding_mode="zeros")`` (bilinear, or nearest), using cv2.remap.
+
+    Args:
+        image: (h, w) or (h, w, C) array (uint8 or float32).
+        grid: (H, W, 2) float32 in the grid_sample convention; outside [-1, 1] reads zeros.
+        nearest: nearest-neighbour instead of bilinear (for label maps).
+
+    Returns:
+        (H, W) or (H, W, C) array of ``image``'s dtype.
+    """
+    h, w = image.shape[:2]
+    px = grid_to_pixel(grid, w, h)
+    return cv2.remap(image, px[..., 0], px[..., 1], cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+# --------------------------------------------------------------------------------------------- garment parts
+def _side(a: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Signed area: > 0 on one side of the line a->b, < 0 on the other; (H, W) float."""
+    return (b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0])
+
+
+def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
+    """Split the garment mask into torso and sleeves with the shoulder–armpit lines.
+
+    A sleeve is the part of the garment on the outer side of the line shoulder->armpit and on the shoulder's
+    side of the line armpit->sleeve inner end (a wedge with its apex at the armpit), so a torso side that
+    flares below the armpit stays torso.
+
+    Args:
+        mask: (H, W) float garment mask in [0, 1].
+        lm: garment landmarks (see tryon.garment.landmarks), pixel coordinates.
+
+    Returns:
+        (H, W) uint8 part labels: 0 none, 1 torso, 2 wearer's left sleeve (image right), 3 right sleeve.
+    """
+    h, w = mask.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    inside = mask > 0.5
+    parts = np.where(inside, PART_TORSO, PART_NONE).astype(np.uint8)
+    center_x = 0.5 * (lm["shoulder_left"][0] + lm["shoulder_right"][0])
+    for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
+        if f"sleeve_{side}_outer" not in lm:
+            continue
+        sh, ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
+        so, si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+        # The outer side is the side away from the garment's centre line.
+        ref = np.array([center_x, ap[1]], dtype=np.float32)
+        s1 = _side(sh, ap, xs, ys)
+        s1_ref = _side(sh, ap, np.float32(ref[0]), np.float32(ref[1]))
+        outer = np.sign(s1) != np.sign(s1_ref)
+        s2 = _side(ap, si, xs, ys)
+        s2_ref = _side(ap, si, np.float32(sh[0]), np.float32(sh[1]))
+        above = np.sign(s2) == np.sign(s2_ref)
+        parts[inside & outer & above] = label
+    return parts
+
+
+def _neck_opening(mask_shape: tuple[int, int], lm: dict[str, np.ndarray]) -> np.ndarray:
+    """(H, W) bool: the garment's neck opening (half-ellipse neck_left–neck_front–neck_right and above).
+
+    In-shop photos show the inside of the back collar there; on a person the neck and chest show through.
+    """
+    h, w = mask_shape
+    nl, nr, nf = lm["neck_left"], lm["neck_right"], lm["neck_front"]
+    cx = 0.5 * (nl[0] + nr[0])
+    cy = 0.5 * (nl[1] + nr[1])
+    ax = max(abs(nl[0] - nr[0]) / 2.0, 1.0)
+    ay = max(nf[1] - cy, 1.0)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ell = ((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 <= 1.0
+    above = (ys <= cy) & (np.abs(xs - cx) <= ax * 0.92)
+    return ell | above
+
+
+# --------------------------------------------------------------------------------------------- body geometry
+@dataclass
+class BodyFrame:
+    """The person's upper-body frame in image pixels.
+
+    Attributes:
+        origin: shoulder midpoint (2,).
+        u: unit vector from the right shoulder to the left shoulder (image rightwards for a frontal person).
+        v: unit vector perpendicular to u, pointing down the body.
+        sw: shoulder width (distance between the BlazePose shoulder joints), pixels.
+        kp: dict name -> (2,) keypoint pixel positions.
+    """
+
+    origin: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    sw: float
+    kp: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_img(self, a: float, b: float) -> np.ndarray:
+        """Frame coordinates (a along u, b along v, pixels) -> image pixels."""
+        return self.origin + a * self.u + b * self.v
+
+    def to_frame(self, p: np.ndarray) -> np.ndarray:
+        """Image pixels (..., 2) -> frame coordinates (..., 2) (along u, along v)."""
+        d = np.asarray(p, dtype=np.float64) - self.origin
+        return np.stack([d @ self.u, d @ self.v], axis=-1)
+
+
+def body_frame(keypoints: np.ndarray) -> BodyFrame:
+    """Build the :class:`BodyFrame` from (33, 4) BlazePose keypoints (x_px, y_px, z, visibility)."""
+    kp = {name: keypoints[i, :2].astype(np.float64) for name, i in KP.items()}
+    ls, rs = kp["left_shoulder"], kp["right_shoulder"]
+    d = ls - rs
+    sw = float(np.hypot(*d))
+    if sw < 1e-3:
+        sw = 1.0
+        d = np.array([1.0, 0.0])
+    u = d / np.hypot(*d)
+    v = np.array([-u[1], u[0]])
+    hips = 0.5 * (kp["left_hip"] + kp["right_hip"])
+    if (hips - 0.5 * (ls + rs)) @ v < 0:  # keep v pointing from the shoulders to the hips
+        v = -v
+    return BodyFrame(origin=0.5 * (ls + rs), u=u, v=v, sw=sw, kp=kp)
+
+
+class _LabelCoords:
+    """Frame coordinates of the parse's pixels (subsampled to ~60k points), for extent queries."""
+
+    def __init__(self, parse: np.ndarray, frame: BodyFrame):
+        step = max(1, int(np.sqrt(parse.size / 60000)))
+        sub = parse[::step, ::step]
+        ys, xs = np.nonzero(sub > 0)
+        self.lab = sub[ys, xs]
+        self.ab = frame.to_frame(np.stack([xs * step + (step - 1) / 2, ys * step + (step - 1) / 2], axis=-1))
+        self.sw = frame.sw
+
+    def select(self, labels: tuple[int, ...]) -> np.ndarray:
+        return self.ab[np.isin(self.lab, labels)]
+
+    @staticmethod
+    def extent(ab: np.ndarray, *, b: float | None = None, band: float = 0.0, a: float | None = None,
+               aband: float = 0.0, axis: int = 0, q: float = 2.0) -> tuple[float, float] | None:
+        sel = np.ones(len(ab), bool)
+        if b is not None:
+            sel &= np.abs(ab[:, 1] - b) < band
+        if a is not None:
+            sel &= np.abs(ab[:, 0] - a) < aband
+        if sel.sum() < 4:
+            return None
+        v = ab[sel, axis]
+        return float(np.percentile(v, q)), float(np.percentile(v, 100 - q))
+
+
+def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.ndarray],
+                 category: str = "top") -> tuple[dict[str, np.ndarray], float]:
+    """Where each garment landmark should land on the person, in image pixels.
+
+    Rules (all in the person's shoulder frame, sw = distance between the shoulder joints):
+      * shoulders: the garment's shoulder seams sit a little inside the outer edge of the shoulders and on
+        their top surface (from the parse; keypoint rules without one); this also sets the garment's scale;
+      * neckline: neck_left/right at the base of the neck, the garment's own neck depth (scaled) below it;
+      * armpits and hem: the garment's proportions, armpits kept inside the arm roots, the hem clamped to fall
+        around the hips (tops; lengthened to cover the old garment when that is longer) or above the knees
+        (dresses), its width clamped to the body's width from the parse;
+      * sleeve landmarks are placed in :func:`warp_garment`.
+
+    Args:
+        frame: the person's :class:`BodyFrame`.
+        parse: (H, W) uint8 PARSE_LABELS or None (keypoint-only rules).
+        lm: garment landmarks, pixels.
+        category: "top" or "dress".
+
+    Returns:
+        (targets: landmark name -> (2,) pixel position, scale: person pixels per garment pixel).
+    """
+    sw = frame.sw
+    g_sl, g_sr = lm["shoulder_left"], lm["shoulder_right"]
+    g_sw = float(np.hypot(*(g_sl - g_sr)))
+    g_u = (g_sl - g_sr) / max(g_sw, 1e-6)
+    g_v = np.array([-g_u[1], g_u[0]])
+    if g_v[1] < 0:
+        g_v = -g_v
+    g_o = 0.5 * (g_sl + g_sr)
+
+    def gf(p: np.ndarray) -> np.ndarray:
+        d = np.asarray(p, dtype=np.float64) - g_o
+        return np.array([d @ g_u, d @ g_v])
+
+    lc = _LabelCoords(parse, frame) if parse is not None else None
+    upper = lc.select((3, 4, 5, 6)) if lc is not None else None          # neck, torso, arms
+    trunk = lc.select((3, 4, 9)) if lc is not None else None             # the body without arms
+    old = lc.select((4,)) if lc is not None else None
+
+    t: dict[str, np.ndarray] = {}
+    sh_a, sh_b = {}, {}
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        a_sh, b_sh = 0.58 * sw, -0.06 * sw
+        if upper is not None:
+            ext = _LabelCoords.extent(upper, b=0.0, band=0.08 * sw)
+            if ext is not None:
+                edge = ext[1] if sgn > 0 else -ext[0]
+                a_sh = float(np.clip(edge - 0.08 * sw, 0.5 * sw, 0.72 * sw))
+            col = _LabelCoords.extent(upper, a=sgn * a_sh, aband=0.04 * sw, axis=1, q=1.0)
+            if col is not None:
+                b_sh = float(np.clip(col[0] + 0.03 * sw, -0.25 * sw, 0.05 * sw))
+        sh_a[side], sh_b[side] = a_sh, b_sh
+        t[f"shoulder_{side}"] = frame.to_img(sgn * a_sh, b_sh)
+    t_half_sw = 0.5 * (sh_a["left"] + sh_a["right"])
+    scale = 2 * t_half_sw / max(g_sw, 1e-6)
+
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    hip_b = float(np.clip(hip_b, 0.9 * sw, 2.2 * sw))
+
+    # Neck base: above the shoulder joints' line, between the joints; the garment's own neck width
+    # (scaled) kept within anatomical limits.
+    g_nl, g_nr, g_nf = gf(lm["neck_left"]), gf(lm["neck_right"]), gf(lm["neck_front"])
+    neck_half = float(np.clip(0.5 * abs(g_nl[0] - g_nr[0]) * scale, 0.17 * sw, 0.34 * sw))
+    neck_b = min(sh_b["left"], sh_b["right"]) - 0.06 * sw
+    t["neck_left"] = frame.to_img(neck_half, neck_b)
+    t["neck_right"] = frame.to_img(-neck_half, neck_b)
+    depth = float(np.clip((g_nf[1] - 0.5 * (g_nl[1] + g_nr[1])) * scale, 0.04 * sw, 0.6 * sw))
+    t["neck_front"] = frame.to_img(0.0, neck_b + depth)
+
+    # Armpits: the garment's proportions, not below mid-torso nor above the shoulders.
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        g_ap = gf(lm[f"armpit_{side}"])
+        b = float(np.clip(g_ap[1] * scale, 0.3 * sw, 0.75 * sw))
+        a = abs(g_ap[0]) * scale
+        body_half = 0.42 * sw
+        ext = _LabelCoords.extent(trunk, b=b, band=0.04 * sw) if trunk is not None else None
+        if ext is not None:
+            body_half = float(np.clip(ext[1] if sgn > 0 else -ext[0], 0.3 * sw, 0.6 * sw))
+        a = float(np.clip(a, body_half * 1.0, body_half * 1.2))
+        # The armpit must stay inside the arm's root, or the sleeve quad folds over (non-convex).
+        a = float(np.clip(a, 0.34 * sw, sh_a[side] - 0.14 * sw))
+        t[f"armpit_{side}"] = frame.to_img(sgn * a, b)
+
+    # Hem: garment length by proportion, clamped around the hips; lengthened (up to 30 %) to cover the old
+    # garment's hem so no strip of it is left to fill.
+    g_hl, g_hr, g_hc = gf(lm["hem_left"]), gf(lm["hem_right"]), gf(lm["hem_center"])
+    prop = g_hc[1] * scale
+    hem_b = prop
+    if old is not None:
+        ob = _LabelCoords.extent(old, a=0.0, aband=0.3 * sw, axis=1, q=1.0)
+        if ob is not None:
+            hem_b = max(hem_b, min(ob[1] + 0.02 * sw, prop * 1.3))
+    if category == "dress":
+        hem_b = float(np.clip(hem_b, hip_b + 0.3 * sw, hip_b + 2.5 * sw))
+    else:
+        hem_b = float(np.clip(hem_b, hip_b - 0.35 * sw, hip_b + 0.55 * sw))
+    len_scale = hem_b / max(prop, 1e-6)
+    ext = _LabelCoords.extent(trunk, b=min(hem_b, hip_b), band=0.04 * sw) if trunk is not None else None
+    for side, sgn, g in (("left", 1.0, g_hl), ("right", -1.0, g_hr)):
+        a = abs(g[0]) * scale
+        if ext is not None:
+            half = ext[1] if sgn > 0 else -ext[0]
+            half = float(np.clip(half, 0.3 * sw, 0.75 * sw))
+            a = float(np.clip(a, half * 1.0, half * 1.3))
+        else:
+            a = float(np.clip(a, 0.35 * sw, 0.7 * sw))
+        t[f"hem_{side}"] = frame.to_img(sgn * a, g[1] * scale * len_scale)
+    t["hem_center"] = frame.to_img(g_hc[0] * scale * 0.5, hem_b)
+    # Side anchors between armpit and hem corner: on the straight line between them, pulled towards the old
+    # garment's side (the parse's torso edge) so the new garment covers it, within limits (no bulge, no flare).
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        pa, ph = frame.to_frame(t[f"armpit_{side}"]), frame.to_frame(t[f"hem_{side}"])
+        for f in SIDE_FRACTIONS:
+            q = pa + f * (ph - pa)
+            a_lin = abs(q[0])
+            ext = _LabelCoords.extent(trunk, b=q[1], band=0.04 * sw) if trunk is not None else None
+            a = a_lin
+            if ext is not None:
+                edge = ext[1] if sgn > 0 else -ext[0]
+                a = float(np.clip(edge, 0.92 * a_lin, 1.2 * a_lin))
+            t[f"side_{side}_{f:.2f}"] = frame.to_img(sgn * a, q[1])
+    return t, scale
+
+
+# --------------------------------------------------------------------------------------------- warp
+@dataclass
+class WarpResult:
+    """Output of :func:`warp_garment`.
+
+    Attributes:
+        grid: (H, W, 2) float32, grid_sample convention (align_corners=False), person pixel -> garment.
+        warped_garment: (H, W, 3) uint8 garment sampled with ``grid`` (zeros outside the garment).
+        warped_mask: (H, W) float32 [0, 1] garment mask sampled with ``grid`` (sleeve tabs and neck opening cut).
+        warped_parts: (H, W) uint8 part labels (0 none, 1 torso, 2 left sleeve, 3 right sleeve).
+        targets: landmark name -> (2,) person-pixel position used for the warp.
+    """
+
+    grid: np.ndarray
+    warped_garment: np.ndarray
+    warped_mask: np.ndarray
+    warped_parts: np.ndarray
+    targets: dict[str, np.ndarray]
+
+
+def _homography_grid(src_quad: np.ndarray, dst_quad: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Map person pixels (xs, ys) through the homography taking ``src_quad`` (person) onto ``dst_quad``
+    (garment); returns (..., 2) garment pixel positions (NaN-free; points at infinity pushed far away)."""
+    hmat = cv2.getPerspectiveTransform(src_quad.astype(np.float32), dst_quad.astype(np.float32)).astype(np.float64)
+    x = hmat[0, 0] * xs + hmat[0, 1] * ys + hmat[0, 2]
+    y = hmat[1, 0] * xs + hmat[1, 1] * ys + hmat[1, 2]
+    z = hmat[2, 0] * xs + hmat[2, 1] * ys + hmat[2, 2]
+    # H is defined up to sign: the quad's own side of the horizon line is where z has the sign it has at
+    # the quad's centre; pixels beyond the horizon would fold back onto the garment.
+    c = src_quad.mean(0)
+    zc = hmat[2, 0] * c[0] + hmat[2, 1] * c[1] + hmat[2, 2]
+    z = z * np.sign(zc)
+    x = x * np.sign(zc)
+    y = y * np.sign(zc)
+    bad = z <= 1e-3 * abs(zc)
+    z = np.where(bad, 1.0, z)
+    out = np.stack([x / z, y / z], axis=-1)
+    out[bad] = -1e6
+    return out
+
+
+def _convex(quad: np.ndarray) -> bool:
+    """True when the quad (4, 2) is strictly convex (all turns have the same sign)."""
+    d = np.roll(quad, -1, axis=0) - quad
+    cross = d[:, 0] * np.roll(d, -1, axis=0)[:, 1] - d[:, 1] * np.roll(d, -1, axis=0)[:, 0]
+    return bool(np.all(cross > 0) or np.all(cross < 0))
+
+
+def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
+                  scale: float, long_sleeve: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Person and garment quads (shoulder/outer-end/inner-end/armpit order) for one sleeve.
+
+    Returns a list of (person_quad (4,2), garment_quad (4,2), split (a, n) or empty) per segment: one segment
+    along the upper arm for short sleeves; for long sleeves two, bent at the elbow, where the second segment
+    holds the pixels on the forearm side of the elbow bisector line.
+    """
+    sgn = 1.0 if side == "left" else -1.0
+    sh_k, el_k, wr_k = frame.kp[f"{side}_shoulder"], frame.kp[f"{side}_elbow"], frame.kp[f"{side}_wrist"]
+    g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
+    g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+    p_sh, p_ap = t[f"shoulder_{side}"], t[f"armpit_{side}"]
+
+    def unit(d: np.ndarray) -> np.ndarray:
+        n = float(np.hypot(*d))
+        return d / n if n > 1e-6 else frame.v.copy()
+
+    d1 = unit(el_k - sh_k)
+    n1 = np.array([-d1[1], d1[0]])
+    rot = 1.0
+    if n1 @ (sgn * frame.u) < 0:  # outer normal points away from the body
+        n1, rot = -n1, -1.0
+    g_len = 0.5 * (np.hypot(*(g_so - g_sh)) + np.hypot(*(g_si - g_ap))) * scale
+    g_wend = float(np.hypot(*(g_so - g_si))) * scale
+    arm_w_min = 0.24 * frame.sw
+    root_mid = 0.5 * (p_sh + p_ap)
+    upper = float(np.hypot(*(el_k - sh_k)))
+    fore = float(np.hypot(*(wr_k - el_k)))
+    if not long_sleeve or g_len < upper * 0.95 or fore < 1:
+        # A hanging short sleeve: its underarm seam hangs from the armpit along the arm, its end is centred
+        # on the arm and at least as wide as the arm.
+        l_in = float(np.hypot(*(g_si - g_ap))) * scale
+        l_out = float(np.hypot(*(g_so - g_sh))) * scale
+        w_end = max(g_wend, arm_w_min * 1.15)
+        t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
+        t_end = float(np.clip(t_end, 0.3 * upper, 1.05 * upper))
+        for _ in range(6):
+            e = sh_k + d1 * t_end
+            p_so, p_si = e + n1 * w_end / 2, e - n1 * w_end / 2
+            quad = np.array([p_sh, p_so, p_si, p_ap])
+            if _convex(quad):
+                break
+            t_end *= 1.15
+        else:
+            return []
+        return [(quad, np.array([g_sh, g_so, g_si, g_ap]), np.empty(0))]
+    # Long sleeve: split at the elbow by the arm's proportions, bend along the forearm.
+    d2 = unit(wr_k - el_k)
+    n2 = rot * np.array([-d2[1], d2[0]])
+    total = upper + fore
+    frac = float(np.clip(upper / total, 0.35, 0.65))
+    g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
+    w_el = max(float(np.hypot(*(g_eo - g_ei))) * scale, arm_w_min)
+    w_end = max(g_wend, arm_w_min * 0.8)
+    bis = unit(n1 + n2)
+    # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
+    p_eo, p_ei = el_k + bis * w_el / 2, el_k - bis * w_el / 2
+    fore_len = min(max(g_len - upper, 0.3 * fore), fore * 1.08)
+    e = el_k + d2 * fore_len
+    p_so, p_si = e + n2 * w_end / 2, e - n2 * w_end / 2
+    split = np.array([el_k[0], el_k[1], bis[0], bis[1], d2[0], d2[1]])
+    return [
+        (np.array([p_sh, p_eo, p_ei, p_ap]), np.array([g_sh, g_eo, g_ei, g_ap]), np.concatenate([split, [0.0]])),
+        (np.array([p_eo, p_so, p_si, p_ei]), np.array([g_eo, g_so, g_si, g_ei]), np.concatenate([split, [1.0]])),
+    ]
+
+
+def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: np.ndarray,
+                 outward: float) -> np.ndarray:
+    """Points of the garment's outline between ``top`` and ``bottom`` (its side seam) at the given fractions.
+
+    For each fraction, walks from the interpolated point outward (``outward`` = +1 image right, -1 left) along
+    the row and returns the last mask pixel; falls back to the interpolated point.
+    """
+    h, w = mask.shape
+    pts = []
+    for f in fracs:
+        p = top + f * (bottom - top)
+        y = int(np.clip(round(p[1]), 0, h - 1))
+        x0 = int(np.clip(round(p[0]), 0, w - 1))
+        row = mask[y] > 0.5
+        if outward > 0:
+            seg = row[x0:]
+            idx = np.nonzero(~seg)[0]
+            x = x0 + (idx[0] - 1 if len(idx) else len(seg) - 1)
+        else:
+            seg = row[:x0 + 1][::-1]
+            idx = np.nonzero(~seg)[0]
+            x = x0 - (idx[0] - 1 if len(idx) else len(seg) - 1)
+        if abs(x - p[0]) > 0.25 * abs(bottom[1] - top[1]) + 2:
+            x = p[0]
+        pts.append((float(x), float(p[1])))
+    return np.array(pts)
+
+
+def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
+                 keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
+                 sleeve: str | None = None, category: str = "top", work_height: int = 256) -> WarpResult:
+    """Warp an in-shop garment onto a person: TPS torso + per-sleeve homographies, as a dense sampling grid.
+
+    Args:
+        garment: (h, w, 3) uint8 RGB in-shop garment photo.
+        garment_mask: (h, w) float32 [0, 1] garment mask.
+        landmarks: garment landmarks (tryon.garment.landmarks keys), pixels.
+        keypoints: (33, 4) BlazePose keypoints of the person (x_px, y_px, z, visibility).
+        out_shape: (H, W) of the person photo.
+        parse: (H, W) uint8 PARSE_LABELS of the person (refines body widths), or None.
+        sleeve: "none" | "short" | "long" (None: from the landmarks present).
+        category: "top" or "dress".
+        work_height: the grid is computed at this height and upsampled (speed); 0 = full resolution.
+
+    Returns:
+        :class:`WarpResult` at ``out_shape``.
+    """
+    H, W = out_shape
+    lm = {k: np.asarray(v, dtype=np.float64) for k, v in landmarks.items()}
+    has_sleeves = "sleeve_left_outer" in lm and "sleeve_right_outer" in lm and sleeve != "none"
+    if not has_sleeves:
+        for k in ("sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner"):
+            lm.pop(k, None)
+    long_sleeve = sleeve == "long"
+    gh, gw = garment_mask.shape
+
+    frame = body_frame(keypoints)
+    t, scale = body_targets(frame, parse, lm, category)
+
+    # Working resolution for the heavy per-pixel maths.
+    s = 1.0 if not work_height or H <= work_height else work_height / H
+    h, w = max(int(round(H * s)), 8), max(int(round(W * s)), 8)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    # Pixel centres of the working grid in full-resolution pixels.
+    fx = (xs + 0.5) * (W / w) - 0.5
+    fy = (ys + 0.5) * (H / h) - 0.5
+
+    # Torso TPS: person -> garment, with side and centre-line anchors.
+    names = ["neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left",
+             "armpit_right", "hem_left", "hem_right", "hem_center"]
+    src = [t[n] for n in names]
+    dst = [lm[n] for n in names]
+    fr = np.array(SIDE_FRACTIONS)
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        g_side = _side_points(garment_mask, lm[f"armpit_{side}"], lm[f"hem_{side}"], fr, sgn if
+                              lm["shoulder_left"][0] > lm["shoulder_right"][0] else -sgn)
+        for f, g in zip(fr, g_side):
+            src.append(t[f"side_{side}_{f:.2f}"])
+            dst.append(g)
+        # Mid shoulder line: keeps the shoulder slope straight between neck and shoulder seam.
+        src.append(0.5 * (t[f"neck_{side}"] + t[f"shoulder_{side}"]))
+        dst.append(0.5 * (lm[f"neck_{side}"] + lm[f"shoulder_{side}"]))
+    # Centre line (chest and waist): an affine interior so prints deform smoothly.
+    g_chest = 0.5 * (lm["armpit_left"] + lm["armpit_right"])
+    p_chest = 0.5 * (t["armpit_left"] + t["armpit_right"])
+    src.append(p_chest)
+    dst.append(g_chest)
+    src.append(0.5 * (p_chest + t["hem_center"]))
+    dst.append(0.5 * (g_chest + lm["hem_center"]))
+    src_a, dst_a = np.array(src), np.array(dst)
+    tps = tps_fit(src_a, dst_a, regularization=0.0)
+    pts = np.stack([fx.ravel(), fy.ravel()], axis=-1)
+    g_torso = tps(pts).reshape(h, w, 2)
+
+    parts_g = garment_parts(garment_mask, lm)
+    parts_g[_neck_opening(garment_mask.shape, lm) & (parts_g == PART_TORSO)] = PART_NONE
+
+    def lab_at(gpix: np.ndarray) -> np.ndarray:
+        return cv2.remap(parts_g, gpix[..., 0].astype(np.float32), gpix[..., 1].astype(np.float32),
+                         cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    grid_px = g_torso.copy()
+    lab = lab_at(g_torso)
+    final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
+
+    if has_sleeves:
+        for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
+            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve):
+                g_s = _homography_grid(p_quad, g_quad, fx, fy)
+                ok = lab_at(g_s) == label
+                # Keep each segment near its own quad (homographies fold far away).
+                poly = np.zeros((h, w), np.uint8)
+                c = p_quad.mean(0)
+                big = c + (p_quad - c) * 1.6
+                cv2.fillConvexPoly(poly, np.round(np.column_stack([(big[:, 0] + 0.5) * w / W - 0.5,
+                                                                   (big[:, 1] + 0.5) * h / H - 0.5]) * 16
+                                                  ).astype(np.int32), 1, shift=4)
+                ok &= poly.astype(bool)
+                if split.size:
+                    ex, ey, bx, by, dx, dy, seg = split
+                    # Elbow bisector line; the forearm segment is on the wrist's side of it.
+                    nx, ny = -by, bx
+                    if nx * dx + ny * dy < 0:
+                        nx, ny = -nx, -ny
+                    fore_side = (fx - ex) * nx + (fy - ey) * ny > 0
+                    ok &= fore_side if seg > 0.5 else ~fore_side
+                grid_px[ok] = g_s[ok]
+                final_lab[ok] = label
+
+    grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
+    valid = (final_lab > 0).astype(np.float32)
+    if (h, w) != (H, W):
+        grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
+        valid = cv2.resize(valid, (W, H), interpolation=cv2.INTER_LINEAR)
+        final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
+    # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
+    inside = (np.abs(grid) <= 1.0).all(-1)
+    valid = valid * inside
+    grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
+    warped = sample_with_grid(garment, grid)
+    gmask = garment_mask.astype(np.float32).copy()
+    gmask[parts_g == PART_NONE] = 0.0
+    wmask = sample_with_grid(gmask, grid) * np.clip(valid, 0, 1)
+    wmask = np.clip(wmask, 0.0, 1.0).astype(np.float32)
+    final_lab[wmask < 0.5] = PART_NONE
+    return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t)

@@ -1,0 +1,107 @@
+"""Server settings: one ``Settings`` object, read from ``TRYON_*`` environment variables or built in code.
+
+``create_app(settings)`` takes it explicitly (tests build their own); ``get_settings()`` is the cached
+environment-backed default used by ``tryon serve`` and ``uvicorn tryon.server.main:app_from_env --factory``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
+
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+"""The repository's ``web/`` folder (present in a checkout / editable install; absent from a wheel)."""
+
+DEFAULT_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
+               "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self'; "
+               "object-src 'none'; base-uri 'self'; form-action 'self'")
+"""Same-origin only; ``'wasm-unsafe-eval'`` lets onnxruntime-web compile its .wasm, ``blob:`` workers its
+proxy worker, ``data:``/``blob:`` images the result previews."""
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Environment variables are ``TRYON_<FIELD>`` (upper case).
+
+    Attributes:
+        model_dir: folder with ``manifest.json`` and the ONNX files (``tryon export`` output); ``None`` serves
+            the widget only and ``/readyz`` answers 503.
+        web_dir: static site served at ``/`` (the widget); skipped when missing.
+        dtype: which model file of the manifest to run (``fp32``, ``fp16``, ``int8``).
+        providers: ``auto`` (CUDA when onnxruntime offers it, else CPU), ``cuda`` (fail if unavailable) or ``cpu``.
+        intra_op_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
+        redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
+        job_ttl_s: how long finished jobs (and their output images) are kept, seconds.
+        queue_size: jobs waiting for the model at most; more get 429 + Retry-After.
+        max_batch: micro-batch size: jobs collected for one model step.
+        batch_wait_ms: how long the first job of a batch waits for company, milliseconds.
+        workers: model steps that may run at once (onnxruntime sessions are thread-safe).
+        job_timeout_s: a job still queued after this long fails with ``TimeoutError``.
+        wait_max_s: longest ``Prefer: wait`` the server honours, seconds.
+        max_image_bytes: largest encoded image, bytes (413 ``PayloadTooLarge`` beyond).
+        max_body_bytes: largest request body, bytes, counted as it streams in (413 beyond).
+        max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
+        min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
+        max_side: person/garment photos with a longer side are downscaled to this before processing.
+        coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM.
+        cors_origins: origins allowed to call ``/v1`` from other sites (shop pages); empty = same-origin only.
+        csp: Content-Security-Policy header value (empty string = none).
+        warmup: run the model once at start-up before reporting ready.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TRYON_", extra="ignore", frozen=True)
+
+    model_dir: Path | None = None
+    web_dir: Path | None = DEFAULT_WEB_DIR
+    dtype: Literal["fp32", "fp16", "int8"] = "fp32"
+    providers: Literal["auto", "cuda", "cpu"] = "auto"
+    intra_op_threads: int = Field(0, ge=0)
+    redis_url: str | None = None
+    job_ttl_s: int = Field(3600, ge=1)
+    queue_size: int = Field(16, ge=1)
+    max_batch: int = Field(4, ge=1)
+    batch_wait_ms: float = Field(5.0, ge=0)
+    workers: int = Field(1, ge=1)
+    job_timeout_s: float = Field(120.0, gt=0)
+    wait_max_s: float = Field(60.0, ge=0)
+    max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(25_000_000, ge=4096)
+    min_side: int = Field(64, ge=1)
+    max_side: int = Field(2048, ge=64)
+    coop_coep: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    csp: str = DEFAULT_CSP
+    warmup: bool = True
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        return v or None
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_with_list(cls, v: list[str]) -> list[str]:
+        if "*" in v and len(v) > 1:
+            raise ValueError("cors_origins: use either '*' alone or an explicit list of origins")
+        return v
+
+    @model_validator(mode="after")
+    def _body_holds_two_images(self) -> Settings:
+        # Two images base64-encoded (4/3) must fit in one body, or valid requests would be refused.
+        if self.max_body_bytes < 2 * self.max_image_bytes:
+            raise ValueError("max_body_bytes must be at least twice max_image_bytes")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

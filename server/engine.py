@@ -1,0 +1,249 @@
+"""The inference engine: one model session, a bounded job queue and micro-batching workers.
+
+Jobs are accepted by :meth:`Engine.submit` (decoded photos held in memory only, never written to disk), wait in
+an ``asyncio.Queue`` bounded by ``settings.queue_size`` (a full queue raises :class:`QueueFullError` -> 429 with
+``Retry-After``), and are collected by ``settings.workers`` worker tasks: each takes the first waiting job, gathers
+up to ``max_batch`` within ``batch_wait_ms`` (Ray Serve / Triton dynamic-batching style), and runs the batch
+in a thread so the event loop keeps answering. The student is exported with batch 1, so a batch runs its jobs
+one after another; a graph with a dynamic batch axis gets one stacked step. Status goes to the ``JobStore``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tryon.errors import TryonError
+from tryon.server.config import Settings
+from tryon.server.jobs import JobStore
+from tryon.server.schemas import JobStatus, RunOptions
+
+__all__ = ["Job", "Engine", "QueueFullError", "NotReadyError"]
+
+log = logging.getLogger(__name__)
+
+
+class QueueFullError(Exception):
+    """The queue holds ``queue_size`` jobs already; ``retry_after`` is a guess in whole seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the queue is full; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class NotReadyError(Exception):
+    """No model is loaded (none configured, or still starting)."""
+
+
+@dataclass
+class Job:
+    """One accepted try-on job (photos in memory only).
+
+    Attributes:
+        id: public job id.
+        person: (H, W, 3) uint8 RGB person photo.
+        garment: (Hg, Wg, 3) uint8 RGB garment photo.
+        options: the request's options.
+        created_at: wall-clock time it was accepted (Unix seconds).
+        done: set when the job completed or failed.
+    """
+
+    id: str
+    person: np.ndarray
+    garment: np.ndarray
+    options: RunOptions
+    created_at: float = field(default_factory=time.time)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Engine:
+    """Owns the model, the queue and the workers; created and started in the app's lifespan.
+
+    Args:
+        settings: the server settings.
+        store: where job status lives.
+    """
+
+    def __init__(self, settings: Settings, store: JobStore):
+        self.settings = settings
+        self.store = store
+        self.model: Any = None  # TryonModel once loaded
+        self.state = "no_model" if settings.model_dir is None else "starting"
+        self.message: str | None = None
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._depth = 0  # jobs accepted and not yet taken by a worker (bounded by queue_size)
+        self._workers: list[asyncio.Task[None]] = []
+        self._predict_ema = 1.0  # seconds per job, for Retry-After
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Create the session, warm it up and start the workers (no-op without a model folder).
+
+        Raises:
+            MissingModelError: the model folder is missing or incomplete.
+        """
+        if self.settings.model_dir is None:
+            self.message = "no model folder configured (--model-dir / TRYON_MODEL_DIR)"
+            return
+        from tryon.server.pipeline import TryonModel
+
+        s = self.settings
+        try:
+            self.model = await asyncio.to_thread(TryonModel, s.model_dir, s.dtype, s.providers, s.intra_op_threads)
+            if s.warmup:
+                t0 = time.perf_counter()
+                await asyncio.to_thread(self.model.warmup)
+                log.info("warm-up step %.3f s", time.perf_counter() - t0)
+        except Exception as exc:
+            self.state = "failed"
+            self.message = getattr(exc, "message", str(exc))
+            raise
+        self._workers = [asyncio.create_task(self._worker(), name=f"tryon-worker-{i}") for i in range(s.workers)]
+        self.state = "ready"
+
+    async def stop(self) -> None:
+        """Cancel the workers; jobs still queued are marked failed."""
+        for t in self._workers:
+            t.cancel()
+        for t in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._workers = []
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            await self._fail(job, "ServiceUnavailable", "the server shut down before the job ran")
+
+    @property
+    def queue_depth(self) -> int:
+        """Jobs waiting for a worker."""
+        return self._depth
+
+    @property
+    def model_name(self) -> str:
+        return self.model.manifest.name if self.model is not None else ""
+
+    # ------------------------------------------------------------------ submission
+    async def submit(self, person: np.ndarray, garment: np.ndarray, options: RunOptions) -> Job:
+        """Queue a job and write its ``in_queue`` record.
+
+        Raises:
+            NotReadyError: no model loaded.
+            QueueFullError: ``queue_size`` jobs are waiting already.
+        """
+        if self.state != "ready":
+            raise NotReadyError(self.message or f"the model is {self.state}")
+        if self._depth >= self.settings.queue_size:
+            per_worker = self._depth * self._predict_ema / self.settings.workers
+            raise QueueFullError(max(1, min(60, math.ceil(per_worker))))
+        self._depth += 1  # reserve the slot before any await, so concurrent submits cannot overfill
+        job = Job(id=uuid.uuid4().hex, person=person, garment=garment, options=options)
+        try:
+            record = JobStatus(id=job.id, status="in_queue", model_name=self.model_name, created_at=job.created_at)
+            await self.store.put(record.model_dump(mode="json"))
+        except BaseException:
+            self._depth -= 1
+            raise
+        self._queue.put_nowait(job)
+        return job
+
+    # ------------------------------------------------------------------ workers
+    async def _worker(self) -> None:
+        s = self.settings
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            deadline = time.monotonic() + s.batch_wait_ms / 1000.0
+            # Poll instead of wait_for(queue.get()): a timed-out get may drop an item on Python 3.11.
+            while len(batch) < s.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                    continue
+                except asyncio.QueueEmpty:
+                    pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(remaining, 0.002))
+            self._depth -= len(batch)
+            try:
+                await self._process(batch)
+            except Exception:  # never let one bad batch kill the worker
+                log.exception("batch failed")
+                for job in batch:
+                    if not job.done.is_set():
+                        await self._fail(job, "InternalServerError", "the server failed while running the job")
+
+    async def _process(self, batch: list[Job]) -> None:
+        now = time.time()
+        runnable: list[Job] = []
+        for job in batch:
+            if now - job.created_at > self.settings.job_timeout_s:
+                await self._fail(job, "TimeoutError",
+                                 f"the job waited more than {self.settings.job_timeout_s:g} s in the queue")
+                continue
+            await self.store.update(job.id, status="processing",
+                                    metrics={"queue_time": round(now - job.created_at, 4), "predict_time": None})
+            runnable.append(job)
+        if not runnable:
+            return
+        results = await asyncio.to_thread(self._run_batch, runnable)
+        for job, (output, error, predict_time) in zip(runnable, results, strict=True):
+            metrics = {"queue_time": round(now - job.created_at, 4), "predict_time": round(predict_time, 4)}
+            self._predict_ema = 0.8 * self._predict_ema + 0.2 * predict_time
+            if error is None:
+                await self.store.update(job.id, status="completed", output=[output], metrics=metrics)
+            else:
+                await self.store.update(job.id, status="failed", error=error, metrics=metrics)
+            self._release(job)
+
+    def _run_batch(self, jobs: list[Job]) -> list[tuple[str | None, dict[str, str] | None, float]]:
+        """Blocking: prepare, run and paste back each job. Returns (data URI, error, seconds) per job."""
+        from tryon.server.pipeline import encode_image
+
+        t0 = time.perf_counter()
+        out: list[tuple[str | None, dict[str, str] | None, float]] = [(None, None, 0.0)] * len(jobs)
+        prepared: dict[int, Any] = {}
+        for i, job in enumerate(jobs):
+            try:
+                prepared[i] = self.model.prepare(job.person, job.garment)
+            except Exception as exc:
+                out[i] = (None, _error_info(exc), time.perf_counter() - t0)
+        idx = list(prepared)
+        try:
+            model_outs = self.model.run([prepared[i].feeds for i in idx]) if idx else []
+        except Exception as exc:
+            err = _error_info(exc)
+            for i in idx:
+                out[i] = (None, err, time.perf_counter() - t0)
+            return out
+        for i, mo in zip(idx, model_outs, strict=True):
+            try:
+                image = self.model.finish(prepared[i], mo)
+                out[i] = (encode_image(image, jobs[i].options.output_format), None, time.perf_counter() - t0)
+            except Exception as exc:
+                out[i] = (None, _error_info(exc), time.perf_counter() - t0)
+        return out
+
+    async def _fail(self, job: Job, name: str, message: str) -> None:
+        await self.store.update(job.id, status="failed", error={"name": name, "message": message})
+        self._release(job)
+
+    def _release(self, job: Job) -> None:
+        # Drop the photos as soon as the job is over: only the result stays (in the store, for its TTL).
+        job.person = job.garment = np.empty((0, 0, 3), np.uint8)
+        job.done.set()
+
+
+def _error_info(exc: BaseException) -> dict[str, str]:
+    if isinstance(exc, TryonError):
+        return {"name": exc.name, "message": exc.message}
+    log.error("pipeline error", exc_info=exc)
+    return {"name": "PipelineError", "message": f"the try-on pipeline failed ({type(exc).__name__})"}

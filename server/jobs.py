@@ -1,0 +1,146 @@
+"""Job state: one small async ``JobStore`` interface, in-process or in Redis (shared by replicas).
+
+A job record is the public status object (:class:`tryon.server.schemas.JobStatus` as a dict). Input photos are
+never stored here, only the result data URIs, and every record expires ``ttl`` seconds after its last write.
+The replica that accepted a job runs it and is the only writer of its record, so a plain read-modify-write is
+enough; other replicas only read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Protocol
+
+__all__ = ["JobStore", "MemoryJobStore", "RedisJobStore", "create_job_store"]
+
+
+class JobStore(Protocol):
+    """Where job status objects live.
+
+    Methods are coroutines; ``get`` returns ``None`` for an unknown or expired id.
+    """
+
+    kind: str
+
+    async def put(self, record: dict[str, Any]) -> None:
+        """Create or replace ``record`` (keyed by ``record["id"]``), resetting its time to live."""
+        ...
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        """The record of ``job_id`` or ``None``."""
+        ...
+
+    async def update(self, job_id: str, **fields: Any) -> dict[str, Any] | None:
+        """Merge ``fields`` into the record (``None`` when it is gone) and return the new record."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the store answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryJobStore:
+    """Job records in a dict of this process (one replica only). Expired records are dropped lazily.
+
+    Args:
+        ttl: seconds a record lives after its last write.
+        max_records: oldest records are dropped beyond this many (results hold images, so memory is bounded).
+    """
+
+    kind = "memory"
+
+    def __init__(self, ttl: float, max_records: int = 1000):
+        self.ttl = ttl
+        self.max_records = max_records
+        self._records: dict[str, tuple[float, dict[str, Any]]] = {}  # id -> (expires_at, record)
+        self._lock = asyncio.Lock()
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for k in [k for k, (exp, _) in self._records.items() if exp <= now]:
+            del self._records[k]
+        while len(self._records) > self.max_records:
+            del self._records[next(iter(self._records))]
+
+    async def put(self, record: dict[str, Any]) -> None:
+        async with self._lock:
+            self._records.pop(record["id"], None)  # re-insert: dict order = age order for pruning
+            self._records[record["id"]] = (time.monotonic() + self.ttl, dict(record))
+            self._prune()
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        async with self._lock:
+            self._prune()
+            item = self._records.get(job_id)
+            return dict(item[1]) if item else None
+
+    async def update(self, job_id: str, **fields: Any) -> dict[str, Any] | None:
+        async with self._lock:
+            item = self._records.get(job_id)
+            if item is None or item[0] <= time.monotonic():
+                return None
+            record = {**item[1], **fields}
+            self._records[job_id] = (time.monotonic() + self.ttl, record)
+            return dict(record)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._records.clear()
+
+
+class RedisJobStore:
+    """Job records as JSON strings under ``<prefix><id>`` with ``EX ttl`` (redis-py asyncio client).
+
+    Args:
+        url: ``redis://host:port/db``.
+        ttl: seconds a record lives after its last write.
+        prefix: key prefix, so several deployments can share one Redis.
+    """
+
+    kind = "redis"
+
+    def __init__(self, url: str, ttl: int, prefix: str = "tryon:job:"):
+        import redis.asyncio as aioredis  # optional dependency: only needed with a Redis URL
+
+        self.ttl = int(ttl)
+        self.prefix = prefix
+        self._redis = aioredis.from_url(url, decode_responses=True, socket_connect_timeout=2.0)
+
+    async def put(self, record: dict[str, Any]) -> None:
+        await self._redis.set(self.prefix + record["id"], json.dumps(record), ex=self.ttl)
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        text = await self._redis.get(self.prefix + job_id)
+        return None if text is None else json.loads(text)
+
+    async def update(self, job_id: str, **fields: Any) -> dict[str, Any] | None:
+        record = await self.get(job_id)
+        if record is None:
+            return None
+        record.update(fields)
+        await self.put(record)
+        return record
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def create_job_store(redis_url: str | None, ttl: int) -> JobStore:
+    """``RedisJobStore`` when ``redis_url`` is set, else ``MemoryJobStore``."""
+    if redis_url:
+        return RedisJobStore(redis_url, ttl)
+    return MemoryJobStore(ttl)

@@ -1,0 +1,116 @@
+"""Pure ASGI middleware: a streaming request-body cap and the security/isolation headers.
+
+The body cap sits in middleware because FastAPI parses a body before any dependency could refuse it, and a
+chunked upload has no ``Content-Length`` to check (``ecosystem.md`` §5b): the byte count of every received
+chunk is checked as it arrives, so an oversized upload is refused after ``max_bytes`` and never buffered whole.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class BodyLimitMiddleware:
+    """Answer 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting).
+
+    Args:
+        app: the wrapped ASGI app.
+        max_bytes: the largest accepted body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        message = {"error": "PayloadTooLarge",
+                   "message": f"the request body is larger than the limit of {self.max_bytes:,} bytes"}
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await _send_json(send, 413, message)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await _send_json(send, 413, message)
+
+
+class SecurityHeadersMiddleware:
+    """Add CSP, ``nosniff``, a referrer policy and (optionally) COOP/COEP/CORP to every HTTP response.
+
+    Args:
+        app: the wrapped ASGI app.
+        csp: Content-Security-Policy value (empty: none).
+        cross_origin_isolation: send ``Cross-Origin-Opener-Policy: same-origin`` and
+            ``Cross-Origin-Embedder-Policy: require-corp`` so pages get ``crossOriginIsolated`` (threaded WASM).
+        corp: Cross-Origin-Resource-Policy value sent with isolation (``cross-origin`` when shop pages on other
+            origins load our files).
+    """
+
+    def __init__(self, app: ASGIApp, csp: str, cross_origin_isolation: bool = False, corp: str = "same-origin"):
+        self.app = app
+        headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+        if csp:
+            headers.append((b"content-security-policy", csp.encode()))
+        if cross_origin_isolation:
+            headers += [(b"cross-origin-opener-policy", b"same-origin"),
+                        (b"cross-origin-embedder-policy", b"require-corp"),
+                        (b"cross-origin-resource-policy", corp.encode())]
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                present = {k.lower() for k, _ in msg.get("headers", [])}
+                msg["headers"] = list(msg.get("headers", [])) + [h for h in self.headers if h[0] not in present]
+            await send(msg)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,29 @@
+"""Model discovery: what the server runs and where the widget downloads the same files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tryon.server.deps import EngineDep
+from tryon.server.schemas import ModelFile, ModelInfo
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["models"])
+
+
+@router.get("/models", response_model=list[ModelInfo], summary="Models served (empty when none is loaded)")
+async def list_models(engine: EngineDep) -> list[ModelInfo]:
+    """The loaded model: name, version, input resolution, categories, provider and its downloadable files.
+
+    File URLs carry ``?v=<sha256 prefix>`` so browsers may cache them as immutable.
+    """
+    model = engine.model
+    if model is None:
+        return []
+    m = model.manifest
+    h, w = model.size
+    files = [ModelFile(dtype=f.dtype, url=f"/models/{f.path}?v={f.sha256[:16]}", bytes=f.bytes, sha256=f.sha256)
+             for f in m.files]
+    return [ModelInfo(model_name=m.name, version=m.version, categories=["tops"], resolution={"height": h, "width": w},
+                      dtype=model.dtype, provider=model.provider, manifest_url="/models/manifest.json", files=files)]

@@ -1,0 +1,263 @@
+"""``POST /v1/run`` (submit a try-on job) and ``GET /v1/status/{id}`` (poll it).
+
+Mirrors the hosted try-on APIs (``ecosystem.md`` §1, §7a): FASHN's ``/v1/run`` + ``/v1/status/{id}`` and error
+names, Replicate's ``Prefer: wait[=N]`` for a synchronous answer, plus a ``multipart/form-data`` form because the
+widget already holds Blobs. Photos are decoded in memory and handed to the engine; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from tryon.errors import TryonError
+from tryon.processing import decode_image, resize
+from tryon.server.config import Settings
+from tryon.server.deps import EngineDep, SettingsDep, StoreDep
+from tryon.server.engine import NotReadyError, QueueFullError
+from tryon.server.errors import ApiError, from_tryon_error
+from tryon.server.schemas import (SUPPORTED_CATEGORIES, ErrorBody, JobStatus, RunAccepted, RunOptions, RunRequest)
+
+__all__ = ["router", "parse_prefer", "decode_data_uri"]
+
+router = APIRouter(prefix="/v1", tags=["run"])
+
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I)
+
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "BadRequest (malformed body, bad base64) or ImageLoadError "
+                                             "(empty/truncated image)"},
+    404: {"model": ErrorBody, "description": "NotFound: unknown model_name"},
+    413: {"model": ErrorBody, "description": "PayloadTooLarge: body, image bytes or pixels over the limits"},
+    415: {"model": ErrorBody, "description": "UnsupportedMediaType: not an image / unsupported format, or a body "
+                                             "that is neither JSON nor multipart"},
+    422: {"model": ErrorBody, "description": "InputValidationError (missing field, bad option), ImageTooSmall, "
+                                             "UnsupportedCategoryError (only tops)"},
+    429: {"model": ErrorBody, "description": "ConcurrencyLimitExceeded: the queue is full; see Retry-After",
+          "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}},
+    503: {"model": ErrorBody, "description": "ModelNotReady: no model loaded or still starting"},
+}
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/RunRequest"}},
+        "multipart/form-data": {"schema": {"$ref": "#/components/schemas/RunForm"}},
+    },
+}
+
+
+class _InMemoryMultiPartParser(MultiPartParser):
+    """Starlette's parser with the file spool raised to the body cap, so uploads never roll over to disk."""
+
+    def __init__(self, *args: Any, spool_max_size: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.spool_max_size = spool_max_size
+
+
+def parse_prefer(value: str | None, wait_max_s: float) -> float | None:
+    """Seconds to wait from an RFC 7240 ``Prefer`` header (``wait``, ``wait=N``, ``respond-async``).
+
+    Returns:
+        ``None`` for an asynchronous answer, else the wait in seconds capped at ``wait_max_s``.
+    """
+    if not value:
+        return None
+    wait: float | None = None
+    for token in (t.strip().lower() for part in value.split(",") for t in part.split(";")):
+        if token == "respond-async":
+            return None
+        if token == "wait":
+            wait = wait_max_s
+        elif token.startswith("wait="):
+            try:
+                wait = max(0.0, min(float(token[5:].strip('"')), wait_max_s))
+            except ValueError:
+                wait = wait_max_s
+    return wait
+
+
+def decode_data_uri(value: str, field: str, max_bytes: int) -> bytes:
+    """Bytes of a ``data:image/...;base64,`` URI or of bare base64.
+
+    Raises:
+        ApiError: 422 for a URL (not fetched), 413 over ``max_bytes``, 400 for invalid base64.
+    """
+    text = value.strip()
+    if text.lower().startswith(("http://", "https://")):
+        raise ApiError(422, f"{field}: image URLs are not fetched by this server; send the image bytes as a data URI "
+                            "or a multipart file", "InputValidationError")
+    m = _DATA_URI.match(text)
+    if m:
+        if not m.group("b64"):
+            raise ApiError(400, f"{field}: only base64 data URIs are accepted (data:image/...;base64,...)")
+        text = text[m.end():]
+    if len(text) * 3 // 4 > max_bytes + 3:
+        raise ApiError(413, f"{field}: the image is larger than the limit of {max_bytes:,} bytes")
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, f"{field}: not valid base64") from None
+    if not data:
+        raise ApiError(400, f"{field}: empty image", "ImageLoadError")
+    return data
+
+
+def _validation_error(exc: ValidationError, prefix: tuple[str, ...]) -> ApiError:
+    detail = [{"loc": list(prefix) + [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+              for e in exc.errors()]
+    if any(d["type"] == "json_invalid" for d in detail):
+        return ApiError(400, "the body is not valid JSON", "BadRequest")
+    msg = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in detail)
+    return ApiError(422, msg, "InputValidationError", detail=detail)
+
+
+async def _read_json(request: Request, settings: Settings) -> tuple[bytes, bytes, RunOptions, str | None]:
+    try:
+        req = RunRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise _validation_error(exc, ("body",)) from None
+    person = decode_data_uri(req.inputs.person_image, "person_image", settings.max_image_bytes)
+    garment = decode_data_uri(req.inputs.garment_image, "garment_image", settings.max_image_bytes)
+    return person, garment, RunOptions.model_validate(req.inputs.model_dump()), req.model_name
+
+
+async def _read_multipart(request: Request, settings: Settings) -> tuple[bytes, bytes, RunOptions, str | None]:
+    parser = _InMemoryMultiPartParser(request.headers, request.stream(), max_files=2, max_fields=16,
+                                      max_part_size=settings.max_image_bytes * 4 // 3 + 1024,
+                                      spool_max_size=settings.max_body_bytes + 1)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise ApiError(400, f"malformed multipart body: {exc.message}") from None
+    try:
+        images: dict[str, bytes] = {}
+        fields: dict[str, str] = {}
+        for key, value in form.multi_items():
+            if key in ("person_image", "model_image", "garment_image"):
+                name = "person_image" if key == "model_image" else key
+                if isinstance(value, UploadFile):
+                    data = await value.read()
+                    if len(data) > settings.max_image_bytes:
+                        raise ApiError(413, f"{name}: the image is larger than the limit of "
+                                            f"{settings.max_image_bytes:,} bytes")
+                    images[name] = data
+                else:  # a text part holding a data URI
+                    images[name] = decode_data_uri(value, name, settings.max_image_bytes)
+            elif isinstance(value, str):
+                fields[key] = value
+    finally:
+        await form.close()
+    missing = [n for n in ("person_image", "garment_image") if n not in images]
+    if missing:
+        detail = [{"loc": ["body", n], "msg": "Field required", "type": "missing"} for n in missing]
+        raise ApiError(422, "; ".join(f"body.{n}: Field required" for n in missing), "InputValidationError",
+                       detail=detail)
+    try:
+        options = RunOptions.model_validate({k: v for k, v in fields.items() if k != "model_name"})
+    except ValidationError as exc:
+        raise _validation_error(exc, ("body",)) from None
+    return images["person_image"], images["garment_image"], options, fields.get("model_name") or None
+
+
+def _decode_pair(person: bytes, garment: bytes, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Decode and validate both photos (blocking), downscaling a long side over ``max_side``."""
+    out = []
+    for data, name in ((person, "person_image"), (garment, "garment_image")):
+        image = decode_image(data, name=name, min_side=settings.min_side, max_pixels=settings.max_pixels)
+        h, w = image.shape[:2]
+        if max(h, w) > settings.max_side:
+            s = settings.max_side / max(h, w)
+            image = resize(image, (max(1, round(h * s)), max(1, round(w * s))))
+        out.append(image)
+    return out[0], out[1]
+
+
+@router.post(
+    "/run", status_code=202, response_model=RunAccepted, summary="Submit a try-on job",
+    responses={200: {"model": JobStatus, "description": "With `Prefer: wait`: the finished job's status object"},
+               202: {"model": RunAccepted, "description": "Accepted; poll the `Location` (/v1/status/{id})",
+                     "headers": {"Location": {"schema": {"type": "string"}}}},
+               **_ERRORS},
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
+async def run(request: Request, settings: SettingsDep, engine: EngineDep, store: StoreDep,
+              prefer: Annotated[str | None, Header(description="`wait`, `wait=N` (seconds) or `respond-async`")] = None
+              ) -> JSONResponse:
+    """Submit a person photo and an in-shop garment photo (top) for try-on.
+
+    Body: JSON ``{model_name?, inputs: {person_image, garment_image, category?, garment_photo_type?,
+    output_format?, seed?}}`` with images as base64 data URIs, or ``multipart/form-data`` with file parts
+    ``person_image`` and ``garment_image`` plus the same option fields. Answers 202 ``{id, status}`` with
+    ``Location``; with ``Prefer: wait[=N]`` and a job done in time, 200 with the status object.
+    """
+    if engine.state != "ready":
+        raise ApiError(503, engine.message or f"the model is {engine.state}", headers={"Retry-After": "5"})
+    ctype = request.headers.get("content-type", "").lower()
+    if ctype.startswith("multipart/form-data"):
+        person_b, garment_b, options, model_name = await _read_multipart(request, settings)
+    elif ctype.startswith("application/json") or ctype.endswith("+json"):
+        person_b, garment_b, options, model_name = await _read_json(request, settings)
+    else:
+        raise ApiError(415, "send application/json or multipart/form-data", "UnsupportedMediaType")
+    if options.category not in SUPPORTED_CATEGORIES:
+        raise ApiError(422, f"category {options.category!r} is not supported: this server dresses tops only "
+                            f"(use one of {', '.join(SUPPORTED_CATEGORIES)})", "UnsupportedCategoryError")
+    if model_name and model_name != engine.model_name:
+        raise ApiError(404, f"model {model_name!r} is not served here (serving {engine.model_name!r}; "
+                            "see GET /v1/models)")
+    try:
+        person, garment = await run_in_threadpool(_decode_pair, person_b, garment_b, settings)
+    except TryonError as exc:
+        raise from_tryon_error(exc) from None
+    del person_b, garment_b
+    try:
+        job = await engine.submit(person, garment, options)
+    except QueueFullError as exc:
+        raise ApiError(429, f"the try-on queue is full ({settings.queue_size} jobs); retry after "
+                            f"{exc.retry_after} s", "ConcurrencyLimitExceeded",
+                       headers={"Retry-After": str(exc.retry_after)}) from None
+    except NotReadyError as exc:
+        raise ApiError(503, str(exc), headers={"Retry-After": "5"}) from None
+    location = f"/v1/status/{job.id}"
+    wait = parse_prefer(prefer, settings.wait_max_s)
+    if wait:
+        try:
+            await asyncio.wait_for(job.done.wait(), timeout=wait)
+        except TimeoutError:
+            pass
+        else:
+            record = await store.get(job.id)
+            if record is not None:
+                return JSONResponse(record, status_code=200,
+                                    headers={"Location": location, "Preference-Applied": f"wait={wait:g}"})
+    record = await store.get(job.id)
+    status = record["status"] if record else "in_queue"
+    return JSONResponse(RunAccepted(id=job.id, status=status).model_dump(mode="json"), status_code=202,
+                        headers={"Location": location, "Retry-After": "1"})
+
+
+@router.get("/status/{job_id}", response_model=JobStatus, summary="Status and result of a job",
+            responses={404: {"model": ErrorBody, "description": "NotFound: unknown or expired job id"}})
+async def status(job_id: str, store: StoreDep) -> JSONResponse:
+    """The job's status object; ``output`` holds the result as a data URI once ``completed``.
+
+    ``Retry-After: 1`` is sent while the job is ``in_queue`` or ``processing``. Jobs expire after the TTL.
+    """
+    record = await store.get(job_id) if _JOB_ID.match(job_id) else None
+    if record is None:
+        raise ApiError(404, f"no job {job_id!r} (unknown, or expired)")
+    headers = {"Retry-After": "1"} if record["status"] in ("in_queue", "processing") else None
+    return JSONResponse(record, headers=headers)

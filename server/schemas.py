@@ -1,0 +1,150 @@
+"""Request, response and error models of the HTTP API (they are the published OpenAPI schema).
+
+The shapes follow the hosted try-on APIs (FASHN ``/v1/run`` + ``/v1/status/{id}``, error names, Replicate's
+``Prefer: wait``), see ``ecosystem.md`` §1 and §7a. JSON is snake_case.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Category", "SUPPORTED_CATEGORIES", "JobState", "RunOptions", "RunInputs", "RunRequest", "RunForm",
+    "RunAccepted", "ErrorInfo", "JobMetrics", "JobStatus", "ErrorBody", "ModelFile", "ModelInfo", "Health",
+    "Readiness",
+]
+
+Category = Literal["auto", "tops", "top", "upper_body", "bottoms", "lower_body", "one-pieces", "dresses"]
+"""Garment categories as the hosted APIs spell them; only tops are dressed (the others answer 422)."""
+
+SUPPORTED_CATEGORIES: tuple[str, ...] = ("auto", "tops", "top", "upper_body")
+"""Category values this server dresses (``auto`` is taken to be a top)."""
+
+JobState = Literal["in_queue", "processing", "completed", "failed"]
+
+
+class RunOptions(BaseModel):
+    """Options of a try-on job (shared by the JSON and the multipart forms of ``POST /v1/run``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    category: Category = Field("auto", description="Garment category; only tops are supported "
+                                                   "(`auto`, `tops`, `top`, `upper_body`), others answer 422.")
+    garment_photo_type: Literal["auto", "flat-lay"] = Field(
+        "auto", description="The garment photo is an in-shop/flat-lay shot on a plain background.")
+    output_format: Literal["png", "jpeg"] = Field("png", description="Encoding of the output data URI.")
+    seed: int | None = Field(None, description="Accepted for compatibility; the model is deterministic.")
+
+
+class RunInputs(RunOptions):
+    """JSON inputs: images as ``data:image/...;base64,`` URIs or bare base64 (URLs are not fetched)."""
+
+    person_image: str = Field(validation_alias=AliasChoices("person_image", "model_image"),
+                              description="Person photo: data URI or base64 (`model_image` is accepted as an alias).")
+    garment_image: str = Field(description="In-shop garment photo on a plain background: data URI or base64.")
+
+
+class RunRequest(BaseModel):
+    """JSON body of ``POST /v1/run`` (FASHN-style envelope)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model_name: str | None = Field(None, description="Model to run; default the loaded one (see GET /v1/models).")
+    inputs: RunInputs
+
+
+class RunForm(RunOptions):
+    """``multipart/form-data`` body of ``POST /v1/run``: the two photos as file parts plus option fields."""
+
+    person_image: bytes = Field(json_schema_extra={"format": "binary"}, description="Person photo file.")
+    garment_image: bytes = Field(json_schema_extra={"format": "binary"}, description="Garment photo file.")
+    model_name: str | None = None
+
+
+class RunAccepted(BaseModel):
+    """202 answer of ``POST /v1/run``: poll ``Location`` (``/v1/status/{id}``)."""
+
+    id: str
+    status: JobState
+    error: None = None
+
+
+class ErrorInfo(BaseModel):
+    """Why a job failed (run-time error inside a 200 status object)."""
+
+    name: str = Field(description="ImageLoadError, GarmentBackgroundError, PipelineError, TimeoutError, ...")
+    message: str
+
+
+class JobMetrics(BaseModel):
+    """Timings of a job, seconds."""
+
+    queue_time: float | None = None
+    predict_time: float | None = None
+
+
+class JobStatus(BaseModel):
+    """``GET /v1/status/{id}`` (and ``POST /v1/run`` with ``Prefer: wait`` when done in time)."""
+
+    id: str
+    status: JobState
+    model_name: str
+    output: list[str] = Field(default_factory=list, description="Data URIs of the result images.")
+    error: ErrorInfo | None = None
+    metrics: JobMetrics = Field(default_factory=JobMetrics)
+    created_at: float = Field(description="Unix time the job was accepted.")
+
+
+class ErrorBody(BaseModel):
+    """Body of every 4xx/5xx answer."""
+
+    error: str = Field(description="BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType, ImageLoadError, "
+                                   "ImageTooSmall, InputValidationError, UnsupportedCategoryError, "
+                                   "ConcurrencyLimitExceeded, ModelNotReady, InternalServerError")
+    message: str
+    detail: list[dict[str, Any]] | None = None
+
+
+class ModelFile(BaseModel):
+    """One downloadable model file."""
+
+    dtype: str
+    url: str = Field(description="Same-origin URL; the `v` query pins the content (long immutable caching).")
+    bytes: int
+    sha256: str
+
+
+class ModelInfo(BaseModel):
+    """One entry of ``GET /v1/models``."""
+
+    model_name: str
+    version: str
+    categories: list[str]
+    resolution: dict[str, int]
+    dtype: str = Field(description="The file the server runs.")
+    provider: str = Field(description="onnxruntime execution provider in use.")
+    manifest_url: str
+    files: list[ModelFile]
+
+
+class Health(BaseModel):
+    """``GET /healthz``: the process is alive."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """``GET /readyz``: sessions created and warmed (200) or not (503)."""
+
+    status: Literal["ready", "starting", "no_model", "failed"]
+    model_name: str | None = None
+    version: str | None = None
+    dtype: str | None = None
+    provider: str | None = None
+    providers: list[str] = Field(default_factory=list, description="Providers bound to the session, in order.")
+    queue_depth: int = 0
+    queue_size: int = 0
+    job_store: str = Field("memory", description="`memory` or `redis`.")
+    message: str | None = None

@@ -1,0 +1,119 @@
+"""Static files with the MIME types and cache policy the widget needs.
+
+* MIME types come from one table, not the host's ``/etc/mime.types``: ``.mjs`` must be ``text/javascript``
+  (module scripts are strict) and ``.wasm`` ``application/wasm`` (streaming compilation), see
+  ``web-runtime.md`` §6.
+* Cache: HTML and ``manifest.json`` are ``no-cache`` (always revalidated); a model file listed in the manifest
+  is ``immutable`` for a year when its URL pins the content with ``?v=<first 16 hex of its sha256>`` (the URLs
+  ``GET /v1/models`` hands out), else revalidated by its sha256 ETag; other assets revalidate, except names
+  carrying a content hash (``app.3f9a1c2e.js``).
+* The model mount serves only ``manifest.json`` and the files the manifest lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Scope
+
+__all__ = ["MEDIA_TYPES", "IMMUTABLE", "NO_CACHE", "media_type", "SiteFiles", "ModelFiles"]
+
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream", ".onnx_data": "application/octet-stream", ".ort": "application/octet-stream",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".svg": "image/svg+xml",
+    ".ico": "image/x-icon", ".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+    ".woff2": "font/woff2",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+_HASHED_NAME = re.compile(r"[.-][0-9a-f]{8,}\.[a-z0-9]+$")
+
+
+def media_type(path: str | os.PathLike) -> str:
+    """Content-Type for a file name (``application/octet-stream`` when unknown)."""
+    return MEDIA_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+
+
+class SiteFiles(StaticFiles):
+    """The widget/demo site (``web/``), ``index.html`` for folder URLs."""
+
+    def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        name = str(full_path)
+        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result, media_type=media_type(name))
+        response.headers["cache-control"] = IMMUTABLE if _HASHED_NAME.search(name) else NO_CACHE
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+
+class ModelFiles(StaticFiles):
+    """The model folder: ``manifest.json`` plus the files it lists, nothing else.
+
+    Args:
+        directory: the model folder (holding ``manifest.json``).
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        super().__init__(directory=directory, check_dir=False)
+        self._manifest_path = Path(directory) / "manifest.json"
+        self._listed: dict[str, str] = {}
+        self._mtime: float | None = None
+
+    def _files(self) -> dict[str, str]:
+        """path -> sha256 of the listed files, re-read when manifest.json changes."""
+        try:
+            mtime = self._manifest_path.stat().st_mtime
+        except OSError:
+            return {}
+        if mtime != self._mtime:
+            try:
+                data = json.loads(self._manifest_path.read_text())
+                self._listed = {f["path"]: f["sha256"] for f in data.get("files", [])}
+                for f in data.get("files", []):  # external weights next to a listed graph
+                    if f.get("data_path"):
+                        self._listed[f["data_path"]] = f.get("data_sha256", "")
+            except (OSError, ValueError, KeyError, TypeError):
+                self._listed = {}
+            self._mtime = mtime
+        return self._listed
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        rel = path.replace(os.sep, "/")
+        if rel != "manifest.json" and rel not in self._files():
+            raise HTTPException(status_code=404, detail=f"/models/{rel}: not a file of the served model")
+        return await super().get_response(path, scope)
+
+    def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        rel = os.path.relpath(full_path, os.path.realpath(str(self.directory))).replace(os.sep, "/")
+        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result,
+                                media_type=media_type(rel))
+        sha = self._files().get(rel, "")
+        if rel == "manifest.json" or not sha:
+            response.headers["cache-control"] = NO_CACHE
+        else:
+            response.headers["etag"] = f'"{sha}"'
+            pinned = _query(scope).get("v", "")
+            immutable = len(pinned) >= 8 and sha.startswith(pinned)
+            response.headers["cache-control"] = IMMUTABLE if immutable else NO_CACHE
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response

@@ -1,0 +1,147 @@
+"""ONNX export: parity with PyTorch, manifest, atomic/no-clobber writes, checkpoints, the CLI, graph checks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from tryon.errors import DataError, OutputError, UsageError
+from tryon.export import export_model, find_webgpu_issues, model_from_checkpoint, procedural_inputs
+from tryon.manifest import Manifest
+from tryon.models import create_model
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+
+def _nontrivial(name: str = "afn_student_s") -> torch.nn.Module:
+    """A model with non-zero flow heads and BN statistics, so every path of the graph carries signal."""
+    torch.manual_seed(0)
+    model = create_model(name)
+    with torch.no_grad():
+        for head in list(model.flow.main) + list(model.flow.refine):
+            head[-1].weight.normal_(0, 0.05)
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+    return model.eval()
+
+
+def _vton_inputs(root, size):
+    """First maple-cpvton garment with its mask and the first person photo from the sample folder."""
+    from tryon.export import photo_inputs
+
+    masks = sorted((root / "garment_mask").glob("*"))
+    persons = sorted((root / "person").glob("*.jpg"))
+    if not masks or not persons:
+        pytest.skip("vton-samples lacks garment masks or persons")
+    garment = root / "garment" / masks[0].name
+    if not garment.exists():
+        pytest.skip(f"{garment} is absent")
+    return photo_inputs(str(persons[0]), str(garment), str(masks[0]), size)
+
+
+def test_procedural_inputs_are_image_like():
+    x = procedural_inputs((64, 48), seed=3, batch=2)
+    assert x["person"].shape == (2, 3, 64, 48) and x["garment_mask"].shape == (2, 1, 64, 48)
+    assert x["person"].min() >= -1 and x["person"].max() <= 1 and x["person"].std() > 0.1
+    assert 0.1 < x["garment_mask"].mean() < 0.9
+    np.testing.assert_array_equal(procedural_inputs((64, 48), seed=3)["garment"], procedural_inputs((64, 48), seed=3)["garment"])
+
+
+def test_export_small_writes_manifest(tmp_path):
+    result = export_model(_nontrivial(), tmp_path, name="afn_student_s", size=(64, 48), version="t1")
+    assert max(result.max_abs.values()) <= 1e-4
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["manifest.json", "model.onnx"]  # no temporary files left behind
+    m = Manifest.load(tmp_path)
+    assert m == result.manifest
+    assert [i.name for i in m.inputs] == ["person", "garment", "garment_mask"]
+    assert [o.name for o in m.outputs] == ["tryon", "warped_garment", "grid", "composition_mask"]
+    assert m.input("person").shape == (1, 3, 64, 48) and m.output("grid").shape == (1, 64, 48, 2)
+    assert m.output("grid").layout == "NHWC" and m.input("garment_mask").value_range == (0.0, 1.0)
+    assert m.opset == 17 and m.version == "t1" and m.webgpu_features == ()
+    assert m.metrics["params"] > 0 and m.metrics["gmacs"] > 0
+    m.verify_files(tmp_path)
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    with pytest.raises(DataError):
+        m.verify_files(tmp_path)
+
+
+def test_export_refuses_to_clobber_and_bad_args(tmp_path):
+    model = _nontrivial()
+    export_model(model, tmp_path, name="s", size=(64, 48))
+    with pytest.raises(OutputError):
+        export_model(model, tmp_path, name="s", size=(64, 48), overwrite=False)
+    with pytest.raises(UsageError):
+        export_model(model, tmp_path / "b", name="s", size=(64, 48), opset=20)
+    with pytest.raises(UsageError):
+        export_model(model, tmp_path / "c", name="s", size=(60, 48))
+
+
+def test_parity_failure_writes_nothing(tmp_path):
+    with pytest.raises(OutputError, match="parity"):
+        export_model(_nontrivial(), tmp_path, name="s", size=(64, 48), atol=-1.0)
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_graph_checks_flag_bad_conv_and_ops():
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.zeros((8, 6, 3, 3), np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv6", pads=[1, 1, 1, 1]),
+             helper.make_node("LeakyRelu", ["y"], ["z"], name="lrelu")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 8, 8])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 8, 8, 8])], [w])
+    issues = find_webgpu_issues(helper.make_model(graph))
+    assert {(i.kind, i.node) for i in issues} == {("conv_channels", "conv6"), ("op", "lrelu")}
+
+
+def test_checkpoint_roundtrip(tmp_path):
+    model = _nontrivial()
+    ckpt = tmp_path / "ck.pt"
+    arch = {"fpn_channels": model.cfg.fpn_channels, "corr_radius": list(model.cfg.corr_radius)}
+    torch.save({"variant": "afn_student_s", "arch": arch, "state_dict": model.state_dict()}, ckpt)
+    loaded, variant = model_from_checkpoint(ckpt)
+    assert variant == "afn_student_s"
+    x = {k: torch.from_numpy(v) for k, v in procedural_inputs((64, 48)).items()}
+    with torch.no_grad():
+        a, b = model(**x)["tryon"], loaded(**x)["tryon"]
+    torch.testing.assert_close(a, b)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "bare.pt")
+    with pytest.raises(UsageError):
+        model_from_checkpoint(tmp_path / "bare.pt")
+
+
+def test_cli_export(tmp_path):
+    from tryon.cli.export import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `export` a subcommand
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", "--model", "afn_student_s", "-o", str(tmp_path / "a"), "--size", "64x48",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["name"] == "afn_student_s"
+    help_text = runner.invoke(app, ["export", "--help"]).output
+    for flag in ("--model", "--checkpoint", "--out", "--size", "--opset", "--atol", "--json"):
+        assert flag in help_text
+    bad = runner.invoke(app, ["export", "-o", str(tmp_path / "b")])
+    assert isinstance(bad.exception, UsageError)
+
+
+@pytest.mark.realdata
+def test_parity_256x192_on_photos(tmp_path, vton_samples):
+    """The one full-size export: afn_student_m at 256x192 on real photos, ORT CPU vs PyTorch <= 1e-4."""
+    inputs = _vton_inputs(vton_samples, (256, 192))
+    result = export_model(_nontrivial("afn_student_m"), tmp_path, name="afn_student_m", size=(256, 192),
+                          inputs=inputs, strict_webgpu=True)
+    assert max(result.max_abs.values()) <= 1e-4
+    assert find_webgpu_issues(onnx.load(str(result.onnx_path))) == []

@@ -1,0 +1,83 @@
+"""Tests of tryon.person.analysis: the person analyzer and its refusals (no person, several people)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tryon.errors import MissingModelError, MultiplePeopleError, NoPersonError
+from tryon.person.analysis import PersonAnalysis, PersonAnalyzer, count_people
+from tryon.person.labels import LABEL
+
+
+def _blob(mask: np.ndarray, cx: int, cy: int, rx: int, ry: int) -> None:
+    yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+    mask[((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1] = 1.0
+
+
+def test_count_people_from_mask_components():
+    m = np.zeros((200, 300), np.float32)
+    assert count_people(m) == 0
+    _blob(m, 80, 100, 40, 90)
+    assert count_people(m) == 1
+    _blob(m, 290, 20, 4, 4)  # a stray speck (a hand cut off by the mask, a bag) is not a person
+    assert count_people(m) == 1
+    _blob(m, 220, 100, 35, 85)
+    assert count_people(m) == 2
+
+
+def test_count_people_from_faces():
+    m = np.zeros((200, 300), np.float32)
+    m[20:200, 40:260] = 1.0  # two people touching: one mask component
+    parts = np.full(m.shape, 12, np.int8)
+    parts[30:60, 80:105] = 0
+    assert count_people(m, parts) == 1
+    parts[30:60, 190:215] = 1
+    assert count_people(m, parts) == 2
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> PersonAnalyzer:
+    try:
+        return PersonAnalyzer()
+    except MissingModelError as exc:
+        pytest.skip(f"models not built ({exc.message})")
+
+
+@pytest.mark.realdata
+def test_analyzer_real_photo(analyzer, vton_samples):
+    from tryon.processing import load_image
+
+    img = load_image(vton_samples / "person" / "maple-cpvton__000001_0.jpg")
+    r = analyzer(img)
+    assert isinstance(r, PersonAnalysis)
+    h, w = img.shape[:2]
+    assert r.mask.shape == (h, w) and r.mask.dtype == np.float32
+    assert r.keypoints.shape == (33, 4) and r.keypoints.dtype == np.float32
+    assert r.parse.shape == (h, w) and r.parse.dtype == np.uint8
+    present = set(np.unique(r.parse).tolist())
+    for name in ("hair", "face", "torso", "left_arm", "right_arm", "lower_body"):
+        assert LABEL[name] in present, name
+    # anatomical sides: the person's left arm is on the image's right in a front-facing photo
+    lx = np.nonzero(r.parse == LABEL["left_arm"])[1].mean()
+    rx = np.nonzero(r.parse == LABEL["right_arm"])[1].mean()
+    assert lx > rx
+
+
+@pytest.mark.realdata
+def test_analyzer_refuses_blank(analyzer):
+    with pytest.raises(NoPersonError):
+        analyzer(np.full((1024, 768, 3), 235, np.uint8))
+
+
+@pytest.mark.realdata
+def test_analyzer_refuses_two_people(analyzer, vton_samples):
+    from tryon.processing import load_image
+
+    a = load_image(vton_samples / "person" / "maple-cpvton__000118_0.jpg")
+    b = load_image(vton_samples / "person" / "maple-cpvton__000143_0.jpg")
+    with pytest.raises(MultiplePeopleError):
+        analyzer(np.concatenate([a, b], axis=1))  # touching
+    gap = np.full_like(a, 245)
+    with pytest.raises(MultiplePeopleError):
+        analyzer(np.concatenate([a, gap, b], axis=1))  # apart

@@ -1,0 +1,83 @@
+"""The teacher's learned hole filling (tryon.teacher.refine.Refiner)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tryon.errors import DataError, MissingModelError
+from tryon.models import create_model
+from tryon.teacher.refine import Refiner, default_weights_path, hint_from_parse
+from tryon.train.refine import save_inference_weights
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    torch.manual_seed(0)
+    model = create_model("teacher_refine_tiny")
+    return save_inference_weights(model, tmp_path_factory.mktemp("w") / "tiny.pt", variant="teacher_refine_tiny")
+
+
+def photo(h=256, w=192, seed=0):
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), 235, np.uint8)
+    img[h // 4:, w // 4: 3 * w // 4] = (60, 80, 150)
+    return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_missing_weights_raise(tmp_path):
+    with pytest.raises(MissingModelError, match="train-refine"):
+        Refiner(tmp_path / "absent.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(MissingModelError):
+        Refiner(bad)
+
+
+def test_default_weights_location():
+    assert default_weights_path().name == "teacher_refine.pt"
+    assert default_weights_path().parent.name == "weights"
+
+
+@pytest.mark.parametrize("size", [(256, 192), (1024, 768), (301, 207)])
+def test_pixels_outside_the_hole_are_untouched(tiny_weights, size):
+    img = photo(*size)
+    hole = np.zeros(size, bool)
+    h, w = size
+    hole[h // 3: h // 2, w // 5: w // 3] = True
+    hole[h - 10:, w - 8:] = True                 # touching the image border
+    out = Refiner(tiny_weights)(img, hole)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~hole], img[~hole])
+    assert not np.array_equal(out[hole], img[hole])
+
+
+def test_empty_hole_and_float_hole(tiny_weights):
+    img = photo()
+    ref = Refiner(tiny_weights)
+    out = ref(img, np.zeros(img.shape[:2], bool))
+    assert np.array_equal(out, img) and out is not img
+    hole = np.zeros(img.shape[:2], np.float32)
+    hole[100:120, 50:70] = 1.0
+    out = ref(img, hole)
+    assert np.array_equal(out[hole < 0.5], img[hole < 0.5])
+
+
+def test_parse_hint_and_bad_inputs(tiny_weights):
+    img = photo()
+    hole = np.zeros(img.shape[:2], bool)
+    hole[100:140, 20:60] = True
+    parse = np.zeros(img.shape[:2], np.uint8)
+    parse[:, :40] = 5                             # left arm: ask for skin
+    hint = hint_from_parse(parse, hole)
+    assert hint[110, 30] == 1 and hint[110, 50] == -1 and hint[10, 10] == 0
+    ref = Refiner(tiny_weights)
+    out = ref(img, hole, parse)
+    assert np.array_equal(out[~hole], img[~hole])
+    with pytest.raises(DataError):
+        ref(img[..., 0], hole)
+    with pytest.raises(DataError):
+        ref(img, hole[:-1])
+    with pytest.raises(DataError):
+        ref(img, hole, parse[:, :-1])
