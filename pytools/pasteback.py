@@ -102,14 +102,20 @@ def source_pixels(grid: np.ndarray, maps: tuple[np.ndarray, np.ndarray], garment
     h, w = grid.shape[:2]
     flow = grid.astype(np.float32) - identity_grid(h, w)  # (h, w, 2) in normalised units
     flow_full = upsample(flow, maps)  # (H, W, 2)
-    # Exact identity at the continuous model-frame position of each full-resolution pixel centre.
-    gx = (2.0 * maps[0] + 1.0) / w - 1.0 + flow_full[..., 0]
-    gy = (2.0 * maps[1] + 1.0) / h - 1.0 + flow_full[..., 1]
     gh, gw = garment_model_size
-    u = ((gx + 1.0) * gw - 1.0) * 0.5  # garment model-frame pixels
-    v = ((gy + 1.0) * gh - 1.0) * 0.5
     sx, sy, ox, oy = garment_transform
-    return ((u - ox) / sx).astype(np.float32), ((v - oy) / sy).astype(np.float32)
+    # Exact identity at the continuous model-frame position x of each full-resolution pixel centre,
+    # g = (2x + 1) / w - 1 + flow, then garment model pixel u = ((g + 1) * gw - 1) / 2 and full-resolution
+    # garment pixel (u - ox) / sx, folded into one multiply-add per pixel (in place: these are full-size arrays).
+    src_x = maps[0] * np.float32(2.0 / w)
+    src_x += flow_full[..., 0]
+    src_x *= np.float32(gw / (2.0 * sx))
+    src_x += np.float32(((1.0 / w) * gw / 2.0 - 0.5 - ox) / sx)
+    src_y = maps[1] * np.float32(2.0 / h)
+    src_y += flow_full[..., 1]
+    src_y *= np.float32(gh / (2.0 * sy))
+    src_y += np.float32(((1.0 / h) * gh / 2.0 - 0.5 - oy) / sy)
+    return src_x, src_y
 
 
 def paste_back(person: np.ndarray, garment: np.ndarray, *, grid: np.ndarray, composition_mask: np.ndarray,
@@ -158,7 +164,13 @@ def paste_back(person: np.ndarray, garment: np.ndarray, *, grid: np.ndarray, com
     warped = cv2.remap(garment, src_x, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                        borderValue=(fill, fill, fill)).astype(np.float32)  # (H, W, 3)
     mask = np.clip(upsample(composition_mask, maps), 0.0, 1.0)[..., None]  # (H, W, 1)
-    residual = upsample(render.astype(np.float32) - person_low.astype(np.float32), maps)  # (H, W, 3)
-    base = person.astype(np.float32) + residual
-    out = mask * warped + (1.0 - mask) * base
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    out = person.astype(np.float32)  # becomes the base, then the result (in place: full-size arrays)
+    residual_low = render.astype(np.float32) - person_low.astype(np.float32)  # (h, w, 3)
+    if np.any(residual_low):
+        out += upsample(residual_low, maps)
+    warped -= out
+    warped *= mask
+    out += warped  # = mask * warped + (1 - mask) * base
+    out += 0.5
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)

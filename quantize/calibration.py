@@ -7,7 +7,8 @@ letterboxed on white to the model's input size with :func:`tryon.processing.lett
 Where samples come from (``source``):
 
 - a folder holding ``person/`` and ``garment/`` sub-folders (the layout of ``../shared/data/vton-samples``);
-  persons are paired with garments deterministically (:func:`tryon.data.pairs.make_pairs`, unpaired);
+  pairs are drawn from all person x garment combinations, shuffled by a seed
+  (:func:`tryon.data.pairs.make_pairs`, unpaired);
 - a pairs CSV with ``person`` and ``garment`` columns (:func:`tryon.data.pairs.read_pairs`).
 
 Garment masks: a file of the same name in a ``garment_mask/`` folder next to ``garment/`` when there is one,
@@ -58,8 +59,9 @@ def student_input_size(model: onnx.ModelProto, size: tuple[int, int] | None = No
         if s.name not in STUDENT_INPUTS:
             raise DataError(f"cannot calibrate: model input {s.name!r} is not a try-on student input "
                             f"(expected {', '.join(STUDENT_INPUTS)})")
-        if s.dtype != "float32" or len(s.shape) != 4 or s.shape[1] not in (STUDENT_INPUTS[s.name], "?") and \
-                isinstance(s.shape[1], int):
+        channels = s.shape[1] if len(s.shape) == 4 else None
+        if s.dtype != "float32" or len(s.shape) != 4 or (isinstance(channels, int)
+                                                          and channels != STUDENT_INPUTS[s.name]):
             raise DataError(f"cannot calibrate: model input {s.name!r} is {s.dtype} {list(s.shape)}, expected "
                             f"float32 [1, {STUDENT_INPUTS[s.name]}, H, W]")
         hw.add((s.shape[2], s.shape[3]))
@@ -87,7 +89,9 @@ def find_pairs(source: str | os.PathLike, *, limit: int | None = None, seed: int
         return pairs[:limit] if limit else pairs
     if src.is_dir():
         if (src / "person").is_dir() and (src / "garment").is_dir():
-            return make_pairs(src / "person", src / "garment", limit=limit, seed=seed)
+            # Every person x garment combination, shuffled by the seed: calibration (seed 0) and evaluation
+            # (seed 1) then draw different pairs spread over the whole folder, not its first persons.
+            return make_pairs(src / "person", src / "garment", limit=limit, seed=seed, all_combinations=True)
         raise DataError(f"{src}: expected a folder with person/ and garment/ sub-folders of photos "
                         "(or a pairs CSV with person,garment columns)")
     raise DataError(f"{src}: no such folder or pairs CSV")

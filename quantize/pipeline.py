@@ -98,15 +98,15 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
     proto = load_model(src)
     input_size = None
     calib: list[dict[str, np.ndarray]] = []
-    if calibration is not None:
+    if calibration is not None and "int8" in modes:
         step("preparing calibration samples")
         calib = load_samples(calibration, proto, limit=samples, size=size, seed=0)
-        input_size = student_input_size(proto, size)
     ev_src = eval_source if eval_source is not None else calibration
     evals: list[dict[str, np.ndarray]] = []
     if ev_src is not None and eval_samples > 0:
         step("preparing evaluation inputs")
         evals = load_samples(ev_src, proto, limit=eval_samples, size=size, seed=1)
+    if calib or evals:
         input_size = student_input_size(proto, size)
     float_nodes = len(grid_path_nodes(proto)) if keep_grid_float else 0
     base_bytes = model_bytes(src)

@@ -103,18 +103,23 @@ def render_table(report: QuantizeReport):
     title = f"{report.model.name}"
     if report.input_size:
         title += f" @ {report.input_size[0]}x{report.input_size[1]}"
-    table = Table(title=title, caption=(
-        f"accuracy: {out!r} output vs fp32 on {report.eval_samples} real input(s); "
-        f"latency: onnxruntime CPU, {report.threads} thread(s), median of {report.runs} after {report.warmup} warm-up"))
+    kept = max((r.kept_float_nodes for r in report.results), default=0)
+    caption = (f"accuracy: {out!r} output vs fp32 on {report.eval_samples} real input(s); "
+               f"latency: onnxruntime CPU, {report.threads} thread(s), median of {report.runs} after "
+               f"{report.warmup} warm-up")
+    if kept:
+        caption += f"; grid path kept in float32 ({kept} nodes)"
+    if any(r.mode == "fp16" for r in report.results):
+        caption += "; fp16 on CPU runs through Cast fallbacks (not a WebGPU figure)"
+    table = Table(title=title, caption=caption)
     table.add_column("mode")
-    table.add_column("file")
+    table.add_column("file", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("× fp32", justify="right")
     table.add_column("max |Δ|", justify="right")
     table.add_column("PSNR dB", justify="right")
     table.add_column("max |Δ| grid", justify="right")
     table.add_column("latency ms", justify="right")
-    table.add_column("float nodes", justify="right")
     for r in report.results:
         acc = r.accuracy
         if r.mode == "fp32":
@@ -127,8 +132,7 @@ def render_table(report: QuantizeReport):
             g = acc.max_abs_diff_by_output.get("grid")
             grid = "—" if g is None else f"{g:.4f}"
         lat = "—" if r.latency is None else f"{r.latency.median_ms:.2f}"
-        table.add_row(r.mode, r.path.name, format_bytes(r.bytes), f"{r.size_ratio:.2f}", delta, psnr, grid, lat,
-                      str(r.kept_float_nodes) if r.mode != "fp32" else "")
+        table.add_row(r.mode, r.path.name, format_bytes(r.bytes), f"{r.size_ratio:.2f}", delta, psnr, grid, lat)
     return table
 
 

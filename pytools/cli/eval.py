@@ -35,7 +35,7 @@ def parse_size(text: str) -> tuple[int, int]:
 class _Copy:
     """Baseline that returns the person photo unchanged (perfect identity, no garment): a sanity reference."""
 
-    def __call__(self, person, garment):
+    def __call__(self, person, garment, category=None):
         import numpy as np
 
         from types import SimpleNamespace
@@ -51,15 +51,22 @@ def _tryon_fn(method: str, models_dir: Path | None, refine: bool):
         return _Copy()
     try:
         from tryon.teacher import Teacher
-    except ImportError as exc:
-        raise UsageError(f"the teacher is not available in this installation ({exc})") from None
+    except ImportError:
+        try:
+            from tryon.teacher.pipeline import Teacher
+        except ImportError as exc:
+            raise UsageError(f"the teacher is not available in this installation ({exc})") from None
     teacher = Teacher(models_dir=models_dir, refine=refine)
-    return teacher.run
+
+    def run(person, garment, category=None):
+        return teacher.run(person, garment, category=category)
+
+    return run
 
 
 def eval_command(
     pairs_csv: Annotated[Path | None, typer.Argument(
-        help="CSV with columns person,garment[,ground_truth][,name]; paths relative to the CSV's folder.",
+        help="CSV with columns person,garment[,ground_truth][,category]; paths relative to the CSV's folder.",
         show_default=False)] = None,
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (metrics.json, grid.png, index.html, "
                                           "results/, thumbs/); must not be an input folder.")] = Path("eval-out"),

@@ -27,6 +27,7 @@ class Mode(enum.StrEnum):
     dynamic = "dynamic"
 
 
+_CONV = "Conversion"
 _CALIB = "Calibration and evaluation inputs"
 _GATE = "Quality gate"
 _LAT = "Latency"
@@ -79,7 +80,7 @@ def quantize_command(
         rich_help_panel=_GATE, show_default=False)] = None,
     keep_grid_float: Annotated[bool, typer.Option(
         "--keep-grid-float/--quantize-grid", help="Keep GridSample and the flow layers that compute its grid in "
-        "float32 (8-bit or fp16 grids move every warped pixel).", rich_help_panel=_GATE)] = True,
+        "float32 (8-bit or fp16 grids move every warped pixel).", rich_help_panel=_CONV)] = True,
     runs: Annotated[int, typer.Option(
         "--runs", min=0, help="Timed onnxruntime CPU runs per file (median reported; 0 skips timing).",
         rich_help_panel=_LAT)] = 20,

@@ -10,19 +10,18 @@ and metrics; failures that are the input's fault (``TryonError``) are recorded, 
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from tryon.data.pairs import Pair, read_pairs
 from tryon.errors import DataError, OutputError, TryonError
 
 __all__ = [
@@ -41,16 +40,6 @@ FID_NOTE = ("FID/KID on tens of images are strongly biased (FID upward, KID nois
             "and settings, never with published numbers.")
 
 
-@dataclass(frozen=True)
-class Pair:
-    """One evaluation case. ``name`` is unique within a run and safe as a file name."""
-
-    name: str
-    person: Path
-    garment: Path
-    ground_truth: Path | None = None
-
-
 @runtime_checkable
 class TryonOutput(Protocol):
     """What ``tryon_fn`` returns (``tryon.teacher.TeacherResult`` satisfies it).
@@ -61,8 +50,9 @@ class TryonOutput(Protocol):
         warped_mask: (H, W) float32 [0, 1] support of ``warped_garment``.
         composition_mask: (H, W) float32 [0, 1], 1 where the output shows the warped garment.
 
-    Optional attributes read when present: ``changed_mask`` (H, W) float32, other pixels the method repainted
-    (old garment region), excluded from identity metrics; ``garment_mask`` (h, w) float32, the garment photo's
+    Optional attributes read when present: ``changed_mask`` (H, W) float32 (or, failing that, ``hole``
+    (H, W) bool as in ``TeacherResult``), other pixels the method repainted (the old garment region),
+    excluded from identity metrics; ``garment_mask`` (h, w) float32, the garment photo's
     mask used for the garment-fidelity crop.
     """
 
@@ -96,48 +86,15 @@ def list_images(folder: str | Path, *, recursive: bool = False) -> list[Path]:
     return files
 
 
-def _pair_name(i: int, person: Path, garment: Path) -> str:
-    return f"{i:04d}_{_safe(person.stem, 40)}__{_safe(garment.stem, 40)}"
-
-
 def load_pairs_csv(path: str | Path) -> list[Pair]:
-    """Read a pairs CSV with header ``person,garment[,ground_truth][,name]``.
-
-    Relative paths are relative to the CSV's folder. An empty ``ground_truth`` cell means none. Files are
-    not opened here: an unreadable image fails only its own pair during evaluation.
+    """Read a pairs CSV (``tryon.data.pairs.read_pairs``: header ``person,garment[,ground_truth][,category]``,
+    relative paths against the CSV's folder, empty ``ground_truth`` = none). Files are not opened here: an
+    unreadable image fails only its own pair during evaluation.
 
     Raises:
         DataError: missing file, missing columns, or no rows.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read the pairs CSV ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
-    if "person" not in fields or "garment" not in fields:
-        raise DataError(f"{p}: the header must name the columns person,garment[,ground_truth]; "
-                        f"found {reader.fieldnames}")
-    base = p.resolve().parent
-    pairs: list[Pair] = []
-    seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        person = (row.get(fields["person"]) or "").strip()
-        garment = (row.get(fields["garment"]) or "").strip()
-        if not person or not garment:
-            raise DataError(f"{p}:{line}: empty person or garment cell")
-        gt = (row.get(fields["ground_truth"]) or "").strip() if "ground_truth" in fields else ""
-        pp, gp = base / person, base / garment
-        name = _safe((row.get(fields["name"]) or "").strip()) if "name" in fields else ""
-        name = name or _pair_name(len(pairs), pp, gp)
-        if name in seen:
-            name = f"{name}_{len(pairs):04d}"
-        seen.add(name)
-        pairs.append(Pair(name, pp, gp, base / gt if gt else None))
-    if not pairs:
-        raise DataError(f"{p}: no pairs (only a header)")
-    return pairs
+    return read_pairs(path)
 
 
 def pairs_from_dirs(persons: str | Path, garments: str | Path, *, limit: int | None = None,
@@ -145,7 +102,8 @@ def pairs_from_dirs(persons: str | Path, garments: str | Path, *, limit: int | N
     """Form pairs from two folders of images, deterministically.
 
     Unpaired (default): the i-th person (sorted by name) wears garment ``i mod G`` (sorted by name), skipping to
-    the next garment when both files have the same stem (that would be the person's own garment). Paired:
+    the next garment when both files have the same stem (that would be the person's own garment), so every
+    garment is used before any repeats. Paired:
     each person wears the garment with the same file stem and the person photo itself is the ground truth
     (the VITON reconstruction setting); persons without such a garment are skipped.
 
@@ -165,13 +123,13 @@ def pairs_from_dirs(persons: str | Path, garments: str | Path, *, limit: int | N
         for p in pf:
             g = by_stem.get(p.stem)
             if g is not None:
-                pairs.append(Pair(_pair_name(len(pairs), p, g), p, g, p))
+                pairs.append(Pair(p, g, p))
     else:
         for i, p in enumerate(pf):
             g = gf[i % len(gf)]
             if g.stem == p.stem and len(gf) > 1:
                 g = gf[(i + 1) % len(gf)]
-            pairs.append(Pair(_pair_name(i, p, g), p, g, None))
+            pairs.append(Pair(p, g))
     if limit is not None:
         pairs = pairs[:max(0, limit)]
     if not pairs:
@@ -310,7 +268,8 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
     * ``seconds``: wall time of the ``tryon_fn`` call (image loading excluded).
     * ``identity_ssim`` / ``identity_l1`` / ``identity_kept_fraction``: person vs result at the eval size,
       over the pixels outside the dilated garment region (:func:`tryon.eval.metrics.identity_keep_mask`:
-      composition_mask ∪ optional changed_mask, dilated by 2% of the longer side). L1 in [0, 1] units.
+      composition_mask ∪ optional changed_mask / hole, dilated by max(6 px, 2% of the longer side)). L1 in
+      [0, 1] units.
     * ``garment_cosine`` / ``garment_cosine_mid``: cosine of pooled EfficientNet-Lite0 features ("head", 1280-d,
       and "s16", 112-d) between the garment photo (masked, on white, cropped to its mask's box) and the warped
       garment (masked by warped_mask, cropped the same way), both 224x224.
@@ -320,9 +279,14 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
     Aggregates: ``fid`` and ``kid_x1000`` (KID × 1000, mean and std over subsets) of results vs real photos
     (Inception features at the eval size); per-pair metrics summarised as {mean, median, min, max, n}.
 
+    Pairs are named ``<index>_<person stem>__<garment stem>`` (file-name safe, unique); the name keys the
+    per-pair rows and the files under results/ and thumbs/.
+
     Args:
-        pairs: the cases; names must be unique.
-        tryon_fn: ``(person, garment) -> TryonOutput``; may raise ``TryonError`` for a bad input.
+        pairs: the cases (``tryon.data.pairs.Pair``).
+        tryon_fn: ``(person, garment) -> TryonOutput``, called with ``category=`` as well when the pair has a
+            category (CSV column). A ``TryonError`` (bad input) fails only its pair; any other exception is a
+            bug and propagates.
         out_dir: output folder (created). Callers should check it with :func:`check_out_dir` first.
         real: real person photos for FID/KID: a folder (searched recursively), a list of files, or None for
             the distinct persons of ``pairs``.
@@ -341,7 +305,7 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
         "pairs": [...], "outputs"}``.
 
     Raises:
-        DataError: no pairs, duplicate names, unknown metric names.
+        DataError: no pairs, unknown metric names.
         OutputError: out_dir cannot be written.
         MissingModelError: a feature network's weights are not installed.
     """
@@ -352,9 +316,7 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
     pairs = list(pairs)
     if not pairs:
         raise DataError("no pairs to evaluate")
-    names = [p.name for p in pairs]
-    if len(set(names)) != len(names):
-        raise DataError("pair names must be unique")
+    names = [f"{i:04d}_{_safe(p.person.stem, 40)}__{_safe(p.garment.stem, 40)}" for i, p in enumerate(pairs)]
     wanted = set(metrics)
     if wanted - set(METRICS):
         raise DataError(f"unknown metrics {sorted(wanted - set(METRICS))}; choose from {METRICS}")
@@ -374,9 +336,9 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
 
     with report.progress_bar(enabled=progress) as bar:
         task = bar.add_task("try-on", total=len(pairs))
-        for pair in pairs:
-            bar.update(task, description=f"try-on {pair.name[:32]}")
-            row, item, feat, person = _evaluate_one(pair, tryon_fn, out, scorer, mask_fn, M, load_image,
+        for name, pair in zip(names, pairs, strict=True):
+            bar.update(task, description=f"try-on {name[:32]}")
+            row, item, feat, person = _evaluate_one(name, pair, tryon_fn, out, scorer, mask_fn, M, load_image,
                                                     resize, save_image, report)
             rows.append(row)
             if len(grid_items) < grid_rows:
@@ -387,7 +349,8 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
                 real_cache[pair.person] = scorer.inception_features(person)
             bar.advance(task)
 
-        fid_block: dict[str, Any] = {"fid": None, "kid_x1000": None, "kid_x1000_std": None, "reason": None}
+        fid_block: dict[str, Any] = {"fid": None, "kid_x1000": None, "kid_x1000_std": None,
+                                     "kid_subset_size": None, "reason": None}
         n_real = 0
         if "fid" in wanted:
             real_feats = list(real_cache.values())
@@ -448,8 +411,9 @@ def _settings(wanted: set[str], size: tuple[int, int], kid_subsets: int) -> dict
             "note": FID_NOTE,
         },
         "identity": {
-            "excluded_region": "composition_mask>0.5 union changed_mask>0.5 (if the method exposes it), "
-                               "dilated by a disc of radius 2% of the longer side",
+            "excluded_region": "composition_mask>0.5 union changed_mask>0.5 (or the teacher's hole, if the "
+                               "method exposes one), dilated by a disc of radius max(6 px, 2% of the longer "
+                               "side) at the eval size",
             "ssim": "Gaussian sigma 1.5, K1 0.01, K2 0.03, channel mean; mean of the map over kept pixels",
             "l1": "mean |person-result|/255 over kept pixels and channels",
         },
@@ -467,11 +431,11 @@ def _settings(wanted: set[str], size: tuple[int, int], kid_subsets: int) -> dict
     }
 
 
-def _evaluate_one(pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _Scorer, mask_fn, M, load_image, resize,
+def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _Scorer, mask_fn, M, load_image, resize,
                   save_image, report):
     """Returns (json row, grid row, Inception features of the result or None, person image or None)."""
     row: dict[str, Any] = {
-        "name": pair.name, "person": str(pair.person), "garment": str(pair.garment),
+        "name": name, "person": str(pair.person), "garment": str(pair.garment), "category": pair.category,
         "ground_truth": str(pair.ground_truth) if pair.ground_truth else None, "status": "ok", "error": None,
         "seconds": None, "identity_ssim": None, "identity_l1": None, "identity_kept_fraction": None,
         "garment_cosine": None, "garment_cosine_mid": None, "gt_ssim": None, "gt_feature_distance": None,
@@ -485,22 +449,25 @@ def _evaluate_one(pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _Scorer, mas
         garment = load_image(pair.garment)
         gt = load_image(pair.ground_truth) if pair.ground_truth is not None else None
         t0 = time.perf_counter()
-        res = tryon_fn(person, garment)
+        # The category hint is passed only when the pair has one, so plain (person, garment) callables work.
+        res = tryon_fn(person, garment, category=pair.category) if pair.category else tryon_fn(person, garment)
         row["seconds"] = time.perf_counter() - t0
     except TryonError as exc:
         row["status"] = "failed"
         row["error"] = {"name": exc.name, "type": type(exc).__name__, "message": exc.message,
                         "exit_code": exc.exit_code}
-        log.info("%s failed: %s", pair.name, exc.message)
-        item = report.make_row(pair.name, person, garment, None, gt, caption=pair.name,
+        log.info("%s failed: %s", name, exc.message)
+        item = report.make_row(name, person, garment, None, gt, caption=name,
                                error=f"{exc.name}: {exc.message}")
-        row["thumbnail"] = f"thumbs/{pair.name}.jpg"
+        row["thumbnail"] = f"thumbs/{name}.jpg"
         save_image(out / row["thumbnail"], report.strip(item.tiles), quality=90)
         return row, item, None, person
 
     result = _as_rgb_u8(res.tryon, "tryon")
     comp = _as_mask(res.composition_mask, "composition_mask")
     changed = getattr(res, "changed_mask", None)
+    if changed is None:
+        changed = getattr(res, "hole", None)  # TeacherResult: where the old garment was removed and filled
     changed = _as_mask(changed, "changed_mask") if changed is not None else None
 
     person_e = resize(person, size)
@@ -528,9 +495,9 @@ def _evaluate_one(pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _Scorer, mas
         row["gt_feature_distance"] = float(M.feature_distance(fr, fg)[0])
     feat = scorer.inception_features(result) if "fid" in wanted else None
 
-    row["result"] = f"results/{pair.name}.jpg"
+    row["result"] = f"results/{name}.jpg"
     save_image(out / row["result"], result)
-    item = report.make_row(pair.name, person, garment, result, gt, caption=report.caption(row), error=None)
-    row["thumbnail"] = f"thumbs/{pair.name}.jpg"
+    item = report.make_row(name, person, garment, result, gt, caption=report.caption(row), error=None)
+    row["thumbnail"] = f"thumbs/{name}.jpg"
     save_image(out / row["thumbnail"], report.strip(item.tiles), quality=90)
     return row, item, feat, person

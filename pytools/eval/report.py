@@ -23,7 +23,8 @@ __all__ = ["TILE", "GridRow", "make_row", "fit_tile", "failure_tile", "strip", "
 
 TILE = (256, 192)
 """(height, width) of one grid tile, pixels."""
-_CAPTION_H = 22
+_CAPTION_H = 34
+_HEADER_H = 22
 _BG = (245, 245, 245)
 _COLUMNS = ("person", "garment", "result", "ground truth")
 
@@ -80,7 +81,8 @@ def make_row(name: str, person: np.ndarray | None, garment: np.ndarray | None, r
     tiles = [fit_tile(person), fit_tile(garment), third]
     if with_gt and gt is not None:
         tiles.append(fit_tile(gt))
-    return GridRow(name, tiles, caption if error is None else f"{name} | {error.split(':')[0]}", error is not None)
+    return GridRow(name, tiles, caption if error is None else f"{name}\nFAILED {error.split(':')[0]}",
+                   error is not None)
 
 
 def strip(tiles: list[np.ndarray]) -> np.ndarray:
@@ -97,8 +99,8 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 
 def caption(row: dict[str, Any]) -> str:
-    """One-line summary of a pair's metrics for the grid."""
-    parts = [row["name"]]
+    """Two-line summary for the grid: the pair name, then its key metrics."""
+    parts: list[str] = []
     if row.get("identity_ssim") is not None:
         parts.append(f"id SSIM {_fmt(row['identity_ssim'])} L1 {_fmt(row['identity_l1'])}")
     if row.get("garment_cosine") is not None:
@@ -107,7 +109,16 @@ def caption(row: dict[str, Any]) -> str:
         parts.append(f"GT SSIM {_fmt(row['gt_ssim'])}")
     if row.get("seconds") is not None:
         parts.append(f"{row['seconds']:.2f} s")
-    return " | ".join(parts)
+    return row["name"] + "\n" + " | ".join(parts)
+
+
+def _fit_text(d: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``width`` pixels."""
+    if d.textlength(text, font=font) <= width:
+        return text
+    while text and d.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def grid_image(rows: list[GridRow], *, has_gt: bool) -> np.ndarray:
@@ -116,14 +127,17 @@ def grid_image(rows: list[GridRow], *, has_gt: bool) -> np.ndarray:
     th, tw = TILE
     gap = 4
     width = ncol * tw + (ncol - 1) * gap
-    height = _CAPTION_H + len(rows) * (_CAPTION_H + th + gap)
-    img = Image.new("RGB", (width, max(height, _CAPTION_H + 1)), (255, 255, 255))
+    height = _HEADER_H + len(rows) * (_CAPTION_H + th + gap)
+    img = Image.new("RGB", (width, max(height, _HEADER_H + 1)), (255, 255, 255))
     d = ImageDraw.Draw(img)
     for c in range(ncol):
         d.text((c * (tw + gap) + 4, 4), _COLUMNS[c], fill=(60, 60, 60), font=_font(14))
-    y = _CAPTION_H
+    y = _HEADER_H
+    font = _font(12)
     for r in rows:
-        d.text((4, y + 4), r.caption[: width // 6], fill=(170, 20, 20) if r.failed else (20, 20, 20), font=_font(12))
+        lines = [_fit_text(d, line, font, width - 8) for line in r.caption.split("\n")[:2]]
+        d.multiline_text((4, y + 3), "\n".join(lines), fill=(170, 20, 20) if r.failed else (20, 20, 20),
+                         font=font, spacing=2)
         y += _CAPTION_H
         for c, t in enumerate(r.tiles[:ncol]):
             img.paste(Image.fromarray(t), (c * (tw + gap), y))

@@ -197,7 +197,7 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
     ys = np.nonzero(top_c)[0]
     if not len(ys):
         return fallback
-    y_start = ys.min() + 2
+    y_start = ys.min() + 4  # past the soft background-to-fabric edge of the back neckline
     y_end = int(min(sa.bottom - 1, neck_y + max(2.2 * neck_half, 0.1 * sa.height)))
     if y_end <= y_start + 3:
         return fallback
@@ -460,6 +460,17 @@ def _sleeve_end(sa: ShapeAnalysis, side: str, sgn: int, shoulder, armpit, side_l
     side_x = np.where(c[:, 1] > ay, side_x, -np.inf * sgn)
     outside = sgn * (c[:, 0] - side_x) > max(2.0, 0.03 * sa.width)
     sel = (off > 1.0) & below_sh & outside
+    ai = _nearest_index(c, armpit)
+    if np.hypot(*(c[ai] - np.asarray(armpit))) < 3.0:
+        # The armpit lies on the outline: the sleeve is the shorter contour path from shoulder to armpit (the
+        # other way round passes the neck, the other sleeve and the hem), so a flared hem is never a sleeve.
+        si = _nearest_index(c, shoulder)
+        n = len(c)
+        fwd = np.arange(si, si + ((ai - si) % n) + 1) % n
+        bwd = np.arange(ai, ai + ((si - ai) % n) + 1) % n
+        on_path = np.zeros(n, bool)
+        on_path[fwd if len(fwd) <= len(bwd) else bwd] = True
+        sel &= on_path
     cand = c[sel]
     if len(cand) < 3:
         return (float(sx + sgn * 2), float(sy + 4)), (float(ax + sgn * 2), float(ay))

@@ -16,7 +16,7 @@ import numpy as np
 
 from tryon.person.labels import LABEL
 
-__all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "body_maps", "BodyMaps",
+__all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "BodyMaps",
            "AGNOSTIC_GREY"]
 
 AGNOSTIC_GREY = (128, 128, 128)
@@ -126,6 +126,17 @@ def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps:
     plus skin-coloured pixels along the arm bones that the parse gave to the torso (coarse parses often
     swallow bare arms held against the body).
     """
+    arms = arm_labels(parse)
+    if maps is not None:
+        # Old sleeve fabric far from the arm bone (a loose sleeve) is not arm: it must not be drawn in front.
+        arms &= skin | (maps.arm_dist < 0.13 * maps.sw)
+        arms |= skin & (maps.arm_dist < 0.11 * maps.sw) & (parse == LABEL["torso"])
+    return arms
+
+
+def arm_labels(parse: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the parse's arm labels without small islands (a stray arm blob in the torso or in a
+    pocket is a parse error): components smaller than 30 % of each arm's largest one are dropped."""
     arms = np.zeros(parse.shape, bool)
     for lab in _ARMS:
         m = (parse == lab).astype(np.uint8)
@@ -135,8 +146,6 @@ def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps:
         big = st[1:, cv2.CC_STAT_AREA].max()
         keep = 1 + np.nonzero(st[1:, cv2.CC_STAT_AREA] >= 0.3 * big)[0]
         arms |= np.isin(cc, keep)
-    if maps is not None:
-        arms |= skin & (maps.arm_dist < 0.11 * maps.sw) & (parse == LABEL["torso"])
     return arms
 
 
@@ -170,7 +179,7 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
     if maps is None and keypoints is not None:
         maps = body_maps(parse.shape, keypoints)
     torso = parse == LABEL["torso"]
-    arms = np.isin(parse, _ARMS)
+    arms = arm_labels(parse)
     hands = np.isin(parse, _HANDS)
     neck = parse == LABEL["neck"]
     torso_skin = torso & skin

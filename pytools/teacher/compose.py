@@ -18,8 +18,8 @@ composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendere
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -230,7 +230,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
 
     hair = parse_s == LABEL["hair"]
     face = parse_s == LABEL["face"]
-    hands = np.isin(parse_s, _HANDS) & ~old
+    hands = np.isin(parse_s, _HANDS) & ~(old & ~skin)   # cuffs of old sleeves over the hands are garment
     # The neck is in front only above the neckline's base; below it the new garment decides.
     neck_b = -0.1 * sw
     if "neck_left" in warp.targets:

@@ -171,7 +171,7 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
         if f"sleeve_{side}_outer" not in lm:
             continue
         sh, ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
-        so, si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+        si = lm[f"sleeve_{side}_inner"]
         # The outer side is the side away from the garment's centre line.
         ref = np.array([center_x, ap[1]], dtype=np.float32)
         s1 = _side(sh, ap, xs, ys)
@@ -326,7 +326,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
                 a_sh = float(np.clip(edge - 0.08 * sw, 0.5 * sw, 0.72 * sw))
             col = _LabelCoords.extent(upper, a=sgn * a_sh, aband=0.04 * sw, axis=1, q=1.0)
             if col is not None:
-                b_sh = float(np.clip(col[0] + 0.03 * sw, -0.25 * sw, 0.05 * sw))
+                b_sh = float(np.clip(col[0] + 0.01 * sw, -0.25 * sw, 0.05 * sw))
         sh_a[side], sh_b[side] = a_sh, b_sh
         t[f"shoulder_{side}"] = frame.to_img(sgn * a_sh, b_sh)
     t_half_sw = 0.5 * (sh_a["left"] + sh_a["right"])
@@ -344,6 +344,17 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
     t["neck_right"] = frame.to_img(-neck_half, neck_b)
     depth = float(np.clip((g_nf[1] - 0.5 * (g_nl[1] + g_nr[1])) * scale, 0.04 * sw, 0.6 * sw))
     t["neck_front"] = frame.to_img(0.0, neck_b + depth)
+    # Mid-shoulder: on the old garment's top edge (so none of it shows above the new shoulder line), near
+    # the straight neck–shoulder line.
+    for side, sgn in (("left", 1.0), ("right", -1.0)):
+        a_mid = 0.5 * (neck_half + sh_a[side])
+        b_lin = 0.5 * (neck_b + sh_b[side])
+        b_mid = b_lin
+        if old is not None:
+            col = _LabelCoords.extent(old, a=sgn * a_mid, aband=0.03 * sw, axis=1, q=1.0)
+            if col is not None:
+                b_mid = float(np.clip(col[0], b_lin - 0.06 * sw, b_lin + 0.04 * sw))
+        t[f"shoulder_mid_{side}"] = frame.to_img(sgn * a_mid, b_mid)
 
     # Armpits: the garment's proportions, not below mid-torso nor above the shoulders.
     for side, sgn in (("left", 1.0), ("right", -1.0)):
@@ -356,7 +367,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
             body_half = float(np.clip(ext[1] if sgn > 0 else -ext[0], 0.3 * sw, 0.6 * sw))
         a = float(np.clip(a, body_half * 1.0, body_half * 1.2))
         # The armpit must stay inside the arm's root, or the sleeve quad folds over (non-convex).
-        a = float(np.clip(a, 0.34 * sw, sh_a[side] - 0.14 * sw))
+        a = float(np.clip(a, 0.34 * sw, sh_a[side] - 0.06 * sw))
         t[f"armpit_{side}"] = frame.to_img(sgn * a, b)
 
     # Hem: garment length by proportion, clamped around the hips; lengthened (up to 30 %) to cover the old
@@ -448,8 +459,38 @@ def _convex(quad: np.ndarray) -> bool:
     return bool(np.all(cross > 0) or np.all(cross < 0))
 
 
+def arm_widths(parse: np.ndarray, frame: BodyFrame) -> dict[str, float]:
+    """Width (pixels) of each arm's upper and lower segment in the parse (skin or sleeve), 0 when unknown.
+
+    Twice the median distance-transform value of the arm label sampled along the middle of the bone: the
+    arm's thickness when the bone runs down its middle, an underestimate otherwise (which is safe).
+
+    Returns:
+        {"left_upper", "left_fore", "right_upper", "right_fore"} -> width.
+    """
+    H = parse.shape[0]
+    s = min(1.0, 256.0 / H)
+    small = cv2.resize(parse, (max(8, int(round(parse.shape[1] * s))), max(8, int(round(H * s)))),
+                       interpolation=cv2.INTER_NEAREST)
+    out = {}
+    for side, lab in (("left", 5), ("right", 6)):
+        m = (small == lab).astype(np.uint8)
+        dt = cv2.distanceTransform(m, cv2.DIST_L2, 3) if m.any() else np.zeros(m.shape, np.float32)
+        kp = frame.kp
+        for seg, (a, b) in (("upper", ("shoulder", "elbow")), ("fore", ("elbow", "wrist"))):
+            p, q = kp[f"{side}_{a}"], kp[f"{side}_{b}"]
+            vals = []
+            for f in np.linspace(0.3, 0.7, 5):
+                x, y = (p + f * (q - p)) * s
+                xi, yi = int(round(x)), int(round(y))
+                if 0 <= yi < dt.shape[0] and 0 <= xi < dt.shape[1]:
+                    vals.append(dt[yi, xi])
+            out[f"{side}_{seg}"] = 2.0 * float(np.median(vals)) / s if vals else 0.0
+    return out
+
+
 def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
-                  scale: float, long_sleeve: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                  scale: float, long_sleeve: bool, widths: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Person and garment quads (shoulder/outer-end/inner-end/armpit order) for one sleeve.
 
     Returns a list of (person_quad (4,2), garment_quad (4,2), split (a, n) or empty) per segment: one segment
@@ -474,7 +515,10 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     g_len = 0.5 * (np.hypot(*(g_so - g_sh)) + np.hypot(*(g_si - g_ap))) * scale
     g_wend = float(np.hypot(*(g_so - g_si))) * scale
     arm_w_min = 0.24 * frame.sw
-    root_mid = 0.5 * (p_sh + p_ap)
+    widths = widths or {}
+    # The new sleeve covers the old one (as the parse sees it), up to 1.6x the garment's own width.
+    w_up = min(widths.get(f"{side}_upper", 0.0) * 1.08, 0.6 * frame.sw)
+    w_fo = min(widths.get(f"{side}_fore", 0.0) * 1.08, 0.5 * frame.sw)
     upper = float(np.hypot(*(el_k - sh_k)))
     fore = float(np.hypot(*(wr_k - el_k)))
     if not long_sleeve or g_len < upper * 0.95 or fore < 1:
@@ -482,7 +526,7 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
         # on the arm and at least as wide as the arm.
         l_in = float(np.hypot(*(g_si - g_ap))) * scale
         l_out = float(np.hypot(*(g_so - g_sh))) * scale
-        w_end = max(g_wend, arm_w_min * 1.15)
+        w_end = max(g_wend, arm_w_min * 1.15, min(w_up, 1.6 * g_wend))
         t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
         t_end = float(np.clip(t_end, 0.3 * upper, 1.05 * upper))
         for _ in range(6):
@@ -501,8 +545,9 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     total = upper + fore
     frac = float(np.clip(upper / total, 0.35, 0.65))
     g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
-    w_el = max(float(np.hypot(*(g_eo - g_ei))) * scale, arm_w_min)
-    w_end = max(g_wend, arm_w_min * 0.8)
+    g_wel = float(np.hypot(*(g_eo - g_ei))) * scale
+    w_el = max(g_wel, arm_w_min, min(max(w_up, w_fo), 1.6 * g_wel))
+    w_end = max(g_wend, arm_w_min * 0.8, min(w_fo, 1.6 * g_wend))
     bis = unit(n1 + n2)
     # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
     p_eo, p_ei = el_k + bis * w_el / 2, el_k - bis * w_el / 2
@@ -544,6 +589,22 @@ def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: n
     return np.array(pts)
 
 
+def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Give paired landmarks (neck, shoulder, armpit, hem corners) a common height when the garment lies
+    upright: in-shop photos are near-symmetric, so a height difference is mostly landmark noise, and an
+    uneven armpit or shoulder tilts the whole warp."""
+    sl, sr = lm["shoulder_left"], lm["shoulder_right"]
+    if abs(sl[1] - sr[1]) > 0.15 * abs(sl[0] - sr[0]):
+        return lm
+    out = dict(lm)
+    for name in ("neck", "shoulder", "armpit", "hem"):
+        a, b = lm[f"{name}_left"].copy(), lm[f"{name}_right"].copy()
+        y = 0.5 * (a[1] + b[1])
+        a[1] = b[1] = y
+        out[f"{name}_left"], out[f"{name}_right"] = a, b
+    return out
+
+
 def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                  sleeve: str | None = None, category: str = "top", work_height: int = 256) -> WarpResult:
@@ -564,7 +625,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         :class:`WarpResult` at ``out_shape``.
     """
     H, W = out_shape
-    lm = {k: np.asarray(v, dtype=np.float64) for k, v in landmarks.items()}
+    lm = _symmetrize({k: np.asarray(v, dtype=np.float64) for k, v in landmarks.items()})
     has_sleeves = "sleeve_left_outer" in lm and "sleeve_right_outer" in lm and sleeve != "none"
     if not has_sleeves:
         for k in ("sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner"):
@@ -592,11 +653,11 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     for side, sgn in (("left", 1.0), ("right", -1.0)):
         g_side = _side_points(garment_mask, lm[f"armpit_{side}"], lm[f"hem_{side}"], fr, sgn if
                               lm["shoulder_left"][0] > lm["shoulder_right"][0] else -sgn)
-        for f, g in zip(fr, g_side):
+        for f, g in zip(fr, g_side, strict=True):
             src.append(t[f"side_{side}_{f:.2f}"])
             dst.append(g)
         # Mid shoulder line: keeps the shoulder slope straight between neck and shoulder seam.
-        src.append(0.5 * (t[f"neck_{side}"] + t[f"shoulder_{side}"]))
+        src.append(t[f"shoulder_mid_{side}"])
         dst.append(0.5 * (lm[f"neck_{side}"] + lm[f"shoulder_{side}"]))
     # Centre line (chest and waist): an affine interior so prints deform smoothly.
     g_chest = 0.5 * (lm["armpit_left"] + lm["armpit_right"])
@@ -622,8 +683,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
 
     if has_sleeves:
+        widths = arm_widths(parse, frame) if parse is not None else {}
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
-            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve):
+            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve, widths):
                 g_s = _homography_grid(p_quad, g_quad, fx, fy)
                 ok = lab_at(g_s) == label
                 # Keep each segment near its own quad (homographies fold far away).
@@ -657,8 +719,13 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
     warped = sample_with_grid(garment, grid)
     gmask = garment_mask.astype(np.float32).copy()
+    if scale > 1.5:
+        # A garment photo smaller than its footprint: its (often binary) mask would show a staircase.
+        gmask = cv2.GaussianBlur(gmask, (0, 0), 0.7)
     gmask[parts_g == PART_NONE] = 0.0
     wmask = sample_with_grid(gmask, grid) * np.clip(valid, 0, 1)
+    if scale > 1.5:
+        wmask = (wmask - 0.5) * 2.0 + 0.5
     wmask = np.clip(wmask, 0.0, 1.0).astype(np.float32)
     final_lab[wmask < 0.5] = PART_NONE
     return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t)

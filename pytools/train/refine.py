@@ -600,17 +600,29 @@ def train_refiner(config: RefineTrainConfig, out_dir: str | os.PathLike) -> Path
         DataError: no usable training photos.
     """
     import torch
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
 
-    from tryon.models import create_model, is_model
+    from tryon.models import is_model
 
     config.validate()
     if not is_model(config.model):
         raise UsageError(f"unknown model variant {config.model!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()
     torch.set_num_threads(config.num_threads)
+    try:
+        return _train(config, out)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: RefineTrainConfig, out: Path) -> Path:
+    import torch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    from tryon.models import create_model
+
     torch.manual_seed(config.seed)
 
     paths = find_person_photos(config.data_roots)
@@ -676,7 +688,8 @@ def train_refiner(config: RefineTrainConfig, out_dir: str | os.PathLike) -> Path
 
     budget = config.max_minutes * 60.0
     model.train()
-    start_step = step
+    start_step = last_ckpt = step
+    start_elapsed = elapsed
     with Progress(TextColumn("[bold]train-refine"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()) as progress:
         task = progress.add_task("train", total=config.steps, completed=step, info="")
@@ -705,12 +718,13 @@ def train_refiner(config: RefineTrainConfig, out_dir: str | os.PathLike) -> Path
                 recent = history[-config.log_every:]
                 log.info("step %d  samples %d  loss %.4f (hole %.4f)  lr %.2e  %.2f s/step  %.1f min", step,
                          samples, np.mean([h["loss"] for h in recent]), np.mean([h["hole"] for h in recent]),
-                         lr, elapsed / max(1, step - start_step) if start_step == 0 else float("nan"),
-                         elapsed / 60)
+                         lr, (elapsed - start_elapsed) / max(1, step - start_step), elapsed / 60)
             if step % config.checkpoint_every == 0:
                 checkpoint()
+                last_ckpt = step
                 t_last = time.perf_counter()   # checkpoint time does not eat the training budget
-    checkpoint()
+    if step != last_ckpt:
+        checkpoint()
     log.info("finished at step %d, %d samples, %.1f min", step, samples, elapsed / 60)
     return ckpt_path
 

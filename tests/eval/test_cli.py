@@ -28,6 +28,15 @@ def _app() -> typer.Typer:
     return app
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _restore_torch_threads():
+    """``--threads`` sets torch's global thread count; put it back for the other tests in this process."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture()
 def data(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
@@ -54,7 +63,7 @@ def test_eval_dirs_json(data: Path):
 def test_eval_csv_summary_records_failure(data: Path):
     out = data / "csv-out"
     r = CliRunner().invoke(_app(), ["eval", str(data / "pairs.csv"), "-o", str(out), "--method", "copy",
-                                    "--metrics", "identity,gt", "--size", "96x72", "-q"])
+                                    "--metrics", "identity,gt", "--size", "96x72", "-q", "--threads", "1"])
     assert r.exit_code == 0, r.output
     assert "1/2 pairs ok" in r.stdout and "ImageLoadError" in r.stdout
     res = json.loads((out / "metrics.json").read_text())

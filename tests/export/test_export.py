@@ -55,30 +55,45 @@ def test_procedural_inputs_are_image_like():
     np.testing.assert_array_equal(procedural_inputs((64, 48), seed=3)["garment"], procedural_inputs((64, 48), seed=3)["garment"])
 
 
-def test_export_small_writes_manifest(tmp_path):
-    result = export_model(_nontrivial(), tmp_path, name="afn_student_s", size=(64, 48), version="t1")
+@pytest.fixture(scope="module")
+def small_export(tmp_path_factory):
+    """One 64x48 export of the small student shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("small")
+    return out, export_model(_nontrivial(), out, name="afn_student_s", size=(64, 48), version="t1")
+
+
+def test_export_small_writes_manifest(small_export):
+    out, result = small_export
     assert max(result.max_abs.values()) <= 1e-4
-    files = sorted(p.name for p in tmp_path.iterdir())
+    files = sorted(p.name for p in out.iterdir())
     assert files == ["manifest.json", "model.onnx"]  # no temporary files left behind
-    m = Manifest.load(tmp_path)
+    m = Manifest.load(out)
     assert m == result.manifest
+    assert Manifest.from_json(m.to_json()) == m
     assert [i.name for i in m.inputs] == ["person", "garment", "garment_mask"]
     assert [o.name for o in m.outputs] == ["tryon", "warped_garment", "grid", "composition_mask"]
     assert m.input("person").shape == (1, 3, 64, 48) and m.output("grid").shape == (1, 64, 48, 2)
     assert m.output("grid").layout == "NHWC" and m.input("garment_mask").value_range == (0.0, 1.0)
     assert m.opset == 17 and m.version == "t1" and m.webgpu_features == ()
     assert m.metrics["params"] > 0 and m.metrics["gmacs"] > 0
-    m.verify_files(tmp_path)
+    assert m.file("fp32").bytes == (out / "model.onnx").stat().st_size
+    m.verify_files(out)
+
+
+def test_manifest_detects_altered_file(small_export, tmp_path):
+    out, result = small_export
     (tmp_path / "model.onnx").write_bytes(b"x")
     with pytest.raises(DataError):
-        m.verify_files(tmp_path)
+        result.manifest.verify_files(tmp_path)
+    with pytest.raises(DataError):
+        Manifest.from_json("{}")
 
 
-def test_export_refuses_to_clobber_and_bad_args(tmp_path):
+def test_export_refuses_to_clobber_and_bad_args(small_export, tmp_path):
+    out, _ = small_export
     model = _nontrivial()
-    export_model(model, tmp_path, name="s", size=(64, 48))
     with pytest.raises(OutputError):
-        export_model(model, tmp_path, name="s", size=(64, 48), overwrite=False)
+        export_model(model, out, name="s", size=(64, 48), overwrite=False)
     with pytest.raises(UsageError):
         export_model(model, tmp_path / "b", name="s", size=(64, 48), opset=20)
     with pytest.raises(UsageError):

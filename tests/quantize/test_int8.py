@@ -50,6 +50,9 @@ def test_int8_refuses_mismatched_or_missing_samples(tiny_student, samples, tmp_p
     wrong = [{"image": samples[0]["person"]}]
     with pytest.raises(DataError, match="cannot calibrate"):
         quantize_int8(tiny_student, tmp_path / "x.onnx", wrong)
+    small = [{k: v[..., :32, :] for k, v in samples[0].items()}]
+    with pytest.raises(DataError, match="is \\[1, 3, 32, 48\\]"):
+        quantize_int8(tiny_student, tmp_path / "x.onnx", small)
     assert not (tmp_path / "x.onnx").exists()
 
 

@@ -258,3 +258,48 @@ def test_real_uvicorn_multipart_and_chunked_limit(make_settings, photos, live):
 
             r = http.post("/v1/run", content=chunks(), headers={"content-type": "application/json"})
             assert r.status_code == 413 and r.json()["error"] == "PayloadTooLarge"
+
+
+def test_prefer_wait_that_runs_out_answers_202(make_settings, photos):
+    with TestClient(create_app(make_settings())) as c:
+        engine = c.app.state.engine
+        gate = threading.Event()
+        real_prepare = engine.model.prepare
+        engine.model.prepare = lambda *a, **k: (gate.wait(20), real_prepare(*a, **k))[1]
+        try:
+            r = c.post("/v1/run", files=_files(photos), headers={"Prefer": "wait=0.2"})
+            assert r.status_code == 202 and r.json()["status"] in ("in_queue", "processing")
+            assert r.headers["retry-after"] == "1"
+        finally:
+            gate.set()
+        assert _poll(c, r.json()["id"])["status"] == "completed"
+
+
+def test_uploads_stay_in_memory(client, images, monkeypatch):
+    """Photos are never written to disk: multipart file parts must not roll over to a temporary file."""
+    import starlette.formparsers as fp
+
+    spools = []
+    real = fp.SpooledTemporaryFile
+
+    def recording(*args, **kwargs):
+        f = real(*args, **kwargs)
+        spools.append(f)
+        return f
+
+    monkeypatch.setattr(fp, "SpooledTemporaryFile", recording)
+    noise = np.random.default_rng(1).integers(0, 256, (800, 700, 3), dtype=np.uint8)
+    big = images.encode(noise)
+    assert len(big) > 1024 * 1024  # over Starlette's default 1 MiB spool, which would go to disk
+    seen = []
+    real_close = real.close
+
+    def close(self):
+        seen.append(self._rolled)
+        return real_close(self)
+
+    monkeypatch.setattr(real, "close", close)
+    r = client.post("/v1/run", files={"person_image": ("p.png", big, "image/png"),
+                                      "garment_image": ("g.png", images.encode(images.garment()), "image/png")})
+    assert r.status_code == 202
+    assert len(spools) == 2 and seen and not any(seen)

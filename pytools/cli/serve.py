@@ -1,0 +1,73 @@
+"""``tryon serve``: host the widget, the model files and the fallback try-on API (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tryon.errors import UsageError
+
+__all__ = ["register", "serve"]
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind (0.0.0.0 for all; behind a proxy keep "
+                                                     "127.0.0.1).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder with manifest.json "
+                                                   "(`tryon export` output); without it only the widget is served "
+                                                   "and /readyz answers 503.")] = None,
+    web_dir: Annotated[Path | None, typer.Option("--web-dir", help="Static site served at / (default: the "
+                                                 "repository's web/).")] = None,
+    redis_url: Annotated[str | None, typer.Option("--redis-url", help="Keep job state in Redis "
+                                                  "(redis://host:port/db) so replicas share it; default in-process.")
+                         ] = None,
+    coop_coep: Annotated[bool, typer.Option("--coop-coep", help="Send COOP/COEP (cross-origin isolation) so the "
+                                            "widget can run threaded WASM.")] = False,
+    dtype: Annotated[str, typer.Option("--dtype", help="Model file to run: fp32, fp16 or int8.",
+                                       rich_help_panel="Inference")] = "fp32",
+    providers: Annotated[str, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda or cpu.",
+                                           rich_help_panel="Inference")] = "auto",
+    queue_size: Annotated[int, typer.Option("--queue-size", min=1, help="Jobs waiting at most; more get 429.",
+                                            rich_help_panel="Inference")] = 16,
+    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Micro-batch size.",
+                                           rich_help_panel="Inference")] = 4,
+    batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for more "
+                                                 "jobs, ms.", rich_help_panel="Inference")] = 5.0,
+    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Origin allowed to call /v1 "
+                                                          "(repeatable), e.g. https://shop.example.")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Serve the widget (/), the model files (/models/) and the fallback API (/v1, docs at /docs).
+
+    Settings not given here come from TRYON_* environment variables (see tryon.server.config.Settings).
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from tryon.server.config import Settings
+    from tryon.server.main import create_app
+
+    overrides: dict[str, object] = {"dtype": dtype, "providers": providers,
+                                    "queue_size": queue_size, "max_batch": max_batch, "batch_wait_ms": batch_wait_ms}
+    if coop_coep:
+        overrides["coop_coep"] = True  # only when given, so TRYON_COOP_COEP=1 is not overridden by the default
+    for key, value in (("model_dir", model_dir), ("web_dir", web_dir), ("redis_url", redis_url),
+                       ("cors_origins", cors_origin or None)):
+        if value is not None:
+            overrides[key] = value
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise UsageError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+    if settings.model_dir is not None and not (Path(settings.model_dir) / "manifest.json").is_file():
+        raise UsageError(f"--model-dir {settings.model_dir}: no manifest.json there (write one with `tryon export`)")
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,87 @@
+"""Job stores: in-process and Redis (a private redis-server), and two replicas sharing one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi.testclient import TestClient
+
+from tryon.server.jobs import MemoryJobStore, RedisJobStore, create_job_store
+from tryon.server.main import create_app
+
+
+def _exercise(store) -> None:
+    async def go():
+        assert await store.ping()
+        await store.put({"id": "a" * 32, "status": "in_queue", "output": []})
+        assert (await store.get("a" * 32))["status"] == "in_queue"
+        updated = await store.update("a" * 32, status="completed", output=["data:image/png;base64,AA=="])
+        assert updated["status"] == "completed" and updated["output"] == ["data:image/png;base64,AA=="]
+        assert (await store.get("a" * 32)) == updated
+        assert await store.get("b" * 32) is None
+        assert await store.update("b" * 32, status="failed") is None
+        await store.close()
+    asyncio.run(go())
+
+
+def test_memory_store():
+    _exercise(MemoryJobStore(ttl=60))
+
+
+def test_memory_store_expires_and_bounds():
+    async def go():
+        store = MemoryJobStore(ttl=0.05, max_records=2)
+        for c in "abc":
+            await store.put({"id": c, "status": "in_queue"})
+        assert await store.get("a") is None  # dropped: over max_records
+        assert await store.get("c") is not None
+        await asyncio.sleep(0.1)
+        assert await store.get("c") is None  # expired
+    asyncio.run(go())
+
+
+def test_redis_store(redis_url):
+    _exercise(RedisJobStore(redis_url, ttl=60))
+    assert isinstance(create_job_store(redis_url, 60), RedisJobStore)
+    assert isinstance(create_job_store(None, 60), MemoryJobStore)
+
+
+def test_redis_store_sets_ttl(redis_url):
+    async def go():
+        store = RedisJobStore(redis_url, ttl=30)
+        await store.put({"id": "c" * 32, "status": "in_queue"})
+        ttl = await store._redis.ttl(store.prefix + "c" * 32)
+        await store.close()
+        return ttl
+    assert 0 < asyncio.run(go()) <= 30
+
+
+def test_two_replicas_share_jobs_through_redis(make_settings, redis_url, images):
+    files = {"person_image": ("p.png", images.encode(images.person()), "image/png"),
+             "garment_image": ("g.png", images.encode(images.garment()), "image/png")}
+    with TestClient(create_app(make_settings(redis_url=redis_url))) as a, \
+            TestClient(create_app(make_settings(redis_url=redis_url))) as b:
+        assert a.get("/readyz").json()["job_store"] == "redis"
+        done = a.post("/v1/run", files=files, headers={"Prefer": "wait=20"}).json()
+        assert done["status"] == "completed"
+        assert b.get(f"/v1/status/{done['id']}").json() == done  # submitted to A, read through B
+        job = b.post("/v1/run", files=files).json()  # submitted to B, polled through A
+        deadline = time.monotonic() + 20
+        while (seen := a.get(f"/v1/status/{job['id']}").json())["status"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert seen["status"] == "completed" and seen["output"][0].startswith("data:image/png;base64,")
+
+
+def test_unreachable_redis_fails_start_up(make_settings):
+    import socket
+
+    import pytest
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConnectionError, match="does not answer"), \
+            TestClient(create_app(make_settings(redis_url=f"redis://127.0.0.1:{port}/0"))):
+        pass

@@ -1,0 +1,120 @@
+"""The app factory: OpenAPI stays true, static site MIME/cache/CSP, COOP/COEP, CORS, and import hygiene."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from fastapi.testclient import TestClient
+
+from tryon.server.main import create_app
+
+
+def _resolve(schema: dict, ref: str) -> dict:
+    assert ref.startswith("#/"), ref
+    node = schema
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def _all_refs(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref":
+                yield v
+            else:
+                yield from _all_refs(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _all_refs(v)
+
+
+def test_openapi_documents_the_api(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    expected = {"/v1/run": {"post"}, "/v1/status/{job_id}": {"get"}, "/v1/models": {"get"}, "/healthz": {"get"},
+                "/readyz": {"get"}}
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+    run = paths["/v1/run"]["post"]
+    content = run["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
+    json_body = _resolve(schema, content["application/json"]["schema"]["$ref"])
+    assert json_body["required"] == ["inputs"]
+    inputs = _resolve(schema, json_body["properties"]["inputs"]["$ref"])
+    assert {"person_image", "garment_image"} <= set(inputs["required"])
+    assert "tops" in inputs["properties"]["category"]["enum"]
+    form = _resolve(schema, content["multipart/form-data"]["schema"]["$ref"])
+    assert {"person_image", "garment_image"} <= set(form["required"])
+    assert form["properties"]["person_image"]["format"] == "binary"
+    assert {"200", "202", "400", "404", "413", "415", "422", "429", "503"} <= set(run["responses"])
+    assert "Retry-After" in run["responses"]["429"]["headers"]
+    assert any(p["name"] == "prefer" and p["in"] == "header" for p in run["parameters"])
+    assert {"200", "404"} <= set(paths["/v1/status/{job_id}"]["get"]["responses"])
+    assert {"200", "503"} <= set(paths["/readyz"]["get"]["responses"])
+    status = _resolve(schema, paths["/v1/status/{job_id}"]["get"]["responses"]["200"]["content"]
+                      ["application/json"]["schema"]["$ref"])
+    assert set(status["properties"]["status"]["enum"]) == {"in_queue", "processing", "completed", "failed"}
+    for ref in set(_all_refs(schema)):  # every reference resolves
+        _resolve(schema, ref)
+
+
+def test_openapi_error_bodies_match_real_answers(client):
+    """The documented ErrorBody shape is what errors really carry."""
+    schema = client.get("/openapi.json").json()
+    error_props = set(schema["components"]["schemas"]["ErrorBody"]["properties"])
+    for r in (client.get("/v1/status/" + "0" * 32), client.post("/v1/run", content=b"x",
+                                                                headers={"content-type": "text/plain"})):
+        assert set(r.json()) <= error_props and {"error", "message"} <= set(r.json())
+
+
+def test_site_mime_types_cache_and_csp(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-cache"
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "'wasm-unsafe-eval'" in csp and "worker-src 'self' blob:" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "cross-origin-opener-policy" not in r.headers  # off by default
+    r = client.get("/app.mjs")
+    assert r.headers["content-type"].startswith("text/javascript")
+    r = client.get("/ort-wasm-simd-threaded.wasm")
+    assert r.headers["content-type"] == "application/wasm" and r.headers["cache-control"] == "no-cache"
+    r = client.get("/chunk.3f9a1c2e.js")
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    r = client.get("/missing.js")
+    assert r.status_code == 404 and r.json()["error"] == "NotFound"
+
+
+def test_coop_coep_when_enabled(make_settings):
+    with TestClient(create_app(make_settings(coop_coep=True))) as c:
+        for path in ("/", "/app.mjs", "/models/manifest.json"):
+            r = c.get(path)
+            assert r.headers["cross-origin-opener-policy"] == "same-origin"
+            assert r.headers["cross-origin-embedder-policy"] == "require-corp"
+            assert r.headers["cross-origin-resource-policy"] == "same-origin"
+
+
+def test_cors_for_listed_origins_only(make_settings):
+    with TestClient(create_app(make_settings(cors_origins=["https://shop.example"]))) as c:
+        pre = c.options("/v1/run", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+                                            "Access-Control-Request-Headers": "prefer,content-type"})
+        assert pre.status_code == 200
+        assert pre.headers["access-control-allow-origin"] == "https://shop.example"
+        r = c.get("/v1/models", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_server_imports_no_torch_or_training_code():
+    code = (
+        "import sys, json\n"
+        "import tryon.server.main, tryon.server.pipeline, tryon.server.testing, tryon.pasteback, tryon.garment.mask\n"
+        "from tryon.server.main import create_app\n"
+        "create_app()\n"
+        "bad = ('torch', 'tryon.models', 'tryon.train', 'tryon.export', 'tryon.quantize', 'tryon.cli')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch' or m.startswith(bad))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -1,0 +1,180 @@
+"""Unit tests of the teacher's composition, agnostic representation and shading on synthetic layers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.person.labels import LABEL
+from tryon.teacher.agnostic import AGNOSTIC_GREY, agnostic_image, old_garment_mask, skin_mask, skin_tone
+from tryon.teacher.compose import compose, paint_layers
+from tryon.teacher.shading import shading_map
+from tryon.teacher.warp import warp_garment
+
+SKIN = (210, 160, 140)
+OLD = (40, 60, 160)
+HAIR = (90, 60, 30)
+
+
+def _capsule(shape, a, b, r):
+    m = np.zeros(shape, np.uint8)
+    cv2.line(m, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, thickness=2 * r)
+    return m.astype(bool)
+
+
+def synthetic_person(long_sleeves: bool = True):
+    """256x192 person: old blue long-sleeve top, right forearm across the torso, hair over the left shoulder.
+
+    Returns (image, parse, keypoints).
+    """
+    h, w = 256, 192
+    kp = np.zeros((33, 4), np.float32)
+    pts = {0: (96, 45), 11: (126, 80), 12: (66, 80), 13: (134, 130), 14: (58, 130), 15: (136, 175),
+           16: (100, 160), 23: (114, 180), 24: (78, 180)}
+    for i, (x, y) in pts.items():
+        kp[i] = (x, y, 0, 1)
+    parse = np.zeros((h, w), np.uint8)
+    parse[185:, 70:122] = LABEL["lower_body"]
+    parse[75:185, 62:130] = LABEL["torso"]
+    parse[60:78, 88:104] = LABEL["neck"]
+    for lab, s, e, wr in ((LABEL["left_arm"], 11, 13, 15), (LABEL["right_arm"], 12, 14, 16)):
+        arm = _capsule((h, w), kp[s, :2], kp[e, :2], 9) | _capsule((h, w), kp[e, :2], kp[wr, :2], 8)
+        parse[arm & ((parse != LABEL["torso"]) | (lab == LABEL["right_arm"]))] = lab
+    cv2.circle(parse, (136, 180), 7, LABEL["left_hand"], -1)
+    cv2.circle(parse, (104, 162), 7, LABEL["right_hand"], -1)
+    cv2.ellipse(parse, (96, 45), (16, 20), 0, 0, 360, LABEL["face"], -1)
+    parse[22:32, 80:112] = LABEL["hair"]
+    parse[40:100, 112:122] = LABEL["hair"]   # a lock of hair over the left shoulder
+    img = np.full((h, w, 3), 235, np.uint8)
+    rng = np.random.default_rng(0)
+    colours = {LABEL["face"]: SKIN, LABEL["neck"]: SKIN, LABEL["left_hand"]: SKIN, LABEL["right_hand"]: SKIN,
+               LABEL["torso"]: OLD, LABEL["hair"]: HAIR, LABEL["lower_body"]: (50, 60, 90),
+               LABEL["left_arm"]: OLD if long_sleeves else SKIN, LABEL["right_arm"]: OLD if long_sleeves else SKIN}
+    for lab, c in colours.items():
+        img[parse == lab] = c
+    img = np.clip(img.astype(int) + rng.integers(-4, 5, img.shape), 0, 255).astype(np.uint8)
+    return img, parse, kp
+
+
+def synthetic_tee(h: int = 300, w: int = 240, sleeves: bool = True):
+    img = np.full((h, w, 3), 255, np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.array([[70, 40], [100, 30], [140, 30], [170, 40], [170, 280], [70, 280]], np.int32)], 1)
+    lm = {"neck_left": (140, 30), "neck_right": (100, 30), "neck_front": (120, 55), "shoulder_left": (170, 40),
+          "shoulder_right": (70, 40), "armpit_left": (170, 100), "armpit_right": (70, 100),
+          "hem_left": (170, 280), "hem_right": (70, 280), "hem_center": (120, 280)}
+    if sleeves:
+        cv2.fillPoly(mask, [np.array([[170, 40], [225, 100], [200, 125], [170, 100]], np.int32)], 1)
+        cv2.fillPoly(mask, [np.array([[70, 40], [15, 100], [40, 125], [70, 100]], np.int32)], 1)
+        lm.update({"sleeve_left_outer": (225, 100), "sleeve_left_inner": (200, 125),
+                   "sleeve_right_outer": (15, 100), "sleeve_right_inner": (40, 125)})
+    img[mask > 0] = (220, 30, 40)
+    return img, mask.astype(np.float32), {k: (float(x), float(y)) for k, (x, y) in lm.items()}
+
+
+def test_paint_layers_order_and_visibility():
+    base = np.zeros((4, 6, 3), np.uint8)
+    red = np.zeros((4, 6, 3), np.uint8)
+    red[..., 0] = 255
+    green = np.zeros((4, 6, 3), np.uint8)
+    green[..., 1] = 255
+    a1 = np.zeros((4, 6), np.float32)
+    a1[:, :4] = 1
+    a2 = np.zeros((4, 6), np.float32)
+    a2[:, 2:] = 1
+    a2[0, 2] = 0.5
+    out, vis = paint_layers(base, [(red, a1), (green, a2)])
+    np.testing.assert_array_equal(out[1, 0], [255, 0, 0])      # only the back layer
+    np.testing.assert_array_equal(out[1, 3], [0, 255, 0])      # the front layer wins
+    np.testing.assert_array_equal(out[1, 5], [0, 255, 0])
+    np.testing.assert_allclose(out[0, 2], [127.5, 127.5, 0])   # half-transparent front layer
+    assert vis[0][1, 3] == 0 and vis[0][1, 0] == 1 and vis[0][0, 2] == 0.5
+    np.testing.assert_array_equal(vis[1], a2)
+
+
+def test_skin_and_old_garment_masks():
+    img, parse, kp = synthetic_person()
+    tone = skin_tone(img, parse)
+    assert np.abs(tone - np.array(SKIN)).max() < 6
+    skin = skin_mask(img, tone)
+    assert skin[45, 96] and not skin[120, 96] and not skin[5, 5]
+    old = old_garment_mask(img, parse, tone, kp)
+    assert old[120, 80]                       # torso
+    assert old[105, 130]                      # left sleeve
+    assert not old[45, 96] and not old[70, 96] and not old[180, 136]   # face, neck, hand
+
+
+def test_agnostic_greys_the_old_garment_only():
+    img, parse, kp = synthetic_person()
+    old = old_garment_mask(img, parse, None, kp)
+    agn = agnostic_image(img, parse, old)
+    np.testing.assert_array_equal(agn[120, 80], AGNOSTIC_GREY)
+    face = parse == LABEL["face"]
+    np.testing.assert_array_equal(agn[face], img[face])
+    lower = parse == LABEL["lower_body"]
+    np.testing.assert_array_equal(agn[lower], img[lower])
+
+
+def test_compose_layering_on_a_synthetic_person():
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    g_img, g_mask, lm = synthetic_tee(sleeves=True)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
+    c = compose(img, parse, kp, w, shading_strength=0.0)
+    out = c.tryon
+    assert out.shape == img.shape and out.dtype == np.uint8
+    # Face pixels are untouched; the face is never covered.
+    face = parse == LABEL["face"]
+    np.testing.assert_array_equal(out[face], img[face])
+    assert c.composition_mask[face].max() == 0
+    # Hair over the shoulder stays on top of the new garment.
+    hair = parse == LABEL["hair"]
+    assert c.composition_mask[hair].max() < 0.05
+    np.testing.assert_allclose(out[60:95, 114:120].reshape(-1, 3).mean(0), HAIR, atol=8)
+    # The chest shows the new garment, red.
+    assert c.composition_mask[100:128, 75:115].min() > 0.9
+    assert out[100:128, 75:115, 0].mean() > 180 and out[100:128, 75:115, 2].mean() < 90
+    # The right forearm crosses in front of the torso: it is drawn over the new garment, as skin (its old
+    # sleeve is replaced by the skin fill), and the hand stays as photographed.
+    fore = (parse == LABEL["right_arm"]) & (np.arange(192)[None, :] > 75) & (np.arange(256)[:, None] > 140)
+    assert fore.sum() > 20
+    assert c.composition_mask[fore].mean() < 0.2
+    assert np.abs(out[fore].mean(0) - np.array(SKIN)).max() < 40
+    hand = cv2.erode((parse == LABEL["right_hand"]).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    np.testing.assert_array_equal(out[hand], img[hand])
+    # No old garment colour left anywhere: old long sleeves under the new short sleeves became skin.
+    blue = (np.abs(out.astype(int) - np.array(OLD)).max(-1) < 30)
+    assert blue.sum() < 0.01 * blue.size
+    # The lower body is untouched outside the garment.
+    lower = (parse == LABEL["lower_body"]) & (c.composition_mask < 0.01) & ~c.hole
+    np.testing.assert_allclose(out[lower].astype(int), img[lower].astype(int), atol=1)
+
+
+def test_compose_sleeveless_leaves_bare_arms_and_no_flare():
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    c = compose(img, parse, kp, w)
+    # Upper arms hanging at the sides keep their skin.
+    np.testing.assert_allclose(c.tryon[110:120, 132:136].reshape(-1, 3).mean(0), SKIN, atol=10)
+    # The hem is not wider than the body's widest part plus some ease (no skirt-like flare).
+    rows = np.nonzero(w.warped_mask.max(1) > 0.5)[0]
+    bottom = rows.max()
+    xs = np.nonzero(w.warped_mask[bottom - 3] > 0.5)[0]
+    assert xs.max() - xs.min() < 1.35 * (130 - 62)
+
+
+def test_shading_map_is_neutral_on_flat_garments_and_bounded():
+    img = np.full((200, 150, 3), 120, np.uint8)
+    region = np.zeros((200, 150), bool)
+    region[40:160, 30:120] = True
+    s = shading_map(img, region, scale_px=60)
+    np.testing.assert_allclose(s, 1.0, atol=1e-3)
+    # A shadow on one side darkens that side; a fine print does not ghost through.
+    img2 = img.copy()
+    img2[:, :60] = 80
+    s2 = shading_map(img2, region, scale_px=60)
+    assert s2[100, 45] < s2[100, 105] and s2.min() >= 0.78 - 1e-6 and s2.max() <= 1.12 + 1e-6
+    img3 = img.copy()
+    img3[40:160:4, 30:120] = 20   # thin stripes (print)
+    s3 = shading_map(img3, region, scale_px=60)
+    assert np.abs(s3[60:140, 50:100] - 1).max() < 0.08

@@ -1,0 +1,77 @@
+"""The teacher end to end: the learned-refiner fallback, and the full pipeline on real photos (realdata)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tryon.errors import MissingModelError
+from tryon.person.labels import LABEL
+from tryon.teacher.pipeline import Teacher, TeacherResult
+
+
+def test_refiner_falls_back_when_disabled_or_unavailable(tmp_path):
+    assert Teacher(refine=False).refiner() is None
+    t = Teacher(refine=True)
+    r = t.refiner()  # the learned refiner, or None when its module or weights are absent: never raises
+    assert r is None or callable(r)
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory, bodypix_dir):
+    """A Teacher whose models folder has the built models plus BodyPix from ../shared (links, no copies)."""
+    from tryon.assets import models_dir
+
+    d = tmp_path_factory.mktemp("models")
+    base = models_dir()
+    if base.is_dir():
+        for f in base.iterdir():
+            (d / f.name).symlink_to(f)
+    if not (d / "bodypix.onnx").exists():
+        src = sorted(bodypix_dir.glob("*.onnx"))
+        if not src:
+            pytest.skip("no BodyPix ONNX file in ../shared/models/bodypix")
+        (d / "bodypix.onnx").symlink_to(src[0])
+    t = Teacher(models_dir=d, refine=False)
+    try:
+        t._person_analyzer()
+    except MissingModelError as exc:
+        pytest.skip(f"models not built: {exc}")
+    return t
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("person", ["ootdiffusion__01008_00.jpg", "maple-cpvton__000010_0.jpg"])
+def test_teacher_on_real_photos(teacher, vton_samples, person):
+    from tryon.processing import load_image
+
+    img = load_image(vton_samples / "person" / person)
+    garment = load_image(vton_samples / "garment" / "idm-vton__09166_00.jpg")
+    res = teacher.run(img, garment)
+    assert isinstance(res, TeacherResult)
+    h, w = img.shape[:2]
+    assert res.tryon.shape == img.shape and res.tryon.dtype == np.uint8
+    assert res.agnostic.shape == img.shape and res.warped_garment.shape == img.shape
+    assert res.warped_mask.shape == (h, w) and res.composition_mask.shape == (h, w)
+    assert res.grid.shape == (h, w, 2) and res.grid.dtype == np.float32
+    assert np.abs(res.grid).max() <= 1.0
+    assert res.parse.shape == (h, w) and res.keypoints.shape == (33, 4)
+    assert {"person", "garment", "warp", "compose", "total"} <= set(res.timings)
+    # Face pixels are never changed.
+    face = res.parse == LABEL["face"]
+    assert face.sum() > 50
+    np.testing.assert_array_equal(res.tryon[face], img[face])
+    # The new garment covers the torso between the shoulders (chest band under the shoulder line).
+    kp = res.keypoints
+    ls, rs = kp[11, :2], kp[12, :2]
+    sw = float(np.hypot(*(ls - rs)))
+    cx, cy = (ls + rs) / 2
+    y0, y1 = int(cy + 0.35 * sw), int(cy + 0.75 * sw)
+    x0, x1 = int(cx - 0.3 * sw), int(cx + 0.3 * sw)
+    band = res.composition_mask[y0:y1, x0:x1]
+    front = np.isin(res.parse[y0:y1, x0:x1], (LABEL["hair"], LABEL["left_arm"], LABEL["right_arm"],
+                                                LABEL["left_hand"], LABEL["right_hand"]))
+    assert (band[~front] > 0.5).mean() > 0.9
+    # The agnostic image hides the old garment in grey where the torso was.
+    torso = res.parse == LABEL["torso"]
+    assert (res.agnostic[torso] == 128).all(-1).mean() > 0.5

@@ -1,0 +1,117 @@
+"""Unit tests of the teacher's garment warp: thin-plate spline, grid convention, part split, dense warp."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tryon.teacher.warp import (PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE, PART_TORSO, garment_parts, grid_to_pixel,
+                                pixel_to_grid, sample_with_grid, tps_fit, warp_garment)
+
+
+def test_tps_interpolates_control_points_exactly():
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0, 200, (14, 2))
+    dst = src + rng.normal(0, 10, (14, 2))
+    tps = tps_fit(src, dst)
+    np.testing.assert_allclose(tps(src), dst, atol=1e-6)
+
+
+def test_tps_reproduces_an_affine_map_everywhere():
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 100, (10, 2))
+    a = np.array([[1.2, 0.1], [-0.2, 0.9]])
+    dst = src @ a.T + np.array([5.0, -3.0])
+    tps = tps_fit(src, dst)
+    q = rng.uniform(-50, 150, (100, 2))
+    np.testing.assert_allclose(tps(q), q @ a.T + np.array([5.0, -3.0]), atol=1e-6)
+    np.testing.assert_allclose(tps.weights, 0.0, atol=1e-8)
+
+
+def test_pixel_grid_round_trip_and_pixel_centres():
+    w, h = 7, 5
+    xy = np.array([[0.0, 0.0], [w - 1.0, h - 1.0], [2.5, 1.25]])
+    g = pixel_to_grid(xy, w, h)
+    # align_corners=False: pixel centre 0 sits at -1 + 1/W.
+    np.testing.assert_allclose(g[0], [-1 + 1 / w, -1 + 1 / h], atol=1e-6)
+    np.testing.assert_allclose(g[1], [1 - 1 / w, 1 - 1 / h], atol=1e-6)
+    np.testing.assert_allclose(grid_to_pixel(g, w, h), xy, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_cv2_sampling_matches_torch_grid_sample(channels):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    img = rng.uniform(0, 1, (9, 13, channels)).astype(np.float32)
+    # Includes points outside the image (zero padding) and exactly on pixel centres.
+    grid = rng.uniform(-1.15, 1.15, (6, 8, 2)).astype(np.float32)
+    grid[0, 0] = pixel_to_grid(np.array([4.0, 3.0]), 13, 9)
+    ours = sample_with_grid(img if channels > 1 else img[..., 0], grid)
+    if channels == 1:
+        ours = ours[..., None]
+    ref = torch.nn.functional.grid_sample(torch.from_numpy(img).permute(2, 0, 1)[None], torch.from_numpy(grid)[None],
+                                          mode="bilinear", padding_mode="zeros", align_corners=False)
+    ref = ref[0].permute(1, 2, 0).numpy()
+    # cv2.remap interpolates with 1/32-pixel fixed-point weights: a small, bounded difference.
+    np.testing.assert_allclose(ours, ref, atol=0.02)
+    assert np.abs(ours - ref).mean() < 0.004
+    np.testing.assert_allclose(ours[0, 0], img[3, 4], atol=1e-6)
+
+
+def synthetic_tee(h: int = 300, w: int = 240):
+    """A red T-shirt on white with sleeves at 45 degrees, and its landmarks (wearer's left = image right)."""
+    import cv2
+
+    img = np.full((h, w, 3), 255, np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    body = np.array([[70, 40], [100, 30], [140, 30], [170, 40], [170, 280], [70, 280]], np.int32)
+    cv2.fillPoly(mask, [body], 1)
+    cv2.fillPoly(mask, [np.array([[170, 40], [225, 100], [200, 125], [170, 100]], np.int32)], 1)  # left
+    cv2.fillPoly(mask, [np.array([[70, 40], [15, 100], [40, 125], [70, 100]], np.int32)], 1)      # right
+    img[mask > 0] = (200, 30, 40)
+    img[mask > 0, 1] = np.tile(np.arange(w, dtype=np.uint8), (h, 1))[mask > 0]  # a horizontal gradient
+    lm = {"neck_left": (140, 30), "neck_right": (100, 30), "neck_front": (120, 55), "shoulder_left": (170, 40),
+          "shoulder_right": (70, 40), "armpit_left": (170, 100), "armpit_right": (70, 100),
+          "sleeve_left_outer": (225, 100), "sleeve_left_inner": (200, 125), "sleeve_right_outer": (15, 100),
+          "sleeve_right_inner": (40, 125), "hem_left": (170, 280), "hem_right": (70, 280), "hem_center": (120, 280)}
+    return img, mask.astype(np.float32), {k: (float(x), float(y)) for k, (x, y) in lm.items()}
+
+
+def synthetic_keypoints() -> np.ndarray:
+    kp = np.zeros((33, 4), np.float32)
+    pts = {0: (96, 45), 11: (126, 80), 12: (66, 80), 13: (134, 130), 14: (58, 130), 15: (136, 175),
+           16: (56, 175), 23: (114, 180), 24: (78, 180)}
+    for i, (x, y) in pts.items():
+        kp[i] = (x, y, 0, 1)
+    return kp
+
+
+def test_garment_parts_puts_sleeves_on_the_wearers_sides():
+    _, mask, lm = synthetic_tee()
+    parts = garment_parts(mask, {k: np.array(v) for k, v in lm.items()})
+    assert parts[60, 120] == PART_TORSO
+    assert parts[200, 120] == PART_TORSO
+    assert parts[100, 205] == PART_LEFT_SLEEVE   # image right = wearer's left
+    assert parts[100, 35] == PART_RIGHT_SLEEVE
+    assert parts[5, 5] == 0
+
+
+def test_warp_garment_covers_the_torso_and_keeps_the_grid_in_range():
+    img, mask, lm = synthetic_tee()
+    kp = synthetic_keypoints()
+    res = warp_garment(img, mask, lm, kp, (256, 192), sleeve="short")
+    assert res.grid.shape == (256, 192, 2) and res.grid.dtype == np.float32
+    assert np.abs(res.grid).max() <= 1.0
+    assert res.warped_garment.shape == (256, 192, 3) and res.warped_mask.shape == (256, 192)
+    # The chest between the shoulders is covered.
+    assert res.warped_mask[100:160, 80:112].min() > 0.9
+    # Far outside the body nothing is drawn.
+    assert res.warped_mask[:, :20].max() == 0 and res.warped_mask[:30].max() == 0
+    # warped_garment is the garment sampled with the grid (consistency of the returned fields).
+    np.testing.assert_array_equal(res.warped_garment, sample_with_grid(img, res.grid))
+    # Sleeves land beside the torso on the correct sides, along the upper arms.
+    assert (res.warped_parts == PART_LEFT_SLEEVE)[:, 96:].sum() > 50
+    assert (res.warped_parts == PART_RIGHT_SLEEVE)[:, :96].sum() > 50
+    # The horizontal gradient in the garment keeps its direction on the body (no mirroring).
+    g = res.warped_garment[130, 85:110, 1].astype(int)
+    assert g[-1] > g[0]

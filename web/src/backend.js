@@ -1,0 +1,151 @@
+/**
+ * Backend choice: capability detection, the fallback order WebGPU → WASM → server, the model file each
+ * backend runs, and the client of the server fallback API.
+ *
+ * - WebGPU runs the fp16 file only when the adapter has `shader-f16` (onnxruntime-web's JSEP build returns
+ *   garbage, silently, for fp16 without it), else fp32. `backend="auto"` skips software adapters
+ *   (`isFallbackAdapter`, e.g. SwiftShader: ~100× slower than WASM) unless `env.rejectFallbackAdapter` is off.
+ * - WASM runs the int8 file when the manifest has one (int8 is WASM-only), else fp32.
+ * - The server (`POST {server}/v1/run`, `Prefer: wait`) only with the shopper's consent (see the element).
+ *
+ * @module backend
+ */
+
+import { ErrorName, namedError } from './protocol.js';
+
+/**
+ * WebGPU capabilities of this context (window or worker).
+ * @returns {Promise<{available: boolean, shaderF16: boolean, isFallbackAdapter: boolean, info: object|null,
+ *   reason: string}>}
+ */
+export async function detectWebGPU() {
+  const none = (reason) => ({ available: false, shaderF16: false, isFallbackAdapter: false, info: null, reason });
+  if (typeof navigator === 'undefined' || !navigator.gpu) return none('this browser has no WebGPU');
+  let adapter = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (err) {
+    return none(`requestAdapter failed: ${err.message}`);
+  }
+  if (!adapter) return none('no WebGPU adapter (GPU blocklisted or unavailable)');
+  const info = adapter.info || {};
+  return {
+    available: true,
+    shaderF16: adapter.features.has('shader-f16'),
+    isFallbackAdapter: Boolean(info.isFallbackAdapter),
+    info: { vendor: info.vendor || '', architecture: info.architecture || '', isFallbackAdapter: Boolean(info.isFallbackAdapter) },
+    reason: '',
+  };
+}
+
+/**
+ * Ordered in-browser backends to try, with the reasons others were skipped.
+ * @param {'auto'|'webgpu'|'wasm'} requested
+ * @param {{available: boolean, isFallbackAdapter: boolean, reason: string}} gpu from detectWebGPU
+ * @param {{rejectFallbackAdapter: boolean}} options
+ * @returns {{order: string[], skipped: {backend: string, reason: string}[]}}
+ */
+export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = {}) {
+  const skipped = [];
+  const order = [];
+  const wantGpu = requested === 'auto' || requested === 'webgpu';
+  if (wantGpu) {
+    if (!gpu.available) skipped.push({ backend: 'webgpu', reason: gpu.reason });
+    else if (requested === 'auto' && gpu.isFallbackAdapter && rejectFallbackAdapter) {
+      skipped.push({ backend: 'webgpu', reason: 'software WebGPU adapter (slower than WASM)' });
+    } else order.push('webgpu');
+  }
+  // An explicit backend="webgpu" still falls back to WASM when WebGPU fails: the element reports it.
+  order.push('wasm');
+  return { order, skipped };
+}
+
+/**
+ * The manifest file a backend runs.
+ * @param {{files: {path: string, dtype: string}[]}} manifest
+ * @param {'webgpu'|'wasm'} backend
+ * @param {{shaderF16: boolean}} gpu
+ * @returns {{path: string, dtype: string, sha256: string, bytes: number}}
+ * @throws {Error} ManifestError when the manifest has no usable file
+ */
+export function chooseFile(manifest, backend, gpu) {
+  const by = (dtype) => manifest.files.find((f) => f.dtype === dtype);
+  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? ['fp16', 'fp32'] : ['fp32']) : ['int8', 'fp32'];
+  for (const dtype of prefs) {
+    const f = by(dtype);
+    if (f) return f;
+  }
+  throw namedError(ErrorName.MANIFEST, `the manifest lists no ${prefs.join(' or ')} model file for ${backend} `
+    + `(has ${manifest.files.map((f) => f.dtype).join(', ') || 'none'})`);
+}
+
+/** Student tensors the widget needs (tryon.server.pipeline REQUIRED_INPUTS / REQUIRED_OUTPUTS). */
+export const REQUIRED_INPUTS = Object.freeze(['person', 'garment', 'garment_mask']);
+export const REQUIRED_OUTPUTS = Object.freeze(['tryon', 'grid', 'composition_mask']);
+
+/**
+ * Check a parsed manifest (`tryon.manifest.Manifest` JSON) has the student's tensors and NCHW image shapes.
+ * @returns {{size: [number, number], garmentSize: [number, number]}} model input sizes (height, width)
+ * @throws {Error} ManifestError
+ */
+export function validateManifest(m) {
+  const names = (list) => (Array.isArray(list) ? list.map((t) => t.name) : []);
+  const missing = REQUIRED_INPUTS.filter((n) => !names(m.inputs).includes(n))
+    .concat(REQUIRED_OUTPUTS.filter((n) => !names(m.outputs).includes(n)));
+  if (missing.length || !Array.isArray(m.files)) {
+    throw namedError(ErrorName.MANIFEST, `not a try-on student manifest (missing ${missing.join(', ') || 'files'})`);
+  }
+  const shape = (n) => m.inputs.find((t) => t.name === n).shape;
+  const [, , h, w] = shape('person');
+  const [, , gh, gw] = shape('garment');
+  return { size: [h, w], garmentSize: [gh, gw] };
+}
+
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); reject(namedError(ErrorName.ABORT, 'aborted')); });
+});
+
+/**
+ * Run a try-on on the fallback server: `POST {server}/v1/run` (multipart, `Prefer: wait=N`), then poll
+ * `GET /v1/status/{id}` if the job outlives the wait.
+ *
+ * @param {string} server base URL of the API (e.g. `https://shop.example/tryon`, no `/v1`)
+ * @param {Blob} person person photo
+ * @param {Blob} garment in-shop garment photo
+ * @param {{waitSeconds?: number, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ * @returns {Promise<{blob: Blob, id: string, metrics: object}>} the result image
+ * @throws {Error} ServerError (name kept from the API's `error` when it sends one)
+ */
+export async function runOnServer(server, person, garment, { waitSeconds = 60, signal, fetch: f = fetch } = {}) {
+  const base = new URL(server.endsWith('/') ? server : `${server}/`, globalThis.location?.href);
+  const form = new FormData();
+  form.append('person_image', person, 'person');
+  form.append('garment_image', garment, 'garment');
+  form.append('category', 'tops');
+  form.append('output_format', 'png');
+  const fail = async (response) => {
+    let body = {};
+    try { body = await response.json(); } catch { /* not JSON */ }
+    const name = typeof body.error === 'string' ? body.error : ErrorName.SERVER;
+    return namedError(name, body.message || `the try-on server answered HTTP ${response.status}`);
+  };
+  let response = await f(new URL('v1/run', base), {
+    method: 'POST', body: form, headers: { Prefer: `wait=${waitSeconds}` }, signal,
+  });
+  if (!response.ok) throw await fail(response);
+  let job = await response.json();
+  while (job.status !== 'completed') {
+    if (job.status === 'failed' || job.status === 'canceled') {
+      throw namedError(job.error?.name || ErrorName.SERVER, job.error?.message || `the server job ${job.status}`);
+    }
+    const retry = Number(response.headers.get('Retry-After')) || 1;
+    await sleep(retry * 1000, signal);
+    response = await f(new URL(`v1/status/${job.id}`, base), { signal });
+    if (!response.ok) throw await fail(response);
+    job = await response.json();
+  }
+  if (!job.output?.length) throw namedError(ErrorName.SERVER, 'the server finished without an output image');
+  const blob = await (await f(job.output[0])).blob();
+  return { blob, id: job.id, metrics: job.metrics || {} };
+}

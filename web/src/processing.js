@@ -1,0 +1,536 @@
+/**
+ * Pre- and post-processing of the try-on widget: the JavaScript twin of `tryon.processing` (letterbox,
+ * NCHW conversion) and `tryon.pasteback` (full-resolution paste-back), plus a simple in-shop garment mask
+ * and the temporal smoothing of live mode.
+ *
+ * Pure functions on plain typed arrays, no DOM: they run in the inference worker, on the main thread and in
+ * Node (tests/web). Golden tests (tests/web/test_processing_golden.py) feed the same inputs to this file and
+ * to the Python functions and hold them to stated tolerances, so the exact arithmetic of OpenCV is followed
+ * where it matters: INTER_AREA box weights for downscaling, half-pixel bilinear upscaling, `cv2.remap`'s
+ * float32 bilinear sampling (OpenCV 5), Python's round-half-to-even, and float32 intermediate rounding.
+ *
+ * Conventions (as in Python):
+ * - An `RGBImage` is `{data: Uint8Array|Uint8ClampedArray, width, height}` holding height × width × 3
+ *   bytes, RGB, row-major (numpy's (H, W, 3) uint8).
+ * - A `Mask` is `{data: Float32Array, width, height}`, values in [0, 1] (numpy's (H, W) float32).
+ * - Network tensors are NCHW Float32Array in [-1, 1].
+ * - A `Transform` `[scaleX, scaleY, offsetX, offsetY]` maps a full-resolution pixel centre (x, y) to
+ *   (x · scaleX + offsetX, y · scaleY + offsetY) in the model frame, pixel centres at integers.
+ * - A sampling grid is (h, w, 2) x-then-y in [-1, 1], `grid_sample` convention with `align_corners=false`.
+ *
+ * @module processing
+ */
+
+const f32 = Math.fround;
+
+/**
+ * @typedef {{data: Uint8Array|Uint8ClampedArray, width: number, height: number}} RGBImage
+ * @typedef {{data: Float32Array, width: number, height: number}} Mask
+ * @typedef {[number, number, number, number]} Transform
+ */
+
+/** Python's `round()`: half to even (so letterbox sizes match `tryon.processing.letterbox` exactly). */
+export function roundHalfEven(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * RGBA pixels (canvas `ImageData`) → RGB image, dropping alpha.
+ * @param {{data: Uint8ClampedArray|Uint8Array, width: number, height: number}} rgba
+ * @returns {RGBImage}
+ */
+export function rgbaToRgb(rgba) {
+  const { width, height } = rgba;
+  const n = width * height;
+  const out = new Uint8Array(n * 3);
+  const src = rgba.data;
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    out[3 * i] = src[j]; out[3 * i + 1] = src[j + 1]; out[3 * i + 2] = src[j + 2];
+  }
+  return { data: out, width, height };
+}
+
+/**
+ * RGB image → RGBA `Uint8ClampedArray` (alpha 255), ready for `new ImageData(...)`.
+ * @param {RGBImage} rgb
+ * @returns {Uint8ClampedArray}
+ */
+export function rgbToRgba(rgb) {
+  const n = rgb.width * rgb.height;
+  const out = new Uint8ClampedArray(n * 4);
+  const src = rgb.data;
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    out[j] = src[3 * i]; out[j + 1] = src[3 * i + 1]; out[j + 2] = src[3 * i + 2]; out[j + 3] = 255;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- resizing
+
+/** OpenCV's `computeResizeAreaTab`: source indices and box weights of each output index (one axis). */
+function areaTable(ssize, dsize) {
+  const scale = ssize / dsize;
+  const idx = [];
+  const wts = [];
+  const start = new Int32Array(dsize + 1);
+  for (let dx = 0; dx < dsize; dx++) {
+    start[dx] = idx.length;
+    const fsx1 = dx * scale;
+    const fsx2 = fsx1 + scale;
+    const cellWidth = Math.min(scale, ssize - fsx1);
+    let sx1 = Math.ceil(fsx1);
+    let sx2 = Math.floor(fsx2);
+    sx2 = Math.min(sx2, ssize - 1);
+    sx1 = Math.min(sx1, sx2);
+    if (sx1 - fsx1 > 1e-3) { idx.push(sx1 - 1); wts.push(f32((sx1 - fsx1) / cellWidth)); }
+    for (let sx = sx1; sx < sx2; sx++) { idx.push(sx); wts.push(f32(1 / cellWidth)); }
+    if (Math.min(Math.min(fsx2, ssize) - sx2, 1) > 1e-3) {
+      idx.push(sx2); wts.push(f32(Math.min(Math.min(fsx2 - sx2, 1), cellWidth) / cellWidth));
+    }
+  }
+  start[dsize] = idx.length;
+  return { idx: Int32Array.from(idx), wts: Float32Array.from(wts), start };
+}
+
+/** Box-filter (INTER_AREA) downscale of an interleaved array with `c` channels; float32 accumulation. */
+function resizeArea(src, sw, sh, c, dw, dh) {
+  const tx = areaTable(sw, dw);
+  const ty = areaTable(sh, dh);
+  const out = new Float32Array(dw * dh * c);
+  const row = new Float32Array(dw * c);
+  for (let dy = 0; dy < dh; dy++) {
+    const acc = new Float32Array(dw * c);
+    for (let k = ty.start[dy]; k < ty.start[dy + 1]; k++) {
+      const sy = ty.idx[k];
+      const beta = ty.wts[k];
+      row.fill(0);
+      const base = sy * sw * c;
+      for (let dx = 0; dx < dw; dx++) {
+        for (let j = tx.start[dx]; j < tx.start[dx + 1]; j++) {
+          const a = tx.wts[j];
+          const s = base + tx.idx[j] * c;
+          for (let ch = 0; ch < c; ch++) row[dx * c + ch] = f32(row[dx * c + ch] + f32(src[s + ch] * a));
+        }
+      }
+      for (let i = 0; i < dw * c; i++) acc[i] = f32(acc[i] + f32(row[i] * beta));
+    }
+    out.set(acc, dy * dw * c);
+  }
+  return out;
+}
+
+/** Half-pixel bilinear (INTER_LINEAR) resize with replicated borders, as `cv2.resize` computes it. */
+function resizeLinear(src, sw, sh, c, dw, dh) {
+  const out = new Float32Array(dw * dh * c);
+  const xs = new Int32Array(dw * 2);
+  const ax = new Float32Array(dw);
+  const sxs = sw / dw;
+  const sys = sh / dh;
+  for (let dx = 0; dx < dw; dx++) {
+    let fx = (dx + 0.5) * sxs - 0.5;
+    let x0 = Math.floor(fx);
+    fx -= x0;
+    if (x0 < 0) { x0 = 0; fx = 0; }
+    if (x0 >= sw - 1) { x0 = sw - 1; fx = 0; }
+    xs[2 * dx] = x0; xs[2 * dx + 1] = Math.min(x0 + 1, sw - 1); ax[dx] = fx;
+  }
+  for (let dy = 0; dy < dh; dy++) {
+    let fy = (dy + 0.5) * sys - 0.5;
+    let y0 = Math.floor(fy);
+    fy -= y0;
+    if (y0 < 0) { y0 = 0; fy = 0; }
+    if (y0 >= sh - 1) { y0 = sh - 1; fy = 0; }
+    const y1 = Math.min(y0 + 1, sh - 1);
+    for (let dx = 0; dx < dw; dx++) {
+      const a = ax[dx];
+      const p00 = (y0 * sw + xs[2 * dx]) * c;
+      const p01 = (y0 * sw + xs[2 * dx + 1]) * c;
+      const p10 = (y1 * sw + xs[2 * dx]) * c;
+      const p11 = (y1 * sw + xs[2 * dx + 1]) * c;
+      for (let ch = 0; ch < c; ch++) {
+        const top = src[p00 + ch] * (1 - a) + src[p01 + ch] * a;
+        const bot = src[p10 + ch] * (1 - a) + src[p11 + ch] * a;
+        out[(dy * dw + dx) * c + ch] = top * (1 - fy) + bot * fy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Resize like `tryon.processing.resize`: INTER_AREA when the area shrinks, else INTER_LINEAR. */
+function resizeAny(src, sw, sh, c, dw, dh) {
+  if (sw === dw && sh === dh) return Float32Array.from(src);
+  const shrink = dw * dh < sw * sh;
+  return shrink ? resizeArea(src, sw, sh, c, dw, dh) : resizeLinear(src, sw, sh, c, dw, dh);
+}
+
+/** Float → uint8 like OpenCV's `saturate_cast<uchar>` (round half to even, clamp). */
+function toU8(values) {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let r = Math.round(v);
+    if (Math.abs(v % 1) === 0.5 && r % 2 !== 0) r -= 1;
+    out[i] = r < 0 ? 0 : r > 255 ? 255 : r;
+  }
+  return out;
+}
+
+/**
+ * Resize an RGB image to (height, width): `tryon.processing.resize`.
+ * @param {RGBImage} image
+ * @param {[number, number]} size (height, width)
+ * @returns {RGBImage}
+ */
+export function resize(image, [h, w]) {
+  return { data: toU8(resizeAny(image.data, image.width, image.height, 3, w, h)), width: w, height: h };
+}
+
+/**
+ * Resize a mask to (height, width), values kept in [0, 1]: `tryon.processing.resize_mask`.
+ * @param {Mask} mask
+ * @param {[number, number]} size (height, width)
+ * @returns {Mask}
+ */
+export function resizeMask(mask, [h, w]) {
+  const data = resizeAny(mask.data, mask.width, mask.height, 1, w, h);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, data[i]));
+  return { data, width: w, height: h };
+}
+
+/**
+ * Fit an image or mask into (height, width) keeping its aspect, centred, padded with `fill`:
+ * `tryon.processing.letterbox` (same sizes, offsets and transform).
+ * @template {RGBImage|Mask} T
+ * @param {T} image RGB image (3 channels, uint8) or mask (1 channel, float32)
+ * @param {[number, number]} size (height, width) of the model input
+ * @param {number} [fill=255] padding value (use 0 for masks)
+ * @returns {{image: T, transform: Transform}} transform: source pixel centre → letterboxed pixel centre
+ */
+export function letterbox(image, [h, w], fill = 255) {
+  const ih = image.height;
+  const iw = image.width;
+  const isMask = image.data instanceof Float32Array;
+  const c = isMask ? 1 : 3;
+  const scale = Math.min(h / ih, w / iw);
+  const nh = Math.max(1, roundHalfEven(ih * scale));
+  const nw = Math.max(1, roundHalfEven(iw * scale));
+  const resized = resizeAny(image.data, iw, ih, c, nw, nh);
+  const inner = isMask ? resized : toU8(resized);
+  const data = isMask ? new Float32Array(h * w).fill(fill) : new Uint8Array(h * w * 3).fill(fill);
+  const oy = Math.floor((h - nh) / 2);
+  const ox = Math.floor((w - nw) / 2);
+  for (let y = 0; y < nh; y++) data.set(inner.subarray(y * nw * c, (y + 1) * nw * c), ((oy + y) * w + ox) * c);
+  const sx = nw / iw;
+  const sy = nh / ih;
+  return { image: { data, width: w, height: h }, transform: [sx, sy, ox + 0.5 * sx - 0.5, oy + 0.5 * sy - 0.5] };
+}
+
+/**
+ * Transform of a plain (aspect-changing) resize from fullSize to modelSize: `tryon.pasteback.resize_transform`.
+ * @param {[number, number]} fullSize (height, width)
+ * @param {[number, number]} modelSize (height, width)
+ * @returns {Transform}
+ */
+export function resizeTransform([fh, fw], [mh, mw]) {
+  const sx = mw / fw;
+  const sy = mh / fh;
+  return [sx, sy, 0.5 * sx - 0.5, 0.5 * sy - 0.5];
+}
+
+// ---------------------------------------------------------------------------------------------- tensors
+
+/**
+ * RGB image → (1, 3, H, W) Float32Array in [-1, 1]: `tryon.processing.to_nchw`.
+ * @param {RGBImage} image
+ * @returns {Float32Array}
+ */
+export function toNCHW(image) {
+  const n = image.width * image.height;
+  const out = new Float32Array(3 * n);
+  const src = image.data;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < 3; ch++) out[ch * n + i] = f32(f32(src[3 * i + ch]) / 127.5) - 1;
+  }
+  return out;
+}
+
+/**
+ * (1, 3, H, W) in [-1, 1] → RGB image (clipped, truncated after +0.5): `tryon.processing.from_nchw`.
+ * @param {Float32Array} x
+ * @param {number} height
+ * @param {number} width
+ * @returns {RGBImage}
+ */
+export function fromNCHW(x, height, width) {
+  const n = width * height;
+  const out = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = f32(f32(f32(x[ch * n + i] + 1) * 127.5) + 0.5);
+      out[3 * i + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.floor(v);
+    }
+  }
+  return { data: out, width, height };
+}
+
+// ---------------------------------------------------------------------------------------------- garment mask
+
+/** Thrown when a garment photo has no plain background (as Python's `BusyBackgroundError`). */
+export class BusyBackgroundError extends Error {
+  constructor(message) { super(message); this.name = 'BusyBackgroundError'; }
+}
+
+/**
+ * Garment mask of an in-shop photo on a plain (white or light) background: a white-background threshold plus
+ * a flood fill from the border, so garment pixels as light as the paper but enclosed by the silhouette stay
+ * garment. A fast, simpler stand-in for Python's `tryon.garment.mask.garment_mask` (which adds a CIELAB
+ * background field, edge evidence and GrabCut); the catalogue ships exact masks (`garment-mask-src`), and the
+ * server computes the Python mask itself.
+ *
+ * @param {RGBImage} image
+ * @param {{tolerance?: number, workSide?: number}} [options] tolerance: largest per-channel distance to the
+ *   background colour still counted as background (0-255, default 14); workSide: long side of the working
+ *   resolution (default 320, as in Python).
+ * @returns {Mask} at the image's resolution, soft (about one working pixel) edge
+ * @throws {BusyBackgroundError} the border is not one plain colour, or nothing but background was found
+ */
+export function garmentMask(image, { tolerance = 14, workSide = 320 } = {}) {
+  const s = Math.min(1, workSide / Math.max(image.width, image.height));
+  const w = Math.max(16, roundHalfEven(image.width * s));
+  const h = Math.max(16, roundHalfEven(image.height * s));
+  const small = resize(image, [h, w]).data;
+  // Background colour: the per-channel median of a 3 px border ring.
+  const ring = [];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) if (y < 3 || y >= h - 3 || x < 3 || x >= w - 3) ring.push(y * w + x);
+  }
+  const bg = [0, 1, 2].map((ch) => {
+    const v = ring.map((p) => small[3 * p + ch]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  });
+  const near = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) {
+    const d = Math.max(Math.abs(small[3 * p] - bg[0]), Math.abs(small[3 * p + 1] - bg[1]),
+      Math.abs(small[3 * p + 2] - bg[2]));
+    near[p] = d <= tolerance ? 1 : 0;
+  }
+  const plain = ring.reduce((n, p) => n + near[p], 0) / ring.length;
+  if (plain < 0.55) {
+    throw new BusyBackgroundError(`the garment photo's background is not plain (only ${Math.round(plain * 100)}% `
+      + 'of the border is one colour): use an in-shop photo of the garment alone on a plain background');
+  }
+  // Flood the background from every border pixel that looks like background (4-connectivity).
+  const flooded = new Uint8Array(w * h);
+  const stack = [];
+  for (const p of ring) if (near[p] && !flooded[p]) { flooded[p] = 1; stack.push(p); }
+  while (stack.length) {
+    const p = stack.pop();
+    const x = p % w;
+    const y = (p - x) / w;
+    const nb = [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1];
+    for (const q of nb) if (q >= 0 && near[q] && !flooded[q]) { flooded[q] = 1; stack.push(q); }
+  }
+  const hard = new Float32Array(w * h);
+  let count = 0;
+  for (let p = 0; p < w * h; p++) { hard[p] = flooded[p] ? 0 : 1; count += hard[p]; }
+  if (count < 0.01 * w * h) {
+    throw new BusyBackgroundError('no garment found: the photo seems to show only a plain background');
+  }
+  // Soft edge: a 3×3 box blur at the working resolution, then bilinear back to the photo's size.
+  const soft = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let sum = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = Math.min(h - 1, Math.max(0, y + dy));
+          const xx = Math.min(w - 1, Math.max(0, x + dx));
+          sum += hard[yy * w + xx];
+        }
+      }
+      soft[y * w + x] = sum / 9;
+    }
+  }
+  const mask = { data: soft, width: w, height: h };
+  return (w === image.width && h === image.height) ? mask : resizeMask(mask, [image.height, image.width]);
+}
+
+/**
+ * A mask from the red channel of an RGB image (a mask PNG: 0 = background, 255 = garment).
+ * @param {RGBImage} image
+ * @returns {Mask}
+ */
+export function maskFromImage(image) {
+  const n = image.width * image.height;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = image.data[3 * i] / 255;
+  return { data, width: image.width, height: image.height };
+}
+
+// ---------------------------------------------------------------------------------------------- paste-back
+
+/**
+ * Model-frame coordinates of every full-resolution pixel centre (float32): `tryon.pasteback.model_coords`.
+ * Separable, so only one row of x and one column of y are stored.
+ * @param {[number, number]} fullSize (height, width)
+ * @param {Transform} t
+ * @returns {{xs: Float32Array, ys: Float32Array}}
+ */
+export function modelCoords([h, w], [sx, sy, ox, oy]) {
+  const xs = new Float32Array(w);
+  const ys = new Float32Array(h);
+  for (let x = 0; x < w; x++) xs[x] = f32(f32(x * f32(sx)) + f32(ox));
+  for (let y = 0; y < h; y++) ys[y] = f32(f32(y * f32(sy)) + f32(oy));
+  return { xs, ys };
+}
+
+/**
+ * `cv2.remap` INTER_LINEAR position split as OpenCV 5 computes it: integer cell and float32 fraction (OpenCV 4
+ * quantised fractions to 1/32 pixel; OpenCV 5, which the Python side uses, interpolates exactly in float32).
+ */
+function remapSplit(x) {
+  const ix = Math.floor(x);
+  return [ix, f32(x - ix)];
+}
+
+/**
+ * The older `cv2.remap` split OpenCV 5 still uses for 2-channel float images (the flow): the position is
+ * quantised to 1/32 pixel (INTER_BITS = 5, cvRound = half to even). Measured: 1-, 3- and 4-channel float
+ * remaps interpolate exactly, 2-channel ones are quantised.
+ */
+function remapSplitQuantised(x) {
+  const X = roundHalfEven(f32(x * 32));
+  const ix = Math.floor(X / 32);
+  return [ix, (X - ix * 32) / 32];
+}
+
+/**
+ * Bilinear sample (`cv2.remap` INTER_LINEAR, BORDER_REPLICATE) of an interleaved float array with `stride`
+ * values per pixel at (x, y): channels first..first+c-1 are written to out[o + channel].
+ */
+function sampleReplicate(src, w, h, c, x, y, out, o, split = remapSplit, stride = c, first = 0) {
+  const [ix, fx] = split(x);
+  const [iy, fy] = split(y);
+  const x0 = Math.min(w - 1, Math.max(0, ix));
+  const x1 = Math.min(w - 1, Math.max(0, ix + 1));
+  const y0 = Math.min(h - 1, Math.max(0, iy));
+  const y1 = Math.min(h - 1, Math.max(0, iy + 1));
+  const w00 = f32(f32(1 - fx) * f32(1 - fy));
+  const w01 = f32(fx * f32(1 - fy));
+  const w10 = f32(f32(1 - fx) * fy);
+  const w11 = f32(fx * fy);
+  for (let ch = first; ch < first + c; ch++) {
+    out[o + ch] = src[(y0 * w + x0) * stride + ch] * w00 + src[(y0 * w + x1) * stride + ch] * w01
+      + src[(y1 * w + x0) * stride + ch] * w10 + src[(y1 * w + x1) * stride + ch] * w11;
+  }
+}
+
+/**
+ * Rebuild the student's try-on at the person photo's own resolution: `tryon.pasteback.paste_back`.
+ *
+ * `out = m · remap(garment_full, grid↑) + (1 − m) · (person_full + (render − person_low)↑)` with
+ * `m = composition_mask↑` (↑: bilinear upsampling to the full-resolution person frame). The grid is upsampled
+ * as a flow (grid − identity) and added back to the exact identity, so still regions stay pixel-exact.
+ *
+ * @param {RGBImage} person full-resolution person photo (H, W)
+ * @param {RGBImage} garment full-resolution garment photo (the one letterboxed for the model)
+ * @param {object} o
+ * @param {Float32Array} o.grid (h, w, 2) x then y in [-1, 1] (the model's `grid` output, NHWC)
+ * @param {Float32Array} o.compositionMask (h, w) in [0, 1]
+ * @param {RGBImage} o.render the student's `tryon` output as an image (fromNCHW), (h, w)
+ * @param {RGBImage} o.personLow the person input the student saw, (h, w)
+ * @param {Transform} [o.personTransform] full-resolution person → model frame (default: plain resize)
+ * @param {Transform} [o.garmentTransform] full-resolution garment → garment model frame (default: plain resize)
+ * @param {[number, number]} [o.garmentModelSize] (height, width) of the garment model input (default (h, w))
+ * @param {number} [o.fill=255] value of garment samples outside the garment photo
+ * @returns {RGBImage} (H, W)
+ */
+export function pasteBack(person, garment, {
+  grid, compositionMask, render, personLow, personTransform, garmentTransform, garmentModelSize, fill = 255,
+}) {
+  const h = render.height;
+  const w = render.width;
+  if (grid.length !== h * w * 2 || compositionMask.length !== h * w || personLow.width !== w
+      || personLow.height !== h) {
+    throw new RangeError(`grid, composition mask, render and person_low must share the model frame (${h}, ${w})`);
+  }
+  const H = person.height;
+  const W = person.width;
+  const [gh, gw] = garmentModelSize || [h, w];
+  const pt = personTransform || resizeTransform([H, W], [h, w]);
+  const [gsx, gsy, gox, goy] = garmentTransform || resizeTransform([garment.height, garment.width], [gh, gw]);
+  const { xs, ys } = modelCoords([H, W], pt);
+
+  // Low-resolution fields sampled together: flow (2), mask (1), residual (3).
+  const low = new Float32Array(h * w * 6);
+  for (let y = 0; y < h; y++) {
+    const iy = f32(f32(f32(2 * y + 1) / h) - 1);
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const ix = f32(f32(f32(2 * x + 1) / w) - 1);
+      low[6 * i] = f32(grid[2 * i] - ix);
+      low[6 * i + 1] = f32(grid[2 * i + 1] - iy);
+      low[6 * i + 2] = compositionMask[i];
+      for (let ch = 0; ch < 3; ch++) low[6 * i + 3 + ch] = render.data[3 * i + ch] - personLow.data[3 * i + ch];
+    }
+  }
+  const out = new Uint8Array(H * W * 3);
+  const v = new Float32Array(6);
+  const G = garment.data;
+  const GW = garment.width;
+  const GH = garment.height;
+  for (let Y = 0; Y < H; Y++) {
+    const my = ys[Y];
+    const idY = f32(f32(f32(f32(2 * my) + 1) / h) - 1);
+    for (let X = 0; X < W; X++) {
+      const mx = xs[X];
+      sampleReplicate(low, w, h, 2, mx, my, v, 0, remapSplitQuantised, 6, 0); // flow: 2-channel remap
+      sampleReplicate(low, w, h, 4, mx, my, v, 0, remapSplit, 6, 2); // mask (1 channel) + residual (3)
+      const gx = f32(f32(f32(f32(f32(2 * mx) + 1) / w) - 1) + f32(v[0]));
+      const gy = f32(idY + f32(v[1]));
+      const u = f32(f32(f32(f32(gx + 1) * gw) - 1) * 0.5);
+      const vv = f32(f32(f32(f32(gy + 1) * gh) - 1) * 0.5);
+      const srcX = f32((u - gox) / gsx);
+      const srcY = f32((vv - goy) / gsy);
+      // Garment: cv2.remap INTER_LINEAR, BORDER_CONSTANT(fill): each tap outside reads `fill`; float32 weights,
+      // rounded half to even into uint8 (measured on OpenCV 5.0).
+      const [ix, fx] = remapSplit(srcX);
+      const [iy, fy] = remapSplit(srcY);
+      const w00 = f32(f32(1 - fx) * f32(1 - fy));
+      const w01 = f32(fx * f32(1 - fy));
+      const w10 = f32(f32(1 - fx) * fy);
+      const w11 = f32(fx * fy);
+      const m = Math.min(1, Math.max(0, v[2]));
+      const o = 3 * (Y * W + X);
+      for (let ch = 0; ch < 3; ch++) {
+        const tap = (xx, yy) => (xx >= 0 && xx < GW && yy >= 0 && yy < GH ? G[3 * (yy * GW + xx) + ch] : fill);
+        const sum = f32(f32(f32(f32(tap(ix, iy) * w00) + f32(tap(ix + 1, iy) * w01)) + f32(tap(ix, iy + 1) * w10))
+          + f32(tap(ix + 1, iy + 1) * w11));
+        const warped = Math.min(255, Math.max(0, roundHalfEven(sum)));
+        const base = f32(person.data[o + ch] + f32(v[3 + ch]));
+        const val = f32(f32(f32(m * warped) + f32(f32(1 - m) * base)) + 0.5);
+        out[o + ch] = val <= 0 ? 0 : val >= 255 ? 255 : Math.floor(val);
+      }
+    }
+  }
+  return { data: out, width: W, height: H };
+}
+
+// ---------------------------------------------------------------------------------------------- live mode
+
+/**
+ * Exponential moving average in place: `prev ← alpha · next + (1 − alpha) · prev` (returns `prev`), or a copy
+ * of `next` when there is no previous value or the sizes differ. Live mode smooths the sampling grid and the
+ * composition mask across video frames with it, so the garment does not flicker.
+ * @param {Float32Array|null} prev
+ * @param {Float32Array} next
+ * @param {number} alpha weight of the new frame in (0, 1]; 1 = no smoothing
+ * @returns {Float32Array}
+ */
+export function ema(prev, next, alpha) {
+  if (!prev || prev.length !== next.length || alpha >= 1) return Float32Array.from(next);
+  for (let i = 0; i < next.length; i++) prev[i] = alpha * next[i] + (1 - alpha) * prev[i];
+  return prev;
+}
