@@ -122,6 +122,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            # mkstemp creates 0600; give the file the permissions a plain open() would (0666 & ~umask).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, p)
         except BaseException:
             if os.path.exists(tmp):

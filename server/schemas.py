@@ -41,9 +41,10 @@ class RunOptions(BaseModel):
 class RunInputs(RunOptions):
     """JSON inputs: images as ``data:image/...;base64,`` URIs or bare base64 (URLs are not fetched)."""
 
-    person_image: str = Field(validation_alias=AliasChoices("person_image", "model_image"),
+    person_image: str = Field(min_length=1, validation_alias=AliasChoices("person_image", "model_image"),
                               description="Person photo: data URI or base64 (`model_image` is accepted as an alias).")
-    garment_image: str = Field(description="In-shop garment photo on a plain background: data URI or base64.")
+    garment_image: str = Field(min_length=1,
+                               description="In-shop garment photo on a plain background: data URI or base64.")
 
 
 class RunRequest(BaseModel):

@@ -516,9 +516,10 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     g_wend = float(np.hypot(*(g_so - g_si))) * scale
     arm_w_min = 0.24 * frame.sw
     widths = widths or {}
-    # The new sleeve covers the old one (as the parse sees it), up to 1.6x the garment's own width.
-    w_up = min(widths.get(f"{side}_upper", 0.0) * 1.08, 0.6 * frame.sw)
-    w_fo = min(widths.get(f"{side}_fore", 0.0) * 1.08, 0.5 * frame.sw)
+    # A sleeve is wider than the arm inside it (the parse's arm, old sleeve included): a short sleeve's
+    # opening stands off the arm, a long sleeve follows it with some ease.
+    w_up = min(widths.get(f"{side}_upper", 0.0), 0.55 * frame.sw)
+    w_fo = min(widths.get(f"{side}_fore", 0.0), 0.45 * frame.sw)
     upper = float(np.hypot(*(el_k - sh_k)))
     fore = float(np.hypot(*(wr_k - el_k)))
     if not long_sleeve or g_len < upper * 0.95 or fore < 1:
@@ -526,7 +527,7 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
         # on the arm and at least as wide as the arm.
         l_in = float(np.hypot(*(g_si - g_ap))) * scale
         l_out = float(np.hypot(*(g_so - g_sh))) * scale
-        w_end = max(g_wend, arm_w_min * 1.15, min(w_up, 1.6 * g_wend))
+        w_end = max(g_wend, arm_w_min * 1.25, 1.3 * w_up)
         t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
         t_end = float(np.clip(t_end, 0.3 * upper, 1.05 * upper))
         for _ in range(6):
@@ -546,8 +547,8 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     frac = float(np.clip(upper / total, 0.35, 0.65))
     g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
     g_wel = float(np.hypot(*(g_eo - g_ei))) * scale
-    w_el = max(g_wel, arm_w_min, min(max(w_up, w_fo), 1.6 * g_wel))
-    w_end = max(g_wend, arm_w_min * 0.8, min(w_fo, 1.6 * g_wend))
+    w_el = max(g_wel, arm_w_min, 1.1 * max(w_up, w_fo))
+    w_end = max(g_wend, arm_w_min * 0.8, 1.1 * w_fo)
     bis = unit(n1 + n2)
     # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
     p_eo, p_ei = el_k + bis * w_el / 2, el_k - bis * w_el / 2

@@ -1,0 +1,66 @@
+// The demo shop page: a catalogue of the project's procedurally rendered tops (built by `tryon web-build`
+// into demo/garments/) driving one <tryon-widget>. External file, so the page works under a strict CSP.
+const widget = document.getElementById('tryon');
+const list = document.getElementById('catalogue');
+const note = document.getElementById('backend-note');
+
+function select(item, button) {
+  for (const b of list.querySelectorAll('.garment')) {
+    b.setAttribute('aria-checked', String(b === button));
+    b.tabIndex = b === button ? 0 : -1;
+  }
+  widget.garmentSrc = item.image;
+  widget.garmentMaskSrc = item.mask || '';
+  widget.setAttribute('garment-alt', item.label);
+}
+
+async function loadCatalogue() {
+  let items = [];
+  try {
+    const res = await fetch('garments/catalogue.json');
+    if (res.ok) items = (await res.json()).garments;
+  } catch { /* shown below */ }
+  if (!items.length) {
+    document.getElementById('catalogue-missing').hidden = false;
+    return;
+  }
+  items.forEach((item, i) => {
+    item.image = new URL(item.image, new URL('garments/', document.baseURI)).href;
+    if (item.mask) item.mask = new URL(item.mask, new URL('garments/', document.baseURI)).href;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'garment';
+    b.setAttribute('role', 'radio');
+    b.dataset.name = item.name;
+    const img = document.createElement('img');
+    img.src = item.image;
+    img.alt = '';
+    img.loading = 'lazy';
+    b.append(img, document.createTextNode(item.label));
+    b.addEventListener('click', () => select(item, b));
+    list.append(b);
+    if (i === 0) select(item, b);
+  });
+  // Arrow keys move through the radio group.
+  list.addEventListener('keydown', (ev) => {
+    const buttons = [...list.querySelectorAll('.garment')];
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0 || !['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'].includes(ev.key)) return;
+    ev.preventDefault();
+    const next = buttons[(i + (ev.key === 'ArrowRight' || ev.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length];
+    next.focus();
+    next.click();
+  });
+}
+
+widget.addEventListener('backend-change', (ev) => {
+  note.textContent = `Backend: ${ev.detail.backend}${ev.detail.reason ? ` (${ev.detail.reason})` : ''}`;
+});
+widget.addEventListener('load', (ev) => {
+  note.textContent = `Backend: ${ev.detail.backend}, ${ev.detail.dtype} model ${ev.detail.modelVersion}`;
+});
+
+const params = new URLSearchParams(location.search);
+for (const key of ['backend', 'model', 'server-fallback']) if (params.has(key)) widget.setAttribute(key, params.get(key));
+if (params.has('debug')) widget.setAttribute('debug', '');
+loadCatalogue();

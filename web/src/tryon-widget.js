@@ -1,0 +1,718 @@
+/**
+ * `<tryon-widget>`: virtual try-on in the browser. A person photo (upload, camera or `person-src`) and a
+ * garment photo (`garment-src`) go in; the person wearing the garment comes out at the photo's own resolution.
+ *
+ * Embed with one script tag and one element:
+ *
+ *     <script type="module" src="/src/tryon-widget.js"></script>
+ *     <tryon-widget model="/models/manifest.json" garment-src="/demo/garments/white-crew-tee.png"></tryon-widget>
+ *
+ * Inference runs in a Web Worker (`worker.js`) with onnxruntime-web: WebGPU (fp16 only with `shader-f16`),
+ * else WASM (int8 when the manifest has it), else — only with the shopper's consent — the server fallback
+ * API (`POST {server}/v1/run`). The public surface is documented in `web/README.md` (Attributes, Properties,
+ * Methods, Events, Parts, CSS properties, Slots).
+ *
+ * @module tryon-widget
+ */
+
+import { env } from './env.js';
+import { BACKENDS, ErrorName, Reply, Request, namedError } from './protocol.js';
+import { runOnServer } from './backend.js';
+
+export { env };
+
+/** Attribute → property map (kebab-case attributes, camelCase twins). */
+const ATTRIBUTES = Object.freeze({
+  'garment-src': 'garmentSrc',
+  'garment-mask-src': 'garmentMaskSrc',
+  'garment-alt': 'garmentAlt',
+  'person-src': 'personSrc',
+  model: 'model',
+  backend: 'backend',
+  server: 'server',
+  'server-fallback': 'serverFallback',
+});
+const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
+const FALLBACK_VALUES = ['ask', 'auto', 'never'];
+
+const STYLES = `
+:host { display: block; position: relative; box-sizing: border-box; font: inherit;
+  color: var(--tryon-color, #1d1d1f); background: var(--tryon-background, transparent);
+  contain: content; }
+:host([hidden]) { display: none; }
+* { box-sizing: border-box; }
+.controls { display: flex; flex-wrap: wrap; gap: var(--tryon-gap, 8px); margin-bottom: var(--tryon-gap, 8px); }
+button, .btn { font: inherit; cursor: pointer; border-radius: var(--tryon-radius, 8px);
+  border: 1px solid var(--tryon-accent, #2f5bea); padding: 8px 14px; background: var(--tryon-button-background, #fff);
+  color: var(--tryon-accent, #2f5bea); text-decoration: none; display: inline-flex; align-items: center; }
+button.primary { background: var(--tryon-accent, #2f5bea); color: var(--tryon-accent-contrast, #fff); }
+button:disabled { opacity: .5; cursor: default; }
+button:focus-visible, .btn:focus-visible, input:focus-visible { outline: 3px solid var(--tryon-focus, #ffbf47);
+  outline-offset: 2px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+.progress { height: 6px; border-radius: 3px; background: var(--tryon-progress-track, #e6e8ee); overflow: hidden;
+  margin-bottom: var(--tryon-gap, 8px); }
+.progress .fill { height: 100%; width: 0; background: var(--tryon-accent, #2f5bea); transition: width .15s; }
+.status { min-height: 1.4em; font-size: .9em; color: var(--tryon-status-color, #555); }
+.error { color: var(--tryon-error-color, #b00020); border: 1px solid currentColor; border-radius: var(--tryon-radius, 8px);
+  padding: 8px 12px; margin: var(--tryon-gap, 8px) 0; }
+.consent { border: 1px solid var(--tryon-accent, #2f5bea); border-radius: var(--tryon-radius, 8px); padding: 12px;
+  margin: var(--tryon-gap, 8px) 0; background: var(--tryon-consent-background, #f4f6fe); }
+.consent .actions { display: flex; gap: 8px; margin-top: 8px; }
+.stage { position: relative; }
+.compare { position: relative; margin: 0; display: inline-block; max-width: 100%; line-height: 0;
+  border-radius: var(--tryon-radius, 8px); overflow: hidden; }
+.compare img { display: block; max-width: 100%; height: auto; }
+.compare .after { position: absolute; inset: 0; width: 100%; height: 100%; }
+.compare .slider { position: absolute; left: 0; right: 0; bottom: 8px; width: 90%; margin: 0 5%;
+  accent-color: var(--tryon-accent, #2f5bea); }
+.live { position: relative; display: inline-block; max-width: 100%; line-height: 0; }
+.live video { display: none; }
+.live canvas { max-width: 100%; height: auto; border-radius: var(--tryon-radius, 8px); }
+.fps { position: absolute; top: 8px; left: 8px; line-height: 1.3; padding: 2px 8px; border-radius: 4px;
+  background: rgba(0,0,0,.6); color: #fff; font-size: .8em; }
+[hidden] { display: none !important; }
+@media (prefers-reduced-motion: reduce) { .progress .fill { transition: none; } }
+`;
+
+const TEMPLATE = `
+<div part="base" class="base">
+  <div part="controls" class="controls">
+    <input class="file visually-hidden" type="file" accept="image/*" tabindex="-1" aria-hidden="true">
+    <slot name="upload-button"><button part="button upload-button" class="upload" type="button">Upload your photo</button></slot>
+    <button part="button camera-button" class="camera" type="button" aria-pressed="false">Use camera</button>
+    <button part="button snapshot-button" class="snapshot" type="button" hidden>Take photo</button>
+    <button part="button run-button" class="run primary" type="button">Try it on</button>
+    <a part="button download-button" class="btn download" download="tryon.png" hidden>Download</a>
+  </div>
+  <div part="progress" class="progress" hidden><slot name="progress-bar"><div part="progress-bar" class="fill"></div></slot></div>
+  <div part="status" class="status" role="status" aria-live="polite"></div>
+  <div part="error" class="error" role="alert" hidden><slot name="error"></slot><span class="error-text"></span></div>
+  <div part="consent" class="consent" role="group" aria-labelledby="consent-text" hidden>
+    <div id="consent-text"><slot name="consent">This device cannot run the try-on itself. Send your photo to our
+      server to try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
+    <div class="actions">
+      <button part="button consent-accept" class="consent-yes primary" type="button">Send to server</button>
+      <button part="button consent-decline" class="consent-no" type="button">No, thanks</button>
+    </div>
+  </div>
+  <div part="stage" class="stage">
+    <slot name="poster"></slot>
+    <figure part="compare" class="compare" hidden>
+      <img part="before" class="before" alt="">
+      <img part="result" class="after" alt="">
+      <input part="slider" class="slider" type="range" min="0" max="100" value="50"
+        aria-label="Compare: before on the right, after on the left">
+    </figure>
+    <div part="live" class="live" hidden>
+      <video class="video" muted playsinline></video>
+      <canvas class="live-canvas" aria-label="Live try-on"></canvas>
+      <span part="fps" class="fps" aria-hidden="true"></span>
+    </div>
+  </div>
+</div>`;
+
+let sheet = null;
+function styleSheet() {
+  // A constructed stylesheet: no inline <style>, so the widget works under `style-src 'self'`.
+  if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(STYLES); }
+  return sheet;
+}
+
+/** Decode a Blob as an image, or throw NotAnImageError with a message for people. */
+async function decode(blob, what) {
+  try {
+    return await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw namedError(ErrorName.NOT_AN_IMAGE, `The ${what} is not an image this browser can read. `
+      + 'Please use a JPEG, PNG or WebP photo.');
+  }
+}
+
+async function fetchBlob(url, what) {
+  let response;
+  try { response = await fetch(url); } catch (err) {
+    throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (${err.message}).`);
+  }
+  if (!response.ok) throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (HTTP ${response.status}).`);
+  return response.blob();
+}
+
+/**
+ * The try-on element. See the module docstring and web/README.md.
+ * @fires progress  {status: 'initiate'|'download'|'progress'|'done'|'ready', file, loaded, total}
+ * @fires load  {backend, dtype, modelVersion}
+ * @fires result  {blob, width, height, backend, ms}
+ * @fires backend-change  {backend, reason}
+ * @fires error  {name, message}
+ */
+export class TryonWidget extends HTMLElement {
+  static get observedAttributes() { return Object.keys(ATTRIBUTES); }
+
+  #root;
+  #els = {};
+  #worker = null;
+  #nextId = 1;
+  #pending = new Map();
+  #loading = null;
+  #resolvedBackend = null;
+  #ready = false;
+  #status = 'idle';
+  #personBlob = null;
+  #garmentBlob = null;
+  #garmentMaskBlob = null;
+  #garmentSent = false;
+  #consent = null; // null = not asked, true/false = the shopper's answer
+  #result = null;
+  #urls = [];
+  #live = null;
+  #loadInfo = null;
+
+  /** Raw tensors of the last in-browser run (only with the `debug` attribute; for tests). */
+  debugLastRun = null;
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: 'open' });
+    this.#root.adoptedStyleSheets = [styleSheet()];
+    this.#root.innerHTML = TEMPLATE;
+    const q = (s) => this.#root.querySelector(s);
+    this.#els = {
+      file: q('.file'), upload: q('.upload'), camera: q('.camera'), snapshot: q('.snapshot'), run: q('.run'),
+      download: q('.download'), progress: q('.progress'), fill: q('.progress .fill'), status: q('.status'),
+      error: q('.error'), errorText: q('.error-text'), consent: q('.consent'), yes: q('.consent-yes'),
+      no: q('.consent-no'), compare: q('.compare'), before: q('.before'), after: q('.after'), slider: q('.slider'),
+      live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle
+  connectedCallback() {
+    const e = this.#els;
+    this.#on(e.upload, 'click', () => e.file.click());
+    this.#on(e.file, 'change', () => {
+      const f = e.file.files?.[0];
+      if (f) this.#setPerson(f, true);
+      e.file.value = '';
+    });
+    this.#on(e.run, 'click', () => this.run().catch(() => {}));
+    this.#on(e.camera, 'click', () => (this.#live ? this.stopLive() : this.startLive().catch(() => {})));
+    this.#on(e.snapshot, 'click', () => this.#snapshot());
+    this.#on(e.slider, 'input', () => this.#applySlider());
+    // Keyboard: paste an image anywhere in the widget to use it as the person photo.
+    this.#on(this, 'paste', (ev) => {
+      const item = [...(ev.clipboardData?.items || [])].find((i) => i.type.startsWith('image/'));
+      if (item) this.#setPerson(item.getAsFile(), true);
+    });
+    this.#applySlider();
+    this.#setStatus(this.#status, this.#els.status.textContent || 'Choose a photo of yourself, then press “Try it on”.');
+  }
+
+  disconnectedCallback() {
+    for (const [el, type, fn] of this.#listeners) el.removeEventListener(type, fn);
+    this.#listeners = [];
+    this.dispose();
+  }
+
+  #listeners = [];
+  #on(el, type, fn) { el.addEventListener(type, fn); this.#listeners.push([el, type, fn]); }
+
+  attributeChangedCallback(name, oldValue, newValue) {
+    if (oldValue === newValue) return;
+    if (name === 'model' || name === 'backend') this.#resetModel();
+    if (name === 'garment-src' || name === 'garment-mask-src') { this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; }
+    if (name === 'person-src') this.#personBlob = null;
+  }
+
+  // ------------------------------------------------------------------------------------------ properties
+  /** @type {'idle'|'loading'|'ready'|'running'|'done'|'error'} read-only; reflected as the `status` attribute */
+  get status() { return this.#status; }
+  /** @type {'webgpu'|'wasm'|'server'|null} the backend that runs (or will run) the try-on */
+  get resolvedBackend() { return this.#resolvedBackend; }
+  /** @type {boolean} a local model is loaded */
+  get ready() { return this.#ready; }
+  /** @type {Blob|null} the last result image (PNG) */
+  get result() { return this.#result; }
+  /** @type {object|null} details of the loaded model: {backend, dtype, name, version, ortVersion, adapter, threads} */
+  get modelInfo() { return this.#loadInfo; }
+  /** @type {Blob|null} the person photo (settable: a File or Blob) */
+  get person() { return this.#personBlob; }
+  set person(blob) { this.#setPerson(blob, false); }
+  /** @type {Blob|null} the garment photo (settable: a File or Blob; overrides garment-src) */
+  get garment() { return this.#garmentBlob; }
+  set garment(blob) { this.#garmentBlob = blob; this.#garmentMaskBlob = null; this.#garmentSent = false; }
+
+  get backend() {
+    const v = this.getAttribute('backend') || 'auto';
+    return BACKEND_VALUES.includes(v) ? v : 'auto';
+  }
+  set backend(v) { this.setAttribute('backend', v); }
+  get serverFallback() {
+    const v = this.getAttribute('server-fallback') || 'ask';
+    return FALLBACK_VALUES.includes(v) ? v : 'ask';
+  }
+  set serverFallback(v) { this.setAttribute('server-fallback', v); }
+
+  // ------------------------------------------------------------------------------------------ methods
+  /**
+   * Load the model (manifest, download with progress, cache, sha256 check, session on the best backend).
+   * Resolves with the backend in use; a failure of every local backend resolves with 'server' (the server is
+   * asked only when a try-on runs).
+   * @returns {Promise<'webgpu'|'wasm'|'server'>}
+   */
+  load() {
+    if (!this.#loading) {
+      this.#loading = this.#load().catch((err) => {
+        this.#loading = null;
+        this.#fail(err);
+        throw err;
+      });
+    }
+    return this.#loading;
+  }
+
+  async #load() {
+    const requested = this.backend;
+    if (requested === 'server') {
+      this.#switchBackend('server', 'backend="server"');
+      return 'server';
+    }
+    if (!this.model) {
+      if (this.server) { this.#switchBackend('server', 'no model attribute'); return 'server'; }
+      throw namedError(ErrorName.MANIFEST, 'the widget has neither a model (manifest URL) nor a server');
+    }
+    this.#setStatus('loading', 'Loading the try-on model…');
+    this.#showProgress(0);
+    this.#worker = this.#worker || this.#createWorker();
+    const manifestUrl = new URL(this.model, document.baseURI).href;
+    try {
+      const ready = await this.#request({
+        type: Request.INIT, manifestUrl, backend: requested, ortUrl: env.ortUrl, cacheName: env.cacheName,
+        numThreads: env.numThreads, debug: this.hasAttribute('debug'), useCache: env.useBrowserCache,
+        rejectFallbackAdapter: env.rejectFallbackAdapter,
+      });
+      for (const f of ready.fallbacks) {
+        if (f.backend === 'webgpu' && requested === 'webgpu') console.warn(`tryon: WebGPU unavailable: ${f.reason}`);
+      }
+      const reason = ready.fallbacks.length
+        ? ready.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ') : `backend="${requested}"`;
+      this.#switchBackend(ready.backend, reason);
+      this.#ready = true;
+      this.#loadInfo = {
+        backend: ready.backend, dtype: ready.dtype, name: ready.name, version: ready.version,
+        ortVersion: ready.ortVersion, adapter: ready.adapter, threads: ready.threads, inputSize: ready.inputSize,
+      };
+      this.#showProgress(null);
+      this.#emit('progress', { status: 'ready', file: '', loaded: 1, total: 1 });
+      this.#emit('load', { backend: ready.backend, dtype: ready.dtype, modelVersion: ready.version });
+      this.#setStatus('ready', `Ready (${this.#backendLabel(ready.backend)}).`);
+      return ready.backend;
+    } catch (err) {
+      this.#showProgress(null);
+      if (err.local) { // every in-browser backend failed: the server may still do it
+        this.#switchBackend('server', err.message);
+        this.#setStatus('ready', 'This device cannot run the try-on; the server can.');
+        return 'server';
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Run a try-on of the current person and garment photos; shows the result and resolves with it (a PNG Blob
+   * at the person photo's resolution). Errors are also dispatched as `error` events.
+   * @returns {Promise<Blob>}
+   */
+  async run() {
+    try {
+      this.#hideError();
+      const person = await this.#personInput();
+      const garment = await this.#garmentInput();
+      const backend = await this.load();
+      this.#setStatus('running', 'Trying it on…');
+      const t0 = performance.now();
+      let out;
+      if (backend === 'server') {
+        out = await this.#runServer(person, garment, t0);
+      } else {
+        try {
+          out = await this.#runLocal(person, garment);
+        } catch (err) {
+          if (err.name === ErrorName.INFERENCE) { // the backend broke while running: next one down
+            out = await this.#recover(err, person, garment, t0);
+          } else throw err;
+        }
+      }
+      this.#showResult(person, out);
+      return out.blob;
+    } catch (err) {
+      this.#fail(err);
+      throw err;
+    }
+  }
+
+  /** Release the worker, the model session, the camera and object URLs. The element can load again later. */
+  dispose() {
+    this.stopLive();
+    if (this.#worker) {
+      this.#worker.terminate();
+      this.#worker = null;
+    }
+    for (const [, p] of this.#pending) p.reject(namedError(ErrorName.ABORT, 'the widget was disposed'));
+    this.#pending.clear();
+    for (const u of this.#urls) URL.revokeObjectURL(u);
+    this.#urls = [];
+    this.#loading = null;
+    this.#ready = false;
+    this.#garmentSent = false;
+  }
+
+  /**
+   * Live mode: continuous try-on on camera frames (in-browser backends only), with the sampling grid and the
+   * composition mask smoothed across frames (`env.liveSmoothing`). Shows FPS and the backend.
+   * @param {MediaStream} [stream] a stream to use instead of asking for the camera
+   */
+  async startLive(stream) {
+    try {
+      this.#hideError();
+      const backend = await this.load();
+      if (backend === 'server') {
+        throw namedError(ErrorName.BACKEND, 'Live try-on needs an in-browser backend (WebGPU or WASM); '
+          + 'upload a photo instead.');
+      }
+      const garment = await this.#garmentInput();
+      const media = stream || await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      const e = this.#els;
+      e.video.srcObject = media;
+      await e.video.play();
+      this.#live = { media, ownStream: !stream, frames: 0, fps: 0, last: performance.now(), stop: false };
+      e.live.hidden = false;
+      e.compare.hidden = true;
+      e.snapshot.hidden = false;
+      e.camera.textContent = 'Stop camera';
+      e.camera.setAttribute('aria-pressed', 'true');
+      this.#setStatus('running', `Live try-on (${this.#backendLabel(backend)}).`);
+      this.#liveLoop(garment);
+    } catch (err) {
+      this.#fail(err.name === 'NotAllowedError' ? namedError('CameraError', 'Camera access was denied.') : err);
+      throw err;
+    }
+  }
+
+  /** Stop live mode and the camera. */
+  stopLive() {
+    const live = this.#live;
+    if (!live) return;
+    live.stop = true;
+    if (live.ownStream) for (const t of live.media.getTracks()) t.stop();
+    this.#live = null;
+    const e = this.#els;
+    e.video.srcObject = null;
+    e.live.hidden = true;
+    e.snapshot.hidden = true;
+    e.camera.textContent = 'Use camera';
+    e.camera.setAttribute('aria-pressed', 'false');
+    if (this.#status === 'running') this.#setStatus('ready', 'Camera stopped.');
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+  #createWorker() {
+    const worker = new Worker(env.workerUrl, { type: 'module', name: 'tryon-inference' });
+    worker.addEventListener('message', (ev) => this.#onMessage(ev.data));
+    worker.addEventListener('error', (ev) => {
+      const err = namedError(ErrorName.BACKEND, `the inference worker failed: ${ev.message || 'script error'}`);
+      err.local = true;
+      for (const [, p] of this.#pending) p.reject(err);
+      this.#pending.clear();
+    });
+    return worker;
+  }
+
+  #request(msg, transfer = []) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  #onMessage(msg) {
+    if (msg.type === Reply.PROGRESS) {
+      const { status, file, loaded, total } = msg;
+      this.#emit('progress', { status, file, loaded, total });
+      if (total) this.#showProgress(loaded / total);
+      return;
+    }
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    if (msg.type === Reply.ERROR) {
+      const err = namedError(msg.name, msg.message);
+      err.local = msg.local;
+      err.fallbacks = msg.fallbacks;
+      p.reject(err);
+    } else p.resolve(msg);
+  }
+
+  async #runLocal(person, garment) {
+    const transfer = [];
+    const msg = { type: Request.RUN, output: 'blob' };
+    msg.person = await decode(person, 'photo');
+    transfer.push(msg.person);
+    if (!this.#garmentSent) {
+      msg.garment = await decode(garment, 'garment photo');
+      transfer.push(msg.garment);
+      const mask = await this.#garmentMaskInput();
+      if (mask) { msg.garmentMask = await decode(mask, 'garment mask'); transfer.push(msg.garmentMask); }
+    }
+    const reply = await this.#request(msg, transfer);
+    this.#garmentSent = true;
+    if (reply.debug) this.debugLastRun = reply.debug;
+    return { blob: reply.blob, width: reply.width, height: reply.height, backend: reply.backend, ms: reply.ms };
+  }
+
+  async #runServer(person, garment, t0) {
+    const bitmap = await decode(person, 'photo'); // refuse a non-image before it leaves the device
+    const { width, height } = bitmap;
+    bitmap.close();
+    await decode(garment, 'garment photo').then((b) => b.close());
+    await this.#askConsent();
+    this.#setStatus('running', 'Trying it on, on the server…');
+    let res;
+    try {
+      res = await runOnServer(this.server, person, garment, { waitSeconds: env.serverWaitSeconds });
+    } catch (err) {
+      if (err.name === 'TypeError') throw namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
+      throw err;
+    }
+    return { blob: res.blob, width, height, backend: 'server', ms: performance.now() - t0 };
+  }
+
+  async #recover(err, person, garment, t0) {
+    const from = this.#resolvedBackend;
+    if (from === 'webgpu') { // WebGPU broke at run time: reload on WASM and retry once
+      this.#worker?.terminate();
+      this.#worker = null;
+      this.#loading = null;
+      this.#garmentSent = false;
+      const prev = this.getAttribute('backend');
+      this.setAttribute('backend', 'wasm');
+      try {
+        const backend = await this.load();
+        if (backend !== 'server') return await this.#runLocal(person, garment);
+      } finally {
+        if (prev === null) this.removeAttribute('backend'); else this.setAttribute('backend', prev);
+        this.#loading = Promise.resolve(this.#resolvedBackend);
+      }
+    }
+    this.#switchBackend('server', err.message);
+    return this.#runServer(person, garment, t0);
+  }
+
+  async #askConsent() {
+    if (!this.server) {
+      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and no try-on server is configured.');
+    }
+    const policy = this.serverFallback;
+    if (policy === 'never') {
+      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and sending photos to the server '
+        + 'is turned off (server-fallback="never").');
+    }
+    if (policy === 'auto' || this.#consent === true) return;
+    const e = this.#els;
+    e.consent.hidden = false;
+    this.#setStatus('running', 'Waiting for your permission to use the server.');
+    e.yes.focus();
+    const ok = await new Promise((resolve) => {
+      const done = (v) => () => { e.yes.removeEventListener('click', yes); e.no.removeEventListener('click', no); resolve(v); };
+      const yes = done(true);
+      const no = done(false);
+      e.yes.addEventListener('click', yes);
+      e.no.addEventListener('click', no);
+    });
+    e.consent.hidden = true;
+    this.#consent = ok;
+    if (!ok) throw namedError(ErrorName.CONSENT, 'Your photo was not sent. The try-on needs the server on this device.');
+  }
+
+  async #personInput() {
+    if (this.#personBlob) return this.#personBlob;
+    if (this.personSrc) {
+      this.#personBlob = await fetchBlob(new URL(this.personSrc, document.baseURI), 'photo');
+      return this.#personBlob;
+    }
+    throw namedError(ErrorName.NOT_AN_IMAGE, 'Choose a photo of yourself first (upload one or use the camera).');
+  }
+
+  async #garmentInput() {
+    if (this.#garmentBlob) return this.#garmentBlob;
+    if (!this.garmentSrc) throw namedError(ErrorName.NOT_AN_IMAGE, 'No garment selected.');
+    this.#garmentBlob = await fetchBlob(new URL(this.garmentSrc, document.baseURI), 'garment photo');
+    this.#garmentSent = false;
+    return this.#garmentBlob;
+  }
+
+  async #garmentMaskInput() {
+    if (this.#garmentMaskBlob || !this.garmentMaskSrc) return this.#garmentMaskBlob;
+    this.#garmentMaskBlob = await fetchBlob(new URL(this.garmentMaskSrc, document.baseURI), 'garment mask');
+    return this.#garmentMaskBlob;
+  }
+
+  #setPerson(blob, fromUser) {
+    this.#personBlob = blob;
+    if (!blob) return;
+    this.#hideError();
+    if (fromUser) this.#setStatus(this.#status === 'error' ? 'idle' : this.#status, 'Photo chosen. Press “Try it on”.');
+  }
+
+  #showResult(person, out) {
+    const e = this.#els;
+    for (const u of this.#urls) URL.revokeObjectURL(u);
+    const before = URL.createObjectURL(person);
+    const after = URL.createObjectURL(out.blob);
+    this.#urls = [before, after];
+    e.before.src = before;
+    e.after.src = after;
+    const garment = this.getAttribute('garment-alt') || 'the selected garment';
+    e.before.alt = 'Your photo';
+    e.after.alt = `You wearing ${garment} (virtual try-on)`;
+    e.compare.hidden = false;
+    e.download.href = after;
+    e.download.hidden = false;
+    this.#result = out.blob;
+    this.#applySlider();
+    this.#setStatus('done', `Done in ${(out.ms / 1000).toFixed(1)} s (${this.#backendLabel(out.backend)}). `
+      + 'Drag the slider to compare.');
+    this.#emit('result', { blob: out.blob, width: out.width, height: out.height, backend: out.backend, ms: out.ms });
+  }
+
+  #applySlider() {
+    const v = Number(this.#els.slider.value);
+    // The result shows on the left of the handle, the original photo on the right.
+    this.#els.after.style.clipPath = `inset(0 ${100 - v}% 0 0)`;
+    this.#els.slider.setAttribute('aria-valuetext', `${v}% try-on`);
+  }
+
+  async #liveLoop(garment) {
+    const live = this.#live;
+    const e = this.#els;
+    const ctx = e.canvas.getContext('2d');
+    let sendGarment = true;
+    let mask = await this.#garmentMaskInput();
+    while (!live.stop) {
+      if (e.video.readyState < 2) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      const frame = await createImageBitmap(e.video);
+      const msg = { type: Request.RUN, person: frame, live: true, smoothing: env.liveSmoothing, output: 'bitmap' };
+      const transfer = [frame];
+      if (sendGarment) {
+        msg.garment = await decode(garment, 'garment photo');
+        transfer.push(msg.garment);
+        if (mask) { msg.garmentMask = await decode(mask, 'garment mask'); transfer.push(msg.garmentMask); mask = null; }
+      }
+      let reply;
+      try {
+        reply = await this.#request(msg, transfer);
+      } catch (err) {
+        if (!live.stop) { this.stopLive(); this.#fail(err); }
+        return;
+      }
+      sendGarment = false;
+      this.#garmentSent = true;
+      if (live.stop) { reply.bitmap.close(); return; }
+      e.canvas.width = reply.width;
+      e.canvas.height = reply.height;
+      ctx.drawImage(reply.bitmap, 0, 0);
+      reply.bitmap.close();
+      const now = performance.now();
+      const fps = 1000 / Math.max(1, now - live.last);
+      live.last = now;
+      live.fps = live.frames++ ? 0.8 * live.fps + 0.2 * fps : fps;
+      e.fps.textContent = `${live.fps.toFixed(1)} FPS · ${this.#backendLabel(reply.backend)}`;
+    }
+  }
+
+  async #snapshot() {
+    const e = this.#els;
+    if (!this.#live) return;
+    const c = new OffscreenCanvas(e.video.videoWidth, e.video.videoHeight);
+    c.getContext('2d').drawImage(e.video, 0, 0);
+    const blob = await c.convertToBlob({ type: 'image/png' });
+    this.stopLive();
+    this.#setPerson(blob, true);
+    this.run().catch(() => {});
+  }
+
+  #switchBackend(backend, reason) {
+    if (this.#resolvedBackend === backend) return;
+    this.#resolvedBackend = backend;
+    this.setAttribute('resolved-backend', backend);
+    this.#emit('backend-change', { backend, reason });
+  }
+
+  #backendLabel(b) {
+    return { webgpu: 'WebGPU, on this device', wasm: 'WebAssembly, on this device', server: 'on the server' }[b] || b;
+  }
+
+  #showProgress(fraction) {
+    const e = this.#els;
+    e.progress.hidden = fraction === null;
+    if (fraction !== null) e.fill.style.width = `${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%`;
+  }
+
+  #setStatus(status, text) {
+    this.#status = status;
+    this.setAttribute('status', status);
+    if (text !== undefined) this.#els.status.textContent = text;
+    this.#els.run.disabled = status === 'running' || status === 'loading';
+  }
+
+  #hideError() { this.#els.error.hidden = true; }
+
+  #fail(err) {
+    if (err?.name === ErrorName.ABORT) return;
+    const name = err?.name || 'Error';
+    const message = err?.message || String(err);
+    this.#els.errorText.textContent = message;
+    this.#els.error.hidden = false;
+    this.#showProgress(null);
+    this.#setStatus('error', 'Something went wrong — see the message below.');
+    this.#emit('error', { name, message });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  #resetModel() {
+    if (this.#worker) this.dispose();
+    this.#resolvedBackend = null;
+    this.removeAttribute('resolved-backend');
+  }
+}
+
+// String attributes with camelCase property twins (backend and server-fallback have validating accessors above).
+for (const [attr, prop] of Object.entries(ATTRIBUTES)) {
+  if (Object.getOwnPropertyDescriptor(TryonWidget.prototype, prop)) continue;
+  Object.defineProperty(TryonWidget.prototype, prop, {
+    get() { return this.getAttribute(attr) || ''; },
+    set(v) { if (v === null || v === undefined) this.removeAttribute(attr); else this.setAttribute(attr, v); },
+    configurable: true,
+    enumerable: true,
+  });
+}
+
+/**
+ * Define the element under a name (default `tryon-widget`); safe to call twice.
+ * @param {string} [name]
+ */
+export function defineTryonWidget(name = 'tryon-widget') {
+  if (customElements.get(name)) return;
+  // A class can be registered once: other names get a subclass.
+  const taken = [...['tryon-widget']].some((n) => customElements.get(n) === TryonWidget);
+  customElements.define(name, taken ? class extends TryonWidget {} : TryonWidget);
+}
+
+defineTryonWidget();
+
+export { BACKENDS };
