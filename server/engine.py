@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import math
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +55,7 @@ class Job:
         person: (H, W, 3) uint8 RGB person photo.
         garment: (Hg, Wg, 3) uint8 RGB garment photo.
         options: the request's options.
+        garment_key: sha256 of the garment's pixels, set by the worker (garment masks are cached by it).
         created_at: wall-clock time it was accepted (Unix seconds).
         done: set when the job completed or failed.
     """
@@ -62,6 +66,7 @@ class Job:
     options: RunOptions
     created_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    garment_key: str = ""
 
 
 class Engine:
@@ -82,6 +87,11 @@ class Engine:
         self._depth = 0  # jobs accepted and not yet taken by a worker (bounded by queue_size)
         self._workers: list[asyncio.Task[None]] = []
         self._predict_ema = 1.0  # seconds per job, for Retry-After
+        # Shop pages send the same few garment photos again and again: their masks are cached (garment photos
+        # are catalogue images, not user data). Guarded by a thread lock: batches run in worker threads.
+        self._masks: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._masks_lock = threading.Lock()
+        self.mask_cache_size = 32
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -213,7 +223,7 @@ class Engine:
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
             try:
-                prepared[i] = self.model.prepare(job.person, job.garment)
+                prepared[i] = self.model.prepare(job.person, job.garment, self._garment_mask(job))
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t0)
         idx = list(prepared)
@@ -231,6 +241,24 @@ class Engine:
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t0)
         return out
+
+    def _garment_mask(self, job: Job) -> np.ndarray:
+        """The garment's mask, from the cache or computed (raises BusyBackgroundError like ``garment_mask``)."""
+        from tryon.garment.mask import garment_mask
+
+        if not job.garment_key:  # hashed here, in the worker thread, not on the event loop
+            job.garment_key = hashlib.sha256(job.garment.tobytes()).hexdigest() + str(job.garment.shape)
+        with self._masks_lock:
+            mask = self._masks.get(job.garment_key)
+            if mask is not None:
+                self._masks.move_to_end(job.garment_key)
+                return mask
+        mask = garment_mask(job.garment)
+        with self._masks_lock:
+            self._masks[job.garment_key] = mask
+            while len(self._masks) > self.mask_cache_size:
+                self._masks.popitem(last=False)
+        return mask
 
     async def _fail(self, job: Job, name: str, message: str) -> None:
         await self.store.update(job.id, status="failed", error={"name": name, "message": message})

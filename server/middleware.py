@@ -11,7 +11,15 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware", "DOCS_CSP", "DOCS_PATHS"]
+
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+            "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+            "https://cdn.redoc.ly; worker-src 'self' blob:; object-src 'none'; base-uri 'self'")
+"""FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from jsDelivr with inline bootstrapping scripts;
+they get this policy instead of the site's same-origin one (developer pages only, no user data)."""
 
 
 class _BodyTooLarge(Exception):
@@ -94,23 +102,27 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, csp: str, cross_origin_isolation: bool = False, corp: str = "same-origin"):
         self.app = app
         headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+        self.docs_headers = list(headers)
         if csp:
             headers.append((b"content-security-policy", csp.encode()))
+            self.docs_headers.append((b"content-security-policy", DOCS_CSP.encode()))
         if cross_origin_isolation:
             headers += [(b"cross-origin-opener-policy", b"same-origin"),
                         (b"cross-origin-embedder-policy", b"require-corp"),
                         (b"cross-origin-resource-policy", corp.encode())]
+            self.docs_headers += headers[-3:]
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = self.docs_headers if scope.get("path") in DOCS_PATHS else self.headers
 
         async def send_with_headers(msg: Message) -> None:
             if msg["type"] == "http.response.start":
                 present = {k.lower() for k, _ in msg.get("headers", [])}
-                msg["headers"] = list(msg.get("headers", [])) + [h for h in self.headers if h[0] not in present]
+                msg["headers"] = list(msg.get("headers", [])) + [h for h in extra if h[0] not in present]
             await send(msg)
 
         await self.app(scope, receive, send_with_headers)

@@ -39,9 +39,19 @@ def pixels_to_normalized(offset_px: torch.Tensor) -> torch.Tensor:
 
 
 def offset_to_grid(offset: torch.Tensor) -> torch.Tensor:
-    """``(N, 2, H, W)`` normalised offset → ``(N, H, W, 2)`` sampling grid (identity + offset)."""
+    """``(N, 2, H, W)`` normalised offset → ``(N, H, W, 2)`` sampling grid (identity + offset).
+
+    The identity is added as a (1, 1, W, 2) row of x values and a (1, H, 1, 2) column of y values: in ONNX these
+    stay two small constants instead of an H×W×2 one per level (1.5 MB at 512×384), and the sum is the same.
+    """
     h, w = offset.shape[-2:]
-    return identity_grid(h, w, dtype=offset.dtype, device=offset.device) + offset.permute(0, 2, 3, 1)
+    zeros_w = torch.zeros(w, dtype=offset.dtype, device=offset.device)
+    zeros_h = torch.zeros(h, dtype=offset.dtype, device=offset.device)
+    xs = (torch.arange(w, dtype=offset.dtype, device=offset.device) * 2 + 1) / w - 1
+    ys = (torch.arange(h, dtype=offset.dtype, device=offset.device) * 2 + 1) / h - 1
+    x_row = torch.stack((xs, zeros_w), dim=-1).view(1, 1, w, 2)  # (1, 1, W, 2): (x, 0)
+    y_col = torch.stack((zeros_h, ys), dim=-1).view(1, h, 1, 2)  # (1, H, 1, 2): (0, y)
+    return offset.permute(0, 2, 3, 1) + x_row + y_col  # (N, H, W, 2)
 
 
 def warp(x: torch.Tensor, offset: torch.Tensor, padding_mode: str = "border") -> torch.Tensor:

@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = [
     "TPS", "BodyFrame", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
-    "garment_parts", "body_frame", "body_targets", "warp_garment", "KP",
+    "garment_parts", "body_frame", "body_targets", "warp_garment", "arm_extents", "ArmExtent", "KP",
 ]
 
 log = logging.getLogger(__name__)
@@ -452,6 +452,17 @@ def _homography_grid(src_quad: np.ndarray, dst_quad: np.ndarray, xs: np.ndarray,
     return out
 
 
+def _quad_lattice(quad: np.ndarray, n: int = 3) -> np.ndarray:
+    """(n*n, 2) points of the bilinear lattice of a quad ordered root-start, end-start, end-stop, root-stop."""
+    pts = []
+    for u in np.linspace(0.0, 1.0, n):
+        top = quad[0] * (1 - u) + quad[3] * u
+        bottom = quad[1] * (1 - u) + quad[2] * u
+        for v in np.linspace(0.0, 1.0, n):
+            pts.append(top * (1 - v) + bottom * v)
+    return np.array(pts)
+
+
 def _convex(quad: np.ndarray) -> bool:
     """True when the quad (4, 2) is strictly convex (all turns have the same sign)."""
     d = np.roll(quad, -1, axis=0) - quad
@@ -459,49 +470,87 @@ def _convex(quad: np.ndarray) -> bool:
     return bool(np.all(cross > 0) or np.all(cross < 0))
 
 
-def arm_widths(parse: np.ndarray, frame: BodyFrame) -> dict[str, float]:
-    """Width (pixels) of each arm's upper and lower segment in the parse (skin or sleeve), 0 when unknown.
+@dataclass
+class ArmExtent:
+    """How far the arm (parse arm label: skin or old sleeve) reaches on each side of its bone, pixels.
 
-    Twice the median distance-transform value of the arm label sampled along the middle of the bone: the
-    arm's thickness when the bone runs down its middle, an underestimate otherwise (which is safe).
+    Attributes:
+        top_out: outer reach near the shoulder (first 30 % of the upper arm).
+        up_out, up_in: outer / inner reach around the middle of the upper arm.
+        fore_out, fore_in: the same around the middle of the forearm.
+    """
+
+    top_out: float = 0.0
+    up_out: float = 0.0
+    up_in: float = 0.0
+    fore_out: float = 0.0
+    fore_in: float = 0.0
+
+
+def arm_extents(parse: np.ndarray, frame: BodyFrame) -> dict[str, ArmExtent]:
+    """Measure each arm in the parse across its bones (robust percentiles of the perpendicular distances
+    of the arm-label pixels, subsampled), so sleeves can be made to cover the arm and the old sleeve.
 
     Returns:
-        {"left_upper", "left_fore", "right_upper", "right_fore"} -> width.
+        {"left": ArmExtent, "right": ArmExtent}; zeros where the arm is not visible.
     """
-    H = parse.shape[0]
-    s = min(1.0, 256.0 / H)
-    small = cv2.resize(parse, (max(8, int(round(parse.shape[1] * s))), max(8, int(round(H * s)))),
-                       interpolation=cv2.INTER_NEAREST)
+    step = max(1, int(np.sqrt(parse.size / 60000)))
+    sub = parse[::step, ::step]
     out = {}
-    for side, lab in (("left", 5), ("right", 6)):
-        m = (small == lab).astype(np.uint8)
-        dt = cv2.distanceTransform(m, cv2.DIST_L2, 3) if m.any() else np.zeros(m.shape, np.float32)
-        kp = frame.kp
-        for seg, (a, b) in (("upper", ("shoulder", "elbow")), ("fore", ("elbow", "wrist"))):
-            p, q = kp[f"{side}_{a}"], kp[f"{side}_{b}"]
-            vals = []
-            for f in np.linspace(0.3, 0.7, 5):
-                x, y = (p + f * (q - p)) * s
-                xi, yi = int(round(x)), int(round(y))
-                if 0 <= yi < dt.shape[0] and 0 <= xi < dt.shape[1]:
-                    vals.append(dt[yi, xi])
-            out[f"{side}_{seg}"] = 2.0 * float(np.median(vals)) / s if vals else 0.0
+    for side, lab, sgn in (("left", 5, 1.0), ("right", 6, -1.0)):
+        ys, xs = np.nonzero(sub == lab)
+        ext = ArmExtent()
+        if len(xs) >= 8:
+            pts = np.stack([xs * step + (step - 1) / 2, ys * step + (step - 1) / 2], axis=-1).astype(np.float64)
+            kp = frame.kp
+            for seg, (a, b) in (("up", ("shoulder", "elbow")), ("fore", ("elbow", "wrist"))):
+                p, q = kp[f"{side}_{a}"], kp[f"{side}_{b}"]
+                d = q - p
+                length = float(np.hypot(*d))
+                if length < 1:
+                    continue
+                d = d / length
+                n = np.array([-d[1], d[0]])
+                if n @ (sgn * frame.u) < 0:
+                    n = -n
+                along = (pts - p) @ d / length
+                perp = (pts - p) @ n
+                for name, lo, hi in ((f"{seg}", 0.35, 0.65), ("top", 0.05, 0.3)):
+                    if name == "top" and seg != "up":
+                        continue
+                    sel = (along > lo) & (along < hi) & (np.abs(perp) < 0.6 * frame.sw)
+                    if sel.sum() < 4:
+                        continue
+                    o = max(0.0, float(np.percentile(perp[sel], 97)))
+                    if name == "top":
+                        ext.top_out = o
+                    else:
+                        setattr(ext, f"{seg}_out", o)
+                        setattr(ext, f"{seg}_in", max(0.0, -float(np.percentile(perp[sel], 3))))
+        out[side] = ext
     return out
 
 
 def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
-                  scale: float, long_sleeve: bool, widths: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                  scale: float, long_sleeve: bool, arm: ArmExtent | None = None,
+                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Person and garment quads (shoulder/outer-end/inner-end/armpit order) for one sleeve.
 
-    Returns a list of (person_quad (4,2), garment_quad (4,2), split (a, n) or empty) per segment: one segment
-    along the upper arm for short sleeves; for long sleeves two, bent at the elbow, where the second segment
-    holds the pixels on the forearm side of the elbow bisector line.
+    The sleeve's root is the torso's shoulder–armpit seam, pushed out to the arm's outer edge at the shoulder
+    (the sleeve cap covers the deltoid); its end lies across the arm at the garment's sleeve length, centred on
+    the arm and wider than the arm (old sleeve included) so none of it shows.
+
+    Returns a list of (person_quad (4,2), garment_quad (4,2), split) per segment: one segment along the upper
+    arm for short sleeves; for long sleeves two, bent at the elbow, where ``split`` (elbow x, y, bisector
+    direction, forearm direction, segment index) tells which pixels belong to which segment.
     """
     sgn = 1.0 if side == "left" else -1.0
     sh_k, el_k, wr_k = frame.kp[f"{side}_shoulder"], frame.kp[f"{side}_elbow"], frame.kp[f"{side}_wrist"]
     g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
     g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
-    p_sh, p_ap = t[f"shoulder_{side}"], t[f"armpit_{side}"]
+    p_sh, p_ap = t[f"shoulder_{side}"].copy(), t[f"armpit_{side}"].copy()
+    arm = arm or ArmExtent()
+    sw = frame.sw
 
     def unit(d: np.ndarray) -> np.ndarray:
         n = float(np.hypot(*d))
@@ -512,27 +561,37 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     rot = 1.0
     if n1 @ (sgn * frame.u) < 0:  # outer normal points away from the body
         n1, rot = -n1, -1.0
+    # Sleeve cap over the deltoid: the root's outer point at least at the arm's outer edge (plus ease).
+    out_top = min(arm.top_out, 0.35 * sw) + 0.03 * sw
+    cur = (p_sh - sh_k) @ n1
+    if cur < out_top:
+        p_sh = p_sh + n1 * (out_top - cur)
     g_len = 0.5 * (np.hypot(*(g_so - g_sh)) + np.hypot(*(g_si - g_ap))) * scale
     g_wend = float(np.hypot(*(g_so - g_si))) * scale
-    arm_w_min = 0.24 * frame.sw
-    widths = widths or {}
-    # A sleeve is wider than the arm inside it (the parse's arm, old sleeve included): a short sleeve's
-    # opening stands off the arm, a long sleeve follows it with some ease.
-    w_up = min(widths.get(f"{side}_upper", 0.0), 0.55 * frame.sw)
-    w_fo = min(widths.get(f"{side}_fore", 0.0), 0.45 * frame.sw)
+    arm_w_min = 0.24 * sw
+    up_out, up_in = min(arm.up_out, 0.3 * sw), min(arm.up_in, 0.3 * sw)
+    # ... and its armpit point at least at the arm's inner edge: the sleeve overlaps the torso a little
+    # rather than leaving the inside of the upper arm uncovered between torso and sleeve.
+    need_in = up_in * 1.05 + 0.02 * sw
+    cur_in = -((p_ap - sh_k) @ n1)
+    if cur_in < need_in:
+        p_ap = p_ap - n1 * (need_in - cur_in)
+    fo_out, fo_in = min(arm.fore_out, 0.25 * sw), min(arm.fore_in, 0.25 * sw)
     upper = float(np.hypot(*(el_k - sh_k)))
     fore = float(np.hypot(*(wr_k - el_k)))
     if not long_sleeve or g_len < upper * 0.95 or fore < 1:
-        # A hanging short sleeve: its underarm seam hangs from the armpit along the arm, its end is centred
-        # on the arm and at least as wide as the arm.
+        # A hanging short sleeve: its underarm seam hangs from the armpit along the arm; its opening stands
+        # off the arm on both sides.
         l_in = float(np.hypot(*(g_si - g_ap))) * scale
         l_out = float(np.hypot(*(g_so - g_sh))) * scale
-        w_end = max(g_wend, arm_w_min * 1.25, 1.3 * w_up)
+        half = max(g_wend, arm_w_min * 1.25) / 2
+        w_o = max(half, up_out * 1.15 + 0.02 * sw)
+        w_i = max(half, up_in * 1.15 + 0.02 * sw)
         t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
         t_end = float(np.clip(t_end, 0.3 * upper, 1.05 * upper))
         for _ in range(6):
             e = sh_k + d1 * t_end
-            p_so, p_si = e + n1 * w_end / 2, e - n1 * w_end / 2
+            p_so, p_si = e + n1 * w_o, e - n1 * w_i
             quad = np.array([p_sh, p_so, p_si, p_ap])
             if _convex(quad):
                 break
@@ -547,14 +606,18 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     frac = float(np.clip(upper / total, 0.35, 0.65))
     g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
     g_wel = float(np.hypot(*(g_eo - g_ei))) * scale
-    w_el = max(g_wel, arm_w_min, 1.1 * max(w_up, w_fo))
-    w_end = max(g_wend, arm_w_min * 0.8, 1.1 * w_fo)
+    half_el = max(g_wel, arm_w_min) / 2
+    el_o = max(half_el, 1.08 * max(up_out, fo_out) + 0.01 * sw)
+    el_i = max(half_el, 1.08 * max(up_in, fo_in) + 0.01 * sw)
+    half_end = max(g_wend, arm_w_min * 0.8) / 2
+    end_o = max(half_end, 1.08 * fo_out + 0.01 * sw)
+    end_i = max(half_end, 1.08 * fo_in + 0.01 * sw)
     bis = unit(n1 + n2)
     # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
-    p_eo, p_ei = el_k + bis * w_el / 2, el_k - bis * w_el / 2
+    p_eo, p_ei = el_k + bis * el_o, el_k - bis * el_i
     fore_len = min(max(g_len - upper, 0.3 * fore), fore * 1.08)
     e = el_k + d2 * fore_len
-    p_so, p_si = e + n2 * w_end / 2, e - n2 * w_end / 2
+    p_so, p_si = e + n2 * end_o, e - n2 * end_i
     split = np.array([el_k[0], el_k[1], bis[0], bis[1], d2[0], d2[1]])
     return [
         (np.array([p_sh, p_eo, p_ei, p_ap]), np.array([g_sh, g_eo, g_ei, g_ap]), np.concatenate([split, [0.0]])),
@@ -684,19 +747,29 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
 
     if has_sleeves:
-        widths = arm_widths(parse, frame) if parse is not None else {}
+        arms = arm_extents(parse, frame) if parse is not None else {}
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
-            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve, widths):
-                g_s = _homography_grid(p_quad, g_quad, fx, fy)
-                ok = lab_at(g_s) == label
-                # Keep each segment near its own quad (homographies fold far away).
-                poly = np.zeros((h, w), np.uint8)
-                c = p_quad.mean(0)
-                big = c + (p_quad - c) * 1.6
-                cv2.fillConvexPoly(poly, np.round(np.column_stack([(big[:, 0] + 0.5) * w / W - 0.5,
-                                                                   (big[:, 1] + 0.5) * h / H - 0.5]) * 16
-                                                  ).astype(np.int32), 1, shift=4)
-                ok &= poly.astype(bool)
+            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve, arms.get(side)):
+                # Bilinear correspondence of the two quads (a 3x3 lattice), interpolated by a thin-plate
+                # spline: uniform along the sleeve, unlike a homography between such different quads.
+                q_tps = tps_fit(_quad_lattice(p_quad), _quad_lattice(g_quad))
+                g_s = q_tps(pts).reshape(h, w, 2)
+                lab_s = lab_at(g_s)
+
+                def quad_mask(q: np.ndarray, grow: float) -> np.ndarray:
+                    m = np.zeros((h, w), np.uint8)
+                    c = q.mean(0)
+                    big = c + (q - c) * grow
+                    cv2.fillConvexPoly(m, np.round(np.column_stack([(big[:, 0] + 0.5) * w / W - 0.5,
+                                                                    (big[:, 1] + 0.5) * h / H - 0.5]) * 16
+                                                   ).astype(np.int32), 1, shift=4)
+                    return m.astype(bool)
+
+                # Each segment stays near its own quad (the spline extrapolates far away). Inside the quad, the
+                # sleeve's mapping may land on the garment's torso near the root: it is used where the torso
+                # warp drew nothing, closing the wedge between the torso's and the sleeve's seam lines.
+                ok = ((lab_s == label) & quad_mask(p_quad, 1.6)) | (
+                    (lab_s == PART_TORSO) & (final_lab == PART_NONE) & quad_mask(p_quad, 1.0))
                 if split.size:
                     ex, ey, bx, by, dx, dy, seg = split
                     # Elbow bisector line; the forearm segment is on the wrist's side of it.

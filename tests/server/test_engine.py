@@ -105,3 +105,23 @@ def test_job_that_waited_too_long_fails_with_timeout(make_settings, images):
         gate.set()
         body = _wait(c, late)
         assert body["status"] == "failed" and body["error"]["name"] == "TimeoutError"
+
+
+def test_garment_masks_are_cached_by_garment_pixels(client, images, monkeypatch):
+    import tryon.garment.mask as mask_module
+
+    calls = []
+    real = mask_module.garment_mask
+
+    def counting(image, **kwargs):
+        calls.append(image.shape)
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(mask_module, "garment_mask", counting)
+    for _ in range(3):
+        assert client.post("/v1/run", files=_files(images), headers={"Prefer": "wait=20"}).json()["status"] == "completed"
+    assert len(calls) == 1  # same garment photo: mask computed once
+    other = {"person_image": ("p.png", images.encode(images.person()), "image/png"),
+             "garment_image": ("g.png", images.encode(images.garment(color=(20, 160, 40))), "image/png")}
+    assert client.post("/v1/run", files=other, headers={"Prefer": "wait=20"}).json()["status"] == "completed"
+    assert len(calls) == 2

@@ -88,6 +88,13 @@ def test_site_mime_types_cache_and_csp(client):
     assert r.status_code == 404 and r.json()["error"] == "NotFound"
 
 
+def test_docs_pages_get_a_policy_that_lets_swagger_load(client):
+    r = client.get("/docs")
+    assert r.status_code == 200
+    assert "https://cdn.jsdelivr.net" in r.headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in client.get("/").headers["content-security-policy"]
+
+
 def test_coop_coep_when_enabled(make_settings):
     with TestClient(create_app(make_settings(coop_coep=True))) as c:
         for path in ("/", "/app.mjs", "/models/manifest.json"):

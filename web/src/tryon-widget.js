@@ -266,6 +266,7 @@ export class TryonWidget extends HTMLElement {
       this.#loading = this.#load().catch((err) => {
         this.#loading = null;
         this.#fail(err);
+        err.reported = true; // run() rethrows it without a second error event
         throw err;
       });
     }
@@ -670,7 +671,7 @@ export class TryonWidget extends HTMLElement {
   #hideError() { this.#els.error.hidden = true; }
 
   #fail(err) {
-    if (err?.name === ErrorName.ABORT) return;
+    if (err?.name === ErrorName.ABORT || err?.reported) return;
     const name = err?.name || 'Error';
     const message = err?.message || String(err);
     this.#els.errorText.textContent = message;

@@ -1,0 +1,209 @@
+"""Fixtures of the browser tests: a tiny student-shaped ONNX model, the real FastAPI app on loopback serving
+``web/`` and the model, Debian's chromium driven by Playwright, and synthetic test photos.
+
+Nothing is downloaded: Playwright drives ``/usr/bin/chromium`` (never ``playwright install``), and the
+onnxruntime-web runtime comes from ``web/vendor/ort`` (``npm ci`` in ``web/``). Tests skip when those are absent.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+CHROMIUM = Path("/usr/bin/chromium")
+OUT = Path(__file__).with_name("out")  # screenshots and result images (gitignored by the lead's .gitignore)
+ARTIFACTS = REPO / "artifacts" / "e2e"
+MODEL_SIZE = (64, 48)  # (height, width): tiny, because WebGPU on SwiftShader costs ~1 s per run even at this size
+BASELINE_FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def _tiny_student():
+    """A small torch module with the student's exact I/O: Conv on the 7-channel concat, a flow head, grid_sample
+    of garment and mask, a composition mask and a residual render (every op the real student uses on WebGPU)."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class TinyStudent(nn.Module):
+        def __init__(self, h: int, w: int):
+            super().__init__()
+            self.enc1 = nn.Conv2d(7, 8, 3, padding=1)
+            self.enc2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+            self.head = nn.Conv2d(16, 3, 3, padding=1)  # 2 flow + 1 mask logit, at half resolution
+            self.refine = nn.Conv2d(6, 3, 3, padding=1)
+            gx = (2 * torch.arange(w) + 1) / w - 1
+            gy = (2 * torch.arange(h) + 1) / h - 1
+            self.register_buffer("identity", torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1)[None])
+
+        def forward(self, person, garment, garment_mask):
+            x = torch.cat([person, garment, garment_mask], 1)  # (1, 7, h, w)
+            x = F.relu(self.enc2(F.relu(self.enc1(x))))  # (1, 16, h/2, w/2)
+            x = F.interpolate(self.head(x), scale_factor=2.0, mode="bilinear", align_corners=False)  # (1, 3, h, w)
+            grid = self.identity + 0.08 * torch.tanh(x[:, :2]).permute(0, 2, 3, 1)  # (1, h, w, 2)
+            warped = F.grid_sample(garment, grid, mode="bilinear", padding_mode="border", align_corners=False)
+            warped_mask = F.grid_sample(garment_mask, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            comp = torch.sigmoid(x[:, 2:3] + 4.0) * warped_mask  # (1, 1, h, w)
+            residual = 0.1 * torch.tanh(self.refine(torch.cat([person, warped], 1)))
+            tryon = torch.clamp(comp * warped + (1 - comp) * (person + residual), -1.0, 1.0)
+            return tryon, warped, grid, comp
+
+    torch.manual_seed(0)
+    return TinyStudent(*MODEL_SIZE).eval()
+
+
+def build_tiny_model(folder: Path) -> Path:
+    """Export the tiny student (legacy exporter, opset 17, one file) and write its manifest into ``folder``."""
+    import torch
+
+    from tryon.manifest import FileEntry, Manifest, TensorSpec
+
+    h, w = MODEL_SIZE
+    folder.mkdir(parents=True, exist_ok=True)
+    model = _tiny_student()
+    example = (torch.zeros(1, 3, h, w), torch.zeros(1, 3, h, w), torch.zeros(1, 1, h, w))
+    buf = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(model, example, buf, dynamo=False, opset_version=17,
+                          input_names=["person", "garment", "garment_mask"],
+                          output_names=["tryon", "warped_garment", "grid", "composition_mask"])
+    (folder / "model.onnx").write_bytes(buf.getvalue())
+    img = (-1.0, 1.0)
+    Manifest(
+        name="tiny_test_student", version="0.0.0-e2e",
+        inputs=(TensorSpec("person", (1, 3, h, w), value_range=img), TensorSpec("garment", (1, 3, h, w), value_range=img),
+                TensorSpec("garment_mask", (1, 1, h, w), value_range=(0.0, 1.0))),
+        outputs=(TensorSpec("tryon", (1, 3, h, w), value_range=img),
+                 TensorSpec("warped_garment", (1, 3, h, w), value_range=img),
+                 TensorSpec("grid", (1, h, w, 2), value_range=(-1.0, 1.0), layout="NHWC"),
+                 TensorSpec("composition_mask", (1, 1, h, w), value_range=(0.0, 1.0))),
+        files=(FileEntry.from_path(folder, "model.onnx", "fp32"),), opset=17,
+        extra={"note": "tiny random-weight student for the browser tests (tests/e2e/conftest.py)"},
+    ).save(folder)
+    return folder
+
+
+def synthetic_person(h: int = 320, w: int = 240) -> np.ndarray:
+    """A drawn 'person' (head, neck, torso, arms) on a plain wall: project-made, no photos."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGB", (w, h), (214, 220, 228))
+    d = ImageDraw.Draw(im)
+    skin, shirt = (224, 172, 140), (70, 90, 120)
+    cx = w // 2
+    d.ellipse([cx - 28, 20, cx + 28, 88], fill=skin)  # head
+    d.rectangle([cx - 12, 84, cx + 12, 104], fill=skin)  # neck
+    d.polygon([(cx - 70, 110), (cx + 70, 110), (cx + 60, 250), (cx - 60, 250)], fill=shirt)  # torso
+    d.polygon([(cx - 70, 110), (cx - 95, 230), (cx - 78, 234), (cx - 58, 140)], fill=skin)  # arms
+    d.polygon([(cx + 70, 110), (cx + 95, 230), (cx + 78, 234), (cx + 58, 140)], fill=skin)
+    d.rectangle([cx - 58, 250, cx + 58, h], fill=(40, 40, 60))  # trousers
+    arr = np.asarray(im).astype(np.int16)
+    arr += np.random.default_rng(3).integers(-4, 5, arr.shape, dtype=np.int16)  # sensor-like noise
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("torch")
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> dict[str, Path]:
+    """PNG files: a synthetic person, a catalogue garment and its exact mask, and a text file posing as a photo."""
+    from tryon.garment.catalogue import render_garment
+    from tryon.processing import save_image
+
+    d = tmp_path_factory.mktemp("photos")
+    garment, mask = render_garment("graphic-print-tee", size=(400, 300))
+    save_image(d / "person.png", synthetic_person())
+    save_image(d / "garment.png", garment)
+    m = np.clip(mask * 255 + 0.5, 0, 255).astype(np.uint8)
+    save_image(d / "garment_mask.png", np.repeat(m[..., None], 3, 2))
+    (d / "not_an_image.png").write_text("this is a text file, not a PNG\n")
+    return {"person": d / "person.png", "garment": d / "garment.png", "garment_mask": d / "garment_mask.png",
+            "bad": d / "not_an_image.png"}
+
+
+@pytest.fixture(scope="session")
+def site(tiny_model_dir, photos) -> str:
+    """The real app (``tryon.server.create_app``) under uvicorn in a thread on loopback; yields its base URL.
+
+    Serves ``web/`` at ``/`` with COOP/COEP (threaded WASM) and the strict default CSP, the tiny model at
+    ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and the fallback API.
+    """
+    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
+        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    import uvicorn
+
+    from tryon.server.config import Settings
+    from tryon.server.main import create_app
+
+    root = tiny_model_dir.parent / "webroot"
+    if not root.exists():
+        shutil.copytree(WEB, root, symlinks=True, ignore=shutil.ignore_patterns("node_modules"))
+        (root / "demo" / "testdata").mkdir(exist_ok=True)
+        for p in photos.values():
+            shutil.copy(p, root / "demo" / "testdata" / p.name)
+    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, coop_coep=True,
+                        warmup=True)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("the app did not become ready")
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, WebGPU on (SwiftShader on CPU-only machines)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BASELINE_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (own context: empty Cache API) that records page errors; fails the test on any."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.set_default_timeout(120_000)
+    yield p
+    context.close()
+    assert not errors, f"uncaught page errors: {errors}"

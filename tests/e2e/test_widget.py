@@ -1,0 +1,282 @@
+"""Browser tests of ``<tryon-widget>`` on the demo page, served by the real app (``tryon.server.create_app``).
+
+Each backend's try-on is checked against onnxruntime in Python on the same input tensors (the widget's
+``debug`` hook exposes the feeds and raw outputs of its last run), and its pasted full-resolution result against
+``tryon.pasteback.paste_back`` fed with those outputs. The server fallback's result is checked against the
+server's own pipeline run in-process. Tolerances are stated below as data. A screenshot of the demo page
+showing a result is written to ``tests/e2e/out/`` and copied to ``artifacts/e2e/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pathlib import Path
+
+OUT = Path(__file__).with_name("out")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+MODEL_SIZE = (64, 48)  # must match conftest.MODEL_SIZE (conftest is not importable under importlib mode)
+
+pytestmark = pytest.mark.browser
+
+TOLERANCE = {
+    # backend: max abs difference of the raw model outputs vs onnxruntime CPU (Python) on the same feeds
+    "wasm": 1e-4,
+    "webgpu": 1e-4,  # measured 3e-6 on SwiftShader; GridSample amplifies grid differences on garment edges
+    # feeds: JS letterbox + NCHW vs tryon.processing on the same PNGs (uint8 levels in [-1, 1] units)
+    "feeds": 1.0 / 127.5 + 1e-6,
+    # pasted result (uint8 levels) vs tryon.pasteback.paste_back on the widget's own outputs
+    "pasted": 1,
+    # server fallback result vs the server pipeline in-process (uint8 levels)
+    "server": 1,
+}
+
+# Page scripts are arrow functions, never bare expressions: the app's CSP forbids eval, which Playwright
+# uses for expression strings.
+EVENTS_JS = """() => {
+  window.__events = [];
+  const w = document.querySelector('tryon-widget');
+  for (const t of ['progress', 'load', 'result', 'backend-change', 'error']) {
+    w.addEventListener(t, (e) => {
+      const d = {...e.detail};
+      if (d.blob) d.blob = d.blob.size;
+      window.__events.push({type: t, detail: d});
+    });
+  }
+}"""
+
+DEBUG_JS = """() => {
+  const d = document.querySelector('tryon-widget').debugLastRun;
+  const arr = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
+  return {size: d.size, feeds: arr(d.feeds), outputs: arr(d.outputs)};
+}"""
+
+RESULT_JS = """async () => {
+  const b = document.querySelector('tryon-widget').result;
+  const bytes = new Uint8Array(await b.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}"""
+
+
+def _open(page, site: str, query: str) -> None:
+    page.goto(f"{site}/demo/?{query}")
+    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    page.evaluate(EVENTS_JS)
+    # Select the same design in the catalogue (for the screenshot), then point the widget at the test copy of it
+    # whose mask and size the Python reference reads.
+    page.evaluate("""() => {
+      document.querySelector('.garment[data-name="graphic-print-tee"]')?.click();
+      const w = document.querySelector('tryon-widget');
+      w.garmentSrc = '/demo/testdata/garment.png';
+      w.garmentMaskSrc = '/demo/testdata/garment_mask.png';
+      w.setAttribute('garment-alt', 'the graphic print tee');
+    }""")
+
+
+def _try_on(page, photo) -> dict:
+    page.set_input_files("tryon-widget .file", str(photo))
+    page.click("tryon-widget .run")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'result' || e.type === 'error')", timeout=240_000)
+    events = page.evaluate("() => window.__events")
+    errors = [e for e in events if e["type"] == "error"]
+    assert not errors, f"the widget reported an error: {errors}"
+    return next(e for e in events if e["type"] == "result")["detail"]
+
+
+def _result_image(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(page.evaluate(RESULT_JS)))).convert("RGB"))
+
+
+def _load(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _check_local(page, backend: str, model_dir, photos) -> dict[str, float]:
+    """Compare the widget's feeds, raw outputs and pasted result with the Python side; returns the measures."""
+    import onnxruntime as ort
+
+    from tryon.pasteback import paste_back
+    from tryon.processing import from_nchw, letterbox, to_nchw
+
+    h, w = MODEL_SIZE
+    dbg = page.evaluate(DEBUG_JS)
+    feeds = {"person": np.array(dbg["feeds"]["person"], np.float32).reshape(1, 3, h, w),
+             "garment": np.array(dbg["feeds"]["garment"], np.float32).reshape(1, 3, h, w),
+             "garment_mask": np.array(dbg["feeds"]["garment_mask"], np.float32).reshape(1, 1, h, w)}
+    person, garment = _load(photos["person"]), _load(photos["garment"])
+    mask = _load(photos["garment_mask"])[..., 0].astype(np.float32) / 255.0
+    person_low, pt = letterbox(person, MODEL_SIZE, fill=255)
+    garment_low, gt = letterbox(garment, MODEL_SIZE, fill=255)
+    mask_low, _ = letterbox(mask, MODEL_SIZE, fill=0)
+    measures = {
+        "feeds_person": float(np.abs(feeds["person"] - to_nchw(person_low)).max()),
+        "feeds_garment": float(np.abs(feeds["garment"] - to_nchw(garment_low)).max()),
+        "feeds_mask": float(np.abs(feeds["garment_mask"][0, 0] - mask_low).max()),
+    }
+    for k in ("feeds_person", "feeds_garment", "feeds_mask"):
+        assert measures[k] <= TOLERANCE["feeds"], f"{backend} {k}: {measures[k]}"
+
+    session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    ref = dict(zip(names, session.run(names, feeds), strict=True))
+    for name in names:
+        got = np.array(dbg["outputs"][name], np.float32).reshape(ref[name].shape)
+        measures[f"raw_{name}"] = float(np.abs(got - ref[name]).max())
+        assert measures[f"raw_{name}"] <= TOLERANCE[backend], f"{backend} {name}: {measures[f'raw_{name}']}"
+
+    out = {k: np.array(v, np.float32) for k, v in dbg["outputs"].items()}
+    render = from_nchw(out["tryon"].reshape(1, 3, h, w))
+    expected = paste_back(person, garment, grid=out["grid"].reshape(h, w, 2),
+                          composition_mask=out["composition_mask"].reshape(h, w), render=render,
+                          person_low=np.asarray(from_nchw(feeds["person"])), person_transform=pt,
+                          garment_transform=gt, garment_model_size=MODEL_SIZE)
+    result = _result_image(page)
+    assert result.shape == person.shape, "the result must have the person photo's resolution"
+    measures["pasted_u8"] = float(np.abs(result.astype(int) - expected.astype(int)).max())
+    assert measures["pasted_u8"] <= TOLERANCE["pasted"], f"{backend} pasted: {measures['pasted_u8']}"
+    # The try-on must actually differ from the photo where the garment lands.
+    assert np.abs(result.astype(int) - person.astype(int)).mean() > 1.0
+    return measures
+
+
+def _record(name: str, data: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "agreement.json"
+    all_data = json.loads(path.read_text()) if path.exists() else {}
+    all_data[name] = data
+    path.write_text(json.dumps(all_data, indent=2) + "\n")
+
+
+def _screenshot(page, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("() => document.querySelector('tryon-widget').shadowRoot.querySelector('.after').complete")
+    page.screenshot(path=str(OUT / name), full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(OUT / name, ARTIFACTS / name)
+
+
+def test_wasm_try_on_matches_onnxruntime(page, site, tiny_model_dir, photos) -> None:
+    _open(page, site, "backend=wasm&debug")
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] == "wasm"
+    events = page.evaluate("() => window.__events")
+    statuses = {e["detail"]["status"] for e in events if e["type"] == "progress"}
+    assert {"initiate", "download", "done", "ready"} <= statuses, statuses
+    assert any(e["type"] == "load" and e["detail"]["backend"] == "wasm" for e in events)
+    measures = _check_local(page, "wasm", tiny_model_dir, photos)
+    measures["ms"] = detail["ms"]
+    _record("wasm", measures)
+    _screenshot(page, "demo_wasm_result.png")
+    # The slider is keyboard-operable and reveals the original photo.
+    page.focus("tryon-widget .slider")
+    page.keyboard.press("Home")
+    assert page.evaluate("() => document.querySelector('tryon-widget').shadowRoot.querySelector('.after').style.clipPath") \
+        == "inset(0px 100% 0px 0px)"
+
+
+def test_webgpu_try_on_matches_onnxruntime(page, site, tiny_model_dir, photos) -> None:
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    _open(page, site, "backend=webgpu&debug")
+    gpu = page.evaluate("async () => !!(navigator.gpu && await navigator.gpu.requestAdapter())")
+    if not gpu:
+        pytest.skip("no WebGPU adapter in this chromium (needs --enable-unsafe-webgpu)")
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] == "webgpu", page.evaluate("() => window.__events")
+    measures = _check_local(page, "webgpu", tiny_model_dir, photos)
+    measures["ms"] = detail["ms"]
+    measures["adapter"] = page.evaluate("() => document.querySelector('tryon-widget').modelInfo.adapter")
+    _record("webgpu", measures)
+    # onnxruntime-web warns when nodes fall back to the CPU: every op of the student must run on WebGPU.
+    assert not [m for m in console if "not assigned to the preferred execution providers" in m], console
+
+
+def test_live_camera_mode_shows_fps(page, site) -> None:
+    """Live mode on Chromium's fake camera: continuous try-on frames, FPS and backend shown, then stopped."""
+    _open(page, site, "backend=wasm")
+    page.click("tryon-widget .camera")
+    page.wait_for_function("""() => /FPS/.test(document.querySelector('tryon-widget').shadowRoot
+      .querySelector('.fps').textContent)""", timeout=120_000)
+    fps_text = page.inner_text("tryon-widget .fps")
+    assert "WebAssembly" in fps_text
+    canvas = page.evaluate("""() => { const c = document.querySelector('tryon-widget').shadowRoot
+      .querySelector('.live-canvas'); return [c.width, c.height]; }""")
+    assert canvas[0] > 0 and canvas[1] > 0
+    page.click("tryon-widget .camera")
+    assert page.get_attribute("tryon-widget .camera", "aria-pressed") == "false"
+    events = page.evaluate("() => window.__events")
+    assert not [e for e in events if e["type"] == "error"], events
+    _record("live", {"fps_text": fps_text, "frame": canvas})
+
+
+def test_server_fallback_with_consent_matches_pipeline(page, site, tiny_model_dir, photos) -> None:
+    from tryon.server.pipeline import TryonModel
+
+    _open(page, site, "backend=server&server-fallback=ask")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector("tryon-widget .consent:not([hidden])")
+    page.click("tryon-widget .consent-yes")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'result' || e.type === 'error')", timeout=120_000)
+    events = page.evaluate("() => window.__events")
+    assert not [e for e in events if e["type"] == "error"], events
+    detail = next(e for e in events if e["type"] == "result")["detail"]
+    assert detail["backend"] == "server"
+    assert any(e["type"] == "backend-change" and e["detail"]["backend"] == "server" for e in events)
+    result = _result_image(page)
+    expected = TryonModel(tiny_model_dir, providers="cpu")(_load(photos["person"]), _load(photos["garment"]))
+    diff = float(np.abs(result.astype(int) - expected.astype(int)).max())
+    _record("server", {"pasted_u8_vs_pipeline": diff, "ms": detail["ms"]})
+    assert diff <= TOLERANCE["server"]
+    _screenshot(page, "demo_server_result.png")
+
+
+def test_bad_upload_and_refused_server_show_messages(page, site, photos) -> None:
+    _open(page, site, "backend=wasm")
+    page.set_input_files("tryon-widget .file", str(photos["bad"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector("tryon-widget .error:not([hidden])")
+    text = page.inner_text("tryon-widget .error")
+    assert "not an image" in text
+    events = page.evaluate("() => window.__events")
+    assert [e["detail"]["name"] for e in events if e["type"] == "error"] == ["NotAnImageError"]
+    assert page.get_attribute("tryon-widget", "status") == "error"
+    _screenshot_error = OUT / "demo_bad_upload.png"
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(_screenshot_error))
+
+    # server-fallback="never": the photo never leaves the device, an error says why.
+    _open(page, site, "backend=server&server-fallback=never")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector("tryon-widget .error:not([hidden])")
+    events = page.evaluate("() => window.__events")
+    assert [e["detail"]["name"] for e in events if e["type"] == "error"] == ["BackendUnavailableError"]
+
+
+def test_sha256_mismatch_is_an_error_and_not_cached(page, site, photos) -> None:
+    def tamper(route):
+        response = route.fetch()
+        manifest = response.json()
+        for f in manifest["files"]:
+            f["sha256"] = "0" * 64
+        route.fulfill(response=response, json=manifest)
+
+    page.context.route("**/models/manifest.json", tamper)
+    _open(page, site, "backend=wasm")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'error')", timeout=120_000)
+    events = page.evaluate("() => window.__events")
+    assert [e["detail"]["name"] for e in events if e["type"] == "error"] == ["IntegrityError"]
+    cached = page.evaluate("async () => (await (await caches.open('tryon-models-v1')).keys()).length")
+    assert cached == 0
