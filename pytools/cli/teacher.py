@@ -44,8 +44,10 @@ def build(
                                                    rich_help_panel="Pairs")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use only the first N pairs.",
                                               rich_help_panel="Pairs")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for pairing persons with garments.",
+    seed: Annotated[int, typer.Option("--seed", help="Seed for pairing persons with garments and for --augment.",
                                       rich_help_panel="Pairs")] = 0,
+    augment: Annotated[int, typer.Option("--augment", min=0, help="Also write N randomly augmented copies of each "
+                                         "record (flip, zoom, colour, garment TPS; targets kept consistent).")] = 0,
     size: Annotated[str, typer.Option("--size", help="Record size HEIGHTxWIDTH (the student's input size).")] = "256x192",
     shard_size: Annotated[int, typer.Option("--shard-size", min=1, help="Samples per tar shard.")] = 512,
     rank: Annotated[int | None, typer.Option("--rank", min=0, help="This worker's rank (default: $RANK or 0).",
@@ -88,8 +90,9 @@ def build(
             progress.update(task, advance=1, failed=failed)
 
         summary = build_records(pair_list, out, size=hw, shard_size=shard_size, rank=rank, world_size=world_size,
-                                teacher=teacher, on_progress=on_progress)
-    typer.echo(f"rank {rank}: wrote {summary['written']}, skipped {summary['skipped']} already built, "
+                                teacher=teacher, on_progress=on_progress, augment=augment, seed=seed)
+    copies = f" (x{1 + augment} records with augmented copies)" if augment else ""
+    typer.echo(f"rank {rank}: wrote {summary['written']}{copies}, skipped {summary['skipped']} already built, "
                f"{summary['failed']} refused -> {out}")
 
 

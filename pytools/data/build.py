@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from tryon.data.augment import augment_record
 from tryon.data.pairs import Pair
 from tryon.data.records import ShardWriter
 from tryon.errors import DataError, TryonError
@@ -91,7 +93,8 @@ def record_from_result(person: np.ndarray, garment: np.ndarray, garment_mask: np
 
 def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int, int] = (256, 192),
                   shard_size: int = 512, rank: int = 0, world_size: int = 1, teacher=None,
-                  on_progress: Callable[[str, bool], None] | None = None) -> dict:
+                  on_progress: Callable[[str, bool], None] | None = None, augment: int = 0,
+                  seed: int = 0) -> dict:
     """Run the teacher on this rank's share of ``pairs`` and write record shards into ``out_dir``.
 
     Args:
@@ -99,9 +102,13 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         size: record (height, width).
         teacher: a ``tryon.teacher.pipeline.Teacher`` (built with defaults when None).
         on_progress: called after each pair with (pair name, succeeded).
+        augment: also write this many randomly augmented copies of each record (``tryon.data.augment``), keyed
+            ``<key>~aug<n>``; the teacher runs once per pair.
+        seed: seed of the augmentation (each copy draws from ``default_rng([seed, crc32(key), n])``).
 
     Returns:
-        ``{"written", "skipped", "failed", "out_dir"}``; refused pairs are listed in ``errors-r<rank>.jsonl``.
+        ``{"written", "skipped", "failed", "out_dir"}`` (counted in pairs; ``written`` records =
+        ``written · (1 + augment)``); refused pairs are listed in ``errors-r<rank>.jsonl``.
 
     Raises:
         DataError: no pairs, or a rank outside [0, world_size).
@@ -124,7 +131,8 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         done = writer.done_keys
         for pair in mine:
             key = pair.name.replace(".", "_")
-            if key in done:
+            keys = [key] + [f"{key}~aug{n}" for n in range(1, augment + 1)]
+            if all(k in done for k in keys):
                 skipped += 1
                 if on_progress:
                     on_progress(pair.name, True)
@@ -139,7 +147,12 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
                 meta = {"person": str(pair.person), "garment": str(pair.garment),
                         "person_size": list(person.shape[:2]), "garment_size": list(garment.shape[:2]),
                         "category": result.garment_info.category, "sleeve": result.garment_info.sleeve}
-                writer.write(key, rec, meta)
+                if key not in done:
+                    writer.write(key, rec, meta)
+                for n, k in enumerate(keys[1:], start=1):
+                    if k not in done:
+                        rng = np.random.default_rng([seed, zlib.crc32(key.encode()), n])
+                        writer.write(k, augment_record(rec, rng), {**meta, "augmented_from": key, "augment_seed": seed})
                 written += 1
                 ok = True
             except TryonError as exc:

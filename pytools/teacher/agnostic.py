@@ -158,7 +158,8 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
     garment pixel wrongly kept shows the old garment):
       * torso: all of it, except skin-coloured pixels connected to the neck / face and above mid-chest
         (a low neckline's chest skin) and skin along the arm bones (bare arms the parse put in the torso);
-      * arms, hands and neck: the pixels that are not skin-coloured (sleeves, cuffs, collars);
+      * arms and neck: the pixels that are not skin-coloured (sleeves, collars); hands: only non-skin pixels
+        of the sleeves' colour along the forearm (cuffs);
       * with keypoints: non-skin pixels close to the arm bones that the parse gave to the background or the
         lower body but that have the old sleeves' colour (coarse parses lose thin forearms).
 
@@ -194,13 +195,16 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
             chest &= maps.b < 0.55 * maps.sw
             chest |= torso_skin & (maps.arm_dist < 0.11 * maps.sw)
         torso_skin = torso_skin & chest
-    old = (torso & ~torso_skin) | ((arms | hands | neck) & ~skin)
+    old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
     if maps is not None and (arms & ~skin).sum() > 50:
         lab = _lab(image)
         sleeve_col = np.median(lab[arms & ~skin], axis=0)
         close = np.linalg.norm(lab - sleeve_col, axis=-1) < 18.0
         lost = (maps.arm_dist < 0.09 * maps.sw) & close & ~skin
         lost &= np.isin(parse, (LABEL["background"], LABEL["lower_body"]))
+        # Cuffs: non-skin "hand" pixels of the sleeve's colour at the wrist (coarse parses also call trousers
+        # behind the hand "hand", which must stay as they are).
+        lost |= hands & ~skin & close & (maps.fore_dist < 0.12 * maps.sw)
         old |= lost
     old = cv2.morphologyEx(old.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
     return old & (torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"]))

@@ -71,8 +71,8 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are capsules
-    (radius 0.13 × shoulder width) around the shoulder–elbow–wrist bones; visible skin, neck, face, hands and
-    lower body are added.
+    (radius 0.13 × shoulder width) around the shoulder–elbow–wrist bones; the neck is a band above the
+    shoulder line; visible skin, neck, face, hands and lower body are added.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -88,6 +88,8 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     body = np.zeros((H, W), np.uint8)
     cv2.fillConvexPoly(body, np.round(poly * 16).astype(np.int32), 1, shift=4)
     body = body.astype(bool) | (maps.arm_dist < 0.13 * sw)
+    # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
+    body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
     return body
 

@@ -61,11 +61,14 @@ class TPS:
         """Evaluate at (M, 2) points; returns (M, 2) float64. Chunked so 1 M points stay within ~100 MB."""
         pts = np.asarray(pts, dtype=np.float64)
         out = np.empty((len(pts), 2), dtype=np.float64)
+        c = self.centers
+        c2 = (c * c).sum(1)[None, :]
         step = 65536
         for i in range(0, len(pts), step):
             p = pts[i:i + step]
-            d2 = ((p[:, None, :] - self.centers[None, :, :]) ** 2).sum(-1)
-            u = _tps_kernel(d2)
+            # |p - c|^2 by expansion: one matrix product instead of an (M, N, 2) difference array.
+            d2 = np.maximum((p * p).sum(1)[:, None] + c2 - 2.0 * (p @ c.T), 0.0)
+            u = d2 * np.log(np.maximum(d2, 1e-20))
             out[i:i + step] = self.affine[0] + p @ self.affine[1:] + u @ self.weights
         return out
 
@@ -143,17 +146,12 @@ def sample_with_grid(image: np.ndarray, grid: np.ndarray, *, nearest: bool = Fal
 
 
 # --------------------------------------------------------------------------------------------- garment parts
-def _side(a: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Signed area: > 0 on one side of the line a->b, < 0 on the other; (H, W) float."""
-    return (b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0])
-
-
 def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
     """Split the garment mask into torso and sleeves with the shoulder–armpit lines.
 
     A sleeve is the part of the garment on the outer side of the line shoulder->armpit and on the shoulder's
-    side of the line armpit->sleeve inner end (a wedge with its apex at the armpit), so a torso side that
-    flares below the armpit stays torso.
+    side of the line armpit->sleeve inner end: a wedge with its apex at the armpit, bounded by the rays towards
+    the shoulder and towards the sleeve's inner end, so a torso side that flares below the armpit stays torso.
 
     Args:
         mask: (H, W) float garment mask in [0, 1].
@@ -163,24 +161,25 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
         (H, W) uint8 part labels: 0 none, 1 torso, 2 wearer's left sleeve (image right), 3 right sleeve.
     """
     h, w = mask.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     inside = mask > 0.5
     parts = np.where(inside, PART_TORSO, PART_NONE).astype(np.uint8)
-    center_x = 0.5 * (lm["shoulder_left"][0] + lm["shoulder_right"][0])
+    far = 4.0 * max(h, w)
     for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
         if f"sleeve_{side}_outer" not in lm:
             continue
         sh, ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
-        si = lm[f"sleeve_{side}_inner"]
-        # The outer side is the side away from the garment's centre line.
-        ref = np.array([center_x, ap[1]], dtype=np.float32)
-        s1 = _side(sh, ap, xs, ys)
-        s1_ref = _side(sh, ap, np.float32(ref[0]), np.float32(ref[1]))
-        outer = np.sign(s1) != np.sign(s1_ref)
-        s2 = _side(ap, si, xs, ys)
-        s2_ref = _side(ap, si, np.float32(sh[0]), np.float32(sh[1]))
-        above = np.sign(s2) == np.sign(s2_ref)
-        parts[inside & outer & above] = label
+        so, si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+
+        def ray(p: np.ndarray, ap: np.ndarray = ap) -> np.ndarray:
+            d = np.asarray(p, np.float64) - ap
+            n = float(np.hypot(*d))
+            return ap + (d / n if n > 1e-6 else np.array([0.0, -1.0])) * far
+
+        # Convex cone from the armpit through the shoulder, the sleeve's middle and its inner end.
+        wedge = np.array([ap, ray(sh), ray(0.5 * (so + si)), ray(si)])
+        m = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(m, [np.round(wedge * 4).astype(np.int64).astype(np.int32)], 1, shift=2)
+        parts[inside & (m > 0)] = label
     return parts
 
 
@@ -195,10 +194,12 @@ def _neck_opening(mask_shape: tuple[int, int], lm: dict[str, np.ndarray]) -> np.
     cy = 0.5 * (nl[1] + nr[1])
     ax = max(abs(nl[0] - nr[0]) / 2.0, 1.0)
     ay = max(nf[1] - cy, 1.0)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    ell = ((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 <= 1.0
-    above = (ys <= cy) & (np.abs(xs - cx) <= ax * 0.92)
-    return ell | above
+    m = np.zeros((h, w), np.uint8)
+    cv2.ellipse(m, (int(round(cx * 4)), int(round(cy * 4))), (int(round(ax * 4)), int(round(ay * 4))), 0, 0, 360,
+                1, -1, shift=2)
+    x0, x1 = int(round(cx - ax * 0.92)), int(round(cx + ax * 0.92))
+    m[:max(0, int(np.floor(cy)) + 1), max(0, x0):max(0, x1 + 1)] = 1
+    return m.astype(bool)
 
 
 # --------------------------------------------------------------------------------------------- body geometry
@@ -562,10 +563,12 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     if n1 @ (sgn * frame.u) < 0:  # outer normal points away from the body
         n1, rot = -n1, -1.0
     # Sleeve cap over the deltoid: the root's outer point at least at the arm's outer edge (plus ease).
-    out_top = min(arm.top_out, 0.35 * sw) + 0.03 * sw
+    # It moves down as it moves out (the cap is rounded), so it does not stick up as a horn.
+    out_top = min(arm.top_out, 0.22 * sw) + 0.03 * sw
     cur = (p_sh - sh_k) @ n1
     if cur < out_top:
-        p_sh = p_sh + n1 * (out_top - cur)
+        push = out_top - cur
+        p_sh = p_sh + n1 * push + d1 * 0.7 * push
     g_len = 0.5 * (np.hypot(*(g_so - g_sh)) + np.hypot(*(g_si - g_ap))) * scale
     g_wend = float(np.hypot(*(g_so - g_si))) * scale
     arm_w_min = 0.24 * sw
@@ -615,7 +618,8 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     bis = unit(n1 + n2)
     # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
     p_eo, p_ei = el_k + bis * el_o, el_k - bis * el_i
-    fore_len = min(max(g_len - upper, 0.3 * fore), fore * 1.08)
+    # Long sleeves reach the wrist when worn (flat-lay sleeve lengths are unreliable); 3/4 sleeves stop short.
+    fore_len = float(np.clip(g_len - upper, 0.85 * fore, 1.05 * fore))
     e = el_k + d2 * fore_len
     p_so, p_si = e + n2 * end_o, e - n2 * end_i
     split = np.array([el_k[0], el_k[1], bis[0], bis[1], d2[0], d2[1]])
@@ -733,7 +737,15 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     src_a, dst_a = np.array(src), np.array(dst)
     tps = tps_fit(src_a, dst_a, regularization=0.0)
     pts = np.stack([fx.ravel(), fy.ravel()], axis=-1)
-    g_torso = tps(pts).reshape(h, w, 2)
+    # The spline is smooth: evaluate it on a 4x coarser lattice and interpolate (exact for its affine part).
+    k = 4
+    hc, wc = max(2, -(-h // k)), max(2, -(-w // k))
+    yc, xc = np.mgrid[0:hc, 0:wc].astype(np.float64)
+    cxw = (xc + 0.5) * (w / wc) - 0.5          # working-grid coordinates of the coarse pixel centres
+    cyw = (yc + 0.5) * (h / hc) - 0.5
+    cpts = np.stack([((cxw + 0.5) * (W / w) - 0.5).ravel(), ((cyw + 0.5) * (H / h) - 0.5).ravel()], axis=-1)
+    g_torso = cv2.resize(tps(cpts).reshape(hc, wc, 2).astype(np.float32), (w, h),
+                         interpolation=cv2.INTER_LINEAR).astype(np.float64)
 
     parts_g = garment_parts(garment_mask, lm)
     parts_g[_neck_opening(garment_mask.shape, lm) & (parts_g == PART_TORSO)] = PART_NONE
@@ -753,8 +765,6 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 # Bilinear correspondence of the two quads (a 3x3 lattice), interpolated by a thin-plate
                 # spline: uniform along the sleeve, unlike a homography between such different quads.
                 q_tps = tps_fit(_quad_lattice(p_quad), _quad_lattice(g_quad))
-                g_s = q_tps(pts).reshape(h, w, 2)
-                lab_s = lab_at(g_s)
 
                 def quad_mask(q: np.ndarray, grow: float) -> np.ndarray:
                     m = np.zeros((h, w), np.uint8)
@@ -768,8 +778,19 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 # Each segment stays near its own quad (the spline extrapolates far away). Inside the quad, the
                 # sleeve's mapping may land on the garment's torso near the root: it is used where the torso
                 # warp drew nothing, closing the wedge between the torso's and the sleeve's seam lines.
-                ok = ((lab_s == label) & quad_mask(p_quad, 1.6)) | (
-                    (lab_s == PART_TORSO) & (final_lab == PART_NONE) & quad_mask(p_quad, 1.0))
+                root_zone = p_quad
+                if not split.size or split[-1] < 0.5:
+                    # The first segment's zone also spans the torso's own shoulder point: the triangle between
+                    # the torso's seam and the sleeve's (pushed-out) cap.
+                    root_zone = cv2.convexHull(np.vstack([p_quad, t[f"shoulder_{side}"][None],
+                                                          t[f"armpit_{side}"][None]]).astype(np.float32))[:, 0]
+                near_q, zone = quad_mask(p_quad, 1.6), quad_mask(root_zone, 1.0)
+                # Evaluate the spline only where it can be used.
+                g_s = np.full((h, w, 2), -1e6)
+                sel = near_q | zone
+                g_s[sel] = q_tps(pts.reshape(h, w, 2)[sel])
+                lab_s = lab_at(g_s)
+                ok = ((lab_s == label) & near_q) | ((lab_s == PART_TORSO) & (final_lab == PART_NONE) & zone)
                 if split.size:
                     ex, ey, bx, by, dx, dy, seg = split
                     # Elbow bisector line; the forearm segment is on the wrist's side of it.

@@ -78,10 +78,16 @@ def grid_l1(grid: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tor
 
 
 def total_variation(flow: torch.Tensor) -> torch.Tensor:
-    """Per-sample anisotropic total variation (mean |∂x| + mean |∂y|) of an (N, C, H, W) field → (N,)."""
-    dx = (flow[..., :, 1:] - flow[..., :, :-1]).abs().flatten(1).mean(1)
-    dy = (flow[..., 1:, :] - flow[..., :-1, :]).abs().flatten(1).mean(1)
-    return dx + dy
+    """Per-sample anisotropic total variation (mean |∂x| + mean |∂y|) of an (N, C, H, W) field → (N,).
+
+    A direction with a single row or column (the coarsest pyramid level of a small input) contributes 0.
+    """
+    out = flow.new_zeros(flow.shape[0])
+    if flow.shape[-1] > 1:
+        out = out + (flow[..., :, 1:] - flow[..., :, :-1]).abs().flatten(1).mean(1)
+    if flow.shape[-2] > 1:
+        out = out + (flow[..., 1:, :] - flow[..., :-1, :]).abs().flatten(1).mean(1)
+    return out
 
 
 def composition_bce(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -42,6 +42,7 @@ import typer  # light; annotations of the CLI command are resolved against modul
 
 from tryon.errors import DataError, UsageError
 from tryon.processing import load_image, save_image
+from tryon.teacher.refine import skin_mask  # the same rule defines the hint at training and teacher time
 
 __all__ = [
     "RefineTrainConfig", "default_data_roots", "find_person_photos", "estimate_person_mask", "skin_mask",
@@ -183,20 +184,6 @@ def estimate_person_mask(image: np.ndarray) -> np.ndarray:
     flood = np.pad(1 - fg, 1, constant_values=1).astype(np.uint8)
     cv2.floodFill(flood, None, (0, 0), 2)
     return (flood[1:-1, 1:-1] != 2)
-
-
-def skin_mask(image: np.ndarray) -> np.ndarray:
-    """Skin-coloured pixels by the YCrCb rule of Chai & Ngan (1999), widened a little for studio light.
-
-    Args:
-        image: (H, W, 3) uint8 RGB.
-
-    Returns:
-        (H, W) bool.
-    """
-    ycc = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
-    y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
-    return (y > 40) & (cr >= 135) & (cr <= 175) & (cb >= 80) & (cb <= 135)
 
 
 def prepare_photo(image: np.ndarray, size: tuple[int, int] = (256, 192), *,

@@ -125,3 +125,39 @@ def test_augment_record_is_reproducible_and_keeps_shapes():
         assert a[k].shape == rec[k].shape and a[k].dtype == rec[k].dtype, k
         np.testing.assert_array_equal(a[k], b[k])
     assert a["grid"].min() >= -1 and a["grid"].max() <= 1
+
+
+def test_build_records_writes_augmented_copies(tmp_path):
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from tryon.data.build import build_records
+    from tryon.data.pairs import Pair
+    from tryon.data.records import iter_records
+
+    rec = _record(96, 72)
+    Image.fromarray(rec["person"]).save(tmp_path / "person.png")
+    Image.fromarray(rec["garment"]).save(tmp_path / "garment.png")
+
+    class FakeTeacher:
+        calls = 0
+
+        def run(self, person, garment, *, garment_mask=None, category=None):
+            FakeTeacher.calls += 1
+            return SimpleNamespace(
+                tryon=rec["tryon"], agnostic=rec["agnostic"], warped_garment=rec["warped_garment"],
+                warped_mask=rec["warped_mask"], composition_mask=rec["composition_mask"], parse=rec["parse"],
+                grid=rec["grid"], keypoints=rec["keypoints"], garment_mask=rec["garment_mask"],
+                garment_info=SimpleNamespace(category="top", sleeve="short"))
+
+    pairs = [Pair(tmp_path / "person.png", tmp_path / "garment.png")]
+    summary = build_records(pairs, tmp_path / "rec", size=(96, 72), teacher=FakeTeacher(), augment=2, seed=5)
+    assert summary["written"] == 1 and FakeTeacher.calls == 1
+    samples = {s["key"]: s for s in iter_records(tmp_path / "rec")}
+    assert sorted(samples) == ["person__garment", "person__garment~aug1", "person__garment~aug2"]
+    assert samples["person__garment~aug1"]["meta"]["augmented_from"] == "person__garment"
+    assert not np.array_equal(samples["person__garment~aug1"]["person"], samples["person__garment~aug2"]["person"])
+    # A rerun skips the pair: its record and both copies exist.
+    again = build_records(pairs, tmp_path / "rec", size=(96, 72), teacher=FakeTeacher(), augment=2, seed=5)
+    assert again["skipped"] == 1 and FakeTeacher.calls == 1

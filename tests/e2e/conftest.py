@@ -120,6 +120,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
+    """The tiny student, or the exported folder named by ``TRYON_E2E_MODEL_DIR`` (e.g. a real student exported
+    with ``tryon export --model afn_student_s --size 64x48``; keep it small, WebGPU here is software)."""
+    import os
+
+    given = os.environ.get("TRYON_E2E_MODEL_DIR")
+    if given:
+        return Path(given)
     pytest.importorskip("torch")
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
 
@@ -142,7 +149,7 @@ def photos(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def site(tiny_model_dir, photos) -> str:
+def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     """The real app (``tryon.server.create_app``) under uvicorn in a thread on loopback; yields its base URL.
 
     Serves ``web/`` at ``/`` with COOP/COEP (threaded WASM) and the strict default CSP, the tiny model at
@@ -155,12 +162,11 @@ def site(tiny_model_dir, photos) -> str:
     from tryon.server.config import Settings
     from tryon.server.main import create_app
 
-    root = tiny_model_dir.parent / "webroot"
-    if not root.exists():
-        shutil.copytree(WEB, root, symlinks=True, ignore=shutil.ignore_patterns("node_modules"))
-        (root / "demo" / "testdata").mkdir(exist_ok=True)
-        for p in photos.values():
-            shutil.copy(p, root / "demo" / "testdata" / p.name)
+    root = tmp_path_factory.mktemp("site") / "web"
+    shutil.copytree(WEB, root, symlinks=True, ignore=shutil.ignore_patterns("node_modules"))
+    (root / "demo" / "testdata").mkdir(exist_ok=True)
+    for p in photos.values():
+        shutil.copy(p, root / "demo" / "testdata" / p.name)
     settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, coop_coep=True,
                         warmup=True)
     port = _free_port()

@@ -143,7 +143,7 @@ async function fetchBlob(url, what) {
  * The try-on element. See the module docstring and web/README.md.
  * @fires progress  {status: 'initiate'|'download'|'progress'|'done'|'ready', file, loaded, total}
  * @fires load  {backend, dtype, modelVersion}
- * @fires result  {blob, width, height, backend, ms}
+ * @fires result  {blob, width, height, backend, ms, timings}
  * @fires backend-change  {backend, reason}
  * @fires error  {name, message}
  */
@@ -470,7 +470,10 @@ export class TryonWidget extends HTMLElement {
     const reply = await this.#request(msg, transfer);
     this.#garmentSent = true;
     if (reply.debug) this.debugLastRun = reply.debug;
-    return { blob: reply.blob, width: reply.width, height: reply.height, backend: reply.backend, ms: reply.ms };
+    return {
+      blob: reply.blob, width: reply.width, height: reply.height, backend: reply.backend, ms: reply.ms,
+      timings: reply.timings,
+    };
   }
 
   async #runServer(person, garment, t0) {
@@ -487,7 +490,8 @@ export class TryonWidget extends HTMLElement {
       if (err.name === 'TypeError') throw namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
       throw err;
     }
-    return { blob: res.blob, width, height, backend: 'server', ms: performance.now() - t0 };
+    const ms = performance.now() - t0;
+    return { blob: res.blob, width, height, backend: 'server', ms, timings: { server: res.metrics } };
   }
 
   async #recover(err, person, garment, t0) {
@@ -585,7 +589,9 @@ export class TryonWidget extends HTMLElement {
     this.#applySlider();
     this.#setStatus('done', `Done in ${(out.ms / 1000).toFixed(1)} s (${this.#backendLabel(out.backend)}). `
       + 'Drag the slider to compare.');
-    this.#emit('result', { blob: out.blob, width: out.width, height: out.height, backend: out.backend, ms: out.ms });
+    this.#emit('result', {
+      blob: out.blob, width: out.width, height: out.height, backend: out.backend, ms: out.ms, timings: out.timings,
+    });
   }
 
   #applySlider() {

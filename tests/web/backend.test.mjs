@@ -1,0 +1,102 @@
+// Unit tests (node --test tests/web/) of the widget's pure modules: backend choice, manifest checks,
+// protocol constants and processing helpers. The browser behaviour is covered by tests/e2e.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chooseFile, planBackends, validateManifest } from '../../web/src/backend.js';
+import { pinnedUrl, sha256Hex } from '../../web/src/cache.js';
+import * as P from '../../web/src/processing.js';
+import { BACKENDS, ErrorName, Reply, Request } from '../../web/src/protocol.js';
+
+const gpu = (o = {}) => ({ available: true, shaderF16: false, isFallbackAdapter: false, reason: '', ...o });
+const manifest = (dtypes) => ({
+  files: dtypes.map((d) => ({ dtype: d, path: d === 'fp32' ? 'model.onnx' : `model_${d}.onnx`, sha256: 'x', bytes: 1 })),
+});
+
+test('auto tries WebGPU then WASM', () => {
+  assert.deepEqual(planBackends('auto', gpu()).order, ['webgpu', 'wasm']);
+});
+
+test('auto skips a software WebGPU adapter, an explicit webgpu does not', () => {
+  const sw = gpu({ isFallbackAdapter: true });
+  const auto = planBackends('auto', sw);
+  assert.deepEqual(auto.order, ['wasm']);
+  assert.equal(auto.skipped[0].backend, 'webgpu');
+  assert.deepEqual(planBackends('webgpu', sw).order, ['webgpu', 'wasm']);
+  assert.deepEqual(planBackends('auto', sw, { rejectFallbackAdapter: false }).order, ['webgpu', 'wasm']);
+});
+
+test('no WebGPU: WASM only, with the reason', () => {
+  const plan = planBackends('auto', { available: false, reason: 'this browser has no WebGPU' });
+  assert.deepEqual(plan.order, ['wasm']);
+  assert.match(plan.skipped[0].reason, /no WebGPU/);
+  assert.deepEqual(planBackends('wasm', gpu()).order, ['wasm']);
+});
+
+test('fp16 only with shader-f16; int8 only on WASM', () => {
+  const m = manifest(['fp32', 'fp16', 'int8']);
+  assert.equal(chooseFile(m, 'webgpu', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(m, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  assert.equal(chooseFile(m, 'wasm', gpu({ shaderF16: true })).dtype, 'int8');
+  assert.equal(chooseFile(manifest(['fp32']), 'wasm', gpu()).dtype, 'fp32');
+  assert.throws(() => chooseFile(manifest(['int8']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
+});
+
+test('manifest validation names the missing tensors', () => {
+  const t = (name, shape) => ({ name, shape });
+  const good = {
+    inputs: [t('person', [1, 3, 256, 192]), t('garment', [1, 3, 256, 192]), t('garment_mask', [1, 1, 256, 192])],
+    outputs: [t('tryon', [1, 3, 256, 192]), t('grid', [1, 256, 192, 2]), t('composition_mask', [1, 1, 256, 192])],
+    files: [],
+  };
+  assert.deepEqual(validateManifest(good), { size: [256, 192], garmentSize: [256, 192] });
+  assert.throws(() => validateManifest({ ...good, outputs: good.outputs.slice(1) }), /missing tryon/);
+});
+
+test('protocol constants', () => {
+  assert.deepEqual(Object.values(Request), ['init', 'run', 'dispose']);
+  assert.deepEqual(Object.values(Reply), ['progress', 'ready', 'result', 'error']);
+  assert.deepEqual(BACKENDS, ['webgpu', 'wasm', 'server']);
+});
+
+test('sha256 and pinned URLs', async () => {
+  assert.equal(await sha256Hex(new TextEncoder().encode('abc')),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(pinnedUrl('http://x/models/model.onnx', 'ab'.repeat(32)), `http://x/models/model.onnx?v=${'ab'.repeat(8)}`);
+});
+
+test('round half to even matches Python', () => {
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, 2.4, 2.6].map(P.roundHalfEven), [0, 2, 2, -0, 2, 3]);
+});
+
+test('letterbox keeps the aspect and centres', () => {
+  const img = { data: new Uint8Array(100 * 50 * 3).fill(10), width: 50, height: 100 };
+  const { image, transform } = P.letterbox(img, [64, 48]);
+  assert.equal(image.width, 48);
+  assert.equal(image.height, 64);
+  assert.equal(image.data[0], 255); // padding column on the left
+  assert.equal(image.data[(32 * 48 + 24) * 3], 10);
+  assert.equal(transform[0], 32 / 50);
+});
+
+test('ema smooths and restarts on a size change', () => {
+  const a = P.ema(null, Float32Array.of(0, 0), 0.5);
+  assert.deepEqual(Array.from(P.ema(a, Float32Array.of(2, 4), 0.5)), [1, 2]);
+  assert.deepEqual(Array.from(P.ema(a, Float32Array.of(1, 1, 1), 0.5)), [1, 1, 1]);
+});
+
+test('garment mask: flood fill keeps a white logo inside the garment, refuses a busy background', () => {
+  const w = 64;
+  const h = 64;
+  const data = new Uint8Array(w * h * 3).fill(255);
+  for (let y = 16; y < 48; y++) {
+    for (let x = 16; x < 48; x++) {
+      const inner = x >= 28 && x < 36 && y >= 28 && y < 36; // white patch enclosed by the garment
+      data.fill(inner ? 255 : 30, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    }
+  }
+  const m = P.garmentMask({ data, width: w, height: h });
+  assert.ok(m.data[32 * w + 32] > 0.99, 'enclosed white stays garment');
+  assert.ok(m.data[2 * w + 2] < 0.01, 'background is 0');
+  const noisy = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7919) % 256);
+  assert.throws(() => P.garmentMask({ data: noisy, width: w, height: h }), { name: 'BusyBackgroundError' });
+});
