@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = [
     "TryonError", "UsageError", "UnreadableImageError", "NotAnImageError", "DecompressionBombError",
     "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "BusyBackgroundError",
-    "UnsupportedCategoryError", "MissingModelError", "DataError", "OutputError", "EXIT_CODES",
+    "UnsupportedCategoryError", "MissingModelError", "DataError", "OutputError", "QualityGateError", "EXIT_CODES",
 ]
 
 
@@ -102,6 +102,13 @@ class DataError(TryonError):
     name = "DataError"
 
 
+class QualityGateError(TryonError):
+    """A converted (fp16/int8) model differs from fp32 by more than ``--max-delta`` or less than ``--min-psnr``."""
+
+    exit_code = 60
+    name = "QualityGateError"
+
+
 class OutputError(TryonError):
     """An output cannot be written (unwritable folder, or it would overwrite an input)."""
 
@@ -113,5 +120,5 @@ EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (TryonError, UsageError, UnreadableImageError, NotAnImageError, DecompressionBombError,
                 ImageTooSmallError, NoPersonError, MultiplePeopleError, BusyBackgroundError,
-                UnsupportedCategoryError, MissingModelError, DataError, OutputError)
+                UnsupportedCategoryError, MissingModelError, DataError, OutputError, QualityGateError)
 }

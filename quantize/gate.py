@@ -18,19 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tryon.errors import TryonError
+from tryon.errors import QualityGateError
 
 __all__ = ["QualityGateError", "Accuracy", "compare_outputs", "check_gate", "psnr_db", "PRIMARY_OUTPUT"]
 
 PRIMARY_OUTPUT = "tryon"
 """The output the gate judges (the first output is used when a model has none of this name)."""
-
-
-class QualityGateError(TryonError):
-    """A converted model differs from the fp32 model by more than the allowed max abs diff / less than the PSNR floor."""
-
-    exit_code = 60
-    name = "QualityGateError"
 
 
 @dataclass(frozen=True)

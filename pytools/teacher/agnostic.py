@@ -47,13 +47,19 @@ def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
     k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
     face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
     hands = np.isin(parse, _HANDS)
-    pix = [image[face]]
-    if hands.sum() > 30:
-        pix.append(image[cv2.erode(hands.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
-    pix = np.concatenate(pix, 0) if pix else np.zeros((0, 3))
-    if len(pix) < 10:
+    if face.sum() >= 10:
+        tone = np.median(image[face], axis=0).astype(np.float32)
+    elif hands.sum() >= 10:
+        tone = np.median(image[hands], axis=0).astype(np.float32)
+    else:
         return np.array([205.0, 160.0, 140.0], np.float32)
-    return np.median(pix, axis=0).astype(np.float32)
+    if hands.sum() > 30:
+        # Coarse parses call sleeves or trousers next to the hand "hand": only skin-coloured ones count.
+        hands = cv2.erode(hands.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        hands &= skin_mask(image, tone)
+        if hands.sum() > 30:
+            tone = np.median(np.concatenate([image[face], image[hands]], 0), axis=0).astype(np.float32)
+    return tone
 
 
 def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0) -> np.ndarray:

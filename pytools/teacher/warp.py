@@ -784,7 +784,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                     # the torso's seam and the sleeve's (pushed-out) cap.
                     root_zone = cv2.convexHull(np.vstack([p_quad, t[f"shoulder_{side}"][None],
                                                           t[f"armpit_{side}"][None]]).astype(np.float32))[:, 0]
-                near_q, zone = quad_mask(p_quad, 1.6), quad_mask(root_zone, 1.0)
+                near_q, zone = quad_mask(p_quad, 1.25), quad_mask(root_zone, 1.0)
                 # Evaluate the spline only where it can be used.
                 g_s = np.full((h, w, 2), -1e6)
                 sel = near_q | zone

@@ -312,6 +312,11 @@ class _Run:
         if self.device.type == "cpu":
             local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
             torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // local_world))
+        else:
+            # Fixed input sizes per stage: let cuDNN pick its fastest kernels; TF32 is ample for distillation.
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP broadcasts them anyway)
 
         # --- data ---
@@ -328,7 +333,7 @@ class _Run:
         if val_idx is not None and not val_idx:
             # Too few pairs to hold any out: show (but do not score as held-out) a few training samples.
             val_idx = train_idx[: max(1, cfg.val_rows)]
-            if self.main:
+            if self.main and cfg.val_fraction > 0:
                 log.warning("%s: too few samples for a held-out validation split; validating on training samples",
                             cfg.data)
         self.train_idx, self.val_idx = train_idx, val_idx
@@ -367,6 +372,9 @@ class _Run:
         self.autocast = cfg.dtype == "bf16"
         self.metrics_path = self.out / "metrics.jsonl"
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.main:
+            for stale in self.out.glob(".*.pt.*.part"):  # left by a run killed while saving
+                stale.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------------------------
     def batches_per_epoch(self, stage: Stage) -> int:
