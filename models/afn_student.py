@@ -105,6 +105,9 @@ class StudentConfig:
         for name in ("enc_depth", "corr_radius", "flow_channels"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"{name} needs {n} entries (one per pyramid level), got {getattr(self, name)}")
+        if any(c in (6, 9) for h in self.flow_channels for c in (h, h // 2)):
+            raise ValueError(f"flow_channels {self.flow_channels}: a 3x3 Conv on 6 or 9 channels is miscomputed by "
+                             "the native WebGPU EP; pick other widths")
         if any(r < 2 for r in self.corr_radius):
             raise ValueError(f"corr_radius must be >= 2 at every level, got {self.corr_radius}")
         if len(self.gen_channels) != 5:
@@ -186,7 +189,8 @@ class FlowEstimator(nn.Module):
             p, g = person_feats[i], garment_feats[i]  # (N, fpn, h_i, w_i)
             if flow is not None:
                 flow = upsample_flow(flow, p.shape[-2:])  # (N, 2, h_i, w_i)
-                g_warped = warp(g, flow)
+                # As PF-AFN/DM-VTON: the cost volume does not backpropagate into the previous flow (stabler).
+                g_warped = warp(g, flow.detach())
             else:
                 g_warped = g
             cost = self.corr[i](g_warped, p)  # (N, (2r+1)², h_i, w_i)

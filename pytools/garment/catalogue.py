@@ -274,8 +274,9 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
         if sp.rib and sp.sleeve == "long":
             cuff_y = (sp.sleeve_outer[1] + sp.sleeve_inner[1]) / 2 - 50
             shade -= 0.07 * own * (dy > cuff_y)
-    # Soft folds: two octaves of value noise, and darkening towards the silhouette (fabric curving away).
-    folds = 0.06 * _value_noise(H, W, rng, (6, 5)) + 0.03 * _value_noise(H, W, rng, (18, 14))
+    # Soft folds: value noise stretched vertically (fabric hangs in vertical drapes; round blotches read as
+    # stains on light colours), and darkening towards the silhouette (fabric curving away).
+    folds = 0.03 * _value_noise(H, W, rng, (3, 9)) + 0.012 * _value_noise(H, W, rng, (8, 24))
     dist = cv2.distanceTransform((full > 0.5).astype(np.uint8), cv2.DIST_L2, 5) / sx
     rim = 1.0 - 0.14 * np.exp(-dist / 18.0)
     shade *= (1.0 + folds) * rim

@@ -16,7 +16,7 @@ import numpy as np
 
 from tryon.person.labels import LABEL
 
-__all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "BodyMaps",
+__all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "refine_arm_labels", "BodyMaps",
            "AGNOSTIC_GREY"]
 
 AGNOSTIC_GREY = (128, 128, 128)
@@ -80,11 +80,13 @@ def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0) ->
     return ok
 
 
-def _seg_dist(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _seg_dist(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray, with_t: bool = False):
+    """Distance of each (xs, ys) to the segment a-b (and, with ``with_t``, the nearest point's position t)."""
     d = b - a
     l2 = max(float(d @ d), 1e-6)
     t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / l2, 0.0, 1.0)
-    return np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1])
+    dist = np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1])
+    return (dist, t) if with_t else dist
 
 
 @dataclass
@@ -97,6 +99,8 @@ class BodyMaps:
         b: (H, W) float32 coordinate down the body (pixels, 0 at the shoulder line).
         a: (H, W) float32 coordinate across the body (pixels, 0 between the shoulders, + towards the left).
         sw: shoulder width, pixels.
+        arm_coord: side ("left", "right", "nearest": the closer arm) -> (H, W) float32 position along that
+            arm of the nearest bone point (0 shoulder joint, 1 elbow, 2 wrist).
     """
 
     arm_dist: np.ndarray
@@ -104,6 +108,7 @@ class BodyMaps:
     b: np.ndarray
     a: np.ndarray
     sw: float
+    arm_coord: dict[str, np.ndarray] | None = None
 
 
 def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
@@ -114,18 +119,26 @@ def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
     arm = np.full(shape, np.inf, np.float32)
     fore = np.full(shape, np.inf, np.float32)
+    coord = {}
+    near_coord = np.zeros(shape, np.float32)
     for side in ("left", "right"):
         s, e, w = (keypoints[KP[f"{side}_{j}"], :2].astype(np.float32) for j in ("shoulder", "elbow", "wrist"))
-        fd = _seg_dist(xs, ys, e, w)
+        fd, ft = _seg_dist(xs, ys, e, w, with_t=True)
+        ud, ut = _seg_dist(xs, ys, s, e, with_t=True)
+        coord[side] = np.where(ud <= fd, ut, 1.0 + ft).astype(np.float32)
+        d_side = np.minimum(ud, fd)
+        near_coord = np.where(d_side < arm, coord[side], near_coord)
         fore = np.minimum(fore, fd)
-        arm = np.minimum(arm, np.minimum(_seg_dist(xs, ys, s, e), fd))
+        arm = np.minimum(arm, d_side)
     dx, dy = xs - np.float32(fr.origin[0]), ys - np.float32(fr.origin[1])
     b = dx * np.float32(fr.v[0]) + dy * np.float32(fr.v[1])
     a = dx * np.float32(fr.u[0]) + dy * np.float32(fr.u[1])
-    return BodyMaps(arm_dist=arm, fore_dist=fore, b=b, a=a, sw=fr.sw)
+    coord["nearest"] = near_coord
+    return BodyMaps(arm_dist=arm, fore_dist=fore, b=b, a=a, sw=fr.sw, arm_coord=coord)
 
 
-def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps: BodyMaps | None) -> np.ndarray:
+def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps: BodyMaps | None,
+                   sleeve_reach: dict[str, float] | None = None) -> np.ndarray:
     """(H, W) bool: the arms as they lie in the photo (in front of the torso), from the parse and skin colour.
 
     The parse's arm labels, without islands (a stray arm blob in the middle of the torso is a parse error),
@@ -134,9 +147,17 @@ def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps:
     """
     arms = arm_labels(parse)
     if maps is not None:
-        # Old sleeve fabric far from the arm bone (a loose sleeve) is not arm: it must not be drawn in front.
-        arms &= skin | (maps.arm_dist < 0.13 * maps.sw)
+        # Old sleeve fabric away from the arm's core (a loose sleeve, the parse's fringe) is not drawn in front:
+        # the new garment may cover it; only the arm's core (and bare skin) stays on top.
+        arms &= skin | (maps.arm_dist < 0.1 * maps.sw)
         arms |= skin & (maps.arm_dist < 0.11 * maps.sw) & (parse == LABEL["torso"])
+        if sleeve_reach and maps.arm_coord is not None:
+            # Where the new sleeve reaches, the arm is inside it: nothing of the arm is drawn in front of the
+            # torso there (a sleeve narrower than the parse's arm leaves garment, not a slit of skin).
+            for side, lab in (("left", LABEL["left_arm"]), ("right", LABEL["right_arm"])):
+                r = sleeve_reach.get(side, 0.0)
+                if r > 0:
+                    arms &= ~((parse == lab) & (maps.arm_coord[side] < r - 0.05))
     return arms
 
 
@@ -153,6 +174,52 @@ def arm_labels(parse: np.ndarray) -> np.ndarray:
         keep = 1 + np.nonzero(st[1:, cv2.CC_STAT_AREA] >= 0.3 * big)[0]
         arms |= np.isin(cc, keep)
     return arms
+
+
+def refine_arm_labels(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, *,
+                      work_height: int = 384) -> np.ndarray:
+    """A copy of ``parse`` where bare-skin pixels along the arm bones that the parse called torso become arm.
+
+    Coarse parses (BodyPix at stride 16) often merge a bare arm held against the body into the torso; the
+    warp would then widen the garment over the arm and the composition would not draw the arm in front.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        keypoints: (33, 4) BlazePose keypoints in ``image`` pixels.
+        work_height: the test runs at this height (nearest-neighbour back to full size).
+
+    Returns:
+        (H, W) uint8 PARSE_LABELS.
+    """
+    H, W = parse.shape
+    s = min(1.0, work_height / H)
+    h, w = max(8, int(round(H * s))), max(8, int(round(W * s)))
+    img = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA) if s < 1 else image
+    par = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST) if s < 1 else parse
+    kp = np.asarray(keypoints, np.float32).copy()
+    kp[:, 0] = (kp[:, 0] + 0.5) * (w / W) - 0.5
+    kp[:, 1] = (kp[:, 1] + 0.5) * (h / H) - 0.5
+    from tryon.teacher.warp import KP
+
+    tone = skin_tone(img, par)
+    skin = skin_mask(img, tone)
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    sw = float(np.hypot(*(kp[KP["left_shoulder"], :2] - kp[KP["right_shoulder"], :2])))
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = parse.copy()
+    for side, lab in (("left", LABEL["left_arm"]), ("right", LABEL["right_arm"])):
+        s_, e, wr = (kp[KP[f"{side}_{j}"], :2] for j in ("shoulder", "elbow", "wrist"))
+        d = np.minimum(_seg_dist(xs, ys, s_, e), _seg_dist(xs, ys, e, wr))
+        # Not the first stretch from the shoulder joint: bare shoulders and chest are torso skin.
+        d_sh = np.hypot(xs - s_[0], ys - s_[1])
+        m = skin & (par == LABEL["torso"]) & (d < 0.11 * sw) & (d_sh > 0.2 * sw)
+        if not m.any():
+            continue
+        if s < 1:
+            m = cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
+        out[m & (parse == LABEL["torso"])] = lab
+    return out
 
 
 def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | None = None,
@@ -210,7 +277,15 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         lost &= np.isin(parse, (LABEL["background"], LABEL["lower_body"]))
         # Cuffs: non-skin "hand" pixels of the sleeve's colour at the wrist (coarse parses also call trousers
         # behind the hand "hand", which must stay as they are).
-        lost |= hands & ~skin & close & (maps.fore_dist < 0.12 * maps.sw)
+        cuff = hands & ~skin & (maps.fore_dist < 0.12 * maps.sw)
+        if maps.arm_coord is not None:
+            # Before the wrist joint a non-skin "hand" pixel is the cuff whatever its colour; past it, only
+            # when it has the sleeve's colour.
+            before = maps.arm_coord["nearest"] < 1.97
+            cuff &= before | close
+        else:
+            cuff &= close
+        lost |= cuff
         old |= lost
     old = cv2.morphologyEx(old.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
     return old & (torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"]))

@@ -228,7 +228,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     body = body_region(parse_s, frame, skin, maps)
-    arms = arm_front_mask(img_s, parse_s, skin, maps)
+    arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair = parse_s == LABEL["hair"]
     face = parse_s == LABEL["face"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import MissingModelError
-from tryon.teacher.agnostic import agnostic_image
+from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.warp import warp_garment
 
@@ -180,9 +180,14 @@ class Teacher:
             info: GarmentInfo (category, sleeve) or None ("top", sleeves from the landmarks).
 
         Returns:
-            :class:`TeacherResult` (timings: warp, compose, agnostic).
+            :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic); its ``parse`` is the
+            refined parse (bare arms merged into the torso relabelled as arms).
         """
         timings: dict[str, float] = {}
+        t = time.perf_counter()
+        # Bare arms that the parse merged into the torso become arms again (warp widths, arms in front).
+        parse = refine_arm_labels(image, parse, keypoints)
+        timings["parse_refine"] = time.perf_counter() - t
         t = time.perf_counter()
         sleeve = _info_get(info, "sleeve", None)
         category = _info_get(info, "category", "top")

@@ -179,6 +179,18 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
         wedge = np.array([ap, ray(sh), ray(0.5 * (so + si)), ray(si)])
         m = np.zeros((h, w), np.uint8)
         cv2.fillPoly(m, [np.round(wedge * 4).astype(np.int64).astype(np.int32)], 1, shift=2)
+        # Under the sleeve, outside the side seam (armpit -> hem corner) and above the sleeve's end: the
+        # sleeve's curved underside, not torso (as torso, the spline would fling it out as a flap).
+        hem = lm.get(f"hem_{side}")
+        if hem is not None:
+            d = hem - ap
+            far_out = ap + np.array([d[1], -d[0]]) / max(float(np.hypot(*d)), 1e-6) * far
+            if (far_out - ap) @ (so - ap) < 0:
+                far_out = 2 * ap - far_out
+            y_end = max(si[1], so[1], ap[1]) + 0.1 * abs(hem[1] - ap[1])
+            under = np.array([[ap[0], ap[1]], [far_out[0], ap[1]], [far_out[0], y_end], [ap[0] + d[0] * (y_end - ap[1])
+                              / max(d[1], 1e-6), y_end]])
+            cv2.fillPoly(m, [np.round(under * 4).astype(np.int64).astype(np.int32)], 1, shift=2)
         parts[inside & (m > 0)] = label
     return parts
 
@@ -327,7 +339,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
                 a_sh = float(np.clip(edge - 0.08 * sw, 0.5 * sw, 0.72 * sw))
             col = _LabelCoords.extent(upper, a=sgn * a_sh, aband=0.04 * sw, axis=1, q=1.0)
             if col is not None:
-                b_sh = float(np.clip(col[0] + 0.01 * sw, -0.25 * sw, 0.05 * sw))
+                b_sh = float(np.clip(col[0] - 0.01 * sw, -0.25 * sw, 0.05 * sw))
         sh_a[side], sh_b[side] = a_sh, b_sh
         t[f"shoulder_{side}"] = frame.to_img(sgn * a_sh, b_sh)
     t_half_sw = 0.5 * (sh_a["left"] + sh_a["right"])
@@ -354,7 +366,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         if old is not None:
             col = _LabelCoords.extent(old, a=sgn * a_mid, aband=0.03 * sw, axis=1, q=1.0)
             if col is not None:
-                b_mid = float(np.clip(col[0], b_lin - 0.06 * sw, b_lin + 0.04 * sw))
+                b_mid = float(np.clip(col[0] - 0.015 * sw, b_lin - 0.07 * sw, b_lin + 0.04 * sw))
         t[f"shoulder_mid_{side}"] = frame.to_img(sgn * a_mid, b_mid)
 
     # Armpits: the garment's proportions, not below mid-torso nor above the shoulders.
@@ -423,6 +435,8 @@ class WarpResult:
         warped_mask: (H, W) float32 [0, 1] garment mask sampled with ``grid`` (sleeve tabs and neck opening cut).
         warped_parts: (H, W) uint8 part labels (0 none, 1 torso, 2 left sleeve, 3 right sleeve).
         targets: landmark name -> (2,) person-pixel position used for the warp.
+        sleeve_reach: arm side ("left"/"right") -> how far down the arm the new sleeve reaches, in arm
+            coordinates (0 shoulder joint, 1 elbow, 2 wrist); 0 without a sleeve.
     """
 
     grid: np.ndarray
@@ -430,27 +444,7 @@ class WarpResult:
     warped_mask: np.ndarray
     warped_parts: np.ndarray
     targets: dict[str, np.ndarray]
-
-
-def _homography_grid(src_quad: np.ndarray, dst_quad: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Map person pixels (xs, ys) through the homography taking ``src_quad`` (person) onto ``dst_quad``
-    (garment); returns (..., 2) garment pixel positions (NaN-free; points at infinity pushed far away)."""
-    hmat = cv2.getPerspectiveTransform(src_quad.astype(np.float32), dst_quad.astype(np.float32)).astype(np.float64)
-    x = hmat[0, 0] * xs + hmat[0, 1] * ys + hmat[0, 2]
-    y = hmat[1, 0] * xs + hmat[1, 1] * ys + hmat[1, 2]
-    z = hmat[2, 0] * xs + hmat[2, 1] * ys + hmat[2, 2]
-    # H is defined up to sign: the quad's own side of the horizon line is where z has the sign it has at
-    # the quad's centre; pixels beyond the horizon would fold back onto the garment.
-    c = src_quad.mean(0)
-    zc = hmat[2, 0] * c[0] + hmat[2, 1] * c[1] + hmat[2, 2]
-    z = z * np.sign(zc)
-    x = x * np.sign(zc)
-    y = y * np.sign(zc)
-    bad = z <= 1e-3 * abs(zc)
-    z = np.where(bad, 1.0, z)
-    out = np.stack([x / z, y / z], axis=-1)
-    out[bad] = -1e6
-    return out
+    sleeve_reach: dict[str, float] = field(default_factory=dict)
 
 
 def _quad_lattice(quad: np.ndarray, n: int = 3) -> np.ndarray:
@@ -575,7 +569,7 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     up_out, up_in = min(arm.up_out, 0.3 * sw), min(arm.up_in, 0.3 * sw)
     # ... and its armpit point at least at the arm's inner edge: the sleeve overlaps the torso a little
     # rather than leaving the inside of the upper arm uncovered between torso and sleeve.
-    need_in = up_in * 1.05 + 0.02 * sw
+    need_in = up_in * 1.15 + 0.03 * sw
     cur_in = -((p_ap - sh_k) @ n1)
     if cur_in < need_in:
         p_ap = p_ap - n1 * (need_in - cur_in)
@@ -591,7 +585,7 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
         w_o = max(half, up_out * 1.15 + 0.02 * sw)
         w_i = max(half, up_in * 1.15 + 0.02 * sw)
         t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
-        t_end = float(np.clip(t_end, 0.3 * upper, 1.05 * upper))
+        t_end = float(np.clip(t_end, 0.3 * upper, 0.85 * upper))
         for _ in range(6):
             e = sh_k + d1 * t_end
             p_so, p_si = e + n1 * w_o, e - n1 * w_i
@@ -610,11 +604,11 @@ def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dic
     g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
     g_wel = float(np.hypot(*(g_eo - g_ei))) * scale
     half_el = max(g_wel, arm_w_min) / 2
-    el_o = max(half_el, 1.08 * max(up_out, fo_out) + 0.01 * sw)
-    el_i = max(half_el, 1.08 * max(up_in, fo_in) + 0.01 * sw)
+    el_o = max(half_el, 1.15 * max(up_out, fo_out) + 0.03 * sw)
+    el_i = max(half_el, 1.15 * max(up_in, fo_in) + 0.03 * sw)
     half_end = max(g_wend, arm_w_min * 0.8) / 2
-    end_o = max(half_end, 1.08 * fo_out + 0.01 * sw)
-    end_i = max(half_end, 1.08 * fo_in + 0.01 * sw)
+    end_o = max(half_end, 1.15 * fo_out + 0.03 * sw)
+    end_i = max(half_end, 1.15 * fo_in + 0.03 * sw)
     bis = unit(n1 + n2)
     # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
     p_eo, p_ei = el_k + bis * el_o, el_k - bis * el_i
@@ -758,10 +752,21 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     lab = lab_at(g_torso)
     final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
 
+    reach = {"left": 0.0, "right": 0.0}
     if has_sleeves:
         arms = arm_extents(parse, frame) if parse is not None else {}
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
-            for p_quad, g_quad, split in _sleeve_quads(frame, side, t, lm, scale, long_sleeve, arms.get(side)):
+            quads = _sleeve_quads(frame, side, t, lm, scale, long_sleeve, arms.get(side))
+            if quads:
+                end = 0.5 * (quads[-1][0][1] + quads[-1][0][2])
+                sh_k, el_k, wr_k = (frame.kp[f"{side}_{j}"] for j in ("shoulder", "elbow", "wrist"))
+                if len(quads) == 2:
+                    d = wr_k - el_k
+                    reach[side] = 1.0 + float((end - el_k) @ d) / max(float(d @ d), 1e-6)
+                else:
+                    d = el_k - sh_k
+                    reach[side] = float((end - sh_k) @ d) / max(float(d @ d), 1e-6)
+            for p_quad, g_quad, split in quads:
                 # Bilinear correspondence of the two quads (a 3x3 lattice), interpolated by a thin-plate
                 # spline: uniform along the sleeve, unlike a homography between such different quads.
                 q_tps = tps_fit(_quad_lattice(p_quad), _quad_lattice(g_quad))
@@ -802,6 +807,22 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 grid_px[ok] = g_s[ok]
                 final_lab[ok] = label
 
+    # Thin gaps between the parts (where neither the torso's nor a sleeve's mapping lands on its own part,
+    # e.g. the garment's armpit notch) take the mapping of the nearest covered pixel: the fabric closes over
+    # them instead of letting the old garment or skin show through a slit.
+    covered = final_lab > 0
+    k = max(3, int(round(0.07 * frame.sw * h / H)) | 1)
+    closed = cv2.morphologyEx(covered.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    gaps = closed & ~covered
+    if gaps.any() and covered.any():
+        _, near = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
+                                                  labelType=cv2.DIST_LABEL_PIXEL)
+        vy, vx = np.nonzero(covered)  # row-major, the order in which the labels were given
+        idx = near[gaps] - 1
+        grid_px[gaps] = grid_px[vy[idx], vx[idx]]
+        final_lab[gaps] = final_lab[vy[idx], vx[idx]]
+
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
     if (h, w) != (H, W):
@@ -823,4 +844,5 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         wmask = (wmask - 0.5) * 2.0 + 0.5
     wmask = np.clip(wmask, 0.0, 1.0).astype(np.float32)
     final_lab[wmask < 0.5] = PART_NONE
-    return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t)
+    return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t,
+                      sleeve_reach=reach)

@@ -215,7 +215,8 @@ def to_tensors(rec: dict) -> dict[str, torch.Tensor]:
     [0, 1], ``grid`` (H, W, 2) float32 in [-1, 1]."""
     out: dict[str, torch.Tensor] = {}
     for name in IMAGE_KEYS:
-        out[name] = torch.from_numpy(np.ascontiguousarray(rec[name].transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
+        x = rec[name].transpose(2, 0, 1).astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)  # (3, H, W)
+        out[name] = torch.from_numpy(np.ascontiguousarray(x))
     for name in MASK_KEYS:
         out[name] = torch.from_numpy(np.ascontiguousarray(rec[name], dtype=np.float32))[None]
     out["grid"] = torch.from_numpy(np.ascontiguousarray(rec["grid"], dtype=np.float32))

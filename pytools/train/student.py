@@ -505,7 +505,6 @@ def train(cfg: TrainConfig, *, resume: bool = False) -> dict[str, Any]:
         UsageError: bad configuration (sizes, device). OutputError: ``out`` holds a run and ``resume`` is off.
     """
     run = _Run(cfg, resume)
-    cfg = run.cfg
     try:
         return _loop(run)
     finally:

@@ -28,7 +28,7 @@ BASELINE_FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable
                   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
-def _tiny_student():
+def _tiny_student(wide_concat: bool = False):
     """A small torch module with the student's exact I/O: Conv on the 7-channel concat, a flow head, grid_sample
     of garment and mask, a composition mask and a residual render (every op the real student uses on WebGPU)."""
     import torch
@@ -38,7 +38,7 @@ def _tiny_student():
     class TinyStudent(nn.Module):
         def __init__(self, h: int, w: int):
             super().__init__()
-            self.enc1 = nn.Conv2d(7, 8, 3, padding=1)
+            self.enc1 = nn.Conv2d(28 if wide_concat else 7, 8, 3, padding=1)
             self.enc2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
             self.head = nn.Conv2d(16, 3, 3, padding=1)  # 2 flow + 1 mask logit, at half resolution
             self.refine = nn.Conv2d(6, 3, 3, padding=1)
@@ -47,7 +47,10 @@ def _tiny_student():
             self.register_buffer("identity", torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1)[None])
 
         def forward(self, person, garment, garment_mask):
-            x = torch.cat([person, garment, garment_mask], 1)  # (1, 7, h, w)
+            if wide_concat:  # a 10-input Concat, like a correlation volume: 11 storage buffers > WebGPU's 8
+                x = torch.cat([person * (1.0 + 0.01 * i) for i in range(8)] + [garment, garment_mask], 1)
+            else:
+                x = torch.cat([person, garment, garment_mask], 1)  # (1, 7, h, w)
             x = F.relu(self.enc2(F.relu(self.enc1(x))))  # (1, 16, h/2, w/2)
             x = F.interpolate(self.head(x), scale_factor=2.0, mode="bilinear", align_corners=False)  # (1, 3, h, w)
             grid = self.identity + 0.08 * torch.tanh(x[:, :2]).permute(0, 2, 3, 1)  # (1, h, w, 2)
@@ -62,15 +65,18 @@ def _tiny_student():
     return TinyStudent(*MODEL_SIZE).eval()
 
 
-def build_tiny_model(folder: Path) -> Path:
-    """Export the tiny student (legacy exporter, opset 17, one file) and write its manifest into ``folder``."""
+def build_tiny_model(folder: Path, *, wide_concat: bool = False) -> Path:
+    """Export the tiny student (legacy exporter, opset 17, one file) and write its manifest into ``folder``.
+
+    ``wide_concat`` builds the variant whose first Concat has 10 inputs, which JSEP WebGPU cannot run (it needs
+    more storage buffers per shader stage than WebGPU's default 8) and answers with garbage, not an error."""
     import torch
 
     from tryon.manifest import FileEntry, Manifest, TensorSpec
 
     h, w = MODEL_SIZE
     folder.mkdir(parents=True, exist_ok=True)
-    model = _tiny_student()
+    model = _tiny_student(wide_concat)
     example = (torch.zeros(1, 3, h, w), torch.zeros(1, 3, h, w), torch.zeros(1, 1, h, w))
     buf = io.BytesIO()
     with torch.no_grad():
@@ -129,6 +135,12 @@ def tiny_model_dir(tmp_path_factory) -> Path:
         return Path(given)
     pytest.importorskip("torch")
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def wide_concat_model_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("torch")
+    return build_tiny_model(tmp_path_factory.mktemp("wide_concat_model"), wide_concat=True)
 
 
 @pytest.fixture(scope="session")

@@ -193,7 +193,10 @@ def test_webgpu_try_on_matches_onnxruntime(page, site, tiny_model_dir, photos) -
     if not gpu:
         pytest.skip("no WebGPU adapter in this chromium (needs --enable-unsafe-webgpu)")
     detail = _try_on(page, photos["person"])
-    assert detail["backend"] == "webgpu", page.evaluate("() => window.__events")
+    changes = [e["detail"] for e in page.evaluate("() => window.__events") if e["type"] == "backend-change"]
+    # The widget rejects WebGPU when a warm-up run raises WebGPU validation errors (onnxruntime-web would
+    # otherwise return garbage silently), e.g. a Concat with more inputs than maxStorageBuffersPerShaderStage.
+    assert detail["backend"] == "webgpu", f"the widget fell back from WebGPU: {changes}"
     measures = _check_local(page, "webgpu", tiny_model_dir, photos)
     measures["ms"] = detail["ms"]
     measures["adapter"] = page.evaluate("() => document.querySelector('tryon-widget').modelInfo.adapter")
@@ -245,12 +248,13 @@ def test_server_fallback_with_consent_matches_pipeline(page, site, tiny_model_di
 def test_bad_upload_and_refused_server_show_messages(page, site, photos) -> None:
     _open(page, site, "backend=wasm")
     page.set_input_files("tryon-widget .file", str(photos["bad"]))
-    page.click("tryon-widget .run")
-    page.wait_for_selector("tryon-widget .error:not([hidden])")
-    text = page.inner_text("tryon-widget .error")
-    assert "not an image" in text
+    page.wait_for_selector("tryon-widget .error:not([hidden])")  # told at once, on upload
+    assert "not an image" in page.inner_text("tryon-widget .error")
+    page.click("tryon-widget .run")  # and again when trying on, without downloading the model for it
+    page.wait_for_function("() => window.__events.filter(e => e.type === 'error').length >= 2")
     events = page.evaluate("() => window.__events")
-    assert [e["detail"]["name"] for e in events if e["type"] == "error"] == ["NotAnImageError"]
+    assert {e["detail"]["name"] for e in events if e["type"] == "error"} == {"NotAnImageError"}
+    assert not [e for e in events if e["type"] == "progress"], "no model download for a bad upload"
     assert page.get_attribute("tryon-widget", "status") == "error"
     _screenshot_error = OUT / "demo_bad_upload.png"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -282,3 +286,53 @@ def test_sha256_mismatch_is_an_error_and_not_cached(page, site, photos) -> None:
     assert [e["detail"]["name"] for e in events if e["type"] == "error"] == ["IntegrityError"]
     cached = page.evaluate("async () => (await (await caches.open('tryon-models-v1')).keys()).length")
     assert cached == 0
+
+
+def test_webgpu_validation_errors_fall_back_to_wasm(page, site, wide_concat_model_dir, photos) -> None:
+    """A graph JSEP WebGPU computes wrongly without throwing (a Concat needing more storage buffers than the
+    device allows) must not reach the shopper: the widget's warm-up run sees the WebGPU validation error and
+    falls back to WASM, saying why. The model is swapped in through request routing (same app, same URLs)."""
+    manifest = json.loads((wide_concat_model_dir / "manifest.json").read_text())
+    model_bytes = (wide_concat_model_dir / "model.onnx").read_bytes()
+    page.context.route("**/models/manifest.json", lambda route: route.fulfill(json=manifest))
+    page.context.route("**/models/model.onnx*", lambda route: route.fulfill(
+        body=model_bytes, headers={"content-type": "application/octet-stream", "cross-origin-resource-policy": "same-origin"}))
+    _open(page, site, "backend=webgpu")
+    if not page.evaluate("async () => !!(navigator.gpu && await navigator.gpu.requestAdapter())"):
+        pytest.skip("no WebGPU adapter in this chromium")
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] == "wasm"
+    changes = [e["detail"] for e in page.evaluate("() => window.__events") if e["type"] == "backend-change"]
+    assert changes[-1]["backend"] == "wasm" and "storage buffers" in changes[-1]["reason"], changes
+    _record("webgpu_guard", {"fallback_reason": changes[-1]["reason"]})
+
+
+def test_corrupt_cache_entry_is_replaced(page, site, photos) -> None:
+    """A cached model file that fails its sha256 check is deleted and downloaded again, never used."""
+    _open(page, site, "backend=wasm")
+    key = page.evaluate("""async () => {
+      const m = await (await fetch('/models/manifest.json')).json();
+      const f = m.files.find((x) => x.dtype === 'fp32');
+      const url = new URL(f.path, new URL('/models/manifest.json', location.href));
+      url.searchParams.set('v', f.sha256.slice(0, 16));
+      const cache = await caches.open('tryon-models-v1');
+      await cache.put(url.href, new Response(new Uint8Array([1, 2, 3])));
+      return url.href;
+    }""")
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] == "wasm"
+    events = page.evaluate("() => window.__events")
+    done = [e["detail"] for e in events if e["type"] == "progress" and e["detail"]["status"] == "done"]
+    assert done and done[0]["cached"] is False, done  # re-downloaded, not the corrupt copy
+    size = page.evaluate("async (k) => (await (await (await caches.open('tryon-models-v1')).match(k)).arrayBuffer()).byteLength", key)
+    assert size > 3
+
+
+def test_threaded_wasm_under_isolation_and_csp(page, site, photos) -> None:
+    """With COOP/COEP (the app's coop_coep) and the app's strict CSP, WASM runs with 2 threads."""
+    _open(page, site, "backend=wasm")
+    assert page.evaluate("() => crossOriginIsolated")
+    page.evaluate("async () => { (await import('/src/env.js')).env.numThreads = 2; }")
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] == "wasm"
+    assert page.evaluate("() => document.querySelector('tryon-widget').modelInfo.threads") == 2

@@ -135,7 +135,9 @@ def test_compose_layering_on_a_synthetic_person():
     assert out[100:128, 75:115, 0].mean() > 180 and out[100:128, 75:115, 2].mean() < 90
     # The right forearm crosses in front of the torso: it is drawn over the new garment, as skin (its old
     # sleeve is replaced by the skin fill), and the hand stays as photographed.
-    fore = (parse == LABEL["right_arm"]) & (np.arange(192)[None, :] > 75) & (np.arange(256)[:, None] > 140)
+    # (the forearm's core: its fringe of old sleeve may be left to the new garment)
+    core = _capsule(parse.shape, kp[14, :2], kp[16, :2], 5)
+    fore = core & (parse == LABEL["right_arm"]) & (np.arange(192)[None, :] > 75) & (np.arange(256)[:, None] > 140)
     assert fore.sum() > 20
     assert c.composition_mask[fore].mean() < 0.2
     assert np.abs(out[fore].mean(0) - np.array(SKIN)).max() < 40
@@ -178,3 +180,37 @@ def test_shading_map_is_neutral_on_flat_garments_and_bounded():
     img3[40:160:4, 30:120] = 20   # thin stripes (print)
     s3 = shading_map(img3, region, scale_px=60)
     assert np.abs(s3[60:140, 50:100] - 1).max() < 0.08
+
+
+def test_compose_uses_the_learned_refiner_only_inside_the_hole():
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    calls = []
+
+    def fake_refiner(image, hole, parse_map):
+        calls.append(hole.copy())
+        out = image.copy()
+        out[:] = (0, 255, 0)
+        return out
+
+    plain = compose(img, parse, kp, w)
+    c = compose(img, parse, kp, w, refiner=fake_refiner)
+    assert len(calls) == 1 and calls[0].dtype == bool and calls[0].any()
+    np.testing.assert_array_equal(calls[0], c.hole)
+    np.testing.assert_array_equal(c.tryon[c.hole], np.tile([0, 255, 0], (c.hole.sum(), 1)))
+    np.testing.assert_array_equal(c.tryon[~c.hole], plain.tryon[~c.hole])
+    # The old long sleeves under the new sleeveless top are part of the hole.
+    assert c.hole[110:125, 130:138].mean() > 0.5
+
+
+def test_compose_survives_a_failing_refiner():
+    img, parse, kp = synthetic_person()
+    g_img, g_mask, lm = synthetic_tee()
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
+
+    def broken(image, hole, parse_map):
+        raise RuntimeError("boom")
+
+    c = compose(img, parse, kp, w, refiner=broken)
+    np.testing.assert_array_equal(c.tryon, compose(img, parse, kp, w).tryon)

@@ -156,3 +156,48 @@ def test_learning_rate_schedule():
     cfg = TrainConfig(data="x", lr=1.0, decay_start=0.5, lr_final=0.0)
     assert learning_rate(cfg, 0, 100) == 1.0 and learning_rate(cfg, 49, 100) == 1.0
     assert learning_rate(cfg, 75, 100) == pytest.approx(0.5) and learning_rate(cfg, 100, 100) == 0.0
+
+
+def test_cli_train_command(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from tryon.cli.train import _parse_model_args, register
+
+    assert _parse_model_args(["fpn_channels=8", "corr_radius=2,2,3"]) == {"fpn_channels": 8, "corr_radius": (2, 2, 3)}
+    app = typer.Typer()
+    register(app)
+
+    @app.command("noop")  # a second command keeps "train" a subcommand
+    def _noop() -> None:
+        pass
+
+    data = make_records(tmp_path / "rec", n=4)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--model", "afn_student_s",
+            "--size", "32x32", "--epochs", "1", "--batch-size", "2", "--workers", "0", "--threads", "1",
+            "--no-progress", "--loss-weight", "perceptual=0", "--val-fraction", "0", "--json"]
+    for item in TINY.items():
+        k, v = item
+        args += ["--model-arg", f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{"):])
+    assert summary["finished"] and summary["step"] == 2
+
+
+@pytest.mark.parametrize("with_matplotlib", [True, False])
+def test_plots_with_and_without_matplotlib(tmp_path, monkeypatch, with_matplotlib):
+    import sys
+
+    from PIL import Image
+
+    from tryon.train.plots import plot_loss_curves, validation_grid
+
+    if not with_matplotlib:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    curves = {"loss": ([1, 2, 3, 4], [1.0, 0.5, 0.4, 0.3]), "grid": ([1, 2, 3, 4], [0.1, 0.08, 0.05, 0.04])}
+    p = plot_loss_curves(tmp_path / "c.png", curves, {"loss": ([4], [0.35])})
+    assert Image.open(p).size[0] > 100
+    img = np.zeros((32, 24, 3), np.uint8)
+    g = validation_grid(tmp_path / "g.png", [[img] * 4, [img] * 4], caption="epoch 0")
+    assert Image.open(g).size == (4 * 24, 32 + 2 * 32)

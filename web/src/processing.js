@@ -407,27 +407,6 @@ function remapSplitQuantised(x) {
 }
 
 /**
- * Bilinear sample (`cv2.remap` INTER_LINEAR, BORDER_REPLICATE) of an interleaved float array with `stride`
- * values per pixel at (x, y): channels first..first+c-1 are written to out[o + channel].
- */
-function sampleReplicate(src, w, h, c, x, y, out, o, split = remapSplit, stride = c, first = 0) {
-  const [ix, fx] = split(x);
-  const [iy, fy] = split(y);
-  const x0 = Math.min(w - 1, Math.max(0, ix));
-  const x1 = Math.min(w - 1, Math.max(0, ix + 1));
-  const y0 = Math.min(h - 1, Math.max(0, iy));
-  const y1 = Math.min(h - 1, Math.max(0, iy + 1));
-  const w00 = f32(f32(1 - fx) * f32(1 - fy));
-  const w01 = f32(fx * f32(1 - fy));
-  const w10 = f32(f32(1 - fx) * fy);
-  const w11 = f32(fx * fy);
-  for (let ch = first; ch < first + c; ch++) {
-    out[o + ch] = src[(y0 * w + x0) * stride + ch] * w00 + src[(y0 * w + x1) * stride + ch] * w01
-      + src[(y1 * w + x0) * stride + ch] * w10 + src[(y1 * w + x1) * stride + ch] * w11;
-  }
-}
-
-/**
  * Rebuild the student's try-on at the person photo's own resolution: `tryon.pasteback.paste_back`.
  *
  * `out = m · remap(garment_full, grid↑) + (1 − m) · (person_full + (render − person_low)↑)` with
@@ -476,40 +455,100 @@ export function pasteBack(person, garment, {
       for (let ch = 0; ch < 3; ch++) low[6 * i + 3 + ch] = render.data[3 * i + ch] - personLow.data[3 * i + ch];
     }
   }
+  // The sampling positions are separable (x depends on the column, y on the row): split them once.
+  const splitAxis = (coords, n, split) => {
+    const i0 = new Int32Array(coords.length);
+    const i1 = new Int32Array(coords.length);
+    const fr = new Float32Array(coords.length);
+    for (let k = 0; k < coords.length; k++) {
+      const [ix, fx] = split(coords[k]);
+      i0[k] = Math.min(n - 1, Math.max(0, ix));
+      i1[k] = Math.min(n - 1, Math.max(0, ix + 1));
+      fr[k] = fx;
+    }
+    return { i0, i1, fr };
+  };
+  const qx = splitAxis(xs, w, remapSplitQuantised); // flow: 2-channel remap, quantised
+  const qy = splitAxis(ys, h, remapSplitQuantised);
+  const ex = splitAxis(xs, w, remapSplit); // mask (1 channel) + residual (3): exact
+  const ey = splitAxis(ys, h, remapSplit);
+  const idX = new Float32Array(W);
+  for (let X = 0; X < W; X++) idX[X] = f32(f32(f32(f32(2 * xs[X]) + 1) / w) - 1);
+
   const out = new Uint8Array(H * W * 3);
-  const v = new Float32Array(6);
   const G = garment.data;
   const GW = garment.width;
   const GH = garment.height;
   for (let Y = 0; Y < H; Y++) {
     const my = ys[Y];
     const idY = f32(f32(f32(f32(2 * my) + 1) / h) - 1);
+    const qfy = qy.fr[Y];
+    const efy = ey.fr[Y];
+    const qr0 = qy.i0[Y] * w;
+    const qr1 = qy.i1[Y] * w;
+    const er0 = ey.i0[Y] * w;
+    const er1 = ey.i1[Y] * w;
     for (let X = 0; X < W; X++) {
-      const mx = xs[X];
-      sampleReplicate(low, w, h, 2, mx, my, v, 0, remapSplitQuantised, 6, 0); // flow: 2-channel remap
-      sampleReplicate(low, w, h, 4, mx, my, v, 0, remapSplit, 6, 2); // mask (1 channel) + residual (3)
-      const gx = f32(f32(f32(f32(f32(2 * mx) + 1) / w) - 1) + f32(v[0]));
-      const gy = f32(idY + f32(v[1]));
+      // Flow (grid − identity) at this pixel, bilinear with 1/32-quantised weights (BORDER_REPLICATE).
+      let fx = qx.fr[X];
+      let a00 = f32(f32(1 - fx) * f32(1 - qfy));
+      let a01 = f32(fx * f32(1 - qfy));
+      let a10 = f32(f32(1 - fx) * qfy);
+      let a11 = f32(fx * qfy);
+      let p00 = 6 * (qr0 + qx.i0[X]);
+      let p01 = 6 * (qr0 + qx.i1[X]);
+      let p10 = 6 * (qr1 + qx.i0[X]);
+      let p11 = 6 * (qr1 + qx.i1[X]);
+      const flowX = low[p00] * a00 + low[p01] * a01 + low[p10] * a10 + low[p11] * a11;
+      const flowY = low[p00 + 1] * a00 + low[p01 + 1] * a01 + low[p10 + 1] * a10 + low[p11 + 1] * a11;
+      // Composition mask and residual, bilinear with exact weights.
+      fx = ex.fr[X];
+      a00 = f32(f32(1 - fx) * f32(1 - efy));
+      a01 = f32(fx * f32(1 - efy));
+      a10 = f32(f32(1 - fx) * efy);
+      a11 = f32(fx * efy);
+      p00 = 6 * (er0 + ex.i0[X]);
+      p01 = 6 * (er0 + ex.i1[X]);
+      p10 = 6 * (er1 + ex.i0[X]);
+      p11 = 6 * (er1 + ex.i1[X]);
+      const mRaw = low[p00 + 2] * a00 + low[p01 + 2] * a01 + low[p10 + 2] * a10 + low[p11 + 2] * a11;
+      const m = Math.min(1, Math.max(0, mRaw));
+
+      const gx = f32(idX[X] + f32(flowX));
+      const gy = f32(idY + f32(flowY));
       const u = f32(f32(f32(f32(gx + 1) * gw) - 1) * 0.5);
       const vv = f32(f32(f32(f32(gy + 1) * gh) - 1) * 0.5);
       const srcX = f32((u - gox) / gsx);
       const srcY = f32((vv - goy) / gsy);
       // Garment: cv2.remap INTER_LINEAR, BORDER_CONSTANT(fill): each tap outside reads `fill`; float32 weights,
       // rounded half to even into uint8 (measured on OpenCV 5.0).
-      const [ix, fx] = remapSplit(srcX);
-      const [iy, fy] = remapSplit(srcY);
-      const w00 = f32(f32(1 - fx) * f32(1 - fy));
-      const w01 = f32(fx * f32(1 - fy));
-      const w10 = f32(f32(1 - fx) * fy);
-      const w11 = f32(fx * fy);
-      const m = Math.min(1, Math.max(0, v[2]));
+      const ix = Math.floor(srcX);
+      const iy = Math.floor(srcY);
+      const gfx = f32(srcX - ix);
+      const gfy = f32(srcY - iy);
+      const w00 = f32(f32(1 - gfx) * f32(1 - gfy));
+      const w01 = f32(gfx * f32(1 - gfy));
+      const w10 = f32(f32(1 - gfx) * gfy);
+      const w11 = f32(gfx * gfy);
+      const in0 = iy >= 0 && iy < GH;
+      const in1 = iy + 1 >= 0 && iy + 1 < GH;
+      const ok0 = ix >= 0 && ix < GW;
+      const ok1 = ix + 1 >= 0 && ix + 1 < GW;
+      const t00 = in0 && ok0 ? 3 * (iy * GW + ix) : -1;
+      const t01 = in0 && ok1 ? 3 * (iy * GW + ix + 1) : -1;
+      const t10 = in1 && ok0 ? 3 * ((iy + 1) * GW + ix) : -1;
+      const t11 = in1 && ok1 ? 3 * ((iy + 1) * GW + ix + 1) : -1;
       const o = 3 * (Y * W + X);
       for (let ch = 0; ch < 3; ch++) {
-        const tap = (xx, yy) => (xx >= 0 && xx < GW && yy >= 0 && yy < GH ? G[3 * (yy * GW + xx) + ch] : fill);
-        const sum = f32(f32(f32(f32(tap(ix, iy) * w00) + f32(tap(ix + 1, iy) * w01)) + f32(tap(ix, iy + 1) * w10))
-          + f32(tap(ix + 1, iy + 1) * w11));
+        const a = t00 < 0 ? fill : G[t00 + ch];
+        const b = t01 < 0 ? fill : G[t01 + ch];
+        const c = t10 < 0 ? fill : G[t10 + ch];
+        const d = t11 < 0 ? fill : G[t11 + ch];
+        const sum = f32(f32(f32(f32(a * w00) + f32(b * w01)) + f32(c * w10)) + f32(d * w11));
         const warped = Math.min(255, Math.max(0, roundHalfEven(sum)));
-        const base = f32(person.data[o + ch] + f32(v[3 + ch]));
+        const res = low[p00 + 3 + ch] * a00 + low[p01 + 3 + ch] * a01 + low[p10 + 3 + ch] * a10
+          + low[p11 + 3 + ch] * a11;
+        const base = f32(person.data[o + ch] + f32(res));
         const val = f32(f32(f32(m * warped) + f32(f32(1 - m) * base)) + 0.5);
         out[o + ch] = val <= 0 ? 0 : val >= 255 ? 255 : Math.floor(val);
       }

@@ -330,6 +330,8 @@ export class TryonWidget extends HTMLElement {
       this.#hideError();
       const person = await this.#personInput();
       const garment = await this.#garmentInput();
+      // Refuse a file that is not an image before downloading a model for it.
+      (await decode(person, 'photo')).close();
       const backend = await this.load();
       this.#setStatus('running', 'Trying it on…');
       const t0 = performance.now();
@@ -440,8 +442,8 @@ export class TryonWidget extends HTMLElement {
 
   #onMessage(msg) {
     if (msg.type === Reply.PROGRESS) {
-      const { status, file, loaded, total } = msg;
-      this.#emit('progress', { status, file, loaded, total });
+      const { status, file, loaded, total, cached } = msg;
+      this.#emit('progress', cached === undefined ? { status, file, loaded, total } : { status, file, loaded, total, cached });
       if (total) this.#showProgress(loaded / total);
       return;
     }
@@ -568,7 +570,11 @@ export class TryonWidget extends HTMLElement {
     this.#personBlob = blob;
     if (!blob) return;
     this.#hideError();
-    if (fromUser) this.#setStatus(this.#status === 'error' ? 'idle' : this.#status, 'Photo chosen. Press “Try it on”.');
+    if (fromUser) {
+      this.#setStatus(this.#status === 'error' ? 'idle' : this.#status, 'Photo chosen. Press “Try it on”.');
+      // Tell the shopper at once when the file is not a photo (run() checks again).
+      decode(blob, 'photo').then((b) => b.close(), (err) => { if (this.#personBlob === blob) this.#fail(err); });
+    }
   }
 
   #showResult(person, out) {

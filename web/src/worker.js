@@ -85,6 +85,14 @@ async function init(msg) {
       }
       const options = { executionProviders: [candidate], graphOptimizationLevel: 'all' };
       const session = await ort.InferenceSession.create(bytesByPath.get(file.path), options);
+      if (candidate === 'webgpu') {
+        try {
+          await validateWebGPU(ort, session, size, garmentSize);
+        } catch (err) {
+          await session.release();
+          throw err;
+        }
+      }
       if (state.session) await state.session.release();
       Object.assign(state, {
         session, manifest, backend: candidate, dtype: file.dtype, size, garmentSize,
@@ -107,6 +115,39 @@ async function init(msg) {
   e.local = true;
   e.fallbacks = fallbacks;
   throw e;
+}
+
+/**
+ * One warm-up run on WebGPU that also proves the graph runs there. onnxruntime-web's JSEP build does not throw
+ * when a WebGPU pipeline fails validation (e.g. a Concat of more inputs than the device's
+ * maxStorageBuffersPerShaderStage, or f16 without shader-f16): it returns garbage and the error only reaches
+ * the device's `uncapturederror` event. Any such error here rejects WebGPU, and the caller falls back to WASM.
+ * The run also compiles the shaders, so the shopper's first try-on is faster.
+ */
+async function validateWebGPU(ort, session, [h, w], [gh, gw]) {
+  const device = await Promise.resolve(ort.env.webgpu?.device);
+  const errors = [];
+  const onError = (ev) => { errors.push(ev.error?.message || String(ev.error)); ev.preventDefault?.(); };
+  device?.addEventListener('uncapturederror', onError);
+  try {
+    const { Tensor } = ort;
+    const outputs = await session.run({
+      person: new Tensor('float32', new Float32Array(3 * h * w), [1, 3, h, w]),
+      garment: new Tensor('float32', new Float32Array(3 * gh * gw), [1, 3, gh, gw]),
+      garment_mask: new Tensor('float32', new Float32Array(gh * gw).fill(1), [1, 1, gh, gw]),
+    });
+    for (const t of Object.values(outputs)) {
+      const data = await t.getData();
+      if (!data.every(Number.isFinite)) errors.push(`output ${t.dims} is not finite`);
+      t.dispose?.();
+    }
+    await device?.queue.onSubmittedWorkDone();
+  } finally {
+    device?.removeEventListener('uncapturederror', onError);
+  }
+  if (errors.length) {
+    throw new Error(`WebGPU cannot run this model correctly: ${errors[0].split('\n')[0]}`);
+  }
 }
 
 function prepareGarment(garmentSrc, maskSrc) {
