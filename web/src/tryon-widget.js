@@ -719,11 +719,12 @@ for (const [attr, prop] of Object.entries(ATTRIBUTES)) {
  * Define the element under a name (default `tryon-widget`); safe to call twice.
  * @param {string} [name]
  */
+let classRegistered = false;
 export function defineTryonWidget(name = 'tryon-widget') {
   if (customElements.get(name)) return;
-  // A class can be registered once: other names get a subclass.
-  const taken = [...['tryon-widget']].some((n) => customElements.get(n) === TryonWidget);
-  customElements.define(name, taken ? class extends TryonWidget {} : TryonWidget);
+  // A class can be registered under one name only: further names get a subclass.
+  customElements.define(name, classRegistered ? class extends TryonWidget {} : TryonWidget);
+  classRegistered = true;
 }
 
 defineTryonWidget();
