@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LocalCorrelation", "local_correlation", "local_correlation_reference"]
+__all__ = ["MAX_CONCAT_INPUTS", "LocalCorrelation", "cat_tree", "local_correlation", "local_correlation_reference"]
 
 
 def _shifted_products(first: torch.Tensor, second_padded: torch.Tensor, radius: int) -> list[torch.Tensor]:
@@ -44,6 +44,19 @@ def _shifted_products(first: torch.Tensor, second_padded: torch.Tensor, radius: 
     return out
 
 
+MAX_CONCAT_INPUTS = 7
+"""onnxruntime-web's WebGPU Concat binds one storage buffer per input plus the output, and WebGPU's default
+limit is 8 per shader stage: a Concat of more than 7 inputs silently returns garbage there."""
+
+
+def cat_tree(tensors: list[torch.Tensor], dim: int = 1, max_inputs: int = MAX_CONCAT_INPUTS) -> torch.Tensor:
+    """``torch.cat`` as a tree of concatenations of at most ``max_inputs`` tensors each (same result)."""
+    while len(tensors) > max_inputs:
+        tensors = [torch.cat(tensors[i:i + max_inputs], dim=dim) if len(tensors[i:i + max_inputs]) > 1
+                   else tensors[i] for i in range(0, len(tensors), max_inputs)]
+    return torch.cat(tensors, dim=dim)
+
+
 def local_correlation_reference(first: torch.Tensor, second: torch.Tensor, radius: int) -> torch.Tensor:
     """The correlation in plain differentiable ops (no custom backward); also the ONNX export path.
 
@@ -56,7 +69,7 @@ def local_correlation_reference(first: torch.Tensor, second: torch.Tensor, radiu
         (N, (2r+1)², H, W) mean over channels of the products, displacement index ``(dy+r)·k + (dx+r)``.
     """
     second_padded = F.pad(second, (radius, radius, radius, radius))  # (N, C, H+2r, W+2r), zeros outside
-    return torch.cat(_shifted_products(first, second_padded, radius), dim=1)  # (N, k², H, W)
+    return cat_tree(_shifted_products(first, second_padded, radius), dim=1)  # (N, k², H, W)
 
 
 class _LocalCorrelationFn(torch.autograd.Function):

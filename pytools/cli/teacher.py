@@ -97,11 +97,8 @@ def build(
 
 
 def register(app: typer.Typer) -> None:
+    from tryon.train.refine import register_refine_command
+
     teacher_app.command("build")(build)
-    try:
-        from tryon.train.refine import register_refine_command
-    except ImportError:  # the refinement trainer is optional tooling
-        pass
-    else:
-        register_refine_command(teacher_app)
+    register_refine_command(teacher_app)
     app.add_typer(teacher_app, name="teacher")

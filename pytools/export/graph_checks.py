@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import onnx
 from onnx import numpy_helper
 
-__all__ = ["WEBGPU_OPS", "BAD_CONV_CHANNELS", "GraphIssue", "op_histogram", "find_webgpu_issues", "check_opset"]
+__all__ = ["WEBGPU_OPS", "BAD_CONV_CHANNELS", "GraphIssue", "op_histogram", "find_webgpu_issues", "check_opset",
+           "split_wide_concats"]
 
 #: Ops the student may use. Shape plumbing (Shape/Gather/Unsqueeze/Reshape/Constant...) normally folds away
 #: under onnxsim at a fixed size; Transpose remains for the (N, 2, H, W) → (N, H, W, 2) grid layout.
@@ -45,7 +46,9 @@ def op_histogram(model: onnx.ModelProto) -> dict[str, int]:
 
 
 def find_webgpu_issues(model: onnx.ModelProto, allowed_ops: frozenset[str] = WEBGPU_OPS) -> list[GraphIssue]:
-    """All nodes that use an op outside ``allowed_ops`` or are a 3×3 Conv on 6 or 9 input channels.
+    """All nodes that use an op outside ``allowed_ops``, are a 3×3 Conv on 6 or 9 input channels, or are a
+    Concat of more than 7 inputs (onnxruntime-web's WebGPU Concat needs one storage buffer per input plus the
+    output, and the default per-stage limit is 8: more inputs return garbage without an error).
 
     The Conv's input channel count is read from its weight initializer (``(C_out, C_in/groups, kH, kW)``) and
     multiplied by ``group``.
@@ -62,6 +65,9 @@ def find_webgpu_issues(model: onnx.ModelProto, allowed_ops: frozenset[str] = WEB
             if tuple(w.shape[2:]) == (3, 3) and cin in BAD_CONV_CHANNELS:
                 issues.append(GraphIssue("conv_channels", node.name,
                                          f"3x3 Conv on {cin} input channels (native WebGPU EP bug); pad to 8"))
+        if node.op_type == "Concat" and len(node.input) > 7:
+            issues.append(GraphIssue("concat_inputs", node.name,
+                                     f"Concat of {len(node.input)} inputs exceeds WebGPU's 8 storage buffers"))
     return issues
 
 
@@ -71,3 +77,42 @@ def check_opset(model: onnx.ModelProto) -> int:
     if not 17 <= opset <= 19:
         raise ValueError(f"opset {opset}: use 17-19 (GridSample leaves WebGPU at >= 20, is missing below 16)")
     return opset
+
+
+def split_wide_concats(model: onnx.ModelProto, max_inputs: int = 7) -> int:
+    """Rewrite, in place, every Concat of more than ``max_inputs`` inputs as a tree of narrower Concats.
+
+    onnxruntime-web's WebGPU Concat binds one storage buffer per input plus the output and WebGPU's default
+    limit is 8 per shader stage, so a wider Concat returns garbage there without an error. Simplifiers fuse
+    consecutive Concats back into wide ones, so this runs after simplification.
+
+    Returns:
+        the number of Concat nodes split.
+    """
+    graph = model.graph
+    new_nodes: list[onnx.NodeProto] = []
+    split = 0
+    for node in graph.node:
+        if node.op_type != "Concat" or len(node.input) <= max_inputs:
+            new_nodes.append(node)
+            continue
+        split += 1
+        axis = next(a.i for a in node.attribute if a.name == "axis")
+        inputs, level = list(node.input), 0
+        while len(inputs) > max_inputs:
+            grouped = []
+            for j in range(0, len(inputs), max_inputs):
+                chunk = inputs[j:j + max_inputs]
+                if len(chunk) == 1:
+                    grouped.append(chunk[0])
+                    continue
+                out = f"{node.output[0]}__tree{level}_{j // max_inputs}"
+                new_nodes.append(onnx.helper.make_node("Concat", chunk, [out], name=f"{node.name}__tree{level}_"
+                                                       f"{j // max_inputs}", axis=axis))
+                grouped.append(out)
+            inputs, level = grouped, level + 1
+        new_nodes.append(onnx.helper.make_node("Concat", inputs, list(node.output), name=node.name, axis=axis))
+    if split:
+        del graph.node[:]
+        graph.node.extend(new_nodes)
+    return split

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from tryon.errors import OutputError, UsageError
-from tryon.export.graph_checks import GraphIssue, check_opset, find_webgpu_issues, op_histogram
+from tryon.export.graph_checks import GraphIssue, check_opset, find_webgpu_issues, op_histogram, split_wide_concats
 from tryon.export.sample_inputs import procedural_inputs
 from tryon.manifest import FileEntry, Manifest, TensorSpec, atomic_write
 
@@ -206,6 +206,9 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
         proto, ok = onnxsim.simplify(proto)
         if not ok:
             raise OutputError("onnxsim could not validate the simplified model")
+    # The simplifier fuses the correlation's narrow Concats back into one of 25-49 inputs, which WebGPU
+    # cannot bind (see graph_checks.split_wide_concats).
+    split_wide_concats(proto)
     onnx.checker.check_model(proto, full_check=True)
     check_opset(proto)
     data = proto.SerializeToString()

@@ -154,7 +154,7 @@ def arm_front_mask(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, maps:
         # Old sleeve fabric away from the arm's core (a loose sleeve, the parse's fringe) is not drawn in front:
         # the new garment may cover it; only the arm's core (and bare skin) stays on top.
         arms &= skin | (maps.arm_dist < 0.1 * maps.sw)
-        arms |= skin & (maps.arm_dist < 0.11 * maps.sw) & (parse == LABEL["torso"])
+        arms |= skin & (maps.arm_dist < 0.15 * maps.sw) & (parse == LABEL["torso"])
         if sleeve_reach and maps.arm_coord is not None:
             # Where the new sleeve reaches, the arm is inside it: nothing of the arm is drawn in front of the
             # torso there (a sleeve narrower than the parse's arm leaves garment, not a slit of skin).
@@ -219,7 +219,7 @@ def refine_arm_labels(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarra
         d = np.minimum(_seg_dist(xs, ys, s_, e), _seg_dist(xs, ys, e, wr))
         # Not the first stretch from the shoulder joint: bare shoulders and chest are torso skin.
         d_sh = np.hypot(xs - s_[0], ys - s_[1])
-        m = skin & (par == LABEL["torso"]) & (d < 0.11 * sw) & (d_sh > 0.2 * sw)
+        m = skin & (par == LABEL["torso"]) & (d < 0.15 * sw) & (d_sh > 0.2 * sw)
         if not m.any():
             continue
         if s < 1:
@@ -272,7 +272,7 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         chest = np.isin(cc, keep)
         if maps is not None:
             chest &= maps.b < 0.55 * maps.sw
-            chest |= torso_skin & (maps.arm_dist < 0.11 * maps.sw)
+            chest |= torso_skin & (maps.arm_dist < 0.15 * maps.sw)
         torso_skin = torso_skin & chest
     old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
     if maps is not None and (arms & ~skin).sum() > 50:
@@ -285,9 +285,9 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         # behind the hand "hand", which must stay as they are).
         cuff = hands & ~skin & (maps.fore_dist < 0.12 * maps.sw)
         if maps.arm_coord is not None:
-            # Before the wrist joint a non-skin "hand" pixel is the cuff whatever its colour; past it, only
+            # Up to just past the wrist joint a non-skin "hand" pixel is the cuff whatever its colour; beyond, only
             # when it has the sleeve's colour.
-            before = maps.arm_coord["nearest"] < 1.97
+            before = maps.arm_coord["nearest"] < 2.05
             cuff &= before | close
         else:
             cuff &= close

@@ -160,7 +160,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     cyl = 1.0 - 0.22 * np.clip(arm_dist / r, 0, 1.2) ** 2
     on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
     shade = np.where(on_arm, cyl, 1.0)[..., None]
-    out = np.where(body[..., None], skin_col * shade, bg_col).astype(np.float32)
+    # A soft silhouette between skin and background (the body region is a union of polygons and capsules).
+    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.7, 0.025 * sw))[..., None]
+    out = (soft * skin_col * shade + (1.0 - soft) * bg_col).astype(np.float32)
     if f < 1.0:
         out = cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR)
     return out
@@ -235,6 +237,15 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair = parse_s == LABEL["hair"]
+    torso_old = old & (parse_s == LABEL["torso"])
+    if hair.sum() > 30 and torso_old.sum() > 30:
+        # The parse's hair often swallows bits of the old garment next to it: keep in front only the hair
+        # pixels closer in colour to the hair than to the old garment (when the two differ at all).
+        lab = cv2.cvtColor(img_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        hair_c, old_c = np.median(lab[hair], axis=0), np.median(lab[torso_old], axis=0)
+        if np.linalg.norm(hair_c - old_c) > 20.0:
+            hair &= np.linalg.norm(lab - hair_c, axis=-1) < np.linalg.norm(lab - old_c, axis=-1)
+            hair = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     face = parse_s == LABEL["face"]
     hands = np.isin(parse_s, _HANDS) & ~(old & ~skin)   # cuffs of old sleeves over the hands are garment
     # The neck is in front only above the neckline's base; below it the new garment decides.

@@ -7,9 +7,9 @@ inpainting U-Net of ``tryon.models.teacher_refine`` (trained by ``tryon.train.re
 
 Full-resolution inference, in four steps:
 
-1. Crop the hole's bounding box with context and resize it so that the person appears at about the scale
-   the network was trained at (an upper-body photo ≈ 128 px tall → 8 image pixels per network pixel for a
-   1024 px photo).
+1. Crop the hole's bounding box with context and resize it so that the person appears at a scale the
+   network was trained at (training saw an upper-body photo at 128–233 px tall; inference uses 192 px, i.e.
+   5.3 image pixels per network pixel for a 1024 px photo: sharper than 128 px, still in distribution).
 2. Run the network on the masked crop, the hole mask and a skin/background hint from the parse map.
 3. Composite the fill with the known pixels at network resolution and upsample it (the upsampled edge then
    mixes fill and neighbours: no colour step at the seam), and add photographic grain matched to the robust
@@ -31,9 +31,12 @@ from tryon.errors import DataError, MissingModelError
 
 __all__ = ["Refiner", "default_weights_path", "hint_from_parse", "skin_mask"]
 
-_SKIN_LABELS = (2, 3, 5, 6, 7, 8)       # face, neck, arms, hands (PARSE_LABELS)
+# In a teacher hole (uncovered by the old garment, not covered by the new one) "torso" means bare torso skin
+# (chest, midriff): the old garment is gone. Reference tone comes from skin that is visible as skin.
+_SKIN_LABELS = (2, 3, 4, 5, 6, 7, 8)    # face, neck, torso, arms, hands (PARSE_LABELS)
+_REF_LABELS = (2, 3, 5, 6, 7, 8)        # face, neck, arms, hands
 _NONSKIN_LABELS = (0,)                  # background
-_NET_PX_PER_PHOTO = 128.0               # network pixels across an upper-body photo's height at inference
+_NET_PX_PER_PHOTO = 192.0               # network pixels across an upper-body photo's height at inference
 
 
 def default_weights_path() -> Path:
@@ -65,8 +68,9 @@ def hint_from_parse(parse: np.ndarray | None, hole: np.ndarray) -> np.ndarray:
         hole: (H, W) bool.
 
     Returns:
-        (H, W) float32: +1 where the hole should show skin (face, neck, arms, hands), -1 where it should show
-        background, 0 elsewhere and outside the hole.
+        (H, W) float32: +1 where the hole should show skin (face, neck, torso, arms, hands: a teacher hole
+        is where the old garment was removed, so torso there is bare skin), -1 where it should show background,
+        0 elsewhere (hair, lower body) and outside the hole.
     """
     hint = np.zeros(hole.shape, np.float32)
     if parse is None:
@@ -177,7 +181,7 @@ class Refiner:
         parse label and skin-colour rule agree) fixes it — Reinhard et al., "Color Transfer between Images",
         IEEE CG&A 2001, with medians and MADs instead of means and standard deviations.
         """
-        ref = np.isin(parse, _SKIN_LABELS) & ~hole
+        ref = np.isin(parse, _REF_LABELS) & ~hole
         strict = ref & skin_mask(image)
         ref = strict if strict.sum() >= 50 else ref
         if ref.sum() < 50:
@@ -191,9 +195,12 @@ class Refiner:
         mu_r, mu_f = np.median(ref_lab, 0), np.median(lab, 0)
         sd_r = 1.4826 * np.median(np.abs(ref_lab - mu_r), 0) + 1.0
         sd_f = 1.4826 * np.median(np.abs(lab - mu_f), 0) + 1.0
-        # Keep most of the network's own shading (L spread), take the person's tone (medians of L, a, b).
-        gain = np.clip(sd_r / sd_f, [0.7, 0.5, 0.5], [1.5, 1.2, 1.2])
+        # Keep the network's own shading (L spread, never amplified), take the person's tone (medians of L, a,
+        # b), and clamp outliers: next to dark clothes the network bleeds their darkness into the skin.
+        gain = np.clip(sd_r / sd_f, [0.5, 0.5, 0.5], [1.0, 1.2, 1.2])
         new = (lab - mu_f) * gain + mu_r
+        lim = np.array([2.5, 2.0, 2.0], np.float32) * sd_r
+        new = np.clip(new, mu_r - lim, mu_r + lim)
         new8 = np.clip(new + 0.5, 0, 255).astype(np.uint8).reshape(-1, 1, 3)
         matched = cv2.cvtColor(new8, cv2.COLOR_LAB2RGB).reshape(-1, 3).astype(np.float32)
         return vals * (1 - self.tone_match) + matched * self.tone_match
@@ -205,8 +212,9 @@ class Refiner:
         Args:
             image: (H, W, 3) uint8 RGB photo (the teacher's composite; pixels inside the hole are ignored).
             hole: (H, W) bool (or float, > 0.5 = hole): pixels to repaint.
-            parse: optional (H, W) uint8 ``PARSE_LABELS`` of the intended result; arms/hands/neck/face inside
-                the hole ask for skin, background for background.
+            parse: optional (H, W) uint8 ``PARSE_LABELS`` (the person's parse); face/neck/torso/arms/hands
+                inside the hole ask for skin in the person's tone, background for background. Without it the
+                network guesses from the surroundings, which for large holes gives blurry continuations.
 
         Returns:
             (H, W, 3) uint8 RGB, identical to ``image`` outside the hole.

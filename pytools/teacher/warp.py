@@ -344,6 +344,27 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         t[f"shoulder_{side}"] = frame.to_img(sgn * a_sh, b_sh)
     t_half_sw = 0.5 * (sh_a["left"] + sh_a["right"])
     scale = 2 * t_half_sw / max(g_sw, 1e-6)
+    if "sleeve_left_outer" not in lm:
+        # Sleeveless: the straps sit inside the shoulders, so the scale comes from the chest (armpit to
+        # armpit, with a little ease) and the shoulder points follow the garment's own proportions.
+        g_half_chest = 0.5 * abs(gf(lm["armpit_left"])[0] - gf(lm["armpit_right"])[0])
+        b_chest = float(np.clip(0.5 * (gf(lm["armpit_left"])[1] + gf(lm["armpit_right"])[1]) * scale,
+                                0.3 * sw, 0.75 * sw))
+        chest = 0.45 * sw
+        ext = _LabelCoords.extent(trunk, b=b_chest, band=0.04 * sw) if trunk is not None else None
+        if ext is not None:
+            chest = float(np.clip(0.5 * (ext[1] - ext[0]), 0.33 * sw, 0.6 * sw))
+        if g_half_chest > 1e-3:
+            scale = float(np.clip(chest * 1.04 / g_half_chest, 0.7 * scale, scale))
+        for side, sgn in (("left", 1.0), ("right", -1.0)):
+            a = float(np.clip(abs(gf(lm[f"shoulder_{side}"])[0]) * scale, 0.3 * sw, sh_a[side]))
+            b = sh_b[side]
+            if upper is not None:
+                col = _LabelCoords.extent(upper, a=sgn * a, aband=0.04 * sw, axis=1, q=1.0)
+                if col is not None:
+                    b = float(np.clip(col[0] - 0.01 * sw, -0.25 * sw, 0.05 * sw))
+            sh_a[side], sh_b[side] = a, b
+            t[f"shoulder_{side}"] = frame.to_img(sgn * a, b)
 
     hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
     hip_b = float(np.clip(hip_b, 0.9 * sw, 2.2 * sw))

@@ -78,6 +78,10 @@ def test_export_small_writes_manifest(small_export):
     assert m.metrics["params"] > 0 and m.metrics["gmacs"] > 0
     assert m.file("fp32").bytes == (out / "model.onnx").stat().st_size
     m.verify_files(out)
+    # No op outside the WebGPU allow-list, no 3x3 Conv on 6/9 channels, no Concat over 7 inputs.
+    import onnx
+
+    assert find_webgpu_issues(onnx.load(out / "model.onnx")) == []
 
 
 def test_manifest_detects_altered_file(small_export, tmp_path):
@@ -116,6 +120,16 @@ def test_graph_checks_flag_bad_conv_and_ops():
                               [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 8, 8, 8])], [w])
     issues = find_webgpu_issues(helper.make_model(graph))
     assert {(i.kind, i.node) for i in issues} == {("conv_channels", "conv6"), ("op", "lrelu")}
+
+
+def test_graph_checks_flag_wide_concat():
+    from onnx import TensorProto, helper
+
+    names = [f"x{i}" for i in range(8)]
+    graph = helper.make_graph([helper.make_node("Concat", names, ["y"], name="cat8", axis=1)], "g",
+                              [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 1, 2, 2]) for n in names],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 2, 2])])
+    assert [(i.kind, i.node) for i in find_webgpu_issues(helper.make_model(graph))] == [("concat_inputs", "cat8")]
 
 
 def test_checkpoint_roundtrip(tmp_path):

@@ -117,3 +117,13 @@ def test_conv_blocks_shapes():
     assert InvertedResidual(8, 24, 2, 1, always_expand=True)(x).shape == (2, 24, 8, 6)
     with pytest.raises(ValueError):
         InvertedResidual(8, 8, 3)
+
+
+def test_cat_tree_equals_cat_with_narrow_concats():
+    import torch
+
+    from tryon.models.layers.correlation import cat_tree
+
+    xs = [torch.randn(2, 1, 3, 4) for _ in range(49)]
+    torch.testing.assert_close(cat_tree(xs, dim=1), torch.cat(xs, dim=1))
+    torch.testing.assert_close(cat_tree(xs[:5], dim=1), torch.cat(xs[:5], dim=1))

@@ -81,3 +81,23 @@ def test_parse_hint_and_bad_inputs(tiny_weights):
         ref(img, hole[:-1])
     with pytest.raises(DataError):
         ref(img, hole, parse[:, :-1])
+
+
+def test_shipped_weights_fill_skin_in_the_persons_tone():
+    if not default_weights_path().is_file():
+        pytest.skip("shipped refiner weights absent")
+    ref = Refiner()
+    assert ref.model.default_cfg["arch"]["widths"] == (16, 32, 64, 80)
+    img = photo(512, 384)
+    skin = np.array([200, 140, 110], np.uint8)
+    img[40:110, 150:230] = skin                    # a "face"
+    img[130:400, 60:95] = skin                     # an "arm"
+    hole = np.zeros(img.shape[:2], bool)
+    hole[180:360, 55:100] = True
+    parse = np.zeros(img.shape[:2], np.uint8)
+    parse[40:110, 150:230] = 2
+    parse[130:400, 60:95] = 5
+    out = ref(img, hole, parse)
+    assert np.array_equal(out[~hole], img[~hole])
+    arm = out[200:340, 65:90].reshape(-1, 3).astype(float).mean(0)
+    assert np.abs(arm - skin).max() < 40, arm
