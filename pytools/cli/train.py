@@ -92,7 +92,8 @@ def train_command(
     = "fp32",
     workers: Annotated[int, typer.Option("--workers", min=0, help="DataLoader workers per process.",
                                          rich_help_panel="Hardware")] = 2,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0 = cores / processes).",
+    threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0 = cores / processes; "
+                                         "use 1 on a machine shared with other jobs).",
                                          rich_help_panel="Hardware")] = 0,
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last", help="NHWC memory format.",
                                                 rich_help_panel="Hardware")] = True,

@@ -287,7 +287,7 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         if maps.arm_coord is not None:
             # Up to just past the wrist joint a non-skin "hand" pixel is the cuff whatever its colour; beyond, only
             # when it has the sleeve's colour.
-            before = maps.arm_coord["nearest"] < 2.05
+            before = maps.arm_coord["nearest"] < 2.1
             cuff &= before | close
         else:
             cuff &= close

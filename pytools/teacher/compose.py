@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 _ARMS = (LABEL["left_arm"], LABEL["right_arm"])
 _HANDS = (LABEL["left_hand"], LABEL["right_hand"])
 
-ARM_RADIUS = 0.115
+ARM_RADIUS = 0.125
 """Radius of a bare arm under a removed sleeve, as a fraction of the shoulder width (between the forearm's
 and the upper arm's typical half-widths): old sleeve fabric farther from the bone is refilled as background."""
 
@@ -161,7 +161,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
     shade = np.where(on_arm, cyl, 1.0)[..., None]
     # A soft silhouette between skin and background (the body region is a union of polygons and capsules).
-    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.7, 0.025 * sw))[..., None]
+    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.6, 0.01 * sw))[..., None]
     out = (soft * skin_col * shade + (1.0 - soft) * bg_col).astype(np.float32)
     if f < 1.0:
         out = cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR)
@@ -247,7 +247,10 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
             hair &= np.linalg.norm(lab - hair_c, axis=-1) < np.linalg.norm(lab - old_c, axis=-1)
             hair = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     face = parse_s == LABEL["face"]
-    hands = np.isin(parse_s, _HANDS) & ~(old & ~skin)   # cuffs of old sleeves over the hands are garment
+    # Cuffs of old sleeves over the hands are garment (also the non-skin rim right next to the old garment).
+    k_cuff = max(3, int(round(h / 170)) | 1)
+    near_old = cv2.dilate(old.astype(np.uint8), np.ones((k_cuff, k_cuff), np.uint8)).astype(bool)
+    hands = np.isin(parse_s, _HANDS) & ~(near_old & ~skin)
     # The neck is in front only above the neckline's base; below it the new garment decides.
     neck_b = -0.1 * sw
     if "neck_left" in warp.targets:
@@ -258,7 +261,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
 
     # The parse's edges are coarse: the old garment's rim spills into what it calls background.
     k = max(3, int(round(h / 170)) | 1)
-    rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (parse_s == LABEL["background"])
+    rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
     hole_all = (old | rim) & ~hair & ~hands & ~face
     fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw)
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import MissingModelError
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.warp import warp_garment
@@ -119,7 +118,7 @@ class Teacher:
                 from tryon.teacher.refine import Refiner
 
                 self._refiner = Refiner()
-            except (ImportError, MissingModelError, FileNotFoundError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001  missing module, weights or torch: the classical fill
                 log.info("learned refiner unavailable (%s); using the classical fill", exc)
                 self._refiner = None
         return self._refiner

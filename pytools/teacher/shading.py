@@ -3,7 +3,8 @@
 The old garment's luminance is divided by its own local mean at a large scale (so only the relative light and
 fold pattern remains, not the garment's colour), computed by normalised convolution over the old garment's torso
 only (arms, hands and hair over it do not leak in), median filtered to remove print detail, then faded where
-the old garment is textured (prints would otherwise ghost through) and clamped. This is the ratio-image idea of
+the old garment is textured or changes colour (prints, skin through sheer fabric would otherwise ghost
+through), weakened when the whole garment is patterned, and clamped. This is the ratio-image idea of
 intrinsic-image relighting used by classical try-on composites (e.g. the "shading" channel of
 Yang et al., "Detailed Garment Recovery from a Single-View Image", 2016), kept deliberately weak.
 """
@@ -56,6 +57,19 @@ def shading_map(image: np.ndarray, region: np.ndarray, *, scale_px: float, stren
     # Texture energy of the old garment: prints and patterns make the ratio unreliable, fade it there.
     detail, _ = _norm_blur(np.abs(lum - small), m, sw * 0.08)
     trust = np.clip(1.0 - (detail - 0.03) / 0.07, 0.0, 1.0)
+    # Light changes brightness, not colour: where the old garment's chroma departs from its own mean (a
+    # colour print, skin through a sheer fabric, a bra under mesh) the brightness ratio is not shading.
+    small_img = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small_img.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    ab = lab[..., 1:]
+    sel = m > 0.5
+    ab_mean = np.median(ab[sel], axis=0)
+    chroma_dev, _ = _norm_blur(np.linalg.norm(ab - ab_mean, axis=-1), m, sw * 0.08)
+    trust *= np.clip(1.0 - (chroma_dev - 4.0) / 8.0, 0.0, 1.0)
+    # A garment whose relative brightness varies a lot overall is patterned, not lit: weaken everything.
+    spread = float(np.std(ratio[sel])) if sel.sum() > 10 else 0.0
+    if spread > 0.08:
+        strength *= 0.08 / spread
     shade = 1.0 + strength * trust * (ratio - 1.0)
     shade = np.clip(shade, lo, hi)
     # Fade to 1 outside the measured region.

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from tryon.errors import DataError
+
 __all__ = [
     "TPS", "BodyFrame", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
     "garment_parts", "body_frame", "body_targets", "warp_garment", "arm_extents", "ArmExtent", "KP",
@@ -39,6 +41,8 @@ KP = {
 }
 
 PART_NONE, PART_TORSO, PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE = 0, 1, 2, 3
+REQUIRED_LANDMARKS = ("neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left",
+                      "armpit_right", "hem_left", "hem_right", "hem_center")
 SIDE_FRACTIONS = (0.25, 0.5, 0.75)
 
 
@@ -706,8 +710,15 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
 
     Returns:
         :class:`WarpResult` at ``out_shape``.
+
+    Raises:
+        DataError: a required landmark (``REQUIRED_LANDMARKS``) is missing.
     """
     H, W = out_shape
+    missing = [k for k in REQUIRED_LANDMARKS if k not in landmarks]
+    if missing:
+        raise DataError(f"garment landmarks are missing {', '.join(missing)}: the garment outline could not be "
+                        "analysed (is it a top or dress photographed flat, front view?)")
     lm = _symmetrize({k: np.asarray(v, dtype=np.float64) for k, v in landmarks.items()})
     has_sleeves = "sleeve_left_outer" in lm and "sleeve_right_outer" in lm and sleeve != "none"
     if not has_sleeves:

@@ -202,9 +202,13 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium through Playwright, WebGPU on (SwiftShader on CPU-only machines)."""
+    """Debian's chromium through Playwright, WebGPU on (SwiftShader on CPU-only machines).
+
+    Module-scoped: Playwright's sync API keeps an asyncio loop running in this thread while it is open, which
+    would break later tests that call ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -214,3 +214,14 @@ def test_compose_survives_a_failing_refiner():
 
     c = compose(img, parse, kp, w, refiner=broken)
     np.testing.assert_array_equal(c.tryon, compose(img, parse, kp, w).tryon)
+
+
+def test_shading_does_not_ghost_a_coloured_pattern():
+    # A dark garment with a large skin-coloured patch (skin through sheer fabric, or a colour print): a
+    # brightness ratio there is not lighting and must not be transferred.
+    img = np.full((200, 150, 3), (30, 30, 35), np.uint8)
+    region = np.zeros((200, 150), bool)
+    region[40:160, 30:120] = True
+    img[70:110, 50:90] = SKIN
+    s = shading_map(img, region, scale_px=60)
+    assert np.abs(s[90, 70] - 1.0) < 0.06

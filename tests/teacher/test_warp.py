@@ -115,3 +115,12 @@ def test_warp_garment_covers_the_torso_and_keeps_the_grid_in_range():
     # The horizontal gradient in the garment keeps its direction on the body (no mirroring).
     g = res.warped_garment[130, 85:110, 1].astype(int)
     assert g[-1] > g[0]
+
+
+def test_warp_garment_refuses_incomplete_landmarks():
+    from tryon.errors import DataError
+
+    img, mask, lm = synthetic_tee()
+    del lm["armpit_left"]
+    with pytest.raises(DataError, match="armpit_left"):
+        warp_garment(img, mask, lm, synthetic_keypoints(), (256, 192))
