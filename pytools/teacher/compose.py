@@ -168,6 +168,37 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     return out
 
 
+def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """Take the learned fill inside the hole, except where it strays in colour from the classical fill (a
+    learned fill that carries the old sleeve's colour into an arm or the backdrop reads as a dirty smear,
+    worse than a flat arm): there the two are blended towards the classical fill. The learned fill thus
+    contributes shading and texture, not colour.
+
+    Args:
+        classical: (H, W, 3) uint8 composite with the classical fill in the hole.
+        refined: (H, W, 3) uint8 the learned refiner's output.
+        hole: (H, W) bool the filled pixels.
+        body: (H, W) bool where the fill is skin (inside the body).
+
+    Returns:
+        (H, W, 3) uint8.
+    """
+    out = classical.copy()
+    if not hole.any():
+        return out
+    a = cv2.cvtColor(classical, cv2.COLOR_RGB2LAB).astype(np.float32)
+    b = cv2.cvtColor(refined, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # 8-bit Lab: L in 0..255, a/b offset by 128; chroma differences weigh more than lightness (shading).
+    d = np.hypot(a[..., 1] - b[..., 1], a[..., 2] - b[..., 2]) + 0.3 * np.abs(a[..., 0] - b[..., 0])
+    d = cv2.GaussianBlur(d, (0, 0), max(1.0, 0.004 * hole.shape[0]))
+    w = np.clip(1.0 - (d - 10.0) / 12.0, 0.0, 1.0)
+    # On the background the classical fill (the studio backdrop's own colour) is reliable: be stricter there.
+    w = np.where(body, w, np.clip(1.0 - (d - 6.0) / 8.0, 0.0, 1.0))[..., None]
+    mix = w * refined.astype(np.float32) + (1.0 - w) * classical.astype(np.float32)
+    out[hole] = np.clip(mix[hole] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 @dataclass
 class ComposeResult:
     """Output of :func:`compose`.
@@ -299,7 +330,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if refiner is not None and hole.any():
         try:
             refined = refiner(result, hole, parse)
-            result = np.where(hole[..., None], refined, result).astype(np.uint8)
+            result = _gate_refined(result, np.asarray(refined, np.uint8), hole, up(body) > 0.5)
         except Exception as exc:  # noqa: BLE001  the learned fill is optional: keep the classical one
             log.warning("refiner failed (%s); keeping the classical fill", exc)
     # The face is never touched.

