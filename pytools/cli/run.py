@@ -106,7 +106,7 @@ def run(
 
 
 def _run_one(person: Path, garment: str, out: Path, *, category, refine, intermediates, models_dir) -> None:
-    from tryon.cli.garments import load_garment
+    from tryon.garment.source import load_garment
     from tryon.processing import load_image
     from tryon.teacher.pipeline import Teacher
 
@@ -122,7 +122,7 @@ def _run_one(person: Path, garment: str, out: Path, *, category, refine, interme
 def _run_batch(pairs_csv: Path, out_dir: Path, *, category, refine, intermediates, models_dir) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from tryon.cli.garments import load_garment
+    from tryon.garment.source import load_garment
     from tryon.data.pairs import read_pairs
     from tryon.processing import atomic_write_bytes, load_image
     from tryon.teacher.pipeline import Teacher

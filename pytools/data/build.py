@@ -121,7 +121,7 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         from tryon.teacher.pipeline import Teacher
 
         teacher = Teacher()
-    from tryon.cli.garments import load_garment
+    from tryon.garment.source import load_garment
 
     out = Path(out_dir)
     mine = list(pairs)[rank::world_size]

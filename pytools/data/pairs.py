@@ -1,6 +1,7 @@
 """(person, garment) pair lists: read from a CSV, or formed from two folders.
 
-A pairs CSV has a header with at least ``person`` and ``garment`` columns (an optional ``ground_truth``
+A pairs CSV has a header with at least ``person`` and ``garment`` columns (a garment may also be
+``catalogue:<name>``, a built-in garment) (an optional ``ground_truth``
 column names the photo of that person really wearing that garment, and ``category`` the garment category).
 Relative paths are resolved against the CSV's folder.
 """
@@ -56,6 +57,8 @@ def read_pairs(csv_path: str | Path) -> list[Pair]:
     def resolve(v: str | None) -> Path | None:
         if not v or not v.strip():
             return None
+        if v.strip().startswith("catalogue:"):  # a built-in garment, see tryon.garment.source
+            return Path(v.strip())
         q = Path(v.strip()).expanduser()
         return q if q.is_absolute() else base / q
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from tryon.data.pairs import Pair, read_pairs
 from tryon.errors import DataError, OutputError, TryonError
+from tryon.garment.source import load_garment
 
 __all__ = [
     "IMAGE_SUFFIXES", "METRICS", "SCHEMA", "Pair", "TryonOutput", "TryonFn", "load_pairs_csv", "pairs_from_dirs",
@@ -446,7 +447,7 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
     size = scorer.size
     try:
         person = load_image(pair.person)
-        garment = load_image(pair.garment)
+        garment = load_garment(str(pair.garment))[0]
         gt = load_image(pair.ground_truth) if pair.ground_truth is not None else None
         t0 = time.perf_counter()
         # The category hint is passed only when the pair has one, so plain (person, garment) callables work.

@@ -26,8 +26,10 @@ def _record(h, w, seed):
 
 
 def test_pairs_csv(tmp_path):
-    (tmp_path / "pairs.csv").write_text("person,garment,category\np/a.jpg,g/b.jpg,top\n/abs/c.jpg,d.png,\n")
+    (tmp_path / "pairs.csv").write_text("person,garment,category\np/a.jpg,g/b.jpg,top\n/abs/c.jpg,d.png,\n"
+                                        "e.jpg,catalogue:white-crew-tee,\n")
     pairs = read_pairs(tmp_path / "pairs.csv")
+    assert str(pairs[2].garment) == "catalogue:white-crew-tee"  # built-in garments are not paths
     assert pairs[0].person == tmp_path / "p/a.jpg" and pairs[0].category == "top"
     assert str(pairs[1].person) == "/abs/c.jpg" and pairs[1].category is None
     (tmp_path / "bad.csv").write_text("who,what\nx,y\n")

@@ -1,4 +1,4 @@
-"""Resolving a ``--garment`` argument: a file path, or ``catalogue:<name>`` for a built-in garment."""
+"""Where a garment comes from: a file path, or ``catalogue:<name>`` for a built-in (procedurally rendered) garment."""
 
 from __future__ import annotations
 
