@@ -233,7 +233,7 @@ class _Gauss:
 
 
 def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarray | None,
-                 part_map: np.ndarray, *, hips_rule: bool = True) -> np.ndarray:
+                 part_map: np.ndarray, *, hips_rule: bool = True, edge_aware: bool = True) -> np.ndarray:
     """Turn BodyPix parts into the teacher's parse, with edges from the person mask and face/hair/neck added.
 
     Steps: (1) every person pixel takes the BodyPix part upsampled to full resolution (pixels BodyPix left out
@@ -351,6 +351,10 @@ def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarr
                 parse[zone & (depth >= waist)] = LABEL["lower_body"]
         # well below the hips everything but hands and arms is lower body
         parse[(depth > 0.45 * tl) & (parse == LABEL["torso"])] = LABEL["lower_body"]
+    if edge_aware:
+        parse = _edge_refine(image, parse, person)
+    if arms_ok:
+        parse = _drop_islands(parse, person, P)
     return parse
 
 
@@ -431,9 +435,121 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
     # neck and chest skin: skin below the chin, connected to the face, above mid-chest
     neck_zone = reach & (v > v_chin - 0.4 * d) & (yy < sh_mid[1] + 0.35 * sh_w) & (np.abs(u) < 0.45 * sh_w) \
         & (parse == LABEL["torso"])
-    neck = _open_close(neck_zone & skin_m, 1)
+    neck_skin = neck_zone & skin_m
+    if clothes is not None and neck_skin.any() and float(skin.maha(clothes.mean[None])[0]) < 30.0:
+        # a white or beige top next to pale skin passes the skin test: below the chin, skin must also be
+        # likelier under the skin model than under the top's own colour model
+        ny, nx = np.nonzero(neck_skin)
+        nq = q[ny, nx]
+        neck_skin[ny, nx] = skin.nll_q(nq) < clothes.nll_q(nq)
+    neck = _open_close(neck_skin, 1)
     neck = _keep_connected(neck | face, face) & neck
     parse[neck] = LABEL["neck"]
+
+
+
+def _box(a: np.ndarray, r: int) -> np.ndarray:
+    return cv2.boxFilter(a, -1, (2 * r + 1, 2 * r + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
+
+
+def _edge_refine(image: np.ndarray, parse: np.ndarray, person: np.ndarray, *, work_side: int = 448,
+                 radius: float = 0.035, eps: float = 0.05 ** 2) -> np.ndarray:
+    """Snap the parse's internal borders to colour edges with a colour guided filter (He et al., "Guided Image
+    Filtering", ECCV 2010 / TPAMI 2013) of each label's indicator, the photo as guide, then the argmax.
+
+    BodyPix's parts come from a stride-16 grid: an arm-torso or hand-trousers border can be off by half a cell
+    (about 12 px at 1024 px) and runs straight where the real one follows the sleeve or the skin. The filter is
+    locally linear in the guide's colour, so within ``radius`` a label spreads over pixels coloured like its
+    own and stops at colour edges; where there is no edge (a black sleeve on a black top) it only smooths the
+    blocks. Runs at ``work_side`` pixels on the longer side (the person's outline is kept from ``person``, only
+    the person's labels move).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        person: (H, W) bool person mask (its outline is kept).
+        work_side: longer side of the working resolution, pixels.
+        radius: filter radius as a fraction of the working longer side.
+        eps: guided-filter regulariser on colours in [0, 1] (edges weaker than about sqrt(eps) are smoothed).
+
+    Returns:
+        (H, W) uint8 PARSE_LABELS.
+    """
+    h, w = parse.shape
+    labels = [int(v) for v in np.unique(parse[person]) if v != 0]
+    if len(labels) < 2:
+        return parse
+    s = min(1.0, work_side / max(h, w))
+    sh, sw = max(8, round(h * s)), max(8, round(w * s))
+    img = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA) if s < 1 else image
+    par = cv2.resize(parse, (sw, sh), interpolation=cv2.INTER_NEAREST) if s < 1 else parse
+    r = max(2, int(round(radius * max(sh, sw))))
+    g = img.astype(np.float32) / 255.0
+    mI = _box(g, r)
+    # per-pixel colour covariance of the guide (6 unique entries) + eps I, inverted once for all labels
+    c = {}
+    for i in range(3):
+        for j in range(i, 3):
+            c[i, j] = _box(g[..., i] * g[..., j], r) - mI[..., i] * mI[..., j]
+    a11, a12, a13 = c[0, 0] + eps, c[0, 1], c[0, 2]
+    a22, a23, a33 = c[1, 1] + eps, c[1, 2], c[2, 2] + eps
+    i11, i12, i13 = a22 * a33 - a23 * a23, a13 * a23 - a12 * a33, a12 * a23 - a13 * a22
+    i22, i23, i33 = a11 * a33 - a13 * a13, a12 * a13 - a11 * a23, a11 * a22 - a12 * a12
+    det = a11 * i11 + a12 * i12 + a13 * i13
+    inv = [[i11, i12, i13], [i12, i22, i23], [i13, i23, i33]]
+    best = np.full((sh, sw), -1.0, np.float32)
+    out = np.zeros((sh, sw), np.uint8)
+    for lab in labels:
+        p = (par == lab).astype(np.float32)
+        mp = _box(p, r)
+        cov = [_box(g[..., k] * p, r) - mI[..., k] * mp for k in range(3)]
+        a = [(inv[k][0] * cov[0] + inv[k][1] * cov[1] + inv[k][2] * cov[2]) / det for k in range(3)]
+        b = mp - a[0] * mI[..., 0] - a[1] * mI[..., 1] - a[2] * mI[..., 2]
+        q = _box(b, r) + sum(_box(a[k], r) * g[..., k] for k in range(3))
+        better = q > best
+        best[better] = q[better]
+        out[better] = lab
+    if s < 1:
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_NEAREST)
+    res = np.where(person, out, 0).astype(np.uint8)
+    # a label the filter took from the person's outline (the rim) keeps the parse's own
+    res[person & (res == 0)] = parse[person & (res == 0)]
+    return res
+
+
+def _drop_islands(parse: np.ndarray, person: np.ndarray, P: np.ndarray, *, frac: float = 0.25) -> np.ndarray:
+    """Give arm and hand islands (components far smaller than that label's largest) the label around them.
+
+    BodyPix leaves blobs of arm on the torso or trousers (a print, a pocket, a fold) and of hand on the
+    trousers; the arm the warp and the composition need is the one connected piece along the bones.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        person: (H, W) bool person mask.
+        P: (33, 2) keypoint pixels (unused rows allowed).
+        frac: a component below ``frac`` x the label's largest component is an island.
+    """
+    bad = np.zeros(parse.shape, bool)
+    for lab in (LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"], LABEL["right_hand"]):
+        m = parse == lab
+        if not m.any():
+            continue
+        # an arm is arm+hand: a hand island touching its arm is not an island
+        side = (LABEL["left_arm"], LABEL["left_hand"]) if lab in (LABEL["left_arm"], LABEL["left_hand"]) \
+            else (LABEL["right_arm"], LABEL["right_hand"])
+        whole = np.isin(parse, side)
+        n, cc, st, _ = cv2.connectedComponentsWithStats(whole.astype(np.uint8), connectivity=8)
+        if n <= 2:
+            continue
+        area = st[:, cv2.CC_STAT_AREA].astype(np.float64)
+        area[0] = 0
+        small = area < frac * area.max()
+        small[0] = False
+        bad |= m & small[cc]
+    if not bad.any():
+        return parse
+    keep = person & ~bad
+    return np.where(bad, _fill_nearest(parse, keep, bad), parse).astype(np.uint8)
 
 
 def _fill_holes(m: np.ndarray) -> np.ndarray:

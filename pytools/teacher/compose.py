@@ -25,11 +25,12 @@ import cv2
 import numpy as np
 
 from tryon.person.labels import LABEL
-from tryon.teacher.agnostic import BodyMaps, arm_front_mask, body_maps, old_garment_mask, skin_mask, skin_tone
+from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, old_garment_mask, skin_mask,
+                                    skin_tone)
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import PART_TORSO, BodyFrame, WarpResult, body_frame
 
-__all__ = ["paint_layers", "body_region", "fill_colors", "compose", "ComposeResult"]
+__all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "hair_matte", "compose", "ComposeResult"]
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,36 @@ _ARMS = (LABEL["left_arm"], LABEL["right_arm"])
 _HANDS = (LABEL["left_hand"], LABEL["right_hand"])
 
 ARM_RADIUS = 0.125
-"""Radius of a bare arm under a removed sleeve, as a fraction of the shoulder width (between the forearm's
-and the upper arm's typical half-widths): old sleeve fabric farther from the bone is refilled as background."""
+"""Typical half-width of a bare arm, as a fraction of the shoulder width (for the cylinder shading)."""
+
+ARM_TAPER = ((0.0, 0.135), (1.0, 0.105), (2.0, 0.075))
+"""Largest half-width of a bare arm along it (position 0 shoulder joint, 1 elbow, 2 wrist) as a fraction of the
+shoulder width (anthropometric upper-arm, elbow and wrist half-widths): old sleeve fabric farther from the bone
+(loose and puffy sleeves) is refilled as background."""
+
+
+def arm_silhouette(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
+    """(H, W) bool: the bare arms under the old sleeves.
+
+    The parse's arm outline (a tight sleeve's outline is the arm's) within a tapered capsule around the arm
+    bones (upper arm wider than the wrist, table :data:`ARM_TAPER`); the capsule's inner 60 % is always arm
+    (coarse parses lose thin forearms).
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        skin: (H, W) bool visible skin.
+        maps: :class:`tryon.teacher.agnostic.BodyMaps` with ``arm_coord``.
+    """
+    sw = maps.sw
+    if maps.arm_coord is not None:
+        xp, fp = zip(*ARM_TAPER, strict=True)
+        r = np.interp(maps.arm_coord["nearest"], xp, fp).astype(np.float32) * sw
+    else:
+        r = np.float32(ARM_RADIUS * sw)
+    outer = maps.arm_dist < r
+    inner = maps.arm_dist < 0.6 * r
+    parse_arm = arm_labels(parse) | skin | np.isin(parse, _HANDS)
+    return inner | (outer & parse_arm)
 
 
 def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -74,8 +103,8 @@ def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) 
 def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
-    The torso is a polygon through points just inside the shoulders and around the hips; arms are capsules
-    (radius ``ARM_RADIUS`` × shoulder width) around the shoulder–elbow–wrist bones; the neck is a band above the
+    The torso is a polygon through points just inside the shoulders and around the hips; arms are
+    :func:`arm_silhouette`; the neck is a band above the
     shoulder line; visible skin, neck, face, hands and lower body are added.
 
     Args:
@@ -91,7 +120,7 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
                      kp["left_hip"] + frame.u * 0.18 * sw, kp["right_hip"] - frame.u * 0.18 * sw])
     body = np.zeros((H, W), np.uint8)
     cv2.fillConvexPoly(body, np.round(poly * 16).astype(np.int32), 1, shift=4)
-    body = body.astype(bool) | (maps.arm_dist < ARM_RADIUS * sw)
+    body = body.astype(bool) | arm_silhouette(parse, skin, maps)
     # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
     body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
@@ -99,7 +128,7 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
-                arm_dist: np.ndarray, parse: np.ndarray, sw: float) -> np.ndarray:
+                arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None) -> np.ndarray:
     """Classical fill colours for the old garment: local skin colour inside the body, local background outside.
 
     Both are normalised convolutions (a Gaussian-weighted mean of the nearby known pixels of the right kind),
@@ -116,6 +145,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         arm_dist: (h, w) distance to the nearest arm bone, pixels.
         parse: (h, w) PARSE_LABELS (background source = label 0).
         sw: shoulder width, pixels (at this resolution).
+        sleeve: (h, w) bool the old sleeves (their low-frequency relative luminance shades the bare arm that
+            replaces them: the light and the arm's roundness as photographed), or None.
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -132,6 +163,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         hole = cv2.resize(hole.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.01
         body, skin, parse = dn(body).astype(bool), dn(skin).astype(bool), dn(parse)
+        if sleeve is not None:
+            sleeve = cv2.resize(sleeve.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
@@ -157,15 +190,124 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     bg_col = wb * bg_near + (1 - wb) * bg_far
     # Cylinder shading across the arm: darker towards the silhouette edges.
     r = ARM_RADIUS * sw
-    cyl = 1.0 - 0.22 * np.clip(arm_dist / r, 0, 1.2) ** 2
     on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
+    sl_w = np.zeros(hole.shape, np.float32)
+    sl_shade = np.ones(hole.shape, np.float32)
+    if sleeve is not None and sleeve.sum() > 20:
+        # The old sleeve's relative luminance at a low frequency (its light falloff and big folds, not its
+        # weave), normalised by its own mean at the arm's scale; the offset keeps dark fabrics' noise down.
+        lum = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+        lum3 = lum[..., None]
+        small = _nconv(lum3, sleeve, max(1.0, 0.04 * sw), np.array([0.5], np.float32))[..., 0]
+        large = _nconv(lum3, sleeve, max(2.0, 0.3 * sw), np.array([0.5], np.float32))[..., 0]
+        ratio = (small + 0.12) / (large + 0.12)
+        sl_shade = np.clip(1.0 + 0.8 * (ratio - 1.0), 0.8, 1.12)
+        sl_w = np.clip(cv2.GaussianBlur(sleeve.astype(np.float32), (0, 0), max(1.0, 0.04 * sw)) * 3, 0, 1)
+    cyl = 1.0 - 0.22 * (1.0 - 0.5 * sl_w) * np.clip(arm_dist / r, 0, 1.2) ** 2
+    cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
     shade = np.where(on_arm, cyl, 1.0)[..., None]
     # A soft silhouette between skin and background (the body region is a union of polygons and capsules).
-    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.6, 0.01 * sw))[..., None]
+    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.6, 0.012 * sw))[..., None]
     out = (soft * skin_col * shade + (1.0 - soft) * bg_col).astype(np.float32)
     if f < 1.0:
         out = cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR)
     return out
+
+
+def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback: np.ndarray) -> np.ndarray:
+    """Normalised convolution: Gaussian-weighted mean of ``x`` (H, W, C) over the pixels of mask ``m``,
+    ``fallback`` (C,) where no such pixel is near."""
+    m = m.astype(np.float32)
+    num = cv2.GaussianBlur(x * m[..., None], (0, 0), sigma).reshape(x.shape)   # (OpenCV drops a C of 1)
+    den = cv2.GaussianBlur(m, (0, 0), sigma)[..., None]
+    eps = 1e-3
+    return (num + np.asarray(fallback, np.float32) * eps) / (den + eps)
+
+
+def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Soft alpha matte of the hair drawn in front of the new garment, and the hair's unmixed colour.
+
+    The parse's hair label is coarse (stride-16 network): it swallows old garment between strands, and on
+    blond hair it also swallows skin. Pasting it as a hard layer leaves fragments of the old garment over the
+    new one. Here each pixel of the (slightly grown) hair region is explained as a mix of the local hair colour
+    H and the local colour X of what lies behind it (old garment, background, and below the shoulders the skin),
+    alpha = the projection of the pixel on the segment X→H (the colour-line model of linear matting, Levin et
+    al., "A Closed-Form Solution to Natural Image Matting", PAMI 2008, reduced to two known colours), the
+    smallest alpha over the candidate backgrounds. Only components connected to the head are kept, and the
+    foreground colour is unmixed, F = (c - (1 - alpha) X) / alpha, so that no old garment tint is carried over.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool old garment.
+        skin: (H, W) bool skin-coloured pixels.
+        maps: :class:`BodyMaps` of the same size.
+
+    Returns:
+        (alpha (H, W) float32 in [0, 1], colour correction (H, W, 3) float32 to add to the image under the
+        matte: F - image).
+    """
+    hair = parse == LABEL["hair"]
+    zero = np.zeros(parse.shape, np.float32), np.zeros(image.shape, np.float32)
+    if hair.sum() < 30:
+        return zero
+    sw = maps.sw
+    img = image.astype(np.float32)
+    k = max(3, int(round(0.03 * sw)) | 1)
+    cand = cv2.dilate(hair.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    cand &= ~np.isin(parse, (LABEL["face"],) + _HANDS)
+    hair_c = np.median(img[hair], axis=0)
+    backs: list[tuple[np.ndarray, np.ndarray]] = []      # (candidate background colour field, confident mask)
+    torso_old = old & ~hair
+    bg = (parse == LABEL["background"]) & ~hair
+    below = maps.b > 0.05 * sw
+    skin_src = skin & ~hair & np.isin(parse, (LABEL["neck"], LABEL["torso"]) + _ARMS) & below
+    for src in (torso_old, bg, skin_src):
+        if src.sum() < 30:
+            continue
+        c = np.median(img[src], axis=0)
+        backs.append((c, src))
+    # Hair pixels confidently hair: closer to the hair colour than to every background colour.
+    d_h = np.linalg.norm(img - hair_c, axis=-1)
+    conf_h = hair.copy()
+    for c, _ in backs:
+        conf_h &= d_h < np.linalg.norm(img - c, axis=-1)
+    if conf_h.sum() < 30:
+        conf_h = hair
+    sig = max(2.0, 0.08 * sw)
+    H_loc = _nconv(img, conf_h, sig, hair_c)
+    alpha = np.where(cand, 1.0, 0.0).astype(np.float32)
+    X_best = H_loc.copy()
+    for c, src in backs:
+        X = _nconv(img, src, sig, c)
+        d = H_loc - X
+        n2 = (d * d).sum(-1)
+        a = ((img - X) * d).sum(-1) / np.maximum(n2, 1.0)
+        # Colours too close to tell apart (blond hair on skin): no evidence, the parse decides.
+        a = np.where(n2 > 20.0 ** 2, np.clip(a, 0.0, 1.0), 1.0)
+        better = a < alpha
+        X_best = np.where(better[..., None], X, X_best)
+        alpha = np.minimum(alpha, a)
+    # Low alphas are mostly colour noise of the background: cut them, keep a smooth ramp.
+    alpha = np.clip((alpha - 0.15) / 0.7, 0.0, 1.0) * cand
+    # Only hair connected to the head: fragments on the chest are the parse's errors.
+    n, cc = cv2.connectedComponents((alpha > 0.3).astype(np.uint8))
+    head = hair & (maps.b < -0.15 * sw)
+    keep = np.unique(cc[head & (cc > 0)])
+    if len(keep):
+        kept = cv2.dilate(np.isin(cc, keep).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        alpha = alpha * kept
+    else:
+        alpha = alpha * 0
+    # Soften outwards only: the hair's core stays fully in front.
+    alpha = np.maximum(alpha, cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), 0.8))
+    # Unmixed foreground: what the hair looks like without the old garment showing between the strands.
+    a3 = np.maximum(alpha, 1e-3)[..., None]
+    F = np.clip((img - (1.0 - a3) * X_best) / a3, 0, 255)
+    w = np.clip((alpha - 0.15) / 0.5, 0.0, 1.0)[..., None]
+    F = w * F + (1 - w) * H_loc
+    return alpha.astype(np.float32), ((F - img) * (alpha > 0)[..., None]).astype(np.float32)
 
 
 def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
@@ -267,16 +409,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     body = body_region(parse_s, frame, skin, maps)
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
-    hair = parse_s == LABEL["hair"]
-    torso_old = old & (parse_s == LABEL["torso"])
-    if hair.sum() > 30 and torso_old.sum() > 30:
-        # The parse's hair often swallows bits of the old garment next to it: keep in front only the hair
-        # pixels closer in colour to the hair than to the old garment (when the two differ at all).
-        lab = cv2.cvtColor(img_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-        hair_c, old_c = np.median(lab[hair], axis=0), np.median(lab[torso_old], axis=0)
-        if np.linalg.norm(hair_c - old_c) > 20.0:
-            hair &= np.linalg.norm(lab - hair_c, axis=-1) < np.linalg.norm(lab - old_c, axis=-1)
-            hair = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
     face = parse_s == LABEL["face"]
     # Cuffs of old sleeves over the hands are garment (also the non-skin rim right next to the old garment).
     k_cuff = max(3, int(round(h / 170)) | 1)
@@ -294,8 +427,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     k = max(3, int(round(h / 170)) | 1)
     rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
-    hole_all = (old | rim) & ~hair & ~hands & ~face
-    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw)
+    hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
+    sleeve_old = old & arm_labels(parse_s)
+    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old)
 
     # Full-resolution layers.
     a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
@@ -315,12 +449,13 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     g_torso = g * (warp.warped_parts == PART_TORSO)
     g_sleeve = g * (warp.warped_parts > PART_TORSO)
     face_full = parse == LABEL["face"]
+    hair_rgb = image.astype(np.float32) + (hair_corr if s >= 1.0 else cv2.resize(hair_corr, (W, H)))
     layers = [
         (garment_rgb, g_torso),
         (base, up(arms)),                       # arms as photographed, old sleeves replaced by the fill
         (garment_rgb, g_sleeve),
         (image, up(hands)),
-        (image, up(hair)),
+        (hair_rgb, up(hair_a)),
         (image, np.maximum(up(neck_front), face_full.astype(np.float32))),
     ]
     out, vis = paint_layers(base, layers)

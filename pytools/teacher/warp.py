@@ -472,24 +472,6 @@ class WarpResult:
     sleeve_reach: dict[str, float] = field(default_factory=dict)
 
 
-def _quad_lattice(quad: np.ndarray, n: int = 3) -> np.ndarray:
-    """(n*n, 2) points of the bilinear lattice of a quad ordered root-start, end-start, end-stop, root-stop."""
-    pts = []
-    for u in np.linspace(0.0, 1.0, n):
-        top = quad[0] * (1 - u) + quad[3] * u
-        bottom = quad[1] * (1 - u) + quad[2] * u
-        for v in np.linspace(0.0, 1.0, n):
-            pts.append(top * (1 - v) + bottom * v)
-    return np.array(pts)
-
-
-def _convex(quad: np.ndarray) -> bool:
-    """True when the quad (4, 2) is strictly convex (all turns have the same sign)."""
-    d = np.roll(quad, -1, axis=0) - quad
-    cross = d[:, 0] * np.roll(d, -1, axis=0)[:, 1] - d[:, 1] * np.roll(d, -1, axis=0)[:, 0]
-    return bool(np.all(cross > 0) or np.all(cross < 0))
-
-
 @dataclass
 class ArmExtent:
     """How far the arm (parse arm label: skin or old sleeve) reaches on each side of its bone, pixels.
@@ -551,101 +533,191 @@ def arm_extents(parse: np.ndarray, frame: BodyFrame) -> dict[str, ArmExtent]:
     return out
 
 
-def _sleeve_quads(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
-                  scale: float, long_sleeve: bool, arm: ArmExtent | None = None,
-                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Person and garment quads (shoulder/outer-end/inner-end/armpit order) for one sleeve.
+@dataclass
+class SleeveSpec:
+    """One sleeve's placement on the arm, in the arm's curvilinear coordinates (s along the bone chain from
+    the shoulder joint, d across it, positive on the arm's outer side), pixels.
 
-    The sleeve's root is the torso's shoulder–armpit seam, pushed out to the arm's outer edge at the shoulder
-    (the sleeve cap covers the deltoid); its end lies across the arm at the garment's sleeve length, centred on
-    the arm and wider than the arm (old sleeve included) so none of it shows.
+    Attributes:
+        chain: (K, 2) the arm's bone chain as a smooth polyline (shoulder -> rounded elbow -> wrist), extended
+            a little behind the shoulder and past the wrist.
+        rot: +1 / -1, the side of the chain's direction the outer normal is on.
+        root_out, root_in: (s, d) of the sleeve root's outer point (cap, garment shoulder) and inner point
+            (garment armpit).
+        end_out, end_in: (s, d) of the sleeve end's outer and inner points.
+        out_knots, in_knots: (s, d) knots of the outer / inner edge's offset as a function of s.
+        s_elbow: s of the elbow joint.
+        fore: forearm length, pixels.
+    """
 
-    Returns a list of (person_quad (4,2), garment_quad (4,2), split) per segment: one segment along the upper
-    arm for short sleeves; for long sleeves two, bent at the elbow, where ``split`` (elbow x, y, bisector
-    direction, forearm direction, segment index) tells which pixels belong to which segment.
+    chain: np.ndarray
+    rot: float
+    root_out: tuple[float, float]
+    root_in: tuple[float, float]
+    end_out: tuple[float, float]
+    end_in: tuple[float, float]
+    out_knots: np.ndarray
+    in_knots: np.ndarray
+    s_elbow: float
+    fore: float
+
+    @property
+    def reach(self) -> float:
+        """How far down the arm the sleeve's end reaches: 0 shoulder joint, 1 elbow, 2 wrist."""
+        s_end = 0.5 * (self.end_out[0] + self.end_in[0])
+        if s_end <= self.s_elbow:
+            return s_end / max(self.s_elbow, 1e-6)
+        return 1.0 + (s_end - self.s_elbow) / max(self.fore, 1e-6)
+
+
+def _arm_chain(sh: np.ndarray, el: np.ndarray, wr: np.ndarray, sw: float) -> tuple[np.ndarray, float]:
+    """Smooth polyline along the arm bones: a quadratic Bezier round the elbow (so the coordinates stay
+    continuous on the outside of a bend), extended 0.6 sw behind the shoulder and 0.4 sw past the wrist.
+
+    Returns:
+        (points (K, 2), arc length of the elbow joint from the shoulder joint).
+    """
+    def unit(d: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        n = float(np.hypot(*d))
+        return d / n if n > 1e-6 else fb
+
+    upper = float(np.hypot(*(el - sh)))
+    fore = float(np.hypot(*(wr - el)))
+    d1 = unit(el - sh, np.array([0.0, 1.0]))
+    d2 = unit(wr - el, d1)
+    r = min(0.15 * sw, 0.4 * upper, 0.4 * fore)
+    a, b = el - d1 * r, el + d2 * r
+    t = np.linspace(0.0, 1.0, 9)[:, None]
+    bend = (1 - t) ** 2 * a + 2 * t * (1 - t) * el + t ** 2 * b
+    pts = np.vstack([sh - d1 * 0.6 * sw, sh, bend, wr, wr + d2 * 0.4 * sw])
+    keep = np.concatenate([[True], np.hypot(*np.diff(pts, axis=0).T) > 1e-6])
+    return pts[keep], upper
+
+
+def _chain_coords(chain: np.ndarray, rot: float, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Curvilinear coordinates of (M, 2) points on a polyline: (s arc length of the nearest point, d signed
+    distance, positive on the ``rot`` side). The chain's first and last segments extend without bound."""
+    seg = np.diff(chain, axis=0)
+    ln = np.hypot(seg[:, 0], seg[:, 1])
+    e = seg / ln[:, None]
+    cum = np.concatenate([[0.0], np.cumsum(ln)])
+    rel = p[:, None, :] - chain[None, :-1, :]                    # (M, S, 2)
+    t = (rel * e[None]).sum(-1) / ln[None]
+    lo = np.zeros(len(ln))
+    hi = np.ones(len(ln))
+    lo[0], hi[-1] = -np.inf, np.inf
+    t = np.clip(t, lo[None], hi[None])
+    proj = chain[None, :-1] + t[..., None] * seg[None]
+    d2 = ((p[:, None, :] - proj) ** 2).sum(-1)
+    i = np.argmin(d2, axis=1)
+    m = np.arange(len(p))
+    s = cum[i] + t[m, i] * ln[i]
+    n = rot * np.stack([-e[i, 1], e[i, 0]], axis=-1)
+    d = ((p - proj[m, i]) * n).sum(-1)
+    # Behind the shoulder joint the chain's start stands for the shoulder: measure s from the joint.
+    return s - cum[1], d
+
+
+def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
+                 scale: float, long_sleeve: bool, arm: ArmExtent | None = None) -> SleeveSpec:
+    """Where one sleeve lies on the arm (see :class:`SleeveSpec`).
+
+    The sleeve's root is the torso's shoulder–armpit seam, its cap pushed out to the arm's outer edge at the
+    shoulder (the cap covers the deltoid) and its armpit point to the arm's inner edge (the sleeve overlaps
+    the torso a little rather than leaving the inside of the upper arm bare). Its edges run along the arm at
+    offsets from the bone chain wide enough to cover the arm (old sleeve included, from the parse) and at
+    least the garment's own (scaled) widths; a short sleeve's underarm seam hangs from the armpit for the
+    garment's seam length; a long sleeve reaches the wrist (flat-lay sleeve lengths are unreliable), bending
+    with the elbow because its coordinates follow the bone chain.
     """
     sgn = 1.0 if side == "left" else -1.0
     sh_k, el_k, wr_k = frame.kp[f"{side}_shoulder"], frame.kp[f"{side}_elbow"], frame.kp[f"{side}_wrist"]
     g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
     g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
-    p_sh, p_ap = t[f"shoulder_{side}"].copy(), t[f"armpit_{side}"].copy()
     arm = arm or ArmExtent()
     sw = frame.sw
-
-    def unit(d: np.ndarray) -> np.ndarray:
-        n = float(np.hypot(*d))
-        return d / n if n > 1e-6 else frame.v.copy()
-
-    d1 = unit(el_k - sh_k)
-    n1 = np.array([-d1[1], d1[0]])
-    rot = 1.0
-    if n1 @ (sgn * frame.u) < 0:  # outer normal points away from the body
-        n1, rot = -n1, -1.0
-    # Sleeve cap over the deltoid: the root's outer point at least at the arm's outer edge (plus ease).
-    # It moves down as it moves out (the cap is rounded), so it does not stick up as a horn.
-    out_top = min(arm.top_out, 0.22 * sw) + 0.03 * sw
-    cur = (p_sh - sh_k) @ n1
-    if cur < out_top:
-        push = out_top - cur
-        p_sh = p_sh + n1 * push + d1 * 0.7 * push
-    g_len = 0.5 * (np.hypot(*(g_so - g_sh)) + np.hypot(*(g_si - g_ap))) * scale
-    g_wend = float(np.hypot(*(g_so - g_si))) * scale
-    arm_w_min = 0.24 * sw
-    up_out, up_in = min(arm.up_out, 0.3 * sw), min(arm.up_in, 0.3 * sw)
-    # ... and its armpit point at least at the arm's inner edge: the sleeve overlaps the torso a little
-    # rather than leaving the inside of the upper arm uncovered between torso and sleeve.
-    need_in = up_in * 1.15 + 0.03 * sw
-    cur_in = -((p_ap - sh_k) @ n1)
-    if cur_in < need_in:
-        p_ap = p_ap - n1 * (need_in - cur_in)
-    fo_out, fo_in = min(arm.fore_out, 0.25 * sw), min(arm.fore_in, 0.25 * sw)
-    upper = float(np.hypot(*(el_k - sh_k)))
+    chain, s_el = _arm_chain(sh_k, el_k, wr_k, sw)
+    e0 = chain[2] - chain[1] if len(chain) > 2 else frame.v
+    rot = 1.0 if np.array([-e0[1], e0[0]]) @ (sgn * frame.u) >= 0 else -1.0
     fore = float(np.hypot(*(wr_k - el_k)))
+
+    def sd(p: np.ndarray) -> tuple[float, float]:
+        s, d = _chain_coords(chain, rot, np.asarray(p, np.float64)[None])
+        return float(s[0]), float(d[0])
+
+    s_sh, d_sh = sd(t[f"shoulder_{side}"])
+    s_ap, d_ap = sd(t[f"armpit_{side}"])
+    up_out, up_in = min(arm.up_out, 0.3 * sw), min(arm.up_in, 0.3 * sw)
+    fo_out, fo_in = min(arm.fore_out, 0.25 * sw), min(arm.fore_in, 0.25 * sw)
+    # An arm hidden in the parse (old sleeve labelled torso) still has an upper arm ~0.25 sw thick.
+    top_out = max(min(arm.top_out, 0.22 * sw) + 0.03 * sw, 0.12 * sw)
+    if d_sh < top_out:
+        # The cap moves down as it moves out (it is rounded), so it does not stick up as a horn.
+        s_sh += 0.7 * (top_out - d_sh)
+        d_sh = top_out
+    d_sh = min(d_sh, 0.35 * sw)
+    need_in = max(up_in * 1.15 + 0.03 * sw, 0.12 * sw)
+    d_ap = float(np.clip(d_ap, -0.35 * sw, -need_in))
+    s_ap = float(np.clip(s_ap, s_sh + 0.05 * sw, s_sh + 0.8 * sw))
+
+    g_wend = float(np.hypot(*(g_so - g_si))) * scale
+    l_out = float(np.hypot(*(g_so - g_sh))) * scale
+    l_in = float(np.hypot(*(g_si - g_ap))) * scale
+    g_len = 0.5 * (l_out + l_in)
+    arm_w_min = 0.24 * sw
+    upper = s_el
     if not long_sleeve or g_len < upper * 0.95 or fore < 1:
-        # A hanging short sleeve: its underarm seam hangs from the armpit along the arm; its opening stands
-        # off the arm on both sides.
-        l_in = float(np.hypot(*(g_si - g_ap))) * scale
-        l_out = float(np.hypot(*(g_so - g_sh))) * scale
         half = max(g_wend, arm_w_min * 1.25) / 2
         w_o = max(half, up_out * 1.15 + 0.02 * sw)
         w_i = max(half, up_in * 1.15 + 0.02 * sw)
-        t_end = max((p_ap - sh_k) @ d1 + l_in, (p_sh - sh_k) @ d1 + 0.6 * l_out)
-        t_end = float(np.clip(t_end, 0.3 * upper, 0.85 * upper))
-        for _ in range(6):
-            e = sh_k + d1 * t_end
-            p_so, p_si = e + n1 * w_o, e - n1 * w_i
-            quad = np.array([p_sh, p_so, p_si, p_ap])
-            if _convex(quad):
-                break
-            t_end *= 1.15
-        else:
-            return []
-        return [(quad, np.array([g_sh, g_so, g_si, g_ap]), np.empty(0))]
-    # Long sleeve: split at the elbow by the arm's proportions, bend along the forearm.
-    d2 = unit(wr_k - el_k)
-    n2 = rot * np.array([-d2[1], d2[0]])
-    total = upper + fore
-    frac = float(np.clip(upper / total, 0.35, 0.65))
-    g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
-    g_wel = float(np.hypot(*(g_eo - g_ei))) * scale
-    half_el = max(g_wel, arm_w_min) / 2
-    el_o = max(half_el, 1.15 * max(up_out, fo_out) + 0.03 * sw)
-    el_i = max(half_el, 1.15 * max(up_in, fo_in) + 0.03 * sw)
-    half_end = max(g_wend, arm_w_min * 0.8) / 2
-    end_o = max(half_end, 1.15 * fo_out + 0.03 * sw)
-    end_i = max(half_end, 1.15 * fo_in + 0.03 * sw)
-    bis = unit(n1 + n2)
-    # The elbow section is centred on the elbow joint, its outer end on the outer side of the bend.
-    p_eo, p_ei = el_k + bis * el_o, el_k - bis * el_i
-    # Long sleeves reach the wrist when worn (flat-lay sleeve lengths are unreliable); 3/4 sleeves stop short.
-    fore_len = float(np.clip(g_len - upper, 0.85 * fore, 1.05 * fore))
-    e = el_k + d2 * fore_len
-    p_so, p_si = e + n2 * end_o, e - n2 * end_i
-    split = np.array([el_k[0], el_k[1], bis[0], bis[1], d2[0], d2[1]])
-    return [
-        (np.array([p_sh, p_eo, p_ei, p_ap]), np.array([g_sh, g_eo, g_ei, g_ap]), np.concatenate([split, [0.0]])),
-        (np.array([p_eo, p_so, p_si, p_ei]), np.array([g_eo, g_so, g_si, g_ei]), np.concatenate([split, [1.0]])),
-    ]
+        s_eo, s_ei = s_sh + l_out, s_ap + l_in
+        mid = float(np.clip(0.5 * (s_eo + s_ei), 0.3 * upper, 0.85 * upper))
+        # The opening lies roughly across the arm (a hanging sleeve's hem is not as slanted as in the flat).
+        half_slant = float(np.clip(0.5 * (s_eo - s_ei), -0.08 * sw, 0.08 * sw))
+        s_eo, s_ei = mid + half_slant, mid - half_slant
+        s_eo = max(s_eo, s_sh + 0.15 * sw)
+        s_ei = max(s_ei, s_ap + 0.08 * sw)
+        out_knots = np.array([[s_sh, d_sh], [s_eo, w_o]])
+        in_knots = np.array([[s_ap, d_ap], [s_ei, -w_i]])
+    else:
+        frac = float(np.clip(upper / max(upper + fore, 1e-6), 0.35, 0.65))
+        g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
+        half_el = max(float(np.hypot(*(g_eo - g_ei))) * scale, arm_w_min) / 2
+        el_o = max(half_el, 1.15 * max(up_out, fo_out) + 0.03 * sw)
+        el_i = max(half_el, 1.15 * max(up_in, fo_in) + 0.03 * sw)
+        half_end = max(g_wend, arm_w_min * 0.8) / 2
+        end_o = max(half_end, 1.15 * fo_out + 0.03 * sw)
+        end_i = max(half_end, 1.15 * fo_in + 0.03 * sw)
+        s_end = upper + float(np.clip(g_len - upper, 0.85 * fore, 1.05 * fore))
+        s_eo = s_ei = s_end
+        out_knots = np.array([[s_sh, d_sh], [upper, el_o], [s_end, end_o]])
+        in_knots = np.array([[s_ap, d_ap], [max(upper, s_ap + 1.0), -el_i], [max(s_end, s_ap + 2.0), -end_i]])
+    return SleeveSpec(chain=chain, rot=rot, root_out=(s_sh, d_sh), root_in=(s_ap, d_ap),
+                      end_out=(s_eo, float(out_knots[-1, 1])), end_in=(s_ei, float(in_knots[-1, 1])),
+                      out_knots=out_knots, in_knots=in_knots, s_elbow=upper, fore=fore)
+
+
+def _sleeve_uv(spec: SleeveSpec, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sleeve coordinates of (M, 2) person pixels: u along the sleeve (0 root seam, 1 end), v across
+    (0 inner edge, 1 outer edge); extrapolated linearly outside the sleeve."""
+    s, d = _chain_coords(spec.chain, spec.rot, p)
+    d_out = np.interp(s, spec.out_knots[:, 0], spec.out_knots[:, 1])
+    d_in = np.interp(s, spec.in_knots[:, 0], spec.in_knots[:, 1])
+    v = (d - d_in) / np.maximum(d_out - d_in, 1e-3)
+    vc = np.clip(v, -0.5, 1.5)
+    s0 = spec.root_in[0] + vc * (spec.root_out[0] - spec.root_in[0])
+    s1 = spec.end_in[0] + vc * (spec.end_out[0] - spec.end_in[0])
+    u = (s - s0) / np.maximum(s1 - s0, 1e-3)
+    return u, v
+
+
+def _sleeve_to_garment(lm: dict[str, np.ndarray], side: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Garment pixels of sleeve coordinates: bilinear in the garment's sleeve quad (shoulder, sleeve outer
+    end, sleeve inner end, armpit)."""
+    g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
+    g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+    u, v = u[..., None], v[..., None]
+    return (1 - u) * (v * g_sh + (1 - v) * g_ap) + u * (v * g_so + (1 - v) * g_si)
 
 
 def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: np.ndarray,
@@ -787,57 +859,41 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     reach = {"left": 0.0, "right": 0.0}
     if has_sleeves:
         arms = arm_extents(parse, frame) if parse is not None else {}
+        arm_px = None
+        if parse is not None:
+            arm_px = np.isin(cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST), (5, 6))
+        pix = pts.reshape(h, w, 2)
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
-            quads = _sleeve_quads(frame, side, t, lm, scale, long_sleeve, arms.get(side))
-            if quads:
-                end = 0.5 * (quads[-1][0][1] + quads[-1][0][2])
-                sh_k, el_k, wr_k = (frame.kp[f"{side}_{j}"] for j in ("shoulder", "elbow", "wrist"))
-                if len(quads) == 2:
-                    d = wr_k - el_k
-                    reach[side] = 1.0 + float((end - el_k) @ d) / max(float(d @ d), 1e-6)
-                else:
-                    d = el_k - sh_k
-                    reach[side] = float((end - sh_k) @ d) / max(float(d @ d), 1e-6)
-            for p_quad, g_quad, split in quads:
-                # Bilinear correspondence of the two quads (a 3x3 lattice), interpolated by a thin-plate
-                # spline: uniform along the sleeve, unlike a homography between such different quads.
-                q_tps = tps_fit(_quad_lattice(p_quad), _quad_lattice(g_quad))
-
-                def quad_mask(q: np.ndarray, grow: float) -> np.ndarray:
-                    m = np.zeros((h, w), np.uint8)
-                    c = q.mean(0)
-                    big = c + (q - c) * grow
-                    cv2.fillConvexPoly(m, np.round(np.column_stack([(big[:, 0] + 0.5) * w / W - 0.5,
-                                                                    (big[:, 1] + 0.5) * h / H - 0.5]) * 16
-                                                   ).astype(np.int32), 1, shift=4)
-                    return m.astype(bool)
-
-                # Each segment stays near its own quad (the spline extrapolates far away). Inside the quad, the
-                # sleeve's mapping may land on the garment's torso near the root: it is used where the torso
-                # warp drew nothing, closing the wedge between the torso's and the sleeve's seam lines.
-                root_zone = p_quad
-                if not split.size or split[-1] < 0.5:
-                    # The first segment's zone also spans the torso's own shoulder point: the triangle between
-                    # the torso's seam and the sleeve's (pushed-out) cap.
-                    root_zone = cv2.convexHull(np.vstack([p_quad, t[f"shoulder_{side}"][None],
-                                                          t[f"armpit_{side}"][None]]).astype(np.float32))[:, 0]
-                near_q, zone = quad_mask(p_quad, 1.25), quad_mask(root_zone, 1.0)
-                # Evaluate the spline only where it can be used.
-                g_s = np.full((h, w, 2), -1e6)
-                sel = near_q | zone
-                g_s[sel] = q_tps(pts.reshape(h, w, 2)[sel])
-                lab_s = lab_at(g_s)
-                ok = ((lab_s == label) & near_q) | ((lab_s == PART_TORSO) & (final_lab == PART_NONE) & zone)
-                if split.size:
-                    ex, ey, bx, by, dx, dy, seg = split
-                    # Elbow bisector line; the forearm segment is on the wrist's side of it.
-                    nx, ny = -by, bx
-                    if nx * dx + ny * dy < 0:
-                        nx, ny = -nx, -ny
-                    fore_side = (fx - ex) * nx + (fy - ey) * ny > 0
-                    ok &= fore_side if seg > 0.5 else ~fore_side
-                grid_px[ok] = g_s[ok]
-                final_lab[ok] = label
+            spec = _sleeve_spec(frame, side, t, lm, scale, long_sleeve, arms.get(side))
+            reach[side] = spec.reach
+            # Only pixels near the arm can be sleeve: the chain's bounding box, grown by the sleeve's width.
+            margin = 1.6 * float(max(np.abs(spec.out_knots[:, 1]).max(), np.abs(spec.in_knots[:, 1]).max()))
+            lo = spec.chain.min(0) - margin
+            hi = spec.chain.max(0) + margin
+            x0, x1 = (np.clip(np.array([lo[0], hi[0]]) * (w / W), 0, w)).astype(int)
+            y0, y1 = (np.clip(np.array([lo[1], hi[1]]) * (h / H), 0, h)).astype(int)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            sub = pix[y0:y1 + 1, x0:x1 + 1]
+            u, v = _sleeve_uv(spec, sub.reshape(-1, 2))
+            u, v = u.reshape(sub.shape[:2]), v.reshape(sub.shape[:2])
+            g_s = _sleeve_to_garment(lm, side, u, v)
+            lab_s = lab_at(g_s)
+            cur = final_lab[y0:y1 + 1, x0:x1 + 1]
+            # The garment's own sleeve outline gives the sleeve's silhouette; the coordinate limits keep it
+            # on this arm (the bilinear map extrapolates far from the sleeve).
+            ok = (lab_s == label) & (u > -0.35) & (u < 1.08) & (v > -0.3) & (v < 1.3)
+            # Root overlap: just inside the seam the sleeve's map lands on the garment's torso. That fabric
+            # closes the wedge between the torso's seam and the sleeve's cap where the torso warp drew nothing,
+            # and covers the arm's root where the arm (drawn in front of the torso) would show through.
+            root = (lab_s == PART_TORSO) & (u > -0.25) & (u <= 0.02) & (v > -0.1) & (v < 1.1)
+            over = cur == PART_NONE
+            if arm_px is not None:
+                over = over | arm_px[y0:y1 + 1, x0:x1 + 1]
+            ok |= root & over
+            gp = grid_px[y0:y1 + 1, x0:x1 + 1]
+            gp[ok] = g_s[ok]
+            cur[ok] = label
 
     # Thin gaps between the parts (where neither the torso's nor a sleeve's mapping lands on its own part,
     # e.g. the garment's armpit notch) take the mapping of the nearest covered pixel: the fabric closes over
