@@ -30,6 +30,14 @@ SKIN_MAHA = 9.0
 """Squared Mahalanobis distance (Lab) under which a pixel counts as the face's skin colour (chi-square, 3 dof:
 9 keeps about 97% of the skin samples; looser thresholds take in white shirts and blond hair)."""
 
+ARM_CORE = 0.06
+"""Radius of the arm bones' core (forearm and the lower 60 % of the upper arm), as a fraction of the shoulder
+width, that is arm whatever BodyPix says (about half an arm's width)."""
+
+CROWN_MAHA = 4.0
+"""Squared Mahalanobis distance (under the skin model) the mean colour of the top of the head must exceed to be
+taken as hair seeds whatever the pixels' own skin test says (blond hair; below it the crown is bare skin)."""
+
 BODYPIX_PARTS: tuple[str, ...] = (
     "left_face", "right_face", "left_upper_arm_front", "left_upper_arm_back", "right_upper_arm_front",
     "right_upper_arm_back", "left_lower_arm_front", "left_lower_arm_back", "right_lower_arm_front",
@@ -287,7 +295,9 @@ def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarr
     sh_w = float(np.linalg.norm(P[_L_SH] - P[_R_SH]))
     face_ok = vis[[_NOSE, _L_EYE, _R_EYE, _MOUTH_L, _MOUTH_R]].min() > 0.5
     if face_ok:
-        _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w)
+        models = _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w)
+    else:
+        models = (None, None)
 
     # --- arms: side by the nearer arm bone, hands bounded by the hand keypoints
     arms_ok = vis[[_L_SH, _R_SH, _L_EL, _R_EL, _L_WR, _R_WR]].min() > 0.3
@@ -351,15 +361,22 @@ def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarr
                 parse[zone & (depth >= waist)] = LABEL["lower_body"]
         # well below the hips everything but hands and arms is lower body
         parse[(depth > 0.45 * tl) & (parse == LABEL["torso"])] = LABEL["lower_body"]
+    skin_g, clothes_g = models
+    if arms_ok and skin_g is not None:
+        _fix_arms_by_colour(parse, person, q, xx, yy, P, sh_w, skin_g, clothes_g)
+        _fix_hands(parse, person, q, P, sh_w, skin_g)
     if edge_aware:
         parse = _edge_refine(image, parse, person)
+        if arms_ok and skin_g is not None:  # the filter can spread a hand over pale trousers again
+            _fix_hands(parse, person, q, P, sh_w, skin_g)
     if arms_ok:
-        parse = _drop_islands(parse, person, P)
+        parse = _drop_islands(parse, person)
     return parse
 
 
-def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
-    """Face, hair and neck, in place (see ``refine_parse``)."""
+def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> tuple[_Gauss | None, _Gauss | None]:
+    """Face, hair and neck, in place (see ``refine_parse``); returns the (skin, upper clothes) colour models
+    (None where there were too few samples)."""
     h, w = parse.shape
     eyes = (P[_L_EYE] + P[_R_EYE]) / 2
     mouth = (P[_MOUTH_L] + P[_MOUTH_R]) / 2
@@ -385,7 +402,7 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
     cheeks = person & (np.abs(u) < 0.5 * eye_w) & (v > v_eyes + 0.15 * d) & (v < v_mouth - 0.1 * d)
     if cheeks.sum() < 8:
         parse[face_zone & (parse == LABEL["face"])] = LABEL["face"]
-        return
+        return None, None
     skin = _robust_gauss(lab[cheeks])
     arms = np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))
     # Hair may lie on the chest and shoulders, but not down the arms (a dark sleeve is not hair).
@@ -410,6 +427,13 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
     # hair seeds: head pixels outside the (slightly enlarged) face ellipse that are clearly not skin
     outer = (u / (1.15 * half_w)) ** 2 + (v / (1.1 * half_h)) ** 2 > 1.0
     seeds = head_zone & outer & ~skin_m & (v < v_chin)
+    # Blond or light-brown hair passes the loose skin test, leaving no seeds where it frames the face; the
+    # crown (above the hairline) is hair whatever its colour, unless it looks like the cheeks (a bald head).
+    crown = head_zone & (v < -1.05 * half_h) & (np.abs(u) < 0.8 * half_w)
+    if crown.sum() > 10:
+        crown_g = _robust_gauss(lab[crown])
+        if float(skin.maha(crown_g.mean[None])[0]) > CROWN_MAHA:
+            seeds |= crown
     hair_m = np.zeros((h, w), bool)
     face = face_zone.copy()
     if seeds.sum() > 10:
@@ -431,7 +455,9 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
     parse[hair_m] = LABEL["hair"]
     # leftover head pixels above the chin (ears, hair strands the colour test missed)
     rest = head_zone & (parse == LABEL["torso"]) & (v < v_chin - 0.2 * d)
-    parse[rest] = np.where(skin_m[rest], LABEL["face"], LABEL["hair"]).astype(np.uint8)
+    # outside the face's ellipse skin-coloured head pixels are mostly light hair framing the face (ears are
+    # small): hair, not face
+    parse[rest] = np.where(skin_m[rest] & ~outer[rest], LABEL["face"], LABEL["hair"]).astype(np.uint8)
     # neck and chest skin: skin below the chin, connected to the face, above mid-chest
     neck_zone = reach & (v > v_chin - 0.4 * d) & (yy < sh_mid[1] + 0.35 * sh_w) & (np.abs(u) < 0.45 * sh_w) \
         & (parse == LABEL["torso"])
@@ -445,7 +471,90 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> None:
     neck = _open_close(neck_skin, 1)
     neck = _keep_connected(neck | face, face) & neck
     parse[neck] = LABEL["neck"]
+    return skin, clothes
 
+
+
+
+def _fix_arms_by_colour(parse, person, q, xx, yy, P, sh_w, skin, clothes) -> None:
+    """Bare arms BodyPix merged into the torso, and hand labels on clothes, fixed with the skin colour model.
+
+    In place. (1) Torso pixels inside a capsule around an arm bone (not the first stretch from the shoulder:
+    bare shoulders and chest are torso) that are skin-coloured, and likelier skin than the top's colour,
+    become that arm, and so does the torso within ``ARM_CORE`` of the forearm and elbow. (2, ``_fix_hands``) Hand pixels that are clearly not skin (trousers, a cuff, a pocket next
+    to the hand) become the arm when they lie along the forearm on the elbow side of the wrist, else the label
+    around them; so do hand pixels far from the hand keypoints (outside a disc of about twice their spread).
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS, modified.
+        person: (H, W) bool. q: (H, W) quantised Lab (``_quantize``). xx, yy: pixel coordinates.
+        P: (33, 2) keypoint pixels. sh_w: shoulder width, pixels.
+        skin, clothes: colour models of the face's skin and of the upper garment (clothes may be None).
+    """
+    h, w = parse.shape
+    for lab_arm, (s_, e, wr) in ((LABEL["left_arm"], (_L_SH, _L_EL, _L_WR)),
+                                 (LABEL["right_arm"], (_R_SH, _R_EL, _R_WR))):
+        a, b, c = P[s_], P[e], P[wr]
+        x0 = int(max(0, min(a[0], b[0], c[0]) - 0.2 * sh_w))
+        x1 = int(min(w, max(a[0], b[0], c[0]) + 0.2 * sh_w + 1))
+        y0 = int(max(0, min(a[1], b[1], c[1]) - 0.2 * sh_w))
+        y1 = int(min(h, max(a[1], b[1], c[1]) + 0.3 * sh_w + 1))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        sl = (slice(y0, y1), slice(x0, x1))
+        px, py = xx[sl], yy[sl]
+        d = np.minimum(_seg_dist(px, py, a, b), _seg_dist(px, py, b, c))
+        d_sh = np.hypot(px - a[0], py - a[1])
+        sub = parse[sl]
+        qq = q[sl]
+        cand = person[sl] & (sub == LABEL["torso"]) & (d < 0.13 * sh_w) & (d_sh > 0.25 * sh_w)
+        if cand.any():
+            cq = qq[cand]
+            ok = skin.maha_q(cq) < SKIN_MAHA
+            if clothes is not None:
+                ok &= skin.nll_q(cq) < clothes.nll_q(cq)
+            m = np.zeros_like(cand)
+            m[cand] = ok
+            m = _open_close(m, max(1, int(round(0.02 * sh_w))))
+            sub[m & cand] = lab_arm
+        # An arm hanging against a top of the same colour has no colour edge to find: BodyPix often calls it
+        # torso. The bone's core (forearm, lower part of the upper arm) is arm whatever its colour.
+        mid = a + 0.4 * (b - a)
+        core = person[sl] & (sub == LABEL["torso"]) \
+            & (np.minimum(_seg_dist(px, py, mid, b), _seg_dist(px, py, b, c)) < ARM_CORE * sh_w)
+        sub[core] = lab_arm
+
+
+def _fix_hands(parse, person, q, P, sh_w, skin) -> None:
+    """Hand labels on clothes or far from the hand keypoints, in place (see ``_fix_arms_by_colour``, step 2).
+
+    Run on the whole photo: BodyPix's hand can spill far down the trousers.
+    """
+    h, w = parse.shape
+    for lab_arm, lab_hand, (s_, e, wr) in ((LABEL["left_arm"], LABEL["left_hand"], (_L_SH, _L_EL, _L_WR)),
+                                          (LABEL["right_arm"], LABEL["right_hand"], (_R_SH, _R_EL, _R_WR))):
+        a, b, c = P[s_], P[e], P[wr]
+        hand = parse == lab_hand
+        if not hand.any():
+            continue
+        hy, hx = np.nonzero(hand)
+        hxf, hyf = hx.astype(np.float32), hy.astype(np.float32)
+        pts = P[[wr, wr + 2, wr + 4, wr + 6]]  # wrist, pinky, index, thumb
+        hc = pts.mean(axis=0)
+        hr = max(2.0 * 1.6 * float(np.linalg.norm(pts - hc, axis=1).max()), 0.3 * sh_w)
+        far = np.hypot(hxf - hc[0], hyf - hc[1]) > hr
+        nonskin = skin.maha_q(q[hy, hx]) > 3.0 * SKIN_MAHA
+        fwd = c - b
+        fwd = fwd / max(float(np.linalg.norm(fwd)), 1e-6)
+        before = ((hxf - c[0]) * fwd[0] + (hyf - c[1]) * fwd[1]) < 0
+        d_arm = np.minimum(_seg_dist(hxf, hyf, a, b), _seg_dist(hxf, hyf, b, c))
+        to_arm = nonskin & before & (d_arm < 0.13 * sh_w) & ~far
+        parse[hy[to_arm], hx[to_arm]] = lab_arm
+        other = (nonskin | far) & ~to_arm
+        if other.any():
+            om = np.zeros((h, w), bool)
+            om[hy[other], hx[other]] = True
+            parse[:] = np.where(om, _fill_nearest(parse, person & ~om, om), parse)
 
 
 def _box(a: np.ndarray, r: int) -> np.ndarray:
@@ -517,7 +626,7 @@ def _edge_refine(image: np.ndarray, parse: np.ndarray, person: np.ndarray, *, wo
     return res
 
 
-def _drop_islands(parse: np.ndarray, person: np.ndarray, P: np.ndarray, *, frac: float = 0.25) -> np.ndarray:
+def _drop_islands(parse: np.ndarray, person: np.ndarray, *, frac: float = 0.25) -> np.ndarray:
     """Give arm and hand islands (components far smaller than that label's largest) the label around them.
 
     BodyPix leaves blobs of arm on the torso or trousers (a print, a pocket, a fold) and of hand on the
@@ -526,18 +635,14 @@ def _drop_islands(parse: np.ndarray, person: np.ndarray, P: np.ndarray, *, frac:
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
         person: (H, W) bool person mask.
-        P: (33, 2) keypoint pixels (unused rows allowed).
         frac: a component below ``frac`` x the label's largest component is an island.
     """
     bad = np.zeros(parse.shape, bool)
-    for lab in (LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"], LABEL["right_hand"]):
-        m = parse == lab
-        if not m.any():
-            continue
-        # an arm is arm+hand: a hand island touching its arm is not an island
-        side = (LABEL["left_arm"], LABEL["left_hand"]) if lab in (LABEL["left_arm"], LABEL["left_hand"]) \
-            else (LABEL["right_arm"], LABEL["right_hand"])
+    for side in ((LABEL["left_arm"], LABEL["left_hand"]), (LABEL["right_arm"], LABEL["right_hand"])):
+        # an arm is arm + hand: a hand touching its arm is no island
         whole = np.isin(parse, side)
+        if not whole.any():
+            continue
         n, cc, st, _ = cv2.connectedComponentsWithStats(whole.astype(np.uint8), connectivity=8)
         if n <= 2:
             continue
@@ -545,7 +650,7 @@ def _drop_islands(parse: np.ndarray, person: np.ndarray, P: np.ndarray, *, frac:
         area[0] = 0
         small = area < frac * area.max()
         small[0] = False
-        bad |= m & small[cc]
+        bad |= small[cc]
     if not bad.any():
         return parse
     keep = person & ~bad
@@ -553,9 +658,14 @@ def _drop_islands(parse: np.ndarray, person: np.ndarray, P: np.ndarray, *, frac:
 
 
 def _fill_holes(m: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import binary_fill_holes
-
-    return binary_fill_holes(m)
+    """``m`` with its holes (background regions not connected to the border, 4-connectivity) filled."""
+    h, w = m.shape
+    pad = np.zeros((h + 2, w + 2), np.uint8)
+    pad[1:-1, 1:-1] = m
+    # flood the outside from a corner of the padding; what it does not reach is inside or a hole
+    ff = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(pad, ff, (0, 0), 2, flags=4)
+    return pad[1:-1, 1:-1] != 2
 
 
 def _robust_gauss(samples: np.ndarray) -> _Gauss:

@@ -275,7 +275,9 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
             chest |= torso_skin & (maps.arm_dist < 0.15 * maps.sw)
         torso_skin = torso_skin & chest
     old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
-    if maps is not None and (arms & ~skin).sum() > 50:
+    # Only a person who wears sleeves can have lost sleeve pixels (else "sleeve colour" is the arms' shadows
+    # and dark trousers by the hand would be taken for a sleeve).
+    if maps is not None and (arms & ~skin).sum() > max(50, 0.3 * arms.sum()):
         lab = _lab(image)
         sleeve_col = np.median(lab[arms & ~skin], axis=0)
         close = np.linalg.norm(lab - sleeve_col, axis=-1) < 18.0

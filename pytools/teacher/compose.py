@@ -49,9 +49,9 @@ shoulder width (anthropometric upper-arm, elbow and wrist half-widths): old slee
 def arm_silhouette(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
     """(H, W) bool: the bare arms under the old sleeves.
 
-    The parse's arm outline (a tight sleeve's outline is the arm's) within a tapered capsule around the arm
-    bones (upper arm wider than the wrist, table :data:`ARM_TAPER`); the capsule's inner 60 % is always arm
-    (coarse parses lose thin forearms).
+    A tapered capsule around the arm bones (upper arm wider than the wrist, table :data:`ARM_TAPER`), trimmed
+    where the parse's (slightly grown) arm outline is clearly narrower (a tight sleeve's outline is the arm's);
+    the capsule's inner 70 % is always arm (coarse parses lose thin forearms); the outline is smoothed.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -65,9 +65,14 @@ def arm_silhouette(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.nd
     else:
         r = np.float32(ARM_RADIUS * sw)
     outer = maps.arm_dist < r
-    inner = maps.arm_dist < 0.6 * r
-    parse_arm = arm_labels(parse) | skin | np.isin(parse, _HANDS)
-    return inner | (outer & parse_arm)
+    inner = maps.arm_dist < 0.7 * r
+    # The parse is coarse (stride 16): it only trims the capsule where it is clearly narrower.
+    k = max(3, int(round(0.05 * sw)) | 1)
+    parse_arm = cv2.dilate((arm_labels(parse) | skin | np.isin(parse, _HANDS)).astype(np.uint8),
+                           np.ones((k, k), np.uint8)).astype(bool)
+    sil = (inner | (outer & parse_arm)).astype(np.float32)
+    # Smooth outline: no stair steps from the parse's blocks.
+    return cv2.GaussianBlur(sil, (0, 0), max(1.0, 0.02 * sw)) > 0.5
 
 
 def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -152,6 +157,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         (h, w, 3) float32 RGB fill colour for every pixel.
     """
     H, W = hole.shape
+    body_full, sw_full = body, sw
     # Everything here is smooth: work at <= 192 px height, upsample at the end.
     f = min(1.0, 192.0 / H)
     if f < 1.0:
@@ -206,12 +212,15 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     cyl = 1.0 - 0.22 * (1.0 - 0.5 * sl_w) * np.clip(arm_dist / r, 0, 1.2) ** 2
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
     shade = np.where(on_arm, cyl, 1.0)[..., None]
-    # A soft silhouette between skin and background (the body region is a union of polygons and capsules).
-    soft = cv2.GaussianBlur(body.astype(np.float32), (0, 0), max(0.6, 0.012 * sw))[..., None]
-    out = (soft * skin_col * shade + (1.0 - soft) * bg_col).astype(np.float32)
+    skin_col = (skin_col * shade).astype(np.float32)
+    bg_col = bg_col.astype(np.float32)
     if f < 1.0:
-        out = cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR)
-    return out
+        skin_col = cv2.resize(skin_col, (W, H), interpolation=cv2.INTER_LINEAR)
+        bg_col = cv2.resize(bg_col, (W, H), interpolation=cv2.INTER_LINEAR)
+    # The silhouette between skin and background is drawn at the input's resolution (the colours are smooth,
+    # the outline must not be): a slightly soft edge, as a photographed arm has.
+    soft = cv2.GaussianBlur(body_full.astype(np.float32), (0, 0), max(0.6, 0.004 * sw_full))[..., None]
+    return (soft * skin_col + (1.0 - soft) * bg_col).astype(np.float32)
 
 
 def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback: np.ndarray) -> np.ndarray:
@@ -270,6 +279,13 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
         backs.append((c, src))
     # Hair pixels confidently hair: closer to the hair colour than to every background colour.
     d_h = np.linalg.norm(img - hair_c, axis=-1)
+    if len(backs) and torso_old.any():
+        # Strands on the shoulders that the parse gave to the garment: near the hair, of the hair's colour and
+        # clearly not of the old garment's.
+        k2 = max(3, int(round(0.1 * sw)) | 1)
+        near = cv2.dilate(hair.astype(np.uint8), np.ones((k2, k2), np.uint8)).astype(bool)
+        d_o = np.linalg.norm(img - backs[0][0], axis=-1)
+        cand |= near & torso_old & (d_h < 0.5 * d_o)
     conf_h = hair.copy()
     for c, _ in backs:
         conf_h &= d_h < np.linalg.norm(img - c, axis=-1)
@@ -279,18 +295,22 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
     H_loc = _nconv(img, conf_h, sig, hair_c)
     alpha = np.where(cand, 1.0, 0.0).astype(np.float32)
     X_best = H_loc.copy()
-    for c, src in backs:
+    # Only what lies near a pixel can be behind it: each background candidate is tested where it is (one of)
+    # the locally dominant ones (blond hair over a navy top must not be called "light backdrop").
+    dens = [cv2.GaussianBlur(src.astype(np.float32), (0, 0), max(2.0, 0.15 * sw)) for _, src in backs]
+    dmax = np.maximum.reduce(dens) if dens else None
+    for (c, src), den in zip(backs, dens, strict=True):
         X = _nconv(img, src, sig, c)
         d = H_loc - X
         n2 = (d * d).sum(-1)
         a = ((img - X) * d).sum(-1) / np.maximum(n2, 1.0)
         # Colours too close to tell apart (blond hair on skin): no evidence, the parse decides.
-        a = np.where(n2 > 20.0 ** 2, np.clip(a, 0.0, 1.0), 1.0)
+        a = np.where((n2 > 20.0 ** 2) & (den > 0.02) & (den >= 0.5 * dmax), np.clip(a, 0.0, 1.0), 1.0)
         better = a < alpha
         X_best = np.where(better[..., None], X, X_best)
         alpha = np.minimum(alpha, a)
     # Low alphas are mostly colour noise of the background: cut them, keep a smooth ramp.
-    alpha = np.clip((alpha - 0.15) / 0.7, 0.0, 1.0) * cand
+    alpha = np.clip((alpha - 0.15) / 0.8, 0.0, 1.0) * cand
     # Only hair connected to the head: fragments on the chest are the parse's errors.
     n, cc = cv2.connectedComponents((alpha > 0.3).astype(np.uint8))
     head = hair & (maps.b < -0.15 * sw)
@@ -308,6 +328,41 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
     w = np.clip((alpha - 0.15) / 0.5, 0.0, 1.0)[..., None]
     F = w * F + (1 - w) * H_loc
     return alpha.astype(np.float32), ((F - img) * (alpha > 0)[..., None]).astype(np.float32)
+
+
+def _near_wrists(hands: np.ndarray, kp: np.ndarray, sw: float) -> np.ndarray:
+    """Keep only the hand-labelled components that reach within 0.3 shoulder widths of a wrist or finger
+    keypoint (BlazePose 15-22): stride-16 parses scatter "hand" blobs over the arms and the torso, and a hand
+    layer drawn there pastes old sleeve or skin patches over the new garment."""
+    if not hands.any():
+        return hands
+    pts = np.asarray(kp, np.float32)[15:23, :2]
+    n, cc = cv2.connectedComponents(hands.astype(np.uint8))
+    ys, xs = np.nonzero(hands)
+    d = np.min(np.hypot(xs[:, None] - pts[None, :, 0], ys[:, None] - pts[None, :, 1]), axis=1)
+    keep = np.unique(cc[ys[d < 0.3 * sw], xs[d < 0.3 * sw]])
+    return np.isin(cc, keep[keep > 0])
+
+
+def _grain(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """(H, W) float32 luminance grain for the filled pixels, at the photo's own robust high-frequency level
+    (MAD of the luminance minus its 1.5 px blur, outside the hole, at most 3 levels): a fill smoother than
+    the photo around it reads as plastic. A fixed pattern (seeded), so results are reproducible."""
+    H, W = hole.shape
+    if not hole.any():
+        return np.zeros((H, W), np.float32)
+    step = max(1, int(np.sqrt(H * W / 250_000)))
+    lum = cv2.cvtColor(image[::step, ::step], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    hf = lum - cv2.GaussianBlur(lum, (0, 0), 1.5)
+    known = ~hole[::step, ::step]
+    amp = min(1.4826 * float(np.median(np.abs(hf[known]))) if known.any() else 0.0, 3.0) * 0.8
+    if amp < 0.3:
+        return np.zeros((H, W), np.float32)
+    noise = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
+    noise /= noise.std()
+    tile = np.tile(noise, (H // 256 + 1, W // 256 + 1))[:H, :W]
+    return (amp * tile * hole).astype(np.float32)
 
 
 def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
@@ -362,7 +417,7 @@ class ComposeResult:
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
             tone: np.ndarray | None = None, refiner: Callable | None = None,
-            shading_strength: float = 0.6, work_height: int = 512) -> ComposeResult:
+            shading_strength: float = 0.5, work_height: int = 512) -> ComposeResult:
     """Composite the warped garment onto the person.
 
     Masks and fill colours are computed at ``work_height`` (they are smooth or coarse by nature: the parse
@@ -415,6 +470,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     k_cuff = max(3, int(round(h / 170)) | 1)
     near_old = cv2.dilate(old.astype(np.uint8), np.ones((k_cuff, k_cuff), np.uint8)).astype(bool)
     hands = np.isin(parse_s, _HANDS) & ~(near_old & ~skin)
+    hands = _near_wrists(hands, kp_s, sw)
     # The neck is in front only above the neckline's base; below it the new garment decides.
     neck_b = -0.1 * sw
     if "neck_left" in warp.targets:
@@ -424,7 +480,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     neck_front = (parse_s == LABEL["neck"]) & (maps.b < neck_b + 0.02 * sw) & ~old
 
     # The parse's edges are coarse: the old garment's rim spills into what it calls background.
-    k = max(3, int(round(h / 170)) | 1)
+    k = max(3, int(round(h / 110)) | 1)
     rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
     hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
@@ -434,12 +490,19 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # Full-resolution layers.
     a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
     fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
+    fill_full = fill_full + _grain(image, a_hole > 0.5)[..., None]
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 
     # Shading measured on the old garment's torso only (no arms / hands / hair in front of it).
-    shade_region = old & (parse_s == LABEL["torso"]) & ~arms
+    # Arms and hands cast contact shadows on the old garment: keep a margin around them too.
+    k_sh = max(3, int(round(0.06 * sw)) | 1)
+    in_front = cv2.dilate((arms | np.isin(parse_s, _HANDS)).astype(np.uint8), np.ones((k_sh, k_sh), np.uint8))
+    shade_region = old & (parse_s == LABEL["torso"]) & ~in_front.astype(bool)
     if shading_strength > 0:
         shade = shading_map(img_s, shade_region, scale_px=sw, strength=shading_strength)
+        # The torso's roundness: a light falloff towards its sides (flat-lit renders and white garments
+        # otherwise look like a paper cut-out).
+        shade = shade * (1.0 - 0.07 * np.clip(np.abs(maps.a) / (0.6 * sw), 0.0, 1.0) ** 2)
         shade = up(shade) if s < 1.0 else shade
     else:
         shade = np.ones((H, W), np.float32)

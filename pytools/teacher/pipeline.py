@@ -45,6 +45,7 @@ class TeacherResult:
         timings: stage name -> seconds.
         hole: (H, W) bool, where the old garment was removed and filled (skin or background).
         garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
+        garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
     """
 
     tryon: np.ndarray
@@ -59,6 +60,7 @@ class TeacherResult:
     timings: dict[str, float] = field(default_factory=dict)
     hole: np.ndarray | None = None
     garment_landmarks: dict[str, tuple[float, float]] | None = None
+    garment_mask: np.ndarray | None = None
 
 
 def _info_get(info: Any, name: str, default: str) -> str:
@@ -204,5 +206,5 @@ class Teacher:
         return TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
                              warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
                              keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
-                             timings=timings, hole=c.hole,
+                             timings=timings, hole=c.hole, garment_mask=garment_mask,
                              garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()})

@@ -24,7 +24,7 @@ def _norm_blur(x: np.ndarray, w: np.ndarray, sigma: float) -> tuple[np.ndarray, 
 
 
 def shading_map(image: np.ndarray, region: np.ndarray, *, scale_px: float, strength: float = 0.6,
-                lo: float = 0.78, hi: float = 1.12, work_height: int = 192) -> np.ndarray:
+                lo: float = 0.82, hi: float = 1.1, work_height: int = 192) -> np.ndarray:
     """Multiplicative shading (H, W) float32 to apply to the new garment; 1.0 outside ``region``.
 
     Args:
@@ -51,7 +51,7 @@ def shading_map(image: np.ndarray, region: np.ndarray, *, scale_px: float, stren
     sw = max(scale_px * s, 4.0)
     k = int(max(3, round(sw * 0.08))) | 1
     med = cv2.medianBlur((np.clip(lum, 0, 1) * 255).astype(np.uint8), min(k, 7)).astype(np.float32) / 255 + 0.03
-    small, _ = _norm_blur(med, m, sw * 0.06)
+    small, _ = _norm_blur(med, m, sw * 0.08)
     large, cover = _norm_blur(med, m, sw * 0.6)
     ratio = small / np.maximum(large, 1e-3)
     # Texture energy of the old garment: prints and patterns make the ratio unreliable, fade it there.

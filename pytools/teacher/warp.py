@@ -423,16 +423,32 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         hem_b = float(np.clip(hem_b, hip_b - 0.35 * sw, hip_b + 0.55 * sw))
     len_scale = hem_b / max(prop, 1e-6)
     ext = _LabelCoords.extent(trunk, b=min(hem_b, hip_b), band=0.04 * sw) if trunk is not None else None
+    # A sleeveless body hangs from narrow straps: no more ease at the hem than a little (no skirt-like flare).
+    flare = 1.3 if "sleeve_left_outer" in lm else 1.1
+    # The hem hangs level: along the hip line (which follows the pelvis), within 10 degrees of the image
+    # horizontal, not along the shoulder line (tilted shoulders would tilt it).
+    h_dir = frame.kp["left_hip"] - frame.kp["right_hip"]
+    if float(np.hypot(*h_dir)) < 1e-3:
+        h_dir = frame.u.copy()
+    ang = float(np.clip(np.arctan2(h_dir[1], h_dir[0]) if h_dir[0] >= 0 else
+                        np.arctan2(-h_dir[1], -h_dir[0]), -np.radians(10), np.radians(10)))
+    h_dir = np.array([np.cos(ang), np.sin(ang)])
+    if h_dir @ frame.u < 0:
+        h_dir = -h_dir
+    hem_mid = frame.to_img(g_hc[0] * scale * 0.5, hem_b)
     for side, sgn, g in (("left", 1.0, g_hl), ("right", -1.0, g_hr)):
         a = abs(g[0]) * scale
         if ext is not None:
             half = ext[1] if sgn > 0 else -ext[0]
             half = float(np.clip(half, 0.3 * sw, 0.75 * sw))
-            a = float(np.clip(a, half * 1.0, half * 1.3))
+            a = float(np.clip(a, half * 1.0, half * flare))
         else:
             a = float(np.clip(a, 0.35 * sw, 0.7 * sw))
-        t[f"hem_{side}"] = frame.to_img(sgn * a, g[1] * scale * len_scale)
-    t["hem_center"] = frame.to_img(g_hc[0] * scale * 0.5, hem_b)
+        # The garment's own hem curve (corners a little higher than the centre on curved hems).
+        dy = float(np.clip((g[1] - g_hc[1]) * scale * len_scale, -0.15 * sw, 0.05 * sw))
+        base = frame.to_img(0.0, hem_b)
+        t[f"hem_{side}"] = base + sgn * a * h_dir + np.array([0.0, dy])
+    t["hem_center"] = hem_mid
     # Side anchors between armpit and hem corner: on the straight line between them, pulled towards the old
     # garment's side (the parse's torso edge) so the new garment covers it, within limits (no bulge, no flare).
     for side, sgn in (("left", 1.0), ("right", -1.0)):
@@ -618,6 +634,16 @@ def _chain_coords(chain: np.ndarray, rot: float, p: np.ndarray) -> tuple[np.ndar
     return s - cum[1], d
 
 
+def _chain_point(chain: np.ndarray, rot: float, s: float, d: float) -> np.ndarray:
+    """Inverse of :func:`_chain_coords` for one point: image pixels (2,) of curvilinear (s, d)."""
+    seg = np.diff(chain, axis=0)
+    ln = np.hypot(seg[:, 0], seg[:, 1])
+    cum = np.concatenate([[0.0], np.cumsum(ln)]) - (ln[0] if len(ln) else 0.0)
+    i = int(np.clip(np.searchsorted(cum, s) - 1, 0, len(ln) - 1))
+    e = seg[i] / ln[i]
+    return chain[i] + e * (s - cum[i]) + rot * np.array([-e[1], e[0]]) * d
+
+
 def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
                  scale: float, long_sleeve: bool, arm: ArmExtent | None = None) -> SleeveSpec:
     """Where one sleeve lies on the arm (see :class:`SleeveSpec`).
@@ -647,8 +673,10 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
 
     s_sh, d_sh = sd(t[f"shoulder_{side}"])
     s_ap, d_ap = sd(t[f"armpit_{side}"])
-    up_out, up_in = min(arm.up_out, 0.3 * sw), min(arm.up_in, 0.3 * sw)
-    fo_out, fo_in = min(arm.fore_out, 0.25 * sw), min(arm.fore_in, 0.25 * sw)
+    # Caps on the parse's arm widths: an arm crossing the body or a hand on the hip inflates them, and a
+    # sleeve twice as wide as the arm reads as a flap.
+    up_out, up_in = min(arm.up_out, 0.22 * sw), min(arm.up_in, 0.22 * sw)
+    fo_out, fo_in = min(arm.fore_out, 0.16 * sw), min(arm.fore_in, 0.16 * sw)
     # An arm hidden in the parse (old sleeve labelled torso) still has an upper arm ~0.25 sw thick.
     top_out = max(min(arm.top_out, 0.22 * sw) + 0.03 * sw, 0.12 * sw)
     if d_sh < top_out:
@@ -667,9 +695,11 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
     arm_w_min = 0.24 * sw
     upper = s_el
     if not long_sleeve or g_len < upper * 0.95 or fore < 1:
-        half = max(g_wend, arm_w_min * 1.25) / 2
-        w_o = max(half, up_out * 1.15 + 0.02 * sw)
-        w_i = max(half, up_in * 1.15 + 0.02 * sw)
+        # The opening's width is the garment's; it hangs with its outer edge close to the arm's outer side
+        # (a sleeve standing far off the shoulder looks puffed) and the rest on the inner side.
+        total = max(g_wend, arm_w_min * 1.25)
+        w_o = float(np.clip(up_out * 1.15 + 0.03 * sw, 0.35 * total, 0.6 * total))
+        w_i = max(total - w_o, up_in * 1.15 + 0.02 * sw)
         s_eo, s_ei = s_sh + l_out, s_ap + l_in
         mid = float(np.clip(0.5 * (s_eo + s_ei), 0.3 * upper, 0.85 * upper))
         # The opening lies roughly across the arm (a hanging sleeve's hem is not as slanted as in the flat).
@@ -882,7 +912,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             cur = final_lab[y0:y1 + 1, x0:x1 + 1]
             # The garment's own sleeve outline gives the sleeve's silhouette; the coordinate limits keep it
             # on this arm (the bilinear map extrapolates far from the sleeve).
-            ok = (lab_s == label) & (u > -0.35) & (u < 1.08) & (v > -0.3) & (v < 1.3)
+            # Across the arm the sleeve stops at its target edges (a flat-lay sleeve bulging past the line from
+            # its shoulder to its cuff would otherwise hang off the arm as a flap).
+            ok = (lab_s == label) & (u > -0.35) & (u < 1.08) & (v > -0.12) & (v < 1.1)
             # Root overlap: just inside the seam the sleeve's map lands on the garment's torso. That fabric
             # closes the wedge between the torso's seam and the sleeve's cap where the torso warp drew nothing,
             # and covers the arm's root where the arm (drawn in front of the torso) would show through.
@@ -891,6 +923,22 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             if arm_px is not None:
                 over = over | arm_px[y0:y1 + 1, x0:x1 + 1]
             ok |= root & over
+            # The wedge between the torso's shoulder corner and the sleeve's cap (pushed out over the deltoid)
+            # belongs to neither map: it takes the sleeve's fabric at the root seam (a short stretch).
+            cap = _chain_point(spec.chain, spec.rot, *spec.root_out)
+            pit = _chain_point(spec.chain, spec.rot, *spec.root_in)
+            wedge = np.array([t[f"shoulder_{side}"], cap, pit, t[f"armpit_{side}"]])
+            wz = np.zeros(sub.shape[:2], np.uint8)
+            hull = cv2.convexHull(((wedge * np.array([w / W, h / H]) - np.array([x0, y0])) * 16).astype(np.int32))
+            cv2.fillConvexPoly(wz, hull, 1, shift=4)
+            fill = wz.astype(bool) & ~ok & (cur == PART_NONE)
+            if fill.any():
+                g_c = _sleeve_to_garment(lm, side, np.clip(u[fill], 0.03, 1.0), np.clip(v[fill], 0.0, 1.0))
+                lab_c = lab_at(g_c[:, None, :])[:, 0]
+                good = np.isin(lab_c, (label, PART_TORSO))
+                idx = np.nonzero(fill)
+                ok[idx[0][good], idx[1][good]] = True
+                g_s[idx[0][good], idx[1][good]] = g_c[good]
             gp = grid_px[y0:y1 + 1, x0:x1 + 1]
             gp[ok] = g_s[ok]
             cur[ok] = label

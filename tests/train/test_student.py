@@ -90,7 +90,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
 
 def test_curriculum_runs_each_stage_at_its_size(tmp_path):
     data = make_records(tmp_path / "rec", size=(64, 64))
-    cfg = tiny_config(tmp_path, data, stages=parse_stages("32x32:1:2,64x64:1:3"))
+    cfg = tiny_config(tmp_path, data, stages=parse_stages("32x32:1:2,64x64:1:3"), dtype="bf16")  # + autocast
     assert cfg.stages == (Stage(32, 32, 1, 2), Stage(64, 64, 1, 3))
     summary = train(cfg)
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]

@@ -1,0 +1,103 @@
+"""`tryon run` and `tryon teacher build` end to end on real photos from ../shared (skipped when absent), with
+the real converted models (built by `tryon setup`; skipped when missing)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tryon.errors import EXIT_CODES, MissingModelError
+
+pytestmark = pytest.mark.realdata
+
+TRYON = shutil.which("tryon") or str(Path(sys.executable).with_name("tryon"))
+PERSON = "person/ootdiffusion__01861_00.jpg"
+SMALL_PERSON = "person/maple-cpvton__000010_0.jpg"
+TOP = "garment/pf-afn__006026_1.jpg"
+DRESS = "garment/ootdiffusion__053790_1.jpg"
+BUSY = "garment/magicclothing__t3.jpg"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def models():
+    from tryon.assets import require
+
+    try:
+        for name in ("selfie_segmentation.onnx", "pose_landmark_full.onnx", "bodypix.onnx"):
+            require(name)
+    except MissingModelError as exc:
+        pytest.skip(f"models not built: {exc.message}")
+
+
+def tryon(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([TRYON, *args], capture_output=True, text=True, timeout=600)
+
+
+def test_run_default_catalogue_garment_keeps_photo_size(vton_samples, tmp_path):
+    out = tmp_path / "result.png"
+    r = tryon("run", "-p", str(vton_samples / PERSON), "-o", str(out), "--intermediates")
+    assert r.returncode == 0, r.stderr
+    person = np.asarray(Image.open(vton_samples / PERSON))
+    result = np.asarray(Image.open(out))
+    assert result.shape == person.shape
+    # The garment changed the torso but the head (top of the photo) is the person's own.
+    assert np.abs(result.astype(int) - person).mean() > 3
+    head = slice(0, person.shape[0] // 8)
+    assert np.abs(result[head].astype(int) - person[head]).mean() < 2
+    for part in ("agnostic", "warped_garment", "composition_mask", "parse"):
+        assert (tmp_path / f"result_{part}.png").exists()
+
+
+@pytest.mark.parametrize("garment,code", [(DRESS, "UnsupportedCategoryError"), (BUSY, "BusyBackgroundError")])
+def test_run_refuses_garments(vton_samples, tmp_path, garment, code):
+    out = tmp_path / "o.png"
+    r = tryon("run", "-p", str(vton_samples / SMALL_PERSON), "-g", str(vton_samples / garment), "-o", str(out))
+    assert r.returncode == EXIT_CODES[code], r.stderr
+    assert r.stderr.startswith("error:") and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_run_refuses_no_person_and_several_people(vton_samples, tmp_path):
+    Image.new("RGB", (384, 512), (235, 235, 235)).save(tmp_path / "empty.png")
+    r = tryon("run", "-p", str(tmp_path / "empty.png"), "-o", str(tmp_path / "o.png"))
+    assert r.returncode == EXIT_CODES["NoPersonError"], r.stderr
+    a = np.asarray(Image.open(vton_samples / PERSON).convert("RGB"))
+    Image.fromarray(np.concatenate([a, a], axis=1)).save(tmp_path / "two.png")
+    r = tryon("run", "-p", str(tmp_path / "two.png"), "-o", str(tmp_path / "o.png"))
+    assert r.returncode == EXIT_CODES["MultiplePeopleError"], r.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_batch_run_and_record_build(vton_samples, tmp_path):
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("person,garment\n"
+                   f"{vton_samples / SMALL_PERSON},{vton_samples / TOP}\n"
+                   f"{vton_samples / SMALL_PERSON},catalogue:navy-striped-longsleeve\n"
+                   f"{vton_samples / SMALL_PERSON},{vton_samples / DRESS}\n")
+    r = tryon("run", "--pairs", str(csv), "-o", str(tmp_path / "batch"))
+    assert r.returncode == 3, r.stderr  # two done, the dress refused
+    assert len(list((tmp_path / "batch").glob("*.png"))) == 2
+    errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
+    assert [e["error"] for e in errors] == ["UnsupportedCategoryError"]
+
+    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
+              "--shard-size", "1")
+    assert r.returncode == 0, r.stderr
+    from tryon.data.records import iter_records, read_index
+
+    assert read_index(tmp_path / "ds")["samples"] == 2
+    samples = list(iter_records(tmp_path / "ds"))
+    for s in samples:
+        assert s["person"].shape == (64, 48, 3) and s["grid"].shape == (64, 48, 2)
+        assert -1 <= s["grid"].min() and s["grid"].max() <= 1
+        assert 0.05 < s["composition_mask"].mean() < 0.9
+    # Rerunning resumes: nothing is rebuilt.
+    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48")
+    assert r.returncode == 0 and "skipped 2" in r.stdout
