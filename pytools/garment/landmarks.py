@@ -283,14 +283,23 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
             a = (float(x), float(y))
         armpit[side] = a
 
-    has_sleeves = _has_sleeves(sa, shoulder, armpit, side_line) if sleeve is None else sleeve != "none"
+    found = _has_sleeves(sa, shoulder, armpit, side_line)
+    strap = {}
+    for side, sgn in (("left", 1), ("right", -1)):
+        ni = _nearest_index(contour, neck[side])
+        ai = _nearest_index(contour, armpit[side])
+        path = _contour_path(contour, ni, ai, via_top=True)
+        sp = _farthest_from_chord(path, neck[side], armpit[side], sgn)
+        strap[side] = (float(sp[0]), float(sp[1]))
+    # Long sleeves lying flat against the torso leave no sleeve outside any side line: recognised by the
+    # outline running outwards, without an armhole dip, from the shoulder to cuffs far out near the bottom.
+    pressed = not found and sleeve != "none" and _pressed_sleeves(m, cx, sa, strap)
+    has_sleeves = (found or pressed) if sleeve is None else sleeve != "none"
     if not has_sleeves:
+        shoulder = strap
+    elif pressed:
         for side, sgn in (("left", 1), ("right", -1)):
-            ni = _nearest_index(contour, neck[side])
-            ai = _nearest_index(contour, armpit[side])
-            path = _contour_path(contour, ni, ai, via_top=True)
-            sp = _farthest_from_chord(path, neck[side], armpit[side], sgn)
-            shoulder[side] = (float(sp[0]), float(sp[1]))
+            armpit[side], sleeve_end[side] = _pressed_sleeve_points(sa, sgn, shoulder[side], sh_half)
     else:
         for side, sgn in (("left", 1), ("right", -1)):
             sleeve_end[side] = _sleeve_end(sa, side, sgn, shoulder[side], armpit[side], side_line[side])
@@ -440,6 +449,51 @@ def _has_sleeves(sa, shoulder, armpit, side_line) -> bool:
         if worst > 0.07 * sa.width:
             votes += 1
     return votes >= 1
+
+
+def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -> bool:
+    """True when both sides' outlines run outwards (no inward dip of more than 2 % of the width, which an
+    armhole makes) from the shoulder down to a maximum in the lower 40 % that is at least 1.7 times the
+    shoulder's half-width: long sleeves hanging flat against the torso. Flared sleeveless bodies widen
+    less (at most ~1.45 in the in-shop photos seen) or have an armhole dip."""
+    for side, sgn in (("left", 1), ("right", -1)):
+        sh = strap[side]
+        half_sh = abs(sh[0] - cx)
+        ext = []
+        for y in range(int(max(sh[1], sa.top)), sa.bottom + 1):
+            cols = np.nonzero(m[y])[0]
+            ext.append(((cols.max() - cx) if sgn > 0 else (cx - cols.min())) if len(cols) else 0.0)
+        ext = np.asarray(ext, float)
+        if len(ext) < 8 or half_sh < 1.0:
+            return False
+        ym = int(np.argmax(ext))
+        dip = float((np.maximum.accumulate(ext[:ym + 1]) - ext[:ym + 1]).max())
+        if not (ext[ym] >= 1.7 * half_sh and sh[1] + ym >= sa.top + 0.6 * sa.height and dip <= 0.02 * sa.width):
+            return False
+    return True
+
+
+def _pressed_sleeve_points(sa: ShapeAnalysis, sgn: int, shoulder, sh_half: float):
+    """(armpit, (sleeve outer, sleeve inner)) for a long sleeve lying against the torso: the armpit at the
+    usual proportion below the shoulder corner, just inside it; the cuff at the lowest part of the outline
+    beyond the shoulder line, its inner edge (hidden against the torso) one sleeve width in from its outer
+    edge."""
+    c = sa.contour.astype(float)
+    m = sa.mask
+    cx = sa.cx
+    armpit = (float(cx + sgn * 0.95 * sh_half), float(shoulder[1] + 0.8 * sh_half))
+    side = c[sgn * (c[:, 0] - cx) > 1.05 * sh_half]
+    if len(side) < 3:
+        side = c[sgn * (c[:, 0] - cx) > 0]
+    y_cuff = float(side[:, 1].max())
+    band = side[side[:, 1] >= y_cuff - 0.04 * sa.height]
+    outer = band[np.argmax(sgn * band[:, 0])]
+    row = m[int(np.clip(round(outer[1]), 0, m.shape[0] - 1))]
+    cols = np.nonzero(row)[0]
+    reach = ((cols.max() - cx) if sgn > 0 else (cx - cols.min())) if len(cols) else abs(outer[0] - cx)
+    w_cuff = float(np.clip(reach - 0.95 * sh_half, 0.3 * sh_half, 0.7 * sh_half))
+    inner = (float(outer[0] - sgn * w_cuff), float(y_cuff))
+    return armpit, ((float(outer[0]), float(outer[1])), inner)
 
 
 def _sleeve_end(sa: ShapeAnalysis, side: str, sgn: int, shoulder, armpit, side_line=None):

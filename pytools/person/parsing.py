@@ -7,6 +7,8 @@ torso), which is what layering a new garment needs: an arm lying over the torso 
 selfie person mask and the 33 BlazePose keypoints: part edges follow the person mask, the face is bounded by
 the face keypoints, and hair and neck are found with per-image colour models (skin from the face, hair from
 the top of the head), in the spirit of GrabCut (Rother et al. 2004) but with Gaussian colour models only.
+The same skin model pulls bare arms out of the torso and hand labels off clothes, and a guided filter (He et al.
+2010) of the label indicators, with the photo as guide, moves the stride-16 internal borders onto colour edges.
 """
 
 from __future__ import annotations
@@ -250,7 +252,11 @@ def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarr
     colour models (hair from above the forehead, skin from the cheeks, clothes from the chest), and may lie on
     the shoulders and chest as long as it is connected to the head's hair and not skin- or clothes-coloured;
     (4) skin-coloured pixels under the chin are neck; (5) arm pixels are given the side of the nearer arm
-    bone, hands are bounded by the hand keypoints; (6) torso pixels below the hip line are lower body.
+    bone, hands are bounded by the hand keypoints; (6) torso pixels below the hip line are lower body;
+    (7) skin-coloured torso along the arm bones, and the bones' core, become arm; hand labels on non-skin
+    colours or far from the hand keypoints go to the arm or the label around them (``_fix_arms_by_colour``,
+    ``_fix_hands``); (8) internal borders snap to colour edges (``_edge_refine``); (9) arm and hand islands
+    take the label around them (``_drop_islands``).
 
     Args:
         image: (H, W, 3) uint8 RGB.
@@ -259,6 +265,7 @@ def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarr
             sides; None (or low visibility) skips the keypoint-based steps.
         part_map: (H, W) int8 BodyPix part ids (``BodyPixParser.parts``), -1 = no part.
         hips_rule: relabel torso pixels below the line through the hips as lower body.
+        edge_aware: run step (8), the guided-filter border refinement.
 
     Returns:
         (H, W) uint8 label map in ``PARSE_LABELS`` (0 background).
@@ -481,9 +488,10 @@ def _fix_arms_by_colour(parse, person, q, xx, yy, P, sh_w, skin, clothes) -> Non
 
     In place. (1) Torso pixels inside a capsule around an arm bone (not the first stretch from the shoulder:
     bare shoulders and chest are torso) that are skin-coloured, and likelier skin than the top's colour,
-    become that arm, and so does the torso within ``ARM_CORE`` of the forearm and elbow. (2, ``_fix_hands``) Hand pixels that are clearly not skin (trousers, a cuff, a pocket next
-    to the hand) become the arm when they lie along the forearm on the elbow side of the wrist, else the label
-    around them; so do hand pixels far from the hand keypoints (outside a disc of about twice their spread).
+    become that arm, and so does the torso within ``ARM_CORE`` of the forearm and elbow. (2, ``_fix_hands``)
+    Hand pixels that are clearly not skin (a cuff, a sleeve end) become the arm when they lie along the forearm
+    on the elbow side of the wrist; hand pixels far from the hand keypoints (outside a disc of about twice their
+    spread: trousers, a pocket) take the label around them.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS, modified.
@@ -550,11 +558,13 @@ def _fix_hands(parse, person, q, P, sh_w, skin) -> None:
         d_arm = np.minimum(_seg_dist(hxf, hyf, a, b), _seg_dist(hxf, hyf, b, c))
         to_arm = nonskin & before & (d_arm < 0.13 * sh_w) & ~far
         parse[hy[to_arm], hx[to_arm]] = lab_arm
-        other = (nonskin | far) & ~to_arm
+        # (non-skin pixels near the hand that are not along the forearm stay: a shaded palm, a ring, a cuff
+        # seen end-on fail the colour test more often than they are trousers)
+        other = far & ~to_arm
         if other.any():
             om = np.zeros((h, w), bool)
             om[hy[other], hx[other]] = True
-            parse[:] = np.where(om, _fill_nearest(parse, person & ~om, om), parse)
+            parse[:] = np.where(om, _fill_nearest(parse, person & ~hand, om), parse)
 
 
 def _box(a: np.ndarray, r: int) -> np.ndarray:

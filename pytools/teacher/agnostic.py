@@ -274,6 +274,9 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
             chest &= maps.b < 0.55 * maps.sw
             chest |= torso_skin & (maps.arm_dist < 0.15 * maps.sw)
         torso_skin = torso_skin & chest
+    if maps is not None:
+        # "Arm" far from every arm bone (past the hand, on the trousers) is a parse error, not a sleeve.
+        arms = arms & (maps.arm_dist < 0.3 * maps.sw)
     old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
     # Only a person who wears sleeves can have lost sleeve pixels (else "sleeve colour" is the arms' shadows
     # and dark trousers by the hand would be taken for a sleeve).

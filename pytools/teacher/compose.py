@@ -196,7 +196,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     bg_col = wb * bg_near + (1 - wb) * bg_far
     # Cylinder shading across the arm: darker towards the silhouette edges.
     r = ARM_RADIUS * sw
-    on_arm = (arm_dist < 1.2 * r) & (parse != LABEL["torso"])
+    on_arm = arm_dist < 1.6 * r
     sl_w = np.zeros(hole.shape, np.float32)
     sl_shade = np.ones(hole.shape, np.float32)
     if sleeve is not None and sleeve.sum() > 20:
@@ -207,9 +207,17 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         small = _nconv(lum3, sleeve, max(1.0, 0.04 * sw), np.array([0.5], np.float32))[..., 0]
         large = _nconv(lum3, sleeve, max(2.0, 0.3 * sw), np.array([0.5], np.float32))[..., 0]
         ratio = (small + 0.12) / (large + 0.12)
-        sl_shade = np.clip(1.0 + 0.8 * (ratio - 1.0), 0.8, 1.12)
+        # (Highlights are clamped harder: a brightened arm next to a light backdrop reads as faded.)
+        sl_shade = np.clip(1.0 + 0.7 * (ratio - 1.0), 0.82, 1.05)
         sl_w = np.clip(cv2.GaussianBlur(sleeve.astype(np.float32), (0, 0), max(1.0, 0.04 * sw)) * 3, 0, 1)
-    cyl = 1.0 - 0.22 * (1.0 - 0.5 * sl_w) * np.clip(arm_dist / r, 0, 1.2) ** 2
+    # Darker towards the arm's outline, then back to neutral over the next half radius (no step where the
+    # parse's arm meets its torso: the crease between arm and body keeps a soft shadow).
+    # Lambertian falloff is concentrated near the outline (a smoothstep from half the radius), which also
+    # gives the arm a defined edge against a light backdrop.
+    q = arm_dist / r
+    t = np.clip((q - 0.45) / 0.55, 0.0, 1.0)
+    prof = np.where(q < 1.0, t * t * (3 - 2 * t), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
+    cyl = 1.0 - 0.24 * (1.0 - 0.3 * sl_w) * prof
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
     shade = np.where(on_arm, cyl, 1.0)[..., None]
     skin_col = (skin_col * shade).astype(np.float32)
@@ -430,7 +438,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         warp: :class:`tryon.teacher.warp.WarpResult` at the photo's size.
         tone: skin colour (3,) RGB, or None to measure it.
         refiner: optional ``(image, hole_bool, parse) -> image`` learned filler for the uncovered old garment
-            (tryon.teacher.refine.Refiner); the classical fill is used when None.
+            (tryon.teacher.refine.Refiner), called once, on the part of the hole inside the body (skin); the
+            classical fill is used when None and on the backdrop.
         shading_strength: strength of the shading transfer (0 disables it).
         work_height: working height of the mask computations.
 
@@ -523,12 +532,17 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     ]
     out, vis = paint_layers(base, layers)
     comp = np.clip(vis[0] + vis[2], 0.0, 1.0)
-    hole = (up(hole_all) > 0.5) & (comp < 0.5) & ~face_full
+    hole = (up(hole_all) > 0.5) & (comp < 0.5) & ~face_full & (up(hair_a) < 0.3)
     result = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    if refiner is not None and hole.any():
+    # The learned fill only on the body (skin): on the backdrop the classical fill is the backdrop's own colour,
+    # and the network draws grey halos along the arms there. A smaller hole is also a smaller, cheaper crop.
+    body_full = up(body) > 0.5
+    kb = max(3, int(round(H / 200)) | 1)
+    hole_r = hole & cv2.erode(body_full.astype(np.uint8), np.ones((kb, kb), np.uint8)).astype(bool)
+    if refiner is not None and hole_r.any():
         try:
-            refined = refiner(result, hole, parse)
-            result = _gate_refined(result, np.asarray(refined, np.uint8), hole, up(body) > 0.5)
+            refined = refiner(result, hole_r, parse)
+            result = _gate_refined(result, np.asarray(refined, np.uint8), hole_r, body_full)
         except Exception as exc:  # noqa: BLE001  the learned fill is optional: keep the classical one
             log.warning("refiner failed (%s); keeping the classical fill", exc)
     # The face is never touched.

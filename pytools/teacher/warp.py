@@ -414,7 +414,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
     prop = g_hc[1] * scale
     hem_b = prop
     if old is not None:
-        ob = _LabelCoords.extent(old, a=0.0, aband=0.3 * sw, axis=1, q=1.0)
+        ob = _LabelCoords.extent(old, a=0.0, aband=0.45 * sw, axis=1, q=1.0)
         if ob is not None:
             hem_b = max(hem_b, min(ob[1] + 0.02 * sw, prop * 1.3))
     if category == "dress":

@@ -141,17 +141,23 @@ def test_fix_hands_drops_hand_label_on_trousers():
 
     img, mask, kp, parts = _synthetic_person()
     parse = refine_parse(img, mask, kp, parts)
-    # BodyPix-like spill: the person's right hand label runs down the (dark grey) trousers
+    # BodyPix-like spill: the person's right hand label runs down the (dark grey) trousers, well below the hand
     spill = np.zeros_like(parse, bool)
-    spill[200:240, 60:80] = True
+    spill[225:250, 72:90] = True
     spill &= parse == LABEL["lower_body"]
+    assert spill.sum() > 100
     parse[spill] = LABEL["right_hand"]
+    # and a (blue) cuff on the forearm side of the wrist called hand
+    cuff = np.zeros_like(parse, bool)
+    cuff[164:170, 45:53] = True
+    cuff &= parse == LABEL["right_arm"]
+    parse[cuff] = LABEL["right_hand"]
     lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
     skin = _Gauss(lab[40:50, 90:100].reshape(-1, 3))
     sw = float(np.linalg.norm(kp[11, :2] - kp[12, :2]))
     _fix_hands(parse, mask > 0.5, _quantize(lab), kp[:, :2], sw, skin)
-    assert not (parse[spill] == LABEL["right_hand"]).any()
     assert (parse[spill] == LABEL["lower_body"]).mean() > 0.9
+    assert cuff.any() and (parse[cuff] == LABEL["right_arm"]).all()
     assert parse[186, 46] == LABEL["right_hand"]  # the hand itself stays
 
 
