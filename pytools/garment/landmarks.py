@@ -15,6 +15,11 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   armpit, for sleeveless tops): the corner where the shoulder line turns into the sleeve.
 * Sleeve ends: the sleeve region (mask outside the torso polygon on that side) projected on its axis from the
   sleeve root; the farthest contour points, split into outer (shoulder side) and inner (armpit side).
+* Long sleeves lying flat against the torso (no sleeve outside any side line, so the rules above see a
+  sleeveless body): recognised when both sides' outlines run outwards without an armhole dip from the
+  shoulder to a maximum in the lower part at least 1.7 times the shoulder half-width; the armpit then sits at
+  the usual proportion below the shoulder corner and the cuff at the lowest part of the outline outside the
+  shoulder line, its hidden inner edge one sleeve width in from its outer edge.
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
 
 All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT.

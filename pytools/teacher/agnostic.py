@@ -274,10 +274,27 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
             chest &= maps.b < 0.55 * maps.sw
             chest |= torso_skin & (maps.arm_dist < 0.15 * maps.sw)
         torso_skin = torso_skin & chest
+    stray = None
     if maps is not None:
-        # "Arm" far from every arm bone (past the hand, on the trousers) is a parse error, not a sleeve.
+        # "Arm" far from every arm bone (past the hand, on the trousers) is a parse error, not a sleeve; it is
+        # old garment only when it has the colour of the old garment's torso (a flared hem by the hand).
+        far = arms & (maps.arm_dist >= 0.3 * maps.sw) & ~skin
         arms = arms & (maps.arm_dist < 0.3 * maps.sw)
+        body_px = torso & ~torso_skin
+        if far.any() and body_px.sum() > 50:
+            lab = _lab(image)
+            stray = far & (np.linalg.norm(lab - np.median(lab[body_px], axis=0), axis=-1) < 12.0)
     old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
+    if stray is not None:
+        old |= stray
+    # Small "arm" islands that arm_labels dropped (parse errors) lying against the torso are its fabric.
+    islands = np.isin(parse, _ARMS) & ~arm_labels(parse) & ~skin
+    if islands.any():
+        k = max(3, int(round(image.shape[0] / 128)) | 1)
+        n, cc = cv2.connectedComponents(islands.astype(np.uint8))
+        touch = cv2.dilate(torso.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+        keep = np.unique(cc[touch & (cc > 0)])
+        old |= np.isin(cc, keep[keep > 0])
     # Only a person who wears sleeves can have lost sleeve pixels (else "sleeve colour" is the arms' shadows
     # and dark trousers by the hand would be taken for a sleeve).
     if maps is not None and (arms & ~skin).sum() > max(50, 0.3 * arms.sum()):

@@ -105,7 +105,8 @@ def paint_layers(base: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) 
     return out, vis[::-1]
 
 
-def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
+def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
+                keypoints: np.ndarray | None = None) -> np.ndarray:
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are
@@ -117,6 +118,9 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
         frame: the person's :class:`BodyFrame` in the same pixels.
         skin: (H, W) bool visible-skin mask.
         maps: :class:`tryon.teacher.agnostic.BodyMaps` of the same size.
+        keypoints: optional (33, 4) BlazePose keypoints in the same pixels: the wrist is continued to the
+            hand's centre (between the index and pinky knuckles), so a cuff removed at the wrist is refilled
+            with skin, not backdrop, even when the wrist keypoint sits a little high.
     """
     H, W = parse.shape
     sw = frame.sw
@@ -129,11 +133,21 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
     body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
+    if keypoints is not None:
+        kp = np.asarray(keypoints, np.float32)
+        wrists = np.zeros((H, W), np.uint8)
+        th = max(1, int(round(2 * ARM_TAPER[-1][1] * sw)))
+        for wi, pi, ii in ((15, 17, 19), (16, 18, 20)):     # BlazePose wrist, pinky, index (left, right)
+            hand = 0.5 * (kp[pi, :2] + kp[ii, :2])
+            cv2.line(wrists, tuple(int(round(v)) for v in kp[wi, :2]), tuple(int(round(v)) for v in hand), 1,
+                     thickness=th)
+        body |= wrists.astype(bool)
     return body
 
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
-                arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None) -> np.ndarray:
+                arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None,
+                lower: np.ndarray | None = None) -> np.ndarray:
     """Classical fill colours for the old garment: local skin colour inside the body, local background outside.
 
     Both are normalised convolutions (a Gaussian-weighted mean of the nearby known pixels of the right kind),
@@ -152,6 +166,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         sw: shoulder width, pixels (at this resolution).
         sleeve: (h, w) bool the old sleeves (their low-frequency relative luminance shades the bare arm that
             replaces them: the light and the arm's roundness as photographed), or None.
+        lower: (h, w) bool where the body under the old garment is the lower garment's waist (a long top
+            over trousers or a skirt): filled with the lower garment's local colour instead of skin, or None.
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -171,6 +187,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         body, skin, parse = dn(body).astype(bool), dn(skin).astype(bool), dn(parse)
         if sleeve is not None:
             sleeve = cv2.resize(sleeve.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        if lower is not None:
+            lower = cv2.resize(lower.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
@@ -208,7 +226,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         large = _nconv(lum3, sleeve, max(2.0, 0.3 * sw), np.array([0.5], np.float32))[..., 0]
         ratio = (small + 0.12) / (large + 0.12)
         # (Highlights are clamped harder: a brightened arm next to a light backdrop reads as faded.)
-        sl_shade = np.clip(1.0 + 0.7 * (ratio - 1.0), 0.82, 1.05)
+        # Dark fabrics' luminance is mostly sheen and weave, not the arm's shading: trust it less.
+        k_sl = 0.7 * float(np.clip((np.median(lum[sleeve]) - 0.06) / 0.2, 0.2, 1.0))
+        sl_shade = np.clip(1.0 + k_sl * (ratio - 1.0), 0.82, 1.05)
         sl_w = np.clip(cv2.GaussianBlur(sleeve.astype(np.float32), (0, 0), max(1.0, 0.04 * sw)) * 3, 0, 1)
     # Darker towards the arm's outline, then back to neutral over the next half radius (no step where the
     # parse's arm meets its torso: the crease between arm and body keeps a soft shadow).
@@ -221,6 +241,12 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
     shade = np.where(on_arm, cyl, 1.0)[..., None]
     skin_col = (skin_col * shade).astype(np.float32)
+    if lower is not None and np.any(lower > 0):
+        lo_src = (parse == LABEL["lower_body"]) & ~hole
+        if lo_src.sum() > 20:
+            lo_col = nconv(lo_src, max(2.0, 0.1 * sw), nconv(lo_src, max(4.0, 0.5 * sw), tone))
+            wl = np.clip(np.asarray(lower, np.float32), 0, 1)[..., None]
+            skin_col = wl * lo_col + (1 - wl) * skin_col
     bg_col = bg_col.astype(np.float32)
     if f < 1.0:
         skin_col = cv2.resize(skin_col, (W, H), interpolation=cv2.INTER_LINEAR)
@@ -266,10 +292,24 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
         matte: F - image).
     """
     hair = parse == LABEL["hair"]
-    zero = np.zeros(parse.shape, np.float32), np.zeros(image.shape, np.float32)
+    alpha_full, corr_full = np.zeros(parse.shape, np.float32), np.zeros(image.shape, np.float32)
     if hair.sum() < 30:
-        return zero
-    sw = maps.sw
+        return alpha_full, corr_full
+    # Everything below is local to the hair: work on its bounding box plus the filters' reach.
+    m = int(round(0.45 * maps.sw))
+    x, y, bw, bh = cv2.boundingRect(hair.astype(np.uint8))
+    y0, y1 = max(0, y - m), min(parse.shape[0], y + bh + m)
+    x0, x1 = max(0, x - m), min(parse.shape[1], x + bw + m)
+    sl = (slice(y0, y1), slice(x0, x1))
+    a, c = _hair_matte_local(image[sl], parse[sl], old[sl], skin[sl], maps.b[sl], maps.sw)
+    alpha_full[sl], corr_full[sl] = a, c
+    return alpha_full, corr_full
+
+
+def _hair_matte_local(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, b: np.ndarray,
+                      sw: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hair_matte` on a crop around the hair (``b``: the body-frame coordinate down the body)."""
+    hair = parse == LABEL["hair"]
     img = image.astype(np.float32)
     k = max(3, int(round(0.03 * sw)) | 1)
     cand = cv2.dilate(hair.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
@@ -278,7 +318,7 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
     backs: list[tuple[np.ndarray, np.ndarray]] = []      # (candidate background colour field, confident mask)
     torso_old = old & ~hair
     bg = (parse == LABEL["background"]) & ~hair
-    below = maps.b > 0.05 * sw
+    below = b > 0.05 * sw
     skin_src = skin & ~hair & np.isin(parse, (LABEL["neck"], LABEL["torso"]) + _ARMS) & below
     for src in (torso_old, bg, skin_src):
         if src.sum() < 30:
@@ -321,7 +361,7 @@ def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.n
     alpha = np.clip((alpha - 0.15) / 0.8, 0.0, 1.0) * cand
     # Only hair connected to the head: fragments on the chest are the parse's errors.
     n, cc = cv2.connectedComponents((alpha > 0.3).astype(np.uint8))
-    head = hair & (maps.b < -0.15 * sw)
+    head = hair & (b < -0.15 * sw)
     keep = np.unique(cc[head & (cc > 0)])
     if len(keep):
         kept = cv2.dilate(np.isin(cc, keep).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -371,6 +411,41 @@ def _grain(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     noise /= noise.std()
     tile = np.tile(noise, (H // 256 + 1, W // 256 + 1))[:H, :W]
     return (amp * tile * hole).astype(np.float32)
+
+
+def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, sw: float) -> np.ndarray:
+    """Grow the old-garment mask into the neighbouring pixels of its own local colour.
+
+    The parse's outline is coarse (stride 16): a strip of a dark sleeve along the arm, or of the garment at the
+    waist, is called background and would stay visible as a sliver next to the new garment. Pixels within
+    0.04 shoulder widths (at least 2 px) of the old garment that are not skin, carry a background / torso / arm / neck / hand
+    label (a cuff over the wrist),
+    and are closer in CIELAB to the old garment's local colour (normalised convolution) than to the local
+    backdrop, within 18 units, join it.
+    """
+    if old.sum() < 30:
+        return old
+    k = max(5, int(round(0.08 * sw)) | 1)
+    ring = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & ~old & ~skin
+    ring &= np.isin(parse, (LABEL["background"], LABEL["torso"], LABEL["neck"]) + _ARMS + _HANDS)
+    if not ring.any():
+        return old
+    sig = max(1.5, 0.05 * sw)
+    # Local: the ring's bounding box plus the filters' reach.
+    mg = int(round(3 * sig)) + 1
+    x, y, bw, bh = cv2.boundingRect(ring.astype(np.uint8))
+    sl = (slice(max(0, y - mg), y + bh + mg), slice(max(0, x - mg), x + bw + mg))
+    o, r = old[sl], ring[sl]
+    lab = cv2.cvtColor(image[sl].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    fallback = np.median(lab[o], axis=0) if o.any() else np.array([50.0, 0.0, 0.0], np.float32)
+    old_c = _nconv(lab, o, sig, fallback)
+    bg = (parse[sl] == LABEL["background"]) & ~o & ~r
+    bg_c = _nconv(lab, bg, sig, np.array([95.0, 0.0, 0.0], np.float32))
+    d_o = np.linalg.norm(lab - old_c, axis=-1)
+    d_b = np.linalg.norm(lab - bg_c, axis=-1)
+    out = old.copy()
+    out[sl] |= r & (d_o < 18.0) & (d_o < d_b)
+    return out
 
 
 def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
@@ -470,7 +545,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     skin = skin_mask(img_s, tone)
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
-    body = body_region(parse_s, frame, skin, maps)
+    old = _grow_old(img_s, parse_s, old, skin, sw)
+    body = body_region(parse_s, frame, skin, maps, kp_s)
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
@@ -494,7 +570,17 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
     hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
     sleeve_old = old & arm_labels(parse_s)
-    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old)
+    # Below the hip line a long old top covered the waist of the trousers / skirt: continue those, not skin.
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    lo_near = cv2.GaussianBlur((parse_s == LABEL["lower_body"]).astype(np.float32), (0, 0), max(2.0, 0.2 * sw))
+    half_hips = 0.5 * abs(frame.to_frame(frame.kp["left_hip"])[0] - frame.to_frame(frame.kp["right_hip"])[0])
+    lower = (maps.b > hip_b - 0.1 * sw) & (np.abs(maps.a) < half_hips + 0.12 * sw) & (lo_near > 0.05)
+    lower &= hole_all & ~arm_silhouette(parse_s, skin, maps)
+    lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
+    if lower is not None:
+        body = body | (lower > 0.5)
+    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old,
+                       lower=lower)
 
     # Full-resolution layers.
     a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
@@ -510,21 +596,26 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if shading_strength > 0:
         shade = shading_map(img_s, shade_region, scale_px=sw, strength=shading_strength)
         # The torso's roundness: a light falloff towards its sides (flat-lit renders and white garments
-        # otherwise look like a paper cut-out).
-        shade = shade * (1.0 - 0.07 * np.clip(np.abs(maps.a) / (0.6 * sw), 0.0, 1.0) ** 2)
-        shade = up(shade) if s < 1.0 else shade
+        # otherwise look like a paper cut-out); the sleeves do not get it.
+        vol = 1.0 - 0.07 * np.clip(np.abs(maps.a) / (0.6 * sw), 0.0, 1.0) ** 2
+        shade, vol = (up(shade), up(vol)) if s < 1.0 else (shade, vol)
     else:
-        shade = np.ones((H, W), np.float32)
+        shade = vol = np.ones((H, W), np.float32)
     garment_rgb = warp.warped_garment.astype(np.float32) * shade[..., None]
+    torso_rgb = garment_rgb * vol[..., None]
 
     g = warp.warped_mask.astype(np.float32)
     g_torso = g * (warp.warped_parts == PART_TORSO)
     g_sleeve = g * (warp.warped_parts > PART_TORSO)
     face_full = parse == LABEL["face"]
+    # The parse's blocky arm outline (stride 16) would cut stair steps into the garment: a smoothed outline
+    # with a short soft edge.
+    arms_a = cv2.GaussianBlur(arms.astype(np.float32), (0, 0), max(0.8, 0.012 * sw))
+    arms_a = np.clip((arms_a - 0.5) * 3.0 + 0.5, 0.0, 1.0)
     hair_rgb = image.astype(np.float32) + (hair_corr if s >= 1.0 else cv2.resize(hair_corr, (W, H)))
     layers = [
-        (garment_rgb, g_torso),
-        (base, up(arms)),                       # arms as photographed, old sleeves replaced by the fill
+        (torso_rgb, g_torso),
+        (base, up(arms_a)),                     # arms as photographed, old sleeves replaced by the fill
         (garment_rgb, g_sleeve),
         (image, up(hands)),
         (hair_rgb, up(hair_a)),

@@ -9,9 +9,13 @@ here from landmark correspondences instead of being regressed.
 Why per part: a single spline across torso and sleeves bends the sleeves with the torso and leaves "tabs" at
 the sleeve roots (see ../shared/notes/teacher-prototype.md). Here the garment is split into torso and two
 sleeves by the shoulder–armpit lines; the torso gets a TPS with extra anchors along its sides (so it neither
-bulges nor flares at a sleeveless hem), and each sleeve is mapped by one homography along the upper arm (two,
-bent at the elbow, for long sleeves). The sleeve homographies share the shoulder and armpit points with the
-torso spline, so the seams meet.
+bulges nor flares at a sleeveless hem) and a level hem along the hip line. Each sleeve is mapped through
+curvilinear coordinates of the arm: s along the bone chain shoulder -> (rounded) elbow -> wrist, d across it.
+The sleeve's root is the torso's shoulder–armpit seam (its cap pushed out over the deltoid), its edges run at
+offsets set from the arm's width in the parse and the garment's own widths, and a person pixel's (u along,
+v across) sleeve coordinates are sampled bilinearly in the garment's sleeve quad (shoulder, cuff outer, cuff
+inner, armpit). Sleeves thus follow bent, raised or crossed arms without flaps, and fabric from just inside
+the garment's seam overlaps the torso's seam so no gap opens at the root.
 
 Left/right: the garment's ``left_*`` landmarks are the wearer's left (image right), matching BlazePose's
 ``left_shoulder`` etc. on a front-facing person.
@@ -447,7 +451,16 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         # The garment's own hem curve (corners a little higher than the centre on curved hems).
         dy = float(np.clip((g[1] - g_hc[1]) * scale * len_scale, -0.15 * sw, 0.05 * sw))
         base = frame.to_img(0.0, hem_b)
-        t[f"hem_{side}"] = base + sgn * a * h_dir + np.array([0.0, dy])
+        corner = base + sgn * a * h_dir + np.array([0.0, dy])
+        if old is not None:
+            # A torso that leans tilts the old garment's hem against the level new one: lower this corner (a
+            # little) where the old garment would otherwise show below it.
+            ob = _LabelCoords.extent(old, a=sgn * 0.3 * sw, aband=0.15 * sw, axis=1, q=1.0)
+            if ob is not None:
+                short = ob[1] + 0.02 * sw - float(frame.to_frame(corner)[1])
+                if short > 0:
+                    corner = corner + np.array([0.0, min(short / max(frame.v[1], 0.5), 0.12 * sw)])
+        t[f"hem_{side}"] = corner
     t["hem_center"] = hem_mid
     # Side anchors between armpit and hem corner: on the straight line between them, pulled towards the old
     # garment's side (the parse's torso edge) so the new garment covers it, within limits (no bulge, no flare).
@@ -634,6 +647,14 @@ def _chain_coords(chain: np.ndarray, rot: float, p: np.ndarray) -> tuple[np.ndar
     return s - cum[1], d
 
 
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances (M,) of (M, 2) points to the segment a-b."""
+    d = np.asarray(b, np.float64) - a
+    t = np.clip(((p - a) @ d) / max(float(d @ d), 1e-9), 0.0, 1.0)
+    q = a + t[:, None] * d
+    return np.hypot(p[:, 0] - q[:, 0], p[:, 1] - q[:, 1])
+
+
 def _chain_point(chain: np.ndarray, rot: float, s: float, d: float) -> np.ndarray:
     """Inverse of :func:`_chain_coords` for one point: image pixels (2,) of curvilinear (s, d)."""
     seg = np.diff(chain, axis=0)
@@ -662,6 +683,12 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
     g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
     arm = arm or ArmExtent()
     sw = frame.sw
+    # Collapsed joints (missed keypoints) would leave no chain to follow: assume a hanging, straight arm.
+    if float(np.hypot(*(el_k - sh_k))) < 0.2 * sw:
+        el_k = sh_k + frame.v * 0.9 * sw
+    if float(np.hypot(*(wr_k - el_k))) < 0.15 * sw:
+        d = el_k - sh_k
+        wr_k = el_k + d / max(float(np.hypot(*d)), 1e-6) * 0.8 * sw
     chain, s_el = _arm_chain(sh_k, el_k, wr_k, sw)
     e0 = chain[2] - chain[1] if len(chain) > 2 else frame.v
     rot = 1.0 if np.array([-e0[1], e0[0]]) @ (sgn * frame.u) >= 0 else -1.0
@@ -797,7 +824,7 @@ def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                  sleeve: str | None = None, category: str = "top", work_height: int = 256) -> WarpResult:
-    """Warp an in-shop garment onto a person: TPS torso + per-sleeve homographies, as a dense sampling grid.
+    """Warp an in-shop garment onto a person: TPS torso + per-sleeve arm-following maps, as a dense sampling grid.
 
     Args:
         garment: (h, w, 3) uint8 RGB in-shop garment photo.
@@ -889,9 +916,11 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     reach = {"left": 0.0, "right": 0.0}
     if has_sleeves:
         arms = arm_extents(parse, frame) if parse is not None else {}
-        arm_px = None
+        arm_px = arm_lab = None
         if parse is not None:
-            arm_px = np.isin(cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST), (5, 6))
+            parse_w = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
+            arm_px = np.isin(parse_w, (5, 6))
+            arm_lab = np.isin(parse_w, (5, 6, 7, 8))
         pix = pts.reshape(h, w, 2)
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
             spec = _sleeve_spec(frame, side, t, lm, scale, long_sleeve, arms.get(side))
@@ -914,7 +943,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             # on this arm (the bilinear map extrapolates far from the sleeve).
             # Across the arm the sleeve stops at its target edges (a flat-lay sleeve bulging past the line from
             # its shoulder to its cuff would otherwise hang off the arm as a flap).
-            ok = (lab_s == label) & (u > -0.35) & (u < 1.08) & (v > -0.12) & (v < 1.1)
+            # Before the root seam nothing rises above the cap (the flat sleeve's corner would stand up as a
+            # lobe over the shoulder).
+            ok = (lab_s == label) & (u > -0.2) & (u < 1.08) & (v > -0.12) & (v < np.where(u < 0.1, 1.0, 1.1))
             # Root overlap: just inside the seam the sleeve's map lands on the garment's torso. That fabric
             # closes the wedge between the torso's seam and the sleeve's cap where the torso warp drew nothing,
             # and covers the arm's root where the arm (drawn in front of the torso) would show through.
@@ -939,6 +970,15 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 idx = np.nonzero(fill)
                 ok[idx[0][good], idx[1][good]] = True
                 g_s[idx[0][good], idx[1][good]] = g_c[good]
+            if arm_lab is not None and spec.reach <= 1.0:
+                # A short sleeve ends above the elbow: an arm pixel nearer a forearm (either arm's, e.g. arms
+                # crossed over the body) than this upper arm is in front of the sleeve, not under it.
+                px = sub.reshape(-1, 2)
+                near_fore = _seg_dist(px, frame.kp["left_elbow"], frame.kp["left_wrist"])
+                near_fore = np.minimum(near_fore, _seg_dist(px, frame.kp["right_elbow"], frame.kp["right_wrist"]))
+                near_up = _seg_dist(px, frame.kp[f"{side}_shoulder"], frame.kp[f"{side}_elbow"])
+                fore_px = (near_fore < near_up).reshape(sub.shape[:2]) & arm_lab[y0:y1 + 1, x0:x1 + 1]
+                ok &= ~fore_px
             gp = grid_px[y0:y1 + 1, x0:x1 + 1]
             gp[ok] = g_s[ok]
             cur[ok] = label

@@ -69,3 +69,44 @@ def test_realdata_ordering(vton_samples):
         info = classify_garment(img, mask)
         assert info.category == "top", name
         _check_order(garment_landmarks(img, mask, info), name)
+
+
+def _pressed_longsleeve_mask(h: int = 400, w: int = 320) -> np.ndarray:
+    """A long-sleeve top photographed with its sleeves hanging flat against the torso (no gap): the outline
+    runs outwards from the shoulders down to the cuffs near the hem, with no armhole valley."""
+    import cv2
+
+    m = np.zeros((h, w), np.uint8)
+    outline = np.array([[130, 40], [190, 40], [222, 58], [262, 150], [292, 350], [258, 358], [240, 340],
+                        [80, 340], [62, 358], [28, 350], [58, 150], [98, 58]], np.int32)
+    cv2.fillPoly(m, [outline], 1)
+    cv2.ellipse(m, (160, 40), (30, 22), 0, 0, 180, 0, -1)  # neck opening
+    return m.astype(np.float32)
+
+
+def test_sleeves_pressed_against_the_torso_are_long_sleeves():
+    mask = _pressed_longsleeve_mask()
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert set(SLEEVE_LANDMARKS) <= set(lm)
+    # Cuffs at the bottom of the outline, on the wearer's sides (left = image right), outside the armpits.
+    assert lm["sleeve_left_outer"][1] > 300 and lm["sleeve_right_outer"][1] > 300
+    assert lm["sleeve_left_outer"][0] > lm["armpit_left"][0] > 160 > lm["armpit_right"][0] > lm["sleeve_right_outer"][0]
+    # Armpits well below the shoulders, inside the outline.
+    assert lm["armpit_left"][1] > lm["shoulder_left"][1] + 30
+
+
+# Judged by eye: long sleeves lying flat against the torso, and flared or strappy sleeveless bodies.
+PRESSED_LONG = ("idm-vton__09290_00.jpg", "ootdiffusion__049947_1.jpg")
+SLEEVELESS = ("pf-afn__017575_1.jpg", "ootdiffusion__048769_1.jpg", "ootdiffusion__02015_00.jpg")
+
+
+@pytest.mark.realdata
+def test_realdata_pressed_long_sleeves(vton_samples):
+    from tryon.processing import load_image
+
+    for names, want in ((PRESSED_LONG, "long"), (SLEEVELESS, "none")):
+        for name in names:
+            img = load_image(vton_samples / "garment" / name, min_side=1)
+            assert classify_garment(img, garment_mask(img)).sleeve == want, name

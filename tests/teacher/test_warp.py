@@ -124,3 +124,58 @@ def test_warp_garment_refuses_incomplete_landmarks():
     del lm["armpit_left"]
     with pytest.raises(DataError, match="armpit_left"):
         warp_garment(img, mask, lm, synthetic_keypoints(), (256, 192))
+
+
+def synthetic_longsleeve(h: int = 300, w: int = 240):
+    """A long-sleeve top on white, sleeves hanging at ~20 degrees, and its landmarks."""
+    import cv2
+
+    img = np.full((h, w, 3), 255, np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    body = np.array([[70, 40], [100, 30], [140, 30], [170, 40], [170, 280], [70, 280]], np.int32)
+    cv2.fillPoly(mask, [body], 1)
+    cv2.fillPoly(mask, [np.array([[170, 40], [232, 250], [202, 258], [170, 100]], np.int32)], 1)  # left
+    cv2.fillPoly(mask, [np.array([[70, 40], [8, 250], [38, 258], [70, 100]], np.int32)], 1)       # right
+    img[mask > 0] = (40, 60, 160)
+    lm = {"neck_left": (140, 30), "neck_right": (100, 30), "neck_front": (120, 55), "shoulder_left": (170, 40),
+          "shoulder_right": (70, 40), "armpit_left": (170, 100), "armpit_right": (70, 100),
+          "sleeve_left_outer": (232, 250), "sleeve_left_inner": (202, 258), "sleeve_right_outer": (8, 250),
+          "sleeve_right_inner": (38, 258), "hem_left": (170, 280), "hem_right": (70, 280), "hem_center": (120, 280)}
+    return img, mask.astype(np.float32), {k: (float(x), float(y)) for k, (x, y) in lm.items()}
+
+
+def _dist_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = b - a
+    t = np.clip(((p - a) @ d) / float(d @ d), 0.0, 1.0)
+    return np.hypot(*(p - (a + t[:, None] * d)).T)
+
+
+def test_long_sleeve_follows_a_bent_arm_without_flaps():
+    img, mask, lm = synthetic_longsleeve()
+    kp = synthetic_keypoints()
+    # The wearer's left hand on the hip: elbow out, forearm back in towards the hip.
+    kp[13, :2] = (152, 125)
+    kp[15, :2] = (118, 168)
+    res = warp_garment(img, mask, lm, kp, (256, 192), sleeve="long")
+    assert res.sleeve_reach["left"] > 1.7
+    ys, xs = np.nonzero(res.warped_parts == PART_LEFT_SLEEVE)
+    assert len(xs) > 200
+    p = np.stack([xs, ys], axis=-1).astype(np.float64)
+    sh, el, wr = (kp[i, :2].astype(np.float64) for i in (11, 13, 15))
+    d = np.minimum(_dist_to_segment(p, sh, el), _dist_to_segment(p, el, wr))
+    sw = float(np.hypot(*(kp[11, :2] - kp[12, :2])))
+    # Every sleeve pixel stays on the arm (plus ease): nothing hangs off it as a flap.
+    assert d.max() < 0.45 * sw
+    # The forearm's middle is covered by the sleeve.
+    mid = np.round(0.5 * (el + wr)).astype(int)
+    assert res.warped_parts[mid[1], mid[0]] == PART_LEFT_SLEEVE
+
+
+def test_hem_hangs_level_under_tilted_shoulders():
+    from tryon.teacher.warp import body_frame, body_targets
+
+    _, _, lm = synthetic_tee()
+    kp = synthetic_keypoints()
+    kp[11, 1] -= 12  # the left shoulder raised
+    t, _ = body_targets(body_frame(kp), None, {k: np.asarray(v, np.float64) for k, v in lm.items()})
+    assert abs(t["hem_left"][1] - t["hem_right"][1]) < 2.0
