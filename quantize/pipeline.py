@@ -8,6 +8,8 @@ on the same real inputs as the fp32 model (accuracy, :mod:`tryon.quantize.gate`)
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import time
@@ -36,6 +38,25 @@ MODES = ("fp16", "int8", "dynamic")
 """fp16: WebGPU with shader-f16; int8: static QDQ for WASM; dynamic: calibration-free int8 (WASM)."""
 
 OUTPUT_SUFFIX = {"fp16": "_fp16", "int8": "_int8", "dynamic": "_quantized"}
+
+
+MANIFEST_DTYPE = {"fp16": "fp16", "int8": "int8", "dynamic": "int8_dynamic"}
+"""The ``dtype`` each mode's file gets in ``manifest.json`` (the widget takes ``fp16`` on WebGPU with
+``shader-f16`` and ``int8`` on WASM; the dynamic variant is listed but not picked automatically)."""
+
+
+def _register_in_manifest(src: Path, out: Path, modes: Sequence[str]) -> None:
+    """List the converted files in ``out/manifest.json`` (sha256, bytes, dtype) when the model was exported
+    there by ``tryon export``, so the server and the widget can find and verify them."""
+    from tryon.manifest import FileEntry, Manifest
+
+    if not (out / "manifest.json").exists() or src.resolve().parent != out.resolve():
+        return
+    manifest = Manifest.load(out)
+    names = {output_path(src, out, m).name: MANIFEST_DTYPE[m] for m in modes}
+    kept = tuple(f for f in manifest.files if f.path not in names)
+    added = tuple(FileEntry.from_path(out, name, dtype=dtype) for name, dtype in names.items())
+    dataclasses.replace(manifest, files=kept + added).save(out)
 
 
 def output_path(model: str | os.PathLike, out_dir: str | os.PathLike, mode: str) -> Path:
@@ -148,6 +169,7 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
         log.info("%s: wrote %s", m, dst)
         kept = float_nodes if (cfg.keep_grid_float if m == "int8" else keep_grid_float) else 0
         results.append(measure(m, dst, time.perf_counter() - t0, kept))
+    _register_in_manifest(src, out, modes)
     return QuantizeReport(src, input_size, results,
                           calibration_source=str(calibration) if calibration is not None else None,
                           calibration_samples=len(calib), eval_source=str(ev_src) if evals else None,

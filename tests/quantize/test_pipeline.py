@@ -103,3 +103,15 @@ def test_cli_refusals(tiny_student, tmp_path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n")
     r = CliRunner().invoke(app, ["quantize", str(bad), "-o", str(tmp_path / "o"), "--mode", "fp16"])
     assert isinstance(r.exception, DataError) and "not an ONNX model" in r.exception.message
+
+
+def test_converted_files_are_listed_in_the_export_manifest(tmp_path):
+    from tryon.manifest import Manifest
+    from tryon.server.testing import write_stand_in_model
+
+    write_stand_in_model(tmp_path, size=(32, 24))
+    quantize_model(tmp_path / "model.onnx", tmp_path, ["fp16", "dynamic"], runs=0)
+    m = Manifest.load(tmp_path)
+    assert {f.dtype: f.path for f in m.files} == {"fp32": "model.onnx", "fp16": "model_fp16.onnx",
+                                                  "int8_dynamic": "model_quantized.onnx"}
+    m.verify_files(tmp_path)  # sha256 and sizes match what was written
