@@ -6,12 +6,15 @@ Layers (painter's algorithm, each with a soft alpha):
 2. the new garment's torso part (shaded with the photo's lighting);
 3. the arms (bare skin as photographed; old sleeves replaced by skin), in front of the torso;
 4. the new garment's sleeves, on the arms;
-5. hands, hair (hair on the shoulders stays on top), face and the neck above the neckline.
+5. hands (only near the wrists), hair (a soft matte connected to the head, see :func:`hair_matte`), face and
+   the neck above the neckline.
 
 Where the old garment is not covered by the new one (old long sleeves under a new short sleeve, old collars
 above the new neckline, slivers at the edges) the base shows through: it is filled classically (normalised
-convolution of the surrounding skin or background, with a cylinder shading across the arms) or, when its
-weights are available, by the learned refiner (tryon.teacher.refine, helper H6). This follows the
+convolution of the person's visible skin inside a tapered arm / torso silhouette, of the lower garment below
+the hips, of the backdrop outside; arms shaded by a cylinder falloff and the old sleeve's normalised
+low-frequency luminance; photographic grain) and, when its weights are available, the skin part by the
+learned refiner (tryon.teacher.refine, helper H6). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
 
