@@ -84,7 +84,8 @@ def eval_command(
                                         "a baseline).")] = "teacher",
     models_dir: Annotated[Path | None, typer.Option(help="Models folder for the teacher (default: tryon.assets).")]
     = None,
-    refine: Annotated[bool, typer.Option(help="Teacher: inpaint uncovered regions with the refiner.")] = True,
+    refine: Annotated[bool, typer.Option(help="Teacher: fill uncovered skin with the learned refiner (off: the "
+                                         "classical shaded fill, the default).")] = False,
     grid_rows: Annotated[int, typer.Option(min=1, help="Pairs shown in grid.png (the first ones).")] = 48,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout instead of a summary.")]
     = False,

@@ -58,8 +58,9 @@ def run(
     category: Annotated[str | None, typer.Option("--category", help="Garment category, 'top', 'dress' or 'lower'; "
                                                  "detected from the garment's shape when omitted. Only tops are "
                                                  "dressed for now.")] = None,
-    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Use the learned refinement for uncovered "
-                                         "skin and seams (off: classical fills only).")] = True,
+    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
+                                         "refinement net instead of the classical shaded fill (slower; "
+                                         "experimental).")] = False,
     intermediates: Annotated[bool, typer.Option("--intermediates", help="Also write the agnostic person, warped "
                                                 "garment, composition mask and parse next to each result.")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models "

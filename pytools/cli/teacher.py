@@ -54,7 +54,8 @@ def build(
                                              rich_help_panel="Sharing the work")] = None,
     world_size: Annotated[int | None, typer.Option("--world-size", min=1, help="Number of workers (default: "
                                                    "$WORLD_SIZE or 1).", rich_help_panel="Sharing the work")] = None,
-    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Use the learned refinement.")] = True,
+    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
+                                         "refinement net (slower; experimental).")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
 ) -> None:
     """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
