@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tryon.errors import MissingModelError, OutputError, TryonError
+from tryon.manifest import sha256_file
 
 __all__ = [
     "MODELS", "BODYPIX_FILE", "BODYPIX_SOURCE_NAME", "ModelSpec", "models_dir", "require", "default_bodypix_dir",
@@ -126,15 +127,6 @@ def require(name: str, directory: str | os.PathLike | None = None) -> Path:
             f"{path} is missing. Run `tryon setup` (add `--models-dir {d}` if you use that folder) to download "
             f"{MODELS[name].source} with npm and convert it.")
     raise MissingModelError(f"{path}: unknown model {name!r}; known: {', '.join([*MODELS, BODYPIX_FILE])}")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def fetch_npm_tarball(package: str, version: str, cache_dir: str | os.PathLike) -> Path:

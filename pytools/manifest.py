@@ -17,14 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tryon.errors import DataError, OutputError
+from tryon.errors import DataError
+from tryon.processing import atomic_write_bytes
 
-__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "TensorSpec", "FileEntry", "Manifest", "sha256_file", "atomic_write"]
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
@@ -37,30 +37,6 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``.
-
-    Raises:
-        OutputError: the folder cannot be created or written.
-    """
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            # mkstemp creates 0600; artifacts are served over HTTP and shared, so give them the usual 0644.
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, p)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{p}: cannot write ({exc.strerror or exc})") from None
 
 
 @dataclass(frozen=True)
@@ -203,7 +179,7 @@ class Manifest:
     def save(self, folder: str | os.PathLike) -> Path:
         """Write ``folder/manifest.json`` atomically; returns its path. Raises OutputError when unwritable."""
         p = Path(folder) / MANIFEST_NAME
-        atomic_write(p, self.to_json().encode())
+        atomic_write_bytes(p, self.to_json().encode())
         return p
 
     # ------------------------------------------------------------------ queries

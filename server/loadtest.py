@@ -236,7 +236,7 @@ def write_report(results: list[StepResult], out_dir: str | os.PathLike, meta: di
     Returns:
         kind -> path of what was written.
     """
-    from tryon.manifest import atomic_write
+    from tryon.processing import atomic_write_bytes as atomic_write
 
     out = Path(out_dir)
     written: dict[str, Path] = {}

@@ -220,7 +220,7 @@ def bench_browser(
                       fmt(r["threads"]))
     Console().print(table)
     if json_out:
-        from tryon.manifest import atomic_write
+        from tryon.processing import atomic_write_bytes as atomic_write
 
         atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
 

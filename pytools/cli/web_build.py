@@ -39,7 +39,7 @@ def build_catalogue(out: str | Path = DEFAULT_OUT, size: tuple[int, int] = DEMO_
     import numpy as np
 
     from tryon.garment.catalogue import garment_sleeve, list_garments, render_garment
-    from tryon.manifest import atomic_write
+    from tryon.processing import atomic_write_bytes as atomic_write
     from tryon.processing import save_image
 
     folder = Path(out)

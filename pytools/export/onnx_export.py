@@ -33,7 +33,8 @@ from torch import nn
 from tryon.errors import OutputError, UsageError
 from tryon.export.graph_checks import GraphIssue, check_opset, find_webgpu_issues, op_histogram, split_wide_concats
 from tryon.export.sample_inputs import procedural_inputs
-from tryon.manifest import FileEntry, Manifest, TensorSpec, atomic_write
+from tryon.manifest import FileEntry, Manifest, TensorSpec
+from tryon.processing import atomic_write_bytes as atomic_write
 
 __all__ = ["ExportResult", "export_model", "model_from_checkpoint", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
 
