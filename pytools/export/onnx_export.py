@@ -254,8 +254,9 @@ def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> t
     """Rebuild a registered model from a training checkpoint.
 
     The checkpoint is a ``torch.save``\\ d dict (loaded with ``weights_only=True``) holding the variant name under
-    ``variant`` (or ``model_name``/``name``), its architecture overrides under ``arch`` (or ``model_args``;
-    lists are turned back into tuples) and the weights under ``state_dict`` (or ``model``). A bare state dict
+    ``variant`` (or ``model_name``/``name``/``model``), its architecture overrides under ``arch`` (or
+    ``model_args``; lists are turned back into tuples) and the weights under ``state_dict`` (or ``model_state``,
+    as ``tryon train`` writes them, or ``model``). A bare state dict
     works too when ``name`` is given.
 
     Returns:
@@ -272,10 +273,11 @@ def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> t
         raise UsageError(f"{path}: cannot load checkpoint ({exc})") from None
     if not isinstance(ckpt, dict):
         raise UsageError(f"{path}: not a checkpoint dict")
-    state = next((ckpt[k] for k in ("state_dict", "model") if isinstance(ckpt.get(k), dict)), None)
+    state = next((ckpt[k] for k in ("state_dict", "model_state", "model") if isinstance(ckpt.get(k), dict)), None)
     if state is None and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
         state = ckpt
-    variant = name or next((ckpt[k] for k in ("variant", "model_name", "name") if isinstance(ckpt.get(k), str)), None)
+    variant = name or next((ckpt[k] for k in ("variant", "model_name", "name", "model")
+                            if isinstance(ckpt.get(k), str)), None)
     if variant is None or state is None:
         raise UsageError(f"{path}: needs a variant name (key 'variant', or pass --model) and a 'state_dict'")
     arch = next((ckpt[k] for k in ("arch", "model_args") if isinstance(ckpt.get(k), dict)), {})

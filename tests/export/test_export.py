@@ -146,6 +146,12 @@ def test_checkpoint_roundtrip(tmp_path):
     torch.save({"state_dict": model.state_dict()}, tmp_path / "bare.pt")
     with pytest.raises(UsageError):
         model_from_checkpoint(tmp_path / "bare.pt")
+    # The layout `tryon train` writes (model name, model_args, model_state) loads too.
+    torch.save({"model": "afn_student_s", "model_args": arch, "model_state": model.state_dict(),
+                "optimizer": {}}, tmp_path / "train.pt")
+    loaded, variant = model_from_checkpoint(tmp_path / "train.pt")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**x)["tryon"], a)
 
 
 def test_cli_export(tmp_path):
