@@ -17,6 +17,7 @@ import numpy as np
 from tryon.person.labels import LABEL
 
 __all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "refine_arm_labels", "BodyMaps",
+           "drop_garment_coloured",
            "AGNOSTIC_GREY"]
 
 AGNOSTIC_GREY = (128, 128, 128)
@@ -78,6 +79,49 @@ def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0) ->
     ok = (dc < 14.0 * tolerance) & (dl > -38.0 * tolerance) & (dl < 22.0 * tolerance)
     ok &= np.hypot(lab[..., 1], lab[..., 2]) > 6.0  # near-grey pixels are fabric, not skin
     return ok
+
+
+def drop_garment_coloured(image: np.ndarray, parse: np.ndarray, tone: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """``skin`` without the pixels that have the old garment's colour rather than the skin's.
+
+    :func:`skin_mask` is a band around one skin colour, loose on lightness for shadows; brown, olive, tan and
+    rust fabrics fall inside it (an olive T-shirt's sleeves would be kept as "bare arm" and show under a new
+    tank top). Here each skin candidate on the torso, arms, neck and hands is compared with two colours: the
+    skin tone and the local colour of the old garment (normalised convolution of the torso's non-skin pixels,
+    the garment's median where none is near), in CIELAB with lightness down-weighted (shading changes it);
+    candidates clearly closer to the garment (distance < 0.7 x the distance to the skin) are dropped. Nothing
+    is dropped when the garment's colour is itself close to the skin's (a beige top: the test cannot tell).
+    A two-class nearest-colour decision, as in classical skin / cloth segmentation by colour models.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        tone: (3,) RGB skin colour (:func:`skin_tone`).
+        skin: (H, W) bool candidate skin (:func:`skin_mask`).
+
+    Returns:
+        (H, W) bool, a subset of ``skin``.
+    """
+    src = (parse == LABEL["torso"]) & ~skin
+    if src.sum() < 50:
+        return skin
+    lab = _lab(image)
+    t = _lab(np.asarray(tone, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8))[0, 0]
+    g_med = np.median(lab[src], axis=0)
+    wl = np.array([0.35, 1.0, 1.0], np.float32)
+    if float(np.linalg.norm((g_med - t) * wl)) < 12.0:
+        return skin
+    cand = skin & np.isin(parse, (LABEL["torso"], LABEL["neck"]) + _ARMS + _HANDS)
+    if not cand.any():
+        return skin
+    sig = max(2.0, 0.04 * image.shape[0])
+    m = src.astype(np.float32)
+    num = cv2.GaussianBlur(lab * m[..., None], (0, 0), sig)
+    den = cv2.GaussianBlur(m, (0, 0), sig)[..., None]
+    g_loc = (num + g_med * 1e-3) / (den + 1e-3)
+    d_g = np.linalg.norm((lab - g_loc) * wl, axis=-1)
+    d_s = np.linalg.norm((lab - t) * wl, axis=-1)
+    return skin & ~(cand & (d_g < 0.7 * d_s))
 
 
 def _seg_dist(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray, with_t: bool = False):
@@ -253,7 +297,7 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
     if tone is None:
         tone = skin_tone(image, parse)
     if skin is None:
-        skin = skin_mask(image, tone)
+        skin = drop_garment_coloured(image, parse, tone, skin_mask(image, tone))
         # Isolated skin-like pixels inside fabric (prints, folds) are fabric; skin comes in patches.
         skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     if maps is None and keypoints is not None:

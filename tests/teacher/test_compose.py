@@ -6,8 +6,10 @@ import cv2
 import numpy as np
 
 from tryon.person.labels import LABEL
-from tryon.teacher.agnostic import AGNOSTIC_GREY, agnostic_image, old_garment_mask, skin_mask, skin_tone
-from tryon.teacher.compose import compose, paint_layers
+from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
+                                    skin_mask, skin_tone)
+from tryon.teacher.compose import _arm_crease, body_region, compose, paint_layers
+from tryon.teacher.warp import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
 
@@ -239,3 +241,51 @@ def test_shading_does_not_ghost_a_coloured_pattern():
     img[70:110, 50:90] = SKIN
     s = shading_map(img, region, scale_px=60)
     assert np.abs(s[90, 70] - 1.0) < 0.06
+
+
+def test_garment_coloured_skin_candidates_are_dropped():
+    # An olive T-shirt: its lit sleeves fall inside skin_mask's band (dark, hue near the skin's) and must not be
+    # kept as bare arm; a shadowed bare-skin pixel stays skin.
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    skin_px = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["left_hand"], LABEL["right_hand"]))
+    img[skin_px] = (209, 150, 124)
+    img[(parse == LABEL["torso"])] = (78, 56, 20)        # the shirt in shade: outside the skin band
+    arms = np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))
+    img[arms] = (100, 75, 35)
+    img[180:184, 100:104] = (150, 105, 88)       # shadowed skin on the right hand
+    tone = skin_tone(img, parse)
+    raw = skin_mask(img, tone)
+    assert raw[105, 130]                          # precondition: the sleeve passes the colour band
+    skin = drop_garment_coloured(img, parse, tone, raw)
+    assert not skin[105, 130]
+    assert skin[45, 96] and skin[182, 102]        # face, shadowed hand
+    assert not (skin & ~raw).any()
+    # A garment of the skin's own colour: the test cannot tell, nothing is dropped.
+    img2, parse2, _ = synthetic_person(long_sleeves=True)
+    img2[parse2 == LABEL["torso"]] = SKIN
+    img2[40:50, 62:70] = (40, 60, 160)            # some non-skin torso pixels to measure the garment on
+    parse2[40:50, 62:70] = LABEL["torso"]
+    tone2 = skin_tone(img2, parse2)
+    raw2 = skin_mask(img2, tone2)
+    np.testing.assert_array_equal(drop_garment_coloured(img2, parse2, tone2, raw2), raw2)
+
+
+def test_body_region_has_shoulder_caps():
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), np.zeros(parse.shape, bool), maps, kp)
+    # Between the neck and the left shoulder joint, above the polygon's flat top (shoulder line y=80).
+    assert body[74, 116]
+    assert not body[40, 150]                      # backdrop beside the head
+
+
+def test_arm_crease_darkens_only_between_arm_and_body():
+    h, w = 100, 100
+    arm = np.zeros((h, w), bool)
+    arm[20:80, 30:40] = True
+    body = arm.copy()
+    body[20:80, 40:70] = True                     # torso to the arm's right, backdrop to its left
+    m = _arm_crease(arm, body, sw=100.0)
+    assert m[50, 41] < 0.85 and m[50, 38] < 0.95
+    assert m[50, 28] == 1.0 and m[50, 65] > 0.99
+    assert m.min() >= 0.77
