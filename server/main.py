@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi.responses import RedirectResponse
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -101,6 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.model_dir is not None:
         app.mount("/models", ModelFiles(settings.model_dir), name="models")
     if settings.web_dir is not None and settings.web_dir.is_dir():
+        if (settings.web_dir / "demo" / "index.html").is_file() and not (settings.web_dir / "index.html").exists():
+            # The site's front page is the shopper's demo.
+            app.add_api_route("/", lambda: RedirectResponse("/demo/"), include_in_schema=False)
         app.mount("/", SiteFiles(directory=settings.web_dir, html=True), name="web")
 
     # add_middleware wraps: the last added runs first (body cap outermost).

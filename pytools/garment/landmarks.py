@@ -91,7 +91,20 @@ def _main_component(m: np.ndarray) -> np.ndarray:
     cs, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     filled = np.zeros_like(comp)
     cv2.drawContours(filled, cs, -1, 1, -1)
-    return filled.astype(bool)
+    filled = filled.astype(bool)
+    # Holes are filled (prints, neck openings) except the slots a long sleeve encloses when its cuff touches
+    # the hem (tryon.garment.mask keeps those as background): tall, off-centre holes; filling them would
+    # glue the sleeve to the torso and hide the armpit.
+    holes = filled & ~comp.astype(bool)
+    if holes.any():
+        ys, xs = np.nonzero(filled)
+        g_h, g_w, g_cx = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1, xs.mean()
+        nh, hl, hs, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+        for i in range(1, nh):
+            x, y, w, h, _area = hs[i]
+            if h >= 0.08 * g_h and abs(x + (w - 1) / 2 - g_cx) >= 0.25 * g_w and y >= ys.min() + 0.2 * g_h:
+                filled[hl == i] = False
+    return filled
 
 
 def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
@@ -566,6 +579,13 @@ def _torso_mask(sa: ShapeAnalysis, res: dict, has_sleeves: bool) -> np.ndarray:
         # Short sleeves end above the armpit: below it everything is torso. Long sleeves hang beside it.
         bx = ap[0] + sgn * (0.04 * sa.height if inner_y > ap[1] + 0.1 * sa.height else W)
         pts = [(sh[0], -1.0), sh, ap, (bx, float(H))]
+        si = res[f"sleeve_{side}_inner"]
+        if inner_y > ap[1] + 0.1 * sa.height and sgn * (si[0] - bx) < 0.04 * sa.height:
+            # A long sleeve hanging inwards (over a waisted body): cut along its inner edge, just inside it,
+            # so the cuff does not count as torso (it would become the hem's corner).
+            cut = ap[0] + sgn * max(0.0, sgn * (si[0] - sgn * 0.03 * sa.height - ap[0]))
+            cut = min(cut, bx) if sgn > 0 else max(cut, bx)
+            pts = [(sh[0], -1.0), sh, ap, (cut, float(si[1])), (cut, float(H))]
         poly.append(pts if side == "left" else pts[::-1])
     # Right (image-left) side goes bottom->top, left (image-right) top->bottom: one closed polygon.
     p = np.array(poly[0] + poly[1], np.float32)

@@ -154,9 +154,71 @@ def _grabcut_refine(small: np.ndarray, fg: np.ndarray, bg_flood: np.ndarray, dis
         return fg
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.flatnonzero(areas >= 0.03 * areas.max()) + 1
-    out = _fill_holes(np.isin(lbl, keep))
+    out = _fill_holes(np.isin(lbl, keep)) & fg
     if out.sum() < 0.85 * fg.sum():
         return fg
+    return out
+
+
+def _see_through_holes(fg: np.ndarray, enclosed: np.ndarray, bg_like: np.ndarray, dist: np.ndarray,
+                       tol_c: float) -> np.ndarray:
+    """Background seen through the garment's outline, e.g. the slot between a long sleeve and the torso when
+    the cuff touches the hem (the border flood cannot reach it): enclosed background-like regions that are
+    large, tall (at least 8 % of the garment's height), starting below the top fifth, off-centre with at most
+    a sleeve's width of garment outside it, flat and background-coloured, and walled by garment pixels
+    clearly unlike the background. A white
+    garment's flat inside on white paper is walled by near-background pixels and stays garment, as do prints
+    (small, or walled by colours close to the background's).
+
+    Args:
+        fg: (h, w) bool garment so far; enclosed: (h, w) int32 labels of the opened background-like set that
+            the border flood did not reach (0 = none); bg_like: (h, w) bool; dist: (h, w) float32 CIELAB
+            distance to the background field; tol_c: the colour tolerance used for ``bg_like``.
+
+    Returns:
+        (h, w) bool, the pixels to give back to the background.
+    """
+    out = np.zeros(fg.shape, bool)
+    gy = np.nonzero(fg.any(axis=1))[0]
+    if not len(gy):
+        return out
+    g_top, g_h = gy[0], gy[-1] - gy[0] + 1
+    gx = np.nonzero(fg.any(axis=0))[0]
+    g_w = gx[-1] - gx[0] + 1
+    g_cx = float(np.nonzero(fg)[1].mean())
+    min_area = 0.001 * fg.size
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    k_wall = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13))
+    for i in np.unique(enclosed[enclosed > 0]):
+        comp = enclosed == i
+        if comp.sum() < min_area:
+            continue
+        # Grow back over the band the opening removed, through background-like pixels only.
+        comp = comp | (cv2.dilate(comp.astype(np.uint8), k).astype(bool) & bg_like)
+        # The slot under an arm is tall and starts below the armpits; a print's or stripe's near-white patch
+        # seldom is both (and a white patch higher up, e.g. on the chest or a collar, is left alone).
+        ys = np.nonzero(comp.any(axis=1))[0]
+        if ys[-1] - ys[0] + 1 < 0.08 * g_h or ys[0] < g_top + 0.2 * g_h:
+            continue
+        # ... and it lies off-centre, with only a sleeve's width of garment between it and the outside.
+        hx = np.nonzero(comp.any(axis=0))[0]
+        sgn = 1 if (hx[0] + hx[-1]) / 2 > g_cx else -1
+        if abs((hx[0] + hx[-1]) / 2 - g_cx) < 0.25 * g_w:
+            continue
+        walls = []
+        for y in ys:
+            xs = np.nonzero(comp[y])[0]
+            x = xs.max() if sgn > 0 else xs.min()
+            run = fg[y, x + 1:] if sgn > 0 else fg[y, :x][::-1]
+            walls.append(np.argmin(run) if not run.all() else len(run))
+        if float(np.median(walls)) > 0.22 * g_w:
+            continue
+        if float(np.median(dist[comp])) > tol_c:
+            continue
+        # The wall a few pixels out, past the soft shadow line that borders any cut-out.
+        ring = cv2.dilate(comp.astype(np.uint8), k_wall).astype(bool) & ~comp & fg
+        if ring.any() and float((dist[ring] > max(12.0, 6.0 * tol_c)).mean()) > 0.35:
+            out |= comp
     return out
 
 
@@ -207,11 +269,11 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     # Open the background-like set so 1-2 px gaps in a faint silhouette edge do not let the flood leak inside.
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     bg_open = cv2.morphologyEx(bg_like, cv2.MORPH_OPEN, k)
-    n, lbl = cv2.connectedComponents(bg_open, connectivity=4)
+    n, lbl_bg = cv2.connectedComponents(bg_open, connectivity=4)
     # Seed from a 4 px ring, not the outermost line only, so a leftover frame rule cannot wall the flood off.
-    border_labels = np.unique(lbl[_border_ring(h, w, 4)])
+    border_labels = np.unique(lbl_bg[_border_ring(h, w, 4)])
     border_labels = border_labels[border_labels > 0]
-    bg_region = np.isin(lbl, border_labels).astype(np.uint8)
+    bg_region = np.isin(lbl_bg, border_labels).astype(np.uint8)
     # Grow the flooded background back over the thin band the opening removed, but only through bg-like pixels.
     bg_region = (cv2.dilate(bg_region, k) & bg_like) | bg_region
     fg = (bg_region == 0).astype(np.uint8)
@@ -223,7 +285,9 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     big = areas.max()
     keep = np.flatnonzero((areas >= 0.03 * big) & (areas >= 0.0005 * h * w)) + 1
     fg = np.isin(lbl, keep)
-    fg = _fill_holes(fg)
+    enclosed = np.where(np.isin(lbl_bg, border_labels), 0, lbl_bg)
+    see_through = _see_through_holes(fg, enclosed, bg_like.astype(bool), dist, tol_c)
+    fg = _fill_holes(fg) & ~see_through
     if refine:
         fg = _grabcut_refine(small, fg, bg_region.astype(bool), dist)
     if fg.mean() < 0.005:

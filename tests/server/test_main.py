@@ -125,3 +125,14 @@ def test_server_imports_no_torch_or_training_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_front_page_redirects_to_the_demo(tmp_path):
+    from tryon.server.config import Settings
+
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "index.html").write_text("<!doctype html><title>demo</title>")
+    with TestClient(create_app(Settings(web_dir=tmp_path, model_dir=None, warmup=False))) as client:
+        r = client.get("/", follow_redirects=False)
+        assert r.status_code in (302, 307) and r.headers["location"] == "/demo/"
+        assert client.get("/demo/").status_code == 200
