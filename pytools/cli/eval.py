@@ -14,7 +14,7 @@ from tryon.errors import UsageError
 
 __all__ = ["register", "eval_command", "parse_size"]
 
-_METHODS = ("teacher", "copy")
+_METHODS = ("teacher", "student", "copy")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -46,9 +46,45 @@ class _Copy:
                                composition_mask=empty)
 
 
-def _tryon_fn(method: str, models_dir: Path | None, refine: bool):
+class _Student:
+    """The exported student (ONNX, onnxruntime CPU) with the full-resolution paste-back the server and the
+    widget use; also returns the warped garment and composition mask at the photo's resolution."""
+
+    def __init__(self, model_dir: Path):
+        from tryon.server.pipeline import TryonModel
+
+        self.model = TryonModel(model_dir, providers="cpu")
+
+    def __call__(self, person, garment, category=None):
+        from types import SimpleNamespace
+
+        import cv2
+        import numpy as np
+
+        from tryon.pasteback import model_coords, source_pixels, upsample
+
+        prepared = self.model.prepare(person, garment)
+        out = self.model.run([prepared.feeds])[0]
+        tryon = self.model.finish(prepared, out)
+        maps = model_coords(person.shape[:2], prepared.person_transform)
+        mask = np.clip(upsample(out["composition_mask"][0, 0], maps), 0, 1)  # (H, W)
+        src = source_pixels(out["grid"][0], maps, self.model.garment_size, prepared.garment_transform)
+        warped = cv2.remap(garment, src[0], src[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=(255, 255, 255))
+        return SimpleNamespace(tryon=tryon, warped_garment=warped, warped_mask=mask, composition_mask=mask)
+
+
+def _tryon_fn(method: str, models_dir: Path | None, refine: bool, model_dir: Path | None = None):
     if method == "copy":
         return _Copy()
+    if method == "student":
+        from tryon.assets import models_dir as default_models_dir
+
+        folder = model_dir or default_models_dir() / "student"
+        if not (Path(folder) / "manifest.json").is_file():
+            raise UsageError(f"--model-dir {folder}: no exported student there (manifest.json); run `make setup` "
+                             "or `tryon export`")
+        return _Student(Path(folder))
     try:
         from tryon.teacher import Teacher
     except ImportError:
@@ -80,8 +116,10 @@ def eval_command(
     size: Annotated[str, typer.Option(help="Eval resolution HEIGHTxWIDTH for all image metrics.")] = "512x384",
     metrics: Annotated[str, typer.Option(help="Comma-separated subset of fid,identity,garment,gt.")]
     = "fid,identity,garment,gt",
-    method: Annotated[str, typer.Option(help="Try-on method: teacher, or copy (returns the person unchanged; "
+    method: Annotated[str, typer.Option(help="Try-on method: teacher, student (the exported ONNX student, see --model-dir), or copy (returns the person unchanged; "
                                         "a baseline).")] = "teacher",
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Student: exported model folder with "
+                                                   "manifest.json (default: <models folder>/student).")] = None,
     models_dir: Annotated[Path | None, typer.Option(help="Models folder for the teacher (default: tryon.assets).")]
     = None,
     refine: Annotated[bool, typer.Option(help="Teacher: fill uncovered skin with the learned refiner (off: the "
@@ -141,7 +179,7 @@ def eval_command(
         import torch
 
         torch.set_num_threads(threads)
-    fn = _tryon_fn(method, models_dir, refine)
+    fn = _tryon_fn(method, models_dir, refine, model_dir)
     result = evaluate_pairs(pairs, fn, out_dir, real=real, size=eval_size, metrics=wanted, progress=not quiet,
                             grid_rows=grid_rows, method=method)
     if json_out:

@@ -95,3 +95,20 @@ def test_cli_module_import_is_light():
     code = "import sys, tryon.cli.eval; print('torch' in sys.modules, 'tryon.eval.harness' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_student_method_runs_the_exported_model_at_full_resolution(tmp_path):
+    import numpy as np
+
+    from tryon.cli.eval import _tryon_fn
+    from tryon.garment.catalogue import render_garment
+    from tryon.server.testing import write_stand_in_model
+
+    write_stand_in_model(tmp_path / "student", size=(64, 48))
+    fn = _tryon_fn("student", None, False, tmp_path / "student")
+    person = np.random.default_rng(0).integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    garment, _ = render_garment("red-vneck-tank", (256, 192))
+    res = fn(person, garment)
+    assert res.tryon.shape == person.shape and res.warped_garment.shape == person.shape
+    assert res.composition_mask.shape == person.shape[:2]
+    assert 0.0 < res.composition_mask.mean() < 1.0  # the stand-in pastes the garment where its mask is
