@@ -124,16 +124,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+DEFAULT_STUDENT = REPO / "models" / "weights" / "afn_student_s.pt"
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    """The tiny student, or the exported folder named by ``TRYON_E2E_MODEL_DIR`` (e.g. a real student exported
-    with ``tryon export --model afn_student_s --size 64x48``; keep it small, WebGPU here is software)."""
+    """The trained default student (``models/weights/afn_student_s.pt``) exported at 64×48 — the network is
+    fully convolutional, and WebGPU here is software, so the browser tests run it small — or the exported
+    folder named by ``TRYON_E2E_MODEL_DIR``. The random tiny student stands in only if the weights are absent."""
     import os
 
     given = os.environ.get("TRYON_E2E_MODEL_DIR")
     if given:
         return Path(given)
     pytest.importorskip("torch")
+    if DEFAULT_STUDENT.is_file():
+        from tryon.export import export_model, model_from_checkpoint
+
+        model, name = model_from_checkpoint(DEFAULT_STUDENT)
+        folder = tmp_path_factory.mktemp("default_student")
+        export_model(model, folder, name=name, size=MODEL_SIZE, version="e2e")
+        return folder
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
 
 

@@ -110,3 +110,26 @@ def test_realdata_pressed_long_sleeves(vton_samples):
         for name in names:
             img = load_image(vton_samples / "garment" / name, min_side=1)
             assert classify_garment(img, garment_mask(img)).sleeve == want, name
+
+
+def test_enclosed_slot_under_the_arm_keeps_the_sleeves_apart():
+    """Long sleeves whose cuffs touch the hem enclose a slot under each arm (kept as background by the mask):
+    the slot must not be filled, or the sleeve merges with the torso and the armpit lands on the shoulder."""
+    import cv2
+
+    m = np.zeros((512, 384), np.uint8)
+    cv2.fillPoly(m, [np.array([[150, 60], [234, 60], [300, 90], [350, 420], [300, 440], [84, 440], [34, 420],
+                               [84, 90]], np.int32)], 1)
+    cv2.ellipse(m, (192, 60), (40, 26), 0, 0, 180, 0, -1)
+    for pts in ([[100, 170], [114, 170], [116, 400], [86, 400]], [[284, 170], [270, 170], [268, 400], [298, 400]]):
+        cv2.fillPoly(m, [np.array(pts, np.int32)], 0)
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    for side, sgn in (("left", 1), ("right", -1)):
+        # Armpit at the slot's top (y 170), inside the slot's torso edge; cuff below it, outside the slot.
+        assert 130 < lm[f"armpit_{side}"][1] < 230, side
+        assert lm[f"armpit_{side}"][1] > lm[f"shoulder_{side}"][1] + 40, side
+        assert sgn * (lm[f"sleeve_{side}_outer"][0] - lm[f"armpit_{side}"][0]) > 20, side
+        assert lm[f"sleeve_{side}_outer"][1] > 350, side

@@ -83,3 +83,39 @@ def test_realdata_busy_background(vton_samples):
     for name in ("magicclothing__t3.jpg", "magicclothing__t4.jpg"):
         with pytest.raises(BusyBackgroundError):
             garment_mask(load_image(vton_samples / "garment" / name))
+
+
+def _slotted_longsleeve(h: int = 512, w: int = 384) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A dark long-sleeve top on white whose cuffs touch the hem, enclosing a background slot under each
+    arm, with a background-coloured print patch on the chest. Returns (image, slots, print) masks as bool."""
+    import cv2
+
+    g = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(g, [np.array([[150, 60], [234, 60], [300, 90], [350, 420], [300, 440], [84, 440], [34, 420],
+                               [84, 90]], np.int32)], 1)
+    slots = np.zeros((h, w), np.uint8)
+    for pts in ([[100, 170], [114, 170], [116, 400], [86, 400]], [[284, 170], [270, 170], [268, 400],
+                                                                     [298, 400]]):
+        cv2.fillPoly(slots, [np.array(pts, np.int32)], 1)
+    cv2.ellipse(g, (192, 60), (40, 26), 0, 0, 180, 0, -1)
+    prt = np.zeros((h, w), np.uint8)
+    prt[150:200, 170:215] = 1
+    img = np.full((h, w, 3), 245, np.uint8)
+    img[g.astype(bool)] = (40, 40, 60)
+    img[(g & slots).astype(bool)] = 245
+    img[prt.astype(bool)] = 245
+    return img, (g & slots).astype(bool), prt.astype(bool)
+
+
+def test_slots_between_sleeve_and_torso_stay_background():
+    img, slots, prt = _slotted_longsleeve()
+    m = garment_mask(img) > 0.5
+    core = cv2_erode(slots)
+    assert m[core].mean() < 0.05          # the enclosed slots under the arms are background seen through
+    assert m[prt].mean() > 0.95           # a background-coloured print in the middle is still garment
+
+
+def cv2_erode(b: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.erode(b.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
