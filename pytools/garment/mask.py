@@ -193,10 +193,8 @@ def _see_through_holes(fg: np.ndarray, enclosed: np.ndarray, bg_like: np.ndarray
         comp = enclosed == i
         if comp.sum() < min_area:
             continue
-        # Grow back over the band the opening removed (and up the slot's thin wedge top), through
-        # background-like pixels only.
-        for _ in range(4):
-            comp = comp | (cv2.dilate(comp.astype(np.uint8), k).astype(bool) & bg_like)
+        # Grow back over the band the opening removed, through background-like pixels only.
+        comp = comp | (cv2.dilate(comp.astype(np.uint8), k).astype(bool) & bg_like)
         # The slot under an arm is tall and starts below the armpits; a print's or stripe's near-white patch
         # seldom is both (and a white patch higher up, e.g. on the chest or a collar, is left alone).
         ys = np.nonzero(comp.any(axis=1))[0]
