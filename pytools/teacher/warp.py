@@ -306,7 +306,10 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
       * neckline: neck_left/right at the base of the neck, the garment's own neck depth (scaled) below it;
       * armpits and hem: the garment's proportions, armpits kept inside the arm roots, the hem clamped to fall
         around the hips (tops; lengthened to cover the old garment when that is longer) or above the knees
-        (dresses), its width clamped to the body's width from the parse;
+        (dresses), its width clamped to the body's width from the parse (at the hip joints and at the hem);
+      * sides: between armpit and hem, pulled out to the trunk's edge, and under an arm hanging against the
+        side (parse arm all the way from the trunk's edge to the bone) out to the arm's bone;
+      * mid-shoulder: on the old garment's top edge, but never below the body's own top edge (bare shoulders);
       * sleeve landmarks are placed in :func:`warp_garment`.
 
     Args:
@@ -396,6 +399,12 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
             col = _LabelCoords.extent(old, a=sgn * a_mid, aband=0.03 * sw, axis=1, q=1.0)
             if col is not None:
                 b_mid = float(np.clip(col[0] - 0.015 * sw, b_lin - 0.07 * sw, b_lin + 0.04 * sw))
+        if upper is not None:
+            # Nor may bare skin show above it: a strapless or low old top leaves the shoulder's skin as the
+            # body's top edge, and the seam must not hang below that.
+            col = _LabelCoords.extent(upper, a=sgn * a_mid, aband=0.03 * sw, axis=1, q=1.0)
+            if col is not None:
+                b_mid = min(b_mid, float(np.clip(col[0] - 0.01 * sw, b_lin - 0.07 * sw, b_lin + 0.04 * sw)))
         t[f"shoulder_mid_{side}"] = frame.to_img(sgn * a_mid, b_mid)
 
     # Armpits: the garment's proportions, not below mid-torso nor above the shoulders.
@@ -427,6 +436,11 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         hem_b = float(np.clip(hem_b, hip_b - 0.35 * sw, hip_b + 0.55 * sw))
     len_scale = hem_b / max(prop, 1e-6)
     ext = _LabelCoords.extent(trunk, b=min(hem_b, hip_b), band=0.04 * sw) if trunk is not None else None
+    # Hips widening below the hip joints (or wide trousers) would show beside a hem sized at the joints' height:
+    # the hem is at least as wide as the body (without arms) at its own height too.
+    ext_hem = _LabelCoords.extent(trunk, b=hem_b, band=0.04 * sw) if trunk is not None else None
+    if ext is not None and ext_hem is not None:
+        ext = (min(ext[0], ext_hem[0]), max(ext[1], ext_hem[1]))
     # A sleeveless body hangs from narrow straps: no more ease at the hem than a little (no skirt-like flare).
     flare = 1.3 if "sleeve_left_outer" in lm else 1.1
     # The hem hangs level: along the hip line (which follows the pelvis), within 10 degrees of the image
@@ -474,8 +488,45 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
             if ext is not None:
                 edge = ext[1] if sgn > 0 else -ext[0]
                 a = float(np.clip(edge, 0.92 * a_lin, 1.2 * a_lin))
+                # An arm hanging against the side hides the body's outline (the parse's trunk ends at the arm):
+                # the side runs under the arm, up to its bone, so no strip of what was under the old sleeve
+                # shows between the (slimmer) new arm and the garment.
+                # Only where the arm covers all the way from the trunk's edge to its bone: a bent arm leaves
+                # backdrop between it and the waist, and that must stay uncovered.
+                bone = _bone_a(frame, side, q[1])
+                if bone is not None and parse is not None and bone > a and _arm_covers(
+                        parse, frame.to_img(sgn * edge, q[1]), frame.to_img(sgn * bone, q[1])):
+                    a = float(min(bone, 1.2 * a_lin))
             t[f"side_{side}_{f:.2f}"] = frame.to_img(sgn * a, q[1])
     return t, scale
+
+
+def _bone_a(frame: BodyFrame, side: str, b: float) -> float | None:
+    """|a| (frame pixels from the centre line) where the arm's bone chain shoulder–elbow–wrist of ``side``
+    crosses the frame height ``b`` while hanging (within about 27 degrees of the body's axis); the outermost
+    such crossing, None when no hanging bone reaches that height (a bent arm, e.g. a hand on the hip, frames
+    backdrop that the garment must not fill)."""
+    pts = [frame.to_frame(frame.kp[f"{side}_{j}"]) for j in ("shoulder", "elbow", "wrist")]
+    best = None
+    for p, q in zip(pts[:-1], pts[1:], strict=True):
+        lo, hi = sorted((p[1], q[1]))
+        if not lo <= b <= hi or hi - lo < 1e-6 or abs(q[0] - p[0]) > 0.5 * (hi - lo):
+            continue
+        a = abs(p[0] + (b - p[1]) / (q[1] - p[1]) * (q[0] - p[0]))
+        best = a if best is None else max(best, a)
+    return best
+
+
+def _arm_covers(parse: np.ndarray, p0: np.ndarray, p1: np.ndarray, n: int = 16) -> bool:
+    """True when the parse is arm (or hand) along the segment p0 -> p1 (pixels), ignoring its first sixth
+    (the trunk's coarse edge): the arm lies against the body there, with no backdrop between them."""
+    h, w = parse.shape
+    f = np.linspace(1.0 / 6.0, 1.0, n)[:, None]
+    pts = np.round(np.asarray(p0) + f * (np.asarray(p1) - np.asarray(p0))).astype(int)
+    if ((pts < 0) | (pts >= np.array([w, h]))).any():
+        return False
+    lab = parse[pts[:, 1], pts[:, 0]]
+    return bool(np.isin(lab, (5, 6, 7, 8)).mean() >= 0.9)
 
 
 # --------------------------------------------------------------------------------------------- warp
@@ -782,7 +833,8 @@ def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: n
     """Points of the garment's outline between ``top`` and ``bottom`` (its side seam) at the given fractions.
 
     For each fraction, walks from the interpolated point outward (``outward`` = +1 image right, -1 left) along
-    the row and returns the last mask pixel; falls back to the interpolated point.
+    the row and returns the last mask pixel (or, when that point lies outside a side curving inwards, inward
+    to the first mask pixel); falls back to the interpolated point.
     """
     h, w = mask.shape
     pts = []
@@ -791,7 +843,17 @@ def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: n
         y = int(np.clip(round(p[1]), 0, h - 1))
         x0 = int(np.clip(round(p[0]), 0, w - 1))
         row = mask[y] > 0.5
-        if outward > 0:
+        if not row[x0]:
+            # A waisted side curves inside the straight armpit–hem line: the outline is the first garment
+            # pixel inward (towards the centre), not the line's point (which would leave the person's waist
+            # uncovered between the garment's edge and its side target).
+            if outward > 0:
+                idx = np.nonzero(row[:x0][::-1])[0]
+                x = x0 - 1 - idx[0] if len(idx) else x0
+            else:
+                idx = np.nonzero(row[x0 + 1:])[0]
+                x = x0 + 1 + idx[0] if len(idx) else x0
+        elif outward > 0:
             seg = row[x0:]
             idx = np.nonzero(~seg)[0]
             x = x0 + (idx[0] - 1 if len(idx) else len(seg) - 1)

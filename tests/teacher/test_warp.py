@@ -179,3 +179,37 @@ def test_hem_hangs_level_under_tilted_shoulders():
     kp[11, 1] -= 12  # the left shoulder raised
     t, _ = body_targets(body_frame(kp), None, {k: np.asarray(v, np.float64) for k, v in lm.items()})
     assert abs(t["hem_left"][1] - t["hem_right"][1]) < 2.0
+
+
+def test_side_points_find_the_outline_of_a_waisted_side():
+    """A side curving inside the straight armpit–hem line: the anchor is the outline, not the line's point."""
+    from tryon.teacher.warp import _side_points
+    mask = np.zeros((200, 200), np.float32)
+    for y in range(200):
+        inset = int(20 * np.sin(np.pi * y / 199))          # waist 20 px narrower than armpit and hem
+        mask[y, 50 + inset:150 - inset] = 1.0
+    fr = np.array([0.25, 0.5, 0.75])
+    left = _side_points(mask, np.array([50.0, 0.0]), np.array([50.0, 199.0]), fr, -1.0)
+    right = _side_points(mask, np.array([149.0, 0.0]), np.array([149.0, 199.0]), fr, 1.0)
+    assert 68 <= left[1, 0] <= 70 and 129 <= right[1, 0] <= 131
+    assert all(left[i, 0] > 60 for i in range(3)) and all(right[i, 0] < 140 for i in range(3))
+    # A side flaring outside the line still walks outward to the outline.
+    mask[:, 30:75] = 1.0
+    assert _side_points(mask, np.array([50.0, 0.0]), np.array([50.0, 199.0]), fr, -1.0)[1, 0] == 30
+
+
+def test_bone_crossing_only_for_a_hanging_arm():
+    """The side may run under a hanging arm up to its bone; a bent arm (hand on the hip) gives no crossing."""
+    from tryon.teacher.warp import _bone_a, body_frame
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    pos = {11: (140, 100), 12: (60, 100), 23: (125, 260), 24: (75, 260),
+           13: (150, 180), 15: (152, 260),                     # left arm hanging
+           14: (20, 160), 16: (70, 230)}                       # right arm bent, hand on the hip
+    for i, (x, y) in pos.items():
+        kp[i, :2] = (x, y)
+    fr = body_frame(kp)
+    a = _bone_a(fr, "left", 150.0)
+    assert a is not None and 45 < a < 55
+    assert _bone_a(fr, "right", 110.0) is None
+    assert _bone_a(fr, "left", 400.0) is None
