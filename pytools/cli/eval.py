@@ -35,7 +35,7 @@ def parse_size(text: str) -> tuple[int, int]:
 class _Copy:
     """Baseline that returns the person photo unchanged (perfect identity, no garment): a sanity reference."""
 
-    def __call__(self, person, garment, category=None):
+    def __call__(self, person, garment, category=None, garment_mask=None):
         import numpy as np
 
         from types import SimpleNamespace
@@ -55,7 +55,7 @@ class _Student:
 
         self.model = TryonModel(model_dir, providers="cpu")
 
-    def __call__(self, person, garment, category=None):
+    def __call__(self, person, garment, category=None, garment_mask=None):
         from types import SimpleNamespace
 
         import cv2
@@ -63,7 +63,7 @@ class _Student:
 
         from tryon.pasteback import model_coords, source_pixels, upsample
 
-        prepared = self.model.prepare(person, garment)
+        prepared = self.model.prepare(person, garment, garment_mask)
         out = self.model.run([prepared.feeds])[0]
         tryon = self.model.finish(prepared, out)
         maps = model_coords(person.shape[:2], prepared.person_transform)
@@ -94,8 +94,8 @@ def _tryon_fn(method: str, models_dir: Path | None, refine: bool, model_dir: Pat
             raise UsageError(f"the teacher is not available in this installation ({exc})") from None
     teacher = Teacher(models_dir=models_dir, refine=refine)
 
-    def run(person, garment, category=None):
-        return teacher.run(person, garment, category=category)
+    def run(person, garment, category=None, garment_mask=None):
+        return teacher.run(person, garment, category=category, garment_mask=garment_mask)
 
     return run
 

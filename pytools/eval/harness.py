@@ -447,11 +447,15 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
     size = scorer.size
     try:
         person = load_image(pair.person)
-        garment = load_garment(str(pair.garment))[0]
+        garment, garment_mask, _ = load_garment(str(pair.garment))
         gt = load_image(pair.ground_truth) if pair.ground_truth is not None else None
         t0 = time.perf_counter()
-        # The category hint is passed only when the pair has one, so plain (person, garment) callables work.
-        res = tryon_fn(person, garment, category=pair.category) if pair.category else tryon_fn(person, garment)
+        # The category hint and a built-in garment's exact mask are passed only when there is one, so plain
+        # (person, garment) callables work.
+        hints = {"category": pair.category} if pair.category else {}
+        if garment_mask is not None:
+            hints["garment_mask"] = garment_mask
+        res = tryon_fn(person, garment, **hints)
         row["seconds"] = time.perf_counter() - t0
     except TryonError as exc:
         row["status"] = "failed"
