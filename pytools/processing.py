@@ -11,7 +11,9 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -21,7 +23,7 @@ from tryon.errors import (DecompressionBombError, ImageTooSmallError, NotAnImage
 
 __all__ = [
     "MAX_PIXELS", "MIN_SIDE", "SUPPORTED_FORMATS", "decode_image", "load_image", "save_image",
-    "atomic_write_bytes", "to_nchw", "from_nchw", "resize", "resize_mask", "letterbox",
+    "atomic_write", "atomic_write_bytes", "to_nchw", "from_nchw", "resize", "resize_mask", "letterbox",
 ]
 
 MAX_PIXELS = 40_000_000
@@ -109,8 +111,15 @@ def load_image(path: str | os.PathLike, *, min_side: int = MIN_SIDE, max_pixels:
     return decode_image(data, name=str(p), min_side=min_side, max_pixels=max_pixels)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``.
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], *, fsync: bool = False) -> None:
+    """Create ``path`` atomically: ``write(file)`` fills a temporary file in the same folder, then ``os.replace``.
+
+    A crash or an exception in ``write`` leaves no partial file under the final name.
+
+    Args:
+        path: the file to write (its folder is created).
+        write: called once with the open binary file.
+        fsync: flush to disk before the rename (checkpoints that must survive a power loss).
 
     Raises:
         OutputError: the folder cannot be created or written.
@@ -121,7 +130,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                write(f)
+                if fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
             # mkstemp creates 0600; give the file the permissions a plain open() would (0666 & ~umask).
             umask = os.umask(0)
             os.umask(umask)
@@ -133,6 +145,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             raise
     except OSError as exc:
         raise OutputError(f"{p}: cannot write ({exc.strerror or exc})") from None
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`).
+
+    Raises:
+        OutputError: the folder cannot be created or written.
+    """
+    atomic_write(path, lambda f: f.write(data))
 
 
 def save_image(path: str | os.PathLike, image: np.ndarray, *, quality: int = 95) -> None:

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from tryon.errors import DataError, OutputError
+from tryon.errors import DataError
+from tryon.processing import atomic_write
 
 __all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state",
            "build_model_from_checkpoint"]
@@ -51,21 +51,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """
     p = Path(path)
     state = {"format": FORMAT, "version": VERSION, **state}
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(state, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise OutputError(f"{p}: cannot write the checkpoint ({exc.strerror or exc})") from None
+    atomic_write(p, lambda f: torch.save(state, f), fsync=True)
     return p
 
 
