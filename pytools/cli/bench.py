@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
 __all__ = ["register", "bench_command", "default_models"]
@@ -31,16 +32,6 @@ def default_models() -> list[str]:
     from tryon.models import list_models
 
     return list_models("afn_student*")
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise UsageError(f"--size {text!r}: expected HEIGHTxWIDTH, e.g. 256x192") from None
-    if h < 32 or w < 32:
-        raise UsageError(f"--size {text!r}: sides must be at least 32 pixels")
-    return h, w
 
 
 def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmup: int,
@@ -116,7 +107,7 @@ def bench_command(
     from tryon.bench.table import render_bench_table, write_bench_json
     from tryon.models import is_model
 
-    hw = _parse_size(size)
+    hw = parse_size(size, min_side=32)
     names = list(dict.fromkeys(models or default_models()))
     unknown = [n for n in [*names, reference] if not is_model(n)]
     if unknown:

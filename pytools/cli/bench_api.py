@@ -94,11 +94,9 @@ def bench_api(
     steps = parse_steps(concurrency)
     if (url is None) == (model_dir is None):
         raise UsageError("give exactly one of --url (a running server) or --model-dir (start one in-process)")
-    try:
-        h, w = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size {size!r} must be HEIGHTxWIDTH, e.g. 512x384") from None
-    person_b, garment_b = sample_images((h, w))
+    from tryon.cli.options import parse_size
+
+    person_b, garment_b = sample_images(parse_size(size))
     for path, name in ((person, "person"), (garment, "garment")):
         if path is not None:
             try:

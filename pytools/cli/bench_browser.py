@@ -202,7 +202,7 @@ def bench_browser(
     from rich.console import Console
     from rich.table import Table
 
-    from tryon.cli.export import parse_size
+    from tryon.cli.options import parse_size
 
     rows = run_browser_bench(model_dir, [b.strip() for b in backends.split(",") if b.strip()], runs=runs,
                              warmup=warmup, photo_size=parse_size(photo), size=parse_size(size))

@@ -10,26 +10,12 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
-__all__ = ["register", "eval_command", "parse_size"]
+__all__ = ["register", "eval_command"]
 
 _METHODS = ("teacher", "student", "copy")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"512x384"`` (height x width) -> (512, 384).
-
-    Raises:
-        UsageError: not two positive integers joined by x, or a side below 32 or above 4096.
-    """
-    try:
-        h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise UsageError(f"--size {text!r}: expected HEIGHTxWIDTH, e.g. 512x384") from None
-    if not (32 <= h <= 4096 and 32 <= w <= 4096):
-        raise UsageError(f"--size {text!r}: sides must be between 32 and 4096 pixels")
-    return h, w
 
 
 class _Copy:
@@ -151,7 +137,7 @@ def eval_command(
     bad = [m for m in wanted if m not in METRICS]
     if bad or not wanted:
         raise UsageError(f"--metrics {metrics!r}: choose from {','.join(METRICS)}")
-    eval_size = parse_size(size)
+    eval_size = parse_size(size, min_side=32, max_side=4096)
     if pairs_csv is not None and (persons or garments):
         raise UsageError("give either a pairs CSV or --persons and --garments, not both")
     scanned: list[Path] = []

@@ -9,20 +9,10 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
-__all__ = ["register", "export", "parse_size"]
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"256x192"`` → (256, 192) = (height, width). Raises UsageError."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--size {text!r}: expected HEIGHTxWIDTH, e.g. 256x192") from None
-    if h <= 0 or w <= 0:
-        raise UsageError(f"--size {text!r}: height and width must be positive")
-    return h, w
+__all__ = ["register", "export"]
 
 
 def export(

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
 __all__ = ["register", "quantize_command", "Mode"]
@@ -31,18 +32,6 @@ _CONV = "Conversion"
 _CALIB = "Calibration and evaluation inputs"
 _GATE = "Quality gate"
 _LAT = "Latency"
-
-
-def _parse_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise UsageError(f"--size {text!r}: expected HEIGHTxWIDTH, e.g. 256x192") from None
-    if h < 16 or w < 16:
-        raise UsageError(f"--size {text!r}: sides must be at least 16 pixels")
-    return h, w
 
 
 def quantize_command(
@@ -105,7 +94,7 @@ def quantize_command(
     from tryon.quantize import check_gate, quantize_model, render_table, write_json
     from tryon.quantize.onnx_io import ensure_not_input
 
-    hw = _parse_size(size)
+    hw = parse_size(size, min_side=16) if size is not None else None
     if (max_delta is not None or min_psnr is not None) and calibration is None and eval_source is None:
         raise UsageError("--max-delta/--min-psnr compare against fp32 on real inputs: give --calibration or --eval")
     if json_path is not None:

@@ -8,27 +8,13 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
-__all__ = ["register", "parse_size"]
+__all__ = ["register"]
 
 teacher_app = typer.Typer(help="The geometric teacher: distillation records, refinement training.",
                           no_args_is_help=True)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'256x192' -> (256, 192) as (height, width).
-
-    Raises:
-        UsageError: not HxW with positive multiples of 8 (the student's pyramids need them).
-    """
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"size {text!r} must be HEIGHTxWIDTH, e.g. 256x192") from None
-    if h <= 0 or w <= 0 or h % 8 or w % 8:
-        raise UsageError(f"size {text!r}: height and width must be positive multiples of 8")
-    return h, w
 
 
 def build(
@@ -71,7 +57,7 @@ def build(
 
     if (pairs is None) == (persons is None or garments is None):
         raise UsageError("give either --pairs CSV, or both --persons DIR and --garments DIR")
-    hw = parse_size(size)
+    hw = parse_size(size, multiple=8)
     rank = int(os.environ.get("RANK", 0)) if rank is None else rank
     world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else world_size
     pair_list = read_pairs(pairs) if pairs else make_pairs(persons, garments, limit=limit, seed=seed,

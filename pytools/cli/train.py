@@ -112,7 +112,7 @@ def train_command(
 
     from rich.logging import RichHandler
 
-    from tryon.cli.teacher import parse_size
+    from tryon.cli.options import parse_size
     from tryon.data.augment import AugmentConfig
     from tryon.train.losses import LossWeights
     from tryon.train.student import Stage, TrainConfig, parse_stages, train
@@ -121,7 +121,7 @@ def train_command(
     if curriculum:
         stages = parse_stages(curriculum, default_batch=batch_size)
     else:
-        h, w = parse_size(size)
+        h, w = parse_size(size, multiple=8)
         stages = (Stage(h, w, epochs, batch_size),)
     cfg = TrainConfig(
         data=str(data), out=str(out), model=model, model_args=_parse_model_args(model_arg or []), stages=stages,

@@ -62,7 +62,7 @@ def web_build(
     size: Annotated[str, typer.Option("--size", help="HEIGHTxWIDTH of each garment photo.")] = "768x576",
 ) -> None:
     """Render the built-in garment catalogue (PNG + mask + catalogue.json) for the demo shop page."""
-    from tryon.cli.export import parse_size
+    from tryon.cli.options import parse_size
 
     entries = build_catalogue(out, parse_size(size))
     typer.echo(f"wrote {len(entries)} garments to {out}")

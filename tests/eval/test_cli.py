@@ -12,7 +12,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tryon.cli.eval import parse_size, register
+from tryon.cli.eval import register
+from tryon.cli.options import parse_size
 from tryon.errors import DataError, OutputError, UsageError
 from tryon.processing import save_image
 
@@ -86,9 +87,9 @@ def test_eval_refuses_bad_arguments(data: Path, args: list[str], error: type):
 
 
 def test_parse_size():
-    assert parse_size("512x384") == (512, 384)
+    assert parse_size("512x384", min_side=32) == (512, 384)
     with pytest.raises(UsageError):
-        parse_size("8x8")
+        parse_size("8x8", min_side=32)
 
 
 def test_cli_module_import_is_light():

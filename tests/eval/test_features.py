@@ -14,17 +14,6 @@ from tryon.eval.metrics import image_tensor  # noqa: E402
 JERSEY = 610  # ImageNet class "jersey, T-shirt, tee shirt"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine OpenMP spin-waiting makes 2 threads ~100x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def effnet():
     return load_efficientnet_lite0()

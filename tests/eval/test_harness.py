@@ -17,17 +17,6 @@ from tryon.processing import load_image, resize, save_image
 H, W = 128, 96
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine OpenMP spin-waiting makes 2 threads ~100x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _person(seed: int) -> np.ndarray:
     """A smooth background with a darker body-like ellipse, varied by seed."""
     rng = np.random.default_rng(seed)

@@ -1,0 +1,32 @@
+"""Parsing of option values shared by the subcommands."""
+
+from __future__ import annotations
+
+from tryon.errors import UsageError
+
+__all__ = ["parse_size"]
+
+
+def parse_size(text: str, *, flag: str = "--size", min_side: int = 1, max_side: int | None = None,
+               multiple: int = 1) -> tuple[int, int]:
+    """``"256x192"`` (or ``256×192``) -> (256, 192) as (height, width) in pixels.
+
+    Args:
+        text: HEIGHTxWIDTH.
+        flag: the option's name, for the message.
+        min_side / max_side: accepted side lengths, pixels.
+        multiple: both sides must be multiples of this (e.g. 8 or 16 for the student's pyramids).
+
+    Raises:
+        UsageError: not two integers joined by x, or a side outside the limits.
+    """
+    try:
+        h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: expected HEIGHTxWIDTH, e.g. 256x192") from None
+    if min(h, w) < min_side or (max_side is not None and max(h, w) > max_side):
+        limit = f"between {min_side} and {max_side}" if max_side is not None else f"at least {min_side}"
+        raise UsageError(f"{flag} {text!r}: sides must be {limit} pixels")
+    if h % multiple or w % multiple:
+        raise UsageError(f"{flag} {text!r}: height and width must be multiples of {multiple}")
+    return h, w
