@@ -24,9 +24,13 @@ Architecture (widths from :class:`StudentConfig`; strides for a 256×192 input i
        predicts a second residual; compose; upsample ×2. Flows are normalised offsets (``layers.flow_warp``).
     3. The finest flow is upsampled to the input size; garment (border padding) and mask (zero padding) are
        warped with it.
-    4. A mobile U-Net generator on [person, warped garment, warped mask] (7 ch) predicts a rendered person
-       (tanh) and a composition logit; ``composition_mask = sigmoid(logit) · warped_mask`` and
-       ``tryon = mask · warped_garment + (1 − mask) · rendered``.
+    4. A mobile U-Net generator on [person, warped garment, warped mask] (7 ch) predicts a rendered person and
+       a composition logit; ``composition_mask = sigmoid(logit) · warped_mask`` and
+       ``tryon = mask · warped_garment + (1 − mask) · rendered``. With ``render="residual"`` (the default) the
+       rendered person is ``clip(person + Δ, −1, 1)`` and Δ starts at zero: face, hair, background and trousers
+       pass through at full sharpness and the generator only learns what changes (skin where the old garment
+       was, shading at the seams). A small network that must redraw the whole person from a bottleneck blurs it
+       (``render="full"``, tanh of the output, as PF-AFN's generator does).
 
 Only ops that onnxruntime-web runs on WebGPU at opset 17: Conv (BN folded), Relu, Clip, Sigmoid, Tanh, Add, Sub,
 Mul, Concat, Resize (linear), GridSample, Pad, Slice, ReduceMean (plus shape constants). Checked by
@@ -84,6 +88,7 @@ class StudentConfig:
         gen_channels: generator encoder widths at strides 2, 4, 8, 16, 32.
         gen_expand: expansion ratio of the generator's blocks.
         out_channels: width of the generator's full-resolution head.
+        render: ``"residual"`` (rendered person = clip(person + Δ)) or ``"full"`` (tanh, redrawn from scratch).
         input_size: the nominal (height, width) this variant is meant for (export default; any size that is a
             multiple of 16 works).
     """
@@ -98,6 +103,7 @@ class StudentConfig:
     gen_channels: tuple[int, ...] = (16, 24, 32, 64, 96)
     gen_expand: float = 4.0
     out_channels: int = 16
+    render: str = "residual"
     input_size: tuple[int, int] = (256, 192)
 
     def __post_init__(self) -> None:
@@ -110,6 +116,8 @@ class StudentConfig:
                              "the native WebGPU EP; pick other widths")
         if any(r < 2 for r in self.corr_radius):
             raise ValueError(f"corr_radius must be >= 2 at every level, got {self.corr_radius}")
+        if self.render not in ("residual", "full"):
+            raise ValueError(f"render must be 'residual' or 'full', got {self.render!r}")
         if len(self.gen_channels) != 5:
             raise ValueError(f"gen_channels needs 5 entries (strides 2..32), got {self.gen_channels}")
 
@@ -223,6 +231,10 @@ class MobileUNetGenerator(nn.Module):
             ConvBnAct(cfg.out_channels, cfg.out_channels, 3, groups=cfg.out_channels, act="relu"),
             nn.Conv2d(cfg.out_channels, 4, 3, padding=1),
         )
+        if cfg.render == "residual":
+            # Start as the identity on the person (Δ = 0) and a half-open composition mask.
+            nn.init.zeros_(self.head[-1].weight)
+            nn.init.zeros_(self.head[-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = [self.stem(x)]  # (N, g0, H/2, W/2)
@@ -294,7 +306,10 @@ class AFNStudent(nn.Module):
         warped_garment = F.grid_sample(garment, grid, mode="bilinear", padding_mode="border", align_corners=False)
         warped_mask = F.grid_sample(garment_mask, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         out = self.generator(torch.cat((person, warped_garment, warped_mask), dim=1))  # (N, 7, H, W) → (N, 4, H, W)
-        rendered = torch.tanh(out[:, :3])
+        if self.cfg.render == "residual":
+            rendered = (person + out[:, :3]).clamp(-1.0, 1.0)  # (N, 3, H, W)
+        else:
+            rendered = torch.tanh(out[:, :3])
         mask = torch.sigmoid(out[:, 3:4]) * warped_mask  # (N, 1, H, W)
         tryon = mask * warped_garment + (1.0 - mask) * rendered
         result: dict[str, Any] = {"tryon": tryon, "warped_garment": warped_garment, "grid": grid,

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
         coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM.
-        cors_origins: origins allowed to call ``/v1`` from other sites (shop pages); empty = same-origin only.
+        cors_origins: shop origins allowed to embed the widget from this host (CORS on the scripts, the model files and
+            ``/v1``); empty = same-origin only.
         csp: Content-Security-Policy header value (empty string = none).
         warmup: run the model once at start-up before reporting ready.
     """

@@ -40,7 +40,8 @@ def serve(
                                            rich_help_panel="Inference")] = 4,
     batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for more "
                                                  "jobs, ms.", rich_help_panel="Inference")] = 5.0,
-    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Origin allowed to call /v1 "
+    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Shop origin allowed to embed "
+                                                          "the widget: load its scripts and models and call /v1 "
                                                           "(repeatable), e.g. https://shop.example.")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:

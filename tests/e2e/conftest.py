@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -180,10 +181,7 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     """
     if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
         pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
-    import uvicorn
-
     from tryon.server.config import Settings
-    from tryon.server.main import create_app
 
     root = tmp_path_factory.mktemp("site") / "web"
     shutil.copytree(WEB, root, symlinks=True, ignore=shutil.ignore_patterns("node_modules"))
@@ -192,13 +190,24 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
         shutil.copy(p, root / "demo" / "testdata" / p.name)
     settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, coop_coep=True,
                         warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
+@contextmanager
+def _serve_app(settings):
+    """Run ``create_app(settings)`` under uvicorn in a thread on a free loopback port; yields the base URL."""
+    import urllib.request
+
+    import uvicorn
+
+    from tryon.server.main import create_app
+
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    import urllib.request
-
     for _ in range(200):
         try:
             with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
@@ -208,9 +217,50 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
             time.sleep(0.1)
     else:
         pytest.fail("the app did not become ready")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shop(tiny_model_dir, photos, tmp_path_factory):
+    """A shop page on another origin embedding the widget from our host, as the README shows: one module script
+    and one element, with absolute URLs. Our app runs with the shop's origin in ``cors_origins``; the shop is a
+    plain static file server (``http.server``) on another port. Yields (shop page URL, our base URL)."""
+    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
+        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tryon.server.config import Settings
+
+    shop_dir = tmp_path_factory.mktemp("shop")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler,
+                                                                      directory=str(shop_dir)))
+    shop_origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    settings = Settings(model_dir=tiny_model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        cors_origins=[shop_origin], warmup=True)
+    try:
+        with _serve_app(settings) as base:
+            (shop_dir / "index.html").write_text(EMBED_PAGE.format(base=base), encoding="utf-8")
+            yield f"{shop_origin}/index.html", base
+    finally:
+        httpd.shutdown()
+
+
+# The README's cross-origin embedding snippet, verbatim apart from the host.
+EMBED_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A shop</title></head>
+<body>
+<h1>Graphic print tee</h1>
+<script type="module" src="{base}/src/tryon-widget.js"></script>
+<tryon-widget model="{base}/models/manifest.json" garment-src="{base}/demo/garments/graphic-print-tee.png"
+              server="{base}/"></tryon-widget>
+</body></html>
+"""
 
 
 @pytest.fixture(scope="module")

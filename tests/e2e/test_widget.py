@@ -336,3 +336,20 @@ def test_threaded_wasm_under_isolation_and_csp(page, site, photos) -> None:
     detail = _try_on(page, photos["person"])
     assert detail["backend"] == "wasm"
     assert page.evaluate("() => document.querySelector('tryon-widget').modelInfo.threads") == 2
+
+
+def test_widget_embedded_in_a_plain_page_on_another_origin(page, shop, photos) -> None:
+    """The README's embedding: a shop page on another origin with one module script and one element, nothing
+    else; the worker, onnxruntime-web, the model and the garment all come from our host through CORS."""
+    url, base = shop
+    assert url.split("/")[2] != base.split("/")[2], "the shop must be another origin"
+    page.goto(url)
+    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    page.evaluate(EVENTS_JS)
+    detail = _try_on(page, photos["person"])
+    assert detail["backend"] in ("webgpu", "wasm")
+    result = _result_image(page)
+    person = _load(photos["person"])
+    assert result.shape == person.shape
+    assert np.abs(result.astype(int) - person.astype(int)).mean() > 1.0
+    _screenshot(page, "embedded_cross_origin.png")

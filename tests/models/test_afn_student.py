@@ -23,10 +23,11 @@ def _inputs(h: int, w: int, n: int = 1, seed: int = 0) -> tuple[torch.Tensor, ..
 
 
 def _randomize_flow_heads(model: AFNStudent, std: float = 0.05) -> None:
-    """The heads' last layers start at zero (identity flow); make them non-trivial so that warps are exercised."""
+    """The flow heads' and the generator head's last layers start at zero (identity flow, identity render);
+    make them non-trivial so that warps and the generator are exercised."""
     torch.manual_seed(0)
     with torch.no_grad():
-        for head in list(model.flow.main) + list(model.flow.refine):
+        for head in list(model.flow.main) + list(model.flow.refine) + [model.generator.head]:
             head[-1].weight.normal_(0, std)
 
 
@@ -82,6 +83,24 @@ def test_rejects_bad_shapes():
         model(person, garment, mask[:, :, :32])
     with pytest.raises(ValueError):
         model(*_inputs(72, 48))
+
+
+def test_residual_render_starts_as_the_identity_on_the_person():
+    """A fresh residual student passes the person through outside the composition mask, exactly."""
+    model = create_model("afn_student_s").eval()
+    assert model.cfg.render == "residual"
+    person, garment, mask = _inputs(64, 48)
+    with torch.no_grad():
+        out = model(person, garment, mask, return_aux=True)
+    assert torch.equal(out["rendered"], person.clamp(-1, 1))
+    m = out["composition_mask"]
+    expected = m * out["warped_garment"] + (1 - m) * person
+    assert torch.allclose(out["tryon"], expected, atol=1e-6)
+    full = create_model("afn_student_s", render="full").eval()
+    with torch.no_grad():
+        assert not torch.equal(full(person, garment, mask, return_aux=True)["rendered"], person)
+    with pytest.raises(ValueError, match="render"):
+        create_model("afn_student_s", render="paint")
 
 
 def test_gradients_reach_every_parameter():

@@ -140,6 +140,20 @@ async function fetchBlob(url, what) {
 }
 
 /**
+ * URL to construct the inference worker from. Browsers refuse `new Worker(url)` for a script of another
+ * origin, which is the case when a shop page loads this module from our host; a same-origin `blob:` module
+ * that imports the worker (fetched with CORS) works, and the worker's own `import.meta.url` stays our host, so
+ * its relative imports and onnxruntime-web's files still come from there.
+ * @param {string} url absolute URL of `worker.js`
+ * @returns {string}
+ */
+function workerScriptUrl(url) {
+  if (typeof location === 'undefined' || new URL(url).origin === location.origin) return url;
+  const source = `import ${JSON.stringify(url)};\n`;
+  return URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+}
+
+/**
  * The try-on element. See the module docstring and web/README.md.
  * @fires progress  {status: 'initiate'|'download'|'progress'|'done'|'ready', file, loaded, total}
  * @fires load  {backend, dtype, modelVersion}
@@ -421,7 +435,7 @@ export class TryonWidget extends HTMLElement {
 
   // ------------------------------------------------------------------------------------------ internals
   #createWorker() {
-    const worker = new Worker(env.workerUrl, { type: 'module', name: 'tryon-inference' });
+    const worker = new Worker(workerScriptUrl(env.workerUrl), { type: 'module', name: 'tryon-inference' });
     worker.addEventListener('message', (ev) => this.#onMessage(ev.data));
     worker.addEventListener('error', (ev) => {
       const err = namedError(ErrorName.BACKEND, `the inference worker failed: ${ev.message || 'script error'}`);
