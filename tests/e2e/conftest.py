@@ -290,3 +290,36 @@ def page(browser):
     yield p
     context.close()
     assert not errors, f"uncaught page errors: {errors}"
+
+
+SHARED_PERSONS = REPO.parent / "shared" / "data" / "vton-samples" / "person"
+SHOPPER_PHOTO = "ootdiffusion__01008_00.jpg"  # a 768x1024 studio photo; read from ../shared, never committed
+
+
+@pytest.fixture(scope="module")
+def shopper_site(tmp_path_factory):
+    """The app as `make setup` leaves it: ``web/`` and the trained default student exported at its real size
+    (256×192), same-origin. Yields its base URL."""
+    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
+        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
+        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
+    if not DEFAULT_STUDENT.is_file():
+        pytest.skip(f"{DEFAULT_STUDENT} is missing")
+    pytest.importorskip("torch")
+    from tryon.export import export_model, model_from_checkpoint
+    from tryon.server.config import Settings
+
+    model, name = model_from_checkpoint(DEFAULT_STUDENT)
+    folder = tmp_path_factory.mktemp("default_student_256")
+    export_model(model, folder, name=name, size=(256, 192), version="e2e")
+    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def shopper_photo(photos, tmp_path_factory) -> Path:
+    """A real person photo from ``../shared`` when present (research use, never committed), else the drawn one."""
+    real = SHARED_PERSONS / SHOPPER_PHOTO
+    return real if real.is_file() else photos["person"]

@@ -353,3 +353,27 @@ def test_widget_embedded_in_a_plain_page_on_another_origin(page, shop, photos) -
     assert result.shape == person.shape
     assert np.abs(result.astype(int) - person.astype(int)).mean() > 1.0
     _screenshot(page, "embedded_cross_origin.png")
+
+
+def test_shopper_flow_with_the_default_student_at_full_size(page, shopper_site, shopper_photo) -> None:
+    """What a shopper does on the demo page: upload a photo, pick a catalogue garment, try it on. The trained
+    default student runs at its real 256×192 on WASM; the result comes back at the photo's resolution, and
+    the face and background above the shoulders are the photo's own pixels (the student changes the person
+    only where the garment goes), then the page is photographed."""
+    page.goto(f"{shopper_site}/demo/?backend=wasm")
+    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    page.evaluate(EVENTS_JS)
+    page.click('.garment[data-name="red-vneck-tank"]')
+    detail = _try_on(page, shopper_photo)
+    assert detail["backend"] == "wasm"
+    result = _result_image(page).astype(int)
+    person = _load(shopper_photo).astype(int)
+    assert result.shape == person.shape
+    h = person.shape[0]
+    head = np.abs(result[: h // 10] - person[: h // 10]).mean()  # top tenth: hair, face or background
+    body = np.abs(result[h // 4: 3 * h // 5] - person[h // 4: 3 * h // 5]).mean()  # chest to waist
+    _record("shopper", {"photo": shopper_photo.name, "ms": detail["ms"], "head_mean_abs": float(head),
+                        "body_mean_abs": float(body)})
+    assert head < 3.0, f"the student changed the head region by {head:.2f} levels on average"
+    assert body > 4 * max(head, 1.0), f"the garment barely changed the body (body {body:.2f}, head {head:.2f})"
+    _screenshot(page, "demo_shopper_256x192.png")
