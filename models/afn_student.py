@@ -212,7 +212,8 @@ class FlowEstimator(nn.Module):
 
 
 class MobileUNetGenerator(nn.Module):
-    """MobileNetV2 U-Net: (N, cin, H, W) → (N, 4, H, W) raw (3 rendered-RGB pre-tanh + 1 composition logit).
+    """MobileNetV2 U-Net: (N, cin, H, W) → (N, 4, H, W) raw: 3 RGB (the residual Δ, or pre-tanh for
+    ``render="full"``) + 1 composition logit.
 
     Decoder upsamples with bilinear Resize + convolution instead of ConvTranspose (cheaper, no checkerboard).
     The full-resolution head sees the input again so that thin garment detail need not pass the bottleneck.
