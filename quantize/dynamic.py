@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from tryon.quantize.graph import grid_path_nodes
+from tryon.quantize.graph import KEEP_FLOAT_PATTERNS, grid_path_nodes, matching_nodes
 from tryon.quantize.onnx_io import ensure_not_input, pre_process, load_model, save_model
 
 __all__ = ["quantize_dynamic_int8"]
@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel: bool = False,
-                          keep_grid_float: bool = True) -> Path:
+                          keep_grid_float: bool = True,
+                          keep_float_patterns: tuple[str, ...] = KEEP_FLOAT_PATTERNS) -> Path:
     """Dynamic int8 quantization of ``src``, written atomically to ``dst``.
 
     Args:
@@ -33,6 +34,8 @@ def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per
         dst: output file; must not be ``src``.
         per_channel: per-output-channel weight scales.
         keep_grid_float: leave the flow heads feeding GridSample in float.
+        keep_float_patterns: node-name substrings left in float (default: the student's feature pyramids, see
+            :data:`tryon.quantize.graph.KEEP_FLOAT_PATTERNS`).
 
     Returns:
         ``dst``.
@@ -52,6 +55,7 @@ def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per
         pre_process(model, pre)
         pre_model = load_model(pre)
         exclude = grid_path_nodes(pre_model) if keep_grid_float else []
+        exclude += matching_nodes(pre_model, keep_float_patterns)
         save_model(pre_model, pre)
         out = Path(tmp) / "dyn.onnx"
         quantize_dynamic(str(pre), str(out), per_channel=per_channel, weight_type=weight_type,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.quantize.graph import grid_path_nodes
+from tryon.quantize.graph import KEEP_FLOAT_PATTERNS, grid_path_nodes, matching_nodes
 from tryon.quantize.onnx_io import ensure_not_input, pre_process, input_specs, load_model, save_model
 
 __all__ = ["StaticQuantConfig", "SampleReader", "quantize_int8"]
@@ -50,6 +50,9 @@ class StaticQuantConfig:
     """Leave GridSample and its grid path in float (see :mod:`tryon.quantize.graph`)."""
     nodes_to_exclude: tuple[str, ...] = field(default_factory=tuple)
     """Further node names to leave in float."""
+    keep_float_patterns: tuple[str, ...] = KEEP_FLOAT_PATTERNS
+    """Node-name substrings left in float (default: the student's feature pyramids, see
+    :data:`tryon.quantize.graph.KEEP_FLOAT_PATTERNS`)."""
     operators_to_quantize: tuple[str, ...] | None = ("Conv", "ConvTranspose", "MatMul", "Gemm")
     """Op types to quantize (``None``: every op onnxruntime's QDQ registry knows). Weighted ops only by default:
     on ``afn_student_s`` (256x192, 8 real calibration pairs) quantizing every op added 570 Q/DQ pairs around
@@ -112,6 +115,7 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, samples: Seque
         pre_process(model, pre)
         pre_model = load_model(pre)
         exclude = list(config.nodes_to_exclude)
+        exclude += matching_nodes(pre_model, config.keep_float_patterns)
         if config.keep_grid_float:
             exclude += grid_path_nodes(pre_model)
             save_model(pre_model, pre)  # grid_path_nodes may have named unnamed nodes

@@ -72,3 +72,19 @@ def test_grid_path_nodes_of_tiny_model(tiny_student):
     names = grid_path_nodes(onnx.load(str(tiny_student)))
     assert "flow_head" in names and sum(n.startswith("GridSample") for n in names) == 2
     assert not any(n.startswith(("c1", "c2", "c3")) for n in names)
+
+
+def test_int8_keep_float_patterns_leave_matching_nodes_unquantized(tiny_student, samples, tmp_path):
+    """Nodes whose names contain a ``keep_float_patterns`` entry stay float (the default keeps the AFN student's
+    feature pyramids, ``*_encoder/*``, which the tiny model does not have)."""
+    conv = next(n.name for n in onnx.load(str(tiny_student)).graph.node if n.op_type == "Conv" and n.name)
+    none = quantize_int8(tiny_student, tmp_path / "a.onnx", samples, StaticQuantConfig(keep_float_patterns=()))
+    kept = quantize_int8(tiny_student, tmp_path / "b.onnx", samples, StaticQuantConfig(keep_float_patterns=(conv,)))
+
+    def float_weight_convs(path):
+        m = onnx.load(str(path))
+        inits = {i.name for i in m.graph.initializer}
+        return {n.name for n in m.graph.node if n.op_type == "Conv" and n.input[1] in inits}
+
+    assert conv not in float_weight_convs(none)
+    assert conv in float_weight_convs(kept)
