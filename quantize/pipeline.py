@@ -24,7 +24,7 @@ from tryon.quantize.calibration import load_samples, student_input_size
 from tryon.quantize.dynamic import quantize_dynamic_int8
 from tryon.quantize.fp16 import convert_fp16
 from tryon.quantize.gate import compare_outputs
-from tryon.quantize.graph import grid_path_nodes, op_histogram
+from tryon.quantize.graph import KEEP_FLOAT_PATTERNS, grid_path_nodes, matching_nodes, op_histogram
 from tryon.quantize.int8 import StaticQuantConfig, quantize_int8
 from tryon.quantize.onnx_io import ensure_not_input, load_model, model_bytes
 from tryon.quantize.report import ModeResult, QuantizeReport
@@ -168,6 +168,8 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
             quantize_dynamic_int8(src, dst, keep_grid_float=keep_grid_float)
         log.info("%s: wrote %s", m, dst)
         kept = float_nodes if (cfg.keep_grid_float if m == "int8" else keep_grid_float) else 0
+        if m != "fp16":
+            kept += len(matching_nodes(proto, cfg.keep_float_patterns if m == "int8" else KEEP_FLOAT_PATTERNS))
         results.append(measure(m, dst, time.perf_counter() - t0, kept))
     _register_in_manifest(src, out, modes)
     return QuantizeReport(src, input_size, results,

@@ -108,7 +108,7 @@ def render_table(report: QuantizeReport):
                f"latency: onnxruntime CPU, {report.threads} thread(s), median of {report.runs} after "
                f"{report.warmup} warm-up")
     if kept:
-        caption += f"; grid path kept in float32 ({kept} nodes)"
+        caption += f"; grid path (and in int8 modes the feature pyramids) kept in float32 (up to {kept} nodes)"
     if any(r.mode == "fp16" for r in report.results):
         caption += "; fp16 on CPU runs through Cast fallbacks (not a WebGPU figure)"
     table = Table(title=title, caption=caption)

@@ -128,6 +128,20 @@ def _free_port() -> int:
 DEFAULT_STUDENT = REPO / "models" / "weights" / "afn_student_s.pt"
 
 
+def _require_vendored_ort() -> None:
+    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
+        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+
+
+def _export_default_student(folder: Path, size: tuple[int, int]) -> Path:
+    """Export ``DEFAULT_STUDENT`` at ``size`` (height, width) into ``folder`` (model.onnx + manifest.json)."""
+    from tryon.export import export_model, model_from_checkpoint
+
+    model, name = model_from_checkpoint(DEFAULT_STUDENT)
+    export_model(model, folder, name=name, size=size, version="e2e")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """The trained default student (``models/weights/afn_student_s.pt``) exported at 64×48 — the network is
@@ -140,12 +154,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
         return Path(given)
     pytest.importorskip("torch")
     if DEFAULT_STUDENT.is_file():
-        from tryon.export import export_model, model_from_checkpoint
-
-        model, name = model_from_checkpoint(DEFAULT_STUDENT)
-        folder = tmp_path_factory.mktemp("default_student")
-        export_model(model, folder, name=name, size=MODEL_SIZE, version="e2e")
-        return folder
+        return _export_default_student(tmp_path_factory.mktemp("default_student"), MODEL_SIZE)
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
 
 
@@ -179,8 +188,7 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     Serves ``web/`` at ``/`` with COOP/COEP (threaded WASM) and the strict default CSP, the tiny model at
     ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and the fallback API.
     """
-    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
-        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    _require_vendored_ort()
     from tryon.server.config import Settings
 
     root = tmp_path_factory.mktemp("site") / "web"
@@ -229,8 +237,7 @@ def shop(tiny_model_dir, photos, tmp_path_factory):
     """A shop page on another origin embedding the widget from our host, as the README shows: one module script
     and one element, with absolute URLs. Our app runs with the shop's origin in ``cors_origins``; the shop is a
     plain static file server (``http.server``) on another port. Yields (shop page URL, our base URL)."""
-    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
-        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    _require_vendored_ort()
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -300,26 +307,22 @@ SHOPPER_PHOTO = "ootdiffusion__01008_00.jpg"  # a 768x1024 studio photo; read fr
 def shopper_site(tmp_path_factory):
     """The app as `make setup` leaves it: ``web/`` and the trained default student exported at its real size
     (256×192), same-origin. Yields its base URL."""
-    if not (WEB / "vendor" / "ort" / "ort.min.mjs").is_file():
-        pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
+    _require_vendored_ort()
     if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
         pytest.skip("web/demo/garments is missing: run `tryon web-build`")
     if not DEFAULT_STUDENT.is_file():
         pytest.skip(f"{DEFAULT_STUDENT} is missing")
     pytest.importorskip("torch")
-    from tryon.export import export_model, model_from_checkpoint
     from tryon.server.config import Settings
 
-    model, name = model_from_checkpoint(DEFAULT_STUDENT)
-    folder = tmp_path_factory.mktemp("default_student_256")
-    export_model(model, folder, name=name, size=(256, 192), version="e2e")
+    folder = _export_default_student(tmp_path_factory.mktemp("default_student_256"), (256, 192))
     settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
     with _serve_app(settings) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def shopper_photo(photos, tmp_path_factory) -> Path:
+def shopper_photo(photos) -> Path:
     """A real person photo from ``../shared`` when present (research use, never committed), else the drawn one."""
     real = SHARED_PERSONS / SHOPPER_PHOTO
     return real if real.is_file() else photos["person"]
