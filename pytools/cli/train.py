@@ -61,6 +61,9 @@ def train_command(
     = "afn_student_m",
     model_arg: Annotated[list[str] | None, typer.Option("--model-arg", help="Architecture override NAME=VALUE "
                                                         "(repeatable; tuples as 1,2,3).")] = None,
+    init: Annotated[Path | None, typer.Option("--init", help="Fine-tune: start from this checkpoint or weight file "
+                                              "(e.g. models/weights/afn_student_s.pt) with a fresh optimiser; "
+                                              "its variant replaces --model.")] = None,
     size: Annotated[str, typer.Option("--size", help="Training size HEIGHTxWIDTH (one stage).",
                                       rich_help_panel="Schedule")] = "256x192",
     epochs: Annotated[int, typer.Option("--epochs", min=0, help="Epochs (one stage).", rich_help_panel="Schedule")]
@@ -124,7 +127,8 @@ def train_command(
         h, w = parse_size(size, multiple=8)
         stages = (Stage(h, w, epochs, batch_size),)
     cfg = TrainConfig(
-        data=str(data), out=str(out), model=model, model_args=_parse_model_args(model_arg or []), stages=stages,
+        data=str(data), out=str(out), model=model, model_args=_parse_model_args(model_arg or []),
+        init=str(init) if init else None, stages=stages,
         val_data=str(val_data) if val_data else None, val_fraction=val_fraction, lr=lr,
         loss=_parse_loss_weights(loss_weight or []) if loss_weight else LossWeights(),
         augment=AugmentConfig() if augment else None, recon_prob=recon_prob, seed=seed, device=device, dtype=dtype,

@@ -82,6 +82,9 @@ class TrainConfig:
         out: run folder (checkpoints, metrics, pictures).
         model: registered student (``tryon.models.list_models("afn_student_*")``).
         model_args: architecture overrides passed to ``create_model`` (e.g. narrower widths for a test).
+        init: start from these weights (a ``tryon train`` checkpoint or a weight file such as the committed
+            default student) with a fresh optimiser and schedule: fine-tuning. Its variant and architecture
+            replace ``model`` / ``model_args``. None = random initialisation.
         stages: the resolution curriculum, run in order.
         val_data: a separate record folder for validation; None = hold out ``val_fraction`` of ``data``.
         val_fraction: share of the pairs held out (by a hash of the pair key, so stable across runs).
@@ -114,6 +117,7 @@ class TrainConfig:
     out: str = "runs/student"
     model: str = "afn_student_m"
     model_args: dict[str, Any] = field(default_factory=dict)
+    init: str | None = None
     stages: tuple[Stage, ...] = (Stage(),)
     val_data: str | None = None
     val_fraction: float = 0.05
@@ -344,9 +348,18 @@ class _Run:
         name = state["model"] if state else cfg.model
         args = {k: tuple(v) if isinstance(v, list) else v
                 for k, v in (state["model_args"] if state else cfg.model_args).items()}
-        model = create_model(name, **args)
         if state:
+            model = create_model(name, **args)
             model.load_state_dict(state["model_state"])
+        elif cfg.init:
+            from tryon.export.onnx_export import model_from_checkpoint
+
+            model, name = model_from_checkpoint(cfg.init)
+            model.train()
+            if self.main:
+                log.info("fine-tuning %s from %s", name, cfg.init)
+        else:
+            model = create_model(name, **args)
         self.model_name = name
         self.model_args = dataclasses.asdict(model.cfg) if dataclasses.is_dataclass(getattr(model, "cfg", None)) \
             else args

@@ -88,6 +88,26 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert resumed["param_sha256"] == full["param_sha256"]
 
 
+def test_init_fine_tunes_from_a_checkpoint_with_a_fresh_schedule(tmp_path):
+    data = make_records(tmp_path / "rec")
+    first = train(tiny_config(tmp_path / "a", data))
+    source = tmp_path / "a" / "run" / "last.pt"
+    # The run's config names another variant: --init's own variant and architecture win.
+    tuned = train(tiny_config(tmp_path / "b", data, init=str(source), model="afn_student_m", model_args={},
+                              max_steps=1, loss=LossWeights(perceptual=0.0, mask=5.0)))
+    state = load_checkpoint(tmp_path / "b" / "run" / "last.pt")
+    assert state["model"] == "afn_student_s" and state["model_args"]["fpn_channels"] == 8
+    assert state["progress"]["step"] == 1 and tuned["step"] == 1  # a fresh schedule, not the source's 6 steps
+    assert tuned["param_sha256"] != first["param_sha256"]  # it trained from there
+    start = build_model_from_checkpoint(load_checkpoint(source))
+    after = build_model_from_checkpoint(state)
+    # One small Adam step from the source weights, not a new random initialisation.
+    deltas = [(a - b).abs().max().item() for a, b in zip(start.parameters(), after.parameters())]
+    assert max(deltas) < 0.05
+    with pytest.raises(UsageError, match="cannot load checkpoint"):
+        train(tiny_config(tmp_path / "c", data, init=str(tmp_path / "missing.pt")))
+
+
 def test_curriculum_runs_each_stage_at_its_size(tmp_path):
     data = make_records(tmp_path / "rec", size=(64, 64))
     cfg = tiny_config(tmp_path, data, stages=parse_stages("32x32:1:2,64x64:1:3"), dtype="bf16")  # + autocast
