@@ -89,6 +89,12 @@ class StudentConfig:
         gen_expand: expansion ratio of the generator's blocks.
         out_channels: width of the generator's full-resolution head.
         render: ``"residual"`` (rendered person = clip(person + Δ)) or ``"full"`` (tanh, redrawn from scratch).
+        mask_sharpness: k in ``composition_mask = sigmoid(k · logit) · warped_mask``; training uses 1. An L1-trained
+            student settles on a soft blend of the warped garment and the render wherever the warp is uncertain
+            (about 0.84 opacity inside the teacher's garment region for the default student), which a shopper
+            sees as a translucent garment with the old one showing through; the teacher's composition is nearly
+            binary. A deployed k > 1 hardens it without retraining; choose it on held-out records
+            (``tryon.train.select.mask_sharpness_sweep``).
         input_size: the nominal (height, width) this variant is meant for (export default; any size that is a
             multiple of 16 works).
     """
@@ -104,6 +110,7 @@ class StudentConfig:
     gen_expand: float = 4.0
     out_channels: int = 16
     render: str = "residual"
+    mask_sharpness: float = 1.0
     input_size: tuple[int, int] = (256, 192)
 
     def __post_init__(self) -> None:
@@ -118,6 +125,8 @@ class StudentConfig:
             raise ValueError(f"corr_radius must be >= 2 at every level, got {self.corr_radius}")
         if self.render not in ("residual", "full"):
             raise ValueError(f"render must be 'residual' or 'full', got {self.render!r}")
+        if not self.mask_sharpness > 0:
+            raise ValueError(f"mask_sharpness must be > 0, got {self.mask_sharpness!r}")
         if len(self.gen_channels) != 5:
             raise ValueError(f"gen_channels needs 5 entries (strides 2..32), got {self.gen_channels}")
 
@@ -311,7 +320,8 @@ class AFNStudent(nn.Module):
             rendered = (person + out[:, :3]).clamp(-1.0, 1.0)  # (N, 3, H, W)
         else:
             rendered = torch.tanh(out[:, :3])
-        mask = torch.sigmoid(out[:, 3:4]) * warped_mask  # (N, 1, H, W)
+        logit = out[:, 3:4] if self.cfg.mask_sharpness == 1.0 else out[:, 3:4] * self.cfg.mask_sharpness
+        mask = torch.sigmoid(logit) * warped_mask  # (N, 1, H, W)
         tryon = mask * warped_garment + (1.0 - mask) * rendered
         result: dict[str, Any] = {"tryon": tryon, "warped_garment": warped_garment, "grid": grid,
                                   "composition_mask": mask}
