@@ -356,6 +356,9 @@ class _Run:
 
             model, name = model_from_checkpoint(cfg.init)
             model.train()
+            if getattr(getattr(model, "cfg", None), "mask_sharpness", 1.0) != 1.0:
+                # A deployed sharpness (tryon mask-sharpness) is chosen after training; training runs at 1.
+                model.cfg = dataclasses.replace(model.cfg, mask_sharpness=1.0)
             if self.main:
                 log.info("fine-tuning %s from %s", name, cfg.init)
         else:

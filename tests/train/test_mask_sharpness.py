@@ -50,6 +50,16 @@ def test_sweep_hardens_the_mask_and_the_weights_keep_the_choice(tmp_path):
         mask = loaded(x, x, gmask)["composition_mask"]
     assert mask.max() > 0.95  # the constant logit 0.6 at k = 8
 
+    # Fine-tuning from the sharpened weights trains at k = 1 again.
+    from tryon.train.checkpoint import load_checkpoint
+    from tryon.train.losses import LossWeights
+    from tryon.train.student import train
+
+    from .test_student import tiny_config
+
+    train(tiny_config(tmp_path, data, init=str(out), max_steps=1, loss=LossWeights(perceptual=0.0)))
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["model_args"]["mask_sharpness"] == 1.0
+
 
 def test_choice_prefers_the_smallest_k_as_opaque_as_the_teacher():
     rows = [SweepRow(1.0, 0.100, 0.2, 0.40, 0.08), SweepRow(3.0, 0.1005, 0.3, 0.10, 0.08),
