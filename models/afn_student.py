@@ -94,7 +94,7 @@ class StudentConfig:
             (about 0.84 opacity inside the teacher's garment region for the default student), which a shopper
             sees as a translucent garment with the old one showing through; the teacher's composition is nearly
             binary. A deployed k > 1 hardens it without retraining; choose it on held-out records
-            (``tryon.train.select.mask_sharpness_sweep``).
+            (``tryon mask-sharpness``, ``tryon.train.mask_sharpness``).
         input_size: the nominal (height, width) this variant is meant for (export default; any size that is a
             multiple of 16 works).
     """
