@@ -83,6 +83,8 @@ def sweep(model: torch.nn.Module, data_dir: str | Path, ks: Sequence[float] = DE
         UsageError: the model has no ``mask_sharpness`` or a k is not > 0.
         DataError: no records, or none held out.
     """
+    from tqdm.auto import tqdm
+
     from tryon.train.dataset import RecordDataset, split_keys
 
     if not dataclasses.is_dataclass(getattr(model, "cfg", None)) or not hasattr(model.cfg, "mask_sharpness"):
@@ -101,8 +103,6 @@ def sweep(model: torch.nn.Module, data_dir: str | Path, ks: Sequence[float] = DE
     was_training = model.training
     model.eval()
     rows = []
-    from tqdm.auto import tqdm
-
     try:
         for k in tqdm(ks, desc="mask sharpness", unit="k", disable=not progress):
             model.cfg = dataclasses.replace(own, mask_sharpness=float(k))
