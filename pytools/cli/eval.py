@@ -34,7 +34,8 @@ class _Copy:
 
 class _Student:
     """The exported student (ONNX, onnxruntime CPU) with the full-resolution paste-back the server and the
-    widget use; also returns the warped garment and composition mask at the photo's resolution."""
+    widget use; also returns, at the photo's resolution, the warped garment and its support (the garment mask
+    sampled through the same grid, as the teacher's ``warped_mask``) and the composition mask."""
 
     def __init__(self, model_dir: Path):
         from tryon.server.pipeline import TryonModel
@@ -49,6 +50,10 @@ class _Student:
 
         from tryon.pasteback import model_coords, source_pixels, upsample
 
+        if garment_mask is None:
+            from tryon.garment.mask import garment_mask as compute_mask
+
+            garment_mask = compute_mask(garment)
         prepared = self.model.prepare(person, garment, garment_mask)
         out = self.model.run([prepared.feeds])[0]
         tryon = self.model.finish(prepared, out)
@@ -57,7 +62,10 @@ class _Student:
         src = source_pixels(out["grid"][0], maps, self.model.garment_size, prepared.garment_transform)
         warped = cv2.remap(garment, src[0], src[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                            borderValue=(255, 255, 255))
-        return SimpleNamespace(tryon=tryon, warped_garment=warped, warped_mask=mask, composition_mask=mask)
+        support = cv2.remap(garment_mask.astype(np.float32), src[0], src[1], cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return SimpleNamespace(tryon=tryon, warped_garment=warped, warped_mask=np.clip(support, 0, 1),
+                               composition_mask=mask)
 
 
 def _tryon_fn(method: str, models_dir: Path | None, refine: bool, model_dir: Path | None = None):

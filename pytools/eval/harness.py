@@ -273,7 +273,11 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
       [0, 1] units.
     * ``garment_cosine`` / ``garment_cosine_mid``: cosine of pooled EfficientNet-Lite0 features ("head", 1280-d,
       and "s16", 112-d) between the garment photo (masked, on white, cropped to its mask's box) and the warped
-      garment (masked by warped_mask, cropped the same way), both 224x224.
+      garment (masked by warped_mask, the warp's support, cropped the same way), both 224x224: the fidelity
+      of the warp itself.
+    * ``garment_cosine_shown``: the same head cosine with the warped garment masked by composition_mask
+      instead: the part of the warped garment the result actually shows (arms, hair and a soft mask hide
+      the rest), i.e. what a shopper sees of it.
     * ``gt_ssim`` / ``gt_feature_distance``: result vs ground truth at the eval size, full-image SSIM and the
       unit-weight LPIPS-style EfficientNet-Lite0 distance (layers s8, s16, head), when the pair has one.
 
@@ -377,7 +381,7 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
 
     ok = [r for r in rows if r["status"] == "ok"]
     per_pair_keys = ("seconds", "identity_ssim", "identity_l1", "identity_kept_fraction", "garment_cosine",
-                     "garment_cosine_mid", "gt_ssim", "gt_feature_distance")
+                     "garment_cosine_mid", "garment_cosine_shown", "gt_ssim", "gt_feature_distance")
     aggregate: dict[str, Any] = {k: v for k, v in fid_block.items()}
     for key in per_pair_keys:
         aggregate[key] = _stats([r[key] for r in ok])
@@ -439,7 +443,7 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
         "name": name, "person": str(pair.person), "garment": str(pair.garment), "category": pair.category,
         "ground_truth": str(pair.ground_truth) if pair.ground_truth else None, "status": "ok", "error": None,
         "seconds": None, "identity_ssim": None, "identity_l1": None, "identity_kept_fraction": None,
-        "garment_cosine": None, "garment_cosine_mid": None, "gt_ssim": None, "gt_feature_distance": None,
+        "garment_cosine": None, "garment_cosine_mid": None, "garment_cosine_shown": None, "gt_ssim": None, "gt_feature_distance": None,
         "result": None, "thumbnail": None,
     }
     person = garment = gt = None
@@ -485,14 +489,18 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
     if "garment" in wanted:
         gmask = getattr(res, "garment_mask", None)
         gmask = _as_mask(gmask, "garment_mask") if gmask is not None else mask_fn(garment)
+        warped = _as_rgb_u8(res.warped_garment, "warped_garment")
         a = M.crop_on_white(garment, gmask)
-        b = M.crop_on_white(_as_rgb_u8(res.warped_garment, "warped_garment"),
-                            _as_mask(res.warped_mask, "warped_mask"))
+        b = M.crop_on_white(warped, _as_mask(res.warped_mask, "warped_mask"))
+        shown = M.crop_on_white(warped, comp)
         if a is not None and b is not None:
             fa, fb = scorer.effnet_features([a]), scorer.effnet_features([b])
             cos = M.pooled_cosine({k: fa[k] for k in ("head", "s16")}, {k: fb[k] for k in ("head", "s16")})
             row["garment_cosine"] = float(cos["head"][0])
             row["garment_cosine_mid"] = float(cos["s16"][0])
+            if shown is not None:
+                fs = scorer.effnet_features([shown])
+                row["garment_cosine_shown"] = float(M.pooled_cosine({"head": fa["head"]}, {"head": fs["head"]})["head"][0])
     if "gt" in wanted and gt is not None:
         gt_e = resize(gt, size)
         row["gt_ssim"] = M.masked_ssim(gt_e, result_e)

@@ -113,3 +113,7 @@ def test_student_method_runs_the_exported_model_at_full_resolution(tmp_path):
     assert res.tryon.shape == person.shape and res.warped_garment.shape == person.shape
     assert res.composition_mask.shape == person.shape[:2]
     assert 0.0 < res.composition_mask.mean() < 1.0  # the stand-in pastes the garment where its mask is
+    # The warp's support is the garment mask carried through the same grid into photo coordinates; the
+    # stand-in composes exactly there, so the two agree up to resampling.
+    assert res.warped_mask.shape == person.shape[:2] and 0.0 <= res.warped_mask.min() <= res.warped_mask.max() <= 1
+    assert np.abs(res.warped_mask - res.composition_mask).mean() < 0.03

@@ -137,6 +137,25 @@ def test_category_hint_is_passed_only_when_present(data: Path, tmp_path: Path):
     assert seen == ["top", None] and res["pairs"][0]["category"] == "top"
 
 
+def test_shown_garment_cosine_counts_only_what_the_composition_shows(data: Path, tmp_path: Path, nets):
+    def half_shown(person, garment):
+        res = _paste(person, garment)
+        rows = np.nonzero(res.composition_mask.any(axis=1))[0]
+        hidden = res.composition_mask.copy()
+        hidden[rows[len(rows) // 3]:] = 0.0  # an arm over all but the top third of the warped garment
+        return SimpleNamespace(**{**vars(res), "composition_mask": hidden})
+
+    pairs = pairs_from_dirs(data / "person", data / "garment")[:2]
+    full = evaluate_pairs(pairs, _paste, tmp_path / "a", size=(128, 96), metrics=("garment",), progress=False,
+                          **nets)["pairs"]
+    part = evaluate_pairs(pairs, half_shown, tmp_path / "b", size=(128, 96), metrics=("garment",),
+                          progress=False, **nets)["pairs"]
+    for f, p in zip(full, part, strict=True):
+        assert f["garment_cosine_shown"] == pytest.approx(f["garment_cosine"], abs=1e-5)
+        assert p["garment_cosine"] == pytest.approx(f["garment_cosine"], abs=1e-5)  # the warp is unchanged
+        assert p["garment_cosine_shown"] < f["garment_cosine_shown"] - 0.02
+
+
 def test_check_out_dir(data: Path):
     with pytest.raises(OutputError):
         check_out_dir(data / "person", scanned=[data / "person"])
