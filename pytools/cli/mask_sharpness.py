@@ -38,6 +38,10 @@ def mask_sharpness_command(
     max_samples: Annotated[int, typer.Option("--max-samples", min=1, help="Held-out records scored.")] = 64,
     l1_tolerance: Annotated[float, typer.Option("--l1-tolerance", min=0.0,
                                                 help="Accepted relative try-on L1 loss vs the best k.")] = 0.01,
+    flip_ensemble: Annotated[bool | None, typer.Option(
+        "--flip-ensemble/--no-flip-ensemble", show_default=False,
+        help="Also set the deployed flip ensemble (flow averaged with its mirror estimate; "
+             "StudentConfig.flip_ensemble); the sweep runs with it. Default: the checkpoint's setting.")] = None,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Torch CPU threads (0: torch's default).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the sweep and the choice as JSON.")] = False,
@@ -56,11 +60,15 @@ def mask_sharpness_command(
     if threads:
         torch.set_num_threads(threads)
     model, variant = model_from_checkpoint(checkpoint)
+    if flip_ensemble is not None:
+        if not hasattr(getattr(model, "cfg", None), "flip_ensemble"):
+            raise UsageError(f"{variant} has no flip ensemble to set")
+        model.cfg = dataclasses.replace(model.cfg, flip_ensemble=flip_ensemble)
     rows = sweep(model, data, _parse_ks(ks), val_fraction=val_fraction, max_samples=max_samples,
                  progress=not as_json)
     pick = choose(rows, l1_tolerance)
     save_weights(model, variant, out, k=pick.k, note=f"{variant}; mask_sharpness {pick.k:g} chosen by "
-                 f"`tryon mask-sharpness` on {data.name}")
+                 f"`tryon mask-sharpness` on {data.name}; flip_ensemble {getattr(model.cfg, 'flip_ensemble', False)}")
     if as_json:
         typer.echo(json.dumps({"rows": [dataclasses.asdict(r) for r in rows], "chosen": pick.k, "out": str(out)},
                               indent=1))

@@ -359,6 +359,9 @@ class _Run:
             if getattr(getattr(model, "cfg", None), "mask_sharpness", 1.0) != 1.0:
                 # A deployed sharpness (tryon mask-sharpness) is chosen after training; training runs at 1.
                 model.cfg = dataclasses.replace(model.cfg, mask_sharpness=1.0)
+            if getattr(getattr(model, "cfg", None), "flip_ensemble", False):
+                # Likewise the deployed flip ensemble: training estimates one flow per sample.
+                model.cfg = dataclasses.replace(model.cfg, flip_ensemble=False)
             if self.main:
                 log.info("fine-tuning %s from %s", name, cfg.init)
         else:

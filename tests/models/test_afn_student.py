@@ -76,6 +76,28 @@ def test_identity_at_init_reproduces_garment():
     torch.testing.assert_close(out["warped_garment"], garment, atol=1e-5, rtol=0)
 
 
+def test_flip_ensemble_is_mirror_equivariant_and_averages_the_two_flows():
+    """With the ensemble, mirroring the inputs mirrors the outputs (the grid's x negated); the grid is the
+    mean of the plain and the mirrored estimate, so it differs from either alone when the flow is not
+    already symmetric."""
+    plain = create_model("afn_student_s").eval()
+    _randomize_flow_heads(plain)
+    model = create_model("afn_student_s", flip_ensemble=True).eval()
+    model.load_state_dict(plain.state_dict())
+    person, garment, mask = _inputs(64, 48)
+    with torch.no_grad():
+        out = model(person, garment, mask)
+        mirrored = model(person.flip(-1), garment.flip(-1), mask.flip(-1))
+        single = plain(person, garment, mask)
+    torch.testing.assert_close(mirrored["grid"].flip(2) * torch.tensor([-1.0, 1.0]), out["grid"], atol=1e-5,
+                               rtol=0)
+    torch.testing.assert_close(mirrored["warped_garment"].flip(-1), out["warped_garment"], atol=1e-4, rtol=0)
+    assert (out["grid"] - single["grid"]).abs().max() > 1e-3
+    ident = create_model("afn_student_s", flip_ensemble=True).eval()  # zero flow heads: identity either way
+    with torch.no_grad():
+        torch.testing.assert_close(ident(person, garment, mask)["warped_garment"], garment, atol=1e-5, rtol=0)
+
+
 def test_rejects_bad_shapes():
     model = create_model("afn_student_s").eval()
     person, garment, mask = _inputs(64, 48)
@@ -138,3 +160,17 @@ def test_exported_graph_is_webgpu_safe(tmp_path):
     assert set(result.ops) <= WEBGPU_OPS, set(result.ops) - WEBGPU_OPS
     assert result.ops["GridSample"] == 20
     assert max(result.max_abs.values()) <= 1e-4
+
+
+def test_flip_ensemble_exports_webgpu_safe_within_budget(tmp_path):
+    pytest.importorskip("onnx")
+    from tryon.export import WEBGPU_OPS, export_model
+
+    model = create_model("afn_student_s", flip_ensemble=True, mask_sharpness=8.0)
+    _randomize_flow_heads(model)
+    result = export_model(model, tmp_path, name="afn_student_s", size=(64, 48), strict_webgpu=True)
+    assert set(result.ops) <= WEBGPU_OPS, set(result.ops) - WEBGPU_OPS
+    assert result.ops["GridSample"] == 38  # two flow estimates (18 each) + the garment and its mask
+    assert max(result.max_abs.values()) <= 1e-4
+    single, double = (complexity(create_model("afn_student_s", flip_ensemble=f), (256, 192)) for f in (False, True))
+    assert 1.4 * single.gmacs < double.gmacs <= 3.5 and double.params == single.params

@@ -111,3 +111,7 @@ def test_cli(tmp_path):
     assert again.exit_code != 0 and "--force" in str(again.exception)
     bad = CliRunner().invoke(app, [*args[:-5], "--ks", "a,b", "--force"])
     assert bad.exit_code != 0 and "comma-separated" in str(bad.exception)
+    assert not model_from_checkpoint(out)[0].cfg.flip_ensemble  # the checkpoint's own setting by default
+    flip = CliRunner().invoke(app, [*args, "--force", "--flip-ensemble"])
+    assert flip.exit_code == 0, flip.output
+    assert model_from_checkpoint(out)[0].cfg.flip_ensemble

@@ -106,6 +106,16 @@ def test_init_fine_tunes_from_a_checkpoint_with_a_fresh_schedule(tmp_path):
     assert max(deltas) < 0.05
     with pytest.raises(UsageError, match="cannot load checkpoint"):
         train(tiny_config(tmp_path / "c", data, init=str(tmp_path / "missing.pt")))
+    # A deployed weight file (sharpened mask, flip ensemble) fine-tunes with both deployment settings off.
+    import dataclasses
+
+    from tryon.train.mask_sharpness import save_weights
+
+    start.cfg = dataclasses.replace(start.cfg, flip_ensemble=True)
+    deployed = save_weights(start, "afn_student_s", tmp_path / "deployed.pt", k=8.0, half=False)
+    train(tiny_config(tmp_path / "d", data, init=str(deployed), max_steps=1, loss=LossWeights(perceptual=0.0)))
+    args = load_checkpoint(tmp_path / "d" / "run" / "last.pt")["model_args"]
+    assert args["mask_sharpness"] == 1.0 and args["flip_ensemble"] is False
 
 
 def test_curriculum_runs_each_stage_at_its_size(tmp_path):
