@@ -102,7 +102,7 @@ def test_init_fine_tunes_from_a_checkpoint_with_a_fresh_schedule(tmp_path):
     start = build_model_from_checkpoint(load_checkpoint(source))
     after = build_model_from_checkpoint(state)
     # One small Adam step from the source weights, not a new random initialisation.
-    deltas = [(a - b).abs().max().item() for a, b in zip(start.parameters(), after.parameters())]
+    deltas = [(a - b).abs().max().item() for a, b in zip(start.parameters(), after.parameters(), strict=True)]
     assert max(deltas) < 0.05
     with pytest.raises(UsageError, match="cannot load checkpoint"):
         train(tiny_config(tmp_path / "c", data, init=str(tmp_path / "missing.pt")))
