@@ -268,6 +268,13 @@ class MobileUNetGenerator(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------ model
+def _mirror(x: torch.Tensor) -> torch.Tensor:
+    """Left-right mirror of an NCHW tensor as a Gather with a constant index (a Slice with step -1, what
+    ``torch.flip`` exports to, breaks the Concat after it on onnxruntime-web's WebGPU EP)."""
+    w = x.shape[-1]
+    return x.index_select(-1, torch.arange(w - 1, -1, -1, device=x.device))
+
+
 class AFNStudent(nn.Module):
     """The parser-free student (see the module docstring).
 
@@ -289,10 +296,9 @@ class AFNStudent(nn.Module):
         self.flow = FlowEstimator(cfg)
         self.generator = MobileUNetGenerator(7, cfg)
 
-    def _flows(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor) -> list[torch.Tensor]:
-        person_feats = self.person_encoder(person)
-        garment_feats = self.garment_encoder(torch.cat((garment, garment_mask), dim=1))  # (N, 4, H, W) in
-        return self.flow(person_feats, garment_feats)
+    def _flows(self, person: torch.Tensor, garment_in: torch.Tensor) -> list[torch.Tensor]:
+        """Per-level flows for person (N, 3, H, W) and garment + mask (N, 4, H, W)."""
+        return self.flow(self.person_encoder(person), self.garment_encoder(garment_in))
 
     def forward(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor,
                 return_aux: bool = False) -> dict[str, torch.Tensor | list[torch.Tensor]]:
@@ -320,14 +326,15 @@ class AFNStudent(nn.Module):
         d = self.cfg.divisor
         if h % d or w % d:
             raise ValueError(f"height and width must be multiples of {d}, got {h}x{w}")
-        flows = self._flows(person, garment, garment_mask)
+        garment_in = torch.cat((garment, garment_mask), dim=1)  # (N, 4, H, W)
+        flows = self._flows(person, garment_in)
         offset = upsample_flow(flows[-1], (h, w))  # (N, 2, H, W) normalised
         if self.cfg.flip_ensemble:
-            mirrored = self._flows(person.flip(-1), garment.flip(-1), garment_mask.flip(-1))[-1]
-            # Back to the original frame: flip the field and negate its x offset (a Mul, not Neg, which
+            mirrored = self._flows(_mirror(person), _mirror(garment_in))[-1]
+            # Back to the original frame: mirror the field and negate its x offset (a Mul, not Neg, which
             # the WebGPU EP's allow-list lacks).
             sign = torch.tensor([-0.5, 0.5], dtype=offset.dtype, device=offset.device).view(1, 2, 1, 1)
-            offset = 0.5 * offset + sign * upsample_flow(mirrored, (h, w)).flip(-1)
+            offset = 0.5 * offset + sign * _mirror(upsample_flow(mirrored, (h, w)))
         # Sampling outside [-1, 1] only ever reads padding; clamping keeps the published grid in range.
         grid = offset_to_grid(offset).clamp(-1.0, 1.0)  # (N, H, W, 2)
         warped_garment = F.grid_sample(garment, grid, mode="bilinear", padding_mode="border", align_corners=False)

@@ -20,11 +20,13 @@ __all__ = ["WEBGPU_OPS", "BAD_CONV_CHANNELS", "GraphIssue", "op_histogram", "fin
            "split_wide_concats"]
 
 #: Ops the student may use. Shape plumbing (Shape/Gather/Unsqueeze/Reshape/Constant...) normally folds away
-#: under onnxsim at a fixed size; Transpose remains for the (N, 2, H, W) → (N, H, W, 2) grid layout.
+#: under onnxsim at a fixed size; Transpose remains for the (N, 2, H, W) → (N, H, W, 2) grid layout; Gather
+#: with a constant index mirrors the inputs of the flip ensemble (``StudentConfig.flip_ensemble``; a Slice
+#: with step -1 there made the following Concat fail on the WebGPU EP, which ``tests/e2e`` caught).
 WEBGPU_OPS = frozenset({
     "Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "Concat",
     "Resize", "GridSample", "Pad", "Slice", "ReduceMean", "Transpose", "Reshape", "Unsqueeze", "Squeeze",
-    "Constant", "Identity",
+    "Constant", "Identity", "Gather",
 })
 
 #: Input-channel counts of a 3×3 Conv that the native WebGPU EP gets wrong.
@@ -46,14 +48,19 @@ def op_histogram(model: onnx.ModelProto) -> dict[str, int]:
 
 
 def find_webgpu_issues(model: onnx.ModelProto, allowed_ops: frozenset[str] = WEBGPU_OPS) -> list[GraphIssue]:
-    """All nodes that use an op outside ``allowed_ops``, are a 3×3 Conv on 6 or 9 input channels, or are a
+    """All nodes that use an op outside ``allowed_ops``, are a 3×3 Conv on 6 or 9 input channels, are a
     Concat of more than 7 inputs (onnxruntime-web's WebGPU Concat needs one storage buffer per input plus the
-    output, and the default per-stage limit is 8: more inputs return garbage without an error).
+    output, and the default per-stage limit is 8: more inputs return garbage without an error), or are a Slice
+    with a negative step (``torch.flip``; the Concat it fed failed on the WebGPU EP).
 
     The Conv's input channel count is read from its weight initializer (``(C_out, C_in/groups, kH, kW)``) and
     multiplied by ``group``.
     """
     inits = {i.name: i for i in model.graph.initializer}
+    consts = dict(inits)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            consts[node.output[0]] = node.attribute[0].t
     issues: list[GraphIssue] = []
     for node in model.graph.node:
         if node.op_type not in allowed_ops:
@@ -68,6 +75,10 @@ def find_webgpu_issues(model: onnx.ModelProto, allowed_ops: frozenset[str] = WEB
         if node.op_type == "Concat" and len(node.input) > 7:
             issues.append(GraphIssue("concat_inputs", node.name,
                                      f"Concat of {len(node.input)} inputs exceeds WebGPU's 8 storage buffers"))
+        if node.op_type == "Slice" and len(node.input) > 4 and node.input[4] in consts \
+                and (numpy_helper.to_array(consts[node.input[4]]) < 0).any():
+            issues.append(GraphIssue("slice_step", node.name, "Slice with a negative step (torch.flip) breaks the "
+                                     "Concat after it on the WebGPU EP; mirror with a constant-index Gather"))
     return issues
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import json
 
 import numpy as np
@@ -130,6 +132,19 @@ def test_graph_checks_flag_wide_concat():
                               [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 1, 2, 2]) for n in names],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 2, 2])])
     assert [(i.kind, i.node) for i in find_webgpu_issues(helper.make_model(graph))] == [("concat_inputs", "cat8")]
+
+
+def test_graph_checks_flag_a_mirroring_slice():
+    import torch
+
+    class Mirror(torch.nn.Module):
+        def forward(self, x):
+            return torch.cat((x.flip(-1), x), dim=1)
+
+    out = io.BytesIO()
+    torch.onnx.export(Mirror(), (torch.zeros(1, 2, 4, 4),), out, opset_version=17, dynamo=False)
+    issues = find_webgpu_issues(onnx.load_from_string(out.getvalue()))
+    assert [i.kind for i in issues] == ["slice_step"]
 
 
 def test_checkpoint_roundtrip(tmp_path):
