@@ -20,18 +20,44 @@ import typer
 from tryon.cli.options import parse_size
 from tryon.errors import UsageError
 
-__all__ = ["register", "bench_command", "default_models"]
+__all__ = ["register", "bench_command", "default_models", "parse_model_spec", "DEPLOYED"]
 
 _LAT = "Latency"
 
 REFERENCE = "dmvton_ref"
 
 
+#: The committed default student as deployed (models/weights/afn_student_s.pt): its flip ensemble costs compute.
+DEPLOYED = "afn_student_s:flip_ensemble=true:mask_sharpness=8"
+
+
 def default_models() -> list[str]:
-    """The registered student variants (``afn_student*``)."""
+    """The registered student variants (``afn_student*``) and the deployed default configuration."""
     from tryon.models import list_models
 
-    return list_models("afn_student*")
+    return [*list_models("afn_student*"), DEPLOYED]
+
+
+def parse_model_spec(spec: str) -> tuple[str, dict]:
+    """``"afn_student_s:flip_ensemble=true:mask_sharpness=8"`` -> ("afn_student_s", {...}): a registered
+    variant with configuration overrides (JSON values).
+
+    Raises:
+        UsageError: an override that is not NAME=VALUE.
+    """
+    import json
+
+    name, *items = spec.split(":")
+    args: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--model {spec!r}: overrides must be NAME=VALUE, e.g. afn_student_s:flip_ensemble=true")
+        try:
+            args[key] = json.loads(value)
+        except json.JSONDecodeError:
+            args[key] = value
+    return name, args
 
 
 def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmup: int,
@@ -48,15 +74,20 @@ def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmu
 
     row = BenchRow(name)
     on_step(f"{name}: building")
-    model = create_model(name).eval()
+    variant, args = parse_model_spec(name)
+    try:
+        model = create_model(variant, **args).eval()
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--model {name!r}: {exc}") from None
     c = complexity(model, size)
     row.params, row.gmacs = c.params, c.gmacs
     on_step(f"{name}: exporting")
-    res = export_model(model, work / name, name=name, size=size)
+    folder = work / name.replace(":", "_").replace("=", "-")
+    res = export_model(model, folder, name=variant, size=size)
     fp32 = res.onnx_path
     row.bytes_fp32 = model_bytes(fp32)
     on_step(f"{name}: fp16")
-    row.bytes_fp16 = model_bytes(convert_fp16(fp32, work / name / "model_fp16.onnx"))
+    row.bytes_fp16 = model_bytes(convert_fp16(fp32, folder / "model_fp16.onnx"))
     on_step(f"{name}: int8")
     if calibration is not None:
         calib = load_samples(calibration, load_model(fp32), limit=samples)
@@ -64,7 +95,7 @@ def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmu
         # File size does not depend on the calibration data: project-made procedural inputs suffice here.
         calib = [procedural_inputs(size, seed=s) for s in range(samples)]
         row.notes.append("int8 calibrated on procedural inputs")
-    row.bytes_int8 = model_bytes(quantize_int8(fp32, work / name / "model_int8.onnx", calib))
+    row.bytes_int8 = model_bytes(quantize_int8(fp32, folder / "model_int8.onnx", calib))
     if runs > 0:
         on_step(f"{name}: timing")
         lat = measure_latency(fp32, threads=(1, 2), runs=runs, warmup=warmup, feeds=procedural_inputs(size, seed=0))
@@ -74,7 +105,8 @@ def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmu
 
 def bench_command(
     models: Annotated[list[str] | None, typer.Option(
-        "--model", help="Registered variant to benchmark, repeatable (default: every afn_student* variant).",
+        "--model", help="Registered variant to benchmark, with optional overrides NAME:KEY=VALUE[:KEY=VALUE], "
+        "repeatable (default: every afn_student* variant and the deployed default, " + DEPLOYED + ").",
         show_default=False)] = None,
     reference: Annotated[str, typer.Option(
         "--reference", help="Registered variant every figure is divided by.")] = REFERENCE,
@@ -109,7 +141,7 @@ def bench_command(
 
     hw = parse_size(size, min_side=32)
     names = list(dict.fromkeys(models or default_models()))
-    unknown = [n for n in [*names, reference] if not is_model(n)]
+    unknown = [n for n in [*names, reference] if not is_model(parse_model_spec(n)[0])]
     if unknown:
         raise UsageError(f"unknown model(s) {', '.join(unknown)}; `tryon.models.list_models()` names the variants")
     if reference not in names:
