@@ -28,7 +28,7 @@ REFERENCE = "dmvton_ref"
 
 
 #: The committed default student as deployed (models/weights/afn_student_s.pt): its flip ensemble costs compute.
-DEPLOYED = "afn_student_s:flip_ensemble=true:mask_sharpness=8"
+DEPLOYED = "afn_student_s:flip_ensemble=true:mask_sharpness=6"
 
 
 def default_models() -> list[str]:

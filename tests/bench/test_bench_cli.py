@@ -12,7 +12,7 @@ from tryon.errors import UsageError
 
 def test_parse_model_spec():
     assert parse_model_spec("afn_student_s") == ("afn_student_s", {})
-    assert parse_model_spec(DEPLOYED) == ("afn_student_s", {"flip_ensemble": True, "mask_sharpness": 8})
+    assert parse_model_spec(DEPLOYED) == ("afn_student_s", {"flip_ensemble": True, "mask_sharpness": 6})
     assert DEPLOYED in default_models() and "afn_student_s" in default_models()
     with pytest.raises(UsageError, match="NAME=VALUE"):
         parse_model_spec("afn_student_s:flip_ensemble")
