@@ -98,10 +98,10 @@ class StudentConfig:
         flip_ensemble: estimate the appearance flow twice, on the inputs and on their mirror image, and warp
             with the mean (the mirrored estimate flipped back, its x offset negated); the generator runs once.
             The flow's errors are not mirror-symmetric (a learnt left/right bias on sleeves and hems), so the
-            mean is closer to the teacher's warp: on the evaluation pairs the v2 default student's garment cosine
-            rose from 0.680 to 0.714 with no retraining, for 1.7× the GMAC (test-time flip augmentation built into the graph, as in
-            pose and segmentation networks). Training uses ``False``; a deployment setting like
-            ``mask_sharpness`` (``tryon mask-sharpness --flip-ensemble``).
+            mean is closer to the teacher's warp: on the evaluation pairs the v2 default student's garment
+            cosine rose from 0.680 to 0.714 with no retraining, for 1.7× the GMAC (test-time flip augmentation
+            built into the graph, as in pose and segmentation networks). Training uses ``False``; a deployment
+            setting like ``mask_sharpness`` (``tryon mask-sharpness --flip-ensemble``).
         input_size: the nominal (height, width) this variant is meant for (export default; any size that is a
             multiple of 16 works).
     """

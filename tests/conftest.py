@@ -33,3 +33,18 @@ def more_photos() -> Path:
 def bodypix_dir() -> Path:
     """../shared/models/bodypix (BodyPix 2.0 weights, Apache-2.0, not committed)."""
     return _need(SHARED / "models" / "bodypix")
+
+
+@pytest.fixture()
+def subcommand_app():
+    """``build(register)``: a Typer app with one ``tryon`` subcommand registered, plus a no-op command so that
+    Typer keeps it a subcommand (with a single command it would become the app itself)."""
+    import typer
+
+    def build(register) -> typer.Typer:
+        app = typer.Typer()
+        register(app)
+        app.command("noop")(lambda: None)
+        return app
+
+    return build

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from tryon.cli.options import parse_size
+from tryon.cli.options import parse_model_args, parse_size
 from tryon.errors import UsageError
 
 __all__ = ["register", "bench_command", "default_models", "parse_model_spec", "DEPLOYED"]
@@ -39,25 +39,14 @@ def default_models() -> list[str]:
 
 
 def parse_model_spec(spec: str) -> tuple[str, dict]:
-    """``"afn_student_s:flip_ensemble=true:mask_sharpness=8"`` -> ("afn_student_s", {...}): a registered
-    variant with configuration overrides (JSON values).
+    """``"afn_student_s:flip_ensemble=true:mask_sharpness=6"`` -> ("afn_student_s", {...}): a registered
+    variant with configuration overrides (:func:`tryon.cli.options.parse_model_args` values).
 
     Raises:
         UsageError: an override that is not NAME=VALUE.
     """
-    import json
-
     name, *items = spec.split(":")
-    args: dict = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--model {spec!r}: overrides must be NAME=VALUE, e.g. afn_student_s:flip_ensemble=true")
-        try:
-            args[key] = json.loads(value)
-        except json.JSONDecodeError:
-            args[key] = value
-    return name, args
+    return name, parse_model_args(items, flag=f"--model {name}: override")
 
 
 def _bench_one(name: str, size: tuple[int, int], work: Path, *, runs: int, warmup: int,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from tryon.errors import UsageError
 
-__all__ = ["parse_size"]
+__all__ = ["parse_size", "parse_model_args"]
 
 
 def parse_size(text: str, *, flag: str = "--size", min_side: int = 1, max_side: int | None = None,
@@ -30,3 +32,26 @@ def parse_size(text: str, *, flag: str = "--size", min_side: int = 1, max_side: 
     if h % multiple or w % multiple:
         raise UsageError(f"{flag} {text!r}: height and width must be multiples of {multiple}")
     return h, w
+
+
+def parse_model_args(items: list[str], *, flag: str = "--model-arg") -> dict:
+    """Architecture overrides NAME=VALUE, values as JSON where they parse, comma-separated values as tuples:
+    ``["fpn_channels=32", "corr_radius=2,2,3,3,3", "flip_ensemble=true"]`` ->
+    ``{"fpn_channels": 32, "corr_radius": (2, 2, 3, 3, 3), "flip_ensemble": True}``.
+
+    Raises:
+        UsageError: an item that is not NAME=VALUE (``flag`` names the option in the message).
+    """
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {item!r} must be NAME=VALUE")
+        parts = []
+        for v in value.split(","):
+            try:
+                parts.append(json.loads(v))
+            except json.JSONDecodeError:
+                parts.append(v)
+        out[key.strip()] = tuple(parts) if "," in value else parts[0]
+    return out

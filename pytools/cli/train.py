@@ -19,23 +19,6 @@ from tryon.errors import UsageError
 __all__ = ["register", "train_command"]
 
 
-def _parse_model_args(items: list[str]) -> dict:
-    """``["fpn_channels=32", "corr_radius=2,2,3,3,3"]`` -> {"fpn_channels": 32, "corr_radius": (2, 2, 3, 3, 3)}."""
-    out: dict = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--model-arg {item!r} must be NAME=VALUE")
-        parts = []
-        for v in value.split(","):
-            try:
-                parts.append(json.loads(v))
-            except json.JSONDecodeError:
-                parts.append(v)
-        out[key.strip()] = tuple(parts) if "," in value else parts[0]
-    return out
-
-
 def _parse_loss_weights(items: list[str]):
     from tryon.train.losses import LossWeights
 
@@ -115,7 +98,7 @@ def train_command(
 
     from rich.logging import RichHandler
 
-    from tryon.cli.options import parse_size
+    from tryon.cli.options import parse_model_args, parse_size
     from tryon.data.augment import AugmentConfig
     from tryon.train.losses import LossWeights
     from tryon.train.student import Stage, TrainConfig, parse_stages, train
@@ -127,7 +110,7 @@ def train_command(
         h, w = parse_size(size, multiple=8)
         stages = (Stage(h, w, epochs, batch_size),)
     cfg = TrainConfig(
-        data=str(data), out=str(out), model=model, model_args=_parse_model_args(model_arg or []),
+        data=str(data), out=str(out), model=model, model_args=parse_model_args(model_arg or []),
         init=str(init) if init else None, stages=stages,
         val_data=str(val_data) if val_data else None, val_fraction=val_fraction, lr=lr,
         loss=_parse_loss_weights(loss_weight or []) if loss_weight else LossWeights(),

@@ -443,7 +443,8 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
         "name": name, "person": str(pair.person), "garment": str(pair.garment), "category": pair.category,
         "ground_truth": str(pair.ground_truth) if pair.ground_truth else None, "status": "ok", "error": None,
         "seconds": None, "identity_ssim": None, "identity_l1": None, "identity_kept_fraction": None,
-        "garment_cosine": None, "garment_cosine_mid": None, "garment_cosine_shown": None, "gt_ssim": None, "gt_feature_distance": None,
+        "garment_cosine": None, "garment_cosine_mid": None, "garment_cosine_shown": None, "gt_ssim": None,
+        "gt_feature_distance": None,
         "result": None, "thumbnail": None,
     }
     person = garment = gt = None
@@ -500,7 +501,8 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
             row["garment_cosine_mid"] = float(cos["s16"][0])
             if shown is not None:
                 fs = scorer.effnet_features([shown])
-                row["garment_cosine_shown"] = float(M.pooled_cosine({"head": fa["head"]}, {"head": fs["head"]})["head"][0])
+                cos_shown = M.pooled_cosine({"head": fa["head"]}, {"head": fs["head"]})
+                row["garment_cosine_shown"] = float(cos_shown["head"][0])
     if "gt" in wanted and gt is not None:
         gt_e = resize(gt, size)
         row["gt_ssim"] = M.masked_ssim(gt_e, result_e)

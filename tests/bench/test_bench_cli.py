@@ -18,19 +18,13 @@ def test_parse_model_spec():
         parse_model_spec("afn_student_s:flip_ensemble")
 
 
-def test_bench_compares_the_flip_ensemble_with_the_plain_variant(tmp_path):
+def test_bench_compares_the_flip_ensemble_with_the_plain_variant(tmp_path, subcommand_app):
     pytest.importorskip("onnxruntime")
-    import typer
     from typer.testing import CliRunner
 
     from tryon.cli.bench import register
 
-    app = typer.Typer()
-    register(app)
-
-    @app.command("noop")  # a second command keeps "bench" a subcommand
-    def _noop() -> None:
-        pass
+    app = subcommand_app(register)
 
     out = tmp_path / "bench.json"
     result = CliRunner().invoke(app, ["bench", "--model", "afn_student_s:flip_ensemble=true", "--reference",

@@ -149,7 +149,8 @@ def _export_default_student(folder: Path, size: tuple[int, int]) -> Path:
 def tiny_model_dir(tmp_path_factory) -> Path:
     """The trained default student (``models/weights/afn_student_s.pt``) exported at 128×96 — the network is
     fully convolutional, and WebGPU here is software, so the browser tests run it at the smallest size it was
-    trained at — or the exported folder named by ``TRYON_E2E_MODEL_DIR``. The random tiny student stands in only if the weights are absent."""
+    trained at — or the exported folder named by ``TRYON_E2E_MODEL_DIR``. The random tiny student stands in
+    only if the weights are absent."""
     import os
 
     given = os.environ.get("TRYON_E2E_MODEL_DIR")

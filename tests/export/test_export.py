@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 import torch
-import typer
 from typer.testing import CliRunner
 
 from tryon.errors import DataError, OutputError, UsageError
@@ -169,12 +168,10 @@ def test_checkpoint_roundtrip(tmp_path):
         torch.testing.assert_close(loaded(**x)["tryon"], a)
 
 
-def test_cli_export(tmp_path):
+def test_cli_export(tmp_path, subcommand_app):
     from tryon.cli.export import register
 
-    app = typer.Typer()
-    register(app)
-    app.command("noop")(lambda: None)  # a second command keeps `export` a subcommand
+    app = subcommand_app(register)
     runner = CliRunner()
     res = runner.invoke(app, ["export", "--model", "afn_student_s", "-o", str(tmp_path / "a"), "--size", "64x48",
                               "--json"])

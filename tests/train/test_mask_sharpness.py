@@ -83,8 +83,7 @@ def test_bad_input(tmp_path):
         create_model("afn_student_s", mask_sharpness=-1.0)
 
 
-def test_cli(tmp_path):
-    import typer
+def test_cli(tmp_path, subcommand_app):
     from typer.testing import CliRunner
 
     from tryon.cli.mask_sharpness import register
@@ -92,12 +91,7 @@ def test_cli(tmp_path):
     data = make_records(tmp_path / "rec", n=8, size=(32, 32))
     model = half_open_student()
     ckpt = save_weights(model, "afn_student_s", tmp_path / "in.pt", k=1.0, half=False)
-    app = typer.Typer()
-    register(app)
-
-    @app.command("noop")  # a second command keeps "mask-sharpness" a subcommand
-    def _noop() -> None:
-        pass
+    app = subcommand_app(register)
 
     out = tmp_path / "out.pt"
     args = ["mask-sharpness", str(ckpt), "--data", str(data), "-o", str(out), "--ks", "1,8", "--val-fraction",

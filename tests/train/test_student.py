@@ -188,19 +188,14 @@ def test_learning_rate_schedule():
     assert learning_rate(cfg, 75, 100) == pytest.approx(0.5) and learning_rate(cfg, 100, 100) == 0.0
 
 
-def test_cli_train_command(tmp_path):
-    import typer
+def test_cli_train_command(tmp_path, subcommand_app):
     from typer.testing import CliRunner
 
-    from tryon.cli.train import _parse_model_args, register
+    from tryon.cli.options import parse_model_args
+    from tryon.cli.train import register
 
-    assert _parse_model_args(["fpn_channels=8", "corr_radius=2,2,3"]) == {"fpn_channels": 8, "corr_radius": (2, 2, 3)}
-    app = typer.Typer()
-    register(app)
-
-    @app.command("noop")  # a second command keeps "train" a subcommand
-    def _noop() -> None:
-        pass
+    assert parse_model_args(["fpn_channels=8", "corr_radius=2,2,3"]) == {"fpn_channels": 8, "corr_radius": (2, 2, 3)}
+    app = subcommand_app(register)
 
     data = make_records(tmp_path / "rec", n=4)
     args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--model", "afn_student_s",
