@@ -1,7 +1,8 @@
 """Model files of the toolkit: where they live, how `tryon setup` builds them, and a clear error when absent.
 
 The MediaPipe models (Apache-2.0) are not committed. ``build_models`` fetches the npm tarballs
-``@mediapipe/selfie_segmentation@0.1.1675465747`` and ``@mediapipe/pose@0.5.1675469404`` with ``npm pack``
+``@mediapipe/selfie_segmentation@0.1.1675465747``, ``@mediapipe/pose@0.5.1675469404`` and
+``@mediapipe/face_detection@0.4.1646425229`` with ``npm pack``
 (kept in ``<models_dir>/.cache`` so reruns are offline), extracts the ``.tflite`` files, converts them to ONNX
 with ``tryon.convert.tflite_onnx``, checks each loads and runs in onnxruntime, and writes them atomically with a
 ``manifest.json`` (file, sha256, bytes, source package@version, licence) and a ``NOTICE``. BodyPix
@@ -57,20 +58,26 @@ class ModelSpec:
 
 _SEG = ("@mediapipe/selfie_segmentation", "0.1.1675465747")
 _POSE = ("@mediapipe/pose", "0.5.1675469404")
+_FACE = ("@mediapipe/face_detection", "0.4.1646425229")
 MODELS: dict[str, ModelSpec] = {
     "selfie_segmentation.onnx": ModelSpec("selfie_segmentation.onnx", *_SEG, "package/selfie_segmentation.tflite"),
+    "pose_landmark_lite.onnx": ModelSpec("pose_landmark_lite.onnx", *_POSE, "package/pose_landmark_lite.tflite"),
     "pose_landmark_full.onnx": ModelSpec("pose_landmark_full.onnx", *_POSE, "package/pose_landmark_full.tflite"),
     "pose_landmark_heavy.onnx": ModelSpec("pose_landmark_heavy.onnx", *_POSE, "package/pose_landmark_heavy.tflite"),
+    "face_detection_short_range.onnx": ModelSpec("face_detection_short_range.onnx", *_FACE,
+                                                 "package/face_detection_short_range.tflite"),
 }
 """The models ``tryon setup`` builds, by file name."""
 
 _NOTICE_TEXT = """\
 Model files in this folder were built by `tryon setup` of the tryon-toolkit; they are not part of its source.
 
-selfie_segmentation.onnx, pose_landmark_full.onnx, pose_landmark_heavy.onnx
+selfie_segmentation.onnx, pose_landmark_lite.onnx, pose_landmark_full.onnx, pose_landmark_heavy.onnx,
+face_detection_short_range.onnx
   Converted to ONNX (tryon.convert.tflite_onnx; weights unchanged except float16 -> float32) from
-  selfie_segmentation.tflite, pose_landmark_full.tflite and pose_landmark_heavy.tflite of the npm packages
-  @mediapipe/selfie_segmentation@0.1.1675465747 and @mediapipe/pose@0.5.1675469404.
+  selfie_segmentation.tflite, pose_landmark_{lite,full,heavy}.tflite and face_detection_short_range.tflite of
+  the npm packages @mediapipe/selfie_segmentation@0.1.1675465747, @mediapipe/pose@0.5.1675469404 and
+  @mediapipe/face_detection@0.4.1646425229.
   MediaPipe, Copyright The MediaPipe Authors (Google LLC).
   Licensed under the Apache License, Version 2.0 (the "License"); you may not use these files except in
   compliance with the License. You may obtain a copy of the License at
@@ -106,8 +113,8 @@ def require(name: str, directory: str | os.PathLike | None = None) -> Path:
     """Path of a built model file, checked to exist.
 
     Args:
-        name: "selfie_segmentation.onnx", "pose_landmark_full.onnx", "pose_landmark_heavy.onnx" or
-            "bodypix.onnx".
+        name: "selfie_segmentation.onnx", "pose_landmark_lite.onnx", "pose_landmark_full.onnx",
+            "pose_landmark_heavy.onnx", "face_detection_short_range.onnx" or "bodypix.onnx".
         directory: the models folder; default ``models_dir()``.
 
     Raises:

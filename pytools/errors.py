@@ -9,8 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "TryonError", "UsageError", "UnreadableImageError", "NotAnImageError", "DecompressionBombError",
-    "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "BusyBackgroundError",
-    "UnsupportedCategoryError", "MissingModelError", "DataError", "OutputError", "QualityGateError", "EXIT_CODES",
+    "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "PoseError", "BusyBackgroundError",
+    "UnsupportedCategoryError", "PhotoTypeError", "MissingModelError", "DataError", "OutputError", "QualityGateError", "EXIT_CODES",
 ]
 
 
@@ -74,6 +74,14 @@ class MultiplePeopleError(TryonError):
     name = "MultiplePeopleError"
 
 
+class PoseError(TryonError):
+    """The person is found but cannot be dressed as photographed: shoulders out of view, seen from the back, or
+    too small in the photo (the message says what to change)."""
+
+    exit_code = 22
+    name = "PoseError"
+
+
 class BusyBackgroundError(TryonError):
     """The garment photo is not an in-shop shot on a plain background, so the garment cannot be cut out."""
 
@@ -86,6 +94,13 @@ class UnsupportedCategoryError(TryonError):
 
     exit_code = 31
     name = "UnsupportedCategoryError"
+
+
+class PhotoTypeError(TryonError):
+    """The garment photo shows a person (a model wearing it, or a selfie) instead of the garment alone."""
+
+    exit_code = 32
+    name = "PhotoTypeError"
 
 
 class MissingModelError(TryonError):
@@ -119,6 +134,6 @@ class OutputError(TryonError):
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (TryonError, UsageError, UnreadableImageError, NotAnImageError, DecompressionBombError,
-                ImageTooSmallError, NoPersonError, MultiplePeopleError, BusyBackgroundError,
-                UnsupportedCategoryError, MissingModelError, DataError, OutputError, QualityGateError)
+                ImageTooSmallError, NoPersonError, MultiplePeopleError, PoseError, BusyBackgroundError,
+                UnsupportedCategoryError, PhotoTypeError, MissingModelError, DataError, OutputError, QualityGateError)
 }

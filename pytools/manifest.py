@@ -105,6 +105,9 @@ class Manifest:
         layout: tensor layout of images and masks (always ``NCHW`` here).
         metrics: measured numbers (``parity_max_abs``, ``params``, ``gmacs``, latencies) for reports.
         extra: free-form provenance (source checkpoint, licence, exporter versions).
+        framing: the person-framing rules the student is deployed with (``tryon.framing.FramingConfig`` as a
+            dict); empty = the whole photo is letterboxed (stand-ins, older exports).
+        framing_files: the person-analysis models those rules name, copied next to the student.
         schema_version: version of this manifest format.
     """
 
@@ -118,6 +121,8 @@ class Manifest:
     layout: str = "NCHW"
     metrics: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    framing: dict[str, Any] = field(default_factory=dict)
+    framing_files: tuple[FileEntry, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -147,6 +152,8 @@ class Manifest:
                 files=tuple(FileEntry(**f) for f in d.get("files", ())),
                 opset=int(d.get("opset", 17)), webgpu_features=tuple(d.get("webgpu_features", ())),
                 layout=d.get("layout", "NCHW"), metrics=dict(d.get("metrics", {})), extra=dict(d.get("extra", {})),
+                framing=dict(d.get("framing", {})),
+                framing_files=tuple(FileEntry(**f) for f in d.get("framing_files", ())),
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -204,7 +211,7 @@ class Manifest:
         Raises:
             DataError: naming the first file that is missing or differs.
         """
-        for f in self.files:
+        for f in (*self.files, *self.framing_files):
             p = Path(folder) / f.path
             if not p.is_file():
                 raise DataError(f"{p}: listed in the manifest but missing")

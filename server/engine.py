@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +52,6 @@ class Job:
         person: (H, W, 3) uint8 RGB person photo.
         garment: (Hg, Wg, 3) uint8 RGB garment photo.
         options: the request's options.
-        garment_key: sha256 of the garment's pixels, set by the worker (garment masks are cached by it).
         created_at: wall-clock time it was accepted (Unix seconds).
         done: set when the job completed or failed.
     """
@@ -66,7 +62,6 @@ class Job:
     options: RunOptions
     created_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    garment_key: str = ""
 
 
 class Engine:
@@ -80,18 +75,13 @@ class Engine:
     def __init__(self, settings: Settings, store: JobStore):
         self.settings = settings
         self.store = store
-        self.model: Any = None  # TryonModel once loaded
+        self.model: Any = None  # tryon.student_runner.StudentRunner once loaded
         self.state = "no_model" if settings.model_dir is None else "starting"
         self.message: str | None = None
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._depth = 0  # jobs accepted and not yet taken by a worker (bounded by queue_size)
         self._workers: list[asyncio.Task[None]] = []
         self._predict_ema = 1.0  # seconds per job, for Retry-After
-        # Shop pages send the same few garment photos again and again: their masks are cached (garment photos
-        # are catalogue images, not user data). Guarded by a thread lock: batches run in worker threads.
-        self._masks: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._masks_lock = threading.Lock()
-        self.mask_cache_size = 32
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -103,11 +93,11 @@ class Engine:
         if self.settings.model_dir is None:
             self.message = "no model folder configured (--model-dir / TRYON_MODEL_DIR)"
             return
-        from tryon.server.pipeline import TryonModel
+        from tryon.student_runner import StudentRunner
 
         s = self.settings
         try:
-            self.model = await asyncio.to_thread(TryonModel, s.model_dir, s.dtype, s.providers, s.intra_op_threads)
+            self.model = await asyncio.to_thread(StudentRunner, s.model_dir, s.dtype, s.providers, s.intra_op_threads)
             if s.warmup:
                 t0 = time.perf_counter()
                 await asyncio.to_thread(self.model.warmup)
@@ -223,7 +213,7 @@ class Engine:
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
             try:
-                prepared[i] = self.model.prepare(job.person, job.garment, self._garment_mask(job))
+                prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t0)
         idx = list(prepared)
@@ -236,29 +226,11 @@ class Engine:
             return out
         for i, mo in zip(idx, model_outs, strict=True):
             try:
-                image = self.model.finish(prepared[i], mo)
+                image = self.model.finish(prepared[i], mo).tryon
                 out[i] = (encode_image(image, jobs[i].options.output_format), None, time.perf_counter() - t0)
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t0)
         return out
-
-    def _garment_mask(self, job: Job) -> np.ndarray:
-        """The garment's mask, from the cache or computed (raises BusyBackgroundError like ``garment_mask``)."""
-        from tryon.garment.mask import garment_mask
-
-        if not job.garment_key:  # hashed here, in the worker thread, not on the event loop
-            job.garment_key = hashlib.sha256(job.garment.tobytes()).hexdigest() + str(job.garment.shape)
-        with self._masks_lock:
-            mask = self._masks.get(job.garment_key)
-            if mask is not None:
-                self._masks.move_to_end(job.garment_key)
-                return mask
-        mask = garment_mask(job.garment)
-        with self._masks_lock:
-            self._masks[job.garment_key] = mask
-            while len(self._masks) > self.mask_cache_size:
-                self._masks.popitem(last=False)
-        return mask
 
     async def _fail(self, job: Job, name: str, message: str) -> None:
         await self.store.update(job.id, status="failed", error={"name": name, "message": message})

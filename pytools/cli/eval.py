@@ -32,40 +32,18 @@ class _Copy:
                                composition_mask=empty)
 
 
-class _Student:
-    """The exported student (ONNX, onnxruntime CPU) with the full-resolution paste-back the server and the
-    widget use; also returns, at the photo's resolution, the warped garment and its support (the garment mask
-    sampled through the same grid, as the teacher's ``warped_mask``) and the composition mask."""
+def _student(model_dir: Path):
+    """The exported student as the server and the widget run it (``tryon.student_runner.StudentRunner``: framing,
+    refusals, full-resolution paste-back), also returning the warped garment and its support at the photo's
+    resolution, as the teacher does."""
+    from tryon.student_runner import StudentRunner
 
-    def __init__(self, model_dir: Path):
-        from tryon.server.pipeline import TryonModel
+    runner = StudentRunner(model_dir, providers="cpu")
 
-        self.model = TryonModel(model_dir, providers="cpu")
+    def run(person, garment, category=None, garment_mask=None):
+        return runner(person, garment, category, garment_mask, details=True)
 
-    def __call__(self, person, garment, category=None, garment_mask=None):
-        from types import SimpleNamespace
-
-        import cv2
-        import numpy as np
-
-        from tryon.pasteback import model_coords, source_pixels, upsample
-
-        if garment_mask is None:
-            from tryon.garment.mask import garment_mask as compute_mask
-
-            garment_mask = compute_mask(garment)
-        prepared = self.model.prepare(person, garment, garment_mask)
-        out = self.model.run([prepared.feeds])[0]
-        tryon = self.model.finish(prepared, out)
-        maps = model_coords(person.shape[:2], prepared.person_transform)
-        mask = np.clip(upsample(out["composition_mask"][0, 0], maps), 0, 1)  # (H, W)
-        src = source_pixels(out["grid"][0], maps, self.model.garment_size, prepared.garment_transform)
-        warped = cv2.remap(garment, src[0], src[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                           borderValue=(255, 255, 255))
-        support = cv2.remap(garment_mask.astype(np.float32), src[0], src[1], cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return SimpleNamespace(tryon=tryon, warped_garment=warped, warped_mask=np.clip(support, 0, 1),
-                               composition_mask=mask)
+    return run
 
 
 def _tryon_fn(method: str, models_dir: Path | None, refine: bool, model_dir: Path | None = None):
@@ -78,7 +56,7 @@ def _tryon_fn(method: str, models_dir: Path | None, refine: bool, model_dir: Pat
         if not (Path(folder) / "manifest.json").is_file():
             raise UsageError(f"--model-dir {folder}: no exported student there (manifest.json); run `make setup` "
                              "or `tryon export`")
-        return _Student(Path(folder))
+        return _student(Path(folder))
     try:
         from tryon.teacher import Teacher
     except ImportError:

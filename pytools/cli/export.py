@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -51,6 +52,15 @@ def export(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace an existing model.onnx in the output folder.",
         rich_help_panel="Optional arguments")] = False,
+    framing: Annotated[bool, typer.Option(
+        "--framing/--no-framing", help="Deploy with person framing (tryon.framing): copy the selfie-segmentation, "
+        "BlazePose lite and BlazeFace models built by `tryon setup` next to the student and write the framing "
+        "rules into the manifest, so every runtime crops the person's upper body as the student was trained. "
+        "Without it the whole photo is letterboxed (for synthetic test inputs).",
+        rich_help_panel="Optional arguments")] = True,
+    models_dir: Annotated[Path | None, typer.Option(
+        "--models-dir", help="Folder of the models `tryon setup` built (default: $TRYON_MODELS_DIR or "
+        "~/.cache/tryon/models).", file_okay=False, rich_help_panel="Optional arguments")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the manifest as JSON instead of a table.", rich_help_panel="Optional arguments")] = False,
 ) -> None:
@@ -90,6 +100,10 @@ def export(
             result = export_model(net, out, name=name or variant, size=(h, w), opset=opset, simplify=not no_simplify,
                                   atol=atol, inputs=procedural_inputs((h, w), seed=seed), version=version,
                                   extra=extra, strict_webgpu=strict_webgpu, overwrite=force)
+        if framing:
+            from tryon.framing import attach_framing
+
+            result = dataclasses.replace(result, manifest=attach_framing(out, models_dir=models_dir))
     finally:
         logger.removeHandler(handler)
     if as_json:

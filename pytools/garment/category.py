@@ -25,10 +25,49 @@ from tryon.garment.landmarks import _landmarks_work, analyse_shape
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GarmentInfo", "classify_garment", "require_supported", "CATEGORIES", "SLEEVES"]
+__all__ = ["GarmentInfo", "classify_garment", "require_supported", "normalise_category", "internal_category",
+           "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES"]
 
 CATEGORIES = ("top", "dress", "lower")
+"""The classifier's own names (the teacher's geometry is written in them)."""
+FASHN_CATEGORIES = ("tops", "bottoms", "one-pieces")
+"""The categories users name (FASHN's API vocabulary), in the CLI, pairs CSVs, the API and the widget."""
 SLEEVES = ("none", "short", "long")
+
+_ALIASES = {
+    "tops": "tops", "top": "tops", "upper_body": "tops",
+    "bottoms": "bottoms", "bottom": "bottoms", "lower": "bottoms", "lower_body": "bottoms",
+    "one-pieces": "one-pieces", "one-piece": "one-pieces", "dress": "one-pieces", "dresses": "one-pieces",
+    "auto": "auto", "": "auto",
+}
+_INTERNAL = {"tops": "top", "bottoms": "lower", "one-pieces": "dress"}
+
+
+def normalise_category(name: str | None) -> str:
+    """A category in any accepted spelling -> ``auto`` or one of :data:`FASHN_CATEGORIES`.
+
+    Accepts FASHN's ``tops | bottoms | one-pieces | auto``, the classifier's ``top | dress | lower``, and
+    ``upper_body | lower_body | dresses`` (other hosted APIs); case-insensitive; None means ``auto``.
+
+    Raises:
+        UsageError: an unknown name (the message lists the accepted ones).
+    """
+    from tryon.errors import UsageError
+
+    key = (name or "").strip().lower()
+    if key not in _ALIASES:
+        raise UsageError(f"unknown garment category {name!r}: use auto, {', '.join(FASHN_CATEGORIES)} "
+                         "(or top, dress, lower)")
+    return _ALIASES[key]
+
+
+def internal_category(name: str | None) -> str | None:
+    """Any accepted category name -> the classifier's (``top | dress | lower``), None for ``auto``.
+
+    Raises:
+        UsageError: an unknown name.
+    """
+    return _INTERNAL.get(normalise_category(name))
 
 
 @dataclass(frozen=True)
@@ -114,13 +153,22 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve)
 
 
-def require_supported(info: GarmentInfo) -> None:
-    """Raise UnsupportedCategoryError unless the garment is a top (the only category the teacher dresses).
+def require_supported(info: GarmentInfo | str) -> None:
+    """Raise UnsupportedCategoryError unless the garment is a top (the only category dressed for now).
+
+    Args:
+        info: the classifier's result, or a category name in any accepted spelling.
 
     Raises:
-        UnsupportedCategoryError: for "dress" and "lower"; the message names the category.
+        UnsupportedCategoryError: for bottoms and one-pieces; the message names the category in FASHN's
+            vocabulary.
     """
-    if info.category != "top":
+    category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
+    if category != "tops":
         raise UnsupportedCategoryError(
-            f"this garment looks like a {info.category!r} garment; only tops (t-shirts, shirts, blouses, "
-            "sweaters, tank tops) are supported for now")
+            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
+            "sweaters, tank tops) are dressed for now")
+
+
+_EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",
+             "auto": "not classified"}

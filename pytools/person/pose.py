@@ -154,13 +154,14 @@ class PoseEstimator:
             raw[:, :2] = _refine_from_heatmap(raw[:, :2], out["Identity_3"][0])
         return raw
 
-    def __call__(self, image: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
+    def __call__(self, image: np.ndarray, person_mask: np.ndarray | None, *, roi: Roi | None = None) -> np.ndarray:
         """Estimate the keypoints of the person covered by ``person_mask``.
 
         Args:
             image: (H, W, 3) uint8 RGB.
             person_mask: (H, W) float32 in [0, 1] (e.g. ``SelfieSegmenter`` output); its bounding box seeds
-                the first ROI.
+                the first ROI. May be None when ``roi`` is given.
+            roi: the first pass's ROI, instead of the one from ``person_mask``.
 
         Returns:
             (33, 4) float32: x_px, y_px in image pixels (may lie outside the image for cut-off limbs), z
@@ -169,7 +170,10 @@ class PoseEstimator:
         """
         import cv2
 
-        roi = self.roi_from_mask(person_mask)
+        if roi is None:
+            if person_mask is None:
+                raise ValueError("give person_mask or roi")
+            roi = self.roi_from_mask(person_mask)
         out = self._run(image, roi)
         raw = self._landmarks(out)
         roi = self.roi_from_landmarks(raw, roi)

@@ -55,6 +55,35 @@ class SelfieSegmenter:
         self._input = self.session.get_inputs()[0].name
         self.letterbox = letterbox
 
+    def low_res(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The model's own 256x256 output, cropped to the photo's region (letterbox only).
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+
+        Returns:
+            ((rh, rw) float32 person probability, scale) with photo pixel x * scale = output pixel (pixel
+            edges; rh = round(H * scale), rw = round(W * scale)). With ``letterbox=False`` the output is the
+            whole 256x256 map and ``scale`` is that of the longer side.
+        """
+        import cv2
+
+        h, w = image.shape[:2]
+        scale = SEG_SIZE / max(h, w)
+        if self.letterbox:
+            # Resize first, then pad: the big square canvas is never built (this keeps 768x1024 near 10 ms).
+            rh, rw = max(1, round(h * scale)), max(1, round(w * scale))
+            top, left = (SEG_SIZE - rh) // 2, (SEG_SIZE - rw) // 2
+            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            x = np.zeros((SEG_SIZE, SEG_SIZE, 3), np.float32)
+            x[top:top + rh, left:left + rw] = cv2.resize(image, (rw, rh), interpolation=interp) / np.float32(255)
+        else:
+            interp = cv2.INTER_AREA if min(h, w) > SEG_SIZE else cv2.INTER_LINEAR
+            x = cv2.resize(image, (SEG_SIZE, SEG_SIZE), interpolation=interp).astype(np.float32) / 255.0
+            top, left, rh, rw = 0, 0, SEG_SIZE, SEG_SIZE
+        prob = self.session.run(None, {self._input: x[None]})[0][0, :, :, 0]
+        return np.clip(np.ascontiguousarray(prob[top:top + rh, left:left + rw]), 0.0, 1.0).astype(np.float32), scale
+
     def __call__(self, image: np.ndarray) -> np.ndarray:
         """Segment the person(s).
 
@@ -67,19 +96,6 @@ class SelfieSegmenter:
         import cv2
 
         h, w = image.shape[:2]
-        if self.letterbox:
-            # Resize first, then pad: the big square canvas is never built (this keeps 768x1024 near 10 ms).
-            scale = SEG_SIZE / max(h, w)
-            rh, rw = max(1, round(h * scale)), max(1, round(w * scale))
-            top, left = (SEG_SIZE - rh) // 2, (SEG_SIZE - rw) // 2
-            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-            x = np.zeros((SEG_SIZE, SEG_SIZE, 3), np.float32)
-            x[top:top + rh, left:left + rw] = cv2.resize(image, (rw, rh), interpolation=interp) / np.float32(255)
-        else:
-            interp = cv2.INTER_AREA if min(h, w) > SEG_SIZE else cv2.INTER_LINEAR
-            x = cv2.resize(image, (SEG_SIZE, SEG_SIZE), interpolation=interp).astype(np.float32) / 255.0
-            top, left, rh, rw = 0, 0, SEG_SIZE, SEG_SIZE
-        prob = self.session.run(None, {self._input: x[None]})[0][0, :, :, 0]
-        out = cv2.resize(np.ascontiguousarray(prob[top:top + rh, left:left + rw]), (w, h),
-                         interpolation=cv2.INTER_LINEAR)
+        low, _ = self.low_res(image)
+        out = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
         return np.clip(out, 0.0, 1.0).astype(np.float32)

@@ -136,12 +136,13 @@ class Teacher:
             person_image: (H, W, 3) uint8 RGB photo of one person, front-facing.
             garment_image: (h, w, 3) uint8 RGB in-shop photo of a top or dress on a plain background.
             garment_mask: (h, w) float32 [0, 1] garment mask; computed when None.
-            category: "top" | "dress" to override the garment classifier.
+            category: a category to override the garment classifier, in either vocabulary (``tops``,
+                ``one-pieces``, ``top``, ``dress``...; ``auto`` or None classifies).
 
         Returns:
             :class:`TeacherResult` at the person photo's resolution.
         """
-        from tryon.garment.category import classify_garment, require_supported
+        from tryon.garment.category import classify_garment, internal_category, require_supported
         from tryon.garment.landmarks import garment_landmarks
 
         timings: dict[str, float] = {}
@@ -156,6 +157,7 @@ class Teacher:
             garment_mask = cut(garment_image)
         garment_mask = np.asarray(garment_mask, dtype=np.float32)
         info = classify_garment(garment_image, garment_mask)
+        category = internal_category(category)
         if category is not None:
             info = _with_category(info, category)
         require_supported(info)

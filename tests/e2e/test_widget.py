@@ -224,7 +224,7 @@ def test_live_camera_mode_shows_fps(page, site) -> None:
 
 
 def test_server_fallback_with_consent_matches_pipeline(page, site, tiny_model_dir, photos) -> None:
-    from tryon.server.pipeline import TryonModel
+    from tryon.student_runner import StudentRunner
 
     _open(page, site, "backend=server&server-fallback=ask")
     page.set_input_files("tryon-widget .file", str(photos["person"]))
@@ -238,7 +238,7 @@ def test_server_fallback_with_consent_matches_pipeline(page, site, tiny_model_di
     assert detail["backend"] == "server"
     assert any(e["type"] == "backend-change" and e["detail"]["backend"] == "server" for e in events)
     result = _result_image(page)
-    expected = TryonModel(tiny_model_dir, providers="cpu")(_load(photos["person"]), _load(photos["garment"]))
+    expected = StudentRunner(tiny_model_dir, providers="cpu")(_load(photos["person"]), _load(photos["garment"])).tryon
     diff = float(np.abs(result.astype(int) - expected.astype(int)).max())
     _record("server", {"pasted_u8_vs_pipeline": diff, "ms": detail["ms"]})
     assert diff <= TOLERANCE["server"]

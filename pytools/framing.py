@@ -1,0 +1,390 @@
+"""Person framing before the parser-free student: find the one person, take an upper-body box at the student's
+aspect, crop, and (after the student) paste back into the full photo.
+
+The student (DM-VTON / PF-AFN style, parser-free) was trained on VITON-style frames: one upright person, the
+shoulders about a third of the way down, the hips at about 70 % of the height, horizontally centred
+(measured with BlazePose on the 69 ``vton-samples`` persons the records were built from: shoulder centre
+y = 0.33 H, hip centre y = 0.705 H, x = 0.50 W, torso = 1.36 x shoulder width, medians). Fed a full-body phone
+photo or a landscape webcam frame squashed to 256x192 it draws the garment beside the person or over the face.
+So, as DM-VTON's own demo does before its student, the pipeline first finds the person with the
+person-analysis models the project already converts (MediaPipe selfie segmentation for the person mask,
+BlazePose GHUM *lite* for 33 pose keypoints, BlazeFace for "is there a face"; no parse, no pose enters the
+student), and crops a box that puts
+the keypoints where the training frames had them (:func:`upper_body_box`). Parts of the box outside the photo
+are padded white, as ``tryon.processing.letterbox`` pads.
+
+Every rule and constant lives in :class:`FramingConfig`; ``tryon export`` writes it into the model folder's
+``manifest.json`` (``framing``), and the Python runner (``tryon.student_runner``) and the browser worker
+(``web/src/framing.js``) both read it from there, so the two cannot drift apart. The detection steps mirror
+:class:`tryon.person.pose.PoseEstimator` (MediaPipe's ``pose_landmark_by_roi`` and ``pose_landmarks_to_roi``:
+a first pass on the person mask's bounding box, a second on the tracking ROI from the first pass's auxiliary
+keypoints), run on the segmenter's 256x256 output so the browser can do exactly the same.
+
+Refusals (each names what to change): no person or a product photo (:class:`~tryon.errors.NoPersonError`),
+several people (:class:`~tryon.errors.MultiplePeopleError`), shoulders out of view, back view or a person too
+small in the photo (:class:`~tryon.errors.PoseError`). A waist-up selfie (hips below the frame) is framed from
+the shoulder width; a photo cut at the forehead is framed and padded.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
+
+__all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform"]
+
+# BlazePose landmark indices used here (order of tryon.person.pose.POSE_LANDMARKS).
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
+NOSE, L_EYE, R_EYE = 0, 2, 5
+
+
+@dataclass(frozen=True)
+class FramingConfig:
+    """The framing rules of a deployed student, written to and read from its ``manifest.json``.
+
+    Positions are fractions of the box (0 = top / left edge, 1 = bottom / right); ``*_px`` values are pixels of
+    the full-resolution photo; visibilities and presences are probabilities in [0, 1].
+
+    Attributes:
+        segmentation_model: person-mask model file (MediaPipe selfie segmentation, 256x256 NHWC in [0, 1]).
+        pose_model: keypoint model file (BlazePose GHUM lite, 256x256 NHWC in [0, 1], 39 x 5 landmarks).
+        face_model: face detector file (BlazeFace short range, 128x128 NHWC in [-1, 1]), run on square crops
+            centred on the nose keypoint.
+        face_crop_scales: sides of those crops, in shoulder widths; the best score of the crops counts.
+        face_crop_min_eyes: ... and at least this many inter-eye distances (side views have narrow shoulders).
+        min_face_score: a face is there at this BlazeFace score (persons and garments of ``../shared``: 111 of
+            119 persons and 8 of 178 garments reach 0.6).
+        shoulder_y: where the shoulder centre sits in the box (training frames: median 0.33).
+        hip_y: where the hip centre sits in the box (training frames: median 0.705).
+        centre_x: where the body's centre line sits in the box.
+        torso_per_shoulder: torso length (shoulder centre to hip centre) per shoulder width, used when the hips
+            are not seen (waist-up photos; training frames: median 1.36).
+        min_torso_per_shoulder: the torso length used is at least this times the shoulder width (a person
+            bending towards the camera foreshortens the torso; training frames: 10th percentile 1.14).
+        min_visibility: a keypoint counts as seen at this BlazePose visibility.
+        min_person_fraction: the person mask must cover this share of the photo.
+        second_person_ratio: another mask region at least this share of the largest is another person.
+        min_box_height_px: the box must be at least this tall in the photo (below it the student would
+            upsample a few dozen pixels into its 256 rows: "too small, come closer").
+        back_view_margin: the shoulders are mirrored (left shoulder on the image's left) by more than this share
+            of the shoulder width: a back view.
+        mask_threshold: person-mask probability that counts as person.
+        track_min_presence: live mode: below this pose presence the tracked person is lost (garment hidden,
+            detection re-run on the next frame).
+        one_euro_min_cutoff: live mode: One Euro filter cut-off at rest, Hz (Casiez et al., CHI 2012).
+        one_euro_beta: live mode: One Euro speed coefficient (per px/s of the box).
+        one_euro_d_cutoff: live mode: cut-off of the speed estimate, Hz.
+    """
+
+    segmentation_model: str = "selfie_segmentation.onnx"
+    pose_model: str = "pose_landmark_lite.onnx"
+    face_model: str = "face_detection_short_range.onnx"
+    face_crop_scales: tuple[float, ...] = (1.2, 2.0)
+    face_crop_min_eyes: float = 6.0
+    min_face_score: float = 0.6
+    shoulder_y: float = 0.33
+    hip_y: float = 0.705
+    centre_x: float = 0.5
+    torso_per_shoulder: float = 1.36
+    min_torso_per_shoulder: float = 1.0
+    min_visibility: float = 0.5
+    min_person_fraction: float = 0.01
+    second_person_ratio: float = 0.25
+    min_box_height_px: int = 128
+    back_view_margin: float = 0.25
+    mask_threshold: float = 0.5
+    track_min_presence: float = 0.1
+    one_euro_min_cutoff: float = 1.0
+    one_euro_beta: float = 0.01
+    one_euro_d_cutoff: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (what ``manifest.json`` holds under ``framing``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> FramingConfig:
+        """Read a manifest's ``framing``; unknown keys are ignored, missing ones take the defaults."""
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in (d or {}).items() if k in known}
+        if "face_crop_scales" in kw:
+            kw["face_crop_scales"] = tuple(float(v) for v in kw["face_crop_scales"])
+        return cls(**kw)
+
+
+@dataclass
+class Framing:
+    """Where the person is in a photo and the box the student sees.
+
+    Attributes:
+        box: (x0, y0, width, height) integer pixels of the photo; may extend past the photo's edges (padded).
+        keypoints: (33, 4) float32 BlazePose keypoints: x, y photo pixels, z, visibility.
+        presence: BlazePose pose presence in [0, 1].
+        person_fraction: share of the photo the person mask covers.
+        hips_seen: whether the hips framed the box (False: estimated from the shoulder width).
+        image_size: (height, width) of the photo.
+    """
+
+    box: tuple[int, int, int, int]
+    keypoints: np.ndarray
+    presence: float
+    person_fraction: float
+    hips_seen: bool
+    image_size: tuple[int, int]
+
+    def transform(self, model_size: tuple[int, int]) -> tuple[float, float, float, float]:
+        """Photo -> model frame (``tryon.pasteback.Transform``) of this box at ``model_size`` (height, width)."""
+        return box_transform(self.box, model_size)
+
+
+def box_transform(box: tuple[int, int, int, int], model_size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """``tryon.pasteback.Transform`` of cropping ``box`` = (x0, y0, w, h) and resizing it to ``model_size``.
+
+    A photo pixel centre x lands at ``(x + 0.5 - x0) * mw / w - 0.5`` (pixel-centre convention, as
+    ``tryon.processing.letterbox``).
+    """
+    x0, y0, bw, bh = box
+    mh, mw = model_size
+    sx, sy = mw / bw, mh / bh
+    return sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5
+
+
+def _seen(kp: np.ndarray, idx, cfg: FramingConfig) -> bool:
+    return bool(np.all(kp[list(idx), 3] >= cfg.min_visibility))
+
+
+def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size: tuple[int, int],
+                   config: FramingConfig | None = None) -> tuple[tuple[int, int, int, int], bool]:
+    """The upper-body box that puts the keypoints where the student's training frames had them.
+
+    Box height ``= torso / (hip_y - shoulder_y)`` with ``torso`` the vertical shoulder-to-hip distance (or
+    ``torso_per_shoulder`` x the shoulder width when the hips are not seen inside the photo), top
+    ``= shoulder centre - shoulder_y x height``, width from the model's aspect, centred on the body's centre line.
+    The box is rounded to whole pixels with its aspect kept exactly (height a multiple of the aspect's terms).
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
+        image_size: (height, width) of the photo.
+        model_size: (height, width) of the student's input, e.g. (256, 192).
+        config: the rules; default :class:`FramingConfig`.
+
+    Returns:
+        ((x0, y0, width, height) in photo pixels, whether the hips were used).
+
+    Raises:
+        PoseError: the shoulders are not both seen inside the photo, the shoulders are mirrored (back view), or
+            the box would be shorter than ``min_box_height_px``.
+    """
+    cfg = config or FramingConfig()
+    ih, iw = image_size
+    kp = np.asarray(keypoints, np.float64)
+    sh = kp[[L_SHOULDER, R_SHOULDER]]
+    inside = bool(np.all((sh[:, 0] >= 0) & (sh[:, 0] < iw) & (sh[:, 1] >= 0) & (sh[:, 1] < ih)))
+    if not _seen(kp, (L_SHOULDER, R_SHOULDER), cfg) or not inside:
+        raise PoseError("the shoulders are not in view: use a photo that shows you from the shoulders down to at "
+                        "least the chest, facing the camera")
+    shoulder_w = float(np.hypot(*(sh[0, :2] - sh[1, :2])))
+    # A front-facing person's left shoulder is on the image's right.
+    if sh[0, 0] - sh[1, 0] < -cfg.back_view_margin * max(shoulder_w, 1.0):
+        raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
+    centre = sh[:, :2].mean(axis=0)
+    hp = kp[[L_HIP, R_HIP]]
+    hips_seen = _seen(kp, (L_HIP, R_HIP), cfg) and bool(np.all(hp[:, 1] < ih))
+    if hips_seen:
+        torso = float(hp[:, 1].mean() - centre[1])
+        cx = float((centre[0] + hp[:, 0].mean()) / 2)
+    else:
+        torso = cfg.torso_per_shoulder * shoulder_w
+        cx = float(centre[0])
+    torso = max(torso, cfg.min_torso_per_shoulder * shoulder_w)
+    mh, mw = model_size
+    g = math.gcd(mh, mw)
+    ah, aw = mh // g, mw // g  # e.g. 4:3
+    k = max(1, round(torso / (cfg.hip_y - cfg.shoulder_y) / ah))
+    bh, bw = k * ah, k * aw
+    if bh < cfg.min_box_height_px:
+        raise PoseError(f"you are too small in the photo (your upper body is about {bh} px tall; at least "
+                        f"{cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo")
+    x0 = round(cx - cfg.centre_x * bw)
+    y0 = round(centre[1] - cfg.shoulder_y * bh)
+    return (int(x0), int(y0), int(bw), int(bh)), hips_seen
+
+
+def crop_to_box(image: np.ndarray, box: tuple[int, int, int, int], model_size: tuple[int, int],
+                fill: int | float = 255) -> np.ndarray:
+    """Crop ``box`` from the photo (padding with ``fill`` outside it) and resize to ``model_size``.
+
+    Args:
+        image: (H, W[, C]) array (uint8 photo or float32 mask).
+        box: (x0, y0, width, height) pixels, as :func:`upper_body_box` returns; may extend past the edges.
+        model_size: (height, width) of the output.
+        fill: value outside the photo.
+
+    Returns:
+        (height, width[, C]) array of the image's dtype; its pixels relate to the photo's by
+        :func:`box_transform`.
+    """
+    from tryon.processing import resize
+
+    x0, y0, bw, bh = box
+    ih, iw = image.shape[:2]
+    canvas = np.full((bh, bw) + image.shape[2:], fill, dtype=image.dtype)
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(iw, x0 + bw), min(ih, y0 + bh)
+    if sx1 > sx0 and sy1 > sy0:
+        canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    return resize(canvas, model_size)
+
+
+class PersonFramer:
+    """Find the one person in a photo and frame the student's upper-body box.
+
+    Args:
+        models_dir: folder holding the three model files named in ``config`` (default
+            ``tryon.assets.models_dir()``; the student runner passes the student's folder, which carries them).
+        config: the rules (a manifest's ``framing``); default :class:`FramingConfig`.
+        threads: onnxruntime intra-op threads per model.
+
+    Raises:
+        MissingModelError: a model file is absent (run ``tryon setup``, or re-export the student).
+    """
+
+    def __init__(self, models_dir: str | os.PathLike | None = None, config: FramingConfig | None = None, *,
+                 threads: int = 2):
+        from tryon.assets import require
+        from tryon.person.face import FaceDetector
+        from tryon.person.pose import PoseEstimator
+        from tryon.person.segmentation import SelfieSegmenter
+
+        self.config = config or FramingConfig()
+        self.segmenter = SelfieSegmenter(require(self.config.segmentation_model, models_dir), threads=threads)
+        # No heatmap refinement: a box needs no sub-pixel keypoints, and the browser skips it too.
+        self.pose = PoseEstimator(require(self.config.pose_model, models_dir), threads=threads,
+                                  refine_with_heatmap=False)
+        self.face = FaceDetector(require(self.config.face_model, models_dir), threads=threads)
+
+    def detect(self, image: np.ndarray) -> dict[str, Any]:
+        """Everything the refusals and the box are decided from, without refusing anything.
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+
+        Returns:
+            ``keypoints`` (33, 4) float32 (x, y photo pixels, z, visibility), ``presence`` (BlazePose pose
+            presence), ``person_fraction`` (share of the photo the person mask covers), ``people`` (large
+            separate mask regions) and ``face`` (best BlazeFace score around the nose, 0 without shoulders).
+        """
+        from tryon.person.analysis import count_people
+        from tryon.person.pose import Roi
+
+        cfg = self.config
+        low, scale = self.segmenter.low_res(image)  # (rh, rw) person probability, photo px * scale = low px
+        fraction = float((low > cfg.mask_threshold).mean())
+        people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction)
+        r = self.pose.roi_from_mask(low, cfg.mask_threshold)
+        kp = self.pose(image, None, roi=Roi(r.cx / scale, r.cy / scale, r.side / scale))
+        return {"keypoints": kp, "presence": self.pose.last_presence, "person_fraction": fraction,
+                "people": people, "face": self.face_score(image, kp)}
+
+    def face_score(self, image: np.ndarray, keypoints: np.ndarray) -> float:
+        """Best face score in the crops around the nose keypoint (``face_crop_scales`` shoulder widths wide).
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+            keypoints: (33, 4) BlazePose keypoints of that photo.
+        """
+        cfg = self.config
+        kp = np.asarray(keypoints, np.float64)
+        shoulder_w = float(np.hypot(*(kp[L_SHOULDER, :2] - kp[R_SHOULDER, :2])))
+        eyes = float(np.hypot(*(kp[L_EYE, :2] - kp[R_EYE, :2])))
+        centre = (float(kp[NOSE, 0]), float(kp[NOSE, 1]))
+        return max(self.face.score(image, centre, max(k * shoulder_w, cfg.face_crop_min_eyes * eyes, 16.0))
+                   for k in cfg.face_crop_scales)
+
+    def is_person_photo(self, image: np.ndarray) -> bool:
+        """Whether a photo shows a person with a face (to refuse a person photo given as a garment).
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+        """
+        d = self.detect(image)
+        return d["person_fraction"] >= self.config.min_person_fraction and d["face"] >= self.config.min_face_score
+
+    def __call__(self, image: np.ndarray, model_size: tuple[int, int]) -> Framing:
+        """Frame the person of a photo for a student of input ``model_size``.
+
+        Args:
+            image: (H, W, 3) uint8 RGB photo.
+            model_size: (height, width) of the student's person input.
+
+        Returns:
+            A :class:`Framing`.
+
+        Raises:
+            NoPersonError: no person, or no face (a product photo, a photo of an object).
+            MultiplePeopleError: two or more people.
+            PoseError: shoulders out of view, a back view, or the person too small in the photo.
+        """
+        cfg = self.config
+        d = self.detect(image)
+        kp = d["keypoints"]
+        if d["person_fraction"] < cfg.min_person_fraction:
+            raise NoPersonError(f"no person found in the photo (the person covers {d['person_fraction']:.1%} of "
+                                "it): use a photo of yourself, facing the camera, from the head to at least the "
+                                "chest")
+        if d["people"] >= 2:
+            raise MultiplePeopleError(f"{d['people']} people found in the photo; use a photo of one person")
+        if d["face"] < cfg.min_face_score:
+            if _seen(kp, (L_SHOULDER, R_SHOULDER), cfg) and kp[L_SHOULDER, 0] < kp[R_SHOULDER, 0]:
+                raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
+            raise NoPersonError("no face found in the photo: use a photo of yourself facing the camera, face "
+                                "visible (a photo of a garment goes in the garment slot)")
+        box, hips = upper_body_box(kp, image.shape[:2], model_size, cfg)
+        return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
+                       hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])))
+
+
+def attach_framing(folder: str | os.PathLike, *, models_dir: str | os.PathLike | None = None,
+                   config: FramingConfig | None = None):
+    """Deploy a student with framing: copy the framing models next to it and write the rules into its manifest.
+
+    After this the folder is self-contained: ``tryon.student_runner.StudentRunner``, ``tryon serve`` (which
+    serves the files listed in the manifest) and the widget read everything from it.
+
+    Args:
+        folder: an exported student folder (``manifest.json`` + model files).
+        models_dir: where ``tryon setup`` put the person-analysis models (default ``tryon.assets.models_dir()``).
+        config: the rules; default :class:`FramingConfig`.
+
+    Returns:
+        The updated :class:`tryon.manifest.Manifest` (also saved).
+
+    Raises:
+        MissingModelError: a framing model is not built (the message says to run ``tryon setup``).
+        DataError: the folder has no readable manifest.
+        OutputError: the folder cannot be written.
+    """
+    import dataclasses
+    import shutil
+    from pathlib import Path
+
+    from tryon.assets import require
+    from tryon.manifest import FileEntry, Manifest
+
+    cfg = config or FramingConfig()
+    out = Path(folder)
+    manifest = Manifest.load(out)
+    entries = []
+    for name in (cfg.segmentation_model, cfg.pose_model, cfg.face_model):
+        src = require(name, models_dir)
+        if src.resolve() != (out / name).resolve():
+            shutil.copyfile(src, out / name)
+        entries.append(FileEntry.from_path(out, name))
+    manifest = dataclasses.replace(manifest, framing=cfg.to_dict(), framing_files=tuple(entries))
+    manifest.save(out)
+    return manifest

@@ -1,0 +1,434 @@
+"""The deployed student end to end: refusals, person framing, the ONNX student, full-resolution paste-back.
+
+One runner for every Python path that runs the exported student: the fallback API (``tryon.server.engine``),
+``tryon run --method student`` and ``tryon eval --method student``; ``web/src/worker.js`` does the same steps in
+the browser. Per pair:
+
+1. **Garment checks** (:meth:`StudentRunner.analyse_garment`, cached by the garment's pixels): a photo of a
+   person given as the garment is refused (:class:`~tryon.errors.PhotoTypeError`); the garment mask on a plain
+   background (:func:`tryon.garment.mask.garment_mask`, else
+   :class:`~tryon.errors.BusyBackgroundError`); the category (given, or from
+   :func:`tryon.garment.category.classify_garment`): the student dresses tops only, anything else is refused
+   with :class:`~tryon.errors.UnsupportedCategoryError` naming the category.
+2. **Person framing** (:class:`tryon.framing.PersonFramer`, rules from the model folder's ``manifest.json``
+   ``framing``): the upper-body box the student was trained on; no person, several people, no face, a back
+   view, shoulders out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
+   or an older export) letterboxes the whole photo instead, as before framing existed.
+3. **The student**: one onnxruntime step on the box (person) and the letterboxed garment.
+4. **Paste-back** (:func:`tryon.pasteback.paste_back`) at the photo's own resolution inside the box; the photo
+   outside the box is untouched.
+
+The result carries what the teacher's :class:`tryon.teacher.pipeline.TeacherResult` carries where the student
+has it (``tryon``, ``warped_garment``, ``warped_mask``, ``composition_mask``, ``keypoints``, ``garment_info``,
+``timings``), so ``tryon eval`` scores both the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tryon.errors import MissingModelError, PhotoTypeError
+from tryon.framing import Framing, FramingConfig, box_transform, crop_to_box
+from tryon.manifest import Manifest
+from tryon.pasteback import Transform, paste_back
+from tryon.processing import letterbox, to_nchw
+
+__all__ = ["REQUIRED_INPUTS", "REQUIRED_OUTPUTS", "GarmentAnalysis", "Prepared", "StudentResult", "StudentSession",
+           "StudentRunner", "select_providers"]
+
+log = logging.getLogger(__name__)
+
+REQUIRED_INPUTS = ("person", "garment", "garment_mask")
+REQUIRED_OUTPUTS = ("tryon", "grid", "composition_mask")
+
+
+def select_providers(preference: str) -> list[Any]:
+    """onnxruntime providers for ``preference`` (``auto``, ``cuda`` or ``cpu``).
+
+    Raises:
+        MissingModelError: ``cuda`` was asked for but this onnxruntime build has no CUDAExecutionProvider.
+    """
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if preference == "cpu":
+        return ["CPUExecutionProvider"]
+    if "CUDAExecutionProvider" in available:
+        return [("CUDAExecutionProvider", {"device_id": 0, "arena_extend_strategy": "kSameAsRequested",
+                                           "cudnn_conv_algo_search": "HEURISTIC"}), "CPUExecutionProvider"]
+    if preference == "cuda":
+        raise MissingModelError("providers=cuda, but this onnxruntime has no CUDAExecutionProvider "
+                                f"(available: {', '.join(available)}); install onnxruntime-gpu or use providers=auto")
+    return ["CPUExecutionProvider"]
+
+
+@dataclass(frozen=True)
+class GarmentAnalysis:
+    """What the student needs to know about a garment photo.
+
+    Attributes:
+        mask: (Hg, Wg) float32 garment mask in [0, 1].
+        category: ``tops`` | ``bottoms`` | ``one-pieces`` (FASHN's vocabulary).
+        info: the classifier's :class:`tryon.garment.category.GarmentInfo`, or None when the category was given.
+    """
+
+    mask: np.ndarray
+    category: str
+    info: Any = None
+
+
+@dataclass
+class Prepared:
+    """One job's model feeds plus what paste-back needs.
+
+    Attributes:
+        feeds: ONNX input name -> (1, C, h, w) array.
+        person: (H, W, 3) uint8 full-resolution person.
+        garment: (Hg, Wg, 3) uint8 full-resolution garment.
+        garment_mask: (Hg, Wg) float32 garment mask.
+        person_low: (h, w, 3) uint8 person as the model saw it (the framing box, or the letterboxed photo).
+        person_transform: full-resolution person -> model frame.
+        garment_transform: full-resolution garment -> model frame.
+        framing: the person's framing, None when the model folder has no framing rules.
+        garment_info: the garment's analysis.
+        timings: seconds per stage so far.
+    """
+
+    feeds: dict[str, np.ndarray]
+    person: np.ndarray
+    garment: np.ndarray
+    garment_mask: np.ndarray
+    person_low: np.ndarray
+    person_transform: Transform
+    garment_transform: Transform
+    framing: Framing | None = None
+    garment_info: GarmentAnalysis | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class StudentResult:
+    """The student's try-on at the person photo's resolution (the fields the teacher's result shares).
+
+    Attributes:
+        tryon: (H, W, 3) uint8 RGB.
+        composition_mask: (H, W) float32 [0, 1], 1 where the result shows the warped garment (0 outside the box).
+        warped_garment: (H, W, 3) uint8 RGB garment sampled through the student's grid (white outside the box);
+            None unless asked for.
+        warped_mask: (H, W) float32 [0, 1] the garment mask through the same grid (the warp's support); None
+            unless asked for.
+        keypoints: (33, 4) float32 BlazePose keypoints of the framing, or None.
+        box: (x0, y0, width, height) framing box in photo pixels, or None (whole photo letterboxed).
+        garment_info: the garment's analysis.
+        timings: seconds per stage.
+    """
+
+    tryon: np.ndarray
+    composition_mask: np.ndarray
+    warped_garment: np.ndarray | None = None
+    warped_mask: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+    box: tuple[int, int, int, int] | None = None
+    garment_info: GarmentAnalysis | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class StudentSession:
+    """The exported student in one onnxruntime session: load, check, run (no pre- or post-processing).
+
+    Args:
+        model_dir: folder with ``manifest.json`` and the model files.
+        dtype: which file of the manifest to load (``fp32``, ``fp16``, ``int8``).
+        providers: ``auto``, ``cuda`` or ``cpu`` (see :func:`select_providers`).
+        intra_op_threads: onnxruntime intra-op threads (0 = default).
+
+    Raises:
+        MissingModelError: no manifest, no file of that dtype, a file missing or altered (sha256), or the graph
+            lacks the student's inputs/outputs.
+    """
+
+    def __init__(self, model_dir: str | os.PathLike, dtype: str = "fp32", providers: str = "auto",
+                 intra_op_threads: int = 0):
+        import onnxruntime as ort
+
+        from tryon.errors import DataError
+
+        folder = Path(model_dir)
+        try:
+            self.manifest = Manifest.load(folder)
+            entry = self.manifest.file(dtype)
+            Manifest(name=self.manifest.name, version=self.manifest.version, inputs=(), outputs=(),
+                     files=(entry,)).verify_files(folder)
+        except DataError as exc:
+            raise MissingModelError(f"model folder {folder}: {exc.message} (write it with `tryon export`)") from None
+        except KeyError as exc:
+            raise MissingModelError(f"model folder {folder}: {exc.args[0]}") from None
+        self.dtype = dtype
+        self.path = folder / entry.path
+        opts = ort.SessionOptions()
+        if intra_op_threads:
+            opts.intra_op_num_threads = intra_op_threads
+        wanted = select_providers(providers)
+        self.session = ort.InferenceSession(str(self.path), opts, providers=wanted)
+        self.providers: list[str] = list(self.session.get_providers())
+        self.provider = self.providers[0]
+        first = wanted[0] if isinstance(wanted[0], str) else wanted[0][0]
+        if self.provider != first:
+            # onnxruntime falls back to CPU with only a log line when CUDA libraries are missing.
+            if providers == "cuda":
+                raise MissingModelError(f"asked for {first} but onnxruntime bound {self.provider}; "
+                                        "check the CUDA/cuDNN libraries")
+            log.warning("asked for %s, onnxruntime bound %s", first, self.provider)
+
+        ins = {i.name: i for i in self.session.get_inputs()}
+        outs = [o.name for o in self.session.get_outputs()]
+        missing = [n for n in REQUIRED_INPUTS if n not in ins] + [n for n in REQUIRED_OUTPUTS if n not in outs]
+        if missing:
+            raise MissingModelError(f"{self.path}: not a try-on student graph, missing tensors {missing} "
+                                    f"(inputs {list(ins)}, outputs {outs})")
+        self.output_names = outs
+        self.input_dtypes = {n: (np.float16 if "float16" in i.type else np.float32) for n, i in ins.items()}
+        person_shape = self.manifest.input("person").shape  # (1, 3, h, w)
+        garment_shape = self.manifest.input("garment").shape
+        self.size: tuple[int, int] = (int(person_shape[2]), int(person_shape[3]))
+        self.garment_size: tuple[int, int] = (int(garment_shape[2]), int(garment_shape[3]))
+        batch_dim = ins["person"].shape[0]
+        self.dynamic_batch = not isinstance(batch_dim, int)
+        log.info("loaded %s %s (%s) on %s, input %s, dynamic batch %s", self.manifest.name, self.manifest.version,
+                 dtype, self.provider, self.size, self.dynamic_batch)
+
+    def run(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """One model step per job, or one stacked step when the graph has a dynamic batch axis.
+
+        Args:
+            feeds: per job, input name -> (1, C, h, w) array.
+
+        Returns:
+            per job: output name -> array with a leading batch axis of 1, float32.
+        """
+        if self.dynamic_batch and len(feeds) > 1:
+            stacked = {k: np.concatenate([f[k] for f in feeds]) for k in feeds[0]}
+            outs = self.session.run(self.output_names, stacked)
+            return [{n: o[i:i + 1].astype(np.float32, copy=False) for n, o in zip(self.output_names, outs, strict=True)}
+                    for i in range(len(feeds))]
+        results = []
+        for f in feeds:
+            outs = self.session.run(self.output_names, f)
+            results.append({n: o.astype(np.float32, copy=False) for n, o in zip(self.output_names, outs, strict=True)})
+        return results
+
+
+class StudentRunner:
+    """The exported student with its framing, refusals and paste-back (see the module docstring).
+
+    Args:
+        model_dir: folder with ``manifest.json`` and the model files (``tryon export``; the framing models are
+            copied next to the student when the manifest has ``framing``).
+        dtype: which student file of the manifest to load (``fp32``, ``fp16``, ``int8``).
+        providers: ``auto``, ``cuda`` or ``cpu``.
+        intra_op_threads: onnxruntime intra-op threads for the student (0 = default).
+        framing_threads: intra-op threads for each framing model.
+        garment_cache_size: garment analyses kept, keyed by the garment photo's pixels (shop pages send the
+            same few garment photos again and again; they are catalogue images, not user data).
+
+    Raises:
+        MissingModelError: the student or a framing model is missing or altered.
+    """
+
+    def __init__(self, model_dir: str | os.PathLike, dtype: str = "fp32", providers: str = "auto",
+                 intra_op_threads: int = 0, *, framing_threads: int = 2, garment_cache_size: int = 64):
+        self.session = StudentSession(model_dir, dtype, providers, intra_op_threads)
+        self.manifest = self.session.manifest
+        self.size = self.session.size
+        self.garment_size = self.session.garment_size
+        self.framer = None
+        if self.manifest.framing:
+            from tryon.framing import PersonFramer
+
+            folder = Path(model_dir)
+            self._verify_framing_files(folder)
+            self.framer = PersonFramer(folder, FramingConfig.from_dict(self.manifest.framing),
+                                       threads=framing_threads)
+        self._garments: OrderedDict[str, GarmentAnalysis] = OrderedDict()
+        self._garments_lock = threading.Lock()
+        self.garment_cache_size = garment_cache_size
+
+    def _verify_framing_files(self, folder: Path) -> None:
+        from tryon.errors import DataError
+
+        try:
+            Manifest(name=self.manifest.name, version=self.manifest.version, inputs=(), outputs=(),
+                     files=self.manifest.framing_files).verify_files(folder)
+        except DataError as exc:
+            raise MissingModelError(f"model folder {folder}: {exc.message} (re-export the student with "
+                                    "`tryon export` after `tryon setup`)") from None
+
+    # ------------------------------------------------------------------ garment
+    def analyse_garment(self, garment: np.ndarray, garment_mask: np.ndarray | None = None,
+                        category: str | None = None) -> GarmentAnalysis:
+        """Check a garment photo and classify it (cached by its pixels when no mask is given).
+
+        Args:
+            garment: (Hg, Wg, 3) uint8 RGB garment photo.
+            garment_mask: (Hg, Wg) float32 in [0, 1], for garments whose exact mask is known (the built-in
+                catalogue); then the photo is not checked for a person or a plain background.
+            category: ``auto`` / None (classify), or a category in either vocabulary (``tops``, ``top``...).
+
+        Returns:
+            A :class:`GarmentAnalysis` whose category is one the student dresses.
+
+        Raises:
+            PhotoTypeError: the garment photo shows a person.
+            BusyBackgroundError: the garment photo has no plain background.
+            UnsupportedCategoryError: the garment is not a top (the message names what it is).
+        """
+        from tryon.garment.category import classify_garment, normalise_category, require_supported
+
+        wanted = normalise_category(category)
+        key = None
+        if garment_mask is None:
+            key = hashlib.sha256(garment.tobytes()).hexdigest() + str(garment.shape) + wanted
+            with self._garments_lock:
+                hit = self._garments.get(key)
+                if hit is not None:
+                    self._garments.move_to_end(key)
+                    return hit
+            if self.framer is not None and self.framer.is_person_photo(garment):
+                raise PhotoTypeError("the garment photo shows a person: use a product photo of the garment alone "
+                                     "(flat lay, on a hanger or a ghost mannequin, on a plain background)")
+            from tryon.garment.mask import garment_mask as compute_mask
+
+            garment_mask = compute_mask(garment)
+        info = None
+        if wanted == "auto":
+            info = classify_garment(garment, garment_mask)
+            wanted = normalise_category(info.category)
+        require_supported(wanted)
+        result = GarmentAnalysis(mask=garment_mask.astype(np.float32, copy=False), category=wanted, info=info)
+        if key is not None:
+            with self._garments_lock:
+                self._garments[key] = result
+                while len(self._garments) > self.garment_cache_size:
+                    self._garments.popitem(last=False)
+        return result
+
+    # ------------------------------------------------------------------ steps
+    def prepare(self, person: np.ndarray, garment: np.ndarray, garment_mask: np.ndarray | None = None,
+                category: str | None = None) -> Prepared:
+        """Check both photos, frame the person and build the feeds.
+
+        Args:
+            person: (H, W, 3) uint8 RGB person photo.
+            garment: (Hg, Wg, 3) uint8 RGB in-shop garment photo.
+            garment_mask: (Hg, Wg) float32 in [0, 1] when known (see :meth:`analyse_garment`).
+            category: ``auto`` / None, or a garment category.
+
+        Raises:
+            PhotoTypeError, BusyBackgroundError, UnsupportedCategoryError: from :meth:`analyse_garment`.
+            NoPersonError, MultiplePeopleError, PoseError: from :class:`tryon.framing.PersonFramer`.
+        """
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        g = self.analyse_garment(garment, garment_mask, category)
+        t["garment"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        framing = None
+        if self.framer is not None:
+            framing = self.framer(person, self.size)
+            person_low = crop_to_box(person, framing.box, self.size, fill=255)
+            pt = framing.transform(self.size)
+        else:
+            person_low, pt = letterbox(person, self.size, fill=255)
+        t["framing"] = time.perf_counter() - t0
+        garment_low, gt = letterbox(garment, self.garment_size, fill=255)
+        mask_low, _ = letterbox(g.mask, self.garment_size, fill=0)
+        feeds = {
+            "person": to_nchw(person_low),  # (1, 3, h, w) in [-1, 1]
+            "garment": to_nchw(garment_low),  # (1, 3, h, w) in [-1, 1]
+            "garment_mask": np.ascontiguousarray(mask_low[None, None], dtype=np.float32),  # (1, 1, h, w) in [0, 1]
+        }
+        feeds = {k: v.astype(self.session.input_dtypes[k], copy=False) for k, v in feeds.items()}
+        return Prepared(feeds, person, garment, g.mask, person_low, pt, gt, framing, g, t)
+
+    def run(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """The student on a list of jobs' feeds (see :meth:`StudentSession.run`)."""
+        return self.session.run(feeds)
+
+    def finish(self, prepared: Prepared, outputs: dict[str, np.ndarray], *, details: bool = False) -> StudentResult:
+        """Paste the student's result back at the person photo's resolution.
+
+        Args:
+            prepared: from :meth:`prepare`.
+            outputs: the job's outputs from :meth:`run`.
+            details: also return the warped garment and the warp's support at full resolution (for evaluation).
+
+        Returns:
+            A :class:`StudentResult`.
+        """
+        import cv2
+
+        from tryon.pasteback import model_coords, source_pixels, upsample
+
+        t0 = time.perf_counter()
+        person = prepared.person
+        ih, iw = person.shape[:2]
+        if prepared.framing is not None:  # only the box's part of the photo changes
+            x0, y0, bw, bh = prepared.framing.box
+            rx0, ry0, rx1, ry1 = max(0, x0), max(0, y0), min(iw, x0 + bw), min(ih, y0 + bh)
+            region_t = box_transform((x0 - rx0, y0 - ry0, bw, bh), self.size)
+        else:
+            rx0, ry0, rx1, ry1 = 0, 0, iw, ih
+            region_t = prepared.person_transform
+        region = np.ascontiguousarray(person[ry0:ry1, rx0:rx1])
+        grid = outputs["grid"][0]  # (h, w, 2)
+        comp_low = outputs["composition_mask"][0, 0]  # (h, w)
+        render = np.clip((outputs["tryon"][0].transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+        pasted = paste_back(region, prepared.garment, grid=grid, composition_mask=comp_low, render=render,
+                            person_low=prepared.person_low, person_transform=region_t,
+                            garment_transform=prepared.garment_transform, garment_model_size=self.garment_size)
+        tryon = person.copy()
+        tryon[ry0:ry1, rx0:rx1] = pasted
+        maps = model_coords(region.shape[:2], region_t)
+        comp = np.zeros((ih, iw), np.float32)
+        comp[ry0:ry1, rx0:rx1] = np.clip(upsample(comp_low, maps), 0, 1)
+        result = StudentResult(tryon=tryon, composition_mask=comp, garment_info=prepared.garment_info,
+                               keypoints=None if prepared.framing is None else prepared.framing.keypoints,
+                               box=None if prepared.framing is None else prepared.framing.box,
+                               timings=dict(prepared.timings))
+        if details:
+            src = source_pixels(grid, maps, self.garment_size, prepared.garment_transform)
+            warped = np.full_like(person, 255)
+            warped[ry0:ry1, rx0:rx1] = cv2.remap(prepared.garment, src[0], src[1], cv2.INTER_LINEAR,
+                                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+            support = np.zeros((ih, iw), np.float32)
+            support[ry0:ry1, rx0:rx1] = cv2.remap(prepared.garment_mask, src[0], src[1], cv2.INTER_LINEAR,
+                                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            result.warped_garment, result.warped_mask = warped, np.clip(support, 0, 1)
+        result.timings["pasteback"] = time.perf_counter() - t0
+        return result
+
+    def __call__(self, person: np.ndarray, garment: np.ndarray, category: str | None = None,
+                 garment_mask: np.ndarray | None = None, *, details: bool = False) -> StudentResult:
+        """Whole pipeline for one pair (see :meth:`prepare` for the errors raised)."""
+        prepared = self.prepare(person, garment, garment_mask, category)
+        t0 = time.perf_counter()
+        outputs = self.run([prepared.feeds])[0]
+        prepared.timings["student"] = time.perf_counter() - t0
+        return self.finish(prepared, outputs, details=details)
+
+    def warmup(self) -> None:
+        """One model step on neutral inputs (first-run allocations, CUDA kernel selection)."""
+        h, w = self.size
+        feeds = {"person": np.zeros((1, 3, h, w)), "garment": np.zeros((1, 3) + self.garment_size),
+                 "garment_mask": np.zeros((1, 1) + self.garment_size)}
+        self.run([{k: v.astype(self.session.input_dtypes[k]) for k, v in feeds.items()}])
