@@ -37,7 +37,8 @@ import numpy as np
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
 
-__all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform"]
+__all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform", "seed_rois",
+           "proportion_error", "attach_framing"]
 
 # BlazePose landmark indices used here (order of tryon.person.pose.POSE_LANDMARKS).
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -75,6 +76,17 @@ class FramingConfig:
         back_view_margin: the shoulders are mirrored (left shoulder on the image's left) by more than this share
             of the shoulder width: a back view.
         mask_threshold: person-mask probability that counts as person.
+        cut_min_bottom_share: the person is cut by the photo's bottom edge (a waist-up selfie, a webcam frame)
+            when at least this share of the mask's bottom row is person. BlazePose, seeded with the mask's box,
+            then shrinks the whole body into the photo (shoulders under the chin), so ...
+        cut_roi_extensions: ... when the pose from the mask's own box has a :func:`proportion_error` above
+            ``max_proportion_error``, the first pose pass is tried with the box extended downwards by each of
+            these factors, and the result whose proportions are closest to ``shoulders_per_ear`` and
+            ``neck_per_ear`` is kept (MediaPipe's own detector places the body ROI from the face for the same
+            reason).
+        max_proportion_error: see ``cut_roi_extensions``.
+        shoulders_per_ear: shoulder width per ear-to-ear distance (training frames: median 2.38).
+        neck_per_ear: nose-to-shoulder-line height per ear-to-ear distance (training frames: median 1.53).
         track_min_presence: live mode: below this pose presence the tracked person is lost (garment hidden,
             detection re-run on the next frame).
         one_euro_min_cutoff: live mode: One Euro filter cut-off at rest, Hz (Casiez et al., CHI 2012).
@@ -99,6 +111,11 @@ class FramingConfig:
     min_box_height_px: int = 128
     back_view_margin: float = 0.25
     mask_threshold: float = 0.5
+    cut_min_bottom_share: float = 0.02
+    cut_roi_extensions: tuple[float, ...] = (1.0, 1.6, 2.4, 3.2)
+    max_proportion_error: float = 0.5
+    shoulders_per_ear: float = 2.38
+    neck_per_ear: float = 1.53
     track_min_presence: float = 0.1
     one_euro_min_cutoff: float = 1.0
     one_euro_beta: float = 0.01
@@ -113,8 +130,9 @@ class FramingConfig:
         """Read a manifest's ``framing``; unknown keys are ignored, missing ones take the defaults."""
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in (d or {}).items() if k in known}
-        if "face_crop_scales" in kw:
-            kw["face_crop_scales"] = tuple(float(v) for v in kw["face_crop_scales"])
+        for key in ("face_crop_scales", "cut_roi_extensions"):
+            if key in kw:
+                kw[key] = tuple(float(v) for v in kw[key])
         return cls(**kw)
 
 
@@ -153,6 +171,11 @@ def box_transform(box: tuple[int, int, int, int], model_size: tuple[int, int]) -
     mh, mw = model_size
     sx, sy = mw / bw, mh / bh
     return sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5
+
+
+def _round(x: float) -> int:
+    """Round half up, as JavaScript's ``Math.round`` (Python's ``round`` rounds half to even)."""
+    return int(math.floor(x + 0.5))
 
 
 def _seen(kp: np.ndarray, idx, cfg: FramingConfig) -> bool:
@@ -206,14 +229,62 @@ def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_siz
     mh, mw = model_size
     g = math.gcd(mh, mw)
     ah, aw = mh // g, mw // g  # e.g. 4:3
-    k = max(1, round(torso / (cfg.hip_y - cfg.shoulder_y) / ah))
+    k = max(1, _round(torso / (cfg.hip_y - cfg.shoulder_y) / ah))
     bh, bw = k * ah, k * aw
     if bh < cfg.min_box_height_px:
         raise PoseError(f"you are too small in the photo (your upper body is about {bh} px tall; at least "
                         f"{cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo")
-    x0 = round(cx - cfg.centre_x * bw)
-    y0 = round(centre[1] - cfg.shoulder_y * bh)
+    x0 = _round(cx - cfg.centre_x * bw)
+    y0 = _round(centre[1] - cfg.shoulder_y * bh)
     return (int(x0), int(y0), int(bw), int(bh)), hips_seen
+
+
+def seed_rois(low: np.ndarray, scale: float, image_size: tuple[int, int], config: FramingConfig | None = None):
+    """First-pass pose ROIs from the low-resolution person mask (see ``cut_roi_extensions``).
+
+    Args:
+        low: (rh, rw) person probability (``SelfieSegmenter.low_res``).
+        scale: low-resolution pixels per photo pixel.
+        image_size: (height, width) of the photo (the whole photo is the ROI when the mask is empty).
+        config: the rules.
+
+    Returns:
+        A list of :class:`tryon.person.pose.Roi` in photo pixels: the mask box's upright square (side 1.25 x its
+        longer side, as ``PoseEstimator.roi_from_mask``) first, then, when the person is cut by the bottom
+        edge, one per further extension.
+    """
+    from tryon.person.pose import Roi
+
+    cfg = config or FramingConfig()
+    person = low > cfg.mask_threshold
+    ys, xs = np.nonzero(person)
+    if len(xs) == 0:
+        return [Roi(image_size[1] / 2, image_size[0] / 2, max(image_size))]
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    cut = person[-1].mean() >= cfg.cut_min_bottom_share
+    rois = []
+    for e in ((1.0,) + tuple(x for x in cfg.cut_roi_extensions if x != 1.0) if cut else (1.0,)):
+        h = (y1 - y0) * e
+        rois.append(Roi((x0 + x1) / 2 / scale, (y0 + h / 2) / scale, 1.25 * max(x1 - x0, h) / scale))
+    return rois
+
+
+def proportion_error(keypoints: np.ndarray, config: FramingConfig | None = None) -> float:
+    """How far a pose's proportions are from a person's: ``|log(shoulders/ears / shoulders_per_ear)| +
+    |log(neck/ears / neck_per_ear)|`` (0 = typical; inf when the ears coincide or the neck is not below the nose).
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints.
+        config: the rules.
+    """
+    cfg = config or FramingConfig()
+    kp = np.asarray(keypoints, np.float64)
+    ears = float(np.hypot(*(kp[7, :2] - kp[8, :2])))
+    shoulders = float(np.hypot(*(kp[L_SHOULDER, :2] - kp[R_SHOULDER, :2])))
+    neck = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() - kp[NOSE, 1])
+    if ears < 1.0 or shoulders < 1.0 or neck <= 0:
+        return math.inf
+    return abs(math.log(shoulders / ears / cfg.shoulders_per_ear)) + abs(math.log(neck / ears / cfg.neck_per_ear))
 
 
 def crop_to_box(image: np.ndarray, box: tuple[int, int, int, int], model_size: tuple[int, int],
@@ -280,16 +351,22 @@ class PersonFramer:
             separate mask regions) and ``face`` (best BlazeFace score around the nose, 0 without shoulders).
         """
         from tryon.person.analysis import count_people
-        from tryon.person.pose import Roi
 
         cfg = self.config
         low, scale = self.segmenter.low_res(image)  # (rh, rw) person probability, photo px * scale = low px
         fraction = float((low > cfg.mask_threshold).mean())
         people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction)
-        r = self.pose.roi_from_mask(low, cfg.mask_threshold)
-        kp = self.pose(image, None, roi=Roi(r.cx / scale, r.cy / scale, r.side / scale))
-        return {"keypoints": kp, "presence": self.pose.last_presence, "person_fraction": fraction,
-                "people": people, "face": self.face_score(image, kp)}
+        best = None
+        for i, roi in enumerate(seed_rois(low, scale, image.shape[:2], cfg)):
+            kp = self.pose(image, None, roi=roi)
+            err = proportion_error(kp, cfg)
+            if best is None or err < best[0]:
+                best = (err, kp, self.pose.last_presence)
+            if i == 0 and err <= cfg.max_proportion_error:
+                break  # the mask's own box gave a believable body: the usual case
+        _, kp, presence = best
+        return {"keypoints": kp, "presence": presence, "person_fraction": fraction, "people": people,
+                "face": self.face_score(image, kp)}
 
     def face_score(self, image: np.ndarray, keypoints: np.ndarray) -> float:
         """Best face score in the crops around the nose keypoint (``face_crop_scales`` shoulder widths wide).

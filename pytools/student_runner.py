@@ -251,6 +251,10 @@ class StudentRunner:
         self.manifest = self.session.manifest
         self.size = self.session.size
         self.garment_size = self.session.garment_size
+        self.dtype = self.session.dtype
+        self.dynamic_batch = self.session.dynamic_batch
+        self.provider = self.session.provider
+        self.providers = self.session.providers
         self.framer = None
         if self.manifest.framing:
             from tryon.framing import PersonFramer
@@ -334,12 +338,19 @@ class StudentRunner:
             category: ``auto`` / None, or a garment category.
 
         Raises:
-            PhotoTypeError, BusyBackgroundError, UnsupportedCategoryError: from :meth:`analyse_garment`.
+            PhotoTypeError, BusyBackgroundError, UnsupportedCategoryError: from :meth:`analyse_garment` (a
+                PhotoTypeError says so when the two photos look swapped).
             NoPersonError, MultiplePeopleError, PoseError: from :class:`tryon.framing.PersonFramer`.
         """
         t: dict[str, float] = {}
         t0 = time.perf_counter()
-        g = self.analyse_garment(garment, garment_mask, category)
+        try:
+            g = self.analyse_garment(garment, garment_mask, category)
+        except PhotoTypeError:
+            if self.framer is not None and not self.framer.is_person_photo(person):
+                raise PhotoTypeError("the person and garment photos seem to be swapped: the garment photo shows a "
+                                     "person and the person photo shows none") from None
+            raise
         t["garment"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         framing = None
@@ -424,7 +435,9 @@ class StudentRunner:
         t0 = time.perf_counter()
         outputs = self.run([prepared.feeds])[0]
         prepared.timings["student"] = time.perf_counter() - t0
-        return self.finish(prepared, outputs, details=details)
+        result = self.finish(prepared, outputs, details=details)
+        result.timings["total"] = sum(result.timings.values())
+        return result
 
     def warmup(self) -> None:
         """One model step on neutral inputs (first-run allocations, CUDA kernel selection)."""

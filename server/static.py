@@ -86,7 +86,8 @@ class ModelFiles(StaticFiles):
         if mtime != self._mtime:
             try:
                 data = json.loads(self._manifest_path.read_text())
-                self._listed = {f["path"]: f["sha256"] for f in data.get("files", [])}
+                # The student's files and the person-framing models it is deployed with (tryon.framing).
+                self._listed = {f["path"]: f["sha256"] for f in (*data.get("files", []), *data.get("framing_files", []))}
                 for f in data.get("files", []):  # external weights next to a listed graph
                     if f.get("data_path"):
                         self._listed[f["data_path"]] = f.get("data_sha256", "")

@@ -1,4 +1,6 @@
-"""``tryon run``: dress a person photo in a garment with the geometric teacher (one pair, or a pairs CSV)."""
+"""``tryon run``: dress a person photo in a garment (one pair, or a pairs CSV) with the geometric teacher or the
+exported student (``--method student``: ``tryon.student_runner.StudentRunner``, as the server and the widget run
+it)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ __all__ = ["register"]
 log = logging.getLogger(__name__)
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-_INTERMEDIATES = ("agnostic", "warped_garment", "composition_mask", "parse")
+_METHODS = ("teacher", "student")
 
 
 def _check_output(out: Path, inputs: list[Path]) -> None:
@@ -27,6 +29,8 @@ def _check_output(out: Path, inputs: list[Path]) -> None:
 
 
 def _save_result(result, out: Path, intermediates: bool) -> None:
+    """Write the try-on, and with ``intermediates`` whatever the method produced of the agnostic person, warped
+    garment, composition mask and parse (the student has no agnostic person or parse)."""
     from tryon.person.labels import PARSE_LABELS
     from tryon.processing import save_image
 
@@ -36,11 +40,46 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
     import numpy as np
 
     stem = out.with_suffix("")
-    save_image(f"{stem}_agnostic.png", result.agnostic)
-    save_image(f"{stem}_warped_garment.png", result.warped_garment)
+    if getattr(result, "agnostic", None) is not None:
+        save_image(f"{stem}_agnostic.png", result.agnostic)
+    if getattr(result, "warped_garment", None) is not None:
+        save_image(f"{stem}_warped_garment.png", result.warped_garment)
     save_image(f"{stem}_composition_mask.png", (np.clip(result.composition_mask, 0, 1) * 255).astype(np.uint8))
-    # Spread the labels over 0..255 so the parse is visible in an image viewer.
-    save_image(f"{stem}_parse.png", (result.parse.astype(np.uint16) * 255 // (len(PARSE_LABELS) - 1)).astype(np.uint8))
+    if getattr(result, "parse", None) is not None:
+        # Spread the labels over 0..255 so the parse is visible in an image viewer.
+        save_image(f"{stem}_parse.png",
+                   (result.parse.astype(np.uint16) * 255 // (len(PARSE_LABELS) - 1)).astype(np.uint8))
+
+
+def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool):
+    """``(person, garment, garment_mask, category) -> result`` for ``method``.
+
+    Raises:
+        UsageError: ``--model-dir`` holds no exported student.
+        MissingModelError: a model file is missing.
+    """
+    if method == "student":
+        from tryon.assets import models_dir as default_models_dir
+        from tryon.student_runner import StudentRunner
+
+        folder = model_dir or default_models_dir() / "student"
+        if not (Path(folder) / "manifest.json").is_file():
+            raise UsageError(f"--model-dir {folder}: no exported student there (manifest.json); run `make setup` "
+                             "or `tryon export`")
+        runner = StudentRunner(folder, providers="cpu")
+
+        def student(person, garment, garment_mask, category):
+            return runner(person, garment, category, garment_mask, details=intermediates)
+
+        return student
+    from tryon.teacher.pipeline import Teacher
+
+    teacher = Teacher(models_dir=models_dir, refine=refine)
+
+    def run_teacher(person, garment, garment_mask, category):
+        return teacher.run(person, garment, garment_mask=garment_mask, category=category)
+
+    return run_teacher
 
 
 def run(
@@ -55,9 +94,16 @@ def run(
                                                rich_help_panel="Batch")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Result image (.png/.jpg/.webp); with --pairs, "
                                              "the output folder.")] = None,
-    category: Annotated[str | None, typer.Option("--category", help="Garment category, 'top', 'dress' or 'lower'; "
-                                                 "detected from the garment's shape when omitted. Only tops are "
-                                                 "dressed for now.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Garment category: auto, tops, bottoms or "
+                                                 "one-pieces (FASHN's names; top, dress and lower are accepted "
+                                                 "too); auto (the default) classifies the garment's shape. Only "
+                                                 "tops are dressed for now.")] = None,
+    method: Annotated[str, typer.Option("--method", help="teacher (the geometric teacher, at the photo's "
+                                        "resolution) or student (the exported ONNX student with person framing, "
+                                        "as the server and the widget run it; see --model-dir).")] = "teacher",
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="With --method student: the exported "
+                                                   "student folder (default: <models folder>/student, written by "
+                                                   "`make setup`).")] = None,
     refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
                                          "refinement net instead of the classical shaded fill (slower; "
                                          "experimental).")] = False,
@@ -72,8 +118,9 @@ def run(
     """Dress PERSON in GARMENT and write the result: [bold]tryon run -p me.jpg -o me_tryon.png[/bold].
 
     Without --garment the default built-in catalogue garment is used. Exit codes: 0 done; 3 some pairs of a
-    batch failed (see errors.jsonl); 10-13 bad image file; 20/21 no person / several people; 30/31 garment
-    background or category; 40 model missing (run `tryon setup`); 50 output not writable.
+    batch failed (see errors.jsonl); 10-13 bad image file; 20/21/22 no person / several people / pose (shoulders
+    out of view, back view, too small); 30/31/32 garment background / category / a person in the garment photo;
+    40 model missing (run `tryon setup`); 50 output not writable.
     """
     if list_garments:
         from tryon.garment.catalogue import DEFAULT_GARMENT
@@ -86,8 +133,12 @@ def run(
         raise UsageError("give either --person (one pair) or --pairs (a CSV of pairs)")
     if out is None:
         raise UsageError("give the output with -o/--out")
-    if category is not None and category not in ("top", "dress", "lower"):
-        raise UsageError(f"--category must be top, dress or lower, not {category!r}")
+    if method not in _METHODS:
+        raise UsageError(f"--method must be one of {', '.join(_METHODS)}, not {method!r}")
+    if category is not None:
+        from tryon.garment.category import normalise_category
+
+        normalise_category(category)  # refuses an unknown name before any model loads
     if garment == "catalogue:default":
         from tryon.garment.catalogue import DEFAULT_GARMENT
 
@@ -97,42 +148,40 @@ def run(
         if out.suffix.lower() not in _IMAGE_SUFFIXES:
             raise UsageError(f"-o {out}: give an image file name ending in {', '.join(_IMAGE_SUFFIXES)}")
         _check_output(out, [person, Path(garment)])
-        _run_one(person, garment, out, category=category, refine=refine, intermediates=intermediates,
-                 models_dir=models_dir)
+        dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
+                         intermediates=intermediates)
+        _run_one(dress, person, garment, out, category=category, intermediates=intermediates)
     else:
-        failed = _run_batch(pairs, out, category=category, refine=refine, intermediates=intermediates,
-                            models_dir=models_dir)
+        if out.suffix.lower() in _IMAGE_SUFFIXES:
+            raise UsageError(f"-o {out}: with --pairs, -o is a folder")
+        _check_output(out, [pairs])
+        dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
+                         intermediates=intermediates)
+        failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)
         if failed:
             raise typer.Exit(3)
 
 
-def _run_one(person: Path, garment: str, out: Path, *, category, refine, intermediates, models_dir) -> None:
+def _run_one(dress, person: Path, garment: str, out: Path, *, category, intermediates) -> None:
     from tryon.garment.source import load_garment
     from tryon.processing import load_image
-    from tryon.teacher.pipeline import Teacher
 
     person_img = load_image(person)
     garment_img, garment_mask, _ = load_garment(garment)
-    teacher = Teacher(models_dir=models_dir, refine=refine)
-    result = teacher.run(person_img, garment_img, garment_mask=garment_mask, category=category)
+    result = dress(person_img, garment_img, garment_mask, category)
     _save_result(result, out, intermediates)
-    secs = sum(result.timings.values())
+    secs = result.timings.get("total") or sum(result.timings.values())
     typer.echo(f"wrote {out} ({result.tryon.shape[1]}x{result.tryon.shape[0]}, {secs:.2f} s)")
 
 
-def _run_batch(pairs_csv: Path, out_dir: Path, *, category, refine, intermediates, models_dir) -> int:
+def _run_batch(dress, pairs_csv: Path, out_dir: Path, *, category, intermediates) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from tryon.garment.source import load_garment
     from tryon.data.pairs import read_pairs
     from tryon.processing import atomic_write_bytes, load_image
-    from tryon.teacher.pipeline import Teacher
 
     pairs = read_pairs(pairs_csv)
-    if out_dir.suffix.lower() in _IMAGE_SUFFIXES:
-        raise UsageError(f"-o {out_dir}: with --pairs, -o is a folder")
-    _check_output(out_dir, [pairs_csv])
-    teacher = Teacher(models_dir=models_dir, refine=refine)
     errors: list[dict] = []
     with Progress(TextColumn("[bold]try-on"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[name]}")) as progress:
@@ -141,8 +190,7 @@ def _run_batch(pairs_csv: Path, out_dir: Path, *, category, refine, intermediate
             progress.update(task, name=pair.name)
             try:
                 garment_img, garment_mask, _ = load_garment(str(pair.garment))
-                result = teacher.run(load_image(pair.person), garment_img, garment_mask=garment_mask,
-                                     category=category or pair.category)
+                result = dress(load_image(pair.person), garment_img, garment_mask, category or pair.category)
                 _save_result(result, out_dir / f"{pair.name}.png", intermediates)
             except TryonError as exc:
                 errors.append({"person": str(pair.person), "garment": str(pair.garment), "error": exc.name,

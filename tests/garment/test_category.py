@@ -43,7 +43,27 @@ def test_dress_is_dress():
 
 def test_require_supported():
     require_supported(GarmentInfo("top", "short"))
-    for cat in ("dress", "lower"):
+    require_supported("tops")
+    for cat, named in (("dress", "one-pieces"), ("lower", "bottoms"), ("bottoms", "bottoms")):
         with pytest.raises(UnsupportedCategoryError) as ei:
-            require_supported(GarmentInfo(cat, "none"))
-        assert cat in str(ei.value) and "only tops" in str(ei.value)
+            require_supported(GarmentInfo(cat, "none") if cat in ("dress", "lower") else cat)
+        assert repr(named) in str(ei.value) and "only tops" in str(ei.value)
+
+
+@pytest.mark.parametrize(("given", "fashn", "internal"), [
+    ("tops", "tops", "top"), ("top", "tops", "top"), ("Upper_Body", "tops", "top"), ("dress", "one-pieces", "dress"),
+    ("one-pieces", "one-pieces", "dress"), ("lower", "bottoms", "lower"), ("bottoms", "bottoms", "lower"),
+    ("auto", "auto", None), (None, "auto", None),
+])
+def test_one_category_vocabulary_with_aliases(given, fashn, internal):
+    from tryon.garment.category import internal_category, normalise_category
+
+    assert normalise_category(given) == fashn and internal_category(given) == internal
+
+
+def test_unknown_category_names_the_accepted_ones():
+    from tryon.errors import UsageError
+    from tryon.garment.category import normalise_category
+
+    with pytest.raises(UsageError, match="tops, bottoms, one-pieces"):
+        normalise_category("hats")

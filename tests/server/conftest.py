@@ -46,10 +46,14 @@ def make_person(h: int = 200, w: int = 150) -> np.ndarray:
 
 
 def make_garment(h: int = 200, w: int = 150, color: tuple[int, int, int] = (200, 30, 30)) -> np.ndarray:
-    """An in-shop style garment: a coloured block on plain white, (h, w, 3) uint8."""
-    img = np.full((h, w, 3), 255, np.uint8)
-    img[h // 5: 4 * h // 5, w // 5: 4 * w // 5] = color
-    return img
+    """An in-shop style tee (the built-in catalogue's crew tee, dyed ``color``) on plain white, (h, w, 3) uint8:
+    the server classifies the garment, so it must have a top's shape."""
+    from tryon.garment.catalogue import render_garment
+
+    img, mask = render_garment("white-crew-tee", size=(h, w))
+    dyed = img.astype(np.float32) * (np.asarray(color, np.float32) / 255.0)
+    m = mask[..., None]
+    return np.clip(m * dyed + (1 - m) * img, 0, 255).astype(np.uint8)
 
 
 def free_port() -> int:

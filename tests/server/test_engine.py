@@ -81,13 +81,13 @@ def test_batch_one_model_runs_batched_jobs_one_by_one(make_settings, images):
         rest = [c.post("/v1/run", files=_files(images)).json()["id"] for _ in range(2)]
         sizes = _record_runs(engine)
         steps: list[int] = []
-        session_run = engine.model.session.run
+        session_run = engine.model.session.session.run  # the onnxruntime session
 
         def counting_run(names, feeds):
             steps.append(feeds["person"].shape[0])
             return session_run(names, feeds)
 
-        engine.model.session.run = counting_run
+        engine.model.session.session.run = counting_run
         gate.set()
         assert all(_wait(c, j)["status"] == "completed" for j in [first, *rest])
         assert sizes == [1, 2]  # the two that waited were collected into one batch ...

@@ -1,0 +1,174 @@
+"""tryon.framing: the upper-body box geometry, and the framer with its refusals on real shoppers' photos.
+
+Real photos are read from ``../shared/data/wild-dev`` (research use only, never committed); those tests skip when
+it is absent. The geometry tests need no model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
+from tryon.framing import FramingConfig, box_transform, crop_to_box, upper_body_box
+
+MODEL = (256, 192)
+
+
+def _keypoints(shoulders=((140, 100), (60, 100)), hips=((130, 250), (70, 250)), vis=1.0, hip_vis=1.0):
+    """(33, 4) keypoints with only shoulders (11, 12) and hips (23, 24) set; left is the image's right."""
+    kp = np.zeros((33, 4), np.float32)
+    kp[11, :2], kp[12, :2] = shoulders
+    kp[23, :2], kp[24, :2] = hips
+    kp[[11, 12], 3] = vis
+    kp[[23, 24], 3] = hip_vis
+    return kp
+
+
+def test_box_puts_shoulders_and_hips_where_the_training_frames_had_them():
+    cfg = FramingConfig()
+    (x0, y0, w, h), hips = upper_body_box(_keypoints(), (600, 400), MODEL, cfg)
+    assert hips and h * 3 == w * 4  # the student's exact aspect
+    assert (100 - y0) / h == pytest.approx(cfg.shoulder_y, abs=0.01)
+    assert (250 - y0) / h == pytest.approx(cfg.hip_y, abs=0.01)
+    assert (100 - x0) / w == pytest.approx(cfg.centre_x, abs=0.01)  # centred on the body's mid line
+
+
+def test_box_of_a_waist_up_photo_comes_from_the_shoulder_width():
+    cfg = FramingConfig()
+    # Hips predicted below the bottom edge of a 300-px-tall photo: not used.
+    (x0, y0, w, h), hips = upper_body_box(_keypoints(hips=((130, 380), (70, 380))), (300, 400), MODEL, cfg)
+    assert not hips
+    assert h * (cfg.hip_y - cfg.shoulder_y) == pytest.approx(cfg.torso_per_shoulder * 80, abs=4)
+    (_, _, _, h_invisible), hips = upper_body_box(_keypoints(hip_vis=0.1), (600, 400), MODEL, cfg)
+    assert not hips and h_invisible == h
+
+
+@pytest.mark.parametrize(("kp", "size", "words"), [
+    (_keypoints(vis=0.2), (600, 400), "shoulders are not in view"),
+    (_keypoints(shoulders=((140, -5), (60, -5))), (600, 400), "shoulders are not in view"),
+    (_keypoints(shoulders=((60, 100), (140, 100))), (600, 400), "from the back"),
+    (_keypoints(shoulders=((104, 100), (96, 100)), hips=((103, 130), (97, 130))), (600, 400), "too small"),
+])
+def test_box_refusals(kp, size, words):
+    with pytest.raises(PoseError, match=words):
+        upper_body_box(kp, size, MODEL)
+
+
+def test_crop_and_transform_agree_and_pad_outside_the_photo():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 200, (300, 200, 3), dtype=np.uint8)
+    box = (-40, 20, 240, 320)  # sticks out on the left
+    crop = crop_to_box(image, box, MODEL)
+    assert crop.shape == (256, 192, 3)
+    sx, sy, ox, oy = box_transform(box, MODEL)
+    assert sx == sy == pytest.approx(192 / 240)
+    # The photo's left edge lands 40 box px in: everything left of it is white padding.
+    edge = 40 * sx
+    assert (crop[:, : int(edge) - 1] == 255).all()
+    assert (crop[: int((300 - 20) * sy) - 1, int(edge) + 2:] < 255).all() and (crop[int((300 - 20) * sy) + 2:] == 255).all()
+    # A photo pixel centre maps through the transform onto the same content.
+    x, y = 100, 150
+    u, v = x * sx + ox, y * sy + oy
+    assert np.abs(crop[round(v), round(u)].astype(int) - image[y, x].astype(int)).max() < 80
+
+
+def test_config_round_trips_through_a_manifest_dict():
+    cfg = FramingConfig(min_face_score=0.7, face_crop_scales=(1.0, 3.0))
+    d = cfg.to_dict()
+    d["future_key"] = 1  # written by a newer toolkit: ignored
+    assert FramingConfig.from_dict(d) == cfg
+    assert FramingConfig.from_dict(None) == FramingConfig()
+
+
+# ---------------------------------------------------------------------------------------------- real photos
+@pytest.fixture(scope="module")
+def framer():
+    from tryon.assets import build_models, models_dir
+    from tryon.errors import MissingModelError
+    from tryon.framing import PersonFramer
+
+    cfg = FramingConfig()
+    try:
+        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
+    except MissingModelError as exc:
+        pytest.skip(exc.message)
+    return PersonFramer(config=cfg, threads=1)
+
+
+def _load(path):
+    from tryon.processing import load_image
+
+    return load_image(path)
+
+
+# Full-body street photos (person about a third of the width), a waist-up studio shot, a chest-up crop, a
+# seated landscape photo, and a small full-body person on a wide shot.
+FRAMED = ["ccp__0193.jpg", "ccp__1601.jpg", "dreamfit__pose_1.jpg", "any2anytryon__model1.png", "dewbm__emp-2.jpg",
+          "dressedbyai__person3.jpg", "omnitry__person_tie.jpg", "rembg__girl-3.jpg"]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", FRAMED)
+def test_shoppers_photos_are_framed_on_the_upper_body(framer, wild_dev, name):
+    image = _load(wild_dev / "person" / name)
+    f = framer(image, MODEL)
+    x0, y0, w, h = f.box
+    kp = f.keypoints
+    shoulders = kp[[11, 12], :2].mean(axis=0)
+    assert x0 < kp[[11, 12], 0].min() and kp[[11, 12], 0].max() < x0 + w  # both shoulders inside the box
+    assert 0.2 < (shoulders[1] - y0) / h < 0.45  # shoulders in the upper part, as in the training frames
+    assert 0.3 < (shoulders[0] - x0) / w < 0.7
+    nose = kp[0, :2]
+    assert y0 <= nose[1] < y0 + 0.33 * h  # the head is inside the box, above the shoulders
+
+
+@pytest.mark.realdata
+def test_a_photo_padded_into_a_landscape_frame_gives_the_same_box(framer, wild_dev):
+    image = _load(wild_dev / "person" / "ccp__1601.jpg")  # 550x845 portrait
+    h, w = image.shape[:2]
+    pad = (4 * h // 3 - w) // 4  # a 4:3 landscape frame with the person left of centre
+    frame = np.full((h, 4 * h // 3, 3), 235, np.uint8)
+    frame[:, pad:pad + w] = image
+    a, b = framer(image, MODEL).box, framer(frame, MODEL).box
+    tol = 0.03 * a[3]
+    assert abs(b[0] - pad - a[0]) <= tol and abs(b[1] - a[1]) <= tol and abs(b[3] - a[3]) <= tol
+
+
+@pytest.mark.realdata
+def test_photo_cut_at_the_forehead_and_waist_up_crop_are_still_framed(framer, wild_dev):
+    image = _load(wild_dev / "person" / "dreamfit__pose_1.jpg")
+    full = framer(image, MODEL)
+    eyes_y = int(full.keypoints[[2, 5], 1].mean())
+    forehead = image[max(0, eyes_y - int(0.04 * image.shape[0])):]
+    f = framer(forehead, MODEL)
+    assert f.box[1] < 0  # the box reaches above the photo: padded, not refused
+    hips_y = int(full.keypoints[[23, 24], 1].mean())
+    chest = image[: (eyes_y + hips_y) // 2 + int(0.1 * image.shape[0])]
+    g = framer(chest, MODEL)
+    assert not g.hips_seen and abs(g.box[3] - full.box[3]) < 0.35 * full.box[3]
+
+
+@pytest.mark.realdata
+def test_refusals_on_real_photos(framer, wild_dev):
+    person = _load(wild_dev / "person" / "ccp__0193.jpg")
+    with pytest.raises(NoPersonError):  # a product photo uploaded as the person
+        framer(_load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg"), MODEL)
+    other = np.full_like(person, 240)
+    second = _load(wild_dev / "person" / "ccp__0225.jpg")[: person.shape[0], : person.shape[1]]
+    other[: second.shape[0], : second.shape[1]] = second
+    with pytest.raises(MultiplePeopleError):  # two people side by side
+        framer(np.hstack([person, other]), MODEL)
+    import cv2
+
+    small = cv2.resize(person, (110, 169), interpolation=cv2.INTER_AREA)  # the same person, 169 px tall
+    tiny = np.full((400, 400, 3), 230, np.uint8)
+    tiny[200:369, 40:150] = small
+    with pytest.raises(PoseError, match="too small"):
+        framer(tiny, MODEL)
+
+
+@pytest.mark.realdata
+def test_person_photo_as_garment_is_recognised(framer, wild_dev):
+    assert framer.is_person_photo(_load(wild_dev / "person" / "ccp__0193.jpg"))
+    assert not framer.is_person_photo(_load(wild_dev / "garment" / "dewbm__men-11.jpeg"))

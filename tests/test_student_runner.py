@@ -1,0 +1,166 @@
+"""tryon.student_runner: the deployed student with framing, refusals and paste-back, on real shoppers' photos.
+
+Uses the committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 with framing
+attached, and photos from ``../shared/data/wild-dev`` (skipped when absent).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tryon.errors import NoPersonError, PhotoTypeError, UnsupportedCategoryError
+
+REPO = Path(__file__).resolve().parents[1]
+WEIGHTS = REPO / "models" / "weights" / "afn_student_s.pt"
+
+
+@pytest.fixture(scope="module")
+def framed_student(tmp_path_factory) -> Path:
+    """The default student exported at 128x96 (the smallest size it was trained at), deployed with framing."""
+    pytest.importorskip("torch")
+    if not WEIGHTS.is_file():
+        pytest.skip("no committed default student")
+    from tryon.assets import build_models, models_dir
+    from tryon.errors import MissingModelError
+    from tryon.export import export_model, model_from_checkpoint
+    from tryon.framing import FramingConfig, attach_framing
+
+    cfg = FramingConfig()
+    try:
+        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
+    except MissingModelError as exc:
+        pytest.skip(exc.message)
+    folder = tmp_path_factory.mktemp("framed_student")
+    model, name = model_from_checkpoint(WEIGHTS)
+    export_model(model, folder, name=name, size=(128, 96), version="test")
+    attach_framing(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runner(framed_student):
+    from tryon.student_runner import StudentRunner
+
+    return StudentRunner(framed_student, providers="cpu", intra_op_threads=1, framing_threads=1)
+
+
+def _load(path):
+    from tryon.processing import load_image
+
+    return load_image(path)
+
+
+def test_manifest_carries_the_framing_rules_and_files(framed_student):
+    from tryon.framing import FramingConfig
+    from tryon.manifest import Manifest
+
+    m = Manifest.load(framed_student)
+    assert FramingConfig.from_dict(m.framing) == FramingConfig()
+    assert {f.path for f in m.framing_files} == {"selfie_segmentation.onnx", "pose_landmark_lite.onnx",
+                                                 "face_detection_short_range.onnx"}
+    m.verify_files(framed_student)
+
+
+def test_altered_framing_model_is_refused(framed_student, tmp_path):
+    import shutil
+
+    from tryon.errors import MissingModelError
+    from tryon.student_runner import StudentRunner
+
+    copy = tmp_path / "student"
+    shutil.copytree(framed_student, copy)
+    with open(copy / "pose_landmark_lite.onnx", "r+b") as f:
+        f.seek(1000)
+        f.write(b"\0" * 16)
+    with pytest.raises(MissingModelError, match="pose_landmark_lite.onnx"):
+        StudentRunner(copy, providers="cpu")
+
+
+@pytest.mark.realdata
+def test_full_body_photo_is_dressed_inside_the_box_only(runner, wild_dev):
+    person = _load(wild_dev / "person" / "ccp__1249.jpg")  # full body, a third of the frame's width
+    garment = _load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    r = runner(person, garment, details=True)
+    assert r.tryon.shape == person.shape and r.box is not None
+    x0, y0, w, h = r.box
+    outside = np.ones(person.shape[:2], bool)
+    outside[max(0, y0):y0 + h, max(0, x0):x0 + w] = False
+    assert np.array_equal(r.tryon[outside], person[outside])  # nothing drawn beside the person
+    assert r.composition_mask[outside].max() == 0
+    # The garment covers the torso (between shoulders and hips), not the legs or the face.
+    kp = r.keypoints
+    sh_y, hip_y = kp[[11, 12], 1].mean(), kp[[23, 24], 1].mean()
+    torso = r.composition_mask[int(sh_y + 0.2 * (hip_y - sh_y)):int(hip_y - 0.1 * (hip_y - sh_y)),
+                               int(kp[[11, 12], 0].min()):int(kp[[11, 12], 0].max())]
+    assert torso.mean() > 0.5
+    face_y = int(kp[0, 1])
+    assert r.composition_mask[: max(1, face_y)].mean() < 0.05
+    assert r.warped_garment.shape == person.shape and r.warped_mask.shape == person.shape[:2]
+
+
+@pytest.mark.realdata
+def test_landscape_frame_gives_the_same_tryon_as_the_photo(runner, wild_dev):
+    person = _load(wild_dev / "person" / "ccp__1601.jpg")
+    garment = _load(wild_dev / "garment" / "dreamo__shirt.png")
+    h, w = person.shape[:2]
+    pad = (4 * h // 3 - w) // 3
+    frame = np.full((h, 4 * h // 3, 3), 235, np.uint8)
+    frame[:, pad:pad + w] = person
+    a = runner(person, garment).tryon
+    b = runner(frame, garment).tryon[:, pad:pad + w]
+    # Same person, same garment: the box moves with the person (its size within 1 %), so the try-on matches up
+    # to resampling: a small mean difference, and large differences only along a few edges of the print.
+    diff = np.abs(a.astype(int) - b.astype(int)).max(axis=2)
+    assert diff.mean() < 3.0 and (diff > 48).mean() < 0.02
+
+
+@pytest.mark.realdata
+def test_refusals(runner, wild_dev):
+    person = _load(wild_dev / "person" / "ccp__0193.jpg")
+    tee = _load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    with pytest.raises(NoPersonError):  # a product photo as the person
+        runner(tee, tee)
+    with pytest.raises(PhotoTypeError, match="swapped"):
+        runner(tee, person)
+    with pytest.raises(PhotoTypeError, match="shows a person"):  # a person photo as the garment
+        runner(person, _load(wild_dev / "person" / "ccp__0225.jpg"))
+    with pytest.raises(UnsupportedCategoryError, match="'bottoms'"):  # the shop says: bottoms
+        runner(person, tee, category="bottoms")
+    with pytest.raises(UnsupportedCategoryError, match="'bottoms'"):  # trousers, classified
+        runner(person, _load(wild_dev / "garment" / "minahilvton__BlackPant2.PNG"))
+
+
+@pytest.mark.realdata
+def test_tryon_run_method_student_exit_codes(framed_student, wild_dev, tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from tryon.errors import EXIT_CODES
+
+    exe = shutil.which("tryon") or str(Path(sys.executable).with_name("tryon"))
+
+    def run(*args):
+        return subprocess.run([exe, "run", "--method", "student", "--model-dir", str(framed_student), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    person, tee = wild_dev / "person" / "ccp__1249.jpg", wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg"
+    ok = run("-p", str(person), "-g", str(tee), "-o", str(tmp_path / "out.png"), "--intermediates")
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "out.png").is_file() and (tmp_path / "out_composition_mask.png").is_file()
+    assert not (tmp_path / "out_parse.png").exists()  # the student has no parse
+    swapped = run("-p", str(tee), "-g", str(person), "-o", str(tmp_path / "x.png"))
+    assert swapped.returncode == EXIT_CODES["PhotoTypeError"] and "swapped" in swapped.stderr
+    as_garment = run("-p", str(person), "-g", str(wild_dev / "person" / "ccp__0193.jpg"), "-o", str(tmp_path / "y.png"))
+    assert as_garment.returncode == EXIT_CODES["PhotoTypeError"]
+    # A batch whose CSV speaks FASHN's vocabulary: the tops pair is dressed, the bottoms pair refused by name.
+    csv = tmp_path / "pairs.csv"
+    csv.write_text(f"person,garment,category\n{person},{tee},tops\n{person},{tee},bottoms\n")
+    batch = run("--pairs", str(csv), "-o", str(tmp_path / "batch"))
+    assert batch.returncode == 3
+    errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
+    assert [e["error"] for e in errors] == ["UnsupportedCategoryError"]
