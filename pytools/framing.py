@@ -33,12 +33,13 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import cv2
 import numpy as np
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
 
 __all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform", "seed_rois",
-           "proportion_error", "attach_framing"]
+           "proportion_error", "student_guard", "attach_framing"]
 
 # BlazePose landmark indices used here (order of tryon.person.pose.POSE_LANDMARKS).
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -73,6 +74,8 @@ class FramingConfig:
         second_person_ratio: another mask region at least this share of the largest is another person.
         min_box_height_px: the box must be at least this tall in the photo (below it the student would
             upsample a few dozen pixels into its 256 rows: "too small, come closer").
+        max_lean_deg: the shoulder-to-hip line may lean at most this far from vertical, degrees (the training
+            frames are upright; jumps, lying and upside-down poses are refused).
         back_view_margin: the shoulders are mirrored (left shoulder on the image's left) by more than this share
             of the shoulder width: a back view.
         mask_threshold: person-mask probability that counts as person.
@@ -87,6 +90,13 @@ class FramingConfig:
         max_proportion_error: see ``cut_roi_extensions``.
         shoulders_per_ear: shoulder width per ear-to-ear distance (training frames: median 2.38).
         neck_per_ear: nose-to-shoulder-line height per ear-to-ear distance (training frames: median 1.53).
+        guard_person_dilation: the student may change the photo only within the person mask dilated by this
+            share of the box width (garments are looser than bodies; beyond that it was painting the background).
+        guard_head_width: the head, where the student may change nothing, is an ellipse around the ears' midpoint
+            this many ear-to-ear distances wide ...
+        guard_head_above: ... reaching this many ear-to-ear distances above the ears (hair) ...
+        guard_chin: ... and down to the chin, this share of the way from the nose to the shoulder line.
+        guard_feather: the guard's edge is blurred over this share of the box width.
         track_min_presence: live mode: below this pose presence the tracked person is lost (garment hidden,
             detection re-run on the next frame).
         one_euro_min_cutoff: live mode: One Euro filter cut-off at rest, Hz (Casiez et al., CHI 2012).
@@ -109,6 +119,7 @@ class FramingConfig:
     min_person_fraction: float = 0.01
     second_person_ratio: float = 0.25
     min_box_height_px: int = 128
+    max_lean_deg: float = 40.0
     back_view_margin: float = 0.25
     mask_threshold: float = 0.5
     cut_min_bottom_share: float = 0.02
@@ -116,6 +127,11 @@ class FramingConfig:
     max_proportion_error: float = 0.5
     shoulders_per_ear: float = 2.38
     neck_per_ear: float = 1.53
+    guard_person_dilation: float = 0.06
+    guard_head_width: float = 1.5
+    guard_head_above: float = 1.3
+    guard_chin: float = 0.4
+    guard_feather: float = 0.03
     track_min_presence: float = 0.1
     one_euro_min_cutoff: float = 1.0
     one_euro_beta: float = 0.01
@@ -147,6 +163,8 @@ class Framing:
         person_fraction: share of the photo the person mask covers.
         hips_seen: whether the hips framed the box (False: estimated from the shoulder width).
         image_size: (height, width) of the photo.
+        person_low: (rh, rw) float32 person probability at the segmenter's resolution (``SelfieSegmenter.low_res``).
+        low_scale: segmenter pixels per photo pixel.
     """
 
     box: tuple[int, int, int, int]
@@ -155,6 +173,8 @@ class Framing:
     person_fraction: float
     hips_seen: bool
     image_size: tuple[int, int]
+    person_low: np.ndarray | None = None
+    low_scale: float = 1.0
 
     def transform(self, model_size: tuple[int, int]) -> tuple[float, float, float, float]:
         """Photo -> model frame (``tryon.pasteback.Transform``) of this box at ``model_size`` (height, width)."""
@@ -171,6 +191,15 @@ def box_transform(box: tuple[int, int, int, int], model_size: tuple[int, int]) -
     mh, mw = model_size
     sx, sy = mw / bw, mh / bh
     return sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5
+
+
+def _refuse_lean(kp: np.ndarray, cfg: FramingConfig) -> None:
+    """PoseError when the shoulder-to-hip line leans more than ``max_lean_deg`` from vertical (180 = upside down)."""
+    sh, hp = kp[[L_SHOULDER, R_SHOULDER], :2].mean(axis=0), kp[[L_HIP, R_HIP], :2].mean(axis=0)
+    lean = math.degrees(math.atan2(abs(hp[0] - sh[0]), hp[1] - sh[1]))
+    if lean > cfg.max_lean_deg:
+        raise PoseError(f"your body is tilted {lean:.0f} degrees from upright: use a photo where you stand or sit "
+                        "upright")
 
 
 def _round(x: float) -> int:
@@ -201,8 +230,8 @@ def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_siz
         ((x0, y0, width, height) in photo pixels, whether the hips were used).
 
     Raises:
-        PoseError: the shoulders are not both seen inside the photo, the shoulders are mirrored (back view), or
-            the box would be shorter than ``min_box_height_px``.
+        PoseError: the shoulders are not both seen inside the photo, the shoulders are mirrored (back view), the
+            body leans more than ``max_lean_deg``, or the box would be shorter than ``min_box_height_px``.
     """
     cfg = config or FramingConfig()
     ih, iw = image_size
@@ -222,6 +251,7 @@ def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_siz
     if hips_seen:
         torso = float(hp[:, 1].mean() - centre[1])
         cx = float((centre[0] + hp[:, 0].mean()) / 2)
+        _refuse_lean(kp, cfg)
     else:
         torso = cfg.torso_per_shoulder * shoulder_w
         cx = float(centre[0])
@@ -366,7 +396,7 @@ class PersonFramer:
                 break  # the mask's own box gave a believable body: the usual case
         _, kp, presence = best
         return {"keypoints": kp, "presence": presence, "person_fraction": fraction, "people": people,
-                "face": self.face_score(image, kp)}
+                "face": self.face_score(image, kp), "person_low": low, "low_scale": scale}
 
     def face_score(self, image: np.ndarray, keypoints: np.ndarray) -> float:
         """Best face score in the crops around the nose keypoint (``face_crop_scales`` shoulder widths wide).
@@ -416,6 +446,8 @@ class PersonFramer:
                                 "chest")
         if d["people"] >= 2:
             raise MultiplePeopleError(f"{d['people']} people found in the photo; use a photo of one person")
+        if _seen(kp, (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP), cfg):
+            _refuse_lean(np.asarray(kp, np.float64), cfg)  # before the face: BlazeFace finds no face upside down
         if d["face"] < cfg.min_face_score:
             if _seen(kp, (L_SHOULDER, R_SHOULDER), cfg) and kp[L_SHOULDER, 0] < kp[R_SHOULDER, 0]:
                 raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
@@ -423,7 +455,54 @@ class PersonFramer:
                                 "visible (a photo of a garment goes in the garment slot)")
         box, hips = upper_body_box(kp, image.shape[:2], model_size, cfg)
         return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
-                       hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])))
+                       hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])),
+                       person_low=d["person_low"], low_scale=d["low_scale"])
+
+
+def student_guard(framing: Framing, model_size: tuple[int, int], config: FramingConfig | None = None) -> np.ndarray:
+    """Where the student may not change the photo, in its input frame: 1 on the head and away from the person.
+
+    A parser-free student sometimes warps a garment up over the chin or paints it onto the background beside
+    the person; no shopper believes either. The guard is the union of the head (an ellipse from the ear and
+    nose keypoints, hair included, down to the chin) and everything outside the person mask dilated by
+    ``guard_person_dilation``, feathered over ``guard_feather``. The runtimes blend the student's output back to
+    the photo there: ``composition_mask *= 1 - guard``, ``render = render + guard * (person - render)``.
+
+    Args:
+        framing: the photo's framing (with its low-resolution person mask).
+        model_size: (height, width) of the student's input.
+        config: the rules.
+
+    Returns:
+        (height, width) float32 in [0, 1].
+    """
+    cfg = config or FramingConfig()
+    mh, mw = model_size
+    sx, sy, ox, oy = framing.transform(model_size)
+    guard = np.zeros((mh, mw), np.float32)
+    if framing.person_low is not None:
+        s = framing.low_scale
+        # Segmenter pixel centre x_l is photo coordinate (x_l + 0.5) / s - 0.5.
+        m = np.array([[sx / s, 0.0, (0.5 / s - 0.5) * sx + ox], [0.0, sy / s, (0.5 / s - 0.5) * sy + oy]])
+        person = cv2.warpAffine(framing.person_low, m, (mw, mh), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) > cfg.mask_threshold
+        r = max(1, _round(cfg.guard_person_dilation * mw))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        guard = 1.0 - cv2.dilate(person.astype(np.uint8), kernel).astype(np.float32)
+    kp = np.asarray(framing.keypoints, np.float64)
+    ears = kp[[7, 8], :2] * (sx, sy) + (ox, oy)  # model-frame pixels
+    nose = kp[NOSE, :2] * (sx, sy) + (ox, oy)
+    shoulder_y = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() * sy + oy)
+    ear_d = float(np.hypot(*(ears[0] - ears[1])))
+    if ear_d >= 1.0:
+        cx, cy = ears.mean(axis=0)
+        chin = nose[1] + cfg.guard_chin * max(0.0, shoulder_y - nose[1])
+        a = cfg.guard_head_width * ear_d / 2
+        ys, xs = np.mgrid[:mh, :mw].astype(np.float32)
+        b = np.where(ys < cy, cfg.guard_head_above * ear_d, max(chin - cy, 1.0))
+        guard = np.maximum(guard, (((xs - cx) / a) ** 2 + ((ys - cy) / b) ** 2 <= 1.0).astype(np.float32))
+    k = 2 * max(1, _round(cfg.guard_feather * mw)) + 1
+    return np.clip(cv2.blur(guard, (k, k)), 0.0, 1.0)
 
 
 def attach_framing(folder: str | os.PathLike, *, models_dir: str | os.PathLike | None = None,

@@ -299,6 +299,8 @@ class StudentRunner:
         from tryon.garment.category import classify_garment, normalise_category, require_supported
 
         wanted = normalise_category(category)
+        if wanted != "auto":
+            require_supported(wanted)  # the caller named another category: nothing to analyse
         key = None
         if garment_mask is None:
             key = hashlib.sha256(garment.tobytes()).hexdigest() + str(garment.shape) + wanted
@@ -403,7 +405,14 @@ class StudentRunner:
         region = np.ascontiguousarray(person[ry0:ry1, rx0:rx1])
         grid = outputs["grid"][0]  # (h, w, 2)
         comp_low = outputs["composition_mask"][0, 0]  # (h, w)
-        render = np.clip((outputs["tryon"][0].transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+        render = np.clip((outputs["tryon"][0].transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)  # (h, w, 3) float
+        if prepared.framing is not None:  # nothing on the face, nothing beside the person
+            from tryon.framing import student_guard
+
+            guard = student_guard(prepared.framing, self.size, self.framer.config)
+            comp_low = comp_low * (1.0 - guard)
+            render = render + guard[..., None] * (prepared.person_low.astype(np.float32) - render)
+        render = np.clip(render + 0.5, 0, 255).astype(np.uint8)
         pasted = paste_back(region, prepared.garment, grid=grid, composition_mask=comp_low, render=render,
                             person_low=prepared.person_low, person_transform=region_t,
                             garment_transform=prepared.garment_transform, garment_model_size=self.garment_size)

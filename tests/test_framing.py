@@ -49,6 +49,8 @@ def test_box_of_a_waist_up_photo_comes_from_the_shoulder_width():
     (_keypoints(shoulders=((140, -5), (60, -5))), (600, 400), "shoulders are not in view"),
     (_keypoints(shoulders=((60, 100), (140, 100))), (600, 400), "from the back"),
     (_keypoints(shoulders=((104, 100), (96, 100)), hips=((103, 130), (97, 130))), (600, 400), "too small"),
+    (_keypoints(hips=((300, 160), (300, 60))), (600, 400), "tilted"),  # lying on the side
+    (_keypoints(hips=((130, 20), (70, 20))), (600, 400), "tilted"),  # upside down
 ])
 def test_box_refusals(kp, size, words):
     with pytest.raises(PoseError, match=words):

@@ -335,6 +335,7 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
     scorer = _Scorer(wanted, size, inception=inception, effnet=effnet)
     rows: list[dict[str, Any]] = []
     grid_items: list[report.GridRow] = []
+    grid_by_category: dict[str, list[report.GridRow]] = {}
     fake_feats: list[np.ndarray] = []
     real_cache: dict[Path, np.ndarray] = {}
     has_gt = any(p.ground_truth is not None for p in pairs)
@@ -348,6 +349,9 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
             rows.append(row)
             if len(grid_items) < grid_rows:
                 grid_items.append(item)
+            per_cat = grid_by_category.setdefault(_category_key(pair.category), [])
+            if len(per_cat) < grid_rows:
+                per_cat.append(item)
             if feat is not None:
                 fake_feats.append(feat)
             if person is not None and real is None and "fid" in wanted and pair.person not in real_cache:
@@ -385,6 +389,22 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
     aggregate: dict[str, Any] = {k: v for k, v in fid_block.items()}
     for key in per_pair_keys:
         aggregate[key] = _stats([r[key] for r in ok])
+    # Per garment category (FASHN's names; "unlabelled" when the CSV has none): counts, refusals by error name,
+    # and the per-pair metrics; one grid each when the pairs have more than one category.
+    by_category: dict[str, Any] = {}
+    for cat in grid_by_category:
+        cat_rows = [r for r in rows if _category_key(r["category"]) == cat]
+        cat_ok = [r for r in cat_rows if r["status"] == "ok"]
+        errors: dict[str, int] = {}
+        for r in cat_rows:
+            if r["status"] != "ok":
+                name = (r["error"] or {}).get("name", "error")
+                errors[name] = errors.get(name, 0) + 1
+        by_category[cat] = {"pairs": len(cat_rows), "ok": len(cat_ok), "failed": len(cat_rows) - len(cat_ok),
+                            "errors": errors, **{k: _stats([r[k] for r in cat_ok]) for k in per_pair_keys}}
+    grids = {"all": "grid.png"}
+    if len(grid_by_category) > 1:
+        grids.update({cat: f"grid_{cat}.png" for cat in grid_by_category})
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -393,16 +413,32 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
         "counts": {"pairs": len(rows), "ok": len(ok), "failed": len(rows) - len(ok), "real": n_real,
                    "with_ground_truth": sum(1 for r in ok if r["ground_truth"]) if has_gt else 0},
         "aggregate": aggregate,
+        "by_category": by_category,
         "pairs": rows,
-        "outputs": {"metrics": "metrics.json", "grid": "grid.png", "html": "index.html",
+        "outputs": {"metrics": "metrics.json", "grid": "grid.png", "grids": grids, "html": "index.html",
                     "grid_rows": len(grid_items)},
     }
     report.save_grid(out / "grid.png", grid_items, has_gt=has_gt)
+    if len(grid_by_category) > 1:
+        for cat, items in grid_by_category.items():
+            report.save_grid(out / grids[cat], items, has_gt=has_gt)
     report.write_html(out / "index.html", result)
     from tryon.processing import atomic_write_bytes
 
     atomic_write_bytes(out / "metrics.json", (json.dumps(result, indent=2, allow_nan=False) + "\n").encode())
     return result
+
+
+def _category_key(category: str | None) -> str:
+    """A pair's category in FASHN's vocabulary for grouping (``unlabelled`` when absent or unknown)."""
+    from tryon.errors import UsageError
+    from tryon.garment.category import normalise_category
+
+    try:
+        name = normalise_category(category)
+    except UsageError:
+        return "unlabelled"
+    return "unlabelled" if name == "auto" else name
 
 
 def _settings(wanted: set[str], size: tuple[int, int], kid_subsets: int) -> dict[str, Any]:
