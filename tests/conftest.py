@@ -41,6 +41,31 @@ def bodypix_dir() -> Path:
     return _need(SHARED / "models" / "bodypix")
 
 
+@pytest.fixture(scope="session")
+def framed_student(tmp_path_factory) -> Path:
+    """The committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 (the smallest size
+    it was trained at) and deployed with person framing (``tryon.framing.attach_framing``)."""
+    pytest.importorskip("torch")
+    weights = REPO / "models" / "weights" / "afn_student_s.pt"
+    if not weights.is_file():
+        pytest.skip("no committed default student")
+    from tryon.assets import build_models, models_dir
+    from tryon.errors import MissingModelError
+    from tryon.export import export_model, model_from_checkpoint
+    from tryon.framing import FramingConfig, attach_framing
+
+    cfg = FramingConfig()
+    try:
+        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
+    except MissingModelError as exc:
+        pytest.skip(exc.message)
+    folder = tmp_path_factory.mktemp("framed_student")
+    model, name = model_from_checkpoint(weights)
+    export_model(model, folder, name=name, size=(128, 96), version="test")
+    attach_framing(folder)
+    return folder
+
+
 @pytest.fixture()
 def subcommand_app():
     """``build(register)``: a Typer app with one ``tryon`` subcommand registered, plus a no-op command so that

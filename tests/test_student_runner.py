@@ -1,7 +1,7 @@
 """tryon.student_runner: the deployed student with framing, refusals and paste-back, on real shoppers' photos.
 
-Uses the committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 with framing
-attached, and photos from ``../shared/data/wild-dev`` (skipped when absent).
+Uses the committed default student exported at 128x96 with framing attached (``framed_student`` in
+``tests/conftest.py``), and photos from ``../shared/data/wild-dev`` (skipped when absent).
 """
 
 from __future__ import annotations
@@ -12,33 +12,6 @@ import numpy as np
 import pytest
 
 from tryon.errors import NoPersonError, PhotoTypeError, UnsupportedCategoryError
-
-REPO = Path(__file__).resolve().parents[1]
-WEIGHTS = REPO / "models" / "weights" / "afn_student_s.pt"
-
-
-@pytest.fixture(scope="module")
-def framed_student(tmp_path_factory) -> Path:
-    """The default student exported at 128x96 (the smallest size it was trained at), deployed with framing."""
-    pytest.importorskip("torch")
-    if not WEIGHTS.is_file():
-        pytest.skip("no committed default student")
-    from tryon.assets import build_models, models_dir
-    from tryon.errors import MissingModelError
-    from tryon.export import export_model, model_from_checkpoint
-    from tryon.framing import FramingConfig, attach_framing
-
-    cfg = FramingConfig()
-    try:
-        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
-    except MissingModelError as exc:
-        pytest.skip(exc.message)
-    folder = tmp_path_factory.mktemp("framed_student")
-    model, name = model_from_checkpoint(WEIGHTS)
-    export_model(model, folder, name=name, size=(128, 96), version="test")
-    attach_framing(folder)
-    return folder
-
 
 @pytest.fixture(scope="module")
 def runner(framed_student):

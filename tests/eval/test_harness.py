@@ -156,6 +156,21 @@ def test_shown_garment_cosine_counts_only_what_the_composition_shows(data: Path,
         assert p["garment_cosine_shown"] < f["garment_cosine_shown"] - 0.02
 
 
+def test_per_category_counts_errors_and_grids(data: Path, tmp_path: Path, nets):
+    pairs = pairs_from_dirs(data / "person", data / "garment")
+    pairs = [Pair(p.person, p.garment, None, cat) for p, cat in zip(pairs, ("tops", "top", "bottoms", "one-pieces"))]
+    pairs.append(Pair(data / "person" / "nope.png", data / "garment" / "g0.png", None, "bottoms"))
+    out = tmp_path / "cats"
+    res = evaluate_pairs(pairs, lambda p, g, category=None: _paste(p, g), out, size=(128, 96),
+                         metrics=("identity",), progress=False, **nets)
+    cats = res["by_category"]
+    assert set(cats) == {"tops", "bottoms", "one-pieces"}  # "top" is an alias of "tops"
+    assert cats["tops"]["pairs"] == 2 and cats["tops"]["ok"] == 2
+    assert cats["bottoms"]["failed"] == 1 and cats["bottoms"]["errors"] == {"ImageLoadError": 1}
+    for cat, name in res["outputs"]["grids"].items():
+        assert (out / name).is_file(), cat
+
+
 def test_check_out_dir(data: Path):
     with pytest.raises(OutputError):
         check_out_dir(data / "person", scanned=[data / "person"])
@@ -173,7 +188,10 @@ def test_evaluate_pairs_end_to_end(data: Path, tmp_path: Path, nets):
     out = tmp_path / "out"
     res = evaluate_pairs(pairs, _paste, out, size=(128, 96), progress=False, kid_subsets=5, method="paste",
                          **nets)
-    assert set(res) == {"schema", "created", "method", "settings", "counts", "aggregate", "pairs", "outputs"}
+    assert set(res) == {"schema", "created", "method", "settings", "counts", "aggregate", "by_category", "pairs",
+                        "outputs"}
+    assert res["by_category"]["unlabelled"]["pairs"] == 5  # no category column: one group, no per-category grids
+    assert res["outputs"]["grids"] == {"all": "grid.png"}
     assert res["schema"] == SCHEMA
     on_disk = json.loads((out / "metrics.json").read_text())
     assert on_disk["counts"] == {"pairs": 5, "ok": 3, "failed": 2, "real": 4, "with_ground_truth": 1}
