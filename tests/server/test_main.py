@@ -1,12 +1,15 @@
-"""The app factory: OpenAPI stays true, static site MIME/cache/CSP, COOP/COEP, CORS, and import hygiene."""
+"""The app factory: OpenAPI stays true, static site MIME/cache/CSP, COOP/COEP, CORS, HEAD, the
+front page and the favicon, and import hygiene."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tryon.server.main import create_app
 
@@ -59,6 +62,9 @@ def test_openapi_documents_the_api(client):
     assert set(status["properties"]["status"]["enum"]) == {"in_queue", "processing", "completed", "failed"}
     for ref in set(_all_refs(schema)):  # every reference resolves
         _resolve(schema, ref)
+    operations = [op for ops in paths.values() for op in ops.values()]
+    assert not [op for ops in paths.values() for method, op in ops.items() if method == "head"]
+    assert len({op["operationId"] for op in operations}) == len(operations), "operation IDs must be unique"
 
 
 def test_openapi_error_bodies_match_real_answers(client):
@@ -104,6 +110,29 @@ def test_coop_coep_when_enabled(make_settings):
             assert r.headers["cross-origin-resource-policy"] == "same-origin"
 
 
+def test_head_is_answered_wherever_get_is(client):
+    for path in ("/healthz", "/readyz", "/v1/models", "/openapi.json", "/docs", "/app.mjs", "/models/manifest.json",
+                 "/favicon.ico", "/v1/status/" + "0" * 32):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+
+
+def test_favicon_is_a_small_icon(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/x-icon"
+    icon = Image.open(io.BytesIO(r.content))
+    assert icon.format == "ICO" and {(16, 16), (32, 32)} <= set(icon.info["sizes"])
+    assert icon.convert("RGBA").getchannel("A").getextrema() == (0, 255), "a shape on a transparent background"
+
+
+def test_site_favicon_wins_over_the_drawn_one(make_settings, tmp_path):
+    (tmp_path / "favicon.ico").write_bytes(b"site icon")
+    with TestClient(create_app(make_settings(web_dir=tmp_path))) as c:
+        assert c.get("/favicon.ico").content == b"site icon"
+
+
 def test_cors_for_listed_origins_only(make_settings):
     with TestClient(create_app(make_settings(cors_origins=["https://shop.example"]))) as c:
         pre = c.options("/v1/run", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
@@ -127,7 +156,7 @@ def test_server_imports_no_torch_or_training_code():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_front_page_redirects_to_the_demo(tmp_path):
+def test_front_page_redirects_to_the_demo_with_its_query(tmp_path):
     from tryon.server.config import Settings
 
     (tmp_path / "demo").mkdir()
@@ -136,3 +165,6 @@ def test_front_page_redirects_to_the_demo(tmp_path):
         r = client.get("/", follow_redirects=False)
         assert r.status_code in (302, 307) and r.headers["location"] == "/demo/"
         assert client.get("/demo/").status_code == 200
+        for method in (client.get, client.head):
+            r = method("/?backend=webgpu&debug", follow_redirects=False)
+            assert r.status_code in (302, 307) and r.headers["location"] == "/demo/?backend=webgpu&debug"

