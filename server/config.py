@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tryon.manifest import DTYPES, FP32
+
 __all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
         model_dir: folder with ``manifest.json`` and the ONNX files (``tryon export`` output); ``None`` serves
             the widget only and ``/readyz`` answers 503.
         web_dir: static site served at ``/`` (the widget); skipped when missing.
-        dtype: which model file of the manifest to run (``fp32``, ``fp16``, ``int8``).
+        dtype: which model file of the manifest to run, one of :data:`tryon.manifest.DTYPES`.
         providers: ``auto`` (CUDA when onnxruntime offers it, else CPU), ``cuda`` (fail if unavailable) or ``cpu``.
         intra_op_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
@@ -59,7 +61,7 @@ class Settings(BaseSettings):
 
     model_dir: Path | None = None
     web_dir: Path | None = DEFAULT_WEB_DIR
-    dtype: Literal["fp32", "fp16", "int8"] = "fp32"
+    dtype: str = FP32
     providers: Literal["auto", "cuda", "cpu"] = "auto"
     intra_op_threads: int = Field(0, ge=0)
     redis_url: str | None = None
@@ -79,6 +81,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     csp: str = DEFAULT_CSP
     warmup: bool = True
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, v: str) -> str:
+        if v not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+        return v
 
     @field_validator("redis_url")
     @classmethod

@@ -92,7 +92,7 @@ class TryonModel:
 
     Args:
         model_dir: folder with ``manifest.json`` and the model files.
-        dtype: which file of the manifest to load (``fp32``, ``fp16``, ``int8``).
+        dtype: which file of the manifest to load, one of :data:`tryon.manifest.DTYPES`.
         providers: ``auto``, ``cuda`` or ``cpu`` (see :func:`select_providers`).
         intra_op_threads: onnxruntime intra-op threads (0 = default).
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tryon.errors import UsageError
+from tryon.manifest import DTYPES, FP32
 
 __all__ = ["register", "serve"]
 
@@ -30,8 +31,8 @@ def serve(
                          ] = None,
     coop_coep: Annotated[bool, typer.Option("--coop-coep", help="Send COOP/COEP (cross-origin isolation) so the "
                                             "widget can run threaded WASM.")] = False,
-    dtype: Annotated[str, typer.Option("--dtype", help="Model file to run: fp32, fp16 or int8.",
-                                       rich_help_panel="Inference")] = "fp32",
+    dtype: Annotated[str, typer.Option("--dtype", help=f"Model file to run: {', '.join(DTYPES)}.",
+                                       rich_help_panel="Inference")] = FP32,
     providers: Annotated[str, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda or cpu.",
                                            rich_help_panel="Inference")] = "auto",
     queue_size: Annotated[int, typer.Option("--queue-size", min=1, help="Jobs waiting at most; more get 429.",

@@ -206,6 +206,31 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
         yield base
 
 
+@pytest.fixture(scope="module")
+def quantized_site(tiny_model_dir, tmp_path_factory) -> str:
+    """The app serving ``web/`` and a model folder as ``make setup`` ships it: the fp32 file plus the dynamic
+    int8 one, listed by ``tryon quantize``'s own dtype name (``int8_dynamic``). Yields its base URL."""
+    _require_vendored_ort()
+    import dataclasses
+
+    from tryon.manifest import INT8_DYNAMIC, FileEntry, Manifest
+    from tryon.quantize.dynamic import quantize_dynamic_int8
+    from tryon.quantize.pipeline import output_path
+    from tryon.server.config import Settings
+
+    folder = tmp_path_factory.mktemp("quantized_model")
+    for f in tiny_model_dir.iterdir():
+        shutil.copy(f, folder / f.name)
+    dst = output_path(folder / "model.onnx", folder, "dynamic")
+    quantize_dynamic_int8(folder / "model.onnx", dst)
+    manifest = Manifest.load(folder)
+    entry = FileEntry.from_path(folder, dst.name, dtype=INT8_DYNAMIC)
+    dataclasses.replace(manifest, files=(*manifest.files, entry)).save(folder)
+    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
 @contextmanager
 def _serve_app(settings):
     """Run ``create_app(settings)`` under uvicorn in a thread on a free loopback port; yields the base URL."""

@@ -8,6 +8,8 @@ Page scripts are arrow functions: the app's CSP forbids eval, which Playwright u
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -34,6 +36,24 @@ def test_front_page_redirect_keeps_the_query(page, site) -> None:
     attrs = page.evaluate("() => { const w = document.querySelector('tryon-widget');"
                           " return [w.getAttribute('backend'), w.hasAttribute('debug')]; }")
     assert attrs == ["webgpu", True]
+
+
+def test_wasm_downloads_the_quantized_file_the_manifest_lists(page, try_on, quantized_site, photos) -> None:
+    """The model folder `make setup` ships lists fp32, fp16 and the dynamic int8 file as `int8_dynamic`: WASM
+    must download that one, not fp32."""
+    manifest = json.loads(page.request.get(f"{quantized_site}/models/manifest.json").text())
+    by_dtype = {f["dtype"]: f["path"] for f in manifest["files"]}
+    assert set(by_dtype) == {"fp32", "int8_dynamic"}
+    fetched: list[str] = []
+    page.context.on("request", lambda r: fetched.append(r.url) if "/models/" in r.url and ".onnx" in r.url else None)
+    _open_demo(page, quantized_site, "backend=wasm")
+    detail = try_on(page, photos["person"])
+    assert detail["backend"] == "wasm"
+    names = sorted({url.split("/models/")[1].split("?")[0] for url in fetched})
+    assert names == [by_dtype["int8_dynamic"]], f"WASM fetched {names}"
+    load = _events(page, "load")[0]["detail"]
+    assert load["dtype"] == "int8_dynamic"
+    assert page.evaluate("() => document.querySelector('tryon-widget').modelInfo.dtype") == "int8_dynamic"
 
 
 def test_favicon_and_head_requests(page, site) -> None:

@@ -8,8 +8,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pydantic import ValidationError
 
 from tryon.server.main import create_app
 
@@ -108,6 +110,14 @@ def test_coop_coep_when_enabled(make_settings):
             assert r.headers["cross-origin-opener-policy"] == "same-origin"
             assert r.headers["cross-origin-embedder-policy"] == "require-corp"
             assert r.headers["cross-origin-resource-policy"] == "same-origin"
+
+
+def test_dtype_names_come_from_the_manifest(make_settings):
+    from tryon.manifest import DTYPES
+
+    assert [make_settings(dtype=d).dtype for d in DTYPES] == list(DTYPES)
+    with pytest.raises(ValidationError, match="int8_dynamic"):
+        make_settings(dtype="int4")
 
 
 def test_head_is_answered_wherever_get_is(client):

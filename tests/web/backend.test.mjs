@@ -41,6 +41,18 @@ test('fp16 only with shader-f16; int8 only on WASM', () => {
   assert.throws(() => chooseFile(manifest(['int8']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
 });
 
+test('WASM runs the quantized file the manifest lists, under either int8 name', () => {
+  // `tryon quantize --mode dynamic` (what `make setup` ships) lists the file as int8_dynamic.
+  const dynamic = manifest(['fp32', 'fp16', 'int8_dynamic']);
+  assert.equal(chooseFile(dynamic, 'wasm', gpu()).path, 'model_int8_dynamic.onnx');
+  assert.equal(chooseFile(dynamic, 'webgpu', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(dynamic, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  // Both quantized files: the calibrated static QDQ one first.
+  assert.equal(chooseFile(manifest(['fp32', 'int8_dynamic', 'int8']), 'wasm', gpu()).dtype, 'int8');
+  assert.equal(chooseFile(manifest(['int8_dynamic']), 'wasm', gpu()).dtype, 'int8_dynamic');
+  assert.throws(() => chooseFile(manifest(['int8_dynamic']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
+});
+
 test('manifest validation names the missing tensors', () => {
   const t = (name, shape) => ({ name, shape });
   const good = {

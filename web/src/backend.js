@@ -5,7 +5,8 @@
  * - WebGPU runs the fp16 file only when the adapter has `shader-f16` (onnxruntime-web's JSEP build returns
  *   garbage, silently, for fp16 without it), else fp32. `backend="auto"` skips software adapters
  *   (`isFallbackAdapter`, e.g. SwiftShader: ~100× slower than WASM) unless `env.rejectFallbackAdapter` is off.
- * - WASM runs the int8 file when the manifest has one (int8 is WASM-only), else fp32.
+ * - WASM runs a quantized file when the manifest lists one (static QDQ `int8` first, then `int8_dynamic`; int8
+ *   brings WebGPU nothing), else fp32.
  * - The server (`POST {server}/v1/run`, `Prefer: wait`) only with the shopper's consent (see the element).
  *
  * @module backend
@@ -61,7 +62,14 @@ export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = 
 }
 
 /**
- * The manifest file a backend runs.
+ * The names a model file's precision has in the manifest (`files[].dtype`): a mirror of Python's
+ * `tryon.manifest.DTYPES`, which `tests/web/test_dtypes.py` checks.
+ */
+export const DTYPE = Object.freeze({ FP32: 'fp32', FP16: 'fp16', INT8: 'int8', INT8_DYNAMIC: 'int8_dynamic' });
+
+/**
+ * The manifest file a backend runs: on WebGPU fp16 (with `shader-f16`) or fp32; on WASM the static QDQ int8
+ * file (calibrated on real inputs, so usually closer to fp32), the dynamic int8 file, or fp32.
  * @param {{files: {path: string, dtype: string}[]}} manifest
  * @param {'webgpu'|'wasm'} backend
  * @param {{shaderF16: boolean}} gpu
@@ -70,7 +78,8 @@ export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = 
  */
 export function chooseFile(manifest, backend, gpu) {
   const by = (dtype) => manifest.files.find((f) => f.dtype === dtype);
-  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? ['fp16', 'fp32'] : ['fp32']) : ['int8', 'fp32'];
+  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? [DTYPE.FP16, DTYPE.FP32] : [DTYPE.FP32])
+    : [DTYPE.INT8, DTYPE.INT8_DYNAMIC, DTYPE.FP32];
   for (const dtype of prefs) {
     const f = by(dtype);
     if (f) return f;

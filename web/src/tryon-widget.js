@@ -8,8 +8,8 @@
  *     <tryon-widget model="/models/manifest.json" garment-src="/demo/garments/white-crew-tee.png"></tryon-widget>
  *
  * Inference runs in a Web Worker (`worker.js`) with onnxruntime-web: WebGPU (fp16 only with `shader-f16`),
- * else WASM (int8 when the manifest has it), else — only with the shopper's consent — the server fallback
- * API (`POST {server}/v1/run`). The public surface is documented in `web/README.md` (Attributes, Properties,
+ * else WASM (a quantized int8 file when the manifest lists one), else — only with the shopper's consent — the
+ * server fallback API (`POST {server}/v1/run`). The public surface is documented in `web/README.md` (Attributes, Properties,
  * Methods, Events, Parts, CSS properties, Slots).
  *
  * @module tryon-widget
