@@ -56,6 +56,31 @@ def test_wasm_downloads_the_quantized_file_the_manifest_lists(page, try_on, quan
     assert page.evaluate("() => document.querySelector('tryon-widget').modelInfo.dtype") == "int8_dynamic"
 
 
+def test_runtime_is_sent_precompressed_and_cached_for_a_year(page, site) -> None:
+    """The 28 MB onnxruntime .wasm travels as its brotli (or gzip) sibling, asked for with its version so the
+    browser may keep it for a year."""
+    responses = []
+    page.context.on("response", lambda r: responses.append(r) if "/vendor/ort/" in r.url else None)
+    _open_demo(page, site, "backend=wasm")
+    page.evaluate("() => document.querySelector('tryon-widget').load()")
+    version = page.request.get(f"{site}/vendor/ort/VERSION").text().strip()
+    wasm = [r for r in responses if ".wasm" in r.url]
+    assert len(wasm) == 1, [r.url for r in responses]
+    response = wasm[0]
+    assert response.url.endswith(f".jsep.wasm?v={version}")
+    accepted = response.request.all_headers()["accept-encoding"]
+    headers = response.all_headers()
+    expected = "br" if "br" in accepted else "gzip"
+    assert headers["content-encoding"] == expected, (accepted, headers)
+    assert headers["vary"] == "Accept-Encoding"
+    assert headers["content-type"] == "application/wasm"
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    raw = len(page.request.get(response.url, headers={"accept-encoding": "identity"}).body())
+    sent = response.request.sizes()["responseBodySize"]
+    assert sent < raw / 3, f"{sent} bytes on the wire for a {raw}-byte file"
+    assert _events(page, "load"), "the runtime must work from the compressed file"
+
+
 def test_favicon_and_head_requests(page, site) -> None:
     _open_demo(page, site)
     icon = page.evaluate("""async () => {

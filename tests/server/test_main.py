@@ -1,8 +1,9 @@
-"""The app factory: OpenAPI stays true, static site MIME/cache/CSP, COOP/COEP, CORS, HEAD, the
+"""The app factory: OpenAPI stays true, static site MIME/cache/compression/CSP, COOP/COEP, CORS, HEAD, the
 front page and the favicon, and import hygiene."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
@@ -110,6 +111,43 @@ def test_coop_coep_when_enabled(make_settings):
             assert r.headers["cross-origin-opener-policy"] == "same-origin"
             assert r.headers["cross-origin-embedder-policy"] == "require-corp"
             assert r.headers["cross-origin-resource-policy"] == "same-origin"
+
+
+def test_precompressed_siblings_by_accept_encoding(client, web_dir):
+    raw = (web_dir / "vendor" / "ort" / "rt.wasm").read_bytes()
+    r = client.get("/vendor/ort/rt.wasm", headers={"accept-encoding": "gzip, deflate"})
+    assert r.headers["content-encoding"] == "gzip" and r.headers["vary"] == "Accept-Encoding"
+    assert r.headers["content-type"] == "application/wasm"
+    assert int(r.headers["content-length"]) == (web_dir / "vendor" / "ort" / "rt.wasm.gz").stat().st_size
+    assert r.content == raw  # decoded by the client
+    r = client.get("/vendor/ort/rt.wasm", headers={"accept-encoding": "gzip, br"})
+    assert r.headers["content-encoding"] == "br" and r.content == b"brotli stand-in"
+    r = client.head("/vendor/ort/rt.wasm", headers={"accept-encoding": "br"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "br" and r.content == b""
+    for accept in ("identity", "br;q=0, gzip;q=0"):
+        r = client.get("/vendor/ort/rt.wasm", headers={"accept-encoding": accept})
+        assert "content-encoding" not in r.headers and r.content == raw and r.headers["vary"] == "Accept-Encoding"
+    etags = {client.get("/vendor/ort/rt.wasm", headers={"accept-encoding": a}).headers["etag"]
+             for a in ("br", "gzip", "identity")}
+    assert len(etags) == 3, "each encoding is its own representation"
+    assert "vary" not in client.get("/app.mjs").headers  # no siblings, nothing varies
+
+
+def test_stale_sibling_is_not_served(make_settings, tmp_path):
+    import os
+
+    (tmp_path / "a.js").write_text("export const fresh = 1;\n")
+    (tmp_path / "a.js.gz").write_bytes(gzip.compress(b"export const stale = 1;\n"))
+    os.utime(tmp_path / "a.js.gz", (1, 1))  # compressed long before the file was replaced
+    with TestClient(create_app(make_settings(web_dir=tmp_path))) as c:
+        r = c.get("/a.js", headers={"accept-encoding": "gzip"})
+        assert "content-encoding" not in r.headers and b"fresh" in r.content
+
+
+def test_versioned_runtime_files_are_immutable_only_for_their_version(client):
+    assert client.get("/vendor/ort/rt.wasm?v=1.2.3").headers["cache-control"] == "public, max-age=31536000, immutable"
+    for url in ("/vendor/ort/rt.wasm", "/vendor/ort/rt.wasm?v=1.2.2", "/app.mjs?v=1.2.3"):
+        assert client.get(url).headers["cache-control"] == "no-cache", url
 
 
 def test_dtype_names_come_from_the_manifest(make_settings):

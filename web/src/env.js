@@ -8,6 +8,14 @@
 const here = new URL('.', import.meta.url);
 
 /**
+ * The onnxruntime-web files the widget loads, copied into `vendor/ort/` by `scripts/copy-ort.mjs`: the default
+ * (JSEP) entry, its Emscripten glue and its `.wasm`, which holds both the WebGPU and the WASM execution providers.
+ */
+export const ORT_FILES = Object.freeze({
+  entry: 'ort.min.mjs', glue: 'ort-wasm-simd-threaded.jsep.mjs', wasm: 'ort-wasm-simd-threaded.jsep.wasm',
+});
+
+/**
  * @typedef {object} TryonEnv
  * @property {string} ortUrl URL of the onnxruntime-web entry module (the default JSEP build, which holds the
  *   WebGPU and the WASM execution providers). Its `.mjs`/`.wasm` siblings are loaded from the same folder.
@@ -28,7 +36,7 @@ const here = new URL('.', import.meta.url);
 
 /** @type {TryonEnv} */
 export const env = {
-  ortUrl: new URL('../vendor/ort/ort.min.mjs', here).href,
+  ortUrl: new URL(`../vendor/ort/${ORT_FILES.entry}`, here).href,
   workerUrl: new URL('./worker.js', here).href,
   useBrowserCache: true,
   cacheName: 'tryon-models-v1',
