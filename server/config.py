@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
-        coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM.
+        coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
+            ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
+            cross-origin content without CORS or CORP headers).
         cors_origins: shop origins allowed to embed the widget from this host (CORS on the scripts, the model files and
             ``/v1``); empty = same-origin only.
         csp: Content-Security-Policy header value (empty string = none).
@@ -77,7 +79,7 @@ class Settings(BaseSettings):
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)
-    coop_coep: bool = False
+    coop_coep: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     csp: str = DEFAULT_CSP
     warmup: bool = True

@@ -29,8 +29,10 @@ def serve(
     redis_url: Annotated[str | None, typer.Option("--redis-url", help="Keep job state in Redis "
                                                   "(redis://host:port/db) so replicas share it; default in-process.")
                          ] = None,
-    coop_coep: Annotated[bool, typer.Option("--coop-coep", help="Send COOP/COEP (cross-origin isolation) so the "
-                                            "widget can run threaded WASM.")] = False,
+    coop_coep: Annotated[bool | None, typer.Option("--coop-coep/--no-coop-coep", show_default=False,
+                                                   help="Send COOP/COEP (cross-origin isolation) so the widget can "
+                                                   "run threaded WASM. On unless turned off here or with "
+                                                   "TRYON_COOP_COEP=0.")] = None,
     dtype: Annotated[str, typer.Option("--dtype", help=f"Model file to run: {', '.join(DTYPES)}.",
                                        rich_help_panel="Inference")] = FP32,
     providers: Annotated[str, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda or cpu.",
@@ -58,10 +60,9 @@ def serve(
 
     overrides: dict[str, object] = {"dtype": dtype, "providers": providers,
                                     "queue_size": queue_size, "max_batch": max_batch, "batch_wait_ms": batch_wait_ms}
-    if coop_coep:
-        overrides["coop_coep"] = True  # only when given, so TRYON_COOP_COEP=1 is not overridden by the default
+    # These override only when given, so their defaults stay in Settings and TRYON_* variables still apply.
     for key, value in (("model_dir", model_dir), ("web_dir", web_dir), ("redis_url", redis_url),
-                       ("cors_origins", cors_origin or None)):
+                       ("coop_coep", coop_coep), ("cors_origins", cors_origin or None)):
         if value is not None:
             overrides[key] = value
     if "model_dir" not in overrides and not os.environ.get("TRYON_MODEL_DIR"):

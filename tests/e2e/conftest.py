@@ -189,8 +189,9 @@ def photos(tmp_path_factory) -> dict[str, Path]:
 def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     """The real app (``tryon.server.create_app``) under uvicorn in a thread on loopback; yields its base URL.
 
-    Serves ``web/`` at ``/`` with COOP/COEP (threaded WASM) and the strict default CSP, the tiny model at
-    ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and the fallback API.
+    Serves ``web/`` at ``/`` with the default settings' cross-origin isolation (threaded WASM) and strict CSP,
+    the tiny model at ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and
+    the fallback API.
     """
     _require_vendored_ort()
     from tryon.server.config import Settings
@@ -200,8 +201,7 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     (root / "demo" / "testdata").mkdir(exist_ok=True)
     for p in photos.values():
         shutil.copy(p, root / "demo" / "testdata" / p.name)
-    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, coop_coep=True,
-                        warmup=True)
+    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, warmup=True)
     with _serve_app(settings) as base:
         yield base
 

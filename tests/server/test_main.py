@@ -86,7 +86,6 @@ def test_site_mime_types_cache_and_csp(client):
     csp = r.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "'wasm-unsafe-eval'" in csp and "worker-src 'self' blob:" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert "cross-origin-opener-policy" not in r.headers  # off by default
     r = client.get("/app.mjs")
     assert r.headers["content-type"].startswith("text/javascript")
     r = client.get("/ort-wasm-simd-threaded.wasm")
@@ -104,13 +103,22 @@ def test_docs_pages_get_a_policy_that_lets_swagger_load(client):
     assert "cdn.jsdelivr.net" not in client.get("/").headers["content-security-policy"]
 
 
-def test_coop_coep_when_enabled(make_settings):
-    with TestClient(create_app(make_settings(coop_coep=True))) as c:
-        for path in ("/", "/app.mjs", "/models/manifest.json"):
-            r = c.get(path)
-            assert r.headers["cross-origin-opener-policy"] == "same-origin"
-            assert r.headers["cross-origin-embedder-policy"] == "require-corp"
-            assert r.headers["cross-origin-resource-policy"] == "same-origin"
+def test_cross_origin_isolated_by_default_and_can_be_turned_off(make_settings, client, monkeypatch):
+    for path in ("/", "/app.mjs", "/models/manifest.json", "/healthz"):
+        r = client.get(path)
+        assert r.headers["cross-origin-opener-policy"] == "same-origin", path
+        assert r.headers["cross-origin-embedder-policy"] == "require-corp", path
+        assert r.headers["cross-origin-resource-policy"] == "same-origin", path
+    # The docs pages load Swagger UI from a CDN: no isolation there.
+    assert "cross-origin-embedder-policy" not in client.get("/docs").headers
+    monkeypatch.setenv("TRYON_COOP_COEP", "0")
+    from tryon.server.config import Settings
+
+    assert Settings().coop_coep is False  # the environment turns it off
+    with TestClient(create_app(make_settings(coop_coep=False))) as c:
+        r = c.get("/")
+        assert "cross-origin-opener-policy" not in r.headers and "cross-origin-embedder-policy" not in r.headers
+        assert r.headers["cross-origin-resource-policy"] == "same-origin"
 
 
 def test_precompressed_siblings_by_accept_encoding(client, web_dir):

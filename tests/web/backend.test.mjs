@@ -2,7 +2,7 @@
 // protocol constants and processing helpers. The browser behaviour is covered by tests/e2e.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseFile, planBackends, validateManifest } from '../../web/src/backend.js';
+import { chooseFile, defaultThreads, planBackends, validateManifest } from '../../web/src/backend.js';
 import { pinnedUrl, sha256Hex } from '../../web/src/cache.js';
 import * as P from '../../web/src/processing.js';
 import { BACKENDS, ErrorName, Reply, Request } from '../../web/src/protocol.js';
@@ -51,6 +51,12 @@ test('WASM runs the quantized file the manifest lists, under either int8 name', 
   assert.equal(chooseFile(manifest(['fp32', 'int8_dynamic', 'int8']), 'wasm', gpu()).dtype, 'int8');
   assert.equal(chooseFile(manifest(['int8_dynamic']), 'wasm', gpu()).dtype, 'int8_dynamic');
   assert.throws(() => chooseFile(manifest(['int8_dynamic']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
+});
+
+test('WASM threads: 1 without isolation, else half the cores, at least 2 and at most 4', () => {
+  assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(false, n)), [1, 1, 1, 1, 1, 1]);
+  assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(true, n)), [1, 2, 2, 2, 4, 4]);
+  assert.equal(defaultThreads(true, undefined), 1);
 });
 
 test('manifest validation names the missing tensors', () => {

@@ -62,6 +62,19 @@ export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = 
 }
 
 /**
+ * WASM threads when `env.numThreads` is 0. Threads need `SharedArrayBuffer`, i.e. a cross-origin isolated
+ * page; then half the logical cores (two hyper-threads share one core's SIMD units), at least 2 and at most 4
+ * (onnxruntime-web gains little beyond 4 on a network this small).
+ * @param {boolean} isolated `crossOriginIsolated`
+ * @param {number} cores `navigator.hardwareConcurrency`
+ * @returns {number}
+ */
+export function defaultThreads(isolated, cores) {
+  if (!isolated || !(cores >= 2)) return 1;
+  return Math.min(4, Math.max(2, Math.floor(cores / 2)));
+}
+
+/**
  * The names a model file's precision has in the manifest (`files[].dtype`): a mirror of Python's
  * `tryon.manifest.DTYPES`, which `tests/web/test_dtypes.py` checks.
  */

@@ -24,8 +24,9 @@ export const ORT_FILES = Object.freeze({
  * @property {string} workerUrl URL of the inference worker module.
  * @property {boolean} useBrowserCache keep model files in the Cache API (verified by sha256 on every load).
  * @property {string} cacheName Cache API cache name.
- * @property {number} numThreads WASM threads; 0 = up to 4 when the page is cross-origin isolated, else 1
- *   (threads need `SharedArrayBuffer`, i.e. COOP/COEP headers on the top-level page).
+ * @property {number} numThreads WASM threads; 0 = half the logical cores, at least 2 and at most 4, when the
+ *   page is cross-origin isolated, else 1 (threads need `SharedArrayBuffer`, i.e. COOP/COEP headers on the
+ *   top-level page).
  * @property {boolean} rejectFallbackAdapter `backend="auto"` skips WebGPU on a software adapter
  *   (`adapter.info.isFallbackAdapter`, e.g. SwiftShader), which is far slower than WASM. An explicit
  *   `backend="webgpu"` always uses it.

@@ -12,7 +12,7 @@
  *
  * Replies (worker → element):
  * - `progress` {id, status: 'initiate'|'download'|'progress'|'done', file, loaded, total}
- * - `ready`    {id, backend: 'webgpu'|'wasm', dtype, name, version, ortVersion, adapter, inputSize,
+ * - `ready`    {id, backend: 'webgpu'|'wasm', dtype, name, version, ortVersion, adapter, inputSize, threads,
  *               fallbacks: [{backend, reason}]}
  * - `result`   {id, blob?|bitmap?, width, height, backend, ms, timings, debug?}
  * - `error`    {id, name, message, local: boolean}  (local: no in-browser backend can run, try the server)

@@ -320,7 +320,9 @@ export class TryonWidget extends HTMLElement {
       };
       this.#showProgress(null);
       this.#emit('progress', { status: 'ready', file: '', loaded: 1, total: 1 });
-      this.#emit('load', { backend: ready.backend, dtype: ready.dtype, modelVersion: ready.version });
+      this.#emit('load', {
+        backend: ready.backend, dtype: ready.dtype, modelVersion: ready.version, threads: ready.threads,
+      });
       this.#setStatus('ready', `Ready (${this.#backendLabel(ready.backend)}).`);
       return ready.backend;
     } catch (err) {

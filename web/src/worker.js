@@ -7,7 +7,7 @@
  * @module worker
  */
 
-import { chooseFile, detectWebGPU, planBackends, validateManifest } from './backend.js';
+import { chooseFile, defaultThreads, detectWebGPU, planBackends, validateManifest } from './backend.js';
 import { fetchModelFile } from './cache.js';
 import { ORT_FILES } from './env.js';
 import * as P from './processing.js';
@@ -67,9 +67,8 @@ async function loadOrt(ortUrl, numThreads) {
   const ort = await import(ortUrl);
   ort.env.wasm.wasmPaths = runtimePaths(ort, ortUrl);
   ort.env.wasm.proxy = false; // we are the worker already; the proxy cannot carry WebGPU buffers
-  const isolated = self.crossOriginIsolated === true;
   ort.env.wasm.numThreads = numThreads > 0 ? numThreads
-    : (isolated ? Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) : 1);
+    : defaultThreads(self.crossOriginIsolated === true, navigator.hardwareConcurrency || 1);
   ort.env.logLevel = 'warning';
   state.ort = ort;
   return ort;
