@@ -8,6 +8,7 @@ Page scripts are arrow functions: the app's CSP forbids eval, which Playwright u
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -79,6 +80,36 @@ def test_runtime_is_sent_precompressed_and_cached_for_a_year(page, site) -> None
     sent = response.request.sizes()["responseBodySize"]
     assert sent < raw / 3, f"{sent} bytes on the wire for a {raw}-byte file"
     assert _events(page, "load"), "the runtime must work from the compressed file"
+
+
+def test_consent_prompt_says_why_the_server_is_used(page, site, photos) -> None:
+    # The page chose the server: the device may well run the try-on.
+    _open_demo(page, site, "backend=server&server-fallback=ask")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector("tryon-widget .consent:not([hidden])")
+    chosen = page.inner_text("tryon-widget .consent")
+    assert "cannot run" not in chosen and "runs the try-on on our server" in chosen, chosen
+    page.click("tryon-widget .consent-no")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'error')")
+    declined = _events(page, "error")[0]["detail"]
+    assert declined["name"] == "ConsentDeclinedError" and "cannot run" not in declined["message"], declined
+
+    # No in-browser backend can load the model (a file onnxruntime cannot parse, with a matching sha256).
+    junk = b"not an ONNX model"
+    def manifest(route):
+        m = route.fetch().json()
+        m["files"] = [{"path": "model.onnx", "dtype": "fp32", "bytes": len(junk),
+                       "sha256": hashlib.sha256(junk).hexdigest()}]
+        route.fulfill(json=m)
+    page.context.route("**/models/manifest.json", manifest)
+    page.context.route("**/models/model.onnx*", lambda route: route.fulfill(
+        body=junk, headers={"content-type": "application/octet-stream"}))
+    _open_demo(page, site, "backend=wasm&server-fallback=ask")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector("tryon-widget .consent:not([hidden])")
+    assert "This device cannot run the try-on itself" in page.inner_text("tryon-widget .consent")
 
 
 def test_favicon_and_head_requests(page, site) -> None:

@@ -34,6 +34,12 @@ const ATTRIBUTES = Object.freeze({
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
+/** Why the server runs the try-on, in the shopper's words: the consent prompt and the errors start with it. */
+const SERVER_WHY = Object.freeze({
+  chosen: 'This page runs the try-on on our server.', // backend="server", or no model to run here
+  unable: 'This device cannot run the try-on itself.', // no in-browser backend could load the model
+  failed: 'The try-on failed on this device.', // the in-browser backend broke while running
+});
 
 const STYLES = `
 :host { display: block; position: relative; box-sizing: border-box; font: inherit;
@@ -90,8 +96,8 @@ const TEMPLATE = `
   <div part="status" class="status" role="status" aria-live="polite"></div>
   <div part="error" class="error" role="alert" hidden><slot name="error"></slot><span class="error-text"></span></div>
   <div part="consent" class="consent" role="group" aria-labelledby="consent-text" hidden>
-    <div id="consent-text"><slot name="consent">This device cannot run the try-on itself. Send your photo to our
-      server to try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
+    <div id="consent-text"><slot name="consent"><span class="consent-why"></span> Send your photo to our server to
+      try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
     <div class="actions">
       <button part="button consent-accept" class="consent-yes primary" type="button">Send to server</button>
       <button part="button consent-decline" class="consent-no" type="button">No, thanks</button>
@@ -178,6 +184,7 @@ export class TryonWidget extends HTMLElement {
   #garmentMaskBlob = null;
   #garmentSent = false;
   #consent = null; // null = not asked, true/false = the shopper's answer
+  #serverWhy = 'unable'; // a key of SERVER_WHY
   #result = null;
   #urls = [];
   #live = null;
@@ -196,8 +203,8 @@ export class TryonWidget extends HTMLElement {
       file: q('.file'), upload: q('.upload'), camera: q('.camera'), snapshot: q('.snapshot'), run: q('.run'),
       download: q('.download'), progress: q('.progress'), fill: q('.progress .fill'), status: q('.status'),
       error: q('.error'), errorText: q('.error-text'), consent: q('.consent'), yes: q('.consent-yes'),
-      no: q('.consent-no'), compare: q('.compare'), before: q('.before'), after: q('.after'), slider: q('.slider'),
-      live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
+      no: q('.consent-no'), consentWhy: q('.consent-why'), compare: q('.compare'), before: q('.before'),
+      after: q('.after'), slider: q('.slider'), live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
     };
   }
 
@@ -290,11 +297,11 @@ export class TryonWidget extends HTMLElement {
   async #load() {
     const requested = this.backend;
     if (requested === 'server') {
-      this.#switchBackend('server', 'backend="server"');
+      this.#useServer('chosen', 'backend="server"');
       return 'server';
     }
     if (!this.model) {
-      if (this.server) { this.#switchBackend('server', 'no model attribute'); return 'server'; }
+      if (this.server) { this.#useServer('chosen', 'no model attribute'); return 'server'; }
       throw namedError(ErrorName.MANIFEST, 'the widget has neither a model (manifest URL) nor a server');
     }
     this.#setStatus('loading', 'Loading the try-on model…');
@@ -328,7 +335,7 @@ export class TryonWidget extends HTMLElement {
     } catch (err) {
       this.#showProgress(null);
       if (err.local) { // every in-browser backend failed: the server may still do it
-        this.#switchBackend('server', err.message);
+        this.#useServer('unable', err.message);
         this.#setStatus('ready', 'This device cannot run the try-on; the server can.');
         return 'server';
       }
@@ -529,21 +536,21 @@ export class TryonWidget extends HTMLElement {
         this.#loading = Promise.resolve(this.#resolvedBackend);
       }
     }
-    this.#switchBackend('server', err.message);
+    this.#useServer('failed', err.message);
     return this.#runServer(person, garment, t0);
   }
 
   async #askConsent() {
-    if (!this.server) {
-      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and no try-on server is configured.');
-    }
+    const why = SERVER_WHY[this.#serverWhy];
+    if (!this.server) throw namedError(ErrorName.BACKEND, `${why} No try-on server is configured.`);
     const policy = this.serverFallback;
     if (policy === 'never') {
-      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and sending photos to the server '
-        + 'is turned off (server-fallback="never").');
+      throw namedError(ErrorName.BACKEND, `${why} Sending photos to the server is turned off `
+        + '(server-fallback="never").');
     }
     if (policy === 'auto' || this.#consent === true) return;
     const e = this.#els;
+    e.consentWhy.textContent = why;
     e.consent.hidden = false;
     this.#setStatus('running', 'Waiting for your permission to use the server.');
     e.yes.focus();
@@ -556,7 +563,7 @@ export class TryonWidget extends HTMLElement {
     });
     e.consent.hidden = true;
     this.#consent = ok;
-    if (!ok) throw namedError(ErrorName.CONSENT, 'Your photo was not sent. The try-on needs the server on this device.');
+    if (!ok) throw namedError(ErrorName.CONSENT, `Your photo was not sent. ${why}`);
   }
 
   async #personInput() {
@@ -670,6 +677,12 @@ export class TryonWidget extends HTMLElement {
     this.stopLive();
     this.#setPerson(blob, true);
     this.run().catch(() => {});
+  }
+
+  /** Use the server, for a reason of SERVER_WHY (shown to the shopper) and a technical one (`backend-change`). */
+  #useServer(why, reason) {
+    this.#serverWhy = why;
+    this.#switchBackend('server', reason);
   }
 
   #switchBackend(backend, reason) {
