@@ -12,11 +12,22 @@ import hashlib
 import json
 
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.browser
 
 WIDGET_READY_JS = "() => customElements.get('tryon-widget') !== undefined"
 CATALOGUE_READY_JS = "() => document.querySelectorAll('.garment').length > 1"
+
+# The phone: its viewport, every scroll position the page passes through, where an element of the widget is.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True}
+RECORD_SCROLLS_JS = "() => { window.__scrolls = []; addEventListener('scroll', () => window.__scrolls.push(scrollY)); }"
+RECT_JS = """(selector) => {
+  const w = document.querySelector('tryon-widget');
+  const r = w.shadowRoot.querySelector(selector).getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, height: r.height, viewport: innerHeight, scrollY};
+}"""
 
 
 def _events(page, kind: str | None = None) -> list[dict]:
@@ -110,6 +121,46 @@ def test_consent_prompt_says_why_the_server_is_used(page, site, photos) -> None:
     page.click("tryon-widget .run")
     page.wait_for_selector("tryon-widget .consent:not([hidden])")
     assert "This device cannot run the try-on itself" in page.inner_text("tryon-widget .consent")
+
+
+def _tall_photo(photos, folder):
+    """The test person scaled to a phone camera's 768×1024: its result is taller than what is left of the
+    screen below the controls."""
+    path = folder / "person_768x1024.png"
+    Image.open(photos["person"]).resize((768, 1024), Image.Resampling.BICUBIC).save(path)
+    return path
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_phone_layout_controls_first_and_result_scrolled_into_view(make_page, try_on, site, photos, tmp_path,
+                                                                   motion) -> None:
+    page = make_page(**PHONE, reduced_motion=motion)
+    fits = "() => document.documentElement.scrollWidth <= innerWidth"
+    _open_demo(page, site, "backend=wasm")
+    page.screenshot(path=str(tmp_path / "phone_start.png"))
+    assert page.evaluate(fits), "the page is wider than the phone"
+    for control in (".upload", ".run"):
+        box = page.evaluate(RECT_JS, control)
+        assert 0 <= box["top"] and box["bottom"] <= box["viewport"], f"{control} is below the fold: {box}"
+    # Every garment is still on the first screen's row (scrolling sideways), none pushed below the controls.
+    tiles = page.evaluate("() => [...document.querySelectorAll('.garment')].map(b => b.getBoundingClientRect().top)")
+    assert max(tiles) < page.evaluate(RECT_JS, ".upload")["top"]
+
+    page.evaluate(RECORD_SCROLLS_JS)
+    try_on(page, _tall_photo(photos, tmp_path))
+    page.wait_for_function(f"() => {{ const r = ({RECT_JS})('.compare');"
+                           " return r.height > 0 && r.top >= 0 && r.bottom <= r.viewport; }", timeout=15_000)
+    page.screenshot(path=str(tmp_path / "phone_result.png"))
+    figure = page.evaluate(RECT_JS, ".compare")
+    assert figure["scrollY"] > 0, "the page must scroll to the result"
+    assert page.evaluate(fits), "the result makes the page wider than the phone"
+    scrolls = page.evaluate("() => window.__scrolls")
+    if motion == "reduce":
+        assert len(set(scrolls)) == 1, f"scrolled in steps despite prefers-reduced-motion: {scrolls}"
+    else:
+        assert len(set(scrolls)) > 1, f"expected a smooth scroll: {scrolls}"
+    for name in ("phone_start.png", "phone_result.png"):
+        assert Image.open(tmp_path / name).size == (780, 1688)
 
 
 def test_favicon_and_head_requests(page, site) -> None:

@@ -3,6 +3,7 @@
 const widget = document.getElementById('tryon');
 const list = document.getElementById('catalogue');
 const note = document.getElementById('backend-note');
+const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
 function select(item, button) {
   for (const b of list.querySelectorAll('.garment')) {
@@ -53,6 +54,14 @@ async function loadCatalogue() {
   });
 }
 
+// On a phone the result lands below the fold: bring it into view once its image is decoded (so its size is
+// known), without animation for people who asked for less motion.
+widget.addEventListener('result', async () => {
+  const figure = widget.shadowRoot?.querySelector('[part~="compare"]');
+  if (!figure) return;
+  await Promise.all([...figure.querySelectorAll('img')].map((img) => img.decode().catch(() => {})));
+  figure.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
+});
 widget.addEventListener('backend-change', (ev) => {
   note.textContent = `Backend: ${ev.detail.backend}${ev.detail.reason ? ` (${ev.detail.reason})` : ''}`;
 });
