@@ -163,6 +163,38 @@ def test_phone_layout_controls_first_and_result_scrolled_into_view(make_page, tr
         assert Image.open(tmp_path / name).size == (780, 1688)
 
 
+def test_catalogue_is_one_tab_stop_and_arrow_keys_choose(page, site) -> None:
+    _open_demo(page, site, "backend=wasm")
+    names = page.evaluate("() => [...document.querySelectorAll('.garment')].map(b => b.dataset.name)")
+    focused = ("() => { const a = document.activeElement;"
+               " return a?.classList.contains('garment') ? a.dataset.name : a?.localName; }")
+    checked = "() => document.querySelector('.garment[aria-checked=\"true\"]').dataset.name"
+
+    stops = []
+    for _ in range(30):  # once through the page's Tab order, until focus wraps around to the document
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(focused))
+        if stops[-1] == "body":
+            break
+    assert [s for s in stops if s in names] == [names[0]], f"Tab stops: {stops}"
+    assert "tryon-widget" in stops, f"Tab stops: {stops}"
+
+    page.evaluate("() => document.querySelector('.garment[aria-checked=\"true\"]').focus()")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused) == page.evaluate(checked) == names[1]
+    assert names[1] in page.evaluate("() => document.querySelector('tryon-widget').garmentSrc")
+    page.keyboard.press("End")
+    assert page.evaluate(checked) == names[-1]
+    page.keyboard.press("ArrowDown")  # wraps around
+    assert page.evaluate(checked) == names[0]
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(focused) == page.evaluate(checked) == names[-1]
+    page.keyboard.press("Tab")  # out of the group, and back in to the checked radio
+    assert page.evaluate(focused) not in names
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(focused) == names[-1]
+
+
 def test_favicon_and_head_requests(page, site) -> None:
     _open_demo(page, site)
     icon = page.evaluate("""async () => {
