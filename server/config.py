@@ -6,6 +6,7 @@ environment-backed default used by ``tryon serve`` and ``uvicorn tryon.server.ma
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,9 @@ __all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 """The repository's ``web/`` folder (present in a checkout / editable install; absent from a wheel)."""
+
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-fA-F:.]+\]|[^/?#:\s\[\]]+)(:\d{1,5})?")
+"""scheme://host[:port], host a name, an IPv4 address or a bracketed IPv6 address: an origin as sent in ``Origin``."""
 
 DEFAULT_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
                "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self'; "
@@ -53,8 +57,10 @@ class Settings(BaseSettings):
         coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
             ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
             cross-origin content without CORS or CORP headers).
-        cors_origins: shop origins allowed to embed the widget from this host (CORS on the scripts, the model files and
-            ``/v1``); empty = same-origin only.
+        cors_origins: shop origins allowed to embed the widget from this host (CORS on the model files and ``/v1``;
+            the widget's own scripts are public), each exactly as browsers send it in ``Origin``:
+            ``scheme://host[:port]`` (``https://shop.example``, ``http://localhost:3000``); empty = same-origin
+            only.
         csp: Content-Security-Policy header value (empty string = none).
         warmup: run the model once at start-up before reporting ready.
     """
@@ -100,9 +106,15 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins")
     @classmethod
-    def _no_wildcard_with_list(cls, v: list[str]) -> list[str]:
+    def _origins(cls, v: list[str]) -> list[str]:
         if "*" in v and len(v) > 1:
             raise ValueError("cors_origins: use either '*' alone or an explicit list of origins")
+        for origin in v:
+            # Browsers compare the Origin header as a string: a missing scheme, a path or a trailing slash never
+            # matches, and the page would be refused without a hint why.
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin; write scheme://host[:port] as the "
+                                 "browser shows it, e.g. https://shop.example or http://localhost:3000")
         return v
 
     @model_validator(mode="after")

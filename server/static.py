@@ -11,6 +11,8 @@
 * Compression: a site file with an up-to-date precompressed sibling (``name.br``, ``name.gz``, written at build
   time by ``web/scripts/copy-ort.mjs``) is sent as that sibling with ``Content-Encoding`` when the request
   accepts it, always with ``Vary: Accept-Encoding``. Nothing is compressed per request.
+* The widget's own modules (``src/``) are public: any origin may load them (CORS ``*``), so that on a shop page
+  whose origin the server does not list the element still loads and can say why the model cannot.
 * The model mount serves only ``manifest.json`` and the files the manifest lists.
 """
 
@@ -28,8 +30,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
-__all__ = ["MEDIA_TYPES", "IMMUTABLE", "NO_CACHE", "ENCODINGS", "VERSION_FILE", "media_type", "accepted_encodings",
-           "SiteFiles", "ModelFiles"]
+__all__ = ["MEDIA_TYPES", "IMMUTABLE", "NO_CACHE", "ENCODINGS", "VERSION_FILE", "PUBLIC_PREFIXES", "media_type",
+           "accepted_encodings", "SiteFiles", "ModelFiles"]
 
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -47,6 +49,8 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 """Content codings of precompressed siblings, best first, with their file suffixes."""
 VERSION_FILE = "VERSION"
 """A folder holding this file is versioned: its files are immutable when asked for with ``?v=<its content>``."""
+PUBLIC_PREFIXES = ("src/",)
+"""Site folders any origin may load with CORS (the widget's code; it holds nothing private)."""
 
 
 def media_type(path: str | os.PathLike) -> str:
@@ -116,6 +120,10 @@ class SiteFiles(StaticFiles):
             response.headers["vary"] = "Accept-Encoding"
         immutable = _HASHED_NAME.search(name) or _versioned(name, scope)
         response.headers["cache-control"] = IMMUTABLE if immutable else NO_CACHE
+        rel = os.path.relpath(name, os.path.realpath(str(self.directory))).replace(os.sep, "/")
+        if rel.startswith(PUBLIC_PREFIXES):
+            response.headers["access-control-allow-origin"] = "*"
+            response.headers["cross-origin-resource-policy"] = "cross-origin"
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
         return response

@@ -44,8 +44,10 @@ def serve(
     batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for more "
                                                  "jobs, ms.", rich_help_panel="Inference")] = 5.0,
     cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Shop origin allowed to embed "
-                                                          "the widget: load its scripts and models and call /v1 "
-                                                          "(repeatable), e.g. https://shop.example.")] = None,
+                                                          "the widget: load its model and call /v1 (repeatable). "
+                                                          "Scheme, host and port exactly as the browser shows "
+                                                          "them, e.g. https://shop.example or "
+                                                          "http://localhost:3000.")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Serve the widget (/), the model files (/models/) and the fallback API (/v1, docs at /docs).

@@ -293,6 +293,13 @@ def shop(tiny_model_dir, tmp_path_factory):
         yield urls
 
 
+@pytest.fixture(scope="module")
+def unlisted_shop(tiny_model_dir, tmp_path_factory):
+    """The same embedding on a shop whose origin our app was not started with (no ``--cors-origin``)."""
+    with _shop(tiny_model_dir, tmp_path_factory.mktemp("unlisted_shop"), list_origin=False) as urls:
+        yield urls
+
+
 # The README's cross-origin embedding snippet, verbatim apart from the host.
 EMBED_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A shop</title></head>

@@ -195,6 +195,23 @@ def test_catalogue_is_one_tab_stop_and_arrow_keys_choose(page, site) -> None:
     assert page.evaluate(focused) == names[-1]
 
 
+def test_unlisted_shop_origin_is_told_how_to_start_the_server(page, unlisted_shop) -> None:
+    """A shop page embedding the widget from a server started without its origin: the element still shows, and
+    says why it cannot load the model and how to start the server."""
+    url, base = unlisted_shop
+    shop_origin = "/".join(url.split("/")[:3])
+    page.goto(url)
+    page.wait_for_function(WIDGET_READY_JS)
+    page.wait_for_function("() => document.querySelector('tryon-widget').getAttribute('status') === 'error'",
+                           timeout=30_000)
+    errors = [e["detail"] for e in _events(page, "error")]
+    assert [e["name"] for e in errors] == ["CORSError"], errors
+    assert f"--cors-origin {shop_origin}" in errors[0]["message"]
+    shown = page.inner_text("tryon-widget .error")
+    assert f"--cors-origin {shop_origin}" in shown and base in shown, shown
+    assert page.is_visible("tryon-widget .upload"), "the element renders its controls"
+
+
 def test_favicon_and_head_requests(page, site) -> None:
     _open_demo(page, site)
     icon = page.evaluate("""async () => {

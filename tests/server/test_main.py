@@ -158,6 +158,23 @@ def test_versioned_runtime_files_are_immutable_only_for_their_version(client):
         assert client.get(url).headers["cache-control"] == "no-cache", url
 
 
+def test_widget_code_is_public_model_and_api_are_not(client):
+    shop = {"Origin": "https://shop.example"}
+    r = client.get("/src/widget.js", headers=shop)
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["cross-origin-resource-policy"] == "cross-origin"
+    for path in ("/models/manifest.json", "/v1/models", "/app.mjs"):
+        assert "access-control-allow-origin" not in client.get(path, headers=shop).headers, path
+
+
+def test_cors_origins_must_be_origins(make_settings):
+    for good in (["https://shop.example"], ["http://localhost:3000", "http://[::1]:8080"], ["*"]):
+        assert make_settings(cors_origins=good).cors_origins == good
+    for bad in ("shop.example", "https://shop.example/", "https://shop.example/page", "localhost:3000"):
+        with pytest.raises(ValidationError, match="scheme://host"):
+            make_settings(cors_origins=[bad])
+
+
 def test_dtype_names_come_from_the_manifest(make_settings):
     from tryon.manifest import DTYPES
 

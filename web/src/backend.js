@@ -123,6 +123,27 @@ export function validateManifest(m) {
   return { size: [h, w], garmentSize: [gh, gw] };
 }
 
+/**
+ * Explain a fetch that failed with a network error (a `TypeError`) on a URL of another origin. Browsers do not
+ * say whether the host is down or CORS refused the page, so this asks the same host for a URL it serves to any
+ * origin (the widget's own module): when that answers, the host is up and CORS blocked `url`.
+ * @param {string} url the URL whose fetch failed
+ * @param {{pageOrigin: string, publicUrl: string, what: string, fetch?: typeof fetch}} options `pageOrigin`
+ *   is `location.origin`; `publicUrl` a URL any origin may load; `what` names the resource for people
+ * @returns {Promise<Error|null>} a `CORSError` saying how to start the server, or null when CORS is not the cause
+ */
+export async function explainNetworkError(url, { pageOrigin, publicUrl, what, fetch: f = fetch }) {
+  const { origin } = new URL(url);
+  if (origin === pageOrigin || new URL(publicUrl).origin !== origin) return null;
+  try {
+    if (!(await f(publicUrl, { method: 'HEAD', cache: 'no-store' })).ok) return null;
+  } catch {
+    return null; // the host does not answer at all: not a CORS refusal
+  }
+  return namedError(ErrorName.CORS, `This page (${pageOrigin}) may not load ${what} from ${origin}: the browser `
+    + `blocked it (CORS). The try-on server must be started with --cors-origin ${pageOrigin}`);
+}
+
 const sleep = (ms, signal) => new Promise((resolve, reject) => {
   const t = setTimeout(resolve, ms);
   signal?.addEventListener('abort', () => { clearTimeout(t); reject(namedError(ErrorName.ABORT, 'aborted')); });

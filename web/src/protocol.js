@@ -54,6 +54,7 @@ export const ErrorName = Object.freeze({
   SERVER: 'ServerError', // the fallback API answered an error (its own `error` name is kept when present)
   INFERENCE: 'InferenceError', // the model failed while running
   ABORT: 'AbortError', // disposed while running
+  CORS: 'CORSError', // the model's host does not allow this page's origin (tryon serve --cors-origin)
 });
 
 /** Build an `Error` with a given `name` (for errors crossing the worker boundary). */

@@ -17,7 +17,7 @@
 
 import { env } from './env.js';
 import { BACKENDS, ErrorName, Reply, Request, namedError } from './protocol.js';
-import { runOnServer } from './backend.js';
+import { explainNetworkError, runOnServer } from './backend.js';
 
 export { env };
 
@@ -136,10 +136,19 @@ async function decode(blob, what) {
   }
 }
 
+/**
+ * A `CORSError` when a fetch of `url` failed because its host does not allow this page's origin, else null.
+ * The probe is this module's own URL: our server lets any origin load the widget's code.
+ */
+function explainBlocked(url, what) {
+  return explainNetworkError(String(url), { pageOrigin: location.origin, publicUrl: import.meta.url, what });
+}
+
 async function fetchBlob(url, what) {
   let response;
   try { response = await fetch(url); } catch (err) {
-    throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (${err.message}).`);
+    throw (await explainBlocked(url, `the ${what}`))
+      || namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (${err.message}).`);
   }
   if (!response.ok) throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (HTTP ${response.status}).`);
   return response.blob();
@@ -228,6 +237,8 @@ export class TryonWidget extends HTMLElement {
     });
     this.#applySlider();
     this.#setStatus(this.#status, this.#els.status.textContent || 'Choose a photo of yourself, then press “Try it on”.');
+    // Say at once, not at the first try-on, when this page may not load the model at all.
+    if (this.model) this.#checkModelAccess().catch((err) => this.#fail(err));
   }
 
   disconnectedCallback() {
@@ -304,6 +315,7 @@ export class TryonWidget extends HTMLElement {
       if (this.server) { this.#useServer('chosen', 'no model attribute'); return 'server'; }
       throw namedError(ErrorName.MANIFEST, 'the widget has neither a model (manifest URL) nor a server');
     }
+    await this.#checkModelAccess();
     this.#setStatus('loading', 'Loading the try-on model…');
     this.#showProgress(0);
     this.#worker = this.#worker || this.#createWorker();
@@ -512,8 +524,9 @@ export class TryonWidget extends HTMLElement {
     try {
       res = await runOnServer(this.server, person, garment, { waitSeconds: env.serverWaitSeconds });
     } catch (err) {
-      if (err.name === 'TypeError') throw namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
-      throw err;
+      if (err.name !== 'TypeError') throw err;
+      throw (await explainBlocked(new URL(this.server, document.baseURI), 'the try-on server'))
+        || namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
     }
     const ms = performance.now() - t0;
     return { blob: res.blob, width, height, backend: 'server', ms, timings: { server: res.metrics } };
@@ -677,6 +690,21 @@ export class TryonWidget extends HTMLElement {
     this.stopLive();
     this.#setPerson(blob, true);
     this.run().catch(() => {});
+  }
+
+  /**
+   * Fail, with the reason, when the page may not read the model's manifest: a host of another origin that does
+   * not list this page's origin (CORS). Same-origin models need no check.
+   */
+  async #checkModelAccess() {
+    const url = new URL(this.model, document.baseURI);
+    if (url.origin === location.origin) return;
+    try {
+      await fetch(url, { method: 'HEAD', cache: 'no-store' });
+    } catch (err) {
+      throw (await explainBlocked(url, 'the try-on model'))
+        || namedError(ErrorName.MANIFEST, `Could not load the try-on model from ${url.origin} (${err.message}).`);
+    }
   }
 
   /** Use the server, for a reason of SERVER_WHY (shown to the shopper) and a technical one (`backend-change`). */
