@@ -22,12 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from tryon.errors import DataError
-from tryon.processing import atomic_write_bytes
 
-__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "DTYPES", "FP32", "FP16", "INT8", "INT8_DYNAMIC", "TensorSpec",
+           "FileEntry", "Manifest", "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
+
+FP32, FP16, INT8, INT8_DYNAMIC = DTYPES = ("fp32", "fp16", "int8", "int8_dynamic")
+"""The names a model file's precision has in ``FileEntry.dtype``: ``fp32``; ``fp16`` (WebGPU with
+``shader-f16``); ``int8``, static QDQ calibrated on real inputs, and ``int8_dynamic``, dynamic quantization
+without calibration (both for WASM). The widget mirrors them in ``web/src/backend.js`` (``DTYPE``, checked by
+``tests/web/test_dtypes.py``)."""
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -75,16 +81,16 @@ class FileEntry:
         path: relative path (``model.onnx``, ``model_fp16.onnx``, ``model_int8.onnx``).
         sha256: hex digest.
         bytes: size.
-        dtype: weights' precision (``fp32``, ``fp16``, ``int8``).
+        dtype: weights' precision, one of :data:`DTYPES`.
     """
 
     path: str
     sha256: str
     bytes: int
-    dtype: str = "fp32"
+    dtype: str = FP32
 
     @classmethod
-    def from_path(cls, folder: str | os.PathLike, path: str, dtype: str = "fp32") -> FileEntry:
+    def from_path(cls, folder: str | os.PathLike, path: str, dtype: str = FP32) -> FileEntry:
         """Hash and measure ``folder/path``."""
         p = Path(folder) / path
         return cls(path=path, sha256=sha256_file(p), bytes=p.stat().st_size, dtype=dtype)
@@ -185,6 +191,8 @@ class Manifest:
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write ``folder/manifest.json`` atomically; returns its path. Raises OutputError when unwritable."""
+        from tryon.processing import atomic_write_bytes  # numpy and Pillow: only when writing
+
         p = Path(folder) / MANIFEST_NAME
         atomic_write_bytes(p, self.to_json().encode())
         return p
@@ -198,7 +206,7 @@ class Manifest:
         """The output called ``name``. Raises KeyError."""
         return _by_name(self.outputs, name)
 
-    def file(self, dtype: str = "fp32") -> FileEntry:
+    def file(self, dtype: str = FP32) -> FileEntry:
         """The model file of precision ``dtype``. Raises KeyError."""
         for f in self.files:
             if f.dtype == dtype:

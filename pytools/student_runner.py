@@ -148,7 +148,7 @@ class StudentSession:
 
     Args:
         model_dir: folder with ``manifest.json`` and the model files.
-        dtype: which file of the manifest to load (``fp32``, ``fp16``, ``int8``).
+        dtype: which file of the manifest to load, one of :data:`tryon.manifest.DTYPES`.
         providers: ``auto``, ``cuda`` or ``cpu`` (see :func:`select_providers`).
         intra_op_threads: onnxruntime intra-op threads (0 = default).
 
@@ -234,7 +234,7 @@ class StudentRunner:
     Args:
         model_dir: folder with ``manifest.json`` and the model files (``tryon export``; the framing models are
             copied next to the student when the manifest has ``framing``).
-        dtype: which student file of the manifest to load (``fp32``, ``fp16``, ``int8``).
+        dtype: which student file of the manifest to load, one of :data:`tryon.manifest.DTYPES`.
         providers: ``auto``, ``cuda`` or ``cpu``.
         intra_op_threads: onnxruntime intra-op threads for the student (0 = default).
         framing_threads: intra-op threads for each framing model.

@@ -20,6 +20,7 @@ import numpy as np
 import onnx
 
 from tryon.errors import DataError, UsageError
+from tryon.manifest import FP16, INT8, INT8_DYNAMIC, FileEntry, Manifest
 from tryon.quantize.calibration import load_samples, student_input_size
 from tryon.quantize.dynamic import quantize_dynamic_int8
 from tryon.quantize.fp16 import convert_fp16
@@ -40,16 +41,14 @@ MODES = ("fp16", "int8", "dynamic")
 OUTPUT_SUFFIX = {"fp16": "_fp16", "int8": "_int8", "dynamic": "_quantized"}
 
 
-MANIFEST_DTYPE = {"fp16": "fp16", "int8": "int8", "dynamic": "int8_dynamic"}
+MANIFEST_DTYPE = {"fp16": FP16, "int8": INT8, "dynamic": INT8_DYNAMIC}
 """The ``dtype`` each mode's file gets in ``manifest.json`` (the widget takes ``fp16`` on WebGPU with
-``shader-f16`` and ``int8`` on WASM; the dynamic variant is listed but not picked automatically)."""
+``shader-f16``, and on WASM ``int8``, else ``int8_dynamic``)."""
 
 
 def _register_in_manifest(src: Path, out: Path, modes: Sequence[str]) -> None:
     """List the converted files in ``out/manifest.json`` (sha256, bytes, dtype) when the model was exported
     there by ``tryon export``, so the server and the widget can find and verify them."""
-    from tryon.manifest import FileEntry, Manifest
-
     if not (out / "manifest.json").exists() or src.resolve().parent != out.resolve():
         return
     manifest = Manifest.load(out)

@@ -6,6 +6,7 @@ environment-backed default used by ``tryon serve`` and ``uvicorn tryon.server.ma
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,10 +14,15 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tryon.manifest import DTYPES, FP32
+
 __all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 """The repository's ``web/`` folder (present in a checkout / editable install; absent from a wheel)."""
+
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-fA-F:.]+\]|[^/?#:\s\[\]]+)(:\d{1,5})?")
+"""scheme://host[:port], host a name, an IPv4 address or a bracketed IPv6 address: an origin as sent in ``Origin``."""
 
 DEFAULT_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
                "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self'; "
@@ -32,7 +38,7 @@ class Settings(BaseSettings):
         model_dir: folder with ``manifest.json`` and the ONNX files (``tryon export`` output); ``None`` serves
             the widget only and ``/readyz`` answers 503.
         web_dir: static site served at ``/`` (the widget); skipped when missing.
-        dtype: which model file of the manifest to run (``fp32``, ``fp16``, ``int8``).
+        dtype: which model file of the manifest to run, one of :data:`tryon.manifest.DTYPES`.
         providers: ``auto`` (CUDA when onnxruntime offers it, else CPU), ``cuda`` (fail if unavailable) or ``cpu``.
         intra_op_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
@@ -48,9 +54,13 @@ class Settings(BaseSettings):
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
-        coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM.
-        cors_origins: shop origins allowed to embed the widget from this host (CORS on the scripts, the model files and
-            ``/v1``); empty = same-origin only.
+        coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
+            ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
+            cross-origin content without CORS or CORP headers).
+        cors_origins: shop origins allowed to embed the widget from this host (CORS on the model files and ``/v1``;
+            the widget's own scripts are public), each exactly as browsers send it in ``Origin``:
+            ``scheme://host[:port]`` (``https://shop.example``, ``http://localhost:3000``); empty = same-origin
+            only.
         csp: Content-Security-Policy header value (empty string = none).
         warmup: run the model once at start-up before reporting ready.
     """
@@ -59,7 +69,7 @@ class Settings(BaseSettings):
 
     model_dir: Path | None = None
     web_dir: Path | None = DEFAULT_WEB_DIR
-    dtype: Literal["fp32", "fp16", "int8"] = "fp32"
+    dtype: str = FP32
     providers: Literal["auto", "cuda", "cpu"] = "auto"
     intra_op_threads: int = Field(0, ge=0)
     redis_url: str | None = None
@@ -75,10 +85,17 @@ class Settings(BaseSettings):
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)
-    coop_coep: bool = False
+    coop_coep: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     csp: str = DEFAULT_CSP
     warmup: bool = True
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, v: str) -> str:
+        if v not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+        return v
 
     @field_validator("redis_url")
     @classmethod
@@ -89,9 +106,15 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins")
     @classmethod
-    def _no_wildcard_with_list(cls, v: list[str]) -> list[str]:
+    def _origins(cls, v: list[str]) -> list[str]:
         if "*" in v and len(v) > 1:
             raise ValueError("cors_origins: use either '*' alone or an explicit list of origins")
+        for origin in v:
+            # Browsers compare the Origin header as a string: a missing scheme, a path or a trailing slash never
+            # matches, and the page would be refused without a hint why.
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin; write scheme://host[:port] as the "
+                                 "browser shows it, e.g. https://shop.example or http://localhost:3000")
         return v
 
     @model_validator(mode="after")

@@ -6,7 +6,9 @@ onnxruntime session (warmed with one run) and the workers, and closes them after
 * ``/healthz``, ``/readyz`` — liveness; readiness with the execution provider in use;
 * ``/v1/run``, ``/v1/status/{id}``, ``/v1/models`` — the fallback API (OpenAPI at ``/openapi.json``, ``/docs``);
 * ``/models/`` — ``manifest.json`` and the model files it lists (for the widget);
-* ``/`` — the widget/demo site (``web/``).
+* ``/`` — the widget/demo site (``web/``), with ``/favicon.ico`` and the front page's redirect to ``/demo/``.
+
+Every route that answers GET also answers HEAD.
 
 The server imports fastapi, onnxruntime, numpy/OpenCV/Pillow and ``tryon.processing``/``manifest``/
 ``pasteback``/``garment.mask`` only: never torch or the training/export code (a test checks it).
@@ -17,12 +19,12 @@ Run it with ``tryon serve`` or ``uvicorn tryon.server.main:app_from_env --factor
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -35,6 +37,7 @@ from tryon.server.errors import install_error_handlers
 from tryon.server.jobs import create_job_store
 from tryon.server.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from tryon.server.routes import health, models, run
+from tryon.server.routes.site import site_router
 from tryon.server.schemas import RunForm, RunRequest
 from tryon.server.static import ModelFiles, SiteFiles
 
@@ -70,11 +73,28 @@ def _unique_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+def _with_head(router: APIRouter) -> APIRouter:
+    """``router`` with HEAD added to every route that answers GET (Starlette does this for its plain routes;
+    FastAPI's API routes answer only the methods they declare, so HEAD fell through to the static site's 404).
+    Call it before ``include_router``, which copies the routes' methods."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and "GET" in route.methods:
+            route.methods.add("HEAD")
+    return router
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema plus the two request-body models of ``POST /v1/run`` (parsed by hand, see run.py)."""
+    """FastAPI's schema plus the two request-body models of ``POST /v1/run`` (parsed by hand, see run.py).
+
+    HEAD operations are left out: they mirror the GET ones (see :func:`_with_head`)."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    with warnings.catch_warnings():
+        # A HEAD operation repeats its GET twin's operation ID; it is dropped below.
+        warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for operations in schema.get("paths", {}).values():
+        operations.pop("head", None)
     _, defs = models_json_schema([(RunRequest, "validation"), (RunForm, "validation")],
                                  ref_template="#/components/schemas/{model}")
     schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
@@ -93,19 +113,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(run.router)
-    app.include_router(models.router)
+    for router in (health.router, run.router, models.router):
+        app.include_router(_with_head(router))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     # Mounts go after the routers: a mount at "/" would swallow every path below it.
     if settings.model_dir is not None:
         app.mount("/models", ModelFiles(settings.model_dir), name="models")
-    if settings.web_dir is not None and settings.web_dir.is_dir():
-        if (settings.web_dir / "demo" / "index.html").is_file() and not (settings.web_dir / "index.html").exists():
-            # The site's front page is the shopper's demo.
-            app.add_api_route("/", lambda: RedirectResponse("/demo/"), include_in_schema=False)
-        app.mount("/", SiteFiles(directory=settings.web_dir, html=True), name="web")
+    web_dir = settings.web_dir if settings.web_dir is not None and settings.web_dir.is_dir() else None
+    app.include_router(site_router(web_dir))
+    if web_dir is not None:
+        app.mount("/", SiteFiles(directory=web_dir, html=True), name="web")
 
     # add_middleware wraps: the last added runs first (body cap outermost).
     if settings.cors_origins:

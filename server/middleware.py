@@ -88,29 +88,31 @@ class BodyLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Add CSP, ``nosniff``, a referrer policy and (optionally) COOP/COEP/CORP to every HTTP response.
+    """Add CSP, ``nosniff``, a referrer policy, CORP and (optionally) COOP/COEP to every HTTP response.
+
+    A header the response already carries is kept (static files set their own CORP).
 
     Args:
         app: the wrapped ASGI app.
         csp: Content-Security-Policy value (empty: none).
         cross_origin_isolation: send ``Cross-Origin-Opener-Policy: same-origin`` and
             ``Cross-Origin-Embedder-Policy: require-corp`` so pages get ``crossOriginIsolated`` (threaded WASM).
-        corp: Cross-Origin-Resource-Policy value sent with isolation (``cross-origin`` when shop pages on other
-            origins load our files).
+            Not on the API docs pages, whose scripts and fonts come from CDNs.
+        corp: ``Cross-Origin-Resource-Policy`` value (``cross-origin`` when shop pages on other origins load our
+            files, else ``same-origin``).
     """
 
     def __init__(self, app: ASGIApp, csp: str, cross_origin_isolation: bool = False, corp: str = "same-origin"):
         self.app = app
-        headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+        headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                   (b"cross-origin-resource-policy", corp.encode())]
         self.docs_headers = list(headers)
         if csp:
             headers.append((b"content-security-policy", csp.encode()))
             self.docs_headers.append((b"content-security-policy", DOCS_CSP.encode()))
         if cross_origin_isolation:
             headers += [(b"cross-origin-opener-policy", b"same-origin"),
-                        (b"cross-origin-embedder-policy", b"require-corp"),
-                        (b"cross-origin-resource-policy", corp.encode())]
-            self.docs_headers += headers[-3:]
+                        (b"cross-origin-embedder-policy", b"require-corp")]
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -6,7 +6,13 @@
 * Cache: HTML and ``manifest.json`` are ``no-cache`` (always revalidated); a model file listed in the manifest
   is ``immutable`` for a year when its URL pins the content with ``?v=<first 16 hex of its sha256>`` (the URLs
   ``GET /v1/models`` hands out), else revalidated by its sha256 ETag; other assets revalidate, except names
-  carrying a content hash (``app.3f9a1c2e.js``).
+  carrying a content hash (``app.3f9a1c2e.js``) and files of a versioned folder (one holding a ``VERSION`` file,
+  like ``vendor/ort/``) asked for with ``?v=<that version>``.
+* Compression: a site file with an up-to-date precompressed sibling (``name.br``, ``name.gz``, written at build
+  time by ``web/scripts/copy-ort.mjs``) is sent as that sibling with ``Content-Encoding`` when the request
+  accepts it, always with ``Vary: Accept-Encoding``. Nothing is compressed per request.
+* The widget's own modules (``src/``) are public: any origin may load them (CORS ``*``), so that on a shop page
+  whose origin the server does not list the element still loads and can say why the model cannot.
 * The model mount serves only ``manifest.json`` and the files the manifest lists.
 """
 
@@ -24,7 +30,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
-__all__ = ["MEDIA_TYPES", "IMMUTABLE", "NO_CACHE", "media_type", "SiteFiles", "ModelFiles"]
+__all__ = ["MEDIA_TYPES", "IMMUTABLE", "NO_CACHE", "ENCODINGS", "VERSION_FILE", "PUBLIC_PREFIXES", "media_type",
+           "accepted_encodings", "SiteFiles", "ModelFiles"]
 
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -38,6 +45,12 @@ MEDIA_TYPES = {
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 _HASHED_NAME = re.compile(r"[.-][0-9a-f]{8,}\.[a-z0-9]+$")
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+"""Content codings of precompressed siblings, best first, with their file suffixes."""
+VERSION_FILE = "VERSION"
+"""A folder holding this file is versioned: its files are immutable when asked for with ``?v=<its content>``."""
+PUBLIC_PREFIXES = ("src/",)
+"""Site folders any origin may load with CORS (the widget's code; it holds nothing private)."""
 
 
 def media_type(path: str | os.PathLike) -> str:
@@ -51,14 +64,66 @@ def _query(scope: Scope) -> dict[str, str]:
     return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
 
+def accepted_encodings(scope: Scope) -> set[str]:
+    """Content codings the request's ``Accept-Encoding`` accepts (lower case; ``q=0`` excluded)."""
+    accepted = set()
+    for part in Headers(scope=scope).get("accept-encoding", "").split(","):
+        token, _, params = part.partition(";")
+        token, params = token.strip().lower(), params.strip()
+        if not token:
+            continue
+        if params.startswith("q="):
+            try:
+                if float(params[2:]) <= 0:
+                    continue
+            except ValueError:
+                continue
+        accepted.add(token)
+    if "*" in accepted:
+        accepted.update(enc for enc, _ in ENCODINGS)
+    return accepted
+
+
+def _versioned(name: str, scope: Scope) -> bool:
+    """Whether ``?v=`` pins the version of the folder ``name`` lies in (its ``VERSION`` file)."""
+    pinned = _query(scope).get("v", "")
+    if not pinned:
+        return False
+    try:
+        return (Path(name).parent / VERSION_FILE).read_text().strip() == pinned
+    except OSError:
+        return False
+
+
 class SiteFiles(StaticFiles):
-    """The widget/demo site (``web/``), ``index.html`` for folder URLs."""
+    """The widget/demo site (``web/``), ``index.html`` for folder URLs, precompressed siblings when accepted."""
 
     def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
         name = str(full_path)
-        response = FileResponse(full_path, status_code=status_code, stat_result=stat_result, media_type=media_type(name))
-        response.headers["cache-control"] = IMMUTABLE if _HASHED_NAME.search(name) else NO_CACHE
+        served, served_stat, encoding, has_siblings = name, stat_result, None, False
+        accepted = accepted_encodings(scope)
+        for coding, suffix in ENCODINGS:
+            try:
+                sibling = os.stat(name + suffix)
+            except OSError:
+                continue
+            if sibling.st_mtime < stat_result.st_mtime:
+                continue  # written before the file was replaced: it may hold the old content
+            has_siblings = True
+            if encoding is None and coding in accepted:
+                served, served_stat, encoding = name + suffix, sibling, coding
+        response = FileResponse(served, status_code=status_code, stat_result=served_stat, media_type=media_type(name))
+        if encoding:
+            response.headers["content-encoding"] = encoding
+        if has_siblings:
+            response.headers["vary"] = "Accept-Encoding"
+        immutable = _HASHED_NAME.search(name) or _versioned(name, scope)
+        response.headers["cache-control"] = IMMUTABLE if immutable else NO_CACHE
+        rel = os.path.relpath(name, os.path.realpath(str(self.directory))).replace(os.sep, "/")
+        if rel.startswith(PUBLIC_PREFIXES):
+            response.headers["access-control-allow-origin"] = "*"
+            response.headers["cross-origin-resource-policy"] = "cross-origin"
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
         return response

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tryon.errors import UsageError
+from tryon.manifest import DTYPES, FP32
 
 __all__ = ["register", "serve"]
 
@@ -28,10 +29,12 @@ def serve(
     redis_url: Annotated[str | None, typer.Option("--redis-url", help="Keep job state in Redis "
                                                   "(redis://host:port/db) so replicas share it; default in-process.")
                          ] = None,
-    coop_coep: Annotated[bool, typer.Option("--coop-coep", help="Send COOP/COEP (cross-origin isolation) so the "
-                                            "widget can run threaded WASM.")] = False,
-    dtype: Annotated[str, typer.Option("--dtype", help="Model file to run: fp32, fp16 or int8.",
-                                       rich_help_panel="Inference")] = "fp32",
+    coop_coep: Annotated[bool | None, typer.Option("--coop-coep/--no-coop-coep", show_default=False,
+                                                   help="Send COOP/COEP (cross-origin isolation) so the widget can "
+                                                   "run threaded WASM. On unless turned off here or with "
+                                                   "TRYON_COOP_COEP=0.")] = None,
+    dtype: Annotated[str, typer.Option("--dtype", help=f"Model file to run: {', '.join(DTYPES)}.",
+                                       rich_help_panel="Inference")] = FP32,
     providers: Annotated[str, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda or cpu.",
                                            rich_help_panel="Inference")] = "auto",
     queue_size: Annotated[int, typer.Option("--queue-size", min=1, help="Jobs waiting at most; more get 429.",
@@ -41,8 +44,10 @@ def serve(
     batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for more "
                                                  "jobs, ms.", rich_help_panel="Inference")] = 5.0,
     cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Shop origin allowed to embed "
-                                                          "the widget: load its scripts and models and call /v1 "
-                                                          "(repeatable), e.g. https://shop.example.")] = None,
+                                                          "the widget: load its model and call /v1 (repeatable). "
+                                                          "Scheme, host and port exactly as the browser shows "
+                                                          "them, e.g. https://shop.example or "
+                                                          "http://localhost:3000.")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Serve the widget (/), the model files (/models/) and the fallback API (/v1, docs at /docs).
@@ -57,10 +62,9 @@ def serve(
 
     overrides: dict[str, object] = {"dtype": dtype, "providers": providers,
                                     "queue_size": queue_size, "max_batch": max_batch, "batch_wait_ms": batch_wait_ms}
-    if coop_coep:
-        overrides["coop_coep"] = True  # only when given, so TRYON_COOP_COEP=1 is not overridden by the default
+    # These override only when given, so their defaults stay in Settings and TRYON_* variables still apply.
     for key, value in (("model_dir", model_dir), ("web_dir", web_dir), ("redis_url", redis_url),
-                       ("cors_origins", cors_origin or None)):
+                       ("coop_coep", coop_coep), ("cors_origins", cors_origin or None)):
         if value is not None:
             overrides[key] = value
     if "model_dir" not in overrides and not os.environ.get("TRYON_MODEL_DIR"):

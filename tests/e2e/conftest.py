@@ -189,8 +189,9 @@ def photos(tmp_path_factory) -> dict[str, Path]:
 def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     """The real app (``tryon.server.create_app``) under uvicorn in a thread on loopback; yields its base URL.
 
-    Serves ``web/`` at ``/`` with COOP/COEP (threaded WASM) and the strict default CSP, the tiny model at
-    ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and the fallback API.
+    Serves ``web/`` at ``/`` with the default settings' cross-origin isolation (threaded WASM) and strict CSP,
+    the tiny model at ``/models/``, the test photos at ``/demo/testdata/`` (copied into a temporary web root), and
+    the fallback API.
     """
     _require_vendored_ort()
     from tryon.server.config import Settings
@@ -200,8 +201,32 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     (root / "demo" / "testdata").mkdir(exist_ok=True)
     for p in photos.values():
         shutil.copy(p, root / "demo" / "testdata" / p.name)
-    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, coop_coep=True,
-                        warmup=True)
+    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def quantized_site(tiny_model_dir, tmp_path_factory) -> str:
+    """The app serving ``web/`` and a model folder as ``make setup`` ships it: the fp32 file plus the dynamic
+    int8 one, listed by ``tryon quantize``'s own dtype name (``int8_dynamic``). Yields its base URL."""
+    _require_vendored_ort()
+    import dataclasses
+
+    from tryon.manifest import INT8_DYNAMIC, FileEntry, Manifest
+    from tryon.quantize.dynamic import quantize_dynamic_int8
+    from tryon.quantize.pipeline import output_path
+    from tryon.server.config import Settings
+
+    folder = tmp_path_factory.mktemp("quantized_model")
+    for f in tiny_model_dir.iterdir():
+        shutil.copy(f, folder / f.name)
+    dst = output_path(folder / "model.onnx", folder, "dynamic")
+    quantize_dynamic_int8(folder / "model.onnx", dst)
+    manifest = Manifest.load(folder)
+    entry = FileEntry.from_path(folder, dst.name, dtype=INT8_DYNAMIC)
+    dataclasses.replace(manifest, files=(*manifest.files, entry)).save(folder)
+    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
     with _serve_app(settings) as base:
         yield base
 
@@ -236,30 +261,43 @@ def _serve_app(settings):
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def shop(tiny_model_dir, photos, tmp_path_factory):
+@contextmanager
+def _shop(model_dir: Path, folder: Path, *, list_origin: bool):
     """A shop page on another origin embedding the widget from our host, as the README shows: one module script
-    and one element, with absolute URLs. Our app runs with the shop's origin in ``cors_origins``; the shop is a
-    plain static file server (``http.server``) on another port. Yields (shop page URL, our base URL)."""
+    and one element, with absolute URLs. The shop is a plain static file server (``http.server``) on another
+    port; our app lists the shop's origin in ``cors_origins`` when ``list_origin``. Yields (shop page URL, our
+    base URL)."""
     _require_vendored_ort()
     import functools
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     from tryon.server.config import Settings
 
-    shop_dir = tmp_path_factory.mktemp("shop")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler,
-                                                                      directory=str(shop_dir)))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler, directory=str(folder)))
     shop_origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    settings = Settings(model_dir=tiny_model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
-                        cors_origins=[shop_origin], warmup=True)
+    settings = Settings(model_dir=model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        cors_origins=[shop_origin] if list_origin else [], warmup=True)
     try:
         with _serve_app(settings) as base:
-            (shop_dir / "index.html").write_text(EMBED_PAGE.format(base=base), encoding="utf-8")
+            (folder / "index.html").write_text(EMBED_PAGE.format(base=base), encoding="utf-8")
             yield f"{shop_origin}/index.html", base
     finally:
         httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def shop(tiny_model_dir, tmp_path_factory):
+    """The README's embedding on a shop page of another origin, which our app lists (``--cors-origin``)."""
+    with _shop(tiny_model_dir, tmp_path_factory.mktemp("shop"), list_origin=True) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def unlisted_shop(tiny_model_dir, tmp_path_factory):
+    """The same embedding on a shop whose origin our app was not started with (no ``--cors-origin``)."""
+    with _shop(tiny_model_dir, tmp_path_factory.mktemp("unlisted_shop"), list_origin=False) as urls:
+        yield urls
 
 
 # The README's cross-origin embedding snippet, verbatim apart from the host.
@@ -290,17 +328,63 @@ def browser():
         b.close()
 
 
+# Records every event <tryon-widget> dispatches, from the page's first script on, in window.__events (blobs as
+# their sizes). An init script: it runs before the page's own scripts and is exempt from the page's CSP.
+RECORD_EVENTS_JS = """
+window.__events = [];
+for (const t of ['progress', 'load', 'result', 'backend-change', 'error']) {
+  document.addEventListener(t, (e) => {
+    if (e.target?.localName !== 'tryon-widget') return;
+    const d = {...e.detail};
+    if (d.blob) d.blob = d.blob.size;
+    window.__events.push({type: t, detail: d});
+  });
+}
+"""
+
+
 @pytest.fixture
-def page(browser):
-    """A fresh page (own context: empty Cache API) that records page errors; fails the test on any."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.set_default_timeout(120_000)
-    yield p
-    context.close()
+def make_page(browser):
+    """``make_page(**context_options)``: a fresh page in its own context (empty Cache API; Playwright's
+    ``new_context`` options, default a 1100×900 viewport) that records the widget's events in
+    ``window.__events`` and page errors; the test fails on any page error."""
+    contexts, errors = [], []
+
+    def make(**options):
+        context = browser.new_context(**{"viewport": {"width": 1100, "height": 900}, **options})
+        context.add_init_script(RECORD_EVENTS_JS)
+        contexts.append(context)
+        p = context.new_page()
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        p.set_default_timeout(120_000)
+        return p
+
+    yield make
+    for context in contexts:
+        context.close()
     assert not errors, f"uncaught page errors: {errors}"
+
+
+@pytest.fixture
+def page(make_page):
+    """A fresh desktop-sized page (see ``make_page``)."""
+    return make_page()
+
+
+@pytest.fixture(scope="session")
+def try_on():
+    """``try_on(page, photo)``: upload ``photo`` into the page's widget, press "Try it on" and return the
+    ``result`` event's detail; fails on an ``error`` event."""
+    def run(page, photo) -> dict:
+        page.set_input_files("tryon-widget .file", str(photo))
+        page.click("tryon-widget .run")
+        page.wait_for_function("() => window.__events.some(e => e.type === 'result' || e.type === 'error')",
+                               timeout=240_000)
+        events = page.evaluate("() => window.__events")
+        errors = [e for e in events if e["type"] == "error"]
+        assert not errors, f"the widget reported an error: {errors}"
+        return next(e for e in events if e["type"] == "result")["detail"]
+    return run
 
 
 SHARED_PERSONS = REPO.parent / "shared" / "data" / "vton-samples" / "person"

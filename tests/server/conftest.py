@@ -8,6 +8,7 @@ and skip when the binary is absent (``apt-get install redis-server``).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import shutil
 import socket
@@ -80,12 +81,23 @@ def dynamic_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def web_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny stand-in for web/: index.html, a module script, a wasm file and a content-hashed asset."""
+    """A tiny stand-in for web/: index.html, a module script, a wasm file, a content-hashed asset, the widget's
+    public ``src/`` and a versioned runtime folder (``vendor/ort/VERSION``) whose files have precompressed
+    ``.gz`` siblings (``.br`` is stood in by marked bytes: Python's brotli is not a dependency)."""
     folder = tmp_path_factory.mktemp("web")
     (folder / "index.html").write_text("<!doctype html><title>tryon</title><script type=module src=app.mjs></script>")
     (folder / "app.mjs").write_text("export const ok = true;\n")
     (folder / "ort-wasm-simd-threaded.wasm").write_bytes(b"\0asm\1\0\0\0")
     (folder / "chunk.3f9a1c2e.js").write_text("export {};\n")
+    (folder / "src").mkdir()
+    (folder / "src" / "widget.js").write_text("export const widget = true;\n")
+    ort = folder / "vendor" / "ort"
+    ort.mkdir(parents=True)
+    (ort / "VERSION").write_text("1.2.3\n")
+    runtime = b"\0asm\1\0\0\0" + bytes(range(256)) * 64
+    (ort / "rt.wasm").write_bytes(runtime)
+    (ort / "rt.wasm.gz").write_bytes(gzip.compress(runtime))
+    (ort / "rt.wasm.br").write_bytes(b"brotli stand-in")
     return folder
 
 

@@ -2,7 +2,9 @@
 // protocol constants and processing helpers. The browser behaviour is covered by tests/e2e.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseFile, planBackends, validateManifest } from '../../web/src/backend.js';
+import {
+  chooseFile, defaultThreads, explainNetworkError, planBackends, validateManifest,
+} from '../../web/src/backend.js';
 import { pinnedUrl, sha256Hex } from '../../web/src/cache.js';
 import * as P from '../../web/src/processing.js';
 import { BACKENDS, ErrorName, Reply, Request } from '../../web/src/protocol.js';
@@ -39,6 +41,43 @@ test('fp16 only with shader-f16; int8 only on WASM', () => {
   assert.equal(chooseFile(m, 'wasm', gpu({ shaderF16: true })).dtype, 'int8');
   assert.equal(chooseFile(manifest(['fp32']), 'wasm', gpu()).dtype, 'fp32');
   assert.throws(() => chooseFile(manifest(['int8']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
+});
+
+test('WASM runs the quantized file the manifest lists, under either int8 name', () => {
+  // `tryon quantize --mode dynamic` (what `make setup` ships) lists the file as int8_dynamic.
+  const dynamic = manifest(['fp32', 'fp16', 'int8_dynamic']);
+  assert.equal(chooseFile(dynamic, 'wasm', gpu()).path, 'model_int8_dynamic.onnx');
+  assert.equal(chooseFile(dynamic, 'webgpu', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(dynamic, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  // Both quantized files: the calibrated static QDQ one first.
+  assert.equal(chooseFile(manifest(['fp32', 'int8_dynamic', 'int8']), 'wasm', gpu()).dtype, 'int8');
+  assert.equal(chooseFile(manifest(['int8_dynamic']), 'wasm', gpu()).dtype, 'int8_dynamic');
+  assert.throws(() => chooseFile(manifest(['int8_dynamic']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
+});
+
+test('WASM threads: 1 without isolation, else half the cores, at least 2 and at most 4', () => {
+  assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(false, n)), [1, 1, 1, 1, 1, 1]);
+  assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(true, n)), [1, 2, 2, 2, 4, 4]);
+  assert.equal(defaultThreads(true, undefined), 1);
+});
+
+test('a network error on another origin whose host answers is explained as CORS', async () => {
+  const calls = [];
+  const up = async (url, init) => { calls.push([url, init.method]); return { ok: true }; };
+  const down = async () => { throw new TypeError('Failed to fetch'); };
+  const opts = (f) => ({
+    pageOrigin: 'http://shop.test:5000', publicUrl: 'http://tryon.test:8000/src/tryon-widget.js', what: 'the model',
+    fetch: f,
+  });
+  const err = await explainNetworkError('http://tryon.test:8000/models/manifest.json', opts(up));
+  assert.equal(err.name, ErrorName.CORS);
+  assert.match(err.message, /--cors-origin http:\/\/shop\.test:5000$/);
+  assert.match(err.message, /the model from http:\/\/tryon\.test:8000/);
+  assert.deepEqual(calls, [['http://tryon.test:8000/src/tryon-widget.js', 'HEAD']]);
+  // The host does not answer at all, the URL is the page's own origin, or another host: not CORS.
+  assert.equal(await explainNetworkError('http://tryon.test:8000/models/manifest.json', opts(down)), null);
+  assert.equal(await explainNetworkError('http://shop.test:5000/m.json', opts(up)), null);
+  assert.equal(await explainNetworkError('http://cdn.test/m.json', opts(up)), null);
 });
 
 test('manifest validation names the missing tensors', () => {

@@ -3,8 +3,10 @@
 const widget = document.getElementById('tryon');
 const list = document.getElementById('catalogue');
 const note = document.getElementById('backend-note');
+const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
 
 function select(item, button) {
+  // A radio group is one Tab stop: only the checked radio is tabbable (roving tabindex).
   for (const b of list.querySelectorAll('.garment')) {
     b.setAttribute('aria-checked', String(b === button));
     b.tabIndex = b === button ? 0 : -1;
@@ -24,7 +26,7 @@ async function loadCatalogue() {
     document.getElementById('catalogue-missing').hidden = false;
     return;
   }
-  items.forEach((item, i) => {
+  const buttons = items.map((item) => {
     item.image = new URL(item.image, new URL('garments/', document.baseURI)).href;
     if (item.mask) item.mask = new URL(item.mask, new URL('garments/', document.baseURI)).href;
     const b = document.createElement('button');
@@ -38,21 +40,33 @@ async function loadCatalogue() {
     img.loading = 'lazy';
     b.append(img, document.createTextNode(item.label));
     b.addEventListener('click', () => select(item, b));
-    list.append(b);
-    if (i === 0) select(item, b);
+    return b;
   });
-  // Arrow keys move through the radio group.
+  list.append(...buttons);
+  select(items[0], buttons[0]);
+  // Arrow keys move the checked radio through the group (wrapping), Home and End jump to its ends.
   list.addEventListener('keydown', (ev) => {
-    const buttons = [...list.querySelectorAll('.garment')];
     const i = buttons.indexOf(document.activeElement);
-    if (i < 0 || !['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp'].includes(ev.key)) return;
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
+    let to;
+    if (ev.key === 'Home') to = 0;
+    else if (ev.key === 'End') to = buttons.length - 1;
+    else if (step) to = (i + step + buttons.length) % buttons.length;
+    if (i < 0 || to === undefined) return;
     ev.preventDefault();
-    const next = buttons[(i + (ev.key === 'ArrowRight' || ev.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length];
-    next.focus();
-    next.click();
+    buttons[to].focus();
+    buttons[to].click();
   });
 }
 
+// On a phone the result lands below the fold: bring it into view once its image is decoded (so its size is
+// known), without animation for people who asked for less motion.
+widget.addEventListener('result', async () => {
+  const figure = widget.shadowRoot?.querySelector('[part~="compare"]');
+  if (!figure) return;
+  await Promise.all([...figure.querySelectorAll('img')].map((img) => img.decode().catch(() => {})));
+  figure.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
+});
 widget.addEventListener('backend-change', (ev) => {
   note.textContent = `Backend: ${ev.detail.backend}${ev.detail.reason ? ` (${ev.detail.reason})` : ''}`;
 });

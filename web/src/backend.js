@@ -5,7 +5,8 @@
  * - WebGPU runs the fp16 file only when the adapter has `shader-f16` (onnxruntime-web's JSEP build returns
  *   garbage, silently, for fp16 without it), else fp32. `backend="auto"` skips software adapters
  *   (`isFallbackAdapter`, e.g. SwiftShader: ~100× slower than WASM) unless `env.rejectFallbackAdapter` is off.
- * - WASM runs the int8 file when the manifest has one (int8 is WASM-only), else fp32.
+ * - WASM runs a quantized file when the manifest lists one (static QDQ `int8` first, then `int8_dynamic`; int8
+ *   brings WebGPU nothing), else fp32.
  * - The server (`POST {server}/v1/run`, `Prefer: wait`) only with the shopper's consent (see the element).
  *
  * @module backend
@@ -61,7 +62,27 @@ export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = 
 }
 
 /**
- * The manifest file a backend runs.
+ * WASM threads when `env.numThreads` is 0. Threads need `SharedArrayBuffer`, i.e. a cross-origin isolated
+ * page; then half the logical cores (two hyper-threads share one core's SIMD units), at least 2 and at most 4
+ * (onnxruntime-web gains little beyond 4 on a network this small).
+ * @param {boolean} isolated `crossOriginIsolated`
+ * @param {number} cores `navigator.hardwareConcurrency`
+ * @returns {number}
+ */
+export function defaultThreads(isolated, cores) {
+  if (!isolated || !(cores >= 2)) return 1;
+  return Math.min(4, Math.max(2, Math.floor(cores / 2)));
+}
+
+/**
+ * The names a model file's precision has in the manifest (`files[].dtype`): a mirror of Python's
+ * `tryon.manifest.DTYPES`, which `tests/web/test_dtypes.py` checks.
+ */
+export const DTYPE = Object.freeze({ FP32: 'fp32', FP16: 'fp16', INT8: 'int8', INT8_DYNAMIC: 'int8_dynamic' });
+
+/**
+ * The manifest file a backend runs: on WebGPU fp16 (with `shader-f16`) or fp32; on WASM the static QDQ int8
+ * file (calibrated on real inputs, so usually closer to fp32), the dynamic int8 file, or fp32.
  * @param {{files: {path: string, dtype: string}[]}} manifest
  * @param {'webgpu'|'wasm'} backend
  * @param {{shaderF16: boolean}} gpu
@@ -70,7 +91,8 @@ export function planBackends(requested, gpu, { rejectFallbackAdapter = true } = 
  */
 export function chooseFile(manifest, backend, gpu) {
   const by = (dtype) => manifest.files.find((f) => f.dtype === dtype);
-  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? ['fp16', 'fp32'] : ['fp32']) : ['int8', 'fp32'];
+  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? [DTYPE.FP16, DTYPE.FP32] : [DTYPE.FP32])
+    : [DTYPE.INT8, DTYPE.INT8_DYNAMIC, DTYPE.FP32];
   for (const dtype of prefs) {
     const f = by(dtype);
     if (f) return f;
@@ -99,6 +121,27 @@ export function validateManifest(m) {
   const [, , h, w] = shape('person');
   const [, , gh, gw] = shape('garment');
   return { size: [h, w], garmentSize: [gh, gw] };
+}
+
+/**
+ * Explain a fetch that failed with a network error (a `TypeError`) on a URL of another origin. Browsers do not
+ * say whether the host is down or CORS refused the page, so this asks the same host for a URL it serves to any
+ * origin (the widget's own module): when that answers, the host is up and CORS blocked `url`.
+ * @param {string} url the URL whose fetch failed
+ * @param {{pageOrigin: string, publicUrl: string, what: string, fetch?: typeof fetch}} options `pageOrigin`
+ *   is `location.origin`; `publicUrl` a URL any origin may load; `what` names the resource for people
+ * @returns {Promise<Error|null>} a `CORSError` saying how to start the server, or null when CORS is not the cause
+ */
+export async function explainNetworkError(url, { pageOrigin, publicUrl, what, fetch: f = fetch }) {
+  const { origin } = new URL(url);
+  if (origin === pageOrigin || new URL(publicUrl).origin !== origin) return null;
+  try {
+    if (!(await f(publicUrl, { method: 'HEAD', cache: 'no-store' })).ok) return null;
+  } catch {
+    return null; // the host does not answer at all: not a CORS refusal
+  }
+  return namedError(ErrorName.CORS, `This page (${pageOrigin}) may not load ${what} from ${origin}: the browser `
+    + `blocked it (CORS). The try-on server must be started with --cors-origin ${pageOrigin}`);
 }
 
 const sleep = (ms, signal) => new Promise((resolve, reject) => {

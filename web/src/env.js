@@ -8,6 +8,14 @@
 const here = new URL('.', import.meta.url);
 
 /**
+ * The onnxruntime-web files the widget loads, copied into `vendor/ort/` by `scripts/copy-ort.mjs`: the default
+ * (JSEP) entry, its Emscripten glue and its `.wasm`, which holds both the WebGPU and the WASM execution providers.
+ */
+export const ORT_FILES = Object.freeze({
+  entry: 'ort.min.mjs', glue: 'ort-wasm-simd-threaded.jsep.mjs', wasm: 'ort-wasm-simd-threaded.jsep.wasm',
+});
+
+/**
  * @typedef {object} TryonEnv
  * @property {string} ortUrl URL of the onnxruntime-web entry module (the default JSEP build, which holds the
  *   WebGPU and the WASM execution providers). Its `.mjs`/`.wasm` siblings are loaded from the same folder.
@@ -16,8 +24,9 @@ const here = new URL('.', import.meta.url);
  * @property {string} workerUrl URL of the inference worker module.
  * @property {boolean} useBrowserCache keep model files in the Cache API (verified by sha256 on every load).
  * @property {string} cacheName Cache API cache name.
- * @property {number} numThreads WASM threads; 0 = up to 4 when the page is cross-origin isolated, else 1
- *   (threads need `SharedArrayBuffer`, i.e. COOP/COEP headers on the top-level page).
+ * @property {number} numThreads WASM threads; 0 = half the logical cores, at least 2 and at most 4, when the
+ *   page is cross-origin isolated, else 1 (threads need `SharedArrayBuffer`, i.e. COOP/COEP headers on the
+ *   top-level page).
  * @property {boolean} rejectFallbackAdapter `backend="auto"` skips WebGPU on a software adapter
  *   (`adapter.info.isFallbackAdapter`, e.g. SwiftShader), which is far slower than WASM. An explicit
  *   `backend="webgpu"` always uses it.
@@ -28,7 +37,7 @@ const here = new URL('.', import.meta.url);
 
 /** @type {TryonEnv} */
 export const env = {
-  ortUrl: new URL('../vendor/ort/ort.min.mjs', here).href,
+  ortUrl: new URL(`../vendor/ort/${ORT_FILES.entry}`, here).href,
   workerUrl: new URL('./worker.js', here).href,
   useBrowserCache: true,
   cacheName: 'tryon-models-v1',

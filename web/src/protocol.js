@@ -12,7 +12,7 @@
  *
  * Replies (worker → element):
  * - `progress` {id, status: 'initiate'|'download'|'progress'|'done', file, loaded, total}
- * - `ready`    {id, backend: 'webgpu'|'wasm', dtype, name, version, ortVersion, adapter, inputSize,
+ * - `ready`    {id, backend: 'webgpu'|'wasm', dtype, name, version, ortVersion, adapter, inputSize, threads,
  *               fallbacks: [{backend, reason}]}
  * - `result`   {id, blob?|bitmap?, width, height, backend, ms, timings, debug?}
  * - `error`    {id, name, message, local: boolean}  (local: no in-browser backend can run, try the server)
@@ -54,6 +54,7 @@ export const ErrorName = Object.freeze({
   SERVER: 'ServerError', // the fallback API answered an error (its own `error` name is kept when present)
   INFERENCE: 'InferenceError', // the model failed while running
   ABORT: 'AbortError', // disposed while running
+  CORS: 'CORSError', // the model's host does not allow this page's origin (tryon serve --cors-origin)
 });
 
 /** Build an `Error` with a given `name` (for errors crossing the worker boundary). */

@@ -8,8 +8,8 @@
  *     <tryon-widget model="/models/manifest.json" garment-src="/demo/garments/white-crew-tee.png"></tryon-widget>
  *
  * Inference runs in a Web Worker (`worker.js`) with onnxruntime-web: WebGPU (fp16 only with `shader-f16`),
- * else WASM (int8 when the manifest has it), else — only with the shopper's consent — the server fallback
- * API (`POST {server}/v1/run`). The public surface is documented in `web/README.md` (Attributes, Properties,
+ * else WASM (a quantized int8 file when the manifest lists one), else — only with the shopper's consent — the
+ * server fallback API (`POST {server}/v1/run`). The public surface is documented in `web/README.md` (Attributes, Properties,
  * Methods, Events, Parts, CSS properties, Slots).
  *
  * @module tryon-widget
@@ -17,7 +17,7 @@
 
 import { env } from './env.js';
 import { BACKENDS, ErrorName, Reply, Request, namedError } from './protocol.js';
-import { runOnServer } from './backend.js';
+import { explainNetworkError, runOnServer } from './backend.js';
 
 export { env };
 
@@ -34,6 +34,12 @@ const ATTRIBUTES = Object.freeze({
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
+/** Why the server runs the try-on, in the shopper's words: the consent prompt and the errors start with it. */
+const SERVER_WHY = Object.freeze({
+  chosen: 'This page runs the try-on on our server.', // backend="server", or no model to run here
+  unable: 'This device cannot run the try-on itself.', // no in-browser backend could load the model
+  failed: 'The try-on failed on this device.', // the in-browser backend broke while running
+});
 
 const STYLES = `
 :host { display: block; position: relative; box-sizing: border-box; font: inherit;
@@ -90,8 +96,8 @@ const TEMPLATE = `
   <div part="status" class="status" role="status" aria-live="polite"></div>
   <div part="error" class="error" role="alert" hidden><slot name="error"></slot><span class="error-text"></span></div>
   <div part="consent" class="consent" role="group" aria-labelledby="consent-text" hidden>
-    <div id="consent-text"><slot name="consent">This device cannot run the try-on itself. Send your photo to our
-      server to try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
+    <div id="consent-text"><slot name="consent"><span class="consent-why"></span> Send your photo to our server to
+      try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
     <div class="actions">
       <button part="button consent-accept" class="consent-yes primary" type="button">Send to server</button>
       <button part="button consent-decline" class="consent-no" type="button">No, thanks</button>
@@ -130,10 +136,19 @@ async function decode(blob, what) {
   }
 }
 
+/**
+ * A `CORSError` when a fetch of `url` failed because its host does not allow this page's origin, else null.
+ * The probe is this module's own URL: our server lets any origin load the widget's code.
+ */
+function explainBlocked(url, what) {
+  return explainNetworkError(String(url), { pageOrigin: location.origin, publicUrl: import.meta.url, what });
+}
+
 async function fetchBlob(url, what) {
   let response;
   try { response = await fetch(url); } catch (err) {
-    throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (${err.message}).`);
+    throw (await explainBlocked(url, `the ${what}`))
+      || namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (${err.message}).`);
   }
   if (!response.ok) throw namedError(ErrorName.NOT_AN_IMAGE, `Could not load the ${what} (HTTP ${response.status}).`);
   return response.blob();
@@ -178,6 +193,7 @@ export class TryonWidget extends HTMLElement {
   #garmentMaskBlob = null;
   #garmentSent = false;
   #consent = null; // null = not asked, true/false = the shopper's answer
+  #serverWhy = 'unable'; // a key of SERVER_WHY
   #result = null;
   #urls = [];
   #live = null;
@@ -196,8 +212,8 @@ export class TryonWidget extends HTMLElement {
       file: q('.file'), upload: q('.upload'), camera: q('.camera'), snapshot: q('.snapshot'), run: q('.run'),
       download: q('.download'), progress: q('.progress'), fill: q('.progress .fill'), status: q('.status'),
       error: q('.error'), errorText: q('.error-text'), consent: q('.consent'), yes: q('.consent-yes'),
-      no: q('.consent-no'), compare: q('.compare'), before: q('.before'), after: q('.after'), slider: q('.slider'),
-      live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
+      no: q('.consent-no'), consentWhy: q('.consent-why'), compare: q('.compare'), before: q('.before'),
+      after: q('.after'), slider: q('.slider'), live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
     };
   }
 
@@ -221,6 +237,8 @@ export class TryonWidget extends HTMLElement {
     });
     this.#applySlider();
     this.#setStatus(this.#status, this.#els.status.textContent || 'Choose a photo of yourself, then press “Try it on”.');
+    // Say at once, not at the first try-on, when this page may not load the model at all.
+    if (this.model) this.#checkModelAccess().catch((err) => this.#fail(err));
   }
 
   disconnectedCallback() {
@@ -290,13 +308,14 @@ export class TryonWidget extends HTMLElement {
   async #load() {
     const requested = this.backend;
     if (requested === 'server') {
-      this.#switchBackend('server', 'backend="server"');
+      this.#useServer('chosen', 'backend="server"');
       return 'server';
     }
     if (!this.model) {
-      if (this.server) { this.#switchBackend('server', 'no model attribute'); return 'server'; }
+      if (this.server) { this.#useServer('chosen', 'no model attribute'); return 'server'; }
       throw namedError(ErrorName.MANIFEST, 'the widget has neither a model (manifest URL) nor a server');
     }
+    await this.#checkModelAccess();
     this.#setStatus('loading', 'Loading the try-on model…');
     this.#showProgress(0);
     this.#worker = this.#worker || this.#createWorker();
@@ -320,13 +339,15 @@ export class TryonWidget extends HTMLElement {
       };
       this.#showProgress(null);
       this.#emit('progress', { status: 'ready', file: '', loaded: 1, total: 1 });
-      this.#emit('load', { backend: ready.backend, dtype: ready.dtype, modelVersion: ready.version });
+      this.#emit('load', {
+        backend: ready.backend, dtype: ready.dtype, modelVersion: ready.version, threads: ready.threads,
+      });
       this.#setStatus('ready', `Ready (${this.#backendLabel(ready.backend)}).`);
       return ready.backend;
     } catch (err) {
       this.#showProgress(null);
       if (err.local) { // every in-browser backend failed: the server may still do it
-        this.#switchBackend('server', err.message);
+        this.#useServer('unable', err.message);
         this.#setStatus('ready', 'This device cannot run the try-on; the server can.');
         return 'server';
       }
@@ -503,8 +524,9 @@ export class TryonWidget extends HTMLElement {
     try {
       res = await runOnServer(this.server, person, garment, { waitSeconds: env.serverWaitSeconds });
     } catch (err) {
-      if (err.name === 'TypeError') throw namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
-      throw err;
+      if (err.name !== 'TypeError') throw err;
+      throw (await explainBlocked(new URL(this.server, document.baseURI), 'the try-on server'))
+        || namedError(ErrorName.SERVER, `The try-on server cannot be reached (${err.message}).`);
     }
     const ms = performance.now() - t0;
     return { blob: res.blob, width, height, backend: 'server', ms, timings: { server: res.metrics } };
@@ -527,21 +549,21 @@ export class TryonWidget extends HTMLElement {
         this.#loading = Promise.resolve(this.#resolvedBackend);
       }
     }
-    this.#switchBackend('server', err.message);
+    this.#useServer('failed', err.message);
     return this.#runServer(person, garment, t0);
   }
 
   async #askConsent() {
-    if (!this.server) {
-      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and no try-on server is configured.');
-    }
+    const why = SERVER_WHY[this.#serverWhy];
+    if (!this.server) throw namedError(ErrorName.BACKEND, `${why} No try-on server is configured.`);
     const policy = this.serverFallback;
     if (policy === 'never') {
-      throw namedError(ErrorName.BACKEND, 'This device cannot run the try-on, and sending photos to the server '
-        + 'is turned off (server-fallback="never").');
+      throw namedError(ErrorName.BACKEND, `${why} Sending photos to the server is turned off `
+        + '(server-fallback="never").');
     }
     if (policy === 'auto' || this.#consent === true) return;
     const e = this.#els;
+    e.consentWhy.textContent = why;
     e.consent.hidden = false;
     this.#setStatus('running', 'Waiting for your permission to use the server.');
     e.yes.focus();
@@ -554,7 +576,7 @@ export class TryonWidget extends HTMLElement {
     });
     e.consent.hidden = true;
     this.#consent = ok;
-    if (!ok) throw namedError(ErrorName.CONSENT, 'Your photo was not sent. The try-on needs the server on this device.');
+    if (!ok) throw namedError(ErrorName.CONSENT, `Your photo was not sent. ${why}`);
   }
 
   async #personInput() {
@@ -668,6 +690,27 @@ export class TryonWidget extends HTMLElement {
     this.stopLive();
     this.#setPerson(blob, true);
     this.run().catch(() => {});
+  }
+
+  /**
+   * Fail, with the reason, when the page may not read the model's manifest: a host of another origin that does
+   * not list this page's origin (CORS). Same-origin models need no check.
+   */
+  async #checkModelAccess() {
+    const url = new URL(this.model, document.baseURI);
+    if (url.origin === location.origin) return;
+    try {
+      await fetch(url, { method: 'HEAD', cache: 'no-store' });
+    } catch (err) {
+      throw (await explainBlocked(url, 'the try-on model'))
+        || namedError(ErrorName.MANIFEST, `Could not load the try-on model from ${url.origin} (${err.message}).`);
+    }
+  }
+
+  /** Use the server, for a reason of SERVER_WHY (shown to the shopper) and a technical one (`backend-change`). */
+  #useServer(why, reason) {
+    this.#serverWhy = why;
+    this.#switchBackend('server', reason);
   }
 
   #switchBackend(backend, reason) {

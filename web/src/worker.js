@@ -7,8 +7,9 @@
  * @module worker
  */
 
-import { chooseFile, detectWebGPU, planBackends, validateManifest } from './backend.js';
+import { chooseFile, defaultThreads, detectWebGPU, planBackends, validateManifest } from './backend.js';
 import { fetchModelFile } from './cache.js';
+import { ORT_FILES } from './env.js';
 import * as P from './processing.js';
 import { ErrorName, Reply, Request, namedError } from './protocol.js';
 
@@ -44,15 +45,30 @@ function toRGB(src) {
   return { data, width: src.width, height: src.height };
 }
 
+/**
+ * Where onnxruntime-web loads its glue and `.wasm` from: the folder of the entry module (our origin, no CDN).
+ * The vendored runtime's files are asked for with `?v=<its version>`, so the server lets browsers keep them for a
+ * year (a new runtime asks for new URLs); another entry's files load as they are named.
+ */
+function runtimePaths(ort, ortUrl) {
+  const folder = new URL('.', ortUrl);
+  const version = ort.env.versions?.web;
+  if (!version || !new URL(ortUrl).pathname.endsWith(`/${ORT_FILES.entry}`)) return folder.href;
+  const pinned = (name) => {
+    const url = new URL(name, folder);
+    url.searchParams.set('v', version);
+    return url.href;
+  };
+  return { mjs: pinned(ORT_FILES.glue), wasm: pinned(ORT_FILES.wasm) };
+}
+
 async function loadOrt(ortUrl, numThreads) {
   if (state.ort) return state.ort;
   const ort = await import(ortUrl);
-  // Runtime files (.mjs glue + .wasm) from the folder of the entry module: same origin, no CDN.
-  ort.env.wasm.wasmPaths = new URL('.', ortUrl).href;
+  ort.env.wasm.wasmPaths = runtimePaths(ort, ortUrl);
   ort.env.wasm.proxy = false; // we are the worker already; the proxy cannot carry WebGPU buffers
-  const isolated = self.crossOriginIsolated === true;
   ort.env.wasm.numThreads = numThreads > 0 ? numThreads
-    : (isolated ? Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 2) / 2))) : 1);
+    : defaultThreads(self.crossOriginIsolated === true, navigator.hardwareConcurrency || 1);
   ort.env.logLevel = 'warning';
   state.ort = ort;
   return ort;
