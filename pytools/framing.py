@@ -39,7 +39,7 @@ import numpy as np
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
 
 __all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform", "seed_rois",
-           "proportion_error", "student_guard", "attach_framing"]
+           "proportion_error", "student_guard", "guard_mask", "attach_framing"]
 
 # BlazePose landmark indices used here (order of tryon.person.pose.POSE_LANDMARKS).
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -467,6 +467,8 @@ def student_guard(framing: Framing, model_size: tuple[int, int], config: Framing
     nose keypoints, hair included, down to the chin) and everything outside the person mask dilated by
     ``guard_person_dilation``, feathered over ``guard_feather``. The runtimes blend the student's output back to
     the photo there: ``composition_mask *= 1 - guard``, ``render = render + guard * (person - render)``.
+    The arithmetic is plain (bilinear sampling with a zero border, a disk dilation, a box blur with a replicated
+    border) so that ``web/src/guard.js`` computes the same values; a golden test holds them together.
 
     Args:
         framing: the photo's framing (with its low-resolution person mask).
@@ -477,19 +479,40 @@ def student_guard(framing: Framing, model_size: tuple[int, int], config: Framing
         (height, width) float32 in [0, 1].
     """
     cfg = config or FramingConfig()
+    return guard_mask(framing.keypoints, framing.box, framing.person_low, framing.low_scale, model_size, cfg)
+
+
+def guard_mask(keypoints: np.ndarray, box: tuple[int, int, int, int], person_low: np.ndarray | None,
+               low_scale: float, model_size: tuple[int, int], config: FramingConfig | None = None) -> np.ndarray:
+    """:func:`student_guard` on plain arrays (see there).
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints, photo pixels.
+        box: (x0, y0, width, height) framing box, photo pixels.
+        person_low: (rh, rw) float32 person probability at the segmenter's resolution, or None.
+        low_scale: segmenter pixels per photo pixel.
+        model_size: (height, width) of the student's input.
+        config: the rules.
+
+    Returns:
+        (height, width) float32 in [0, 1].
+    """
+    cfg = config or FramingConfig()
     mh, mw = model_size
-    sx, sy, ox, oy = framing.transform(model_size)
+    sx, sy, ox, oy = box_transform(box, model_size)
+    ys, xs = np.mgrid[:mh, :mw].astype(np.float64)
     guard = np.zeros((mh, mw), np.float32)
-    if framing.person_low is not None:
-        s = framing.low_scale
-        # Segmenter pixel centre x_l is photo coordinate (x_l + 0.5) / s - 0.5.
-        m = np.array([[sx / s, 0.0, (0.5 / s - 0.5) * sx + ox], [0.0, sy / s, (0.5 / s - 0.5) * sy + oy]])
-        person = cv2.warpAffine(framing.person_low, m, (mw, mh), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) > cfg.mask_threshold
+    if person_low is not None:
+        # Model pixel (u, v) is photo point ((u - ox) / sx, ...), i.e. segmenter point (x + 0.5) * s - 0.5.
+        lx = ((xs - ox) / sx + 0.5) * low_scale - 0.5
+        ly = ((ys - oy) / sy + 0.5) * low_scale - 0.5
+        person = _bilinear_zero(np.asarray(person_low, np.float32), lx, ly) > cfg.mask_threshold
         r = max(1, _round(cfg.guard_person_dilation * mw))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        guard = 1.0 - cv2.dilate(person.astype(np.uint8), kernel).astype(np.float32)
-    kp = np.asarray(framing.keypoints, np.float64)
+        dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
+        disk = ((dx * dx + dy * dy) <= r * r).astype(np.uint8)
+        guard = 1.0 - cv2.dilate(person.astype(np.uint8), disk, borderType=cv2.BORDER_CONSTANT,
+                                 borderValue=0).astype(np.float32)
+    kp = np.asarray(keypoints, np.float64)
     ears = kp[[7, 8], :2] * (sx, sy) + (ox, oy)  # model-frame pixels
     nose = kp[NOSE, :2] * (sx, sy) + (ox, oy)
     shoulder_y = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() * sy + oy)
@@ -498,11 +521,27 @@ def student_guard(framing: Framing, model_size: tuple[int, int], config: Framing
         cx, cy = ears.mean(axis=0)
         chin = nose[1] + cfg.guard_chin * max(0.0, shoulder_y - nose[1])
         a = cfg.guard_head_width * ear_d / 2
-        ys, xs = np.mgrid[:mh, :mw].astype(np.float32)
         b = np.where(ys < cy, cfg.guard_head_above * ear_d, max(chin - cy, 1.0))
         guard = np.maximum(guard, (((xs - cx) / a) ** 2 + ((ys - cy) / b) ** 2 <= 1.0).astype(np.float32))
     k = 2 * max(1, _round(cfg.guard_feather * mw)) + 1
-    return np.clip(cv2.blur(guard, (k, k)), 0.0, 1.0)
+    blurred = cv2.blur(guard.astype(np.float64), (k, k), borderType=cv2.BORDER_REPLICATE)
+    return np.clip(blurred, 0.0, 1.0).astype(np.float32)
+
+
+def _bilinear_zero(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``img`` (h, w) at float pixel positions, 0 outside (plain float arithmetic)."""
+    h, w = img.shape
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    fx, fy = x - x0, y - y0
+    out = np.zeros(x.shape, np.float64)
+    for oy_, wy in ((0, 1 - fy), (1, fy)):
+        for ox_, wx in ((0, 1 - fx), (1, fx)):
+            xi, yi = x0 + ox_, y0 + oy_
+            ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+            vals = np.zeros(x.shape, np.float64)
+            vals[ok] = img[yi[ok], xi[ok]]
+            out += wx * wy * vals
+    return out
 
 
 def attach_framing(folder: str | os.PathLike, *, models_dir: str | os.PathLike | None = None,

@@ -253,10 +253,13 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     lab = _lab(cv2.GaussianBlur(small, (3, 3), 0.8))
     bg, _, frac, noise = border_stats(lab)
     if check_background and (frac < _MIN_BG_BORDER_FRACTION or noise > _MAX_BORDER_NOISE):
+        # Name the test that failed: a border of one colour can still be too textured (wood, fabric, a wall).
+        why = (f"only {frac:.0%} of the border is one colour, at least {_MIN_BG_BORDER_FRACTION:.0%} is needed"
+               if frac < _MIN_BG_BORDER_FRACTION else
+               f"the border is textured: noise {noise:.1f}, at most {_MAX_BORDER_NOISE:.1f} for a plain background")
         raise BusyBackgroundError(
-            f"the garment photo's background is not plain (only {frac:.0%} of the border is one smooth colour, "
-            f"noise {noise:.1f}): use an in-shop photo of the garment alone on a plain white, grey or coloured "
-            "background, not a photo of a person or a garment in a room")
+            f"the garment photo's background is not plain ({why}): use an in-shop photo of the garment alone on a "
+            "plain white, grey or coloured background, not a photo of a person or a garment in a room")
     dist = np.linalg.norm(lab - bg, axis=2)
     gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3)

@@ -1,0 +1,195 @@
+/**
+ * The framing rules that run after (and around) BlazePose, twin of `tryon.framing` in Python: the first-pass pose
+ * ROIs of a body cut by the photo's bottom edge, the body-proportion check that chooses among them, the upright
+ * check, and the student guard (no change on the head or away from the person). Every constant comes from the
+ * manifest's `framing` (a `tryon.framing.FramingConfig` written by `tryon export`); none is repeated here.
+ * `tests/web/test_guard_golden.py` compares these functions with Python on the same bytes.
+ *
+ * Keypoints are BlazePose's 33 landmarks as a flat array of 33 × 4 numbers (x, y in photo pixels, z,
+ * visibility), or an array of 33 `[x, y, z, visibility]`. Images and masks are `{data, width, height}`, row-major.
+ *
+ * @module guard
+ */
+
+const NOSE = 0;
+const L_EAR = 7;
+const R_EAR = 8;
+const L_SHOULDER = 11;
+const R_SHOULDER = 12;
+const L_HIP = 23;
+const R_HIP = 24;
+
+/** Keypoint `i` as `[x, y, z, visibility]` from a flat or nested array. */
+export function kpAt(kp, i) {
+  if (Array.isArray(kp[0]) || ArrayBuffer.isView(kp[0])) return kp[i];
+  return [kp[4 * i], kp[4 * i + 1], kp[4 * i + 2], kp[4 * i + 3]];
+}
+
+/** Round half up, as `tryon.framing._round` (JavaScript's `Math.round`). */
+const round = (x) => Math.floor(x + 0.5);
+
+/**
+ * First-pass pose ROIs from the segmenter's low-resolution person mask (`tryon.framing.seed_rois`).
+ *
+ * @param {{data: Float32Array, width: number, height: number}} low person probability, cropped to the photo
+ * @param {number} scale segmenter pixels per photo pixel
+ * @param {[number, number]} imageSize photo (height, width)
+ * @param {object} cfg the manifest's `framing`
+ * @returns {{cx: number, cy: number, side: number, rotation: number}[]} upright square ROIs in photo pixels: the
+ *   mask box (side 1.25 × its longer side) first, then, when the person touches the bottom edge, the box extended
+ *   downwards by each of `cut_roi_extensions`
+ */
+export function seedRois(low, scale, [ih, iw], cfg) {
+  const { data, width, height } = low;
+  let x0 = Infinity; let x1 = -Infinity; let y0 = Infinity; let y1 = -Infinity;
+  let bottom = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (data[y * width + x] > cfg.mask_threshold) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        if (y === height - 1) bottom++;
+      }
+    }
+  }
+  if (x1 < 0) return [{ cx: iw / 2, cy: ih / 2, side: Math.max(ih, iw), rotation: 0 }];
+  x1 += 1; y1 += 1;
+  const cut = bottom / width >= cfg.cut_min_bottom_share;
+  const extensions = cut ? [1.0, ...cfg.cut_roi_extensions.filter((e) => e !== 1.0)] : [1.0];
+  return extensions.map((e) => {
+    const h = (y1 - y0) * e;
+    return { cx: (x0 + x1) / 2 / scale, cy: (y0 + h / 2) / scale, side: 1.25 * Math.max(x1 - x0, h) / scale, rotation: 0 };
+  });
+}
+
+/**
+ * How far a pose's proportions are from a person's (`tryon.framing.proportion_error`):
+ * `|log(shoulders/ears ÷ shoulders_per_ear)| + |log(neck/ears ÷ neck_per_ear)|`, Infinity when degenerate.
+ */
+export function proportionError(kp, cfg) {
+  const [ex0, ey0] = kpAt(kp, L_EAR);
+  const [ex1, ey1] = kpAt(kp, R_EAR);
+  const [sx0, sy0] = kpAt(kp, L_SHOULDER);
+  const [sx1, sy1] = kpAt(kp, R_SHOULDER);
+  const ears = Math.hypot(ex0 - ex1, ey0 - ey1);
+  const shoulders = Math.hypot(sx0 - sx1, sy0 - sy1);
+  const neck = (sy0 + sy1) / 2 - kpAt(kp, NOSE)[1];
+  if (ears < 1 || shoulders < 1 || neck <= 0) return Infinity;
+  return Math.abs(Math.log(shoulders / ears / cfg.shoulders_per_ear)) + Math.abs(Math.log(neck / ears / cfg.neck_per_ear));
+}
+
+/** Lean of the shoulder-to-hip line from vertical, degrees (0 upright, 180 upside down). */
+export function leanDegrees(kp) {
+  const [a, b, c, d] = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP].map((i) => kpAt(kp, i));
+  const shx = (a[0] + b[0]) / 2; const shy = (a[1] + b[1]) / 2;
+  const hx = (c[0] + d[0]) / 2; const hy = (c[1] + d[1]) / 2;
+  return (Math.atan2(Math.abs(hx - shx), hy - shy) * 180) / Math.PI;
+}
+
+/** `tryon.framing.box_transform`: photo pixel centre -> model frame `[sx, sy, ox, oy]` of a box. */
+export function boxTransform([x0, y0, bw, bh], [mh, mw]) {
+  const sx = mw / bw; const sy = mh / bh;
+  return [sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5];
+}
+
+/** Bilinear sample of a float mask at (x, y), 0 outside (plain float arithmetic, as `_bilinear_zero`). */
+function sampleZero({ data, width, height }, x, y) {
+  const x0 = Math.floor(x); const y0 = Math.floor(y);
+  const fx = x - x0; const fy = y - y0;
+  let out = 0;
+  for (const [oy, wy] of [[0, 1 - fy], [1, fy]]) {
+    for (const [ox, wx] of [[0, 1 - fx], [1, fx]]) {
+      const xi = x0 + ox; const yi = y0 + oy;
+      if (xi >= 0 && xi < width && yi >= 0 && yi < height) out += wx * wy * data[yi * width + xi];
+    }
+  }
+  return out;
+}
+
+/**
+ * The student guard (`tryon.framing.guard_mask`): 1 on the head (an ellipse from the ears and nose, hair included,
+ * down to the chin) and away from the person (outside the person mask dilated by `guard_person_dilation` of the
+ * box width), box-blurred over `guard_feather`. The caller blends the student's output back to the photo there:
+ * `compositionMask *= 1 - guard`, `render += guard * (personLow - render)`.
+ *
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {[number, number, number, number]} box framing box (x0, y0, width, height), photo pixels
+ * @param {{data: Float32Array, width: number, height: number}|null} personLow segmenter person probability
+ * @param {number} lowScale segmenter pixels per photo pixel
+ * @param {[number, number]} modelSize the student's input (height, width)
+ * @param {object} cfg the manifest's `framing`
+ * @returns {Float32Array} (height × width) guard in [0, 1], row-major
+ */
+export function guardMask(kp, box, personLow, lowScale, [mh, mw], cfg) {
+  const [sx, sy, ox, oy] = boxTransform(box, [mh, mw]);
+  const n = mh * mw;
+  let guard = new Float64Array(n);
+  if (personLow) {
+    const person = new Uint8Array(n);
+    for (let v = 0; v < mh; v++) {
+      const ly = ((v - oy) / sy + 0.5) * lowScale - 0.5;
+      for (let u = 0; u < mw; u++) {
+        const lx = ((u - ox) / sx + 0.5) * lowScale - 0.5;
+        person[v * mw + u] = sampleZero(personLow, lx, ly) > cfg.mask_threshold ? 1 : 0;
+      }
+    }
+    // Dilate with a disk: stamp it from every person pixel on the mask's boundary (interior stamps add nothing).
+    const r = Math.max(1, round(cfg.guard_person_dilation * mw));
+    const disk = [];
+    for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r) disk.push([dx, dy]);
+    const grown = new Uint8Array(n);
+    for (let v = 0; v < mh; v++) {
+      for (let u = 0; u < mw; u++) {
+        if (!person[v * mw + u]) continue;
+        grown[v * mw + u] = 1;
+        const inner = u > 0 && u < mw - 1 && v > 0 && v < mh - 1 && person[v * mw + u - 1] && person[v * mw + u + 1]
+          && person[(v - 1) * mw + u] && person[(v + 1) * mw + u];
+        if (inner) continue;
+        for (const [dx, dy] of disk) {
+          const x = u + dx; const y = v + dy;
+          if (x >= 0 && x < mw && y >= 0 && y < mh) grown[y * mw + x] = 1;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) guard[i] = 1 - grown[i];
+  }
+  const at = (i) => { const p = kpAt(kp, i); return [p[0] * sx + ox, p[1] * sy + oy]; };
+  const [e0, e1, nose] = [at(L_EAR), at(R_EAR), at(NOSE)];
+  const shoulderY = ((kpAt(kp, L_SHOULDER)[1] + kpAt(kp, R_SHOULDER)[1]) / 2) * sy + oy;
+  const earD = Math.hypot(e0[0] - e1[0], e0[1] - e1[1]);
+  if (earD >= 1) {
+    const cx = (e0[0] + e1[0]) / 2; const cy = (e0[1] + e1[1]) / 2;
+    const chin = nose[1] + cfg.guard_chin * Math.max(0, shoulderY - nose[1]);
+    const a = (cfg.guard_head_width * earD) / 2;
+    const below = Math.max(chin - cy, 1);
+    for (let v = 0; v < mh; v++) {
+      const b = v < cy ? cfg.guard_head_above * earD : below;
+      for (let u = 0; u < mw; u++) {
+        if (((u - cx) / a) ** 2 + ((v - cy) / b) ** 2 <= 1) guard[v * mw + u] = 1;
+      }
+    }
+  }
+  // Box blur, k × k, replicated border (cv2.blur with BORDER_REPLICATE), as two running-sum passes.
+  const k = 2 * Math.max(1, round(cfg.guard_feather * mw)) + 1;
+  const h = (k - 1) / 2;
+  const tmp = new Float64Array(n);
+  for (let v = 0; v < mh; v++) {
+    for (let u = 0; u < mw; u++) {
+      let s = 0;
+      for (let d = -h; d <= h; d++) s += guard[v * mw + Math.min(mw - 1, Math.max(0, u + d))];
+      tmp[v * mw + u] = s;
+    }
+  }
+  const out = new Float32Array(n);
+  for (let v = 0; v < mh; v++) {
+    for (let u = 0; u < mw; u++) {
+      let s = 0;
+      for (let d = -h; d <= h; d++) s += tmp[Math.min(mh - 1, Math.max(0, v + d)) * mw + u];
+      out[v * mw + u] = Math.min(1, Math.max(0, s / (k * k)));
+    }
+  }
+  guard = null;
+  return out;
+}
