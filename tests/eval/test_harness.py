@@ -158,7 +158,8 @@ def test_shown_garment_cosine_counts_only_what_the_composition_shows(data: Path,
 
 def test_per_category_counts_errors_and_grids(data: Path, tmp_path: Path, nets):
     pairs = pairs_from_dirs(data / "person", data / "garment")
-    pairs = [Pair(p.person, p.garment, None, cat) for p, cat in zip(pairs, ("tops", "top", "bottoms", "one-pieces"))]
+    cats = ("tops", "top", "bottoms", "one-pieces")
+    pairs = [Pair(p.person, p.garment, None, cat) for p, cat in zip(pairs[: len(cats)], cats, strict=True)]
     pairs.append(Pair(data / "person" / "nope.png", data / "garment" / "g0.png", None, "bottoms"))
     out = tmp_path / "cats"
     res = evaluate_pairs(pairs, lambda p, g, category=None: _paste(p, g), out, size=(128, 96),
