@@ -37,13 +37,11 @@ import cv2
 import numpy as np
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
+from tryon.person.body import L_EAR, L_EYE, L_HIP, L_SHOULDER, NOSE, R_EAR, R_EYE, R_HIP, R_SHOULDER
 
 __all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing"]
 
-# BlazePose landmark indices used here (order of tryon.person.pose.POSE_LANDMARKS).
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
-NOSE, L_EYE, R_EYE = 0, 2, 5
 
 
 @dataclass(frozen=True)
@@ -309,7 +307,7 @@ def proportion_error(keypoints: np.ndarray, config: FramingConfig | None = None)
     """
     cfg = config or FramingConfig()
     kp = np.asarray(keypoints, np.float64)
-    ears = float(np.hypot(*(kp[7, :2] - kp[8, :2])))
+    ears = float(np.hypot(*(kp[L_EAR, :2] - kp[R_EAR, :2])))
     shoulders = float(np.hypot(*(kp[L_SHOULDER, :2] - kp[R_SHOULDER, :2])))
     neck = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() - kp[NOSE, 1])
     if ears < 1.0 or shoulders < 1.0 or neck <= 0:
@@ -513,7 +511,7 @@ def guard_mask(keypoints: np.ndarray, box: tuple[int, int, int, int], person_low
         guard = 1.0 - cv2.dilate(person.astype(np.uint8), disk, borderType=cv2.BORDER_CONSTANT,
                                  borderValue=0).astype(np.float32)
     kp = np.asarray(keypoints, np.float64)
-    ears = kp[[7, 8], :2] * (sx, sy) + (ox, oy)  # model-frame pixels
+    ears = kp[[L_EAR, R_EAR], :2] * (sx, sy) + (ox, oy)  # model-frame pixels
     nose = kp[NOSE, :2] * (sx, sy) + (ox, oy)
     shoulder_y = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() * sy + oy)
     ear_d = float(np.hypot(*(ears[0] - ears[1])))

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from tryon.errors import MultiplePeopleError, NoPersonError
+from tryon.person.body import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
 from tryon.person.parsing import BodyPixParser, refine_parse
 
 __all__ = ["PersonAnalysis", "PersonAnalyzer", "MIN_PERSON_FRACTION", "count_people"]
@@ -29,7 +30,6 @@ MIN_BODY_VISIBILITY = 0.5
 SECOND_PERSON_RATIO = 0.25
 """A second mask component (or face) at least this fraction of the largest one counts as another person."""
 
-_L_SH, _R_SH, _L_HIP, _R_HIP = 11, 12, 23, 24
 
 
 @dataclass
@@ -145,8 +145,8 @@ class PersonAnalyzer:
         t0 = time.perf_counter()
         kp = self.pose(image, mask)
         t["pose"] = time.perf_counter() - t0
-        sh = float(kp[[_L_SH, _R_SH], 3].mean())
-        hips = float(kp[[_L_HIP, _R_HIP], 3].mean())
+        sh = float(kp[[L_SHOULDER, R_SHOULDER], 3].mean())
+        hips = float(kp[[L_HIP, R_HIP], 3].mean())
         if sh < MIN_BODY_VISIBILITY or hips < 0.5 * MIN_BODY_VISIBILITY:
             raise NoPersonError(f"no person's upper body found in the photo (shoulder visibility {sh:.2f}, hips "
                                 f"{hips:.2f}): use a photo of one person, front facing, shoulders to hips visible")

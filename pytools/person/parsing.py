@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tryon.person.body import KP
 from tryon.person.labels import LABEL, lip_to_parse
 
 __all__ = [
@@ -57,11 +58,13 @@ BODYPIX_TO_PARSE: np.ndarray = np.array(
     dtype=np.uint8)
 """Lookup table BodyPix part id -> ``PARSE_LABELS`` id (hair and neck have no BodyPix part)."""
 
-# BlazePose landmark indices used here (tryon.person.pose.POSE_LANDMARKS order).
-_NOSE, _L_EYE_IN, _L_EYE, _L_EYE_OUT, _R_EYE_IN, _R_EYE, _R_EYE_OUT, _L_EAR, _R_EAR, _MOUTH_L, _MOUTH_R = range(11)
-_L_SH, _R_SH, _L_EL, _R_EL, _L_WR, _R_WR = 11, 12, 13, 14, 15, 16
-_L_PINKY, _R_PINKY, _L_INDEX, _R_INDEX, _L_THUMB, _R_THUMB = 17, 18, 19, 20, 21, 22
-_L_HIP, _R_HIP = 23, 24
+# BlazePose landmark indices used here (tryon.person.body, the one place they are defined).
+_NOSE, _L_EYE, _R_EYE, _L_EAR, _R_EAR = KP["nose"], KP["left_eye"], KP["right_eye"], KP["left_ear"], KP["right_ear"]
+_L_EYE_OUT, _R_EYE_OUT, _MOUTH_L, _MOUTH_R = KP["left_eye_outer"], KP["right_eye_outer"], KP["mouth_left"], KP["mouth_right"]
+_L_SH, _R_SH, _L_EL, _R_EL = KP["left_shoulder"], KP["right_shoulder"], KP["left_elbow"], KP["right_elbow"]
+_L_WR, _R_WR, _L_HIP, _R_HIP = KP["left_wrist"], KP["right_wrist"], KP["left_hip"], KP["right_hip"]
+_L_PINKY, _R_PINKY, _L_INDEX, _R_INDEX = KP["left_pinky"], KP["right_pinky"], KP["left_index"], KP["right_index"]
+_L_THUMB, _R_THUMB = KP["left_thumb"], KP["right_thumb"]
 
 
 def _default_model_path() -> Path:

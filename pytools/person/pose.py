@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 from tryon.assets import require
+from tryon.person.body import POSE_LANDMARKS
 from tryon.person.segmentation import make_session
 
 __all__ = ["POSE_LANDMARKS", "PoseEstimator", "POSE_SIZE", "Roi"]
@@ -34,14 +35,7 @@ __all__ = ["POSE_LANDMARKS", "PoseEstimator", "POSE_SIZE", "Roi"]
 POSE_SIZE = 256
 """Side of the square model input, pixels."""
 
-POSE_LANDMARKS: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)
-"""The 33 BlazePose landmarks; left/right are the person's anatomical sides."""
+
 
 _ROI_SCALE = 1.25        # MediaPipe RectTransformationCalculator scale for the pose ROI
 _MASK_ROI_SCALE = 1.25   # padding of the person mask's bounding box for the first pass

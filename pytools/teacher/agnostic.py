@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from tryon.person.body import KP, body_frame
 from tryon.person.labels import LABEL
 
 __all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "refine_arm_labels", "BodyMaps",
@@ -158,8 +159,6 @@ class BodyMaps:
 
 def body_maps(shape: tuple[int, int], keypoints: np.ndarray) -> BodyMaps:
     """Compute :class:`BodyMaps` for an image of ``shape`` = (H, W) from (33, 4) keypoints in its pixels."""
-    from tryon.teacher.warp import KP, body_frame
-
     fr = body_frame(keypoints)
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
     arm = np.full(shape, np.inf, np.float32)
@@ -250,8 +249,6 @@ def refine_arm_labels(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarra
     kp = np.asarray(keypoints, np.float32).copy()
     kp[:, 0] = (kp[:, 0] + 0.5) * (w / W) - 0.5
     kp[:, 1] = (kp[:, 1] + 0.5) * (h / H) - 0.5
-    from tryon.teacher.warp import KP
-
     tone = skin_tone(img, par)
     skin = skin_mask(img, tone)
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)

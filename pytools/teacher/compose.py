@@ -31,7 +31,8 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
-from tryon.teacher.warp import PART_TORSO, BodyFrame, WarpResult, body_frame
+from tryon.person.body import BodyFrame, body_frame
+from tryon.teacher.warp import PART_TORSO, WarpResult
 
 __all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "hair_matte", "compose", "ComposeResult"]
 

@@ -30,19 +30,14 @@ import cv2
 import numpy as np
 
 from tryon.errors import DataError
+from tryon.person.body import BodyFrame, body_frame
 
 __all__ = [
-    "TPS", "BodyFrame", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
-    "garment_parts", "body_frame", "body_targets", "warp_garment", "arm_extents", "ArmExtent", "KP",
+    "TPS", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
+    "garment_parts", "body_targets", "warp_garment", "arm_extents", "ArmExtent",
 ]
 
 log = logging.getLogger(__name__)
-
-# BlazePose landmark indices used here.
-KP = {
-    "nose": 0, "left_ear": 7, "right_ear": 8, "left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13,
-    "right_elbow": 14, "left_wrist": 15, "right_wrist": 16, "left_hip": 23, "right_hip": 24,
-}
 
 PART_NONE, PART_TORSO, PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE = 0, 1, 2, 3
 REQUIRED_LANDMARKS = ("neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left",
@@ -223,51 +218,6 @@ def _neck_opening(mask_shape: tuple[int, int], lm: dict[str, np.ndarray]) -> np.
 
 
 # --------------------------------------------------------------------------------------------- body geometry
-@dataclass
-class BodyFrame:
-    """The person's upper-body frame in image pixels.
-
-    Attributes:
-        origin: shoulder midpoint (2,).
-        u: unit vector from the right shoulder to the left shoulder (image rightwards for a frontal person).
-        v: unit vector perpendicular to u, pointing down the body.
-        sw: shoulder width (distance between the BlazePose shoulder joints), pixels.
-        kp: dict name -> (2,) keypoint pixel positions.
-    """
-
-    origin: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    sw: float
-    kp: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def to_img(self, a: float, b: float) -> np.ndarray:
-        """Frame coordinates (a along u, b along v, pixels) -> image pixels."""
-        return self.origin + a * self.u + b * self.v
-
-    def to_frame(self, p: np.ndarray) -> np.ndarray:
-        """Image pixels (..., 2) -> frame coordinates (..., 2) (along u, along v)."""
-        d = np.asarray(p, dtype=np.float64) - self.origin
-        return np.stack([d @ self.u, d @ self.v], axis=-1)
-
-
-def body_frame(keypoints: np.ndarray) -> BodyFrame:
-    """Build the :class:`BodyFrame` from (33, 4) BlazePose keypoints (x_px, y_px, z, visibility)."""
-    kp = {name: keypoints[i, :2].astype(np.float64) for name, i in KP.items()}
-    ls, rs = kp["left_shoulder"], kp["right_shoulder"]
-    d = ls - rs
-    sw = float(np.hypot(*d))
-    if sw < 1e-3:
-        sw = 1.0
-        d = np.array([1.0, 0.0])
-    u = d / np.hypot(*d)
-    v = np.array([-u[1], u[0]])
-    hips = 0.5 * (kp["left_hip"] + kp["right_hip"])
-    if (hips - 0.5 * (ls + rs)) @ v < 0:  # keep v pointing from the shoulders to the hips
-        v = -v
-    return BodyFrame(origin=0.5 * (ls + rs), u=u, v=v, sw=sw, kp=kp)
-
-
 class _LabelCoords:
     """Frame coordinates of the parse's pixels (subsampled to ~60k points), for extent queries."""
 

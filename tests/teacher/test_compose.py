@@ -9,7 +9,7 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
 from tryon.teacher.compose import _arm_crease, body_region, compose, paint_layers
-from tryon.teacher.warp import body_frame
+from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
 

@@ -172,7 +172,8 @@ def test_long_sleeve_follows_a_bent_arm_without_flaps():
 
 
 def test_hem_hangs_level_under_tilted_shoulders():
-    from tryon.teacher.warp import body_frame, body_targets
+    from tryon.person.body import body_frame
+    from tryon.teacher.warp import body_targets
 
     _, _, lm = synthetic_tee()
     kp = synthetic_keypoints()
@@ -200,7 +201,8 @@ def test_side_points_find_the_outline_of_a_waisted_side():
 
 def test_bone_crossing_only_for_a_hanging_arm():
     """The side may run under a hanging arm up to its bone; a bent arm (hand on the hip) gives no crossing."""
-    from tryon.teacher.warp import _bone_a, body_frame
+    from tryon.person.body import body_frame
+    from tryon.teacher.warp import _bone_a
     kp = np.zeros((33, 4), np.float32)
     kp[:, 3] = 1.0
     pos = {11: (140, 100), 12: (60, 100), 23: (125, 260), 24: (75, 260),
