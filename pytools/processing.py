@@ -83,6 +83,12 @@ def decode_image(data: bytes, *, name: str = "image", min_side: int = MIN_SIDE,
         img = ImageOps.exif_transpose(img)
     except Exception:
         raise UnreadableImageError(f"{name}: the image data is truncated or corrupt") from None
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        # 16-bit (and 32-bit) greyscale: Pillow's convert("RGB") clips instead of scaling, so a 16-bit PNG
+        # would come out white. Scale the stored range to 8 bits first.
+        grey = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or grey.max() > 255 else (1.0 if grey.max() <= 1 else 255.0)
+        img = Image.fromarray(np.clip(grey * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), mode="L")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -33,6 +33,17 @@ def test_decode_rgb_and_alpha_on_white():
     assert tuple(arr[20, 20]) == (0, 0, 255)
 
 
+def test_16_bit_greyscale_is_scaled_not_clipped_to_white():
+    ramp = (np.arange(80 * 100, dtype=np.uint32).reshape(100, 80) * 8).astype(np.uint16)  # 0 .. 63,992
+    img = Image.fromarray(ramp)
+    assert img.mode.startswith("I;16")
+    arr = decode_image(_encode(img))
+    assert arr.shape == (100, 80, 3) and (arr[..., 0] == arr[..., 1]).all()
+    expected = np.round(ramp.astype(np.float64) * 255 / 65535)
+    assert np.abs(arr[..., 0].astype(float) - expected).max() <= 1  # a grey ramp, not 99.98 % white
+    assert (arr == 255).mean() < 0.01
+
+
 def test_truncated_jpeg_is_unreadable():
     data = _encode(Image.new("RGB", (300, 300), (10, 200, 30)), "JPEG")
     with pytest.raises(UnreadableImageError):
