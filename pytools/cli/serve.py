@@ -33,16 +33,19 @@ def serve(
                                                    help="Send COOP/COEP (cross-origin isolation) so the widget can "
                                                    "run threaded WASM. On unless turned off here or with "
                                                    "TRYON_COOP_COEP=0.")] = None,
-    dtype: Annotated[str, typer.Option("--dtype", help=f"Model file to run: {', '.join(DTYPES)}.",
-                                       rich_help_panel="Inference")] = FP32,
-    providers: Annotated[str, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda or cpu.",
-                                           rich_help_panel="Inference")] = "auto",
-    queue_size: Annotated[int, typer.Option("--queue-size", min=1, help="Jobs waiting at most; more get 429.",
-                                            rich_help_panel="Inference")] = 16,
-    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Micro-batch size.",
-                                           rich_help_panel="Inference")] = 4,
-    batch_wait_ms: Annotated[float, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for more "
-                                                 "jobs, ms.", rich_help_panel="Inference")] = 5.0,
+    dtype: Annotated[str | None, typer.Option("--dtype", help=f"Model file to run: {', '.join(DTYPES)} "
+                                              f"(default {FP32}, or TRYON_DTYPE).", rich_help_panel="Inference")] = None,
+    providers: Annotated[str | None, typer.Option("--providers", help="auto (CUDA when available, else CPU), cuda "
+                                                  "or cpu (default auto, or TRYON_PROVIDERS).",
+                                                  rich_help_panel="Inference")] = None,
+    queue_size: Annotated[int | None, typer.Option("--queue-size", min=1, help="Jobs waiting at most; more get 429 "
+                                                   "(default 16, or TRYON_QUEUE_SIZE).",
+                                                   rich_help_panel="Inference")] = None,
+    max_batch: Annotated[int | None, typer.Option("--max-batch", min=1, help="Micro-batch size (default 4, or "
+                                                  "TRYON_MAX_BATCH).", rich_help_panel="Inference")] = None,
+    batch_wait_ms: Annotated[float | None, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for "
+                                                        "more jobs, ms (default 5, or TRYON_BATCH_WAIT_MS).",
+                                                        rich_help_panel="Inference")] = None,
     cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Shop origin allowed to embed "
                                                           "the widget: load its model and call /v1 (repeatable). "
                                                           "Scheme, host and port exactly as the browser shows "
@@ -60,11 +63,12 @@ def serve(
     from tryon.server.config import Settings
     from tryon.server.main import create_app
 
-    overrides: dict[str, object] = {"dtype": dtype, "providers": providers,
-                                    "queue_size": queue_size, "max_batch": max_batch, "batch_wait_ms": batch_wait_ms}
-    # These override only when given, so their defaults stay in Settings and TRYON_* variables still apply.
+    overrides: dict[str, object] = {}
+    # Options override only when given, so their defaults stay in Settings and TRYON_* variables still apply.
     for key, value in (("model_dir", model_dir), ("web_dir", web_dir), ("redis_url", redis_url),
-                       ("coop_coep", coop_coep), ("cors_origins", cors_origin or None)):
+                       ("coop_coep", coop_coep), ("cors_origins", cors_origin or None), ("dtype", dtype),
+                       ("providers", providers), ("queue_size", queue_size), ("max_batch", max_batch),
+                       ("batch_wait_ms", batch_wait_ms)):
         if value is not None:
             overrides[key] = value
     if "model_dir" not in overrides and not os.environ.get("TRYON_MODEL_DIR"):
@@ -79,6 +83,15 @@ def serve(
         raise UsageError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
     if settings.model_dir is not None and not (Path(settings.model_dir) / "manifest.json").is_file():
         raise UsageError(f"--model-dir {settings.model_dir}: no manifest.json there (write one with `tryon export`)")
+    if settings.model_dir is not None:  # a missing or altered model file is a clear error (exit 40), not a traceback
+        from tryon.errors import DataError, MissingModelError
+        from tryon.manifest import Manifest
+
+        try:
+            Manifest.load(settings.model_dir).verify_files(settings.model_dir)
+        except DataError as exc:
+            raise MissingModelError(f"--model-dir {settings.model_dir}: {exc.message} (re-export it with "
+                                    "`tryon export`)") from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
 

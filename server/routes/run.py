@@ -118,7 +118,11 @@ def decode_data_uri(value: str, field: str, max_bytes: int) -> bytes:
 def _validation_error(exc: ValidationError, prefix: tuple[str, ...]) -> ApiError:
     detail = [{"loc": list(prefix) + [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
               for e in exc.errors()]
-    if any(d["type"] == "json_invalid" for d in detail):
+    invalid = [d for d in detail if d["type"] == "json_invalid"]
+    if invalid and "out of range" in invalid[0]["msg"]:  # valid JSON, but a number no parser holds (a 5000-digit seed)
+        return ApiError(422, "a number in the body is out of range (" + invalid[0]["msg"].split(": ", 1)[-1] + ")",
+                        "InputValidationError")
+    if invalid:
         return ApiError(400, "the body is not valid JSON", "BadRequest")
     msg = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in detail)
     return ApiError(422, msg, "InputValidationError", detail=detail)
@@ -183,6 +187,13 @@ def _decode_pair(person: bytes, garment: bytes, settings: Settings) -> tuple[np.
             image = resize(image, (max(1, round(h * s)), max(1, round(w * s))))
         out.append(image)
     return out[0], out[1]
+
+
+@router.get("/run", include_in_schema=False)
+async def run_get() -> JSONResponse:
+    """``GET /v1/run``: the route exists for POST only (405 with ``Allow``, not the site's 404)."""
+    raise ApiError(405, "use POST to submit a job (GET /v1/status/{id} reads one)", "MethodNotAllowed",
+                   headers={"Allow": "POST"})
 
 
 @router.post(
@@ -257,7 +268,8 @@ async def status(job_id: str, store: StoreDep) -> JSONResponse:
     ``Retry-After: 1`` is sent while the job is ``in_queue`` or ``processing``. Jobs expire after the TTL.
     """
     record = await store.get(job_id) if _JOB_ID.match(job_id) else None
-    if record is None:
-        raise ApiError(404, f"no job {job_id!r} (unknown, or expired)")
+    if record is None:  # the id is echoed only as far as an id can be long
+        shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
+        raise ApiError(404, f"no job {shown!r} (unknown, or expired)")
     headers = {"Retry-After": "1"} if record["status"] in ("in_queue", "processing") else None
     return JSONResponse(record, headers=headers)

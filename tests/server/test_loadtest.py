@@ -75,3 +75,28 @@ def test_serve_help_and_bad_model_dir(tmp_path):
     assert isinstance(r.exception, UsageError) and "manifest.json" in r.exception.message
     r = CliRunner().invoke(_app(), ["serve", "--redis-url", "http://nope"])
     assert isinstance(r.exception, UsageError) and "redis" in r.exception.message
+
+
+def test_serve_refuses_a_model_folder_with_a_missing_file(model_dir, tmp_path):
+    import shutil
+
+    from tryon.errors import MissingModelError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    (broken / "model.onnx").unlink()
+    r = CliRunner().invoke(_app(), ["serve", "--model-dir", str(broken)])
+    assert isinstance(r.exception, MissingModelError) and r.exception.exit_code == 40
+    assert "model.onnx" in r.exception.message
+
+
+def test_serve_options_do_not_override_environment_settings(monkeypatch):
+    import tryon.cli.serve as serve_module
+
+    seen = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(settings=app.state.settings))
+    monkeypatch.setenv("TRYON_QUEUE_SIZE", "3")
+    monkeypatch.setenv("TRYON_MAX_BATCH", "2")
+    r = CliRunner().invoke(_app(), ["serve", "--web-dir", str(serve_module.__file__).rsplit("/", 1)[0]])
+    assert r.exit_code == 0, r.output
+    assert seen["settings"].queue_size == 3 and seen["settings"].max_batch == 2

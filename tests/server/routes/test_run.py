@@ -304,3 +304,19 @@ def test_uploads_stay_in_memory(client, images, monkeypatch):
                                       "garment_image": ("g.png", images.encode(images.garment()), "image/png")})
     assert r.status_code == 202
     assert len(spools) == 2 and seen and not any(seen)
+
+
+def test_get_on_run_is_405_and_long_ids_are_not_echoed(client):
+    r = client.get("/v1/run")
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["error"] == "MethodNotAllowed"
+    r = client.get("/v1/status/" + "a" * 5000)
+    assert r.status_code == 404 and len(r.text) < 300 and r.json()["error"] == "NotFound"
+
+
+def test_huge_number_in_valid_json_is_422_not_invalid_json(client, photos):
+    uri = _data_uri(photos["person"])
+    body = '{"inputs": {"person_image": "' + uri + '", "garment_image": "' + uri + '", "seed": ' + "9" * 5000 + "}}"
+    r = client.post("/v1/run", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "out of range" in r.json()["message"]
+    r = client.post("/v1/run", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["message"]
