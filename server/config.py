@@ -54,6 +54,8 @@ class Settings(BaseSettings):
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
+        decode_concurrency: requests whose photos may be decoded at once; the others wait (a 97 KB PNG can
+            decode to 100 MB, so this bounds the memory that decoding takes whatever the number of clients).
         coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
             ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
             cross-origin content without CORS or CORP headers).
@@ -85,6 +87,7 @@ class Settings(BaseSettings):
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)
+    decode_concurrency: int = Field(2, ge=1)
     coop_coep: bool = True
     cors_origins: list[str] = Field(default_factory=list)
     csp: str = DEFAULT_CSP

@@ -82,6 +82,7 @@ class Engine:
         self._depth = 0  # jobs accepted and not yet taken by a worker (bounded by queue_size)
         self._workers: list[asyncio.Task[None]] = []
         self._predict_ema = 1.0  # seconds per job, for Retry-After
+        self.decode_slots = asyncio.Semaphore(settings.decode_concurrency)  # photos decoded at once
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -131,8 +132,8 @@ class Engine:
         return self.model.manifest.name if self.model is not None else ""
 
     # ------------------------------------------------------------------ submission
-    async def submit(self, person: np.ndarray, garment: np.ndarray, options: RunOptions) -> Job:
-        """Queue a job and write its ``in_queue`` record.
+    def check_room(self) -> None:
+        """Refuse early, before a request's photos are decoded, when no job could be queued.
 
         Raises:
             NotReadyError: no model loaded.
@@ -143,6 +144,15 @@ class Engine:
         if self._depth >= self.settings.queue_size:
             per_worker = self._depth * self._predict_ema / self.settings.workers
             raise QueueFullError(max(1, min(60, math.ceil(per_worker))))
+
+    async def submit(self, person: np.ndarray, garment: np.ndarray, options: RunOptions) -> Job:
+        """Queue a job and write its ``in_queue`` record.
+
+        Raises:
+            NotReadyError: no model loaded.
+            QueueFullError: ``queue_size`` jobs are waiting already.
+        """
+        self.check_room()
         self._depth += 1  # reserve the slot before any await, so concurrent submits cannot overfill
         job = Job(id=uuid.uuid4().hex, person=person, garment=garment, options=options)
         try:

@@ -230,11 +230,14 @@ async def run(request: Request, settings: SettingsDep, engine: EngineDep, store:
         raise ApiError(404, f"model {model_name!r} is not served here (serving {engine.model_name!r}; "
                             "see GET /v1/models)")
     try:
-        person, garment = await run_in_threadpool(_decode_pair, person_b, garment_b, settings)
-    except TryonError as exc:
-        raise from_tryon_error(exc) from None
-    del person_b, garment_b
-    try:
+        engine.check_room()  # before decoding: a full queue must not cost the memory of two decoded photos
+        async with engine.decode_slots:
+            engine.check_room()  # the queue may have filled while this request waited for a decode slot
+            try:
+                person, garment = await run_in_threadpool(_decode_pair, person_b, garment_b, settings)
+            except TryonError as exc:
+                raise from_tryon_error(exc) from None
+        del person_b, garment_b
         job = await engine.submit(person, garment, options)
     except QueueFullError as exc:
         raise ApiError(429, f"the try-on queue is full ({settings.queue_size} jobs); retry after "

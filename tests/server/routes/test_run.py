@@ -320,3 +320,43 @@ def test_huge_number_in_valid_json_is_422_not_invalid_json(client, photos):
     assert r.status_code == 422 and "out of range" in r.json()["message"]
     r = client.post("/v1/run", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "not valid JSON" in r.json()["message"]
+
+
+def test_full_queue_answers_429_before_decoding_and_decodes_are_bounded(make_settings, photos, monkeypatch):
+    import asyncio
+
+    import tryon.server.routes.run as run_module
+
+    decodes = {"now": 0, "max": 0, "calls": 0}
+    real = run_module._decode_pair
+
+    def counting(*args):
+        decodes["now"] += 1
+        decodes["calls"] += 1
+        decodes["max"] = max(decodes["max"], decodes["now"])
+        time.sleep(0.15)
+        try:
+            return real(*args)
+        finally:
+            decodes["now"] -= 1
+
+    monkeypatch.setattr(run_module, "_decode_pair", counting)
+    app = create_app(make_settings(queue_size=32, decode_concurrency=2))
+
+    async def burst():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await asyncio.gather(*[client.post("/v1/run", files=_files(photos)) for _ in range(6)])
+
+    with TestClient(app):  # runs the lifespan (model, workers) around the async burst
+        answers = asyncio.run(burst())
+    assert all(r.status_code == 202 for r in answers)
+    assert decodes["calls"] == 6 and decodes["max"] <= 2  # never more than decode_concurrency at once
+
+    decodes.update(calls=0)
+    with TestClient(create_app(make_settings(queue_size=1, max_batch=1))) as c:
+        engine = c.app.state.engine
+        engine._depth = engine.settings.queue_size  # the queue is full
+        r = c.post("/v1/run", files=_files(photos))
+        assert r.status_code == 429 and decodes["calls"] == 0  # refused without decoding the photos
+        engine._depth = 0
