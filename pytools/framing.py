@@ -80,6 +80,9 @@ class FramingConfig:
         one_euro_min_cutoff: live mode: One Euro filter cut-off at rest, Hz (Casiez et al., CHI 2012).
         one_euro_beta: live mode: One Euro speed coefficient (per px/s of the box).
         one_euro_d_cutoff: live mode: cut-off of the speed estimate, Hz.
+        face_guard_width: live mode (browser): half-width of the ellipse around the nose keypoint where the
+            garment is never drawn, in ear-to-ear distances (a face is about one ear-to-ear distance wide).
+        face_guard_height: ... its half-height, in ear-to-ear distances (forehead to chin is about 1.4 of them).
     """
 
     segmentation_model: str = "selfie_segmentation.onnx"
@@ -103,6 +106,8 @@ class FramingConfig:
     one_euro_min_cutoff: float = 1.0
     one_euro_beta: float = 0.01
     one_euro_d_cutoff: float = 1.0
+    face_guard_width: float = 0.6
+    face_guard_height: float = 0.75
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (what ``manifest.json`` holds under ``framing``)."""
@@ -285,7 +290,8 @@ class PersonFramer:
         cfg = self.config
         low, scale = self.segmenter.low_res(image)  # (rh, rw) person probability, photo px * scale = low px
         fraction = float((low > cfg.mask_threshold).mean())
-        people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction)
+        people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction,
+                              threshold=cfg.mask_threshold)
         r = self.pose.roi_from_mask(low, cfg.mask_threshold)
         kp = self.pose(image, None, roi=Roi(r.cx / scale, r.cy / scale, r.side / scale))
         return {"keypoints": kp, "presence": self.pose.last_presence, "person_fraction": fraction,

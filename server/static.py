@@ -65,7 +65,7 @@ class SiteFiles(StaticFiles):
 
 
 class ModelFiles(StaticFiles):
-    """The model folder: ``manifest.json`` plus the files it lists, nothing else.
+    """The model folder: ``manifest.json`` plus the files it lists (``files`` and ``framing_files``), nothing else.
 
     Args:
         directory: the model folder (holding ``manifest.json``).
@@ -86,7 +86,8 @@ class ModelFiles(StaticFiles):
         if mtime != self._mtime:
             try:
                 data = json.loads(self._manifest_path.read_text())
-                self._listed = {f["path"]: f["sha256"] for f in data.get("files", [])}
+                # The widget also fetches the person-framing models the manifest lists (tryon.framing).
+                self._listed = {f["path"]: f["sha256"] for f in data.get("files", []) + data.get("framing_files", [])}
                 for f in data.get("files", []):  # external weights next to a listed graph
                     if f.get("data_path"):
                         self._listed[f["data_path"]] = f.get("data_sha256", "")
