@@ -30,6 +30,12 @@ def more_photos() -> Path:
 
 
 @pytest.fixture(scope="session")
+def wild_dev() -> Path:
+    """../shared/data/wild-dev (50 in-the-wild person photos, 70 garments; person/, garment/)."""
+    return _need(SHARED / "data" / "wild-dev")
+
+
+@pytest.fixture(scope="session")
 def bodypix_dir() -> Path:
     """../shared/models/bodypix (BodyPix 2.0 weights, Apache-2.0, not committed)."""
     return _need(SHARED / "models" / "bodypix")

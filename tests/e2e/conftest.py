@@ -325,6 +325,44 @@ def shopper_site(tmp_path_factory):
         yield base
 
 
+def _framed_student(folder: Path) -> Path:
+    """The default student at 256x192 deployed as ``tryon export`` deploys it: with the framing models and rules
+    (:func:`tryon.framing.attach_framing`); skips when ``tryon setup`` has not built the framing models."""
+    from tryon.errors import MissingModelError
+    from tryon.framing import attach_framing
+
+    _export_default_student(folder, (256, 192))
+    try:
+        attach_framing(folder)
+    except MissingModelError as exc:
+        pytest.skip(f"framing models missing: {exc}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def framed_student_dir(tmp_path_factory) -> Path:
+    """A framed student folder (model.onnx, the three framing models, manifest with ``framing``)."""
+    _require_vendored_ort()
+    if not DEFAULT_STUDENT.is_file():
+        pytest.skip(f"{DEFAULT_STUDENT} is missing")
+    pytest.importorskip("torch")
+    return _framed_student(tmp_path_factory.mktemp("framed_student"))
+
+
+@pytest.fixture(scope="module")
+def framed_site(framed_student_dir):
+    """The app serving ``web/`` and the framed student, cross-origin isolated (threaded WASM); yields its base
+    URL."""
+    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
+        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
+    from tryon.server.config import Settings
+
+    settings = Settings(model_dir=framed_student_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        coop_coep=True, warmup=False)
+    with _serve_app(settings) as base:
+        yield base
+
+
 @pytest.fixture(scope="module")
 def shopper_photo(photos) -> Path:
     """A real person photo from ``../shared`` when present (research use, never committed), else the drawn one."""

@@ -272,8 +272,8 @@ export function roiFromLandmarks(raw, roi) {
 
 /**
  * `cv2.warpAffine(image, m, (size, size), INTER_LINEAR, BORDER_CONSTANT 0)` into an NHWC float tensor
- * `round(pixel) · mul + add`. Sampling positions are quantised to 1/32 px as OpenCV's fixed-point warp does
- * (INTER_BITS = 5); each bilinear tap outside the photo reads 0.
+ * `round(pixel) · mul + add`. OpenCV 5 (which the Python side uses) samples at the exact position with float
+ * weights (OpenCV 4 quantised positions to 1/32 px); each bilinear tap outside the photo reads 0.
  * @param {import('./processing.js').RGBImage} image
  * @param {number[]} m 2 × 3 photo → crop matrix
  * @param {number} size crop side, px
@@ -288,12 +288,12 @@ export function warpCrop(image, m, size, mul, add) {
   const px = [0, 0, 0];
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const X = Math.round((a * x + b * y + tx) * 32);
-      const Y = Math.round((c * x + d * y + ty) * 32);
-      const ix = Math.floor(X / 32);
-      const iy = Math.floor(Y / 32);
-      const fx = (X - ix * 32) / 32;
-      const fy = (Y - iy * 32) / 32;
+      const X = f32(a * x + b * y + tx);
+      const Y = f32(c * x + d * y + ty);
+      const ix = Math.floor(X);
+      const iy = Math.floor(Y);
+      const fx = f32(X - ix);
+      const fy = f32(Y - iy);
       px[0] = 0; px[1] = 0; px[2] = 0;
       for (let k = 0; k < 4; k++) {
         const sx = ix + (k & 1);
@@ -305,7 +305,7 @@ export function warpCrop(image, m, size, mul, add) {
         px[0] += wgt * data[o]; px[1] += wgt * data[o + 1]; px[2] += wgt * data[o + 2];
       }
       const o = (y * size + x) * 3;
-      for (let ch = 0; ch < 3; ch++) out[o + ch] = f32(Math.min(255, Math.round(px[ch])) * mul + add);
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = f32(Math.min(255, roundHalfEven(px[ch])) * mul + add);
     }
   }
   return out;
