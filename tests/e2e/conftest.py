@@ -290,6 +290,26 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="module")
+def chromium_launch():
+    """``launch(extra_args)``: Debian's chromium with the baseline flags plus ``extra_args`` (e.g. a fake camera
+    file), as a context manager yielding the Playwright browser. Skips without chromium or Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    @contextmanager
+    def launch(extra_args: list[str]):
+        with sync_api.sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BASELINE_FLAGS + extra_args)
+            try:
+                yield b
+            finally:
+                b.close()
+
+    return launch
+
+
 @pytest.fixture
 def page(browser):
     """A fresh page (own context: empty Cache API) that records page errors; fails the test on any."""

@@ -224,3 +224,10 @@ test('requireSupportedCategory: tops and auto pass, bottoms and one-pieces are r
   }
   throwsNamed(() => requireSupportedCategory('hat'), 'TypeError');
 });
+
+test('followRoi: the detection ROI moved with the body, its size and rotation kept', () => {
+  const roi = { cx: 200, cy: 330, side: 510, rotation: -0.02 };
+  const anchor = { cx: 190, cy: 260 };
+  assert.deepEqual(F.followRoi(roi, anchor, anchor), roi);
+  assert.deepEqual(F.followRoi(roi, anchor, { cx: 230, cy: 250 }), { cx: 240, cy: 320, side: 510, rotation: -0.02 });
+});

@@ -160,7 +160,7 @@ function workerScriptUrl(url) {
  * @fires load  {backend, dtype, modelVersion}
  * @fires result  {blob, width, height, backend, ms, timings}
  * @fires backend-change  {backend, reason}
- * @fires live-frame  {state, box, reason, message, timings, fps, width, height}
+ * @fires live-frame  {state, box, presence, reason, message, timings, fps, width, height}
  * @fires error  {name, message}
  */
 export class TryonWidget extends HTMLElement {
@@ -676,7 +676,8 @@ export class TryonWidget extends HTMLElement {
           : `Live try-on (${this.#backendLabel(reply.backend)}).`);
       }
       this.#emit('live-frame', {
-        state: f ? f.state : 'unframed', box: f?.box ?? null, reason: f?.reason ?? null, message: f?.message ?? null,
+        state: f ? f.state : 'unframed', box: f?.box ?? null, presence: f?.presence ?? null, reason: f?.reason ?? null,
+        message: f?.message ?? null,
         timings: reply.timings, fps: live.fps, width: reply.width, height: reply.height,
       });
     }

@@ -34,7 +34,7 @@ const state = {
   garment: null, // cached prepared garment: {full, low, transform, mask}
   live: { grid: null, mask: null }, // moving averages of live mode
   framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
-  track: null, // live mode: {filter: F.OneEuroFilter, next: roi} while a person is tracked
+  track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
   queue: Promise.resolve(),
 };
 
@@ -307,10 +307,10 @@ function pasteInto(ctx, person, g, { grid, comp, render, personLow, box, personT
 /**
  * Live mode's framing of one video frame (MediaPipe's tracking scheme): a full detection (segmentation, two
  * pose passes, face check and every refusal) until a person is found; then one pose pass per frame on the ROI
- * the previous frame's auxiliary keypoints give, with no segmentation or face model. The box is smoothed with a
- * One Euro filter on its centre line, shoulder height and size. Tracking is lost, and detection runs again on
- * the next frame, when the pose presence drops below `track_min_presence`, the shoulders are not seen, or
- * the box breaks a rule.
+ * the previous frame's keypoints give (`F.followRoi`: the detection's ROI moved with the body), with no
+ * segmentation or face model. The box is smoothed with a One Euro filter on its centre line, shoulder height and
+ * size. Tracking is lost, and detection runs again on the next frame, when the pose presence drops below
+ * `track_min_presence`, the shoulders are not seen, or the box breaks a rule.
  * @returns {Promise<{state: 'detected'|'tracking'|'lost', box?: number[], keypoints?: Float32Array,
  *   reason?: string, message?: string}>}
  */
@@ -326,10 +326,12 @@ async function frameLive(person, t) {
       detected = true;
       state.track = {
         filter: new F.OneEuroFilter({ minCutoff: cfg.one_euro_min_cutoff, beta: cfg.one_euro_beta, dCutoff: cfg.one_euro_d_cutoff }),
-        next: null,
+        roi0: d.roi,
+        anchor: null, // the upper-body frame of the detection
+        roi: d.roi,
       };
     } else {
-      pass = await framer.posePass(person, state.track.next);
+      pass = await framer.posePass(person, state.track.roi);
       if (pass.presence < cfg.track_min_presence || !F.shouldersSeen(pass.keypoints, cfg)) {
         throw namedError(ErrorName.POSE, 'lost you: step back into view, facing the camera, shoulders visible');
       }
@@ -337,7 +339,8 @@ async function frameLive(person, t) {
     const frame = F.upperBodyFrame(pass.keypoints, [person.height, person.width], cfg);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
     const box = F.boxFromFrame({ cx, cy, height }, state.size, cfg);
-    state.track.next = pass.next;
+    state.track.anchor = state.track.anchor || frame;
+    state.track.roi = F.followRoi(state.track.roi0, state.track.anchor, { cx, cy });
     return { state: detected ? 'detected' : 'tracking', box, keypoints: pass.keypoints, presence: pass.presence };
   } catch (err) {
     if (!REFUSALS.has(err.name)) throw err;
@@ -357,6 +360,7 @@ async function run(msg) {
     state.garment = await prepareGarment(msg.garment, msg.garmentMask);
   }
   if (!state.garment) throw namedError(ErrorName.NOT_AN_IMAGE, 'no garment photo');
+  timings.decode = performance.now() - t0;
   const g = state.garment;
   const [h, w] = state.size;
   const [gh, gw] = state.garmentSize;
@@ -437,7 +441,7 @@ async function run(msg) {
   const reply = {
     type: Reply.RESULT, id: msg.id, width: person.width, height: person.height, backend: state.backend,
     dtype: state.dtype, timings,
-    framing: framed ? { state: framed.state || 'framed', box, hipsSeen: framed.hipsSeen } : null,
+    framing: framed ? { state: framed.state || 'framed', box, hipsSeen: framed.hipsSeen, presence: framed.presence } : null,
   };
   const transfer = [];
   if (msg.output === 'bitmap') {
