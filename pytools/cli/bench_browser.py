@@ -101,13 +101,16 @@ def write_y4m(path: str | Path, frames, fps: int = 15) -> Path:
             cb = 128 + 224 / 255 * (-0.168736 * r - 0.331264 * g + 0.5 * b)
             cr = 128 + 224 / 255 * (0.5 * r - 0.418688 * g - 0.081312 * b)
 
-            def sub(c):  # 2x2 box average: 4:2:0
-                return c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-
             f.write(b"FRAME\n")
-            for plane in (y, sub(cb), sub(cr)):
+            for plane in (y, _subsample(cb), _subsample(cr)):
                 f.write(np.clip(plane + 0.5, 0, 255).astype(np.uint8).tobytes())
     return path
+
+
+def _subsample(plane):
+    """2x2 box average of an (H, W) plane (4:2:0 chroma)."""
+    h, w = plane.shape
+    return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
 
 
 def camera_frame(photo, size: tuple[int, int] = (480, 640), left: float = 0.06,
@@ -184,11 +187,8 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
     except ImportError:
         raise UsageError("bench-browser needs Playwright: pip install playwright (the Python package only; "
                          "it drives /usr/bin/chromium, no `playwright install`)") from None
-    import uvicorn
-
     from tryon.garment.catalogue import DEFAULT_GARMENT, render_garment
-    from tryon.server.config import DEFAULT_WEB_DIR, Settings
-    from tryon.server.main import create_app
+    from tryon.server.config import DEFAULT_WEB_DIR
 
     if not Path(chromium).exists():
         raise UsageError(f"{chromium} is missing: apt-get install -y chromium")
@@ -208,33 +208,12 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
         person_path.write_bytes(_png(_person(*photo_size)))
         garment_b64 = base64.b64encode(_png(render_garment(DEFAULT_GARMENT, size=(768, 576))[0])).decode()
 
-        settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=True)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise UsageError("the app did not become ready within 60 s") from None
-                time.sleep(0.2)
         rows = []
-        try:
+        with _serve(model_dir, warmup=True) as base:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
                 for backend in backends:
-                    context = browser.new_context()
-                    page = context.new_page()
-                    page.set_default_timeout(600_000)
-                    page.goto(f"{base}/demo/?backend={backend}&server-fallback=auto")
-                    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+                    context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
                     page.set_input_files("tryon-widget .file", str(person_path))
                     log.info("timing %s: %d warm-up + %d runs", backend, warmup, runs)
                     out = page.evaluate(_RUN_JS, [garment_b64, runs, warmup])
@@ -258,9 +237,6 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
                         "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
                     })
                 browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
     return rows
 
 
@@ -318,12 +294,8 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
         with _serve(model_dir) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
             for n in threads:
-                context = browser.new_context()
-                page = context.new_page()
-                page.set_default_timeout(600_000)
-                page.goto(f"{base}/demo/?backend=wasm&server-fallback=never")
-                page.wait_for_function("() => { const w = document.querySelector('tryon-widget'); "
-                                       "return customElements.get('tryon-widget') && w.garmentSrc; }")
+                context, page = _demo_page(browser, f"{base}/demo/?backend=wasm&server-fallback=never")
+                page.wait_for_function("() => document.querySelector('tryon-widget').garmentSrc")  # catalogue in
                 log.info("live mode, %d thread(s): %d warm-up + %d frames", n, warmup, frames)
                 out = page.evaluate(_LIVE_JS, [n, frames, warmup, 600_000])
                 context.close()
@@ -331,8 +303,8 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
                 if len(got) < 2:
                     raise UsageError(f"live mode delivered {len(got)} frames with {n} thread(s)")
 
-                def med(key, keep=lambda r: True):
-                    v = [r["timings"].get(key) for r in got if keep(r) and r["timings"].get(key) is not None]
+                def med(key, keep=lambda r: True, rows=got):
+                    v = [r["timings"].get(key) for r in rows if keep(r) and r["timings"].get(key) is not None]
                     return statistics.median(v) if v else None
 
                 def other(r):
@@ -353,15 +325,26 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
     return rows
 
 
+def _demo_page(browser, url: str):
+    """A fresh context (empty Cache API) and page on the demo at ``url``, once the widget is defined."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(600_000)
+    page.goto(url)
+    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    return context, page
+
+
 @contextmanager
-def _serve(model_dir: str | Path):
-    """The app (``create_app``, COOP/COEP on) under uvicorn on a free loopback port; yields its base URL."""
+def _serve(model_dir: str | Path, *, warmup: bool = False):
+    """The app (``create_app``, COOP/COEP on, so WASM may use threads) under uvicorn on a free loopback port;
+    yields its base URL."""
     import uvicorn
 
     from tryon.server.config import Settings
     from tryon.server.main import create_app
 
-    settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=False)
+    settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=warmup)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

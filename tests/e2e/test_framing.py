@@ -71,13 +71,11 @@ RUN_JS = """async ([personB64, personType, garmentB64, garmentType]) => {
   };
 }"""
 
-RESULT_JS = """async () => {
-  const b = document.querySelector('tryon-widget').result;
-  const bytes = new Uint8Array(await b.arrayBuffer());
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}"""
+RESULT_JS = """() => new Promise((resolve) => {  // the result PNG as base64
+  const reader = new FileReader();
+  reader.onload = () => resolve(reader.result.split(',')[1]);
+  reader.readAsDataURL(document.querySelector('tryon-widget').result);
+})"""
 
 
 def _b64(path: Path) -> tuple[str, str]:
