@@ -383,7 +383,8 @@ class PersonFramer:
         cfg = self.config
         low, scale = self.segmenter.low_res(image)  # (rh, rw) person probability, photo px * scale = low px
         fraction = float((low > cfg.mask_threshold).mean())
-        people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction)
+        people = count_people(low, None, ratio=cfg.second_person_ratio, min_fraction=cfg.min_person_fraction,
+                              threshold=cfg.mask_threshold)
         best = None
         for i, roi in enumerate(seed_rois(low, scale, image.shape[:2], cfg)):
             kp = self.pose(image, None, roi=roi)

@@ -267,6 +267,22 @@ class StudentRunner:
         self._garments_lock = threading.Lock()
         self.garment_cache_size = garment_cache_size
 
+    # What the server's /readyz and /v1/models report (the session's, under the names StudentSession had there).
+    @property
+    def dtype(self) -> str:
+        """The student file's dtype (``fp32``, ``fp16``, ``int8``)."""
+        return self.session.dtype
+
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime bound first."""
+        return self.session.provider
+
+    @property
+    def providers(self) -> list[str]:
+        """Every execution provider of the student's session, in order."""
+        return self.session.providers
+
     def _verify_framing_files(self, folder: Path) -> None:
         from tryon.errors import DataError
 

@@ -130,7 +130,7 @@ class SiteFiles(StaticFiles):
 
 
 class ModelFiles(StaticFiles):
-    """The model folder: ``manifest.json`` plus the files it lists, nothing else.
+    """The model folder: ``manifest.json`` plus the files it lists (``files`` and ``framing_files``), nothing else.
 
     Args:
         directory: the model folder (holding ``manifest.json``).

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,8 @@ import typer
 
 from tryon.errors import UsageError
 
-__all__ = ["register", "bench_browser", "run_browser_bench", "CHROMIUM_FLAGS"]
+__all__ = ["register", "bench_browser", "run_browser_bench", "run_live_bench", "write_y4m", "camera_frame", "camera_clip",
+           "CHROMIUM_FLAGS"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,89 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
+def write_y4m(path: str | Path, frames, fps: int = 15) -> Path:
+    """Write RGB frames as a YUV4MPEG2 file (4:2:0, BT.601 limited range) for Chromium's fake camera
+    (``--use-file-for-fake-video-capture=FILE.y4m``; the browser loops it at ``fps``). Chromium decodes the planes
+    as limited range (Y 16-235) whatever the header's colour space says (measured: full-range planes came back
+    with 1.16 x the contrast), so they are written that way.
+
+    Args:
+        path: the ``.y4m`` file to write.
+        frames: iterable of (H, W, 3) uint8 RGB frames, H and W even, all the same size.
+        fps: frame rate written in the header.
+
+    Returns:
+        ``path``.
+    """
+    import numpy as np
+
+    path = Path(path)
+    with open(path, "wb") as f:
+        header = False
+        for rgb in frames:
+            h, w = rgb.shape[:2]
+            if not header:
+                f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420mpeg2\n".encode())
+                header = True
+            x = rgb.astype(np.float32)
+            r, g, b = x[..., 0], x[..., 1], x[..., 2]
+            y = 16 + 219 / 255 * (0.299 * r + 0.587 * g + 0.114 * b)  # ITU-R BT.601, limited range
+            cb = 128 + 224 / 255 * (-0.168736 * r - 0.331264 * g + 0.5 * b)
+            cr = 128 + 224 / 255 * (0.5 * r - 0.418688 * g - 0.081312 * b)
+
+            f.write(b"FRAME\n")
+            for plane in (y, _subsample(cb), _subsample(cr)):
+                f.write(np.clip(plane + 0.5, 0, 255).astype(np.uint8).tobytes())
+    return path
+
+
+def _subsample(plane):
+    """2x2 box average of an (H, W) plane (4:2:0 chroma)."""
+    h, w = plane.shape
+    return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+
+def camera_frame(photo, size: tuple[int, int] = (480, 640), left: float = 0.06,
+                 wall: tuple[int, int, int] = (196, 200, 204)):
+    """A webcam-like landscape frame: ``photo`` scaled to the frame's height and put on one side of a plain wall.
+
+    Args:
+        photo: (H, W, 3) uint8 RGB photo of one person.
+        size: (height, width) of the frame.
+        left: where the photo's left edge goes, as a share of the frame's width.
+        wall: RGB of the background.
+
+    Returns:
+        (height, width, 3) uint8, and the (x0, y0, scale) placing the photo in it.
+    """
+    import cv2
+    import numpy as np
+
+    fh, fw = size
+    scale = min(fh / photo.shape[0], fw / photo.shape[1])
+    ph, pw = round(photo.shape[0] * scale), round(photo.shape[1] * scale)
+    small = cv2.resize(photo, (pw, ph), interpolation=cv2.INTER_AREA)
+    frame = np.empty((fh, fw, 3), np.uint8)
+    frame[:] = wall
+    x0, y0 = min(round(left * fw), fw - pw), (fh - ph) // 2
+    frame[y0:y0 + ph, x0:x0 + pw] = small
+    return frame, (x0, y0, scale)
+
+
+def camera_clip(frame, *, person_seconds: float, empty_seconds: float = 0.0, fps: int = 15, noise: float = 2.0,
+                seed: int = 0):
+    """Frames of a still person with sensor noise (``noise`` levels, Gaussian, fresh each frame), then the plain
+    wall (the person stepped out) for ``empty_seconds``. The wall colour is the frame's top-right pixel."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    wall = np.empty_like(frame)
+    wall[:] = frame[0, -1]
+    for i in range(round((person_seconds + empty_seconds) * fps)):
+        base = frame if i < round(person_seconds * fps) else wall
+        yield np.clip(base + rng.normal(0, noise, base.shape), 0, 255).astype(np.uint8)
+
+
 def _person(h: int, w: int):
     """A plain synthetic person-sized photo (content does not change the timing)."""
     import numpy as np
@@ -102,11 +187,8 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
     except ImportError:
         raise UsageError("bench-browser needs Playwright: pip install playwright (the Python package only; "
                          "it drives /usr/bin/chromium, no `playwright install`)") from None
-    import uvicorn
-
     from tryon.garment.catalogue import DEFAULT_GARMENT, render_garment
-    from tryon.server.config import DEFAULT_WEB_DIR, Settings
-    from tryon.server.main import create_app
+    from tryon.server.config import DEFAULT_WEB_DIR
 
     if not Path(chromium).exists():
         raise UsageError(f"{chromium} is missing: apt-get install -y chromium")
@@ -126,33 +208,12 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
         person_path.write_bytes(_png(_person(*photo_size)))
         garment_b64 = base64.b64encode(_png(render_garment(DEFAULT_GARMENT, size=(768, 576))[0])).decode()
 
-        settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=True)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise UsageError("the app did not become ready within 60 s") from None
-                time.sleep(0.2)
         rows = []
-        try:
+        with _serve(model_dir, warmup=True) as base:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
                 for backend in backends:
-                    context = browser.new_context()
-                    page = context.new_page()
-                    page.set_default_timeout(600_000)
-                    page.goto(f"{base}/demo/?backend={backend}&server-fallback=auto")
-                    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+                    context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
                     page.set_input_files("tryon-widget .file", str(person_path))
                     log.info("timing %s: %d warm-up + %d runs", backend, warmup, runs)
                     out = page.evaluate(_RUN_JS, [garment_b64, runs, warmup])
@@ -176,10 +237,134 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
                         "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
                     })
                 browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
     return rows
+
+
+_LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
+  const { env } = await import('/src/env.js');  // the widget's own settings module (same URL, same instance)
+  env.numThreads = threads;
+  const w = document.querySelector('tryon-widget');
+  const rows = [];
+  let done;
+  const finished = new Promise((resolve) => { done = resolve; });
+  w.addEventListener('live-frame', (e) => {
+    const d = e.detail;
+    rows.push({t: performance.now(), state: d.state, box: d.box, timings: d.timings});
+    if (rows.length >= warmup + frames) done();
+  });
+  await w.startLive();
+  await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
+  w.stopLive();
+  return {rows: rows.slice(warmup), info: w.modelInfo, isolated: crossOriginIsolated};
+}"""
+
+
+def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[int], frames: int = 30,
+                   warmup: int = 3, camera: tuple[int, int] = (480, 640),
+                   chromium: str = "/usr/bin/chromium") -> list[dict]:
+    """Live-mode FPS of the widget on WASM, per thread count, with Chromium's fake camera playing ``person`` as a
+    landscape webcam clip (the person on one side, sensor noise per frame).
+
+    Args:
+        model_dir: a framed student folder (``tryon export``; without ``framing`` the unframed loop is timed).
+        person: a photo of one person (made into the fake camera's clip; it is not kept).
+        threads: WASM thread counts to time (threads above 1 need cross-origin isolation: the app sends COOP/COEP).
+        frames: timed frames per setting, after ``warmup`` untimed ones.
+        camera: (height, width) of the fake camera.
+        chromium: the browser binary.
+
+    Returns:
+        One row per thread count: fps, frames, tracked frames, per-stage medians in ms (``framing``,
+        ``framing_detect`` on frames that ran the full detection, ``framing_track`` on tracking frames,
+        ``student``, ``pasteback``, ``other``: decode, crop, tensors, bitmap, messages, drawing), threads, isolation.
+
+    Raises:
+        UsageError: chromium, Playwright, the ORT runtime files or the web folder are missing.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tryon.processing import load_image
+
+    with tempfile.TemporaryDirectory(prefix="tryon-bench-live-") as tmp:
+        frame, _ = camera_frame(load_image(person), camera)
+        clip = write_y4m(Path(tmp) / "camera.y4m", camera_clip(frame, person_seconds=4.0, fps=15), fps=15)
+        flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                  f"--use-file-for-fake-video-capture={clip}"]
+        rows = []
+        with _serve(model_dir) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
+            for n in threads:
+                context, page = _demo_page(browser, f"{base}/demo/?backend=wasm&server-fallback=never")
+                page.wait_for_function("() => document.querySelector('tryon-widget').garmentSrc")  # catalogue in
+                log.info("live mode, %d thread(s): %d warm-up + %d frames", n, warmup, frames)
+                out = page.evaluate(_LIVE_JS, [n, frames, warmup, 600_000])
+                context.close()
+                got = out["rows"]
+                if len(got) < 2:
+                    raise UsageError(f"live mode delivered {len(got)} frames with {n} thread(s)")
+
+                def med(key, keep=lambda r: True, rows=got):
+                    v = [r["timings"].get(key) for r in rows if keep(r) and r["timings"].get(key) is not None]
+                    return statistics.median(v) if v else None
+
+                def other(r):
+                    t = r["timings"]
+                    return t["total"] - sum(t.get(k) or 0 for k in ("framing", "inference", "pasteback"))
+
+                rows.append({
+                    "threads": (out["info"] or {}).get("threads", n), "cross_origin_isolated": out["isolated"],
+                    "frames": len(got), "tracked": sum(r["state"] in ("tracking", "detected") for r in got),
+                    "fps": (len(got) - 1) / ((got[-1]["t"] - got[0]["t"]) / 1000),
+                    "framing_ms": med("framing"), "framing_detect_ms": med("framing", lambda r: r["state"] != "tracking"),
+                    "framing_track_ms": med("framing", lambda r: r["state"] == "tracking"),
+                    "student_ms": med("inference"), "pasteback_ms": med("pasteback"),
+                    "other_ms": statistics.median(other(r) for r in got), "total_ms": med("total"),
+                    "framed": bool((out["info"] or {}).get("framing")), "camera": f"{camera[1]}x{camera[0]}",
+                })
+            browser.close()
+    return rows
+
+
+def _demo_page(browser, url: str):
+    """A fresh context (empty Cache API) and page on the demo at ``url``, once the widget is defined."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(600_000)
+    page.goto(url)
+    page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    return context, page
+
+
+@contextmanager
+def _serve(model_dir: str | Path, *, warmup: bool = False):
+    """The app (``create_app``, COOP/COEP on, so WASM may use threads) under uvicorn on a free loopback port;
+    yields its base URL."""
+    import uvicorn
+
+    from tryon.server.config import Settings
+    from tryon.server.main import create_app
+
+    settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=warmup)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise UsageError("the app did not become ready within 60 s") from None
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def bench_browser(
@@ -197,12 +382,52 @@ def bench_browser(
     = "256x192",
     json_out: Annotated[Path | None, typer.Option("--json", dir_okay=False, help="Also write the rows as JSON.")]
     = None,
+    live: Annotated[bool, typer.Option(
+        "--live", help="Time live mode instead: FPS and per-stage ms on WASM, per --threads, with Chromium's fake "
+                       "camera playing --person as a landscape webcam clip. Needs --model-dir (a framed student "
+                       "from `tryon export`) and --person.")] = False,
+    person: Annotated[Path | None, typer.Option(
+        "--person", exists=True, dir_okay=False, help="--live: a photo of one person for the fake camera.")] = None,
+    threads: Annotated[str, typer.Option("--threads", help="--live: comma-separated WASM thread counts (above 1 "
+                                                           "needs cross-origin isolation, which the app sends).")]
+    = "1,2",
+    frames: Annotated[int, typer.Option("--frames", min=2, help="--live: timed frames per thread count.")] = 30,
+    camera: Annotated[str, typer.Option("--camera", help="--live: HEIGHTxWIDTH of the fake camera.")] = "480x640",
 ) -> None:
-    """Median in-browser inference time per backend of the <tryon-widget> in headless Chromium."""
+    """Median in-browser inference time per backend of the <tryon-widget> in headless Chromium (or, with --live,
+    live-mode FPS)."""
     from rich.console import Console
     from rich.table import Table
 
     from tryon.cli.options import parse_size
+
+    if live:
+        if model_dir is None or person is None:
+            raise UsageError("--live needs --model-dir (a framed student: `tryon export`) and --person PHOTO")
+        try:
+            counts = [int(t) for t in threads.split(",") if t.strip()]
+        except ValueError:
+            raise UsageError(f"--threads: expected comma-separated integers, got {threads!r}") from None
+        rows = run_live_bench(model_dir, person, threads=counts, frames=frames, warmup=warmup,
+                              camera=parse_size(camera))
+        table = Table(title="Live try-on, WASM (headless Chromium, fake camera)")
+        cols = [("threads", "threads"), ("FPS", "fps"), ("frames", "frames"), ("tracked", "tracked"),
+                ("framing ms", "framing_ms"), ("detect ms", "framing_detect_ms"), ("track ms", "framing_track_ms"),
+                ("student ms", "student_ms"), ("paste-back ms", "pasteback_ms"), ("other ms", "other_ms"),
+                ("total ms", "total_ms")]
+        for title, _ in cols:
+            table.add_column(title, justify="right")
+        for r in rows:
+            table.add_row(*("-" if r[k] is None else f"{r[k]:.1f}" if isinstance(r[k], float) else str(r[k])
+                            for _, k in cols))
+        Console().print(table)
+        if not all(r["framed"] for r in rows):
+            Console().print("note: the model folder has no framing: the unframed loop was timed")
+        if json_out:
+            from tryon.processing import atomic_write_bytes as atomic_write
+
+            atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
+        return
 
     rows = run_browser_bench(model_dir, [b.strip() for b in backends.split(",") if b.strip()], runs=runs,
                              warmup=warmup, photo_size=parse_size(photo), size=parse_size(size))

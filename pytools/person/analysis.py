@@ -55,7 +55,8 @@ class PersonAnalysis:
 
 
 def count_people(mask: np.ndarray, parts: np.ndarray | None = None, *,
-                 ratio: float = SECOND_PERSON_RATIO, min_fraction: float = MIN_PERSON_FRACTION) -> int:
+                 ratio: float = SECOND_PERSON_RATIO, min_fraction: float = MIN_PERSON_FRACTION,
+                 threshold: float = 0.5) -> int:
     """Count people from the person mask's large connected components and BodyPix's face blobs.
 
     Two people standing apart give two large mask components; two people touching give one component but two
@@ -67,19 +68,20 @@ def count_people(mask: np.ndarray, parts: np.ndarray | None = None, *,
         parts: (H, W) int8 BodyPix part ids (0 and 1 are the face), or None.
         ratio: size relative to the largest component / face to count as a person.
         min_fraction: smallest component, as a fraction of the image.
+        threshold: mask probability that counts as person.
 
     Returns:
         The number of people (0 when the mask is empty).
     """
     h, w = mask.shape
-    n, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((mask > threshold).astype(np.uint8), connectivity=8)
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1]
     if len(areas) == 0:
         return 0
     bodies = int(((areas >= ratio * areas[0]) & (areas >= min_fraction * h * w)).sum())
     faces = 0
     if parts is not None:
-        face = ((parts == 0) | (parts == 1)) & (mask > 0.5)
+        face = ((parts == 0) | (parts == 1)) & (mask > threshold)
         # A face split by an earring or strand of hair is still one face: close small gaps first.
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         face8 = cv2.morphologyEx(face.astype(np.uint8), cv2.MORPH_CLOSE, k)

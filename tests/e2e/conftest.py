@@ -343,6 +343,26 @@ for (const t of ['progress', 'load', 'result', 'backend-change', 'error']) {
 """
 
 
+@pytest.fixture(scope="module")
+def chromium_launch():
+    """``launch(extra_args)``: Debian's chromium with the baseline flags plus ``extra_args`` (e.g. a fake camera
+    file), as a context manager yielding the Playwright browser. Skips without chromium or Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    @contextmanager
+    def launch(extra_args: list[str]):
+        with sync_api.sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BASELINE_FLAGS + extra_args)
+            try:
+                yield b
+            finally:
+                b.close()
+
+    return launch
+
+
 @pytest.fixture
 def make_page(browser):
     """``make_page(**context_options)``: a fresh page in its own context (empty Cache API; Playwright's
@@ -405,6 +425,44 @@ def shopper_site(tmp_path_factory):
 
     folder = _export_default_student(tmp_path_factory.mktemp("default_student_256"), (256, 192))
     settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
+def _framed_student(folder: Path) -> Path:
+    """The default student at 256x192 deployed as ``tryon export`` deploys it: with the framing models and rules
+    (:func:`tryon.framing.attach_framing`); skips when ``tryon setup`` has not built the framing models."""
+    from tryon.errors import MissingModelError
+    from tryon.framing import attach_framing
+
+    _export_default_student(folder, (256, 192))
+    try:
+        attach_framing(folder)
+    except MissingModelError as exc:
+        pytest.skip(f"framing models missing: {exc}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def framed_student_dir(tmp_path_factory) -> Path:
+    """A framed student folder (model.onnx, the three framing models, manifest with ``framing``)."""
+    _require_vendored_ort()
+    if not DEFAULT_STUDENT.is_file():
+        pytest.skip(f"{DEFAULT_STUDENT} is missing")
+    pytest.importorskip("torch")
+    return _framed_student(tmp_path_factory.mktemp("framed_student"))
+
+
+@pytest.fixture(scope="module")
+def framed_site(framed_student_dir):
+    """The app serving ``web/`` and the framed student, cross-origin isolated (threaded WASM); yields its base
+    URL."""
+    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
+        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
+    from tryon.server.config import Settings
+
+    settings = Settings(model_dir=framed_student_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        coop_coep=True, warmup=False)
     with _serve_app(settings) as base:
         yield base
 

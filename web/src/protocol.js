@@ -55,7 +55,52 @@ export const ErrorName = Object.freeze({
   INFERENCE: 'InferenceError', // the model failed while running
   ABORT: 'AbortError', // disposed while running
   CORS: 'CORSError', // the model's host does not allow this page's origin (tryon serve --cors-origin)
+  // Refusals: the photos cannot be dressed as they are (same names and meaning as tryon.errors in Python).
+  NO_PERSON: 'NoPersonError', // no person, or no face (a product photo given as the person)
+  MULTIPLE_PEOPLE: 'MultiplePeopleError', // two or more people in the person photo
+  POSE: 'PoseError', // shoulders out of view, a back view, or the person too small in the photo
+  PHOTO_TYPE: 'PhotoTypeError', // the garment photo shows a person
+  UNSUPPORTED_CATEGORY: 'UnsupportedCategoryError', // the garment is not a top (bottoms, one-pieces)
 });
+
+/**
+ * Error names that refuse the photos rather than report a failure: the shopper must change a photo, another
+ * backend (or the server) would refuse them too, so the widget never falls back on them.
+ */
+export const REFUSALS = Object.freeze(new Set([
+  ErrorName.NO_PERSON, ErrorName.MULTIPLE_PEOPLE, ErrorName.POSE, ErrorName.PHOTO_TYPE,
+  ErrorName.UNSUPPORTED_CATEGORY, ErrorName.BUSY_BACKGROUND, 'GarmentBackgroundError',
+]));
+
+/** Garment categories in FASHN's vocabulary and the spellings `tryon.garment.category` accepts. */
+const CATEGORY_ALIASES = Object.freeze({
+  tops: 'tops', top: 'tops', upper_body: 'tops',
+  bottoms: 'bottoms', bottom: 'bottoms', lower: 'bottoms', lower_body: 'bottoms',
+  'one-pieces': 'one-pieces', 'one-piece': 'one-pieces', dress: 'one-pieces', dresses: 'one-pieces',
+  auto: 'auto', '': 'auto',
+});
+const CATEGORY_EXAMPLES = Object.freeze({
+  bottoms: 'trousers, jeans, shorts or a skirt', 'one-pieces': 'a dress or a jumpsuit',
+});
+
+/**
+ * Refuse a garment category the student does not dress (`tryon.garment.category.require_supported`: tops only).
+ * `auto` (or no category) passes: the browser has no garment classifier, the shop names the category.
+ * @param {string|null|undefined} category the element's `category` attribute, in any accepted spelling
+ * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
+ */
+export function requireSupportedCategory(category) {
+  const key = (category || '').trim().toLowerCase();
+  const name = CATEGORY_ALIASES[key];
+  if (name === undefined) {
+    throw namedError('TypeError', `unknown garment category ${JSON.stringify(category)}: use auto, tops, bottoms, `
+      + 'one-pieces (or top, dress, lower)');
+  }
+  if (name === 'bottoms' || name === 'one-pieces') {
+    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); `
+      + 'only tops (t-shirts, shirts, blouses, sweaters, tank tops) are dressed for now');
+  }
+}
 
 /** Build an `Error` with a given `name` (for errors crossing the worker boundary). */
 export function namedError(name, message) {

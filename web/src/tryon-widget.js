@@ -16,7 +16,7 @@
  */
 
 import { env } from './env.js';
-import { BACKENDS, ErrorName, Reply, Request, namedError } from './protocol.js';
+import { BACKENDS, ErrorName, REFUSALS, Reply, Request, namedError, requireSupportedCategory } from './protocol.js';
 import { explainNetworkError, runOnServer } from './backend.js';
 
 export { env };
@@ -31,6 +31,7 @@ const ATTRIBUTES = Object.freeze({
   backend: 'backend',
   server: 'server',
   'server-fallback': 'serverFallback',
+  category: 'category',
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
@@ -174,6 +175,7 @@ function workerScriptUrl(url) {
  * @fires load  {backend, dtype, modelVersion}
  * @fires result  {blob, width, height, backend, ms, timings}
  * @fires backend-change  {backend, reason}
+ * @fires live-frame  {state, box, presence, reason, message, timings, fps, width, height}
  * @fires error  {name, message}
  */
 export class TryonWidget extends HTMLElement {
@@ -336,6 +338,7 @@ export class TryonWidget extends HTMLElement {
       this.#loadInfo = {
         backend: ready.backend, dtype: ready.dtype, name: ready.name, version: ready.version,
         ortVersion: ready.ortVersion, adapter: ready.adapter, threads: ready.threads, inputSize: ready.inputSize,
+        framing: ready.framing,
       };
       this.#showProgress(null);
       this.#emit('progress', { status: 'ready', file: '', loaded: 1, total: 1 });
@@ -363,6 +366,8 @@ export class TryonWidget extends HTMLElement {
   async run() {
     try {
       this.#hideError();
+      // The student dresses tops only: refuse before any photo is decoded or sent anywhere.
+      requireSupportedCategory(this.category);
       const person = await this.#personInput();
       const garment = await this.#garmentInput();
       // Refuse a file that is not an image before downloading a model for it.
@@ -414,6 +419,7 @@ export class TryonWidget extends HTMLElement {
   async startLive(stream) {
     try {
       this.#hideError();
+      requireSupportedCategory(this.category);
       const backend = await this.load();
       if (backend === 'server') {
         throw namedError(ErrorName.BACKEND, 'Live try-on needs an in-browser backend (WebGPU or WASM); '
@@ -424,7 +430,9 @@ export class TryonWidget extends HTMLElement {
       const e = this.#els;
       e.video.srcObject = media;
       await e.video.play();
-      this.#live = { media, ownStream: !stream, frames: 0, fps: 0, last: performance.now(), stop: false };
+      this.#live = {
+        media, ownStream: !stream, frames: 0, fps: 0, last: performance.now(), stop: false, framingState: null,
+      };
       e.live.hidden = false;
       e.compare.hidden = true;
       e.snapshot.hidden = false;
@@ -509,7 +517,7 @@ export class TryonWidget extends HTMLElement {
     if (reply.debug) this.debugLastRun = reply.debug;
     return {
       blob: reply.blob, width: reply.width, height: reply.height, backend: reply.backend, ms: reply.ms,
-      timings: reply.timings,
+      timings: reply.timings, box: reply.framing?.box ?? null,
     };
   }
 
@@ -633,6 +641,7 @@ export class TryonWidget extends HTMLElement {
       + 'Drag the slider to compare.');
     this.#emit('result', {
       blob: out.blob, width: out.width, height: out.height, backend: out.backend, ms: out.ms, timings: out.timings,
+      box: out.box ?? null,
     });
   }
 
@@ -651,8 +660,11 @@ export class TryonWidget extends HTMLElement {
     let mask = await this.#garmentMaskInput();
     while (!live.stop) {
       if (e.video.readyState < 2) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      const timestamp = performance.now(); // the One Euro filter's clock (ms)
       const frame = await createImageBitmap(e.video);
-      const msg = { type: Request.RUN, person: frame, live: true, smoothing: env.liveSmoothing, output: 'bitmap' };
+      const msg = {
+        type: Request.RUN, person: frame, live: true, smoothing: env.liveSmoothing, output: 'bitmap', timestamp,
+      };
       const transfer = [frame];
       if (sendGarment) {
         msg.garment = await decode(garment, 'garment photo');
@@ -678,6 +690,18 @@ export class TryonWidget extends HTMLElement {
       live.last = now;
       live.fps = live.frames++ ? 0.8 * live.fps + 0.2 * fps : fps;
       e.fps.textContent = `${live.fps.toFixed(1)} FPS · ${this.#backendLabel(reply.backend)}`;
+      const f = reply.framing;
+      const state = f ? (f.state === 'lost' ? 'lost' : 'tracking') : 'unframed';
+      if (state !== live.framingState) { // announce changes only: the status region is aria-live
+        live.framingState = state;
+        this.#setStatus('running', state === 'lost' ? `Live try-on paused: ${f.message}`
+          : `Live try-on (${this.#backendLabel(reply.backend)}).`);
+      }
+      this.#emit('live-frame', {
+        state: f ? f.state : 'unframed', box: f?.box ?? null, presence: f?.presence ?? null, reason: f?.reason ?? null,
+        message: f?.message ?? null,
+        timings: reply.timings, fps: live.fps, width: reply.width, height: reply.height,
+      });
     }
   }
 
@@ -743,11 +767,28 @@ export class TryonWidget extends HTMLElement {
     if (err?.name === ErrorName.ABORT || err?.reported) return;
     const name = err?.name || 'Error';
     const message = err?.message || String(err);
-    this.#els.errorText.textContent = message;
-    this.#els.error.hidden = false;
+    this.#clearResult(); // a result of earlier photos must not pass for the answer to these
     this.#showProgress(null);
-    this.#setStatus('error', 'Something went wrong — see the message below.');
+    if (REFUSALS.has(name)) { // the photos cannot be dressed: say what to change, in the status
+      this.#setStatus('error', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.'));
+    } else {
+      this.#els.errorText.textContent = message;
+      this.#els.error.hidden = false;
+      this.#setStatus('error', 'Something went wrong — see the message below.');
+    }
     this.#emit('error', { name, message });
+  }
+
+  #clearResult() {
+    const e = this.#els;
+    e.compare.hidden = true;
+    e.before.removeAttribute('src');
+    e.after.removeAttribute('src');
+    e.download.hidden = true;
+    e.download.removeAttribute('href');
+    for (const u of this.#urls) URL.revokeObjectURL(u);
+    this.#urls = [];
+    this.#result = null;
   }
 
   #emit(type, detail) {

@@ -1,8 +1,15 @@
 /**
- * The inference worker of `<tryon-widget>`: owns onnxruntime-web and the model session, and does all pixel
- * work (letterbox, garment mask, NCHW, paste-back at full resolution, live-mode smoothing) off the main thread.
- * Speaks the protocol in `protocol.js`; one session per worker; runs are serialised (onnxruntime-web errors on
+ * The inference worker of `<tryon-widget>`: owns onnxruntime-web and the model sessions, and does all pixel
+ * work (person framing, letterbox, garment mask, NCHW, paste-back at full resolution, live-mode tracking and
+ * smoothing) off the main thread. Speaks the protocol in `protocol.js`; one student session per worker (plus
+ * the three framing models when the manifest has `framing`); runs are serialised (onnxruntime-web errors on
  * concurrent runs of one session).
+ *
+ * With `framing` in the manifest every photo goes through the steps of `tryon.student_runner.StudentRunner`:
+ * a garment photo showing a person is refused (`PhotoTypeError`), the person is framed (`framing.js`: refusals
+ * `NoPersonError`, `MultiplePeopleError`, `PoseError`), the student runs on the upper-body box and its result
+ * is pasted back inside the box only; the photo outside the box comes back untouched. Without `framing` (a
+ * stand-in or an older export) the whole photo is letterboxed, as before framing existed.
  *
  * @module worker
  */
@@ -10,8 +17,10 @@
 import { chooseFile, defaultThreads, detectWebGPU, planBackends, validateManifest } from './backend.js';
 import { fetchModelFile } from './cache.js';
 import { ORT_FILES } from './env.js';
+import * as F from './framing.js';
+import * as G from './guard.js';
 import * as P from './processing.js';
-import { ErrorName, Reply, Request, namedError } from './protocol.js';
+import { ErrorName, REFUSALS, Reply, Request, namedError } from './protocol.js';
 
 /** Worker state (one model). */
 const state = {
@@ -26,6 +35,8 @@ const state = {
   debug: false,
   garment: null, // cached prepared garment: {full, low, transform, mask}
   live: { grid: null, mask: null }, // moving averages of live mode
+  framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
+  track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
   queue: Promise.resolve(),
 };
 
@@ -33,16 +44,27 @@ const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
 /** Pixels of an ImageBitmap (drawn on an OffscreenCanvas) or of an RGB/RGBA buffer, as an RGB image. */
 function toRGB(src) {
+  return toCanvas(src).image;
+}
+
+/**
+ * A photo on an OffscreenCanvas and as an RGB image. The result is drawn on that same canvas: only the part
+ * the student changed is written back (`putImageData` of the box), the rest of the photo is already there.
+ * @returns {{image: import('./processing.js').RGBImage, canvas: OffscreenCanvas, ctx: OffscreenCanvasRenderingContext2D}}
+ */
+function toCanvas(src) {
+  const canvas = new OffscreenCanvas(src.width, src.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (src instanceof ImageBitmap) {
-    const canvas = new OffscreenCanvas(src.width, src.height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
     ctx.drawImage(src, 0, 0);
     src.close();
-    return P.rgbaToRgb(ctx.getImageData(0, 0, canvas.width, canvas.height));
+    return { image: P.rgbaToRgb(ctx.getImageData(0, 0, canvas.width, canvas.height)), canvas, ctx };
   }
   const data = new Uint8Array(src.data);
-  if (src.channels === 4) return P.rgbaToRgb({ data, width: src.width, height: src.height });
-  return { data, width: src.width, height: src.height };
+  const image = src.channels === 4 ? P.rgbaToRgb({ data, width: src.width, height: src.height })
+    : { data, width: src.width, height: src.height };
+  ctx.putImageData(new ImageData(P.rgbToRgba(image), image.width, image.height), 0, 0);
+  return { image, canvas, ctx };
 }
 
 /**
@@ -112,12 +134,19 @@ async function init(msg) {
       if (state.session) await state.session.release();
       Object.assign(state, {
         session, manifest, backend: candidate, dtype: file.dtype, size, garmentSize,
-        inputNames: session.inputNames, garment: null, live: { grid: null, mask: null },
+        inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
       });
+      await releaseFraming();
+      if (manifest.framing) {
+        state.framing = await loadFraming(ort, manifest, manifestUrl, candidate, {
+          cacheName, useCache, onProgress: (p) => post({ type: Reply.PROGRESS, id, ...p }),
+        });
+      }
       post({
         type: Reply.READY, id, backend: candidate, dtype: file.dtype, name: manifest.name, version: manifest.version,
         ortVersion: ort.env.versions?.web || '', adapter: gpu.info, inputSize: size, fallbacks,
         threads: ort.env.wasm.numThreads,
+        framing: state.framing ? { files: state.framing.files } : null,
       });
       return;
     } catch (err) {
@@ -141,17 +170,22 @@ async function init(msg) {
  * The run also compiles the shaders, so the shopper's first try-on is faster.
  */
 async function validateWebGPU(ort, session, [h, w], [gh, gw]) {
+  const { Tensor } = ort;
+  await validateWebGPUFeeds(ort, session, {
+    person: new Tensor('float32', new Float32Array(3 * h * w), [1, 3, h, w]),
+    garment: new Tensor('float32', new Float32Array(3 * gh * gw), [1, 3, gh, gw]),
+    garment_mask: new Tensor('float32', new Float32Array(gh * gw).fill(1), [1, 1, gh, gw]),
+  });
+}
+
+/** {@link validateWebGPU} for any session, on the given feeds. */
+async function validateWebGPUFeeds(ort, session, feeds) {
   const device = await Promise.resolve(ort.env.webgpu?.device);
   const errors = [];
   const onError = (ev) => { errors.push(ev.error?.message || String(ev.error)); ev.preventDefault?.(); };
   device?.addEventListener('uncapturederror', onError);
   try {
-    const { Tensor } = ort;
-    const outputs = await session.run({
-      person: new Tensor('float32', new Float32Array(3 * h * w), [1, 3, h, w]),
-      garment: new Tensor('float32', new Float32Array(3 * gh * gw), [1, 3, gh, gw]),
-      garment_mask: new Tensor('float32', new Float32Array(gh * gw).fill(1), [1, 1, gh, gw]),
-    });
+    const outputs = await session.run(feeds);
     for (const t of Object.values(outputs)) {
       const data = await t.getData();
       if (!data.every(Number.isFinite)) errors.push(`output ${t.dims} is not finite`);
@@ -166,8 +200,86 @@ async function validateWebGPU(ort, session, [h, w], [gh, gw]) {
   }
 }
 
-function prepareGarment(garmentSrc, maskSrc) {
+/**
+ * The framing models of the manifest, fetched and verified like the student (`cache.js`: Cache API, sha256),
+ * each on the student's backend, or on WASM when that backend cannot create or validate it.
+ * @returns {Promise<{framer: F.Framer, config: object, sessions: object[],
+ *   files: {path: string, bytes: number, backend: string, ms: number, cached: boolean}[]}>}
+ *   ms: download (or cache read) plus session creation
+ */
+async function loadFraming(ort, manifest, manifestUrl, backend, fetchOptions) {
+  const { config, files } = F.framingFromManifest(manifest);
+  const { Tensor } = ort;
+  const shapes = { segmentation: [1, F.SEG_SIZE, F.SEG_SIZE, 3], pose: [1, F.POSE_SIZE, F.POSE_SIZE, 3],
+    face: [1, F.FACE_SIZE, F.FACE_SIZE, 3] };
+  const sessions = {};
+  const report = [];
+  for (const [key, entry] of Object.entries(files)) {
+    const t0 = performance.now();
+    let cached = false;
+    const url = new URL(entry.path, new URL(manifestUrl, self.location.href)).href;
+    const bytes = await fetchModelFile(url, entry, {
+      ...fetchOptions,
+      onProgress: (p) => { if (p.status === 'done') cached = Boolean(p.cached); fetchOptions.onProgress(p); },
+    });
+    let session = null;
+    let used = backend;
+    const zeros = () => ({ [session.inputNames[0]]: new Tensor('float32', new Float32Array(shapes[key].reduce((a, b) => a * b)), shapes[key]) });
+    if (backend === 'webgpu') {
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+        await validateWebGPUFeeds(ort, session, zeros());
+      } catch (err) {
+        console.warn(`tryon: ${entry.path} on WebGPU failed (${err.message}); using WASM for it`);
+        await session?.release();
+        session = null;
+      }
+    }
+    if (!session) {
+      used = 'wasm';
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    }
+    sessions[key] = session;
+    report.push({ path: entry.path, bytes: entry.bytes, backend: used, ms: performance.now() - t0, cached });
+  }
+  const input = (s, data, shape) => ({ [s.inputNames[0]]: new Tensor('float32', data, shape) });
+  const fetchOne = async (s, feeds, name) => {
+    const out = await s.run(feeds, [name]); // fetch only what framing reads (no heatmaps off the GPU)
+    const data = await out[name].getData();
+    out[name].dispose?.();
+    return data;
+  };
+  const runners = {
+    segment: (x) => fetchOne(sessions.segmentation, input(sessions.segmentation, x, shapes.segmentation),
+      sessions.segmentation.outputNames[0]),
+    pose: async (x) => {
+      const s = sessions.pose;
+      const out = await s.run(input(s, x, shapes.pose), ['Identity', 'Identity_1']);
+      const landmarks = await out.Identity.getData();
+      const presence = (await out.Identity_1.getData())[0];
+      for (const t of Object.values(out)) t.dispose?.();
+      return { landmarks, presence };
+    },
+    face: (x) => fetchOne(sessions.face, input(sessions.face, x, shapes.face), 'classificators'),
+  };
+  return { framer: new F.Framer(runners, config), config, sessions: Object.values(sessions), files: report };
+}
+
+async function releaseFraming() {
+  if (!state.framing) return;
+  for (const s of state.framing.sessions) await s.release();
+  state.framing = null;
+  state.track = null;
+}
+
+async function prepareGarment(garmentSrc, maskSrc) {
   const full = toRGB(garmentSrc);
+  // StudentRunner.analyse_garment: a photo of a person in the garment slot is refused before its mask is
+  // estimated (a catalogue garment with its exact mask is not checked).
+  if (!maskSrc && state.framing && await state.framing.framer.isPersonPhoto(full)) {
+    throw namedError(ErrorName.PHOTO_TYPE, 'the garment photo shows a person: use a product photo of the garment '
+      + 'alone (flat lay, on a hanger or a ghost mannequin, on a plain background)');
+  }
   const mask = maskSrc ? P.maskFromImage(toRGB(maskSrc)) : P.garmentMask(full);
   if (mask.width !== full.width || mask.height !== full.height) {
     throw namedError(ErrorName.NOT_AN_IMAGE, `the garment mask is ${mask.width}×${mask.height}, the garment photo `
@@ -178,17 +290,131 @@ function prepareGarment(garmentSrc, maskSrc) {
   return { full, low, transform, maskLow };
 }
 
+/**
+ * Paste the student's result back into the photo: inside the framing box only (`StudentRunner.finish`), or over
+ * the whole photo without framing. Writes the changed region onto `ctx` (which holds the photo) and returns it.
+ * @returns {{x: number, y: number, image: import('./processing.js').RGBImage}|null} the region written, or
+ *   null when the box misses the photo
+ */
+function pasteInto(ctx, person, g, { grid, comp, render, personLow, box, personTransform }) {
+  const common = { grid, compositionMask: comp, render, personLow, garmentTransform: g.transform,
+    garmentModelSize: state.garmentSize };
+  let x = 0;
+  let y = 0;
+  let pasted;
+  if (!box) {
+    pasted = P.pasteBack(person, g.full, { ...common, personTransform });
+  } else {
+    const [x0, y0, bw, bh] = box;
+    const rx0 = Math.max(0, x0); const ry0 = Math.max(0, y0);
+    const rx1 = Math.min(person.width, x0 + bw); const ry1 = Math.min(person.height, y0 + bh);
+    if (rx1 <= rx0 || ry1 <= ry0) return null;
+    const region = { data: new Uint8Array((rx1 - rx0) * (ry1 - ry0) * 3), width: rx1 - rx0, height: ry1 - ry0 };
+    for (let yy = ry0; yy < ry1; yy++) {
+      region.data.set(person.data.subarray((yy * person.width + rx0) * 3, (yy * person.width + rx1) * 3),
+        (yy - ry0) * region.width * 3);
+    }
+    pasted = P.pasteBack(region, g.full, { ...common, personTransform: F.boxTransform([x0 - rx0, y0 - ry0, bw, bh], state.size) });
+    x = rx0; y = ry0;
+  }
+  ctx.putImageData(new ImageData(P.rgbToRgba(pasted), pasted.width, pasted.height), x, y);
+  return { x, y, image: pasted };
+}
+
+/**
+ * Live mode's framing of one video frame (MediaPipe's tracking scheme): a full detection (segmentation, two
+ * pose passes, face check and every refusal) until a person is found; then one pose pass per frame on the ROI
+ * the previous frame's keypoints give (`F.followRoi`: the detection's ROI moved with the body), with no
+ * segmentation or face model. The box is smoothed with a One Euro filter on its centre line, shoulder height and
+ * size. Tracking is lost, and detection runs again on the next frame, when the pose presence drops below
+ * `track_min_presence`, the shoulders are not seen, or the box breaks a rule.
+ * @returns {Promise<{state: 'detected'|'tracking'|'lost', box?: number[], keypoints?: Float32Array,
+ *   reason?: string, message?: string}>}
+ */
+async function frameLive(person, t) {
+  const { framer, config: cfg } = state.framing;
+  try {
+    let pass;
+    let detected = false;
+    if (!state.track) {
+      const d = await framer.detect(person);
+      F.decide(d, [person.height, person.width], state.size, cfg);
+      pass = d;
+      detected = true;
+      state.track = {
+        filter: new F.OneEuroFilter({ minCutoff: cfg.one_euro_min_cutoff, beta: cfg.one_euro_beta, dCutoff: cfg.one_euro_d_cutoff }),
+        roi0: d.roi,
+        anchor: null, // the upper-body frame of the detection
+        roi: d.roi,
+      };
+    } else {
+      pass = await framer.posePass(person, state.track.roi);
+      if (pass.presence < cfg.track_min_presence || !F.shouldersSeen(pass.keypoints, cfg)) {
+        throw namedError(ErrorName.POSE, 'lost you: step back into view, facing the camera, shoulders visible');
+      }
+    }
+    const frame = F.upperBodyFrame(pass.keypoints, [person.height, person.width], cfg);
+    const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
+    const box = F.boxFromFrame({ cx, cy, height }, state.size, cfg);
+    state.track.anchor = state.track.anchor || frame;
+    state.track.roi = F.followRoi(state.track.roi0, state.track.anchor, { cx, cy });
+    return { state: detected ? 'detected' : 'tracking', box, keypoints: pass.keypoints, presence: pass.presence };
+  } catch (err) {
+    if (!REFUSALS.has(err.name)) throw err;
+    state.track = null;
+    state.live = { grid: null, mask: null };
+    return { state: 'lost', reason: err.name, message: err.message };
+  }
+}
+
 async function run(msg) {
   if (!state.session) throw namedError(ErrorName.BACKEND, 'the model is not loaded (call load() first)');
   const t0 = performance.now();
   const timings = {};
-  const person = toRGB(msg.person);
-  if (msg.garment) state.garment = prepareGarment(msg.garment, msg.garmentMask);
+  const { image: person, canvas, ctx } = toCanvas(msg.person);
+  if (msg.garment) {
+    state.garment = null; // a refused garment is never used for later frames
+    state.garment = await prepareGarment(msg.garment, msg.garmentMask);
+  }
   if (!state.garment) throw namedError(ErrorName.NOT_AN_IMAGE, 'no garment photo');
+  timings.decode = performance.now() - t0;
   const g = state.garment;
-  const { image: personLow, transform: pt } = P.letterbox(person, state.size, 255);
   const [h, w] = state.size;
   const [gh, gw] = state.garmentSize;
+  const cfg = state.framing?.config;
+
+  // 1. Framing: the upper-body box (refusals throw), or the whole photo letterboxed without framing rules.
+  let personLow;
+  let pt;
+  let box = null;
+  let framed = null;
+  const tf = performance.now();
+  if (state.framing && msg.live) {
+    framed = await frameLive(person, (msg.timestamp ?? performance.now()) / 1000);
+    box = framed.box || null;
+  } else if (state.framing) {
+    framed = await state.framing.framer.frame(person, state.size);
+    box = framed.box;
+  } else {
+    state.track = null;
+  }
+  timings.framing = performance.now() - tf;
+  if (framed && framed.state === 'lost') { // live mode, no one tracked: the plain frame, garment hidden
+    timings.total = performance.now() - t0;
+    const bitmap = canvas.transferToImageBitmap();
+    post({
+      type: Reply.RESULT, id: msg.id, width: person.width, height: person.height, backend: state.backend,
+      dtype: state.dtype, timings, bitmap, ms: timings.total,
+      framing: { state: 'lost', reason: framed.reason, message: framed.message, box: null },
+    }, [bitmap]);
+    return;
+  }
+  if (box) {
+    personLow = F.cropToBox(person, box, state.size, 255);
+    pt = F.boxTransform(box, state.size);
+  } else {
+    ({ image: personLow, transform: pt } = P.letterbox(person, state.size, 255));
+  }
   const { Tensor } = state.ort;
   const feeds = {
     person: new Tensor('float32', P.toNCHW(personLow), [1, 3, h, w]),
@@ -196,6 +422,8 @@ async function run(msg) {
     garment_mask: new Tensor('float32', g.maskLow.data, [1, 1, gh, gw]),
   };
   timings.preprocess = performance.now() - t0;
+
+  // 2. The student.
   const t1 = performance.now();
   let outputs;
   try {
@@ -204,6 +432,8 @@ async function run(msg) {
     throw namedError(ErrorName.INFERENCE, `${state.backend} inference failed: ${err.message}`);
   }
   timings.inference = performance.now() - t1;
+
+  // 3. Paste-back at the photo's resolution (inside the box only).
   const t2 = performance.now();
   const out = {};
   for (const name of Object.keys(outputs)) out[name] = await outputs[name].getData();
@@ -219,16 +449,22 @@ async function run(msg) {
     state.live = { grid: null, mask: null };
   }
   const render = P.fromNCHW(out.tryon, h, w);
-  const pasted = P.pasteBack(person, g.full, {
-    grid, compositionMask: comp, render, personLow, personTransform: pt, garmentTransform: g.transform,
-    garmentModelSize: state.garmentSize,
-  });
-  const canvas = new OffscreenCanvas(pasted.width, pasted.height);
-  canvas.getContext('2d').putImageData(new ImageData(P.rgbToRgba(pasted), pasted.width, pasted.height), 0, 0);
-  timings.postprocess = performance.now() - t2;
+  if (framed) { // never the garment on the head or away from the person (tryon.framing.student_guard)
+    const guard = G.guardMask(framed.keypoints, box, framed.personLow || null, framed.lowScale || 1, state.size, cfg);
+    comp = Float32Array.from(comp);
+    for (let i = 0; i < guard.length; i++) {
+      const k = guard[i];
+      if (k === 0) continue;
+      comp[i] *= 1 - k;
+      for (let c = 3 * i; c < 3 * i + 3; c++) render.data[c] = Math.round(render.data[c] + k * (personLow.data[c] - render.data[c]));
+    }
+  }
+  pasteInto(ctx, person, g, { grid, comp, render, personLow, box, personTransform: pt });
+  timings.pasteback = performance.now() - t2;
   const reply = {
-    type: Reply.RESULT, id: msg.id, width: pasted.width, height: pasted.height, backend: state.backend,
+    type: Reply.RESULT, id: msg.id, width: person.width, height: person.height, backend: state.backend,
     dtype: state.dtype, timings,
+    framing: framed ? { state: framed.state || 'framed', box, hipsSeen: framed.hipsSeen, presence: framed.presence } : null,
   };
   const transfer = [];
   if (msg.output === 'bitmap') {
@@ -237,20 +473,25 @@ async function run(msg) {
   } else {
     reply.blob = await canvas.convertToBlob({ type: 'image/png' });
   }
+  timings.postprocess = performance.now() - t2;
   if (state.debug) { // raw tensors for tests (debug attribute only)
     reply.debug = {
       size: state.size, garmentSize: state.garmentSize,
       feeds: { person: feeds.person.data, garment: feeds.garment.data, garment_mask: feeds.garment_mask.data },
       outputs: out,
+      framing: framed ? { box, keypoints: framed.keypoints, presence: framed.presence,
+        personFraction: framed.personFraction, face: framed.face } : null,
     };
   }
   for (const t of Object.values(outputs)) t.dispose?.();
   reply.ms = performance.now() - t0;
+  timings.total = reply.ms;
   post(reply, transfer);
 }
 
 async function dispose() {
   if (state.session) await state.session.release();
+  await releaseFraming();
   state.session = null;
   state.garment = null;
 }

@@ -1,0 +1,712 @@
+/**
+ * Person framing before the parser-free student: the JavaScript twin of `tryon.framing` (Python), run in the
+ * inference worker.
+ *
+ * The student was trained on VITON-style frames (one upright person, shoulders about a third of the way down,
+ * hips at about 70 %), so a photo is framed before it: MediaPipe selfie segmentation finds the person (mask,
+ * share of the photo, number of separate people), BlazePose GHUM lite gives 33 keypoints in two passes (a
+ * first ROI from the mask's bounding box, then MediaPipe's tracking ROI from the first pass's auxiliary
+ * keypoints), BlazeFace says whether there is a face around the nose keypoint, and the upper-body box puts the
+ * keypoints where the training frames had them. Every rule and constant comes from the manifest's `framing`
+ * object (written by `tryon export` from `tryon.framing.FramingConfig`); the only numbers here are the models'
+ * tensor layouts and the ROI rules of MediaPipe's graphs, as `tryon.person.pose` has them.
+ *
+ * Layout: pure functions on plain typed arrays (testable under Node, `tests/web/`), and {@link Framer}, which
+ * calls the three models through injected async runners, so this module never touches onnxruntime itself.
+ *
+ * Conventions:
+ * - Images are `RGBImage`s of `processing.js` (`{data: Uint8Array, width, height}`, H × W × 3 RGB).
+ * - Keypoints are a `Float32Array(33 * 4)`: x, y in photo pixels, z (relative depth, photo-pixel scale),
+ *   visibility in [0, 1]; BlazePose's order (`tryon.person.pose.POSE_LANDMARKS`; left/right are the person's).
+ * - A box is `[x0, y0, width, height]` in integer photo pixels; it may reach past the photo's edges.
+ * - A `Roi` is `{cx, cy, side, rotation}`: a square of `side` px centred on (cx, cy), rotated by `rotation`
+ *   radians (the body upright in the crop).
+ *
+ * Sources: Bazarevsky et al., "BlazePose: On-device Real-time Body Pose tracking" (CVPR-W 2020) and
+ * MediaPipe's `pose_landmark_by_roi` / `pose_landmarks_to_roi` graphs (ROI rules, input [0, 1], zero
+ * border); Bazarevsky et al., "BlazeFace" (CVPR-W 2019) and MediaPipe's `face_detection_short_range` graph
+ * (input [-1, 1], scores clipped at ±100); the MediaPipe Selfie Segmentation model card (input [0, 1]);
+ * Casiez, Roussel, Vogel, "1€ Filter" (CHI 2012) for live mode.
+ *
+ * @module framing
+ */
+
+import { resize, roundHalfEven } from './processing.js';
+import * as G from './guard.js';
+import { ErrorName, namedError } from './protocol.js';
+
+const f32 = Math.fround;
+
+/** Model tensor layouts (fixed by the MediaPipe models). */
+export const SEG_SIZE = 256; // selfie segmentation: (1, 256, 256, 3) NHWC in [0, 1] -> (1, 256, 256, 1)
+export const POSE_SIZE = 256; // BlazePose: (1, 256, 256, 3) NHWC in [0, 1] -> Identity (1, 195) = 39 x 5
+export const FACE_SIZE = 128; // BlazeFace short range: (1, 128, 128, 3) NHWC in [-1, 1] -> classificators (1, 896, 1)
+const POSE_LANDMARKS = 39; // 33 body + 6 auxiliary; 33 = hip centre, 34 = body half-extent point
+const POSE_VALUES = 5; // x, y, z in 256-px ROI units, visibility logit, presence logit
+
+/** MediaPipe graph constants, as `tryon.person.pose` has them (not framing rules). */
+const ROI_SCALE = 1.25; // RectTransformationCalculator scale of the tracking ROI
+const MASK_ROI_SCALE = 1.25; // padding of the person mask's bounding box for the first pass
+const MIN_ROI_SIDE = 8; // a degenerate tracking ROI is never smaller than this, px
+const MIN_FACE_CROP = 16; // tryon.framing.PersonFramer.face_score: smallest face crop side, px
+
+/** BlazePose landmark indices used here. */
+export const KP = Object.freeze({
+  NOSE: 0, L_EYE: 2, R_EYE: 5, L_EAR: 7, R_EAR: 8, L_SHOULDER: 11, R_SHOULDER: 12, L_HIP: 23, R_HIP: 24,
+});
+
+/** The keys `manifest.framing` must have (every one is read below). */
+export const FRAMING_KEYS = Object.freeze([
+  'segmentation_model', 'pose_model', 'face_model', 'face_crop_scales', 'face_crop_min_eyes', 'min_face_score',
+  'shoulder_y', 'hip_y', 'centre_x', 'torso_per_shoulder', 'min_torso_per_shoulder', 'min_visibility',
+  'min_person_fraction', 'second_person_ratio', 'min_box_height_px', 'back_view_margin', 'mask_threshold',
+  'track_min_presence', 'one_euro_min_cutoff', 'one_euro_beta', 'one_euro_d_cutoff', 'cut_min_bottom_share',
+  'cut_roi_extensions', 'max_proportion_error', 'shoulders_per_ear', 'neck_per_ear', 'max_lean_deg',
+  'guard_person_dilation', 'guard_head_width', 'guard_head_above', 'guard_chin', 'guard_feather',
+]);
+
+/**
+ * Check a manifest's `framing` object and its `framing_files` entries.
+ * @param {object} manifest the parsed `manifest.json`
+ * @returns {{config: object, files: {segmentation: object, pose: object, face: object}}} the rules and the
+ *   file entries (`{path, sha256, bytes}`) of the three models
+ * @throws {Error} `ManifestError` naming what is missing (re-export with `tryon export`)
+ */
+export function framingFromManifest(manifest) {
+  const cfg = manifest.framing;
+  const missing = FRAMING_KEYS.filter((k) => cfg[k] === undefined);
+  if (missing.length) {
+    throw namedError(ErrorName.MANIFEST, `the manifest's framing lacks ${missing.join(', ')}: re-export the student `
+      + 'with `tryon export`');
+  }
+  const entries = manifest.framing_files || [];
+  const entry = (path) => {
+    const e = entries.find((f) => f.path === path);
+    if (!e) throw namedError(ErrorName.MANIFEST, `the manifest's framing_files do not list ${path}`);
+    return e;
+  };
+  return {
+    config: cfg,
+    files: { segmentation: entry(cfg.segmentation_model), pose: entry(cfg.pose_model), face: entry(cfg.face_model) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- segmentation
+
+/**
+ * The selfie segmenter's input: the photo resized to fit 256 × 256 (aspect kept; INTER_AREA when shrinking,
+ * bilinear when enlarging, uint8 rounding) and centred on zeros, in [0, 1]: `SelfieSegmenter.low_res`.
+ * @param {import('./processing.js').RGBImage} image
+ * @returns {{tensor: Float32Array, top: number, left: number, rh: number, rw: number, scale: number}}
+ *   tensor (1, 256, 256, 3) NHWC; the photo occupies rows top..top+rh, columns left..left+rw; photo pixel
+ *   x · scale = segmentation pixel (pixel edges)
+ */
+export function segmentationInput(image) {
+  const { width: w, height: h } = image;
+  const scale = SEG_SIZE / Math.max(h, w);
+  const rh = Math.max(1, roundHalfEven(h * scale));
+  const rw = Math.max(1, roundHalfEven(w * scale));
+  const top = Math.floor((SEG_SIZE - rh) / 2);
+  const left = Math.floor((SEG_SIZE - rw) / 2);
+  const small = resize(image, [rh, rw]).data;
+  const tensor = new Float32Array(SEG_SIZE * SEG_SIZE * 3);
+  for (let y = 0; y < rh; y++) {
+    const o = ((top + y) * SEG_SIZE + left) * 3;
+    const s = y * rw * 3;
+    for (let i = 0; i < rw * 3; i++) tensor[o + i] = f32(small[s + i] / 255);
+  }
+  return { tensor, top, left, rh, rw, scale };
+}
+
+/**
+ * The segmenter's 256 × 256 output cropped back to the photo's region, clipped to [0, 1].
+ * @param {Float32Array} output (1, 256, 256, 1) person probability
+ * @param {{top: number, left: number, rh: number, rw: number, scale: number}} seg from {@link segmentationInput}
+ * @returns {{data: Float32Array, width: number, height: number, scale: number}} (rh, rw) mask
+ */
+export function lowResMask(output, { top, left, rh, rw, scale }) {
+  const data = new Float32Array(rh * rw);
+  for (let y = 0; y < rh; y++) {
+    for (let x = 0; x < rw; x++) data[y * rw + x] = Math.min(1, Math.max(0, output[(top + y) * SEG_SIZE + left + x]));
+  }
+  return { data, width: rw, height: rh, scale };
+}
+
+/**
+ * Share of a mask above a threshold.
+ * @param {{data: Float32Array}} mask
+ * @param {number} threshold
+ */
+export function personFraction(mask, threshold) {
+  let n = 0;
+  for (let i = 0; i < mask.data.length; i++) if (mask.data[i] > threshold) n++;
+  return n / mask.data.length;
+}
+
+/**
+ * Number of people: the mask's 8-connected components at least `ratio` × the largest and at least
+ * `minFraction` of the mask's area (`tryon.person.analysis.count_people` without BodyPix parts).
+ * @param {{data: Float32Array, width: number, height: number}} mask
+ * @param {{threshold: number, ratio: number, minFraction: number}} rules
+ * @returns {number} 0 when the mask is empty
+ */
+export function countPeople({ data, width: w, height: h }, { threshold, ratio, minFraction }) {
+  const label = new Int32Array(w * h);
+  const areas = [];
+  const stack = new Int32Array(w * h);
+  for (let p = 0; p < w * h; p++) {
+    if (label[p] || !(data[p] > threshold)) continue;
+    const id = areas.length + 1;
+    let top = 0;
+    let area = 0;
+    stack[top++] = p;
+    label[p] = id;
+    while (top) {
+      const q = stack[--top];
+      area++;
+      const qx = q % w;
+      const qy = (q - qx) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        const y = qy + dy;
+        if (y < 0 || y >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const x = qx + dx;
+          if (x < 0 || x >= w) continue;
+          const r = y * w + x;
+          if (!label[r] && data[r] > threshold) { label[r] = id; stack[top++] = r; }
+        }
+      }
+    }
+    areas.push(area);
+  }
+  if (!areas.length) return 0;
+  const largest = Math.max(...areas);
+  return areas.filter((a) => a >= ratio * largest && a >= minFraction * h * w).length;
+}
+
+// ---------------------------------------------------------------------------------------------- ROIs
+
+/**
+ * 2 × 3 affine matrix (row-major `[a, b, tx, c, d, ty]`) mapping photo pixels into a `size` × `size` crop of
+ * the ROI, the body upright (`tryon.person.pose.Roi.matrix`).
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi
+ * @param {number} [size=POSE_SIZE]
+ * @returns {number[]}
+ */
+export function roiMatrix({ cx, cy, side, rotation }, size = POSE_SIZE) {
+  const s = size / side;
+  const c = Math.cos(rotation);
+  const n = Math.sin(rotation);
+  const a = c * s; const b = n * s; const cc = -n * s; const d = c * s;
+  return [a, b, size / 2 - (a * cx + b * cy), cc, d, size / 2 - (cc * cx + d * cy)];
+}
+
+/** Inverse of a 2 × 3 affine matrix. */
+export function invertAffine([a, b, tx, c, d, ty]) {
+  const det = a * d - b * c;
+  const ia = d / det; const ib = -b / det; const ic = -c / det; const id = a / det;
+  return [ia, ib, -(ia * tx + ib * ty), ic, id, -(ic * tx + id * ty)];
+}
+
+/**
+ * Crop-space points (model-input pixels) to photo pixels.
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi
+ * @param {ArrayLike<number>} xy interleaved x, y
+ * @param {number} [size=POSE_SIZE]
+ * @returns {Float64Array} interleaved photo x, y
+ */
+export function roiToImage(roi, xy, size = POSE_SIZE) {
+  const [a, b, tx, c, d, ty] = invertAffine(roiMatrix(roi, size));
+  const out = new Float64Array(xy.length);
+  for (let i = 0; i < xy.length; i += 2) {
+    out[i] = a * xy[i] + b * xy[i + 1] + tx;
+    out[i + 1] = c * xy[i] + d * xy[i + 1] + ty;
+  }
+  return out;
+}
+
+/**
+ * MediaPipe's tracking ROI (`pose_landmarks_to_roi`; `PoseEstimator.roi_from_landmarks`): centred on the hip
+ * centre (auxiliary landmark 33), side 2 × 1.25 × its distance to landmark 34, rotated so that 33 → 34 points
+ * up in the crop.
+ * @param {Float32Array} raw (39 × 5) landmarks of a pass, in that pass's crop pixels
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi that pass's ROI
+ * @returns {{cx: number, cy: number, side: number, rotation: number}} in photo pixels
+ */
+export function roiFromLandmarks(raw, roi) {
+  const aux = roiToImage(roi, [raw[33 * POSE_VALUES], raw[33 * POSE_VALUES + 1], raw[34 * POSE_VALUES],
+    raw[34 * POSE_VALUES + 1]]);
+  const dx = aux[2] - aux[0];
+  const dy = aux[3] - aux[1];
+  let rotation = Math.PI / 2 - Math.atan2(-dy, dx);
+  // Python's (r + pi) % (2 pi) - pi: a floored modulo, into [-pi, pi).
+  const twoPi = 2 * Math.PI;
+  rotation = (((rotation + Math.PI) % twoPi) + twoPi) % twoPi - Math.PI;
+  const side = 2 * Math.hypot(dx, dy) * ROI_SCALE;
+  return { cx: aux[0], cy: aux[1], side: Math.max(side, MIN_ROI_SIDE), rotation };
+}
+
+/**
+ * Live tracking: the next frame's pose ROI from this frame's keypoints. The ROI keeps the detection's size and
+ * rotation and moves with the (smoothed) upper-body frame. Why not MediaPipe's rule (the tracking ROI of the
+ * auxiliary keypoints, {@link roiFromLandmarks}, every frame): BlazePose lite's body scale follows its ROI far
+ * more than the person, so any ROI whose size is fed back from the keypoints random-walks. Measured on a still,
+ * noisy waist-up webcam frame: MediaPipe's rule grew the ROI by 60 % in 8 frames (the hips slid out of the
+ * frame), the same rule calibrated at detection drifted 10-40 % over 25-40 frames, a box-height feedback 84 %;
+ * and at a fixed ROI a person 1.3 x bigger kept the same shoulder width. A person who comes closer or steps back
+ * is reframed when tracking is lost and detection runs again.
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi the detection's final pose ROI
+ * @param {{cx: number, cy: number}} anchor the upper-body frame ({@link upperBodyFrame}) at detection
+ * @param {{cx: number, cy: number}} frame this frame's (smoothed) upper-body frame
+ * @returns {{cx: number, cy: number, side: number, rotation: number}}
+ */
+export function followRoi(roi, anchor, frame) {
+  return { cx: roi.cx + frame.cx - anchor.cx, cy: roi.cy + frame.cy - anchor.cy, side: roi.side, rotation: roi.rotation };
+}
+
+// ---------------------------------------------------------------------------------------------- crops
+
+/**
+ * `cv2.warpAffine(image, m, (size, size), INTER_LINEAR, BORDER_CONSTANT 0)` into an NHWC float tensor
+ * `round(pixel) · mul + add`. OpenCV 5 (which the Python side uses) samples at the exact position with float
+ * weights (OpenCV 4 quantised positions to 1/32 px); each bilinear tap outside the photo reads 0.
+ * @param {import('./processing.js').RGBImage} image
+ * @param {number[]} m 2 × 3 photo → crop matrix
+ * @param {number} size crop side, px
+ * @param {number} mul e.g. 1/255 for [0, 1]
+ * @param {number} add e.g. 0
+ * @returns {Float32Array} (1, size, size, 3)
+ */
+export function warpCrop(image, m, size, mul, add) {
+  const [a, b, tx, c, d, ty] = invertAffine(m);
+  const { data, width: W, height: H } = image;
+  const out = new Float32Array(size * size * 3);
+  const px = [0, 0, 0];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const X = f32(a * x + b * y + tx);
+      const Y = f32(c * x + d * y + ty);
+      const ix = Math.floor(X);
+      const iy = Math.floor(Y);
+      const fx = f32(X - ix);
+      const fy = f32(Y - iy);
+      px[0] = 0; px[1] = 0; px[2] = 0;
+      for (let k = 0; k < 4; k++) {
+        const sx = ix + (k & 1);
+        const sy = iy + (k >> 1);
+        if (sx < 0 || sy < 0 || sx >= W || sy >= H) continue;
+        const wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
+        if (wgt === 0) continue;
+        const o = (sy * W + sx) * 3;
+        px[0] += wgt * data[o]; px[1] += wgt * data[o + 1]; px[2] += wgt * data[o + 2];
+      }
+      const o = (y * size + x) * 3;
+      for (let ch = 0; ch < 3; ch++) out[o + ch] = f32(Math.min(255, roundHalfEven(px[ch])) * mul + add);
+    }
+  }
+  return out;
+}
+
+/**
+ * BlazePose's input for a ROI: (1, 256, 256, 3) NHWC in [0, 1], zero border.
+ * @param {import('./processing.js').RGBImage} image
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi
+ */
+export function poseInput(image, roi) {
+  return warpCrop(image, roiMatrix(roi), POSE_SIZE, 1 / 255, 0);
+}
+
+/**
+ * Photo keypoints of a pass: x, y through the ROI, z scaled to photo pixels, visibility = sigmoid(logit).
+ * @param {Float32Array} raw (39 × 5) BlazePose `Identity`
+ * @param {{cx: number, cy: number, side: number, rotation: number}} roi
+ * @returns {Float32Array} (33 × 4)
+ */
+export function decodeKeypoints(raw, roi) {
+  const xy = new Float64Array(33 * 2);
+  for (let i = 0; i < 33; i++) { xy[2 * i] = raw[i * POSE_VALUES]; xy[2 * i + 1] = raw[i * POSE_VALUES + 1]; }
+  const img = roiToImage(roi, xy);
+  const kp = new Float32Array(33 * 4);
+  for (let i = 0; i < 33; i++) {
+    kp[4 * i] = img[2 * i];
+    kp[4 * i + 1] = img[2 * i + 1];
+    kp[4 * i + 2] = raw[i * POSE_VALUES + 2] * roi.side / POSE_SIZE;
+    kp[4 * i + 3] = sigmoid(raw[i * POSE_VALUES + 3]);
+  }
+  return kp;
+}
+
+function sigmoid(x) { return 1 / (1 + Math.exp(-Math.min(60, Math.max(-60, x)))); }
+
+const dist = (kp, i, j) => Math.hypot(kp[4 * i] - kp[4 * j], kp[4 * i + 1] - kp[4 * j + 1]);
+
+/**
+ * The square crops BlazeFace scores (`PersonFramer.face_score`): centred on the nose keypoint, sides
+ * `face_crop_scales` × the shoulder width, at least `face_crop_min_eyes` × the inter-eye distance and 16 px.
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {object} cfg the manifest's framing
+ * @returns {{cx: number, cy: number, side: number}[]}
+ */
+export function faceCrops(kp, cfg) {
+  const shoulderW = dist(kp, KP.L_SHOULDER, KP.R_SHOULDER);
+  const eyes = dist(kp, KP.L_EYE, KP.R_EYE);
+  const cx = kp[4 * KP.NOSE];
+  const cy = kp[4 * KP.NOSE + 1];
+  return cfg.face_crop_scales.map((k) => ({
+    cx, cy, side: Math.max(k * shoulderW, cfg.face_crop_min_eyes * eyes, MIN_FACE_CROP),
+  }));
+}
+
+/**
+ * BlazeFace's input for a crop: (1, 128, 128, 3) NHWC in [-1, 1], zero border (`FaceDetector.score`).
+ * @param {import('./processing.js').RGBImage} image
+ * @param {{cx: number, cy: number, side: number}} crop
+ */
+export function faceInput(image, { cx, cy, side }) {
+  const s = FACE_SIZE / Math.max(side, 1);
+  return warpCrop(image, [s, 0, FACE_SIZE / 2 - s * cx, 0, s, FACE_SIZE / 2 - s * cy], FACE_SIZE, 1 / 127.5, -1);
+}
+
+/**
+ * Best face probability of BlazeFace's anchors: sigmoid of the largest logit clipped to ±100.
+ * @param {Float32Array} classificators (1, 896, 1) logits
+ */
+export function faceScore(classificators) {
+  let best = -Infinity;
+  for (let i = 0; i < classificators.length; i++) if (classificators[i] > best) best = classificators[i];
+  return 1 / (1 + Math.exp(-Math.min(100, Math.max(-100, best))));
+}
+
+// ---------------------------------------------------------------------------------------------- the box
+
+const seen = (kp, idx, cfg) => idx.every((i) => kp[4 * i + 3] >= cfg.min_visibility);
+
+/**
+ * Whether both shoulders are seen (visibility ≥ `min_visibility`).
+ * @param {Float32Array} kp
+ * @param {object} cfg
+ */
+export function shouldersSeen(kp, cfg) { return seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER], cfg); }
+
+/**
+ * The upper-body frame before rounding: where the body's centre line is, where the shoulder centre is, and how
+ * tall the box must be (`upper_body_box` up to the rounding; live mode smooths these three numbers).
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {[number, number]} imageSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @returns {{cx: number, cy: number, height: number, shoulderW: number, hipsSeen: boolean}} photo pixels;
+ *   height = torso / (hip_y − shoulder_y)
+ * @throws {Error} `PoseError`: shoulders not both seen inside the photo, a back view, or a body leaning more than
+ *   `max_lean_deg`
+ */
+export function upperBodyFrame(kp, [ih, iw], cfg) {
+  const L = KP.L_SHOULDER; const R = KP.R_SHOULDER;
+  const inside = [L, R].every((i) => kp[4 * i] >= 0 && kp[4 * i] < iw && kp[4 * i + 1] >= 0 && kp[4 * i + 1] < ih);
+  if (!seen(kp, [L, R], cfg) || !inside) {
+    throw namedError(ErrorName.POSE, 'the shoulders are not in view: use a photo that shows you from the shoulders '
+      + 'down to at least the chest, facing the camera');
+  }
+  const shoulderW = dist(kp, L, R);
+  // A front-facing person's left shoulder is on the image's right.
+  if (kp[4 * L] - kp[4 * R] < -cfg.back_view_margin * Math.max(shoulderW, 1)) {
+    throw namedError(ErrorName.POSE, 'the photo seems to show you from the back: use a photo taken from the front');
+  }
+  const sx = (kp[4 * L] + kp[4 * R]) / 2;
+  const sy = (kp[4 * L + 1] + kp[4 * R + 1]) / 2;
+  const hipsSeen = seen(kp, [KP.L_HIP, KP.R_HIP], cfg) && kp[4 * KP.L_HIP + 1] < ih && kp[4 * KP.R_HIP + 1] < ih;
+  let torso;
+  let cx;
+  if (hipsSeen) {
+    refuseLean(kp, cfg);
+    torso = (kp[4 * KP.L_HIP + 1] + kp[4 * KP.R_HIP + 1]) / 2 - sy;
+    cx = (sx + (kp[4 * KP.L_HIP] + kp[4 * KP.R_HIP]) / 2) / 2;
+  } else {
+    torso = cfg.torso_per_shoulder * shoulderW;
+    cx = sx;
+  }
+  torso = Math.max(torso, cfg.min_torso_per_shoulder * shoulderW);
+  return { cx, cy: sy, height: torso / (cfg.hip_y - cfg.shoulder_y), shoulderW, hipsSeen };
+}
+
+function gcd(a, b) { return b ? gcd(b, a % b) : a; }
+
+/**
+ * Round an upper-body frame to the integer box with the model's exact aspect (height a multiple of the
+ * aspect's terms), Python's round-half-to-even.
+ * @param {{cx: number, cy: number, height: number}} frame from {@link upperBodyFrame} (or smoothed)
+ * @param {[number, number]} modelSize (height, width) of the student's input, e.g. [256, 192]
+ * @param {object} cfg the manifest's framing
+ * @returns {[number, number, number, number]} x0, y0, width, height
+ * @throws {Error} `PoseError`: the box is shorter than `min_box_height_px`
+ */
+export function boxFromFrame({ cx, cy, height }, [mh, mw], cfg) {
+  const g = gcd(mh, mw);
+  const ah = mh / g;
+  const aw = mw / g;
+  const k = Math.max(1, roundHalfEven(height / ah));
+  const bh = k * ah;
+  const bw = k * aw;
+  if (bh < cfg.min_box_height_px) {
+    throw namedError(ErrorName.POSE, `you are too small in the photo (your upper body is about ${bh} px tall; at least `
+      + `${cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo`);
+  }
+  return [roundHalfEven(cx - cfg.centre_x * bw), roundHalfEven(cy - cfg.shoulder_y * bh), bw, bh];
+}
+
+/**
+ * The upper-body box that puts the keypoints where the student's training frames had them
+ * (`tryon.framing.upper_body_box`).
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {[number, number]} imageSize (height, width)
+ * @param {[number, number]} modelSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
+ * @throws {Error} `PoseError` (see {@link upperBodyFrame}, {@link boxFromFrame})
+ */
+export function upperBodyBox(kp, imageSize, modelSize, cfg) {
+  const frame = upperBodyFrame(kp, imageSize, cfg);
+  return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
+}
+
+/**
+ * The refusals of `PersonFramer.__call__`, in its order, then the box.
+ * @param {{keypoints: Float32Array, personFraction: number, people: number, face: number}} d from
+ *   {@link Framer#detect}
+ * @param {[number, number]} imageSize (height, width)
+ * @param {[number, number]} modelSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
+ * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`, with Python's messages
+ */
+/** `PoseError` when the shoulder-to-hip line leans more than `max_lean_deg` (`tryon.framing._refuse_lean`). */
+function refuseLean(kp, cfg) {
+  const lean = G.leanDegrees(kp);
+  if (lean > cfg.max_lean_deg) {
+    throw namedError(ErrorName.POSE, `your body is tilted ${Math.round(lean)} degrees from upright: use a photo where `
+      + 'you stand or sit upright');
+  }
+}
+
+export function decide(d, imageSize, modelSize, cfg) {
+  const kp = d.keypoints;
+  if (d.personFraction < cfg.min_person_fraction) {
+    throw namedError(ErrorName.NO_PERSON, `no person found in the photo (the person covers ${(d.personFraction * 100).toFixed(1)}% `
+      + 'of it): use a photo of yourself, facing the camera, from the head to at least the chest');
+  }
+  if (d.people >= 2) {
+    throw namedError(ErrorName.MULTIPLE_PEOPLE, `${d.people} people found in the photo; use a photo of one person`);
+  }
+  if (seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER, KP.L_HIP, KP.R_HIP], cfg)) refuseLean(kp, cfg); // no face upside down
+  if (d.face < cfg.min_face_score) {
+    if (shouldersSeen(kp, cfg) && kp[4 * KP.L_SHOULDER] < kp[4 * KP.R_SHOULDER]) {
+      throw namedError(ErrorName.POSE, 'the photo seems to show you from the back: use a photo taken from the front');
+    }
+    throw namedError(ErrorName.NO_PERSON, 'no face found in the photo: use a photo of yourself facing the camera, face '
+      + 'visible (a photo of a garment goes in the garment slot)');
+  }
+  return upperBodyBox(kp, imageSize, modelSize, cfg);
+}
+
+/**
+ * Photo → model frame transform of cropping `box` and resizing it to `modelSize`
+ * (`tryon.framing.box_transform`): a photo pixel centre x lands at `(x + 0.5 − x0) · mw / w − 0.5`.
+ * @param {[number, number, number, number]} box
+ * @param {[number, number]} modelSize (height, width)
+ * @returns {[number, number, number, number]} processing.js `Transform`
+ */
+export function boxTransform([x0, y0, bw, bh], [mh, mw]) {
+  const sx = mw / bw;
+  const sy = mh / bh;
+  return [sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5];
+}
+
+/**
+ * Crop `box` from the photo (`fill` outside it) and resize to `modelSize` (`tryon.framing.crop_to_box`).
+ * @param {import('./processing.js').RGBImage} image
+ * @param {[number, number, number, number]} box
+ * @param {[number, number]} modelSize (height, width)
+ * @param {number} [fill=255]
+ * @returns {import('./processing.js').RGBImage}
+ */
+export function cropToBox(image, [x0, y0, bw, bh], modelSize, fill = 255) {
+  const { data, width: iw, height: ih } = image;
+  const canvas = new Uint8Array(bw * bh * 3).fill(fill);
+  const sx0 = Math.max(0, x0); const sy0 = Math.max(0, y0);
+  const sx1 = Math.min(iw, x0 + bw); const sy1 = Math.min(ih, y0 + bh);
+  if (sx1 > sx0 && sy1 > sy0) {
+    for (let y = sy0; y < sy1; y++) {
+      canvas.set(data.subarray((y * iw + sx0) * 3, (y * iw + sx1) * 3), ((y - y0) * bw + (sx0 - x0)) * 3);
+    }
+  }
+  return resize({ data: canvas, width: bw, height: bh }, modelSize);
+}
+
+// ---------------------------------------------------------------------------------------------- live mode
+
+/**
+ * The One Euro filter (Casiez, Roussel, Vogel, CHI 2012) on a vector: a first-order low-pass filter whose
+ * cut-off rises with the signal's speed, so a still box stays still (low cut-off: jitter removed) and a moving
+ * one follows without lag (high cut-off).
+ *
+ * `cutoff = minCutoff + beta · |dx̂/dt|`, `α(fc, Δt) = 1 / (1 + τ/Δt)` with `τ = 1 / (2π fc)`; the speed is
+ * itself low-passed at `dCutoff`. Units: Hz for the cut-offs, seconds for timestamps, `beta` per unit of the
+ * signal per second (here photo pixels per second).
+ */
+export class OneEuroFilter {
+  /**
+   * @param {{minCutoff: number, beta: number, dCutoff: number}} p e.g. from the manifest's
+   *   `one_euro_min_cutoff`, `one_euro_beta`, `one_euro_d_cutoff`
+   */
+  constructor({ minCutoff, beta, dCutoff }) {
+    Object.assign(this, { minCutoff, beta, dCutoff });
+    this.reset();
+  }
+
+  /** Forget the past (the next value passes through unchanged). */
+  reset() { this.x = null; this.dx = null; this.t = null; }
+
+  static alpha(cutoff, dt) { return 1 / (1 + 1 / (2 * Math.PI * cutoff * dt)); }
+
+  /**
+   * Filter one sample.
+   * @param {number[]} value the new sample (any length, fixed across calls)
+   * @param {number} t its timestamp, seconds (increasing)
+   * @returns {number[]} the filtered sample
+   */
+  filter(value, t) {
+    if (this.x === null || this.x.length !== value.length) {
+      this.x = value.slice(); this.dx = value.map(() => 0); this.t = t;
+      return this.x.slice();
+    }
+    const dt = t - this.t;
+    if (!(dt > 0)) return this.x.slice(); // same or older timestamp: nothing new to learn
+    this.t = t;
+    const ad = OneEuroFilter.alpha(this.dCutoff, dt);
+    for (let i = 0; i < value.length; i++) {
+      const speed = (value[i] - this.x[i]) / dt;
+      this.dx[i] = ad * speed + (1 - ad) * this.dx[i];
+      const a = OneEuroFilter.alpha(this.minCutoff + this.beta * Math.abs(this.dx[i]), dt);
+      this.x[i] = a * value[i] + (1 - a) * this.x[i];
+    }
+    return this.x.slice();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- the models
+
+/**
+ * @typedef {object} FramingRunners the three models, as async functions of their input tensors
+ * @property {(input: Float32Array) => Promise<Float32Array>} segment (1, 256, 256, 3) → (1, 256, 256, 1)
+ * @property {(input: Float32Array) => Promise<{landmarks: Float32Array, presence: number}>} pose
+ *   (1, 256, 256, 3) → `Identity` (1, 195) and `Identity_1` (pose presence, the graph's own sigmoid)
+ * @property {(input: Float32Array) => Promise<Float32Array>} face (1, 128, 128, 3) → `classificators`
+ *   (1, 896, 1)
+ */
+
+/**
+ * `tryon.framing.PersonFramer` on injected model runners, plus the tracking pass of live mode.
+ */
+export class Framer {
+  /**
+   * @param {FramingRunners} runners
+   * @param {object} config the manifest's framing
+   */
+  constructor(runners, config) {
+    this.runners = runners;
+    this.config = config;
+  }
+
+  /**
+   * Two BlazePose passes: on `roi`, then on the tracking ROI of the first (`PoseEstimator.__call__`).
+   * @returns {Promise<{keypoints: Float32Array, presence: number, roi: object, next: object}>} `roi`: the
+   *   final pass's; `next`: the tracking ROI for the next video frame
+   */
+  async pose(image, roi) {
+    const first = await this.runners.pose(poseInput(image, roi));
+    return this.posePass(image, roiFromLandmarks(first.landmarks, roi));
+  }
+
+  /**
+   * One BlazePose pass on a ROI (live mode's tracking step).
+   * @param {import('./processing.js').RGBImage} image
+   * @param {{cx: number, cy: number, side: number, rotation: number}} roi
+   * @returns {Promise<{keypoints: Float32Array, presence: number, roi: object, next: object}>}
+   */
+  async posePass(image, roi) {
+    const out = await this.runners.pose(poseInput(image, roi));
+    return {
+      keypoints: decodeKeypoints(out.landmarks, roi), presence: out.presence, roi,
+      next: roiFromLandmarks(out.landmarks, roi),
+    };
+  }
+
+  /**
+   * Everything the refusals and the box are decided from (`PersonFramer.detect`), without refusing.
+   * @param {import('./processing.js').RGBImage} image
+   * @returns {Promise<{keypoints: Float32Array, presence: number, personFraction: number, people: number,
+   *   face: number, roi: object, next: object, ms: {segmentation: number, pose: number, face: number}}>}
+   */
+  async detect(image) {
+    const cfg = this.config;
+    const t0 = performance.now();
+    const seg = segmentationInput(image);
+    const low = lowResMask(await this.runners.segment(seg.tensor), seg);
+    const personFractionValue = personFraction(low, cfg.mask_threshold);
+    const people = countPeople(low, {
+      threshold: cfg.mask_threshold, ratio: cfg.second_person_ratio, minFraction: cfg.min_person_fraction,
+    });
+    const t1 = performance.now();
+    // A body cut by the bottom edge (a waist-up selfie) is tried with extended ROIs, the most person-like kept.
+    let best = null;
+    const rois = G.seedRois(low, seg.scale, [image.height, image.width], cfg);
+    for (let i = 0; i < rois.length; i++) {
+      const p = await this.pose(image, rois[i]);
+      const err = G.proportionError(p.keypoints, cfg);
+      if (best === null || err < best.err) best = { err, p };
+      if (i === 0 && err <= cfg.max_proportion_error) break; // the mask's own box gave a believable body
+    }
+    const t2 = performance.now();
+    const face = await this.faceScore(image, best.p.keypoints);
+    return {
+      ...best.p, personFraction: personFractionValue, people, face, personLow: low, lowScale: seg.scale,
+      ms: { segmentation: t1 - t0, pose: t2 - t1, face: performance.now() - t2 },
+    };
+  }
+
+  /**
+   * Best BlazeFace score over {@link faceCrops}.
+   * @param {import('./processing.js').RGBImage} image
+   * @param {Float32Array} keypoints
+   */
+  async faceScore(image, keypoints) {
+    let best = 0;
+    for (const crop of faceCrops(keypoints, this.config)) {
+      best = Math.max(best, faceScore(await this.runners.face(faceInput(image, crop))));
+    }
+    return best;
+  }
+
+  /**
+   * Frame the person of a photo (`PersonFramer.__call__`).
+   * @param {import('./processing.js').RGBImage} image
+   * @param {[number, number]} modelSize (height, width)
+   * @returns {Promise<{box: number[], hipsSeen: boolean, keypoints: Float32Array, presence: number,
+   *   personFraction: number, face: number, next: object, ms: object}>}
+   * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`
+   */
+  async frame(image, modelSize) {
+    const d = await this.detect(image);
+    const { box, hipsSeen } = decide(d, [image.height, image.width], modelSize, this.config);
+    return { ...d, box, hipsSeen };
+  }
+
+  /**
+   * Whether a photo shows a person with a face (`PersonFramer.is_person_photo`), to refuse a person photo given
+   * as the garment.
+   * @param {import('./processing.js').RGBImage} image
+   */
+  async isPersonPhoto(image) {
+    const d = await this.detect(image);
+    return d.personFraction >= this.config.min_person_fraction && d.face >= this.config.min_face_score;
+  }
+}
