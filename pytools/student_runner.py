@@ -251,10 +251,7 @@ class StudentRunner:
         self.manifest = self.session.manifest
         self.size = self.session.size
         self.garment_size = self.session.garment_size
-        self.dtype = self.session.dtype
         self.dynamic_batch = self.session.dynamic_batch
-        self.provider = self.session.provider
-        self.providers = self.session.providers
         self.framer = None
         if self.manifest.framing:
             from tryon.framing import PersonFramer

@@ -95,8 +95,23 @@ def _versioned(name: str, scope: Scope) -> bool:
         return False
 
 
+NOT_SERVED = ("package.json", "package-lock.json", "README.md", "scripts/", "node_modules/")
+"""Paths of the npm package in ``web/`` that no page needs (its build files, dependencies and notes): 404."""
+
+
 class SiteFiles(StaticFiles):
-    """The widget/demo site (``web/``), ``index.html`` for folder URLs, precompressed siblings when accepted."""
+    """The widget/demo site (``web/``), ``index.html`` for folder URLs, precompressed siblings when accepted.
+
+    The npm package's own files (:data:`NOT_SERVED`) and dotfiles are not served: the site is the widget
+    (``src/``), its runtime (``vendor/``) and the demo (``demo/``).
+    """
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        rel = path.replace(os.sep, "/").lstrip("/")
+        hidden = any(part.startswith(".") for part in rel.split("/") if part not in ("", "."))
+        if rel.startswith(NOT_SERVED) or hidden:
+            raise HTTPException(status_code=404, detail="Not Found")
+        return await super().get_response(path, scope)
 
     def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:

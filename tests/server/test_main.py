@@ -241,3 +241,14 @@ def test_front_page_redirects_to_the_demo_with_its_query(tmp_path):
         for method in (client.get, client.head):
             r = method("/?backend=webgpu&debug", follow_redirects=False)
             assert r.status_code in (302, 307) and r.headers["location"] == "/demo/?backend=webgpu&debug"
+
+
+def test_the_npm_package_files_of_web_are_not_served():
+    from tryon.server.config import Settings
+
+    with TestClient(create_app(Settings(model_dir=None, warmup=False))) as c:  # the repository's own web/
+        for url in ("/package.json", "/package-lock.json", "/README.md", "/scripts/copy-ort.mjs",
+                    "/node_modules/onnxruntime-web/package.json"):
+            assert c.get(url).status_code == 404, url
+        for url in ("/src/tryon-widget.js", "/demo/", "/demo/demo.js"):
+            assert c.get(url).status_code == 200, url

@@ -17,8 +17,9 @@ const inputs = { segment: [], pose: [], face: [] };
 const poseOutputs = spec.pose_outputs.map((p, i) => ({ landmarks: f32(`pose_${i}.f32`), presence: p.presence }));
 const runners = {
   segment: async (x) => { inputs.segment.push(x); return f32('seg_output.f32'); },
-  pose: async (x) => { inputs.pose.push(x); return poseOutputs[inputs.pose.length - 1]; },
-  face: async (x) => { inputs.face.push(x); return f32(`face_${inputs.face.length - 1}.f32`); },
+  // The stubs answer their outputs in turn, cycling (a cut-off body tries several seed ROIs), as Python's do.
+  pose: async (x) => { inputs.pose.push(x); return poseOutputs[(inputs.pose.length - 1) % poseOutputs.length]; },
+  face: async (x) => { inputs.face.push(x); return f32(`face_${(inputs.face.length - 1) % spec.face_outputs}.f32`); },
 };
 const framer = new F.Framer(runners, spec.config);
 const d = await framer.detect(image);

@@ -68,13 +68,13 @@ def _framer(cfg: FramingConfig, seg_out, pose_outs, face_outs) -> PersonFramer:
     f.segmenter._input, f.segmenter.letterbox = "input", True
     f.pose = PoseEstimator.__new__(PoseEstimator)
     f.pose.session = _Stub(["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"], lambda i: [
-        pose_outs[i][0].reshape(1, 195), np.array([[pose_outs[i][1]]], np.float32),
+        pose_outs[i % len(pose_outs)][0].reshape(1, 195), np.array([[pose_outs[i % len(pose_outs)][1]]], np.float32),
         np.zeros((1, 256, 256, 1), np.float32), np.zeros((1, 64, 64, 39), np.float32), np.zeros((1, 117), np.float32)])
     f.pose._input, f.pose._outputs = "input", f.pose.session.output_names
     f.pose.refine_with_heatmap, f.pose.last_roi, f.pose.last_presence, f.pose.last_segmentation = False, None, 0.0, None
     f.face = FaceDetector.__new__(FaceDetector)
     f.face.session = _Stub(["regressors", "classificators"], lambda i: [np.zeros((1, 896, 16), np.float32),
-                                                                        face_outs[i].reshape(1, 896, 1)])
+                                                                        face_outs[i % len(face_outs)].reshape(1, 896, 1)])
     f.face._input = "input"
     return f
 
@@ -134,7 +134,7 @@ def _decide_py(framer: PersonFramer, s: dict, model_size) -> dict:
     kp = np.array(s["keypoints"], np.float32).reshape(33, 4)
     d = s["detection"]
     framer.detect = lambda image: {"keypoints": kp, "presence": 1.0, "person_fraction": d["personFraction"],
-                                   "people": d["people"], "face": d["face"]}
+                                   "people": d["people"], "face": d["face"], "person_low": None, "low_scale": 1.0}
     try:
         fr = framer(np.zeros(tuple(s["image_size"]) + (3,), np.uint8), model_size)
         return {"box": list(fr.box), "hips": fr.hips_seen}
@@ -164,7 +164,8 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
         (tmp_path / f"face_{i}.f32").write_bytes(f.tobytes())
     (tmp_path / "case.json").write_text(json.dumps({
         "image_shape": list(shape), "config": cfg.to_dict(), "model_size": list(model_size),
-        "pose_outputs": [{"presence": p} for _, p in pose_outs], "keypoint_sets": sets}))
+        "pose_outputs": [{"presence": p} for _, p in pose_outs], "face_outputs": len(face_outs),
+        "keypoint_sets": sets}))
     subprocess.run(["node", str(RUNNER), str(tmp_path)], check=True, timeout=120)
     js = json.loads((tmp_path / "js_result.json").read_text())
 
@@ -191,9 +192,10 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
     assert js["people"] == d["people"]
     assert abs(js["face"] - d["face"]) <= TOLERANCE["face"]
     assert js["presence"] == pytest.approx(d["presence"], abs=1e-6)
-    roi = framer.pose.last_roi
-    assert [js["roi"][k] for k in ("cx", "cy", "side", "rotation")] == pytest.approx(
-        [roi.cx, roi.cy, roi.side, roi.rotation], abs=1e-6)
+    if len(framer.pose.session.inputs) == 2:  # one seed ROI: its final ROI is the last one run (else: the inputs
+        roi = framer.pose.last_roi           # of every candidate's passes were compared above)
+        assert [js["roi"][k] for k in ("cx", "cy", "side", "rotation")] == pytest.approx(
+            [roi.cx, roi.cy, roi.side, roi.rotation], abs=1e-6)
     assert js["boxes"] == py_boxes
     outcomes = {b.get("error", "box") for b in py_boxes}
     print(f"{shape}: inputs (max abs, share differing) {measured}; keypoints {kp_err:.2e} px; "

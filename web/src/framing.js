@@ -55,6 +55,15 @@ export const KP = Object.freeze({
   NOSE: 0, L_EYE: 2, R_EYE: 5, L_EAR: 7, R_EAR: 8, L_SHOULDER: 11, R_SHOULDER: 12, L_HIP: 23, R_HIP: 24,
 });
 
+/**
+ * Whether a manifest deploys the student with framing. `tryon export --no-framing` (and stand-ins) write an empty
+ * `framing` object: the whole photo is then letterboxed, as `tryon.student_runner` does.
+ * @param {object} manifest the parsed `manifest.json`
+ */
+export function hasFraming(manifest) {
+  return Boolean(manifest.framing) && Object.keys(manifest.framing).length > 0;
+}
+
 /** The keys `manifest.framing` must have (every one is read below). */
 export const FRAMING_KEYS = Object.freeze([
   'segmentation_model', 'pose_model', 'face_model', 'face_crop_scales', 'face_crop_min_eyes', 'min_face_score',

@@ -137,7 +137,7 @@ async function init(msg) {
         inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
       });
       await releaseFraming();
-      if (manifest.framing) {
+      if (F.hasFraming(manifest)) {
         state.framing = await loadFraming(ort, manifest, manifestUrl, candidate, {
           cacheName, useCache, onProgress: (p) => post({ type: Reply.PROGRESS, id, ...p }),
         });
