@@ -15,8 +15,9 @@ the browser. Per pair:
    view, shoulders out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
    or an older export) letterboxes the whole photo instead, as before framing existed.
 3. **The student**: one onnxruntime step on the box (person) and the letterboxed garment.
-4. **Paste-back** (:func:`tryon.pasteback.paste_back`) at the photo's own resolution inside the box; the photo
-   outside the box is untouched.
+4. **Guard and paste-back**: the student's output is blended back to the photo on the head and away from the
+   person (:func:`tryon.framing.student_guard`), then pasted back (:func:`tryon.pasteback.paste_back`) at the
+   photo's own resolution inside the box; the photo outside the box is untouched.
 
 The result carries what the teacher's :class:`tryon.teacher.pipeline.TeacherResult` carries where the student
 has it (``tryon``, ``warped_garment``, ``warped_mask``, ``composition_mask``, ``keypoints``, ``garment_info``,
