@@ -440,9 +440,8 @@ class PersonFramer:
         d = self.detect(image)
         kp = d["keypoints"]
         if d["person_fraction"] < cfg.min_person_fraction:
-            raise NoPersonError(f"no person found in the photo (the person covers {d['person_fraction']:.1%} of "
-                                "it): use a photo of yourself, facing the camera, from the head to at least the "
-                                "chest")
+            raise NoPersonError("no person found in the photo: use a photo of yourself, facing the camera, from "
+                                "the head to at least the chest (a photo of a garment goes in the garment slot)")
         if d["people"] >= 2:
             raise MultiplePeopleError(f"{d['people']} people found in the photo; use a photo of one person")
         if _seen(kp, (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP), cfg):

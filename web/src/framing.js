@@ -499,8 +499,8 @@ function refuseLean(kp, cfg) {
 export function decide(d, imageSize, modelSize, cfg) {
   const kp = d.keypoints;
   if (d.personFraction < cfg.min_person_fraction) {
-    throw namedError(ErrorName.NO_PERSON, `no person found in the photo (the person covers ${(d.personFraction * 100).toFixed(1)}% `
-      + 'of it): use a photo of yourself, facing the camera, from the head to at least the chest');
+    throw namedError(ErrorName.NO_PERSON, 'no person found in the photo: use a photo of yourself, facing the camera, from '
+      + 'the head to at least the chest (a photo of a garment goes in the garment slot)');
   }
   if (d.people >= 2) {
     throw namedError(ErrorName.MULTIPLE_PEOPLE, `${d.people} people found in the photo; use a photo of one person`);
