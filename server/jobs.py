@@ -36,6 +36,10 @@ class JobStore(Protocol):
         """Merge ``fields`` into the record (``None`` when it is gone) and return the new record."""
         ...
 
+    async def delete(self, job_id: str) -> bool:
+        """Remove the record now; whether there was one."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the store answers."""
         ...
@@ -89,6 +93,10 @@ class MemoryJobStore:
             self._records[job_id] = (time.monotonic() + self.ttl, record)
             return dict(record)
 
+    async def delete(self, job_id: str) -> bool:
+        async with self._lock:
+            return self._records.pop(job_id, None) is not None
+
     async def ping(self) -> bool:
         return True
 
@@ -128,6 +136,9 @@ class RedisJobStore:
         record.update(fields)
         await self.put(record)
         return record
+
+    async def delete(self, job_id: str) -> bool:
+        return bool(await self._redis.delete(self.prefix + job_id))
 
     async def ping(self) -> bool:
         try:

@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # add_middleware wraps: the last added runs first (body cap outermost).
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", "Prefer", "Idempotency-Key", "Authorization"],
                            expose_headers=["Location", "Retry-After", "Preference-Applied"], max_age=600)
     app.add_middleware(SecurityHeadersMiddleware, csp=settings.csp, cross_origin_isolation=settings.coop_coep,

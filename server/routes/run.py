@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -263,6 +263,22 @@ async def run(request: Request, settings: SettingsDep, engine: EngineDep, store:
                         headers={"Location": location, "Retry-After": "1"})
 
 
+@router.delete("/status/{job_id}", status_code=204, summary="Delete a job and its result now",
+               responses={404: {"model": ErrorBody, "description": "NotFound: unknown or expired job id"}})
+async def delete_status(job_id: str, store: StoreDep) -> Response:
+    """Remove the job's record and result at once, instead of waiting for the TTL (the shopper's photo result is
+    theirs: the widget deletes it after showing it). A job still running finishes but its result is dropped."""
+    if not (_JOB_ID.match(job_id) and await store.delete(job_id)):
+        raise _job_not_found(job_id)
+    return Response(status_code=204)
+
+
+def _job_not_found(job_id: str) -> ApiError:
+    """404 for an unknown job, echoing the id only as far as an id can be long."""
+    shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
+    return ApiError(404, f"no job {shown!r} (unknown, or expired)")
+
+
 @router.get("/status/{job_id}", response_model=JobStatus, summary="Status and result of a job",
             responses={404: {"model": ErrorBody, "description": "NotFound: unknown or expired job id"}})
 async def status(job_id: str, store: StoreDep) -> JSONResponse:
@@ -271,8 +287,7 @@ async def status(job_id: str, store: StoreDep) -> JSONResponse:
     ``Retry-After: 1`` is sent while the job is ``in_queue`` or ``processing``. Jobs expire after the TTL.
     """
     record = await store.get(job_id) if _JOB_ID.match(job_id) else None
-    if record is None:  # the id is echoed only as far as an id can be long
-        shown = job_id if len(job_id) <= 64 else job_id[:64] + "…"
-        raise ApiError(404, f"no job {shown!r} (unknown, or expired)")
+    if record is None:
+        raise _job_not_found(job_id)
     headers = {"Retry-After": "1"} if record["status"] in ("in_queue", "processing") else None
     return JSONResponse(record, headers=headers)

@@ -21,6 +21,9 @@ def _exercise(store) -> None:
         assert (await store.get("a" * 32)) == updated
         assert await store.get("b" * 32) is None
         assert await store.update("b" * 32, status="failed") is None
+        assert await store.delete("a" * 32) and await store.get("a" * 32) is None  # removed at once
+        assert not await store.delete("a" * 32)
+        assert await store.update("a" * 32, status="completed") is None  # a late result is dropped
         await store.close()
     asyncio.run(go())
 

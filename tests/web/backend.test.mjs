@@ -139,3 +139,21 @@ test('garment mask: flood fill keeps a white logo inside the garment, refuses a 
   const noisy = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7919) % 256);
   assert.throws(() => P.garmentMask({ data: noisy, width: w, height: h }), { name: 'BusyBackgroundError' });
 });
+
+test('runOnServer deletes the result from the server once it has it', async () => {
+  const { runOnServer } = await import('../../web/src/backend.js');
+  const calls = [];
+  const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const fake = async (url, init = {}) => {
+    calls.push([String(url), init.method || 'GET']);
+    if (String(url).endsWith('/v1/run')) {
+      return new Response(JSON.stringify({ id: 'a'.repeat(32), status: 'completed', output: [png], metrics: {} }),
+        { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    if (String(url).startsWith('data:')) return new Response(new Blob([new Uint8Array([1, 2])]));
+    return new Response(null, { status: 204 });
+  };
+  const out = await runOnServer('http://api.test/', new Blob(['p']), new Blob(['g']), { fetch: fake });
+  assert.equal(out.id, 'a'.repeat(32));
+  assert.deepEqual(calls.at(-1), [`http://api.test/v1/status/${'a'.repeat(32)}`, 'DELETE']);
+});

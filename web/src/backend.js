@@ -151,7 +151,8 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
 
 /**
  * Run a try-on on the fallback server: `POST {server}/v1/run` (multipart, `Prefer: wait=N`), then poll
- * `GET /v1/status/{id}` if the job outlives the wait.
+ * `GET /v1/status/{id}` if the job outlives the wait; once the result is read, `DELETE /v1/status/{id}` removes
+ * it from the server.
  *
  * @param {string} server base URL of the API (e.g. `https://shop.example/tryon`, no `/v1`)
  * @param {Blob} person person photo
@@ -190,5 +191,7 @@ export async function runOnServer(server, person, garment, { waitSeconds = 60, s
   }
   if (!job.output?.length) throw namedError(ErrorName.SERVER, 'the server finished without an output image');
   const blob = await (await f(job.output[0])).blob();
+  // The result is the shopper's photo: once it is here, the server need not keep it (best effort).
+  f(new URL(`v1/status/${job.id}`, base), { method: 'DELETE' }).catch(() => {});
   return { blob, id: job.id, metrics: job.metrics || {} };
 }

@@ -360,3 +360,13 @@ def test_full_queue_answers_429_before_decoding_and_decodes_are_bounded(make_set
         r = c.post("/v1/run", files=_files(photos))
         assert r.status_code == 429 and decodes["calls"] == 0  # refused without decoding the photos
         engine._depth = 0
+
+
+def test_delete_removes_a_result_at_once(client, photos):
+    done = client.post("/v1/run", files=_files(photos), headers={"Prefer": "wait=20"}).json()
+    assert done["status"] == "completed"
+    r = client.delete(f"/v1/status/{done['id']}")
+    assert r.status_code == 204 and r.content == b""
+    assert client.get(f"/v1/status/{done['id']}").status_code == 404
+    assert client.delete(f"/v1/status/{done['id']}").status_code == 404
+    assert client.delete("/v1/status/" + "x" * 5000).status_code == 404
