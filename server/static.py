@@ -177,9 +177,20 @@ class ModelFiles(StaticFiles):
         return self._listed
 
     async def get_response(self, path: str, scope: Scope) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from tryon.server.integrity import INTEGRITY
+
         rel = path.replace(os.sep, "/")
-        if rel != "manifest.json" and rel not in self._files():
+        files = self._files()
+        if rel != "manifest.json" and rel not in files:
             raise HTTPException(status_code=404, detail=f"/models/{rel}: not a file of the served model")
+        # A file whose bytes no longer have the manifest's sha256 is never served (browsers would cache it as
+        # immutable under the manifest's ETag); the readiness probe reports it too.
+        if rel != "manifest.json" and files[rel] and not await run_in_threadpool(
+                INTEGRITY.matches, Path(str(self.directory)) / rel, files[rel]):
+            raise HTTPException(status_code=503, detail=f"/models/{rel}: the file is missing or differs from the "
+                                                        "manifest (sha256); the server is not ready")
         return await super().get_response(path, scope)
 
     def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,

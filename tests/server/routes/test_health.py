@@ -54,3 +54,27 @@ def test_altered_model_file_fails_start_up(make_settings, tmp_path, model_dir):
         f.write(b"\0")
     with pytest.raises(MissingModelError, match="sha256"), TestClient(create_app(make_settings(model_dir=tmp_path / "m"))):
         pass
+
+
+def test_altered_or_deleted_model_file_is_not_ready_and_never_served(make_settings, model_dir, tmp_path):
+    import os
+    import shutil
+    import time
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    with TestClient(create_app(make_settings(model_dir=folder))) as c:
+        assert c.get("/readyz").status_code == 200
+        assert c.get("/models/model.onnx").status_code == 200
+        data = (folder / "model.onnx").read_bytes()
+        (folder / "model.onnx").write_bytes(data[:-64] + bytes(64))  # corrupted in place, same size
+        os.utime(folder / "model.onnx", ns=(time.time_ns(), time.time_ns() + 10_000_000))
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "model.onnx" in r.json()["message"]
+        assert c.get("/models/model.onnx").status_code == 503  # never served as the manifest's file
+        assert c.get("/v1/models").json()[0]["files"] == []
+        (folder / "model.onnx").write_bytes(data)  # restored: ready again
+        assert c.get("/readyz").status_code == 200 and c.get("/models/model.onnx").status_code == 200
+        (folder / "model.onnx").unlink()  # deleted
+        assert c.get("/readyz").status_code == 503
+        assert c.get("/v1/models").json()[0]["files"] == []
