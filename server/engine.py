@@ -226,31 +226,41 @@ class Engine:
             self._release(job)
 
     def _run_batch(self, jobs: list[Job]) -> list[tuple[str | None, dict[str, str] | None, float]]:
-        """Blocking: prepare, run and paste back each job. Returns (data URI, error, seconds) per job."""
+        """Blocking: prepare, run and paste back each job. Returns (data URI, error, seconds) per job.
+
+        A job's seconds are its own work: its preparation, its share of the model step(s) and its paste-back and
+        encoding, not the time since the batch began (that overstated ``predict_time`` and ``Retry-After``).
+        """
         from tryon.server.pipeline import encode_image
 
-        t0 = time.perf_counter()
+        spent = [0.0] * len(jobs)
         out: list[tuple[str | None, dict[str, str] | None, float]] = [(None, None, 0.0)] * len(jobs)
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
+            t = time.perf_counter()
             try:
                 prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
             except Exception as exc:
-                out[i] = (None, _error_info(exc), time.perf_counter() - t0)
+                out[i] = (None, _error_info(exc), time.perf_counter() - t)
+            spent[i] += time.perf_counter() - t
         idx = list(prepared)
+        t = time.perf_counter()
         try:
             model_outs = self.model.run([prepared[i].feeds for i in idx]) if idx else []
         except Exception as exc:
             err = _error_info(exc)
             for i in idx:
-                out[i] = (None, err, time.perf_counter() - t0)
+                out[i] = (None, err, spent[i])
             return out
+        share = (time.perf_counter() - t) / max(1, len(idx))
         for i, mo in zip(idx, model_outs, strict=True):
+            t = time.perf_counter()
             try:
                 image = self.model.finish(prepared[i], mo).tryon
-                out[i] = (encode_image(image, jobs[i].options.output_format), None, time.perf_counter() - t0)
+                data = encode_image(image, jobs[i].options.output_format)
+                out[i] = (data, None, spent[i] + share + time.perf_counter() - t)
             except Exception as exc:
-                out[i] = (None, _error_info(exc), time.perf_counter() - t0)
+                out[i] = (None, _error_info(exc), spent[i] + share + time.perf_counter() - t)
         return out
 
     async def _fail(self, job: Job, name: str, message: str) -> None:

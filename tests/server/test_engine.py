@@ -125,3 +125,24 @@ def test_garment_masks_are_cached_by_garment_pixels(client, images, monkeypatch)
              "garment_image": ("g.png", images.encode(images.garment(color=(20, 160, 40))), "image/png")}
     assert client.post("/v1/run", files=other, headers={"Prefer": "wait=20"}).json()["status"] == "completed"
     assert len(calls) == 2
+
+
+def test_predict_time_is_each_jobs_own_work_not_time_since_the_batch_began(make_settings, images):
+    with TestClient(create_app(make_settings(max_batch=4, batch_wait_ms=200))) as c:
+        engine = c.app.state.engine
+        gate = _hold_first_job(engine)
+        first = c.post("/v1/run", files=_files(images)).json()["id"]
+        while c.get(f"/v1/status/{first}").json()["status"] != "processing":
+            time.sleep(0.01)
+        rest = [c.post("/v1/run", files=_files(images)).json()["id"] for _ in range(3)]
+        slow = engine.model.prepare
+
+        def prepare(*args, **kwargs):  # each job's own preparation takes 0.15 s
+            time.sleep(0.15)
+            return slow(*args, **kwargs)
+
+        engine.model.prepare = prepare
+        gate.set()
+        times = [_wait(c, j)["metrics"]["predict_time"] for j in rest]
+    # One batch of three: summed from the batch's start they would be about 0.15, 0.30 and 0.45 s.
+    assert all(0.14 < t < 0.3 for t in times), times
