@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from tryon.errors import (DecompressionBombError, ImageTooSmallError, NotAnImageError, TryonError,
                           UnreadableImageError, UnsupportedCategoryError)
@@ -99,6 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
         name = STATUS_NAMES.get(exc.status_code, "Error")
         message = exc.detail if isinstance(exc.detail, str) else name
         return JSONResponse(_body(name, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # A shopper who closes the tab mid-upload is not a server error: one info line, no traceback.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

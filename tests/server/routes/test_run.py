@@ -370,3 +370,26 @@ def test_delete_removes_a_result_at_once(client, photos):
     assert client.get(f"/v1/status/{done['id']}").status_code == 404
     assert client.delete(f"/v1/status/{done['id']}").status_code == 404
     assert client.delete("/v1/status/" + "x" * 5000).status_code == 404
+
+
+def test_aborted_upload_logs_no_traceback(make_settings, live, photos, caplog):
+    import logging
+    import socket
+    from urllib.parse import urlparse
+
+    caplog.set_level(logging.INFO)
+    with live(make_settings()) as base:
+        u = urlparse(base)
+        boundary = "xyz"
+        head = (f"POST /v1/run HTTP/1.1\r\nHost: {u.hostname}\r\nContent-Type: multipart/form-data; "
+                f"boundary={boundary}\r\nContent-Length: 200000\r\n\r\n").encode()
+        part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"person_image\"; filename=\"p.png\"\r\n"
+                "Content-Type: image/png\r\n\r\n").encode() + photos["person"][:500]
+        with socket.create_connection((u.hostname, u.port)) as s:
+            s.sendall(head + part)  # a third of the body, then the client goes away
+            time.sleep(0.3)
+        time.sleep(0.5)
+        assert httpx.get(f"{base}/healthz").status_code == 200  # the server still answers
+    tracebacks = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not tracebacks, [r.getMessage() for r in tracebacks]
+    assert any("disconnected" in r.getMessage() for r in caplog.records)
