@@ -44,6 +44,7 @@ class Settings(BaseSettings):
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
         job_ttl_s: how long finished jobs (and their output images) are kept, seconds (10 minutes by default: a
             result is the shopper's photo; ``DELETE /v1/status/{id}`` removes it at once).
+        max_result_mb: the in-process job store keeps at most this many MiB of results; the oldest go first.
         queue_size: jobs waiting for the model at most; more get 429 + Retry-After.
         max_batch: micro-batch size: jobs collected for one model step.
         batch_wait_ms: how long the first job of a batch waits for company, milliseconds.
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     intra_op_threads: int = Field(0, ge=0)
     redis_url: str | None = None
     job_ttl_s: int = Field(600, ge=1)
+    max_result_mb: int = Field(256, ge=1)
     queue_size: int = Field(16, ge=1)
     max_batch: int = Field(4, ge=1)
     batch_wait_ms: float = Field(5.0, ge=0)

@@ -54,28 +54,47 @@ class MemoryJobStore:
 
     Args:
         ttl: seconds a record lives after its last write.
-        max_records: oldest records are dropped beyond this many (results hold images, so memory is bounded).
+        max_records: oldest records are dropped beyond this many.
+        max_bytes: oldest records are dropped while the results they hold (data URIs) add up to more than this:
+            a noisy 2-megapixel PNG result is about 9 MB, so a count alone does not bound the memory.
     """
 
     kind = "memory"
 
-    def __init__(self, ttl: float, max_records: int = 1000):
+    def __init__(self, ttl: float, max_records: int = 1000, max_bytes: int = 256 * 1024 * 1024):
         self.ttl = ttl
         self.max_records = max_records
+        self.max_bytes = max_bytes
         self._records: dict[str, tuple[float, dict[str, Any]]] = {}  # id -> (expires_at, record)
+        self._bytes = 0  # sum of _size over the records
         self._lock = asyncio.Lock()
+
+    @staticmethod
+    def _size(record: dict[str, Any]) -> int:
+        return sum(len(o) for o in record.get("output") or () if isinstance(o, str))
+
+    def _drop(self, job_id: str) -> bool:
+        item = self._records.pop(job_id, None)
+        if item is None:
+            return False
+        self._bytes -= self._size(item[1])
+        return True
+
+    def _set(self, job_id: str, expires: float, record: dict[str, Any]) -> None:
+        self._drop(job_id)  # re-insert: dict order = age order for pruning
+        self._records[job_id] = (expires, record)
+        self._bytes += self._size(record)
 
     def _prune(self) -> None:
         now = time.monotonic()
         for k in [k for k, (exp, _) in self._records.items() if exp <= now]:
-            del self._records[k]
-        while len(self._records) > self.max_records:
-            del self._records[next(iter(self._records))]
+            self._drop(k)
+        while len(self._records) > self.max_records or (self._bytes > self.max_bytes and len(self._records) > 1):
+            self._drop(next(iter(self._records)))
 
     async def put(self, record: dict[str, Any]) -> None:
         async with self._lock:
-            self._records.pop(record["id"], None)  # re-insert: dict order = age order for pruning
-            self._records[record["id"]] = (time.monotonic() + self.ttl, dict(record))
+            self._set(record["id"], time.monotonic() + self.ttl, dict(record))
             self._prune()
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
@@ -90,18 +109,20 @@ class MemoryJobStore:
             if item is None or item[0] <= time.monotonic():
                 return None
             record = {**item[1], **fields}
-            self._records[job_id] = (time.monotonic() + self.ttl, record)
+            self._set(job_id, time.monotonic() + self.ttl, record)
+            self._prune()
             return dict(record)
 
     async def delete(self, job_id: str) -> bool:
         async with self._lock:
-            return self._records.pop(job_id, None) is not None
+            return self._drop(job_id)
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._records.clear()
+        self._bytes = 0
 
 
 class RedisJobStore:
@@ -150,8 +171,9 @@ class RedisJobStore:
         await self._redis.aclose()
 
 
-def create_job_store(redis_url: str | None, ttl: int) -> JobStore:
-    """``RedisJobStore`` when ``redis_url`` is set, else ``MemoryJobStore``."""
+def create_job_store(redis_url: str | None, ttl: int, max_bytes: int = 256 * 1024 * 1024) -> JobStore:
+    """``RedisJobStore`` when ``redis_url`` is set, else ``MemoryJobStore`` holding at most ``max_bytes`` of
+    results (Redis bounds its own memory with ``maxmemory``)."""
     if redis_url:
         return RedisJobStore(redis_url, ttl)
-    return MemoryJobStore(ttl)
+    return MemoryJobStore(ttl, max_bytes=max_bytes)

@@ -55,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ConnectionError: a Redis URL is configured but Redis does not answer.
     """
     settings: Settings = app.state.settings
-    store = create_job_store(settings.redis_url, settings.job_ttl_s)
+    store = create_job_store(settings.redis_url, settings.job_ttl_s, settings.max_result_mb * 1024 * 1024)
     if not await store.ping():
         await store.close()
         raise ConnectionError(f"Redis at {settings.redis_url} does not answer")

@@ -44,6 +44,19 @@ def test_memory_store_expires_and_bounds():
     asyncio.run(go())
 
 
+def test_memory_store_bounds_the_bytes_of_results():
+    async def go():
+        store = MemoryJobStore(ttl=60, max_bytes=1000)
+        for c in "abcd":
+            await store.put({"id": c, "status": "in_queue", "output": []})
+            await store.update(c, status="completed", output=["x" * 400])
+        assert [await store.get(c) is None for c in "abcd"] == [True, True, False, False]  # 800 bytes kept
+        assert store._bytes == 800
+        await store.delete("c")
+        assert store._bytes == 400
+    asyncio.run(go())
+
+
 def test_redis_store(redis_url):
     _exercise(RedisJobStore(redis_url, ttl=60))
     assert isinstance(create_job_store(redis_url, 60), RedisJobStore)
