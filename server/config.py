@@ -53,6 +53,7 @@ class Settings(BaseSettings):
         wait_max_s: longest ``Prefer: wait`` the server honours, seconds.
         max_image_bytes: largest encoded image, bytes (413 ``PayloadTooLarge`` beyond).
         max_body_bytes: largest request body, bytes, counted as it streams in (413 beyond).
+        body_timeout_s: longest pause while a request body streams in, seconds (408 ``RequestTimeout`` beyond).
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     wait_max_s: float = Field(60.0, ge=0)
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    body_timeout_s: float = Field(30.0, gt=0)
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)

@@ -7,6 +7,7 @@ chunk is checked as it arrives, so an oversized upload is refused after ``max_by
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +27,10 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _BodyTooSlow(Exception):
+    pass
+
+
 async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -35,16 +40,20 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
 
 
 class BodyLimitMiddleware:
-    """Answer 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting).
+    """Answer 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting), and 408
+    ``RequestTimeout`` when the client stops sending its body for ``idle_timeout_s`` (a half-sent upload, or a
+    slow-loris client trickling bytes, would otherwise hold a connection and its buffer for ever).
 
     Args:
         app: the wrapped ASGI app.
         max_bytes: the largest accepted body.
+        idle_timeout_s: longest wait for the next chunk of a body, seconds.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout_s: float = 30.0):
         self.app = app
         self.max_bytes = max_bytes
+        self.idle_timeout_s = idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -66,7 +75,10 @@ class BodyLimitMiddleware:
 
         async def limited_receive() -> Message:
             nonlocal received
-            msg = await receive()
+            try:
+                msg = await asyncio.wait_for(receive(), timeout=self.idle_timeout_s)
+            except TimeoutError:
+                raise _BodyTooSlow from None
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > self.max_bytes:
@@ -85,6 +97,11 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _send_json(send, 413, message)
+        except _BodyTooSlow:
+            if started:
+                raise
+            await _send_json(send, 408, {"error": "RequestTimeout", "message": f"no part of the request body "
+                                         f"arrived for {self.idle_timeout_s:g} s; send the whole body at once"})
 
 
 class SecurityHeadersMiddleware:

@@ -393,3 +393,20 @@ def test_aborted_upload_logs_no_traceback(make_settings, live, photos, caplog):
     tracebacks = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not tracebacks, [r.getMessage() for r in tracebacks]
     assert any("disconnected" in r.getMessage() for r in caplog.records)
+
+
+def test_half_sent_upload_is_answered_408_after_the_body_timeout(make_settings, live, photos):
+    import socket
+    from urllib.parse import urlparse
+
+    with live(make_settings(body_timeout_s=0.5)) as base:
+        u = urlparse(base)
+        head = (f"POST /v1/run HTTP/1.1\r\nHost: {u.hostname}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                "Content-Length: 100000\r\n\r\n").encode()
+        with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+            s.sendall(head + b"--b\r\nContent-Disposition: form-data; name=\"person_image\"\r\n\r\n" + b"x" * 100)
+            t0 = time.monotonic()
+            answer = s.recv(4096).decode("latin-1")  # the client sends nothing more
+            waited = time.monotonic() - t0
+    assert answer.startswith("HTTP/1.1 408") and "RequestTimeout" in answer
+    assert waited < 5
