@@ -210,8 +210,11 @@ class Engine:
                 await self._fail(job, "TimeoutError",
                                  f"the job waited more than {self.settings.job_timeout_s:g} s in the queue")
                 continue
-            await self.store.update(job.id, status="processing",
-                                    metrics={"queue_time": round(now - job.created_at, 4), "predict_time": None})
+            if not await self._store_update(job, status="processing",
+                                            metrics={"queue_time": round(now - job.created_at, 4),
+                                                     "predict_time": None}):
+                self._release(job)  # its record cannot be written: running it would produce a lost result
+                continue
             runnable.append(job)
         if not runnable:
             return
@@ -220,9 +223,9 @@ class Engine:
             metrics = {"queue_time": round(now - job.created_at, 4), "predict_time": round(predict_time, 4)}
             self._predict_ema = 0.8 * self._predict_ema + 0.2 * predict_time
             if error is None:
-                await self.store.update(job.id, status="completed", output=[output], metrics=metrics)
+                await self._store_update(job, status="completed", output=[output], metrics=metrics)
             else:
-                await self.store.update(job.id, status="failed", error=error, metrics=metrics)
+                await self._store_update(job, status="failed", error=error, metrics=metrics)
             self._release(job)
 
     def _run_batch(self, jobs: list[Job]) -> list[tuple[str | None, dict[str, str] | None, float]]:
@@ -263,8 +266,18 @@ class Engine:
                 out[i] = (None, _error_info(exc), spent[i] + share + time.perf_counter() - t)
         return out
 
+    async def _store_update(self, job: Job, **fields: Any) -> bool:
+        """Write a job's status; a job store that fails (Redis down) costs that record, never the worker."""
+        try:
+            await self.store.update(job.id, **fields)
+            return True
+        except Exception as exc:
+            log.warning("job %s: the %s job store failed (%s); the record is lost", job.id, self.store.kind,
+                        type(exc).__name__)
+            return False
+
     async def _fail(self, job: Job, name: str, message: str) -> None:
-        await self.store.update(job.id, status="failed", error={"name": name, "message": message})
+        await self._store_update(job, status="failed", error={"name": name, "message": message})
         self._release(job)
 
     def _release(self, job: Job) -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect
 
 from tryon.errors import (DecompressionBombError, ImageTooSmallError, NotAnImageError, TryonError,
@@ -100,6 +101,13 @@ def install_error_handlers(app: FastAPI) -> None:
         name = STATUS_NAMES.get(exc.status_code, "Error")
         message = exc.detail if isinstance(exc.detail, str) else name
         return JSONResponse(_body(name, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RedisError)
+    async def _store_down(request: Request, exc: RedisError) -> JSONResponse:
+        # The job store is unreachable for a while: try again later (503), not a server fault (500).
+        log.warning("job store error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse(_body("ServiceUnavailable", "the job store is unavailable; retry shortly"),
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:

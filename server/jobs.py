@@ -138,10 +138,18 @@ class RedisJobStore:
 
     def __init__(self, url: str, ttl: int, prefix: str = "tryon:job:"):
         import redis.asyncio as aioredis  # optional dependency: only needed with a Redis URL
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self.ttl = int(ttl)
         self.prefix = prefix
-        self._redis = aioredis.from_url(url, decode_responses=True, socket_connect_timeout=2.0)
+        # Each command reconnects through the pool after an outage, retried with exponential backoff (50 ms to
+        # 1 s, 3 tries) before the error reaches the caller (503 + Retry-After).
+        self._redis = aioredis.from_url(url, decode_responses=True, socket_connect_timeout=2.0, socket_timeout=2.0,
+                                        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                                        retry_on_error=[RedisConnectionError, RedisTimeoutError])
 
     async def put(self, record: dict[str, Any]) -> None:
         await self._redis.set(self.prefix + record["id"], json.dumps(record), ex=self.ttl)
