@@ -376,7 +376,8 @@ class PersonFramer:
         Returns:
             ``keypoints`` (33, 4) float32 (x, y photo pixels, z, visibility), ``presence`` (BlazePose pose
             presence), ``person_fraction`` (share of the photo the person mask covers), ``people`` (large
-            separate mask regions) and ``face`` (best BlazeFace score around the nose, 0 without shoulders).
+            separate mask regions), ``face`` (best BlazeFace score in the crops around the nose), and
+            ``person_low`` / ``low_scale`` (the segmenter's mask and its pixels per photo pixel, for the guard).
         """
         from tryon.person.analysis import count_people
 
