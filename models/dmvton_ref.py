@@ -2,7 +2,7 @@
 
 Source: Nguyen-Ngoc, Phan-Nguyen, Tran, Le, Nguyen, "DM-VTON: Distilled Mobile Real-time Virtual Try-On",
 ISMAR-Adjunct 2023 (arXiv 2308.13798); code KiseKloset/DM-VTON (CC BY-NC-SA 4.0; no code copied, the layer
-configuration is re-typed from its description in the project notes, ``anchors-models.md`` §1). Its warp
+configuration is re-typed from its description in ``docs/reference-models.md``). Its warp
 module follows PF-AFN's AFlowNet (Ge et al., CVPR 2021).
 
 What is reproduced (9.35 M parameters, ≈34.7 GMAC at 256×192 under ``tryon.bench.complexity``'s rules):

@@ -4,7 +4,7 @@
 ``ConvInteger``/``MatMulInteger``. onnxruntime advises static quantization for CNNs; dynamic is offered as the
 calibration-free size reduction. Weights are uint8 when the model has convolutions, as transformers.js' quantize
 script does: uint8 x uint8 is the long-standing ``ConvInteger`` kernel (onnxruntime 1.31 on x86 also runs int8
-weights; older and web builds are not guaranteed to). Web caveat (``/work/shared/notes/web-runtime.md`` §3):
+weights; older and web builds are not guaranteed to). Web caveat (``docs/web-runtime.md`` §3):
 correct on WASM; one JSEP (WebGPU) build corrupted a CPU-fallback MatMulInteger output on a try-on net, so this
 file is for the WASM backend.
 """

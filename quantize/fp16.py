@@ -3,7 +3,7 @@
 Uses ``onnxruntime.transformers.float16.convert_float_to_float16`` with ``keep_io_types=True``: the page keeps
 feeding float32 tensors and Cast nodes are inserted at the edges. ``onnxconverter_common.float16`` is NOT used:
 it leaves a Concat that mixes a GridSample output with other branches typed half/float and the model no longer
-loads (``/work/shared/notes/web-runtime.md`` §3). Nodes on the sampling-grid path can be kept in float32
+loads (``docs/web-runtime.md`` §3). Nodes on the sampling-grid path can be kept in float32
 (``node_block_list``), see :mod:`tryon.quantize.graph`.
 """
 

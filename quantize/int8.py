@@ -1,6 +1,6 @@
 """Static int8 quantization in QDQ format, calibrated on real try-on inputs: the small download for WASM.
 
-Recipe (onnxruntime ``docs/performance/model-optimizations/quantization.md``; ``/work/shared/notes/web-runtime.md``
+Recipe (onnxruntime ``docs/performance/model-optimizations/quantization.md``; ``docs/web-runtime.md``
 §3): ``quant_pre_process`` (shape inference + graph optimisation) first, then ``quantize_static`` with QDQ nodes,
 **uint8 activations** (asymmetric, what the WASM kernels run), int8 per-channel symmetric weights, MinMax
 calibration over preprocessed real pairs (:mod:`tryon.quantize.calibration`). The sampling-grid path stays float

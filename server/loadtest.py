@@ -5,7 +5,7 @@ until ``requests`` were sent or ``max_seconds`` passed, and records the end-to-e
 how it ended: ``ok`` (200, completed), ``failed`` (200, job failed), ``rejected`` (429 queue full), ``pending``
 (202: not done within the wait) or ``error`` (anything else, transport errors included). It reports p50/p90/p99
 of the ``ok`` latencies, throughput, and the server's own queue/predict times — the conventions of Locust's CSV
-stats and Triton's perf_analyzer (``ecosystem.md`` §5f). Only loopback targets are allowed unless asked.
+stats and Triton's perf_analyzer (``docs/api-conventions.md``). Only loopback targets are allowed unless asked.
 """
 
 from __future__ import annotations

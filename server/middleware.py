@@ -1,7 +1,7 @@
 """Pure ASGI middleware: a streaming request-body cap and the security/isolation headers.
 
 The body cap sits in middleware because FastAPI parses a body before any dependency could refuse it, and a
-chunked upload has no ``Content-Length`` to check (``ecosystem.md`` §5b): the byte count of every received
+chunked upload has no ``Content-Length`` to check (``docs/api-conventions.md``): the byte count of every received
 chunk is checked as it arrives, so an oversized upload is refused after ``max_bytes`` and never buffered whole.
 """
 

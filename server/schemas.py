@@ -1,7 +1,7 @@
 """Request, response and error models of the HTTP API (they are the published OpenAPI schema).
 
 The shapes follow the hosted try-on APIs (FASHN ``/v1/run`` + ``/v1/status/{id}``, error names, Replicate's
-``Prefer: wait``), see ``ecosystem.md`` §1 and §7a. JSON is snake_case.
+``Prefer: wait``), see ``docs/api-conventions.md``. JSON is snake_case.
 """
 
 from __future__ import annotations

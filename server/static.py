@@ -2,7 +2,7 @@
 
 * MIME types come from one table, not the host's ``/etc/mime.types``: ``.mjs`` must be ``text/javascript``
   (module scripts are strict) and ``.wasm`` ``application/wasm`` (streaming compilation), see
-  ``web-runtime.md`` §6.
+  ``docs/web-runtime.md`` §4.
 * Cache: HTML and ``manifest.json`` are ``no-cache`` (always revalidated); a model file listed in the manifest
   is ``immutable`` for a year when its URL pins the content with ``?v=<first 16 hex of its sha256>`` (the URLs
   ``GET /v1/models`` hands out), else revalidated by its sha256 ETag; other assets revalidate, except names

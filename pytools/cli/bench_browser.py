@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu"]
-"""Baseline flags of ``web-runtime.md`` §1 plus the one that exposes WebGPU on CPU-only machines."""
+"""Baseline flags of ``docs/web-runtime.md`` §1 plus the one that exposes WebGPU on CPU-only machines."""
 
 _RUN_JS = """async ([garmentB64, runs, warmup]) => {
   const w = document.querySelector('tryon-widget');

@@ -1,6 +1,6 @@
 """Static checks of an ONNX graph against what onnxruntime-web runs correctly on WebGPU.
 
-Two hazards are found (see the project notes ``web-runtime.md`` §0 and §2):
+Two hazards are found (see ``docs/web-runtime.md`` §2):
     * an op outside :data:`WEBGPU_OPS`, the set the try-on nets were verified with on both ORT-web WebGPU
       builds at opset 17–19 (anything else may fall back to the CPU or be untested);
     * a 3×3 Conv whose input has 6 or 9 channels: the native C++ WebGPU EP (``onnxruntime-web/webgpu``)

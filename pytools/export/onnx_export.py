@@ -1,6 +1,6 @@
 """torch → ONNX for onnxruntime-web: export, simplify, check, compare with PyTorch, write manifest.json.
 
-Recipe (verified in the project notes ``web-runtime.md`` §2 and ``student-training-speed.md``):
+Recipe (verified in ``docs/web-runtime.md`` §2 and ``docs/reference-models.md``):
     1. ``torch.onnx.export(..., dynamo=False)`` — the legacy TorchScript exporter. It bakes the input size into
        the graph (one artifact per resolution) and produces one self-contained file; opset 17 by default
        (17–19 keep GridSample on WebGPU; ≥ 20 sends it to the CPU).

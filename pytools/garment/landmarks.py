@@ -1,7 +1,7 @@
 """Garment landmarks of a front-view in-shop top, from its mask (and the photo for the front neckline).
 
 Method: contour geometry with fallbacks, designed around the failures of the teacher prototype
-(``/work/shared/notes/teacher-prototype.md``: sleeves lying against the torso, long sleeves split badly).
+(``docs/teacher-prototype.md``: sleeves lying against the torso, long sleeves split badly).
 
 * Centre line: the mask's column centroid of its upper third (the neckline region is the most symmetric).
 * Neck points: the highest contour points either side of the neck dip (top profile around the centre line).

@@ -6,7 +6,7 @@ set a little so faint silhouette edges (white garment on white: only a soft shad
 from the border (only border-connected background counts), fill the holes of what remains and keep the large
 components. Work happens at reduced resolution (long side ``WORK_SIDE``) and the result is upsampled with a
 soft edge. This follows the border-flood-fill idea of the teacher prototype (see
-``/work/shared/notes/teacher-prototype.md``) with added edge evidence for white on white.
+``docs/teacher-prototype.md``) with added edge evidence for white on white.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The teacher uncovers skin and background it has no pixels for (an arm under a shorter new sleeve, the chest
 under a lower neckline, slivers where the old garment was wider). Classical fills there look like
-"mannequin arms" (``../shared/notes/teacher-prototype.md``); :class:`Refiner` runs the self-supervised
+"mannequin arms" (``docs/teacher-prototype.md``); :class:`Refiner` runs the self-supervised
 inpainting U-Net of ``tryon.models.teacher_refine`` (trained by ``tryon.train.refine``) instead.
 
 Full-resolution inference, in four steps:

@@ -7,7 +7,7 @@ al., "Toward Characteristic-Preserving Image-based Virtual Try-On Network", ECCV
 here from landmark correspondences instead of being regressed.
 
 Why per part: a single spline across torso and sleeves bends the sleeves with the torso and leaves "tabs" at
-the sleeve roots (see ../shared/notes/teacher-prototype.md). Here the garment is split into torso and two
+the sleeve roots (see docs/teacher-prototype.md). Here the garment is split into torso and two
 sleeves by the shoulder–armpit lines; the torso gets a TPS with extra anchors along its sides (so it neither
 bulges nor flares at a sleeveless hem) and a level hem along the hip line. Each sleeve is mapped through
 curvilinear coordinates of the arm: s along the bone chain shoulder -> (rounded) elbow -> wrist, d across it.

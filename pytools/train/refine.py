@@ -1,7 +1,7 @@
 """Self-supervised training of the teacher's inpainting refiner (``tryon.models.teacher_refine``).
 
 Hide a region of a real person photo, ask the network to reconstruct it, repeat. The hidden regions are
-shaped like the holes the geometric teacher leaves (see ``../shared/notes/teacher-prototype.md``):
+shaped like the holes the geometric teacher leaves (see ``docs/teacher-prototype.md``):
 
 * arm capsules running down from the shoulders along the silhouette (an old long sleeve removed),
 * bare skin hidden whole or in part (arms, neck, chest: the fill must be skin in the person's own tone),

@@ -1,6 +1,6 @@
 """``POST /v1/run`` (submit a try-on job) and ``GET /v1/status/{id}`` (poll it).
 
-Mirrors the hosted try-on APIs (``ecosystem.md`` §1, §7a): FASHN's ``/v1/run`` + ``/v1/status/{id}`` and error
+Mirrors the hosted try-on APIs (``docs/api-conventions.md``): FASHN's ``/v1/run`` + ``/v1/status/{id}`` and error
 names, Replicate's ``Prefer: wait[=N]`` for a synchronous answer, plus a ``multipart/form-data`` form because the
 widget already holds Blobs. Photos are decoded in memory and handed to the engine; nothing is written to disk.
 """

@@ -8,7 +8,7 @@ import torch
 from tryon.bench.complexity import complexity
 from tryon.models import create_model
 
-PUBLISHED_PARAMS = 9.35e6  # anchors-models.md §1.4, derived from the DM-VTON layer definitions
+PUBLISHED_PARAMS = 9.35e6  # docs/reference-models.md, derived from the DM-VTON layer definitions
 PUBLISHED_GMACS = 34.7
 
 
