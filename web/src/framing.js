@@ -516,18 +516,8 @@ export function decide(d, imageSize, modelSize, cfg) {
   return upperBodyBox(kp, imageSize, modelSize, cfg);
 }
 
-/**
- * Photo → model frame transform of cropping `box` and resizing it to `modelSize`
- * (`tryon.framing.box_transform`): a photo pixel centre x lands at `(x + 0.5 − x0) · mw / w − 0.5`.
- * @param {[number, number, number, number]} box
- * @param {[number, number]} modelSize (height, width)
- * @returns {[number, number, number, number]} processing.js `Transform`
- */
-export function boxTransform([x0, y0, bw, bh], [mh, mw]) {
-  const sx = mw / bw;
-  const sy = mh / bh;
-  return [sx, sy, (0.5 - x0) * sx - 0.5, (0.5 - y0) * sy - 0.5];
-}
+/** Photo → model frame transform of a box: defined once, in `guard.js` (`tryon.framing.box_transform`). */
+export { boxTransform } from './guard.js';
 
 /**
  * Crop `box` from the photo (`fill` outside it) and resize to `modelSize` (`tryon.framing.crop_to_box`).
