@@ -281,7 +281,7 @@ def seed_rois(low: np.ndarray, scale: float, image_size: tuple[int, int], config
         longer side, as ``PoseEstimator.roi_from_mask``) first, then, when the person is cut by the bottom
         edge, one per further extension.
     """
-    from tryon.person.pose import Roi
+    from tryon.person.pose import MASK_ROI_SCALE, Roi
 
     cfg = config or FramingConfig()
     person = low > cfg.mask_threshold
@@ -293,7 +293,7 @@ def seed_rois(low: np.ndarray, scale: float, image_size: tuple[int, int], config
     rois = []
     for e in ((1.0,) + tuple(x for x in cfg.cut_roi_extensions if x != 1.0) if cut else (1.0,)):
         h = (y1 - y0) * e
-        rois.append(Roi((x0 + x1) / 2 / scale, (y0 + h / 2) / scale, 1.25 * max(x1 - x0, h) / scale))
+        rois.append(Roi((x0 + x1) / 2 / scale, (y0 + h / 2) / scale, MASK_ROI_SCALE * max(x1 - x0, h) / scale))
     return rois
 
 

@@ -38,7 +38,7 @@ POSE_SIZE = 256
 
 
 _ROI_SCALE = 1.25        # MediaPipe RectTransformationCalculator scale for the pose ROI
-_MASK_ROI_SCALE = 1.25   # padding of the person mask's bounding box for the first pass
+MASK_ROI_SCALE = 1.25    # padding of the person mask's bounding box for the first pass (framing reads it too)
 _HEATMAP_KERNEL = 7      # MediaPipe RefineLandmarksFromHeatmapCalculator kernel_size
 _HEATMAP_MIN_CONF = 0.5  # ... min_confidence_to_refine
 
@@ -119,7 +119,7 @@ class PoseEstimator:
         if len(xs) == 0:
             return Roi(w / 2, h / 2, max(h, w))
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-        return Roi((x0 + x1) / 2, (y0 + y1) / 2, _MASK_ROI_SCALE * max(x1 - x0, y1 - y0))
+        return Roi((x0 + x1) / 2, (y0 + y1) / 2, MASK_ROI_SCALE * max(x1 - x0, y1 - y0))
 
     @staticmethod
     def roi_from_landmarks(raw: np.ndarray, roi: Roi) -> Roi:

@@ -46,7 +46,6 @@ const POSE_VALUES = 5; // x, y, z in 256-px ROI units, visibility logit, presenc
 
 /** MediaPipe graph constants, as `tryon.person.pose` has them (not framing rules). */
 const ROI_SCALE = 1.25; // RectTransformationCalculator scale of the tracking ROI
-const MASK_ROI_SCALE = 1.25; // padding of the person mask's bounding box for the first pass
 const MIN_ROI_SIDE = 8; // a degenerate tracking ROI is never smaller than this, px
 const MIN_FACE_CROP = 16; // tryon.framing.PersonFramer.face_score: smallest face crop side, px
 

@@ -18,6 +18,8 @@ const L_SHOULDER = 11;
 const R_SHOULDER = 12;
 const L_HIP = 23;
 const R_HIP = 24;
+/** MediaPipe-style padding of the person mask's box for the first pose pass (`tryon.person.pose.MASK_ROI_SCALE`). */
+const MASK_ROI_SCALE = 1.25;
 
 /** Keypoint `i` as `[x, y, z, visibility]` from a flat or nested array. */
 export function kpAt(kp, i) {
@@ -60,7 +62,7 @@ export function seedRois(low, scale, [ih, iw], cfg) {
   const extensions = cut ? [1.0, ...cfg.cut_roi_extensions.filter((e) => e !== 1.0)] : [1.0];
   return extensions.map((e) => {
     const h = (y1 - y0) * e;
-    return { cx: (x0 + x1) / 2 / scale, cy: (y0 + h / 2) / scale, side: 1.25 * Math.max(x1 - x0, h) / scale, rotation: 0 };
+    return { cx: (x0 + x1) / 2 / scale, cy: (y0 + h / 2) / scale, side: MASK_ROI_SCALE * Math.max(x1 - x0, h) / scale, rotation: 0 };
   });
 }
 
