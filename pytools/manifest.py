@@ -114,6 +114,11 @@ class Manifest:
         framing: the person-framing rules the student is deployed with (``tryon.framing.FramingConfig`` as a
             dict); empty = the whole photo is letterboxed (stand-ins, older exports).
         framing_files: the person-analysis models those rules name, copied next to the student.
+        live: live mode's two graphs (``tryon.export.live.attach_live``): ``garment_encoder`` and ``model``
+            (file paths), ``features`` (the garment pyramid's tensors as :class:`TensorSpec` dicts, fine first),
+            ``flip_ensemble`` (false: the live graph leaves it out) and measured ``metrics``; empty = live mode
+            runs the deployed student on every frame.
+        live_files: those two files.
         schema_version: version of this manifest format.
     """
 
@@ -129,6 +134,8 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
     framing: dict[str, Any] = field(default_factory=dict)
     framing_files: tuple[FileEntry, ...] = ()
+    live: dict[str, Any] = field(default_factory=dict)
+    live_files: tuple[FileEntry, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -160,6 +167,8 @@ class Manifest:
                 layout=d.get("layout", "NCHW"), metrics=dict(d.get("metrics", {})), extra=dict(d.get("extra", {})),
                 framing=dict(d.get("framing", {})),
                 framing_files=tuple(FileEntry(**f) for f in d.get("framing_files", ())),
+                live=dict(d.get("live", {})),
+                live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -213,13 +222,18 @@ class Manifest:
                 return f
         raise KeyError(f"no {dtype} file in manifest {self.name!r} (has {[f.dtype for f in self.files]})")
 
+    @property
+    def all_files(self) -> tuple[FileEntry, ...]:
+        """Every file the artifact lists: the student's, the framing models and the live-mode graphs."""
+        return (*self.files, *self.framing_files, *self.live_files)
+
     def verify_files(self, folder: str | os.PathLike) -> None:
         """Check every listed file exists in ``folder`` with the recorded size and sha256.
 
         Raises:
             DataError: naming the first file that is missing or differs.
         """
-        for f in (*self.files, *self.framing_files):
+        for f in self.all_files:
             p = Path(folder) / f.path
             if not p.is_file():
                 raise DataError(f"{p}: listed in the manifest but missing")

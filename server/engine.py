@@ -123,15 +123,15 @@ class Engine:
             await self._fail(job, "ServiceUnavailable", "the server shut down before the job ran")
 
     def model_file_problems(self) -> list[str]:
-        """The loaded model's files (the student file in use and the framing models) that are missing or
-        altered now (blocking: may hash a changed file)."""
+        """The loaded model's files (the student file in use, the framing models and the live-mode graphs the
+        widget fetches) that are missing or altered now (blocking: may hash a changed file)."""
         from tryon.server.integrity import INTEGRITY
 
         if self.model is None:
             return []
         m = self.model.manifest
         in_use = [f for f in m.files if f.dtype == self.model.dtype]
-        return INTEGRITY.problems(self.settings.model_dir, [*in_use, *m.framing_files])
+        return INTEGRITY.problems(self.settings.model_dir, [*in_use, *m.framing_files, *m.live_files])
 
     @property
     def queue_depth(self) -> int:

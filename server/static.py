@@ -145,7 +145,8 @@ class SiteFiles(StaticFiles):
 
 
 class ModelFiles(StaticFiles):
-    """The model folder: ``manifest.json`` plus the files it lists (``files`` and ``framing_files``), nothing else.
+    """The model folder: ``manifest.json`` plus the files it lists (``files``, ``framing_files``, ``live_files``),
+    nothing else.
 
     Args:
         directory: the model folder (holding ``manifest.json``).
@@ -166,8 +167,10 @@ class ModelFiles(StaticFiles):
         if mtime != self._mtime:
             try:
                 data = json.loads(self._manifest_path.read_text())
-                # The student's files and the person-framing models it is deployed with (tryon.framing).
-                self._listed = {f["path"]: f["sha256"] for f in (*data.get("files", []), *data.get("framing_files", []))}
+                # The student's files, the person-framing models it is deployed with (tryon.framing) and the
+                # live-mode graphs (tryon.export.live).
+                self._listed = {f["path"]: f["sha256"] for key in ("files", "framing_files", "live_files")
+                                for f in data.get(key, [])}
                 for f in data.get("files", []):  # external weights next to a listed graph
                     if f.get("data_path"):
                         self._listed[f["data_path"]] = f.get("data_sha256", "")

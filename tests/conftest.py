@@ -44,7 +44,8 @@ def bodypix_dir() -> Path:
 @pytest.fixture(scope="session")
 def framed_student(tmp_path_factory) -> Path:
     """The committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 (the smallest size
-    it was trained at) and deployed with person framing (``tryon.framing.attach_framing``)."""
+    it was trained at) and deployed as ``tryon export`` deploys it: with person framing
+    (``tryon.framing.attach_framing``) and live mode's graphs (``tryon.export.live.attach_live``)."""
     pytest.importorskip("torch")
     weights = REPO / "models" / "weights" / "afn_student_s.pt"
     if not weights.is_file():
@@ -52,6 +53,7 @@ def framed_student(tmp_path_factory) -> Path:
     from tryon.assets import build_models, models_dir
     from tryon.errors import MissingModelError
     from tryon.export import export_model, model_from_checkpoint
+    from tryon.export.live import attach_live
     from tryon.framing import FramingConfig, attach_framing
 
     cfg = FramingConfig()
@@ -63,6 +65,7 @@ def framed_student(tmp_path_factory) -> Path:
     model, name = model_from_checkpoint(weights)
     export_model(model, folder, name=name, size=(128, 96), version="test")
     attach_framing(folder)
+    attach_live(folder, model)
     return folder
 
 

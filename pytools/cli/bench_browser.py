@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import socket
+import shutil
 import statistics
 import tempfile
 import threading
@@ -249,7 +250,7 @@ _LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
   const finished = new Promise((resolve) => { done = resolve; });
   w.addEventListener('live-frame', (e) => {
     const d = e.detail;
-    rows.push({t: performance.now(), state: d.state, box: d.box, timings: d.timings});
+    rows.push({t: performance.now(), state: d.state, box: d.box, timings: d.timings, graph: d.graph});
     if (rows.length >= warmup + frames) done();
   });
   await w.startLive();
@@ -259,8 +260,23 @@ _LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
 }"""
 
 
+def _without_live(model_dir: Path, tmp: Path) -> Path:
+    """A copy of ``model_dir`` whose manifest has no live graphs: live mode then runs the student. (A copy, not
+    symlinks: the app serves no file that links out of its model folder.)"""
+    view = tmp / "student-only"
+    view.mkdir()
+    for f in model_dir.iterdir():
+        if f.name != "manifest.json" and f.is_file():
+            shutil.copyfile(f, view / f.name)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest.pop("live", None)
+    manifest.pop("live_files", None)
+    (view / "manifest.json").write_text(json.dumps(manifest))
+    return view
+
+
 def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[int], frames: int = 30,
-                   warmup: int = 3, camera: tuple[int, int] = (480, 640),
+                   warmup: int = 3, camera: tuple[int, int] = (480, 640), graphs: tuple[str, ...] = ("live",),
                    chromium: str = "/usr/bin/chromium") -> list[dict]:
     """Live-mode FPS of the widget on WASM, per thread count, with Chromium's fake camera playing ``person`` as a
     landscape webcam clip (the person on one side, sensor noise per frame).
@@ -271,10 +287,12 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
         threads: WASM thread counts to time (threads above 1 need cross-origin isolation: the app sends COOP/COEP).
         frames: timed frames per setting, after ``warmup`` untimed ones.
         camera: (height, width) of the fake camera.
+        graphs: what runs on each frame, one set of rows each: ``live`` (the manifest's live graphs,
+            ``tryon.export.live``, when it has them) and ``student`` (the deployed student on every frame).
         chromium: the browser binary.
 
     Returns:
-        One row per thread count: fps, frames, tracked frames, per-stage medians in ms (``framing``,
+        One row per graph and thread count: graph (what ran), fps, frames, tracked frames, per-stage medians in ms (``framing``,
         ``framing_detect`` on frames that ran the full detection, ``framing_track`` on tracking frames,
         ``student``, ``pasteback``, ``other``: decode, crop, tensors, bitmap, messages, drawing), threads, isolation.
 
@@ -291,38 +309,47 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
         flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                   f"--use-file-for-fake-video-capture={clip}"]
         rows = []
-        with _serve(model_dir) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
-            for n in threads:
-                context, page = _demo_page(browser, f"{base}/demo/?backend=wasm&server-fallback=never")
-                page.wait_for_function("() => document.querySelector('tryon-widget').garmentSrc")  # catalogue in
-                log.info("live mode, %d thread(s): %d warm-up + %d frames", n, warmup, frames)
-                out = page.evaluate(_LIVE_JS, [n, frames, warmup, 600_000])
-                context.close()
-                got = out["rows"]
-                if len(got) < 2:
-                    raise UsageError(f"live mode delivered {len(got)} frames with {n} thread(s)")
-
-                def med(key, keep=lambda r: True, rows=got):
-                    v = [r["timings"].get(key) for r in rows if keep(r) and r["timings"].get(key) is not None]
-                    return statistics.median(v) if v else None
-
-                def other(r):
-                    t = r["timings"]
-                    return t["total"] - sum(t.get(k) or 0 for k in ("framing", "inference", "pasteback"))
-
-                rows.append({
-                    "threads": (out["info"] or {}).get("threads", n), "cross_origin_isolated": out["isolated"],
-                    "frames": len(got), "tracked": sum(r["state"] in ("tracking", "detected") for r in got),
-                    "fps": (len(got) - 1) / ((got[-1]["t"] - got[0]["t"]) / 1000),
-                    "framing_ms": med("framing"), "framing_detect_ms": med("framing", lambda r: r["state"] != "tracking"),
-                    "framing_track_ms": med("framing", lambda r: r["state"] == "tracking"),
-                    "student_ms": med("inference"), "pasteback_ms": med("pasteback"),
-                    "other_ms": statistics.median(other(r) for r in got), "total_ms": med("total"),
-                    "framed": bool((out["info"] or {}).get("framing")), "camera": f"{camera[1]}x{camera[0]}",
-                })
-            browser.close()
+        for which in graphs:
+            folder = Path(model_dir) if which == "live" else _without_live(Path(model_dir), Path(tmp))
+            with _serve(folder) as base, sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
+                for n in threads:
+                    rows.append(_live_row(browser, base, n, frames=frames, warmup=warmup, camera=camera))
+                browser.close()
     return rows
+
+
+def _live_row(browser, base: str, n: int, *, frames: int, warmup: int, camera: tuple[int, int]) -> dict:
+    """One row of :func:`run_live_bench`: ``n`` WASM threads on the app at ``base``."""
+    context, page = _demo_page(browser, f"{base}/demo/?backend=wasm&server-fallback=never")
+    page.wait_for_function("() => document.querySelector('tryon-widget').garmentSrc")  # catalogue in
+    log.info("live mode, %d thread(s): %d warm-up + %d frames", n, warmup, frames)
+    out = page.evaluate(_LIVE_JS, [n, frames, warmup, 600_000])
+    context.close()
+    got = out["rows"]
+    if len(got) < 2:
+        raise UsageError(f"live mode delivered {len(got)} frames with {n} thread(s)")
+
+    def med(key, keep=lambda r: True):
+        v = [r["timings"].get(key) for r in got if keep(r) and r["timings"].get(key) is not None]
+        return statistics.median(v) if v else None
+
+    def other(r):
+        t = r["timings"]
+        return t["total"] - sum(t.get(k) or 0 for k in ("framing", "inference", "pasteback", "garment_features"))
+
+    ran = [r.get("graph") for r in got if r.get("graph")]
+    return {
+        "graph": max(set(ran), key=ran.count) if ran else "-",
+        "threads": (out["info"] or {}).get("threads", n), "cross_origin_isolated": out["isolated"],
+        "frames": len(got), "tracked": sum(r["state"] in ("tracking", "detected") for r in got),
+        "fps": (len(got) - 1) / ((got[-1]["t"] - got[0]["t"]) / 1000),
+        "framing_ms": med("framing"), "framing_detect_ms": med("framing", lambda r: r["state"] != "tracking"),
+        "framing_track_ms": med("framing", lambda r: r["state"] == "tracking"),
+        "student_ms": med("inference"), "pasteback_ms": med("pasteback"),
+        "other_ms": statistics.median(other(r) for r in got), "total_ms": med("total"),
+        "framed": bool((out["info"] or {}).get("framing")), "camera": f"{camera[1]}x{camera[0]}",
+    }
 
 
 def _demo_page(browser, url: str):
@@ -393,6 +420,10 @@ def bench_browser(
     = "1,2",
     frames: Annotated[int, typer.Option("--frames", min=2, help="--live: timed frames per thread count.")] = 30,
     camera: Annotated[str, typer.Option("--camera", help="--live: HEIGHTxWIDTH of the fake camera.")] = "480x640",
+    graphs: Annotated[str, typer.Option(
+        "--graphs", help="--live: comma-separated, what runs on each frame: live (the manifest's live graphs: the "
+                         "garment pyramid once, the student without flip ensemble per frame) and student (the "
+                         "deployed student on every frame), timed in the same run.")] = "live,student",
 ) -> None:
     """Median in-browser inference time per backend of the <tryon-widget> in headless Chromium (or, with --live,
     live-mode FPS)."""
@@ -408,10 +439,13 @@ def bench_browser(
             counts = [int(t) for t in threads.split(",") if t.strip()]
         except ValueError:
             raise UsageError(f"--threads: expected comma-separated integers, got {threads!r}") from None
+        which = tuple(g.strip() for g in graphs.split(",") if g.strip())
+        if not which or set(which) - {"live", "student"}:
+            raise UsageError(f"--graphs: expected live and/or student, got {graphs!r}")
         rows = run_live_bench(model_dir, person, threads=counts, frames=frames, warmup=warmup,
-                              camera=parse_size(camera))
+                              camera=parse_size(camera), graphs=which)
         table = Table(title="Live try-on, WASM (headless Chromium, fake camera)")
-        cols = [("threads", "threads"), ("FPS", "fps"), ("frames", "frames"), ("tracked", "tracked"),
+        cols = [("graph", "graph"), ("threads", "threads"), ("FPS", "fps"), ("frames", "frames"), ("tracked", "tracked"),
                 ("framing ms", "framing_ms"), ("detect ms", "framing_detect_ms"), ("track ms", "framing_track_ms"),
                 ("student ms", "student_ms"), ("paste-back ms", "pasteback_ms"), ("other ms", "other_ms"),
                 ("total ms", "total_ms")]

@@ -58,6 +58,11 @@ def export(
         "rules into the manifest, so every runtime crops the person's upper body as the student was trained. "
         "Without it the whole photo is letterboxed (for synthetic test inputs).",
         rich_help_panel="Optional arguments")] = True,
+    live: Annotated[bool, typer.Option(
+        "--live/--no-live", help="Also export live mode's two graphs (tryon.export.live): the garment pyramid, run "
+        "once per garment, and the student on it without the flip ensemble, run on every webcam frame (about twice "
+        "as fast). Appearance-flow students only; other models skip it.",
+        rich_help_panel="Optional arguments")] = True,
     models_dir: Annotated[Path | None, typer.Option(
         "--models-dir", help="Folder of the models `tryon setup` built (default: $TRYON_MODELS_DIR or "
         "~/.cache/tryon/models).", file_okay=False, rich_help_panel="Optional arguments")] = None,
@@ -104,6 +109,15 @@ def export(
             from tryon.framing import attach_framing
 
             result = dataclasses.replace(result, manifest=attach_framing(out, models_dir=models_dir))
+        if live:
+            from tryon.export.live import attach_live
+            from tryon.models.afn_student import AFNStudent
+
+            if isinstance(net, AFNStudent):
+                with console.status("exporting live mode's graphs"):
+                    result = dataclasses.replace(result, manifest=attach_live(out, net, atol=atol, seed=seed))
+            else:
+                logger.info("no live-mode graphs: %s is not an appearance-flow student", variant)
     finally:
         logger.removeHandler(handler)
     if as_json:

@@ -36,7 +36,7 @@ from tryon.export.sample_inputs import procedural_inputs
 from tryon.manifest import FileEntry, Manifest, TensorSpec
 from tryon.processing import atomic_write_bytes as atomic_write
 
-__all__ = ["ExportResult", "export_model", "model_from_checkpoint", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
+__all__ = ["ExportResult", "export_model", "export_graph", "model_from_checkpoint", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,54 @@ def _export_bytes(model: nn.Module, example: tuple[torch.Tensor, ...], input_nam
             return f.read()
 
 
+def export_graph(model: nn.Module, inputs: dict[str, np.ndarray], *, input_names: tuple[str, ...],
+                 output_names: tuple[str, ...], opset: int = 17, simplify: bool = True, atol: float = 1e-4,
+                 strict_webgpu: bool = False) -> tuple[bytes, dict[str, float], list[GraphIssue], Any]:
+    """Steps 1-3 of the module's recipe for one graph, in memory: export, simplify, check, parity.
+
+    Args:
+        model: eval-mode module taking ``input_names`` positionally, returning a dict or tuple of outputs.
+        inputs: name → float32 array, the example (and parity) inputs, any shapes the model takes.
+        input_names, output_names: the graph's tensor names, in call and output order.
+        opset, simplify, atol, strict_webgpu: as :func:`export_model`.
+
+    Returns:
+        (serialized model, max abs difference per output vs PyTorch, WebGPU issues, the ``onnx.ModelProto``).
+
+    Raises:
+        OutputError: onnxsim fails, parity worse than ``atol``, or WebGPU hazards with ``strict_webgpu``.
+    """
+    import onnx
+
+    example = tuple(torch.from_numpy(inputs[k]) for k in input_names)
+    proto = onnx.load_from_string(_export_bytes(model, example, input_names, output_names, opset))
+    if simplify:
+        import onnxsim
+
+        proto, ok = onnxsim.simplify(proto)
+        if not ok:
+            raise OutputError("onnxsim could not validate the simplified model")
+    # The simplifier fuses the correlation's narrow Concats back into one of 25-49 inputs, which WebGPU
+    # cannot bind (see graph_checks.split_wide_concats).
+    split_wide_concats(proto)
+    onnx.checker.check_model(proto, full_check=True)
+    check_opset(proto)
+    data = proto.SerializeToString()
+
+    max_abs = parity(data, model, inputs, output_names=output_names)
+    worst = max(max_abs.values())
+    log.info("parity ORT CPU vs PyTorch: %s", {k: f"{v:.2e}" for k, v in max_abs.items()})
+    if not worst <= atol:  # also catches NaN
+        raise OutputError(f"parity check failed: max abs difference {worst:.3e} > {atol:.0e} "
+                          f"({', '.join(f'{k} {v:.2e}' for k, v in max_abs.items())}); nothing written")
+    issues = find_webgpu_issues(proto)
+    for issue in issues:
+        log.warning("WebGPU hazard in %s: %s", issue.node, issue.detail)
+    if issues and strict_webgpu:
+        raise OutputError(f"{len(issues)} WebGPU hazards (first: {issues[0].detail}); nothing written")
+    return data, max_abs, issues, proto
+
+
 def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, size: tuple[int, int] = (256, 192),
                  opset: int = 17, simplify: bool = True, atol: float = 1e-4,
                  inputs: dict[str, np.ndarray] | None = None, version: str | None = None,
@@ -200,32 +248,9 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
     example = tuple(torch.from_numpy(inputs[k]) for k in input_names)
 
     log.info("exporting %s at %dx%d, opset %d", name, h, w, opset)
-    proto = onnx.load_from_string(_export_bytes(model, example, input_names, output_names, opset))
-    if simplify:
-        import onnxsim
-
-        proto, ok = onnxsim.simplify(proto)
-        if not ok:
-            raise OutputError("onnxsim could not validate the simplified model")
-    # The simplifier fuses the correlation's narrow Concats back into one of 25-49 inputs, which WebGPU
-    # cannot bind (see graph_checks.split_wide_concats).
-    split_wide_concats(proto)
-    onnx.checker.check_model(proto, full_check=True)
-    check_opset(proto)
-    data = proto.SerializeToString()
-
-    max_abs = parity(data, model, inputs, output_names=output_names)
-    worst = max(max_abs.values())
-    log.info("parity ORT CPU vs PyTorch: %s", {k: f"{v:.2e}" for k, v in max_abs.items()})
-    if not worst <= atol:  # also catches NaN
-        raise OutputError(f"parity check failed: max abs difference {worst:.3e} > {atol:.0e} "
-                          f"({', '.join(f'{k} {v:.2e}' for k, v in max_abs.items())}); nothing written")
-    issues = find_webgpu_issues(proto)
-    for issue in issues:
-        log.warning("WebGPU hazard in %s: %s", issue.node, issue.detail)
-    if issues and strict_webgpu:
-        raise OutputError(f"{len(issues)} WebGPU hazards (first: {issues[0].detail}); nothing written")
-
+    data, max_abs, issues, proto = export_graph(model, inputs, input_names=input_names, output_names=output_names,
+                                                opset=opset, simplify=simplify, atol=atol,
+                                                strict_webgpu=strict_webgpu)
     atomic_write(onnx_path, data)
     specs_in = tuple(TensorSpec(name=k, shape=tuple(inputs[k].shape), **INPUT_SPECS.get(k, {})) for k in input_names)
     ref = _torch_outputs(model, inputs, input_names, output_names)

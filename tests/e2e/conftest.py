@@ -136,12 +136,17 @@ def _require_vendored_ort() -> None:
         pytest.skip("web/vendor/ort is missing: run `npm ci` in web/")
 
 
-def _export_default_student(folder: Path, size: tuple[int, int]) -> Path:
-    """Export ``DEFAULT_STUDENT`` at ``size`` (height, width) into ``folder`` (model.onnx + manifest.json)."""
+def _export_default_student(folder: Path, size: tuple[int, int], live: bool = False) -> Path:
+    """Export ``DEFAULT_STUDENT`` at ``size`` (height, width) into ``folder`` (model.onnx + manifest.json), with
+    live mode's graphs (``tryon.export.live``) when ``live``."""
     from tryon.export import export_model, model_from_checkpoint
 
     model, name = model_from_checkpoint(DEFAULT_STUDENT)
     export_model(model, folder, name=name, size=size, version="e2e")
+    if live:
+        from tryon.export.live import attach_live
+
+        attach_live(folder, model)
     return folder
 
 
@@ -431,11 +436,12 @@ def shopper_site(tmp_path_factory):
 
 def _framed_student(folder: Path) -> Path:
     """The default student at 256x192 deployed as ``tryon export`` deploys it: with the framing models and rules
-    (:func:`tryon.framing.attach_framing`); skips when ``tryon setup`` has not built the framing models."""
+    (:func:`tryon.framing.attach_framing`) and live mode's graphs; skips when ``tryon setup`` has not built the
+    framing models."""
     from tryon.errors import MissingModelError
     from tryon.framing import attach_framing
 
-    _export_default_student(folder, (256, 192))
+    _export_default_student(folder, (256, 192), live=True)
     try:
         attach_framing(folder)
     except MissingModelError as exc:

@@ -40,7 +40,8 @@ LIVE_JS = """async ([wanted, timeoutMs]) => {
   w.addEventListener('live-frame', (e) => {
     const d = e.detail;
     frames.push({t: performance.now() - t0, state: d.state, box: d.box, reason: d.reason, presence: d.presence,
-                 inference: d.timings?.inference ?? null, framing: d.timings?.framing ?? null,
+                 inference: d.timings?.inference ?? null, framing: d.timings?.framing ?? null, graph: d.graph,
+                 garmentMs: d.timings?.garment_features ?? null,
                  status: w.shadowRoot.querySelector('[role=status]').textContent});
     // Enough once the person was lost and found again after `wanted` tracked frames.
     const states = frames.map((f) => f.state);
@@ -101,6 +102,10 @@ def test_live_mode_tracks_a_still_person_and_recovers(camera_page, camera_clip, 
     detect_ms = stay[0]["framing"]
     track_ms = float(np.median([f["framing"] for f in tracked]))
     assert track_ms < detect_ms, f"tracking ({track_ms:.0f} ms) is not cheaper than detection ({detect_ms:.0f} ms)"
+    # Live graphs (tryon.export.live): every try-on ran on them, the garment pyramid once for the whole clip.
+    dressed = [f for f in frames if f["inference"] is not None]
+    assert {f["graph"] for f in dressed} == {"live"}, {f["graph"] for f in dressed}
+    assert sum(f["garmentMs"] is not None for f in frames) == 1, [f["garmentMs"] for f in frames]
 
     # The person is on the left of the landscape frame, and the box stays put.
     boxes = np.array([f["box"] for f in stay], float)  # x0, y0, w, h

@@ -176,9 +176,15 @@ def test_cli_export(tmp_path, subcommand_app):
     res = runner.invoke(app, ["export", "--model", "afn_student_s", "-o", str(tmp_path / "a"), "--size", "64x48",
                               "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["name"] == "afn_student_s"
+    manifest = json.loads(res.stdout)
+    assert manifest["name"] == "afn_student_s"
+    assert [f["path"] for f in manifest["live_files"]] == ["garment_features.onnx", "model_live.onnx"]
+    res = runner.invoke(app, ["export", "--model", "afn_student_s", "-o", str(tmp_path / "c"), "--size", "64x48",
+                              "--json", "--no-live", "--no-framing"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["live_files"] == [] and not (tmp_path / "c" / "model_live.onnx").exists()
     help_text = runner.invoke(app, ["export", "--help"]).output
-    for flag in ("--model", "--checkpoint", "--out", "--size", "--opset", "--atol", "--json"):
+    for flag in ("--model", "--checkpoint", "--out", "--size", "--opset", "--atol", "--json", "--live"):
         assert flag in help_text
     bad = runner.invoke(app, ["export", "-o", str(tmp_path / "b")])
     assert isinstance(bad.exception, UsageError)

@@ -175,7 +175,7 @@ function workerScriptUrl(url) {
  * @fires load  {backend, dtype, modelVersion}
  * @fires result  {blob, width, height, backend, ms, timings}
  * @fires backend-change  {backend, reason}
- * @fires live-frame  {state, box, presence, reason, message, timings, fps, width, height}
+ * @fires live-frame  {state, box, presence, reason, message, timings, fps, width, height, graph}
  * @fires error  {name, message}
  */
 export class TryonWidget extends HTMLElement {
@@ -701,6 +701,7 @@ export class TryonWidget extends HTMLElement {
         state: f ? f.state : 'unframed', box: f?.box ?? null, presence: f?.presence ?? null, reason: f?.reason ?? null,
         message: f?.message ?? null,
         timings: reply.timings, fps: live.fps, width: reply.width, height: reply.height,
+        graph: reply.graph ?? null, // 'live' (the manifest's live graphs) or 'student'
       });
     }
   }

@@ -11,6 +11,11 @@
  * is pasted back inside the box only; the photo outside the box comes back untouched. Without `framing` (a
  * stand-in or an older export) the whole photo is letterboxed, as before framing existed.
  *
+ * Live mode runs the manifest's `live` graphs when it has them (`tryon.export.live`): the garment pyramid once per
+ * garment, then on every frame the student on that pyramid without the flip ensemble (about twice as fast as the
+ * deployed student). They are fetched on the first live frame, so a shopper who only uploads photos never
+ * downloads them.
+ *
  * @module worker
  */
 
@@ -37,6 +42,9 @@ const state = {
   live: { grid: null, mask: null }, // moving averages of live mode
   framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
   track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
+  liveGraphs: null, // live mode's sessions {encoder, model, backend, files} once loaded, or {error} when they cannot be
+  fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
+  manifestUrl: null,
   queue: Promise.resolve(),
 };
 
@@ -107,6 +115,8 @@ async function init(msg) {
     throw namedError(ErrorName.MANIFEST, `model manifest ${manifestUrl} is not JSON`);
   }
   const { size, garmentSize } = validateManifest(manifest);
+  state.fetchOptions = { cacheName, useCache };
+  state.manifestUrl = manifestUrl;
   const gpu = await detectWebGPU();
   const { order, skipped } = planBackends(backend, gpu, { rejectFallbackAdapter: msg.rejectFallbackAdapter !== false });
   const fallbacks = [...skipped];
@@ -132,6 +142,7 @@ async function init(msg) {
         }
       }
       if (state.session) await state.session.release();
+      await releaseLive();
       Object.assign(state, {
         session, manifest, backend: candidate, dtype: file.dtype, size, garmentSize,
         inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
@@ -270,6 +281,89 @@ async function releaseFraming() {
   for (const s of state.framing.sessions) await s.release();
   state.framing = null;
   state.track = null;
+}
+
+/**
+ * Live mode's two graphs from the manifest's `live` entry (`tryon.export.live`), fetched and verified like the
+ * student, on the student's backend (WASM when WebGPU cannot create or validate them). Returns null when the
+ * manifest has none; throws IntegrityError or ManifestError for a bad file or entry.
+ * @returns {Promise<{encoder: object, model: object, backend: string, features: string[],
+ *   files: {path: string, bytes: number, ms: number}[]}|null>}
+ */
+async function loadLive(msgId) {
+  const spec = state.manifest?.live;
+  if (!spec || !spec.model || !spec.garment_encoder) return null;
+  const ort = state.ort;
+  const entryFor = (path) => {
+    const e = (state.manifest.live_files || []).find((f) => f.path === path);
+    if (!e) throw namedError(ErrorName.MANIFEST, `the manifest's live_files do not list ${path}`);
+    return e;
+  };
+  const base = new URL(state.manifestUrl, self.location.href);
+  const sessions = {};
+  const files = [];
+  let backend = state.backend;
+  for (const [key, path] of [['encoder', spec.garment_encoder], ['model', spec.model]]) {
+    const t0 = performance.now();
+    const entry = entryFor(path);
+    const bytes = await fetchModelFile(new URL(path, base).href, entry, {
+      ...state.fetchOptions, onProgress: (p) => post({ type: Reply.PROGRESS, id: msgId, ...p }),
+    });
+    let session = null;
+    if (backend === 'webgpu') {
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+      } catch (err) {
+        console.warn(`tryon: ${path} on WebGPU failed (${err.message}); live mode uses WASM`);
+        backend = 'wasm';
+      }
+    }
+    if (!session) session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    sessions[key] = session;
+    files.push({ path, bytes: entry.bytes, ms: performance.now() - t0 });
+  }
+  return { ...sessions, backend, features: (spec.features || []).map((f) => f.name), files };
+}
+
+async function releaseLive() {
+  if (!state.liveGraphs) return;
+  for (const s of [state.liveGraphs.encoder, state.liveGraphs.model]) await s?.release();
+  state.liveGraphs = null;
+}
+
+/**
+ * The student's outputs for one live frame: on the live graphs with the garment's pyramid (computed once per
+ * garment and kept on `state.garment`), or on the deployed student when the manifest has no live graphs.
+ * @returns {Promise<{outputs: Object<string, object>, graph: 'live'|'student', garmentMs: number}>}
+ */
+async function runLive(feeds, msgId) {
+  if (state.liveGraphs === null) {
+    try {
+      state.liveGraphs = (await loadLive(msgId)) || { none: true };
+    } catch (err) {
+      if (err.name === ErrorName.INTEGRITY || err.name === ErrorName.MANIFEST) throw err;
+      console.warn(`tryon: live graphs unavailable (${err.message}); live mode runs the student`);
+      state.liveGraphs = { none: true };
+    }
+  }
+  const lg = state.liveGraphs;
+  if (lg.none) return { outputs: await state.session.run(feeds), graph: 'student', garmentMs: 0 };
+  let garmentMs = 0;
+  const g = state.garment;
+  if (!g.liveFeatures) {
+    const t0 = performance.now();
+    const out = await lg.encoder.run({ garment: feeds.garment, garment_mask: feeds.garment_mask });
+    // Kept on the CPU as plain tensors: they feed every later frame of this garment.
+    g.liveFeatures = {};
+    for (const name of lg.features) {
+      const t = out[name];
+      g.liveFeatures[name] = new state.ort.Tensor('float32', Float32Array.from(await t.getData()), t.dims);
+    }
+    for (const t of Object.values(out)) t.dispose?.();
+    garmentMs = performance.now() - t0;
+  }
+  const outputs = await lg.model.run({ ...feeds, ...g.liveFeatures });
+  return { outputs, graph: 'live', garmentMs };
 }
 
 async function prepareGarment(garmentSrc, maskSrc) {
@@ -423,15 +517,23 @@ async function run(msg) {
   };
   timings.preprocess = performance.now() - t0;
 
-  // 2. The student.
+  // 2. The student (in live mode its live graphs when the manifest has them).
   const t1 = performance.now();
   let outputs;
+  let graph = 'student';
   try {
-    outputs = await state.session.run(feeds);
+    if (msg.live) {
+      const r = await runLive(feeds, msg.id);
+      ({ outputs, graph } = r);
+      if (r.garmentMs) timings.garment_features = r.garmentMs;
+    } else {
+      outputs = await state.session.run(feeds);
+    }
   } catch (err) {
+    if (REFUSALS.has(err.name) || err.name === ErrorName.INTEGRITY || err.name === ErrorName.MANIFEST) throw err;
     throw namedError(ErrorName.INFERENCE, `${state.backend} inference failed: ${err.message}`);
   }
-  timings.inference = performance.now() - t1;
+  timings.inference = performance.now() - t1 - (timings.garment_features || 0);
 
   // 3. Paste-back at the photo's resolution (inside the box only).
   const t2 = performance.now();
@@ -463,7 +565,7 @@ async function run(msg) {
   timings.pasteback = performance.now() - t2;
   const reply = {
     type: Reply.RESULT, id: msg.id, width: person.width, height: person.height, backend: state.backend,
-    dtype: state.dtype, timings,
+    dtype: state.dtype, timings, graph,
     framing: framed ? { state: framed.state || 'framed', box, hipsSeen: framed.hipsSeen, presence: framed.presence } : null,
   };
   const transfer = [];
@@ -491,6 +593,7 @@ async function run(msg) {
 
 async function dispose() {
   if (state.session) await state.session.release();
+  await releaseLive();
   await releaseFraming();
   state.session = null;
   state.garment = null;
