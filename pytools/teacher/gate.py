@@ -45,7 +45,7 @@ from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOU
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, SIGNALS, SignalSpec
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "ramp",
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
            "pose_visibility", "landmark_asymmetry", "mask_quality", "garment_shares", "warp_distortion"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
@@ -297,6 +297,17 @@ def assess(result) -> Quality:
     return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores)
 
 
+def threshold(min_confidence: float) -> float:
+    """``min_confidence`` as a float, checked.
+
+    Raises:
+        UsageError: outside [0, 1].
+    """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"--min-confidence {min_confidence}: give a value between 0 and 1 (0 turns the gate off)")
+    return float(min_confidence)
+
+
 def check(quality: Quality, min_confidence: float) -> None:
     """Refuse a result whose confidence is below ``min_confidence`` (0 lets everything through).
 
@@ -305,7 +316,5 @@ def check(quality: Quality, min_confidence: float) -> None:
             what to change.
         UsageError: ``min_confidence`` outside [0, 1].
     """
-    if not 0.0 <= min_confidence <= 1.0:
-        raise UsageError(f"--min-confidence {min_confidence}: give a value between 0 and 1 (0 turns the gate off)")
-    if quality.confidence < min_confidence:
+    if quality.confidence < threshold(min_confidence):
         raise LowConfidenceError(quality.message(min_confidence), quality=quality)

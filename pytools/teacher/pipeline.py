@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import UsageError
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
-from tryon.teacher.gate import assess, check
+from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
 
 __all__ = ["Teacher", "TeacherResult"]
@@ -109,12 +108,9 @@ class Teacher:
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
     def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0):
-        if not 0.0 <= min_confidence <= 1.0:
-            raise UsageError(f"--min-confidence {min_confidence}: give a value between 0 and 1 (0 turns the gate "
-                             "off)")
         self.models_dir = Path(models_dir) if models_dir is not None else None
         self.refine = refine
-        self.min_confidence = float(min_confidence)
+        self.min_confidence = threshold(min_confidence)
         self._person = None
         self._refiner = None
         self._refiner_tried = False

@@ -212,3 +212,11 @@ def test_confidence_is_the_weakest_signal_and_the_refusal_says_what_to_change():
     with pytest.raises(UsageError):
         check(good, 1.5)
     assert set(good.as_dict()) == {"confidence", "weakest", "raw", "scores"}
+
+
+def test_teacher_checks_its_threshold_and_measures_without_refusing_by_default():
+    from tryon.teacher.pipeline import Teacher
+
+    assert Teacher().min_confidence == 0.0
+    with pytest.raises(UsageError, match="--min-confidence"):
+        Teacher(min_confidence=1.5)
