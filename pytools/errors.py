@@ -10,7 +10,8 @@ from __future__ import annotations
 __all__ = [
     "TryonError", "UsageError", "UnreadableImageError", "NotAnImageError", "DecompressionBombError",
     "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "PoseError", "BusyBackgroundError",
-    "UnsupportedCategoryError", "PhotoTypeError", "MissingModelError", "DataError", "OutputError", "QualityGateError", "EXIT_CODES",
+    "UnsupportedCategoryError", "PhotoTypeError", "MissingModelError", "DataError", "OutputError", "QualityGateError",
+    "LowConfidenceError", "EXIT_CODES",
 ]
 
 
@@ -124,6 +125,18 @@ class QualityGateError(TryonError):
     name = "QualityGateError"
 
 
+class LowConfidenceError(TryonError):
+    """A teacher try-on scored below the confidence gate (``tryon.teacher.gate``): the message names the weakest
+    signal and what to change in the photos; ``quality`` holds the measured :class:`tryon.teacher.gate.Quality`."""
+
+    exit_code = 61
+    name = "LowConfidenceError"
+
+    def __init__(self, message: str, quality=None):
+        super().__init__(message)
+        self.quality = quality
+
+
 class OutputError(TryonError):
     """An output cannot be written (unwritable folder, or it would overwrite an input)."""
 
@@ -135,5 +148,6 @@ EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (TryonError, UsageError, UnreadableImageError, NotAnImageError, DecompressionBombError,
                 ImageTooSmallError, NoPersonError, MultiplePeopleError, PoseError, BusyBackgroundError,
-                UnsupportedCategoryError, PhotoTypeError, MissingModelError, DataError, OutputError, QualityGateError)
+                UnsupportedCategoryError, PhotoTypeError, MissingModelError, DataError, OutputError, QualityGateError,
+                LowConfidenceError)
 }

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
+
+import typer
 
 from tryon.errors import UsageError
+from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
-__all__ = ["parse_size", "parse_model_args"]
+__all__ = ["parse_size", "parse_model_args", "MinConfidence", "NoGate", "gate_threshold"]
+
+MinConfidence = Annotated[float, typer.Option(
+    "--min-confidence", min=0.0, max=1.0, rich_help_panel="Quality gate",
+    help="Teacher: refuse a try-on whose confidence (0-1, the weakest of the measured signals: pose visibility, "
+         "garment mask and landmarks, old garment left, invented skin, warp distortion; see "
+         "docs/quality-gate.md) is below this. 0 turns the gate off.")]
+"""The quality gate's threshold option, shared by ``tryon run`` and ``tryon teacher build`` (default
+``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``)."""
+
+NoGate = Annotated[bool, typer.Option("--no-gate", rich_help_panel="Quality gate",
+                                      help="Keep every teacher result whatever its confidence (same as "
+                                           "--min-confidence 0); the confidence is still reported.")]
+"""The quality gate's off switch."""
+
+
+def gate_threshold(min_confidence: float = DEFAULT_MIN_CONFIDENCE, no_gate: bool = False) -> float:
+    """The threshold the teacher is given: 0 with ``--no-gate``, else ``--min-confidence``."""
+    return 0.0 if no_gate else float(min_confidence)
 
 
 def parse_size(text: str, *, flag: str = "--size", min_side: int = 1, max_side: int | None = None,

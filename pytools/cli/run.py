@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
+from tryon.cli.options import MinConfidence, NoGate, gate_threshold
 from tryon.errors import OutputError, TryonError, UsageError
+from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
 
@@ -51,8 +53,10 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
                    (result.parse.astype(np.uint16) * 255 // (len(PARSE_LABELS) - 1)).astype(np.uint8))
 
 
-def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool):
-    """``(person, garment, garment_mask, category) -> result`` for ``method``.
+def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool,
+             min_confidence: float = 0.0):
+    """``(person, garment, garment_mask, category) -> result`` for ``method``; the teacher refuses results below
+    ``min_confidence`` (LowConfidenceError; the student has no confidence and is not gated).
 
     Raises:
         UsageError: ``--model-dir`` holds no exported student.
@@ -74,7 +78,7 @@ def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: P
         return student
     from tryon.teacher.pipeline import Teacher
 
-    teacher = Teacher(models_dir=models_dir, refine=refine)
+    teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=min_confidence)
 
     def run_teacher(person, garment, garment_mask, category):
         return teacher.run(person, garment, garment_mask=garment_mask, category=category)
@@ -114,13 +118,17 @@ def run(
                                                     "built by `tryon setup`).")] = None,
     list_garments: Annotated[bool, typer.Option("--list-garments", help="List the built-in garment catalogue "
                                                 "and exit.")] = False,
+    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    no_gate: NoGate = False,
 ) -> None:
     """Dress PERSON in GARMENT and write the result: [bold]tryon run -p me.jpg -o me_tryon.png[/bold].
 
     Without --garment the default built-in catalogue garment is used. Exit codes: 0 done; 3 some pairs of a
     batch failed (see errors.jsonl); 10-13 bad image file; 20/21/22 no person / several people / pose (shoulders
     out of view, back view, too small); 30/31/32 garment background / category / a person in the garment photo;
-    40 model missing (run `tryon setup`); 50 output not writable.
+    40 model missing (run `tryon setup`); 50 output not writable; 61 the teacher's try-on is below the quality
+    gate (the message says what to change; --no-gate shows it anyway). The teacher's confidence is printed with
+    each result (batch: quality.jsonl).
     """
     if list_garments:
         from tryon.garment.catalogue import DEFAULT_GARMENT
@@ -139,6 +147,7 @@ def run(
         from tryon.garment.category import normalise_category
 
         normalise_category(category)  # refuses an unknown name before any model loads
+    threshold = gate_threshold(min_confidence, no_gate)
     if garment == "catalogue:default":
         from tryon.garment.catalogue import DEFAULT_GARMENT
 
@@ -149,14 +158,14 @@ def run(
             raise UsageError(f"-o {out}: give an image file name ending in {', '.join(_IMAGE_SUFFIXES)}")
         _check_output(out, [person, Path(garment)])
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
-                         intermediates=intermediates)
+                         intermediates=intermediates, min_confidence=threshold)
         _run_one(dress, person, garment, out, category=category, intermediates=intermediates)
     else:
         if out.suffix.lower() in _IMAGE_SUFFIXES:
             raise UsageError(f"-o {out}: with --pairs, -o is a folder")
         _check_output(out, [pairs])
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
-                         intermediates=intermediates)
+                         intermediates=intermediates, min_confidence=threshold)
         failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)
         if failed:
             raise typer.Exit(3)
@@ -171,7 +180,13 @@ def _run_one(dress, person: Path, garment: str, out: Path, *, category, intermed
     result = dress(person_img, garment_img, garment_mask, category)
     _save_result(result, out, intermediates)
     secs = result.timings.get("total") or sum(result.timings.values())
-    typer.echo(f"wrote {out} ({result.tryon.shape[1]}x{result.tryon.shape[0]}, {secs:.2f} s)")
+    typer.echo(f"wrote {out} ({result.tryon.shape[1]}x{result.tryon.shape[0]}, {secs:.2f} s{_confidence(result)})")
+
+
+def _confidence(result) -> str:
+    """``", confidence 0.87 (weakest: pose)"`` for a teacher result, ``""`` for one without a confidence."""
+    q = getattr(result, "quality", None)
+    return "" if q is None else f", confidence {q.confidence:.2f} (weakest: {q.weakest})"
 
 
 def _run_batch(dress, pairs_csv: Path, out_dir: Path, *, category, intermediates) -> int:
@@ -183,6 +198,7 @@ def _run_batch(dress, pairs_csv: Path, out_dir: Path, *, category, intermediates
 
     pairs = read_pairs(pairs_csv)
     errors: list[dict] = []
+    qualities: list[dict] = []
     with Progress(TextColumn("[bold]try-on"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[name]}")) as progress:
         task = progress.add_task("pairs", total=len(pairs), name="")
@@ -192,10 +208,18 @@ def _run_batch(dress, pairs_csv: Path, out_dir: Path, *, category, intermediates
                 garment_img, garment_mask, _ = load_garment(str(pair.garment))
                 result = dress(load_image(pair.person), garment_img, garment_mask, category or pair.category)
                 _save_result(result, out_dir / f"{pair.name}.png", intermediates)
+                if getattr(result, "quality", None) is not None:
+                    qualities.append({"name": pair.name, "person": str(pair.person), "garment": str(pair.garment),
+                                      **result.quality.as_dict()})
             except TryonError as exc:
-                errors.append({"person": str(pair.person), "garment": str(pair.garment), "error": exc.name,
-                               "exit_code": exc.exit_code, "message": exc.message})
+                err = {"person": str(pair.person), "garment": str(pair.garment), "error": exc.name,
+                       "exit_code": exc.exit_code, "message": exc.message}
+                if getattr(exc, "quality", None) is not None:
+                    err["quality"] = exc.quality.as_dict()
+                errors.append(err)
             progress.advance(task)
+    if qualities:
+        atomic_write_bytes(out_dir / "quality.jsonl", "".join(json.dumps(q) + "\n" for q in qualities).encode())
     if errors:
         atomic_write_bytes(out_dir / "errors.jsonl", "".join(json.dumps(e) + "\n" for e in errors).encode())
         typer.echo(f"{len(errors)} of {len(pairs)} pairs failed; see {out_dir / 'errors.jsonl'}", err=True)

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from tryon.cli.options import parse_size
+from tryon.cli.options import MinConfidence, NoGate, gate_threshold, parse_size
 from tryon.errors import UsageError
+from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
 
@@ -43,11 +44,14 @@ def build(
     refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
                                          "refinement net (slower; experimental).")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
+    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    no_gate: NoGate = False,
 ) -> None:
     """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
 
     Rerunning with the same --out resumes: pairs already written are skipped. Refused pairs (no person,
-    busy garment background...) are listed in errors-r<rank>.jsonl.
+    busy garment background...) and results dropped by the quality gate (below --min-confidence, so the student
+    never learns from a failure) are listed in errors-r<rank>.jsonl and counted apart in the report.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -64,7 +68,7 @@ def build(
                                                             all_combinations=all_combinations)
     if pairs and limit:
         pair_list = pair_list[:limit]
-    teacher = Teacher(models_dir=models_dir, refine=refine)
+    teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=gate_threshold(min_confidence, no_gate))
     total = len(pair_list[rank::world_size])
     with Progress(TextColumn(f"[bold]records r{rank}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[failed]} refused")) as progress:
@@ -80,7 +84,7 @@ def build(
                                 teacher=teacher, on_progress=on_progress, augment=augment, seed=seed)
     copies = f" (x{1 + augment} records with augmented copies)" if augment else ""
     typer.echo(f"rank {rank}: wrote {summary['written']}{copies}, skipped {summary['skipped']} already built, "
-               f"{summary['failed']} refused -> {out}")
+               f"{summary['failed']} refused, {summary['gated']} dropped by the quality gate -> {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from tryon.data.augment import augment_record
 from tryon.data.pairs import Pair
 from tryon.data.records import ShardWriter
-from tryon.errors import DataError, TryonError
+from tryon.errors import DataError, LowConfidenceError, TryonError
 from tryon.processing import letterbox, load_image
 
 __all__ = ["record_from_result", "build_records", "remap_grid"]
@@ -107,8 +107,11 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         seed: seed of the augmentation (each copy draws from ``default_rng([seed, crc32(key), n])``).
 
     Returns:
-        ``{"written", "skipped", "failed", "out_dir"}`` (counted in pairs; ``written`` records =
-        ``written · (1 + augment)``); refused pairs are listed in ``errors-r<rank>.jsonl``.
+        ``{"written", "skipped", "failed", "gated", "out_dir"}`` (counted in pairs; ``written`` records =
+        ``written · (1 + augment)``; ``gated``: results dropped by the teacher's quality gate, so the student never
+        learns from them, counted apart from the other refusals in ``failed``); refused and gated pairs are listed
+        in ``errors-r<rank>.jsonl`` (gated ones with their measured ``quality``). Each record's metadata holds
+        its ``confidence``.
 
     Raises:
         DataError: no pairs, or a rank outside [0, world_size).
@@ -125,7 +128,7 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
 
     out = Path(out_dir)
     mine = list(pairs)[rank::world_size]
-    written = skipped = 0
+    written = skipped = gated = 0
     errors: list[dict] = []
     with ShardWriter(out, size, shard_size=shard_size, rank=rank) as writer:
         done = writer.done_keys
@@ -147,6 +150,8 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
                 meta = {"person": str(pair.person), "garment": str(pair.garment),
                         "person_size": list(person.shape[:2]), "garment_size": list(garment.shape[:2]),
                         "category": result.garment_info.category, "sleeve": result.garment_info.sleeve}
+                if getattr(result, "quality", None) is not None:
+                    meta["confidence"] = round(float(result.quality.confidence), 4)
                 if key not in done:
                     writer.write(key, rec, meta)
                 for n, k in enumerate(keys[1:], start=1):
@@ -156,12 +161,18 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
                 written += 1
                 ok = True
             except TryonError as exc:
-                errors.append({"person": str(pair.person), "garment": str(pair.garment), "error": exc.name,
-                               "message": exc.message})
+                err = {"person": str(pair.person), "garment": str(pair.garment), "error": exc.name,
+                       "message": exc.message}
+                if isinstance(exc, LowConfidenceError):
+                    gated += 1
+                    if exc.quality is not None:
+                        err["quality"] = exc.quality.as_dict()
+                errors.append(err)
                 ok = False
             if on_progress:
                 on_progress(pair.name, ok)
     if errors:
         with open(out / f"errors-r{rank:03d}.jsonl", "a") as f:
             f.writelines(json.dumps(e) + "\n" for e in errors)
-    return {"written": written, "skipped": skipped, "failed": len(errors), "out_dir": str(out)}
+    return {"written": written, "skipped": skipped, "failed": len(errors) - gated, "gated": gated,
+            "out_dir": str(out)}

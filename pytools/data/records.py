@@ -26,7 +26,8 @@ member                      content
 ``grid.npy``                (H, W, 2) float16, sampling grid in [-1, 1], ``grid_sample`` convention
                             (x then y, align_corners=False): output pixel -> garment image location
 ``keypoints.npy``           (33, 4) float32, BlazePose x_px, y_px (record pixels), z, visibility
-``json``                    metadata: person/garment source paths, source sizes, category, teacher version
+``json``                    metadata: person/garment source paths, source sizes, category, teacher version,
+                            the teacher's confidence (``tryon.teacher.gate``)
 ==========================  =====================================================================
 
 Shards are written to ``<name>.part`` and renamed when complete, so a killed build never leaves a

@@ -2,8 +2,8 @@
 
 ``evaluate_pairs`` is the library entry point (the ``tryon eval`` command is a thin wrapper). It takes any
 callable ``tryon_fn(person, garment) -> TryonOutput`` (the teacher's ``Teacher.run`` fits; tests use a trivial
-stand-in), so the same harness scores the teacher, the student or a baseline. Per pair it records wall time
-and metrics; failures that are the input's fault (``TryonError``) are recorded, not raised. It writes into
+stand-in), so the same harness scores the teacher, the student or a baseline. Per pair it records wall time,
+metrics and the teacher's confidence (``tryon.teacher.gate``); failures that are the input's fault (``TryonError``) are recorded, not raised. It writes into
 ``out_dir``: ``metrics.json`` (layout in :func:`evaluate_pairs`), ``grid.png``, ``index.html``,
 ``results/<name>.jpg`` (full-size results) and ``thumbs/<name>.jpg`` (person | garment | result [| GT]).
 """
@@ -54,7 +54,8 @@ class TryonOutput(Protocol):
     Optional attributes read when present: ``changed_mask`` (H, W) float32 (or, failing that, ``hole``
     (H, W) bool as in ``TeacherResult``), other pixels the method repainted (the old garment region),
     excluded from identity metrics; ``garment_mask`` (h, w) float32, the garment photo's
-    mask used for the garment-fidelity crop.
+    mask used for the garment-fidelity crop; ``quality`` (``tryon.teacher.gate.Quality``), whose confidence
+    and weakest signal are recorded per pair (``confidence``, ``confidence_weakest``).
     """
 
     tryon: np.ndarray
@@ -385,7 +386,7 @@ def evaluate_pairs(pairs: Sequence[Pair], tryon_fn: TryonFn, out_dir: str | Path
 
     ok = [r for r in rows if r["status"] == "ok"]
     per_pair_keys = ("seconds", "identity_ssim", "identity_l1", "identity_kept_fraction", "garment_cosine",
-                     "garment_cosine_mid", "garment_cosine_shown", "gt_ssim", "gt_feature_distance")
+                     "garment_cosine_mid", "garment_cosine_shown", "gt_ssim", "gt_feature_distance", "confidence")
     aggregate: dict[str, Any] = {k: v for k, v in fid_block.items()}
     for key in per_pair_keys:
         aggregate[key] = _stats([r[key] for r in ok])
@@ -480,7 +481,7 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
         "ground_truth": str(pair.ground_truth) if pair.ground_truth else None, "status": "ok", "error": None,
         "seconds": None, "identity_ssim": None, "identity_l1": None, "identity_kept_fraction": None,
         "garment_cosine": None, "garment_cosine_mid": None, "garment_cosine_shown": None, "gt_ssim": None,
-        "gt_feature_distance": None,
+        "gt_feature_distance": None, "confidence": None, "confidence_weakest": None,
         "result": None, "thumbnail": None,
     }
     person = garment = gt = None
@@ -510,6 +511,9 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
         return row, item, None, person
 
     result = _as_rgb_u8(res.tryon, "tryon")
+    quality = getattr(res, "quality", None)  # the teacher's confidence (tryon.teacher.gate); other methods: None
+    if quality is not None:
+        row["confidence"], row["confidence_weakest"] = float(quality.confidence), quality.weakest
     comp = _as_mask(res.composition_mask, "composition_mask")
     changed = getattr(res, "changed_mask", None)
     if changed is None:

@@ -107,6 +107,8 @@ def caption(row: dict[str, Any]) -> str:
         parts.append(f"garm cos {_fmt(row['garment_cosine'])}")
     if row.get("gt_ssim") is not None:
         parts.append(f"GT SSIM {_fmt(row['gt_ssim'])}")
+    if row.get("confidence") is not None:
+        parts.append(f"conf {_fmt(row['confidence'])}")
     if row.get("seconds") is not None:
         parts.append(f"{row['seconds']:.2f} s")
     return row["name"] + "\n" + " | ".join(parts)

@@ -20,6 +20,7 @@ import numpy as np
 
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
+from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
 
 __all__ = ["Teacher", "TeacherResult"]
@@ -46,6 +47,8 @@ class TeacherResult:
         hole: (H, W) bool, where the old garment was removed and filled (skin or background).
         garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
+        warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves).
+        quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
     """
 
     tryon: np.ndarray
@@ -61,6 +64,8 @@ class TeacherResult:
     hole: np.ndarray | None = None
     garment_landmarks: dict[str, tuple[float, float]] | None = None
     garment_mask: np.ndarray | None = None
+    warped_parts: np.ndarray | None = None
+    quality: Any = None
 
 
 def _info_get(info: Any, name: str, default: str) -> str:
@@ -87,19 +92,25 @@ class Teacher:
         refine: use the learned refiner (tryon.teacher.refine.Refiner) to fill the skin and background where
             the old garment is removed, when it can be imported and its weights exist; the classical fill
             otherwise.
+        min_confidence: refuse results whose confidence (tryon.teacher.gate, always measured and returned as
+            ``TeacherResult.quality``) is below this; 0 (the library default) refuses none. The CLI passes
+            ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``.
 
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
         UnsupportedCategoryError: the garment is not an upper-body garment or dress.
         MissingModelError: a model file is missing (run ``tryon setup``).
+        LowConfidenceError: the result's confidence is below ``min_confidence``.
+        UsageError: ``min_confidence`` is outside [0, 1].
     """
 
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
-    def __init__(self, models_dir: str | Path | None = None, refine: bool = False):
+    def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0):
         self.models_dir = Path(models_dir) if models_dir is not None else None
         self.refine = refine
+        self.min_confidence = threshold(min_confidence)
         self._person = None
         self._refiner = None
         self._refiner_tried = False
@@ -168,6 +179,7 @@ class Teacher:
                                 lm, info)
         res.timings = {**timings, **res.timings}
         res.timings["total"] = sum(v for k, v in res.timings.items() if k != "total")
+        check(res.quality, self.min_confidence)
         return res
 
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
@@ -185,8 +197,9 @@ class Teacher:
             info: GarmentInfo (category, sleeve) or None ("top", sleeves from the landmarks).
 
         Returns:
-            :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic); its ``parse`` is the
-            refined parse (bare arms merged into the torso relabelled as arms).
+            :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic, gate); its ``parse`` is the
+            refined parse (bare arms merged into the torso relabelled as arms); its ``quality`` is measured
+            but not gated here (:meth:`run` gates).
         """
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -207,8 +220,13 @@ class Teacher:
         t = time.perf_counter()
         agn = agnostic_image(image, parse, c.old_garment)
         timings["agnostic"] = time.perf_counter() - t
-        return TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
-                             warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
-                             keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
-                             timings=timings, hole=c.hole, garment_mask=garment_mask,
-                             garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()})
+        res = TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
+                            warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
+                            keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
+                            timings=timings, hole=c.hole, garment_mask=garment_mask,
+                            garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()},
+                            warped_parts=w.warped_parts)
+        t = time.perf_counter()
+        res.quality = assess(res)
+        timings["gate"] = time.perf_counter() - t
+        return res

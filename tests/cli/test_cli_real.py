@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tryon.errors import EXIT_CODES, MissingModelError
+from tryon.errors import EXIT_CODES
 
 pytestmark = pytest.mark.realdata
 
@@ -26,14 +26,8 @@ BUSY = "garment/magicclothing__t3.jpg"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def models():
-    from tryon.assets import require
-
-    try:
-        for name in ("selfie_segmentation.onnx", "pose_landmark_full.onnx", "bodypix.onnx"):
-            require(name)
-    except MissingModelError as exc:
-        pytest.skip(f"models not built: {exc.message}")
+def models(teacher_models):
+    """Every test here runs the teacher's models (tests/cli/conftest.py skips when they are not built)."""
 
 
 def tryon(*args: str) -> subprocess.CompletedProcess:
@@ -81,14 +75,16 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
                    f"{vton_samples / SMALL_PERSON},{vton_samples / TOP}\n"
                    f"{vton_samples / SMALL_PERSON},catalogue:navy-striped-longsleeve\n"
                    f"{vton_samples / SMALL_PERSON},{vton_samples / DRESS}\n")
-    r = tryon("run", "--pairs", str(csv), "-o", str(tmp_path / "batch"))
+    # This person's right elbow is hidden behind her arm, which the quality gate doubts (tests/cli/
+    # test_quality_gate.py covers the gate): here the batch and record mechanics are under test, so it is off.
+    r = tryon("run", "--pairs", str(csv), "-o", str(tmp_path / "batch"), "--no-gate")
     assert r.returncode == 3, r.stderr  # two done, the dress refused
     assert len(list((tmp_path / "batch").glob("*.png"))) == 2
     errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
     assert [e["error"] for e in errors] == ["UnsupportedCategoryError"]
 
     r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
-              "--shard-size", "1")
+              "--shard-size", "1", "--no-gate")
     assert r.returncode == 0, r.stderr
     from tryon.data.records import iter_records, read_index
 
@@ -99,5 +95,5 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
         assert -1 <= s["grid"].min() and s["grid"].max() <= 1
         assert 0.05 < s["composition_mask"].mean() < 0.9
     # Rerunning resumes: nothing is rebuilt.
-    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48")
+    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48", "--no-gate")
     assert r.returncode == 0 and "skipped 2" in r.stdout

@@ -1,0 +1,320 @@
+"""The teacher's quality gate: a confidence in [0, 1] for each try-on, from signals that can be measured.
+
+A result a shopper would call implausible (a flat skin slab, the old collar or sleeve still showing, a garment
+that is mostly missing or off the body) is refused instead of shown, and left out of the student's records.
+The confidence is deliberately simple to explain: each signal below is measured on the result, mapped to a
+score in [0, 1] by a straight ramp between a *bad* value (score 0) and a *good* value (score 1), and the
+confidence is the **lowest** score. The weakest signal names what went wrong, and its advice tells the user what
+to change. The ramps' end points are round numbers set by eye on the wild-dev set (``docs/quality-gate.md``);
+nothing is fitted.
+
+=========================  ==================================================================================
+signal                     measured as
+=========================  ==================================================================================
+``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
+                           hips (the mean of each pair), the lowest of the three
+``landmarks``              asymmetry of the garment landmarks about the garment's centre line (shoulders,
+                           armpits, hem corners), in shoulder widths; 1 when they are out of order
+``mask_border``            share of the garment outline lying on the photo's edge (a cut-off garment)
+``mask_solidity``          garment area / convex hull area (a ragged or broken-up cut-out is low)
+``mask_fraction``          share of the garment photo covered by the garment (a speck, or the whole frame)
+``old_garment``            share of the upper-body clothing area of the result that still shows the old garment
+                           (body pixels the new garment does not cover that the result does not show as skin)
+``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent)
+``warp_folds``             share of the warped garment where the sampling grid folds over (Jacobian det <= 0)
+``warp_spread``            spread of the warp's local area change: the 5-95 percentile range of
+                           log|det J| over the warped garment, in natural-log units (ln 4 = one part four
+                           times as stretched as another)
+=========================  ==================================================================================
+
+Source of the method: the signals are this project's own; the Jacobian fold-over / area-change measures are the
+usual diagnostics of dense deformation fields (e.g. Ashburner, *A fast diffeomorphic image registration
+algorithm*, NeuroImage 2007, which reports the Jacobian determinant's range and negative values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from tryon.errors import LowConfidenceError, UsageError
+from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOULDER
+from tryon.person.labels import LABEL
+from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, SIGNALS, SignalSpec
+
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
+           "pose_visibility", "landmark_asymmetry", "mask_quality", "garment_shares", "warp_distortion"]
+
+def ramp(raw: float, bad: float, good: float) -> float:
+    """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
+    if not np.isfinite(raw):
+        return 0.0
+    return float(np.clip((raw - bad) / (good - bad), 0.0, 1.0))
+
+
+@dataclass
+class Quality:
+    """A teacher result's confidence and the signals it comes from.
+
+    Attributes:
+        confidence: the lowest signal score, in [0, 1].
+        weakest: the name of that signal (a key of :data:`SIGNALS`).
+        raw: signal name -> raw measurement (units in :data:`SIGNALS` / the module docstring).
+        scores: signal name -> score in [0, 1].
+    """
+
+    confidence: float
+    weakest: str
+    raw: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def message(self, min_confidence: float) -> str:
+        """The refusal: what is wrong (the weakest signal) and what to change (its advice)."""
+        spec = SIGNALS[self.weakest]
+        return (f"this try-on would not look right: {spec.what} (confidence {self.confidence:.2f} < "
+                f"{min_confidence:.2f}, weakest signal: {self.weakest}). To fix it, {spec.advice}; or use "
+                "--no-gate to see the result anyway")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"confidence", "weakest", "raw", "scores"}`` (floats rounded to 4 places)."""
+        return {"confidence": round(self.confidence, 4), "weakest": self.weakest,
+                "raw": {k: round(float(v), 4) for k, v in self.raw.items()},
+                "scores": {k: round(float(v), 4) for k, v in self.scores.items()}}
+
+
+# ------------------------------------------------------------------------------------------------- signals
+def pose_visibility(keypoints: np.ndarray) -> float:
+    """The body's visibility: min(lower shoulder visibility, mean elbow visibility, mean hip visibility).
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility in [0, 1]).
+
+    Returns:
+        visibility in [0, 1]. The shoulders must both be seen (the garment hangs from them); one elbow or hip
+        hidden behind the body is tolerated by averaging the pair.
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, 4).
+    """
+    kp = np.asarray(keypoints, np.float32)
+    if kp.shape != (33, 4):
+        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    v = np.clip(kp[:, 3], 0.0, 1.0)
+    return float(min(v[L_SHOULDER], v[R_SHOULDER], (v[L_ELBOW] + v[R_ELBOW]) / 2, (v[L_HIP] + v[R_HIP]) / 2))
+
+
+def landmark_asymmetry(landmarks: dict[str, tuple[float, float]]) -> float:
+    """How far the garment landmarks are from a mirror-symmetric front view, in shoulder widths.
+
+    A flat front-view top is close to symmetric about its centre line (the neck points' midpoint): for each pair
+    (shoulders, armpits, hem corners) the left point mirrored about that line should land on the right point,
+    and both should sit at one height. The landmark detector works from the outline, so a broken mask, a
+    garment photographed at an angle or folded shows up here.
+
+    Args:
+        landmarks: name -> (x, y) garment-image pixels (``tryon.garment.landmarks.garment_landmarks``).
+
+    Returns:
+        the largest pair's mirror distance / shoulder width (0 = symmetric); 1.0 when the shoulders are not
+        outside the neck points, the armpits not below the shoulders or the hem not below the armpits.
+
+    Raises:
+        UsageError: a neck, shoulder, armpit or hem landmark is missing.
+    """
+    need = ("neck_left", "neck_right", "shoulder_left", "shoulder_right", "armpit_left", "armpit_right",
+            "hem_left", "hem_right")
+    missing = [k for k in need if k not in landmarks]
+    if missing:
+        raise UsageError(f"garment landmarks missing: {', '.join(missing)}")
+    p = {k: np.asarray(landmarks[k], np.float64) for k in need}
+    cx = (p["neck_left"][0] + p["neck_right"][0]) / 2
+    width = p["shoulder_left"][0] - p["shoulder_right"][0]  # wearer's left = image right
+    in_order = (width > 0 and p["shoulder_left"][0] >= p["neck_left"][0]
+                and p["shoulder_right"][0] <= p["neck_right"][0]
+                and min(p["armpit_left"][1], p["armpit_right"][1]) > max(p["shoulder_left"][1],
+                                                                         p["shoulder_right"][1])
+                and min(p["hem_left"][1], p["hem_right"][1]) > max(p["armpit_left"][1], p["armpit_right"][1]))
+    if not in_order:
+        return 1.0
+    worst = 0.0
+    for part in ("shoulder", "armpit", "hem"):
+        a, b = p[f"{part}_left"], p[f"{part}_right"]
+        mirrored = np.array([2 * cx - a[0], a[1]])
+        worst = max(worst, float(np.hypot(*(mirrored - b))) / width)
+    return worst
+
+
+def mask_quality(garment_mask: np.ndarray) -> dict[str, float]:
+    """Measures of a garment cut-out: border contact, solidity and its share of the photo.
+
+    Args:
+        garment_mask: (h, w) float32 [0, 1] (or bool) mask of the garment in its own photo.
+
+    Returns:
+        ``{"mask_border": share of the largest component's outline on the photo's 1-pixel edge,
+        "mask_solidity": its area / its convex hull's area, "mask_fraction": mask area / photo area}``;
+        an empty mask gives border 1, solidity 0, fraction 0.
+
+    Raises:
+        UsageError: ``garment_mask`` is not 2-D.
+    """
+    m = np.asarray(garment_mask)
+    if m.ndim != 2:
+        raise UsageError(f"garment_mask must be (h, w), not {m.shape}")
+    m = (m > 0.5).astype(np.uint8)
+    h, w = m.shape
+    if not m.any():
+        return {"mask_border": 1.0, "mask_solidity": 0.0, "mask_fraction": 0.0}
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    main = (lbl == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    contours, _ = cv2.findContours(main, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    c = max(contours, key=cv2.contourArea)[:, 0, :]
+    on_edge = (c[:, 0] <= 0) | (c[:, 0] >= w - 1) | (c[:, 1] <= 0) | (c[:, 1] >= h - 1)
+    hull = cv2.contourArea(cv2.convexHull(c))
+    area = cv2.contourArea(c)
+    return {"mask_border": float(on_edge.mean()), "mask_solidity": area / hull if hull > 0 else 0.0,
+            "mask_fraction": float(m.mean())}
+
+
+def garment_shares(result_image: np.ndarray, parse: np.ndarray, composition_mask: np.ndarray,
+                   hole: np.ndarray | None) -> dict[str, float]:
+    """Share of the old garment still visible, and share of skin synthesised, in the try-on.
+
+    The upper-body clothing area is the person's neck, torso and arms (parse labels) plus wherever the new
+    garment is shown. In it, the *old garment still visible* is what is neither covered by the new garment
+    (``composition_mask`` < 0.5) nor refilled (``hole``) and is not skin-coloured (``tryon.teacher.agnostic``'s
+    skin tone and skin test, measured on the result, which outside those two regions is the photo itself);
+    the *skin synthesised* is the refilled part of the body (``hole`` on a body label).
+
+    Args:
+        result_image: (H, W, 3) uint8 RGB try-on.
+        parse: (H, W) uint8 PARSE_LABELS of the person photo.
+        composition_mask: (H, W) float32 [0, 1], 1 where the result shows the new garment.
+        hole: (H, W) bool where the old garment was removed and refilled, or None (nothing refilled).
+
+    Returns:
+        ``{"old_garment": share, "skin_synthesised": share}`` of the clothing area, each in [0, 1].
+
+    Raises:
+        UsageError: the arrays' sizes differ.
+    """
+    from tryon.teacher.agnostic import skin_mask, skin_tone
+
+    H, W = parse.shape
+    if result_image.shape[:2] != (H, W) or composition_mask.shape != (H, W) or (
+            hole is not None and hole.shape != (H, W)):
+        raise UsageError("result image, parse, composition mask and hole must have one size")
+    hole = np.zeros((H, W), bool) if hole is None else hole.astype(bool)
+    # A working height of ~512 px: the parse is coarse (stride 16), finer pixels add nothing.
+    s = min(1.0, 512 / H)
+    if s < 1.0:
+        size = (max(8, round(W * s)), max(8, round(H * s)))
+        result_image = cv2.resize(result_image, size, interpolation=cv2.INTER_AREA)
+        parse = cv2.resize(parse, size, interpolation=cv2.INTER_NEAREST)
+        composition_mask = cv2.resize(composition_mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    body = np.isin(parse, (LABEL["neck"], LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
+    uncovered = body & (composition_mask < 0.5)
+    skin = skin_mask(result_image, skin_tone(result_image, parse))
+    # Refilled pixels count by what they show: the fill may continue an old sleeve rather than paint skin.
+    old = uncovered & ~skin
+    synth = uncovered & hole & skin
+    area = float((body | (composition_mask >= 0.5)).sum())
+    if area == 0:
+        return {"old_garment": 0.0, "skin_synthesised": 0.0}
+    return {"old_garment": float(old.sum()) / area, "skin_synthesised": float(synth.sum()) / area}
+
+
+def warp_distortion(grid: np.ndarray, warped_mask: np.ndarray, garment_size: tuple[int, int],
+                    warped_parts: np.ndarray | None = None, *, work_height: int = 256) -> dict[str, float]:
+    """Fold-overs and uneven stretch of the dense garment warp, from its Jacobian.
+
+    J is the derivative of the garment-pixel position sampled by each person pixel (central differences of
+    the grid, at ``work_height``). Only pixels whose 3x3 neighbourhood lies inside the warped garment and
+    within one part (torso, or one sleeve: the parts have separate warps that meet at seams) count.
+
+    Args:
+        grid: (H, W, 2) float32 in [-1, 1], ``grid_sample`` convention (align_corners=False), x then y.
+        warped_mask: (H, W) float32 [0, 1] warped garment mask.
+        garment_size: the garment photo's (height, width) in pixels.
+        warped_parts: (H, W) uint8 part labels (0 none, 1 torso, 2/3 sleeves), or None (one part).
+        work_height: height at which the grid is differentiated.
+
+    Returns:
+        ``{"warp_folds": share of counted pixels with det J <= 0, "warp_spread": 95th - 5th percentile of
+        ln|det J| over the counted pixels}``; both 0 when fewer than 50 pixels count.
+
+    Raises:
+        UsageError: the grid is not (H, W, 2) or its size differs from the mask's.
+    """
+    g = np.asarray(grid, np.float32)
+    if g.ndim != 3 or g.shape[2] != 2 or g.shape[:2] != warped_mask.shape:
+        raise UsageError(f"grid must be (H, W, 2) with the mask's size, not {g.shape} / {warped_mask.shape}")
+    H, W = warped_mask.shape
+    parts = (warped_mask > 0.5).astype(np.uint8) if warped_parts is None else (
+        np.asarray(warped_parts, np.uint8) * (warped_mask > 0.5))
+    step = max(1, H // work_height)
+    g, parts = g[::step, ::step], parts[::step, ::step]
+    gh, gw = garment_size
+    x = (g[..., 0] + 1.0) * gw / 2.0
+    y = (g[..., 1] + 1.0) * gh / 2.0
+    dxdv, dxdu = np.gradient(x)
+    dydv, dydu = np.gradient(y)
+    det = dxdu * dydv - dxdv * dydu
+    k = np.ones((3, 3), np.uint8)
+    same = (cv2.erode(parts, k) == cv2.dilate(parts, k)) & (parts > 0)
+    d = det[same]
+    if d.size < 50:
+        return {"warp_folds": 0.0, "warp_spread": 0.0}
+    folds = float((d <= 0).mean())
+    logd = np.log(np.abs(d[d != 0]) + 1e-12)
+    lo, hi = np.percentile(logd, [5, 95]) if logd.size else (0.0, 0.0)
+    return {"warp_folds": folds, "warp_spread": float(hi - lo)}
+
+
+# ------------------------------------------------------------------------------------------------- gate
+def assess(result) -> Quality:
+    """The confidence of a teacher result (``tryon.teacher.pipeline.TeacherResult``).
+
+    Args:
+        result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
+            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts``.
+
+    Returns:
+        :class:`Quality` (the lowest score over :data:`SIGNALS`).
+    """
+    raw: dict[str, float] = {"pose": pose_visibility(result.keypoints)}
+    raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
+    raw.update(mask_quality(result.garment_mask))
+    raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
+    raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
+                               getattr(result, "warped_parts", None)))
+    scores = {k: ramp(raw[k], spec.bad, spec.good) for k, spec in SIGNALS.items()}
+    weakest = min(scores, key=scores.get)
+    return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores)
+
+
+def threshold(min_confidence: float) -> float:
+    """``min_confidence`` as a float, checked.
+
+    Raises:
+        UsageError: outside [0, 1].
+    """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"--min-confidence {min_confidence}: give a value between 0 and 1 (0 turns the gate off)")
+    return float(min_confidence)
+
+
+def check(quality: Quality, min_confidence: float) -> None:
+    """Refuse a result whose confidence is below ``min_confidence`` (0 lets everything through).
+
+    Raises:
+        LowConfidenceError: ``quality.confidence < min_confidence``; the message names the weakest signal and
+            what to change.
+        UsageError: ``min_confidence`` outside [0, 1].
+    """
+    if quality.confidence < threshold(min_confidence):
+        raise LowConfidenceError(quality.message(min_confidence), quality=quality)

@@ -1,0 +1,60 @@
+"""The quality gate's settings, as data: each signal's ramp end points and advice, and the default threshold.
+
+Kept apart from the measurements (``tryon.teacher.gate``) so that the CLI can read the default threshold without
+importing numpy or OpenCV. The end points are round numbers set by eye on the 35 wild-dev tops pairs, not fitted
+(``docs/quality-gate.md`` gives the figures they were read from).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec"]
+
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+"""Results below this confidence are refused (``tryon run``) or dropped (``tryon teacher build``); chosen by eye
+on the 35 wild-dev tops pairs (``docs/quality-gate.md``)."""
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """One signal's ramp and what the user should change when it is the weakest.
+
+    Attributes:
+        what: what is wrong when this signal scores low, in words (for the refusal message).
+        bad: raw value scoring 0.
+        good: raw value scoring 1 (``good < bad`` for signals where lower is better).
+        advice: what the user should change, addressed to them.
+    """
+
+    what: str
+    bad: float
+    good: float
+    advice: str
+
+
+_POSE_ADVICE = "face the camera with both shoulders, elbows and hips in the photo"
+_GARMENT_PHOTO_ADVICE = ("photograph the garment whole, laid flat and front-on on a plain background that "
+                         "contrasts with it, with a margin all round")
+_COVER_ADVICE = ("wear a close-fitting top in the photo, and pick a garment that covers at least as much as it "
+                 "(long sleeves if yours are long, a collar if yours has one)")
+
+SIGNALS: dict[str, SignalSpec] = {
+    "pose": SignalSpec("the body is not clearly visible", 0.6, 0.9, _POSE_ADVICE),
+    "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.2, 0.1,
+                            _GARMENT_PHOTO_ADVICE),
+    "mask_border": SignalSpec("the garment is cut off by the photo's edge", 0.1, 0.02, _GARMENT_PHOTO_ADVICE),
+    "mask_solidity": SignalSpec("the garment could not be cut out cleanly", 0.6, 0.75,
+                                _GARMENT_PHOTO_ADVICE),
+    "mask_fraction": SignalSpec("the garment fills too little of its photo", 0.03, 0.1, _GARMENT_PHOTO_ADVICE),
+    "old_garment": SignalSpec("much of the clothing you wear would still show", 0.2, 0.1, _COVER_ADVICE),
+    "skin_synthesised": SignalSpec("much of the body would be invented skin", 0.25, 0.15, _COVER_ADVICE),
+    "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,
+                             "stand facing the camera with your arms a little away from your body, and "
+                             "photograph the garment laid flat and front-on"),
+    "warp_spread": SignalSpec("the garment would be stretched unevenly on the body", 2.0, 1.2,
+                              "stand facing the camera with your arms a little away from your body, and "
+                              "photograph the garment laid flat and front-on"),
+}
+"""Signal name -> ramp and advice (config as data: the one place the gate's end points live)."""

@@ -1,0 +1,222 @@
+"""The teacher's quality gate (tryon.teacher.gate) on procedural cases: each signal moves the way it should, the
+confidence is the weakest score, and the refusal names what to change."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.errors import EXIT_CODES, LowConfidenceError, UsageError
+from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOULDER
+from tryon.person.labels import LABEL
+from tryon.teacher.gate import (SIGNALS, assess, check, garment_shares, landmark_asymmetry, mask_quality,
+                                pose_visibility, ramp, warp_distortion)
+
+SKIN = (210, 160, 140)
+OLD = (40, 60, 160)
+
+
+def _tee_mask(h=400, w=300, dx=0, dy=0) -> np.ndarray:
+    """A T-shirt silhouette (torso and two sleeves) on a (h, w) canvas, shifted by (dx, dy) pixels."""
+    m = np.zeros((h, w), np.uint8)
+    cv2.rectangle(m, (90 + dx, 80 + dy), (210 + dx, 330 + dy), 1, -1)
+    cv2.fillConvexPoly(m, np.array([[90, 80], [40, 150], [70, 175], [100, 130]]) + [dx, dy], 1)
+    cv2.fillConvexPoly(m, np.array([[210, 80], [260, 150], [230, 175], [200, 130]]) + [dx, dy], 1)
+    return m.astype(np.float32)
+
+
+def _identity_grid(h: int, w: int, gh: int, gw: int) -> np.ndarray:
+    """grid_sample grid (align_corners=False) mapping an (h, w) output onto a (gh, gw) garment, stretched to fit."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    gx = (xs + 0.5) * (gw / w)
+    gy = (ys + 0.5) * (gh / h)
+    return np.stack([gx * 2 / gw - 1, gy * 2 / gh - 1], -1).astype(np.float32)
+
+
+def _keypoints(vis: dict[int, float] | None = None) -> np.ndarray:
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 0.99
+    for i, v in (vis or {}).items():
+        kp[i, 3] = v
+    return kp
+
+
+def _landmarks() -> dict[str, tuple[float, float]]:
+    return {"neck_left": (170.0, 80.0), "neck_right": (130.0, 80.0), "neck_front": (150.0, 110.0),
+            "shoulder_left": (210.0, 85.0), "shoulder_right": (90.0, 85.0), "armpit_left": (205.0, 150.0),
+            "armpit_right": (95.0, 150.0), "hem_left": (210.0, 330.0), "hem_right": (90.0, 330.0),
+            "hem_center": (150.0, 330.0)}
+
+
+def test_ramp_both_directions():
+    assert ramp(0.9, 0.6, 0.9) == 1.0 and ramp(0.6, 0.6, 0.9) == 0.0 and ramp(0.75, 0.6, 0.9) == pytest.approx(0.5)
+    assert ramp(0.05, 0.2, 0.1) == 1.0 and ramp(0.3, 0.2, 0.1) == 0.0 and ramp(0.15, 0.2, 0.1) == pytest.approx(0.5)
+    assert ramp(float("nan"), 0.0, 1.0) == 0.0
+
+
+def test_pose_visibility_takes_the_weakest_part():
+    assert pose_visibility(_keypoints()) == pytest.approx(0.99)
+    # One hidden shoulder is enough to doubt the result; one hidden elbow is averaged with the other.
+    assert pose_visibility(_keypoints({L_SHOULDER: 0.2})) == pytest.approx(0.2)
+    assert pose_visibility(_keypoints({R_ELBOW: 0.4})) == pytest.approx((0.99 + 0.4) / 2)
+    assert pose_visibility(_keypoints({L_HIP: 0.1, R_HIP: 0.1})) == pytest.approx(0.1)
+    assert pose_visibility(_keypoints({L_ELBOW: 0.5, R_SHOULDER: 0.95})) < pose_visibility(_keypoints())
+    with pytest.raises(UsageError):
+        pose_visibility(np.zeros((17, 3)))
+
+
+def test_landmark_asymmetry():
+    lm = _landmarks()
+    assert landmark_asymmetry(lm) == pytest.approx(0.0, abs=1e-6)
+    skewed = {**lm, "armpit_left": (230.0, 180.0)}  # one armpit far out and low: the outline was misread
+    assert landmark_asymmetry(skewed) > 0.2
+    upside_down = {**lm, "hem_left": (210.0, 120.0)}  # hem above the armpit
+    assert landmark_asymmetry(upside_down) == 1.0
+    with pytest.raises(UsageError, match="hem_right"):
+        landmark_asymmetry({k: v for k, v in lm.items() if k != "hem_right"})
+
+
+def test_mask_touching_the_border_scores_lower():
+    inside = mask_quality(_tee_mask())
+    cut = mask_quality(_tee_mask(dy=120))  # the hem runs off the bottom of the photo
+    assert inside["mask_border"] == 0.0 and cut["mask_border"] > 0.05
+    spec = SIGNALS["mask_border"]
+    assert ramp(cut["mask_border"], spec.bad, spec.good) < ramp(inside["mask_border"], spec.bad, spec.good)
+
+
+def test_ragged_mask_has_lower_solidity_and_a_speck_a_small_fraction():
+    solid = mask_quality(_tee_mask())
+    ragged = _tee_mask()
+    # Deep bites out of both sides, as when half of a white-on-white garment is lost to the background.
+    for y in range(100, 330, 40):
+        cv2.fillConvexPoly(ragged, np.array([[85, y], [145, y + 15], [85, y + 30]]), 0)
+        cv2.fillConvexPoly(ragged, np.array([[215, y + 20], [155, y + 35], [215, y + 50]]), 0)
+    ragged = mask_quality(ragged)
+    assert ragged["mask_solidity"] < solid["mask_solidity"] - 0.1
+    speck = np.zeros((400, 300), np.float32)
+    speck[190:200, 140:150] = 1
+    assert mask_quality(speck)["mask_fraction"] < SIGNALS["mask_fraction"].bad
+    assert mask_quality(np.zeros((10, 10))) == {"mask_border": 1.0, "mask_solidity": 0.0, "mask_fraction": 0.0}
+
+
+def test_folded_warp_scores_lower():
+    h, w, gh, gw = 256, 192, 400, 300
+    mask = np.zeros((h, w), np.float32)
+    mask[40:220, 40:150] = 1
+    smooth = warp_distortion(_identity_grid(h, w, gh, gw), mask, (gh, gw))
+    assert smooth["warp_folds"] == 0.0 and smooth["warp_spread"] < 0.05
+    folded = _identity_grid(h, w, gh, gw)
+    # A band where the garment runs backwards: the sampling folds over itself (det J < 0).
+    folded[100:150, :, 1] = folded[100:150, :, 1][::-1]
+    fold = warp_distortion(folded, mask, (gh, gw))
+    assert fold["warp_folds"] > 0.1
+    spec = SIGNALS["warp_folds"]
+    assert ramp(fold["warp_folds"], spec.bad, spec.good) < ramp(smooth["warp_folds"], spec.bad, spec.good)
+
+
+def test_uneven_stretch_raises_the_spread_but_seams_between_parts_do_not():
+    h, w, gh, gw = 256, 192, 400, 300
+    mask = np.zeros((h, w), np.float32)
+    mask[40:220, 40:150] = 1
+    grid = _identity_grid(h, w, gh, gw)
+    stretched = grid.copy()
+    # The lower half samples 10x less garment per pixel than the upper half (ln 10 = 2.3): strongly uneven.
+    y = stretched[128:, :, 1]
+    stretched[128:, :, 1] = y[0] + (y - y[0]) / 10
+    assert warp_distortion(stretched, mask, (gh, gw))["warp_spread"] > SIGNALS["warp_spread"].bad
+    # The same jump at a seam between two parts (torso / sleeve warps meet there) is not a distortion.
+    jump = grid.copy()
+    jump[:, 95:, 0] += 0.5
+    parts = np.where(np.arange(w)[None, :] < 95, 1, 2).astype(np.uint8).repeat(h, 0)
+    seam = warp_distortion(jump, mask, (gh, gw), parts)
+    assert seam["warp_folds"] == 0.0 and seam["warp_spread"] < 0.05
+    with pytest.raises(UsageError):
+        warp_distortion(grid[..., :1], mask, (gh, gw))
+
+
+def _dressed(old_left: bool = False, slab: bool = False):
+    """A 256x192 try-on: skin face, new garment (grey) on the torso; optionally the old blue garment still showing
+    on the right of the torso, or a skin-coloured refilled slab instead of the garment's lower half."""
+    h, w = 256, 192
+    img = np.full((h, w, 3), 235, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    parse[20:70, 76:116] = LABEL["face"]
+    img[20:70, 76:116] = SKIN
+    parse[75:200, 56:136] = LABEL["torso"]
+    comp = np.zeros((h, w), np.float32)
+    comp[75:200, 56:136] = 1
+    img[75:200, 56:136] = (120, 120, 120)
+    hole = np.zeros((h, w), bool)
+    if old_left:
+        comp[75:200, 106:136] = 0
+        img[75:200, 106:136] = OLD
+    if slab:
+        comp[140:200, 56:136] = 0
+        hole[140:200, 56:136] = True
+        img[140:200, 56:136] = SKIN
+    return img, parse, comp, hole
+
+
+def test_old_garment_and_skin_shares():
+    clean = garment_shares(*_dressed())
+    assert clean == {"old_garment": 0.0, "skin_synthesised": 0.0}
+    old = garment_shares(*_dressed(old_left=True))
+    assert old["old_garment"] == pytest.approx(30 / 80, abs=0.02) and old["skin_synthesised"] == 0.0
+    slab = garment_shares(*_dressed(slab=True))
+    assert slab["skin_synthesised"] == pytest.approx(60 / 125, abs=0.02) and slab["old_garment"] == 0.0
+    img, parse, comp, hole = _dressed()
+    with pytest.raises(UsageError):
+        garment_shares(img, parse, comp[:100], hole)
+
+
+def _result(**over):
+    h, w, gh, gw = 256, 192, 400, 300
+    img, parse, comp, hole = _dressed()
+    mask = np.zeros((h, w), np.float32)
+    mask[75:200, 56:136] = 1
+    fields = dict(tryon=img, parse=parse, composition_mask=comp, hole=hole, keypoints=_keypoints(),
+                  grid=_identity_grid(h, w, gh, gw), warped_mask=mask, garment_mask=_tee_mask(gh, gw),
+                  garment_landmarks=_landmarks(), warped_parts=None)
+    fields.update(over)
+    return SimpleNamespace(**fields)
+
+
+def test_confidence_is_the_weakest_signal_and_the_refusal_says_what_to_change():
+    good = assess(_result())
+    assert good.confidence == 1.0 and set(good.scores) == set(SIGNALS)
+    check(good, 0.5)  # passes
+
+    back = assess(_result(keypoints=_keypoints({L_SHOULDER: 0.1, R_SHOULDER: 0.1})))
+    assert back.weakest == "pose" and back.confidence == 0.0
+    assert back.confidence == min(back.scores.values())
+    with pytest.raises(LowConfidenceError) as err:
+        check(back, 0.5)
+    assert err.value.exit_code == EXIT_CODES["LowConfidenceError"] == 61
+    assert "face the camera" in err.value.message and "--no-gate" in err.value.message
+    assert err.value.quality is back
+    check(back, 0.0)  # the gate off lets everything through
+
+    img, parse, comp, hole = _dressed(slab=True)
+    slab = assess(_result(tryon=img, parse=parse, composition_mask=comp, hole=hole))
+    assert slab.weakest == "skin_synthesised" and slab.confidence < 0.5
+    with pytest.raises(LowConfidenceError, match="close-fitting top"):
+        check(slab, 0.5)
+
+    cut = assess(_result(garment_mask=_tee_mask(dy=120)))
+    assert cut.weakest == "mask_border"
+    with pytest.raises(LowConfidenceError, match="photograph the garment whole"):
+        check(cut, 0.5)
+    with pytest.raises(UsageError):
+        check(good, 1.5)
+    assert set(good.as_dict()) == {"confidence", "weakest", "raw", "scores"}
+
+
+def test_teacher_checks_its_threshold_and_measures_without_refusing_by_default():
+    from tryon.teacher.pipeline import Teacher
+
+    assert Teacher().min_confidence == 0.0
+    with pytest.raises(UsageError, match="--min-confidence"):
+        Teacher(min_confidence=1.5)
