@@ -8,7 +8,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from tryon.cli.eval_category import register
@@ -16,17 +15,6 @@ from tryon.errors import DataError
 from tryon.eval.category import evaluate_categories, read_labels
 from tryon.garment import catalogue
 from tryon.processing import load_image, save_image
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:  # keeps "eval-category" a subcommand, as in the real app
-        pass
-
-    register(app)
-    return app
 
 
 def _drawn(pts, colour, size=(512, 384)) -> np.ndarray:
@@ -64,9 +52,9 @@ def garments(tmp_path):
     return tmp_path
 
 
-def test_confusion_matrix_and_mistakes_sheet(garments):
+def test_confusion_matrix_and_mistakes_sheet(garments, subcommand_app):
     sheet = garments / "out" / "mistakes.png"
-    res = CliRunner().invoke(_app(), ["eval-category", str(garments), "--labels", str(garments / "labels.csv"),
+    res = CliRunner().invoke(subcommand_app(register), ["eval-category", str(garments), "--labels", str(garments / "labels.csv"),
                                       "--sheet", str(sheet)])
     assert res.exit_code == 0, res.output
     lines = {ln.split()[0]: ln.split()[1:] for ln in res.output.splitlines()
@@ -80,8 +68,8 @@ def test_confusion_matrix_and_mistakes_sheet(garments):
     assert picture.shape[0] > 100 and picture.std() > 10
 
 
-def test_json_lists_every_outcome(garments):
-    res = CliRunner().invoke(_app(), ["eval-category", str(garments), "--labels", str(garments / "labels.csv"),
+def test_json_lists_every_outcome(garments, subcommand_app):
+    res = CliRunner().invoke(subcommand_app(register), ["eval-category", str(garments), "--labels", str(garments / "labels.csv"),
                                       "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
