@@ -9,7 +9,8 @@ the browser. Per pair:
    background (:func:`tryon.garment.mask.garment_mask`, else
    :class:`~tryon.errors.BusyBackgroundError`); the category (given, or from
    :func:`tryon.garment.category.classify_garment`): the student dresses tops only, anything else is refused
-   with :class:`~tryon.errors.UnsupportedCategoryError` naming the category.
+   with :class:`~tryon.errors.UnsupportedCategoryError` naming the category, and so is a garment the
+   classifier cannot tell (``uncertain``: the message asks for the category).
 2. **Person framing** (:class:`tryon.framing.PersonFramer`, rules from the model folder's ``manifest.json``
    ``framing``): the upper-body box the student was trained on; no person, several people, no face, a back
    view, shoulders out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
@@ -308,7 +309,8 @@ class StudentRunner:
         Raises:
             PhotoTypeError: the garment photo shows a person.
             BusyBackgroundError: the garment photo has no plain background.
-            UnsupportedCategoryError: the garment is not a top (the message names what it is).
+            UnsupportedCategoryError: the garment is not a top (the message names what it is), or with ``auto``
+                the classifier could not tell (the message asks for the category).
         """
         from tryon.garment.category import classify_garment, normalise_category, require_supported
 
@@ -332,6 +334,7 @@ class StudentRunner:
         info = None
         if wanted == "auto":
             info = classify_garment(garment, garment_mask)
+            require_supported(info)  # also refuses a garment the classifier could not tell, asking for its category
             wanted = normalise_category(info.category)
         require_supported(wanted)
         result = GarmentAnalysis(mask=garment_mask.astype(np.float32, copy=False), category=wanted, info=info)

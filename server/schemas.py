@@ -20,7 +20,8 @@ Category = Literal["auto", "tops", "top", "upper_body", "bottoms", "lower_body",
 """Garment categories as the hosted APIs spell them; only tops are dressed (the others answer 422)."""
 
 SUPPORTED_CATEGORIES: tuple[str, ...] = ("auto", "tops", "top", "upper_body")
-"""Category values this server dresses (``auto`` is taken to be a top)."""
+"""Category values this server accepts; ``auto`` is classified (``tryon.garment.category``): a garment that is not
+surely a top fails its job with UnsupportedCategoryError."""
 
 JobState = Literal["in_queue", "processing", "completed", "failed"]
 
@@ -31,7 +32,10 @@ class RunOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     category: Category = Field("auto", description="Garment category; only tops are supported "
-                                                   "(`auto`, `tops`, `top`, `upper_body`), others answer 422.")
+                                                   "(`auto`, `tops`, `top`, `upper_body`), others answer 422. "
+                                                   "`auto` classifies the garment: a non-top, or one the "
+                                                   "classifier cannot tell, fails the job with "
+                                                   "UnsupportedCategoryError.")
     garment_photo_type: Literal["auto", "flat-lay"] = Field(
         "auto", description="The garment photo is an in-shop/flat-lay shot on a plain background.")
     output_format: Literal["png", "jpeg"] = Field("png", description="Encoding of the output data URI.")

@@ -104,6 +104,17 @@ def test_refusals(runner, wild_dev):
         runner(person, tee, category="bottoms")
     with pytest.raises(UnsupportedCategoryError, match="'bottoms'"):  # trousers, classified
         runner(person, _load(wild_dev / "garment" / "minahilvton__BlackPant2.PNG"))
+    with pytest.raises(UnsupportedCategoryError, match="'bottoms'"):  # a pleated mini skirt (once dressed as a top)
+        runner(person, _load(wild_dev / "garment" / "dreamo__skirt.jpeg"))
+
+
+@pytest.mark.realdata
+def test_uncertain_garment_is_refused_until_the_category_is_named(runner, wild_dev):
+    person = _load(wild_dev / "person" / "ccp__0193.jpg")
+    tunic = _load(wild_dev / "garment" / "dewbm__women-4.jpg")  # a long tunic shirt: a top, or a short dress?
+    with pytest.raises(UnsupportedCategoryError, match="name the category tops instead of auto"):
+        runner(person, tunic)
+    assert runner(person, tunic, category="tops").tryon.shape == person.shape
 
 
 @pytest.mark.realdata

@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Order is the order of `tryon --help`.
-_SUBCOMMAND_MODULES = ("run", "eval", "teacher", "train", "mask_sharpness", "setup", "export", "quantize", "bench", "serve", "bench_api", "web_build", "bench_browser", "env")
+_SUBCOMMAND_MODULES = ("run", "eval", "eval_category", "teacher", "train", "mask_sharpness", "setup", "export", "quantize", "bench", "serve", "bench_api", "web_build", "bench_browser", "env")
 for _name in _SUBCOMMAND_MODULES:
     importlib.import_module(f"tryon.cli.{_name}").register(app)
 

@@ -1,13 +1,17 @@
-"""Garment category ("top" | "dress" | "lower") and sleeve type from the mask shape.
+"""Garment category ("top" | "dress" | "lower", or "uncertain") and sleeve type from the mask shape.
 
-Rules on the normalised mask (:func:`tryon.garment.landmarks.analyse_shape`), no network:
+Hand-set rules on the normalised mask (:func:`tryon.garment.landmarks.analyse_shape`), no network; what the
+rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment`:
 
 * lower (trousers): a background gap at the bottom centre between two legs over a good part of the height;
-* lower (trousers with touching legs): tall, with a flat full-width waistband and no neck dip;
-* lower (skirt): no neck dip and no shoulders: a flat, full-width waistband at the top, widening downwards
-  (trapezoid), and short;
+* lower (skirt, shorts, trousers with touching legs): a straight top edge (a waistband) with no sleeves, no
+  armholes and no shoulders, widening downwards, with a short leg gap, or tall;
 * dress: long relative to its torso (armpit-to-armpit or shoulder) width (a top part, then a long skirt part);
-* top: everything else.
+* uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
+* top: shoulders (or sleeves, or armholes) and a top's length.
+
+A top is dressed; everything else is refused, ``uncertain`` with a message asking for the category. The rules
+and their measured confusion matrices are in ``docs/garment-category.md``.
 
 Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose
 length (armpit to inner sleeve end) exceeds about half the armpit-to-hem height = long.
@@ -16,7 +20,7 @@ length (armpit to inner sleeve end) exceeds about half the armpit-to-hem height 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,14 +29,17 @@ from tryon.garment.landmarks import _landmarks_work, analyse_shape
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GarmentInfo", "classify_garment", "require_supported", "normalise_category", "internal_category",
-           "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES"]
+__all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
+           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
+           "UNCERTAIN"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""
 FASHN_CATEGORIES = ("tops", "bottoms", "one-pieces")
 """The categories users name (FASHN's API vocabulary), in the CLI, pairs CSVs, the API and the widget."""
 SLEEVES = ("none", "short", "long")
+UNCERTAIN = "uncertain"
+"""The classifier's outcome when it cannot tell the category: ``auto`` is refused, naming a category is asked for."""
 
 _ALIASES = {
     "tops": "tops", "top": "tops", "upper_body": "tops",
@@ -70,17 +77,25 @@ def internal_category(name: str | None) -> str | None:
     return _INTERNAL.get(normalise_category(name))
 
 
+def fashn_category(info: GarmentInfo) -> str:
+    """The classifier's outcome in the users' vocabulary: one of :data:`FASHN_CATEGORIES` or ``"uncertain"``."""
+    return UNCERTAIN if info.category == UNCERTAIN else normalise_category(info.category)
+
+
 @dataclass(frozen=True)
 class GarmentInfo:
     """What kind of garment a photo shows.
 
     Attributes:
-        category: "top" | "dress" | "lower".
-        sleeve: "none" | "short" | "long" (meaningful for tops and dresses; "none" for lower-body garments).
+        category: "top" | "dress" | "lower", or "uncertain" (:data:`UNCERTAIN`) when the classifier cannot tell.
+        sleeve: "none" | "short" | "long", read from the landmarks as if the garment were a top (meaningful for
+            tops and dresses, and used when a user names a garment of another outcome a top).
+        reason: what the classifier saw, for messages and logs (not compared).
     """
 
     category: str
     sleeve: str
+    reason: str = field(default="", compare=False)
 
 
 def _leg_gap(m: np.ndarray, cx: float, top: int, bottom: int) -> float:
@@ -102,38 +117,135 @@ def _leg_gap(m: np.ndarray, cx: float, top: int, bottom: int) -> float:
     return gap / h
 
 
+@dataclass(frozen=True)
+class ShapeFeatures:
+    """Silhouette measurements the category rules read (all relative, so independent of the photo's size).
+
+    Widths are the row extent (leftmost to rightmost garment pixel) over the garment's bounding-box width;
+    heights are fractions of the bounding-box height, from its top.
+
+    Attributes:
+        aspect: bounding-box height / width.
+        top_width: median extent over rows 0.5-3 % (a waistband, or a collar / straps / hood).
+        shoulder_width: largest extent over rows 4-25 % (shoulders and sleeves of a top).
+        width_10: median extent over rows 8-12 %.
+        width_90: median extent over rows 80-95 %.
+        flat_top: fraction of the columns under the 8 % row whose top edge lies within 4 % of the height of
+            the garment's top (20th percentile of the column tops): about 1 for a waistband, lower for a
+            neckline, straps or sloping shoulders.
+        armhole: deepest convexity defect beside the centre line (armpit, armhole), over the width.
+        leg_gap: fraction of the height with a gap between two legs (:func:`_leg_gap`).
+        edge_ratio: extent 3 % of the height below the top edge (the 20th percentile of the column tops) over
+            the extent 15 % below it: about 1 under a waistband, lower under sloping shoulders.
+        strap_rows: rows within the top quarter that are mostly background between their outermost garment
+            pixels (straps of a cami or a tank top), over the height.
+    """
+
+    aspect: float
+    top_width: float
+    shoulder_width: float
+    width_10: float
+    width_90: float
+    flat_top: float
+    armhole: float
+    leg_gap: float
+    edge_ratio: float
+    strap_rows: float
+
+    @property
+    def has_shoulders(self) -> bool:
+        """Sleeves or armholes cut into the sides, straps, or shoulders much wider than the top edge."""
+        return (self.armhole >= _ARMHOLE_MIN or self.strap_rows >= _STRAPS_MIN or
+                (self.shoulder_width >= _SHOULDER_MIN and self.top_width <= _NECK_MAX * self.shoulder_width))
+
+
+_ARMHOLE_MIN = 0.07
+"""Deepest side defect (over the width) that counts as a sleeve or an armhole."""
+_STRAPS_MIN = 0.05
+"""strap_rows from which the top edge carries straps (a waistband's first rows are at most a few percent)."""
+_SHOULDER_MIN = 0.85
+"""Extent within the top quarter that counts as shoulders reaching the garment's full width."""
+_NECK_MAX = 0.75
+"""Top-edge extent, relative to the shoulders, below which the top edge is a neck or collar, not a waistband."""
+_WAISTBAND_FLAT = 0.85
+"""flat_top at and above which the top edge is straight, as a waistband is."""
+_WAISTBAND_EDGE = 0.75
+"""edge_ratio at and above which the garment is as wide under its top edge as a little lower, as under a
+waistband."""
+_DRESS_LENGTH = 2.4
+"""Neck-to-hem length over the torso width above which a garment with shoulders is a one-piece."""
+_TOP_LENGTH = 2.1
+"""... below which it is a top; in between the classifier is uncertain (a long top, a tunic or a short dress)."""
+_TALL = 1.8
+"""Bounding-box height / width from which a waistband garment without a leg gap is taken for trousers."""
+
+
+def shape_features(sa) -> ShapeFeatures:
+    """Measure the silhouette of a normalised garment mask.
+
+    Args:
+        sa: :class:`tryon.garment.landmarks.ShapeAnalysis` of the garment mask.
+
+    Returns:
+        :class:`ShapeFeatures`.
+    """
+    m = sa.mask[sa.top:sa.bottom + 1, sa.left:sa.right + 1]
+    h, w = m.shape
+    has = m.any(axis=1)
+    left = np.where(has, m.argmax(axis=1), 0)
+    right = np.where(has, w - 1 - m[:, ::-1].argmax(axis=1), 0)
+    ext = (right - left + 1) / w
+    fill = m.sum(axis=1) / np.maximum(1, right - left + 1)
+
+    def rows(a: float, b: float) -> np.ndarray:
+        i = int(a * h)
+        return ext[i:max(i + 1, int(b * h))]
+
+    y8 = int(0.08 * h)
+    cols = np.nonzero(m[y8])[0]
+    col_top = m[:, cols.min():cols.max() + 1].argmax(axis=0) / h
+    edge = float(np.percentile(col_top, 20))
+    flat = float((np.abs(col_top - edge) <= 0.04).mean())
+    edge_ratio = ext[min(h - 1, int((edge + 0.03) * h))] / max(1e-6, ext[min(h - 1, int((edge + 0.15) * h))])
+    return ShapeFeatures(
+        aspect=h / w, top_width=float(np.median(rows(0.005, 0.03))), shoulder_width=float(rows(0.04, 0.25).max()),
+        width_10=float(np.median(rows(0.08, 0.12))), width_90=float(np.median(rows(0.8, 0.95))), flat_top=flat,
+        armhole=max(sa.defect_depth["left"], sa.defect_depth["right"]) / w,
+        leg_gap=_leg_gap(sa.mask, sa.cx, sa.top, sa.bottom), edge_ratio=float(edge_ratio),
+        strap_rows=float((fill[:int(0.25 * h)] < 0.4).sum() / h))
+
+
 def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
-    """Classify a garment photo's category and sleeve type from its mask.
+    """Classify a garment photo's category and sleeve type from its mask, saying ``uncertain`` when unsure.
+
+    Hand-set rules on the silhouette (the thresholds are the module constants; they were set by looking at
+    garment shapes and checked, not fitted, on the development photos, see ``docs/garment-category.md``):
+
+    1. trousers: a gap between two legs over more than 20 % of the height -> ``lower``;
+    2. a straight top edge as wide as the garment under it (a waistband: ``flat_top`` >= 0.85, ``edge_ratio``
+       >= 0.75) with neither sleeves, armholes, straps nor shoulders ->
+       ``lower`` when it also has a leg gap, widens downwards (skirt, shorts) or is tall (trousers whose legs
+       touch), else ``uncertain``;
+    3. otherwise the length from the neck to the hem over the torso width (from the landmarks): above 2.4 ->
+       ``dress``; from 2.1 -> ``uncertain`` (a long top, a tunic or a short dress); below -> ``top``.
+
+    The costs are asymmetric: a skirt dressed as a top is a visible failure, a top refused as ``uncertain``
+    only asks the user to name the category, so every doubt goes to ``uncertain``.
 
     Args:
         image: (H, W, 3) uint8 RGB garment photo (used for the neckline), or None.
         mask: (H, W) float32 [0, 1] garment mask.
 
     Returns:
-        GarmentInfo(category, sleeve).
+        GarmentInfo(category, sleeve, reason); category is one of :data:`CATEGORIES` or ``"uncertain"``.
 
     Raises:
         ValueError: the mask is empty.
     """
     sa = analyse_shape(mask)
-    m = sa.mask
-    h = sa.height
-    if _leg_gap(m, sa.cx, sa.top, sa.bottom) > 0.2:
-        return GarmentInfo("lower", "none")
-    rows = m[sa.top:sa.bottom + 1]
-    widths = rows.sum(axis=1).astype(float)
-    top_w = np.median(widths[: max(2, int(0.03 * h))])
-    # Skirt / shorts: the top row is already a full waistband (no neck dip, no shoulders), then it widens.
-    ci = int(round(sa.cx))
-    neck_dip = rows[: int(0.04 * h) + 1, max(0, ci - 2): ci + 3].mean() < 0.5
-    w10 = np.median(widths[int(0.08 * h): int(0.12 * h) + 1])
-    no_valley = sa.armpit["left"] is None and sa.armpit["right"] is None
-    if (not neck_dip and no_valley and top_w > 0.5 * widths.max() and top_w >= 0.9 * w10
-            and np.median(widths[int(0.8 * h):]) > 1.1 * top_w):
-        return GarmentInfo("lower", "none")
-    if not neck_dip and top_w >= 0.9 * w10 and h > 1.8 * widths.max():
-        # Tall, flat waistband on top, no neckline: trousers whose legs touch (no visible gap).
-        return GarmentInfo("lower", "none")
+    f = shape_features(sa)
+    # Landmarks and sleeves as if it were a top, whatever it turns out to be: a user who names a garment the
+    # rules refuse a top gets its sleeves all the same.
     pts = _landmarks_work(image, sa, None)
     sleeve = "none"
     if "sleeve_left_inner" in pts:
@@ -144,13 +256,21 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
             lens.append(np.linalg.norm(i - a))
             body.append(max(1.0, pts["hem_center"][1] - a[1]))
         sleeve = "long" if np.median(lens) > 0.5 * np.median(body) else "short"
+    if f.leg_gap > 0.2:
+        return GarmentInfo("lower", sleeve, "two legs")
+    if f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders:
+        if f.leg_gap > 0.05 or f.width_90 >= f.width_10 + 0.1 or f.aspect >= _TALL:
+            return GarmentInfo("lower", sleeve, "a waistband and no shoulders")
+        return GarmentInfo(UNCERTAIN, sleeve, "a straight top edge and no shoulders or sleeves")
     torso_w = max(1.0, pts["armpit_left"][0] - pts["armpit_right"][0],
                   pts["shoulder_left"][0] - pts["shoulder_right"][0])
-    length = pts["hem_center"][1] - min(pts["neck_left"][1], pts["neck_right"][1])
-    log.debug("length / torso width %.2f", length / torso_w)
-    if length > 2.4 * torso_w:
-        return GarmentInfo("dress", sleeve)
-    return GarmentInfo("top", sleeve)
+    length = (pts["hem_center"][1] - min(pts["neck_left"][1], pts["neck_right"][1])) / torso_w
+    log.debug("shape %s, length / torso width %.2f", f, length)
+    if length > _DRESS_LENGTH:
+        return GarmentInfo("dress", sleeve, f"long: {length:.1f} torso widths from neck to hem")
+    if length >= _TOP_LENGTH:
+        return GarmentInfo(UNCERTAIN, sleeve, "between a long top and a short dress")
+    return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
 def require_supported(info: GarmentInfo | str) -> None:
@@ -160,9 +280,16 @@ def require_supported(info: GarmentInfo | str) -> None:
         info: the classifier's result, or a category name in any accepted spelling.
 
     Raises:
-        UnsupportedCategoryError: for bottoms and one-pieces; the message names the category in FASHN's
-            vocabulary.
+        UnsupportedCategoryError: for bottoms and one-pieces (the message names the category in FASHN's
+            vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
+            for the category to be named).
     """
+    if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
+        seen = f" ({info.reason})" if info.reason else ""
+        raise UnsupportedCategoryError(
+            f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
+            "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
+            "bottoms and one-pieces are not dressed for now")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
     if category != "tops":
         raise UnsupportedCategoryError(

@@ -144,9 +144,11 @@ test('runOnServer deletes the result from the server once it has it', async () =
   const { runOnServer } = await import('../../web/src/backend.js');
   const calls = [];
   const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const sent = [];
   const fake = async (url, init = {}) => {
     calls.push([String(url), init.method || 'GET']);
     if (String(url).endsWith('/v1/run')) {
+      sent.push(init.body.get('category'));
       return new Response(JSON.stringify({ id: 'a'.repeat(32), status: 'completed', output: [png], metrics: {} }),
         { status: 200, headers: { 'content-type': 'application/json' } });
     }
@@ -156,4 +158,7 @@ test('runOnServer deletes the result from the server once it has it', async () =
   const out = await runOnServer('http://api.test/', new Blob(['p']), new Blob(['g']), { fetch: fake });
   assert.equal(out.id, 'a'.repeat(32));
   assert.deepEqual(calls.at(-1), [`http://api.test/v1/status/${'a'.repeat(32)}`, 'DELETE']);
+  // The element's category goes to the server as it is: `auto` lets the server's classifier refuse a non-top.
+  await runOnServer('http://api.test/', new Blob(['p']), new Blob(['g']), { fetch: fake, category: 'tops' });
+  assert.deepEqual(sent, ['auto', 'tops']);
 });

@@ -157,16 +157,20 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
  * @param {string} server base URL of the API (e.g. `https://shop.example/tryon`, no `/v1`)
  * @param {Blob} person person photo
  * @param {Blob} garment in-shop garment photo
- * @param {{waitSeconds?: number, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ * @param {{category?: string, waitSeconds?: number, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ *   `category`: the element's category, sent as it is (`auto`, the default, lets the server classify the
+ *   garment and refuse a non-top, or one it cannot tell, with `UnsupportedCategoryError`)
  * @returns {Promise<{blob: Blob, id: string, metrics: object}>} the result image
  * @throws {Error} ServerError (name kept from the API's `error` when it sends one)
  */
-export async function runOnServer(server, person, garment, { waitSeconds = 60, signal, fetch: f = fetch } = {}) {
+export async function runOnServer(server, person, garment, {
+  category = 'auto', waitSeconds = 60, signal, fetch: f = fetch,
+} = {}) {
   const base = new URL(server.endsWith('/') ? server : `${server}/`, globalThis.location?.href);
   const form = new FormData();
   form.append('person_image', person, 'person');
   form.append('garment_image', garment, 'garment');
-  form.append('category', 'tops');
+  form.append('category', category || 'auto');
   form.append('output_format', 'png');
   const fail = async (response) => {
     let body = {};

@@ -530,7 +530,9 @@ export class TryonWidget extends HTMLElement {
     this.#setStatus('running', 'Trying it on, on the server…');
     let res;
     try {
-      res = await runOnServer(this.server, person, garment, { waitSeconds: env.serverWaitSeconds });
+      res = await runOnServer(this.server, person, garment, {
+        category: this.category, waitSeconds: env.serverWaitSeconds,
+      });
     } catch (err) {
       if (err.name !== 'TypeError') throw err;
       throw (await explainBlocked(new URL(this.server, document.baseURI), 'the try-on server'))
