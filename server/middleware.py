@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: a streaming request-body cap and the security/isolation headers.
+"""Pure ASGI middleware: request limits (header block size, a streaming body cap, a body idle timeout) and the
+security/isolation headers.
 
 The body cap sits in middleware because FastAPI parses a body before any dependency could refuse it, and a
 chunked upload has no ``Content-Length`` to check (``docs/api-conventions.md``): the byte count of every received
@@ -11,6 +12,8 @@ import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tryon.server.protocol import HEADERS_TOO_LARGE, MAX_HEADER_BYTES
 
 __all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware", "DOCS_CSP", "DOCS_PATHS"]
 
@@ -40,7 +43,9 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
 
 
 class BodyLimitMiddleware:
-    """Answer 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting), and 408
+    """Answer 431 ``RequestHeaderFieldsTooLarge`` to a header block over
+    :data:`tryon.server.protocol.MAX_HEADER_BYTES` (name + value + 4 bytes of ``": "`` and CRLF per header, plus
+    the request line), 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting), and 408
     ``RequestTimeout`` when the client stops sending its body for ``idle_timeout_s`` (a half-sent upload, or a
     slow-loris client trickling bytes, would otherwise hold a connection and its buffer for ever).
 
@@ -56,6 +61,11 @@ class BodyLimitMiddleware:
         self.idle_timeout_s = idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope["method"]) + len(scope.get("raw_path") or b"") + len(scope["query_string"]) + 12
+            if size + sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+                await _send_json(send, 431, HEADERS_TOO_LARGE)
+                return
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
