@@ -53,7 +53,11 @@ class Settings(BaseSettings):
         wait_max_s: longest ``Prefer: wait`` the server honours, seconds.
         max_image_bytes: largest encoded image, bytes (413 ``PayloadTooLarge`` beyond).
         max_body_bytes: largest request body, bytes, counted as it streams in (413 beyond).
-        body_timeout_s: longest pause while a request body streams in, seconds (408 ``RequestTimeout`` beyond).
+        body_timeout_s: longest pause while a request body streams in, seconds (408 ``RequestTimeout`` beyond);
+            also the grace the whole body gets before ``body_min_rate`` counts.
+        body_min_rate: slowest accepted body, bytes per second: the body must have arrived within
+            ``body_timeout_s + bytes received / body_min_rate`` seconds (Apache mod_reqtimeout's ``MinRate``), so a
+            slow-loris client trickling a byte now and then is answered 408 too.
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
@@ -89,6 +93,7 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     body_timeout_s: float = Field(30.0, gt=0)
+    body_min_rate: float = Field(500.0, gt=0)
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)
