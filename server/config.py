@@ -44,7 +44,8 @@ class Settings(BaseSettings):
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
         job_ttl_s: how long finished jobs (and their output images) are kept, seconds (10 minutes by default: a
             result is the shopper's photo; ``DELETE /v1/status/{id}`` removes it at once).
-        max_result_mb: the in-process job store keeps at most this many MiB of results; the oldest go first.
+        max_result_mb: the job store (in-process, or Redis across replicas) keeps at most this many MiB of results
+            (encoded files); the oldest results go first, with their records.
         queue_size: jobs waiting for the model at most; more get 429 + Retry-After.
         max_batch: micro-batch size: jobs collected for one model step.
         batch_wait_ms: how long the first job of a batch waits for company, milliseconds.
