@@ -63,7 +63,9 @@ class Settings(BaseSettings):
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
         decode_concurrency: requests whose photos may be decoded at once; the others wait (a 97 KB PNG can
-            decode to 100 MB, so this bounds the memory that decoding takes whatever the number of clients).
+            decode to 100 MB, so this bounds the memory that decoding takes whatever the number of clients). A
+            request decodes its photos one at a time, each box-reduced right after decoding, so decoding holds
+            about ``decode_concurrency × 4 bytes × max_pixels`` at most: the decoded-pixel budget.
         coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
             ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
             cross-origin content without CORS or CORP headers).

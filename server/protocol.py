@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["JsonErrorH11Protocol", "HTTP_PROTOCOL", "MAX_HEADER_BYTES", "HEADERS_TOO_LARGE", "LINGER_S"]
 
-MAX_HEADER_BYTES = h11._connection.DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
-"""Largest request line + header block, bytes (16 KiB, h11's buffer; nginx's default is 4 × 8 KiB)."""
+MAX_HEADER_BYTES = 16 * 1024
+"""Largest request line + header block, bytes (h11's default buffer; nginx's default allows 4 × 8 KiB). The
+protocol gives h11 this buffer and the middleware counts complete header blocks against it."""
 
 HEADERS_TOO_LARGE = {"error": "RequestHeaderFieldsTooLarge",
                      "message": f"the request line and headers are larger than the limit of {MAX_HEADER_BYTES:,} "
@@ -44,6 +46,11 @@ class JsonErrorH11Protocol(H11Protocol):
     """
 
     _lingering = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One number for the limit, whatever uvicorn's h11_max_incomplete_event_size says.
+        self.conn = h11.Connection(h11.SERVER, MAX_HEADER_BYTES)
 
     def data_received(self, data: bytes) -> None:
         """Feed h11, or drop the bytes of a request already answered with a parse error."""
