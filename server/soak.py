@@ -4,7 +4,7 @@
 ``concurrency`` clients keep sending the multipart ``POST /v1/run`` with ``Prefer: wait`` (and delete each
 completed result once read, as the widget does) until the time is up. Every request is counted in the interval
 it finished in, as in :mod:`tryon.server.loadtest` (``ok``, ``failed``, ``rejected`` = 429, ``pending`` = 202,
-``errors`` = anything else, transport errors included); the server's resident memory (``VmRSS`` of its process,
+``errors`` = anything else, transport errors and failed deletes included); the server's resident memory (``VmRSS`` of its process,
 Linux ``/proc``) is sampled every second and each interval keeps its largest sample. A leak shows as a rising RSS
 line, a fault as errors; :func:`summarize` gives the RSS trend (least-squares slope over the intervals after the
 first, which holds warm-up allocations) and the error total — the practice of Locust's ``--run-time`` soak runs
@@ -26,31 +26,23 @@ from typing import Any
 
 import numpy as np
 
-from tryon.server.loadtest import check_target
+from tryon.server.loadtest import Outcomes, check_target, post_run, pyplot
 
 __all__ = ["SoakInterval", "rss_mb", "soak", "summarize", "format_soak_table", "write_soak_report"]
 
 
-@dataclass
-class SoakInterval:
-    """One interval of a soak run.
+@dataclass(kw_only=True)
+class SoakInterval(Outcomes):
+    """One interval of a soak run (the counts of :class:`tryon.server.loadtest.Outcomes` finished in it, and:).
 
     Attributes:
         t_s: end of the interval, seconds since the load started.
-        requests: requests that finished in the interval.
-        ok / failed / rejected / pending / errors: how they ended (see the module docstring).
         throughput: ``ok`` per second.
         p50_ms / p99_ms: latency of the ``ok`` requests, milliseconds (``None`` without any).
         rss_mb: largest server RSS sampled in the interval, MiB (``None`` when the process is unknown).
     """
 
     t_s: float
-    requests: int = 0
-    ok: int = 0
-    failed: int = 0
-    rejected: int = 0
-    pending: int = 0
-    errors: int = 0
     throughput: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None
@@ -108,11 +100,10 @@ async def soak(url: str, person: bytes, garment: bytes, minutes: float, concurre
     n = max(1, int(np.ceil(total_s / interval_s - 1e-9)))
     intervals = [SoakInterval(t_s=round(min((i + 1) * interval_s, total_s), 3)) for i in range(n)]
     samples: list[str] = []
-    files = {"person_image": ("person.jpg", person, "image/jpeg"), "garment_image": ("garment.jpg", garment, "image/jpeg")}
 
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
-    async with httpx.AsyncClient(base_url=url, timeout=wait_s + 30.0, limits=limits) as client:
-        ready = await client.get("/readyz")
+    async with httpx.AsyncClient(timeout=wait_s + 30.0, limits=limits) as client:
+        ready = await client.get(f"{url}/readyz")
         if ready.status_code != 200:
             raise ValueError(f"{url} is not ready: {ready.text[:200]}")
         t0 = time.perf_counter()
@@ -127,36 +118,24 @@ async def soak(url: str, person: bytes, garment: bytes, minutes: float, concurre
 
         async def client_loop() -> None:
             while time.perf_counter() < end:
-                start = time.perf_counter()
-                try:
-                    r = await client.post("/v1/run", headers={"Prefer": f"wait={wait_s:g}"}, files=files)
-                    elapsed = (time.perf_counter() - start) * 1000.0
-                    iv = bucket()
-                    iv.requests += 1
-                    if r.status_code == 200 and r.json().get("status") == "completed":
-                        iv.ok += 1
-                        iv._latencies.append(elapsed)
-                        # The widget deletes its result once read; so does this client (results are not kept).
-                        d = await client.delete(f"/v1/status/{r.json()['id']}")
-                        if d.status_code != 204:
-                            iv.errors += 1
-                            sample(f"DELETE HTTP {d.status_code}: {d.text[:120]}")
-                    elif r.status_code == 200:
-                        iv.failed += 1
-                        sample(f"job failed: {(r.json().get('error') or {}).get('name')}")
-                    elif r.status_code == 429:
-                        iv.rejected += 1
-                        await asyncio.sleep(min(float(r.headers.get("retry-after", "1")), 1.0))
-                    elif r.status_code == 202:
-                        iv.pending += 1
+                outcome, elapsed, body, note = await post_run(client, url, person, garment, wait_s)
+                iv = bucket()
+                iv.requests += 1
+                setattr(iv, outcome, getattr(iv, outcome) + 1)
+                if note:
+                    sample(note)
+                if body is not None:
+                    iv._latencies.append(elapsed)
+                    # The widget deletes its result once read; so does this client (results are not kept).
+                    try:
+                        d = await client.delete(f"{url}/v1/status/{body['id']}")
+                    except Exception as exc:
+                        d, text = None, f"DELETE {type(exc).__name__}: {exc}"[:160]
                     else:
+                        text = f"DELETE HTTP {d.status_code}: {d.text[:120]}"
+                    if d is None or d.status_code != 204:
                         iv.errors += 1
-                        sample(f"HTTP {r.status_code}: {r.text[:120]}")
-                except Exception as exc:  # transport errors are counted, they do not stop the run
-                    iv = bucket()
-                    iv.requests += 1
-                    iv.errors += 1
-                    sample(f"{type(exc).__name__}: {exc}"[:160])
+                        sample(text)
 
         async def watch() -> None:
             closed = 0
@@ -260,12 +239,8 @@ def write_soak_report(intervals: list[SoakInterval], out_dir: str | os.PathLike,
     writer.writerows(rows)
     atomic_write(written["csv"], buf.getvalue().encode())
     atomic_write(written["table"], (format_soak_table(intervals) + "\n").encode())
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return written
     t = [iv.t_s / 60.0 for iv in intervals]
     fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
