@@ -113,7 +113,7 @@ def _server_process(model_dir: Path, redis_url: str | None, queue_size: int, max
 
 def bench_api(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for bench_api.json, bench_api.md and "
-                                      "bench_api.png.")],
+                                      "bench_api.png (with --soak: soak.json, .csv, .md and .png).")],
     url: Annotated[str | None, typer.Option("--url", help="A running server (loopback), e.g. "
                                             "http://127.0.0.1:8000. Without it, --model-dir starts one in-process.",
                                             rich_help_panel="Target")] = None,
