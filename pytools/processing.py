@@ -34,7 +34,7 @@ SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "MPO")
 
 
 def decode_image(data: bytes, *, name: str = "image", min_side: int = MIN_SIDE,
-                 max_pixels: int = MAX_PIXELS) -> np.ndarray:
+                 max_pixels: int = MAX_PIXELS, max_side: int | None = None) -> np.ndarray:
     """Decode and validate an encoded image held in memory.
 
     EXIF orientation is applied; alpha is composited on white (in-shop garment PNGs are usually
@@ -45,9 +45,13 @@ def decode_image(data: bytes, *, name: str = "image", min_side: int = MIN_SIDE,
         name: what to call the image in error messages (a path or "person photo").
         min_side: smallest accepted side, pixels.
         max_pixels: largest accepted width × height, checked from the header before decoding.
+        max_side: when given, an image whose longer side is at least twice this is box-reduced by a whole factor
+            (Pillow ``Image.reduce``) right after decoding, before any mode conversion, to a longer side between
+            ``max_side`` and ``2 * max_side``: a large photo then costs one full-size decoded copy instead of
+            four or five (RGBA compositing, RGB conversion, the array). The caller resizes to its exact size.
 
     Returns:
-        (H, W, 3) uint8 RGB array.
+        (H, W, 3) uint8 RGB array (at most ``2 * max_side - 1`` on the longer side when ``max_side`` is given).
 
     Raises:
         UnreadableImageError: empty or truncated data.
@@ -80,14 +84,23 @@ def decode_image(data: bytes, *, name: str = "image", min_side: int = MIN_SIDE,
         raise ImageTooSmallError(f"{name}: {w}x{h} is too small; the shorter side must be at least {min_side} px")
     try:
         img.load()
+        sixteen_bit = img.mode.startswith("I;16")
+        if max_side is not None and max(w, h) >= 2 * max_side:
+            # A box reduce needs a mode it can average: palette and 1-bit images are expanded first, 16-bit
+            # greyscale goes through 32-bit integers.
+            if img.mode in ("P", "1"):
+                img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+            elif sixteen_bit:
+                img = img.convert("I")
+            img = img.reduce(max(w, h) // max_side)
         img = ImageOps.exif_transpose(img)
     except Exception:
         raise UnreadableImageError(f"{name}: the image data is truncated or corrupt") from None
-    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+    if sixteen_bit or img.mode in ("I", "F"):
         # 16-bit (and 32-bit) greyscale: Pillow's convert("RGB") clips instead of scaling, so a 16-bit PNG
         # would come out white. Scale the stored range to 8 bits first.
         grey = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or grey.max() > 255 else (1.0 if grey.max() <= 1 else 255.0)
+        top = 65535.0 if sixteen_bit or grey.max() > 255 else (1.0 if grey.max() <= 1 else 255.0)
         img = Image.fromarray(np.clip(grey * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), mode="L")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

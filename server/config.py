@@ -44,7 +44,8 @@ class Settings(BaseSettings):
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
         job_ttl_s: how long finished jobs (and their output images) are kept, seconds (10 minutes by default: a
             result is the shopper's photo; ``DELETE /v1/status/{id}`` removes it at once).
-        max_result_mb: the in-process job store keeps at most this many MiB of results; the oldest go first.
+        max_result_mb: the job store (in-process, or Redis across replicas) keeps at most this many MiB of results
+            (encoded files); the oldest results go first, with their records.
         queue_size: jobs waiting for the model at most; more get 429 + Retry-After.
         max_batch: micro-batch size: jobs collected for one model step.
         batch_wait_ms: how long the first job of a batch waits for company, milliseconds.
@@ -53,12 +54,18 @@ class Settings(BaseSettings):
         wait_max_s: longest ``Prefer: wait`` the server honours, seconds.
         max_image_bytes: largest encoded image, bytes (413 ``PayloadTooLarge`` beyond).
         max_body_bytes: largest request body, bytes, counted as it streams in (413 beyond).
-        body_timeout_s: longest pause while a request body streams in, seconds (408 ``RequestTimeout`` beyond).
+        body_timeout_s: longest pause while a request body streams in, seconds (408 ``RequestTimeout`` beyond);
+            also the grace the whole body gets before ``body_min_rate`` counts.
+        body_min_rate: slowest accepted body, bytes per second: the body must have arrived within
+            ``body_timeout_s + bytes received / body_min_rate`` seconds (Apache mod_reqtimeout's ``MinRate``), so a
+            slow-loris client trickling a byte now and then is answered 408 too.
         max_pixels: largest image, width × height (413 ``PayloadTooLarge`` beyond).
         min_side: smallest image side, pixels (422 ``ImageTooSmall`` below).
         max_side: person/garment photos with a longer side are downscaled to this before processing.
         decode_concurrency: requests whose photos may be decoded at once; the others wait (a 97 KB PNG can
-            decode to 100 MB, so this bounds the memory that decoding takes whatever the number of clients).
+            decode to 100 MB, so this bounds the memory that decoding takes whatever the number of clients). A
+            request decodes its photos one at a time, each box-reduced right after decoding, so decoding holds
+            about ``decode_concurrency × 4 bytes × max_pixels`` at most: the decoded-pixel budget.
         coop_coep: send COOP/COEP (cross-origin isolation) so the widget can use threaded WASM; on by default,
             ``TRYON_COOP_COEP=0`` or ``tryon serve --no-coop-coep`` turns it off (a page that must embed
             cross-origin content without CORS or CORP headers).
@@ -89,6 +96,7 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     body_timeout_s: float = Field(30.0, gt=0)
+    body_min_rate: float = Field(500.0, gt=0)
     max_pixels: int = Field(25_000_000, ge=4096)
     min_side: int = Field(64, ge=1)
     max_side: int = Field(2048, ge=64)

@@ -23,7 +23,7 @@ import numpy as np
 
 from tryon.errors import TryonError
 from tryon.server.config import Settings
-from tryon.server.jobs import JobStore
+from tryon.server.jobs import EncodedResult, JobStore
 from tryon.server.schemas import JobStatus, RunOptions
 
 __all__ = ["Job", "Engine", "QueueFullError", "NotReadyError"]
@@ -228,8 +228,8 @@ class Engine:
                 await self._store_update(job, status="failed", error=error, metrics=metrics)
             self._release(job)
 
-    def _run_batch(self, jobs: list[Job]) -> list[tuple[str | None, dict[str, str] | None, float]]:
-        """Blocking: prepare, run and paste back each job. Returns (data URI, error, seconds) per job.
+    def _run_batch(self, jobs: list[Job]) -> list[tuple[EncodedResult | None, dict[str, str] | None, float]]:
+        """Blocking: prepare, run and paste back each job. Returns (encoded result, error, seconds) per job.
 
         A job's seconds are its own work: its preparation, its share of the model step(s) and its paste-back and
         encoding, not the time since the batch began (that overstated ``predict_time`` and ``Retry-After``).
@@ -237,7 +237,7 @@ class Engine:
         from tryon.server.pipeline import encode_image
 
         spent = [0.0] * len(jobs)
-        out: list[tuple[str | None, dict[str, str] | None, float]] = [(None, None, 0.0)] * len(jobs)
+        out: list[tuple[EncodedResult | None, dict[str, str] | None, float]] = [(None, None, 0.0)] * len(jobs)
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
             t = time.perf_counter()

@@ -21,20 +21,36 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-__all__ = ["StepResult", "LOOPBACK_HOSTS", "check_target", "load_test", "write_report", "format_table",
-           "sample_images"]
+__all__ = ["Outcomes", "StepResult", "LOOPBACK_HOSTS", "check_target", "post_run", "load_test", "write_report",
+           "format_table", "sample_images"]
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @dataclass
-class StepResult:
-    """One concurrency step.
+class Outcomes:
+    """How requests to ``POST /v1/run`` ended (see the module docstring): counted per load-test step and per soak
+    interval.
+
+    Attributes:
+        requests: requests sent.
+        ok / failed / rejected / pending / errors: completed job, failed job, 429, 202, anything else.
+    """
+
+    requests: int = 0
+    ok: int = 0
+    failed: int = 0
+    rejected: int = 0
+    pending: int = 0
+    errors: int = 0
+
+
+@dataclass(kw_only=True)
+class StepResult(Outcomes):
+    """One concurrency step (the counts of :class:`Outcomes`, and:).
 
     Attributes:
         concurrency: clients sending at once.
-        requests: requests sent.
-        ok / failed / rejected / pending / errors: how they ended (see the module docstring).
         seconds: wall time of the step.
         throughput: ``ok`` per second.
         p50_ms / p90_ms / p99_ms / mean_ms / max_ms: latency of ``ok`` requests, milliseconds.
@@ -43,12 +59,6 @@ class StepResult:
     """
 
     concurrency: int
-    requests: int = 0
-    ok: int = 0
-    failed: int = 0
-    rejected: int = 0
-    pending: int = 0
-    errors: int = 0
     seconds: float = 0.0
     throughput: float = 0.0
     p50_ms: float | None = None
@@ -109,6 +119,44 @@ def _percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
+async def post_run(client: Any, url: str, person: bytes, garment: bytes, wait_s: float
+                   ) -> tuple[str, float, dict[str, Any] | None, str | None]:
+    """Send one multipart ``POST /v1/run`` with ``Prefer: wait`` and say how it ended.
+
+    A 429 is followed by a pause of its ``Retry-After`` (at most 1 s), as a well-behaved client backs off;
+    transport errors are an outcome (``errors``), not an exception.
+
+    Args:
+        client: an ``httpx.AsyncClient``.
+        url: the server's base URL.
+        person / garment: encoded photos (sent as JPEG parts).
+        wait_s: ``Prefer: wait`` seconds.
+
+    Returns:
+        (outcome: a field name of :class:`Outcomes` other than ``requests``, latency in milliseconds, the status
+        object of a completed job or ``None``, a description of a failure or ``None``).
+    """
+    start = time.perf_counter()
+    try:
+        r = await client.post(f"{url}/v1/run", headers={"Prefer": f"wait={wait_s:g}"},
+                              files={"person_image": ("person.jpg", person, "image/jpeg"),
+                                     "garment_image": ("garment.jpg", garment, "image/jpeg")})
+    except Exception as exc:  # transport errors count, they do not stop the run
+        return "errors", (time.perf_counter() - start) * 1000.0, None, f"{type(exc).__name__}: {exc}"[:160]
+    elapsed = (time.perf_counter() - start) * 1000.0
+    if r.status_code == 200:
+        body = r.json()
+        if body.get("status") == "completed":
+            return "ok", elapsed, body, None
+        return "failed", elapsed, None, f"job failed: {(body.get('error') or {}).get('name')}"
+    if r.status_code == 429:
+        await asyncio.sleep(min(float(r.headers.get("retry-after", "1")), 1.0))
+        return "rejected", elapsed, None, None
+    if r.status_code == 202:
+        return "pending", elapsed, None, None
+    return "errors", elapsed, None, f"HTTP {r.status_code}: {r.text[:120]}"
+
+
 async def _step(client: Any, url: str, person: bytes, garment: bytes, concurrency: int, requests: int,
                 max_seconds: float, wait_s: float) -> StepResult:
     res = StepResult(concurrency=concurrency)
@@ -123,36 +171,17 @@ async def _step(client: Any, url: str, person: bytes, garment: bytes, concurrenc
         nonlocal sent
         while sent < requests and time.perf_counter() < deadline:
             sent += 1
-            start = time.perf_counter()
-            try:
-                r = await client.post(f"{url}/v1/run", headers={"Prefer": f"wait={wait_s:g}"},
-                                      files={"person_image": ("person.jpg", person, "image/jpeg"),
-                                             "garment_image": ("garment.jpg", garment, "image/jpeg")})
-                elapsed = (time.perf_counter() - start) * 1000.0
-                if r.status_code == 200:
-                    body = r.json()
-                    if body.get("status") == "completed":
-                        res.ok += 1
-                        latencies.append(elapsed)
-                        m = body.get("metrics") or {}
-                        if m.get("queue_time") is not None:
-                            queue_ms.append(m["queue_time"] * 1000.0)
-                        if m.get("predict_time") is not None:
-                            predict_ms.append(m["predict_time"] * 1000.0)
-                    else:
-                        res.failed += 1
-                        _sample(res, f"job failed: {(body.get('error') or {}).get('name')}")
-                elif r.status_code == 429:
-                    res.rejected += 1
-                    await asyncio.sleep(min(float(r.headers.get("retry-after", "1")), 1.0))
-                elif r.status_code == 202:
-                    res.pending += 1
-                else:
-                    res.errors += 1
-                    _sample(res, f"HTTP {r.status_code}: {r.text[:120]}")
-            except Exception as exc:  # transport errors count, they do not stop the step
-                res.errors += 1
-                _sample(res, f"{type(exc).__name__}: {exc}"[:160])
+            outcome, elapsed, body, note = await post_run(client, url, person, garment, wait_s)
+            setattr(res, outcome, getattr(res, outcome) + 1)
+            if note:
+                _sample(res, note)
+            if body is not None:
+                latencies.append(elapsed)
+                m = body.get("metrics") or {}
+                if m.get("queue_time") is not None:
+                    queue_ms.append(m["queue_time"] * 1000.0)
+                if m.get("predict_time") is not None:
+                    predict_ms.append(m["predict_time"] * 1000.0)
 
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
     res.requests = sent
@@ -215,6 +244,18 @@ _COLUMNS = [("concurrency", "conc", "{}"), ("requests", "sent", "{}"), ("ok", "o
             ("p99_ms", "p99 ms", "{:.0f}"), ("queue_ms", "queue ms", "{:.0f}"), ("predict_ms", "predict ms", "{:.0f}")]
 
 
+def pyplot() -> Any | None:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend, or ``None`` when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
 def format_table(results: list[StepResult]) -> str:
     """A Markdown table of the steps (also what ``tryon bench-api`` prints)."""
     head = "| " + " | ".join(c[1] for c in _COLUMNS) + " |"
@@ -245,12 +286,8 @@ def write_report(results: list[StepResult], out_dir: str | os.PathLike, meta: di
     written["json"] = out / "bench_api.json"
     atomic_write(out / "bench_api.md", (format_table(results) + "\n").encode())
     written["table"] = out / "bench_api.md"
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return written
     conc = [r.concurrency for r in results]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))

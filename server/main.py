@@ -132,7 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            expose_headers=["Location", "Retry-After", "Preference-Applied"], max_age=600)
     app.add_middleware(SecurityHeadersMiddleware, csp=settings.csp, cross_origin_isolation=settings.coop_coep,
                        corp="cross-origin" if settings.cors_origins else "same-origin")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, idle_timeout_s=settings.body_timeout_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, idle_timeout_s=settings.body_timeout_s,
+                       min_rate=settings.body_min_rate)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: a streaming request-body cap and the security/isolation headers.
+"""Pure ASGI middleware: request limits (header block size, a streaming body cap, a body idle timeout) and the
+security/isolation headers.
 
 The body cap sits in middleware because FastAPI parses a body before any dependency could refuse it, and a
 chunked upload has no ``Content-Length`` to check (``docs/api-conventions.md``): the byte count of every received
@@ -11,6 +12,8 @@ import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tryon.server.protocol import HEADERS_TOO_LARGE, MAX_HEADER_BYTES
 
 __all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware", "DOCS_CSP", "DOCS_PATHS"]
 
@@ -40,22 +43,33 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
 
 
 class BodyLimitMiddleware:
-    """Answer 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting), and 408
-    ``RequestTimeout`` when the client stops sending its body for ``idle_timeout_s`` (a half-sent upload, or a
-    slow-loris client trickling bytes, would otherwise hold a connection and its buffer for ever).
+    """Answer 431 ``RequestHeaderFieldsTooLarge`` to a header block over
+    :data:`tryon.server.protocol.MAX_HEADER_BYTES` (name + value + 4 bytes of ``": "`` and CRLF per header, plus
+    the request line), 413 ``PayloadTooLarge`` to request bodies over ``max_bytes`` (by header, then by counting), and 408
+    ``RequestTimeout`` when the client stops sending its body for ``idle_timeout_s`` or sends it slower than
+    ``min_rate`` (a half-sent upload, or a slow-loris client trickling bytes, would otherwise hold a connection and
+    its buffer for ever). The rate rule is Apache mod_reqtimeout's ``body=<timeout>,MinRate=<rate>``: the body
+    must have arrived by ``start + idle_timeout_s + received / min_rate``.
 
     Args:
         app: the wrapped ASGI app.
         max_bytes: the largest accepted body.
-        idle_timeout_s: longest wait for the next chunk of a body, seconds.
+        idle_timeout_s: longest wait for the next chunk of a body, seconds; also the whole body's grace time.
+        min_rate: slowest accepted body after the grace time, bytes per second.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout_s: float = 30.0):
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout_s: float = 30.0, min_rate: float = 500.0):
         self.app = app
         self.max_bytes = max_bytes
         self.idle_timeout_s = idle_timeout_s
+        self.min_rate = min_rate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope["method"]) + len(scope.get("raw_path") or b"") + len(scope["query_string"]) + 12
+            if size + sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+                await _send_json(send, 431, HEADERS_TOO_LARGE)
+                return
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
@@ -71,18 +85,24 @@ class BodyLimitMiddleware:
                     await _send_json(send, 413, message)
                     return
         received = 0
-        started = False
+        body_done = started = False
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_done
+            if body_done:  # later receives wait for a disconnect, which may come much later: no timeout there
+                return await receive()
+            budget = t0 + self.idle_timeout_s + received / self.min_rate - loop.time()
             try:
-                msg = await asyncio.wait_for(receive(), timeout=self.idle_timeout_s)
+                msg = await asyncio.wait_for(receive(), timeout=max(0.0, min(self.idle_timeout_s, budget)))
             except TimeoutError:
                 raise _BodyTooSlow from None
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > self.max_bytes:
                     raise _BodyTooLarge
+                body_done = not msg.get("more_body", False)
             return msg
 
         async def tracking_send(msg: Message) -> None:
@@ -100,8 +120,9 @@ class BodyLimitMiddleware:
         except _BodyTooSlow:
             if started:
                 raise
-            await _send_json(send, 408, {"error": "RequestTimeout", "message": f"no part of the request body "
-                                         f"arrived for {self.idle_timeout_s:g} s; send the whole body at once"})
+            await _send_json(send, 408, {"error": "RequestTimeout", "message": f"the request body stopped arriving "
+                                         f"for {self.idle_timeout_s:g} s or came slower than {self.min_rate:g} "
+                                         "bytes/s; send the whole body at once"})
 
 
 class SecurityHeadersMiddleware:

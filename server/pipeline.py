@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 
+from tryon.server.jobs import EncodedResult
+
 __all__ = ["encode_image"]
 
 
-def encode_image(image, fmt: str = "png") -> str:
-    """(H, W, 3) uint8 RGB -> ``data:image/png;base64,...`` (or JPEG, quality 92), in memory only."""
-    import base64
-
+def encode_image(image, fmt: str = "png") -> EncodedResult:
+    """(H, W, 3) uint8 RGB -> the PNG (or JPEG, quality 92) file, in memory only; the job store keeps these bytes
+    and the status object shows them as a data URI."""
     from PIL import Image
 
     buf = io.BytesIO()
@@ -23,4 +24,4 @@ def encode_image(image, fmt: str = "png") -> str:
     else:
         # Level 1: a 2 MP PNG encodes ~5x faster than the default 6 for a few percent more bytes.
         Image.fromarray(image).save(buf, format="PNG", compress_level=1)
-    return f"data:image/{fmt};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return EncodedResult(f"image/{fmt}", buf.getvalue())

@@ -370,10 +370,12 @@ def _serve(model_dir: str | Path, *, warmup: bool = False):
 
     from tryon.server.config import Settings
     from tryon.server.main import create_app
+    from tryon.server.protocol import HTTP_PROTOCOL
 
     settings = Settings(model_dir=Path(model_dir), providers="cpu", coop_coep=True, warmup=warmup)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                            http=HTTP_PROTOCOL))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -62,6 +62,7 @@ def serve(
 
     from tryon.server.config import Settings
     from tryon.server.main import create_app
+    from tryon.server.protocol import HTTP_PROTOCOL
 
     overrides: dict[str, object] = {}
     # Options override only when given, so their defaults stay in Settings and TRYON_* variables still apply.
@@ -93,7 +94,7 @@ def serve(
             raise MissingModelError(f"--model-dir {settings.model_dir}: {exc.message} (re-export it with "
                                     "`tryon export`)") from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower(), http=HTTP_PROTOCOL)
 
 
 def register(app: typer.Typer) -> None:

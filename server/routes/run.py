@@ -180,7 +180,8 @@ def _decode_pair(person: bytes, garment: bytes, settings: Settings) -> tuple[np.
     """Decode and validate both photos (blocking), downscaling a long side over ``max_side``."""
     out = []
     for data, name in ((person, "person_image"), (garment, "garment_image")):
-        image = decode_image(data, name=name, min_side=settings.min_side, max_pixels=settings.max_pixels)
+        image = decode_image(data, name=name, min_side=settings.min_side, max_pixels=settings.max_pixels,
+                             max_side=settings.max_side)
         h, w = image.shape[:2]
         if max(h, w) > settings.max_side:
             s = settings.max_side / max(h, w)

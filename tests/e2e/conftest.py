@@ -244,9 +244,11 @@ def _serve_app(settings):
     import uvicorn
 
     from tryon.server.main import create_app
+    from tryon.server.protocol import HTTP_PROTOCOL
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                            http=HTTP_PROTOCOL))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

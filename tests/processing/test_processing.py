@@ -107,3 +107,25 @@ def test_letterbox_maps_pixel_centres():
     # The bright pixel lands (after area resampling) at the predicted position.
     yy, xx = np.unravel_index(np.argmax(out[..., 0]), out.shape[:2])
     assert abs(xx - x) <= 1 and abs(yy - y) <= 1
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "I;16", "LA"])
+def test_large_photos_are_reduced_before_conversion_and_look_the_same(mode):
+    """max_side box-reduces a big photo by a whole factor before alpha compositing and mode conversion; the
+    colours (alpha on white, 16-bit scaled to 8) match the full-size decode."""
+    base = Image.new("RGBA", (2400, 1000), (255, 0, 0, 0))
+    base.paste((0, 0, 255, 255), (400, 200, 1200, 800))
+    if mode == "P":
+        img = base.convert("RGB").quantize(4)
+        img.info["transparency"] = 0
+    elif mode == "I;16":
+        img = Image.fromarray((np.linspace(0, 65535, 2400)[None].repeat(1000, 0)).astype(np.uint16))
+    else:
+        img = base.convert(mode)
+    data = _encode(img)
+    full = decode_image(data)
+    small = decode_image(data, max_side=1000)
+    assert small.shape == (500, 1200, 3)  # factor 2: the longer side within [max_side, 2 * max_side)
+    np.testing.assert_allclose(small.astype(float), full[::2, ::2].astype(float), atol=130)  # edges differ
+    assert abs(small.astype(float).mean() - full.astype(float).mean()) < 1.0
+    assert decode_image(data, max_side=2048).shape == full.shape  # under twice max_side: left as decoded

@@ -26,6 +26,7 @@ from PIL import Image
 
 from tryon.server.config import Settings
 from tryon.server.main import create_app
+from tryon.server.protocol import HTTP_PROTOCOL
 from tryon.server.testing import write_stand_in_model
 
 MODEL_SIZE = (64, 48)
@@ -159,7 +160,8 @@ def live_server(settings: Settings) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            http=HTTP_PROTOCOL)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
