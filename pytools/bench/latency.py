@@ -14,7 +14,17 @@ import numpy as np
 
 from tryon.quantize.session import LatencyStats, create_session, dummy_feeds, time_session
 
-__all__ = ["LatencyStats", "measure_latency"]
+__all__ = ["LatencyStats", "measure_latency", "bench_feeds"]
+
+def bench_feeds(session, *, size: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
+    """Random inputs of ``session``'s input shapes (:func:`tryon.quantize.session.dummy_feeds`: [-1, 1], masks
+    [0, 1]), each in its input's own element type (float32, or float16 for a file converted without float32 I/O).
+
+    Raises:
+        ValueError: a spatial dimension is dynamic and ``size`` is not given.
+    """
+    types = {i.name: np.float16 if i.type == "tensor(float16)" else np.float32 for i in session.get_inputs()}
+    return {k: v.astype(types[k]) for k, v in dummy_feeds(session, size=size).items()}
 
 
 def measure_latency(model: str | os.PathLike, *, threads: Iterable[int] = (1, 2), runs: int = 20, warmup: int = 3,
@@ -27,8 +37,8 @@ def measure_latency(model: str | os.PathLike, *, threads: Iterable[int] = (1, 2)
         threads: intra-op thread counts to measure, one fresh session each.
         runs: timed runs per thread count (>= 1).
         warmup: untimed runs first (>= 0).
-        feeds: inputs (name -> array); default: random inputs of the model's input shapes (latency of these
-            convolutional nets does not depend on the pixel values).
+        feeds: inputs (name -> array); default: :func:`bench_feeds` (latency of these convolutional nets does not
+            depend on the pixel values).
         size: (height, width) for dynamic spatial dimensions when ``feeds`` is not given.
 
     Returns:
@@ -44,6 +54,6 @@ def measure_latency(model: str | os.PathLike, *, threads: Iterable[int] = (1, 2)
     out: dict[int, LatencyStats] = {}
     for t in counts:
         sess = create_session(model, threads=t)
-        x = feeds if feeds is not None else dummy_feeds(sess, size=size)
+        x = feeds if feeds is not None else bench_feeds(sess, size=size)
         out[t] = time_session(sess, x, runs=runs, warmup=warmup)
     return out

@@ -60,3 +60,19 @@ def test_table_ratios_and_json(tmp_path):
     assert d["rows"][0]["ratio"]["bytes_int8"] == pytest.approx(0.1)
     with pytest.raises(KeyError):
         ratios(rows, "missing")
+
+
+def test_tables_print_long_names_whole_in_mb(capsys):
+    """Piped output (80 columns by default) keeps each file name on one line; sizes are MB = 10^6 bytes."""
+    from tryon.bench.table import FileFigures, render_file_table
+    from tryon.cli.tables import print_table
+
+    name = "runs/a-rather-long-run-folder-name/checkpoints/ckpt-000123.pt"
+    row = BenchRow(name, files=[FileFigures("fp32", "/x/model.onnx", 2_890_000, {1: 10.0, 2: 6.0}),
+                                FileFigures("int8_dynamic", "/x/model_int8_dynamic.onnx", 1_990_000, {1: 12.0, 2: 5.0})])
+    print_table(render_file_table([row]))
+    print_table(render_bench_table([row], None))
+    text = capsys.readouterr().out
+    assert sum(name in line for line in text.splitlines()) == 3
+    assert "model_int8_dynamic.onnx" in text and "2.89" in text and "1.99 (0.69×)" in text and "MiB" not in text
+    assert "12.0 (1.20×)" in text and "5.0 (0.83×) *" in text and "10.0 *" in text
