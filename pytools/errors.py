@@ -11,6 +11,7 @@ __all__ = [
     "TryonError", "UsageError", "UnreadableImageError", "NotAnImageError", "DecompressionBombError",
     "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "PoseError", "BusyBackgroundError",
     "UnsupportedCategoryError", "PhotoTypeError", "MissingModelError", "DataError", "OutputError", "QualityGateError", "EXIT_CODES",
+    "PARTIAL_BATCH_EXIT",
 ]
 
 
@@ -137,3 +138,7 @@ EXIT_CODES: dict[str, int] = {
                 ImageTooSmallError, NoPersonError, MultiplePeopleError, PoseError, BusyBackgroundError,
                 UnsupportedCategoryError, PhotoTypeError, MissingModelError, DataError, OutputError, QualityGateError)
 }
+
+PARTIAL_BATCH_EXIT = 3
+"""Exit status of a batch command that finished with some pairs refused (``tryon run --pairs``; ``tryon teacher
+build`` above its ``--max-refused`` share); the refusals are listed in an ``errors*.jsonl`` file."""

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tryon.errors import OutputError, TryonError, UsageError
+from tryon.errors import PARTIAL_BATCH_EXIT, OutputError, TryonError, UsageError
 
 __all__ = ["register"]
 
@@ -159,7 +159,7 @@ def run(
                          intermediates=intermediates)
         failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)
         if failed:
-            raise typer.Exit(3)
+            raise typer.Exit(PARTIAL_BATCH_EXIT)
 
 
 def _run_one(dress, person: Path, garment: str, out: Path, *, category, intermediates) -> None:

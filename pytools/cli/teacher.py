@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tryon.cli.options import parse_size
-from tryon.errors import UsageError
+from tryon.errors import PARTIAL_BATCH_EXIT, UsageError
 
 __all__ = ["register"]
 
@@ -43,12 +43,18 @@ def build(
     refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
                                          "refinement net (slower; experimental).")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
+    max_refused: Annotated[float, typer.Option(
+        "--max-refused", min=0.0, max=1.0, help=f"Largest share of this run's pairs the teacher may refuse and "
+        f"still exit 0; above it the command exits {PARTIAL_BATCH_EXIT} (the records written are kept). "
+        "Distillation sets expect some refusals (the default student's: 11 %): pass e.g. 0.2.")] = 0.0,
 ) -> None:
     """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
 
     Rerunning with the same --out resumes: pairs already written are skipped. Refused pairs (no person,
-    busy garment background...) are listed in errors-r<rank>.jsonl.
+    busy garment background...) are listed in errors-r000.jsonl (rank 0). Exits 3 when more than --max-refused
+    of the pairs this run handled were refused.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from tryon.data.build import build_records
@@ -67,7 +73,7 @@ def build(
     teacher = Teacher(models_dir=models_dir, refine=refine)
     total = len(pair_list[rank::world_size])
     with Progress(TextColumn(f"[bold]records r{rank}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[failed]} refused")) as progress:
+                  TextColumn("{task.fields[failed]} refused"), console=Console(stderr=True)) as progress:
         task = progress.add_task("build", total=total, failed=0)
         failed = 0
 
@@ -81,6 +87,11 @@ def build(
     copies = f" (x{1 + augment} records with augmented copies)" if augment else ""
     typer.echo(f"rank {rank}: wrote {summary['written']}{copies}, skipped {summary['skipped']} already built, "
                f"{summary['failed']} refused -> {out}")
+    handled = summary["written"] + summary["failed"]
+    if handled and summary["failed"] / handled > max_refused:
+        typer.echo(f"{summary['failed']} of {handled} pairs refused ({summary['failed'] / handled:.0%}, above "
+                   f"--max-refused {max_refused:g}); see {summary['errors']}", err=True)
+        raise typer.Exit(PARTIAL_BATCH_EXIT)
 
 
 def register(app: typer.Typer) -> None:

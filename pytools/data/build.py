@@ -107,8 +107,8 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         seed: seed of the augmentation (each copy draws from ``default_rng([seed, crc32(key), n])``).
 
     Returns:
-        ``{"written", "skipped", "failed", "out_dir"}`` (counted in pairs; ``written`` records =
-        ``written · (1 + augment)``); refused pairs are listed in ``errors-r<rank>.jsonl``.
+        ``{"written", "skipped", "failed", "out_dir", "errors"}`` (counted in pairs; ``written`` records =
+        ``written · (1 + augment)``); refused pairs are appended to ``errors``, ``errors-r000.jsonl`` for rank 0.
 
     Raises:
         DataError: no pairs, or a rank outside [0, world_size).
@@ -161,7 +161,9 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
                 ok = False
             if on_progress:
                 on_progress(pair.name, ok)
+    errors_path = out / f"errors-r{rank:03d}.jsonl"
     if errors:
-        with open(out / f"errors-r{rank:03d}.jsonl", "a") as f:
+        with open(errors_path, "a") as f:
             f.writelines(json.dumps(e) + "\n" for e in errors)
-    return {"written": written, "skipped": skipped, "failed": len(errors), "out_dir": str(out)}
+    return {"written": written, "skipped": skipped, "failed": len(errors), "out_dir": str(out),
+            "errors": str(errors_path)}
