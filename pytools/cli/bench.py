@@ -7,7 +7,7 @@ architecture it stores does), an ONNX file, or an export folder with a ``manifes
 benchmarked as it is). Models built in torch are exported with :func:`tryon.export.export_model` into a temporary
 folder and converted with :mod:`tryon.quantize` (fp16, static QDQ int8 calibrated on procedural inputs or
 ``--calibration`` photos, dynamic int8); an fp32 ONNX file is converted the same way. Every file is timed with
-:func:`tryon.bench.latency.measure_latency` on each backend available here: onnxruntime CPU with 1 and 2
+:func:`tryon.bench.latency.measure_latencies` (a model's files interleaved) on each backend available here: onnxruntime CPU with 1 and 2
 intra-op threads (the browser's backends are ``tryon bench-browser``'s). Figures are shown as ratios to the
 reference measured in the same run, and each file as a ratio to its model's fp32 file. torch and onnxruntime
 are imported inside the handler.
@@ -199,7 +199,7 @@ def _bench_one(src: ModelSource, size: tuple[int, int], work: Path, *, dtypes: t
                warmup: int, calibration: Path | None, samples: int, on_step, fp32_only: bool = False) -> object:
     """Build, export, convert and time one model (see the module docstring); ``fp32_only`` times only its fp32
     file (the reference: its other files count for their sizes). Returns a :class:`tryon.bench.table.BenchRow`."""
-    from tryon.bench.latency import measure_latency
+    from tryon.bench.latency import measure_latencies
     from tryon.bench.table import THREADS, BenchRow, FileFigures
 
     row = BenchRow(src.spec)
@@ -248,9 +248,12 @@ def _bench_one(src: ModelSource, size: tuple[int, int], work: Path, *, dtypes: t
         row.bytes_fp32 = f.bytes if f.dtype == "fp32" else row.bytes_fp32
         row.bytes_fp16 = f.bytes if f.dtype == "fp16" else row.bytes_fp16
         row.bytes_int8 = f.bytes if f.dtype == "int8" else row.bytes_int8
-        if runs > 0 and (f.dtype == "fp32" or not fp32_only):
-            on_step(f"{src.spec}: timing {f.dtype}")
-            lat = measure_latency(f.path, threads=THREADS, runs=runs, warmup=warmup, size=size)
+    timed = [f for f in row.files if f.dtype == "fp32" or not fp32_only]
+    if runs > 0 and timed:
+        on_step(f"{src.spec}: timing {', '.join(f.dtype for f in timed)}")
+        # Interleaved, so the ratios between a model's files hold on a machine whose load changes meanwhile.
+        for f, lat in zip(timed, measure_latencies([f.path for f in timed], threads=THREADS, runs=runs,
+                                                   warmup=warmup, size=size), strict=True):
             f.latency_ms = {t: s.median_ms for t, s in lat.items()}
             if f.dtype == "fp32":
                 row.latency_ms_1t, row.latency_ms_2t = (f.latency_ms.get(t) for t in THREADS)
@@ -346,7 +349,7 @@ def bench_command(
     for r in rows:
         if r.name != ref and runs > 0:
             best = fastest(r)
-            Console().print(f"{r.name}: fastest on {backend} " + ", ".join(
+            typer.echo(f"{r.name}: fastest on {backend} " + ", ".join(
                 f"{t} thread{'s' if t > 1 else ''}: {best[t]}" for t in THREADS if t in best))
         for note in r.notes:
             Console(stderr=True).print(f"[yellow]{r.name}: {note}")

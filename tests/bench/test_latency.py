@@ -34,6 +34,26 @@ def test_measure_latency_per_thread_count(conv_model):
         assert s.threads == t and s.runs == 3 and 0 < s.min_ms <= s.median_ms <= s.p90_ms
 
 
+def test_measure_latencies_interleaves_files(conv_model, tmp_path):
+    """Two files timed in one round-robin: one result per file and thread count, the heavier file slower."""
+    from tryon.bench.latency import measure_latencies
+
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.standard_normal((64, 3, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.standard_normal((64, 64, 3, 3)).astype(np.float32), "w2")
+    g = helper.make_graph([helper.make_node("Conv", ["person", "w1"], ["a"], pads=[1, 1, 1, 1]),
+                           helper.make_node("Conv", ["a", "w2"], ["y"], pads=[1, 1, 1, 1])], "g",
+                          [helper.make_tensor_value_info("person", TensorProto.FLOAT, [1, 3, "H", "W"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64, "H", "W"])], [w1, w2])
+    heavy = tmp_path / "heavy.onnx"
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(heavy))
+    light, big = measure_latencies([conv_model, heavy], threads=(1,), runs=5, warmup=1, size=(64, 64))
+    assert set(light) == set(big) == {1} and light[1].runs == big[1].runs == 5
+    assert big[1].median_ms > light[1].median_ms  # ~100x the multiply-adds
+
+
 def test_measure_latency_refusals(conv_model):
     with pytest.raises(ValueError, match="dynamic"):
         measure_latency(conv_model, threads=(1,), runs=1)
