@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -299,8 +300,12 @@ def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> t
 
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot load checkpoint ({exc})") from None
+    except Exception as exc:  # noqa: BLE001  torch raises OSError, RuntimeError, UnpicklingError, zipfile errors...
+        # torch's own message for a non-torch file advises weights_only=False, which this toolkit never does.
+        why = "not a torch file, or it holds pickled objects" if isinstance(exc, pickle.UnpicklingError) else \
+            f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        raise UsageError(f"{path}: not a readable checkpoint ({why}); give the .pt that `tryon train` or "
+                         "`tryon mask-sharpness -o` wrote") from None
     if not isinstance(ckpt, dict):
         raise UsageError(f"{path}: not a checkpoint dict")
     state = next((ckpt[k] for k in ("state_dict", "model_state", "model") if isinstance(ckpt.get(k), dict)), None)

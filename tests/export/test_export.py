@@ -160,6 +160,9 @@ def test_checkpoint_roundtrip(tmp_path):
     torch.save({"state_dict": model.state_dict()}, tmp_path / "bare.pt")
     with pytest.raises(UsageError):
         model_from_checkpoint(tmp_path / "bare.pt")
+    (tmp_path / "text.pt").write_text("not a checkpoint")  # torch raises UnpicklingError: a clear refusal instead
+    with pytest.raises(UsageError, match="not a readable checkpoint"):
+        model_from_checkpoint(tmp_path / "text.pt")
     # The layout `tryon train` writes (model name, model_args, model_state) loads too.
     torch.save({"model": "afn_student_s", "model_args": arch, "model_state": model.state_dict(),
                 "optimizer": {}}, tmp_path / "train.pt")
