@@ -6,11 +6,12 @@ reference model.
 architecture it stores does), an ONNX file, or an export folder with a ``manifest.json`` (each file it lists is
 benchmarked as it is). Models built in torch are exported with :func:`tryon.export.export_model` into a temporary
 folder and converted with :mod:`tryon.quantize` (fp16, static QDQ int8 calibrated on procedural inputs or
-``--calibration`` photos, dynamic int8); an fp32 ONNX file is converted the same way. Every file is timed with
-:func:`tryon.bench.latency.measure_latencies` (a model's files interleaved) on each backend available here: onnxruntime CPU with 1 and 2
-intra-op threads (the browser's backends are ``tryon bench-browser``'s). Figures are shown as ratios to the
-reference measured in the same run, and each file as a ratio to its model's fp32 file. torch and onnxruntime
-are imported inside the handler.
+``--calibration`` photos, dynamic int8); an fp32 ONNX file is converted the same way (static int8 only when it takes
+the student's inputs: other graphs need calibration inputs, which ``tryon quantize`` takes). Every file is timed with
+:func:`tryon.bench.latency.measure_latencies` (a model's files interleaved) on each backend available here:
+onnxruntime CPU with 1 and 2 intra-op threads (the browser's backends are ``tryon bench-browser``'s). Figures are
+shown as ratios to the reference measured in the same run, and each file as a ratio to its model's fp32 file.
+torch and onnxruntime are imported inside the handler.
 """
 
 from __future__ import annotations
