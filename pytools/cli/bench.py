@@ -219,7 +219,10 @@ def _bench_one(src: ModelSource, size: tuple[int, int], work: Path, *, dtypes: t
                 model, variant = create_model(src.variant, **src.args).eval(), src.variant
             except (TypeError, ValueError) as exc:
                 raise UsageError(f"--model {src.spec!r}: {exc}") from None
-        c = complexity(model, size)
+        try:
+            c = complexity(model, size)
+        except (RuntimeError, ValueError) as exc:  # e.g. a pyramid whose levels do not divide the size
+            raise UsageError(f"--model {src.spec!r} does not run at --size {size[0]}x{size[1]}: {exc}") from None
         row.params, row.gmacs = c.params, c.gmacs
         on_step(f"{src.spec}: exporting")
         fp32 = export_model(model, folder, name=variant, size=size, overwrite=True).onnx_path
@@ -348,7 +351,7 @@ def bench_command(
     print_table(render_file_table([r for r in rows if r.name != ref], caption=f"MB = 10^6 bytes; (x×) = ratio to the "
                                   f"model's fp32 file; * = fastest per thread count, {backend}"))
     for r in rows:
-        if r.name != ref and runs > 0:
+        if r.name != ref and runs > 0 and len(r.files) > 1:
             best = fastest(r)
             typer.echo(f"{r.name}: fastest on {backend} " + ", ".join(
                 f"{t} thread{'s' if t > 1 else ''}: {best[t]}" for t in THREADS if t in best))

@@ -128,3 +128,5 @@ def test_bench_a_checkpoint_an_onnx_file_and_an_export_folder(tmp_path, subcomma
     assert bad.exit_code != 0 and "no_such_field" in str(bad.exception)
     bad = _bench(app, "--model", "afn_student_s", "--dtype", "int4", "--reference", "none")
     assert bad.exit_code != 0 and "int4" in str(bad.exception)
+    bad = _bench(app, "--model", "dmvton_ref", "--reference", "none", "--runs", "0")  # its pyramid needs 64 | size
+    assert isinstance(bad.exception, UsageError) and "does not run at --size 64x48" in str(bad.exception)
