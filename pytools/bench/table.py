@@ -17,7 +17,7 @@ from pathlib import Path
 from tryon.processing import atomic_write_bytes
 
 __all__ = ["BenchRow", "FileFigures", "FIGURES", "THREADS", "format_mb", "ratios", "fastest", "render_bench_table",
-           "render_file_table", "bench_to_dict", "write_bench_json"]
+           "render_file_table", "bench_to_dict", "write_bench_json", "plot_files"]
 
 FIGURES = ("params", "gmacs", "bytes_fp32", "bytes_fp16", "bytes_int8", "latency_ms_1t", "latency_ms_2t")
 """Row fields that get a ratio to the reference, in table order."""
@@ -185,4 +185,51 @@ def write_bench_json(rows: list[BenchRow], reference: str | None, path: str | os
     """
     p = Path(path)
     atomic_write_bytes(p, (json.dumps(bench_to_dict(rows, reference, meta), indent=2) + "\n").encode())
+    return p
+
+
+def plot_files(rows: list[BenchRow], path: str | os.PathLike, *, title: str = "tryon bench") -> Path | None:
+    """A PNG of every timed file: one panel per model, one group of bars per file (dtype), one bar per thread count,
+    labelled with the ratio to the model's fp32 file; the file's size in MB under its name.
+
+    Returns:
+        ``path``, or None when no file was timed or matplotlib is not installed.
+
+    Raises:
+        OutputError: the file cannot be written.
+    """
+    timed = [r for r in rows if any(f.latency_ms for f in r.files)]
+    if not timed:
+        return None
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(timed), figsize=(4.5 * len(timed), 3.8), squeeze=False)
+    width = 0.8 / len(THREADS)
+    for ax, r in zip(axes[0], timed, strict=True):
+        files = [f for f in r.files if f.latency_ms]
+        base = next((f for f in files if f.dtype == "fp32"), None)
+        for j, t in enumerate(THREADS):
+            xs = [i + (j - (len(THREADS) - 1) / 2) * width for i in range(len(files))]
+            ms = [f.latency_ms.get(t, math.nan) for f in files]
+            bars = ax.bar(xs, ms, width, label=f"{t} thread{'s' if t > 1 else ''}")
+            if base is not None and base.latency_ms.get(t):
+                ax.bar_label(bars, [f"{m / base.latency_ms[t]:.2f}×" for m in ms], fontsize=7)
+        ax.set_xticks(range(len(files)), [f"{f.dtype}\n{format_mb(f.bytes)} MB" for f in files], fontsize=8)
+        ax.set_title(r.name if len(r.name) <= 40 else "…" + r.name[-39:], fontsize=9)
+        ax.set_ylabel("median ms (onnxruntime CPU)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{title}: bar labels = ratio to the model's fp32 file", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    p = Path(path)
+    atomic_write_bytes(p, buf.getvalue())
     return p

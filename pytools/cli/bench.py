@@ -293,6 +293,9 @@ def bench_command(
     json_path: Annotated[Path | None, typer.Option(
         "--json", help="Also write the tables' data as JSON to this file.", dir_okay=False,
         show_default=False)] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Also draw every timed file's latency (bars per thread count, ratio to fp32) into this PNG.",
+        dir_okay=False, show_default=False)] = None,
 ) -> None:
     """Benchmark models against the reference: params, GMAC, MB, onnxruntime CPU latency of fp32/fp16/int8 files.
 
@@ -304,7 +307,9 @@ def bench_command(
     from rich.logging import RichHandler
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from tryon.bench.table import THREADS, fastest, render_bench_table, render_file_table, write_bench_json
+    from tryon.bench.table import (
+        THREADS, fastest, plot_files, render_bench_table, render_file_table, write_bench_json,
+    )
     from tryon.cli.tables import print_table
 
     hw = parse_size(size, min_side=32)
@@ -357,6 +362,9 @@ def bench_command(
                 f"{t} thread{'s' if t > 1 else ''}: {best[t]}" for t in THREADS if t in best))
         for note in r.notes:
             Console(stderr=True).print(f"[yellow]{r.name}: {note}")
+    if plot is not None:
+        if plot_files([r for r in rows if r.name != ref], plot) is None:
+            typer.echo("(no plot: nothing was timed, or matplotlib is not installed)", err=True)
     if json_path is not None:
         meta = {"size": list(hw), "runs": runs, "warmup": warmup, "threads": list(THREADS),
                 "backend": backend, "onnxruntime": onnxruntime.__version__, "machine": platform.machine(),

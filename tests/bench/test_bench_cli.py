@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from tryon.cli.bench import default_models, deployed_spec, parse_model_spec, resolve_model
@@ -117,8 +118,14 @@ def test_bench_a_checkpoint_an_onnx_file_and_an_export_folder(tmp_path, subcomma
     m = Manifest.load(folder)
     dataclasses.replace(m, files=(*m.files, FileEntry.from_path(folder, "model_fp16.onnx", dtype="fp16"))).save(folder)
     out3 = tmp_path / "folder.json"
-    r = _bench(app, "--model", str(folder), "--reference", "none", "--runs", "1", "--json", str(out3))
+    png = tmp_path / "bench.png"
+    r = _bench(app, "--model", str(folder), "--reference", "none", "--runs", "1", "--json", str(out3),
+               "--plot", str(png))
     assert r.exit_code == 0, r.output
+    from PIL import Image
+
+    with Image.open(png) as im:  # one panel, two files: a picture with bars, not a blank canvas
+        assert im.format == "PNG" and im.width >= 400 and len(np.unique(np.asarray(im.convert("L")))) > 10
     (row,) = json.loads(out3.read_text())["rows"]
     assert [(f["dtype"], f["path"]) for f in row["files"]] == [
         ("fp32", str(folder / "model.onnx")), ("fp16", str(folder / "model_fp16.onnx"))]
