@@ -302,9 +302,13 @@ def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> t
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001  torch raises OSError, RuntimeError, UnpicklingError, zipfile errors...
         # torch's own message for a non-torch file advises weights_only=False, which this toolkit never does.
-        why = "not a torch file, or it holds pickled objects" if isinstance(exc, pickle.UnpicklingError) else \
-            f"{type(exc).__name__}: {str(exc).strip()[:200]}"
-        raise UsageError(f"{path}: not a readable checkpoint ({why}); give the .pt that `tryon train` or "
+        if isinstance(exc, FileNotFoundError):
+            why = "no such file"
+        elif isinstance(exc, pickle.UnpicklingError):
+            why = "not a torch file, or it holds pickled objects"
+        else:
+            why = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        raise UsageError(f"{path}: cannot load checkpoint ({why}); give the .pt that `tryon train` or "
                          "`tryon mask-sharpness -o` wrote") from None
     if not isinstance(ckpt, dict):
         raise UsageError(f"{path}: not a checkpoint dict")

@@ -161,7 +161,7 @@ def test_checkpoint_roundtrip(tmp_path):
     with pytest.raises(UsageError):
         model_from_checkpoint(tmp_path / "bare.pt")
     (tmp_path / "text.pt").write_text("not a checkpoint")  # torch raises UnpicklingError: a clear refusal instead
-    with pytest.raises(UsageError, match="not a readable checkpoint"):
+    with pytest.raises(UsageError, match="cannot load checkpoint .not a torch file"):
         model_from_checkpoint(tmp_path / "text.pt")
     # The layout `tryon train` writes (model name, model_args, model_state) loads too.
     torch.save({"model": "afn_student_s", "model_args": arch, "model_state": model.state_dict(),
