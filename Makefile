@@ -54,3 +54,4 @@ test:
 
 lint:
 	$(BIN)/ruff check pytools models quantize server tests
+	$(BIN)/vulture  # dead code; settings and false positives in pyproject.toml [tool.vulture], vulture_whitelist.py

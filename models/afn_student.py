@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -65,10 +66,15 @@ from tryon.models.layers import (
 __all__ = [
     "StudentConfig", "AFNStudent", "FeaturePyramid", "FlowEstimator", "MobileUNetGenerator",
     "INPUT_NAMES", "OUTPUT_NAMES", "default_cfgs", "GarmentFeatureGraph", "LiveStudentGraph", "live_graphs",
+    "DEFAULT_STUDENT", "default_student_weights", "deployed_config",
 ]
 
 INPUT_NAMES = ("person", "garment", "garment_mask")
 OUTPUT_NAMES = ("tryon", "warped_garment", "grid", "composition_mask")
+
+DEFAULT_STUDENT = "afn_student_s"
+"""The student the project deploys: its trained weights are committed as ``weights/afn_student_s.pt`` (model card
+``weights/afn_student_s.md``); ``tryon train --model`` starts from this variant unless told otherwise."""
 
 
 # ----------------------------------------------------------------------------------------------- config
@@ -438,6 +444,47 @@ def _create(variant: str, **kwargs: Any) -> AFNStudent:
     return model
 
 
+def default_student_weights() -> Path:
+    """``tryon/models/weights/<DEFAULT_STUDENT>.pt``, the committed default student (shipped with the package)."""
+    return Path(__file__).resolve().parent / "weights" / f"{DEFAULT_STUDENT}.pt"
+
+
+def deployed_config(weights: str | Path | None = None) -> tuple[str, dict[str, Any]]:
+    """The variant a weight file holds and the architecture settings it differs from that variant's defaults by.
+
+    The weight file (``tryon mask-sharpness -o`` / ``tryon train`` output: a dict with ``variant`` or ``model``,
+    and ``arch`` or ``model_args``) is the one source of truth for how the student is deployed, e.g.
+    ``("afn_student_s", {"flip_ensemble": True, "mask_sharpness": 6.0})`` for the committed weights.
+
+    Args:
+        weights: the ``.pt`` file; default :func:`default_student_weights`.
+
+    Returns:
+        (registered variant name, {field: value} for each :class:`StudentConfig` field whose stored value
+        differs from the registered default; tuples for list values).
+
+    Raises:
+        ValueError: the file holds no variant name and architecture, or an unknown variant or field.
+        OSError / RuntimeError: the file cannot be read by ``torch.load``.
+    """
+    path = Path(weights) if weights is not None else default_student_weights()
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    variant = next((obj[k] for k in ("variant", "model") if isinstance(obj, dict) and isinstance(obj.get(k), str)),
+                   None)
+    arch = next((obj[k] for k in ("arch", "model_args") if isinstance(obj, dict) and isinstance(obj.get(k), dict)),
+                None)
+    if variant is None or arch is None:
+        raise ValueError(f"{path}: not a student weight file (needs 'variant' and 'arch')")
+    if variant not in default_cfgs:
+        raise ValueError(f"{path}: unknown student variant {variant!r} (known: {', '.join(default_cfgs)})")
+    base = dataclasses.asdict(default_cfgs[variant]["arch"])
+    unknown = sorted(set(arch) - set(base))
+    if unknown:
+        raise ValueError(f"{path}: unknown architecture field(s) {', '.join(unknown)}")
+    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in arch.items()}
+    return variant, {k: v for k, v in stored.items() if v != base[k]}
+
+
 # ------------------------------------------------------------------------------------ registered variants
 @register_model
 def afn_student_s(**kwargs: Any) -> AFNStudent:
@@ -447,7 +494,7 @@ def afn_student_s(**kwargs: Any) -> AFNStudent:
 
 @register_model
 def afn_student_m(**kwargs: Any) -> AFNStudent:
-    """Default student: 1.11 M params, 1.14 GMAC at 256×192 (4.57 at 512×384); DM-VTON needs 34.7."""
+    """Medium student: 1.11 M params, 1.14 GMAC at 256×192 (4.57 at 512×384); DM-VTON needs 34.7."""
     return _create("afn_student_m", **kwargs)
 
 

@@ -11,7 +11,7 @@ __all__ = [
     "TryonError", "UsageError", "UnreadableImageError", "NotAnImageError", "DecompressionBombError",
     "ImageTooSmallError", "NoPersonError", "MultiplePeopleError", "PoseError", "BusyBackgroundError",
     "UnsupportedCategoryError", "PhotoTypeError", "MissingModelError", "DataError", "OutputError", "QualityGateError",
-    "LowConfidenceError", "EXIT_CODES",
+    "LowConfidenceError", "EXIT_CODES", "PARTIAL_BATCH_EXIT",
 ]
 
 
@@ -151,3 +151,7 @@ EXIT_CODES: dict[str, int] = {
                 UnsupportedCategoryError, PhotoTypeError, MissingModelError, DataError, OutputError, QualityGateError,
                 LowConfidenceError)
 }
+
+PARTIAL_BATCH_EXIT = 3
+"""Exit status of a batch command that finished with some pairs refused (``tryon run --pairs``; ``tryon teacher
+build`` above its ``--max-refused`` share); the refusals are listed in an ``errors*.jsonl`` file."""

@@ -24,12 +24,6 @@ def vton_samples() -> Path:
 
 
 @pytest.fixture(scope="session")
-def more_photos() -> Path:
-    """../shared/data/more-photos (1,452 person photos, 379 garments, unpaired)."""
-    return _need(SHARED / "data" / "more-photos")
-
-
-@pytest.fixture(scope="session")
 def wild_dev() -> Path:
     """../shared/data/wild-dev (50 in-the-wild persons, 70 product garments, pairs.csv; research use only)."""
     return _need(SHARED / "data" / "wild-dev")

@@ -83,6 +83,7 @@ def export(
     from rich.logging import RichHandler
     from rich.table import Table
 
+    from tryon.cli.tables import print_table
     from tryon.export import export_model, model_from_checkpoint, procedural_inputs
     from tryon.models import create_model, is_model, list_models
 
@@ -129,7 +130,7 @@ def export(
     table.add_column("max abs vs PyTorch", justify="right")
     for spec in result.manifest.outputs:
         table.add_row(spec.name, "x".join(map(str, spec.shape)), f"{result.max_abs[spec.name]:.2e}")
-    Console().print(table)
+    print_table(table)
     f = result.manifest.files[0]
     metrics = result.manifest.metrics
     Console().print(f"{f.path}: {f.bytes / 1e6:.2f} MB, sha256 {f.sha256[:12]}…, opset {result.manifest.opset}, "

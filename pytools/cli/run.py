@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tryon.cli.options import MinConfidence, NoGate, gate_threshold
-from tryon.errors import OutputError, TryonError, UsageError
+from tryon.errors import PARTIAL_BATCH_EXIT, OutputError, TryonError, UsageError
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
@@ -168,7 +168,7 @@ def run(
                          intermediates=intermediates, min_confidence=threshold)
         failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)
         if failed:
-            raise typer.Exit(3)
+            raise typer.Exit(PARTIAL_BATCH_EXIT)
 
 
 def _run_one(dress, person: Path, garment: str, out: Path, *, category, intermediates) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tryon.cli.options import MinConfidence, NoGate, gate_threshold, parse_size
-from tryon.errors import UsageError
+from tryon.errors import PARTIAL_BATCH_EXIT, UsageError
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
@@ -46,13 +46,19 @@ def build(
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
     min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
     no_gate: NoGate = False,
+    max_refused: Annotated[float, typer.Option(
+        "--max-refused", min=0.0, max=1.0, help=f"Largest share of this run's pairs the teacher may refuse and "
+        f"still exit 0; above it the command exits {PARTIAL_BATCH_EXIT} (the records written are kept). "
+        "Distillation sets expect some refusals (the default student's: 11 %): pass e.g. 0.2.")] = 0.0,
 ) -> None:
     """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
 
     Rerunning with the same --out resumes: pairs already written are skipped. Refused pairs (no person,
     busy garment background...) and results dropped by the quality gate (below --min-confidence, so the student
-    never learns from a failure) are listed in errors-r<rank>.jsonl and counted apart in the report.
+    never learns from a failure) are listed in errors-r<rank>.jsonl and counted apart in the report. Exits 3 when
+    more than --max-refused of the pairs this run handled were refused (gated results are not refusals).
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from tryon.data.build import build_records
@@ -71,7 +77,7 @@ def build(
     teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=gate_threshold(min_confidence, no_gate))
     total = len(pair_list[rank::world_size])
     with Progress(TextColumn(f"[bold]records r{rank}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.fields[failed]} refused")) as progress:
+                  TextColumn("{task.fields[failed]} refused"), console=Console(stderr=True)) as progress:
         task = progress.add_task("build", total=total, failed=0)
         failed = 0
 
@@ -85,6 +91,11 @@ def build(
     copies = f" (x{1 + augment} records with augmented copies)" if augment else ""
     typer.echo(f"rank {rank}: wrote {summary['written']}{copies}, skipped {summary['skipped']} already built, "
                f"{summary['failed']} refused, {summary['gated']} dropped by the quality gate -> {out}")
+    handled = summary["written"] + summary["failed"]
+    if handled and summary["failed"] / handled > max_refused:
+        typer.echo(f"{summary['failed']} of {handled} pairs refused ({summary['failed'] / handled:.0%}, above "
+                   f"--max-refused {max_refused:g}); see {summary['errors']}", err=True)
+        raise typer.Exit(PARTIAL_BATCH_EXIT)
 
 
 def register(app: typer.Typer) -> None:

@@ -40,8 +40,10 @@ def train_command(
                                        rich_help_panel="Required")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, metrics.jsonl, PNGs.",
                                       rich_help_panel="Required")],
-    model: Annotated[str, typer.Option("--model", help="Registered student (afn_student_s, afn_student_m, ...).")]
-    = "afn_student_m",
+    # No default here: importing the models package would load torch at CLI start-up; TrainConfig has it.
+    model: Annotated[str | None, typer.Option("--model", help="Registered student (afn_student_s, afn_student_m, "
+                                              "...); default: the deployed one, tryon.models.afn_student."
+                                              "DEFAULT_STUDENT.", show_default=False)] = None,
     model_arg: Annotated[list[str] | None, typer.Option("--model-arg", help="Architecture override NAME=VALUE "
                                                         "(repeatable; tuples as 1,2,3).")] = None,
     init: Annotated[Path | None, typer.Option("--init", help="Fine-tune: start from this checkpoint or weight file "
@@ -91,7 +93,8 @@ def train_command(
                                          rich_help_panel="Checkpoints")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data order and augmentation.")] = 0,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON (stdout holds only the JSON; "
+                                          "logs and progress go to stderr).")] = False,
 ) -> None:
     """Train (or resume) the student on the teacher's records; see `tryon.train.student` for the method."""
     import logging
@@ -103,14 +106,18 @@ def train_command(
     from tryon.train.losses import LossWeights
     from tryon.train.student import Stage, TrainConfig, parse_stages, train
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
+    from rich.console import Console
+
+    # Logs and the progress bar go to stderr: stdout holds only the summary (JSON with --json).
+    logging.basicConfig(level=logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)], force=True)
     if curriculum:
         stages = parse_stages(curriculum, default_batch=batch_size)
     else:
         h, w = parse_size(size, multiple=8)
         stages = (Stage(h, w, epochs, batch_size),)
     cfg = TrainConfig(
-        data=str(data), out=str(out), model=model, model_args=parse_model_args(model_arg or []),
+        data=str(data), out=str(out), model=model or TrainConfig.model, model_args=parse_model_args(model_arg or []),
         init=str(init) if init else None, stages=stages,
         val_data=str(val_data) if val_data else None, val_fraction=val_fraction, lr=lr,
         loss=_parse_loss_weights(loss_weight or []) if loss_weight else LossWeights(),
@@ -123,8 +130,9 @@ def train_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=1))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from tryon.cli.tables import print_table
 
     table = Table(title=f"student training ({'finished' if summary['finished'] else 'stopped'})")
     table.add_column("what")
@@ -136,7 +144,7 @@ def train_command(
     for k, v in summary["val"].items():
         table.add_row(f"val {k}", f"{v:.4f}")
     table.add_row("checkpoint", summary["checkpoint"])
-    Console().print(table)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

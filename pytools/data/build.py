@@ -107,11 +107,11 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
         seed: seed of the augmentation (each copy draws from ``default_rng([seed, crc32(key), n])``).
 
     Returns:
-        ``{"written", "skipped", "failed", "gated", "out_dir"}`` (counted in pairs; ``written`` records =
+        ``{"written", "skipped", "failed", "gated", "out_dir", "errors"}`` (counted in pairs; ``written`` records =
         ``written · (1 + augment)``; ``gated``: results dropped by the teacher's quality gate, so the student never
         learns from them, counted apart from the other refusals in ``failed``); refused and gated pairs are listed
-        in ``errors-r<rank>.jsonl`` (gated ones with their measured ``quality``). Each record's metadata holds
-        its ``confidence``.
+        in ``errors``, ``errors-r<rank>.jsonl`` (gated ones with their measured ``quality``). Each record's
+        metadata holds its ``confidence``.
 
     Raises:
         DataError: no pairs, or a rank outside [0, world_size).
@@ -171,8 +171,9 @@ def build_records(pairs: Sequence[Pair], out_dir: str | Path, *, size: tuple[int
                 ok = False
             if on_progress:
                 on_progress(pair.name, ok)
+    errors_path = out / f"errors-r{rank:03d}.jsonl"
     if errors:
-        with open(out / f"errors-r{rank:03d}.jsonl", "a") as f:
+        with open(errors_path, "a") as f:
             f.writelines(json.dumps(e) + "\n" for e in errors)
     return {"written": written, "skipped": skipped, "failed": len(errors) - gated, "gated": gated,
-            "out_dir": str(out)}
+            "out_dir": str(out), "errors": str(errors_path)}

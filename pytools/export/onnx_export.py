@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -37,6 +38,9 @@ from tryon.manifest import FileEntry, Manifest, TensorSpec
 from tryon.processing import atomic_write_bytes as atomic_write
 
 __all__ = ["ExportResult", "export_model", "export_graph", "model_from_checkpoint", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
+
+if TYPE_CHECKING:
+    import onnx
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,8 @@ def _export_bytes(model: nn.Module, example: tuple[torch.Tensor, ...], input_nam
             # The legacy exporter is deprecated in torch 2.9+ but is the one that reaches opset 17 in one file.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            # A strided Slice the exporter cannot fold itself: onnxsim folds it right after.
+            warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
             torch.onnx.export(wrapper, example, path, dynamo=False, opset_version=opset, input_names=list(input_names),
                               output_names=list(output_names), do_constant_folding=True)
         with open(path, "rb") as f:
@@ -165,11 +171,7 @@ def export_graph(model: nn.Module, inputs: dict[str, np.ndarray], *, input_names
     example = tuple(torch.from_numpy(inputs[k]) for k in input_names)
     proto = onnx.load_from_string(_export_bytes(model, example, input_names, output_names, opset))
     if simplify:
-        import onnxsim
-
-        proto, ok = onnxsim.simplify(proto)
-        if not ok:
-            raise OutputError("onnxsim could not validate the simplified model")
+        proto = _simplify(proto)
     # The simplifier fuses the correlation's narrow Concats back into one of 25-49 inputs, which WebGPU
     # cannot bind (see graph_checks.split_wide_concats).
     split_wide_concats(proto)
@@ -275,6 +277,35 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
                         ops=op_histogram(proto), issues=issues)
 
 
+def _simplify(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """``onnxsim.simplify`` with its C++ console output summarised in one log line.
+
+    onnxsim prints a ``WARNING: failed to run "Op" ... skip`` line for every shape-arithmetic node it cannot
+    constant-fold (127 for the student): harmless, the node stays in the graph and onnxruntime computes it. The
+    lines go to the ``tryon.export`` logger at DEBUG, their count at INFO.
+
+    Raises:
+        OutputError: onnxsim cannot validate the simplified model.
+    """
+    import onnxsim
+    from wurlitzer import pipes
+
+    with pipes() as (out, err):
+        proto, ok = onnxsim.simplify(proto)
+    lines = [ln for ln in (out.getvalue() + err.getvalue()).splitlines() if ln.strip()]
+    skipped = [ln for ln in lines if "failed to run" in ln]
+    for ln in lines:
+        log.debug("onnxsim: %s", ln)
+    if skipped:
+        log.info("onnxsim left %d shape node(s) unfolded (computed by onnxruntime; details at DEBUG)", len(skipped))
+    others = [ln for ln in lines if ln not in skipped]
+    if others:
+        log.warning("onnxsim: %s", " | ".join(others[-5:]))
+    if not ok:
+        raise OutputError("onnxsim could not validate the simplified model")
+    return proto
+
+
 def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> tuple[nn.Module, str]:
     """Rebuild a registered model from a training checkpoint.
 
@@ -294,8 +325,16 @@ def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> t
 
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot load checkpoint ({exc})") from None
+    except Exception as exc:  # noqa: BLE001  torch raises OSError, RuntimeError, UnpicklingError, zipfile errors...
+        # torch's own message for a non-torch file advises weights_only=False, which this toolkit never does.
+        if isinstance(exc, FileNotFoundError):
+            why = "no such file"
+        elif isinstance(exc, pickle.UnpicklingError):
+            why = "not a torch file, or it holds pickled objects"
+        else:
+            why = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        raise UsageError(f"{path}: cannot load checkpoint ({why}); give the .pt that `tryon train` or "
+                         "`tryon mask-sharpness -o` wrote") from None
     if not isinstance(ckpt, dict):
         raise UsageError(f"{path}: not a checkpoint dict")
     state = next((ckpt[k] for k in ("state_dict", "model_state", "model") if isinstance(ckpt.get(k), dict)), None)

@@ -190,7 +190,7 @@ def _nearest_index(contour: np.ndarray, p) -> int:
     return int(np.argmin(((contour - np.asarray(p)) ** 2).sum(axis=1)))
 
 
-def _farthest_from_chord(path: np.ndarray, a, b, outward_sign: float) -> np.ndarray:
+def _farthest_from_chord(path: np.ndarray, a, b) -> np.ndarray:
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = b - a
     n = np.array([d[1], -d[0]]) / (np.linalg.norm(d) + 1e-9)
@@ -280,7 +280,7 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
         ni = _nearest_index(contour, neck[side])
         ei = _nearest_index(contour, ext)
         path = _contour_path(contour, ni, ei, via_top=True)
-        sp = _farthest_from_chord(path, neck[side], ext, sgn)
+        sp = _farthest_from_chord(path, neck[side], ext)
         shoulder[side] = (float(sp[0]), float(sp[1]))
     sh_half = max(3.0, (shoulder["left"][0] - shoulder["right"][0]) / 2)
 
@@ -303,11 +303,11 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
 
     found = _has_sleeves(sa, shoulder, armpit, side_line)
     strap = {}
-    for side, sgn in (("left", 1), ("right", -1)):
+    for side in ("left", "right"):
         ni = _nearest_index(contour, neck[side])
         ai = _nearest_index(contour, armpit[side])
         path = _contour_path(contour, ni, ai, via_top=True)
-        sp = _farthest_from_chord(path, neck[side], armpit[side], sgn)
+        sp = _farthest_from_chord(path, neck[side], armpit[side])
         strap[side] = (float(sp[0]), float(sp[1]))
     # Long sleeves lying flat against the torso leave no sleeve outside any side line: recognised by the
     # outline running outwards, without an armhole dip, from the shoulder to cuffs far out near the bottom.

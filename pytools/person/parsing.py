@@ -129,24 +129,6 @@ class BodyPixParser:
         seg, parts = self._session.run(["segments", "part_heatmaps"], {"input": x})
         return seg[0, :, :, 0], parts[0]
 
-    def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Person probability and part posteriors at the photo's resolution.
-
-        Args:
-            image: (H, W, 3) uint8 RGB.
-
-        Returns:
-            (person (H, W) float32 in [0, 1], parts (H, W, 24) float32 softmax over the 24 parts).
-        """
-        h, w = image.shape[:2]
-        seg, parts = self.logits(image)
-        seg = _upsample_grid(seg, h, w)
-        parts = _upsample_grid(parts, h, w)
-        parts -= parts.max(axis=2, keepdims=True)
-        np.exp(parts, out=parts)
-        parts /= parts.sum(axis=2, keepdims=True)
-        return 1.0 / (1.0 + np.exp(-seg)), parts
-
     def parts(self, image: np.ndarray) -> np.ndarray:
         """BodyPix part ids at the photo's resolution.
 
@@ -237,12 +219,8 @@ class _Gauss:
         return self._lut[q]
 
     def nll_q(self, q: np.ndarray) -> np.ndarray:
-        """``nll`` of quantised colours."""
+        """Negative log-likelihood (up to a constant) of quantised colours (see :meth:`maha_q`)."""
         return 0.5 * (self.maha_q(q) + self.logdet)
-
-    def nll(self, x: np.ndarray) -> np.ndarray:
-        """Negative log-likelihood (up to a constant) of (N, 3) Lab colours."""
-        return 0.5 * (self.maha(x) + self.logdet)
 
 
 def refine_parse(image: np.ndarray, person_mask: np.ndarray, keypoints: np.ndarray | None,
@@ -726,11 +704,6 @@ def _fill_nearest(base: np.ndarray, labeled: np.ndarray, where: np.ndarray) -> n
     out = base.copy()
     out[todo] = filled[todo]
     return out
-
-
-def _dilate(m: np.ndarray, r: int) -> np.ndarray:
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    return cv2.dilate(m.astype(np.uint8), k).astype(bool)
 
 
 def _open_close(m: np.ndarray, r: int) -> np.ndarray:

@@ -316,7 +316,7 @@ def _skin_cover(image: np.ndarray, person: np.ndarray, rng: np.random.Generator)
     # The face is not a teacher hole: cut skin above about chin level (head ≈ top fifth of an upper-body shot).
     skin[: int(top + 0.2 * h)] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(skin, connectivity=8)
+    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(skin, connectivity=8)
     # Very large "skin" regions are skin-coloured clothes (beige, yellow): skip them.
     cand = [i for i in range(1, n) if max(12, h * w // 400) <= stats[i, cv2.CC_STAT_AREA] <= 0.12 * h * w]
     if not cand:

@@ -22,7 +22,7 @@ Commands (``tryon train --help`` lists every flag)::
 
 Outputs in ``--out``: ``last.pt`` (checkpoint, rewritten every ``save_every`` steps and at each epoch end),
 ``ckpt-e<epoch>.pt`` (the last ``keep`` epochs), ``metrics.jsonl`` (one JSON object per logged step and per
-validation), ``loss_curve.png`` and ``val_grid_e<epoch>.png`` (person | garment | teacher | student).
+validation; on resume the rows past the checkpoint are dropped, so each step appears once), ``loss_curve.png`` and ``val_grid_e<epoch>.png`` (person | garment | teacher | student).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from torch.utils.data import DataLoader
 
 from tryon.data.augment import AugmentConfig
 from tryon.errors import DataError, OutputError, UsageError
+from tryon.models.afn_student import DEFAULT_STUDENT
+from tryon.processing import atomic_write_bytes
 from tryon.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from tryon.train.dataset import IMAGE_KEYS, MASK_KEYS, RecordDataset, ShardedSampler, split_keys
 from tryon.train.losses import LossWeights, StudentLoss
@@ -80,7 +82,8 @@ class TrainConfig:
     Attributes:
         data: record folder (``tryon teacher build``).
         out: run folder (checkpoints, metrics, pictures).
-        model: registered student (``tryon.models.list_models("afn_student_*")``).
+        model: registered student (``tryon.models.list_models("afn_student_*")``); default the deployed one,
+            :data:`tryon.models.afn_student.DEFAULT_STUDENT`.
         model_args: architecture overrides passed to ``create_model`` (e.g. narrower widths for a test).
         init: start from these weights (a ``tryon train`` checkpoint or a weight file such as the committed
             default student) with a fresh optimiser and schedule: fine-tuning. Its variant and architecture
@@ -115,7 +118,7 @@ class TrainConfig:
 
     data: str = ""
     out: str = "runs/student"
-    model: str = "afn_student_m"
+    model: str = DEFAULT_STUDENT
     model_args: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
     stages: tuple[Stage, ...] = (Stage(),)
@@ -396,6 +399,31 @@ class _Run:
         if self.main:
             for stale in self.out.glob(".*.pt.*.part"):  # left by a run killed while saving
                 stale.unlink(missing_ok=True)
+            if state:
+                self.trim_metrics()
+
+    def trim_metrics(self) -> None:
+        """Drop the ``metrics.jsonl`` rows the checkpoint had not reached: a run killed after its last save
+        logged steps (and possibly an epoch's validation) that the resumed run logs again."""
+        if not self.metrics_path.exists():
+            return
+        p = self.progress
+        epochs_done = sum(s.epochs for s in self.cfg.stages[:p["stage"]]) + p["epoch"]
+        kept, dropped = [], 0
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                dropped += 1  # a line cut by the kill
+                continue
+            reached = row.get("step", 0) <= p["step"] and (row.get("split") != "val" or row["epoch"] < epochs_done)
+            if reached:
+                kept.append(line)
+            else:
+                dropped += 1
+        if dropped:
+            log.info("resuming at step %d: %d metric line(s) past the checkpoint dropped", p["step"], dropped)
+            atomic_write_bytes(self.metrics_path, "".join(f"{ln}\n" for ln in kept).encode())
 
     # ------------------------------------------------------------------------------------------------
     def batches_per_epoch(self, stage: Stage) -> int:
@@ -646,5 +674,7 @@ def _progress_bar(enabled: bool):
         BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
     )
 
+    from rich.console import Console
+
     return Progress(TextColumn("[bold]student"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), TextColumn("{task.fields[info]}"))
+                    TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=Console(stderr=True))

@@ -34,6 +34,26 @@ def test_measure_latency_per_thread_count(conv_model):
         assert s.threads == t and s.runs == 3 and 0 < s.min_ms <= s.median_ms <= s.p90_ms
 
 
+def test_measure_latencies_interleaves_files(conv_model, tmp_path):
+    """Two files timed in one round-robin: one result per file and thread count, the heavier file slower."""
+    from tryon.bench.latency import measure_latencies
+
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.standard_normal((64, 3, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.standard_normal((64, 64, 3, 3)).astype(np.float32), "w2")
+    g = helper.make_graph([helper.make_node("Conv", ["person", "w1"], ["a"], pads=[1, 1, 1, 1]),
+                           helper.make_node("Conv", ["a", "w2"], ["y"], pads=[1, 1, 1, 1])], "g",
+                          [helper.make_tensor_value_info("person", TensorProto.FLOAT, [1, 3, "H", "W"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64, "H", "W"])], [w1, w2])
+    heavy = tmp_path / "heavy.onnx"
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(heavy))
+    light, big = measure_latencies([conv_model, heavy], threads=(1,), runs=5, warmup=1, size=(64, 64))
+    assert set(light) == set(big) == {1} and light[1].runs == big[1].runs == 5
+    assert big[1].median_ms > light[1].median_ms  # ~100x the multiply-adds
+
+
 def test_measure_latency_refusals(conv_model):
     with pytest.raises(ValueError, match="dynamic"):
         measure_latency(conv_model, threads=(1,), runs=1)
@@ -60,3 +80,19 @@ def test_table_ratios_and_json(tmp_path):
     assert d["rows"][0]["ratio"]["bytes_int8"] == pytest.approx(0.1)
     with pytest.raises(KeyError):
         ratios(rows, "missing")
+
+
+def test_tables_print_long_names_whole_in_mb(capsys):
+    """Piped output (80 columns by default) keeps each file name on one line; sizes are MB = 10^6 bytes."""
+    from tryon.bench.table import FileFigures, render_file_table
+    from tryon.cli.tables import print_table
+
+    name = "runs/a-rather-long-run-folder-name/checkpoints/ckpt-000123.pt"
+    row = BenchRow(name, files=[FileFigures("fp32", "/x/model.onnx", 2_890_000, {1: 10.0, 2: 6.0}),
+                                FileFigures("int8_dynamic", "/x/model_int8_dynamic.onnx", 1_990_000, {1: 12.0, 2: 5.0})])
+    print_table(render_file_table([row]))
+    print_table(render_bench_table([row], None))
+    text = capsys.readouterr().out
+    assert sum(name in line for line in text.splitlines()) == 3
+    assert "model_int8_dynamic.onnx" in text and "2.89" in text and "1.99 (0.69×)" in text and "MiB" not in text
+    assert "12.0 (1.20×)" in text and "5.0 (0.83×) *" in text and "10.0 *" in text

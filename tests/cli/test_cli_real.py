@@ -85,7 +85,9 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
 
     r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
               "--shard-size", "1", "--no-gate")
-    assert r.returncode == 0, r.stderr
+    # One of three refused is above the default --max-refused (0): the batch exit status, the records kept.
+    assert r.returncode == 3, r.stderr
+    assert "1 of 3 pairs refused" in r.stderr and "errors-r000.jsonl" in r.stderr
     from tryon.data.records import iter_records, read_index
 
     assert read_index(tmp_path / "ds")["samples"] == 2
@@ -95,5 +97,6 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
         assert -1 <= s["grid"].min() and s["grid"].max() <= 1
         assert 0.05 < s["composition_mask"].mean() < 0.9
     # Rerunning resumes: nothing is rebuilt.
-    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48", "--no-gate")
+    r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
+              "--max-refused", "1", "--no-gate")
     assert r.returncode == 0 and "skipped 2" in r.stdout

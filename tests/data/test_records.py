@@ -67,6 +67,25 @@ def test_shards_round_trip_and_resume(tmp_path):
     assert ShardWriter(tmp_path, size, rank=0).done_keys == {"s0", "s1", "s2"}
 
 
+def test_readme_names_the_files_written(tmp_path):
+    """The README's record file names and BodyPix file names are the ones the code writes and reads."""
+    from pathlib import Path
+
+    from tryon.assets import BODYPIX_FILE, BODYPIX_SOURCE_NAME
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    size = (16, 12)
+    with ShardWriter(tmp_path, size, shard_size=1) as w:
+        for i in range(2):
+            w.write(f"s{i}", _record(*size, i), {"i": i})
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["index-r000.json", "shard-r000-00000.tar", "shard-r000-00001.tar"]
+    for name in written:
+        assert f"`{name}`" in readme, name
+    flat = " ".join(readme.split())
+    assert f"saved as `{BODYPIX_SOURCE_NAME}`" in flat and f"into the models folder as `{BODYPIX_FILE}`" in flat
+
+
 def test_failed_build_leaves_no_partial_shard(tmp_path):
     size = (8, 8)
     with pytest.raises(RuntimeError), ShardWriter(tmp_path, size, shard_size=10) as w:

@@ -160,12 +160,25 @@ def test_checkpoint_roundtrip(tmp_path):
     torch.save({"state_dict": model.state_dict()}, tmp_path / "bare.pt")
     with pytest.raises(UsageError):
         model_from_checkpoint(tmp_path / "bare.pt")
+    (tmp_path / "text.pt").write_text("not a checkpoint")  # torch raises UnpicklingError: a clear refusal instead
+    with pytest.raises(UsageError, match="cannot load checkpoint .not a torch file"):
+        model_from_checkpoint(tmp_path / "text.pt")
     # The layout `tryon train` writes (model name, model_args, model_state) loads too.
     torch.save({"model": "afn_student_s", "model_args": arch, "model_state": model.state_dict(),
                 "optimizer": {}}, tmp_path / "train.pt")
     loaded, variant = model_from_checkpoint(tmp_path / "train.pt")
     with torch.no_grad():
         torch.testing.assert_close(loaded(**x)["tryon"], a)
+
+
+def test_export_summarises_onnxsim_console_output(tmp_path, capfd, caplog):
+    """onnxsim prints one C++ warning per shape node it cannot fold (127 for the student): one log line instead."""
+    with caplog.at_level("INFO", logger="tryon.export"):
+        export_model(create_model("afn_student_s").eval(), tmp_path, name="afn_student_s", size=(64, 48))
+    out, err = capfd.readouterr()
+    assert "failed to run" not in out + err and "Constant folding" not in err
+    summary = [r.getMessage() for r in caplog.records if r.getMessage().startswith("onnxsim left")]
+    assert len(summary) == 1 and int(summary[0].split()[2]) > 10
 
 
 def test_cli_export(tmp_path, subcommand_app):

@@ -10,11 +10,29 @@ from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher, TeacherResult
 
 
-def test_refiner_falls_back_when_disabled_or_unavailable(tmp_path):
+def test_refiner_falls_back_when_disabled_or_unavailable(tmp_path, monkeypatch, caplog):
+    import tryon.teacher.refine as refine_mod
+
     assert Teacher(refine=False).refiner() is None
-    t = Teacher(refine=True)
-    r = t.refiner()  # the learned refiner, or None when its module or weights are absent: never raises
-    assert r is None or callable(r)
+    # The shipped weights: a learned filler that repaints the hole and nothing else.
+    r = Teacher(refine=True).refiner()
+    assert isinstance(r, refine_mod.Refiner) and r.weights_path == refine_mod.default_weights_path()
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (96, 72, 3), dtype=np.uint8)
+    hole = np.zeros((96, 72), bool)
+    hole[30:60, 20:50] = True
+    filled = r(image, hole)
+    assert np.array_equal(filled[~hole], image[~hole]) and not np.array_equal(filled[hole], image[hole])
+    # Weights missing or corrupt: the classical fill (None), logged once, never raised.
+    for bad in (tmp_path / "missing.pt", tmp_path / "corrupt.pt"):
+        if bad.name == "corrupt.pt":
+            bad.write_bytes(b"not a torch file")
+        monkeypatch.setattr(refine_mod, "default_weights_path", lambda bad=bad: bad)
+        t = Teacher(refine=True)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="tryon.teacher.pipeline"):
+            assert t.refiner() is None and t.refiner() is None
+        assert sum("learned refiner unavailable" in rec.getMessage() for rec in caplog.records) == 1
 
 
 @pytest.fixture(scope="module")

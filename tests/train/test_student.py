@@ -88,6 +88,26 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert resumed["param_sha256"] == full["param_sha256"]
 
 
+def test_resume_after_a_kill_logs_each_step_once(tmp_path):
+    """A run killed after its last checkpoint had logged further steps; the resumed run logs them again, once."""
+    import shutil
+
+    data = make_records(tmp_path / "rec")
+    cfg = tiny_config(tmp_path, data)
+    train(cfg)
+    run = tmp_path / "run"
+    # What a kill during epoch 1 leaves on disk: the epoch-0 checkpoint as last.pt, metrics up to step 6.
+    shutil.copy(run / "ckpt-e0000.pt", run / "last.pt")
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"step": 7, "lo')  # a line cut by the kill
+    assert load_checkpoint(run / "last.pt")["progress"]["step"] == 3
+    train(cfg, resume=True)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in rows if r.get("split") != "val"]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+    assert [r["epoch"] for r in rows if r.get("split") == "val"] == [0, 1]
+
+
 def test_init_fine_tunes_from_a_checkpoint_with_a_fresh_schedule(tmp_path):
     data = make_records(tmp_path / "rec")
     first = train(tiny_config(tmp_path / "a", data))
@@ -198,16 +218,20 @@ def test_cli_train_command(tmp_path, subcommand_app):
     app = subcommand_app(register)
 
     data = make_records(tmp_path / "rec", n=4)
-    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--model", "afn_student_s",
-            "--size", "32x32", "--epochs", "1", "--batch-size", "2", "--workers", "0", "--threads", "1",
+    # No --model: the deployed student is the default.
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--size", "32x32", "--epochs", "1", "--batch-size", "2", "--workers", "0", "--threads", "1",
             "--no-progress", "--loss-weight", "perceptual=0", "--val-fraction", "0", "--json"]
     for item in TINY.items():
         k, v = item
         args += ["--model-arg", f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.index("{"):])
+    summary = json.loads(result.stdout)  # stdout is the JSON alone; logs go to stderr
     assert summary["finished"] and summary["step"] == 2
+    assert "epoch 0" in result.stderr  # the epoch's log line
+    from tryon.models.afn_student import DEFAULT_STUDENT
+
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["model"] == DEFAULT_STUDENT
 
 
 @pytest.mark.parametrize("with_matplotlib", [True, False])

@@ -91,10 +91,28 @@ test('manifest validation names the missing tensors', () => {
   assert.throws(() => validateManifest({ ...good, outputs: good.outputs.slice(1) }), /missing tryon/);
 });
 
-test('protocol constants', () => {
-  assert.deepEqual(Object.values(Request), ['init', 'run', 'dispose']);
-  assert.deepEqual(Object.values(Reply), ['progress', 'ready', 'result', 'error']);
-  assert.deepEqual(BACKENDS, ['webgpu', 'wasm', 'server']);
+test('the worker answers each request by id, in order, with the protocol\'s reply types', async () => {
+  // worker.js as it runs in a Worker: `self` receives 'message' events and has postMessage.
+  const replies = [];
+  const target = new EventTarget();
+  target.postMessage = (m) => replies.push(m);
+  globalThis.self = target;
+  try {
+    await import('../../web/src/worker.js');
+    const send = (data) => target.dispatchEvent(Object.assign(new Event('message'), { data }));
+    send({ type: 'bogus', id: 1 });
+    send({ type: Request.RUN, id: 2 }); // before init: no model
+    send({ type: Request.DISPOSE, id: 3 });
+    for (let i = 0; i < 50 && replies.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    delete globalThis.self;
+  }
+  assert.deepEqual(replies.map((r) => [r.id, r.type]), [[1, Reply.ERROR], [2, Reply.ERROR], [3, Reply.READY]]);
+  assert.match(replies[0].message, /unknown request type bogus/);
+  assert.equal(replies[2].disposed, true);
+  for (const r of replies) assert.ok(Object.values(Reply).includes(r.type));
+  // The widget offers the backends in the order planBackends tries them, the server last.
+  assert.deepEqual(planBackends('auto', gpu()).order, BACKENDS.filter((b) => b !== 'server'));
 });
 
 test('sha256 and pinned URLs', async () => {
