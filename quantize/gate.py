@@ -7,7 +7,8 @@ Every output is compared (:func:`compare_outputs`):
 - **PSNR** in dB for image-like outputs (:func:`is_image_like`), ``10 log10(peak² / MSE)`` with the MSE pooled
   over all samples, infinite when identical. The student's ``tryon`` is clipped to [-1, 1] and mapped to [0, 1]
   (peak 1, as the page shows it); any other image uses the fp32 output's range as the peak;
-- **cosine similarity** for every other output (landmarks, logits, the student's sampling grid).
+- **cosine similarity** for every other output (landmarks, logits, the student's sampling grid) except those of
+  one number per sample (a presence score), which only the max abs diff judges.
 
 The gate (:class:`GateLimits`) judges the student's ``tryon`` output, or every output of any other model.
 """
@@ -34,8 +35,9 @@ class OutputAccuracy:
     """One output of a converted model against fp32.
 
     ``kind`` is ``"image"`` (rank 4 with 1, 3 or 4 channels on axis 1 or the last axis, and both spatial sides at
-    least 8: PSNR in dB, ``cosine`` None) or ``"tensor"`` (anything else: cosine similarity of the flattened
-    outputs over all samples, ``psnr_db`` None). PSNR of the student's ``tryon`` image maps [-1, 1] to [0, 1]
+    least 8: PSNR in dB, ``cosine`` None), ``"scalar"`` (one number per sample, e.g. a presence score: max abs
+    diff only) or ``"tensor"`` (anything else: cosine similarity of the flattened outputs over all samples,
+    ``psnr_db`` None). PSNR of the student's ``tryon`` image maps [-1, 1] to [0, 1]
     (:func:`psnr_db`); of any other image, its peak is the range (max - min) of the fp32 output over the samples.
     """
 
@@ -140,7 +142,10 @@ def compare_outputs(reference: Sequence[dict[str, np.ndarray]], candidate: Seque
                   for a, b in zip(ref, cand, strict=True))
         flat_r = np.concatenate([a.ravel() for a in ref])
         flat_c = np.concatenate([b.ravel() for b in cand])
-        if not np.issubdtype(flat_r.dtype, np.floating):
+        if ref[0].size <= 1:
+            # One number per sample (a presence score): a cosine over samples says nothing; max |Δ| judges it.
+            outputs[name] = OutputAccuracy(name, "scalar", mad)
+        elif not np.issubdtype(flat_r.dtype, np.floating):
             outputs[name] = OutputAccuracy(name, "tensor", mad, cosine=cosine(flat_r, flat_c))
         elif name == PRIMARY_OUTPUT:
             outputs[name] = OutputAccuracy(name, "image", mad, psnr_db=psnr_db(flat_r, flat_c))
@@ -200,7 +205,7 @@ def check_limits_fit(acc: Accuracy, limits: GateLimits) -> None:
     Raises:
         UsageError: ``--min-psnr`` with no image-like judged output, or ``--min-cosine`` with only image ones.
     """
-    kinds = {acc.outputs[n].kind for n in acc.judged if n in acc.outputs}
+    kinds = {acc.outputs[n].kind for n in acc.judged if n in acc.outputs} - {"scalar"}
     if limits.min_psnr is not None and kinds and "image" not in kinds:
         raise UsageError(f"--min-psnr judges image-like outputs and this model has none ({', '.join(acc.judged)}): "
                          "use --min-cosine and/or --max-delta")

@@ -100,31 +100,31 @@ def quantize_command(
         "this command wrote); its quantization section is used for int8 and dynamic, and the flags below override "
         "it.", exists=True, rich_help_panel=_CONV, show_default=False)] = None,
     per_channel: Annotated[bool | None, typer.Option(
-        "--per-channel/--per-tensor", help="Weight scales per output channel or per tensor [default: per-channel "
-        "for int8, per-tensor for dynamic].", rich_help_panel=_CONV, show_default=False)] = None,
+        "--per-channel/--per-tensor", help="Weight scales per output channel or per tensor (default: per-channel "
+        "for int8, per-tensor for dynamic).", rich_help_panel=_CONV, show_default=False)] = None,
     reduce_range: Annotated[bool | None, typer.Option(
-        "--reduce-range/--full-range", help="7-bit weights, for AVX2/AVX512 CPUs without VNNI [default: "
-        "full-range].", rich_help_panel=_CONV, show_default=False)] = None,
+        "--reduce-range/--full-range", help="7-bit weights, for AVX2/AVX512 CPUs without VNNI (default: "
+        "full-range).", rich_help_panel=_CONV, show_default=False)] = None,
     calibrate_method: Annotated[CalibMethod | None, typer.Option(
-        "--calibration-method", help="How int8 activation ranges are set from the calibration inputs [default: "
-        "MinMax].", rich_help_panel=_CONV, show_default=False)] = None,
+        "--calibration-method", help="How int8 activation ranges are set from the calibration inputs (default: "
+        "MinMax).", rich_help_panel=_CONV, show_default=False)] = None,
     activation_type: Annotated[QType | None, typer.Option(
-        "--activation-type", help="int8 activations [default: QUInt8, asymmetric: what the WASM kernels run; "
-        "QInt8 is symmetric].", rich_help_panel=_CONV, show_default=False)] = None,
+        "--activation-type", help="int8 activations (default: QUInt8, asymmetric: what the WASM kernels run; "
+        "QInt8 is symmetric).", rich_help_panel=_CONV, show_default=False)] = None,
     weight_type: Annotated[QType | None, typer.Option(
-        "--weight-type", help="Weights [default: QInt8 symmetric for int8; for dynamic QUInt8 when the model has "
-        "convolutions (ConvInteger), else QInt8].", rich_help_panel=_CONV, show_default=False)] = None,
+        "--weight-type", help="Weights (default: QInt8 symmetric for int8; for dynamic QUInt8 when the model has "
+        "convolutions (ConvInteger), else QInt8).", rich_help_panel=_CONV, show_default=False)] = None,
     op_types: Annotated[list[str] | None, typer.Option(
-        "--op-types", help="Op types to quantize, repeatable or comma-separated [default: Conv, ConvTranspose, "
-        "MatMul, Gemm; 'all': every op onnxruntime can quantize].", rich_help_panel=_CONV,
+        "--op-types", help="Op types to quantize, repeatable or comma-separated (default: Conv, ConvTranspose, "
+        "MatMul, Gemm; 'all': every op onnxruntime can quantize).", rich_help_panel=_CONV,
         show_default=False)] = None,
     keep_float_ops: Annotated[list[str] | None, typer.Option(
         "--keep-float-op", help="Op types left in float in every mode (int8: every node of the type is excluded; "
-        "fp16: added to the block list), repeatable or comma-separated [default: none].", rich_help_panel=_CONV,
+        "fp16: added to the block list), repeatable or comma-separated (default: none).", rich_help_panel=_CONV,
         show_default=False)] = None,
     exclude_nodes: Annotated[list[str] | None, typer.Option(
         "--exclude-node", help="Node names left in float in int8 and dynamic, repeatable or comma-separated "
-        "(passed to onnxruntime's quantizer directly, as optimum's nodes_to_exclude) [default: none].",
+        "(passed to onnxruntime's quantizer directly, as optimum's nodes_to_exclude; default: none).",
         rich_help_panel=_CONV, show_default=False)] = None,
     keep_grid_float: Annotated[bool, typer.Option(
         "--keep-grid-float/--quantize-grid", help="Keep GridSample and the flow layers that compute its grid in "

@@ -230,6 +230,9 @@ def test_per_output_figures_and_gate_rules():
     with pytest.raises(UsageError, match="--min-psnr judges image-like outputs"):
         check_limits_fit(only_tensor, GateLimits(min_psnr=30))
     assert OutputAccuracy("x", "image", 0.0, psnr_db=float("inf")).to_dict()["psnr_db"] is None
+    # One number per sample (a presence score): max |Δ| only, never a cosine over samples.
+    score = compare_outputs([{"score": np.array([[1e-5]])}], [{"score": np.array([[0.0]])}]).outputs["score"]
+    assert score.kind == "scalar" and score.cosine is None and score.max_abs_diff == pytest.approx(1e-5)
 
 
 def _installed(name: str):
