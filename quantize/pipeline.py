@@ -23,8 +23,9 @@ import numpy as np
 import onnx
 
 from tryon.errors import DataError, UsageError
-from tryon.manifest import FP16, INT8, INT8_DYNAMIC, FileEntry, Manifest
+from tryon.manifest import FP16, FP32, INT8, INT8_DYNAMIC, FileEntry, Manifest
 from tryon.quantize.calibration import student_input_size
+from tryon.quantize.choice import candidates_from_report, choose_dtype
 from tryon.quantize.config import QuantConfig, ort_config_path, write_ort_config
 from tryon.quantize.dynamic import dynamic_defaults, quantize_dynamic_int8
 from tryon.quantize.fp16 import convert_fp16
@@ -51,16 +52,34 @@ MANIFEST_DTYPE = {"fp16": FP16, "int8": INT8, "dynamic": INT8_DYNAMIC}
 ``shader-f16``, and on WASM ``int8``, else ``int8_dynamic``)."""
 
 
-def _register_in_manifest(src: Path, out: Path, modes: Sequence[str]) -> None:
+def _register_in_manifest(src: Path, out: Path, modes: Sequence[str], report: QuantizeReport | None = None,
+                          gate: GateLimits | None = None) -> None:
     """List the converted files of ``modes`` in ``out/manifest.json`` (sha256, bytes, dtype) when the model was
-    exported there by ``tryon export``, so the server and the widget can find and verify them."""
+    exported there by ``tryon export``, so the server and the widget can find and verify them; and record the
+    run's CPU choice (:mod:`tryon.quantize.choice`) as ``preferred_dtype["cpu"]`` with its measurements in
+    ``metrics["dtype_choice"]["cpu"]`` (dropped when the run timed nothing: the old figures no longer hold)."""
     if not modes or not (out / "manifest.json").exists() or src.resolve().parent != out.resolve():
-        return
+        return  # nothing written (every file failed the gate), or not an export folder
     manifest = Manifest.load(out)
     names = {output_path(src, out, m).name: MANIFEST_DTYPE[m] for m in modes}
     kept = tuple(f for f in manifest.files if f.path not in names)
     added = tuple(FileEntry.from_path(out, name, dtype=dtype) for name, dtype in names.items())
-    dataclasses.replace(manifest, files=kept + added).save(out)
+    preferred = dict(manifest.preferred_dtype)
+    metrics = dict(manifest.metrics)
+    choices = dict(metrics.get("dtype_choice", {}))
+    cands = candidates_from_report(report, {"fp32": FP32, **MANIFEST_DTYPE}, gate) if report is not None else []
+    if report is not None and report.runs > 0 and any(c.median_ms is not None for c in cands):
+        preferred["cpu"] = choose_dtype(cands)
+        choices["cpu"] = {"backend": "onnxruntime CPU", "threads": report.threads, "runs": report.runs,
+                          "chosen": preferred["cpu"], "candidates": [c.to_dict() for c in cands]}
+    else:
+        preferred.pop("cpu", None)
+        choices.pop("cpu", None)
+    if choices:
+        metrics["dtype_choice"] = choices
+    else:
+        metrics.pop("dtype_choice", None)
+    dataclasses.replace(manifest, files=kept + added, preferred_dtype=preferred, metrics=metrics).save(out)
 
 
 def output_path(model: str | os.PathLike, out_dir: str | os.PathLike, mode: str) -> Path:
@@ -231,7 +250,6 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
             results.append(res)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    _register_in_manifest(src, out, written)
     report = QuantizeReport(src, input_size, results,
                             calibration_source=(str(calibration) if calibration is not None else
                                                 f"random x{random_calibration}" if calib else None),
@@ -242,4 +260,5 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
                             random_inputs=random_inputs)
     if gate.active:
         report.gate = {**gate.to_dict(), "passed": all(not r.gate_failures for r in results)}
+    _register_in_manifest(src, out, written, report, gate)
     return report

@@ -8,7 +8,6 @@ tests skip when they are absent).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 
@@ -27,6 +26,8 @@ from tryon.quantize.gate import (GateLimits, OutputAccuracy, check_gate, check_l
                                  is_image_like, range_psnr_db)
 from tryon.quantize.graph import op_histogram
 from tryon.quantize.inputs import RANDOM_WARNING, load_inputs, load_npz_samples
+
+from .conftest import make_export_dir
 
 H = W = 32
 
@@ -185,14 +186,9 @@ def test_int8_flags_reach_the_graph(convnet, npz, tmp_path):
 
 
 def test_failing_file_is_written_nowhere_nor_in_the_manifest(tiny_student, calib_dir, tmp_path):
-    from tryon.manifest import FileEntry, Manifest
-    from tryon.server.testing import write_stand_in_model
+    from tryon.manifest import Manifest
 
-    # An export folder (model.onnx + manifest.json) holding the tiny student.
-    write_stand_in_model(tmp_path, size=(64, 48))
-    (tmp_path / "model.onnx").write_bytes(tiny_student.read_bytes())
-    m = Manifest.load(tmp_path)
-    dataclasses.replace(m, files=(FileEntry.from_path(tmp_path, "model.onnx", dtype="fp32"),)).save(tmp_path)
+    make_export_dir(tmp_path, tiny_student)  # model.onnx + manifest.json: quantize lists what it writes there
     before = (tmp_path / "manifest.json").read_text()
     res = CliRunner().invoke(_app(), [
         "quantize", str(tmp_path / "model.onnx"), "-o", str(tmp_path), "--mode", "int8", "--mode", "dynamic",
