@@ -126,3 +126,19 @@ def make_export_dir(folder: Path, model: Path) -> Path:
     m = Manifest.load(folder)
     dataclasses.replace(m, files=(FileEntry.from_path(folder, "model.onnx", dtype="fp32"),)).save(folder)
     return folder
+
+
+def quantize_app():
+    """A Typer app holding only ``tryon quantize`` (what ``tryon`` registers), for ``CliRunner``."""
+    import typer
+
+    from tryon.cli.quantize import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """test root"""
+
+    register(app)
+    return app

@@ -14,7 +14,6 @@ import logging
 import numpy as np
 import onnx
 import pytest
-import typer
 from onnx import TensorProto, helper, numpy_helper
 from typer.testing import CliRunner
 
@@ -27,7 +26,7 @@ from tryon.quantize.gate import (GateLimits, OutputAccuracy, check_gate, check_l
 from tryon.quantize.graph import op_histogram
 from tryon.quantize.inputs import RANDOM_WARNING, load_inputs, load_npz_samples
 
-from .conftest import make_export_dir
+from .conftest import make_export_dir, quantize_app
 
 H = W = 32
 
@@ -91,19 +90,6 @@ def npz(tmp_path_factory):
     return root
 
 
-def _app():
-    from tryon.cli.quantize import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """test root"""
-
-    register(app)
-    return app
-
-
 def test_npz_inputs_and_their_refusals(convnet, npz, tmp_path):
     model = onnx.load(str(convnet))
     s = load_npz_samples(npz / "calib.npz", model, limit=4)
@@ -160,7 +146,7 @@ def test_random_inputs_warn_and_are_marked(convnet, tmp_path, caplog):
 
 
 def test_int8_flags_reach_the_graph(convnet, npz, tmp_path):
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(convnet), "-o", str(tmp_path), "--mode", "int8", "--calibration", str(npz / "calib.npz"),
         "--per-tensor", "--reduce-range", "--calibration-method", "Percentile", "--op-types", "Conv",
         "--exclude-node", "conv2", "--activation-type", "QInt8", "--runs", "0", "--samples", "3"])
@@ -190,7 +176,7 @@ def test_failing_file_is_written_nowhere_nor_in_the_manifest(tiny_student, calib
 
     make_export_dir(tmp_path, tiny_student)  # model.onnx + manifest.json: quantize lists what it writes there
     before = (tmp_path / "manifest.json").read_text()
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(tmp_path / "model.onnx"), "-o", str(tmp_path), "--mode", "int8", "--mode", "dynamic",
         "--calibration", str(calib_dir), "--samples", "2", "--eval-samples", "1", "--runs", "0",
         "--min-psnr", "500", "--json", str(tmp_path / "r.json")])
@@ -203,7 +189,7 @@ def test_failing_file_is_written_nowhere_nor_in_the_manifest(tiny_student, calib
     d = json.loads((tmp_path / "r.json").read_text())
     assert d["gate"]["passed"] is False and [r["written"] for r in d["results"][1:]] == [False, False]
     # The same run with a gate it passes writes and lists both.
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(tmp_path / "model.onnx"), "-o", str(tmp_path), "--mode", "int8", "--mode", "dynamic",
         "--calibration", str(calib_dir), "--samples", "2", "--eval-samples", "1", "--runs", "0", "--min-psnr", "5"])
     assert res.exit_code == 0, res.output
@@ -242,7 +228,7 @@ def _installed(name: str):
                                        ("pose_landmark_lite.onnx", ["--min-cosine", "0.5", "--min-psnr", "10"])])
 def test_installed_models_every_mode_one_command(name, gate, tmp_path):
     model = _installed(name)
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(model), "-o", str(tmp_path), "--mode", "fp16", "--mode", "int8", "--mode", "dynamic",
         "--random-calibration", "2", "--eval-samples", "1", "--runs", "1", "--warmup", "0",
         "--json", str(tmp_path / "r.json"), *gate])
@@ -264,7 +250,7 @@ optimum = pytest.importorskip("optimum.onnxruntime.configuration", reason="optim
 def test_preset_and_ort_config_round_trip(convnet, npz, tmp_path):
     from optimum.onnxruntime.configuration import AutoQuantizationConfig, ORTConfig
 
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(convnet), "-o", str(tmp_path / "a"), "--mode", "int8", "--mode", "dynamic",
         "--calibration", str(npz / "calib.npz"), "--samples", "2", "--runs", "0", "--preset", "arm64"])
     assert res.exit_code == 0, res.output
@@ -279,7 +265,7 @@ def test_preset_and_ort_config_round_trip(convnet, npz, tmp_path):
     assert dyn.is_static is False and dyn.operators_to_quantize == AutoQuantizationConfig.arm64(
         is_static=False).operators_to_quantize
     # --config with that file reproduces the settings; a flag overrides one field.
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(convnet), "-o", str(tmp_path / "b"), "--mode", "int8", "--calibration",
         str(npz / "calib.npz"), "--samples", "2", "--runs", "0", "--config", str(written), "--per-tensor"])
     assert res.exit_code == 0, res.output
@@ -290,13 +276,22 @@ def test_preset_and_ort_config_round_trip(convnet, npz, tmp_path):
 
 def test_preset_and_config_refusals(convnet, npz, tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
-    r = CliRunner().invoke(_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
+    r = CliRunner().invoke(quantize_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
                                     "--config", str(tmp_path / "bad.json"), "--runs", "0"])
     assert isinstance(r.exception, DataError) and "optimum cannot read" in r.exception.message
-    r = CliRunner().invoke(_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
+    r = CliRunner().invoke(quantize_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
                                     "--config", str(tmp_path / "bad.json"), "--preset", "avx2"])
     assert isinstance(r.exception, UsageError) and "give one" in r.exception.message
-    r = CliRunner().invoke(_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
+    r = CliRunner().invoke(quantize_app(), ["quantize", str(convnet), "-o", str(tmp_path), "--mode", "dynamic",
                                     "--preset", "avx9000"])
     assert r.exit_code == 2 and "avx9000" in r.output
     assert QuantConfig().operators_to_quantize == ("Conv", "ConvTranspose", "MatMul", "Gemm")
+
+
+def test_cli_choices_are_the_librarys():
+    from tryon.cli.quantize import CalibMethod, Mode, Preset, QType
+    from tryon.quantize import MODES
+    from tryon.quantize.config import CALIBRATION_METHODS, PRESETS, QUANT_TYPES
+
+    assert tuple(Mode) == MODES and tuple(Preset) == PRESETS
+    assert tuple(CalibMethod) == CALIBRATION_METHODS and tuple(QType) == QUANT_TYPES
