@@ -74,21 +74,23 @@ def _concrete_shape(spec: TensorSpec, size: tuple[int, int] | None) -> list[int]
 
 
 def random_samples(model: onnx.ModelProto, n: int, *, size: tuple[int, int] | None = None,
-                   seed: int = 0) -> list[dict[str, np.ndarray]]:
-    """``n`` random feed dicts for ``model`` (see the module docstring); logs :data:`RANDOM_WARNING`.
+                   seed: int = 0, warn: bool = True) -> list[dict[str, np.ndarray]]:
+    """``n`` random feed dicts for ``model`` (see the module docstring); logs :data:`RANDOM_WARNING` if ``warn``.
 
     Args:
         model: the ONNX model.
         n: number of samples (>= 1).
         size: (height, width) for dynamic spatial dimensions; a dynamic first axis is 1.
         seed: random seed.
+        warn: log the warning (once per run is enough).
 
     Raises:
         DataError: an input has a dynamic dimension that ``size`` does not set, or an unsupported element type.
     """
     if n < 1:
         raise UsageError(f"--random-calibration {n}: give at least 1 sample")
-    log.warning(RANDOM_WARNING)
+    if warn:
+        log.warning(RANDOM_WARNING)
     rng = np.random.default_rng(seed)
     student = is_student(model)
     specs = input_specs(model)

@@ -182,7 +182,7 @@ def quantize_model(model: str | os.PathLike, out_dir: str | os.PathLike, modes: 
     if eval_samples > 0 and (ev_src is not None or random_calibration > 0):
         step("preparing evaluation inputs")
         evals = (load_inputs(ev_src, proto, limit=eval_samples, size=size, seed=1) if ev_src is not None
-                 else random_samples(proto, eval_samples, size=size, seed=1))
+                 else random_samples(proto, eval_samples, size=size, seed=1, warn=not calib))
     random_inputs = ev_src is None and bool(evals)
     input_size = student_input_size(proto, size) if student and (calib or evals) else None
     float_nodes = len(grid_path_nodes(proto)) if keep_grid_float else 0
