@@ -114,11 +114,15 @@ def optimum_fields(config: QuantConfig, *, is_static: bool) -> dict:
     return d
 
 
-def _from_optimum(qc, base: QuantConfig) -> QuantConfig:
-    """Copy the optimum ``QuantizationConfig`` fields of ``qc`` (an object or a dict) over ``base``."""
+def _from_optimum(qc, base: QuantConfig, is_static: bool | None = None) -> QuantConfig:
+    """Copy the optimum ``QuantizationConfig`` fields of ``qc`` (an object or a dict) over ``base``; its ``format``
+    only when ``qc`` is for the same kind (static or dynamic) as ``is_static``."""
     get = (lambda k: qc.get(k)) if isinstance(qc, dict) else (lambda k: getattr(qc, k, None))
+    same_kind = is_static is None or get("is_static") is None or bool(get("is_static")) == is_static
     updates = {}
     for k in _OPTIMUM_FIELDS:
+        if k == "format" and not same_kind:
+            continue  # a dynamic config's QOperator is not what static int8 should write
         v = get(k)
         if v is None:
             continue
@@ -156,11 +160,14 @@ def preset_config(name: str, *, is_static: bool, per_channel: bool = True,
     cfg = _import_optimum()
     kwargs = {"per_channel": per_channel} if name != "tensorrt" else {}
     qc = getattr(cfg.AutoQuantizationConfig, name)(is_static=is_static, **kwargs)
-    return _from_optimum(qc, base)
+    return _from_optimum(qc, base, is_static)
 
 
-def load_ort_config(path: str | os.PathLike, *, base: QuantConfig = QuantConfig()) -> tuple[QuantConfig, dict]:
+def load_ort_config(path: str | os.PathLike, *, base: QuantConfig = QuantConfig(),
+                    is_static: bool | None = None) -> tuple[QuantConfig, dict]:
     """Read an optimum ``ORTConfig`` (an ``ort_config.json`` file or a folder holding one) with optimum itself.
+
+    ``is_static``: the mode the settings are for; a file made for the other kind lends every field but ``format``.
 
     Returns:
         (``base`` with the file's ``quantization`` fields, the file's whole ``ORTConfig.to_dict()``).
@@ -185,7 +192,7 @@ def load_ort_config(path: str | os.PathLike, *, base: QuantConfig = QuantConfig(
     known = {f.name for f in dataclasses.fields(QuantConfig)} - set(_OPTIMUM_FIELDS)
     base = dataclasses.replace(base, **{k: tuple(v) if isinstance(v, list) else v for k, v in ours.items()
                                         if k in known})
-    return _from_optimum(ort_config.quantization, base), ort_config.to_dict()
+    return _from_optimum(ort_config.quantization, base, is_static), ort_config.to_dict()
 
 
 def ort_config_path(model_path: str | os.PathLike) -> Path:

@@ -199,7 +199,8 @@ def quantize_command(
                                  per_channel=per_channel if per_channel is not None else True, base=QuantConfig(
                                      keep_grid_float=keep_grid_float))
         elif config_path is not None:
-            base = load_ort_config(config_path, base=QuantConfig(keep_grid_float=keep_grid_float))[0]
+            base = load_ort_config(config_path, base=QuantConfig(keep_grid_float=keep_grid_float),
+                                   is_static=is_static)[0]
         ops = split(op_types)
         over = {"per_channel": per_channel, "reduce_range": reduce_range,
                 "calibrate_method": calibrate_method.value if calibrate_method else None,

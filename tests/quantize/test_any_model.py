@@ -272,6 +272,14 @@ def test_preset_and_ort_config_round_trip(convnet, npz, tmp_path):
     again = json.loads(ort_config_path(tmp_path / "b" / "convnet_int8.onnx").read_text())["quantization"]
     first = json.loads(written.read_text())["quantization"]
     assert again["per_channel"] is False and {**first, "per_channel": False} == again
+    # A dynamic file's settings for static int8: every field but its QOperator format.
+    res = CliRunner().invoke(quantize_app(), [
+        "quantize", str(convnet), "-o", str(tmp_path / "c"), "--mode", "int8", "--calibration",
+        str(npz / "calib.npz"), "--samples", "2", "--runs", "0", "--config",
+        str(ort_config_path(tmp_path / "a" / "convnet_quantized.onnx"))])
+    assert res.exit_code == 0, res.output
+    ops = op_histogram(onnx.load(str(tmp_path / "c" / "convnet_int8.onnx")))
+    assert "QLinearConv" not in ops and ops["DequantizeLinear"] > 0  # QDQ, not the QOperator QLinearConv
 
 
 def test_preset_and_config_refusals(convnet, npz, tmp_path):
