@@ -303,3 +303,23 @@ def test_cli_choices_are_the_librarys():
 
     assert tuple(Mode) == MODES and tuple(Preset) == PRESETS
     assert tuple(CalibMethod) == CALIBRATION_METHODS and tuple(QType) == QUANT_TYPES
+
+
+@pytest.mark.realdata
+def test_selfie_segmenter_on_real_photos(vton_samples, tmp_path):
+    """Real person photos as a .npz (made here, in a temporary folder): fp16 keeps the mask (PSNR >= 40 dB), and
+    the gate that fp16 passes is the one that keeps a worse int8 file out of the output folder."""
+    from PIL import Image
+
+    from tryon.processing import load_image
+
+    model = _installed("selfie_segmentation.onnx")
+    photos = sorted((vton_samples / "person").iterdir())[:4]
+    arr = np.stack([np.asarray(Image.fromarray(load_image(p)).resize((256, 256)), np.float32)[None] / 255
+                    for p in photos])
+    np.savez(tmp_path / "photos.npz", input_1=arr)
+    report = quantize_model(model, tmp_path / "out", ["fp16", "int8"], calibration=tmp_path / "photos.npz",
+                            samples=4, runs=0, gate=GateLimits(min_psnr=40))
+    fp16, int8 = report.results[1], report.results[2]
+    assert fp16.accuracy.samples == 4 and fp16.accuracy.psnr_db >= 40 and fp16.written and fp16.path.is_file()
+    assert int8.written == (int8.accuracy.psnr_db >= 40) and int8.path.is_file() == int8.written
