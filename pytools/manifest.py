@@ -23,8 +23,8 @@ from typing import Any
 
 from tryon.errors import DataError
 
-__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "DTYPES", "FP32", "FP16", "INT8", "INT8_DYNAMIC", "TensorSpec",
-           "FileEntry", "Manifest", "sha256_file"]
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "DTYPES", "FP32", "FP16", "INT8", "INT8_DYNAMIC", "AUTO", "BACKENDS",
+           "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
@@ -34,6 +34,14 @@ FP32, FP16, INT8, INT8_DYNAMIC = DTYPES = ("fp32", "fp16", "int8", "int8_dynamic
 ``shader-f16``); ``int8``, static QDQ calibrated on real inputs, and ``int8_dynamic``, dynamic quantization
 without calibration (both for WASM). The widget mirrors them in ``web/src/backend.js`` (``DTYPE``, checked by
 ``tests/web/test_dtypes.py``)."""
+
+
+AUTO = "auto"
+"""The dtype a runtime asks for when it leaves the choice to the manifest (:meth:`Manifest.preferred_file`)."""
+
+BACKENDS = ("cpu", "wasm", "webgpu")
+"""Backends :attr:`Manifest.preferred_dtype` may name: onnxruntime CPU (the server, filled by ``tryon quantize``),
+onnxruntime-web WASM and WebGPU (the widget; slots for browser measurements)."""
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -119,6 +127,9 @@ class Manifest:
             ``flip_ensemble`` (false: the live graph leaves it out) and measured ``metrics``; empty = live mode
             runs the deployed student on every frame.
         live_files: those two files.
+        preferred_dtype: backend (one of :data:`BACKENDS`) -> the dtype measured best there: ``fp32`` unless a
+            quantized file ran at least as fast at equal quality in the same run (:mod:`tryon.quantize.choice`;
+            the measurements are in ``metrics["dtype_choice"]``). Runtimes asking for :data:`AUTO` use it.
         schema_version: version of this manifest format.
     """
 
@@ -136,6 +147,7 @@ class Manifest:
     framing_files: tuple[FileEntry, ...] = ()
     live: dict[str, Any] = field(default_factory=dict)
     live_files: tuple[FileEntry, ...] = ()
+    preferred_dtype: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -169,6 +181,7 @@ class Manifest:
                 framing_files=tuple(FileEntry(**f) for f in d.get("framing_files", ())),
                 live=dict(d.get("live", {})),
                 live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
+                preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -226,6 +239,16 @@ class Manifest:
     def all_files(self) -> tuple[FileEntry, ...]:
         """Every file the artifact lists: the student's, the framing models and the live-mode graphs."""
         return (*self.files, *self.framing_files, *self.live_files)
+    def preferred_file(self, backend: str = "cpu") -> FileEntry:
+        """The file :attr:`preferred_dtype` names for ``backend`` when it is listed, else the fp32 file.
+
+        Raises:
+            KeyError: neither is listed.
+        """
+        dtype = self.preferred_dtype.get(backend)
+        if dtype is not None and any(f.dtype == dtype for f in self.files):
+            return self.file(dtype)
+        return self.file(FP32)
 
     def verify_files(self, folder: str | os.PathLike) -> None:
         """Check every listed file exists in ``folder`` with the recorded size and sha256.

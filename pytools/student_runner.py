@@ -41,7 +41,7 @@ import numpy as np
 
 from tryon.errors import MissingModelError, PhotoTypeError
 from tryon.framing import Framing, FramingConfig, box_transform, crop_to_box
-from tryon.manifest import Manifest
+from tryon.manifest import AUTO, Manifest
 from tryon.pasteback import Transform, paste_back
 from tryon.processing import letterbox, to_nchw
 
@@ -150,7 +150,9 @@ class StudentSession:
 
     Args:
         model_dir: folder with ``manifest.json`` and the model files.
-        dtype: which file of the manifest to load, one of :data:`tryon.manifest.DTYPES`.
+        dtype: which file of the manifest to load, one of :data:`tryon.manifest.DTYPES`, or ``auto``: on
+            onnxruntime CPU the manifest's preferred file (:meth:`tryon.manifest.Manifest.preferred_file`, fp32
+            when none was measured), on CUDA fp32.
         providers: ``auto``, ``cuda`` or ``cpu`` (see :func:`select_providers`).
         intra_op_threads: onnxruntime intra-op threads (0 = default).
 
@@ -166,9 +168,16 @@ class StudentSession:
         from tryon.errors import DataError
 
         folder = Path(model_dir)
+        wanted = select_providers(providers)
         try:
             self.manifest = Manifest.load(folder)
-            entry = self.manifest.file(dtype)
+            if dtype == AUTO:
+                # The preference was measured on onnxruntime CPU; on CUDA nothing was measured: fp32.
+                on_cpu = wanted[0] == "CPUExecutionProvider"
+                entry = self.manifest.preferred_file("cpu") if on_cpu else self.manifest.file("fp32")
+            else:
+                entry = self.manifest.file(dtype)
+            dtype = entry.dtype
             Manifest(name=self.manifest.name, version=self.manifest.version, inputs=(), outputs=(),
                      files=(entry,)).verify_files(folder)
         except DataError as exc:
@@ -180,7 +189,6 @@ class StudentSession:
         opts = ort.SessionOptions()
         if intra_op_threads:
             opts.intra_op_num_threads = intra_op_threads
-        wanted = select_providers(providers)
         self.session = ort.InferenceSession(str(self.path), opts, providers=wanted)
         self.providers: list[str] = list(self.session.get_providers())
         self.provider = self.providers[0]
@@ -236,7 +244,8 @@ class StudentRunner:
     Args:
         model_dir: folder with ``manifest.json`` and the model files (``tryon export``; the framing models are
             copied next to the student when the manifest has ``framing``).
-        dtype: which student file of the manifest to load, one of :data:`tryon.manifest.DTYPES`.
+        dtype: which student file of the manifest to load, one of :data:`tryon.manifest.DTYPES`, or ``auto``
+            (see :class:`StudentSession`).
         providers: ``auto``, ``cuda`` or ``cpu``.
         intra_op_threads: onnxruntime intra-op threads for the student (0 = default).
         framing_threads: intra-op threads for each framing model.

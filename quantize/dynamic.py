@@ -11,31 +11,46 @@ file is for the WASM backend.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
 from pathlib import Path
 
-from tryon.quantize.graph import KEEP_FLOAT_PATTERNS, grid_path_nodes, matching_nodes
+import onnx
+
+from tryon.quantize.config import QuantConfig
 from tryon.quantize.onnx_io import ensure_not_input, pre_process, load_model, save_model
 
-__all__ = ["quantize_dynamic_int8"]
+__all__ = ["dynamic_defaults", "quantize_dynamic_int8"]
 
 log = logging.getLogger(__name__)
 
 
-def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel: bool = False,
-                          keep_grid_float: bool = True,
-                          keep_float_patterns: tuple[str, ...] = KEEP_FLOAT_PATTERNS) -> Path:
+def dynamic_defaults(model: onnx.ModelProto, *, keep_grid_float: bool = True) -> QuantConfig:
+    """The default settings of dynamic int8 for ``model``: per-tensor weights, uint8 when the model has
+    convolutions (``ConvInteger``, see the module docstring), else int8; the other fields as
+    :class:`~tryon.quantize.config.QuantConfig`."""
+    has_conv = any(n.op_type in ("Conv", "ConvTranspose") for n in model.graph.node)
+    return QuantConfig(weights_dtype="QUInt8" if has_conv else "QInt8", per_channel=False,
+                       keep_grid_float=keep_grid_float)
+
+
+def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel: bool | None = None,
+                          keep_grid_float: bool | None = None, keep_float_patterns: tuple[str, ...] | None = None,
+                          config: QuantConfig | None = None) -> Path:
     """Dynamic int8 quantization of ``src``, written atomically to ``dst``.
 
     Args:
         src: the fp32 model.
         dst: output file; must not be ``src``.
-        per_channel: per-output-channel weight scales.
-        keep_grid_float: leave the flow heads feeding GridSample in float.
-        keep_float_patterns: node-name substrings left in float (default: the student's feature pyramids, see
-            :data:`tryon.quantize.graph.KEEP_FLOAT_PATTERNS`).
+        per_channel: per-output-channel weight scales (default: ``config``'s, else off).
+        keep_grid_float: leave the flow heads feeding GridSample in float (default: ``config``'s, else on).
+        keep_float_patterns: node-name substrings left in float (default: ``config``'s, else the student's feature
+            pyramids, :data:`tryon.quantize.graph.KEEP_FLOAT_PATTERNS`).
+        config: the settings (:class:`~tryon.quantize.config.QuantConfig`; used: ``weights_dtype``,
+            ``per_channel``, ``reduce_range``, ``operators_to_quantize``, ``nodes_to_quantize`` and the
+            exclusions). Default: :func:`dynamic_defaults`.
 
     Returns:
         ``dst``.
@@ -46,18 +61,25 @@ def quantize_dynamic_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from tryon.quantize.int8 import excluded_nodes
+
     ensure_not_input(dst, src)
     model = load_model(src)
-    has_conv = any(n.op_type in ("Conv", "ConvTranspose") for n in model.graph.node)
-    weight_type = QuantType.QUInt8 if has_conv else QuantType.QInt8
+    if config is None:
+        config = dynamic_defaults(model)
+    overrides = {k: v for k, v in (("per_channel", per_channel), ("keep_grid_float", keep_grid_float),
+                                   ("keep_float_patterns", keep_float_patterns)) if v is not None}
+    config = dataclasses.replace(config, **overrides)
     with tempfile.TemporaryDirectory(prefix="tryon-dyn-") as tmp:
         pre = Path(tmp) / "pre.onnx"
         pre_process(model, pre)
         pre_model = load_model(pre)
-        exclude = grid_path_nodes(pre_model) if keep_grid_float else []
-        exclude += matching_nodes(pre_model, keep_float_patterns)
+        exclude = excluded_nodes(pre_model, config)
         save_model(pre_model, pre)
         out = Path(tmp) / "dyn.onnx"
-        quantize_dynamic(str(pre), str(out), per_channel=per_channel, weight_type=weight_type,
+        quantize_dynamic(str(pre), str(out), per_channel=config.per_channel, reduce_range=config.reduce_range,
+                         weight_type=QuantType[config.weights_dtype],
+                         op_types_to_quantize=list(config.operators_to_quantize) or None,
+                         nodes_to_quantize=list(config.nodes_to_quantize) or None,
                          nodes_to_exclude=exclude or None)
         return save_model(load_model(out), dst)

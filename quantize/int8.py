@@ -1,16 +1,17 @@
-"""Static int8 quantization in QDQ format, calibrated on real try-on inputs: the small download for WASM.
+"""Static int8 quantization (QDQ by default), calibrated on sample inputs: the small download for WASM.
 
 Recipe (onnxruntime ``docs/performance/model-optimizations/quantization.md``; ``docs/web-runtime.md``
 §3): ``quant_pre_process`` (shape inference + graph optimisation) first, then ``quantize_static`` with QDQ nodes,
 **uint8 activations** (asymmetric, what the WASM kernels run), int8 per-channel symmetric weights, MinMax
-calibration over preprocessed real pairs (:mod:`tryon.quantize.calibration`). The sampling-grid path stays float
-(:func:`tryon.quantize.graph.grid_path_nodes`). int8 brings no WebGPU benefit (every quant op falls back to the
-CPU there), so this artifact is for the WASM backend only.
+calibration by default over the samples (real try-on pairs, ``.npz`` arrays or random inputs, see
+:mod:`tryon.quantize.inputs`). The sampling-grid path stays float (:func:`tryon.quantize.graph.grid_path_nodes`).
+int8 brings no WebGPU benefit (every quant op falls back to the CPU there), so this artifact is for the WASM
+backend only.
 
-The settings mirror optimum's ``QuantizationConfig`` fields (``is_static``, ``format``, ``activations_dtype``,
-``weights_dtype``, ``per_channel``, ``reduce_range``, ``nodes_to_exclude``); optimum's ``ORTQuantizer`` itself is
-not used because importing it imports torch and transformers (``optimum/onnxruntime/quantization.py`` imports
-``modeling_ort``), which this package must not.
+The settings are a :class:`~tryon.quantize.config.QuantConfig` (optimum's ``QuantizationConfig`` fields, passed to
+onnxruntime's ``quantize_static`` as optimum's ``ORTQuantizer`` would pass them); ``ORTQuantizer`` itself is not
+used: it calibrates only from a ``datasets.Dataset``, cannot keep a graph walk (the grid path) in float, and
+imports torch and transformers, which this package must not.
 """
 
 from __future__ import annotations
@@ -19,45 +20,36 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from tryon.errors import DataError
-from tryon.quantize.graph import KEEP_FLOAT_PATTERNS, grid_path_nodes, matching_nodes
+from tryon.quantize.config import QuantConfig
+from tryon.quantize.graph import grid_path_nodes, matching_nodes
 from tryon.quantize.onnx_io import ensure_not_input, pre_process, input_specs, load_model, save_model
 
-__all__ = ["StaticQuantConfig", "SampleReader", "quantize_int8"]
+__all__ = ["QuantConfig", "StaticQuantConfig", "SampleReader", "excluded_nodes", "quantize_int8"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class StaticQuantConfig:
-    """Settings of :func:`quantize_int8` (field names follow optimum's ``QuantizationConfig``)."""
+StaticQuantConfig = QuantConfig
+"""The former name of :class:`tryon.quantize.config.QuantConfig`."""
 
-    activations_dtype: str = "QUInt8"
-    """``QUInt8`` for WASM (asymmetric uint8 activations) or ``QInt8``."""
-    weights_dtype: str = "QInt8"
-    per_channel: bool = True
-    """One scale per output channel of each Conv weight: the student's thin layers have very uneven ranges."""
-    reduce_range: bool = False
-    """7-bit weights: only for AVX2/AVX512 servers without VNNI, where u8×s8 products can saturate."""
-    calibrate_method: str = "MinMax"
-    """``MinMax``, ``Entropy`` or ``Percentile`` (onnxruntime ``CalibrationMethod``)."""
-    keep_grid_float: bool = True
-    """Leave GridSample and its grid path in float (see :mod:`tryon.quantize.graph`)."""
-    nodes_to_exclude: tuple[str, ...] = field(default_factory=tuple)
-    """Further node names to leave in float."""
-    keep_float_patterns: tuple[str, ...] = KEEP_FLOAT_PATTERNS
-    """Node-name substrings left in float (default: the student's feature pyramids, see
-    :data:`tryon.quantize.graph.KEEP_FLOAT_PATTERNS`)."""
-    operators_to_quantize: tuple[str, ...] | None = ("Conv", "ConvTranspose", "MatMul", "Gemm")
-    """Op types to quantize (``None``: every op onnxruntime's QDQ registry knows). Weighted ops only by default:
-    on ``afn_student_s`` (256x192, 8 real calibration pairs) quantizing every op added 570 Q/DQ pairs around
-    Slice/ReduceMean/Resize, made the file 17 % larger, the max abs diff 2.3x worse and CPU inference 1.7x
-    slower than Conv-only."""
+
+def excluded_nodes(model: onnx.ModelProto, config: QuantConfig) -> list[str]:
+    """Names of the nodes ``config`` keeps in float on ``model``: ``nodes_to_exclude``, the nodes matching
+    ``keep_float_patterns``, every node of a ``keep_float_ops`` type, and the grid path when ``keep_grid_float``
+    (which names unnamed nodes, so ``model`` may be modified in place)."""
+    exclude = list(config.nodes_to_exclude)
+    exclude += matching_nodes(model, config.keep_float_patterns)
+    if config.keep_grid_float:
+        exclude += grid_path_nodes(model)
+    ops = set(config.keep_float_ops)
+    exclude += [n.name for n in model.graph.node if n.op_type in ops and n.name]
+    return list(dict.fromkeys(exclude))
 
 
 class SampleReader:
@@ -77,7 +69,7 @@ class SampleReader:
 
 
 def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, samples: Sequence[dict[str, np.ndarray]],
-                  config: StaticQuantConfig = StaticQuantConfig()) -> Path:
+                  config: QuantConfig | None = None) -> Path:
     """Static QDQ int8 quantization of ``src`` calibrated on ``samples``; written atomically to ``dst``.
 
     Args:
@@ -85,7 +77,7 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, samples: Seque
         dst: output file; must not be ``src``.
         samples: feed dicts (input name -> float32 array of the model's input shape), e.g. from
             :func:`tryon.quantize.calibration.load_samples`.
-        config: quantization settings.
+        config: quantization settings (default :class:`~tryon.quantize.config.QuantConfig`).
 
     Returns:
         ``dst``.
@@ -96,6 +88,7 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, samples: Seque
     """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
+    config = config or QuantConfig()
     ensure_not_input(dst, src)
     model = load_model(src)
     if not samples:
@@ -114,18 +107,20 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, samples: Seque
         # Exclusions are found on the pre-processed graph: its node names are the ones the quantizer sees.
         pre_process(model, pre)
         pre_model = load_model(pre)
-        exclude = list(config.nodes_to_exclude)
-        exclude += matching_nodes(pre_model, config.keep_float_patterns)
-        if config.keep_grid_float:
-            exclude += grid_path_nodes(pre_model)
-            save_model(pre_model, pre)  # grid_path_nodes may have named unnamed nodes
+        exclude = excluded_nodes(pre_model, config)
+        save_model(pre_model, pre)  # the grid walk may have named unnamed nodes
         log.info("int8: %d nodes kept in float", len(exclude))
         out = Path(tmp) / "int8.onnx"
+        # The arguments optimum's ORTQuantizer.quantize derives from its QuantizationConfig, same names.
         quantize_static(
-            str(pre), str(out), SampleReader(samples), quant_format=QuantFormat.QDQ,
+            str(pre), str(out), SampleReader(samples), quant_format=QuantFormat[config.format],
             per_channel=config.per_channel, reduce_range=config.reduce_range,
             activation_type=QuantType[config.activations_dtype], weight_type=QuantType[config.weights_dtype],
-            nodes_to_exclude=exclude or None, op_types_to_quantize=list(config.operators_to_quantize or []) or None,
+            nodes_to_quantize=list(config.nodes_to_quantize) or None, nodes_to_exclude=exclude or None,
+            op_types_to_quantize=list(config.operators_to_quantize) or None,
             calibrate_method=CalibrationMethod[config.calibrate_method],
-            extra_options={"ActivationSymmetric": config.activations_dtype == "QInt8", "WeightSymmetric": True})
+            extra_options={"ActivationSymmetric": config.activations_symmetric,
+                           "WeightSymmetric": config.weights_symmetric,
+                           "AddQDQPairToWeight": config.qdq_add_pair_to_weight,
+                           "DedicatedQDQPair": config.qdq_dedicated_pair})
         return save_model(load_model(out), dst)

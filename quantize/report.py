@@ -2,11 +2,14 @@
 
 JSON layout (``QuantizeReport.to_dict``)::
 
-    {"model": path, "input_size": [H, W], "calibration": {"source", "samples"}, "eval": {"source", "samples"},
-     "latency": {"runs", "warmup", "threads"},
-     "results": [{"mode", "path", "bytes", "bytes_before", "size_ratio", "accuracy": {...} | null,
-                  "latency": {"median_ms", ...} | null, "kept_float_nodes", "seconds", "ops": {op: count}}],
-     "gate": {"max_delta", "min_psnr", "passed"} | null}
+    {"model": path, "input_size": [H, W] | null, "calibration": {"source", "samples"},
+     "eval": {"source", "samples", "random"}, "latency": {"runs", "warmup", "threads"},
+     "results": [{"mode", "path", "bytes", "bytes_before", "size_ratio",
+                  "accuracy": {"output", "max_abs_diff", "psnr_db", "samples", "judged": [name],
+                               "outputs": [{"name", "kind", "max_abs_diff", "psnr_db", "cosine"}]} | null,
+                  "latency": {"median_ms", ...} | null, "kept_float_nodes", "seconds", "ops": {op: count},
+                  "written", "gate_failures": [text]}],
+     "gate": {"max_delta", "min_psnr", "min_cosine", "passed"} | null}
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tryon.processing import atomic_write_bytes
 from tryon.quantize.gate import Accuracy
 from tryon.quantize.session import LatencyStats
 
-__all__ = ["ModeResult", "QuantizeReport", "render_table", "write_json", "format_bytes"]
+__all__ = ["ModeResult", "QuantizeReport", "render_table", "render_outputs_table", "write_json", "format_bytes"]
 
 
 @dataclass
@@ -37,6 +40,9 @@ class ModeResult:
     kept_float_nodes: int = 0
     seconds: float = 0.0
     ops: dict[str, int] = field(default_factory=dict)
+    written: bool = True
+    """False when the file failed the quality gate and was therefore written nowhere."""
+    gate_failures: list[str] = field(default_factory=list)
 
     @property
     def size_ratio(self) -> float:
@@ -49,7 +55,8 @@ class ModeResult:
                 "size_ratio": round(self.size_ratio, 4),
                 "accuracy": self.accuracy.to_dict() if self.accuracy else None,
                 "latency": self.latency.to_dict() if self.latency else None,
-                "kept_float_nodes": self.kept_float_nodes, "seconds": round(self.seconds, 3), "ops": self.ops}
+                "kept_float_nodes": self.kept_float_nodes, "seconds": round(self.seconds, 3), "ops": self.ops,
+                "written": self.written, "gate_failures": list(self.gate_failures)}
 
 
 @dataclass
@@ -67,6 +74,8 @@ class QuantizeReport:
     warmup: int = 0
     threads: int = 1
     gate: dict | None = None
+    random_inputs: bool = False
+    """The accuracy figures were measured on random inputs (weak)."""
 
     def accuracies(self) -> dict[str, Accuracy]:
         """Mode -> accuracy, converted files only (fp32 is the reference)."""
@@ -76,7 +85,7 @@ class QuantizeReport:
         """Plain dict for JSON; see the module docstring."""
         return {"model": str(self.model), "input_size": list(self.input_size) if self.input_size else None,
                 "calibration": {"source": self.calibration_source, "samples": self.calibration_samples},
-                "eval": {"source": self.eval_source, "samples": self.eval_samples},
+                "eval": {"source": self.eval_source, "samples": self.eval_samples, "random": self.random_inputs},
                 "latency": {"runs": self.runs, "warmup": self.warmup, "threads": self.threads},
                 "results": [r.to_dict() for r in self.results], "gate": self.gate}
 
@@ -92,23 +101,33 @@ def format_bytes(n: int | float | None) -> str:
     return str(n)  # pragma: no cover
 
 
+def _psnr_text(v: float | None) -> str:
+    if v is None or math.isnan(v):
+        return "—"
+    return "inf" if math.isinf(v) and v > 0 else f"{v:.1f}"
+
+
 def render_table(report: QuantizeReport):
-    """A ``rich.table.Table`` with one row per file: size, size ratio, accuracy vs fp32, CPU latency."""
+    """A ``rich.table.Table`` with one row per file: size, size ratio, accuracy of the judged output vs fp32, CPU
+    latency, and whether it was written (a file failing the gate is not)."""
     from rich.table import Table
 
-    out = report.results[0].accuracy.output if report.results and report.results[0].accuracy else "tryon"
+    out = "tryon"
     for r in report.results:
         if r.accuracy:
-            out = r.accuracy.output
+            out = r.accuracy.output if len(r.accuracy.judged) <= 1 else f"{len(r.accuracy.judged)} outputs"
     title = f"{report.model.name}"
     if report.input_size:
         title += f" @ {report.input_size[0]}x{report.input_size[1]}"
     kept = max((r.kept_float_nodes for r in report.results), default=0)
-    caption = (f"accuracy: {out!r} output vs fp32 on {report.eval_samples} real input(s); "
+    inputs = "random" if report.random_inputs else "sample"
+    caption = (f"accuracy: {out!r} vs fp32 on {report.eval_samples} {inputs} input(s) (worst judged output); "
                f"latency: onnxruntime CPU, {report.threads} thread(s), median of {report.runs} after "
                f"{report.warmup} warm-up")
+    if report.eval_samples == 0:
+        caption += "; no accuracy figure: give --eval/--calibration inputs (or --random-calibration N)"
     if kept:
-        caption += f"; grid path (and in int8 modes the feature pyramids) kept in float32 (up to {kept} nodes)"
+        caption += f"; up to {kept} nodes kept in float32"
     if any(r.mode == "fp16" for r in report.results):
         caption += "; fp16 on CPU runs through Cast fallbacks (not a WebGPU figure)"
     table = Table(title=title, caption=caption)
@@ -117,22 +136,46 @@ def render_table(report: QuantizeReport):
     table.add_column("size", justify="right")
     table.add_column("× fp32", justify="right")
     table.add_column("max |Δ|", justify="right")
-    table.add_column("PSNR dB", justify="right")
-    table.add_column("max |Δ| grid", justify="right")
+    table.add_column("PSNR dB / cos", justify="right")
     table.add_column("latency ms", justify="right")
+    table.add_column("written")
     for r in report.results:
         acc = r.accuracy
         if r.mode == "fp32":
-            delta = psnr = grid = "ref"
+            delta = quality = "ref"
         elif acc is None:
-            delta = psnr = grid = "—"
+            delta = quality = "—"
         else:
-            delta = f"{acc.max_abs_diff:.4f}"
-            psnr = "inf" if math.isinf(acc.psnr_db) else f"{acc.psnr_db:.1f}"
-            g = acc.max_abs_diff_by_output.get("grid")
-            grid = "—" if g is None else f"{g:.4f}"
+            judged = [acc.outputs[n] for n in acc.judged if n in acc.outputs]
+            if not judged:
+                delta, quality = f"{acc.max_abs_diff:.4f}", _psnr_text(acc.psnr_db)
+            else:
+                delta = f"{max(o.max_abs_diff for o in judged):.4f}"
+                ps = [o.psnr_db for o in judged if o.psnr_db is not None]
+                cs = [o.cosine for o in judged if o.cosine is not None]
+                quality = " / ".join(([_psnr_text(min(ps))] if ps else []) + ([f"{min(cs):.4f}"] if cs else []))
         lat = "—" if r.latency is None else f"{r.latency.median_ms:.2f}"
-        table.add_row(r.mode, r.path.name, format_bytes(r.bytes), f"{r.size_ratio:.2f}", delta, psnr, grid, lat)
+        written = "input" if r.mode == "fp32" else ("yes" if r.written else "NO: gate")
+        table.add_row(r.mode, r.path.name, format_bytes(r.bytes), f"{r.size_ratio:.2f}", delta, quality, lat,
+                      written)
+    return table
+
+
+def render_outputs_table(report: QuantizeReport):
+    """A ``rich.table.Table`` with one row per (mode, output): kind, max |Δ|, PSNR (image) or cosine (other),
+    and whether the gate judges it; ``None`` when no accuracy was measured."""
+    from rich.table import Table
+
+    rows = [(r.mode, o, o.name in r.accuracy.judged) for r in report.results if r.accuracy
+            for o in r.accuracy.outputs.values()]
+    if not rows:
+        return None
+    table = Table(title="every output vs fp32")
+    for col in ("mode", "output", "kind", "max |Δ|", "PSNR dB", "cosine", "judged"):
+        table.add_column(col, justify="right" if col in ("max |Δ|", "PSNR dB", "cosine") else "left")
+    for mode, o, judged in rows:
+        table.add_row(mode, o.name, o.kind, f"{o.max_abs_diff:.4g}", _psnr_text(o.psnr_db),
+                      "—" if o.cosine is None else f"{o.cosine:.6f}", "yes" if judged else "")
     return table
 
 

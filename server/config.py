@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tryon.manifest import DTYPES, FP32
+from tryon.manifest import AUTO, DTYPES
 
 __all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
 
@@ -38,7 +38,8 @@ class Settings(BaseSettings):
         model_dir: folder with ``manifest.json`` and the ONNX files (``tryon export`` output); ``None`` serves
             the widget only and ``/readyz`` answers 503.
         web_dir: static site served at ``/`` (the widget); skipped when missing.
-        dtype: which model file of the manifest to run, one of :data:`tryon.manifest.DTYPES`.
+        dtype: which model file of the manifest to run, one of :data:`tryon.manifest.DTYPES`, or ``auto`` (the
+            default): the manifest's ``preferred_dtype["cpu"]`` (measured by ``tryon quantize``), else fp32.
         providers: ``auto`` (CUDA when onnxruntime offers it, else CPU), ``cuda`` (fail if unavailable) or ``cpu``.
         intra_op_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
         redis_url: ``redis://host:port/db`` to keep job state in Redis (shared by replicas); else in-process.
@@ -81,7 +82,7 @@ class Settings(BaseSettings):
 
     model_dir: Path | None = None
     web_dir: Path | None = DEFAULT_WEB_DIR
-    dtype: str = FP32
+    dtype: str = AUTO
     providers: Literal["auto", "cuda", "cpu"] = "auto"
     intra_op_threads: int = Field(0, ge=0)
     redis_url: str | None = None
@@ -109,8 +110,8 @@ class Settings(BaseSettings):
     @field_validator("dtype")
     @classmethod
     def _known_dtype(cls, v: str) -> str:
-        if v not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+        if v not in (AUTO, *DTYPES):
+            raise ValueError(f"dtype must be {AUTO} or one of {', '.join(DTYPES)}")
         return v
 
     @field_validator("redis_url")

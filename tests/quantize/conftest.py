@@ -111,3 +111,34 @@ def calib_dir(tmp_path_factory) -> Path:
         save_image(root / "garment" / f"g{i}.png", g)
         save_image(root / "garment_mask" / f"g{i}.png", m)
     return root
+
+
+def make_export_dir(folder: Path, model: Path) -> Path:
+    """An export folder (``model.onnx`` + ``manifest.json`` listing it as fp32) holding ``model``, as
+    ``tryon export`` leaves one; the manifest's other fields come from the server's stand-in."""
+    import dataclasses
+
+    from tryon.manifest import FileEntry, Manifest
+    from tryon.server.testing import write_stand_in_model
+
+    write_stand_in_model(folder, size=(H, W))
+    (folder / "model.onnx").write_bytes(model.read_bytes())
+    m = Manifest.load(folder)
+    dataclasses.replace(m, files=(FileEntry.from_path(folder, "model.onnx", dtype="fp32"),)).save(folder)
+    return folder
+
+
+def quantize_app():
+    """A Typer app holding only ``tryon quantize`` (what ``tryon`` registers), for ``CliRunner``."""
+    import typer
+
+    from tryon.cli.quantize import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """test root"""
+
+    register(app)
+    return app

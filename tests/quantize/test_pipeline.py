@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
 from tryon.errors import DataError, OutputError, UsageError
 from tryon.quantize import QualityGateError, quantize_model, render_table, write_json
+
+from .conftest import quantize_app
 
 
 @pytest.fixture(scope="module")
@@ -60,21 +61,8 @@ def test_pipeline_refusals(tiny_student, calib_dir, tmp_path):
         quantize_model(bad, tmp_path / "o", ["fp16"], runs=0)
 
 
-def _app():
-    from tryon.cli.quantize import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """test root"""
-
-    register(app)
-    return app
-
-
 def test_cli_runs_and_writes_json(tiny_student, calib_dir, tmp_path):
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(tiny_student), "-o", str(tmp_path / "out"), "--mode", "fp16", "--mode", "int8",
         "--calibration", str(calib_dir), "--samples", "2", "--eval-samples", "1", "--runs", "2", "--warmup", "0",
         "--json", str(tmp_path / "r.json"), "--max-delta", "2", "--min-psnr", "1"])
@@ -85,7 +73,7 @@ def test_cli_runs_and_writes_json(tiny_student, calib_dir, tmp_path):
 
 
 def test_cli_gate_fails_with_exit_60(tiny_student, calib_dir, tmp_path):
-    res = CliRunner().invoke(_app(), [
+    res = CliRunner().invoke(quantize_app(), [
         "quantize", str(tiny_student), "-o", str(tmp_path), "--mode", "dynamic", "--calibration", str(calib_dir),
         "--eval-samples", "1", "--runs", "0", "--max-delta", "0", "--min-psnr", "500", "--json", str(tmp_path / "j")])
     assert isinstance(res.exception, QualityGateError) and res.exception.exit_code == 60
@@ -93,7 +81,7 @@ def test_cli_gate_fails_with_exit_60(tiny_student, calib_dir, tmp_path):
 
 
 def test_cli_refusals(tiny_student, tmp_path):
-    app = _app()
+    app = quantize_app()
     r = CliRunner().invoke(app, ["quantize", str(tiny_student), "-o", str(tmp_path), "--mode", "int4"])
     assert r.exit_code == 2 and "int4" in r.output
     r = CliRunner().invoke(app, ["quantize", str(tiny_student), "-o", str(tmp_path), "--mode", "fp16",

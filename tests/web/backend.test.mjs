@@ -55,6 +55,22 @@ test('WASM runs the quantized file the manifest lists, under either int8 name', 
   assert.throws(() => chooseFile(manifest(['int8_dynamic']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
 });
 
+test('a measured preference in the manifest wins where it fits the backend', () => {
+  // `tryon quantize` / `tryon bench-browser` record manifest.preferred_dtype[backend]: fp32 unless a quantized
+  // file was at least as fast at equal quality there.
+  const m = { ...manifest(['fp32', 'fp16', 'int8', 'int8_dynamic']), preferred_dtype: { wasm: 'fp32', webgpu: 'fp32' } };
+  assert.equal(chooseFile(m, 'wasm', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(m, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp32');
+  const dyn = { ...manifest(['fp32', 'int8', 'int8_dynamic']), preferred_dtype: { wasm: 'int8_dynamic' } };
+  assert.equal(chooseFile(dyn, 'wasm', gpu()).dtype, 'int8_dynamic');
+  // Ignored where it cannot apply: fp16 without shader-f16, int8 on WebGPU, a file that is not listed.
+  const f16 = { ...manifest(['fp32', 'fp16']), preferred_dtype: { webgpu: 'fp16', wasm: 'int8' } };
+  assert.equal(chooseFile(f16, 'webgpu', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(f16, 'wasm', gpu()).dtype, 'fp32');
+  const i8 = { ...manifest(['fp32', 'int8']), preferred_dtype: { webgpu: 'int8' } };
+  assert.equal(chooseFile(i8, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp32');
+});
+
 test('WASM threads: 1 without isolation, else half the cores, at least 2 and at most 4', () => {
   assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(false, n)), [1, 1, 1, 1, 1, 1]);
   assert.deepEqual([1, 2, 3, 4, 8, 16].map((n) => defaultThreads(true, n)), [1, 2, 2, 2, 4, 4]);
