@@ -31,6 +31,8 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
+from tryon.teacher.skin import (drop_textured, garment_light, old_garment_share, screened_poisson, skin_albedo, skin_texture,
+                                soft_upsample, synthesized_share)
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
@@ -202,13 +204,16 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
                 arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None,
-                lower: np.ndarray | None = None) -> np.ndarray:
-    """Classical fill colours for the old garment: local skin colour inside the body, local background outside.
+                lower: np.ndarray | None = None, old: np.ndarray | None = None,
+                across: np.ndarray | None = None) -> np.ndarray:
+    """Classical fill colours for the old garment: synthesised skin inside the body, local background outside.
 
-    Both are normalised convolutions (a Gaussian-weighted mean of the nearby known pixels of the right kind),
-    which is fast, seamless on studio backgrounds and keeps the arm's own tone continuing from the hands;
-    a mild cylinder shading across the arm capsules avoids flat "mannequin" arms. Meant to run at a reduced
-    resolution (the result is smooth) and be upsampled.
+    Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
+    measured on the old garment (:func:`tryon.teacher.skin.garment_light`) times the body's form (a cylinder
+    across each arm, a milder one across the torso), matched seamlessly to the visible skin around the hole by
+    a screened Poisson correction (:func:`tryon.teacher.skin.screened_poisson`); never one flat tone. The
+    background is a normalised convolution of the nearby backdrop. Meant to run at a reduced resolution (the
+    result is smooth) and be upsampled; texture is added at full resolution by :func:`compose`.
 
     Args:
         image: (h, w, 3) uint8 RGB.
@@ -223,6 +228,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
             replaces them: the light and the arm's roundness as photographed), or None.
         lower: (h, w) bool where the body under the old garment is the lower garment's waist (a long top
             over trousers or a skirt): filled with the lower garment's local colour instead of skin, or None.
+        old: (h, w) bool the old garment (its luminance gives the light on the skin), or None (no lighting).
+        across: (h, w) float32 coordinate across the body, pixels, 0 on the body's centre line (torso
+            roundness), or None.
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -244,6 +252,10 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
             sleeve = cv2.resize(sleeve.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
         if lower is not None:
             lower = cv2.resize(lower.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        if old is not None:
+            old = cv2.resize(old.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        if across is not None:
+            across = cv2.resize(across, (w, h), interpolation=cv2.INTER_LINEAR) * f
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
@@ -257,10 +269,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
 
     tone = np.asarray(tone, np.float32)
     skin_src = skin & ~hole & (parse != LABEL["hair"])
-    near = nconv(skin_src, max(2.0, 0.12 * sw), tone)
-    far = nconv(skin_src, max(4.0, 0.5 * sw), tone)
-    wn = np.clip(cv2.GaussianBlur(skin_src.astype(np.float32), (0, 0), max(2.0, 0.12 * sw)) * 8, 0, 1)[..., None]
-    skin_col = wn * near + (1 - wn) * (0.5 * far + 0.5 * tone)
+    albedo = skin_albedo(img, skin_src, parse == LABEL["face"], tone)
     bg_src = (parse == LABEL["background"]) & ~hole & ~body
     light = np.full(3, 235.0, np.float32)
     bg_near = nconv(bg_src, max(2.0, 0.1 * sw), light)
@@ -294,8 +303,21 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     prof = np.where(q < 1.0, t * t * (3 - 2 * t), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
     cyl = 1.0 - 0.24 * (1.0 - 0.3 * sl_w) * prof
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
-    shade = np.where(on_arm, cyl, 1.0)[..., None]
-    skin_col = (skin_col * shade).astype(np.float32)
+    shade = np.where(on_arm, cyl, 1.0)
+    if across is not None:
+        # The torso's roundness: light falls off towards its sides.
+        shade = shade * np.where(on_arm, 1.0, 1.0 - 0.1 * np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2)
+    if old is not None:
+        shade = shade * garment_light(np.clip(image, 0, 255).astype(np.uint8), old & ~skin, sw)
+    model = albedo * shade[..., None]
+    # Seamless: the model is matched to the visible skin around the hole (screened Poisson), the match fading
+    # a quarter shoulder width into the hole. Only skin next to the hole is a boundary condition.
+    near_hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    known = skin_src & near_hole
+    corr = screened_poisson(np.where(known[..., None], img - model, 0.0).astype(np.float32), hole & body,
+                            known, decay_px=max(2.0, 0.25 * sw))
+    corr = np.where(known[..., None], img - model, corr)
+    skin_col = (model + corr).astype(np.float32)
     if lower is not None and np.any(lower > 0):
         lo_src = (parse == LABEL["lower_body"]) & ~hole
         if lo_src.sum() > 20:
@@ -503,6 +525,56 @@ def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.nd
     return out
 
 
+def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: float = 0.55) -> np.ndarray:
+    """``old`` plus the arm pixels where most of the arm around them is old garment (a majority filter).
+
+    A knit, tweed or print of a skin-like hue leaves skin-coloured flecks scattered over its sleeve; each
+    fleck kept as "bare arm" shows the old sleeve under the new one. Where more than ``share`` of the arm's
+    pixels within about 0.06 shoulder widths (normalised convolution over the arm labels) are old garment,
+    the whole neighbourhood is sleeve; a bare arm with a few non-skin pixels (shadows, a watch) is left as is.
+    """
+    arms = arm_labels(parse)
+    if not (old & arms).any():
+        return old
+    dens = _nconv(old.astype(np.float32)[..., None], arms, max(1.0, 0.06 * sw), np.zeros(1, np.float32))[..., 0]
+    return old | (arms & (dens > share))
+
+
+def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
+            frame: BodyFrame) -> np.ndarray:
+    """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
+
+    Coarse parses give a collar under the chin to the face (a shirt's collar) or to the hair (a jacket's or a
+    puffer's stand collar beside dark hair); the old-garment mask, built from the torso and arm labels, then
+    keeps it, and it shows above the new neckline. A pixel of those labels below the chin (0.12 shoulder widths
+    below the BlazePose mouth corners) and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
+    CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths;
+    within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
+    stays); only the parts touching the old garment are kept.
+    """
+    cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
+    if old.sum() < 30 or not cand.any():
+        return np.zeros(parse.shape, bool)
+    mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
+    cand &= (maps.b > mouth_b + 0.12 * frame.sw) & (np.abs(maps.a) < 0.7 * frame.sw)
+    if not cand.any():
+        return cand
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    old_loc = _nconv(lab, old, max(1.5, 0.1 * frame.sw), np.median(lab[old], axis=0))
+    d_o = np.linalg.norm(lab - old_loc, axis=-1)
+    head_hair = (parse == LABEL["hair"]) & (maps.b < mouth_b)
+    d_h = np.linalg.norm(lab - np.median(lab[head_hair], axis=0), axis=-1) if head_hair.sum() > 30 else \
+        np.full(parse.shape, np.inf, np.float32)
+    col = cand & (d_o < 20.0) & (d_o < 0.7 * d_h)
+    if not col.any():
+        return col
+    k = max(3, int(round(0.03 * frame.sw)) | 1)
+    n, cc = cv2.connectedComponents(col.astype(np.uint8))
+    touch = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.unique(cc[touch & col])
+    return np.isin(cc, keep[keep > 0])
+
+
 def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
     """Take the learned fill inside the hole, except where it strays in colour from the classical fill (a
     learned fill that carries the old sleeve's colour into an arm or the backdrop reads as a dirty smear,
@@ -544,6 +616,10 @@ class ComposeResult:
         hole: (H, W) bool where the old garment was removed and filled (skin or background).
         old_garment: (H, W) bool the person's old garment.
         base: (H, W, 3) uint8 the person with the old garment removed (before the new one is drawn).
+        skin_synthesized: share of the skin shown in the result that is synthesised, in [0, 1]
+            (:func:`tryon.teacher.skin.synthesized_share`; the visible skin of the photo counts as real).
+        old_garment_visible: share of the detected old garment still shown unchanged in the result, in [0, 1]
+            (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown).
     """
 
     tryon: np.ndarray
@@ -551,6 +627,8 @@ class ComposeResult:
     hole: np.ndarray
     old_garment: np.ndarray
     base: np.ndarray
+    skin_synthesized: float = 0.0
+    old_garment_visible: float = 0.0
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -598,9 +676,18 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         tone = skin_tone(img_s, parse_s)
     maps = body_maps((h, w), kp_s)
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
+    # A knit or print of a skin-like hue is fabric: rougher than the face's skin (inner face as reference).
+    face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    skin = drop_textured(img_s, skin, face_in & skin, sw)
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     old = _grow_old(img_s, parse_s, old, skin, sw)
+    old = _sleeve_majority(old, parse_s, sw)
+    collar = _collar(img_s, parse_s, old, skin, maps, frame)
+    if collar.any():
+        old |= collar
+        parse_s = parse_s.copy()
+        parse_s[collar] = LABEL["torso"]
     body = body_region(parse_s, frame, skin, maps, kp_s)
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
@@ -636,13 +723,21 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if lower is not None:
         body = body | (lower > 0.5)
     fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old,
-                       lower=lower)
+                       lower=lower, old=old, across=maps.a)
     fill *= _arm_crease(arm_sil, body, sw)[..., None]
 
-    # Full-resolution layers.
-    a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
+    # Full-resolution layers; masks from the working resolution are upsampled anti-aliased (no stair steps).
+    a_hole = soft_upsample(hole_all, (W, H), ramp_px=2.0)
     fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
-    fill_full = fill_full + _grain(image, a_hole > 0.5)[..., None]
+    # Texture: the person's own skin grain on the synthesised skin, the photo's grain on the backdrop.
+    body_a = soft_upsample(body, (W, H))
+    skin_full = soft_upsample(skin & ~hole_all & ~face, (W, H)) > 0.5
+    tex = skin_texture(image, skin_full, a_hole > 0.5)
+    grain = _grain(image, a_hole > 0.5)
+    lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
+    # Multiplicative on skin (darker skin has proportionally smaller luminance variations).
+    fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) \
+        + ((1.0 - body_a) * grain)[..., None]
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 
     # Shading measured on the old garment's torso only (no arms / hands / hair in front of it).
@@ -662,21 +757,25 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     torso_rgb = garment_rgb * vol[..., None]
 
     g = warp.warped_mask.astype(np.float32)
-    g_torso = g * (warp.warped_parts == PART_TORSO)
-    g_sleeve = g * (warp.warped_parts > PART_TORSO)
+    # Soft part weights (anti-aliased torso / sleeve boundary) when the warp gives them.
+    tw = warp.torso_weight if warp.torso_weight is not None else (warp.warped_parts == PART_TORSO)
+    g_torso = g * tw
+    g_sleeve = g * (1.0 - tw) if warp.torso_weight is not None else g * (warp.warped_parts > PART_TORSO)
     face_full = parse == LABEL["face"]
+    if collar.any():
+        face_full &= ~(up(collar) > 0.5)
     # The parse's blocky arm outline (stride 16) would cut stair steps into the garment: a smoothed outline
     # with a short soft edge.
     arms_a = cv2.GaussianBlur(arms.astype(np.float32), (0, 0), max(0.8, 0.012 * sw))
-    arms_a = np.clip((arms_a - 0.5) * 3.0 + 0.5, 0.0, 1.0)
+    arms_a = soft_upsample(np.clip((arms_a - 0.5) * 3.0 + 0.5, 0.0, 1.0), (W, H), sigma=0.0)
     hair_rgb = image.astype(np.float32) + (hair_corr if s >= 1.0 else cv2.resize(hair_corr, (W, H)))
     layers = [
         (torso_rgb, g_torso),
-        (base, up(arms_a)),                     # arms as photographed, old sleeves replaced by the fill
+        (base, arms_a),                         # arms as photographed, old sleeves replaced by the fill
         (garment_rgb, g_sleeve),
-        (image, up(hands)),
+        (image, soft_upsample(hands, (W, H))),
         (hair_rgb, up(hair_a)),
-        (image, np.maximum(up(neck_front), face_full.astype(np.float32))),
+        (image, np.maximum(soft_upsample(neck_front, (W, H)), face_full.astype(np.float32))),
     ]
     out, vis = paint_layers(base, layers)
     comp = np.clip(vis[0] + vis[2], 0.0, 1.0)
@@ -695,5 +794,13 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
             log.warning("refiner failed (%s); keeping the classical fill", exc)
     # The face is never touched.
     result[face_full] = image[face_full]
+    old_full = up(old) > 0.5
+    covered = comp >= 0.5
+    synth = hole & body_full
+    if lower is not None:
+        synth &= ~(up(lower) > 0.5)
+    synth_share = synthesized_share(synth, synth | skin_full, ~covered)
+    old_vis = old_garment_share(old_full, a_hole > 0.5, covered)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
-                         old_garment=up(old) > 0.5, base=np.clip(base + 0.5, 0, 255).astype(np.uint8))
+                         old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
+                         skin_synthesized=synth_share, old_garment_visible=old_vis)

@@ -46,6 +46,9 @@ class TeacherResult:
         hole: (H, W) bool, where the old garment was removed and filled (skin or background).
         garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
+        info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
+            0-1) and ``old_garment_visible`` (share of the detected old garment still shown, 0-1); see
+            :class:`tryon.teacher.compose.ComposeResult`.
     """
 
     tryon: np.ndarray
@@ -61,6 +64,7 @@ class TeacherResult:
     hole: np.ndarray | None = None
     garment_landmarks: dict[str, tuple[float, float]] | None = None
     garment_mask: np.ndarray | None = None
+    info: dict[str, float] = field(default_factory=dict)
 
 
 def _info_get(info: Any, name: str, default: str) -> str:
@@ -211,4 +215,6 @@ class Teacher:
                              warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
                              keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
                              timings=timings, hole=c.hole, garment_mask=garment_mask,
+                             info={"skin_synthesized": c.skin_synthesized,
+                                   "old_garment_visible": c.old_garment_visible},
                              garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()})

@@ -31,6 +31,7 @@ import numpy as np
 
 from tryon.errors import DataError
 from tryon.person.body import BodyFrame, body_frame
+from tryon.teacher.skin import soft_upsample
 
 __all__ = [
     "TPS", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
@@ -492,6 +493,8 @@ class WarpResult:
         targets: landmark name -> (2,) person-pixel position used for the warp.
         sleeve_reach: arm side ("left"/"right") -> how far down the arm the new sleeve reaches, in arm
             coordinates (0 shoulder joint, 1 elbow, 2 wrist); 0 without a sleeve.
+        torso_weight: (H, W) float32 [0, 1] anti-aliased share of the torso part in the garment's alpha (the
+            sleeves have the rest), or None (then ``warped_parts`` decides per pixel).
     """
 
     grid: np.ndarray
@@ -500,6 +503,7 @@ class WarpResult:
     warped_parts: np.ndarray
     targets: dict[str, np.ndarray]
     sleeve_reach: dict[str, float] = field(default_factory=dict)
+    torso_weight: np.ndarray | None = None
 
 
 @dataclass
@@ -1013,9 +1017,13 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
+    torso_w = (final_lab == PART_TORSO).astype(np.float32)
     if (h, w) != (H, W):
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
-        valid = cv2.resize(valid, (W, H), interpolation=cv2.INTER_LINEAR)
+        # Coverage and the torso / sleeve split are upsampled anti-aliased: a nearest or plain bilinear
+        # upsampling of the working-resolution masks leaves stair steps along hems and sleeves.
+        valid = soft_upsample(valid, (W, H))
+        torso_w = soft_upsample(torso_w, (W, H), ramp_px=2.0)
         final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
     # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
     inside = (np.abs(grid) <= 1.0).all(-1)
@@ -1033,4 +1041,4 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     wmask = np.clip(wmask, 0.0, 1.0).astype(np.float32)
     final_lab[wmask < 0.5] = PART_NONE
     return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t,
-                      sleeve_reach=reach)
+                      sleeve_reach=reach, torso_weight=np.clip(torso_w, 0.0, 1.0).astype(np.float32))
