@@ -548,8 +548,8 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     puffer's stand collar beside dark hair); the old-garment mask, built from the torso and arm labels, then
     keeps it, and it shows above the new neckline. A pixel of those labels below the chin (0.12 shoulder widths
     below the BlazePose mouth corners) and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
-    CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths;
-    within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
+    CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths) or
+    its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
     stays); only the parts touching the old garment are kept.
     """
     cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
@@ -560,8 +560,10 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     if not cand.any():
         return cand
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    old_loc = _nconv(lab, old, max(1.5, 0.1 * frame.sw), np.median(lab[old], axis=0))
-    d_o = np.linalg.norm(lab - old_loc, axis=-1)
+    old_med = np.median(lab[old], axis=0)
+    old_loc = _nconv(lab, old, max(1.5, 0.1 * frame.sw), old_med)
+    # The local colour for multi-coloured garments, the median where the local one is diluted by other pixels.
+    d_o = np.minimum(np.linalg.norm(lab - old_loc, axis=-1), np.linalg.norm(lab - old_med, axis=-1))
     head_hair = (parse == LABEL["hair"]) & (maps.b < mouth_b)
     d_h = np.linalg.norm(lab - np.median(lab[head_hair], axis=0), axis=-1) if head_hair.sum() > 30 else \
         np.full(parse.shape, np.inf, np.float32)

@@ -1022,7 +1022,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
         # Coverage and the torso / sleeve split are upsampled anti-aliased: a nearest or plain bilinear
         # upsampling of the working-resolution masks leaves stair steps along hems and sleeves.
-        valid = soft_upsample(valid, (W, H))
+        valid = soft_upsample(valid, (W, H), sigma=0.8)     # (a strap can be 2 px wide at the grid's size)
         torso_w = soft_upsample(torso_w, (W, H), ramp_px=2.0)
         final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
     # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
