@@ -10,11 +10,14 @@ Layers (painter's algorithm, each with a soft alpha):
    the neck above the neckline.
 
 Where the old garment is not covered by the new one (old long sleeves under a new short sleeve, old collars
-above the new neckline, slivers at the edges) the base shows through: it is filled classically (normalised
-convolution of the person's visible skin inside a tapered arm / torso silhouette, of the lower garment below
-the hips, of the backdrop outside; arms shaded by a cylinder falloff and the old sleeve's normalised
-low-frequency luminance; photographic grain) and, when its weights are available, the skin part by the
-learned refiner (tryon.teacher.refine, helper H6). This follows the
+above the new neckline, slivers at the edges) the base shows through: inside a tapered arm / torso silhouette
+it is synthesised skin (tryon.teacher.skin: the person's skin colour x the light measured on the old garment
+x a cylinder falloff across arms and torso and the old sleeve's normalised low-frequency luminance, joined to
+the visible skin by a screened Poisson seam, with the person's own skin texture), below the hips the lower
+garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
+part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
+hair (:func:`_collar`) and sleeves of skin-hued knits (texture and majority tests). Masks computed at the
+working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
 
