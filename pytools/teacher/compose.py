@@ -543,6 +543,50 @@ def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: fl
     return old | (arms & (dens > share))
 
 
+def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: BodyFrame, maps: BodyMaps,
+              ) -> np.ndarray:
+    """(H, W) bool: the old top's lower part where the parse called it lower body (a long shirt over trousers).
+
+    A lower-body pixel between 0.3 shoulder widths above and 0.8 below the hip line is the old top's tail when
+    its CIELAB colour is within 10 units of some old-garment pixel and less than half as far from the old
+    garment's colours as from the lower garment's own colours (sampled on the thighs, 0.6-1.4 shoulder widths
+    below the hips): a nearest-neighbour test against both palettes (scipy.spatial.cKDTree), which holds for
+    multi-coloured tops; only parts touching the old garment are kept. Nothing is taken when the lower
+    garment is not seen below the band (its colours unknown).
+    """
+    from scipy.spatial import cKDTree
+
+    lower = parse == LABEL["lower_body"]
+    if old.sum() < 50 or not lower.any():
+        return np.zeros(parse.shape, bool)
+    sw = frame.sw
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    band = lower & (maps.b > hip_b - 0.3 * sw) & (maps.b < hip_b + 0.8 * sw)
+    thighs = lower & (maps.b > hip_b + 0.6 * sw) & (maps.b < hip_b + 1.4 * sw)
+    if not band.any() or thighs.sum() < 50:
+        return np.zeros(parse.shape, bool)
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(0)
+
+    def palette(m: np.ndarray) -> cKDTree:
+        px = lab[m]
+        return cKDTree(px[rng.choice(len(px), size=min(len(px), 3000), replace=False)])
+
+    q = lab[band]
+    d_o = palette(old).query(q, k=1)[0]
+    d_t = palette(thighs).query(q, k=1)[0]
+    tail = np.zeros(parse.shape, bool)
+    tail[band] = (d_o < 10.0) & (d_o < 0.5 * d_t)
+    tail = cv2.morphologyEx(tail.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    if not tail.any():
+        return tail
+    k = max(3, int(round(0.03 * sw)) | 1)
+    n, cc = cv2.connectedComponents(tail.astype(np.uint8))
+    touch = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.unique(cc[touch & tail])
+    return np.isin(cc, keep[keep > 0])
+
+
 def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
             frame: BodyFrame) -> np.ndarray:
     """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
@@ -689,10 +733,11 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old = _grow_old(img_s, parse_s, old, skin, sw)
     old = _sleeve_majority(old, parse_s, sw)
     collar = _collar(img_s, parse_s, old, skin, maps, frame)
-    if collar.any():
-        old |= collar
+    tail = _top_tail(img_s, parse_s, old, frame, maps)
+    if collar.any() or tail.any():
+        old |= collar | tail
         parse_s = parse_s.copy()
-        parse_s[collar] = LABEL["torso"]
+        parse_s[collar | tail] = LABEL["torso"]
     body = body_region(parse_s, frame, skin, maps, kp_s)
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 

@@ -259,3 +259,19 @@ def test_knit_sleeves_are_gone_under_a_new_short_sleeve(teacher, wild_dev):  # n
     assert arms.sum() > 500
     # The knit's fine texture is replaced by skin: far less fine detail on the uncovered arms.
     assert _hf_std(res.tryon, arms) < 0.6 * _hf_std(person, arms)
+
+
+def test_a_shirt_tail_the_parse_calls_lower_body_is_removed():
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    tail = (parse == LABEL["lower_body"]) & (np.arange(parse.shape[0])[:, None] < 200)
+    img[tail] = OLD                               # the old top hangs over the trousers, parsed as lower body
+    c = compose(img, parse, kp, _no_garment(parse.shape))
+    shown = tail & (c.composition_mask < 0.5)
+    assert shown.sum() > 100
+    d_old = np.abs(c.tryon[shown].astype(int) - np.array(OLD)).max(-1)
+    assert (d_old < 40).mean() < 0.05
+    # Continued as the trousers, not skin.
+    np.testing.assert_allclose(c.tryon[shown].mean(0), (50, 60, 90), atol=25)
+    # The trousers themselves are untouched.
+    legs = (parse == LABEL["lower_body"]) & (np.arange(parse.shape[0])[:, None] > 215)
+    np.testing.assert_array_equal(c.tryon[legs], img[legs])
