@@ -279,6 +279,13 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     bg_far = nconv(bg_src, max(4.0, 0.6 * sw), light)
     wb = np.clip(cv2.GaussianBlur(bg_src.astype(np.float32), (0, 0), max(2.0, 0.1 * sw)) * 6, 0, 1)[..., None]
     bg_col = wb * bg_near + (1 - wb) * bg_far
+    # Seamless backdrop: the smooth estimate is matched to the backdrop around the hole by a (nearly unscreened)
+    # Poisson membrane, which continues gradients (a lit wall, a vignette) without a seam at the old outline.
+    near_hole_bg = bg_src & cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if near_hole_bg.any():
+        bg_corr = screened_poisson(np.where(near_hole_bg[..., None], img - bg_col, 0.0).astype(np.float32), hole,
+                                   near_hole_bg, decay_px=max(4.0, 1.0 * sw))
+        bg_col = bg_col + bg_corr
     # Cylinder shading across the arm: darker towards the silhouette edges.
     r = ARM_RADIUS * sw
     on_arm = arm_dist < 1.6 * r
@@ -309,7 +316,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     shade = np.where(on_arm, cyl, 1.0)
     if across is not None:
         # The torso's roundness: light falls off towards its sides.
-        shade = shade * np.where(on_arm, 1.0, 1.0 - 0.1 * np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2)
+        shade = shade * np.where(on_arm, 1.0, 1.0 - 0.15 * np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2)
     if old is not None:
         shade = shade * garment_light(np.clip(image, 0, 255).astype(np.uint8), old & ~skin, sw)
     model = albedo * shade[..., None]
@@ -768,7 +775,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     half_hips = 0.5 * abs(frame.to_frame(frame.kp["left_hip"])[0] - frame.to_frame(frame.kp["right_hip"])[0])
     lower = (maps.b > hip_b - 0.1 * sw) & (np.abs(maps.a) < half_hips + 0.12 * sw) & (lo_near > 0.05)
     arm_sil = arm_silhouette(parse_s, skin, maps)
-    lower &= hole_all & ~arm_sil
+    # (Not along the forearms: a sleeve's cuff beside the hips is arm or backdrop, not trousers.)
+    lower &= hole_all & ~arm_sil & (maps.arm_dist > 0.2 * sw)
     lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
     if lower is not None:
         body = body | (lower > 0.5)
