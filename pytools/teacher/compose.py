@@ -162,8 +162,9 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are
-    :func:`arm_silhouette`; the neck is a band above the
-    shoulder line; visible skin, neck, face, hands and lower body are added.
+    :func:`arm_silhouette`; the neck is a band above the shoulder line, as wide as the visible bare neck
+    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin, neck, face, hands
+    and lower body are added.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -191,7 +192,13 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
                  thickness=max(1, int(round(0.2 * sw))))
     body = body.astype(bool) | arm_silhouette(parse, skin, maps)
     # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
-    body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
+    # Its half-width is the visible neck's where the parse sees bare neck (a collar on one side leaves the
+    # other), at most 0.15 shoulder widths.
+    half = 0.15 * sw
+    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
+    if neck_px.sum() > 20:
+        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
+    body |= (np.abs(maps.a) < half) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
     if keypoints is not None:
         kp = np.asarray(keypoints, np.float32)
@@ -601,7 +608,8 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     Coarse parses give a collar under the chin to the face (a shirt's collar) or to the hair (a jacket's or a
     puffer's stand collar beside dark hair); the old-garment mask, built from the torso and arm labels, then
     keeps it, and it shows above the new neckline. A pixel of those labels below the chin (0.12 shoulder widths
-    below the BlazePose mouth corners) and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
+    below the BlazePose mouth corners; for hair labels below the mouth, as stand collars rise beside the jaw)
+    and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
     CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths) or
     its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
     stays); only the parts touching the old garment are kept.
@@ -610,7 +618,9 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     if old.sum() < 30 or not cand.any():
         return np.zeros(parse.shape, bool)
     mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
-    cand &= (maps.b > mouth_b + 0.12 * frame.sw) & (np.abs(maps.a) < 0.7 * frame.sw)
+    # Face-labelled pixels only below the chin; a stand collar beside the jaw is labelled hair, from the mouth.
+    below = np.where(parse == LABEL["face"], mouth_b + 0.12 * frame.sw, mouth_b)
+    cand &= (maps.b > below) & (np.abs(maps.a) < 0.7 * frame.sw)
     if not cand.any():
         return cand
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
@@ -734,7 +744,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
     # A knit or print of a skin-like hue is fabric: rougher than the face's skin (inner face as reference).
     face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    skin = drop_textured(img_s, skin, face_in & skin, sw)
+    # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric.
+    rough = skin & ~drop_textured(img_s, skin, face_in & skin, sw)
+    skin &= ~(rough & np.isin(parse_s, _ARMS + (LABEL["torso"],)))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     old = _grow_old(img_s, parse_s, old, skin, sw)
