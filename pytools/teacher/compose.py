@@ -34,8 +34,8 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
-from tryon.teacher.skin import (drop_textured, garment_light, old_garment_share, screened_poisson, skin_albedo, skin_texture,
-                                soft_upsample, synthesized_share)
+from tryon.teacher.skin import (drop_textured, garment_light, old_garment_remnant, old_garment_share,
+                                screened_poisson, skin_albedo, skin_texture, soft_upsample, synthesized_share)
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
@@ -684,8 +684,11 @@ class ComposeResult:
         base: (H, W, 3) uint8 the person with the old garment removed (before the new one is drawn).
         skin_synthesized: share of the skin shown in the result that is synthesised, in [0, 1]
             (:func:`tryon.teacher.skin.synthesized_share`; the visible skin of the photo counts as real).
-        old_garment_visible: share of the detected old garment still shown unchanged in the result, in [0, 1]
-            (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown).
+        old_garment_visible: old garment still shown in the result, as a share of the detected old garment's
+            area, in [0, 1]: the detected old garment not refilled nor covered
+            (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown)
+            plus clothing-labelled, non-skin pixels shown unchanged that have its colours
+            (:func:`tryon.teacher.skin.old_garment_remnant`: what the detection missed).
     """
 
     tryon: np.ndarray
@@ -870,7 +873,16 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if lower is not None:
         synth &= ~(up(lower) > 0.5)
     synth_share = synthesized_share(synth, synth | skin_full, ~covered)
-    old_vis = old_garment_share(old_full, a_hole > 0.5, covered)
+    # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
+    # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
+    comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
+    mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
+    clothing = np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) | \
+        (np.isin(parse_s, (LABEL["hair"], LABEL["face"])) & (maps.b > mouth_b + 0.12 * sw))
+    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old
+    remnant = old_garment_remnant(img_s, old, shown_s)
+    old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
+    old_vis = min(old_vis, 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
                          skin_synthesized=synth_share, old_garment_visible=old_vis)

@@ -47,7 +47,8 @@ class TeacherResult:
         garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
-            0-1) and ``old_garment_visible`` (share of the detected old garment still shown, 0-1); see
+            0-1) and ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
+            of its area, 0-1); see
             :class:`tryon.teacher.compose.ComposeResult`.
     """
 

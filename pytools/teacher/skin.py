@@ -35,7 +35,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 __all__ = ["skin_albedo", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
-           "synthesized_share", "old_garment_share"]
+           "synthesized_share", "old_garment_share", "old_garment_remnant"]
 
 LIGHT_CLAMP = (0.72, 1.12)
 """Range of the lighting multiplier on synthesised skin (deep shadows are clamped: the garment's own dark
@@ -303,6 +303,39 @@ def synthesized_share(hole: np.ndarray, body: np.ndarray, shown: np.ndarray) -> 
     vis = body & shown
     n = int(vis.sum())
     return float((hole & vis).sum()) / n if n else 0.0
+
+
+def old_garment_remnant(image: np.ndarray, old: np.ndarray, shown: np.ndarray, *, tol: float = 8.0,
+                        samples: int = 3000) -> np.ndarray:
+    """(H, W) bool: pixels of ``shown`` whose colour is one of the old garment's (its remnants left in view).
+
+    The detected old garment gives the palette (up to ``samples`` of its pixels, CIELAB); a shown pixel
+    within ``tol`` units of its nearest palette colour (scipy.spatial.cKDTree) is a remnant. This sees what
+    the old-garment mask missed (a collar, a cuff, a strip along an arm) as long as it has the garment's
+    colours.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        old: (H, W) bool detected old garment (the palette).
+        shown: (H, W) bool pixels shown unchanged from the photo that could be clothing (e.g. the parse's
+            torso, arm, neck and hand labels, not skin, not refilled, not under the new garment).
+        tol: CIELAB distance.
+        samples: palette size at most (a fixed seed).
+
+    Returns:
+        (H, W) bool, a subset of ``shown``.
+    """
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(old.shape, bool)
+    if old.sum() < 20 or not shown.any():
+        return out
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    px = lab[old]
+    px = px[np.random.default_rng(0).choice(len(px), size=min(len(px), samples), replace=False)]
+    d = cKDTree(px).query(lab[shown], k=1)[0]
+    out[shown] = d < tol
+    return out
 
 
 def old_garment_share(old: np.ndarray, removed: np.ndarray, covered: np.ndarray) -> float:

@@ -14,8 +14,8 @@ import pytest
 
 from tryon.person.labels import LABEL
 from tryon.teacher.compose import compose
-from tryon.teacher.skin import (drop_textured, old_garment_share, screened_poisson, skin_texture, soft_upsample,
-                                synthesized_share)
+from tryon.teacher.skin import (drop_textured, old_garment_remnant, old_garment_share, screened_poisson,
+                                skin_texture, soft_upsample, synthesized_share)
 from tryon.teacher.warp import WarpResult, warp_garment
 
 from .test_compose import OLD, SKIN, _capsule, synthetic_person, synthetic_tee
@@ -275,3 +275,19 @@ def test_a_shirt_tail_the_parse_calls_lower_body_is_removed():
     # The trousers themselves are untouched.
     legs = (parse == LABEL["lower_body"]) & (np.arange(parse.shape[0])[:, None] > 215)
     np.testing.assert_array_equal(c.tryon[legs], img[legs])
+
+
+def test_old_garment_remnants_are_found_by_colour():
+    img = np.full((60, 80, 3), 235, np.uint8)
+    old = np.zeros((60, 80), bool)
+    old[10:50, 10:40] = True
+    img[old] = OLD
+    img[10:30, 20:40] = (230, 230, 225)           # a two-colour old top: blue with a white yoke
+    shown = np.zeros_like(old)
+    shown[10:50, 45:70] = True
+    img[10:20, 45:70] = OLD                        # a strip of the blue the detection missed
+    img[20:30, 45:70] = (228, 229, 226)            # ... and of the white
+    img[30:50, 45:70] = (200, 40, 40)              # something else (the new garment's red)
+    rem = old_garment_remnant(img, old, shown)
+    assert rem[10:30, 45:70].all() and not rem[30:50].any() and not (rem & ~shown).any()
+    assert not old_garment_remnant(img, np.zeros_like(old), shown).any()
