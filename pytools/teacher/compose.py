@@ -10,11 +10,14 @@ Layers (painter's algorithm, each with a soft alpha):
    the neck above the neckline.
 
 Where the old garment is not covered by the new one (old long sleeves under a new short sleeve, old collars
-above the new neckline, slivers at the edges) the base shows through: it is filled classically (normalised
-convolution of the person's visible skin inside a tapered arm / torso silhouette, of the lower garment below
-the hips, of the backdrop outside; arms shaded by a cylinder falloff and the old sleeve's normalised
-low-frequency luminance; photographic grain) and, when its weights are available, the skin part by the
-learned refiner (tryon.teacher.refine, helper H6). This follows the
+above the new neckline, slivers at the edges) the base shows through: inside a tapered arm / torso silhouette
+it is synthesised skin (tryon.teacher.skin: the person's skin colour x the light measured on the old garment
+x a cylinder falloff across arms and torso and the old sleeve's normalised low-frequency luminance, joined to
+the visible skin by a screened Poisson seam, with the person's own skin texture), below the hips the lower
+garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
+part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
+hair (:func:`_collar`) and sleeves of skin-hued knits (texture and majority tests). Masks computed at the
+working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
 
@@ -31,6 +34,8 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
+from tryon.teacher.skin import (drop_textured, garment_light, old_garment_remnant, old_garment_share,
+                                screened_poisson, skin_albedo, skin_texture, soft_upsample, synthesized_share)
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
@@ -157,8 +162,9 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     """(H, W) bool: where the body is under the clothes, for deciding skin vs background fill.
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are
-    :func:`arm_silhouette`; the neck is a band above the
-    shoulder line; visible skin, neck, face, hands and lower body are added.
+    :func:`arm_silhouette`; the neck is a band above the shoulder line, as wide as the visible bare neck
+    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin, neck, face, hands
+    and lower body are added.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -186,7 +192,13 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
                  thickness=max(1, int(round(0.2 * sw))))
     body = body.astype(bool) | arm_silhouette(parse, skin, maps)
     # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
-    body |= (np.abs(maps.a) < 0.2 * sw) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
+    # Its half-width is the visible neck's where the parse sees bare neck (a collar on one side leaves the
+    # other), at most 0.15 shoulder widths.
+    half = 0.15 * sw
+    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
+    if neck_px.sum() > 20:
+        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
+    body |= (np.abs(maps.a) < half) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
     body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
     if keypoints is not None:
         kp = np.asarray(keypoints, np.float32)
@@ -202,13 +214,16 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
                 arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None,
-                lower: np.ndarray | None = None) -> np.ndarray:
-    """Classical fill colours for the old garment: local skin colour inside the body, local background outside.
+                lower: np.ndarray | None = None, old: np.ndarray | None = None,
+                across: np.ndarray | None = None) -> np.ndarray:
+    """Classical fill colours for the old garment: synthesised skin inside the body, local background outside.
 
-    Both are normalised convolutions (a Gaussian-weighted mean of the nearby known pixels of the right kind),
-    which is fast, seamless on studio backgrounds and keeps the arm's own tone continuing from the hands;
-    a mild cylinder shading across the arm capsules avoids flat "mannequin" arms. Meant to run at a reduced
-    resolution (the result is smooth) and be upsampled.
+    Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
+    measured on the old garment (:func:`tryon.teacher.skin.garment_light`) times the body's form (a cylinder
+    across each arm, a milder one across the torso), matched seamlessly to the visible skin around the hole by
+    a screened Poisson correction (:func:`tryon.teacher.skin.screened_poisson`); never one flat tone. The
+    background is a normalised convolution of the nearby backdrop. Meant to run at a reduced resolution (the
+    result is smooth) and be upsampled; texture is added at full resolution by :func:`compose`.
 
     Args:
         image: (h, w, 3) uint8 RGB.
@@ -223,6 +238,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
             replaces them: the light and the arm's roundness as photographed), or None.
         lower: (h, w) bool where the body under the old garment is the lower garment's waist (a long top
             over trousers or a skirt): filled with the lower garment's local colour instead of skin, or None.
+        old: (h, w) bool the old garment (its luminance gives the light on the skin), or None (no lighting).
+        across: (h, w) float32 coordinate across the body, pixels, 0 on the body's centre line (torso
+            roundness), or None.
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -244,6 +262,10 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
             sleeve = cv2.resize(sleeve.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
         if lower is not None:
             lower = cv2.resize(lower.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        if old is not None:
+            old = cv2.resize(old.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        if across is not None:
+            across = cv2.resize(across, (w, h), interpolation=cv2.INTER_LINEAR) * f
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
@@ -257,16 +279,20 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
 
     tone = np.asarray(tone, np.float32)
     skin_src = skin & ~hole & (parse != LABEL["hair"])
-    near = nconv(skin_src, max(2.0, 0.12 * sw), tone)
-    far = nconv(skin_src, max(4.0, 0.5 * sw), tone)
-    wn = np.clip(cv2.GaussianBlur(skin_src.astype(np.float32), (0, 0), max(2.0, 0.12 * sw)) * 8, 0, 1)[..., None]
-    skin_col = wn * near + (1 - wn) * (0.5 * far + 0.5 * tone)
+    albedo = skin_albedo(img, skin_src, parse == LABEL["face"], tone)
     bg_src = (parse == LABEL["background"]) & ~hole & ~body
     light = np.full(3, 235.0, np.float32)
     bg_near = nconv(bg_src, max(2.0, 0.1 * sw), light)
     bg_far = nconv(bg_src, max(4.0, 0.6 * sw), light)
     wb = np.clip(cv2.GaussianBlur(bg_src.astype(np.float32), (0, 0), max(2.0, 0.1 * sw)) * 6, 0, 1)[..., None]
     bg_col = wb * bg_near + (1 - wb) * bg_far
+    # Seamless backdrop: the smooth estimate is matched to the backdrop around the hole by a (nearly unscreened)
+    # Poisson membrane, which continues gradients (a lit wall, a vignette) without a seam at the old outline.
+    near_hole_bg = bg_src & cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if near_hole_bg.any():
+        bg_corr = screened_poisson(np.where(near_hole_bg[..., None], img - bg_col, 0.0).astype(np.float32), hole,
+                                   near_hole_bg, decay_px=max(4.0, 1.0 * sw))
+        bg_col = bg_col + bg_corr
     # Cylinder shading across the arm: darker towards the silhouette edges.
     r = ARM_RADIUS * sw
     on_arm = arm_dist < 1.6 * r
@@ -294,8 +320,21 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     prof = np.where(q < 1.0, t * t * (3 - 2 * t), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
     cyl = 1.0 - 0.24 * (1.0 - 0.3 * sl_w) * prof
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
-    shade = np.where(on_arm, cyl, 1.0)[..., None]
-    skin_col = (skin_col * shade).astype(np.float32)
+    shade = np.where(on_arm, cyl, 1.0)
+    if across is not None:
+        # The torso's roundness: light falls off towards its sides.
+        shade = shade * np.where(on_arm, 1.0, 1.0 - 0.15 * np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2)
+    if old is not None:
+        shade = shade * garment_light(np.clip(image, 0, 255).astype(np.uint8), old & ~skin, sw)
+    model = albedo * shade[..., None]
+    # Seamless: the model is matched to the visible skin around the hole (screened Poisson), the match fading
+    # a quarter shoulder width into the hole. Only skin next to the hole is a boundary condition.
+    near_hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    known = skin_src & near_hole
+    corr = screened_poisson(np.where(known[..., None], img - model, 0.0).astype(np.float32), hole & body,
+                            known, decay_px=max(2.0, 0.25 * sw))
+    corr = np.where(known[..., None], img - model, corr)
+    skin_col = (model + corr).astype(np.float32)
     if lower is not None and np.any(lower > 0):
         lo_src = (parse == LABEL["lower_body"]) & ~hole
         if lo_src.sum() > 20:
@@ -503,6 +542,105 @@ def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.nd
     return out
 
 
+def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: float = 0.55) -> np.ndarray:
+    """``old`` plus the arm pixels where most of the arm around them is old garment (a majority filter).
+
+    A knit, tweed or print of a skin-like hue leaves skin-coloured flecks scattered over its sleeve; each
+    fleck kept as "bare arm" shows the old sleeve under the new one. Where more than ``share`` of the arm's
+    pixels within about 0.06 shoulder widths (normalised convolution over the arm labels) are old garment,
+    the whole neighbourhood is sleeve; a bare arm with a few non-skin pixels (shadows, a watch) is left as is.
+    """
+    arms = arm_labels(parse)
+    if not (old & arms).any():
+        return old
+    dens = _nconv(old.astype(np.float32)[..., None], arms, max(1.0, 0.06 * sw), np.zeros(1, np.float32))[..., 0]
+    return old | (arms & (dens > share))
+
+
+def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: BodyFrame, maps: BodyMaps,
+              ) -> np.ndarray:
+    """(H, W) bool: the old top's lower part where the parse called it lower body (a long shirt over trousers).
+
+    A lower-body pixel between 0.3 shoulder widths above and 0.8 below the hip line is the old top's tail when
+    its CIELAB colour is within 10 units of some old-garment pixel and less than half as far from the old
+    garment's colours as from the lower garment's own colours (sampled on the thighs, 0.6-1.4 shoulder widths
+    below the hips): a nearest-neighbour test against both palettes (scipy.spatial.cKDTree), which holds for
+    multi-coloured tops; only parts touching the old garment are kept. Nothing is taken when the lower
+    garment is not seen below the band (its colours unknown).
+    """
+    from scipy.spatial import cKDTree
+
+    lower = parse == LABEL["lower_body"]
+    if old.sum() < 50 or not lower.any():
+        return np.zeros(parse.shape, bool)
+    sw = frame.sw
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    band = lower & (maps.b > hip_b - 0.3 * sw) & (maps.b < hip_b + 0.8 * sw)
+    thighs = lower & (maps.b > hip_b + 0.6 * sw) & (maps.b < hip_b + 1.4 * sw)
+    if not band.any() or thighs.sum() < 50:
+        return np.zeros(parse.shape, bool)
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(0)
+
+    def palette(m: np.ndarray) -> cKDTree:
+        px = lab[m]
+        return cKDTree(px[rng.choice(len(px), size=min(len(px), 3000), replace=False)])
+
+    q = lab[band]
+    d_o = palette(old).query(q, k=1)[0]
+    d_t = palette(thighs).query(q, k=1)[0]
+    tail = np.zeros(parse.shape, bool)
+    tail[band] = (d_o < 10.0) & (d_o < 0.5 * d_t)
+    tail = cv2.morphologyEx(tail.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    if not tail.any():
+        return tail
+    k = max(3, int(round(0.03 * sw)) | 1)
+    n, cc = cv2.connectedComponents(tail.astype(np.uint8))
+    touch = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.unique(cc[touch & tail])
+    return np.isin(cc, keep[keep > 0])
+
+
+def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
+            frame: BodyFrame) -> np.ndarray:
+    """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
+
+    Coarse parses give a collar under the chin to the face (a shirt's collar) or to the hair (a jacket's or a
+    puffer's stand collar beside dark hair); the old-garment mask, built from the torso and arm labels, then
+    keeps it, and it shows above the new neckline. A pixel of those labels below the chin (0.12 shoulder widths
+    below the BlazePose mouth corners; for hair labels below the mouth, as stand collars rise beside the jaw)
+    and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
+    CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths) or
+    its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
+    stays); only the parts touching the old garment are kept.
+    """
+    cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
+    if old.sum() < 30 or not cand.any():
+        return np.zeros(parse.shape, bool)
+    mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
+    # Face-labelled pixels only below the chin; a stand collar beside the jaw is labelled hair, from the mouth.
+    below = np.where(parse == LABEL["face"], mouth_b + 0.12 * frame.sw, mouth_b)
+    cand &= (maps.b > below) & (np.abs(maps.a) < 0.7 * frame.sw)
+    if not cand.any():
+        return cand
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    old_med = np.median(lab[old], axis=0)
+    old_loc = _nconv(lab, old, max(1.5, 0.1 * frame.sw), old_med)
+    # The local colour for multi-coloured garments, the median where the local one is diluted by other pixels.
+    d_o = np.minimum(np.linalg.norm(lab - old_loc, axis=-1), np.linalg.norm(lab - old_med, axis=-1))
+    head_hair = (parse == LABEL["hair"]) & (maps.b < mouth_b)
+    d_h = np.linalg.norm(lab - np.median(lab[head_hair], axis=0), axis=-1) if head_hair.sum() > 30 else \
+        np.full(parse.shape, np.inf, np.float32)
+    col = cand & (d_o < 20.0) & (d_o < 0.7 * d_h)
+    if not col.any():
+        return col
+    k = max(3, int(round(0.03 * frame.sw)) | 1)
+    n, cc = cv2.connectedComponents(col.astype(np.uint8))
+    touch = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.unique(cc[touch & col])
+    return np.isin(cc, keep[keep > 0])
+
+
 def _gate_refined(classical: np.ndarray, refined: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
     """Take the learned fill inside the hole, except where it strays in colour from the classical fill (a
     learned fill that carries the old sleeve's colour into an arm or the backdrop reads as a dirty smear,
@@ -544,6 +682,13 @@ class ComposeResult:
         hole: (H, W) bool where the old garment was removed and filled (skin or background).
         old_garment: (H, W) bool the person's old garment.
         base: (H, W, 3) uint8 the person with the old garment removed (before the new one is drawn).
+        skin_synthesized: share of the skin shown in the result that is synthesised, in [0, 1]
+            (:func:`tryon.teacher.skin.synthesized_share`; the visible skin of the photo counts as real).
+        old_garment_visible: old garment still shown in the result, as a share of the detected old garment's
+            area, in [0, 1]: the detected old garment not refilled nor covered
+            (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown)
+            plus clothing-labelled, non-skin pixels shown unchanged that have its colours
+            (:func:`tryon.teacher.skin.old_garment_remnant`: what the detection missed).
     """
 
     tryon: np.ndarray
@@ -551,6 +696,8 @@ class ComposeResult:
     hole: np.ndarray
     old_garment: np.ndarray
     base: np.ndarray
+    skin_synthesized: float = 0.0
+    old_garment_visible: float = 0.0
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -598,9 +745,21 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         tone = skin_tone(img_s, parse_s)
     maps = body_maps((h, w), kp_s)
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
+    # A knit or print of a skin-like hue is fabric: rougher than the face's skin (inner face as reference).
+    face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric.
+    rough = skin & ~drop_textured(img_s, skin, face_in & skin, sw)
+    skin &= ~(rough & np.isin(parse_s, _ARMS + (LABEL["torso"],)))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     old = _grow_old(img_s, parse_s, old, skin, sw)
+    old = _sleeve_majority(old, parse_s, sw)
+    collar = _collar(img_s, parse_s, old, skin, maps, frame)
+    tail = _top_tail(img_s, parse_s, old, frame, maps)
+    if collar.any() or tail.any():
+        old |= collar | tail
+        parse_s = parse_s.copy()
+        parse_s[collar | tail] = LABEL["torso"]
     body = body_region(parse_s, frame, skin, maps, kp_s)
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
@@ -631,18 +790,27 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     half_hips = 0.5 * abs(frame.to_frame(frame.kp["left_hip"])[0] - frame.to_frame(frame.kp["right_hip"])[0])
     lower = (maps.b > hip_b - 0.1 * sw) & (np.abs(maps.a) < half_hips + 0.12 * sw) & (lo_near > 0.05)
     arm_sil = arm_silhouette(parse_s, skin, maps)
-    lower &= hole_all & ~arm_sil
+    # (Not along the forearms: a sleeve's cuff beside the hips is arm or backdrop, not trousers.)
+    lower &= hole_all & ~arm_sil & (maps.arm_dist > 0.2 * sw)
     lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
     if lower is not None:
         body = body | (lower > 0.5)
     fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old,
-                       lower=lower)
+                       lower=lower, old=old, across=maps.a)
     fill *= _arm_crease(arm_sil, body, sw)[..., None]
 
-    # Full-resolution layers.
-    a_hole = np.clip(up(cv2.GaussianBlur(hole_all.astype(np.float32), (0, 0), 0.7)) * 1.5, 0.0, 1.0)
+    # Full-resolution layers; masks from the working resolution are upsampled anti-aliased (no stair steps).
+    a_hole = soft_upsample(hole_all, (W, H), ramp_px=2.0)
     fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
-    fill_full = fill_full + _grain(image, a_hole > 0.5)[..., None]
+    # Texture: the person's own skin grain on the synthesised skin, the photo's grain on the backdrop.
+    body_a = soft_upsample(body, (W, H))
+    skin_full = soft_upsample(skin & ~hole_all & ~face, (W, H)) > 0.5
+    tex = skin_texture(image, skin_full, a_hole > 0.5)
+    grain = _grain(image, a_hole > 0.5)
+    lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
+    # Multiplicative on skin (darker skin has proportionally smaller luminance variations).
+    fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) \
+        + ((1.0 - body_a) * grain)[..., None]
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 
     # Shading measured on the old garment's torso only (no arms / hands / hair in front of it).
@@ -662,21 +830,25 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     torso_rgb = garment_rgb * vol[..., None]
 
     g = warp.warped_mask.astype(np.float32)
-    g_torso = g * (warp.warped_parts == PART_TORSO)
-    g_sleeve = g * (warp.warped_parts > PART_TORSO)
+    # Soft part weights (anti-aliased torso / sleeve boundary) when the warp gives them.
+    tw = warp.torso_weight if warp.torso_weight is not None else (warp.warped_parts == PART_TORSO)
+    g_torso = g * tw
+    g_sleeve = g * (1.0 - tw) if warp.torso_weight is not None else g * (warp.warped_parts > PART_TORSO)
     face_full = parse == LABEL["face"]
+    if collar.any():
+        face_full &= ~(up(collar) > 0.5)
     # The parse's blocky arm outline (stride 16) would cut stair steps into the garment: a smoothed outline
     # with a short soft edge.
     arms_a = cv2.GaussianBlur(arms.astype(np.float32), (0, 0), max(0.8, 0.012 * sw))
-    arms_a = np.clip((arms_a - 0.5) * 3.0 + 0.5, 0.0, 1.0)
+    arms_a = soft_upsample(np.clip((arms_a - 0.5) * 3.0 + 0.5, 0.0, 1.0), (W, H), sigma=0.0)
     hair_rgb = image.astype(np.float32) + (hair_corr if s >= 1.0 else cv2.resize(hair_corr, (W, H)))
     layers = [
         (torso_rgb, g_torso),
-        (base, up(arms_a)),                     # arms as photographed, old sleeves replaced by the fill
+        (base, arms_a),                         # arms as photographed, old sleeves replaced by the fill
         (garment_rgb, g_sleeve),
-        (image, up(hands)),
+        (image, soft_upsample(hands, (W, H))),
         (hair_rgb, up(hair_a)),
-        (image, np.maximum(up(neck_front), face_full.astype(np.float32))),
+        (image, np.maximum(soft_upsample(neck_front, (W, H)), face_full.astype(np.float32))),
     ]
     out, vis = paint_layers(base, layers)
     comp = np.clip(vis[0] + vis[2], 0.0, 1.0)
@@ -695,5 +867,22 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
             log.warning("refiner failed (%s); keeping the classical fill", exc)
     # The face is never touched.
     result[face_full] = image[face_full]
+    old_full = up(old) > 0.5
+    covered = comp >= 0.5
+    synth = hole & body_full
+    if lower is not None:
+        synth &= ~(up(lower) > 0.5)
+    synth_share = synthesized_share(synth, synth | skin_full, ~covered)
+    # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
+    # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
+    comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
+    mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
+    clothing = np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) | \
+        (np.isin(parse_s, (LABEL["hair"], LABEL["face"])) & (maps.b > mouth_b + 0.12 * sw))
+    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old
+    remnant = old_garment_remnant(img_s, old, shown_s)
+    old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
+    old_vis = min(old_vis, 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
-                         old_garment=up(old) > 0.5, base=np.clip(base + 0.5, 0, 255).astype(np.uint8))
+                         old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
+                         skin_synthesized=synth_share, old_garment_visible=old_vis)

@@ -49,6 +49,10 @@ class TeacherResult:
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
         warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves).
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
+        info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
+            0-1) and ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
+            of its area, 0-1); see
+            :class:`tryon.teacher.compose.ComposeResult`.
     """
 
     tryon: np.ndarray
@@ -66,6 +70,7 @@ class TeacherResult:
     garment_mask: np.ndarray | None = None
     warped_parts: np.ndarray | None = None
     quality: Any = None
+    info: dict[str, float] = field(default_factory=dict)
 
 
 def _info_get(info: Any, name: str, default: str) -> str:
@@ -225,7 +230,9 @@ class Teacher:
                             keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
                             timings=timings, hole=c.hole, garment_mask=garment_mask,
                             garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()},
-                            warped_parts=w.warped_parts)
+                            warped_parts=w.warped_parts,
+                            info={"skin_synthesized": c.skin_synthesized,
+                                  "old_garment_visible": c.old_garment_visible})
         t = time.perf_counter()
         res.quality = assess(res)
         timings["gate"] = time.perf_counter() - t

@@ -31,6 +31,7 @@ import numpy as np
 
 from tryon.errors import DataError
 from tryon.person.body import BodyFrame, body_frame
+from tryon.teacher.skin import soft_upsample
 
 __all__ = [
     "TPS", "WarpResult", "tps_fit", "pixel_to_grid", "grid_to_pixel", "sample_with_grid",
@@ -492,6 +493,8 @@ class WarpResult:
         targets: landmark name -> (2,) person-pixel position used for the warp.
         sleeve_reach: arm side ("left"/"right") -> how far down the arm the new sleeve reaches, in arm
             coordinates (0 shoulder joint, 1 elbow, 2 wrist); 0 without a sleeve.
+        torso_weight: (H, W) float32 [0, 1] anti-aliased share of the torso part in the garment's alpha (the
+            sleeves have the rest), or None (then ``warped_parts`` decides per pixel).
     """
 
     grid: np.ndarray
@@ -500,6 +503,7 @@ class WarpResult:
     warped_parts: np.ndarray
     targets: dict[str, np.ndarray]
     sleeve_reach: dict[str, float] = field(default_factory=dict)
+    torso_weight: np.ndarray | None = None
 
 
 @dataclass
@@ -833,6 +837,24 @@ def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def _bleed_edges(garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The garment photo with its edge and outside pixels replaced by the nearby garment colour.
+
+    Pixels at the mask's edge mix the garment with the photo's backdrop; drawn with a fractional alpha they
+    would add the backdrop's colour twice (a light halo around a dark garment, white teeth along a magnified
+    outline). As with premultiplied-alpha resampling, the colour there comes from the garment's interior
+    (mask > 0.95, eroded by one pixel): a normalised convolution (σ = 2 px) of the interior's colours.
+    """
+    inner = cv2.erode((mask > 0.95).astype(np.uint8), np.ones((3, 3), np.uint8))
+    if not inner.any():
+        return garment
+    m = inner.astype(np.float32)
+    num = cv2.GaussianBlur(garment.astype(np.float32) * m[..., None], (0, 0), 2.0)
+    den = cv2.GaussianBlur(m, (0, 0), 2.0)[..., None]
+    ext = num / np.maximum(den, 1e-4)
+    return np.where(inner[..., None] > 0, garment, np.clip(ext + 0.5, 0, 255).astype(np.uint8))
+
+
 def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                  sleeve: str | None = None, category: str = "top", work_height: int = 256) -> WarpResult:
@@ -1013,24 +1035,32 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
+    torso_w = (final_lab == PART_TORSO).astype(np.float32)
     if (h, w) != (H, W):
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
-        valid = cv2.resize(valid, (W, H), interpolation=cv2.INTER_LINEAR)
+        # Coverage and the torso / sleeve split are upsampled anti-aliased: a nearest or plain bilinear
+        # upsampling of the working-resolution masks leaves stair steps along hems and sleeves.
+        valid = soft_upsample(valid, (W, H), sigma=0.8)     # (a strap can be 2 px wide at the grid's size)
+        torso_w = soft_upsample(torso_w, (W, H), ramp_px=2.0)
         final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
     # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
     inside = (np.abs(grid) <= 1.0).all(-1)
     valid = valid * inside
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
-    warped = sample_with_grid(garment, grid)
+    warped = sample_with_grid(_bleed_edges(garment, garment_mask), grid)
     gmask = garment_mask.astype(np.float32).copy()
-    if scale > 1.5:
-        # A garment photo smaller than its footprint: its (often binary) mask would show a staircase.
-        gmask = cv2.GaussianBlur(gmask, (0, 0), 0.7)
     gmask[parts_g == PART_NONE] = 0.0
-    wmask = sample_with_grid(gmask, grid) * np.clip(valid, 0, 1)
-    if scale > 1.5:
-        wmask = (wmask - 0.5) * 2.0 + 0.5
-    wmask = np.clip(wmask, 0.0, 1.0).astype(np.float32)
+    magnify = scale > 1.2
+    if magnify:
+        # A garment photo smaller than its footprint: its (often binary) mask, magnified, would show its pixel
+        # staircase as a saw-tooth outline. Smoothed at the garment's resolution, sampled, and its 0.5 level
+        # re-sharpened to a ramp of ~1.5 person pixels (as tryon.teacher.skin.soft_upsample does).
+        gmask = cv2.GaussianBlur(gmask, (0, 0), 1.0)
+    wmask = sample_with_grid(gmask, grid)
+    if magnify:
+        wmask = (wmask - 0.5) * max(1.0, scale * np.sqrt(2 * np.pi) / 1.5) + 0.5
+    wmask = np.clip(wmask, 0.0, 1.0) * np.clip(valid, 0, 1)
+    wmask = wmask.astype(np.float32)
     final_lab[wmask < 0.5] = PART_NONE
     return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t,
-                      sleeve_reach=reach)
+                      sleeve_reach=reach, torso_weight=np.clip(torso_w, 0.0, 1.0).astype(np.float32))

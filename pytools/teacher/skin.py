@@ -1,0 +1,354 @@
+"""Skin synthesis where the old garment is removed: the person's own tone, the photo's lighting, skin texture.
+
+A removed garment leaves a hole on the body that the new garment does not always cover (strappy tops, short
+sleeves over old long ones, a lower neckline). Filling it with one skin colour gives a flat slab. Here the
+filled skin is an intrinsic-image composite, as in classical relighting and skin retouching:
+
+    skin(x) = albedo x light(x) x form(x) + c(x) + texture(x)
+
+* ``albedo`` (:func:`skin_albedo`): the person's own skin colour, a robust median of the visible body skin
+  (arms, hands, neck, chest; the face only when no other skin is seen).
+* ``light`` (:func:`garment_light`): the photo's lighting on the body, estimated from the *old garment's*
+  low-frequency luminance (the garment was lit by the same light as the skin under it): its luminance at a
+  scale of ~0.1 shoulder widths over its own median, faded where the garment is printed or multi-coloured
+  (brightness changes there are the print, not the light), weakened for patterned garments, clamped. The
+  ratio-image idea of intrinsic-image relighting (Shashua & Riklin-Raviv, "The quotient image", PAMI 2001;
+  used for garment shading by Yang et al., "Detailed Garment Recovery from a Single-View Image", 2016).
+* ``form``: the body's roundness (torso and arm cylinders, see :mod:`tryon.teacher.compose`).
+* ``c`` (:func:`screened_poisson`): a seamless boundary correction. It is the solution of the screened
+  Poisson equation (Δ - λ) c = 0 in the hole with c = photo - model on the visible skin around it and zero
+  flux elsewhere, i.e. Poisson image editing (Pérez et al., "Poisson Image Editing", SIGGRAPH 2003) with the
+  model's gradients as the guidance field and a screening term (Bhat et al., "GradientShop", TOG 2010) so
+  the correction fades back to the model a decay length away from the visible skin.
+* ``texture`` (:func:`skin_texture`): band-limited noise whose amplitude in two bands (pores / grain at
+  ~1 px and mottling at ~4 px of a 1024-px photo) is measured on the visible skin (robust quantile), so the
+  fill is as smooth or as grainy as the person's own skin.
+
+The figures :func:`synthesized_share` and :func:`old_garment_share` summarise a result for quality gating.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+__all__ = ["skin_albedo", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
+           "synthesized_share", "old_garment_share", "old_garment_remnant"]
+
+LIGHT_CLAMP = (0.72, 1.12)
+"""Range of the lighting multiplier on synthesised skin (deep shadows are clamped: the garment's own dark
+folds are not the skin's)."""
+
+
+TEXTURE_GAIN = 0.7
+"""Synthesised skin texture relative to the measured one (a fill slightly smoother than the skin around it
+reads as skin in shadow; a grainier one reads as sand)."""
+
+
+def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback) -> np.ndarray:
+    m = m.astype(np.float32)
+    num = cv2.GaussianBlur(x * (m if x.ndim == 2 else m[..., None]), (0, 0), sigma).reshape(x.shape)
+    den = cv2.GaussianBlur(m, (0, 0), sigma)
+    if x.ndim == 3:
+        den = den[..., None]
+    return (num + np.asarray(fallback, np.float32) * 1e-3) / (den + 1e-3)
+
+
+def skin_albedo(image: np.ndarray, skin: np.ndarray, face: np.ndarray | None, tone: np.ndarray) -> np.ndarray:
+    """(3,) float32 RGB: the person's skin colour under the photo's average light.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        skin: (H, W) bool visible skin (not in the hole).
+        face: (H, W) bool face pixels, or None; used only when fewer than 40 other skin pixels are seen (the
+            face is often lit differently from the body and carries make-up).
+        tone: (3,) RGB fallback when no skin is visible.
+
+    Returns:
+        The per-channel median of the chosen skin pixels.
+    """
+    body = skin & ~face if face is not None else skin
+    src = body if body.sum() >= 40 else skin
+    if src.sum() < 10:
+        return np.asarray(tone, np.float32)
+    return np.median(image[src].reshape(-1, 3), axis=0).astype(np.float32)
+
+
+def garment_light(image: np.ndarray, region: np.ndarray, sw: float, *, strength: float = 0.7,
+                  clamp: tuple[float, float] = LIGHT_CLAMP) -> np.ndarray:
+    """(H, W) float32 lighting multiplier measured on the old garment, 1 on average over it.
+
+    Args:
+        image: (H, W, 3) uint8 RGB (a reduced-resolution copy is enough: the result is low-frequency).
+        region: (H, W) bool where the old garment is seen (its lighting is measured there only).
+        sw: shoulder width in pixels at this resolution (sets the scales: 0.1 sw for the light's detail).
+        strength: fraction of the measured relative luminance applied.
+        clamp: (lo, hi) range of the result.
+
+    Returns:
+        (H, W) float32; inside ``region`` the garment's relative low-frequency luminance (faded where its colour
+        departs from its own median, i.e. prints), extended smoothly outside it, 1 far from it.
+    """
+    H, W = region.shape
+    if region.sum() < 20:
+        return np.ones((H, W), np.float32)
+    lum = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    k = int(max(3, round(0.04 * sw))) | 1
+    lum = cv2.medianBlur(lum, min(k, 5)).astype(np.float32) / 255.0
+    # The offset keeps black garments' sheen and noise from reading as deep shadows.
+    off = 0.12
+    sig = max(1.5, 0.1 * sw)
+    small = _nconv(lum + off, region, sig, 0.5)
+    ref = float(np.median(lum[region])) + off
+    ratio = small / ref
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    ab_med = np.median(lab[..., 1:][region], axis=0)
+    dev = _nconv(np.linalg.norm(lab[..., 1:] - ab_med, axis=-1), region, sig, 0.0)
+    # Light changes brightness, not hue: where the garment's colour is off its median it is a print.
+    trust = np.clip(1.0 - (dev - 5.0) / 10.0, 0.0, 1.0)
+    spread = float(np.std(ratio[region]))
+    if spread > 0.12:          # strongly patterned overall (stripes, colour blocks): mostly not light
+        strength *= 0.12 / spread
+    light = 1.0 + strength * trust * (ratio - 1.0)
+    # Outside the garment the light continues from its nearest measured part, fading to neutral.
+    cover = cv2.GaussianBlur(region.astype(np.float32), (0, 0), sig)
+    light = 1.0 + (light - 1.0) * np.clip(cover * 4.0, 0.0, 1.0)
+    return np.clip(light, *clamp).astype(np.float32)
+
+
+def screened_poisson(residual: np.ndarray, unknown: np.ndarray, known: np.ndarray, decay_px: float,
+                     ) -> np.ndarray:
+    """Diffuse ``residual`` from the ``known`` pixels into the ``unknown`` ones: (Δ - 1/decay²) c = 0.
+
+    Args:
+        residual: (H, W, C) float32 values on the ``known`` pixels (the boundary condition).
+        unknown: (H, W) bool pixels to solve for (Dirichlet where a 4-neighbour is ``known``, zero flux at
+            other neighbours and at the image border).
+        known: (H, W) bool pixels whose value is fixed.
+        decay_px: screening length in pixels (the correction falls by e⁻¹ per ``decay_px`` away from the known
+            pixels in a straight corridor).
+
+    Returns:
+        (H, W, C) float32 correction, zero outside ``unknown``. A sparse LU solve (scipy.sparse); meant for a
+        few ten thousand unknowns (run it at a reduced resolution).
+
+    Raises:
+        ValueError: on mismatched shapes or a non-positive ``decay_px``.
+    """
+    if residual.shape[:2] != unknown.shape or known.shape != unknown.shape:
+        raise ValueError(f"shapes differ: residual {residual.shape}, unknown {unknown.shape}, known {known.shape}")
+    if decay_px <= 0:
+        raise ValueError(f"decay_px must be > 0, got {decay_px}")
+    H, W = unknown.shape
+    C = residual.shape[2]
+    out = np.zeros((H, W, C), np.float32)
+    unknown = unknown & ~known
+    n = int(unknown.sum())
+    if n == 0:
+        return out
+    idx = -np.ones((H, W), np.int64)
+    ys, xs = np.nonzero(unknown)
+    idx[ys, xs] = np.arange(n)
+    diag = np.full(n, 1.0 / decay_px ** 2)
+    rows, cols = [], []
+    rhs = np.zeros((n, C), np.float64)
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        qy, qx = ys + dy, xs + dx
+        ok = (qy >= 0) & (qy < H) & (qx >= 0) & (qx < W)
+        p = np.nonzero(ok)[0]
+        qy, qx = qy[ok], qx[ok]
+        qu = unknown[qy, qx]
+        qk = known[qy, qx]
+        diag[p[qu | qk]] += 1.0
+        rows.append(p[qu])
+        cols.append(idx[qy[qu], qx[qu]])
+        np.add.at(rhs, p[qk], residual[qy[qk], qx[qk]].astype(np.float64))
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    A = sp.csc_matrix((np.concatenate([diag, -np.ones(r.size)]),
+                       (np.concatenate([np.arange(n), r]), np.concatenate([np.arange(n), c]))), shape=(n, n))
+    sol = spla.splu(A).solve(rhs)
+    out[ys, xs] = sol.astype(np.float32)
+    return out
+
+
+def _bands(lum: np.ndarray, s1: float, s2: float) -> tuple[np.ndarray, np.ndarray]:
+    b1 = cv2.GaussianBlur(lum, (0, 0), s1)
+    return lum - b1, b1 - cv2.GaussianBlur(lum, (0, 0), s2)
+
+
+def skin_texture(image: np.ndarray, skin: np.ndarray, region: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """(H, W) float32 luminance texture (in 0-255 units) for synthesised skin, zero outside ``region``.
+
+    Two bands, fine (Gaussian σ1 = 0.8 px x H/1024) and mottling (σ2 = 4 σ1), each the difference of Gaussians
+    of white noise, scaled to :data:`TEXTURE_GAIN` x the robust amplitude (lower quartile of |band| / 0.319)
+    of the same band on the visible skin. The noise is seeded, so results are reproducible.
+
+    Args:
+        image: (H, W, 3) uint8 RGB at full resolution.
+        skin: (H, W) bool visible skin (eroded here by 2 px so its outline's edges are not measured).
+        region: (H, W) bool where the texture is wanted.
+        seed: noise seed.
+
+    Returns:
+        (H, W) float32; zeros when fewer than 200 skin pixels are seen or ``region`` is empty.
+    """
+    H, W = region.shape
+    out = np.zeros((H, W), np.float32)
+    if not region.any():
+        return out
+    s1 = max(0.6, 0.8 * H / 1024)
+    s2 = 4.0 * s1
+    step = max(1, int(np.sqrt(H * W / 400_000)))
+    src = cv2.erode(skin.astype(np.uint8), np.ones((5, 5), np.uint8))[::step, ::step].astype(bool)
+    if src.sum() < 200:
+        return out
+    lum = cv2.cvtColor(image[::step, ::step], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    f1, f2 = _bands(lum, s1 / step, s2 / step)
+    # The lower quartile of |band| / 0.319 is the σ of a Gaussian band, robust to the eyes, lips, stubble and
+    # outline pixels that the skin mask also holds (they only widen the upper tail).
+    a1 = min(float(np.percentile(np.abs(f1[src]), 25)) / 0.319, 4.0) * TEXTURE_GAIN
+    a2 = min(float(np.percentile(np.abs(f2[src]), 25)) / 0.319, 4.0) * TEXTURE_GAIN
+    x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
+    m = int(3 * s2) + 2
+    y0, y1, x0, x1 = max(0, y - m), min(H, y + h + m), max(0, x - m), min(W, x + w + m)
+    noise = np.random.default_rng(seed).standard_normal((y1 - y0, x1 - x0)).astype(np.float32)
+    n1, n2 = _bands(noise, s1, s2)
+    tex = a1 * n1 / max(float(n1.std()), 1e-6) + a2 * n2 / max(float(n2.std()), 1e-6)
+    out[y0:y1, x0:x1] = tex
+    return out * region
+
+
+def drop_textured(image: np.ndarray, skin: np.ndarray, reference: np.ndarray, sw: float, *,
+                  ratio: float = 1.8, floor: float = 3.0) -> np.ndarray:
+    """``skin`` without the pixels whose fine texture is much stronger than the person's reference skin.
+
+    Colour alone cannot tell skin from a knit or tweed of a skin-like hue (a pink-brown sweater on a pale
+    person): skin is smooth at the scale of a few pixels, fabric weave and prints are not. The texture energy
+    is the local mean (Gaussian, σ = 0.03 shoulder widths) of |luminance - its 1 px blur|; a candidate is
+    dropped when its energy exceeds ``ratio`` x the median energy on ``reference`` (the face's inner skin)
+    and that median plus ``floor`` grey levels (sensor and JPEG noise).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        skin: (H, W) bool candidate skin.
+        reference: (H, W) bool pixels surely skin (the eroded face); fewer than 30: nothing is dropped.
+        sw: shoulder width, pixels.
+        ratio, floor: thresholds above.
+
+    Returns:
+        (H, W) bool, a subset of ``skin``.
+    """
+    if reference.sum() < 30 or not skin.any():
+        return skin
+    lum = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # Both blurs are normalised convolutions over the candidates only: the outline between skin and what
+    # borders it (hair, backdrop, garment) is an edge, not texture.
+    hf = np.abs(lum - _nconv(lum, skin, 1.0, 0.0))
+    energy = _nconv(hf, skin, max(1.0, 0.03 * sw), 0.0)
+    ref = float(np.median(energy[reference & skin])) if (reference & skin).sum() >= 30 else float("inf")
+    return skin & ~(energy > max(ratio * ref, ref + floor))
+
+
+def soft_upsample(mask: np.ndarray, size: tuple[int, int], *, sigma: float = 1.0, ramp_px: float = 1.5,
+                  ) -> np.ndarray:
+    """Upsample a (binary or soft) low-resolution mask to an anti-aliased alpha at ``size`` = (W, H).
+
+    The mask is smoothed at its own resolution (σ = ``sigma`` px rounds the pixel staircase into a curve: at
+    σ = 1 a slanted edge upsampled 4x wobbles by under 1 output pixel, a nearest upsampling by 2-3;
+    features under ~1.5 input pixels wide fade, so thin ones want a smaller σ),
+    interpolated bilinearly, and its 0.5 level re-sharpened to a linear ramp about ``ramp_px`` output pixels
+    wide: a smooth outline at the output resolution with fractional alpha along it, as a photographed edge
+    has (a step would show stair steps; plain bilinear interpolation of a binary mask still shows them as
+    blurred blocks).
+
+    Args:
+        mask: (h, w) bool or float in [0, 1].
+        size: (W, H) output size in pixels (OpenCV order).
+        sigma: smoothing at the input resolution, pixels.
+        ramp_px: width of the edge ramp at the output resolution, pixels.
+
+    Returns:
+        (H, W) float32 in [0, 1].
+    """
+    W, H = size
+    m = mask.astype(np.float32)
+    f = max(H / m.shape[0], W / m.shape[1])
+    if sigma > 0:
+        m = cv2.GaussianBlur(m, (0, 0), sigma)
+    if m.shape != (H, W):
+        m = cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
+    # Slope of a blurred step at its 0.5 level is 1 / (σ √(2π)) per input pixel, i.e. that / f per output
+    # pixel; the gain makes it 1 / ramp_px.
+    gain = max(1.0, f * sigma * np.sqrt(2 * np.pi) / ramp_px) if sigma > 0 else 1.0
+    if gain != 1.0:
+        m *= np.float32(gain)
+        m += np.float32(0.5 - 0.5 * gain)
+    return cv2.min(cv2.max(m, 0.0), 1.0)
+
+
+def synthesized_share(hole: np.ndarray, body: np.ndarray, shown: np.ndarray) -> float:
+    """Share of the visible body that is synthesised skin: |hole ∩ body ∩ shown| / |body ∩ shown|.
+
+    Args:
+        hole: (H, W) bool filled pixels.
+        body: (H, W) bool body silhouette (skin would be there without clothes).
+        shown: (H, W) bool pixels not covered by the new garment.
+
+    Returns:
+        float in [0, 1] (0 when no body pixel is shown).
+    """
+    vis = body & shown
+    n = int(vis.sum())
+    return float((hole & vis).sum()) / n if n else 0.0
+
+
+def old_garment_remnant(image: np.ndarray, old: np.ndarray, shown: np.ndarray, *, tol: float = 8.0,
+                        samples: int = 3000) -> np.ndarray:
+    """(H, W) bool: pixels of ``shown`` whose colour is one of the old garment's (its remnants left in view).
+
+    The detected old garment gives the palette (up to ``samples`` of its pixels, CIELAB); a shown pixel
+    within ``tol`` units of its nearest palette colour (scipy.spatial.cKDTree) is a remnant. This sees what
+    the old-garment mask missed (a collar, a cuff, a strip along an arm) as long as it has the garment's
+    colours.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        old: (H, W) bool detected old garment (the palette).
+        shown: (H, W) bool pixels shown unchanged from the photo that could be clothing (e.g. the parse's
+            torso, arm, neck and hand labels, not skin, not refilled, not under the new garment).
+        tol: CIELAB distance.
+        samples: palette size at most (a fixed seed).
+
+    Returns:
+        (H, W) bool, a subset of ``shown``.
+    """
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(old.shape, bool)
+    if old.sum() < 20 or not shown.any():
+        return out
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    px = lab[old]
+    px = px[np.random.default_rng(0).choice(len(px), size=min(len(px), samples), replace=False)]
+    d = cKDTree(px).query(lab[shown], k=1)[0]
+    out[shown] = d < tol
+    return out
+
+
+def old_garment_share(old: np.ndarray, removed: np.ndarray, covered: np.ndarray) -> float:
+    """Share of the old garment still visible in the result: |old ∖ (removed ∪ covered)| / |old|.
+
+    Args:
+        old: (H, W) bool the old garment as detected (grown to the parse's outline).
+        removed: (H, W) bool pixels refilled (skin or background).
+        covered: (H, W) bool pixels under the new garment (or other layers drawn over the old garment).
+
+    Returns:
+        float in [0, 1] (0 when there is no old garment). Old-garment pixels the detection missed are not
+        counted: this is a lower bound.
+    """
+    n = int(old.sum())
+    return float((old & ~removed & ~covered).sum()) / n if n else 0.0
