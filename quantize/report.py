@@ -77,10 +77,6 @@ class QuantizeReport:
     random_inputs: bool = False
     """The accuracy figures were measured on random inputs (weak)."""
 
-    def accuracies(self) -> dict[str, Accuracy]:
-        """Mode -> accuracy, converted files only (fp32 is the reference)."""
-        return {r.mode: r.accuracy for r in self.results if r.mode != "fp32" and r.accuracy is not None}
-
     def to_dict(self) -> dict:
         """Plain dict for JSON; see the module docstring."""
         return {"model": str(self.model), "input_size": list(self.input_size) if self.input_size else None,

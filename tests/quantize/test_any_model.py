@@ -244,7 +244,7 @@ def test_installed_models_every_mode_one_command(name, gate, tmp_path):
     assert "every output vs fp32" in res.output
 
 
-optimum = pytest.importorskip("optimum.onnxruntime.configuration", reason="optimum-onnx is not installed")
+pytest.importorskip("optimum.onnxruntime.configuration", reason="optimum-onnx is not installed")
 
 
 def test_preset_and_ort_config_round_trip(convnet, npz, tmp_path):
