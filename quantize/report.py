@@ -87,14 +87,11 @@ class QuantizeReport:
 
 
 def format_bytes(n: int | float | None) -> str:
-    """Human-readable size with binary prefixes (``1.5 MiB``); ``—`` for None."""
+    """A file size in MB (10^6 bytes, the unit ``tryon export`` and ``tryon bench`` print), two decimals
+    (``2.89``); ``—`` for None."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
         return "—"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
-        n /= 1024
-    return str(n)  # pragma: no cover
+    return f"{n / 1e6:.2f}"
 
 
 def _psnr_text(v: float | None) -> str:
@@ -128,8 +125,8 @@ def render_table(report: QuantizeReport):
         caption += "; fp16 on CPU runs through Cast fallbacks (not a WebGPU figure)"
     table = Table(title=title, caption=caption)
     table.add_column("mode")
-    table.add_column("file", overflow="fold")
-    table.add_column("size", justify="right")
+    table.add_column("file", no_wrap=True)
+    table.add_column("MB", justify="right")
     table.add_column("× fp32", justify="right")
     table.add_column("max |Δ|", justify="right")
     table.add_column("PSNR dB / cos", justify="right")

@@ -237,11 +237,12 @@ def quantize_command(
                 on_step=lambda msg: progress.update(task, description=msg))
     finally:
         logger.removeHandler(handler)
-    console = Console()
-    console.print(render_table(report))
+    from tryon.cli.tables import print_table
+
+    print_table(render_table(report))
     per_output = render_outputs_table(report)
     if per_output is not None:
-        console.print(per_output)
+        print_table(per_output)
     if json_path is not None:
         write_json(report, json_path)
     if report.gate is not None and not report.gate["passed"]:

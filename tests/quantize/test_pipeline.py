@@ -38,7 +38,9 @@ def test_table_shows_numbers(report):
     console = Console(record=True, width=200)
     console.print(render_table(report))
     out = console.export_text()
-    assert "model_int8.onnx" in out and "PSNR" in out and "KiB" in out
+    assert "model_int8.onnx" in out and "PSNR" in out and "MB" in out and "KiB" not in out
+    size = next(r for r in report.results if r.mode == "int8").bytes
+    assert f"{size / 1e6:.2f}" in out
 
 
 def test_pipeline_refusals(tiny_student, calib_dir, tmp_path):
