@@ -166,6 +166,7 @@ def _person(h: int, w: int):
 
 def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs: int = 10, warmup: int = 2,
                       photo_size: tuple[int, int] = (1024, 768), size: tuple[int, int] = (256, 192),
+                      dtypes: list[str] | None = None, person: str | Path | None = None,
                       chromium: str = "/usr/bin/chromium") -> list[dict]:
     """Time the widget's try-on per backend in headless Chromium.
 
@@ -175,10 +176,15 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
         runs: timed runs per backend (after ``warmup`` untimed ones).
         photo_size: (height, width) of the synthetic person photo (the paste-back works at this size).
         size: (height, width) of the stand-in graph when ``model_dir`` is ``None``.
+        dtypes: time each of these model files of ``model_dir`` on each in-browser backend, side by side in this run
+            (the widget is served a copy of the folder whose manifest prefers that file; a dtype a backend cannot
+            run, such as fp16 on WASM or without ``shader-f16``, gets no row). ``None``: the file the widget picks.
+        person: a photo of one person to dress (needed for a student deployed with framing, which refuses the
+            synthetic photo); default a synthetic ``photo_size`` person.
         chromium: the browser binary.
 
     Returns:
-        One row per backend: backend, dtype, runs, inference/total median and p90 in ms, threads, adapter.
+        One row per backend (and dtype): backend, dtype, runs, inference/total median and p90 in ms, threads, adapter.
 
     Raises:
         UsageError: chromium, Playwright, the ORT runtime files or the web folder are missing.
@@ -205,21 +211,31 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
 
             model_dir = Path(tmp) / "model"
             write_stand_in_model(model_dir, size=size)
-        person_path = Path(tmp) / "person.png"
-        person_path.write_bytes(_png(_person(*photo_size)))
+        person_path = Path(person) if person is not None else Path(tmp) / "person.png"
+        if person is None:
+            person_path.write_bytes(_png(_person(*photo_size)))
         garment_b64 = base64.b64encode(_png(render_garment(DEFAULT_GARMENT, size=(768, 576))[0])).decode()
 
         rows = []
-        with _serve(model_dir, warmup=True) as base:
-            with sync_playwright() as pw:
+        views = [(None, Path(model_dir))] if not dtypes else [
+            (d, _dtype_view(Path(model_dir), d, Path(tmp))) for d in dtypes]
+        for want_dtype, folder in views:
+            plan = [b for b in backends if not (want_dtype == "fp16" and b == "wasm")
+                    and not (want_dtype and b == "server")]
+            with _serve(folder, warmup=want_dtype is None) as base, sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
                 for backend in backends:
+                    if backend not in plan:
+                        continue
                     context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
                     page.set_input_files("tryon-widget .file", str(person_path))
                     log.info("timing %s: %d warm-up + %d runs", backend, warmup, runs)
                     out = page.evaluate(_RUN_JS, [garment_b64, runs, warmup])
                     context.close()
                     got = {r["backend"] for r in out["rows"]}
+                    if want_dtype and (out["info"] or {}).get("dtype") != want_dtype:
+                        log.warning("%s cannot run the %s file here; no row", backend, want_dtype)
+                        continue
                     if got != {backend}:
                         log.warning("asked for %s, the widget ran on %s", backend, ", ".join(sorted(got)))
                     total = [r["ms"] for r in out["rows"]]
@@ -239,6 +255,70 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
                     })
                 browser.close()
     return rows
+
+
+def _dtype_view(model_dir: Path, dtype: str, tmp: Path) -> Path:
+    """A copy of ``model_dir`` whose manifest asks every in-browser backend for its ``dtype`` file
+    (``preferred_dtype``, which the widget follows when the backend can run that file).
+
+    Raises:
+        UsageError: the manifest lists no ``dtype`` file.
+    """
+    from tryon.manifest import Manifest
+
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    if not any(f.get("dtype") == dtype for f in manifest.get("files", [])):
+        have = ", ".join(f.get("dtype", "?") for f in manifest.get("files", []))
+        raise UsageError(f"--dtypes {dtype}: {model_dir} lists no {dtype} file (has {have})")
+    view = tmp / f"only-{dtype}"
+    view.mkdir()
+    for f in model_dir.iterdir():
+        if f.name != "manifest.json" and f.is_file():
+            shutil.copyfile(f, view / f.name)
+    manifest["preferred_dtype"] = {**manifest.get("preferred_dtype", {}), "wasm": dtype, "webgpu": dtype}
+    Manifest.from_dict(manifest).save(view)
+    return view
+
+
+def record_browser_choice(model_dir: str | Path, rows: list[dict]) -> dict[str, str]:
+    """Write into ``model_dir/manifest.json`` the file each in-browser backend should run, from ``rows`` of
+    :func:`run_browser_bench` with ``dtypes`` (one run): ``preferred_dtype[backend]`` by the rule of
+    :mod:`tryon.quantize.choice` (fp32 unless a quantized file was at least as fast at equal quality), with the
+    figures in ``metrics["dtype_choice"][backend]``. A quantized file's quality is the one ``tryon quantize``
+    measured against fp32 (``metrics["dtype_choice"]["cpu"]``); without it the file is never chosen.
+
+    Returns:
+        backend -> chosen dtype, for the backends with an fp32 row.
+
+    Raises:
+        DataError: the folder has no readable manifest.
+    """
+    import dataclasses
+
+    from tryon.manifest import FP32, Manifest
+    from tryon.quantize.choice import Candidate, choose_dtype
+
+    manifest = Manifest.load(model_dir)
+    quality = {c["dtype"]: c.get("quality_ok")
+               for c in manifest.metrics.get("dtype_choice", {}).get("cpu", {}).get("candidates", [])}
+    size = {f.dtype: f.bytes for f in manifest.files}
+    preferred = dict(manifest.preferred_dtype)
+    metrics = dict(manifest.metrics)
+    choices = dict(metrics.get("dtype_choice", {}))
+    chosen = {}
+    for backend in sorted({r["backend"] for r in rows} & {"wasm", "webgpu"}):
+        cands = [Candidate(r["dtype"], r["inference_median_ms"], size.get(r["dtype"], 0),
+                           True if r["dtype"] == FP32 else quality.get(r["dtype"]))
+                 for r in rows if r["backend"] == backend]
+        if not any(c.dtype == FP32 for c in cands):
+            continue
+        chosen[backend] = preferred[backend] = choose_dtype(cands)
+        choices[backend] = {"backend": f"onnxruntime-web {backend} (headless Chromium)", "chosen": chosen[backend],
+                            "threads": next((r["threads"] for r in rows if r["backend"] == backend), None),
+                            "candidates": [c.to_dict() for c in cands]}
+    metrics["dtype_choice"] = choices
+    dataclasses.replace(manifest, preferred_dtype=preferred, metrics=metrics).save(model_dir)
+    return chosen
 
 
 _LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
@@ -416,12 +496,20 @@ def bench_browser(
                        "camera playing --person as a landscape webcam clip. Needs --model-dir (a framed student "
                        "from `tryon export`) and --person.")] = False,
     person: Annotated[Path | None, typer.Option(
-        "--person", exists=True, dir_okay=False, help="--live: a photo of one person for the fake camera.")] = None,
+        "--person", exists=True, dir_okay=False, help="A photo of one person: for the fake camera with --live, else "
+        "the photo to dress (needed for a student deployed with framing; default a synthetic photo).")] = None,
     threads: Annotated[str, typer.Option("--threads", help="--live: comma-separated WASM thread counts (above 1 "
                                                            "needs cross-origin isolation, which the app sends).")]
     = "1,2",
     frames: Annotated[int, typer.Option("--frames", min=2, help="--live: timed frames per thread count.")] = 30,
     camera: Annotated[str, typer.Option("--camera", help="--live: HEIGHTxWIDTH of the fake camera.")] = "480x640",
+    dtypes: Annotated[str | None, typer.Option(
+        "--dtypes", help="Comma-separated model files of --model-dir to time side by side on each in-browser "
+                         "backend (e.g. fp32,int8,int8_dynamic; fp16 on WebGPU with shader-f16 only).")] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="With --dtypes: write the file each backend should run into --model-dir's manifest "
+                         "(preferred_dtype: fp32 unless a quantized file was at least as fast at the quality "
+                         "`tryon quantize` measured), which the widget reads.")] = False,
     graphs: Annotated[str, typer.Option(
         "--graphs", help="--live: comma-separated, what runs on each frame: live (the manifest's live graphs: the "
                          "garment pyramid once, the student without flip ensemble per frame) and student (the "
@@ -433,6 +521,7 @@ def bench_browser(
     from rich.table import Table
 
     from tryon.cli.options import parse_size
+    from tryon.cli.tables import print_table
 
     if live:
         if model_dir is None or person is None:
@@ -456,7 +545,7 @@ def bench_browser(
         for r in rows:
             table.add_row(*("-" if r[k] is None else f"{r[k]:.1f}" if isinstance(r[k], float) else str(r[k])
                             for _, k in cols))
-        Console().print(table)
+        print_table(table)
         if not all(r["framed"] for r in rows):
             Console().print("note: the model folder has no framing: the unframed loop was timed")
         if json_out:
@@ -465,8 +554,19 @@ def bench_browser(
             atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
         return
 
+    wanted = [d.strip() for d in dtypes.split(",") if d.strip()] if dtypes else None
+    if wanted and model_dir is None:
+        raise UsageError("--dtypes needs --model-dir (an exported student with its quantized files)")
+    if record and not wanted:
+        raise UsageError("--record needs --dtypes (the files to compare)")
+    from tryon.manifest import DTYPES
+
+    bad = sorted(set(wanted or ()) - set(DTYPES))
+    if bad:
+        raise UsageError(f"--dtypes: unknown {bad}; use {', '.join(DTYPES)}")
     rows = run_browser_bench(model_dir, [b.strip() for b in backends.split(",") if b.strip()], runs=runs,
-                             warmup=warmup, photo_size=parse_size(photo), size=parse_size(size))
+                             warmup=warmup, photo_size=parse_size(photo), size=parse_size(size), dtypes=wanted,
+                             person=person)
     table = Table(title="In-browser try-on (headless Chromium)")
     for col in ("backend", "dtype", "runs", "inference median ms", "inference p90 ms", "total median ms",
                 "total p90 ms", "threads"):
@@ -479,11 +579,14 @@ def bench_browser(
         table.add_row(r["backend"], r["dtype"], str(r["runs"]), fmt(r["inference_median_ms"]),
                       fmt(r["inference_p90_ms"]), fmt(r["total_median_ms"]), fmt(r["total_p90_ms"]),
                       fmt(r["threads"]))
-    Console().print(table)
+    print_table(table)
     if json_out:
         from tryon.processing import atomic_write_bytes as atomic_write
 
         atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
+    if record:
+        for backend, dtype in record_browser_choice(model_dir, rows).items():
+            Console().print(f"{backend}: runs {dtype} (recorded in {model_dir / 'manifest.json'})")
 
 
 def register(app: typer.Typer) -> None:
