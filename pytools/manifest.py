@@ -73,6 +73,10 @@ class TensorSpec:
     layout: str = "NCHW"
     description: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists), as :meth:`from_dict` reads it."""
+        return json.loads(json.dumps(asdict(self)))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TensorSpec:
         vr = d.get("value_range")

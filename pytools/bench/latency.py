@@ -20,6 +20,7 @@ from tryon.quantize.session import LatencyStats, create_session, dummy_feeds
 
 __all__ = ["LatencyStats", "measure_latency", "measure_latencies", "bench_feeds"]
 
+
 def bench_feeds(session, *, size: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
     """Random inputs of ``session``'s input shapes (:func:`tryon.quantize.session.dummy_feeds`: [-1, 1], masks
     [0, 1]), each in its input's own element type (float32, or float16 for a file converted without float32 I/O).

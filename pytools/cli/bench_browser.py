@@ -270,14 +270,8 @@ def _dtype_view(model_dir: Path, dtype: str, tmp: Path) -> Path:
     if not any(f.get("dtype") == dtype for f in manifest.get("files", [])):
         have = ", ".join(f.get("dtype", "?") for f in manifest.get("files", []))
         raise UsageError(f"--dtypes {dtype}: {model_dir} lists no {dtype} file (has {have})")
-    view = tmp / f"only-{dtype}"
-    view.mkdir()
-    for f in model_dir.iterdir():
-        if f.name != "manifest.json" and f.is_file():
-            shutil.copyfile(f, view / f.name)
     manifest["preferred_dtype"] = {**manifest.get("preferred_dtype", {}), "wasm": dtype, "webgpu": dtype}
-    Manifest.from_dict(manifest).save(view)
-    return view
+    return _model_view(model_dir, tmp / f"only-{dtype}", Manifest.from_dict(manifest).to_dict())
 
 
 def record_browser_choice(model_dir: str | Path, rows: list[dict]) -> dict[str, str]:
@@ -340,19 +334,23 @@ _LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
 }"""
 
 
-def _without_live(model_dir: Path, tmp: Path) -> Path:
-    """A copy of ``model_dir`` whose manifest has no live graphs: live mode then runs the student. (A copy, not
-    symlinks: the app serves no file that links out of its model folder.)"""
-    view = tmp / "student-only"
+def _model_view(model_dir: Path, view: Path, manifest: dict) -> Path:
+    """A copy of ``model_dir``'s files in ``view`` with ``manifest`` as its manifest.json. (A copy, not symlinks: the
+    app serves no file that links out of its model folder.)"""
     view.mkdir()
     for f in model_dir.iterdir():
         if f.name != "manifest.json" and f.is_file():
             shutil.copyfile(f, view / f.name)
+    (view / "manifest.json").write_text(json.dumps(manifest))
+    return view
+
+
+def _without_live(model_dir: Path, tmp: Path) -> Path:
+    """A copy of ``model_dir`` whose manifest has no live graphs: live mode then runs the student."""
     manifest = json.loads((model_dir / "manifest.json").read_text())
     manifest.pop("live", None)
     manifest.pop("live_files", None)
-    (view / "manifest.json").write_text(json.dumps(manifest))
-    return view
+    return _model_view(model_dir, tmp / "student-only", manifest)
 
 
 def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[int], frames: int = 30,

@@ -98,14 +98,12 @@ def attach_live(folder: str | os.PathLike, model: nn.Module, *, atol: float = 1e
     spec = {
         "garment_encoder": GARMENT_ENCODER_FILE,
         "model": LIVE_MODEL_FILE,
-        "features": [dataclasses.asdict(TensorSpec(name=k, shape=tuple(v.shape), layout="NCHW",
-                                                   description=f"garment pyramid level {i}, fine first"))
-                     for i, (k, v) in enumerate(features.items())],
+        "features": [TensorSpec(name=k, shape=tuple(v.shape), description=f"garment pyramid level {i}, fine first")
+                     .to_dict() for i, (k, v) in enumerate(features.items())],
         "flip_ensemble": False,
         "webgpu_issues": [i.detail for i in (*enc_issues, *live_issues)],
         "metrics": metrics,
     }
-    spec["features"] = [{**f, "shape": list(f["shape"])} for f in spec["features"]]
     manifest = dataclasses.replace(manifest, live=spec, live_files=(
         FileEntry.from_path(out, GARMENT_ENCODER_FILE), FileEntry.from_path(out, LIVE_MODEL_FILE)))
     manifest.save(out)

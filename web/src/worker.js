@@ -42,7 +42,7 @@ const state = {
   live: { grid: null, mask: null }, // moving averages of live mode
   framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
   track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
-  liveGraphs: null, // live mode's sessions {encoder, model, backend, files} once loaded, or {error} when they cannot be
+  liveGraphs: null, // live mode's sessions {encoder, model, features, files} once loaded, or {none: true} without them
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
   queue: Promise.resolve(),
@@ -212,6 +212,27 @@ async function validateWebGPUFeeds(ort, session, feeds) {
 }
 
 /**
+ * An onnxruntime-web session for a helper model (framing, live graphs) on `backend`: on WebGPU created and
+ * validated with one run on `feedsFor(session)` (see `validateWebGPU`), else, or when that fails, on WASM.
+ * @returns {Promise<{session: object, backend: 'webgpu'|'wasm'}>}
+ */
+async function openSession(ort, bytes, backend, feedsFor, path) {
+  if (backend === 'webgpu') {
+    let session = null;
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+      await validateWebGPUFeeds(ort, session, feedsFor(session));
+      return { session, backend: 'webgpu' };
+    } catch (err) {
+      console.warn(`tryon: ${path} on WebGPU failed (${err.message}); using WASM for it`);
+      await session?.release();
+    }
+  }
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { session, backend: 'wasm' };
+}
+
+/**
  * The framing models of the manifest, fetched and verified like the student (`cache.js`: Cache API, sha256),
  * each on the student's backend, or on WASM when that backend cannot create or validate it.
  * @returns {Promise<{framer: F.Framer, config: object, sessions: object[],
@@ -233,23 +254,8 @@ async function loadFraming(ort, manifest, manifestUrl, backend, fetchOptions) {
       ...fetchOptions,
       onProgress: (p) => { if (p.status === 'done') cached = Boolean(p.cached); fetchOptions.onProgress(p); },
     });
-    let session = null;
-    let used = backend;
-    const zeros = () => ({ [session.inputNames[0]]: new Tensor('float32', new Float32Array(shapes[key].reduce((a, b) => a * b)), shapes[key]) });
-    if (backend === 'webgpu') {
-      try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-        await validateWebGPUFeeds(ort, session, zeros());
-      } catch (err) {
-        console.warn(`tryon: ${entry.path} on WebGPU failed (${err.message}); using WASM for it`);
-        await session?.release();
-        session = null;
-      }
-    }
-    if (!session) {
-      used = 'wasm';
-      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    }
+    const zeros = (s) => ({ [s.inputNames[0]]: new Tensor('float32', new Float32Array(shapes[key].reduce((a, b) => a * b)), shapes[key]) });
+    const { session, backend: used } = await openSession(ort, bytes, backend, zeros, entry.path);
     sessions[key] = session;
     report.push({ path: entry.path, bytes: entry.bytes, backend: used, ms: performance.now() - t0, cached });
   }
@@ -285,10 +291,11 @@ async function releaseFraming() {
 
 /**
  * Live mode's two graphs from the manifest's `live` entry (`tryon.export.live`), fetched and verified like the
- * student, on the student's backend (WASM when WebGPU cannot create or validate them). Returns null when the
- * manifest has none; throws IntegrityError or ManifestError for a bad file or entry.
- * @returns {Promise<{encoder: object, model: object, backend: string, features: string[],
- *   files: {path: string, bytes: number, ms: number}[]}|null>}
+ * student, each on the student's backend (WASM when WebGPU cannot create or validate it: `openSession`; the
+ * garment pyramid is read back to the CPU, so the two may differ). Returns null when the manifest has none; throws
+ * IntegrityError or ManifestError for a bad file or entry.
+ * @returns {Promise<{encoder: object, model: object, features: string[],
+ *   files: {path: string, bytes: number, backend: string, ms: number}[]}|null>}
  */
 async function loadLive(msgId) {
   const spec = state.manifest?.live;
@@ -302,27 +309,23 @@ async function loadLive(msgId) {
   const base = new URL(state.manifestUrl, self.location.href);
   const sessions = {};
   const files = [];
-  let backend = state.backend;
+  const shapes = Object.fromEntries([...state.manifest.inputs, ...(spec.features || [])].map((t) => [t.name, t.shape]));
+  const zeroFeeds = (session) => Object.fromEntries(session.inputNames.map((name) => {
+    const shape = shapes[name];
+    if (!shape) throw namedError(ErrorName.MANIFEST, `the manifest does not give the shape of live input ${name}`);
+    return [name, new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)), shape)];
+  }));
   for (const [key, path] of [['encoder', spec.garment_encoder], ['model', spec.model]]) {
     const t0 = performance.now();
     const entry = entryFor(path);
     const bytes = await fetchModelFile(new URL(path, base).href, entry, {
       ...state.fetchOptions, onProgress: (p) => post({ type: Reply.PROGRESS, id: msgId, ...p }),
     });
-    let session = null;
-    if (backend === 'webgpu') {
-      try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-      } catch (err) {
-        console.warn(`tryon: ${path} on WebGPU failed (${err.message}); live mode uses WASM`);
-        backend = 'wasm';
-      }
-    }
-    if (!session) session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    sessions[key] = session;
-    files.push({ path, bytes: entry.bytes, ms: performance.now() - t0 });
+    const opened = await openSession(ort, bytes, state.backend, zeroFeeds, path);
+    sessions[key] = opened.session;
+    files.push({ path, bytes: entry.bytes, backend: opened.backend, ms: performance.now() - t0 });
   }
-  return { ...sessions, backend, features: (spec.features || []).map((f) => f.name), files };
+  return { ...sessions, features: (spec.features || []).map((f) => f.name), files };
 }
 
 async function releaseLive() {
