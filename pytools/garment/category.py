@@ -273,28 +273,35 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
-def require_supported(info: GarmentInfo | str) -> None:
-    """Raise UnsupportedCategoryError unless the garment is a top (the only category dressed for now).
+def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:
+    """Raise UnsupportedCategoryError unless the garment's category is one of ``supported``.
 
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
+        supported: the categories the caller dresses, in FASHN's vocabulary (:data:`FASHN_CATEGORIES`): tops
+            only for the student and the API (the default), tops and bottoms for the teacher.
 
     Raises:
-        UnsupportedCategoryError: for bottoms and one-pieces (the message names the category in FASHN's
+        UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
             vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
             for the category to be named).
     """
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
+        rest = [c for c in FASHN_CATEGORIES if c not in supported]
+        bottoms = ("; if it is trousers, jeans, shorts or a skirt, name the category bottoms"
+                   if "bottoms" in supported else "")
         raise UnsupportedCategoryError(
             f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
-            "bottoms and one-pieces are not dressed for now")
+            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){bottoms}; "
+            f"{' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
-    if category != "tops":
+    if category not in supported:
+        dressed = "only tops (t-shirts, shirts, blouses, sweaters, tank tops)"
+        if "bottoms" in supported:
+            dressed += " and bottoms (trousers, jeans, shorts, skirts)"
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
-            "sweaters, tank tops) are dressed for now")
+            f"this garment looks like {category!r} ({_EXAMPLES[category]}); {dressed} are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",
