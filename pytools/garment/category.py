@@ -10,7 +10,8 @@ rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment
 * uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
 * top: shoulders (or sleeves, or armholes) and a top's length.
 
-A top is dressed; everything else is refused, ``uncertain`` with a message asking for the category. The rules
+Tops are dressed everywhere, bottoms by the teacher (:func:`require_supported`'s ``supported``); everything else
+is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
 Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose

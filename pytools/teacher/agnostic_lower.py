@@ -60,12 +60,12 @@ def leg_maps(shape: tuple[int, int], lf: LegFrame) -> tuple[np.ndarray, np.ndarr
     return dist, along
 
 
-def feet_mask(parse: np.ndarray, lf: LegFrame) -> np.ndarray:
+def feet_mask(parse: np.ndarray, lf: LegFrame, *, above: float = 0.15) -> np.ndarray:
     """(H, W) bool: the feet and shoes (lower-body pixels near each foot, below the ankle's top).
 
     Near = within 0.3 shin lengths of the segments between the ankle, heel and toe keypoints; below = past
-    the ankle joint minus 0.15 shin lengths along the shin's direction (a shoe's collar reaches above the
-    ankle joint).
+    the ankle joint minus ``above`` shin lengths along the shin's direction (0.15: a shoe's collar reaches
+    above the ankle joint; a negative value keeps the shoe below the ankle only).
     """
     H, W = parse.shape
     ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
@@ -78,7 +78,7 @@ def feet_mask(parse: np.ndarray, lf: LegFrame) -> np.ndarray:
         e = (ankle - knee) / shin
         near = np.minimum(np.minimum(_seg(xs, ys, ank, heel)[0], _seg(xs, ys, ank, toe)[0]),
                           _seg(xs, ys, heel, toe)[0]) < 0.3 * shin
-        below = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1] > -0.15 * shin
+        below = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1] > -above * shin
         out |= near & below
     return out & lower
 

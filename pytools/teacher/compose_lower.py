@@ -9,7 +9,7 @@ Layers, back to front (painter's algorithm, soft alphas, as :mod:`tryon.teacher.
    continued outside it;
 2. the new garment, shaded with the light measured on the old bottoms;
 3. in front: the top (``tuck="out"``, the default: worn over the waistband) and the neck, the arms, the hands,
-   the face and hair, and the feet and shoes below the ankles. With ``tuck="in"`` the garment's waistband is
+   the face and hair, and the shoes below the ankles (a trouser hem falls over the shoe's collar). With ``tuck="in"`` the garment's waistband is
    drawn over the top.
 
 This is the composition stage of VITON / CP-VTON (a mask choosing warped garment or person) in Dress Code's
@@ -128,7 +128,8 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
         shade = np.ones((H, W), np.float32)
     garment_rgb = warp.warped_garment.astype(np.float32) * shade[..., None]
     front_a = soft_upsample(front_s, (W, H))
-    feet_a = soft_upsample(feet, (W, H))
+    # Trousers' hems fall over the shoe's collar: only the shoe below the ankle is in front of the garment.
+    feet_a = soft_upsample(feet & feet_mask(parse_s, lf, above=-0.1), (W, H))
     layers = [(garment_rgb, warp.warped_mask.astype(np.float32)),
               (image, np.maximum(front_a, feet_a))]
     out, vis = paint_layers(base, layers)

@@ -51,7 +51,7 @@ HIP_BREADTH = (1.3, 1.9, 1.65)
 to this range (arms or a bag beside the hips widen it) and the fallback is used where it finds no body."""
 HEM_BELOW_ANKLE = 0.1
 """Where full-length trousers end: this far below the ankle joint, in shin lengths (over the shoe's top)."""
-FULL_LENGTH = 2.0
+FULL_LENGTH = 1.7
 """Trousers whose leg (waistband to hem) is at least this many times their flat hip width are full-length:
 their length is fitted to the person's leg, waist to ankle (a flat-lay photo's proportions are not the
 wearer's); shorter ones (shorts, cropped trousers) keep their length at the across-scale."""
