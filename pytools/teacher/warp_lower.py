@@ -59,6 +59,10 @@ FLAT_TO_BODY = 0.83
 """A flat-lay garment's width over the front-view breadth of the body part it goes round: a flat garment is
 half its circumference wide, a body's breadth about a third of its girth, less the garment's ease (set by eye
 on the development pairs, between those two bounds)."""
+SHORT_LEGS = 1.1
+"""Shorts whose leg (waistband to hem) is under this many flat hip widths are hung from the waist by the
+similarity alone, as a skirt is (their legs barely bend with the person's; a chain map straightens their splayed
+flat-lay legs into a saw-tooth hem)."""
 SKIRT_WAIST = 0.85
 """The waist's breadth over the hips' breadth, where a skirt's waistband sits."""
 
@@ -111,7 +115,8 @@ class LowerFit:
         breadth: the person's hip breadth, pixels (:func:`hip_breadth`).
         crotch_b: the person's crotch on the hip frame's v axis, pixels.
         thigh: the person's thigh length, pixels.
-        legs: side -> (person chain (6, 2), garment axis (2, 2), along-leg scale k_len): the person chain is a
+        legs: side -> (person chain (6, 2), garment axis (2, 2), along-leg scale k_len), empty for skirts and
+            shorts (:data:`SHORT_LEGS`: the similarity alone); the person chain is a
             point above the waist, the waist point on that leg's side, hip joint, knee, ankle and a point past
             the ankle; the garment axis runs from the leg's middle at the waistband to the middle of its hem.
         targets: landmark name -> (2,) person pixels (where the garment's landmarks land).
@@ -193,6 +198,7 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
         for n in SKIRT_LANDMARKS:
             targets[n] = fit.garment_to_person(lm[n][None])[0]
         return fit
+    legs, short = {}, []
     for side in ("left", "right"):
         g_w = np.array([_row_mid(garment_mask, lm["waist_center"][1] + 2, lm["waist_center"][0],
                                  lm[f"waist_{side}"][0]), lm["waist_center"][1]])
@@ -207,8 +213,13 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
             k_len = (l_p + HEM_BELOW_ANKLE * shin) / max(l_g, 1.0)
         d_shin = (ankle - knee) / max(shin, 1e-6)
         chain_p = np.stack([p_w - lf.v * lf.thigh, p_w, hip, knee, ankle, ankle + d_shin * max(shin, lf.thigh)])
-        fit.legs[side] = (chain_p, np.stack([g_w, g_h]), k_len)
+        legs[side] = (chain_p, np.stack([g_w, g_h]), k_len)
         targets[f"hem_{side}"] = _along(chain_p, l_g * k_len)
+        short.append(l_g < SHORT_LEGS * hip_w)
+        if short[-1]:
+            targets[f"hem_{side}"] = fit.garment_to_person(g_h[None])[0]
+    if not any(short):
+        fit.legs.update(legs)
     targets["crotch"] = lf.to_img(0.0, fit.crotch_b)
     for n in ("waist_left", "waist_right", "waist_center"):
         targets[n] = fit.garment_to_person(lm[n][None])[0]
@@ -270,7 +281,7 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     pts = np.stack([((xs + 0.5) * (W / w) - 0.5).ravel(), ((ys + 0.5) * (H / h) - 0.5).ravel()], axis=-1)
     g = fit.pelvis_to_garment(pts)
-    if not fit.skirt:
+    if fit.legs:
         # Each leg's chain map; above the crotch the two are blended across the body's centre line, below it
         # the nearer leg's map is taken (the garment splits between the legs).
         g_leg, d_abs = {}, {}
@@ -296,7 +307,12 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
     inside = (np.abs(grid) <= 1.0).all(-1)
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
-    warped = sample_with_grid(_bleed_edges(garment, garment_mask), grid)
+    src = _bleed_edges(garment, garment_mask)
+    if fit.k < 0.8:
+        # Minified: bilinear sampling alone aliases a knit's or a print's fine texture into noise (prefilter
+        # at the sampling rate, as a mipmap would).
+        src = cv2.GaussianBlur(src, (0, 0), 0.45 / fit.k)
+    warped = sample_with_grid(src, grid)
     gmask = garment_mask.astype(np.float32)
     magnify = fit.k > 1.2
     if magnify:
