@@ -110,7 +110,8 @@ class LowerFit:
         skirt: True for a skirt (one similarity), False for trousers / shorts (one chain map per leg).
         k: person pixels per garment pixel across the body.
         anchor_g: (2,) garment pixel put on ``anchor_p``: the waistband's centre.
-        anchor_p: (2,) person pixel: :data:`WAIST_RISE` thigh lengths above the hip joints' midpoint.
+        anchor_p: (2,) person pixel: :data:`WAIST_RISE` thigh lengths above the hip joints' midpoint, raised
+            to meet the top's hem (at most :data:`WAIST_RAISE_MAX` higher).
         u, v: the person's hip frame axes (garment x goes to u, garment y to v).
         breadth: the person's hip breadth, pixels (:func:`hip_breadth`).
         crotch_b: the person's crotch on the hip frame's v axis, pixels.
@@ -143,6 +144,34 @@ class LowerFit:
         """(M, 2) garment pixels -> (M, 2) person pixels under the similarity (inverse of the above)."""
         d = (np.asarray(g, np.float64) - self.anchor_g) * self.k
         return self.anchor_p + d[..., :1] * self.u + d[..., 1:] * self.v
+
+
+WAIST_RAISE_MAX = 0.3
+"""How far (thigh lengths) the waistband may rise above :data:`WAIST_RISE` to meet a top's hem."""
+
+
+def _waist_b(parse: np.ndarray | None, lf: LegFrame, breadth: float) -> float:
+    """Height of the waistband above the hip joints, thigh lengths x thigh: :data:`WAIST_RISE`, raised to just
+    under the top's hem (the lowest torso-label pixel near the centre line) when that is higher, by at most
+    :data:`WAIST_RAISE_MAX`, so no strip of midriff opens between a top and the new bottoms."""
+    rise = WAIST_RISE * lf.thigh
+    if parse is None:
+        return rise
+    H, W = parse.shape
+    a = np.linspace(-0.2 * breadth, 0.2 * breadth, 9)
+    b = np.arange(-(WAIST_RISE + WAIST_RAISE_MAX) * lf.thigh, 0.3 * lf.thigh, max(1.0, lf.thigh / 80))
+    pts = lf.hip_center[None, None] + a[None, :, None] * lf.u + b[:, None, None] * lf.v
+    xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+    ok = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H)
+    torso = np.zeros(ok.shape, bool)
+    torso[ok] = parse[yi[ok], xi[ok]] == LABEL["torso"]
+    rows = np.nonzero(torso.mean(axis=1) >= 0.5)[0]
+    if not len(rows):
+        return rise
+    hem_b = float(b[rows.max()])
+    # The waistband's top edge goes a little under the hem (tucked under the top, no seam of skin).
+    return float(np.clip(-(hem_b - 0.05 * lf.thigh), rise, rise + WAIST_RAISE_MAX * lf.thigh)) if hem_b < -rise \
+        else rise
 
 
 def _row_mid(mask: np.ndarray, y: float, x_from: float, x_to: float) -> float:
@@ -180,7 +209,7 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
     lf = leg_frame(keypoints)
     breadth = hip_breadth(parse, lf)
     waist_w = float(lm["waist_left"][0] - lm["waist_right"][0])
-    anchor_p = lf.to_img(0.0, -WAIST_RISE * lf.thigh)
+    anchor_p = lf.to_img(0.0, -_waist_b(parse, lf, breadth))
     targets: dict[str, np.ndarray] = {}
     m = garment_mask > 0.5
     if skirt:
@@ -290,8 +319,8 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
             sp, dp = _chain_coords(chain_p, 1.0, pts)
             g_leg[side] = _garment_leg(axis_g, sp / k_len, dp / fit.k)
             d_abs[side] = np.abs(dp)
-        rel = pts - fit.anchor_p
-        a_u, b_v = rel @ fit.u, rel @ fit.v + WAIST_RISE * fit.thigh     # hip frame, origin at the hip joints
+        rel = pts - leg_frame(keypoints).hip_center
+        a_u, b_v = rel @ fit.u, rel @ fit.v                               # hip frame, origin at the hip joints
         across = _smooth(0.5 + a_u / (0.4 * fit.breadth))
         nearer = (d_abs["left"] < d_abs["right"]).astype(np.float64)
         down = _smooth((b_v - fit.crotch_b + 0.2 * fit.thigh) / (0.3 * fit.thigh))
