@@ -336,13 +336,16 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
     inside = (np.abs(grid) <= 1.0).all(-1)
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
-    src = _bleed_edges(garment, garment_mask)
-    if fit.k < 0.8:
-        # Minified: bilinear sampling alone aliases a knit's or a print's fine texture into noise (prefilter
-        # at the sampling rate, as a mipmap would).
-        src = cv2.GaussianBlur(src, (0, 0), 0.45 / fit.k)
-    warped = sample_with_grid(src, grid)
-    gmask = garment_mask.astype(np.float32)
+    # Minified garments are first reduced to about the size they are drawn at (area averaging: no aliasing of a
+    # knit's or a print's fine texture, and less to bleed and sample); the grid's [-1, 1] coordinates hold at any
+    # size (align_corners=False).
+    f = min(1.0, 1.25 * fit.k)
+    src, gmask = garment, garment_mask.astype(np.float32)
+    if f < 0.9:
+        size = (max(8, int(round(gw * f))), max(8, int(round(gh * f))))
+        src = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
+        gmask = cv2.resize(gmask, size, interpolation=cv2.INTER_AREA)
+    warped = sample_with_grid(_bleed_edges(src, gmask), grid)
     magnify = fit.k > 1.2
     if magnify:
         gmask = cv2.GaussianBlur(gmask, (0, 0), 1.0)
