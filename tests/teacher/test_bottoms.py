@@ -126,6 +126,20 @@ def test_trousers_cover_both_legs_from_hips_to_ankles_and_not_the_torso(trousers
     assert res.hole is not None and res.warped_parts is not None and {"skin_synthesized", "old_garment_visible"} <= set(
         res.info)
     assert res.quality is not None and res.quality.weakest in res.quality.scores and "skin_synthesised" in res.quality.raw
+    # Synthesised legs are what shorts on a trousers photo need: measured, not scored for bottoms.
+    assert "skin_synthesised" not in res.quality.scores and "old_garment" in res.quality.scores
+
+
+@pytest.mark.realdata
+def test_auto_category_dresses_trousers_and_tuck_in_puts_the_waistband_over_the_top(teacher, vton_samples,
+                                                                                     trousers_result):
+    img, out = trousers_result
+    res = teacher.run(img, _load(vton_samples / "garment" / TROUSERS_PHOTO), category="auto", tuck="in")
+    assert res.garment_info.category == "lower"       # the classifier's own verdict
+    top = res.parse == LABEL["torso"]
+    over_in, over_out = (top & (res.composition_mask > 0.5)).sum(), (top & (out.composition_mask > 0.5)).sum()
+    assert over_in > over_out + 200 and over_in > 3 * max(over_out, 1)
+    assert np.array_equal(res.warped_mask, out.warped_mask)   # the same garment, only the layering differs
 
 
 @pytest.mark.realdata
