@@ -71,6 +71,14 @@ def test_leg_frame_follows_the_shoulders_and_visibility_counts_joints_out_of_the
     assert body.leg_visibility(_kp(), (450, 200), joints=("hip", "knee")) == 1.0
 
 
+def test_bottoms_refusals_speak_of_the_legs():
+    from tryon.teacher.gate import Quality
+
+    q = Quality(confidence=0.3, weakest="pose", raw={"pose": 0.5}, scores={"pose": 0.3}, lower=True)
+    assert "legs" in q.message(0.5) and "knees and ankles" in q.message(0.5)
+    assert "legs" not in Quality(confidence=0.3, weakest="pose", raw={}, scores={}).message(0.5)
+
+
 def test_teacher_supports_bottoms_the_student_does_not():
     require_supported(GarmentInfo("lower", "none"), supported=("tops", "bottoms"))
     with pytest.raises(UnsupportedCategoryError, match="only tops"):
