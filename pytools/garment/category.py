@@ -10,7 +10,8 @@ rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment
 * uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
 * top: shoulders (or sleeves, or armholes) and a top's length.
 
-A top is dressed; everything else is refused, ``uncertain`` with a message asking for the category. The rules
+The student dresses tops, the geometric teacher tops and one-pieces (``require_supported``); everything else
+is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
 Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose
@@ -273,28 +274,36 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
-def require_supported(info: GarmentInfo | str) -> None:
-    """Raise UnsupportedCategoryError unless the garment is a top (the only category dressed for now).
+def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:
+    """Raise UnsupportedCategoryError unless the garment's category is one of ``supported``.
 
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
+        supported: the categories the caller dresses, FASHN's names (the student: tops; the geometric teacher:
+            tops and one-pieces).
 
     Raises:
-        UnsupportedCategoryError: for bottoms and one-pieces (the message names the category in FASHN's
+        UnsupportedCategoryError: for other categories (the message names the category in FASHN's
             vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
             for the category to be named).
     """
+    others = [c for c in ("bottoms", "one-pieces") if c not in supported]
+    not_dressed = f"; {' and '.join(others)} {'are' if len(others) > 1 else 'is'} not dressed for now" if others else ""
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
+        also = (", or one-pieces if it is a dress or a jumpsuit (--category one-pieces)"
+                if "one-pieces" in supported else "")
         raise UnsupportedCategoryError(
             f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
-            "bottoms and one-pieces are not dressed for now")
+            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){also}"
+            f"{not_dressed}")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
-    if category != "tops":
+    if category not in supported:
+        names = {"tops": "tops (t-shirts, shirts, blouses, sweaters, tank tops)",
+                 "one-pieces": "one-pieces (dresses, jumpsuits)", "bottoms": "bottoms"}
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
-            "sweaters, tank tops) are dressed for now")
+            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only "
+            f"{' and '.join(names[c] for c in supported)} are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",

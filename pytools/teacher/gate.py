@@ -11,6 +11,8 @@ nothing is fitted.
 =========================  ==================================================================================
 signal                     measured as
 =========================  ==================================================================================
+``legs``                   one-pieces: share of the garment's length on the body (waist to hem, as warped)
+                           that lies inside the photo; 1 for tops
 ``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
                            hips (the mean of each pair), the lowest of the three
 ``landmarks``              asymmetry of the garment landmarks about the garment's centre line (shoulders,
@@ -281,13 +283,19 @@ def assess(result) -> Quality:
 
     Args:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
-            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts``.
+            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
+            (its ``legs_in_view``, one-pieces only; 1 when absent).
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
     """
-    raw: dict[str, float] = {"pose": pose_visibility(result.keypoints)}
-    raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
+    info = getattr(result, "info", None) or {}
+    raw: dict[str, float] = {"legs": float(info.get("legs_in_view", 1.0)), "pose": pose_visibility(result.keypoints)}
+    lm = result.garment_landmarks
+    if lm and "waist_left" in lm:
+        # A one-piece: the bodice's symmetry (its hem is the waist); a skirt's hem corners are soft and uneven.
+        lm = {**lm, **{f"hem_{s}": lm[f"waist_{s}"] for s in ("left", "right")}}
+    raw["landmarks"] = landmark_asymmetry(lm) if lm else 1.0
     raw.update(mask_quality(result.garment_mask))
     raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],

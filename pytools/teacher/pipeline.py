@@ -22,6 +22,7 @@ from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
+from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
 
 __all__ = ["Teacher", "TeacherResult"]
 
@@ -50,8 +51,9 @@ class TeacherResult:
         warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves).
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
-            0-1) and ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
-            of its area, 0-1); see
+            0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
+            of its area, 0-1) and, for one-pieces, ``legs_in_view``
+            (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
             :class:`tryon.teacher.compose.ComposeResult`.
     """
 
@@ -104,7 +106,7 @@ class Teacher:
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
-        UnsupportedCategoryError: the garment is not an upper-body garment or dress.
+        UnsupportedCategoryError: the garment is not a top or a one-piece (dress, jumpsuit).
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence``.
         UsageError: ``min_confidence`` is outside [0, 1].
@@ -176,8 +178,13 @@ class Teacher:
         category = internal_category(category)
         if category is not None:
             info = _with_category(info, category)
-        require_supported(info)
-        lm = garment_landmarks(garment_image, garment_mask, info)
+        require_supported(info, supported=("tops", "one-pieces"))
+        if _info_get(info, "category", "top") == "dress":
+            from tryon.garment.landmarks_onepiece import onepiece_landmarks
+
+            lm = onepiece_landmarks(garment_image, garment_mask, info)
+        else:
+            lm = garment_landmarks(garment_image, garment_mask, info)
         timings["garment"] = time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
@@ -214,12 +221,16 @@ class Teacher:
         t = time.perf_counter()
         sleeve = _info_get(info, "sleeve", None)
         category = _info_get(info, "category", "top")
-        w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
-                         sleeve=sleeve, category=category)
+        if category == "dress":
+            w = warp_onepiece(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                              sleeve=sleeve)
+        else:
+            w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                             sleeve=sleeve, category=category)
         timings["warp"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        c = compose(image, parse, keypoints, w, refiner=self.refiner())
+        c = compose(image, parse, keypoints, w, refiner=self.refiner(), category=category)
         timings["compose"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -233,6 +244,8 @@ class Teacher:
                             warped_parts=w.warped_parts,
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible})
+        if category == "dress":
+            res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0])
         t = time.perf_counter()
         res.quality = assess(res)
         timings["gate"] = time.perf_counter() - t
