@@ -6,7 +6,8 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
   sleeves beside the body do not count) between 22 % and 62 % of the garment's height, the widths smoothed over
   3 % of the height. A dress without a waist (a shift or sack dress) has its narrowest row where its sides stop
   tapering; that is still where the bodice warp ends and the skirt warp starts, so nothing depends on a seam.
-* Bodice: the mask above the waist is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
+* Bodice: the mask without the skirt (:func:`skirt_mask`: below the waist, the runs on the centre line and the
+  legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
   ``waist_center``).
 * Skirt hem: the lowest point of the centre run (``hem_center``) and the outermost points of the centre run in
@@ -27,7 +28,7 @@ import numpy as np
 from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
-__all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "is_jumpsuit"]
+__all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "is_jumpsuit", "skirt_mask"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -52,6 +53,37 @@ def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
         left = row[:ci + 1][::-1]
         lo[y] = ci - (int(np.argmin(left)) - 1 if not left.all() else len(left) - 1)
     return lo, hi
+
+
+def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
+    """(H, W) bool: the garment below the waist that is its skirt or legs, not a sleeve hanging beside it: in
+    each row below the waist, the runs of mask pixels that touch the run through the centre line or, below a
+    jumpsuit's crotch, the runs overlapping the row above's skirt (a leg continues the leg above it).
+
+    Args:
+        mask: (H, W) float32 [0, 1] or bool garment mask.
+        waist_center: (x, y) of the waist on the centre line, pixels (``waist_center`` landmark).
+    """
+    m = np.asarray(mask) > 0.5
+    H, W = m.shape
+    cx, wy = int(np.clip(round(waist_center[0]), 0, W - 1)), int(np.clip(round(waist_center[1]), 0, H - 1))
+    out = np.zeros((H, W), bool)
+    prev = None
+    for y in range(wy + 1, H):
+        row = m[y]
+        if not row.any():
+            break
+        d = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+        starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+        keep = np.zeros(W, bool)
+        for a, b in zip(starts, ends, strict=True):
+            if a <= cx < b or (prev is not None and prev[a:b].any()):
+                keep[a:b] = True
+        if not keep.any():
+            break
+        out[y] = keep
+        prev = keep
+    return out
 
 
 def _plausible_sleeves(lm: dict, cx: float, width: float, bodice_h: float) -> bool:
@@ -127,11 +159,9 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     def to_img(x: float, y: float) -> tuple[float, float]:
         return float((x + 0.5) / s - 0.5), float((y + 0.5) / s - 0.5)
 
-    # The bodice: the full-resolution mask above the waist row, analysed as a top.
+    # The bodice: the garment without its skirt (long sleeves hanging below the waist stay), analysed as a top.
     full = np.asarray(mask, np.float32)
-    cut = int(round((wy + 0.5) / s - 0.5))
-    bodice = full.copy()
-    bodice[cut + 1:] = 0.0
+    bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
     lm = dict(garment_landmarks(image, bodice, info))
     if not _plausible_sleeves(lm, (cx + 0.5) / s - 0.5, sa.width / s, (wy - sa.top) / s):
         for k in SLEEVE_LANDMARKS:

@@ -151,7 +151,7 @@ def sample_with_grid(image: np.ndarray, grid: np.ndarray, *, nearest: bool = Fal
 
 
 # --------------------------------------------------------------------------------------------- garment parts
-def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, sleeves_above_cuffs: bool = False) -> np.ndarray:
+def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, torso: np.ndarray | None = None) -> np.ndarray:
     """Split the garment mask into torso and sleeves with the shoulder–armpit lines.
 
     A sleeve is the part of the garment on the outer side of the line shoulder->armpit and on the shoulder's
@@ -161,8 +161,8 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, sleeves_above_
     Args:
         mask: (H, W) float garment mask in [0, 1].
         lm: garment landmarks (see tryon.garment.landmarks), pixel coordinates.
-        sleeves_above_cuffs: no sleeve below its lowest landmark (a little margin): a one-piece's skirt lies
-            inside the cone of a long sleeve hanging beside it (its ray through the cuff runs on downwards).
+        torso: optional (H, W) bool garment pixels that are torso whatever the sleeve cones say (a one-piece's
+            skirt, which lies inside the cone of a long sleeve hanging beside it).
 
     Returns:
         (H, W) uint8 part labels: 0 none, 1 torso, 2 wearer's left sleeve (image right), 3 right sleeve.
@@ -198,8 +198,8 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, sleeves_above_
             under = np.array([[ap[0], ap[1]], [far_out[0], ap[1]], [far_out[0], y_end], [ap[0] + d[0] * (y_end - ap[1])
                               / max(d[1], 1e-6), y_end]])
             cv2.fillPoly(m, [np.round(under * 4).astype(np.int64).astype(np.int32)], 1, shift=2)
-        if sleeves_above_cuffs:
-            m[int(np.ceil(max(sh[1], ap[1], so[1], si[1]) + 0.02 * h)):] = 0
+        if torso is not None:
+            m[torso] = 0
         parts[inside & (m > 0)] = label
     return parts
 
@@ -868,7 +868,8 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                  sleeve: str | None = None, category: str = "top", work_height: int = 256,
                  extra_anchors: Callable[[BodyFrame, dict[str, np.ndarray], float],
-                                         tuple[list[np.ndarray], list[np.ndarray]]] | None = None) -> WarpResult:
+                                         tuple[list[np.ndarray], list[np.ndarray]]] | None = None,
+                 torso_mask: np.ndarray | None = None) -> WarpResult:
     """Warp an in-shop garment onto a person: TPS torso + per-sleeve arm-following maps, as a dense sampling grid.
 
     Args:
@@ -884,6 +885,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         extra_anchors: optional ``(frame, targets, scale) -> (person points, garment points)``: more control
             points of the torso spline (a one-piece's skirt or legs, tryon.teacher.warp_onepiece); it may add
             entries to ``targets`` (returned in :attr:`WarpResult.targets`).
+        torso_mask: optional (h, w) bool garment pixels that are never sleeve (see :func:`garment_parts`).
 
     Returns:
         :class:`WarpResult` at ``out_shape``.
@@ -954,7 +956,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     g_torso = cv2.resize(tps(cpts).reshape(hc, wc, 2).astype(np.float32), (w, h),
                          interpolation=cv2.INTER_LINEAR).astype(np.float64)
 
-    parts_g = garment_parts(garment_mask, lm, sleeves_above_cuffs=category == "dress")
+    parts_g = garment_parts(garment_mask, lm, torso=torso_mask)
     parts_g[_neck_opening(garment_mask.shape, lm) & (parts_g == PART_TORSO)] = PART_NONE
 
     def lab_at(gpix: np.ndarray) -> np.ndarray:

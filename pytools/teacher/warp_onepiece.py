@@ -6,7 +6,7 @@ between the natural waist and the hip joints). The skirt adds control points to 
 (Bookstein 1989), so the bodice and the skirt are one smooth map and no seam can open at the waist:
 
 * dress: the hem corners and centre at the garment's own length below the waist (scaled by the bodice's
-  scale, ended at the ankles for a floor-length gown), its half-width the garment's own (the flare is kept),
+  scale, ended at the ankles for a floor-length gown when the ankles are seen), its half-width the garment's own (the flare is kept),
   widened where the legs or the old skirt / trousers are wider; side points at 1/4, 1/2, 3/4 of the way from
   the waist to the hem corner on the garment's outline, their widths interpolated between the waist's and the
   hem's scale factors (an A-line stays an A-line, a pencil skirt stays straight); two centre-line points keep
@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.person.body import BodyFrame
+from tryon.garment.landmarks_onepiece import skirt_mask
+from tryon.person.body import KP, BodyFrame
 from tryon.teacher.warp import SIDE_FRACTIONS, WarpResult, _LabelCoords, _side_points, warp_garment
 
 __all__ = ["warp_onepiece", "legs_in_view", "SKIRT_FRACTIONS"]
@@ -105,6 +106,9 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
     gf = _garment_frame(lm)
     jumpsuit = "crotch" in lm and all(f"leg_{s}_{e}" in lm for s in ("left", "right") for e in ("outer", "inner"))
     image_right = lm["shoulder_left"][0] > lm["shoulder_right"][0]
+    kp = np.asarray(keypoints, np.float32)
+    ankles = kp[[KP["left_ankle"], KP["right_ankle"]]]
+    ankles_seen = bool((ankles[:, 3] >= 0.5).all() and (ankles[:, 1] < out_shape[0]).all())
 
     def anchors(frame: BodyFrame, t: dict[str, np.ndarray], scale: float):
         sw = frame.sw
@@ -112,6 +116,10 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         lower = lc.select((_LOWER,)) if lc is not None else None
         hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
         ankle_b = 0.5 * (frame.to_frame(frame.kp["left_ankle"])[1] + frame.to_frame(frame.kp["right_ankle"])[1])
+        if not ankles_seen:
+            # Ankles outside the photo or unseen (a waist-up photo): BlazePose's guess there is no floor for a
+            # gown; the garment keeps its own length (and the gate's legs signal says what is missing).
+            ankle_b = np.inf
         w_c = frame.to_frame(t["hem_center"])
         g_wc = gf(lm["waist_center"])
         src: list[np.ndarray] = []
@@ -167,7 +175,7 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         for side, sgn in (("left", 1.0), ("right", -1.0)):
             g_o, g_i = gf(lm[f"leg_{side}_outer"]), gf(lm[f"leg_{side}_inner"])
             length = (0.5 * (g_o[1] + g_i[1]) - g_cr[1]) * scale
-            b_hem = float(np.clip(cr_b + length, cr_b + 0.3 * sw, ankle_b + 0.1 * sw))
+            b_hem = float(np.clip(cr_b + length, cr_b + 0.3 * sw, max(ankle_b + 0.1 * sw, cr_b + 0.3 * sw)))
             half = 0.5 * abs(g_o[0] - g_i[0]) * scale
             centre = _leg_point(frame, side, b_hem)
             ext = _lower_half_width(lower, b_hem, sw, a0=float(centre[0]), aband=0.4 * sw)
@@ -191,7 +199,8 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         return src, dst
 
     return warp_garment(garment, garment_mask, bodice, keypoints, out_shape, parse=parse, sleeve=sleeve,
-                        category="dress", work_height=work_height, extra_anchors=anchors)
+                        category="dress", work_height=work_height, extra_anchors=anchors,
+                        torso_mask=skirt_mask(garment_mask, tuple(lm["waist_center"])))
 
 
 def legs_in_view(targets: dict[str, np.ndarray], keypoints: np.ndarray, height: int) -> float:
