@@ -86,6 +86,28 @@ def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarra
     return out
 
 
+def _mirror_outliers(lm: dict, cx: float) -> None:
+    """Make the shoulder and armpit pairs mirror images about the centre line when they are clearly not (mirror
+    distance over 8 % of the shoulder width): the side whose point sits nearer its expected height (shoulder:
+    the neckline's base, 0.15 shoulder widths below the neck points; armpit: 0.4 shoulder widths below the
+    shoulders, the tops detector's proportion) is kept and mirrored onto the other. A flat-lay one-piece is
+    symmetric; on the bodice cut from it the outline detector often finds one side's corner on a ruffle, a
+    strap or a fold. In place."""
+    width = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
+    if width < 1e-3:
+        return
+    neck_y = 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
+    for part in ("shoulder", "armpit"):
+        a, b = np.asarray(lm[f"{part}_left"], float), np.asarray(lm[f"{part}_right"], float)
+        if np.hypot(2 * cx - a[0] - b[0], a[1] - b[1]) <= 0.08 * width:
+            continue
+        sh_y = 0.5 * (lm["shoulder_left"][1] + lm["shoulder_right"][1])
+        want = neck_y + 0.15 * width if part == "shoulder" else sh_y + 0.4 * width
+        keep, other = ("left", "right") if abs(a[1] - want) <= abs(b[1] - want) else ("right", "left")
+        k = np.asarray(lm[f"{part}_{keep}"], float)
+        lm[f"{part}_{other}"] = (float(2 * cx - k[0]), float(k[1]))
+
+
 def _plausible_sleeves(lm: dict, cx: float, width: float, bodice_h: float) -> bool:
     """A bodice's sleeves are kept when each sleeve's outer end reaches out past its armpit (3 % of the
     garment's width) or hangs below it (10 % of the bodice's height); puffed or gathered shoulders otherwise
@@ -163,9 +185,11 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     full = np.asarray(mask, np.float32)
     bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
     lm = dict(garment_landmarks(image, bodice, info))
-    if not _plausible_sleeves(lm, (cx + 0.5) / s - 0.5, sa.width / s, (wy - sa.top) / s):
+    cx_img = (cx + 0.5) / s - 0.5
+    if not _plausible_sleeves(lm, cx_img, sa.width / s, (wy - sa.top) / s):
         for k in SLEEVE_LANDMARKS:
             lm.pop(k, None)
+    _mirror_outliers(lm, cx_img)
     wl, wr = lm.pop("hem_left"), lm.pop("hem_right")
     lm.pop("hem_center")
     lm["waist_left"] = to_img(hi[wy], wy)

@@ -6,8 +6,8 @@ colour and place:
 
 * old lower garment: ``lower_body`` pixels that are not skin (the composition's skin mask, which already drops
   skin-hued fabric) and not shoes;
-* shoes: ``lower_body`` pixels within 0.25 shoulder widths of a heel or toe keypoint, or below the ankles
-  (BlazePose 27-32): they stay as photographed, in front of nothing;
+* shoes: ``lower_body`` pixels not above the ankles and within 0.25 shoulder widths of a heel or toe keypoint,
+  or well below the ankles (BlazePose 27-32): they stay as photographed;
 * legs: two tapered capsules along each leg's bone chain hip -> knee -> ankle (radius 0.22 -> 0.14 -> 0.085
   shoulder widths: thigh, knee and ankle half-widths of an adult measured in shoulder-joint widths, from the
   body proportions of the ANSUR II anthropometric survey, Gordon et al. 2014, rounded). Inside them the
@@ -67,7 +67,8 @@ def leg_maps(shape: tuple[int, int], frame: BodyFrame) -> np.ndarray:
 
 
 def shoes_mask(parse: np.ndarray, frame: BodyFrame, b: np.ndarray) -> np.ndarray:
-    """(H, W) bool: ``lower_body`` pixels that are shoes (near a heel or toe keypoint, or below the ankles).
+    """(H, W) bool: ``lower_body`` pixels that are shoes (near a heel or toe keypoint and not above the ankles, or
+    0.15 shoulder widths below them).
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -81,8 +82,9 @@ def shoes_mask(parse: np.ndarray, frame: BodyFrame, b: np.ndarray) -> np.ndarray
     for name in _FEET:
         p = frame.kp[name]
         near |= np.hypot(xs - p[0], ys - p[1]) < 0.25 * frame.sw
-    ankle_b = max(frame.to_frame(frame.kp["left_ankle"])[1], frame.to_frame(frame.kp["right_ankle"])[1])
-    return lower & (near | (b > ankle_b + 0.05 * frame.sw))
+    # Not above the ankles: a trouser hem just over the shoe is trousers.
+    ankle_b = min(frame.to_frame(frame.kp["left_ankle"])[1], frame.to_frame(frame.kp["right_ankle"])[1])
+    return lower & (b > ankle_b - 0.02 * frame.sw) & near | lower & (b > ankle_b + 0.15 * frame.sw)
 
 
 def old_lower_garment(parse: np.ndarray, skin: np.ndarray, frame: BodyFrame, b: np.ndarray) -> np.ndarray:

@@ -234,7 +234,7 @@ class Teacher:
         timings["compose"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        agn = agnostic_image(image, parse, c.old_garment)
+        agn = agnostic_image(image, parse, c.old_garment, category=category)
         timings["agnostic"] = time.perf_counter() - t
         res = TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
                             warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,

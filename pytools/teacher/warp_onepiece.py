@@ -40,13 +40,13 @@ _REQUIRED = ("waist_left", "waist_right", "waist_center", "hem_left", "hem_right
 
 
 def _garment_frame(lm: dict[str, np.ndarray]):
-    """The garment's shoulder frame: origin (shoulder midpoint), u (towards the wearer's left), v (down)."""
+    """The garment's frame: origin at the neck points' midpoint, u along the image's x axis towards the wearer's
+    left, v down the image. In-shop photos show the garment upright; its shoulder line is not trusted for the
+    axes (an uneven shoulder landmark would tilt the whole skirt)."""
     sl, sr = lm["shoulder_left"], lm["shoulder_right"]
-    u = (sl - sr) / max(float(np.hypot(*(sl - sr))), 1e-6)
-    v = np.array([-u[1], u[0]])
-    if v[1] < 0:
-        v = -v
-    o = 0.5 * (sl + sr)
+    u = np.array([1.0 if sl[0] >= sr[0] else -1.0, 0.0])
+    v = np.array([0.0, 1.0])
+    o = np.array([0.5 * (lm["neck_left"][0] + lm["neck_right"][0]), 0.5 * (sl[1] + sr[1])])
     return lambda p: np.array([(np.asarray(p, float) - o) @ u, (np.asarray(p, float) - o) @ v])
 
 
