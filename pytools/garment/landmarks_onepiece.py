@@ -28,7 +28,8 @@ import numpy as np
 from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
-__all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "is_jumpsuit", "skirt_mask"]
+__all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
+           "skirt_mask"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -84,6 +85,23 @@ def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarra
         out[y] = keep
         prev = keep
     return out
+
+
+def onepiece_sleeve(lm: dict) -> str:
+    """The sleeve type of a one-piece from its landmarks: "none" without sleeve landmarks; "long" when the
+    sleeves (armpit to inner sleeve end, the median of both) are longer than 0.6 of the armpit-to-waist height,
+    "short" otherwise. The classifier reads sleeves as if the garment were a top (armpit to hem, a skirt's
+    length), which is meaningless for a dress; this is its rule with the waist as the bodice's hem (a bodice is
+    shorter than a top, hence 0.6 rather than 0.5).
+
+    Args:
+        lm: :func:`onepiece_landmarks` output.
+    """
+    if "sleeve_left_inner" not in lm or "sleeve_right_inner" not in lm:
+        return "none"
+    lens = [float(np.hypot(*(np.subtract(lm[f"sleeve_{s}_inner"], lm[f"armpit_{s}"])))) for s in ("left", "right")]
+    body = float(lm["waist_center"][1]) - 0.5 * (float(lm["armpit_left"][1]) + float(lm["armpit_right"][1]))
+    return "long" if np.median(lens) > 0.6 * max(body, 1.0) else "short"
 
 
 def _mirror_outliers(lm: dict, cx: float) -> None:
@@ -153,7 +171,8 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     Args:
         image: (H, W, 3) uint8 RGB garment photo, or None (the front neckline depth is then estimated).
         mask: (H, W) float32 [0, 1] garment mask (e.g. :func:`tryon.garment.mask.garment_mask`).
-        info: optional :class:`tryon.garment.category.GarmentInfo` (its ``sleeve`` is passed to the bodice).
+        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeves,
+            otherwise the bodice's outline decides.
 
     Returns:
         dict name -> (x, y) image pixels: :data:`ONEPIECE_LANDMARKS` (the four sleeve keys absent when
@@ -184,7 +203,10 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     # The bodice: the garment without its skirt (long sleeves hanging below the waist stay), analysed as a top.
     full = np.asarray(mask, np.float32)
     bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
-    lm = dict(garment_landmarks(image, bodice, info))
+    # The classifier's sleeve type was read on the whole one-piece (a skirt's flare reads as sleeves): the
+    # bodice's own outline decides, unless the caller says sleeveless.
+    sleeveless = info is not None and getattr(info, "sleeve", None) == "none"
+    lm = dict(garment_landmarks(image, bodice, info if sleeveless else None))
     cx_img = (cx + 0.5) / s - 0.5
     if not _plausible_sleeves(lm, cx_img, sa.width / s, (wy - sa.top) / s):
         for k in SLEEVE_LANDMARKS:

@@ -7,7 +7,8 @@ colour and place:
 * old lower garment: ``lower_body`` pixels that are not skin (the composition's skin mask, which already drops
   skin-hued fabric) and not shoes;
 * shoes: ``lower_body`` pixels not above the ankles and within 0.25 shoulder widths of a heel or toe keypoint,
-  or well below the ankles (BlazePose 27-32): they stay as photographed;
+  or well below the ankles (BlazePose 27-32): they stay as photographed, except a trouser cuff over the shoe
+  (between the ankle and the feet keypoints, the trousers' colours and not the soles');
 * legs: two tapered capsules along each leg's bone chain hip -> knee -> ankle (radius 0.22 -> 0.14 -> 0.085
   shoulder widths: thigh, knee and ankle half-widths of an adult measured in shoulder-joint widths, from the
   body proportions of the ANSUR II anthropometric survey, Gordon et al. 2014, rounded). Inside them the
@@ -20,6 +21,7 @@ Positions use the person's shoulder frame (:class:`tryon.person.body.BodyFrame`)
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from tryon.person.body import BodyFrame
@@ -87,14 +89,47 @@ def shoes_mask(parse: np.ndarray, frame: BodyFrame, b: np.ndarray) -> np.ndarray
     return lower & (b > ankle_b - 0.02 * frame.sw) & near | lower & (b > ankle_b + 0.15 * frame.sw)
 
 
-def old_lower_garment(parse: np.ndarray, skin: np.ndarray, frame: BodyFrame, b: np.ndarray) -> np.ndarray:
+def old_lower_garment(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, frame: BodyFrame,
+                      b: np.ndarray) -> np.ndarray:
     """(H, W) bool: the old trousers / skirt (``lower_body``, not skin, not shoes).
 
+    Around the ankles (between the ankle keypoints and the feet's) a trouser cuff and a shoe's top meet: there a
+    pixel is trousers when its CIELAB colour is within 12 units of the trousers' own colours (sampled on the
+    thighs, 0.3-1.3 shoulder widths below the hip joints; nearest neighbour, scipy.spatial.cKDTree) and
+    clearly nearer to them than to the shoes' (sampled below the feet keypoints' level).
+
     Args:
+        image: (H, W, 3) uint8 RGB.
         parse: (H, W) uint8 PARSE_LABELS.
         skin: (H, W) bool visible skin (skin-hued fabric already dropped).
         frame: the person's :class:`BodyFrame`.
         b: (H, W) frame coordinate along the body.
     """
-    return (parse == LABEL["lower_body"]) & ~skin & ~shoes_mask(parse, frame, b)
+    from scipy.spatial import cKDTree
+
+    lower = parse == LABEL["lower_body"]
+    shoes = shoes_mask(parse, frame, b)
+    old = lower & ~skin & ~shoes
+    sw = frame.sw
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    ankle_b = min(frame.to_frame(frame.kp["left_ankle"])[1], frame.to_frame(frame.kp["right_ankle"])[1])
+    feet_b = min(frame.to_frame(frame.kp[n])[1] for n in _FEET)
+    thighs = old & (b > hip_b + 0.3 * sw) & (b < hip_b + 1.3 * sw)
+    soles = shoes & ~skin & (b > feet_b)
+    cuff = shoes & ~skin & (b < feet_b)
+    if thighs.sum() < 50 or soles.sum() < 20 or not cuff.any() or feet_b <= ankle_b:
+        return old
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(0)
+
+    def palette(m: np.ndarray) -> cKDTree:
+        px = lab[m]
+        return cKDTree(px[rng.choice(len(px), size=min(len(px), 3000), replace=False)])
+
+    q = lab[cuff]
+    d_t = palette(thighs).query(q, k=1)[0]
+    d_s = palette(soles).query(q, k=1)[0]
+    tr = np.zeros_like(old)
+    tr[cuff] = (d_t < 12.0) & (d_t < 0.5 * d_s)
+    return old | tr
 

@@ -767,7 +767,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if category == "dress":
         from tryon.teacher.agnostic_onepiece import leg_maps, old_lower_garment
 
-        old_lo = old_lower_garment(parse_s, skin, frame, maps.b)
+        old_lo = old_lower_garment(img_s, parse_s, skin, frame, maps.b)
         leg_q = leg_maps((h, w), frame)
         old |= old_lo
         body = (body & ~old_lo) | (leg_q < 1.0)

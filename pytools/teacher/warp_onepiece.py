@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.garment.landmarks_onepiece import skirt_mask
+from tryon.garment.landmarks_onepiece import onepiece_sleeve, skirt_mask
 from tryon.person.body import KP, BodyFrame
 from tryon.teacher.warp import SIDE_FRACTIONS, WarpResult, _LabelCoords, _side_points, warp_garment
 
@@ -85,7 +85,8 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         keypoints: (33, 4) BlazePose keypoints of the person (x_px, y_px, z, visibility).
         out_shape: (H, W) of the person photo.
         parse: (H, W) uint8 PARSE_LABELS of the person, or None (keypoint rules only).
-        sleeve: "none" | "short" | "long" (None: from the landmarks present).
+        sleeve: "none" drops the sleeves; otherwise (or None) short or long is read from the landmarks
+            (:func:`tryon.garment.landmarks_onepiece.onepiece_sleeve`).
         work_height: the grid's working height (see :func:`tryon.teacher.warp.warp_garment`).
 
     Returns:
@@ -100,6 +101,8 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         raise DataError(f"one-piece landmarks are missing {', '.join(missing)}: the garment's outline could not "
                         "be read as a dress or a jumpsuit (photograph it flat, front view, whole)")
     lm = {k: np.asarray(v, np.float64) for k, v in landmarks.items()}
+    if sleeve != "none":
+        sleeve = onepiece_sleeve(lm)   # the classifier's sleeve type is read as for a top (see there)
     bodice = {k: v for k, v in lm.items() if not k.startswith(("hem_", "leg_", "waist_")) and k != "crotch"}
     for side in ("left", "right", "center"):
         bodice[f"hem_{side}"] = lm[f"waist_{side}"]
