@@ -85,7 +85,7 @@ def test_require_supported():
     require_supported(GarmentInfo("dress", "none"), supported=("tops", "one-pieces"))
     with pytest.raises(UnsupportedCategoryError, match="'bottoms'.*only tops .* and one-pieces"):
         require_supported(GarmentInfo("lower", "none"), supported=("tops", "one-pieces"))
-    with pytest.raises(UnsupportedCategoryError, match="one-pieces if it is a dress"):
+    with pytest.raises(UnsupportedCategoryError, match="a dress or a jumpsuit, name the category one-pieces"):
         require_supported(GarmentInfo("uncertain", "none"), supported=("tops", "one-pieces"))
 
 

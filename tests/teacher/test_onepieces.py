@@ -1,7 +1,7 @@
 """The teacher on one-pieces: dress / jumpsuit landmarks on drawn garments, and dresses on real photos (realdata).
 
 Real photos come from ../shared/data/vton-samples (Dress Code persons and dresses, non-commercial research
-licence; never committed); those tests skip when it is absent.
+licence; never committed); those tests skip when it is absent. The ``teacher`` fixture is tests/teacher/conftest.py's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tryon.errors import LowConfidenceError, MissingModelError
+from tryon.errors import LowConfidenceError
 from tryon.garment.landmarks_onepiece import is_jumpsuit, onepiece_landmarks, skirt_mask
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher
@@ -68,29 +68,6 @@ def test_jumpsuit_landmarks_on_a_drawn_jumpsuit():
     assert abs(lm["leg_right_outer"][0] - 130) < 6 and abs(lm["leg_right_inner"][0] - 185) < 6
     assert all(abs(lm[k][1] - 580) < 6 for k in ("leg_left_outer", "leg_right_inner"))
     assert lm["waist_center"][1] < lm["crotch"][1]
-
-
-@pytest.fixture(scope="module")
-def teacher(tmp_path_factory, bodypix_dir):
-    """A Teacher whose models folder has the built models plus BodyPix from ../shared (links, no copies)."""
-    from tryon.assets import models_dir
-
-    d = tmp_path_factory.mktemp("models")
-    base = models_dir()
-    if base.is_dir():
-        for f in base.iterdir():
-            (d / f.name).symlink_to(f)
-    if not (d / "bodypix.onnx").exists():
-        src = sorted(bodypix_dir.glob("*.onnx"))
-        if not src:
-            pytest.skip("no BodyPix ONNX file in ../shared/models/bodypix")
-        (d / "bodypix.onnx").symlink_to(src[0])
-    t = Teacher(models_dir=d, refine=False)
-    try:
-        t._person_analyzer()
-    except MissingModelError as exc:
-        pytest.skip(f"models not built: {exc}")
-    return t
 
 
 @pytest.fixture(scope="module")
