@@ -720,7 +720,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         shading_strength: strength of the shading transfer (0 disables it).
         work_height: working height of the mask computations.
         category: "top", or "dress" (a one-piece): the old trousers / skirt are removed too and bare legs
-            synthesised where the new garment does not cover them (tryon.teacher.agnostic_onepiece).
+            synthesised where the new garment does not cover them (tryon.teacher.agnostic_onepiece, on bottoms'
+            tryon.teacher.agnostic_lower).
 
     Returns:
         :class:`ComposeResult`.
@@ -765,12 +766,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     body = body_region(parse_s, frame, skin, maps, kp_s)
     leg_q = None
     if category == "dress":
-        from tryon.teacher.agnostic_onepiece import leg_maps, old_lower_garment
+        from tryon.teacher.agnostic_onepiece import lower_body
 
-        old_lo = old_lower_garment(img_s, parse_s, skin, frame, maps.b)
-        leg_q = leg_maps((h, w), frame)
-        old |= old_lo
-        body = (body & ~old_lo) | (leg_q < 1.0)
+        lo = lower_body(img_s, parse_s, skin, kp_s)
+        leg_q = lo.limb_q
+        old |= lo.old
+        body = (body & ~lo.old) | lo.legs
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
