@@ -4,8 +4,9 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
 
 * Waist: the narrowest row of the mask's centre run (the run of mask pixels through the centre line, so
   sleeves beside the body do not count) between 22 % and 62 % of the garment's height, the widths smoothed over
-  3 % of the height. A dress without a waist (a shift or sack dress) has its narrowest row where its sides stop
-  tapering; that is still where the bodice warp ends and the skirt warp starts, so nothing depends on a seam.
+  3 % of the height. When that row is at the top of the range (the body only widens below the armpits: an
+  A-line or shift dress), the waist is put 1.5 upper-body widths below the top (at most a third of the height);
+  it is only where the bodice's control points end and the skirt's start, so nothing depends on a seam.
 * Bodice: the mask without the skirt (:func:`skirt_mask`: below the waist, the runs on the centre line and the
   legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
@@ -114,6 +115,12 @@ def _mirror_outliers(lm: dict, cx: float) -> None:
     width = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
     if width < 1e-3:
         return
+    nl, nr = np.asarray(lm["neck_left"], float), np.asarray(lm["neck_right"], float)
+    if np.hypot(2 * cx - nl[0] - nr[0], nl[1] - nr[1]) > 0.08 * width:
+        # A V or scoop neckline: one neck point slid down its edge; the higher one is the strap's or collar's top.
+        k = nl if nl[1] <= nr[1] else nr
+        lm["neck_left"] = (float(max(k[0], 2 * cx - k[0])), float(k[1]))
+        lm["neck_right"] = (float(min(k[0], 2 * cx - k[0])), float(k[1]))
     neck_y = 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
     for part in ("shoulder", "armpit"):
         a, b = np.asarray(lm[f"{part}_left"], float), np.asarray(lm[f"{part}_right"], float)
@@ -196,6 +203,15 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         raise DataError("the garment's outline has no body between its top and its hem: is it a dress or a "
                         "jumpsuit photographed flat, front view?")
     wy = y0 + int(np.argmin(seg))
+    if wy - y0 < 0.05 * (y1 - y0):
+        # Narrowest at the top of the range: the body only widens below the armpits (an A-line or shift dress,
+        # no waist). The bodice then ends at a torso's proportion: 1.5 upper-body widths (the centre run's
+        # median width at 10-20 % of the height) below the top, at most a third of the garment's height.
+        upper = width[int(sa.top + 0.1 * hgt): int(sa.top + 0.2 * hgt) + 1]
+        upper = upper[upper > 0]
+        if len(upper):
+            wy = int(min(sa.top + 1.5 * float(np.median(upper)), sa.top + hgt / 3))
+            wy = wy if lo[wy] >= 0 else y0 + int(np.argmin(seg))
 
     def to_img(x: float, y: float) -> tuple[float, float]:
         return float((x + 0.5) / s - 0.5), float((y + 0.5) / s - 0.5)
