@@ -119,8 +119,10 @@ def _mirror_outliers(lm: dict, cx: float) -> None:
     if np.hypot(2 * cx - nl[0] - nr[0], nl[1] - nr[1]) > 0.08 * width:
         # A V or scoop neckline: one neck point slid down its edge; the higher one is the strap's or collar's top.
         k = nl if nl[1] <= nr[1] else nr
-        lm["neck_left"] = (float(max(k[0], 2 * cx - k[0])), float(k[1]))
-        lm["neck_right"] = (float(min(k[0], 2 * cx - k[0])), float(k[1]))
+        half = abs(k[0] - cx)
+        if half < 0.5 * width:   # (a halter's strap tops: only while the neck stays inside the shoulders)
+            lm["neck_left"] = (float(cx + half), float(k[1]))
+            lm["neck_right"] = (float(cx - half), float(k[1]))
     neck_y = 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
     for part in ("shoulder", "armpit"):
         a, b = np.asarray(lm[f"{part}_left"], float), np.asarray(lm[f"{part}_right"], float)
@@ -178,8 +180,8 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     Args:
         image: (H, W, 3) uint8 RGB garment photo, or None (the front neckline depth is then estimated).
         mask: (H, W) float32 [0, 1] garment mask (e.g. :func:`tryon.garment.mask.garment_mask`).
-        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeves,
-            otherwise the bodice's outline decides.
+        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeve
+            ends, otherwise the bodice's outline decides.
 
     Returns:
         dict name -> (x, y) image pixels: :data:`ONEPIECE_LANDMARKS` (the four sleeve keys absent when
@@ -220,9 +222,12 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     full = np.asarray(mask, np.float32)
     bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
     # The classifier's sleeve type was read on the whole one-piece (a skirt's flare reads as sleeves): the
-    # bodice's own outline decides, unless the caller says sleeveless.
-    sleeveless = info is not None and getattr(info, "sleeve", None) == "none"
-    lm = dict(garment_landmarks(image, bodice, info if sleeveless else None))
+    # bodice's own outline decides its corners; a caller's "none" only drops the sleeve ends afterwards (the
+    # tops' sleeveless rules put a halter's armpits at its strap tops).
+    lm = dict(garment_landmarks(image, bodice, None))
+    if info is not None and getattr(info, "sleeve", None) == "none":
+        for k in SLEEVE_LANDMARKS:
+            lm.pop(k, None)
     cx_img = (cx + 0.5) / s - 0.5
     if not _plausible_sleeves(lm, cx_img, sa.width / s, (wy - sa.top) / s):
         for k in SLEEVE_LANDMARKS:
