@@ -137,15 +137,22 @@ def _mirror_outliers(lm: dict, cx: float) -> None:
 
 def _plausible_sleeves(lm: dict, cx: float, width: float, bodice_h: float) -> bool:
     """A bodice's sleeves are kept when each sleeve's outer end reaches out past its armpit (3 % of the
-    garment's width) or hangs below it (10 % of the bodice's height); puffed or gathered shoulders otherwise
-    give sleeve ends inside the body, whose sleeve cones would take the bodice away from the torso's warp."""
+    garment's width) or hangs below it (10 % of the bodice's height), each is at least 15 % of the shoulder
+    width long (shoulder to outer end) and neither is three times the other; puffed or gathered shoulders and a
+    sleeveless sheath's corners otherwise give sleeve ends whose cones would take the bodice away from the torso's
+    warp."""
     if "sleeve_left_outer" not in lm or "sleeve_right_outer" not in lm:
         return True
+    lens = []
     for side in ("left", "right"):
         so, ap = np.asarray(lm[f"sleeve_{side}_outer"]), np.asarray(lm[f"armpit_{side}"])
         if not (abs(so[0] - cx) > abs(ap[0] - cx) + 0.03 * width or so[1] > ap[1] + 0.1 * bodice_h):
             return False
-    return True
+        lens.append(float(np.hypot(*(so - np.asarray(lm[f"shoulder_{side}"])))))
+    # A sleeve is longer than a shoulder's corner (15 % of the shoulder width), and both are alike (a flat lay
+    # is symmetric: one "sleeve" three times the other's length is a misread corner or side).
+    sw = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
+    return min(lens) >= 0.15 * sw and max(lens) <= 3.0 * max(min(lens), 1e-6)
 
 
 def _bottoms(m: np.ndarray, cx: float) -> tuple[int, dict[str, int]]:
