@@ -94,19 +94,19 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
     # The parse's lower body also holds what hangs beside the legs (a bag, its shadow): old bottoms are what lies
-    # round the legs and pelvis, and farther out only what has their main colour (a wide skirt's flare, within 12
-    # CIELAB units, lightness at half weight); the rest is kept and drawn in front of the new garment.
+    # round the legs and pelvis, and farther out only what has their colours (a wide skirt's flare and its trim);
+    # the rest is kept and drawn in front of the new garment.
     hip_ab = (lf.to_frame(np.stack(np.mgrid[0:h, 0:w][::-1], -1).reshape(-1, 2).astype(np.float64))
                 .reshape(h, w, 2))
     round_body = (dist < 1.15 * r_leg) | ((np.abs(hip_ab[..., 0]) < 0.6 * breadth)
                                          & (hip_ab[..., 1] < 0.2 * lf.thigh))
     core, far = old & round_body, old & ~round_body
     if core.sum() > 20 and far.any():
-        # The core's median colour, not its whole palette: shaded bare legs the skin test missed put dark
-        # colours in the palette, and a black bag would match them.
+        # The core's palette without its darkest quarter: shaded bare legs the skin test missed put dark
+        # colours in it, and a black bag would match them.
         lab = cv2.cvtColor(img_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-        d = np.linalg.norm((lab - np.median(lab[core], axis=0)) * np.array([0.5, 1.0, 1.0], np.float32), axis=-1)
-        far &= d < 12.0
+        lit = core & (lab[..., 0] >= np.percentile(lab[..., 0][core], 25))
+        far = old_garment_remnant(img_s, lit, far, tol=8.0)
     old = core | far
     # In front only what is clearly beside the legs (between them lies the backdrop the parse calls lower body).
     beside = (parse_s == LABEL["lower_body"]) & ~old & ~skin & ~feet & ~(dist < 1.8 * r_leg) & \
@@ -181,8 +181,9 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     synth_share = synthesized_share(synth, synth | (skin_full & body_full), ~covered)
     old_full = up(old) > 0.5
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
-    # What the detection missed but has the old bottoms' colours: lower-body pixels shown unchanged.
-    shown_s = (parse_s == LABEL["lower_body"]) & ~hole_all & (comp_s < 0.5) & ~skin & ~feet & ~old
+    # What the detection missed but has the old bottoms' colours: lower-body pixels round the legs shown unchanged
+    # (not a bag or the backdrop beside them).
+    shown_s = (parse_s == LABEL["lower_body"]) & ~hole_all & (comp_s < 0.5) & ~skin & ~feet & ~old & round_body
     remnant = old_garment_remnant(img_s, old, shown_s)
     old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole, old_garment=old_full,
