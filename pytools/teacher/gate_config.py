@@ -56,6 +56,11 @@ SIGNALS: dict[str, SignalSpec] = {
     "warp_spread": SignalSpec("the garment would be stretched unevenly on the body", 2.0, 1.2,
                               "stand facing the camera with your arms a little away from your body, and "
                               "photograph the garment laid flat and front-on"),
+    # One-pieces only (1 otherwise). On a tie with the pose (a waist-up photo weakens both) the gate names the
+    # legs: that is what to change (tryon.teacher.gate.assess).
+    "legs": SignalSpec("the photo does not show the legs down to the garment's hem", 0.75, 0.95,
+                       "use a full-length photo that shows the legs down to the garment's hem (down to the feet "
+                       "for a long dress or a jumpsuit)"),
 }
 """Signal name -> ramp and advice (config as data: the one place the gate's end points live)."""
 
