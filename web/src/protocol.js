@@ -90,16 +90,28 @@ const CATEGORY_EXAMPLES = Object.freeze({
  * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
  */
 export function requireSupportedCategory(category) {
+  const name = normaliseCategory(category);
+  if (name === 'bottoms' || name === 'one-pieces') {
+    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); `
+      + 'only tops (t-shirts, shirts, blouses, sweaters, tank tops) are dressed for now');
+  }
+}
+
+/**
+ * A category in any accepted spelling → `auto` or one of FASHN's `tops | bottoms | one-pieces`
+ * (`tryon.garment.category.normalise_category`).
+ * @param {string|null|undefined} category
+ * @returns {string}
+ * @throws {Error} `TypeError` for an unknown name
+ */
+export function normaliseCategory(category) {
   const key = (category || '').trim().toLowerCase();
   const name = CATEGORY_ALIASES[key];
   if (name === undefined) {
     throw namedError('TypeError', `unknown garment category ${JSON.stringify(category)}: use auto, tops, bottoms, `
       + 'one-pieces (or top, dress, lower)');
   }
-  if (name === 'bottoms' || name === 'one-pieces') {
-    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); `
-      + 'only tops (t-shirts, shirts, blouses, sweaters, tank tops) are dressed for now');
-  }
+  return name;
 }
 
 /** Build an `Error` with a given `name` (for errors crossing the worker boundary). */
