@@ -84,20 +84,6 @@ def test_config_round_trips_through_a_manifest_dict():
 
 
 # ---------------------------------------------------------------------------------------------- real photos
-@pytest.fixture(scope="module")
-def framer():
-    from tryon.assets import build_models, models_dir
-    from tryon.errors import MissingModelError
-    from tryon.framing import PersonFramer
-
-    cfg = FramingConfig()
-    try:
-        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
-    except MissingModelError as exc:
-        pytest.skip(exc.message)
-    return PersonFramer(config=cfg, threads=1)
-
-
 def _load(path):
     from tryon.processing import load_image
 

@@ -273,28 +273,37 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
-def require_supported(info: GarmentInfo | str) -> None:
-    """Raise UnsupportedCategoryError unless the garment is a top (the only category dressed for now).
+def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:
+    """Raise UnsupportedCategoryError unless the garment's category is one of ``supported``.
 
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
+        supported: the categories dressed (FASHN's vocabulary), e.g. a student folder's
+            ``Manifest.categories``; tops by default (the deployed student).
 
     Raises:
-        UnsupportedCategoryError: for bottoms and one-pieces (the message names the category in FASHN's
-            vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
-            for the category to be named).
+        UnsupportedCategoryError: for another category (the message names it in FASHN's vocabulary and what is
+            dressed), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks for
+            the category to be named).
     """
+    dressed = tuple(normalise_category(c) for c in supported)
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
+        if dressed == ("tops",):
+            raise UnsupportedCategoryError(
+                f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
+                "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
+                "bottoms and one-pieces are not dressed for now")
         raise UnsupportedCategoryError(
-            f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
-            "bottoms and one-pieces are not dressed for now")
+            f"could not tell this garment's category{seen}: name it instead of auto ({' or '.join(dressed)}, "
+            f"e.g. --category {dressed[0]}, category={dressed[0]})")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
-    if category != "tops":
+    if category not in dressed:
+        examples = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", **_EXAMPLES}
+        what = "; ".join(f"{c} ({examples[c]})" for c in dressed)
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
-            "sweaters, tank tops) are dressed for now")
+            f"this garment looks like {category!r} ({examples[category]}); only {what} "
+            "are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",

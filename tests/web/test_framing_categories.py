@@ -16,27 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tryon.framing import FramingConfig
 from tryon.garment.category import FASHN_CATEGORIES
 
 RUNNER = Path(__file__).with_name("decide_runner.mjs")
 MODEL = (256, 192)
 
 pytestmark = [pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"), pytest.mark.realdata]
-
-
-@pytest.fixture(scope="module")
-def framer():
-    from tryon.assets import build_models, models_dir
-    from tryon.errors import MissingModelError
-    from tryon.framing import PersonFramer
-
-    cfg = FramingConfig()
-    try:
-        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
-    except MissingModelError as exc:
-        pytest.skip(exc.message)
-    return PersonFramer(config=cfg, threads=1)
 
 
 def test_js_frames_every_category_like_python_on_real_photos(framer, wild_dev, tmp_path) -> None:
