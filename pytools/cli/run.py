@@ -100,8 +100,9 @@ def run(
                                              "the output folder.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Garment category: auto, tops, bottoms or "
                                                  "one-pieces (FASHN's names; top, dress and lower are accepted "
-                                                 "too); auto (the default) classifies the garment's shape. Only "
-                                                 "tops are dressed for now.")] = None,
+                                                 "too); auto (the default) classifies the garment's shape. The "
+                                                 "teacher dresses tops, bottoms and one-pieces, the student tops "
+                                                 "only.")] = None,
     method: Annotated[str, typer.Option("--method", help="teacher (the geometric teacher, at the photo's "
                                         "resolution) or student (the exported ONNX student with person framing, "
                                         "as the server and the widget run it; see --model-dir).")] = "teacher",

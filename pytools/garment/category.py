@@ -10,7 +10,9 @@ rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment
 * uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
 * top: shoulders (or sleeves, or armholes) and a top's length.
 
-A top is dressed; everything else is refused, ``uncertain`` with a message asking for the category. The rules
+Tops are dressed everywhere, bottoms and one-pieces by the teacher (:func:`require_supported`'s ``supported``);
+everything else
+is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
 Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose
@@ -278,32 +280,34 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
 
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
-        supported: the categories dressed (FASHN's vocabulary), e.g. a student folder's
-            ``Manifest.categories``; tops by default (the deployed student).
+        supported: the categories the caller dresses, in FASHN's vocabulary (:data:`FASHN_CATEGORIES`): tops
+            only by default (the deployed student and the API), a student folder's ``Manifest.categories``, all
+            three for the teacher.
 
     Raises:
-        UnsupportedCategoryError: for another category (the message names it in FASHN's vocabulary and what is
-            dressed), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks for
-            the category to be named).
+        UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
+            vocabulary and what is dressed), and for a garment the classifier could not tell (:data:`UNCERTAIN`:
+            the message asks for the category to be named).
     """
     dressed = tuple(normalise_category(c) for c in supported)
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
-        if dressed == ("tops",):
-            raise UnsupportedCategoryError(
-                f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-                "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
-                "bottoms and one-pieces are not dressed for now")
+        hints = {"tops": "if it is a top (t-shirt, shirt, blouse, sweater, tank top), name the category tops instead "
+                         "of auto (--category tops, category=tops)",
+                 "bottoms": "if it is trousers, jeans, shorts or a skirt, name the category bottoms",
+                 "one-pieces": "if it is a dress or a jumpsuit, name the category one-pieces"}
+        rest = [c for c in FASHN_CATEGORIES if c not in dressed]
+        not_dressed = f"; {' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now" if rest else ""
+        what = "whether this garment is a top" if "tops" in dressed else "this garment's category"
         raise UnsupportedCategoryError(
-            f"could not tell this garment's category{seen}: name it instead of auto ({' or '.join(dressed)}, "
-            f"e.g. --category {dressed[0]}, category={dressed[0]})")
+            f"could not tell {what}{seen}: {'; '.join(hints[c] for c in FASHN_CATEGORIES if c in dressed)}"
+            f"{not_dressed}")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
     if category not in dressed:
         examples = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", **_EXAMPLES}
-        what = "; ".join(f"{c} ({examples[c]})" for c in dressed)
+        what = " and ".join(f"{c} ({examples[c]})" for c in FASHN_CATEGORIES if c in dressed)
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({examples[category]}); only {what} "
-            "are dressed for now")
+            f"this garment looks like {category!r} ({examples[category]}); only {what} are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",
