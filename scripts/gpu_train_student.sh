@@ -12,7 +12,8 @@
 # run/metrics.jsonl, run/loss_curve.png, the last run/val_grid_e*.png, and student.pt (the weights to export).
 # Settings: the ones of the deployed tops student's last fine-tune (models/weights/afn_student_s.md) at batch 32,
 # bf16 autocast. Environment: PYTHON (default python3), DEVICE (cuda; cpu for a smoke test), DTYPE (bf16 | fp32),
-# BATCH (32), WORKERS (8), MAX_STEPS (0 = no limit).
+# BATCH (32), WORKERS (8), MAX_STEPS (0 = no limit), VAL_FRACTION (0.05: pairs held out for validation and the
+# sharpness choice).
 set -euo pipefail
 records=${1:?usage: gpu_train_student.sh RECORDS OUT [EPOCHS]}
 out=${2:?usage: gpu_train_student.sh RECORDS OUT [EPOCHS]}
@@ -31,9 +32,9 @@ mkdir -p "$out"
 "$py" -m tryon.cli.main train --data "$records" --out "$out/run" --init models/weights/afn_student_s.pt \
   --size 256x192 --epochs "$epochs" --batch-size "${BATCH:-32}" --lr 2e-4 --device "${DEVICE:-cuda}" \
   --dtype "${DTYPE:-bf16}" --workers "${WORKERS:-8}" --augment --recon-prob 0.1 --keep 0 \
-  --max-steps "${MAX_STEPS:-0}" --no-progress "${loss[@]}"
+  --max-steps "${MAX_STEPS:-0}" --val-fraction "${VAL_FRACTION:-0.05}" --no-progress "${loss[@]}"
 "$py" -m tryon.cli.main mask-sharpness "$out/run/last.pt" --data "$records" -o "$out/student.pt" \
-  --flip-ensemble --force
+  --flip-ensemble --val-fraction "${VAL_FRACTION:-0.05}" --force
 # The device returns 8 files at most: keep the last validation grid only.
 find "$out/run" -name 'val_grid_e*.png' | sort | head -n -1 | xargs -r rm --
 "$py" -c "import sys, torch; print('categories:', torch.load(sys.argv[1], weights_only=True).get('categories'))" \
