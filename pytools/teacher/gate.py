@@ -12,7 +12,8 @@ nothing is fitted.
 signal                     measured as
 =========================  ==================================================================================
 ``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
-                           hips (the mean of each pair), the lowest of the three
+                           hips (the mean of each pair), the lowest of the three; elbows and hips below the
+                           photo's bottom edge (a chest-up photo) count as seen
 ``landmarks``              asymmetry of the garment landmarks about the garment's centre line (shoulders,
                            armpits, hem corners), in shoulder widths; 1 when they are out of order
 ``mask_border``            share of the garment outline lying on the photo's edge (a cut-off garment)
@@ -86,11 +87,14 @@ class Quality:
 
 
 # ------------------------------------------------------------------------------------------------- signals
-def pose_visibility(keypoints: np.ndarray) -> float:
+def pose_visibility(keypoints: np.ndarray, image_height: int | None = None) -> float:
     """The body's visibility: min(lower shoulder visibility, mean elbow visibility, mean hip visibility).
 
     Args:
         keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility in [0, 1]).
+        image_height: the photo's height, pixels. Elbows and hips the pose puts below the photo's bottom edge (a
+            chest-up photo) count as seen: the garment there is outside the photo too, so nothing shown depends
+            on them (None: every keypoint counts as measured).
 
     Returns:
         visibility in [0, 1]. The shoulders must both be seen (the garment hangs from them); one elbow or hip
@@ -103,6 +107,10 @@ def pose_visibility(keypoints: np.ndarray) -> float:
     if kp.shape != (33, 4):
         raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
     v = np.clip(kp[:, 3], 0.0, 1.0)
+    if image_height is not None:
+        below = kp[:, 1] >= image_height
+        below[[L_SHOULDER, R_SHOULDER]] = False
+        v = np.where(below, 1.0, v)
     return float(min(v[L_SHOULDER], v[R_SHOULDER], (v[L_ELBOW] + v[R_ELBOW]) / 2, (v[L_HIP] + v[R_HIP]) / 2))
 
 
@@ -286,7 +294,7 @@ def assess(result) -> Quality:
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
     """
-    raw: dict[str, float] = {"pose": pose_visibility(result.keypoints)}
+    raw: dict[str, float] = {"pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
     raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
     raw.update(mask_quality(result.garment_mask))
     raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
