@@ -159,11 +159,13 @@ class PersonAnalyzer:
                 break  # the mask's own box gave a believable body: the usual case
         return best[1]
 
-    def __call__(self, image: np.ndarray) -> PersonAnalysis:
+    def __call__(self, image: np.ndarray, *, located: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> PersonAnalysis:
         """Analyse a person photo.
 
         Args:
             image: (H, W, 3) uint8 RGB.
+            located: the (mask, keypoints) :meth:`locate` already found on this very image (not run again).
 
         Returns:
             A :class:`PersonAnalysis` at the photo's resolution.
@@ -175,7 +177,7 @@ class PersonAnalyzer:
         """
         t: dict[str, float] = {}
         t0 = time.perf_counter()
-        mask = self.segmenter(image)
+        mask = self.segmenter(image) if located is None else located[0]
         t["segmentation"] = time.perf_counter() - t0
         frac = float((mask > 0.5).mean())
         if frac < self.min_person_fraction:
@@ -189,7 +191,7 @@ class PersonAnalyzer:
         if people >= 2:
             raise MultiplePeopleError(f"{people} people found in the photo; use a photo of one person")
         t0 = time.perf_counter()
-        kp = self.keypoints(image, mask)
+        kp = self.keypoints(image, mask) if located is None else located[1]
         t["pose"] = time.perf_counter() - t0
         sh = float(kp[[L_SHOULDER, R_SHOULDER], 3].mean())
         hips = float(kp[[L_HIP, R_HIP], 3].mean())

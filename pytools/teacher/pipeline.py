@@ -170,17 +170,19 @@ class Teacher:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         analyzer = self._person_analyzer()
-        crop = None
+        crop = located = None
         if self.crop is not None:
             from tryon.errors import MultiplePeopleError
             from tryon.person.analysis import count_people
 
-            mask, kp = analyzer.locate(person_image)
-            crop = work_crop(kp, mask, self.crop)
+            located = analyzer.locate(person_image)
+            crop = work_crop(located[1], located[0], self.crop)
             # The crop's own analysis cannot see a second person beside the box: count them on the whole photo.
-            if crop is not None and (people := count_people(mask)) >= 2:
+            if crop is not None and (people := count_people(located[0])) >= 2:
                 raise MultiplePeopleError(f"{people} people found in the photo; use a photo of one person")
-        analysis = analyzer(person_image if crop is None else crop.image(person_image))
+        # Dressed whole, the photo's mask and pose from the first look are the analysis's own.
+        analysis = (analyzer(person_image, located=located) if crop is None
+                    else analyzer(crop.image(person_image)))
         timings["person"] = time.perf_counter() - t
 
         t = time.perf_counter()
