@@ -46,6 +46,8 @@ class CropConfig:
         feather_px: the pasted result fades into the photo over this many photo pixels around what changed.
         change_threshold: a pixel of the crop's result counts as changed when it differs from the crop by more
             than this (0-255, largest channel) or lies under the new garment or the removed old one.
+        categories: garment categories (``tryon.garment.category`` internal names) dressed on the crop; a garment
+            of another category (bottoms, one-pieces: below the box's mid-thigh end) is dressed on the whole photo.
     """
 
     max_area_share: float = 0.7
@@ -59,6 +61,7 @@ class CropConfig:
     min_visibility: float = 0.5
     feather_px: float = 2.0
     change_threshold: int = 6
+    categories: tuple[str, ...] = ("top",)
 
 
 @dataclass(frozen=True)

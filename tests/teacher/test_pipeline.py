@@ -116,3 +116,17 @@ def test_teacher_dresses_a_small_street_person_on_a_crop(teacher, wild_dev):
     cx = int(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP], 0].mean())
     cy = int(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP], 1].mean())
     assert res.composition_mask[cy, cx] > 0.5
+
+
+@pytest.mark.realdata
+def test_teacher_dresses_a_long_garment_on_the_whole_photo(teacher, wild_dev, monkeypatch):
+    """The crop ends at mid-thigh: a one-piece (once the categories beyond tops are dressed) is dressed on the whole
+    photo, never cut at the box's bottom edge."""
+    import tryon.garment.category as category
+    from tryon.processing import load_image
+
+    monkeypatch.setattr(category, "require_supported", lambda info: None)
+    person = load_image(wild_dev / "person" / "ccp__1249.jpg")
+    garment = load_image(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    res = teacher.run(person, garment, category="one-pieces")
+    assert "paste" not in res.timings and res.tryon.shape == person.shape
