@@ -196,7 +196,6 @@ class Teacher:
         if category is not None:
             info = _with_category(info, category)
         require_supported(info)
-        lm = garment_landmarks(garment_image, garment_mask, info)
         timings["garment"] = time.perf_counter() - t
         if crop is not None and _info_get(info, "category", "top") not in self.crop.categories:
             # The box ends at mid-thigh: a garment reaching lower is dressed on the whole photo.
@@ -204,6 +203,9 @@ class Teacher:
             crop = None
             analysis = analyzer(person_image, located=located)
             timings["person"] += time.perf_counter() - t
+        t = time.perf_counter()
+        lm = garment_landmarks(garment_image, garment_mask, info)
+        timings["garment"] += time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
                                 lm, info)
