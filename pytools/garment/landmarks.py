@@ -19,7 +19,8 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   sleeveless body): recognised when both sides' outlines run outwards without an armhole dip from the
   shoulder to a maximum in the lower part at least 1.7 times the shoulder half-width; the armpit then sits at
   the usual proportion below the shoulder corner and the cuff at the lowest part of the outline outside the
-  shoulder line, its hidden inner edge one sleeve width in from its outer edge.
+  shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
+  with a notch between them (a bomber) are read as such sleeves too, however straight the sides run.
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
 
 All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT.
@@ -311,7 +312,7 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
         strap[side] = (float(sp[0]), float(sp[1]))
     # Long sleeves lying flat against the torso leave no sleeve outside any side line: recognised by the
     # outline running outwards, without an armhole dip, from the shoulder to cuffs far out near the bottom.
-    pressed = not found and sleeve != "none" and _pressed_sleeves(m, cx, sa, strap)
+    pressed = not found and sleeve != "none" and (_pressed_sleeves(m, cx, sa, strap) or _cuff_notches(sa))
     has_sleeves = (found or pressed) if sleeve is None else sleeve != "none"
     if not has_sleeves:
         shoulder = strap
@@ -487,6 +488,37 @@ def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -
         ym = int(np.argmax(ext))
         dip = float((np.maximum.accumulate(ext[:ym + 1]) - ext[:ym + 1]).max())
         if not (ext[ym] >= 1.7 * half_sh and sh[1] + ym >= sa.top + 0.6 * sa.height and dip <= 0.02 * sa.width):
+            return False
+    return True
+
+
+CUFF_NOTCH_DEPTH = 0.05
+"""Depth of the notch between a hanging cuff and the hem, as a share of the garment's height (a bomber's cuffs
+hang beside its hem band with a gap of 7-10 %; hems, shirt tails and flared bodies leave no such notch)."""
+
+
+def _cuff_notches(sa: ShapeAnalysis) -> bool:
+    """True when the bottom outline has, on both sides, a notch between a cuff and the hem: going outwards
+    from the centre line, the outline rises by at least ``CUFF_NOTCH_DEPTH`` of the height above both the
+    hem inside it and a cuff outside it that hangs in the lowest 15 % of the garment. Long sleeves lying
+    against the torso with their cuffs beside the hem show it even when the side outline runs straight down
+    (no widening for :func:`_pressed_sleeves`)."""
+    m = sa.mask
+    rows_any = m.any(axis=0)
+    bottom = np.where(rows_any, m.shape[0] - 1 - np.argmax(m[::-1], axis=0), -1).astype(float)
+    cx = int(round(sa.cx))
+    depth = CUFF_NOTCH_DEPTH * sa.height
+    for sgn in (1, -1):
+        xs = np.arange(cx, sa.right + 1) if sgn > 0 else np.arange(cx, sa.left - 1, -1)
+        p = bottom[xs]
+        if len(p) < 8:
+            return False
+        inner = np.maximum.accumulate(p)
+        outer = np.maximum.accumulate(p[::-1])[::-1]
+        notch = np.minimum(inner, outer) - p
+        cuff_low = outer >= sa.bottom - 0.15 * sa.height
+        ok = (notch >= depth) & cuff_low & (np.arange(len(p)) >= 0.4 * len(p))
+        if not ok.any():
             return False
     return True
 

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 MIN_PERSON_FRACTION = 0.02
 """Smallest share of the photo the person mask must cover (below it: ``NoPersonError``)."""
 MIN_BODY_VISIBILITY = 0.5
-"""Mean BlazePose visibility the two shoulders must reach, and the hips at least ``0.5 x`` this."""
+"""Mean BlazePose visibility the two shoulders must reach, and the hips at least ``0.5 x`` this unless the pose puts
+them below the photo's bottom edge (a chest-up photo)."""
 SECOND_PERSON_RATIO = 0.25
 """A second mask component (or face) at least this fraction of the largest one counts as another person."""
 
@@ -115,11 +116,56 @@ class PersonAnalyzer:
         self.parser = BodyPixParser(require("bodypix.onnx", models_dir), threads=threads)
         self.min_person_fraction = min_person_fraction
 
-    def __call__(self, image: np.ndarray) -> PersonAnalysis:
+    def locate(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the person is, without the parse: the person mask and the keypoints (no refusals).
+
+        The teacher's first look at a photo (``tryon.teacher.crop``), to choose the box it then analyses fully.
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+
+        Returns:
+            ((H, W) float32 person probability, (33, 4) float32 BlazePose keypoints in photo pixels).
+        """
+        mask = self.segmenter(image)
+        return mask, self.keypoints(image, mask)
+
+    def keypoints(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """BlazePose keypoints, seeded from the person mask's box, and for a person cut by the photo's bottom
+        edge also from that box extended downwards, keeping the pose with a person's proportions.
+
+        Seeded with the box of a chest-up photo, BlazePose shrinks the whole body into it (hips at the chest,
+        shoulders under the chin) and the parse then labels the chest as legs. The student's framing met the
+        same failure and chose the pose by its proportions (``tryon.framing.seed_rois`` and
+        ``proportion_error``, with the rules of :class:`tryon.framing.FramingConfig`); the teacher reads the same.
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+            mask: (H, W) float32 person probability of ``image``.
+
+        Returns:
+            (33, 4) float32 keypoints (``tryon.person.pose.PoseEstimator``).
+        """
+        from tryon.framing import FramingConfig, proportion_error, seed_rois
+
+        cfg = FramingConfig()
+        best = None
+        for i, roi in enumerate(seed_rois(mask, 1.0, image.shape[:2], cfg)):
+            kp = self.pose(image, None, roi=roi)
+            err = proportion_error(kp, cfg)
+            if best is None or err < best[0]:
+                best = (err, kp)
+            if i == 0 and err <= cfg.max_proportion_error:
+                break  # the mask's own box gave a believable body: the usual case
+        return best[1]
+
+    def __call__(self, image: np.ndarray, *, located: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> PersonAnalysis:
         """Analyse a person photo.
 
         Args:
             image: (H, W, 3) uint8 RGB.
+            located: the (mask, keypoints) :meth:`locate` already found on this very image (not run again).
 
         Returns:
             A :class:`PersonAnalysis` at the photo's resolution.
@@ -131,7 +177,7 @@ class PersonAnalyzer:
         """
         t: dict[str, float] = {}
         t0 = time.perf_counter()
-        mask = self.segmenter(image)
+        mask = self.segmenter(image) if located is None else located[0]
         t["segmentation"] = time.perf_counter() - t0
         frac = float((mask > 0.5).mean())
         if frac < self.min_person_fraction:
@@ -145,11 +191,13 @@ class PersonAnalyzer:
         if people >= 2:
             raise MultiplePeopleError(f"{people} people found in the photo; use a photo of one person")
         t0 = time.perf_counter()
-        kp = self.pose(image, mask)
+        kp = self.keypoints(image, mask) if located is None else located[1]
         t["pose"] = time.perf_counter() - t0
         sh = float(kp[[L_SHOULDER, R_SHOULDER], 3].mean())
         hips = float(kp[[L_HIP, R_HIP], 3].mean())
-        if sh < MIN_BODY_VISIBILITY or hips < 0.5 * MIN_BODY_VISIBILITY:
+        # Hips below the photo's bottom edge (a chest-up photo) are not seen but are where the pose puts them.
+        hips_below = bool(np.all(kp[[L_HIP, R_HIP], 1] >= image.shape[0]))
+        if sh < MIN_BODY_VISIBILITY or (hips < 0.5 * MIN_BODY_VISIBILITY and not hips_below):
             raise NoPersonError(f"no person's upper body found in the photo (shoulder visibility {sh:.2f}, hips "
                                 f"{hips:.2f}): use a photo of one person, front facing, shoulders to hips visible")
         t0 = time.perf_counter()

@@ -14,7 +14,8 @@ signal                     measured as
 ``legs``                   one-pieces: share of the garment's length on the body (waist to hem, as warped)
                            that lies inside the photo; 1 for tops
 ``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
-                           hips (the mean of each pair), the lowest of the three; for bottoms the hips', knees'
+                           hips (the mean of each pair), the lowest of the three; elbows and hips below the
+                           photo's bottom edge (a chest-up photo) count as seen; for bottoms the hips', knees'
                            and ankles' (:func:`tryon.person.body.leg_visibility`, joints outside the photo 0)
 ``landmarks``              asymmetry of the garment landmarks about the garment's centre line (shoulders,
                            armpits, hem corners), in shoulder widths; 1 when they are out of order; for bottoms
@@ -95,11 +96,14 @@ class Quality:
 
 
 # ------------------------------------------------------------------------------------------------- signals
-def pose_visibility(keypoints: np.ndarray) -> float:
+def pose_visibility(keypoints: np.ndarray, image_height: int | None = None) -> float:
     """The body's visibility: min(lower shoulder visibility, mean elbow visibility, mean hip visibility).
 
     Args:
         keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility in [0, 1]).
+        image_height: the photo's height, pixels. Elbows and hips the pose puts below the photo's bottom edge (a
+            chest-up photo) count as seen: the garment there is outside the photo too, so nothing shown depends
+            on them (None: every keypoint counts as measured).
 
     Returns:
         visibility in [0, 1]. The shoulders must both be seen (the garment hangs from them); one elbow or hip
@@ -112,6 +116,10 @@ def pose_visibility(keypoints: np.ndarray) -> float:
     if kp.shape != (33, 4):
         raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
     v = np.clip(kp[:, 3], 0.0, 1.0)
+    if image_height is not None:
+        below = kp[:, 1] >= image_height
+        below[[L_SHOULDER, R_SHOULDER]] = False
+        v = np.where(below, 1.0, v)
     return float(min(v[L_SHOULDER], v[R_SHOULDER], (v[L_ELBOW] + v[R_ELBOW]) / 2, (v[L_HIP] + v[R_HIP]) / 2))
 
 
@@ -349,7 +357,7 @@ def assess(result) -> Quality:
         raw["old_garment"] = float(result.info.get("old_garment_visible", 0.0))
         raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
     else:
-        raw = {"legs": legs, "pose": pose_visibility(result.keypoints)}
+        raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
         if lm and "waist_left" in lm:
             # A one-piece: the bodice's symmetry (its hem is the waist); a skirt's hem corners are soft and uneven.

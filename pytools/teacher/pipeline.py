@@ -21,6 +21,7 @@ import numpy as np
 from tryon.errors import PoseError, UsageError
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
+from tryon.teacher.crop import CropConfig, paste_result, work_crop
 from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
 from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
@@ -140,6 +141,8 @@ class Teacher:
         min_confidence: refuse results whose confidence (tryon.teacher.gate, always measured and returned as
             ``TeacherResult.quality``) is below this; 0 (the library default) refuses none. The CLI passes
             ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``.
+        crop: when a person is small in the photo, work on a person-centred crop at about 1024 px high and paste
+            the result back (``tryon.teacher.crop``); None dresses the whole photo as it is.
 
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
@@ -154,8 +157,10 @@ class Teacher:
 
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
-    def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0):
+    def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0,
+                 crop: CropConfig | None = CropConfig()):  # noqa: B008  a frozen dataclass: safe as a default
         self.models_dir = Path(models_dir) if models_dir is not None else None
+        self.crop = crop
         self.refine = refine
         self.min_confidence = threshold(min_confidence)
         self._person = None
@@ -201,7 +206,8 @@ class Teacher:
                 waistband drawn over the top); ignored for tops.
 
         Returns:
-            :class:`TeacherResult` at the person photo's resolution.
+            :class:`TeacherResult` at the person photo's resolution (its ``quality`` measured on the working crop
+            when one was used).
 
         Raises:
             PoseError: bottoms on a photo whose legs are not in view (hips, knees and, for full-length
@@ -215,7 +221,20 @@ class Teacher:
             raise UsageError(f"tuck {tuck!r}: use out (the top over the waistband) or in (tucked in)")
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        analysis = self._person_analyzer()(person_image)
+        analyzer = self._person_analyzer()
+        crop = located = None
+        if self.crop is not None:
+            from tryon.errors import MultiplePeopleError
+            from tryon.person.analysis import count_people
+
+            located = analyzer.locate(person_image)
+            crop = work_crop(located[1], located[0], self.crop)
+            # The crop's own analysis cannot see a second person beside the box: count them on the whole photo.
+            if crop is not None and (people := count_people(located[0])) >= 2:
+                raise MultiplePeopleError(f"{people} people found in the photo; use a photo of one person")
+        # Dressed whole, the photo's mask and pose from the first look are the analysis's own.
+        analysis = (analyzer(person_image, located=located) if crop is None
+                    else analyzer(crop.image(person_image)))
         timings["person"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -229,6 +248,14 @@ class Teacher:
         if category is not None:
             info = _with_category(info, category)
         require_supported(info, supported=("tops", "bottoms", "one-pieces"))
+        timings["garment"] = time.perf_counter() - t
+        if crop is not None and _info_get(info, "category", "top") not in self.crop.categories:
+            # The box ends at mid-thigh: a garment reaching lower is dressed on the whole photo.
+            t = time.perf_counter()
+            crop = None
+            analysis = analyzer(person_image, located=located)
+            timings["person"] += time.perf_counter() - t
+        t = time.perf_counter()
         if _info_get(info, "category", "top") == "lower":
             from tryon.garment.landmarks_lower import lower_landmarks
 
@@ -240,10 +267,14 @@ class Teacher:
             lm = onepiece_landmarks(garment_image, garment_mask, info)
         else:
             lm = garment_landmarks(garment_image, garment_mask, info)
-        timings["garment"] = time.perf_counter() - t
+        timings["garment"] += time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
                                 lm, info, tuck=tuck)
+        if crop is not None:
+            t = time.perf_counter()
+            res = paste_result(res, person_image, crop, self.crop)
+            timings["paste"] = time.perf_counter() - t
         res.timings = {**timings, **res.timings}
         res.timings["total"] = sum(v for k, v in res.timings.items() if k != "total")
         check(res.quality, self.min_confidence)

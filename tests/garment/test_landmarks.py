@@ -112,6 +112,39 @@ def test_realdata_pressed_long_sleeves(vton_samples):
             assert classify_garment(img, garment_mask(img)).sleeve == want, name
 
 
+def test_cuffs_hanging_beside_the_hem_are_long_sleeves():
+    """A bomber's sleeves hang straight down against its body (the sides do not widen), their cuffs beside the
+    hem band with a notch between them: long sleeves, not a sleeveless vest."""
+    import cv2
+
+    m = np.zeros((512, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([[160, 40], [240, 40], [320, 80], [330, 110], [330, 460], [70, 460], [70, 110],
+                               [80, 80]], np.int32)], 1)
+    cv2.ellipse(m, (200, 40), (40, 24), 0, 0, 180, 0, -1)
+    for x0 in (112, 266):  # the notches between the cuffs (outside) and the hem band (inside)
+        m[410:461, x0:x0 + 22] = 0
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert set(SLEEVE_LANDMARKS) <= set(lm)
+    assert lm["sleeve_left_outer"][1] > 420 and lm["sleeve_right_outer"][1] > 420
+
+
+# Judged by eye: long sleeves hanging against the body with their cuffs beside the hem (wild-dev: a navy bomber;
+# vton-samples: a purple sweatshirt).
+CUFF_NOTCH_LONG = (("wild_dev", "tryonstylehub__do4.png"), ("vton_samples", "maple-cpvton__000008_1.jpg"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name", CUFF_NOTCH_LONG)
+def test_realdata_cuffs_beside_the_hem(request, folder, name):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    assert classify_garment(img, garment_mask(img)).sleeve == "long", name
+
+
 def test_enclosed_slot_under_the_arm_keeps_the_sleeves_apart():
     """Long sleeves whose cuffs touch the hem enclose a slot under each arm (kept as background by the mask):
     the slot must not be filled, or the sleeve merges with the torso and the armpit lands on the shoulder."""

@@ -81,3 +81,23 @@ def test_analyzer_refuses_two_people(analyzer, vton_samples):
     gap = np.full_like(a, 245)
     with pytest.raises(MultiplePeopleError):
         analyzer(np.concatenate([a, gap, b], axis=1))  # apart
+
+
+@pytest.mark.realdata
+def test_analyzer_chest_up_photo_puts_the_hips_below_it(analyzer, wild_dev):
+    """A chest-up photo cut by the bottom edge: seeded with the mask's box, BlazePose squeezed the whole body into
+    the photo (hips at the chest, which the parse then called legs); the pose kept is the one with a person's
+    proportions, hips below the photo, and the photo is not refused for its unseen hips."""
+    from tryon.person.body import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
+    from tryon.processing import load_image
+
+    img = load_image(wild_dev / "person" / "any2anytryon__model1.png")
+    h = img.shape[0]
+    r = analyzer(img)
+    assert np.all(r.keypoints[[L_HIP, R_HIP], 1] > h)
+    assert np.all(r.keypoints[[L_SHOULDER, R_SHOULDER], 1] < 0.85 * h)
+    # The chest below the shoulders is torso, not legs.
+    sy = int(r.keypoints[[L_SHOULDER, R_SHOULDER], 1].mean())
+    sx = int(r.keypoints[[L_SHOULDER, R_SHOULDER], 0].mean())
+    chest = r.parse[sy + (h - sy) // 2, sx - 5:sx + 6]
+    assert (chest == LABEL["lower_body"]).mean() == 0.0

@@ -68,6 +68,19 @@ def test_pose_visibility_takes_the_weakest_part():
         pose_visibility(np.zeros((17, 3)))
 
 
+def test_pose_visibility_counts_parts_below_the_photo_as_seen():
+    # A chest-up photo: BlazePose puts the hips and elbows below the bottom edge with a low visibility.
+    kp = _keypoints({L_HIP: 0.05, R_HIP: 0.05, L_ELBOW: 0.1, R_ELBOW: 0.2})
+    kp[:, 1] = 300.0
+    kp[[L_HIP, R_HIP, L_ELBOW, R_ELBOW], 1] = [1400.0, 1400.0, 1100.0, 1100.0]
+    assert pose_visibility(kp) == pytest.approx(0.05)
+    assert pose_visibility(kp, image_height=1000) == pytest.approx(0.99)
+    # Inside the photo they are merely hidden, and the shoulders always count.
+    assert pose_visibility(kp, image_height=1500) == pytest.approx(0.05)
+    kp[L_SHOULDER] = (0.0, 1200.0, 0.0, 0.1)
+    assert pose_visibility(kp, image_height=1000) == pytest.approx(0.1)
+
+
 def test_landmark_asymmetry():
     lm = _landmarks()
     assert landmark_asymmetry(lm) == pytest.approx(0.0, abs=1e-6)

@@ -69,3 +69,40 @@ def test_teacher_on_real_photos(teacher, vton_samples, person):
     # The agnostic image hides the old garment in grey where the torso was.
     torso = res.parse == LABEL["torso"]
     assert (res.agnostic[torso] == 128).all(-1).mean() > 0.5
+
+
+@pytest.mark.realdata
+def test_teacher_dresses_a_small_street_person_on_a_crop(teacher, wild_dev):
+    """A full-body street photo (550 px wide): the teacher works on the person's crop at about 1024 px high and
+    pastes the result back; the street around the person keeps its own pixels and the tee lands on the torso."""
+    from tryon.person.body import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER
+    from tryon.processing import load_image
+
+    person = load_image(wild_dev / "person" / "ccp__1249.jpg")
+    garment = load_image(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    res = teacher.run(person, garment, category="tops")
+    assert "paste" in res.timings
+    h, w = person.shape[:2]
+    assert res.tryon.shape == person.shape and res.composition_mask.shape == (h, w)
+    changed = np.abs(res.tryon.astype(int) - person.astype(int)).max(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    # Everything changed lies on the person's upper body, nothing at the photo's top corners or feet.
+    assert ys.max() < 0.8 * h and not changed[:40, :40].any() and not changed[:40, -40:].any()
+    kp = res.keypoints
+    cx = int(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP], 0].mean())
+    cy = int(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP], 1].mean())
+    assert res.composition_mask[cy, cx] > 0.5
+
+
+@pytest.mark.realdata
+def test_teacher_dresses_a_long_garment_on_the_whole_photo(teacher, wild_dev, monkeypatch):
+    """The crop ends at mid-thigh: a one-piece (once the categories beyond tops are dressed) is dressed on the whole
+    photo, never cut at the box's bottom edge."""
+    import tryon.garment.category as category
+    from tryon.processing import load_image
+
+    monkeypatch.setattr(category, "require_supported", lambda info: None)
+    person = load_image(wild_dev / "person" / "ccp__1249.jpg")
+    garment = load_image(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    res = teacher.run(person, garment, category="one-pieces")
+    assert "paste" not in res.timings and res.tryon.shape == person.shape
