@@ -1,4 +1,4 @@
-"""Catalogue of procedurally rendered tops: names, determinism, errors, ground-truth landmarks."""
+"""Catalogue of procedurally rendered garments: names, determinism, errors, categories, ground-truth landmarks."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_unknown_name_lists_names():
         catalogue.render_garment_landmarks("no-such-top")
 
 
-@pytest.mark.parametrize("name", catalogue.list_garments())
+@pytest.mark.parametrize("name", catalogue.list_garments("tops") + catalogue.list_garments("one-pieces"))
 def test_ground_truth_landmarks(name):
     lm = catalogue.render_garment_landmarks(name, size=SMALL)
     sleeve = catalogue.garment_sleeve(name)
@@ -62,3 +62,41 @@ def test_ground_truth_landmarks(name):
         x, y = lm[k]
         win = mask[max(0, int(y) - 3): int(y) + 4, max(0, int(x) - 3): int(x) + 4]
         assert win.max() > 0.5, k  # on (or right at) the garment
+
+
+def test_every_category_has_garments():
+    from tryon.garment.category import FASHN_CATEGORIES
+
+    for cat in FASHN_CATEGORIES:
+        names = catalogue.list_garments(cat)
+        assert names and all(catalogue.garment_category(n) == cat for n in names)
+    assert sum(len(catalogue.list_garments(c)) for c in FASHN_CATEGORIES) == len(catalogue.list_garments())
+    assert catalogue.list_garments("auto") == catalogue.list_garments()
+    assert catalogue.list_garments("lower") == catalogue.list_garments("bottoms")  # any accepted spelling
+    with pytest.raises(UsageError, match="unknown garment category"):
+        catalogue.list_garments("hats")
+
+
+@pytest.mark.parametrize("name", catalogue.list_garments())
+def test_classified_as_its_category(name):
+    """What ``category=auto`` runs on a photo (the mask cut from the pixels, then the classifier) names each
+    catalogue garment's own category: the demo page can offer them without a category attribute."""
+    from tryon.garment.category import classify_garment, fashn_category
+    from tryon.garment.mask import garment_mask
+
+    img, _ = catalogue.render_garment(name, size=(512, 384))
+    assert fashn_category(classify_garment(img, garment_mask(img))) == catalogue.garment_category(name)
+
+
+@pytest.mark.parametrize("name", catalogue.list_garments("bottoms"))
+def test_bottom_landmarks(name):
+    lm = catalogue.render_garment_landmarks(name, size=SMALL)
+    assert {"waist_left", "waist_right", "hip_left", "hip_right", "hem_left", "hem_right"} <= set(lm)
+    assert ("crotch" in lm) == ("jeans" in name or "shorts" in name)
+    for part in ("waist", "hip", "hem"):
+        assert lm[f"{part}_left"][0] > lm[f"{part}_right"][0]  # wearer's left = image right
+    assert lm["waist_left"][1] < lm["hip_left"][1] < lm["hem_left"][1]
+    _, mask = catalogue.render_garment(name, size=SMALL)
+    for k, (x, y) in lm.items():
+        win = mask[max(0, int(y) - 3): int(y) + 4, max(0, int(x) - 3): int(x) + 4]
+        assert win.max() > 0.5, k
