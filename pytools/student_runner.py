@@ -302,6 +302,14 @@ class StudentRunner:
                                     "`tryon export` after `tryon setup`)") from None
 
     # ------------------------------------------------------------------ garment
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The garment categories (FASHN's names) this student dresses: the ones :meth:`analyse_garment` lets
+        through (:func:`tryon.garment.category.dressed_categories`)."""
+        from tryon.garment.category import dressed_categories
+
+        return dressed_categories()
+
     def analyse_garment(self, garment: np.ndarray, garment_mask: np.ndarray | None = None,
                         category: str | None = None) -> GarmentAnalysis:
         """Check a garment photo and classify it (cached by its pixels when no mask is given).

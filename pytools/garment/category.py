@@ -30,8 +30,8 @@ from tryon.garment.landmarks import _landmarks_work, analyse_shape
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
-           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
-           "UNCERTAIN"]
+           "normalise_category", "internal_category", "fashn_category", "dressed_categories", "CATEGORIES",
+           "FASHN_CATEGORIES", "SLEEVES", "UNCERTAIN"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""
@@ -295,6 +295,24 @@ def require_supported(info: GarmentInfo | str) -> None:
         raise UnsupportedCategoryError(
             f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
             "sweaters, tank tops) are dressed for now")
+
+
+def dressed_categories(require=None) -> tuple[str, ...]:
+    """The categories (of :data:`FASHN_CATEGORIES`, in that order) that a category gate lets through.
+
+    Args:
+        require: a gate like :func:`require_supported` (raises UnsupportedCategoryError for a category it refuses);
+            default :func:`require_supported`, so the answer follows the one place that says what is dressed.
+    """
+    gate = require or require_supported
+    dressed = []
+    for category in FASHN_CATEGORIES:
+        try:
+            gate(category)
+        except UnsupportedCategoryError:
+            continue
+        dressed.append(category)
+    return tuple(dressed)
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",
