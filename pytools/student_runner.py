@@ -305,10 +305,8 @@ class StudentRunner:
     @property
     def categories(self) -> tuple[str, ...]:
         """The garment categories (FASHN's names) this student dresses: the ones :meth:`analyse_garment` lets
-        through (:func:`tryon.garment.category.dressed_categories`)."""
-        from tryon.garment.category import dressed_categories
-
-        return dressed_categories()
+        through (:func:`tryon.garment.category.require_supported`'s default: tops)."""
+        return ("tops",)
 
     def analyse_garment(self, garment: np.ndarray, garment_mask: np.ndarray | None = None,
                         category: str | None = None) -> GarmentAnalysis:

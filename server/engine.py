@@ -295,7 +295,8 @@ class Engine:
             # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
             return self.model(person, image, category)
 
-        return dress_outfit(job.person, garments, job.options.tuck, dresser=student).tryon
+        return dress_outfit(job.person, garments, job.options.tuck, dresser=student,
+                            categories=self.model.categories).tryon
 
     async def _store_update(self, job: Job, **fields: Any) -> bool:
         """Write a job's status; a job store that fails (Redis down) costs that record, never the worker."""

@@ -55,8 +55,9 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
 
 def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool,
              min_confidence: float = 0.0):
-    """``(person, garment, garment_mask, category) -> result`` for ``method``; the teacher refuses results below
-    ``min_confidence`` (LowConfidenceError; the student has no confidence and is not gated).
+    """``(person, garment, garment_mask, category) -> result`` for ``method`` (its ``categories``: those it
+    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence``
+    (LowConfidenceError; the student has no confidence and is not gated).
 
     Raises:
         UsageError: ``--model-dir`` holds no exported student.
@@ -75,14 +76,16 @@ def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: P
         def student(person, garment, garment_mask, category):
             return runner(person, garment, category, garment_mask, details=intermediates)
 
+        student.categories = runner.categories  # what an outfit checks before its first step
         return student
     from tryon.teacher.pipeline import Teacher
 
     teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=min_confidence)
 
-    def run_teacher(person, garment, garment_mask, category):
-        return teacher.run(person, garment, garment_mask=garment_mask, category=category)
+    def run_teacher(person, garment, garment_mask, category, tuck="out"):
+        return teacher.run(person, garment, garment_mask=garment_mask, category=category, tuck=tuck)
 
+    run_teacher.categories = Teacher.CATEGORIES
     return run_teacher
 
 
@@ -105,9 +108,9 @@ def run(
     category: Annotated[str | None, typer.Option("--category", help="Garment category: auto, tops, bottoms or "
                                                  "one-pieces (FASHN's names; top, dress and lower are accepted "
                                                  "too); auto (the default) classifies the garment's shape. A "
-                                                 "category the method does not dress is refused (exit 31). With "
-                                                 "an outfit, every garment is classified (auto) or this applies "
-                                                 "to all.")] = None,
+                                                 "category the method does not dress is refused (exit 31): the "
+                                                 "teacher dresses tops and bottoms, the student tops only. With an "
+                                                 "outfit, every garment is classified (auto).")] = None,
     method: Annotated[str, typer.Option("--method", help="teacher (the geometric teacher, at the photo's "
                                         "resolution) or student (the exported ONNX student with person framing, "
                                         "as the server and the widget run it; see --model-dir).")] = "teacher",
@@ -217,7 +220,8 @@ def _run_outfit(dress, person: Path, garments: list[str], out: Path, *, tuck: st
     def progress(i: int, n: int, category: str) -> None:
         typer.echo(f"step {i}/{n}: {category}", err=True)
 
-    result = dress_outfit(load_image(person), parts, tuck, dresser=dress, progress=progress)
+    result = dress_outfit(load_image(person), parts, tuck, dresser=dress, categories=dress.categories,
+                          progress=progress)
     _save_result(result, out, False)
     if intermediates:
         stem, suffix = out.with_suffix(""), out.suffix

@@ -180,29 +180,37 @@ def _template(sp: _Spec) -> dict[str, tuple[float, float]]:
 
 
 def _lower_template(sp: _Spec) -> dict[str, tuple[float, float]]:
-    """Design-space landmarks of a bottom: the waistband's outer corners, the hip points, the hem's outer
-    corners, and for trousers the crotch and each leg's inner hem corner."""
+    """Design-space landmarks of a bottom, with the keys of :mod:`tryon.garment.landmarks_lower`: the waistband's
+    corners and centre, then trousers' crotch and each leg's outer and inner hem corner
+    (``LEG_LANDMARKS``), or a skirt's hem ends and centre (``SKIRT_LANDMARKS``)."""
     lo: _Lower = sp.extra["lower"]
     p = {"waist_left": (_CX + lo.waist_w, lo.waist_y), "waist_right": (_CX - lo.waist_w, lo.waist_y),
-         "hip_left": (_CX + lo.hip_w, lo.hip_y), "hip_right": (_CX - lo.hip_w, lo.hip_y),
-         "hem_left": (_CX + lo.hem_w, lo.hem_y), "hem_right": (_CX - lo.hem_w, lo.hem_y)}
+         "waist_center": (_CX, lo.waist_y)}
     if sp.kind == "trousers":
         inner = lo.hem_w - lo.leg_w
-        p |= {"crotch": (_CX, lo.crotch_y), "hem_left_inner": (_CX + inner, lo.hem_y),
-              "hem_right_inner": (_CX - inner, lo.hem_y)}
-    return p
+        return p | {"crotch": (_CX, lo.crotch_y), "hem_left_outer": (_CX + lo.hem_w, lo.hem_y),
+                    "hem_left_inner": (_CX + inner, lo.hem_y), "hem_right_outer": (_CX - lo.hem_w, lo.hem_y),
+                    "hem_right_inner": (_CX - inner, lo.hem_y)}
+    return p | {"hem_left": (_CX + lo.hem_w, lo.hem_y), "hem_right": (_CX - lo.hem_w, lo.hem_y),
+                "hem_center": (_CX, lo.hem_y)}
 
 
 def _lower_outline(sp: _Spec) -> np.ndarray:
-    """Design-space outline of a bottom (clockwise from the waistband's image-left corner)."""
+    """Design-space outline of a bottom (trousers: from the crotch round the image-left leg; skirt: from the
+    waistband's image-left corner)."""
     lo: _Lower = sp.extra["lower"]
     t = _lower_template(sp)
-    wl, hl, ml = (np.array(t[k]) for k in ("waist_left", "hip_left", "hem_left"))
+    wl = np.array(t["waist_left"])
+    hl = np.array((_CX + lo.hip_w, lo.hip_y))
+    ml = np.array((_CX + lo.hem_w, lo.hem_y))
     side = np.vstack([_arc(wl, hl, -6.0, 12), _arc(hl, ml, 2.0, 16)[1:]])  # hip curve, then down the side
     if sp.kind == "trousers":
         il = np.array(t["hem_left_inner"])
         # Outer leg down, the hem, up the inner leg to the crotch.
-        half = np.vstack([side, _arc(ml, il, -1.5, 6)[1:], _arc(il, (_CX, lo.crotch_y), 3.0, 16)[1:]])
+        # The crotch is a rounded notch (the seams part at once), as on a flat-laid pair, not a hairline V.
+        notch = np.array((_CX + 22.0, lo.crotch_y + 26.0))
+        half = np.vstack([side, _arc(ml, il, -1.5, 6)[1:], _arc(il, notch, 0.0, 12)[1:],
+                          _arc(notch, (_CX, lo.crotch_y), -4.0, 8)[1:]])
         return np.vstack([_mirror(half)[::-1], half[:-1]])  # crotch, right leg, waistband, left leg
     # Skirt: the hem dips a little at each pleat's edge (knife pleats lie in steps).
     n = max(1, lo.pleats)

@@ -10,7 +10,8 @@ rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment
 * uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
 * top: shoulders (or sleeves, or armholes) and a top's length.
 
-A top is dressed; everything else is refused, ``uncertain`` with a message asking for the category. The rules
+Tops are dressed everywhere, bottoms by the teacher (:func:`require_supported`'s ``supported``); everything else
+is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
 Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose
@@ -30,8 +31,8 @@ from tryon.garment.landmarks import _landmarks_work, analyse_shape
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
-           "normalise_category", "internal_category", "fashn_category", "dressed_categories", "CATEGORIES",
-           "FASHN_CATEGORIES", "SLEEVES", "UNCERTAIN"]
+           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
+           "UNCERTAIN"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""
@@ -273,46 +274,35 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
-def require_supported(info: GarmentInfo | str) -> None:
-    """Raise UnsupportedCategoryError unless the garment is a top (the only category dressed for now).
+def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:
+    """Raise UnsupportedCategoryError unless the garment's category is one of ``supported``.
 
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
+        supported: the categories the caller dresses, in FASHN's vocabulary (:data:`FASHN_CATEGORIES`): tops
+            only for the student and the API (the default), tops and bottoms for the teacher.
 
     Raises:
-        UnsupportedCategoryError: for bottoms and one-pieces (the message names the category in FASHN's
+        UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
             vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
             for the category to be named).
     """
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
+        rest = [c for c in FASHN_CATEGORIES if c not in supported]
+        bottoms = ("; if it is trousers, jeans, shorts or a skirt, name the category bottoms"
+                   if "bottoms" in supported else "")
         raise UnsupportedCategoryError(
             f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            "sweater, tank top), name the category tops instead of auto (--category tops, category=tops); "
-            "bottoms and one-pieces are not dressed for now")
+            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){bottoms}; "
+            f"{' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
-    if category != "tops":
+    if category not in supported:
+        dressed = "only tops (t-shirts, shirts, blouses, sweaters, tank tops)"
+        if "bottoms" in supported:
+            dressed += " and bottoms (trousers, jeans, shorts, skirts)"
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only tops (t-shirts, shirts, blouses, "
-            "sweaters, tank tops) are dressed for now")
-
-
-def dressed_categories(require=None) -> tuple[str, ...]:
-    """The categories (of :data:`FASHN_CATEGORIES`, in that order) that a category gate lets through.
-
-    Args:
-        require: a gate like :func:`require_supported` (raises UnsupportedCategoryError for a category it refuses);
-            default :func:`require_supported`, so the answer follows the one place that says what is dressed.
-    """
-    gate = require or require_supported
-    dressed = []
-    for category in FASHN_CATEGORIES:
-        try:
-            gate(category)
-        except UnsupportedCategoryError:
-            continue
-        dressed.append(category)
-    return tuple(dressed)
+            f"this garment looks like {category!r} ({_EXAMPLES[category]}); {dressed} are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",

@@ -1,4 +1,4 @@
-"""Body geometry, defined once: BlazePose's 33 landmarks (names and indices) and the upper-body frame.
+"""Body geometry, defined once: BlazePose's 33 landmarks (names and indices), the upper-body and the leg frames.
 
 Every module that reads pose keypoints (person analysis and parsing, framing, the agnostic person, the warp, the
 composition) takes its indices and the body frame from here, so a landmark is named in one place only.
@@ -16,7 +16,8 @@ import numpy as np
 
 __all__ = ["POSE_LANDMARKS", "KP", "NOSE", "L_EYE", "R_EYE", "L_EAR", "R_EAR", "MOUTH_L", "MOUTH_R",
            "L_SHOULDER", "R_SHOULDER", "L_ELBOW", "R_ELBOW", "L_WRIST", "R_WRIST", "L_HIP", "R_HIP", "L_KNEE",
-           "R_KNEE", "L_ANKLE", "R_ANKLE", "FACE", "BodyFrame", "body_frame"]
+           "R_KNEE", "L_ANKLE", "R_ANKLE", "L_HEEL", "R_HEEL", "L_FOOT", "R_FOOT", "FACE", "BodyFrame", "body_frame",
+           "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS"]
 
 POSE_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -36,6 +37,7 @@ L_SHOULDER, R_SHOULDER = KP["left_shoulder"], KP["right_shoulder"]
 L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = KP["left_elbow"], KP["right_elbow"], KP["left_wrist"], KP["right_wrist"]
 L_HIP, R_HIP = KP["left_hip"], KP["right_hip"]
 L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = KP["left_knee"], KP["right_knee"], KP["left_ankle"], KP["right_ankle"]
+L_HEEL, R_HEEL, L_FOOT, R_FOOT = KP["left_heel"], KP["right_heel"], KP["left_foot_index"], KP["right_foot_index"]
 FACE = (NOSE, L_EYE, R_EYE, MOUTH_L, MOUTH_R)
 """The landmarks that show a face is visible (nose, eyes, mouth corners)."""
 
@@ -83,3 +85,122 @@ def body_frame(keypoints: np.ndarray) -> BodyFrame:
     if (hips - 0.5 * (ls + rs)) @ v < 0:  # keep v pointing from the shoulders to the hips
         v = -v
     return BodyFrame(origin=0.5 * (ls + rs), u=u, v=v, sw=sw, kp=kp)
+
+
+LEG_JOINTS = ("hip", "knee", "ankle")
+"""The joints of a leg's bone chain, top to bottom (BlazePose ``left_hip``... ``right_ankle``)."""
+
+
+@dataclass
+class LegFrame:
+    """The person's pelvis and legs in image pixels: a hip frame and one bone chain per leg.
+
+    Attributes:
+        hip_center: midpoint of the two hip joints (2,).
+        u: unit vector from the right hip joint to the left one (image rightwards for a frontal person).
+        v: unit vector perpendicular to u, pointing down the legs (from the hips towards the knees).
+        hw: distance between the BlazePose hip joints, pixels (about 0.6 of the hips' visible breadth).
+        thigh: mean hip-to-knee length, pixels.
+        chains: side ("left" / "right", anatomical) -> (3, 2) float64 hip, knee, ankle joint positions.
+        feet: side -> (3, 2) float64 ankle, heel, foot index (toe) positions.
+        visibility: joint name (``left_hip``, ``right_knee``...) -> BlazePose visibility in [0, 1].
+    """
+
+    hip_center: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    hw: float
+    thigh: float
+    chains: dict[str, np.ndarray] = field(default_factory=dict)
+    feet: dict[str, np.ndarray] = field(default_factory=dict)
+    visibility: dict[str, float] = field(default_factory=dict)
+
+    def to_img(self, a: float, b: float) -> np.ndarray:
+        """Hip-frame coordinates (a along u, b along v, pixels, origin the hip centre) -> image pixels."""
+        return self.hip_center + a * self.u + b * self.v
+
+    def to_frame(self, p: np.ndarray) -> np.ndarray:
+        """Image pixels (..., 2) -> hip-frame coordinates (..., 2) (along u, along v)."""
+        d = np.asarray(p, dtype=np.float64) - self.hip_center
+        return np.stack([d @ self.u, d @ self.v], axis=-1)
+
+
+def leg_frame(keypoints: np.ndarray) -> LegFrame:
+    """Build the :class:`LegFrame` from (33, 4) BlazePose keypoints (x_px, y_px, z, visibility).
+
+    v is perpendicular to the hip line and points towards the knees' midpoint, so a tilted pelvis tilts the
+    frame; a degenerate hip line (hips on top of each other) falls back to the image axes. Sides follow the
+    shoulders: when BlazePose's hips run the other way round than its shoulders (it swaps the legs of people
+    standing with crossed or touching legs), the legs' sides (hip, knee, ankle, foot) are swapped, so u always
+    runs the shoulders' way and a garment is never mirrored.
+
+    Raises:
+        ValueError: ``keypoints`` is not (33, >= 4).
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 4:
+        raise ValueError(f"keypoints must be (33, 4), not {kp.shape}")
+    if (kp[L_HIP, :2] - kp[R_HIP, :2]) @ (kp[L_SHOULDER, :2] - kp[R_SHOULDER, :2]) < 0:
+        kp = kp.copy()
+        for j in ("hip", "knee", "ankle", "heel", "foot_index"):
+            a, b = KP[f"left_{j}"], KP[f"right_{j}"]
+            kp[[a, b]] = kp[[b, a]]
+    lh, rh = kp[L_HIP, :2], kp[R_HIP, :2]
+    d = lh - rh
+    hw = float(np.hypot(*d))
+    u = d / hw if hw > 1e-3 else np.array([1.0, 0.0])
+    hw = max(hw, 1.0)
+    v = np.array([-u[1], u[0]])
+    hc = 0.5 * (lh + rh)
+    knees = 0.5 * (kp[L_KNEE, :2] + kp[R_KNEE, :2])
+    if (knees - hc) @ v < 0:
+        v = -v
+    chains = {side: np.stack([kp[KP[f"{side}_{j}"], :2] for j in LEG_JOINTS]) for side in ("left", "right")}
+    feet = {side: np.stack([kp[KP[f"{side}_{j}"], :2] for j in ("ankle", "heel", "foot_index")])
+            for side in ("left", "right")}
+    thigh = float(np.mean([np.hypot(*(c[1] - c[0])) for c in chains.values()]))
+    vis = {f"{side}_{j}": float(np.clip(kp[KP[f"{side}_{j}"], 3], 0.0, 1.0))
+           for side in ("left", "right") for j in LEG_JOINTS}
+    return LegFrame(hip_center=hc, u=u, v=v, hw=hw, thigh=max(thigh, 1.0), chains=chains, feet=feet,
+                    visibility=vis)
+
+
+def leg_visibility(keypoints: np.ndarray, image_shape: tuple[int, int] | None = None, *,
+                   joints: tuple[str, ...] = LEG_JOINTS) -> float:
+    """How well the legs are seen: the lowest of the per-joint visibilities over ``joints``, each joint's
+    left / right pair averaged (one knee hidden behind the other leg is tolerated).
+
+    A joint placed outside the photo (BlazePose extrapolates the legs of a waist-up photo below its bottom
+    edge, sometimes with a high visibility) counts as 0 when ``image_shape`` is given.
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints.
+        image_shape: (H, W) of the photo, or None (no in-frame test).
+        joints: which of :data:`LEG_JOINTS` must be seen (shorts and skirts need no ankles).
+
+    Returns:
+        visibility in [0, 1].
+
+    Raises:
+        ValueError: ``keypoints`` is not (33, >= 4) or a joint name is unknown.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 4:
+        raise ValueError(f"keypoints must be (33, 4), not {kp.shape}")
+    bad = [j for j in joints if j not in LEG_JOINTS]
+    if bad:
+        raise ValueError(f"unknown leg joints {bad}: use {LEG_JOINTS}")
+    worst = 1.0
+    for j in joints:
+        vs = []
+        for side in ("left", "right"):
+            i = KP[f"{side}_{j}"]
+            v = float(np.clip(kp[i, 3], 0.0, 1.0))
+            if image_shape is not None:
+                H, W = image_shape
+                x, y = kp[i, :2]
+                if not (0 <= x < W and 0 <= y < H):
+                    v = 0.0
+            vs.append(v)
+        worst = min(worst, float(np.mean(vs)))
+    return worst

@@ -12,15 +12,19 @@ nothing is fitted.
 signal                     measured as
 =========================  ==================================================================================
 ``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
-                           hips (the mean of each pair), the lowest of the three
+                           hips (the mean of each pair), the lowest of the three; for bottoms the hips', knees'
+                           and ankles' (:func:`tryon.person.body.leg_visibility`, joints outside the photo 0)
 ``landmarks``              asymmetry of the garment landmarks about the garment's centre line (shoulders,
-                           armpits, hem corners), in shoulder widths; 1 when they are out of order
+                           armpits, hem corners), in shoulder widths; 1 when they are out of order; for bottoms
+                           :func:`lower_landmark_asymmetry` (waistband corners, leg hems or skirt hem)
 ``mask_border``            share of the garment outline lying on the photo's edge (a cut-off garment)
 ``mask_solidity``          garment area / convex hull area (a ragged or broken-up cut-out is low)
 ``mask_fraction``          share of the garment photo covered by the garment (a speck, or the whole frame)
 ``old_garment``            share of the upper-body clothing area of the result that still shows the old garment
-                           (body pixels the new garment does not cover that the result does not show as skin)
-``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent)
+                           (body pixels the new garment does not cover that the result does not show as skin);
+                           for bottoms the composition's ``old_garment_visible`` (share of the old bottoms)
+``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent);
+                           for bottoms the composition's ``skin_synthesized`` (share of the shown skin)
 ``warp_folds``             share of the warped garment where the sampling grid folds over (Jacobian det <= 0)
 ``warp_spread``            spread of the warp's local area change: the 5-95 percentile range of
                            log|det J| over the warped garment, in natural-log units (ln 4 = one part four
@@ -43,10 +47,11 @@ import numpy as np
 from tryon.errors import LowConfidenceError, UsageError
 from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOULDER
 from tryon.person.labels import LABEL
-from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, SIGNALS, SignalSpec
+from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
-           "pose_visibility", "landmark_asymmetry", "mask_quality", "garment_shares", "warp_distortion"]
+           "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
+           "warp_distortion"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -64,16 +69,18 @@ class Quality:
         weakest: the name of that signal (a key of :data:`SIGNALS`).
         raw: signal name -> raw measurement (units in :data:`SIGNALS` / the module docstring).
         scores: signal name -> score in [0, 1].
+        lower: scored with :data:`tryon.teacher.gate_config.LOWER_SIGNALS` (bottoms).
     """
 
     confidence: float
     weakest: str
     raw: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    lower: bool = False
 
     def message(self, min_confidence: float) -> str:
         """The refusal: what is wrong (the weakest signal) and what to change (its advice)."""
-        spec = SIGNALS[self.weakest]
+        spec = (LOWER_SIGNALS if self.lower else SIGNALS)[self.weakest]
         return (f"this try-on would not look right: {spec.what} (confidence {self.confidence:.2f} < "
                 f"{min_confidence:.2f}, weakest signal: {self.weakest}). To fix it, {spec.advice}; or use "
                 "--no-gate to see the result anyway")
@@ -276,25 +283,77 @@ def warp_distortion(grid: np.ndarray, warped_mask: np.ndarray, garment_size: tup
 
 
 # ------------------------------------------------------------------------------------------------- gate
+def lower_landmark_asymmetry(landmarks: dict[str, tuple[float, float]]) -> float:
+    """How far a lower-body garment's landmarks are from a mirror-symmetric front view, in waistband widths.
+
+    Pairs mirrored about the waistband centre's x: the waistband corners and the hem ends (each leg's outer
+    end for trousers and shorts, the hem's ends for a skirt); the worst pair's mirror distance over the
+    waistband width.
+
+    Args:
+        landmarks: name -> (x, y) garment pixels (:func:`tryon.garment.landmarks_lower.lower_landmarks`).
+
+    Returns:
+        0 for a symmetric garment; 1.0 when the waistband corners are out of order or the hem is above them.
+
+    Raises:
+        UsageError: a waistband or hem landmark is missing.
+    """
+    legs = "crotch" in landmarks
+    hem = ("hem_left_outer", "hem_right_outer") if legs else ("hem_left", "hem_right")
+    need = ("waist_left", "waist_right", "waist_center") + hem
+    missing = [k for k in need if k not in landmarks]
+    if missing:
+        raise UsageError(f"lower-garment landmarks missing: {', '.join(missing)}")
+    p = {k: np.asarray(landmarks[k], np.float64) for k in need}
+    cx = p["waist_center"][0]
+    width = p["waist_left"][0] - p["waist_right"][0]
+    if width <= 0 or min(p[hem[0]][1], p[hem[1]][1]) <= max(p["waist_left"][1], p["waist_right"][1]):
+        return 1.0
+    worst = 0.0
+    for a_name, b_name in (("waist_left", "waist_right"), hem):
+        a, b = p[a_name], p[b_name]
+        worst = max(worst, float(np.hypot(2 * cx - a[0] - b[0], a[1] - b[1])) / width)
+    return worst
+
+
+def _is_lower(result) -> bool:
+    info = getattr(result, "garment_info", None)
+    cat = info.get("category") if isinstance(info, dict) else getattr(info, "category", None)
+    return cat == "lower"
+
+
 def assess(result) -> Quality:
     """The confidence of a teacher result (``tryon.teacher.pipeline.TeacherResult``).
 
     Args:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
-            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts``.
+            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts``; for bottoms
+            (``garment_info.category == "lower"``) also ``info`` (``old_garment_visible``, ``skin_synthesized``).
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
     """
-    raw: dict[str, float] = {"pose": pose_visibility(result.keypoints)}
-    raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
-    raw.update(mask_quality(result.garment_mask))
-    raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
+    if _is_lower(result):
+        from tryon.person.body import leg_visibility
+
+        raw: dict[str, float] = {"pose": leg_visibility(result.keypoints, result.tryon.shape[:2])}
+        raw["landmarks"] = (lower_landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks
+                            else 1.0)
+        raw.update(mask_quality(result.garment_mask))
+        raw["old_garment"] = float(result.info.get("old_garment_visible", 0.0))
+        raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
+    else:
+        raw = {"pose": pose_visibility(result.keypoints)}
+        raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
+        raw.update(mask_quality(result.garment_mask))
+        raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
-    scores = {k: ramp(raw[k], spec.bad, spec.good) for k, spec in SIGNALS.items()}
+    specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS
+    scores = {k: ramp(raw[k], spec.bad, spec.good) for k, spec in specs.items()}
     weakest = min(scores, key=scores.get)
-    return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores)
+    return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores, lower=_is_lower(result))
 
 
 def threshold(min_confidence: float) -> float:

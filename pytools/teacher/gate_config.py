@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "LOWER_SIGNALS", "SignalSpec"]
 
 
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -58,3 +58,16 @@ SIGNALS: dict[str, SignalSpec] = {
                               "photograph the garment laid flat and front-on"),
 }
 """Signal name -> ramp and advice (config as data: the one place the gate's end points live)."""
+
+_LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees and ankles in the photo and your "
+                "legs apart, not crossed")
+
+LOWER_SIGNALS: dict[str, SignalSpec] = {
+    **{k: v for k, v in SIGNALS.items() if k != "skin_synthesised"},
+    "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
+    "old_garment": SignalSpec("much of the bottoms you wear would still show", 0.2, 0.1,
+                              "wear close-fitting trousers or leggings in the photo, or shorts or a skirt"),
+}
+"""The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
+advice and old-bottoms wording; ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person
+photographed in trousers must synthesise the legs: its share says nothing about the result's quality)."""

@@ -135,15 +135,15 @@ def _category_of(g: OutfitGarment, require: Callable[[Any], None]) -> tuple[str,
 
 
 def plan_outfit(garments: Sequence[OutfitGarment], tuck: str = DEFAULT_TUCK,
-                require: Callable[[Any], None] | None = None) -> list[OutfitStep]:
+                categories: Sequence[str] | None = None) -> list[OutfitStep]:
     """Check an outfit and return its steps in dressing order, before any garment is dressed.
 
     Args:
         garments: one to three garments, at most one per category.
         tuck: one of :data:`TUCKS`.
-        require: the engine's category gate (raises UnsupportedCategoryError for a category it does not dress,
-            and for a :class:`~tryon.garment.category.GarmentInfo` the classifier could not tell); default the
-            teacher's, :func:`tryon.garment.category.require_supported`.
+        categories: the categories the engine dresses (FASHN's names); default the teacher's
+            (:attr:`tryon.teacher.pipeline.Teacher.CATEGORIES`). The gate is
+            :func:`tryon.garment.category.require_supported` with them.
 
     Returns:
         The steps (category, garment with its mask filled in), the lowest layer first.
@@ -156,7 +156,15 @@ def plan_outfit(garments: Sequence[OutfitGarment], tuck: str = DEFAULT_TUCK,
     """
     from tryon.garment.category import require_supported
 
-    require = require or require_supported
+    if categories is None:
+        from tryon.teacher.pipeline import Teacher
+
+        categories = Teacher.CATEGORIES
+    dressed = tuple(categories)
+
+    def require(what: Any) -> None:
+        require_supported(what, supported=dressed)
+
     if not garments:
         raise UsageError("an outfit needs at least one garment")
     if tuck not in TUCKS:
@@ -191,7 +199,7 @@ def _accepts_tuck(dresser: Callable[..., Any]) -> bool:
 
 
 def dress_outfit(person: np.ndarray, garments: Sequence[OutfitGarment], tuck: str = DEFAULT_TUCK, *,
-                 dresser: Callable[..., Any] | None = None, require: Callable[[Any], None] | None = None,
+                 dresser: Callable[..., Any] | None = None, categories: Sequence[str] | None = None,
                  progress: Callable[[int, int, str], None] | None = None) -> OutfitResult:
     """Dress a person in an outfit, one garment per step, in the layering order of ``tuck``.
 
@@ -201,9 +209,9 @@ def dress_outfit(person: np.ndarray, garments: Sequence[OutfitGarment], tuck: st
         tuck: ``out`` (bottom, then the top over it) or ``in`` (top, then the bottom over it).
         dresser: ``(person, garment_image, garment_mask, category) -> result`` with ``result.tryon`` (H, W, 3)
             uint8 and ``result.composition_mask`` (H, W) float32; a dresser with a ``tuck`` keyword also gets the
-            tuck (the bottoms' composition draws the waistband over or under the top). Default: a
-            :class:`tryon.teacher.pipeline.Teacher` (no gate).
-        require: the dresser's category gate (see :func:`plan_outfit`); default the teacher's.
+            tuck (the teacher's bottoms composition draws the waistband under the top for ``out``, over it for
+            ``in``). Default: a :class:`tryon.teacher.pipeline.Teacher` (no gate).
+        categories: the categories ``dresser`` dresses (see :func:`plan_outfit`); default the teacher's.
         progress: called with ``(step, steps, category)`` before each step (1-based).
 
     Returns:
@@ -211,16 +219,16 @@ def dress_outfit(person: np.ndarray, garments: Sequence[OutfitGarment], tuck: st
 
     Raises:
         Everything :func:`plan_outfit` raises, and whatever the dresser raises for a step (NoPersonError,
-        LowConfidenceError, ...; the outfit stops there).
+        PoseError, LowConfidenceError, ...; the outfit stops there).
     """
-    steps = plan_outfit(garments, tuck, require)
+    steps = plan_outfit(garments, tuck, categories)
     if dresser is None:
         from tryon.teacher.pipeline import Teacher
 
         teacher = Teacher()
 
         def dresser(p, image, mask, category, tuck=DEFAULT_TUCK):
-            return teacher.run(p, image, garment_mask=mask, category=category)
+            return teacher.run(p, image, garment_mask=mask, category=category, tuck=tuck)
 
     with_tuck = _accepts_tuck(dresser)
     current = np.asarray(person)

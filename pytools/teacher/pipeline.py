@@ -18,12 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from tryon.errors import PoseError, UsageError
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
 
-__all__ = ["Teacher", "TeacherResult"]
+__all__ = ["Teacher", "TeacherResult", "require_legs", "LEGS_MIN_VISIBILITY"]
+
+LEGS_MIN_VISIBILITY = 0.5
+"""Bottoms are refused below this leg visibility (:func:`tryon.person.body.leg_visibility`): a waist-up photo."""
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,37 @@ def _with_category(info: Any, category: str) -> Any:
     return info
 
 
+def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
+                 landmarks: dict[str, tuple[float, float]]) -> None:
+    """Refuse to dress bottoms on a photo whose legs are not in view.
+
+    Full-length garments (trousers: a leg longer than 1.5 times the rise, waistband to crotch; skirts longer
+    than twice their waistband) need the hips, knees and ankles; shorts and short skirts the hips and knees.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints of the person.
+        image_shape: (H, W) of the person photo.
+        landmarks: :func:`tryon.garment.landmarks_lower.lower_landmarks` of the garment.
+
+    Raises:
+        PoseError: the needed joints' visibility (joints outside the photo count as unseen) is below
+            :data:`LEGS_MIN_VISIBILITY`.
+    """
+    from tryon.person.body import leg_visibility
+
+    lm = {k: np.asarray(v, np.float64) for k, v in landmarks.items()}
+    if "crotch" in lm:
+        rise = max(1.0, lm["crotch"][1] - lm["waist_center"][1])
+        long = max(lm["hem_left_outer"][1], lm["hem_right_outer"][1]) - lm["crotch"][1] > 1.5 * rise
+    else:
+        long = lm["hem_center"][1] - lm["waist_center"][1] > 2.0 * (lm["waist_left"][0] - lm["waist_right"][0])
+    joints = ("hip", "knee", "ankle") if long else ("hip", "knee")
+    if leg_visibility(keypoints, image_shape, joints=joints) < LEGS_MIN_VISIBILITY:
+        reach = "the ankles" if long else "the knees"
+        raise PoseError(f"the legs are not in view: to try on bottoms use a full-body photo that shows you from the "
+                        f"waist down to {reach} and below, standing and facing the camera")
+
+
 class Teacher:
     """The geometric try-on teacher.
 
@@ -104,11 +139,16 @@ class Teacher:
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
-        UnsupportedCategoryError: the garment is not an upper-body garment or dress.
+        UnsupportedCategoryError: the garment is neither a top nor a bottom (trousers, jeans, shorts, skirt).
+        PoseError: bottoms on a photo whose legs are not in view.
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence``.
         UsageError: ``min_confidence`` is outside [0, 1].
     """
+
+    CATEGORIES: tuple[str, ...] = ("tops", "bottoms")
+    """The garment categories the teacher dresses (FASHN's names), the one list its category gate and the outfits'
+    (:mod:`tryon.teacher.outfit`) read."""
 
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
@@ -145,22 +185,32 @@ class Teacher:
 
     # ------------------------------------------------------------------------------------------ entry points
     def run(self, person_image: np.ndarray, garment_image: np.ndarray, *, garment_mask: np.ndarray | None = None,
-            category: str | None = None) -> TeacherResult:
+            category: str | None = None, tuck: str = "out") -> TeacherResult:
         """Dress the person in the garment.
 
         Args:
             person_image: (H, W, 3) uint8 RGB photo of one person, front-facing.
-            garment_image: (h, w, 3) uint8 RGB in-shop photo of a top or dress on a plain background.
+            garment_image: (h, w, 3) uint8 RGB in-shop photo of a top or a bottom (trousers, jeans, shorts, skirt)
+                on a plain background.
             garment_mask: (h, w) float32 [0, 1] garment mask; computed when None.
             category: a category to override the garment classifier, in either vocabulary (``tops``,
-                ``one-pieces``, ``top``, ``dress``...; ``auto`` or None classifies).
+                ``bottoms``, ``one-pieces``, ``top``, ``lower``...; ``auto`` or None classifies).
+            tuck: for bottoms, ``"out"`` (the top worn over the waistband, the default) or ``"in"`` (the
+                waistband drawn over the top); ignored for tops.
 
         Returns:
             :class:`TeacherResult` at the person photo's resolution.
+
+        Raises:
+            PoseError: bottoms on a photo whose legs are not in view (hips, knees and, for full-length
+                trousers, ankles).
+            UsageError: ``tuck`` is neither ``out`` nor ``in``.
         """
         from tryon.garment.category import classify_garment, internal_category, require_supported
         from tryon.garment.landmarks import garment_landmarks
 
+        if tuck not in ("out", "in"):
+            raise UsageError(f"tuck {tuck!r}: use out (the top over the waistband) or in (tucked in)")
         timings: dict[str, float] = {}
         t = time.perf_counter()
         analysis = self._person_analyzer()(person_image)
@@ -176,12 +226,18 @@ class Teacher:
         category = internal_category(category)
         if category is not None:
             info = _with_category(info, category)
-        require_supported(info)
-        lm = garment_landmarks(garment_image, garment_mask, info)
+        require_supported(info, supported=self.CATEGORIES)
+        if _info_get(info, "category", "top") == "lower":
+            from tryon.garment.landmarks_lower import lower_landmarks
+
+            lm = lower_landmarks(garment_image, garment_mask)
+            require_legs(analysis.keypoints, analysis.image.shape[:2], lm)
+        else:
+            lm = garment_landmarks(garment_image, garment_mask, info)
         timings["garment"] = time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
-                                lm, info)
+                                lm, info, tuck=tuck)
         res.timings = {**timings, **res.timings}
         res.timings["total"] = sum(v for k, v in res.timings.items() if k != "total")
         check(res.quality, self.min_confidence)
@@ -189,7 +245,7 @@ class Teacher:
 
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
                      garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]], info: Any = None,
-                     ) -> TeacherResult:
+                     *, tuck: str = "out") -> TeacherResult:
         """Warp and composite from analyses already made (any source of parse / keypoints / landmarks).
 
         Args:
@@ -198,8 +254,12 @@ class Teacher:
             keypoints: (33, 4) float32 BlazePose keypoints in ``image`` pixels.
             garment_image: (h, w, 3) uint8 RGB.
             garment_mask: (h, w) float32 [0, 1].
-            landmarks: garment landmarks (tryon.garment.landmarks keys), garment pixels.
-            info: GarmentInfo (category, sleeve) or None ("top", sleeves from the landmarks).
+            landmarks: garment landmarks (tryon.garment.landmarks keys; tryon.garment.landmarks_lower keys for
+                bottoms), garment pixels.
+            info: GarmentInfo (category, sleeve) or None ("top", sleeves from the landmarks); category "lower"
+                dresses bottoms (:func:`tryon.teacher.warp_lower.warp_lower`,
+                :func:`tryon.teacher.compose_lower.compose_lower`).
+            tuck: bottoms only: ``"out"`` (the top in front of the waistband) or ``"in"``.
 
         Returns:
             :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic, gate); its ``parse`` is the
@@ -214,16 +274,29 @@ class Teacher:
         t = time.perf_counter()
         sleeve = _info_get(info, "sleeve", None)
         category = _info_get(info, "category", "top")
-        w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
-                         sleeve=sleeve, category=category)
-        timings["warp"] = time.perf_counter() - t
+        if category == "lower":
+            from tryon.teacher.agnostic_lower import lower_agnostic_image
+            from tryon.teacher.compose_lower import compose_lower
+            from tryon.teacher.warp_lower import warp_lower
 
-        t = time.perf_counter()
-        c = compose(image, parse, keypoints, w, refiner=self.refiner())
-        timings["compose"] = time.perf_counter() - t
+            w = warp_lower(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse)
+            timings["warp"] = time.perf_counter() - t
+            t = time.perf_counter()
+            c = compose_lower(image, parse, keypoints, w, tuck=tuck)
+            timings["compose"] = time.perf_counter() - t
+            t = time.perf_counter()
+            agn = lower_agnostic_image(image, parse, c.old_garment)
+        else:
+            w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                             sleeve=sleeve, category=category)
+            timings["warp"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        agn = agnostic_image(image, parse, c.old_garment)
+            t = time.perf_counter()
+            c = compose(image, parse, keypoints, w, refiner=self.refiner())
+            timings["compose"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            agn = agnostic_image(image, parse, c.old_garment)
         timings["agnostic"] = time.perf_counter() - t
         res = TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
                             warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,

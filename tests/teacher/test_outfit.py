@@ -8,10 +8,11 @@ import pytest
 
 from tryon.errors import UnsupportedCategoryError, UsageError
 from tryon.garment import catalogue
-from tryon.garment.category import require_supported
+from tryon.teacher.pipeline import Teacher
 from tryon.teacher.outfit import OutfitGarment, dress_outfit, layer_order, plan_outfit
 
 SIZE = (512, 384)
+PERSON = "ootdiffusion__051918_0.jpg"  # Dress Code: full body, front view (research data from ../shared)
 
 
 def _catalogue(name: str, with_mask: bool = False) -> OutfitGarment:
@@ -20,11 +21,7 @@ def _catalogue(name: str, with_mask: bool = False) -> OutfitGarment:
 
 
 def _dressed(category: str) -> bool:
-    try:
-        require_supported(category)
-        return True
-    except UnsupportedCategoryError:
-        return False
+    return category in Teacher.CATEGORIES
 
 
 def test_layer_order_follows_the_tuck():
@@ -78,44 +75,20 @@ def test_outfit_of_one_garment_is_its_category():
     assert np.array_equal(steps[0].garment.mask, catalogue.render_garment("graphic-print-tee", size=SIZE)[1])
 
 
-@pytest.fixture(scope="module")
-def teacher(tmp_path_factory, bodypix_dir):
-    """A Teacher whose models folder has the built models plus BodyPix from ../shared (links, no copies)."""
-    from tryon.assets import models_dir
-    from tryon.errors import MissingModelError
-    from tryon.teacher.pipeline import Teacher
-
-    d = tmp_path_factory.mktemp("models")
-    base = models_dir()
-    if base.is_dir():
-        for f in base.iterdir():
-            (d / f.name).symlink_to(f)
-    if not (d / "bodypix.onnx").exists():
-        src = sorted(bodypix_dir.glob("*.onnx"))
-        if not src:
-            pytest.skip("no BodyPix ONNX file in ../shared/models/bodypix")
-        (d / "bodypix.onnx").symlink_to(src[0])
-    t = Teacher(models_dir=d, refine=False)
-    try:
-        t._person_analyzer()
-    except MissingModelError as exc:
-        pytest.skip(f"models not built: {exc}")
-    return t
-
-
 @pytest.mark.realdata
 def test_dress_outfit_with_the_teacher(vton_samples, teacher):
-    """A real person: an outfit of one top is that top dressed by the teacher; a top with a bottom is dressed in
-    the tuck's order when the teacher dresses bottoms (each step on the previous step's output), else refused."""
+    """A real full-body person (the teacher's shared fixture, tests/teacher/conftest.py): an outfit of one top is
+    that top dressed by the teacher; a top with jeans is dressed in the tuck's order (each step on the previous
+    step's output, the tuck handed to the bottoms' composition), and the two tucks differ at the waist."""
     from tryon.processing import load_image
 
-    person = load_image(vton_samples / "person" / "ootdiffusion__01861_00.jpg")
+    person = load_image(vton_samples / "person" / PERSON)
     top = _catalogue("white-crew-tee", with_mask=True)
-    seen: list[str] = []
+    seen: list[tuple[str, str]] = []
 
-    def dresser(p, image, mask, category):
-        seen.append(category)
-        return teacher.run(p, image, garment_mask=mask, category=category)
+    def dresser(p, image, mask, category, tuck="out"):
+        seen.append((category, tuck))
+        return teacher.run(p, image, garment_mask=mask, category=category, tuck=tuck)
 
     single = dress_outfit(person, [top], dresser=dresser, progress=lambda i, n, c: None)
     direct = teacher.run(person, top.image, garment_mask=top.mask, category="tops")
@@ -130,10 +103,15 @@ def test_dress_outfit_with_the_teacher(vton_samples, teacher):
             dress_outfit(person, [top, jeans], dresser=dresser)
         assert seen == []  # refused before the first step
         return
+    results = {}
     for tuck, order in (("out", ["bottoms", "tops"]), ("in", ["tops", "bottoms"])):
         seen.clear()
         res = dress_outfit(person, [top, jeans], tuck, dresser=dresser)
-        assert seen == order and res.order == order
+        assert seen == [(c, tuck) for c in order] and res.order == order
         # The last step dressed the first step's output, not the photo.
         assert not np.array_equal(res.steps[1].result.tryon, res.steps[0].result.tryon)
         assert res.tryon is res.steps[-1].result.tryon
+        both = (res.steps[0].result.composition_mask > 0.5) | (res.steps[1].result.composition_mask > 0.5)
+        assert np.array_equal(res.composition_mask > 0.5, both)
+        results[tuck] = res
+    assert not np.array_equal(results["out"].tryon, results["in"].tryon)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tryon.errors import MissingModelError
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher, TeacherResult
 
@@ -33,29 +32,6 @@ def test_refiner_falls_back_when_disabled_or_unavailable(tmp_path, monkeypatch, 
         with caplog.at_level("INFO", logger="tryon.teacher.pipeline"):
             assert t.refiner() is None and t.refiner() is None
         assert sum("learned refiner unavailable" in rec.getMessage() for rec in caplog.records) == 1
-
-
-@pytest.fixture(scope="module")
-def teacher(tmp_path_factory, bodypix_dir):
-    """A Teacher whose models folder has the built models plus BodyPix from ../shared (links, no copies)."""
-    from tryon.assets import models_dir
-
-    d = tmp_path_factory.mktemp("models")
-    base = models_dir()
-    if base.is_dir():
-        for f in base.iterdir():
-            (d / f.name).symlink_to(f)
-    if not (d / "bodypix.onnx").exists():
-        src = sorted(bodypix_dir.glob("*.onnx"))
-        if not src:
-            pytest.skip("no BodyPix ONNX file in ../shared/models/bodypix")
-        (d / "bodypix.onnx").symlink_to(src[0])
-    t = Teacher(models_dir=d, refine=False)
-    try:
-        t._person_analyzer()
-    except MissingModelError as exc:
-        pytest.skip(f"models not built: {exc}")
-    return t
 
 
 @pytest.mark.realdata

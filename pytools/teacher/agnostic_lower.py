@@ -1,0 +1,165 @@
+"""The lower-body agnostic person: the old bottoms found and removed; legs, hips, feet and shoes located.
+
+The parse (:mod:`tryon.person.parsing`) has one ``lower_body`` label for trousers, skirts, bare legs and shoes.
+Here it is split with the body's geometry (:class:`tryon.person.body.LegFrame`) and the skin colour:
+
+* feet (:func:`feet_mask`): the lower body near each foot's ankle, heel and toe keypoints below the ankle
+  (shoes and bare feet are kept);
+* old bottoms (:func:`old_bottoms_mask`): the rest of the lower body that is not skin-coloured;
+* the legs under them (:func:`leg_silhouette`): tapered capsules around the hip-knee-ankle bones (thigh, knee,
+  calf and ankle half-widths from anthropometric breadth ratios, as fractions of the hip breadth) and the
+  pelvis, trimmed where the parse's lower body is clearly narrower, so the synthesised legs have a body's
+  outline whether the old garment was skin-tight or wide.
+
+:func:`lower_agnostic_image` greys the old bottoms out, VITON / Dress Code style (the lower-body agnostic image
+of Dress Code, Morelli et al., ECCV 2022).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.person.body import LegFrame
+from tryon.person.labels import LABEL
+from tryon.teacher.agnostic import AGNOSTIC_GREY
+
+__all__ = ["LEG_TAPER", "feet_mask", "ankle_band", "old_bottoms_mask", "leg_silhouette", "leg_maps", "lower_agnostic_image"]
+
+LEG_TAPER = ((0.0, 0.25), (0.5, 0.2), (1.0, 0.13), (1.35, 0.145), (2.0, 0.085))
+"""Largest half-width of a bare leg along it (0 hip joint, 1 knee, 2 ankle) as a fraction of the hip breadth
+(upper thigh, mid thigh, knee, calf and ankle breadths over the hip breadth, adult anthropometric tables)."""
+
+
+def _seg(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = b - a
+    l2 = max(float(d @ d), 1e-6)
+    t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / l2, 0.0, 1.0)
+    return np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1]), t
+
+
+def leg_maps(shape: tuple[int, int], lf: LegFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel: distance to the nearest leg bone (hip-knee, knee-ankle), pixels, and the position along that
+    leg of the nearest bone point (0 hip joint, 1 knee, 2 ankle).
+
+    Returns:
+        (dist (H, W) float32, along (H, W) float32).
+    """
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    dist = np.full(shape, np.inf, np.float32)
+    along = np.zeros(shape, np.float32)
+    for chain in lf.chains.values():
+        hip, knee, ankle = (c.astype(np.float32) for c in chain)
+        d1, t1 = _seg(xs, ys, hip, knee)
+        d2, t2 = _seg(xs, ys, knee, ankle)
+        d = np.minimum(d1, d2)
+        a = np.where(d1 <= d2, t1, 1.0 + t2)
+        closer = d < dist
+        along = np.where(closer, a, along)
+        dist = np.minimum(dist, d)
+    return dist, along
+
+
+def feet_mask(parse: np.ndarray, lf: LegFrame, *, above: float = 0.15) -> np.ndarray:
+    """(H, W) bool: the feet and shoes (lower-body pixels near each foot, below the ankle's top).
+
+    Near = within 0.3 shin lengths of the segments between the ankle, heel and toe keypoints; below = past
+    the ankle joint minus ``above`` shin lengths along the shin's direction (0.15: a shoe's collar reaches
+    above the ankle joint; a negative value keeps the shoe below the ankle only).
+    """
+    H, W = parse.shape
+    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
+    out = np.zeros((H, W), bool)
+    lower = parse == LABEL["lower_body"]
+    for side, chain in lf.chains.items():
+        _, knee, ankle = chain
+        ank, heel, toe = (p.astype(np.float32) for p in lf.feet[side])
+        shin = max(float(np.hypot(*(ankle - knee))), 1.0)
+        e = (ankle - knee) / shin
+        near = np.minimum(np.minimum(_seg(xs, ys, ank, heel)[0], _seg(xs, ys, ank, toe)[0]),
+                          _seg(xs, ys, heel, toe)[0]) < 0.3 * shin
+        below = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1] > -above * shin
+        out |= near & below
+    return out & lower
+
+
+def ankle_band(shape: tuple[int, int], lf: LegFrame, *, reach: float = 0.15) -> np.ndarray:
+    """(H, W) bool: pixels within ``reach`` shin lengths of either ankle joint along the shin's direction (and
+    within half a shin of the ankle): where trouser hems and shoe collars meet."""
+    H, W = shape
+    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
+    out = np.zeros((H, W), bool)
+    for chain in lf.chains.values():
+        _, knee, ankle = chain
+        shin = max(float(np.hypot(*(ankle - knee))), 1.0)
+        e = (ankle - knee) / shin
+        t = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1]
+        out |= (np.abs(t) < reach * shin) & (np.hypot(xs - ankle[0], ys - ankle[1]) < 0.5 * shin)
+    return out
+
+
+def old_bottoms_mask(parse: np.ndarray, skin: np.ndarray, feet: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the old bottoms, the lower body that is neither skin nor feet, opened by 3 px (specks).
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        skin: (H, W) bool skin-coloured pixels (:func:`tryon.teacher.agnostic.skin_mask`).
+        feet: (H, W) bool from :func:`feet_mask`.
+    """
+    old = (parse == LABEL["lower_body"]) & ~skin & ~feet
+    return cv2.morphologyEx(old.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def leg_silhouette(parse: np.ndarray, lf: LegFrame, breadth: float, *, waist_rise: float = 0.35,
+                   dist: np.ndarray | None = None, along: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) bool: where the legs and the pelvis are under the old bottoms (skin is drawn there).
+
+    Each leg is a tapered capsule round its bones (:data:`LEG_TAPER` x ``breadth``); the pelvis is the band
+    between the hip breadth's ends from ``waist_rise`` thigh lengths above the hip joints down to the crotch.
+    The capsule's inner 70 % is always leg; its outer part only where the parse (grown by 5 % of the breadth)
+    sees body: a slim leg under wide trousers keeps a slim outline, a tight legging's outline is the leg's.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        lf: the person's :class:`LegFrame` in the same pixels.
+        breadth: the hip breadth, pixels (:func:`tryon.teacher.warp_lower.hip_breadth`).
+        waist_rise: top of the pelvis band above the hip joints, thigh lengths.
+        dist, along: :func:`leg_maps` when already computed.
+    """
+    H, W = parse.shape
+    if dist is None or along is None:
+        dist, along = leg_maps((H, W), lf)
+    xp, fp = zip(*LEG_TAPER, strict=True)
+    r = np.interp(along, xp, fp).astype(np.float32) * breadth
+    pelvis = np.zeros((H, W), np.uint8)
+    poly = np.array([lf.to_img(-0.5 * breadth, -waist_rise * lf.thigh), lf.to_img(0.5 * breadth, -waist_rise * lf.thigh),
+                     lf.to_img(0.45 * breadth, 0.15 * lf.thigh), lf.to_img(-0.45 * breadth, 0.15 * lf.thigh)])
+    cv2.fillConvexPoly(pelvis, np.round(poly * 16).astype(np.int32), 1, shift=4)
+    k = max(3, int(round(0.05 * breadth)) | 1)
+    seen = cv2.dilate(np.isin(parse, (LABEL["lower_body"], LABEL["torso"])).astype(np.uint8),
+                      np.ones((k, k), np.uint8)).astype(bool)
+    sil = (dist < 0.7 * r) | ((dist < r) & seen) | pelvis.astype(bool)
+    sil = cv2.GaussianBlur(sil.astype(np.float32), (0, 0), max(1.0, 0.02 * breadth)) > 0.5
+    return sil
+
+
+def lower_agnostic_image(image: np.ndarray, parse: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Dress Code style lower-body agnostic image: the old bottoms (slightly dilated) filled with grey.
+
+    Hands, arms, the torso (the top), face, hair and the feet are kept where the dilation reaches them.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool old bottoms (:func:`old_bottoms_mask`).
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    k = max(3, int(round(min(image.shape[:2]) / 96)) | 1)
+    hide = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.isin(parse, (LABEL["face"], LABEL["hair"], LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"],
+                           LABEL["left_hand"], LABEL["right_hand"]))
+    out = image.copy()
+    out[hide & (~keep | old)] = AGNOSTIC_GREY
+    return out

@@ -1,0 +1,153 @@
+"""Composition of a lower-body garment: the old bottoms removed, the new one drawn, the top and arms in front.
+
+Layers, back to front (painter's algorithm, soft alphas, as :mod:`tryon.teacher.compose` for tops):
+
+1. base: the photo with the old bottoms removed (:mod:`tryon.teacher.agnostic_lower`): synthesised leg skin
+   inside the legs' silhouette (the same machinery as the tops' skin: the person's own skin colour x the light
+   measured on the old garment x a cylinder falloff across each leg, joined to the visible skin by a screened
+   Poisson seam, with the person's own skin grain; :func:`tryon.teacher.compose.fill_colors`), the backdrop
+   continued outside it;
+2. the new garment, shaded with the light measured on the old bottoms;
+3. in front: the top (``tuck="out"``, the default: worn over the waistband) and the neck, the arms, the hands,
+   the face and hair, and the shoes below the ankles (a trouser hem falls over the shoe's collar). With ``tuck="in"`` the garment's waistband is
+   drawn over the top.
+
+This is the composition stage of VITON / CP-VTON (a mask choosing warped garment or person) in Dress Code's
+lower-body setting (the agnostic person keeps the upper body; Morelli et al., ECCV 2022).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.person.body import body_frame, leg_frame
+from tryon.person.labels import LABEL
+from tryon.teacher.agnostic import skin_mask, skin_tone
+from tryon.teacher.agnostic_lower import LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette, old_bottoms_mask
+from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _grain, fill_colors, paint_layers
+from tryon.teacher.shading import shading_map
+from tryon.teacher.skin import old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
+from tryon.teacher.warp import WarpResult
+from tryon.teacher.warp_lower import hip_breadth
+
+__all__ = ["TUCK", "compose_lower"]
+
+TUCK = ("out", "in")
+"""``out``: the top is worn over the bottoms' waistband (drawn in front); ``in``: tucked in (the bottoms'
+waistband is drawn over the top)."""
+
+_FRONT_ALWAYS = (LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"], LABEL["right_hand"], LABEL["face"],
+                 LABEL["hair"])
+
+
+def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
+                  tuck: str = "out", shading_strength: float = 0.5, work_height: int = 512) -> ComposeResult:
+    """Composite a warped lower-body garment onto the person (see the module's text).
+
+    Args:
+        image: (H, W, 3) uint8 RGB person photo.
+        parse: (H, W) uint8 PARSE_LABELS.
+        keypoints: (33, 4) BlazePose keypoints, image pixels.
+        warp: :func:`tryon.teacher.warp_lower.warp_lower` at the photo's size.
+        tuck: ``"out"`` (the top over the waistband) or ``"in"`` (:data:`TUCK`).
+        shading_strength: strength of the shading transferred from the old bottoms (0 disables it).
+        work_height: working height of the mask and fill computations (they are smooth or coarse).
+
+    Returns:
+        :class:`tryon.teacher.compose.ComposeResult`; ``old_garment`` is the old bottoms, ``skin_synthesized``
+        the share of the visible legs' and body's skin that is synthesised, ``old_garment_visible`` the share
+        of the old bottoms still shown (plus shown non-skin pixels of their colours).
+
+    Raises:
+        ValueError: ``tuck`` is not one of :data:`TUCK`.
+    """
+    if tuck not in TUCK:
+        raise ValueError(f"tuck must be one of {TUCK}, not {tuck!r}")
+    H, W = parse.shape
+    s = min(1.0, work_height / H)
+    h, w = max(8, int(round(H * s))), max(8, int(round(W * s)))
+    kp_s = np.asarray(keypoints, np.float32).copy()
+    if s < 1.0:
+        img_s = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        parse_s = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
+        kp_s[:, 0] = (kp_s[:, 0] + 0.5) * (w / W) - 0.5
+        kp_s[:, 1] = (kp_s[:, 1] + 0.5) * (h / H) - 0.5
+    else:
+        img_s, parse_s = image, parse
+
+    def up(m: np.ndarray) -> np.ndarray:
+        m = m.astype(np.float32)
+        return m if s >= 1.0 else cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
+
+    lf = leg_frame(kp_s)
+    sw = body_frame(kp_s).sw
+    breadth = hip_breadth(parse_s, lf)
+    tone = skin_tone(img_s, parse_s)
+    # Skin is looked for on the person only (a beige wall or a wooden floor is not the person's skin).
+    skin = skin_mask(img_s, tone) & ~np.isin(parse_s, (LABEL["background"], LABEL["hair"]))
+    skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    feet = feet_mask(parse_s, lf)
+    old = old_bottoms_mask(parse_s, skin, feet)
+    # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
+    cuff = old_garment_remnant(img_s, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
+    feet &= ~cuff
+    old |= cuff
+    dist, along = leg_maps((h, w), lf)
+    legs = leg_silhouette(parse_s, lf, breadth, dist=dist, along=along)
+    # The parse's edges are coarse: the old garment's rim spills into what it calls background.
+    k = max(3, int(round(h / 110)) | 1)
+    rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    rim &= (parse_s == LABEL["background"]) | ((parse_s == LABEL["lower_body"]) & ~skin & ~feet)
+    front_s = np.isin(parse_s, _FRONT_ALWAYS)
+    if tuck == "out":
+        front_s |= np.isin(parse_s, (LABEL["torso"], LABEL["neck"]))
+    hole_all = (old | rim) & ~front_s & ~feet
+    body = legs | (skin & (parse_s == LABEL["lower_body"]))
+    # fill_colors shades a cylinder of radius ARM_RADIUS x sw round "arm_dist": give it the distance to the leg
+    # bone rescaled so that the leg's own half-width plays that radius.
+    xp, fp = zip(*LEG_TAPER, strict=True)
+    r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
+    leg_dist = (dist / np.maximum(r_leg, 1.0) * ARM_RADIUS * sw).astype(np.float32)
+    fill = fill_colors(img_s, hole_all, body, skin & ~old, tone, leg_dist, parse_s, sw, sleeve=old & legs, old=old)
+
+    a_hole = soft_upsample(hole_all, (W, H), ramp_px=2.0)
+    fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
+    body_a = soft_upsample(body, (W, H))
+    face = parse == LABEL["face"]
+    skin_full = soft_upsample(skin & ~hole_all, (W, H)) > 0.5
+    tex = skin_texture(image, skin_full & ~face, a_hole > 0.5)
+    grain = _grain(image, a_hole > 0.5)
+    lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
+    fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) + ((1.0 - body_a) * grain)[..., None]
+    base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
+
+    if shading_strength > 0 and old.sum() > 50:
+        shade = up(shading_map(img_s, old & ~front_s, scale_px=0.5 * breadth, strength=shading_strength))
+    else:
+        shade = np.ones((H, W), np.float32)
+    garment_rgb = warp.warped_garment.astype(np.float32) * shade[..., None]
+    front_a = soft_upsample(front_s, (W, H))
+    # Trousers' hems fall over the shoe's collar: only the shoe below the ankle is in front of the garment.
+    feet_a = soft_upsample(feet & feet_mask(parse_s, lf, above=-0.1), (W, H))
+    layers = [(garment_rgb, warp.warped_mask.astype(np.float32)),
+              (image, np.maximum(front_a, feet_a))]
+    out, vis = paint_layers(base, layers)
+    comp = np.clip(vis[0], 0.0, 1.0)
+    result = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    result[face] = image[face]
+
+    covered = comp >= 0.5
+    hole = (a_hole > 0.5) & ~covered
+    body_full = body_a > 0.5
+    synth = hole & body_full
+    synth_share = synthesized_share(synth, synth | (skin_full & body_full), ~covered)
+    old_full = up(old) > 0.5
+    comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
+    # What the detection missed but has the old bottoms' colours: lower-body pixels shown unchanged.
+    shown_s = (parse_s == LABEL["lower_body"]) & ~hole_all & (comp_s < 0.5) & ~skin & ~feet & ~old
+    remnant = old_garment_remnant(img_s, old, shown_s)
+    old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
+    return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole, old_garment=old_full,
+                         base=np.clip(base + 0.5, 0, 255).astype(np.uint8), skin_synthesized=synth_share,
+                         old_garment_visible=min(old_vis, 1.0))

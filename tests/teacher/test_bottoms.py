@@ -1,0 +1,157 @@
+"""The teacher dresses bottoms: landmarks of drawn trousers and skirts, the leg frame, the legs-in-view refusal, and
+trousers and shorts on real photos (realdata: read from ../shared, skipped when absent)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.errors import PoseError, UnsupportedCategoryError
+from tryon.garment.category import GarmentInfo, require_supported
+from tryon.garment.landmarks_lower import LEG_LANDMARKS, SKIRT_LANDMARKS, is_skirt, lower_landmarks
+from tryon.person import body
+from tryon.person.labels import LABEL
+from tryon.teacher.gate import lower_landmark_asymmetry
+
+
+def _poly(points, shape=(600, 400)) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.array(points, np.int32)], 1)
+    return m.astype(np.float32)
+
+
+# Trousers drawn flat: waistband 100..300 at y 40, crotch at (200, 220), legs splayed to hems at y 560.
+TROUSERS = [(100, 40), (300, 40), (320, 560), (230, 560), (200, 220), (170, 560), (80, 560)]
+
+
+def test_landmarks_of_drawn_trousers():
+    lm = lower_landmarks(None, _poly(TROUSERS))
+    assert set(lm) == set(LEG_LANDMARKS) and not is_skirt(lm)
+    near = {"waist_right": (100, 44), "waist_left": (300, 44), "crotch": (200, 220), "hem_right_outer": (80, 556),
+            "hem_right_inner": (170, 556), "hem_left_outer": (320, 556), "hem_left_inner": (230, 556)}
+    for name, p in near.items():
+        assert np.hypot(*(np.array(lm[name]) - p)) < 12, (name, lm[name])
+    assert lower_landmark_asymmetry(lm) < 0.05
+
+
+def test_landmarks_of_drawn_skirt_and_short_slit():
+    skirt = [(120, 60), (280, 60), (340, 400), (60, 400)]
+    lm = lower_landmarks(None, _poly(skirt))
+    assert set(lm) == set(SKIRT_LANDMARKS) and is_skirt(lm)
+    assert abs(lm["hem_right"][0] - 60) < 12 and abs(lm["hem_left"][0] - 340) < 12 and abs(lm["hem_center"][1] - 400) < 4
+    # A slit at the hem's centre (5 % of the height) is not a leg gap.
+    slit = _poly(skirt)
+    slit[383:401, 196:204] = 0
+    assert is_skirt(lower_landmarks(None, slit))
+    # A garment drawn lopsided reads as asymmetric.
+    lop = dict(lm, hem_left=(lm["hem_left"][0] + 80, lm["hem_left"][1] - 60))
+    assert lower_landmark_asymmetry(lop) > 0.3
+
+
+def _kp(hips=((130, 250), (70, 250)), knees=((128, 380), (72, 380)), ankles=((126, 500), (74, 500))):
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    kp[body.L_SHOULDER, :2], kp[body.R_SHOULDER, :2] = (140, 100), (60, 100)
+    (kp[body.L_HIP, :2], kp[body.R_HIP, :2]), (kp[body.L_KNEE, :2], kp[body.R_KNEE, :2]) = hips, knees
+    kp[body.L_ANKLE, :2], kp[body.R_ANKLE, :2] = ankles
+    return kp
+
+
+def test_leg_frame_follows_the_shoulders_and_visibility_counts_joints_out_of_the_photo():
+    lf = body.leg_frame(_kp())
+    assert np.allclose(lf.u, (1, 0)) and np.allclose(lf.v, (0, 1)) and lf.hw == 60 and abs(lf.thigh - 130) < 0.1
+    assert lf.chains["left"][0][0] > lf.chains["right"][0][0]
+    # BlazePose swapped the legs (hips run the other way than the shoulders): the sides follow the shoulders.
+    swapped = body.leg_frame(_kp(hips=((70, 250), (130, 250)), knees=((72, 380), (128, 380))))
+    assert np.allclose(swapped.u, (1, 0)) and swapped.chains["left"][0][0] == 130
+    assert body.leg_visibility(_kp(), (600, 200)) == 1.0
+    # Ankles extrapolated below a photo 450 px tall: not in view, whatever BlazePose's visibility says.
+    assert body.leg_visibility(_kp(), (450, 200)) == 0.0
+    assert body.leg_visibility(_kp(), (450, 200), joints=("hip", "knee")) == 1.0
+
+
+def test_teacher_supports_bottoms_the_student_does_not():
+    require_supported(GarmentInfo("lower", "none"), supported=("tops", "bottoms"))
+    with pytest.raises(UnsupportedCategoryError, match="only tops"):
+        require_supported(GarmentInfo("lower", "none"))
+    with pytest.raises(UnsupportedCategoryError, match="and bottoms"):
+        require_supported(GarmentInfo("dress", "none"), supported=("tops", "bottoms"))
+
+
+# ------------------------------------------------------------------------------------------------ real photos
+PERSON = "ootdiffusion__051918_0.jpg"      # Dress Code: a man in grey jeans, full body, front view
+TROUSERS_PHOTO = "ootdiffusion__051827_1.jpg"  # Dress Code: ripped jeans, flat
+SHORTS = "page0526vton__shop2.png"          # wild-dev: grey sweat shorts
+
+
+def _load(path):
+    from tryon.processing import load_image
+
+    return load_image(path)
+
+
+def _leg_points(kp: np.ndarray, side: str, ts) -> list[np.ndarray]:
+    hip, knee, ankle = (kp[body.KP[f"{side}_{j}"], :2] for j in body.LEG_JOINTS)
+    return [hip + (knee - hip) * t if t <= 1 else knee + (ankle - knee) * (t - 1) for t in ts]
+
+
+@pytest.fixture(scope="module")
+def trousers_result(teacher, vton_samples):
+    return _load(vton_samples / "person" / PERSON), teacher.run(
+        _load(vton_samples / "person" / PERSON), _load(vton_samples / "garment" / TROUSERS_PHOTO), category="bottoms")
+
+
+@pytest.mark.realdata
+def test_trousers_cover_both_legs_from_hips_to_ankles_and_not_the_torso(trousers_result):
+    img, res = trousers_result
+    assert res.tryon.shape == img.shape and res.grid.shape == img.shape[:2] + (2,)
+    assert res.garment_info.category == "lower" and "crotch" in res.garment_landmarks
+    kp = res.keypoints
+    front = np.isin(res.parse, (LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"], LABEL["right_hand"]))
+    for side in ("left", "right"):
+        pts = [p for p in _leg_points(kp, side, np.linspace(0.25, 1.85, 12))
+               if not front[int(p[1]), int(p[0])]]
+        assert len(pts) >= 8
+        covered = [res.composition_mask[int(p[1]), int(p[0])] > 0.5 for p in pts]
+        assert np.mean(covered) >= 0.9, side
+    # Not on the torso nor the face: the top is worn over the waistband (tuck="out").
+    sh = 0.5 * (kp[body.L_SHOULDER, :2] + kp[body.R_SHOULDER, :2])
+    hc = 0.5 * (kp[body.L_HIP, :2] + kp[body.R_HIP, :2])
+    chest = [sh + (hc - sh) * t for t in np.linspace(0.1, 0.6, 6)]
+    assert all(res.composition_mask[int(p[1]), int(p[0])] < 0.5 for p in chest)
+    face = res.parse == LABEL["face"]
+    assert face.sum() > 50 and np.array_equal(res.tryon[face], img[face])
+    # The record fields the gate and the student read are filled.
+    assert res.hole is not None and res.warped_parts is not None and {"skin_synthesized", "old_garment_visible"} <= set(
+        res.info)
+    assert res.quality is not None and res.quality.weakest in res.quality.scores and "skin_synthesised" in res.quality.raw
+
+
+@pytest.mark.realdata
+def test_shorts_uncover_the_knees_with_believable_skin(teacher, vton_samples, wild_dev):
+    from tryon.teacher.agnostic import skin_mask, skin_tone
+
+    img = _load(vton_samples / "person" / PERSON)
+    res = teacher.run(img, _load(wild_dev / "garment" / SHORTS), category="bottoms")
+    kp = res.keypoints
+    lf = body.leg_frame(kp)
+    tone = skin_tone(img, res.parse)
+    lum = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    r = int(0.08 * lf.thigh)
+    for side in ("left", "right"):
+        x, y = (int(v) for v in kp[body.KP[f"{side}_knee"], :2])
+        patch = np.s_[y - r:y + r, x - r:x + r]
+        assert (res.composition_mask[patch] < 0.5).mean() > 0.95, side           # the shorts end above the knee
+        assert res.hole[patch].mean() > 0.8                                          # the old jeans were removed
+        assert skin_mask(res.tryon[patch], tone).mean() > 0.8, side                  # and legs drawn there
+        assert lum[patch].std() > 1.5, side                                           # shaded and textured, not flat
+    assert res.info["skin_synthesized"] > 0.5
+
+
+@pytest.mark.realdata
+def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
+    img = _load(vton_samples / "person" / PERSON)
+    waist_up = np.ascontiguousarray(img[: int(0.55 * img.shape[0])])
+    with pytest.raises(PoseError, match="the legs are not in view"):
+        teacher.run(waist_up, _load(vton_samples / "garment" / TROUSERS_PHOTO), category="bottoms")
