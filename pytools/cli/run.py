@@ -109,8 +109,8 @@ def run(
                                                  "one-pieces (FASHN's names; top, dress and lower are accepted "
                                                  "too); auto (the default) classifies the garment's shape. A "
                                                  "category the method does not dress is refused (exit 31): the "
-                                                 "teacher dresses tops and bottoms, the student tops only. With an "
-                                                 "outfit, every garment is classified (auto).")] = None,
+                                                 "teacher dresses tops, bottoms and one-pieces, the student tops "
+                                                 "only. With an outfit, every garment is classified (auto).")] = None,
     method: Annotated[str, typer.Option("--method", help="teacher (the geometric teacher, at the photo's "
                                         "resolution) or student (the exported ONNX student with person framing, "
                                         "as the server and the widget run it; see --model-dir).")] = "teacher",

@@ -10,7 +10,8 @@ rules read is :class:`ShapeFeatures` and the order is in :func:`classify_garment
 * uncertain: a straight top edge that is neither, or a length between a long top's and a dress's;
 * top: shoulders (or sleeves, or armholes) and a top's length.
 
-Tops are dressed everywhere, bottoms by the teacher (:func:`require_supported`'s ``supported``); everything else
+Tops are dressed everywhere, bottoms and one-pieces by the teacher (:func:`require_supported`'s ``supported``);
+everything else
 is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
@@ -280,7 +281,7 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
         supported: the categories the caller dresses, in FASHN's vocabulary (:data:`FASHN_CATEGORIES`): tops
-            only for the student and the API (the default), tops and bottoms for the teacher.
+            only for the student and the API (the default), tops, bottoms and one-pieces for the teacher.
 
     Raises:
         UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
@@ -290,17 +291,23 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
         rest = [c for c in FASHN_CATEGORIES if c not in supported]
-        bottoms = ("; if it is trousers, jeans, shorts or a skirt, name the category bottoms"
-                   if "bottoms" in supported else "")
+        named = ""
+        if "bottoms" in supported:
+            named += "; if it is trousers, jeans, shorts or a skirt, name the category bottoms"
+        if "one-pieces" in supported:
+            named += "; if it is a dress or a jumpsuit, name the category one-pieces"
+        not_dressed = f"; {' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now" if rest else ""
         raise UnsupportedCategoryError(
             f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){bottoms}; "
-            f"{' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now")
+            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){named}"
+            f"{not_dressed}")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
     if category not in supported:
         dressed = "only tops (t-shirts, shirts, blouses, sweaters, tank tops)"
         if "bottoms" in supported:
             dressed += " and bottoms (trousers, jeans, shorts, skirts)"
+        if "one-pieces" in supported:
+            dressed += " and one-pieces (dresses, jumpsuits)"
         raise UnsupportedCategoryError(
             f"this garment looks like {category!r} ({_EXAMPLES[category]}); {dressed} are dressed for now")
 

@@ -360,15 +360,19 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
     return old & (torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"]))
 
 
-def agnostic_image(image: np.ndarray, parse: np.ndarray, old_mask: np.ndarray) -> np.ndarray:
+def agnostic_image(image: np.ndarray, parse: np.ndarray, old_mask: np.ndarray, category: str = "top") -> np.ndarray:
     """VITON-style clothing-agnostic image: the old garment (slightly dilated) filled with grey.
 
-    Face, hair, hands and lower body are kept even where the dilation reaches them.
+    Face, hair, hands and lower body are kept even where the dilation reaches them; for a one-piece
+    (``category="dress"``) the lower body only outside the old garment (the old trousers or skirt are hidden,
+    legs and shoes kept).
 
     Args:
         image: (H, W, 3) uint8 RGB.
         parse: (H, W) uint8 PARSE_LABELS.
-        old_mask: (H, W) bool from :func:`old_garment_mask`.
+        old_mask: (H, W) bool from :func:`old_garment_mask` (for a one-piece, the composition's, which includes
+            the old lower garment).
+        category: "top" or "dress".
 
     Returns:
         (H, W, 3) uint8 RGB.
@@ -376,6 +380,8 @@ def agnostic_image(image: np.ndarray, parse: np.ndarray, old_mask: np.ndarray) -
     k = max(3, int(round(min(image.shape[:2]) / 96)) | 1)
     hide = cv2.dilate(old_mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     keep = np.isin(parse, (LABEL["face"], LABEL["hair"], LABEL["lower_body"]) + _HANDS)
+    if category == "dress":
+        keep &= ~((parse == LABEL["lower_body"]) & old_mask)
     out = image.copy()
     out[hide & ~keep] = AGNOSTIC_GREY
     return out

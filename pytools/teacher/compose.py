@@ -702,7 +702,7 @@ class ComposeResult:
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
             tone: np.ndarray | None = None, refiner: Callable | None = None,
-            shading_strength: float = 0.5, work_height: int = 512) -> ComposeResult:
+            shading_strength: float = 0.5, work_height: int = 512, category: str = "top") -> ComposeResult:
     """Composite the warped garment onto the person.
 
     Masks and fill colours are computed at ``work_height`` (they are smooth or coarse by nature: the parse
@@ -719,6 +719,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
             classical fill is used when None and on the backdrop.
         shading_strength: strength of the shading transfer (0 disables it).
         work_height: working height of the mask computations.
+        category: "top", or "dress" (a one-piece): the old trousers / skirt are removed too and bare legs
+            synthesised where the new garment does not cover them (tryon.teacher.agnostic_onepiece, on bottoms'
+            tryon.teacher.agnostic_lower).
 
     Returns:
         :class:`ComposeResult`.
@@ -761,6 +764,14 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         parse_s = parse_s.copy()
         parse_s[collar | tail] = LABEL["torso"]
     body = body_region(parse_s, frame, skin, maps, kp_s)
+    leg_q = None
+    if category == "dress":
+        from tryon.teacher.agnostic_onepiece import lower_body
+
+        lo = lower_body(img_s, parse_s, skin, kp_s)
+        leg_q = lo.limb_q
+        old |= lo.old
+        body = (body & ~lo.old) | lo.legs
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
@@ -792,10 +803,14 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     arm_sil = arm_silhouette(parse_s, skin, maps)
     # (Not along the forearms: a sleeve's cuff beside the hips is arm or backdrop, not trousers.)
     lower &= hole_all & ~arm_sil & (maps.arm_dist > 0.2 * sw)
+    if leg_q is not None:   # a one-piece replaces the lower garment too: legs there, not its continuation
+        lower[:] = False
     lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
     if lower is not None:
         body = body | (lower > 0.5)
-    fill = fill_colors(img_s, hole_all, body, skin, tone, maps.arm_dist, parse_s, sw, sleeve=sleeve_old,
+    # Legs are shaded like arms: their normalised distance, in arm units (a cylinder across each leg).
+    limb_dist = maps.arm_dist if leg_q is None else np.minimum(maps.arm_dist, leg_q * ARM_RADIUS * sw)
+    fill = fill_colors(img_s, hole_all, body, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
                        lower=lower, old=old, across=maps.a)
     fill *= _arm_crease(arm_sil, body, sw)[..., None]
 

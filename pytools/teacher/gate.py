@@ -11,6 +11,8 @@ nothing is fitted.
 =========================  ==================================================================================
 signal                     measured as
 =========================  ==================================================================================
+``legs``                   one-pieces: share of the garment's length on the body (waist to hem, as warped)
+                           that lies inside the photo; 1 for tops
 ``pose``                   BlazePose visibility (0..1) of the shoulders (the lower one) and of the elbows and
                            hips (the mean of each pair), the lowest of the three; for bottoms the hips', knees'
                            and ankles' (:func:`tryon.person.body.leg_visibility`, joints outside the photo 0)
@@ -328,24 +330,31 @@ def assess(result) -> Quality:
 
     Args:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
-            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts``; for bottoms
-            (``garment_info.category == "lower"``) also ``info`` (``old_garment_visible``, ``skin_synthesized``).
+            ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
+            (its ``legs_in_view``, one-pieces only; 1 when absent); for bottoms (``garment_info.category ==
+            "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``.
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
     """
+    info = getattr(result, "info", None) or {}
+    legs = float(info.get("legs_in_view", 1.0))
     if _is_lower(result):
         from tryon.person.body import leg_visibility
 
-        raw: dict[str, float] = {"pose": leg_visibility(result.keypoints, result.tryon.shape[:2])}
+        raw: dict[str, float] = {"legs": legs, "pose": leg_visibility(result.keypoints, result.tryon.shape[:2])}
         raw["landmarks"] = (lower_landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks
                             else 1.0)
         raw.update(mask_quality(result.garment_mask))
         raw["old_garment"] = float(result.info.get("old_garment_visible", 0.0))
         raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
     else:
-        raw = {"pose": pose_visibility(result.keypoints)}
-        raw["landmarks"] = (landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks else 1.0)
+        raw = {"legs": legs, "pose": pose_visibility(result.keypoints)}
+        lm = result.garment_landmarks
+        if lm and "waist_left" in lm:
+            # A one-piece: the bodice's symmetry (its hem is the waist); a skirt's hem corners are soft and uneven.
+            lm = {**lm, **{f"hem_{s}": lm[f"waist_{s}"] for s in ("left", "right")}}
+        raw["landmarks"] = landmark_asymmetry(lm) if lm else 1.0
         raw.update(mask_quality(result.garment_mask))
         raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],

@@ -23,6 +23,7 @@ from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
+from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
 
 __all__ = ["Teacher", "TeacherResult", "require_legs", "LEGS_MIN_VISIBILITY"]
 
@@ -54,8 +55,9 @@ class TeacherResult:
         warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves).
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
-            0-1) and ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
-            of its area, 0-1); see
+            0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
+            of its area, 0-1) and, for one-pieces, ``legs_in_view``
+            (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
             :class:`tryon.teacher.compose.ComposeResult`.
     """
 
@@ -139,14 +141,15 @@ class Teacher:
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
-        UnsupportedCategoryError: the garment is neither a top nor a bottom (trousers, jeans, shorts, skirt).
+        UnsupportedCategoryError: the garment is neither a top, a bottom (trousers, jeans, shorts, skirt) nor a
+            one-piece (dress, jumpsuit).
         PoseError: bottoms on a photo whose legs are not in view.
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence``.
         UsageError: ``min_confidence`` is outside [0, 1].
     """
 
-    CATEGORIES: tuple[str, ...] = ("tops", "bottoms")
+    CATEGORIES: tuple[str, ...] = ("tops", "bottoms", "one-pieces")
     """The garment categories the teacher dresses (FASHN's names), the one list its category gate and the outfits'
     (:mod:`tryon.teacher.outfit`) read."""
 
@@ -190,8 +193,8 @@ class Teacher:
 
         Args:
             person_image: (H, W, 3) uint8 RGB photo of one person, front-facing.
-            garment_image: (h, w, 3) uint8 RGB in-shop photo of a top or a bottom (trousers, jeans, shorts, skirt)
-                on a plain background.
+            garment_image: (h, w, 3) uint8 RGB in-shop photo of a top, a bottom (trousers, jeans, shorts, skirt)
+                or a one-piece (dress, jumpsuit) on a plain background.
             garment_mask: (h, w) float32 [0, 1] garment mask; computed when None.
             category: a category to override the garment classifier, in either vocabulary (``tops``,
                 ``bottoms``, ``one-pieces``, ``top``, ``lower``...; ``auto`` or None classifies).
@@ -232,6 +235,10 @@ class Teacher:
 
             lm = lower_landmarks(garment_image, garment_mask)
             require_legs(analysis.keypoints, analysis.image.shape[:2], lm)
+        elif _info_get(info, "category", "top") == "dress":
+            from tryon.garment.landmarks_onepiece import onepiece_landmarks
+
+            lm = onepiece_landmarks(garment_image, garment_mask, info)
         else:
             lm = garment_landmarks(garment_image, garment_mask, info)
         timings["garment"] = time.perf_counter() - t
@@ -287,16 +294,20 @@ class Teacher:
             t = time.perf_counter()
             agn = lower_agnostic_image(image, parse, c.old_garment)
         else:
-            w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
-                             sleeve=sleeve, category=category)
+            if category == "dress":
+                w = warp_onepiece(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                                  sleeve=sleeve)
+            else:
+                w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
+                                 sleeve=sleeve, category=category)
             timings["warp"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            c = compose(image, parse, keypoints, w, refiner=self.refiner())
+            c = compose(image, parse, keypoints, w, refiner=self.refiner(), category=category)
             timings["compose"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            agn = agnostic_image(image, parse, c.old_garment)
+            agn = agnostic_image(image, parse, c.old_garment, category=category)
         timings["agnostic"] = time.perf_counter() - t
         res = TeacherResult(tryon=c.tryon, agnostic=agn, warped_garment=w.warped_garment,
                             warped_mask=w.warped_mask, grid=w.grid, composition_mask=c.composition_mask,
@@ -306,6 +317,8 @@ class Teacher:
                             warped_parts=w.warped_parts,
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible})
+        if category == "dress":
+            res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0])
         t = time.perf_counter()
         res.quality = assess(res)
         timings["gate"] = time.perf_counter() - t

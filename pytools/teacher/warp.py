@@ -24,6 +24,7 @@ Left/right: the garment's ``left_*`` landmarks are the wearer's left (image righ
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -150,7 +151,7 @@ def sample_with_grid(image: np.ndarray, grid: np.ndarray, *, nearest: bool = Fal
 
 
 # --------------------------------------------------------------------------------------------- garment parts
-def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
+def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, torso: np.ndarray | None = None) -> np.ndarray:
     """Split the garment mask into torso and sleeves with the shoulder–armpit lines.
 
     A sleeve is the part of the garment on the outer side of the line shoulder->armpit and on the shoulder's
@@ -160,6 +161,8 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
     Args:
         mask: (H, W) float garment mask in [0, 1].
         lm: garment landmarks (see tryon.garment.landmarks), pixel coordinates.
+        torso: optional (H, W) bool garment pixels that are torso whatever the sleeve cones say (a one-piece's
+            skirt, which lies inside the cone of a long sleeve hanging beside it).
 
     Returns:
         (H, W) uint8 part labels: 0 none, 1 torso, 2 wearer's left sleeve (image right), 3 right sleeve.
@@ -195,6 +198,8 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
             under = np.array([[ap[0], ap[1]], [far_out[0], ap[1]], [far_out[0], y_end], [ap[0] + d[0] * (y_end - ap[1])
                               / max(d[1], 1e-6), y_end]])
             cv2.fillPoly(m, [np.round(under * 4).astype(np.int64).astype(np.int32)], 1, shift=2)
+        if torso is not None:
+            m[torso] = 0
         parts[inside & (m > 0)] = label
     return parts
 
@@ -267,7 +272,8 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         frame: the person's :class:`BodyFrame`.
         parse: (H, W) uint8 PARSE_LABELS or None (keypoint-only rules).
         lm: garment landmarks, pixels.
-        category: "top" or "dress".
+        category: "top", or "dress" for a one-piece's bodice (``hem_*`` at the dress's waist: placed between
+            the natural waist and the hip joints, never lengthened to cover the old top).
 
     Returns:
         (targets: landmark name -> (2,) pixel position, scale: person pixels per garment pixel).
@@ -377,12 +383,15 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
     g_hl, g_hr, g_hc = gf(lm["hem_left"]), gf(lm["hem_right"]), gf(lm["hem_center"])
     prop = g_hc[1] * scale
     hem_b = prop
-    if old is not None:
+    # A one-piece's bodice ends at its waist, whatever the old top covered (the skirt covers the rest).
+    if old is not None and category != "dress":
         ob = _LabelCoords.extent(old, a=0.0, aband=0.45 * sw, axis=1, q=1.0)
         if ob is not None:
             hem_b = max(hem_b, min(ob[1] + 0.02 * sw, prop * 1.3))
     if category == "dress":
-        hem_b = float(np.clip(hem_b, hip_b + 0.3 * sw, hip_b + 2.5 * sw))
+        # The bodice's hem is the dress's waist (tryon.teacher.warp_onepiece): between the natural waist
+        # (about 0.6 shoulder widths above the hip joints) and just below the hip joints (a drop waist).
+        hem_b = float(np.clip(hem_b, hip_b - 0.6 * sw, hip_b + 0.15 * sw))
     else:
         hem_b = float(np.clip(hem_b, hip_b - 0.35 * sw, hip_b + 0.55 * sw))
     len_scale = hem_b / max(prop, 1e-6)
@@ -417,7 +426,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         dy = float(np.clip((g[1] - g_hc[1]) * scale * len_scale, -0.15 * sw, 0.05 * sw))
         base = frame.to_img(0.0, hem_b)
         corner = base + sgn * a * h_dir + np.array([0.0, dy])
-        if old is not None:
+        if old is not None and category != "dress":
             # A torso that leans tilts the old garment's hem against the level new one: lower this corner (a
             # little) where the old garment would otherwise show below it.
             ob = _LabelCoords.extent(old, a=sgn * 0.3 * sw, aband=0.15 * sw, axis=1, q=1.0)
@@ -857,7 +866,10 @@ def _bleed_edges(garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
-                 sleeve: str | None = None, category: str = "top", work_height: int = 256) -> WarpResult:
+                 sleeve: str | None = None, category: str = "top", work_height: int = 256,
+                 extra_anchors: Callable[[BodyFrame, dict[str, np.ndarray], float],
+                                         tuple[list[np.ndarray], list[np.ndarray]]] | None = None,
+                 torso_mask: np.ndarray | None = None) -> WarpResult:
     """Warp an in-shop garment onto a person: TPS torso + per-sleeve arm-following maps, as a dense sampling grid.
 
     Args:
@@ -868,8 +880,12 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         out_shape: (H, W) of the person photo.
         parse: (H, W) uint8 PARSE_LABELS of the person (refines body widths), or None.
         sleeve: "none" | "short" | "long" (None: from the landmarks present).
-        category: "top" or "dress".
+        category: "top" or "dress" (a one-piece's bodice, see :func:`body_targets`).
         work_height: the grid is computed at this height and upsampled (speed); 0 = full resolution.
+        extra_anchors: optional ``(frame, targets, scale) -> (person points, garment points)``: more control
+            points of the torso spline (a one-piece's skirt or legs, tryon.teacher.warp_onepiece); it may add
+            entries to ``targets`` (returned in :attr:`WarpResult.targets`).
+        torso_mask: optional (h, w) bool garment pixels that are never sleeve (see :func:`garment_parts`).
 
     Returns:
         :class:`WarpResult` at ``out_shape``.
@@ -923,6 +939,10 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     dst.append(g_chest)
     src.append(0.5 * (p_chest + t["hem_center"]))
     dst.append(0.5 * (g_chest + lm["hem_center"]))
+    if extra_anchors is not None:
+        more_src, more_dst = extra_anchors(frame, t, scale)
+        src.extend(more_src)
+        dst.extend(more_dst)
     src_a, dst_a = np.array(src), np.array(dst)
     tps = tps_fit(src_a, dst_a, regularization=0.0)
     pts = np.stack([fx.ravel(), fy.ravel()], axis=-1)
@@ -936,7 +956,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     g_torso = cv2.resize(tps(cpts).reshape(hc, wc, 2).astype(np.float32), (w, h),
                          interpolation=cv2.INTER_LINEAR).astype(np.float64)
 
-    parts_g = garment_parts(garment_mask, lm)
+    parts_g = garment_parts(garment_mask, lm, torso=torso_mask)
     parts_g[_neck_opening(garment_mask.shape, lm) & (parts_g == PART_TORSO)] = PART_NONE
 
     def lab_at(gpix: np.ndarray) -> np.ndarray:

@@ -81,6 +81,12 @@ def test_require_supported():
         with pytest.raises(UnsupportedCategoryError) as ei:
             require_supported(GarmentInfo(cat, "none") if cat in ("dress", "lower") else cat)
         assert repr(named) in str(ei.value) and "only tops" in str(ei.value)
+    # The geometric teacher also dresses one-pieces; bottoms are still refused by name.
+    require_supported(GarmentInfo("dress", "none"), supported=("tops", "one-pieces"))
+    with pytest.raises(UnsupportedCategoryError, match="'bottoms'.*only tops .* and one-pieces"):
+        require_supported(GarmentInfo("lower", "none"), supported=("tops", "one-pieces"))
+    with pytest.raises(UnsupportedCategoryError, match="a dress or a jumpsuit, name the category one-pieces"):
+        require_supported(GarmentInfo("uncertain", "none"), supported=("tops", "one-pieces"))
 
 
 @pytest.mark.parametrize(("given", "fashn", "internal"), [

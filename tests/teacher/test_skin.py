@@ -19,7 +19,6 @@ from tryon.teacher.skin import (drop_textured, old_garment_remnant, old_garment_
 from tryon.teacher.warp import WarpResult, warp_garment
 
 from .test_compose import OLD, SKIN, _capsule, synthetic_person, synthetic_tee
-from .test_pipeline import teacher  # noqa: F401  (the module-scoped real-model Teacher fixture)
 
 
 def _no_garment(shape: tuple[int, int]) -> WarpResult:

@@ -1,0 +1,251 @@
+"""Garment landmarks of a front-view in-shop one-piece (dress or jumpsuit), from its mask (and photo).
+
+A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of legs below it. Method:
+
+* Waist: the narrowest row of the mask's centre run (the run of mask pixels through the centre line, so
+  sleeves beside the body do not count) between 22 % and 62 % of the garment's height, the widths smoothed over
+  3 % of the height. A dress without a waist (a shift or sack dress) has its narrowest row where its sides stop
+  tapering; that is still where the bodice warp ends and the skirt warp starts, so nothing depends on a seam.
+* Bodice: the mask without the skirt (:func:`skirt_mask`: below the waist, the runs on the centre line and the
+  legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
+  shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
+  ``waist_center``).
+* Skirt hem: the lowest point of the centre run (``hem_center``) and the outermost points of the centre run in
+  the lowest 6 % of the garment (``hem_left``, ``hem_right``), as for a top's hem.
+* Jumpsuit: both sides reach at least 15 % of the height below the end of the centre line (the gap between
+  the legs): ``crotch`` is the top of that gap, and each leg's hem is the outer and inner end of its lowest row
+  (``leg_left_outer``, ``leg_left_inner``, ...); ``hem_*`` are then the legs' outer hem corners and the crotch.
+
+All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT (as in
+:mod:`tryon.garment.landmarks`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon.errors import DataError
+from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
+
+__all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
+           "skirt_mask"]
+
+ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
+"""Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
+JUMPSUIT_LANDMARKS: tuple[str, ...] = ("crotch", "leg_left_outer", "leg_left_inner", "leg_right_outer",
+                                       "leg_right_inner")
+"""Extra keys of a jumpsuit's landmarks."""
+
+_WAIST_RANGE = (0.22, 0.62)   # share of the garment's height searched for the waist
+_LEG_GAP = 0.15               # an empty centre line over this share of the height at the bottom: two legs
+
+
+def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first and last column of the run of mask pixels through column ``cx`` (-1, -1 when the
+    centre pixel is empty)."""
+    ci = int(np.clip(round(cx), 0, m.shape[1] - 1))
+    lo = np.full(m.shape[0], -1)
+    hi = np.full(m.shape[0], -1)
+    for y in np.nonzero(m[:, ci])[0]:
+        row = m[y]
+        r = row[ci:]
+        hi[y] = ci + (int(np.argmin(r)) - 1 if not r.all() else len(r) - 1)
+        left = row[:ci + 1][::-1]
+        lo[y] = ci - (int(np.argmin(left)) - 1 if not left.all() else len(left) - 1)
+    return lo, hi
+
+
+def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
+    """(H, W) bool: the garment below the waist that is its skirt or legs, not a sleeve hanging beside it: in
+    each row below the waist, the runs of mask pixels that touch the run through the centre line or, below a
+    jumpsuit's crotch, the runs overlapping the row above's skirt (a leg continues the leg above it).
+
+    Args:
+        mask: (H, W) float32 [0, 1] or bool garment mask.
+        waist_center: (x, y) of the waist on the centre line, pixels (``waist_center`` landmark).
+    """
+    m = np.asarray(mask) > 0.5
+    H, W = m.shape
+    cx, wy = int(np.clip(round(waist_center[0]), 0, W - 1)), int(np.clip(round(waist_center[1]), 0, H - 1))
+    out = np.zeros((H, W), bool)
+    prev = None
+    for y in range(wy + 1, H):
+        row = m[y]
+        if not row.any():
+            break
+        d = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+        starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+        keep = np.zeros(W, bool)
+        for a, b in zip(starts, ends, strict=True):
+            if a <= cx < b or (prev is not None and prev[a:b].any()):
+                keep[a:b] = True
+        if not keep.any():
+            break
+        out[y] = keep
+        prev = keep
+    return out
+
+
+def onepiece_sleeve(lm: dict) -> str:
+    """The sleeve type of a one-piece from its landmarks: "none" without sleeve landmarks; "long" when the
+    sleeves (armpit to inner sleeve end, the median of both) are longer than 0.6 of the armpit-to-waist height,
+    "short" otherwise. The classifier reads sleeves as if the garment were a top (armpit to hem, a skirt's
+    length), which is meaningless for a dress; this is its rule with the waist as the bodice's hem (a bodice is
+    shorter than a top, hence 0.6 rather than 0.5).
+
+    Args:
+        lm: :func:`onepiece_landmarks` output.
+    """
+    if "sleeve_left_inner" not in lm or "sleeve_right_inner" not in lm:
+        return "none"
+    lens = [float(np.hypot(*(np.subtract(lm[f"sleeve_{s}_inner"], lm[f"armpit_{s}"])))) for s in ("left", "right")]
+    body = float(lm["waist_center"][1]) - 0.5 * (float(lm["armpit_left"][1]) + float(lm["armpit_right"][1]))
+    return "long" if np.median(lens) > 0.6 * max(body, 1.0) else "short"
+
+
+def _mirror_outliers(lm: dict, cx: float) -> None:
+    """Make the shoulder and armpit pairs mirror images about the centre line when they are clearly not (mirror
+    distance over 8 % of the shoulder width): the side whose point sits nearer its expected height (shoulder:
+    the neckline's base, 0.15 shoulder widths below the neck points; armpit: 0.4 shoulder widths below the
+    shoulders, the tops detector's proportion) is kept and mirrored onto the other. A flat-lay one-piece is
+    symmetric; on the bodice cut from it the outline detector often finds one side's corner on a ruffle, a
+    strap or a fold. In place."""
+    width = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
+    if width < 1e-3:
+        return
+    neck_y = 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
+    for part in ("shoulder", "armpit"):
+        a, b = np.asarray(lm[f"{part}_left"], float), np.asarray(lm[f"{part}_right"], float)
+        if np.hypot(2 * cx - a[0] - b[0], a[1] - b[1]) <= 0.08 * width:
+            continue
+        sh_y = 0.5 * (lm["shoulder_left"][1] + lm["shoulder_right"][1])
+        want = neck_y + 0.15 * width if part == "shoulder" else sh_y + 0.4 * width
+        keep, other = ("left", "right") if abs(a[1] - want) <= abs(b[1] - want) else ("right", "left")
+        k = np.asarray(lm[f"{part}_{keep}"], float)
+        lm[f"{part}_{other}"] = (float(2 * cx - k[0]), float(k[1]))
+
+
+def _plausible_sleeves(lm: dict, cx: float, width: float, bodice_h: float) -> bool:
+    """A bodice's sleeves are kept when each sleeve's outer end reaches out past its armpit (3 % of the
+    garment's width) or hangs below it (10 % of the bodice's height); puffed or gathered shoulders otherwise
+    give sleeve ends inside the body, whose sleeve cones would take the bodice away from the torso's warp."""
+    if "sleeve_left_outer" not in lm or "sleeve_right_outer" not in lm:
+        return True
+    for side in ("left", "right"):
+        so, ap = np.asarray(lm[f"sleeve_{side}_outer"]), np.asarray(lm[f"armpit_{side}"])
+        if not (abs(so[0] - cx) > abs(ap[0] - cx) + 0.03 * width or so[1] > ap[1] + 0.1 * bodice_h):
+            return False
+    return True
+
+
+def _bottoms(m: np.ndarray, cx: float) -> tuple[int, dict[str, int]]:
+    """(lowest row of the centre column, {"left"/"right": lowest row of the mask on that side of it})."""
+    ci = int(round(cx))
+    ys = np.nonzero(m[:, ci])[0]
+    out = {}
+    for side, half in (("left", m[:, ci + 1:]), ("right", m[:, :ci])):
+        rows = np.nonzero(half.any(axis=1))[0]
+        out[side] = int(rows.max()) if len(rows) else 0
+    return (int(ys.max()) if len(ys) else max(out.values())), out
+
+
+def is_jumpsuit(mask: np.ndarray) -> bool:
+    """True when both sides of the garment reach 15 % of its height or more below the end of its centre line
+    (the gap between two legs).
+
+    Args:
+        mask: (H, W) float32 [0, 1] or bool garment mask.
+
+    Raises:
+        ValueError: the mask is empty.
+    """
+    sa = analyse_shape(mask)
+    c_bottom, bottoms = _bottoms(sa.mask, sa.cx)
+    return min(bottoms.values()) - c_bottom >= _LEG_GAP * sa.height
+
+
+def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) -> dict[str, tuple[float, float]]:
+    """Landmarks of a front-view dress or jumpsuit (see the module docstring for the method).
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo, or None (the front neckline depth is then estimated).
+        mask: (H, W) float32 [0, 1] garment mask (e.g. :func:`tryon.garment.mask.garment_mask`).
+        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeves,
+            otherwise the bodice's outline decides.
+
+    Returns:
+        dict name -> (x, y) image pixels: :data:`ONEPIECE_LANDMARKS` (the four sleeve keys absent when
+        sleeveless) plus :data:`JUMPSUIT_LANDMARKS` for a jumpsuit.
+
+    Raises:
+        ValueError: the mask is empty.
+        DataError: the outline has no body below the bodice (not a one-piece).
+    """
+    sa = analyse_shape(mask)
+    m, cx, s = sa.mask, sa.cx, sa.scale
+    hgt = sa.height
+    lo, hi = _centre_runs(m, cx)
+    width = np.where(lo >= 0, hi - lo + 1, 0).astype(np.float64)
+    y0, y1 = int(sa.top + _WAIST_RANGE[0] * hgt), int(sa.top + _WAIST_RANGE[1] * hgt)
+    k = max(3, int(round(0.03 * hgt)) | 1)
+    # Rows off the centre line (an empty centre pixel) never win: a large width before smoothing.
+    sm = cv2.blur(np.where(width > 0, width, 1e6).reshape(-1, 1).astype(np.float32), (1, k)).ravel()
+    seg = np.where(width[y0:y1] > 0, sm[y0:y1], np.inf)
+    if not np.isfinite(seg).any():
+        raise DataError("the garment's outline has no body between its top and its hem: is it a dress or a "
+                        "jumpsuit photographed flat, front view?")
+    wy = y0 + int(np.argmin(seg))
+
+    def to_img(x: float, y: float) -> tuple[float, float]:
+        return float((x + 0.5) / s - 0.5), float((y + 0.5) / s - 0.5)
+
+    # The bodice: the garment without its skirt (long sleeves hanging below the waist stay), analysed as a top.
+    full = np.asarray(mask, np.float32)
+    bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
+    # The classifier's sleeve type was read on the whole one-piece (a skirt's flare reads as sleeves): the
+    # bodice's own outline decides, unless the caller says sleeveless.
+    sleeveless = info is not None and getattr(info, "sleeve", None) == "none"
+    lm = dict(garment_landmarks(image, bodice, info if sleeveless else None))
+    cx_img = (cx + 0.5) / s - 0.5
+    if not _plausible_sleeves(lm, cx_img, sa.width / s, (wy - sa.top) / s):
+        for k in SLEEVE_LANDMARKS:
+            lm.pop(k, None)
+    _mirror_outliers(lm, cx_img)
+    wl, wr = lm.pop("hem_left"), lm.pop("hem_right")
+    lm.pop("hem_center")
+    lm["waist_left"] = to_img(hi[wy], wy)
+    lm["waist_right"] = to_img(lo[wy], wy)
+    lm["waist_center"] = to_img(cx, wy)
+    # The bodice's own hem corners can sit on a hanging sleeve; the centre run's ends are the body's sides.
+    del wl, wr
+
+    c_bottom, bottoms = _bottoms(m, cx)
+    if min(bottoms.values()) - c_bottom >= _LEG_GAP * hgt:
+        # Jumpsuit: the centre line ends at the crotch; each leg's hem is its lowest row's outer / inner end.
+        lm["crotch"] = to_img(cx, c_bottom)
+        for side, sgn in (("left", 1), ("right", -1)):
+            half = m[:, int(round(cx)) + 1:] if sgn > 0 else m[:, :int(round(cx))]
+            yb = bottoms[side]
+            band = half[max(0, yb - max(2, int(0.02 * hgt))): yb + 1].any(axis=0)
+            xs = np.nonzero(band)[0]
+            if sgn > 0:
+                xs = xs + int(round(cx)) + 1
+            outer, inner = (xs.max(), xs.min()) if sgn > 0 else (xs.min(), xs.max())
+            lm[f"leg_{side}_outer"] = to_img(outer, yb)
+            lm[f"leg_{side}_inner"] = to_img(inner, yb)
+            lm[f"hem_{side}"] = lm[f"leg_{side}_outer"]
+        lm["hem_center"] = lm["crotch"]
+        return lm
+
+    # Dress: the centre run's lowest point and its outermost ends near the bottom.
+    lm["hem_center"] = to_img(cx, c_bottom)
+    rows = np.arange(max(wy, int(c_bottom - 0.06 * hgt)), c_bottom + 1)
+    rows = rows[lo[rows] >= 0]
+    if not len(rows):
+        rows = np.array([c_bottom])
+    for side, sgn in (("left", 1), ("right", -1)):
+        ends = hi[rows] if sgn > 0 else lo[rows]
+        i = int(np.argmax(sgn * ends))
+        lm[f"hem_{side}"] = to_img(ends[i], rows[i])
+    return lm

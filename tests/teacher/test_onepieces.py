@@ -1,0 +1,150 @@
+"""The teacher on one-pieces: dress / jumpsuit landmarks on drawn garments, and dresses on real photos (realdata).
+
+Real photos come from ../shared/data/vton-samples (Dress Code persons and dresses, non-commercial research
+licence; never committed); those tests skip when it is absent. The ``teacher`` fixture is tests/teacher/conftest.py's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tryon.errors import LowConfidenceError
+from tryon.garment.landmarks_onepiece import is_jumpsuit, onepiece_landmarks, skirt_mask
+from tryon.person.labels import LABEL
+from tryon.teacher.pipeline import Teacher
+
+# A Dress Code person in a tee and dark trousers, a flared sleeveless midi dress (orange print).
+PERSON = "ootdiffusion__051482_0.jpg"
+DRESS = "ootdiffusion__053319_1.jpg"
+
+
+def _dress(h: int = 600, w: int = 400, *, sleeves: bool = False) -> tuple[np.ndarray, dict[str, float]]:
+    """A flat-lay A-line dress drawn as a polygon: neckline, shoulders, armholes, a waist at y=250, a flared hem
+    at y=560 (corners at x=60 and 340); optional short sleeves. Returns (mask, the drawn geometry)."""
+    m = np.zeros((h, w), np.uint8)
+    body = np.array([(165, 40), (200, 80), (235, 40), (270, 45), (265, 120), (250, 250),   # neck, strap, armhole
+                     (340, 560), (200, 570), (60, 560),                                     # hem
+                     (150, 250), (135, 120), (130, 45)], np.int32)
+    cv2.fillPoly(m, [body], 1)
+    if sleeves:
+        cv2.fillPoly(m, [np.array([(270, 45), (330, 110), (300, 140), (265, 120)], np.int32)], 1)
+        cv2.fillPoly(m, [np.array([(130, 45), (70, 110), (100, 140), (135, 120)], np.int32)], 1)
+    return m.astype(np.float32), {"waist_y": 250.0, "hem_y": 565.0, "hem_left_x": 340.0, "hem_right_x": 60.0}
+
+
+def test_dress_landmarks_on_a_drawn_dress():
+    mask, g = _dress()
+    lm = onepiece_landmarks(None, mask)
+    # The waist is the narrowest row of the body, the hem the skirt's bottom corners and centre.
+    assert abs(lm["waist_center"][1] - g["waist_y"]) < 0.03 * 530
+    assert lm["waist_right"][0] < 200 < lm["waist_left"][0]
+    assert abs(lm["hem_center"][1] - g["hem_y"]) < 8
+    assert abs(lm["hem_left"][0] - g["hem_left_x"]) < 8 and abs(lm["hem_right"][0] - g["hem_right_x"]) < 8
+    # The bodice is read as a top: neckline above the shoulders' corners, armpits between them and the waist.
+    for side in ("left", "right"):
+        assert lm[f"neck_{side}"][1] < lm[f"armpit_{side}"][1] < lm["waist_center"][1]
+        assert lm[f"shoulder_{side}"][1] < lm[f"armpit_{side}"][1]
+    assert lm["shoulder_left"][0] > lm["neck_left"][0] and lm["shoulder_right"][0] < lm["neck_right"][0]
+    assert "sleeve_left_outer" not in lm and "crotch" not in lm and not is_jumpsuit(mask)
+    # With sleeves, the sleeve ends are found outside the armpits and stay with the bodice (not the skirt).
+    lm_s = onepiece_landmarks(None, _dress(sleeves=True)[0])
+    assert lm_s["sleeve_left_outer"][0] > lm_s["armpit_left"][0] and lm_s["sleeve_right_outer"][0] < \
+        lm_s["armpit_right"][0]
+    skirt = skirt_mask(mask, lm["waist_center"])
+    assert skirt[300:550, 200].all() and not skirt[:240].any()
+
+
+def test_jumpsuit_landmarks_on_a_drawn_jumpsuit():
+    m = np.zeros((600, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([(165, 40), (200, 80), (235, 40), (270, 45), (265, 120), (250, 250), (262, 330),
+                               (270, 580), (215, 580), (200, 360),             # wearer's left leg, crotch
+                               (185, 580), (130, 580), (138, 330), (150, 250), (135, 120), (130, 45)], np.int32)], 1)
+    lm = onepiece_landmarks(None, m.astype(np.float32))
+    assert is_jumpsuit(m)
+    assert abs(lm["crotch"][1] - 360) < 12 and abs(lm["crotch"][0] - 200) < 6
+    assert abs(lm["leg_left_outer"][0] - 270) < 6 and abs(lm["leg_left_inner"][0] - 215) < 6
+    assert abs(lm["leg_right_outer"][0] - 130) < 6 and abs(lm["leg_right_inner"][0] - 185) < 6
+    assert all(abs(lm[k][1] - 580) < 6 for k in ("leg_left_outer", "leg_right_inner"))
+    assert lm["waist_center"][1] < lm["crotch"][1]
+
+
+@pytest.fixture(scope="module")
+def dressed(teacher, vton_samples):
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / PERSON)
+    garment = load_image(vton_samples / "garment" / DRESS)
+    return person, teacher.run(person, garment, category="one-pieces")
+
+
+@pytest.mark.realdata
+def test_a_dress_covers_torso_and_legs_to_its_hem_and_not_the_face(dressed):
+    person, res = dressed
+    assert res.garment_info.category == "dress" and "waist_center" in res.garment_landmarks
+    kp = res.keypoints
+    # The face above the mouth is never changed (below it the composition may take a collar the parse called face).
+    face = res.parse == LABEL["face"]
+    face[int(kp[[9, 10], 1].max()):] = False
+    assert face.sum() > 50
+    np.testing.assert_array_equal(res.tryon[face], person[face])
+    assert res.composition_mask[face].max() < 0.5
+    sw = float(np.hypot(*(kp[11, :2] - kp[12, :2])))
+    cx = float(kp[[11, 12, 23, 24], 0].mean())
+    sh_y, hip_y, knee_y = float(kp[[11, 12], 1].mean()), float(kp[[23, 24], 1].mean()), float(kp[[25, 26], 1].mean())
+    front = np.isin(res.parse, (LABEL["hair"], LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"],
+                                LABEL["right_hand"]))
+
+    def covered(y0: float, y1: float, half: float) -> float:
+        sl = (slice(int(y0), int(y1)), slice(int(cx - half), int(cx + half)))
+        return float((res.composition_mask[sl][~front[sl]] > 0.5).mean())
+
+    # Chest to hips, and hips down to above the knees (a midi dress): the dress is drawn there.
+    assert covered(sh_y + 0.4 * sw, hip_y, 0.25 * sw) > 0.9
+    assert covered(hip_y, knee_y - 0.2 * sw, 0.35 * sw) > 0.9
+    # Its hem is below the knees (the garment's own length) and the legs are in the photo.
+    assert res.info["legs_in_view"] == 1.0
+
+
+@pytest.mark.realdata
+def test_no_old_trouser_colour_is_left_below_the_hem(dressed):
+    person, res = dressed
+    # The old trousers: the lower-body parse between hips and knees in the person photo (dark fabric).
+    kp = res.keypoints
+    sw = float(np.hypot(*(kp[11, :2] - kp[12, :2])))
+    knee_y, ankle_y = float(kp[[25, 26], 1].mean()), float(kp[[27, 28], 1].mean())
+    lab_p = cv2.cvtColor(person, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab_r = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lower = res.parse == LABEL["lower_body"]
+    rows = np.zeros_like(lower)
+    rows[int(float(kp[[23, 24], 1].mean()) + 0.3 * sw): int(knee_y)] = True
+    trousers = np.median(lab_p[lower & rows], axis=0)
+    # Below the hem and above the shoes: every lower-body pixel not covered by the dress.
+    shin = np.zeros_like(lower)
+    shin[int(knee_y + 0.35 * sw): int(ankle_y - 0.15 * sw)] = True
+    shown = lower & shin & (res.composition_mask < 0.5)
+    assert shown.sum() > 200, "the dress should leave the shins in view"
+    near_before = (np.linalg.norm(lab_p[shown] - trousers, axis=-1) < 15).mean()
+    near_after = (np.linalg.norm(lab_r[shown] - trousers, axis=-1) < 15).mean()
+    assert near_before > 0.5  # the photo's shins are trousers ...
+    assert near_after < 0.1   # ... the result's are legs
+    # Believable legs, not a flat slab: the synthesised shins vary in lightness across the leg.
+    assert lab_r[shown][:, 0].std() > 2.0
+
+
+@pytest.mark.realdata
+def test_the_gate_refuses_a_long_dress_on_a_waist_up_photo(teacher, vton_samples):
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / PERSON)
+    waist_up = np.ascontiguousarray(person[: int(0.5 * person.shape[0])])
+    garment = load_image(vton_samples / "garment" / DRESS)
+    gated = Teacher(models_dir=teacher.models_dir, min_confidence=0.5)
+    gated._person = teacher._person_analyzer()
+    with pytest.raises(LowConfidenceError) as err:
+        gated.run(waist_up, garment, category="one-pieces")
+    q = err.value.quality
+    assert q.raw["legs"] < 0.75 and q.weakest == "legs"
+    assert "legs down to the garment's hem" in err.value.message
+
