@@ -30,18 +30,36 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import cv2
 import numpy as np
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
-from tryon.person.body import L_EAR, L_EYE, L_HIP, L_SHOULDER, NOSE, R_EAR, R_EYE, R_HIP, R_SHOULDER
+from tryon.person.body import (
+    L_ANKLE,
+    L_EAR,
+    L_EYE,
+    L_HIP,
+    L_KNEE,
+    L_SHOULDER,
+    NOSE,
+    R_ANKLE,
+    R_EAR,
+    R_EYE,
+    R_HIP,
+    R_KNEE,
+    R_SHOULDER,
+)
 
-__all__ = ["FramingConfig", "Framing", "PersonFramer", "upper_body_box", "crop_to_box", "box_transform", "seed_rois",
+__all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "body_frame",
+           "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing"]
 
+
+BOX_KINDS = ("upper_body", "lower_body", "full_body")
+"""The boxes :func:`body_frame` frames; ``FramingConfig.category_boxes`` maps each garment category to one."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,8 @@ class FramingConfig:
         face_crop_min_eyes: ... and at least this many inter-eye distances (side views have narrow shoulders).
         min_face_score: a face is there at this BlazeFace score (persons and garments of ``../shared``: 111 of
             119 persons and 8 of 178 garments reach 0.6).
+        category_boxes: garment category (FASHN's ``tops | bottoms | one-pieces``) -> the box its student sees,
+            one of :data:`BOX_KINDS` (see :func:`body_frame`).
         shoulder_y: where the shoulder centre sits in the box (training frames: median 0.33).
         hip_y: where the hip centre sits in the box (training frames: median 0.705).
         centre_x: where the body's centre line sits in the box.
@@ -67,6 +87,15 @@ class FramingConfig:
             are not seen (waist-up photos; training frames: median 1.36).
         min_torso_per_shoulder: the torso length used is at least this times the shoulder width (a person
             bending towards the camera foreshortens the torso; training frames: 10th percentile 1.14).
+        lower_hip_y: lower-body box (bottoms): where the hip centre sits (the top third: the waistband and a
+            high-rise top edge above it).
+        lower_ankle_y: ... where the ankle centre sits (below it: the feet, and room for a hem past the ankles).
+        shin_per_thigh: knee-to-ankle per hip-to-knee vertical distance, used when the ankles are not seen (a
+            photo cut at the shins; BlazePose GHUM lite on 86 standing full-body persons of ``../shared``:
+            median 0.88, 10th-90th percentile 0.82-1.01).
+        full_shoulder_y: full-body box (one-pieces): where the shoulder centre sits (above it: the neck and
+            head, as in the upper-body box).
+        full_ankle_y: ... where the ankle centre sits.
         min_visibility: a keypoint counts as seen at this BlazePose visibility.
         min_person_fraction: the person mask must cover this share of the photo.
         second_person_ratio: another mask region at least this share of the largest is another person.
@@ -108,11 +137,18 @@ class FramingConfig:
     face_crop_scales: tuple[float, ...] = (1.2, 2.0)
     face_crop_min_eyes: float = 6.0
     min_face_score: float = 0.6
+    category_boxes: dict[str, str] = field(default_factory=lambda: {
+        "tops": "upper_body", "bottoms": "lower_body", "one-pieces": "full_body"})
     shoulder_y: float = 0.33
     hip_y: float = 0.705
     centre_x: float = 0.5
     torso_per_shoulder: float = 1.36
     min_torso_per_shoulder: float = 1.0
+    lower_hip_y: float = 0.3
+    lower_ankle_y: float = 0.92
+    shin_per_thigh: float = 0.88
+    full_shoulder_y: float = 0.12
+    full_ankle_y: float = 0.94
     min_visibility: float = 0.5
     min_person_fraction: float = 0.01
     second_person_ratio: float = 0.25
@@ -147,6 +183,8 @@ class FramingConfig:
         for key in ("face_crop_scales", "cut_roi_extensions"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])
+        if "category_boxes" in kw:
+            kw["category_boxes"] = {str(k): str(v) for k, v in dict(kw["category_boxes"]).items()}
         return cls(**kw)
 
 
@@ -163,6 +201,7 @@ class Framing:
         image_size: (height, width) of the photo.
         person_low: (rh, rw) float32 person probability at the segmenter's resolution (``SelfieSegmenter.low_res``).
         low_scale: segmenter pixels per photo pixel.
+        category: the garment category the box was framed for (FASHN's vocabulary).
     """
 
     box: tuple[int, int, int, int]
@@ -173,6 +212,7 @@ class Framing:
     image_size: tuple[int, int]
     person_low: np.ndarray | None = None
     low_scale: float = 1.0
+    category: str = "tops"
 
     def transform(self, model_size: tuple[int, int]) -> tuple[float, float, float, float]:
         """Photo -> model frame (``tryon.pasteback.Transform``) of this box at ``model_size`` (height, width)."""
@@ -209,14 +249,197 @@ def _seen(kp: np.ndarray, idx, cfg: FramingConfig) -> bool:
     return bool(np.all(kp[list(idx), 3] >= cfg.min_visibility))
 
 
+def _inside(kp: np.ndarray, idx, image_size: tuple[int, int]) -> bool:
+    ih, iw = image_size
+    pts = kp[list(idx)]
+    return bool(np.all((pts[:, 0] >= 0) & (pts[:, 0] < iw) & (pts[:, 1] >= 0) & (pts[:, 1] < ih)))
+
+
+def _seen_inside(kp: np.ndarray, idx, image_size: tuple[int, int], cfg: FramingConfig) -> bool:
+    return _seen(kp, idx, cfg) and _inside(kp, idx, image_size)
+
+
+def _refuse_back_view(kp: np.ndarray, left: int, right: int, cfg: FramingConfig) -> float:
+    """PoseError when a left/right pair is mirrored (a back view); returns the pair's distance, px."""
+    width = float(np.hypot(*(kp[left, :2] - kp[right, :2])))
+    # A front-facing person's left shoulder (and hip) is on the image's right.
+    if kp[left, 0] - kp[right, 0] < -cfg.back_view_margin * max(width, 1.0):
+        raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
+    return width
+
+
+def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig, view: str) -> float:
+    """Vertical hip-centre-to-ankle-centre distance, px: measured when both ankles are seen inside the photo,
+    else ``(1 + shin_per_thigh)`` x the hip-to-knee distance.
+
+    Raises:
+        PoseError: the knees are not both seen inside the photo (``view`` says what the photo must show).
+    """
+    hip_y = float(kp[[L_HIP, R_HIP], 1].mean())
+    if not _seen_inside(kp, (L_KNEE, R_KNEE), image_size, cfg):
+        raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
+    thigh = float(kp[[L_KNEE, R_KNEE], 1].mean()) - hip_y
+    leg = (1.0 + cfg.shin_per_thigh) * thigh
+    if _seen_inside(kp, (L_ANKLE, R_ANKLE), image_size, cfg):
+        leg = float(kp[[L_ANKLE, R_ANKLE], 1].mean()) - hip_y
+    if leg <= 0:
+        raise PoseError("your body is upside down or lying: use a photo where you stand or sit upright")
+    return leg
+
+
+def body_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
+               category: str = "tops") -> dict[str, Any]:
+    """The box of a garment category before rounding: the body's centre line, an anchor point and the height.
+
+    Which box a category gets is data (``FramingConfig.category_boxes``):
+
+    * ``upper_body`` (tops): the shoulder centre at ``shoulder_y`` and the hip centre at ``hip_y`` (the
+      student's VITON training frames); height ``= torso / (hip_y - shoulder_y)`` with ``torso`` the vertical
+      shoulder-to-hip distance, or ``torso_per_shoulder`` x the shoulder width when the hips are not seen inside
+      the photo (a waist-up selfie).
+    * ``lower_body`` (bottoms): the hip centre at ``lower_hip_y`` (the top third) and the ankle centre at
+      ``lower_ankle_y`` (below it: the feet and a long hem); height ``= leg / (lower_ankle_y - lower_hip_y)``
+      with ``leg`` the vertical hip-to-ankle distance, or ``(1 + shin_per_thigh)`` x the hip-to-knee distance
+      when the ankles are not seen inside the photo (shorts and skirts need the knees only). Centred on the
+      hips' and knees' mean x.
+    * ``full_body`` (one-pieces): the shoulder centre at ``full_shoulder_y`` and the ankle centre at
+      ``full_ankle_y``; height from the vertical shoulder-to-ankle distance (the leg estimated from the knees
+      as above). Centred on the shoulders', hips' and knees' mean x.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
+        image_size: (height, width) of the photo.
+        config: the rules; default :class:`FramingConfig`.
+        category: a garment category in any spelling :func:`tryon.garment.category.normalise_category` accepts
+            (not ``auto``).
+
+    Returns:
+        ``cx``, ``cy`` (the anchor point: shoulder centre, or hip centre for ``lower_body``), ``height`` (photo
+        px), ``anchor_y`` (the anchor's fraction of the box height), ``hips_seen``, ``kind`` (the box's name),
+        ``part`` (words for the body part the box frames).
+
+    Raises:
+        PoseError: the needed body part is not seen inside the photo (shoulders; hips or knees for bottoms and
+            one-pieces: "the legs are not in view ..."), a back view, or a body leaning more than
+            ``max_lean_deg``.
+        UnsupportedCategoryError: the rules frame no box for that category.
+        UsageError: an unknown category name, or ``auto``.
+    """
+    from tryon.errors import UnsupportedCategoryError, UsageError
+    from tryon.garment.category import normalise_category
+
+    cfg = config or FramingConfig()
+    cat = normalise_category(category)
+    if cat == "auto":
+        raise UsageError("framing needs the garment's category (tops, bottoms or one-pieces), not auto")
+    kind = cfg.category_boxes.get(cat)
+    if kind not in BOX_KINDS:
+        raise UnsupportedCategoryError(f"these framing rules frame no box for {cat} (they frame "
+                                       f"{', '.join(sorted(cfg.category_boxes)) or 'nothing'}): re-export the "
+                                       "student with `tryon export`")
+    kp = np.asarray(keypoints, np.float64)
+    if kind == "lower_body":
+        view = "from the waist down to at least the knees (trousers: down to the feet)"
+        if not _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg):
+            raise PoseError(f"the hips are not in view: take a photo that shows you {view}, facing the camera")
+        shoulders = _seen_inside(kp, (L_SHOULDER, R_SHOULDER), image_size, cfg)
+        if shoulders:
+            _refuse_back_view(kp, L_SHOULDER, R_SHOULDER, cfg)
+            _refuse_lean(kp, cfg)
+        else:
+            _refuse_back_view(kp, L_HIP, R_HIP, cfg)
+        leg = _leg_length(kp, image_size, cfg, view)
+        cx = float(kp[[L_HIP, R_HIP, L_KNEE, R_KNEE], 0].mean())
+        cy = float(kp[[L_HIP, R_HIP], 1].mean())
+        return {"cx": cx, "cy": cy, "height": leg / (cfg.lower_ankle_y - cfg.lower_hip_y),
+                "anchor_y": cfg.lower_hip_y, "hips_seen": True, "kind": kind, "part": "lower body"}
+    view = "from the shoulders down to at least the chest" if kind == "upper_body" else \
+        "from the shoulders down to at least the knees (long dresses: down to the feet)"
+    if not _seen_inside(kp, (L_SHOULDER, R_SHOULDER), image_size, cfg):
+        raise PoseError(f"the shoulders are not in view: use a photo that shows you {view}, facing the camera")
+    shoulder_w = _refuse_back_view(kp, L_SHOULDER, R_SHOULDER, cfg)
+    centre = kp[[L_SHOULDER, R_SHOULDER], :2].mean(axis=0)
+    hp = kp[[L_HIP, R_HIP]]
+    hips_seen = _seen(kp, (L_HIP, R_HIP), cfg) and bool(np.all(hp[:, 1] < image_size[0]))
+    if kind == "full_body":
+        if not hips_seen:
+            raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
+        _refuse_lean(kp, cfg)
+        body = float(hp[:, 1].mean() - centre[1]) + _leg_length(kp, image_size, cfg, view)
+        cx = float(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE], 0].mean())
+        return {"cx": cx, "cy": float(centre[1]), "height": body / (cfg.full_ankle_y - cfg.full_shoulder_y),
+                "anchor_y": cfg.full_shoulder_y, "hips_seen": True, "kind": kind, "part": "body"}
+    if hips_seen:
+        torso = float(hp[:, 1].mean() - centre[1])
+        cx = float((centre[0] + hp[:, 0].mean()) / 2)
+        _refuse_lean(kp, cfg)
+    else:
+        torso = cfg.torso_per_shoulder * shoulder_w
+        cx = float(centre[0])
+    torso = max(torso, cfg.min_torso_per_shoulder * shoulder_w)
+    return {"cx": cx, "cy": float(centre[1]), "height": torso / (cfg.hip_y - cfg.shoulder_y),
+            "anchor_y": cfg.shoulder_y, "hips_seen": hips_seen, "kind": kind, "part": "upper body"}
+
+
+def box_from_frame(frame: dict[str, Any], model_size: tuple[int, int],
+                   config: FramingConfig | None = None) -> tuple[int, int, int, int]:
+    """Round a :func:`body_frame` to whole pixels with the model's exact aspect (height a multiple of the
+    aspect's terms), the anchor at its fraction of the height, the centre line at ``centre_x``.
+
+    Args:
+        frame: from :func:`body_frame`.
+        model_size: (height, width) of the student's input, e.g. (256, 192).
+        config: the rules.
+
+    Returns:
+        (x0, y0, width, height) in photo pixels.
+
+    Raises:
+        PoseError: the box would be shorter than ``min_box_height_px`` ("too small, come closer").
+    """
+    cfg = config or FramingConfig()
+    mh, mw = model_size
+    g = math.gcd(mh, mw)
+    ah, aw = mh // g, mw // g  # e.g. 4:3
+    k = max(1, _round(frame["height"] / ah))
+    bh, bw = k * ah, k * aw
+    if bh < cfg.min_box_height_px:
+        raise PoseError(f"you are too small in the photo (your {frame['part']} is about {bh} px tall; at least "
+                        f"{cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo")
+    x0 = _round(frame["cx"] - cfg.centre_x * bw)
+    y0 = _round(frame["cy"] - frame["anchor_y"] * bh)
+    return int(x0), int(y0), int(bw), int(bh)
+
+
+def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size: tuple[int, int],
+                 config: FramingConfig | None = None, category: str = "tops") -> tuple[tuple[int, int, int, int], bool]:
+    """The box a student of ``category`` sees: :func:`body_frame` rounded by :func:`box_from_frame`.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
+        image_size: (height, width) of the photo.
+        model_size: (height, width) of the student's input.
+        config: the rules; default :class:`FramingConfig`.
+        category: the garment's category (``tops``, ``bottoms``, ``one-pieces``, any accepted spelling).
+
+    Returns:
+        ((x0, y0, width, height) in photo pixels, whether the hips were used).
+
+    Raises:
+        PoseError, UnsupportedCategoryError, UsageError: see :func:`body_frame` and :func:`box_from_frame`.
+    """
+    frame = body_frame(keypoints, image_size, config, category)
+    return box_from_frame(frame, model_size, config), frame["hips_seen"]
+
+
 def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size: tuple[int, int],
                    config: FramingConfig | None = None) -> tuple[tuple[int, int, int, int], bool]:
-    """The upper-body box that puts the keypoints where the student's training frames had them.
+    """The upper-body box (tops) that puts the keypoints where the student's training frames had them.
 
-    Box height ``= torso / (hip_y - shoulder_y)`` with ``torso`` the vertical shoulder-to-hip distance (or
-    ``torso_per_shoulder`` x the shoulder width when the hips are not seen inside the photo), top
-    ``= shoulder centre - shoulder_y x height``, width from the model's aspect, centred on the body's centre line.
-    The box is rounded to whole pixels with its aspect kept exactly (height a multiple of the aspect's terms).
+    :func:`category_box` for ``tops``: box height ``= torso / (hip_y - shoulder_y)`` with ``torso`` the vertical
+    shoulder-to-hip distance (or ``torso_per_shoulder`` x the shoulder width when the hips are not seen inside
+    the photo), top ``= shoulder centre - shoulder_y x height``, width from the model's aspect, centred on the
+    body's centre line. The box is rounded to whole pixels with its aspect kept exactly.
 
     Args:
         keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
@@ -231,40 +454,7 @@ def upper_body_box(keypoints: np.ndarray, image_size: tuple[int, int], model_siz
         PoseError: the shoulders are not both seen inside the photo, the shoulders are mirrored (back view), the
             body leans more than ``max_lean_deg``, or the box would be shorter than ``min_box_height_px``.
     """
-    cfg = config or FramingConfig()
-    ih, iw = image_size
-    kp = np.asarray(keypoints, np.float64)
-    sh = kp[[L_SHOULDER, R_SHOULDER]]
-    inside = bool(np.all((sh[:, 0] >= 0) & (sh[:, 0] < iw) & (sh[:, 1] >= 0) & (sh[:, 1] < ih)))
-    if not _seen(kp, (L_SHOULDER, R_SHOULDER), cfg) or not inside:
-        raise PoseError("the shoulders are not in view: use a photo that shows you from the shoulders down to at "
-                        "least the chest, facing the camera")
-    shoulder_w = float(np.hypot(*(sh[0, :2] - sh[1, :2])))
-    # A front-facing person's left shoulder is on the image's right.
-    if sh[0, 0] - sh[1, 0] < -cfg.back_view_margin * max(shoulder_w, 1.0):
-        raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
-    centre = sh[:, :2].mean(axis=0)
-    hp = kp[[L_HIP, R_HIP]]
-    hips_seen = _seen(kp, (L_HIP, R_HIP), cfg) and bool(np.all(hp[:, 1] < ih))
-    if hips_seen:
-        torso = float(hp[:, 1].mean() - centre[1])
-        cx = float((centre[0] + hp[:, 0].mean()) / 2)
-        _refuse_lean(kp, cfg)
-    else:
-        torso = cfg.torso_per_shoulder * shoulder_w
-        cx = float(centre[0])
-    torso = max(torso, cfg.min_torso_per_shoulder * shoulder_w)
-    mh, mw = model_size
-    g = math.gcd(mh, mw)
-    ah, aw = mh // g, mw // g  # e.g. 4:3
-    k = max(1, _round(torso / (cfg.hip_y - cfg.shoulder_y) / ah))
-    bh, bw = k * ah, k * aw
-    if bh < cfg.min_box_height_px:
-        raise PoseError(f"you are too small in the photo (your upper body is about {bh} px tall; at least "
-                        f"{cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo")
-    x0 = _round(cx - cfg.centre_x * bw)
-    y0 = _round(centre[1] - cfg.shoulder_y * bh)
-    return (int(x0), int(y0), int(bw), int(bh)), hips_seen
+    return category_box(keypoints, image_size, model_size, config, "tops")
 
 
 def seed_rois(low: np.ndarray, scale: float, image_size: tuple[int, int], config: FramingConfig | None = None):
@@ -422,12 +612,13 @@ class PersonFramer:
         d = self.detect(image)
         return d["person_fraction"] >= self.config.min_person_fraction and d["face"] >= self.config.min_face_score
 
-    def __call__(self, image: np.ndarray, model_size: tuple[int, int]) -> Framing:
-        """Frame the person of a photo for a student of input ``model_size``.
+    def __call__(self, image: np.ndarray, model_size: tuple[int, int], category: str = "tops") -> Framing:
+        """Frame the person of a photo for a student of input ``model_size`` dressing ``category``.
 
         Args:
             image: (H, W, 3) uint8 RGB photo.
             model_size: (height, width) of the student's person input.
+            category: the garment's category: which box (:func:`category_box`) is framed.
 
         Returns:
             A :class:`Framing`.
@@ -435,8 +626,12 @@ class PersonFramer:
         Raises:
             NoPersonError: no person, or no face (a product photo, a photo of an object).
             MultiplePeopleError: two or more people.
-            PoseError: shoulders out of view, a back view, or the person too small in the photo.
+            PoseError: the body part the category needs out of view (shoulders; hips and legs for bottoms and
+                one-pieces), a back view, or the person too small in the photo.
+            UnsupportedCategoryError, UsageError: see :func:`body_frame`.
         """
+        from tryon.garment.category import normalise_category
+
         cfg = self.config
         d = self.detect(image)
         kp = d["keypoints"]
@@ -452,10 +647,10 @@ class PersonFramer:
                 raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
             raise NoPersonError("no face found in the photo: use a photo of yourself facing the camera, face "
                                 "visible (a photo of a garment goes in the garment slot)")
-        box, hips = upper_body_box(kp, image.shape[:2], model_size, cfg)
+        box, hips = category_box(kp, image.shape[:2], model_size, cfg, category)
         return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
                        hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])),
-                       person_low=d["person_low"], low_scale=d["low_scale"])
+                       person_low=d["person_low"], low_scale=d["low_scale"], category=normalise_category(category))
 
 
 def student_guard(framing: Framing, model_size: tuple[int, int], config: FramingConfig | None = None) -> np.ndarray:

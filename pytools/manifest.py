@@ -24,7 +24,7 @@ from typing import Any
 from tryon.errors import DataError
 
 __all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "DTYPES", "FP32", "FP16", "INT8", "INT8_DYNAMIC", "AUTO", "BACKENDS",
-           "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
+           "DEFAULT_CATEGORIES", "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
@@ -34,6 +34,11 @@ FP32, FP16, INT8, INT8_DYNAMIC = DTYPES = ("fp32", "fp16", "int8", "int8_dynamic
 ``shader-f16``); ``int8``, static QDQ calibrated on real inputs, and ``int8_dynamic``, dynamic quantization
 without calibration (both for WASM). The widget mirrors them in ``web/src/backend.js`` (``DTYPE``, checked by
 ``tests/web/test_dtypes.py``)."""
+
+
+DEFAULT_CATEGORIES = ("tops",)
+"""What a manifest without ``categories`` dresses: every student exported before categories existed is a tops
+student."""
 
 
 AUTO = "auto"
@@ -131,6 +136,9 @@ class Manifest:
             ``flip_ensemble`` (false: the live graph leaves it out) and measured ``metrics``; empty = live mode
             runs the deployed student on every frame.
         live_files: those two files.
+        categories: the garment categories (FASHN's ``tops | bottoms | one-pieces``) the folder's student was
+            trained on and dresses; runtimes refuse the others (``UnsupportedCategoryError``). Manifests written
+            before categories existed hold tops students: ``("tops",)``.
         preferred_dtype: backend (one of :data:`BACKENDS`) -> the dtype measured best there: ``fp32`` unless a
             quantized file ran at least as fast at equal quality in the same run (:mod:`tryon.quantize.choice`;
             the measurements are in ``metrics["dtype_choice"]``). Runtimes asking for :data:`AUTO` use it.
@@ -152,6 +160,7 @@ class Manifest:
     live: dict[str, Any] = field(default_factory=dict)
     live_files: tuple[FileEntry, ...] = ()
     preferred_dtype: dict[str, str] = field(default_factory=dict)
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -186,6 +195,7 @@ class Manifest:
                 live=dict(d.get("live", {})),
                 live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
                 preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
+                categories=tuple(str(c) for c in d.get("categories", DEFAULT_CATEGORIES)),
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -8,12 +8,14 @@ the browser. Per pair:
    person given as the garment is refused (:class:`~tryon.errors.PhotoTypeError`); the garment mask on a plain
    background (:func:`tryon.garment.mask.garment_mask`, else
    :class:`~tryon.errors.BusyBackgroundError`); the category (given, or from
-   :func:`tryon.garment.category.classify_garment`): the student dresses tops only, anything else is refused
-   with :class:`~tryon.errors.UnsupportedCategoryError` naming the category, and so is a garment the
-   classifier cannot tell (``uncertain``: the message asks for the category).
+   :func:`tryon.garment.category.classify_garment`): the student dresses the categories its manifest lists
+   (``categories``; the deployed student: tops), anything else is refused with
+   :class:`~tryon.errors.UnsupportedCategoryError` naming the category, and so is a garment the classifier cannot
+   tell (``uncertain``: the message asks for the category).
 2. **Person framing** (:class:`tryon.framing.PersonFramer`, rules from the model folder's ``manifest.json``
-   ``framing``): the upper-body box the student was trained on; no person, several people, no face, a back
-   view, shoulders out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
+   ``framing``): the box of the garment's category the student was trained on (upper body for tops, lower body
+   for bottoms, full body for one-pieces); no person, several people, no face, a back view, the needed body
+   part out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
    or an older export) letterboxes the whole photo instead, as before framing existed.
 3. **The student**: one onnxruntime step on the box (person) and the letterboxed garment.
 4. **Guard and paste-back**: the student's output is blended back to the photo on the head and away from the
@@ -304,9 +306,9 @@ class StudentRunner:
     # ------------------------------------------------------------------ garment
     @property
     def categories(self) -> tuple[str, ...]:
-        """The garment categories (FASHN's names) this student dresses: the ones :meth:`analyse_garment` lets
-        through (:func:`tryon.garment.category.require_supported`'s default: tops)."""
-        return ("tops",)
+        """The garment categories (FASHN's names) this student dresses: its manifest's ``categories``, the ones
+        :meth:`analyse_garment` lets through."""
+        return self.manifest.categories
 
     def analyse_garment(self, garment: np.ndarray, garment_mask: np.ndarray | None = None,
                         category: str | None = None) -> GarmentAnalysis:
@@ -319,19 +321,20 @@ class StudentRunner:
             category: ``auto`` / None (classify), or a category in either vocabulary (``tops``, ``top``...).
 
         Returns:
-            A :class:`GarmentAnalysis` whose category is one the student dresses.
+            A :class:`GarmentAnalysis` whose category is one the student dresses (``Manifest.categories``).
 
         Raises:
             PhotoTypeError: the garment photo shows a person.
             BusyBackgroundError: the garment photo has no plain background.
-            UnsupportedCategoryError: the garment is not a top (the message names what it is), or with ``auto``
-                the classifier could not tell (the message asks for the category).
+            UnsupportedCategoryError: the student does not dress the garment's category (the message names
+                it), or with ``auto`` the classifier could not tell (the message asks for the category).
         """
         from tryon.garment.category import classify_garment, normalise_category, require_supported
 
+        dressed = self.categories
         wanted = normalise_category(category)
         if wanted != "auto":
-            require_supported(wanted)  # the caller named another category: nothing to analyse
+            require_supported(wanted, dressed)  # the caller named another category: nothing to analyse
         key = None
         if garment_mask is None:
             key = hashlib.sha256(garment.tobytes()).hexdigest() + str(garment.shape) + wanted
@@ -349,9 +352,10 @@ class StudentRunner:
         info = None
         if wanted == "auto":
             info = classify_garment(garment, garment_mask)
-            require_supported(info)  # also refuses a garment the classifier could not tell, asking for its category
+            # Also refuses a garment the classifier could not tell, asking for its category.
+            require_supported(info, dressed)
             wanted = normalise_category(info.category)
-        require_supported(wanted)
+        require_supported(wanted, dressed)
         result = GarmentAnalysis(mask=garment_mask.astype(np.float32, copy=False), category=wanted, info=info)
         if key is not None:
             with self._garments_lock:
@@ -389,7 +393,7 @@ class StudentRunner:
         t0 = time.perf_counter()
         framing = None
         if self.framer is not None:
-            framing = self.framer(person, self.size)
+            framing = self.framer(person, self.size, g.category)
             person_low = crop_to_box(person, framing.box, self.size, fill=255)
             pt = framing.transform(self.size)
         else:

@@ -36,6 +36,22 @@ def bodypix_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def framer():
+    """``tryon.framing.PersonFramer`` with the default rules on the models ``tryon setup`` builds (skipped when they
+    cannot be built)."""
+    from tryon.assets import build_models, models_dir
+    from tryon.errors import MissingModelError
+    from tryon.framing import FramingConfig, PersonFramer
+
+    cfg = FramingConfig()
+    try:
+        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
+    except MissingModelError as exc:
+        pytest.skip(exc.message)
+    return PersonFramer(config=cfg, threads=1)
+
+
+@pytest.fixture(scope="session")
 def framed_student(tmp_path_factory) -> Path:
     """The committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 (the smallest size
     it was trained at) and deployed as ``tryon export`` deploys it: with person framing

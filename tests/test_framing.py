@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
-from tryon.framing import FramingConfig, box_transform, crop_to_box, upper_body_box
+from tryon.framing import FramingConfig, box_transform, category_box, crop_to_box, upper_body_box
 
 MODEL = (256, 192)
 
@@ -84,20 +84,6 @@ def test_config_round_trips_through_a_manifest_dict():
 
 
 # ---------------------------------------------------------------------------------------------- real photos
-@pytest.fixture(scope="module")
-def framer():
-    from tryon.assets import build_models, models_dir
-    from tryon.errors import MissingModelError
-    from tryon.framing import PersonFramer
-
-    cfg = FramingConfig()
-    try:
-        build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
-    except MissingModelError as exc:
-        pytest.skip(exc.message)
-    return PersonFramer(config=cfg, threads=1)
-
-
 def _load(path):
     from tryon.processing import load_image
 
@@ -174,3 +160,110 @@ def test_refusals_on_real_photos(framer, wild_dev):
 def test_person_photo_as_garment_is_recognised(framer, wild_dev):
     assert framer.is_person_photo(_load(wild_dev / "person" / "ccp__0193.jpg"))
     assert not framer.is_person_photo(_load(wild_dev / "garment" / "dewbm__men-11.jpeg"))
+
+
+# ---------------------------------------------------------------------------------------------- other categories
+def _legs(kp=None, knees=((125, 400), (75, 400)), ankles=((124, 540), (76, 540)), knee_vis=1.0, ankle_vis=1.0):
+    """``_keypoints()`` with knees (25, 26) and ankles (27, 28) added."""
+    kp = _keypoints() if kp is None else kp
+    kp[25, :2], kp[26, :2] = knees
+    kp[27, :2], kp[28, :2] = ankles
+    kp[[25, 26], 3] = knee_vis
+    kp[[27, 28], 3] = ankle_vis
+    return kp
+
+
+def test_lower_body_box_puts_hips_in_the_top_third_and_ankles_near_the_bottom():
+    cfg = FramingConfig()
+    (x0, y0, w, h), hips = category_box(_legs(), (600, 400), MODEL, cfg, "bottoms")
+    assert hips and h * 3 == w * 4
+    assert (250 - y0) / h == pytest.approx(cfg.lower_hip_y, abs=0.01)
+    assert (540 - y0) / h == pytest.approx(cfg.lower_ankle_y, abs=0.01)
+    assert (100 - x0) / w == pytest.approx(cfg.centre_x, abs=0.01)
+    # Any spelling of the category frames the same box; the tops box is another one.
+    assert category_box(_legs(), (600, 400), MODEL, cfg, "lower")[0] == (x0, y0, w, h)
+    assert upper_body_box(_legs(), (600, 400), MODEL, cfg)[0] != (x0, y0, w, h)
+
+
+def test_lower_body_box_of_a_photo_cut_at_the_shins_comes_from_the_knees():
+    cfg = FramingConfig()
+    # Ankles predicted below a 480-px photo's bottom edge: the leg is (1 + shin_per_thigh) x hip-to-knee.
+    (_, y0, _, h), _ = category_box(_legs(), (480, 400), MODEL, cfg, "bottoms")
+    leg = (1 + cfg.shin_per_thigh) * (400 - 250)
+    assert h * (cfg.lower_ankle_y - cfg.lower_hip_y) == pytest.approx(leg, abs=4)
+    assert y0 + h > 480  # reaches below the photo: padded white
+    (_, _, _, h_unseen), _ = category_box(_legs(ankle_vis=0.1), (600, 400), MODEL, cfg, "bottoms")
+    assert h_unseen == h
+
+
+def test_full_body_box_spans_shoulders_to_ankles():
+    cfg = FramingConfig()
+    (x0, y0, w, h), _ = category_box(_legs(), (600, 400), MODEL, cfg, "one-pieces")
+    assert (100 - y0) / h == pytest.approx(cfg.full_shoulder_y, abs=0.01)
+    assert (540 - y0) / h == pytest.approx(cfg.full_ankle_y, abs=0.01)
+
+
+@pytest.mark.parametrize(("kp", "size", "category", "words"), [
+    (_keypoints(), (600, 400), "bottoms", "the legs are not in view"),  # no knees
+    (_legs(knee_vis=0.2), (600, 400), "bottoms", "the legs are not in view"),
+    (_legs(), (380, 400), "bottoms", "the legs are not in view"),  # cut above the knees
+    (_legs(_keypoints(hip_vis=0.2)), (600, 400), "bottoms", "the hips are not in view"),
+    (_legs(_keypoints(hips=((70, 250), (130, 250)), vis=0.1)), (600, 400), "bottoms", "from the back"),
+    (_legs(_keypoints(hips=((300, 160), (300, 60)))), (600, 400), "bottoms", "tilted"),
+    (_legs(knees=((125, 200), (75, 200)), ankles=((124, 100), (76, 100)), knee_vis=1.0, ankle_vis=1.0),
+     (600, 400), "bottoms", "upside down"),
+    (_legs(_keypoints(vis=0.2)), (600, 400), "one-pieces", "the shoulders are not in view"),
+    (_legs(_keypoints(hip_vis=0.2)), (600, 400), "one-pieces", "the legs are not in view"),
+    (_legs(), (380, 400), "one-pieces", "at least the knees"),
+    (_legs(_keypoints(shoulders=((101, 100), (99, 100)), hips=((101, 110), (99, 110))), knees=((101, 118), (99, 118)),
+           ankles=((101, 126), (99, 126))), (600, 400), "bottoms", "lower body is about"),
+])
+def test_category_box_refusals_name_the_body_part(kp, size, category, words):
+    with pytest.raises(PoseError, match=words):
+        category_box(kp, size, MODEL, FramingConfig(), category)
+
+
+def test_category_without_a_box_and_auto_are_refused():
+    from tryon.errors import UnsupportedCategoryError, UsageError
+
+    tops_only = FramingConfig(category_boxes={"tops": "upper_body"})
+    with pytest.raises(UnsupportedCategoryError, match="no box for bottoms"):
+        category_box(_legs(), (600, 400), MODEL, tops_only, "bottoms")
+    with pytest.raises(UsageError, match="not auto"):
+        category_box(_legs(), (600, 400), MODEL, FramingConfig(), "auto")
+    cfg = FramingConfig.from_dict({**FramingConfig().to_dict(), "category_boxes": {"tops": "upper_body"}})
+    assert cfg == tops_only  # the rules round-trip through a manifest
+
+
+# Standing full-body shoppers' photos (street, studio, a skirt, wide trousers): every category is framed.
+FULL_BODY = ["ccp__0193.jpg", "ccp__1601.jpg", "omnitry__person_dress.jpg", "omnitry__person_bottom_cloth.jpg",
+             "tryonstylehub__mau3.png"]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", FULL_BODY)
+def test_full_body_photos_are_framed_for_bottoms_and_one_pieces(framer, wild_dev, name):
+    image = _load(wild_dev / "person" / name)
+    kp = framer(image, MODEL, "tops").keypoints
+    hips, knees = kp[[23, 24], :2].mean(axis=0), kp[[25, 26], :2].mean(axis=0)
+    shoulders = kp[[11, 12], :2].mean(axis=0)
+    x0, y0, w, h = framer(image, MODEL, "bottoms").box
+    assert 0.2 < (hips[1] - y0) / h < 0.4  # the waist in the top third
+    assert 0.4 < (knees[1] - y0) / h < 0.8 and 0.3 < (knees[0] - x0) / w < 0.7
+    assert shoulders[1] < y0 + 0.1 * h  # little of the chest
+    x0, y0, w, h = framer(image, MODEL, "one-pieces").box
+    assert 0.05 < (shoulders[1] - y0) / h < 0.2 and 0.4 < (knees[1] - y0) / h < 0.85  # the neck has context
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("name", "category", "words"), [
+    ("any2anytryon__model1.png", "bottoms", "the hips are not in view"),  # chest-up crop
+    ("any2anytryon__model1.png", "one-pieces", "the legs are not in view"),
+    ("dreamfit__pose_1.jpg", "bottoms", "the legs are not in view"),  # cut at the thighs
+    ("dreamfit__pose_1.jpg", "one-pieces", "the legs are not in view"),
+])
+def test_photos_without_the_legs_are_refused_for_bottoms_and_one_pieces(framer, wild_dev, name, category, words):
+    image = _load(wild_dev / "person" / name)
+    framer(image, MODEL, "tops")  # the same photo is fine for a top
+    with pytest.raises(PoseError, match=words):
+        framer(image, MODEL, category)

@@ -148,3 +148,60 @@ def test_tryon_run_method_student_exit_codes(framed_student, wild_dev, tmp_path)
     assert batch.returncode == 3
     errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
     assert [e["error"] for e in errors] == ["UnsupportedCategoryError"]
+
+
+def test_manifest_lists_the_categories_its_student_was_trained_on(framed_student, tmp_path):
+    import torch
+
+    from tryon.errors import UsageError
+    from tryon.export import checkpoint_categories
+    from tryon.manifest import Manifest
+
+    assert Manifest.load(framed_student).categories == ("tops",)
+    assert checkpoint_categories(Path(__file__).parents[1] / "models" / "weights" / "afn_student_s.pt") == ("tops",)
+    ckpt = tmp_path / "c.pt"
+    torch.save({"variant": "afn_student_s", "state_dict": {}, "categories": ["lower", "bottoms", "dress"]}, ckpt)
+    assert checkpoint_categories(ckpt) == ("bottoms", "one-pieces")
+    torch.save({"categories": ["auto"]}, ckpt)
+    with pytest.raises(UsageError, match="'categories'"):
+        checkpoint_categories(ckpt)
+    d = Manifest.load(framed_student).to_dict()
+    del d["categories"]  # written before categories existed: a tops student
+    assert Manifest.from_dict(d).categories == ("tops",)
+
+
+@pytest.fixture(scope="module")
+def bottoms_plumbing(framed_student, tmp_path_factory):
+    """A copy of the tops student whose manifest claims bottoms only: plumbing under test (which category is
+    refused, which box is framed), never a model to ship; its try-on pictures mean nothing."""
+    import dataclasses
+    import shutil
+
+    from tryon.manifest import Manifest
+
+    folder = tmp_path_factory.mktemp("plumbing") / "student"
+    shutil.copytree(framed_student, folder)
+    dataclasses.replace(Manifest.load(folder), categories=("bottoms",)).save(folder)
+    return folder
+
+
+@pytest.mark.realdata
+def test_runner_dresses_only_the_manifest_categories_with_their_box(bottoms_plumbing, runner, wild_dev):
+    from tryon.errors import PoseError
+    from tryon.student_runner import StudentRunner
+
+    plumbing = StudentRunner(bottoms_plumbing, providers="cpu", intra_op_threads=1, framing_threads=1)
+    person = _load(wild_dev / "person" / "ccp__1601.jpg")  # standing, full body
+    tee = _load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    trousers = _load(wild_dev / "garment" / "minahilvton__BlackPant2.PNG")
+    with pytest.raises(UnsupportedCategoryError, match="'tops'.*only bottoms"):
+        plumbing(person, tee, category="tops")
+    with pytest.raises(UnsupportedCategoryError, match="'tops'.*only bottoms"):  # classified
+        plumbing(person, tee)
+    r = plumbing(person, trousers)  # classified as bottoms: the lower-body box
+    assert r.garment_info.category == "bottoms"
+    assert r.box == plumbing.framer(person, plumbing.size, "bottoms").box != runner(person, tee).box
+    hips_y = r.keypoints[[23, 24], 1].mean()
+    assert 0.2 < (hips_y - r.box[1]) / r.box[3] < 0.4
+    with pytest.raises(PoseError, match="the hips are not in view"):  # chest-up: no legs to dress
+        plumbing(_load(wild_dev / "person" / "any2anytryon__model1.png"), trousers, category="bottoms")

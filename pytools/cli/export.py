@@ -84,7 +84,8 @@ def export(
     from rich.table import Table
 
     from tryon.cli.tables import print_table
-    from tryon.export import export_model, model_from_checkpoint, procedural_inputs
+    from tryon.export import checkpoint_categories, export_model, model_from_checkpoint, procedural_inputs
+    from tryon.manifest import DEFAULT_CATEGORIES
     from tryon.models import create_model, is_model, list_models
 
     console = Console(stderr=True)
@@ -96,16 +97,18 @@ def export(
         torch.manual_seed(seed)
         if checkpoint is not None:
             net, variant = model_from_checkpoint(checkpoint, name=model)
+            categories = checkpoint_categories(checkpoint)  # what it was trained on, never given by hand
             extra = {"checkpoint": str(checkpoint)}
         else:
             if not is_model(model.split(".")[0]):
                 raise UsageError(f"--model {model!r} is not registered; choose one of: {', '.join(list_models())}")
             net, variant = create_model(model.split(".")[0]), model
+            categories = DEFAULT_CATEGORIES
             extra = {"weights": "random (no checkpoint)", "seed": seed}
         with console.status(f"exporting {variant} at {h}x{w}"):
             result = export_model(net, out, name=name or variant, size=(h, w), opset=opset, simplify=not no_simplify,
                                   atol=atol, inputs=procedural_inputs((h, w), seed=seed), version=version,
-                                  extra=extra, strict_webgpu=strict_webgpu, overwrite=force)
+                                  extra=extra, strict_webgpu=strict_webgpu, overwrite=force, categories=categories)
         if framing:
             from tryon.framing import attach_framing
 

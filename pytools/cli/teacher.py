@@ -51,6 +51,11 @@ def build(
         "--max-refused", min=0.0, max=1.0, help=f"Largest share of this run's pairs the teacher may refuse and "
         f"still exit 0; above it the command exits {PARTIAL_BATCH_EXIT} (the records written are kept). "
         "Distillation sets expect some refusals (the default student's: 11 %): pass e.g. 0.2.")] = 0.0,
+    frame: Annotated[bool, typer.Option(
+        "--frame/--no-frame", help="Crop each record's person side to its garment category's framing box "
+        "(tryon.framing: upper body for tops, lower body for bottoms, full body for one-pieces), the frame every "
+        "runtime gives the student; persons whose photo lacks the needed body part are refused. Without it the "
+        "whole photo is letterboxed (VITON-style photos, already framed).")] = False,
 ) -> None:
     """Run the teacher on (person, garment) pairs and write its records as a sharded data set.
 
@@ -64,6 +69,7 @@ def build(
 
     from tryon.data.build import build_records
     from tryon.data.pairs import make_pairs, read_pairs
+    from tryon.framing import FramingConfig
     from tryon.teacher.pipeline import Teacher
 
     if (pairs is None) == (persons is None or garments is None):
@@ -89,7 +95,8 @@ def build(
             progress.update(task, advance=1, failed=failed)
 
         summary = build_records(pair_list, out, size=hw, shard_size=shard_size, rank=rank, world_size=world_size,
-                                teacher=teacher, on_progress=on_progress, augment=augment, seed=seed)
+                                teacher=teacher, on_progress=on_progress, augment=augment, seed=seed,
+                                framing=FramingConfig() if frame else None)
     copies = f" (x{1 + augment} records with augmented copies)" if augment else ""
     typer.echo(f"rank {rank}: wrote {summary['written']}{copies}, skipped {summary['skipped']} already built, "
                f"{summary['failed']} refused, {summary['gated']} dropped by the quality gate -> {out}")

@@ -34,10 +34,10 @@ from torch import nn
 from tryon.errors import OutputError, UsageError
 from tryon.export.graph_checks import GraphIssue, check_opset, find_webgpu_issues, op_histogram, split_wide_concats
 from tryon.export.sample_inputs import procedural_inputs
-from tryon.manifest import FileEntry, Manifest, TensorSpec
+from tryon.manifest import DEFAULT_CATEGORIES, FileEntry, Manifest, TensorSpec
 from tryon.processing import atomic_write_bytes as atomic_write
 
-__all__ = ["ExportResult", "export_model", "export_graph", "model_from_checkpoint", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
+__all__ = ["ExportResult", "export_model", "export_graph", "model_from_checkpoint", "checkpoint_categories", "parity", "OUTPUT_SPECS", "INPUT_SPECS"]
 
 if TYPE_CHECKING:
     import onnx
@@ -197,7 +197,7 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
                  opset: int = 17, simplify: bool = True, atol: float = 1e-4,
                  inputs: dict[str, np.ndarray] | None = None, version: str | None = None,
                  extra: dict[str, Any] | None = None, strict_webgpu: bool = False,
-                 overwrite: bool = True) -> ExportResult:
+                 overwrite: bool = True, categories: tuple[str, ...] = DEFAULT_CATEGORIES) -> ExportResult:
     """Export a try-on model to ``out_dir/model.onnx`` + ``manifest.json`` (see the module docstring).
 
     Args:
@@ -215,6 +215,8 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
         strict_webgpu: raise when the graph has an op outside the allow-list or a 3×3 Conv on 6/9 channels
             (otherwise such issues are logged and recorded in the manifest).
         overwrite: replace an existing ``model.onnx`` in ``out_dir``.
+        categories: the garment categories the model was trained on (``Manifest.categories``; see
+            :func:`checkpoint_categories`).
 
     Returns:
         :class:`ExportResult`.
@@ -268,7 +270,7 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
     manifest = Manifest(
         name=name, version=version or __version__, inputs=specs_in, outputs=specs_out,
         files=(FileEntry.from_path(out, "model.onnx", dtype="fp32"),), opset=opset, webgpu_features=(),
-        metrics=metrics,
+        metrics=metrics, categories=tuple(categories),
         extra={"exporter": f"torch {torch.__version__} legacy (dynamo=False)", "onnx": onnx.__version__,
                "simplified": simplify, "webgpu_issues": [i.detail for i in issues], **(extra or {})},
     )
@@ -304,6 +306,32 @@ def _simplify(proto: onnx.ModelProto) -> onnx.ModelProto:
     if not ok:
         raise OutputError("onnxsim could not validate the simplified model")
     return proto
+
+
+def checkpoint_categories(path: str | os.PathLike) -> tuple[str, ...]:
+    """The garment categories a training checkpoint's student was trained on (its ``categories`` list, FASHN's
+    vocabulary), written into the manifest so that no runtime dresses a category the student never saw.
+
+    A checkpoint without the key was trained before categories existed, on tops records only:
+    :data:`tryon.manifest.DEFAULT_CATEGORIES`.
+
+    Raises:
+        UsageError: unreadable file (see :func:`model_from_checkpoint`), or a name that is not one of
+            ``tops | bottoms | one-pieces`` (any spelling ``tryon.garment.category`` accepts).
+    """
+    from tryon.garment.category import normalise_category
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - model_from_checkpoint reports the reason; this reads one key
+        raise UsageError(f"{path}: cannot load checkpoint ({type(exc).__name__})") from None
+    names = ckpt.get("categories") if isinstance(ckpt, dict) else None
+    if names is None:
+        return DEFAULT_CATEGORIES
+    cats = tuple(dict.fromkeys(normalise_category(str(c)) for c in names))
+    if not cats or "auto" in cats:
+        raise UsageError(f"{path}: 'categories' must name tops, bottoms or one-pieces, got {names!r}")
+    return cats
 
 
 def model_from_checkpoint(path: str | os.PathLike, name: str | None = None) -> tuple[nn.Module, str]:

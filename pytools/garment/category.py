@@ -281,35 +281,33 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
     Args:
         info: the classifier's result, or a category name in any accepted spelling.
         supported: the categories the caller dresses, in FASHN's vocabulary (:data:`FASHN_CATEGORIES`): tops
-            only for the student and the API (the default), tops, bottoms and one-pieces for the teacher.
+            only by default (the deployed student and the API), a student folder's ``Manifest.categories``, all
+            three for the teacher.
 
     Raises:
         UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
-            vocabulary), and for a garment the classifier could not tell (:data:`UNCERTAIN`: the message asks
-            for the category to be named).
+            vocabulary and what is dressed), and for a garment the classifier could not tell (:data:`UNCERTAIN`:
+            the message asks for the category to be named).
     """
+    dressed = tuple(normalise_category(c) for c in supported)
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
-        rest = [c for c in FASHN_CATEGORIES if c not in supported]
-        named = ""
-        if "bottoms" in supported:
-            named += "; if it is trousers, jeans, shorts or a skirt, name the category bottoms"
-        if "one-pieces" in supported:
-            named += "; if it is a dress or a jumpsuit, name the category one-pieces"
+        hints = {"tops": "if it is a top (t-shirt, shirt, blouse, sweater, tank top), name the category tops instead "
+                         "of auto (--category tops, category=tops)",
+                 "bottoms": "if it is trousers, jeans, shorts or a skirt, name the category bottoms",
+                 "one-pieces": "if it is a dress or a jumpsuit, name the category one-pieces"}
+        rest = [c for c in FASHN_CATEGORIES if c not in dressed]
         not_dressed = f"; {' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} not dressed for now" if rest else ""
+        what = "whether this garment is a top" if "tops" in dressed else "this garment's category"
         raise UnsupportedCategoryError(
-            f"could not tell whether this garment is a top{seen}: if it is a top (t-shirt, shirt, blouse, "
-            f"sweater, tank top), name the category tops instead of auto (--category tops, category=tops){named}"
+            f"could not tell {what}{seen}: {'; '.join(hints[c] for c in FASHN_CATEGORIES if c in dressed)}"
             f"{not_dressed}")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
-    if category not in supported:
-        dressed = "only tops (t-shirts, shirts, blouses, sweaters, tank tops)"
-        if "bottoms" in supported:
-            dressed += " and bottoms (trousers, jeans, shorts, skirts)"
-        if "one-pieces" in supported:
-            dressed += " and one-pieces (dresses, jumpsuits)"
+    if category not in dressed:
+        examples = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", **_EXAMPLES}
+        what = " and ".join(f"{c} ({examples[c]})" for c in FASHN_CATEGORIES if c in dressed)
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({_EXAMPLES[category]}); {dressed} are dressed for now")
+            f"this garment looks like {category!r} ({examples[category]}); only {what} are dressed for now")
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",

@@ -30,11 +30,13 @@ resumed run sees the same samples as an uninterrupted one, whatever the number o
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -49,7 +51,7 @@ from tryon.person.labels import LABEL
 
 __all__ = [
     "RecordDataset", "ShardedSampler", "scan_shards", "read_member_record", "resize_record", "make_reconstruction",
-    "split_keys", "base_key", "to_tensors", "IMAGE_KEYS", "MASK_KEYS",
+    "split_keys", "base_key", "to_tensors", "record_categories", "IMAGE_KEYS", "MASK_KEYS",
 ]
 
 IMAGE_KEYS = ("person", "garment", "tryon", "warped_garment")
@@ -93,6 +95,38 @@ def scan_shards(shards: Sequence[Path]) -> list[tuple[str, Path, dict[str, tuple
             raise DataError(f"{shard}: not a readable record shard ({exc}); rebuild it with `tryon teacher build`") \
                 from None
     return samples
+
+
+def record_categories(samples: Sequence[tuple[str, Path, dict[str, tuple[int, int]]]]) -> tuple[str, ...]:
+    """The garment categories (FASHN's names, sorted) of the records, from each sample's ``json`` metadata: what a
+    student trained on them dresses (written into its checkpoint, then its manifest's ``categories``).
+
+    Args:
+        samples: :func:`scan_shards` entries.
+
+    Raises:
+        DataError: a record without a readable category (rebuild it with ``tryon teacher build``).
+    """
+    from tryon.garment.category import normalise_category
+
+    found: set[str] = set()
+    handles: dict[Path, Any] = {}
+    try:
+        for key, shard, members in samples:
+            if "json" not in members:
+                raise DataError(f"{shard}: record {key} has no metadata; rebuild it with `tryon teacher build`")
+            f = handles.get(shard) or handles.setdefault(shard, open(shard, "rb"))  # noqa: SIM115 - closed below
+            offset, size = members["json"]
+            f.seek(offset)
+            category = json.loads(f.read(size)).get("category")
+            if not category:
+                raise DataError(f"{shard}: record {key} names no garment category; rebuild it with "
+                                "`tryon teacher build`")
+            found.add(normalise_category(category))
+    finally:
+        for f in handles.values():
+            f.close()
+    return tuple(sorted(found))
 
 
 def read_member_record(shard: Path, members: dict[str, tuple[int, int]], key: str = "?") -> dict:

@@ -49,7 +49,14 @@ from tryon.errors import DataError, OutputError, UsageError
 from tryon.models.afn_student import DEFAULT_STUDENT
 from tryon.processing import atomic_write_bytes
 from tryon.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from tryon.train.dataset import IMAGE_KEYS, MASK_KEYS, RecordDataset, ShardedSampler, split_keys
+from tryon.train.dataset import (
+    IMAGE_KEYS,
+    MASK_KEYS,
+    RecordDataset,
+    ShardedSampler,
+    record_categories,
+    split_keys,
+)
 from tryon.train.losses import LossWeights, StudentLoss
 
 __all__ = ["Stage", "TrainConfig", "RUNTIME_FIELDS", "train", "check_batch", "learning_rate", "parse_stages"]
@@ -331,6 +338,8 @@ class _Run:
         # --- data ---
         full = RecordDataset(cfg.data)
         self.samples = full.samples
+        # What the student will dress: written into every checkpoint, then by `tryon export` into the manifest.
+        self.categories = record_categories(self.samples)
         if cfg.val_data:
             train_idx, val_idx = list(range(len(self.samples))), None
         else:
@@ -459,7 +468,8 @@ class _Run:
         state = {"model": self.model_name, "model_args": self.model_args,
                  "model_state": {k: v.detach().cpu() for k, v in self.raw_model.state_dict().items()},
                  "config": self.cfg.to_dict(), "optimizer": self.optimizer.state_dict(),
-                 "progress": dict(self.progress), "rng": rng_state(), "metrics": metrics}
+                 "progress": dict(self.progress), "rng": rng_state(), "metrics": metrics,
+                 "categories": list(self.categories)}
         save_checkpoint(self.last, state)
         if epoch_end and self.cfg.keep > 0:
             save_checkpoint(self.out / f"ckpt-e{epoch_global:04d}.pt", state)

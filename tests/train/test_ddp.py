@@ -43,7 +43,7 @@ def _records(path, n=7, size=(32, 32)):
                                "warped_garment": img(), "garment_mask": np.ones(size, np.float32), "warped_mask": mask,
                                "composition_mask": mask, "parse": parse,
                                "grid": np.stack([xs, ys], -1).astype(np.float32) * 0.8,
-                               "keypoints": np.zeros((33, 4), np.float32)}, {})
+                               "keypoints": np.zeros((33, 4), np.float32)}, {"category": "top"})
 
 
 def test_two_gloo_processes_train_in_step(tmp_path):

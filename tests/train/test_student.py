@@ -41,10 +41,10 @@ def toy_record(h, w, seed):
             "grid": grid, "keypoints": np.zeros((33, 4), np.float32)}
 
 
-def make_records(path, n=6, size=(32, 32), shard_size=4):
+def make_records(path, n=6, size=(32, 32), shard_size=4, category="top"):
     with ShardWriter(path, size, shard_size=shard_size) as w:
         for i in range(n):
-            w.write(f"p{i}", toy_record(*size, i), {"i": i})
+            w.write(f"p{i}", toy_record(*size, i), {"i": i, "category": category})
     return path
 
 
@@ -250,3 +250,17 @@ def test_plots_with_and_without_matplotlib(tmp_path, monkeypatch, with_matplotli
     img = np.zeros((32, 24, 3), np.uint8)
     g = validation_grid(tmp_path / "g.png", [[img] * 4, [img] * 4], caption="epoch 0")
     assert Image.open(g).size == (4 * 24, 32 + 2 * 32)
+
+
+def test_checkpoint_records_the_categories_it_was_trained_on(tmp_path):
+    from tryon.export import checkpoint_categories
+
+    data = make_records(tmp_path / "rec", category="lower")  # the teacher's own name for bottoms
+    train(tiny_config(tmp_path, data, stages=(Stage(32, 32, 1, 2),)))
+    last = tmp_path / "run" / "last.pt"
+    assert load_checkpoint(last)["categories"] == ["bottoms"]
+    assert checkpoint_categories(last) == ("bottoms",)  # what `tryon export` writes into the manifest
+    with ShardWriter(tmp_path / "bare", (32, 32)) as w:
+        w.write("p0", toy_record(32, 32, 0), {"i": 0})
+    with pytest.raises(DataError, match="names no garment category"):
+        train(tiny_config(tmp_path / "b", tmp_path / "bare"))

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as F from '../../web/src/framing.js';
 import * as G from '../../web/src/guard.js';
-import { ErrorName, requireSupportedCategory } from '../../web/src/protocol.js';
+import { ErrorName, requireSupportedCategory, resolveCategory } from '../../web/src/protocol.js';
 
 // A manifest's `framing` as `tryon export` writes it (tryon.framing.FramingConfig defaults): test data.
 const CFG = {
@@ -244,4 +244,51 @@ test('followRoi: the detection ROI moved with the body, its size and rotation ke
   const anchor = { cx: 190, cy: 260 };
   assert.deepEqual(F.followRoi(roi, anchor, anchor), roi);
   assert.deepEqual(F.followRoi(roi, anchor, { cx: 230, cy: 250 }), { cx: 240, cy: 320, side: 510, rotation: -0.02 });
+});
+
+// A standing full-body person: FRONT with knees (25, 26) and ankles (27, 28).
+const LEGS = { ...FRONT, 25: [118, 400], 26: [82, 400], 27: [117, 540], 28: [83, 540] };
+const CAT_CFG = {
+  ...CFG, category_boxes: { tops: 'upper_body', bottoms: 'lower_body', 'one-pieces': 'full_body' },
+  lower_hip_y: 0.3, lower_ankle_y: 0.92, shin_per_thigh: 0.88, full_shoulder_y: 0.12, full_ankle_y: 0.94,
+};
+
+test('categoryBox: lower body puts the hips at lower_hip_y and the ankles at lower_ankle_y; full body the shoulders', () => {
+  const kp = keypoints(LEGS);
+  const { box: [, y0, , h] } = F.categoryBox(kp, [600, 400], [256, 192], CAT_CFG, 'lower');
+  close((260 - y0) / h, 0.3, 0.01);
+  close((540 - y0) / h, 0.92, 0.01);
+  const { box: [, fy0, , fh] } = F.categoryBox(kp, [600, 400], [256, 192], CAT_CFG, 'dress');
+  close((100 - fy0) / fh, 0.12, 0.01);
+  close((540 - fy0) / fh, 0.94, 0.01);
+  // Cut at the shins: the leg is (1 + shin_per_thigh) x hip-to-knee.
+  const { box: [, , , hc] } = F.categoryBox(kp, [480, 400], [256, 192], CAT_CFG, 'bottoms');
+  close(hc * (0.92 - 0.3), 1.88 * 140, 4);
+});
+
+test('bodyFrame refuses a photo without the legs, naming what to take', () => {
+  assert.throws(() => F.bodyFrame(keypoints(FRONT), [600, 400], CAT_CFG, 'bottoms'),
+    (e) => e.name === ErrorName.POSE && e.message.startsWith('the legs are not in view: take a photo that shows you from the waist down'));
+  assert.throws(() => F.bodyFrame(keypoints(LEGS), [380, 400], CAT_CFG, 'one-pieces'),
+    (e) => e.name === ErrorName.POSE && /legs are not in view.*from the shoulders down to at least the knees/.test(e.message));
+  throwsNamed(() => F.bodyFrame(keypoints(LEGS), [600, 400], CAT_CFG, 'auto'), 'TypeError');
+});
+
+test('boxKind: a manifest written before per-category framing frames tops only', () => {
+  assert.equal(F.boxKind(CFG, 'tops'), 'upper_body');
+  throwsNamed(() => F.boxKind(CFG, 'bottoms'), ErrorName.UNSUPPORTED_CATEGORY);
+  const { lower_hip_y: _, ...lacking } = CAT_CFG;
+  throwsNamed(() => F.boxKind(lacking, 'bottoms'), ErrorName.MANIFEST);
+  assert.deepEqual(F.upperBodyBox(keypoints(LEGS), [600, 400], [256, 192], CFG),
+    F.categoryBox(keypoints(LEGS), [600, 400], [256, 192], CAT_CFG, 'tops'));
+});
+
+test('resolveCategory: the manifest categories are dressed, auto is the only one, others are refused', () => {
+  assert.equal(resolveCategory('auto', ['tops']), 'tops');
+  assert.equal(resolveCategory(undefined, ['bottoms']), 'bottoms');
+  assert.equal(resolveCategory('lower', ['tops', 'bottoms']), 'bottoms');
+  assert.throws(() => resolveCategory('tops', ['bottoms']),
+    (e) => e.name === ErrorName.UNSUPPORTED_CATEGORY && e.message.includes("'tops'") && e.message.includes('only bottoms'));
+  throwsNamed(() => resolveCategory('auto', ['tops', 'bottoms']), ErrorName.UNSUPPORTED_CATEGORY);
+  throwsNamed(() => resolveCategory('hats', ['tops']), 'TypeError');
 });

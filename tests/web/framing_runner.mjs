@@ -1,6 +1,6 @@
 // Golden-test runner of web/src/framing.js: runs Framer.detect with stub models (their outputs written by
-// test_framing_golden.py, the same ones Python's PersonFramer gets), plus upperBodyBox / decide on keypoint
-// sets, and writes every model input it built and every decision back for the Python test to compare.
+// test_framing_golden.py, the same ones Python's PersonFramer gets), plus decide on keypoint
+// sets for each category, and writes every model input it built and every decision back for the Python test to compare.
 // Usage: node framing_runner.mjs <folder> (reads <folder>/case.json).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +28,13 @@ inputs.pose.forEach((x, i) => save(`js_pose_in_${i}.f32`, x));
 inputs.face.forEach((x, i) => save(`js_face_in_${i}.f32`, x));
 save('js_keypoints.f32', d.keypoints);
 
-const boxes = spec.keypoint_sets.map((kp) => {
+const boxes = Object.fromEntries(spec.categories.map((category) => [category, spec.keypoint_sets.map((kp) => {
   try {
-    const r = F.decide({ ...kp.detection, keypoints: Float32Array.from(kp.keypoints) }, kp.image_size, spec.model_size, spec.config);
+    const r = F.decide({ ...kp.detection, keypoints: Float32Array.from(kp.keypoints) }, kp.image_size, spec.model_size,
+      spec.config, category);
     return { box: r.box, hips: r.hipsSeen };
   } catch (e) { return { error: e.name }; }
-});
+})]));
 writeFileSync(join(dir, 'js_result.json'), JSON.stringify({
   person_fraction: d.personFraction, people: d.people, face: d.face, presence: d.presence,
   roi: d.roi, next: d.next, boxes,

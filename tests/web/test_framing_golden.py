@@ -3,7 +3,8 @@
 Both sides run their whole detection (selfie-segmentation input and low-resolution mask, person share, people
 count, mask ROI, two BlazePose passes with the tracking ROI, keypoint decoding, BlazeFace crops and score) with
 stub sessions that answer the same outputs, so only the framing code is compared: every model input each side
-built, the keypoints and the decisions. Then the refusals and the upper-body box on random keypoint sets.
+built, the keypoints and the decisions. Then the refusals and each category's box (upper body, lower body, full
+body) on random keypoint sets.
 The real models in a real browser are compared in ``tests/e2e/test_framing.py``. Synthetic photos only.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 
 from tryon.framing import FramingConfig, PersonFramer
+from tryon.garment.category import FASHN_CATEGORIES as CATEGORIES
 from tryon.person.face import FaceDetector
 from tryon.person.pose import PoseEstimator
 from tryon.person.segmentation import SelfieSegmenter
@@ -121,6 +123,11 @@ def _keypoint_sets(rng, n: int, image_size) -> list[dict]:
         torso = rng.uniform(0.6, 2.0) * sw
         kp[23, :2], kp[24, :2] = (cx + 0.3 * sw, sy + torso), (cx - 0.3 * sw, sy + torso)
         kp[[11, 12, 23, 24], 3] = rng.choice([0.4, 0.9, 0.99], 4, p=[0.15, 0.35, 0.5])
+        thigh = rng.uniform(0.4, 1.6) * torso * (1 if i % 11 != 5 else -1)  # some upside-down legs
+        kp[25, :2], kp[26, :2] = (cx + 0.3 * sw, sy + torso + thigh), (cx - 0.3 * sw, sy + torso + thigh)
+        shin = rng.uniform(0.8, 1.2) * thigh
+        kp[27, :2], kp[28, :2] = (kp[25, 0], kp[25, 1] + shin), (kp[26, 0], kp[26, 1] + shin)
+        kp[25:29, 3] = rng.choice([0.4, 0.9, 0.99], 4, p=[0.15, 0.35, 0.5])
         det = {"personFraction": float(rng.choice([0.005, 0.3], p=[0.1, 0.9])),
                "people": int(rng.choice([1, 2], p=[0.9, 0.1])), "face": float(rng.choice([0.2, 0.9], p=[0.2, 0.8]))}
         sets.append({"keypoints": kp.astype(np.float32).ravel().tolist(), "detection": det,
@@ -128,7 +135,7 @@ def _keypoint_sets(rng, n: int, image_size) -> list[dict]:
     return sets
 
 
-def _decide_py(framer: PersonFramer, s: dict, model_size) -> dict:
+def _decide_py(framer: PersonFramer, s: dict, model_size, category: str) -> dict:
     from tryon.errors import TryonError
 
     kp = np.array(s["keypoints"], np.float32).reshape(33, 4)
@@ -136,7 +143,7 @@ def _decide_py(framer: PersonFramer, s: dict, model_size) -> dict:
     framer.detect = lambda image: {"keypoints": kp, "presence": 1.0, "person_fraction": d["personFraction"],
                                    "people": d["people"], "face": d["face"], "person_low": None, "low_scale": 1.0}
     try:
-        fr = framer(np.zeros(tuple(s["image_size"]) + (3,), np.uint8), model_size)
+        fr = framer(np.zeros(tuple(s["image_size"]) + (3,), np.uint8), model_size, category)
         return {"box": list(fr.box), "hips": fr.hips_seen}
     except TryonError as exc:
         return {"error": exc.name}
@@ -154,7 +161,7 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
     d = framer.detect(image)
     model_size = (256, 192)
     sets = _keypoint_sets(rng, 60, shape)
-    py_boxes = [_decide_py(framer, s, model_size) for s in sets]
+    py_boxes = {c: [_decide_py(framer, s, model_size, c) for s in sets] for c in CATEGORIES}
 
     (tmp_path / "image.u8").write_bytes(image.tobytes())
     (tmp_path / "seg_output.f32").write_bytes(seg_out.tobytes())
@@ -165,7 +172,7 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
     (tmp_path / "case.json").write_text(json.dumps({
         "image_shape": list(shape), "config": cfg.to_dict(), "model_size": list(model_size),
         "pose_outputs": [{"presence": p} for _, p in pose_outs], "face_outputs": len(face_outs),
-        "keypoint_sets": sets}))
+        "keypoint_sets": sets, "categories": list(CATEGORIES)}))
     subprocess.run(["node", str(RUNNER), str(tmp_path)], check=True, timeout=120)
     js = json.loads((tmp_path / "js_result.json").read_text())
 
@@ -196,8 +203,10 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
         roi = framer.pose.last_roi           # of every candidate's passes were compared above)
         assert [js["roi"][k] for k in ("cx", "cy", "side", "rotation")] == pytest.approx(
             [roi.cx, roi.cy, roi.side, roi.rotation], abs=1e-6)
-    assert js["boxes"] == py_boxes
-    outcomes = {b.get("error", "box") for b in py_boxes}
-    print(f"{shape}: inputs (max abs, share differing) {measured}; keypoints {kp_err:.2e} px; "
-          f"{len(sets)} keypoint sets, outcomes {sorted(outcomes)}")
-    assert {"box", "PoseError", "NoPersonError"} <= outcomes  # the random sets exercise the rules
+    for category in CATEGORIES:
+        assert js["boxes"][category] == py_boxes[category], category
+        outcomes = {b.get("error", "box") for b in py_boxes[category]}
+        print(f"{shape} {category}: {len(sets)} keypoint sets, outcomes {sorted(outcomes)}")
+        assert {"box", "PoseError", "NoPersonError"} <= outcomes  # the random sets exercise the rules
+    assert py_boxes["tops"] != py_boxes["bottoms"] != py_boxes["one-pieces"]  # each category frames its own box
+    print(f"{shape}: inputs (max abs, share differing) {measured}; keypoints {kp_err:.2e} px")

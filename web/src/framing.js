@@ -33,7 +33,7 @@
 
 import { resize, roundHalfEven } from './processing.js';
 import * as G from './guard.js';
-import { ErrorName, namedError } from './protocol.js';
+import { ErrorName, namedError, normaliseCategory } from './protocol.js';
 
 const f32 = Math.fround;
 
@@ -52,6 +52,7 @@ const MIN_FACE_CROP = 16; // tryon.framing.PersonFramer.face_score: smallest fac
 /** BlazePose landmark indices used here. */
 export const KP = Object.freeze({
   NOSE: 0, L_EYE: 2, R_EYE: 5, L_EAR: 7, R_EAR: 8, L_SHOULDER: 11, R_SHOULDER: 12, L_HIP: 23, R_HIP: 24,
+  L_KNEE: 25, R_KNEE: 26, L_ANKLE: 27, R_ANKLE: 28,
 });
 
 /**
@@ -72,6 +73,44 @@ export const FRAMING_KEYS = Object.freeze([
   'cut_roi_extensions', 'max_proportion_error', 'shoulders_per_ear', 'neck_per_ear', 'max_lean_deg',
   'guard_person_dilation', 'guard_head_width', 'guard_head_above', 'guard_chin', 'guard_feather',
 ]);
+
+/**
+ * The keys each box of `tryon.framing.BOX_KINDS` reads beyond {@link FRAMING_KEYS} (checked when a category that
+ * uses the box is framed: manifests written before per-category framing have only the upper-body ones).
+ */
+export const BOX_KEYS = Object.freeze({
+  upper_body: [],
+  lower_body: ['lower_hip_y', 'lower_ankle_y', 'shin_per_thigh'],
+  full_body: ['full_shoulder_y', 'full_ankle_y', 'shin_per_thigh'],
+});
+
+/**
+ * Which box a garment category gets (`FramingConfig.category_boxes`), its keys checked.
+ * @param {object} cfg the manifest's framing
+ * @param {string} [category='tops'] any spelling `normaliseCategory` accepts, not `auto`
+ * @returns {string} one of the keys of {@link BOX_KEYS}
+ * @throws {Error} `TypeError` for `auto` or an unknown name; `UnsupportedCategoryError` when the rules frame no
+ *   box for it; `ManifestError` when the manifest lacks the box's keys
+ */
+export function boxKind(cfg, category = 'tops') {
+  const name = normaliseCategory(category);
+  if (name === 'auto') {
+    throw namedError('TypeError', 'framing needs the garment\'s category (tops, bottoms or one-pieces), not auto');
+  }
+  // A manifest written before per-category framing has no category_boxes: it framed tops only.
+  const boxes = cfg.category_boxes || { tops: 'upper_body' };
+  const kind = boxes[name];
+  if (BOX_KEYS[kind] === undefined) {
+    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `these framing rules frame no box for ${name} (they frame `
+      + `${Object.keys(boxes).sort().join(', ') || 'nothing'}): re-export the student with \`tryon export\``);
+  }
+  const missing = BOX_KEYS[kind].filter((k) => cfg[k] === undefined);
+  if (missing.length) {
+    throw namedError(ErrorName.MANIFEST, `the manifest's framing lacks ${missing.join(', ')}: re-export the student `
+      + 'with `tryon export`');
+  }
+  return kind;
+}
 
 /**
  * Check a manifest's `framing` object and its `framing_files` entries.
@@ -396,58 +435,134 @@ const seen = (kp, idx, cfg) => idx.every((i) => kp[4 * i + 3] >= cfg.min_visibil
  */
 export function shouldersSeen(kp, cfg) { return seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER], cfg); }
 
+const inside = (kp, idx, [ih, iw]) => idx.every((i) => kp[4 * i] >= 0 && kp[4 * i] < iw && kp[4 * i + 1] >= 0
+  && kp[4 * i + 1] < ih);
+const seenInside = (kp, idx, size, cfg) => seen(kp, idx, cfg) && inside(kp, idx, size);
+const meanOf = (kp, idx, c) => idx.reduce((a, i) => a + kp[4 * i + c], 0) / idx.length;
+
+/** `PoseError` when a left/right pair is mirrored (a back view); returns the pair's distance, px. */
+function refuseBackView(kp, L, R, cfg) {
+  const width = dist(kp, L, R);
+  // A front-facing person's left shoulder (and hip) is on the image's right.
+  if (kp[4 * L] - kp[4 * R] < -cfg.back_view_margin * Math.max(width, 1)) {
+    throw namedError(ErrorName.POSE, 'the photo seems to show you from the back: use a photo taken from the front');
+  }
+  return width;
+}
+
 /**
- * The upper-body frame before rounding: where the body's centre line is, where the shoulder centre is, and how
- * tall the box must be (`upper_body_box` up to the rounding; live mode smooths these three numbers).
+ * Vertical hip-to-ankle distance, px: measured when both ankles are seen inside the photo, else
+ * (1 + `shin_per_thigh`) × the hip-to-knee distance (`tryon.framing._leg_length`).
+ * @throws {Error} `PoseError` when the knees are not both seen inside the photo
+ */
+function legLength(kp, imageSize, cfg, view) {
+  const hipY = meanOf(kp, [KP.L_HIP, KP.R_HIP], 1);
+  if (!seenInside(kp, [KP.L_KNEE, KP.R_KNEE], imageSize, cfg)) {
+    throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
+  }
+  let leg = (1 + cfg.shin_per_thigh) * (meanOf(kp, [KP.L_KNEE, KP.R_KNEE], 1) - hipY);
+  if (seenInside(kp, [KP.L_ANKLE, KP.R_ANKLE], imageSize, cfg)) leg = meanOf(kp, [KP.L_ANKLE, KP.R_ANKLE], 1) - hipY;
+  if (!(leg > 0)) {
+    throw namedError(ErrorName.POSE, 'your body is upside down or lying: use a photo where you stand or sit upright');
+  }
+  return leg;
+}
+
+/**
+ * The box of a garment category before rounding (`tryon.framing.body_frame`): the body's centre line, the
+ * anchor point (shoulder centre; hip centre for the lower-body box), its fraction of the box height, and how
+ * tall the box must be. Live mode smooths cx, cy and height.
  * @param {Float32Array} kp (33 × 4) keypoints
  * @param {[number, number]} imageSize (height, width)
  * @param {object} cfg the manifest's framing
- * @returns {{cx: number, cy: number, height: number, shoulderW: number, hipsSeen: boolean}} photo pixels;
- *   height = torso / (hip_y − shoulder_y)
- * @throws {Error} `PoseError`: shoulders not both seen inside the photo, a back view, or a body leaning more than
- *   `max_lean_deg`
+ * @param {string} [category='tops'] the garment's category
+ * @returns {{cx: number, cy: number, height: number, anchorY: number, hipsSeen: boolean, kind: string,
+ *   part: string}} photo pixels
+ * @throws {Error} `PoseError`: the body part the category needs is not seen inside the photo, a back view, or a
+ *   body leaning more than `max_lean_deg`; see {@link boxKind} for the others
  */
-export function upperBodyFrame(kp, [ih, iw], cfg) {
+export function bodyFrame(kp, imageSize, cfg, category = 'tops') {
+  const kind = boxKind(cfg, category);
+  const [ih] = imageSize;
   const L = KP.L_SHOULDER; const R = KP.R_SHOULDER;
-  const inside = [L, R].every((i) => kp[4 * i] >= 0 && kp[4 * i] < iw && kp[4 * i + 1] >= 0 && kp[4 * i + 1] < ih);
-  if (!seen(kp, [L, R], cfg) || !inside) {
-    throw namedError(ErrorName.POSE, 'the shoulders are not in view: use a photo that shows you from the shoulders '
-      + 'down to at least the chest, facing the camera');
+  const hips = [KP.L_HIP, KP.R_HIP];
+  if (kind === 'lower_body') {
+    const view = 'from the waist down to at least the knees (trousers: down to the feet)';
+    if (!seenInside(kp, hips, imageSize, cfg)) {
+      throw namedError(ErrorName.POSE, `the hips are not in view: take a photo that shows you ${view}, facing the camera`);
+    }
+    if (seenInside(kp, [L, R], imageSize, cfg)) {
+      refuseBackView(kp, L, R, cfg);
+      refuseLean(kp, cfg);
+    } else {
+      refuseBackView(kp, KP.L_HIP, KP.R_HIP, cfg);
+    }
+    const leg = legLength(kp, imageSize, cfg, view);
+    return {
+      cx: meanOf(kp, [KP.L_HIP, KP.R_HIP, KP.L_KNEE, KP.R_KNEE], 0), cy: meanOf(kp, hips, 1),
+      height: leg / (cfg.lower_ankle_y - cfg.lower_hip_y), anchorY: cfg.lower_hip_y, hipsSeen: true, kind,
+      part: 'lower body',
+    };
   }
-  const shoulderW = dist(kp, L, R);
-  // A front-facing person's left shoulder is on the image's right.
-  if (kp[4 * L] - kp[4 * R] < -cfg.back_view_margin * Math.max(shoulderW, 1)) {
-    throw namedError(ErrorName.POSE, 'the photo seems to show you from the back: use a photo taken from the front');
+  const view = kind === 'upper_body' ? 'from the shoulders down to at least the chest'
+    : 'from the shoulders down to at least the knees (long dresses: down to the feet)';
+  if (!seenInside(kp, [L, R], imageSize, cfg)) {
+    throw namedError(ErrorName.POSE, `the shoulders are not in view: use a photo that shows you ${view}, facing the camera`);
   }
+  const shoulderW = refuseBackView(kp, L, R, cfg);
   const sx = (kp[4 * L] + kp[4 * R]) / 2;
   const sy = (kp[4 * L + 1] + kp[4 * R + 1]) / 2;
-  const hipsSeen = seen(kp, [KP.L_HIP, KP.R_HIP], cfg) && kp[4 * KP.L_HIP + 1] < ih && kp[4 * KP.R_HIP + 1] < ih;
+  const hipsSeen = seen(kp, hips, cfg) && kp[4 * KP.L_HIP + 1] < ih && kp[4 * KP.R_HIP + 1] < ih;
+  if (kind === 'full_body') {
+    if (!hipsSeen) {
+      throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
+    }
+    refuseLean(kp, cfg);
+    const body = meanOf(kp, hips, 1) - sy + legLength(kp, imageSize, cfg, view);
+    return {
+      cx: meanOf(kp, [L, R, KP.L_HIP, KP.R_HIP, KP.L_KNEE, KP.R_KNEE], 0), cy: sy,
+      height: body / (cfg.full_ankle_y - cfg.full_shoulder_y), anchorY: cfg.full_shoulder_y, hipsSeen: true, kind,
+      part: 'body',
+    };
+  }
   let torso;
   let cx;
   if (hipsSeen) {
     refuseLean(kp, cfg);
-    torso = (kp[4 * KP.L_HIP + 1] + kp[4 * KP.R_HIP + 1]) / 2 - sy;
-    cx = (sx + (kp[4 * KP.L_HIP] + kp[4 * KP.R_HIP]) / 2) / 2;
+    torso = meanOf(kp, hips, 1) - sy;
+    cx = (sx + meanOf(kp, hips, 0)) / 2;
   } else {
     torso = cfg.torso_per_shoulder * shoulderW;
     cx = sx;
   }
   torso = Math.max(torso, cfg.min_torso_per_shoulder * shoulderW);
-  return { cx, cy: sy, height: torso / (cfg.hip_y - cfg.shoulder_y), shoulderW, hipsSeen };
+  return {
+    cx, cy: sy, height: torso / (cfg.hip_y - cfg.shoulder_y), anchorY: cfg.shoulder_y, hipsSeen, kind,
+    part: 'upper body', shoulderW,
+  };
 }
+
+/**
+ * The upper-body frame (tops) before rounding: {@link bodyFrame} for `tops`.
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {[number, number]} imageSize (height, width)
+ * @param {object} cfg the manifest's framing
+ */
+export function upperBodyFrame(kp, imageSize, cfg) { return bodyFrame(kp, imageSize, cfg, 'tops'); }
 
 function gcd(a, b) { return b ? gcd(b, a % b) : a; }
 
 /**
- * Round an upper-body frame to the integer box with the model's exact aspect (height a multiple of the
- * aspect's terms), Python's round-half-to-even.
- * @param {{cx: number, cy: number, height: number}} frame from {@link upperBodyFrame} (or smoothed)
+ * Round a body frame to the integer box with the model's exact aspect (height a multiple of the aspect's
+ * terms), the anchor at `anchorY` of the height (`tryon.framing.box_from_frame`).
+ * @param {{cx: number, cy: number, height: number, anchorY: number, part: string}} frame from
+ *   {@link bodyFrame} (or smoothed)
  * @param {[number, number]} modelSize (height, width) of the student's input, e.g. [256, 192]
  * @param {object} cfg the manifest's framing
  * @returns {[number, number, number, number]} x0, y0, width, height
  * @throws {Error} `PoseError`: the box is shorter than `min_box_height_px`
  */
-export function boxFromFrame({ cx, cy, height }, [mh, mw], cfg) {
+export function boxFromFrame({ cx, cy, height, anchorY, part }, [mh, mw], cfg) {
   const g = gcd(mh, mw);
   const ah = mh / g;
   const aw = mw / g;
@@ -455,10 +570,10 @@ export function boxFromFrame({ cx, cy, height }, [mh, mw], cfg) {
   const bh = k * ah;
   const bw = k * aw;
   if (bh < cfg.min_box_height_px) {
-    throw namedError(ErrorName.POSE, `you are too small in the photo (your upper body is about ${bh} px tall; at least `
+    throw namedError(ErrorName.POSE, `you are too small in the photo (your ${part} is about ${bh} px tall; at least `
       + `${cfg.min_box_height_px} px are needed): come closer to the camera or crop the photo`);
   }
-  return [roundHalfEven(cx - cfg.centre_x * bw), roundHalfEven(cy - cfg.shoulder_y * bh), bw, bh];
+  return [roundHalfEven(cx - cfg.centre_x * bw), roundHalfEven(cy - anchorY * bh), bw, bh];
 }
 
 /**
@@ -471,8 +586,20 @@ export function boxFromFrame({ cx, cy, height }, [mh, mw], cfg) {
  * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
  * @throws {Error} `PoseError` (see {@link upperBodyFrame}, {@link boxFromFrame})
  */
-export function upperBodyBox(kp, imageSize, modelSize, cfg) {
-  const frame = upperBodyFrame(kp, imageSize, cfg);
+export function upperBodyBox(kp, imageSize, modelSize, cfg) { return categoryBox(kp, imageSize, modelSize, cfg, 'tops'); }
+
+/**
+ * The box a student of `category` sees (`tryon.framing.category_box`).
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {[number, number]} imageSize (height, width)
+ * @param {[number, number]} modelSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @param {string} [category='tops']
+ * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
+ * @throws {Error} see {@link bodyFrame}, {@link boxFromFrame}
+ */
+export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops') {
+  const frame = bodyFrame(kp, imageSize, cfg, category);
   return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
 }
 
@@ -483,6 +610,7 @@ export function upperBodyBox(kp, imageSize, modelSize, cfg) {
  * @param {[number, number]} imageSize (height, width)
  * @param {[number, number]} modelSize (height, width)
  * @param {object} cfg the manifest's framing
+ * @param {string} [category='tops'] the garment's category: which box ({@link categoryBox})
  * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
  * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`, with Python's messages
  */
@@ -495,7 +623,7 @@ function refuseLean(kp, cfg) {
   }
 }
 
-export function decide(d, imageSize, modelSize, cfg) {
+export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
   const kp = d.keypoints;
   if (d.personFraction < cfg.min_person_fraction) {
     throw namedError(ErrorName.NO_PERSON, 'no person found in the photo: use a photo of yourself, facing the camera, from '
@@ -512,7 +640,7 @@ export function decide(d, imageSize, modelSize, cfg) {
     throw namedError(ErrorName.NO_PERSON, 'no face found in the photo: use a photo of yourself facing the camera, face '
       + 'visible (a photo of a garment goes in the garment slot)');
   }
-  return upperBodyBox(kp, imageSize, modelSize, cfg);
+  return categoryBox(kp, imageSize, modelSize, cfg, category);
 }
 
 /** Photo → model frame transform of a box: defined once, in `guard.js` (`tryon.framing.box_transform`). */
@@ -688,13 +816,14 @@ export class Framer {
    * Frame the person of a photo (`PersonFramer.__call__`).
    * @param {import('./processing.js').RGBImage} image
    * @param {[number, number]} modelSize (height, width)
+   * @param {string} [category='tops'] the garment's category: which box ({@link categoryBox})
    * @returns {Promise<{box: number[], hipsSeen: boolean, keypoints: Float32Array, presence: number,
    *   personFraction: number, face: number, next: object, ms: object}>}
    * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`
    */
-  async frame(image, modelSize) {
+  async frame(image, modelSize, category = 'tops') {
     const d = await this.detect(image);
-    const { box, hipsSeen } = decide(d, [image.height, image.width], modelSize, this.config);
+    const { box, hipsSeen } = decide(d, [image.height, image.width], modelSize, this.config, category);
     return { ...d, box, hipsSeen };
   }
 

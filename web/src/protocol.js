@@ -39,7 +39,7 @@ export const BACKENDS = Object.freeze(['webgpu', 'wasm', 'server']);
  * @typedef {{type: 'init', id: number, manifestUrl: string, backend: string, ortUrl: string,
  *            cacheName: string, numThreads: number, debug: boolean}} InitRequest
  * @typedef {{type: 'run', id: number, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource,
- *            live?: boolean, smoothing?: number, output?: 'blob'|'bitmap'}} RunRequest
+ *            live?: boolean, smoothing?: number, output?: 'blob'|'bitmap', category?: string}} RunRequest
  * @typedef {{type: 'dispose', id: number}} DisposeRequest
  */
 
@@ -80,8 +80,39 @@ const CATEGORY_ALIASES = Object.freeze({
   auto: 'auto', '': 'auto',
 });
 const CATEGORY_EXAMPLES = Object.freeze({
+  tops: 't-shirts, shirts, blouses, sweaters, tank tops',
   bottoms: 'trousers, jeans, shorts or a skirt', 'one-pieces': 'a dress or a jumpsuit',
 });
+
+/**
+ * What a manifest without `categories` dresses (`tryon.manifest.DEFAULT_CATEGORIES`): every student exported
+ * before categories existed is a tops student.
+ */
+export const DEFAULT_CATEGORIES = Object.freeze(['tops']);
+
+/**
+ * The category a run dresses, checked against the categories the model folder's student dresses (the
+ * manifest's `categories`; `tryon.garment.category.require_supported` with `Manifest.categories`).
+ * `auto` (or none) is the student's category when it dresses one (the browser has no garment classifier).
+ * @param {string|null|undefined} category the shop's category, in any accepted spelling
+ * @param {string[]} dressed the manifest's `categories` (FASHN's vocabulary)
+ * @returns {string} one of `dressed`
+ * @throws {Error} `UnsupportedCategoryError` naming the category and what is dressed (or asking for a name when
+ *   `auto` is ambiguous); `TypeError` for an unknown name
+ */
+export function resolveCategory(category, dressed) {
+  const name = normaliseCategory(category);
+  const what = dressed.map((c) => `${c} (${CATEGORY_EXAMPLES[c]})`).join('; ');
+  if (name === 'auto') {
+    if (dressed.length === 1) return dressed[0];
+    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `name the garment's category instead of auto (${dressed.join(' or ')})`);
+  }
+  if (!dressed.includes(name)) {
+    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); `
+      + `only ${what} are dressed for now`);
+  }
+  return name;
+}
 
 /**
  * Refuse a garment category the student does not dress (`tryon.garment.category.require_supported`: tops only).
@@ -90,16 +121,25 @@ const CATEGORY_EXAMPLES = Object.freeze({
  * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
  */
 export function requireSupportedCategory(category) {
+  const name = normaliseCategory(category);
+  if (name !== 'auto') resolveCategory(name, DEFAULT_CATEGORIES);
+}
+
+/**
+ * A category in any accepted spelling → `auto` or one of FASHN's `tops | bottoms | one-pieces`
+ * (`tryon.garment.category.normalise_category`).
+ * @param {string|null|undefined} category
+ * @returns {string}
+ * @throws {Error} `TypeError` for an unknown name
+ */
+export function normaliseCategory(category) {
   const key = (category || '').trim().toLowerCase();
   const name = CATEGORY_ALIASES[key];
   if (name === undefined) {
     throw namedError('TypeError', `unknown garment category ${JSON.stringify(category)}: use auto, tops, bottoms, `
       + 'one-pieces (or top, dress, lower)');
   }
-  if (name === 'bottoms' || name === 'one-pieces') {
-    throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); `
-      + 'only tops (t-shirts, shirts, blouses, sweaters, tank tops) are dressed for now');
-  }
+  return name;
 }
 
 /** Build an `Error` with a given `name` (for errors crossing the worker boundary). */

@@ -542,7 +542,7 @@ export class TryonWidget extends HTMLElement {
 
   async #runLocal(person, garment) {
     const transfer = [];
-    const msg = { type: Request.RUN, output: 'blob' };
+    const msg = { type: Request.RUN, output: 'blob', category: this.category }; // the worker frames its box
     msg.person = await decode(person, 'photo');
     transfer.push(msg.person);
     if (!this.#garmentSent) {
@@ -730,6 +730,7 @@ export class TryonWidget extends HTMLElement {
       const frame = await createImageBitmap(e.video);
       const msg = {
         type: Request.RUN, person: frame, live: true, smoothing: env.liveSmoothing, output: 'bitmap', timestamp,
+        category: this.category,
       };
       const transfer = [frame];
       if (sendGarment) {

@@ -25,7 +25,9 @@ import { ORT_FILES } from './env.js';
 import * as F from './framing.js';
 import * as G from './guard.js';
 import * as P from './processing.js';
-import { ErrorName, REFUSALS, Reply, Request, namedError } from './protocol.js';
+import {
+  DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, resolveCategory,
+} from './protocol.js';
 
 /** Worker state (one model). */
 const state = {
@@ -146,6 +148,7 @@ async function init(msg) {
       Object.assign(state, {
         session, manifest, backend: candidate, dtype: file.dtype, size, garmentSize,
         inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
+        categories: manifest.categories || DEFAULT_CATEGORIES, category: null,
       });
       await releaseFraming();
       if (F.hasFraming(manifest)) {
@@ -435,7 +438,7 @@ async function frameLive(person, t) {
     let detected = false;
     if (!state.track) {
       const d = await framer.detect(person);
-      F.decide(d, [person.height, person.width], state.size, cfg);
+      F.decide(d, [person.height, person.width], state.size, cfg, state.category);
       pass = d;
       detected = true;
       state.track = {
@@ -446,13 +449,15 @@ async function frameLive(person, t) {
       };
     } else {
       pass = await framer.posePass(person, state.track.roi);
-      if (pass.presence < cfg.track_min_presence || !F.shouldersSeen(pass.keypoints, cfg)) {
+      const upper = F.boxKind(cfg, state.category) === 'upper_body';
+      if (pass.presence < cfg.track_min_presence || (upper && !F.shouldersSeen(pass.keypoints, cfg))) {
         throw namedError(ErrorName.POSE, 'lost you: step back into view, facing the camera, shoulders visible');
       }
     }
-    const frame = F.upperBodyFrame(pass.keypoints, [person.height, person.width], cfg);
+    // Refuses (tracking lost) when the body part the category needs left the frame.
+    const frame = F.bodyFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
-    const box = F.boxFromFrame({ cx, cy, height }, state.size, cfg);
+    const box = F.boxFromFrame({ ...frame, cx, cy, height }, state.size, cfg);
     state.track.anchor = state.track.anchor || frame;
     state.track.roi = F.followRoi(state.track.roi0, state.track.anchor, { cx, cy });
     return { state: detected ? 'detected' : 'tracking', box, keypoints: pass.keypoints, presence: pass.presence };
@@ -466,6 +471,10 @@ async function frameLive(person, t) {
 
 async function run(msg) {
   if (!state.session) throw namedError(ErrorName.BACKEND, 'the model is not loaded (call load() first)');
+  // The category this student dresses (refused before any photo is decoded); live frames keep the garment's.
+  const category = resolveCategory(msg.category ?? state.category, state.categories);
+  if (category !== state.category) state.track = null; // another category frames another box
+  state.category = category;
   const t0 = performance.now();
   const timings = {};
   const { image: person, canvas, ctx } = toCanvas(msg.person);
@@ -490,7 +499,7 @@ async function run(msg) {
     framed = await frameLive(person, (msg.timestamp ?? performance.now()) / 1000);
     box = framed.box || null;
   } else if (state.framing) {
-    framed = await state.framing.framer.frame(person, state.size);
+    framed = await state.framing.framer.frame(person, state.size, category);
     box = framed.box;
   } else {
     state.track = null;
