@@ -144,8 +144,12 @@ def run(
         from tryon.garment.catalogue import DEFAULT_GARMENT
         from tryon.garment.catalogue import list_garments as names
 
+        from tryon.garment.catalogue import garment_category
+
+        width = max(len(n) for n in names())
         for name in names():
-            typer.echo(f"catalogue:{name}" + ("   (default)" if name == DEFAULT_GARMENT else ""))
+            typer.echo(f"catalogue:{name:<{width}}  {garment_category(name)}"
+                       + ("   (default)" if name == DEFAULT_GARMENT else ""))
         return
     if (person is None) == (pairs is None):
         raise UsageError("give either --person (one pair) or --pairs (a CSV of pairs)")
