@@ -103,7 +103,6 @@ class LegFrame:
         thigh: mean hip-to-knee length, pixels.
         chains: side ("left" / "right", anatomical) -> (3, 2) float64 hip, knee, ankle joint positions.
         feet: side -> (3, 2) float64 ankle, heel, foot index (toe) positions.
-        visibility: joint name (``left_hip``, ``right_knee``...) -> BlazePose visibility in [0, 1].
     """
 
     hip_center: np.ndarray
@@ -113,7 +112,6 @@ class LegFrame:
     thigh: float
     chains: dict[str, np.ndarray] = field(default_factory=dict)
     feet: dict[str, np.ndarray] = field(default_factory=dict)
-    visibility: dict[str, float] = field(default_factory=dict)
 
     def to_img(self, a: float, b: float) -> np.ndarray:
         """Hip-frame coordinates (a along u, b along v, pixels, origin the hip centre) -> image pixels."""
@@ -159,10 +157,7 @@ def leg_frame(keypoints: np.ndarray) -> LegFrame:
     feet = {side: np.stack([kp[KP[f"{side}_{j}"], :2] for j in ("ankle", "heel", "foot_index")])
             for side in ("left", "right")}
     thigh = float(np.mean([np.hypot(*(c[1] - c[0])) for c in chains.values()]))
-    vis = {f"{side}_{j}": float(np.clip(kp[KP[f"{side}_{j}"], 3], 0.0, 1.0))
-           for side in ("left", "right") for j in LEG_JOINTS}
-    return LegFrame(hip_center=hc, u=u, v=v, hw=hw, thigh=max(thigh, 1.0), chains=chains, feet=feet,
-                    visibility=vis)
+    return LegFrame(hip_center=hc, u=u, v=v, hw=hw, thigh=max(thigh, 1.0), chains=chains, feet=feet)
 
 
 def leg_visibility(keypoints: np.ndarray, image_shape: tuple[int, int] | None = None, *,

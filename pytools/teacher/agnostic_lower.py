@@ -115,12 +115,12 @@ def leg_silhouette(parse: np.ndarray, lf: LegFrame, breadth: float, *, waist_ris
     """(H, W) bool: where the legs and the pelvis are under the old bottoms (skin is drawn there).
 
     Each leg is a tapered capsule round its bones (:data:`LEG_TAPER` x ``breadth``); the pelvis is the band
-    between the hip breadth's ends from ``waist_rise`` thigh lengths above the hip joints down to the crotch.
-    The capsule's inner 70 % is always leg; its outer part only where the parse (grown by 5 % of the breadth)
-    sees body: a slim leg under wide trousers keeps a slim outline, a tight legging's outline is the leg's.
+    between the hip breadth's ends from ``waist_rise`` thigh lengths above the hip joints down to the crotch. The
+    parse does not trim it (its stride-16 blocks would show as a saw-tooth outline on the synthesised legs): a
+    slim leg under wide trousers gets the table's outline.
 
     Args:
-        parse: (H, W) uint8 PARSE_LABELS.
+        parse: (H, W) uint8 PARSE_LABELS (its size).
         lf: the person's :class:`LegFrame` in the same pixels.
         breadth: the hip breadth, pixels (:func:`tryon.teacher.warp_lower.hip_breadth`).
         waist_rise: top of the pelvis band above the hip joints, thigh lengths.
@@ -135,10 +135,8 @@ def leg_silhouette(parse: np.ndarray, lf: LegFrame, breadth: float, *, waist_ris
     poly = np.array([lf.to_img(-0.5 * breadth, -waist_rise * lf.thigh), lf.to_img(0.5 * breadth, -waist_rise * lf.thigh),
                      lf.to_img(0.45 * breadth, 0.15 * lf.thigh), lf.to_img(-0.45 * breadth, 0.15 * lf.thigh)])
     cv2.fillConvexPoly(pelvis, np.round(poly * 16).astype(np.int32), 1, shift=4)
-    k = max(3, int(round(0.05 * breadth)) | 1)
-    seen = cv2.dilate(np.isin(parse, (LABEL["lower_body"], LABEL["torso"])).astype(np.uint8),
-                      np.ones((k, k), np.uint8)).astype(bool)
-    sil = (dist < 0.7 * r) | ((dist < r) & seen) | pelvis.astype(bool)
+    # The parse (stride 16) would cut its blocks into the outline: the capsules alone give a leg's smooth outline.
+    sil = (dist < r) | pelvis.astype(bool)
     sil = cv2.GaussianBlur(sil.astype(np.float32), (0, 0), max(1.0, 0.02 * breadth)) > 0.5
     return sil
 

@@ -93,6 +93,12 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     cuff = old_garment_remnant(img_s, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
     feet &= ~cuff
     old |= cuff
+    # The parse's coarse torso (the top) swallows the old waistband where they meet: pixels there of the old
+    # bottoms' colours are old bottoms, not the top drawn in front.
+    k_w = max(3, int(round(0.06 * lf.thigh)) | 1)
+    near_lower = cv2.dilate((parse_s == LABEL["lower_body"]).astype(np.uint8), np.ones((k_w, k_w), np.uint8))
+    band = (parse_s == LABEL["torso"]) & near_lower.astype(bool) & ~skin
+    old |= old_garment_remnant(img_s, old, band, tol=6.0)
     dist, along = leg_maps((h, w), lf)
     legs = leg_silhouette(parse_s, lf, breadth, dist=dist, along=along)
     # The parse's edges are coarse: the old garment's rim spills into what it calls background.
@@ -102,6 +108,7 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     front_s = np.isin(parse_s, _FRONT_ALWAYS)
     if tuck == "out":
         front_s |= np.isin(parse_s, (LABEL["torso"], LABEL["neck"]))
+    front_s &= ~old
     hole_all = (old | rim) & ~front_s & ~feet
     body = legs | (skin & (parse_s == LABEL["lower_body"]))
     # fill_colors shades a cylinder of radius ARM_RADIUS x sw round "arm_dist": give it the distance to the leg
@@ -109,11 +116,21 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
     leg_dist = (dist / np.maximum(r_leg, 1.0) * ARM_RADIUS * sw).astype(np.float32)
-    fill = fill_colors(img_s, hole_all, body, skin & ~old, tone, leg_dist, parse_s, sw, sleeve=old & legs, old=old)
-
+    # fill_colors solves the skin's seam at a coarse resolution and draws the outline at ``body``'s: its coarse
+    # blocks would show as a saw-tooth along long leg outlines. The skin is therefore computed on a grown body
+    # and the backdrop without one, and the outline drawn here, anti-aliased at the photo's resolution.
+    k_g = max(3, int(round(0.06 * breadth)) | 1)
+    grown = cv2.dilate(body.astype(np.uint8), np.ones((k_g, k_g), np.uint8)).astype(bool)
+    skin_fill = fill_colors(img_s, hole_all, grown, skin & ~old, tone, leg_dist, parse_s, sw, sleeve=old & legs,
+                            old=old)
+    bg_fill = fill_colors(img_s, hole_all, body & ~hole_all, skin & ~old, tone, leg_dist, parse_s, sw)
     a_hole = soft_upsample(hole_all, (W, H), ramp_px=2.0)
-    fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
-    body_a = soft_upsample(body, (W, H))
+    body_a = soft_upsample(body, (W, H), sigma=1.5, ramp_px=2.0)
+
+    def full(x: np.ndarray) -> np.ndarray:
+        return x if s >= 1.0 else cv2.resize(x, (W, H), interpolation=cv2.INTER_LINEAR)
+
+    fill_full = body_a[..., None] * full(skin_fill) + (1.0 - body_a[..., None]) * full(bg_fill)
     face = parse == LABEL["face"]
     skin_full = soft_upsample(skin & ~hole_all, (W, H)) > 0.5
     tex = skin_texture(image, skin_full & ~face, a_hole > 0.5)

@@ -59,6 +59,10 @@ FLAT_TO_BODY = 0.83
 """A flat-lay garment's width over the front-view breadth of the body part it goes round: a flat garment is
 half its circumference wide, a body's breadth about a third of its girth, less the garment's ease (set by eye
 on the development pairs, between those two bounds)."""
+SHORT_LEGS = 1.1
+"""Shorts whose leg (waistband to hem) is under this many flat hip widths are hung from the waist by the
+similarity alone, as a skirt is (their legs barely bend with the person's; a chain map straightens their splayed
+flat-lay legs into a saw-tooth hem)."""
 SKIRT_WAIST = 0.85
 """The waist's breadth over the hips' breadth, where a skirt's waistband sits."""
 
@@ -106,12 +110,14 @@ class LowerFit:
         skirt: True for a skirt (one similarity), False for trousers / shorts (one chain map per leg).
         k: person pixels per garment pixel across the body.
         anchor_g: (2,) garment pixel put on ``anchor_p``: the waistband's centre.
-        anchor_p: (2,) person pixel: :data:`WAIST_RISE` thigh lengths above the hip joints' midpoint.
+        anchor_p: (2,) person pixel: :data:`WAIST_RISE` thigh lengths above the hip joints' midpoint, raised
+            to meet the top's hem (at most :data:`WAIST_RAISE_MAX` higher).
         u, v: the person's hip frame axes (garment x goes to u, garment y to v).
         breadth: the person's hip breadth, pixels (:func:`hip_breadth`).
         crotch_b: the person's crotch on the hip frame's v axis, pixels.
         thigh: the person's thigh length, pixels.
-        legs: side -> (person chain (6, 2), garment axis (2, 2), along-leg scale k_len): the person chain is a
+        legs: side -> (person chain (6, 2), garment axis (2, 2), along-leg scale k_len), empty for skirts and
+            shorts (:data:`SHORT_LEGS`: the similarity alone); the person chain is a
             point above the waist, the waist point on that leg's side, hip joint, knee, ankle and a point past
             the ankle; the garment axis runs from the leg's middle at the waistband to the middle of its hem.
         targets: landmark name -> (2,) person pixels (where the garment's landmarks land).
@@ -138,6 +144,34 @@ class LowerFit:
         """(M, 2) garment pixels -> (M, 2) person pixels under the similarity (inverse of the above)."""
         d = (np.asarray(g, np.float64) - self.anchor_g) * self.k
         return self.anchor_p + d[..., :1] * self.u + d[..., 1:] * self.v
+
+
+WAIST_RAISE_MAX = 0.3
+"""How far (thigh lengths) the waistband may rise above :data:`WAIST_RISE` to meet a top's hem."""
+
+
+def _waist_b(parse: np.ndarray | None, lf: LegFrame, breadth: float) -> float:
+    """Height of the waistband above the hip joints, thigh lengths x thigh: :data:`WAIST_RISE`, raised to just
+    under the top's hem (the lowest torso-label pixel near the centre line) when that is higher, by at most
+    :data:`WAIST_RAISE_MAX`, so no strip of midriff opens between a top and the new bottoms."""
+    rise = WAIST_RISE * lf.thigh
+    if parse is None:
+        return rise
+    H, W = parse.shape
+    a = np.linspace(-0.2 * breadth, 0.2 * breadth, 9)
+    b = np.arange(-(WAIST_RISE + WAIST_RAISE_MAX) * lf.thigh, 0.3 * lf.thigh, max(1.0, lf.thigh / 80))
+    pts = lf.hip_center[None, None] + a[None, :, None] * lf.u + b[:, None, None] * lf.v
+    xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+    ok = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H)
+    torso = np.zeros(ok.shape, bool)
+    torso[ok] = parse[yi[ok], xi[ok]] == LABEL["torso"]
+    rows = np.nonzero(torso.mean(axis=1) >= 0.5)[0]
+    if not len(rows):
+        return rise
+    hem_b = float(b[rows.max()])
+    # The waistband's top edge goes a little under the hem (tucked under the top, no seam of skin).
+    return float(np.clip(-(hem_b - 0.05 * lf.thigh), rise, rise + WAIST_RAISE_MAX * lf.thigh)) if hem_b < -rise \
+        else rise
 
 
 def _row_mid(mask: np.ndarray, y: float, x_from: float, x_to: float) -> float:
@@ -175,7 +209,7 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
     lf = leg_frame(keypoints)
     breadth = hip_breadth(parse, lf)
     waist_w = float(lm["waist_left"][0] - lm["waist_right"][0])
-    anchor_p = lf.to_img(0.0, -WAIST_RISE * lf.thigh)
+    anchor_p = lf.to_img(0.0, -_waist_b(parse, lf, breadth))
     targets: dict[str, np.ndarray] = {}
     m = garment_mask > 0.5
     if skirt:
@@ -193,6 +227,7 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
         for n in SKIRT_LANDMARKS:
             targets[n] = fit.garment_to_person(lm[n][None])[0]
         return fit
+    legs, short = {}, []
     for side in ("left", "right"):
         g_w = np.array([_row_mid(garment_mask, lm["waist_center"][1] + 2, lm["waist_center"][0],
                                  lm[f"waist_{side}"][0]), lm["waist_center"][1]])
@@ -207,8 +242,13 @@ def lower_fit(garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]
             k_len = (l_p + HEM_BELOW_ANKLE * shin) / max(l_g, 1.0)
         d_shin = (ankle - knee) / max(shin, 1e-6)
         chain_p = np.stack([p_w - lf.v * lf.thigh, p_w, hip, knee, ankle, ankle + d_shin * max(shin, lf.thigh)])
-        fit.legs[side] = (chain_p, np.stack([g_w, g_h]), k_len)
+        legs[side] = (chain_p, np.stack([g_w, g_h]), k_len)
         targets[f"hem_{side}"] = _along(chain_p, l_g * k_len)
+        short.append(l_g < SHORT_LEGS * hip_w)
+        if short[-1]:
+            targets[f"hem_{side}"] = fit.garment_to_person(g_h[None])[0]
+    if not any(short):
+        fit.legs.update(legs)
     targets["crotch"] = lf.to_img(0.0, fit.crotch_b)
     for n in ("waist_left", "waist_right", "waist_center"):
         targets[n] = fit.garment_to_person(lm[n][None])[0]
@@ -270,7 +310,7 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
     pts = np.stack([((xs + 0.5) * (W / w) - 0.5).ravel(), ((ys + 0.5) * (H / h) - 0.5).ravel()], axis=-1)
     g = fit.pelvis_to_garment(pts)
-    if not fit.skirt:
+    if fit.legs:
         # Each leg's chain map; above the crotch the two are blended across the body's centre line, below it
         # the nearer leg's map is taken (the garment splits between the legs).
         g_leg, d_abs = {}, {}
@@ -279,8 +319,8 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
             sp, dp = _chain_coords(chain_p, 1.0, pts)
             g_leg[side] = _garment_leg(axis_g, sp / k_len, dp / fit.k)
             d_abs[side] = np.abs(dp)
-        rel = pts - fit.anchor_p
-        a_u, b_v = rel @ fit.u, rel @ fit.v + WAIST_RISE * fit.thigh     # hip frame, origin at the hip joints
+        rel = pts - leg_frame(keypoints).hip_center
+        a_u, b_v = rel @ fit.u, rel @ fit.v                               # hip frame, origin at the hip joints
         across = _smooth(0.5 + a_u / (0.4 * fit.breadth))
         nearer = (d_abs["left"] < d_abs["right"]).astype(np.float64)
         down = _smooth((b_v - fit.crotch_b + 0.2 * fit.thigh) / (0.3 * fit.thigh))
@@ -296,8 +336,16 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
         grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
     inside = (np.abs(grid) <= 1.0).all(-1)
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
-    warped = sample_with_grid(_bleed_edges(garment, garment_mask), grid)
-    gmask = garment_mask.astype(np.float32)
+    # Minified garments are first reduced to about the size they are drawn at (area averaging: no aliasing of a
+    # knit's or a print's fine texture, and less to bleed and sample); the grid's [-1, 1] coordinates hold at any
+    # size (align_corners=False).
+    f = min(1.0, 1.25 * fit.k)
+    src, gmask = garment, garment_mask.astype(np.float32)
+    if f < 0.9:
+        size = (max(8, int(round(gw * f))), max(8, int(round(gh * f))))
+        src = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
+        gmask = cv2.resize(gmask, size, interpolation=cv2.INTER_AREA)
+    warped = sample_with_grid(_bleed_edges(src, gmask), grid)
     magnify = fit.k > 1.2
     if magnify:
         gmask = cv2.GaussianBlur(gmask, (0, 0), 1.0)
