@@ -361,7 +361,8 @@ def assess(result) -> Quality:
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS
     scores = {k: ramp(raw[k], spec.bad, spec.good) for k, spec in specs.items()}
-    weakest = min(scores, key=scores.get)
+    # Ties go to a short legs signal (a waist-up photo also weakens the pose; the legs say what to change).
+    weakest = min(scores, key=lambda k: (scores[k], not (k == "legs" and scores[k] < 1.0)))
     return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores, lower=_is_lower(result))
 
 

@@ -41,10 +41,6 @@ _COVER_ADVICE = ("wear a close-fitting top in the photo, and pick a garment that
                  "(long sleeves if yours are long, a collar if yours has one)")
 
 SIGNALS: dict[str, SignalSpec] = {
-    # First: when a waist-up photo also makes the pose weak, the refusal names the legs (what to change).
-    "legs": SignalSpec("the photo does not show the legs down to the garment's hem", 0.75, 0.95,
-                       "use a full-length photo that shows the legs down to the garment's hem (down to the feet "
-                       "for a long dress or a jumpsuit)"),
     "pose": SignalSpec("the body is not clearly visible", 0.6, 0.9, _POSE_ADVICE),
     "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.2, 0.1,
                             _GARMENT_PHOTO_ADVICE),
@@ -60,6 +56,11 @@ SIGNALS: dict[str, SignalSpec] = {
     "warp_spread": SignalSpec("the garment would be stretched unevenly on the body", 2.0, 1.2,
                               "stand facing the camera with your arms a little away from your body, and "
                               "photograph the garment laid flat and front-on"),
+    # One-pieces only (1 otherwise). On a tie with the pose (a waist-up photo weakens both) the gate names the
+    # legs: that is what to change (tryon.teacher.gate.assess).
+    "legs": SignalSpec("the photo does not show the legs down to the garment's hem", 0.75, 0.95,
+                       "use a full-length photo that shows the legs down to the garment's hem (down to the feet "
+                       "for a long dress or a jumpsuit)"),
 }
 """Signal name -> ramp and advice (config as data: the one place the gate's end points live)."""
 
