@@ -25,3 +25,10 @@ test('a category the in-browser student does not dress is refused naming the gar
     { name: 'UnsupportedCategoryError', message: /^Jeans: this garment looks like 'bottoms'/ });
   assert.deepEqual(checkOutfit([top]).map((g) => g.category), ['tops']);
 });
+
+test('with a model that dresses bottoms, a top and a bottom pass in the order given', () => {
+  const jeans = { src: 'j.png', category: 'lower_body', alt: 'Jeans' };
+  assert.deepEqual(checkOutfit([top, jeans], ['tops', 'bottoms']).map((g) => [g.category, g.label]),
+    [['tops', 'Tee'], ['bottoms', 'Jeans']]);
+  assert.throws(() => checkOutfit([top, { src: 'x.png', category: 'hats' }]), { name: 'TypeError', message: /unknown garment category/ });
+});

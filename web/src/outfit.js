@@ -5,34 +5,30 @@
  * @module outfit
  */
 
-import { ErrorName, namedError, requireSupportedCategory } from './protocol.js';
+import { DEFAULT_CATEGORIES, ErrorName, namedError, normaliseCategory, resolveCategory } from './protocol.js';
 
 /** How an outfit's top meets its bottom (`tryon.teacher.outfit.TUCKS`); the first is the default. */
 export const TUCKS = Object.freeze(['out', 'in']);
-
-const NAMES = Object.freeze({
-  tops: 'tops', top: 'tops', upper_body: 'tops',
-  bottoms: 'bottoms', bottom: 'bottoms', lower: 'bottoms', lower_body: 'bottoms',
-  'one-pieces': 'one-pieces', 'one-piece': 'one-pieces', dress: 'one-pieces', dresses: 'one-pieces',
-});
 
 /**
  * Check an outfit of several garments, in the order the shopper picked them.
  * @param {Array<{src?: string, blob?: Blob, category: string, alt?: string}>} garments each garment's
  *   category must be named (`tops`, `bottoms`, `one-pieces` or a spelling `tryon.garment.category` accepts):
  *   the browser has no garment classifier to tell an outfit's garments apart
+ * @param {string[]} [dressed] the categories the model dresses (a manifest's `categories`; default
+ *   `DEFAULT_CATEGORIES`, what the deployed student dresses)
  * @returns {Array<{category: string}>} the garments with their categories in FASHN's names
- * @throws {Error} `TypeError` for a garment without a named category; `UnsupportedCategoryError` for two
+ * @throws {Error} `TypeError` for a garment without a named category (or an unknown one); `UnsupportedCategoryError` for two
  *   garments of one category, a one-piece with other garments, or a category the in-browser model does not
- *   dress (`requireSupportedCategory`'s message, prefixed with the garment's name)
+ *   dress (`resolveCategory`'s message, prefixed with the garment's name)
  */
-export function checkOutfit(garments) {
+export function checkOutfit(garments, dressed = DEFAULT_CATEGORIES) {
   if (!Array.isArray(garments) || !garments.length) throw namedError('TypeError', 'an outfit needs at least one garment');
   const seen = new Map();
   const named = garments.map((g, i) => {
     const label = g.alt || `garment ${i + 1}`;
-    const category = NAMES[String(g.category || '').trim().toLowerCase()];
-    if (!category) {
+    const category = normaliseCategory(g.category); // TypeError for an unknown name
+    if (category === 'auto') {
       throw namedError('TypeError', `${label}: name its category (tops, bottoms or one-pieces); an outfit's garments `
         + 'are not classified in the browser');
     }
@@ -49,7 +45,7 @@ export function checkOutfit(garments) {
   }
   for (const g of named) {
     try {
-      requireSupportedCategory(g.category);
+      resolveCategory(g.category, dressed);
     } catch (err) {
       throw namedError(err.name, `${g.label}: ${err.message}`);
     }
