@@ -81,3 +81,21 @@ def test_outfit_top_and_jeans(vton_samples, teacher_models, tmp_path, tuck):
     a, b = np.asarray(Image.open(out)).astype(int), np.asarray(Image.open(top_only)).astype(int)
     h = a.shape[0]
     assert np.abs(a[h * 2 // 3:] - b[h * 2 // 3:]).mean() > 3  # the legs changed
+
+
+@pytest.mark.realdata
+def test_student_outfit_refuses_a_category_it_does_not_dress(vton_samples, tmp_path):
+    """``--method student`` checks an outfit against the categories its manifest lists before the first step."""
+    from tryon.assets import models_dir
+    from tryon.manifest import Manifest
+
+    folder = models_dir() / "student"
+    if not (folder / "manifest.json").is_file():
+        pytest.skip(f"no exported student in {folder} (make setup)")
+    if "bottoms" in Manifest.load(folder).categories:
+        pytest.skip("the installed student dresses bottoms")
+    out = tmp_path / "o.png"
+    r = tryon("run", "--method", "student", "-p", str(vton_samples / PERSON), "-g", "catalogue:white-crew-tee", "-g",
+              "catalogue:blue-jeans", "-o", str(out))
+    assert r.returncode == EXIT_CODES["UnsupportedCategoryError"], r.stderr
+    assert r.stderr.startswith("error: blue-jeans: this garment looks like 'bottoms'") and not out.exists()
