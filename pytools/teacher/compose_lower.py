@@ -9,7 +9,8 @@ Layers, back to front (painter's algorithm, soft alphas, as :mod:`tryon.teacher.
    continued outside it;
 2. the new garment, shaded with the light measured on the old bottoms;
 3. in front: the top (``tuck="out"``, the default: worn over the waistband) and the neck, the arms, the hands,
-   the face and hair, and the shoes below the ankles (a trouser hem falls over the shoe's collar). With ``tuck="in"`` the garment's waistband is
+   the face and hair, what hangs beside the legs (a bag the parse calls lower body, away from the legs and not of
+   the old bottoms' colours), and the shoes below the ankles (a trouser hem falls over the shoe's collar). With ``tuck="in"`` the garment's waistband is
    drawn over the top.
 
 This is the composition stage of VITON / CP-VTON (a mask choosing warped garment or person) in Dress Code's
@@ -89,6 +90,27 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     feet = feet_mask(parse_s, lf)
     old = old_bottoms_mask(parse_s, skin, feet)
+    dist, along = leg_maps((h, w), lf)
+    xp, fp = zip(*LEG_TAPER, strict=True)
+    r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
+    # The parse's lower body also holds what hangs beside the legs (a bag, its shadow): old bottoms are what lies
+    # round the legs and pelvis, and farther out only what has their colours (a wide skirt's flare and its trim);
+    # the rest is kept and drawn in front of the new garment.
+    hip_ab = (lf.to_frame(np.stack(np.mgrid[0:h, 0:w][::-1], -1).reshape(-1, 2).astype(np.float64))
+                .reshape(h, w, 2))
+    round_body = (dist < 1.15 * r_leg) | ((np.abs(hip_ab[..., 0]) < 0.6 * breadth)
+                                         & (hip_ab[..., 1] < 0.2 * lf.thigh))
+    core, far = old & round_body, old & ~round_body
+    if core.sum() > 20 and far.any():
+        # The core's palette without its darkest quarter: shaded bare legs the skin test missed put dark
+        # colours in it, and a black bag would match them.
+        lab = cv2.cvtColor(img_s.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        lit = core & (lab[..., 0] >= np.percentile(lab[..., 0][core], 25))
+        far = old_garment_remnant(img_s, lit, far, tol=8.0)
+    old = core | far
+    # In front only what is clearly beside the legs (between them lies the backdrop the parse calls lower body).
+    beside = (parse_s == LABEL["lower_body"]) & ~old & ~skin & ~feet & ~(dist < 1.8 * r_leg) & \
+        ~((np.abs(hip_ab[..., 0]) < 0.6 * breadth) & (hip_ab[..., 1] < 0.2 * lf.thigh))
     # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
     cuff = old_garment_remnant(img_s, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
     feet &= ~cuff
@@ -99,22 +121,20 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     near_lower = cv2.dilate((parse_s == LABEL["lower_body"]).astype(np.uint8), np.ones((k_w, k_w), np.uint8))
     band = (parse_s == LABEL["torso"]) & near_lower.astype(bool) & ~skin
     old |= old_garment_remnant(img_s, old, band, tol=6.0)
-    dist, along = leg_maps((h, w), lf)
     legs = leg_silhouette(parse_s, lf, breadth, dist=dist, along=along)
     # The parse's edges are coarse: the old garment's rim spills into what it calls background.
     k = max(3, int(round(h / 110)) | 1)
     rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    rim &= (parse_s == LABEL["background"]) | ((parse_s == LABEL["lower_body"]) & ~skin & ~feet)
+    rim &= ((parse_s == LABEL["background"]) | ((parse_s == LABEL["lower_body"]) & ~skin & ~feet)) & ~beside
     front_s = np.isin(parse_s, _FRONT_ALWAYS)
     if tuck == "out":
         front_s |= np.isin(parse_s, (LABEL["torso"], LABEL["neck"]))
+    front_s |= beside
     front_s &= ~old
     hole_all = (old | rim) & ~front_s & ~feet
     body = legs | (skin & (parse_s == LABEL["lower_body"]))
     # fill_colors shades a cylinder of radius ARM_RADIUS x sw round "arm_dist": give it the distance to the leg
     # bone rescaled so that the leg's own half-width plays that radius.
-    xp, fp = zip(*LEG_TAPER, strict=True)
-    r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
     leg_dist = (dist / np.maximum(r_leg, 1.0) * ARM_RADIUS * sw).astype(np.float32)
     # fill_colors solves the skin's seam at a coarse resolution and draws the outline at ``body``'s: its coarse
     # blocks would show as a saw-tooth along long leg outlines. The skin is therefore computed on a grown body
@@ -161,8 +181,9 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     synth_share = synthesized_share(synth, synth | (skin_full & body_full), ~covered)
     old_full = up(old) > 0.5
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
-    # What the detection missed but has the old bottoms' colours: lower-body pixels shown unchanged.
-    shown_s = (parse_s == LABEL["lower_body"]) & ~hole_all & (comp_s < 0.5) & ~skin & ~feet & ~old
+    # What the detection missed but has the old bottoms' colours: lower-body pixels round the legs shown unchanged
+    # (not a bag or the backdrop beside them).
+    shown_s = (parse_s == LABEL["lower_body"]) & ~hole_all & (comp_s < 0.5) & ~skin & ~feet & ~old & round_body
     remnant = old_garment_remnant(img_s, old, shown_s)
     old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole, old_garment=old_full,

@@ -70,9 +70,12 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
 LOWER_SIGNALS: dict[str, SignalSpec] = {
     **{k: v for k, v in SIGNALS.items() if k != "skin_synthesised"},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
+    # In waistband widths (the tops' are in shoulder widths): every garment of the 21 bottoms development
+    # pairs judged plausible read at most 0.16.
+    "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.3, 0.16, _GARMENT_PHOTO_ADVICE),
     "old_garment": SignalSpec("much of the bottoms you wear would still show", 0.2, 0.1,
                               "wear close-fitting trousers or leggings in the photo, or shorts or a skirt"),
 }
 """The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
-advice and old-bottoms wording; ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person
+advice, old-bottoms wording and a landmark ramp in waistband widths; ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person
 photographed in trousers must synthesise the legs: its share says nothing about the result's quality)."""

@@ -49,10 +49,13 @@ class TeacherResult:
         parse: (H, W) uint8 PARSE_LABELS.
         garment_info: the garment's category and sleeve length (tryon.garment.category.GarmentInfo).
         timings: stage name -> seconds.
-        hole: (H, W) bool, where the old garment was removed and filled (skin or background).
-        garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp.
+        hole: (H, W) bool, where the old garment (for bottoms, the old bottoms) was removed and filled (skin or
+            background) and is not covered by the new one.
+        garment_landmarks: landmark name -> (x, y) garment-image pixels used for the warp (for bottoms the keys of
+            :mod:`tryon.garment.landmarks_lower`).
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
-        warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves).
+        warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves; for bottoms 1 waist
+            and hips or a whole skirt, 2/3 the left / right leg below the crotch).
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
             0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share

@@ -1,25 +1,26 @@
-"""Lower-body garment warp: the pelvis by a similarity, each trouser leg along its leg's bone chain, skirts hung.
+"""Lower-body garment warp: each trouser leg along its leg's bone chain, skirts and shorts hung from the waist.
 
 Same output as :func:`tryon.teacher.warp.warp_garment` (a backward sampling grid in the ``grid_sample``
 convention and the warped garment and mask, :class:`tryon.teacher.warp.WarpResult`), for bottoms
 (``docs/teacher-bottoms.md``):
 
-* scale: the garment's flat width at the crotch (trousers) or waistband (skirt) against the person's hip
-  breadth measured in the parse across the hips (:func:`hip_breadth`), so a garment keeps its own proportions;
-* pelvis (waistband to crotch): a similarity that puts the garment's crotch on the person's crotch point (a
-  fixed fraction of the thigh below the hip joints' midpoint) with the garment's vertical along the hip
-  frame's (:class:`tryon.person.body.LegFrame`);
-* legs: curvilinear coordinates of the person's leg, as for the sleeves in :mod:`tryon.teacher.warp` (s along
-  the chain crotch-level point -> knee -> ankle, d across it) sampled at (s / k, d / k) along the garment
-  leg's axis (leg middle at the crotch row -> middle of the hem), so a trouser leg follows bent knees and
-  walking poses without shearing; full-length trousers are shortened along the leg to end just below the
-  ankle (the garment photo's leg length is not the person's); the leg maps fade into the pelvis map around the
-  crotch;
-* skirts: one similarity from the waistband down, so the flare and the hem line stay as photographed.
+* scale: the garment's flat width over the hips (trousers) or at the waistband (skirts) against the person's hip
+  breadth measured in the parse (:func:`hip_breadth`), with the flat-to-body ratio :data:`FLAT_TO_BODY`, so a
+  garment keeps its own proportions and cut;
+* placement: the waistband's centre :data:`WAIST_RISE` thigh lengths above the hip joints' midpoint, raised to
+  meet the top's hem; garment x along the hip frame's u (:class:`tryon.person.body.LegFrame`);
+* trouser legs: curvilinear coordinates of the person's leg, as for the sleeves in :mod:`tryon.teacher.warp` (s
+  along the chain waist point -> hip -> knee -> ankle, d across it) sampled at (s / k_len, d / k) along the
+  garment leg's axis (leg middle at the waistband -> middle of the hem), so a trouser leg follows bent knees and
+  walking strides without shearing; full-length trousers are fitted to end just below the ankle (a flat-lay's
+  proportions are not the wearer's); above the crotch the two legs' maps are blended across the centre line,
+  below it the nearer leg's is taken;
+* skirts and shorts (:data:`SHORT_LEGS`): one similarity from the waistband down, so the flare and the hem line
+  stay as photographed.
 
 The garment-to-body fit from landmark correspondences follows CP-VTON's geometric matching (Wang et al., ECCV
-2018) and the lower-body setting of Dress Code (Morelli et al., ECCV 2022); the part-wise chain warp replaces
-the single TPS, which folds between spread legs.
+2018) and the lower-body setting of Dress Code (Morelli et al., ECCV 2022); the per-leg chain map replaces a
+single TPS, which folds between spread legs.
 """
 
 from __future__ import annotations

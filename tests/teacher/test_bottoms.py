@@ -71,6 +71,14 @@ def test_leg_frame_follows_the_shoulders_and_visibility_counts_joints_out_of_the
     assert body.leg_visibility(_kp(), (450, 200), joints=("hip", "knee")) == 1.0
 
 
+def test_bottoms_refusals_speak_of_the_legs():
+    from tryon.teacher.gate import Quality
+
+    q = Quality(confidence=0.3, weakest="pose", raw={"pose": 0.5}, scores={"pose": 0.3}, lower=True)
+    assert "legs" in q.message(0.5) and "knees and ankles" in q.message(0.5)
+    assert "legs" not in Quality(confidence=0.3, weakest="pose", raw={}, scores={}).message(0.5)
+
+
 def test_teacher_supports_bottoms_the_student_does_not():
     require_supported(GarmentInfo("lower", "none"), supported=("tops", "bottoms"))
     with pytest.raises(UnsupportedCategoryError, match="only tops"):
@@ -126,6 +134,20 @@ def test_trousers_cover_both_legs_from_hips_to_ankles_and_not_the_torso(trousers
     assert res.hole is not None and res.warped_parts is not None and {"skin_synthesized", "old_garment_visible"} <= set(
         res.info)
     assert res.quality is not None and res.quality.weakest in res.quality.scores and "skin_synthesised" in res.quality.raw
+    # Synthesised legs are what shorts on a trousers photo need: measured, not scored for bottoms.
+    assert "skin_synthesised" not in res.quality.scores and "old_garment" in res.quality.scores
+
+
+@pytest.mark.realdata
+def test_auto_category_dresses_trousers_and_tuck_in_puts_the_waistband_over_the_top(teacher, vton_samples,
+                                                                                     trousers_result):
+    img, out = trousers_result
+    res = teacher.run(img, _load(vton_samples / "garment" / TROUSERS_PHOTO), category="auto", tuck="in")
+    assert res.garment_info.category == "lower"       # the classifier's own verdict
+    top = res.parse == LABEL["torso"]
+    over_in, over_out = (top & (res.composition_mask > 0.5)).sum(), (top & (out.composition_mask > 0.5)).sum()
+    assert over_in > over_out + 200 and over_in > 3 * max(over_out, 1)
+    assert np.array_equal(res.warped_mask, out.warped_mask)   # the same garment, only the layering differs
 
 
 @pytest.mark.realdata
