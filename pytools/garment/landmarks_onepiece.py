@@ -4,8 +4,9 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
 
 * Waist: the narrowest row of the mask's centre run (the run of mask pixels through the centre line, so
   sleeves beside the body do not count) between 22 % and 62 % of the garment's height, the widths smoothed over
-  3 % of the height. A dress without a waist (a shift or sack dress) has its narrowest row where its sides stop
-  tapering; that is still where the bodice warp ends and the skirt warp starts, so nothing depends on a seam.
+  3 % of the height. When that row is at the top of the range (the body only widens below the armpits: an
+  A-line or shift dress), the waist is put 1.5 upper-body widths below the top (at most a third of the height);
+  it is only where the bodice's control points end and the skirt's start, so nothing depends on a seam.
 * Bodice: the mask without the skirt (:func:`skirt_mask`: below the waist, the runs on the centre line and the
   legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
@@ -114,6 +115,14 @@ def _mirror_outliers(lm: dict, cx: float) -> None:
     width = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
     if width < 1e-3:
         return
+    nl, nr = np.asarray(lm["neck_left"], float), np.asarray(lm["neck_right"], float)
+    if np.hypot(2 * cx - nl[0] - nr[0], nl[1] - nr[1]) > 0.08 * width:
+        # A V or scoop neckline: one neck point slid down its edge; the higher one is the strap's or collar's top.
+        k = nl if nl[1] <= nr[1] else nr
+        half = abs(k[0] - cx)
+        if half < 0.5 * width:   # (a halter's strap tops: only while the neck stays inside the shoulders)
+            lm["neck_left"] = (float(cx + half), float(k[1]))
+            lm["neck_right"] = (float(cx - half), float(k[1]))
     neck_y = 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
     for part in ("shoulder", "armpit"):
         a, b = np.asarray(lm[f"{part}_left"], float), np.asarray(lm[f"{part}_right"], float)
@@ -128,15 +137,22 @@ def _mirror_outliers(lm: dict, cx: float) -> None:
 
 def _plausible_sleeves(lm: dict, cx: float, width: float, bodice_h: float) -> bool:
     """A bodice's sleeves are kept when each sleeve's outer end reaches out past its armpit (3 % of the
-    garment's width) or hangs below it (10 % of the bodice's height); puffed or gathered shoulders otherwise
-    give sleeve ends inside the body, whose sleeve cones would take the bodice away from the torso's warp."""
+    garment's width) or hangs below it (10 % of the bodice's height), each is at least 15 % of the shoulder
+    width long (shoulder to outer end) and neither is three times the other; puffed or gathered shoulders and a
+    sleeveless sheath's corners otherwise give sleeve ends whose cones would take the bodice away from the torso's
+    warp."""
     if "sleeve_left_outer" not in lm or "sleeve_right_outer" not in lm:
         return True
+    lens = []
     for side in ("left", "right"):
         so, ap = np.asarray(lm[f"sleeve_{side}_outer"]), np.asarray(lm[f"armpit_{side}"])
         if not (abs(so[0] - cx) > abs(ap[0] - cx) + 0.03 * width or so[1] > ap[1] + 0.1 * bodice_h):
             return False
-    return True
+        lens.append(float(np.hypot(*(so - np.asarray(lm[f"shoulder_{side}"])))))
+    # A sleeve is longer than a shoulder's corner (15 % of the shoulder width), and both are alike (a flat lay
+    # is symmetric: one "sleeve" three times the other's length is a misread corner or side).
+    sw = abs(lm["shoulder_left"][0] - lm["shoulder_right"][0])
+    return min(lens) >= 0.15 * sw and max(lens) <= 3.0 * max(min(lens), 1e-6)
 
 
 def _bottoms(m: np.ndarray, cx: float) -> tuple[int, dict[str, int]]:
@@ -171,8 +187,8 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     Args:
         image: (H, W, 3) uint8 RGB garment photo, or None (the front neckline depth is then estimated).
         mask: (H, W) float32 [0, 1] garment mask (e.g. :func:`tryon.garment.mask.garment_mask`).
-        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeves,
-            otherwise the bodice's outline decides.
+        info: optional :class:`tryon.garment.category.GarmentInfo`; ``info.sleeve == "none"`` drops the sleeve
+            ends, otherwise the bodice's outline decides.
 
     Returns:
         dict name -> (x, y) image pixels: :data:`ONEPIECE_LANDMARKS` (the four sleeve keys absent when
@@ -196,6 +212,15 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         raise DataError("the garment's outline has no body between its top and its hem: is it a dress or a "
                         "jumpsuit photographed flat, front view?")
     wy = y0 + int(np.argmin(seg))
+    if wy - y0 < 0.05 * (y1 - y0):
+        # Narrowest at the top of the range: the body only widens below the armpits (an A-line or shift dress,
+        # no waist). The bodice then ends at a torso's proportion: 1.5 upper-body widths (the centre run's
+        # median width at 10-20 % of the height) below the top, at most a third of the garment's height.
+        upper = width[int(sa.top + 0.1 * hgt): int(sa.top + 0.2 * hgt) + 1]
+        upper = upper[upper > 0]
+        if len(upper):
+            wy = int(min(sa.top + 1.5 * float(np.median(upper)), sa.top + hgt / 3))
+            wy = wy if lo[wy] >= 0 else y0 + int(np.argmin(seg))
 
     def to_img(x: float, y: float) -> tuple[float, float]:
         return float((x + 0.5) / s - 0.5), float((y + 0.5) / s - 0.5)
@@ -204,9 +229,12 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     full = np.asarray(mask, np.float32)
     bodice = np.where(skirt_mask(full, to_img(cx, wy)), 0.0, full).astype(np.float32)
     # The classifier's sleeve type was read on the whole one-piece (a skirt's flare reads as sleeves): the
-    # bodice's own outline decides, unless the caller says sleeveless.
-    sleeveless = info is not None and getattr(info, "sleeve", None) == "none"
-    lm = dict(garment_landmarks(image, bodice, info if sleeveless else None))
+    # bodice's own outline decides its corners; a caller's "none" only drops the sleeve ends afterwards (the
+    # tops' sleeveless rules put a halter's armpits at its strap tops).
+    lm = dict(garment_landmarks(image, bodice, None))
+    if info is not None and getattr(info, "sleeve", None) == "none":
+        for k in SLEEVE_LANDMARKS:
+            lm.pop(k, None)
     cx_img = (cx + 0.5) / s - 0.5
     if not _plausible_sleeves(lm, cx_img, sa.width / s, (wy - sa.top) / s):
         for k in SLEEVE_LANDMARKS:

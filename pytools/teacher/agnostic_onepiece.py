@@ -27,13 +27,11 @@ class LowerBody:
     Attributes:
         old: (h, w) bool the old trousers / skirt (and a trouser cuff over the shoe).
         legs: (h, w) bool the legs and pelvis under them (skin is synthesised there).
-        feet: (h, w) bool feet and shoes (kept as photographed).
         limb_q: (h, w) float32 distance to the nearest leg bone over that leg's half-width (1 on the outline).
     """
 
     old: np.ndarray
     legs: np.ndarray
-    feet: np.ndarray
     limb_q: np.ndarray
 
 
@@ -62,10 +60,9 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     old = old_bottoms_mask(parse, skin, feet)
     # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
     cuff = old_garment_remnant(image, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
-    feet &= ~cuff
     old |= cuff
     dist, along = leg_maps((h, w), lf)
     legs = leg_silhouette(parse, lf, breadth, dist=dist, along=along)
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
-    return LowerBody(old=old, legs=legs, feet=feet, limb_q=(dist / np.maximum(r_leg, 1.0)).astype(np.float32))
+    return LowerBody(old=old, legs=legs, limb_q=(dist / np.maximum(r_leg, 1.0)).astype(np.float32))
