@@ -52,7 +52,7 @@ def mask_sharpness_command(
 
     import torch
 
-    from tryon.export.onnx_export import model_from_checkpoint
+    from tryon.export.onnx_export import checkpoint_categories, model_from_checkpoint
     from tryon.train.mask_sharpness import choose, save_weights, sweep
 
     if out.exists() and not force:
@@ -68,7 +68,8 @@ def mask_sharpness_command(
                  progress=not as_json)
     pick = choose(rows, l1_tolerance)
     save_weights(model, variant, out, k=pick.k, note=f"{variant}; mask_sharpness {pick.k:g} chosen by "
-                 f"`tryon mask-sharpness` on {data.name}; flip_ensemble {getattr(model.cfg, 'flip_ensemble', False)}")
+                 f"`tryon mask-sharpness` on {data.name}; flip_ensemble {getattr(model.cfg, 'flip_ensemble', False)}",
+                 categories=checkpoint_categories(checkpoint))
     if as_json:
         typer.echo(json.dumps({"rows": [dataclasses.asdict(r) for r in rows], "chosen": pick.k, "out": str(out)},
                               indent=1))

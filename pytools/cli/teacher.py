@@ -51,6 +51,10 @@ def build(
         "--max-refused", min=0.0, max=1.0, help=f"Largest share of this run's pairs the teacher may refuse and "
         f"still exit 0; above it the command exits {PARTIAL_BATCH_EXIT} (the records written are kept). "
         "Distillation sets expect some refusals (the default student's: 11 %): pass e.g. 0.2.")] = 0.0,
+    category: Annotated[str | None, typer.Option(
+        "--category", help="With --persons/--garments: the garments' category (tops, bottoms, one-pieces) for "
+        "every pair, e.g. one category's records from every person who shows the body part it needs (with "
+        "--frame); default: classified per garment. A pairs CSV names it in its category column.")] = None,
     frame: Annotated[bool, typer.Option(
         "--frame/--no-frame", help="Crop each record's person side to its garment category's framing box "
         "(tryon.framing: upper body for tops, lower body for bottoms, full body for one-pieces), the frame every "
@@ -70,6 +74,7 @@ def build(
     from tryon.data.build import build_records
     from tryon.data.pairs import make_pairs, read_pairs
     from tryon.framing import FramingConfig
+    from tryon.garment.category import normalise_category
     from tryon.teacher.pipeline import Teacher
 
     if (pairs is None) == (persons is None or garments is None):
@@ -77,8 +82,12 @@ def build(
     hw = parse_size(size, multiple=8)
     rank = int(os.environ.get("RANK", 0)) if rank is None else rank
     world_size = int(os.environ.get("WORLD_SIZE", 1)) if world_size is None else world_size
+    if category is not None and pairs:
+        raise UsageError("--category goes with --persons/--garments; a pairs CSV names it in its category column")
     pair_list = read_pairs(pairs) if pairs else make_pairs(persons, garments, limit=limit, seed=seed,
-                                                            all_combinations=all_combinations)
+                                                            all_combinations=all_combinations,
+                                                            category=None if category is None else
+                                                            normalise_category(category))
     if pairs and limit:
         pair_list = pair_list[:limit]
     pair_list = with_category(pair_list, category)

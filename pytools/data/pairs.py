@@ -87,17 +87,19 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def make_pairs(persons: str | Path, garments: str | Path, *, limit: int | None = None, seed: int = 0,
-               all_combinations: bool = False) -> list[Pair]:
+               all_combinations: bool = False, category: str | None = None) -> list[Pair]:
     """Form unpaired (person, garment) jobs from two folders.
 
     With ``all_combinations`` every person meets every garment (persons × garments, shuffled); otherwise each
     person gets one garment, drawn deterministically from ``seed``. ``limit`` keeps the first N pairs.
+    ``category`` names the garments' category for every pair (a folder of one category's garments; None = the
+    teacher classifies each garment).
     """
     ps, gs = list_images(persons), list_images(garments)
     rng = random.Random(seed)
     if all_combinations:
-        pairs = [Pair(p, g) for p in ps for g in gs]
+        pairs = [Pair(p, g, None, category) for p in ps for g in gs]
         rng.shuffle(pairs)
     else:
-        pairs = [Pair(p, gs[rng.randrange(len(gs))]) for p in ps]
+        pairs = [Pair(p, gs[rng.randrange(len(gs))], None, category) for p in ps]
     return pairs[:limit] if limit else pairs

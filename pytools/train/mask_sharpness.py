@@ -141,9 +141,10 @@ def choose(rows: Sequence[SweepRow], l1_tolerance: float = 0.01) -> SweepRow:
 
 
 def save_weights(model: torch.nn.Module, variant: str, path: str | Path, *, k: float, note: str = "",
-                 half: bool = True) -> Path:
+                 half: bool = True, categories: Sequence[str] | None = None) -> Path:
     """Write the student's weights with ``mask_sharpness = k`` as a weight file ``tryon export --checkpoint``
-    and ``tryon train --init`` read (``variant``, ``arch``, ``state_dict``; floats as fp16 when ``half``).
+    and ``tryon train --init`` read (``variant``, ``arch``, ``state_dict``; floats as fp16 when ``half``;
+    ``categories``, the garment categories it was trained on, kept from its checkpoint when given).
 
     The file is written atomically: an interrupted save leaves any previous file intact.
 
@@ -156,6 +157,8 @@ def save_weights(model: torch.nn.Module, variant: str, path: str | Path, *, k: f
     arch["mask_sharpness"] = float(k)
     state = {n: (t.half() if half and t.is_floating_point() else t).clone() for n, t in model.state_dict().items()}
     obj = {"variant": variant, "arch": arch, "state_dict": state, "note": note}
+    if categories is not None:
+        obj["categories"] = list(categories)
     p = Path(path)
     atomic_write(p, lambda f: torch.save(obj, f), fsync=True)
     return p

@@ -78,6 +78,11 @@ def test_usage_errors(tmp_path):
     assert r.returncode == EXIT_CODES["UsageError"] and "catalogue" in r.stderr
     r = tryon("teacher", "build", "-o", str(tmp_path / "ds"), "--size", "250x190", "--pairs", str(p))
     assert r.returncode == EXIT_CODES["UsageError"]
+    r = tryon("teacher", "build", "-o", str(tmp_path / "ds"), "--pairs", str(p), "--category", "bottoms")
+    assert r.returncode == EXIT_CODES["UsageError"] and "category column" in r.stderr
+    r = tryon("teacher", "build", "-o", str(tmp_path / "ds"), "--persons", str(tmp_path), "--garments",
+              str(tmp_path), "--category", "hats")
+    assert r.returncode == EXIT_CODES["UsageError"] and "unknown garment category" in r.stderr
 
 
 def test_list_garments():

@@ -47,6 +47,8 @@ def test_make_pairs(tmp_path):
             (tmp_path / d / f"{i}.jpg").write_bytes(b"x")
     assert len(make_pairs(tmp_path / "p", tmp_path / "g")) == 3
     assert len(make_pairs(tmp_path / "p", tmp_path / "g", all_combinations=True)) == 6
+    assert {p.category for p in make_pairs(tmp_path / "p", tmp_path / "g")} == {None}  # classified by the teacher
+    assert {p.category for p in make_pairs(tmp_path / "p", tmp_path / "g", category="bottoms")} == {"bottoms"}
     with pytest.raises(DataError):
         make_pairs(tmp_path / "nope", tmp_path / "g")
 

@@ -90,7 +90,7 @@ def test_cli(tmp_path, subcommand_app):
 
     data = make_records(tmp_path / "rec", n=8, size=(32, 32))
     model = half_open_student()
-    ckpt = save_weights(model, "afn_student_s", tmp_path / "in.pt", k=1.0, half=False)
+    ckpt = save_weights(model, "afn_student_s", tmp_path / "in.pt", k=1.0, half=False, categories=["one-pieces"])
     app = subcommand_app(register)
 
     out = tmp_path / "out.pt"
@@ -101,6 +101,9 @@ def test_cli(tmp_path, subcommand_app):
     report = json.loads(result.output[result.output.index("{"):])
     assert report["chosen"] in (1.0, 8.0) and len(report["rows"]) == 2
     assert model_from_checkpoint(out)[0].cfg.mask_sharpness == report["chosen"]
+    from tryon.export import checkpoint_categories
+
+    assert checkpoint_categories(out) == ("one-pieces",)  # what it was trained on travels to the export
     again = CliRunner().invoke(app, args)
     assert again.exit_code != 0 and "--force" in str(again.exception)
     bad = CliRunner().invoke(app, [*args[:-5], "--ks", "a,b", "--force"])
