@@ -31,7 +31,7 @@ PairsCategory = Annotated[str | None, typer.Option(
     "--category", help="Garment category of every pair: auto, tops, bottoms or one-pieces (FASHN's names; top, "
     "dress and lower are accepted too). Default: each pair's CSV category column, else auto (the garment "
     "classifier). A category the teacher does not dress is refused per pair (UnsupportedCategoryError).")]
-"""The garment category option of the pair-batch commands (``tryon eval``, ``tryon teacher build``)."""
+"""The garment category option of ``tryon eval``."""
 
 
 def with_category(pairs: list, category: str | None) -> list:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tryon.cli.options import MinConfidence, NoGate, PairsCategory, gate_threshold, parse_size, with_category
+from tryon.cli.options import MinConfidence, NoGate, gate_threshold, parse_size
 from tryon.errors import PARTIAL_BATCH_EXIT, UsageError
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
@@ -44,7 +44,6 @@ def build(
     refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
                                          "refinement net (slower; experimental).")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
-    category: PairsCategory = None,
     min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
     no_gate: NoGate = False,
     max_refused: Annotated[float, typer.Option(
@@ -90,7 +89,6 @@ def build(
                                                             normalise_category(category))
     if pairs and limit:
         pair_list = pair_list[:limit]
-    pair_list = with_category(pair_list, category)
     teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=gate_threshold(min_confidence, no_gate))
     total = len(pair_list[rank::world_size])
     with Progress(TextColumn(f"[bold]records r{rank}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

@@ -1,6 +1,6 @@
-"""``--category`` of the pair-batch commands (``tryon eval``, ``tryon teacher build``): every pair's category,
-over the CSV's column; an unknown name refused before any model loads; on a real person (realdata) the pairs are
-reported under the category given."""
+"""``tryon eval --category``: every pair's category, over the CSV's column; an unknown name refused before any
+model loads; on a real person (realdata) the pairs are reported under the category given. (``tryon teacher build
+--category`` names the category of --persons/--garments pairs: tests/cli/test_cli_errors.py.)"""
 
 from __future__ import annotations
 
@@ -29,11 +29,10 @@ def pairs_csv(tmp_path, vton_samples) -> Path:
     return csv
 
 
-@pytest.mark.parametrize("command", [["eval"], ["teacher", "build", "--pairs"]])
-def test_unknown_category_is_a_usage_error(tmp_path, command):
+def test_unknown_category_is_a_usage_error(tmp_path):
     csv = tmp_path / "pairs.csv"
     csv.write_text("person,garment\nmissing.jpg,catalogue:white-crew-tee\n")
-    r = tryon(*command, str(csv), "-o", str(tmp_path / "out"), "--category", "hats")
+    r = tryon("eval", str(csv), "-o", str(tmp_path / "out"), "--category", "hats")
     assert r.returncode == EXIT_CODES["UsageError"], r.stderr
     assert "unknown garment category 'hats'" in r.stderr and "auto, tops, bottoms, one-pieces" in r.stderr
 
