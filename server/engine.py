@@ -52,6 +52,8 @@ class Job:
         person: (H, W, 3) uint8 RGB person photo.
         garment: (Hg, Wg, 3) uint8 RGB garment photo.
         options: the request's options.
+        outfit: for an outfit, every garment photo (``garment`` is the first) with its category as sent; None
+            for one garment (its category is ``options.category``).
         created_at: wall-clock time it was accepted (Unix seconds).
         done: set when the job completed or failed.
     """
@@ -60,6 +62,7 @@ class Job:
     person: np.ndarray
     garment: np.ndarray
     options: RunOptions
+    outfit: list[tuple[np.ndarray, str]] | None = None
     created_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -156,8 +159,16 @@ class Engine:
             per_worker = self._depth * self._predict_ema / self.settings.workers
             raise QueueFullError(max(1, min(60, math.ceil(per_worker))))
 
-    async def submit(self, person: np.ndarray, garment: np.ndarray, options: RunOptions) -> Job:
+    async def submit(self, person: np.ndarray, garment: np.ndarray, options: RunOptions,
+                     outfit: list[tuple[np.ndarray, str]] | None = None) -> Job:
         """Queue a job and write its ``in_queue`` record.
+
+        Args:
+            person: (H, W, 3) uint8 RGB person photo.
+            garment: (Hg, Wg, 3) uint8 RGB garment photo (an outfit's first).
+            options: the request's options.
+            outfit: an outfit's garments and their categories (:func:`tryon.teacher.outfit.dress_outfit` runs
+                the student once per garment, in ``options.tuck``'s order); None for one garment.
 
         Raises:
             NotReadyError: no model loaded.
@@ -165,7 +176,7 @@ class Engine:
         """
         self.check_room()
         self._depth += 1  # reserve the slot before any await, so concurrent submits cannot overfill
-        job = Job(id=uuid.uuid4().hex, person=person, garment=garment, options=options)
+        job = Job(id=uuid.uuid4().hex, person=person, garment=garment, options=options, outfit=outfit)
         try:
             record = JobStatus(id=job.id, status="in_queue", model_name=self.model_name, created_at=job.created_at)
             await self.store.put(record.model_dump(mode="json"))
@@ -241,6 +252,13 @@ class Engine:
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
             t = time.perf_counter()
+            if job.outfit is not None:  # one student step per garment, each on the previous one's output
+                try:
+                    image = self._dress_outfit(job)
+                    out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
+                except Exception as exc:
+                    out[i] = (None, _error_info(exc), time.perf_counter() - t)
+                continue
             try:
                 prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
             except Exception as exc:
@@ -266,6 +284,20 @@ class Engine:
                 out[i] = (None, _error_info(exc), spent[i] + share + time.perf_counter() - t)
         return out
 
+    def _dress_outfit(self, job: Job) -> np.ndarray:
+        """Blocking: an outfit job's result, (H, W, 3) uint8 RGB (raises what the outfit's plan or a step raises)."""
+        from tryon.teacher.outfit import OutfitGarment, dress_outfit
+
+        garments = [OutfitGarment(image, None, category, f"garments[{k}]")
+                    for k, (image, category) in enumerate(job.outfit or [])]
+
+        def student(person, image, mask, category):
+            # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
+            return self.model(person, image, category)
+
+        return dress_outfit(job.person, garments, job.options.tuck, dresser=student,
+                            categories=self.model.categories).tryon
+
     async def _store_update(self, job: Job, **fields: Any) -> bool:
         """Write a job's status; a job store that fails (Redis down) costs that record, never the worker."""
         try:
@@ -283,6 +315,7 @@ class Engine:
     def _release(self, job: Job) -> None:
         # Drop the photos as soon as the job is over: only the result stays (in the store, for its TTL).
         job.person = job.garment = np.empty((0, 0, 3), np.uint8)
+        job.outfit = None
         job.done.set()
 
 

@@ -11,17 +11,20 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 __all__ = [
-    "Category", "SUPPORTED_CATEGORIES", "JobState", "RunOptions", "RunInputs", "RunRequest", "RunForm",
+    "Category", "Tuck", "MAX_GARMENTS", "JobState", "RunOptions", "GarmentInput", "RunInputs", "RunRequest", "RunForm",
     "RunAccepted", "ErrorInfo", "JobMetrics", "JobStatus", "ErrorBody", "ModelFile", "ModelInfo", "Health",
     "Readiness",
 ]
 
 Category = Literal["auto", "tops", "top", "upper_body", "bottoms", "lower_body", "one-pieces", "dresses"]
-"""Garment categories as the hosted APIs spell them; only tops are dressed (the others answer 422)."""
+"""Garment categories as the hosted APIs spell them. A category the served model does not dress (``GET
+/v1/models`` lists what it dresses) answers 422 UnsupportedCategoryError."""
 
-SUPPORTED_CATEGORIES: tuple[str, ...] = ("auto", "tops", "top", "upper_body")
-"""Category values this server accepts; ``auto`` is classified (``tryon.garment.category``): a garment that is not
-surely a top fails its job with UnsupportedCategoryError."""
+Tuck = Literal["out", "in"]
+"""How an outfit's top meets its bottom (:data:`tryon.teacher.outfit.TUCKS`)."""
+
+MAX_GARMENTS = 3
+"""Most garments in one job: one per category."""
 
 JobState = Literal["in_queue", "processing", "completed", "failed"]
 
@@ -31,24 +34,46 @@ class RunOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    category: Category = Field("auto", description="Garment category; only tops are supported "
-                                                   "(`auto`, `tops`, `top`, `upper_body`), others answer 422. "
-                                                   "`auto` classifies the garment: a non-top, or one the "
-                                                   "classifier cannot tell, fails the job with "
-                                                   "UnsupportedCategoryError.")
+    category: Category = Field("auto", description="Garment category. A category the served model does not "
+                                                   "dress (see `categories` in GET /v1/models) answers 422 "
+                                                   "UnsupportedCategoryError. `auto` classifies the garment: one "
+                                                   "of a category the model does not dress, or one the classifier "
+                                                   "cannot tell, fails the job with UnsupportedCategoryError.")
+    tuck: Tuck = Field("out", description="Outfits (`garments` with a top and a bottom): `out` dresses the bottom "
+                                          "first and the top over its waistband, `in` the top first and the bottom "
+                                          "over it.")
     garment_photo_type: Literal["auto", "flat-lay"] = Field(
         "auto", description="The garment photo is an in-shop/flat-lay shot on a plain background.")
     output_format: Literal["png", "jpeg"] = Field("png", description="Encoding of the output data URI.")
     seed: int | None = Field(None, description="Accepted for compatibility; the model is deterministic.")
 
 
+class GarmentInput(BaseModel):
+    """One garment of an outfit (``inputs.garments``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    garment_image: str = Field(min_length=1, description="In-shop garment photo on a plain background: data URI or "
+                                                         "base64.")
+    category: Category = Field("auto", description="This garment's category (`auto` classifies it).")
+
+
 class RunInputs(RunOptions):
-    """JSON inputs: images as ``data:image/...;base64,`` URIs or bare base64 (URLs are not fetched)."""
+    """JSON inputs: images as ``data:image/...;base64,`` URIs or bare base64 (URLs are not fetched).
+
+    One garment (``garment_image`` + ``category``, FASHN's form) or an outfit (``garments``: one per category,
+    dressed in the layering order of ``tuck``, ``tryon.teacher.outfit``); exactly one of the two (checked by the
+    route, which answers 422 naming the field).
+    """
 
     person_image: str = Field(min_length=1, validation_alias=AliasChoices("person_image", "model_image"),
                               description="Person photo: data URI or base64 (`model_image` is accepted as an alias).")
-    garment_image: str = Field(min_length=1,
-                               description="In-shop garment photo on a plain background: data URI or base64.")
+    garment_image: str | None = Field(None, min_length=1,
+                                      description="In-shop garment photo on a plain background: data URI or base64.")
+    garments: list[GarmentInput] | None = Field(
+        None, min_length=1, max_length=MAX_GARMENTS,
+        description="An outfit instead of `garment_image`: one garment per category (a top and a bottom, or a "
+                    "one-piece alone), each with its own `category`.")
 
 
 class RunRequest(BaseModel):
@@ -61,10 +86,16 @@ class RunRequest(BaseModel):
 
 
 class RunForm(RunOptions):
-    """``multipart/form-data`` body of ``POST /v1/run``: the two photos as file parts plus option fields."""
+    """``multipart/form-data`` body of ``POST /v1/run``: the photos as file parts plus option fields. An outfit
+    repeats ``garment_image`` (one part per garment, up to :data:`MAX_GARMENTS`) with ``garment_category`` fields
+    in the same order (or none: every garment ``auto``)."""
 
     person_image: bytes = Field(json_schema_extra={"format": "binary"}, description="Person photo file.")
-    garment_image: bytes = Field(json_schema_extra={"format": "binary"}, description="Garment photo file.")
+    garment_image: list[bytes] = Field(json_schema_extra={"items": {"type": "string", "format": "binary"}},
+                                       min_length=1, max_length=MAX_GARMENTS,
+                                       description="Garment photo file; repeated for an outfit.")
+    garment_category: list[Category] | None = Field(None, description="Outfits: each garment's category, in the "
+                                                                      "order of the garment_image parts.")
     model_name: str | None = None
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tryon.cli.options import parse_size
+from tryon.cli.options import PairsCategory, parse_size, with_category
 from tryon.errors import UsageError
 
 __all__ = ["register", "eval_command"]
@@ -96,6 +96,7 @@ def eval_command(
     = None,
     refine: Annotated[bool, typer.Option(help="Teacher: fill uncovered skin with the learned refiner (off: the "
                                          "classical shaded fill, the default).")] = False,
+    category: PairsCategory = None,
     grid_rows: Annotated[int, typer.Option(min=1, help="Pairs shown in grid.png (the first ones).")] = 48,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout instead of a summary.")]
     = False,
@@ -140,6 +141,7 @@ def eval_command(
         scanned += [persons, garments]
     else:
         raise UsageError("give a pairs CSV, or both --persons DIR and --garments DIR")
+    pairs = with_category(pairs, category)
     if real is not None:
         list_images(real, recursive=True)  # fail early on an empty or missing folder
         scanned.append(real)

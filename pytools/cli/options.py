@@ -10,7 +10,8 @@ import typer
 from tryon.errors import UsageError
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
-__all__ = ["parse_size", "parse_model_args", "MinConfidence", "NoGate", "gate_threshold"]
+__all__ = ["parse_size", "parse_model_args", "MinConfidence", "NoGate", "gate_threshold", "PairsCategory",
+           "with_category"]
 
 MinConfidence = Annotated[float, typer.Option(
     "--min-confidence", min=0.0, max=1.0, rich_help_panel="Quality gate",
@@ -24,6 +25,29 @@ NoGate = Annotated[bool, typer.Option("--no-gate", rich_help_panel="Quality gate
                                       help="Keep every teacher result whatever its confidence (same as "
                                            "--min-confidence 0); the confidence is still reported.")]
 """The quality gate's off switch."""
+
+
+PairsCategory = Annotated[str | None, typer.Option(
+    "--category", help="Garment category of every pair: auto, tops, bottoms or one-pieces (FASHN's names; top, "
+    "dress and lower are accepted too). Default: each pair's CSV category column, else auto (the garment "
+    "classifier). A category the teacher does not dress is refused per pair (UnsupportedCategoryError).")]
+"""The garment category option of ``tryon eval``."""
+
+
+def with_category(pairs: list, category: str | None) -> list:
+    """``pairs`` (:class:`tryon.data.pairs.Pair`) with ``category`` set on every pair, or unchanged when None.
+
+    Raises:
+        UsageError: an unknown category name (before any model loads).
+    """
+    if category is None:
+        return pairs
+    import dataclasses
+
+    from tryon.garment.category import normalise_category
+
+    name = normalise_category(category)
+    return [dataclasses.replace(p, category=name) for p in pairs]
 
 
 def gate_threshold(min_confidence: float = DEFAULT_MIN_CONFIDENCE, no_gate: bool = False) -> float:

@@ -1,6 +1,6 @@
-"""``tryon run``: dress a person photo in a garment (one pair, or a pairs CSV) with the geometric teacher or the
-exported student (``--method student``: ``tryon.student_runner.StudentRunner``, as the server and the widget run
-it)."""
+"""``tryon run``: dress a person photo in a garment or an outfit (one garment per category, layered by ``--tuck``:
+:func:`tryon.teacher.outfit.dress_outfit`), or a pairs CSV, with the geometric teacher or the exported student
+(``--method student``: ``tryon.student_runner.StudentRunner``, as the server and the widget run it)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
 
 def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool,
              min_confidence: float = 0.0):
-    """``(person, garment, garment_mask, category) -> result`` for ``method``; the teacher refuses results below
-    ``min_confidence`` (LowConfidenceError; the student has no confidence and is not gated).
+    """``(person, garment, garment_mask, category) -> result`` for ``method`` (its ``categories``: those it
+    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence``
+    (LowConfidenceError; the student has no confidence and is not gated).
 
     Raises:
         UsageError: ``--model-dir`` holds no exported student.
@@ -75,14 +76,16 @@ def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: P
         def student(person, garment, garment_mask, category):
             return runner(person, garment, category, garment_mask, details=intermediates)
 
+        student.categories = runner.categories  # what an outfit checks before its first step
         return student
     from tryon.teacher.pipeline import Teacher
 
     teacher = Teacher(models_dir=models_dir, refine=refine, min_confidence=min_confidence)
 
-    def run_teacher(person, garment, garment_mask, category):
-        return teacher.run(person, garment, garment_mask=garment_mask, category=category)
+    def run_teacher(person, garment, garment_mask, category, tuck="out"):
+        return teacher.run(person, garment, garment_mask=garment_mask, category=category, tuck=tuck)
 
+    run_teacher.categories = Teacher.CATEGORIES
     return run_teacher
 
 
@@ -90,9 +93,13 @@ def run(
     person: Annotated[Path | None, typer.Option("--person", "-p", help="Photo of the person to dress (JPEG, PNG, WebP). "
                                                    "One person, front-facing, upper body visible.",
                                                    rich_help_panel="Single pair")] = None,
-    garment: Annotated[str, typer.Option("--garment", "-g", help="In-shop photo of a top on a plain background, or "
-                                         "'catalogue:<name>' for a built-in garment (see --list-garments).",
-                                         rich_help_panel="Single pair")] = "catalogue:default",
+    garment: Annotated[list[str] | None, typer.Option(
+        "--garment", "-g", help="In-shop photo of a garment on a plain background, or 'catalogue:<name>' for a "
+        "built-in garment (see --list-garments). Give it twice for an outfit: a top and a bottom, one per "
+        "category, layered as --tuck says.", rich_help_panel="Single pair")] = None,
+    tuck: Annotated[str, typer.Option("--tuck", help="Outfits: out (the bottom first, then the top over its "
+                                      "waistband) or in (the top first, then the bottom over it).",
+                                      rich_help_panel="Single pair")] = "out",
     pairs: Annotated[Path | None, typer.Option("--pairs", help="Batch mode: a CSV with columns person,garment "
                                                "(paths relative to the CSV); -o is then a folder.",
                                                rich_help_panel="Batch")] = None,
@@ -100,9 +107,10 @@ def run(
                                              "the output folder.")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Garment category: auto, tops, bottoms or "
                                                  "one-pieces (FASHN's names; top, dress and lower are accepted "
-                                                 "too); auto (the default) classifies the garment's shape. The "
+                                                 "too); auto (the default) classifies the garment's shape. A "
+                                                 "category the method does not dress is refused (exit 31): the "
                                                  "teacher dresses tops, bottoms and one-pieces, the student tops "
-                                                 "only.")] = None,
+                                                 "only. With an outfit, every garment is classified (auto).")] = None,
     method: Annotated[str, typer.Option("--method", help="teacher (the geometric teacher, at the photo's "
                                         "resolution) or student (the exported ONNX student with person framing, "
                                         "as the server and the widget run it; see --model-dir).")] = "teacher",
@@ -124,7 +132,8 @@ def run(
 ) -> None:
     """Dress PERSON in GARMENT and write the result: [bold]tryon run -p me.jpg -o me_tryon.png[/bold].
 
-    Without --garment the default built-in catalogue garment is used. Exit codes: 0 done; 3 some pairs of a
+    Without --garment the default built-in catalogue garment is used. An outfit: --garment TOP --garment BOTTOM
+    [--tuck in|out], one garment per category, dressed one after the other (tryon.teacher.outfit). Exit codes: 0 done; 3 some pairs of a
     batch failed (see errors.jsonl); 10-13 bad image file; 20/21/22 no person / several people / pose (shoulders
     out of view, back view, too small); 30/31/32 garment background / category / a person in the garment photo;
     40 model missing (run `tryon setup`); 50 output not writable; 61 the teacher's try-on is below the quality
@@ -135,8 +144,12 @@ def run(
         from tryon.garment.catalogue import DEFAULT_GARMENT
         from tryon.garment.catalogue import list_garments as names
 
+        from tryon.garment.catalogue import garment_category
+
+        width = max(len(n) for n in names())
         for name in names():
-            typer.echo(f"catalogue:{name}" + ("   (default)" if name == DEFAULT_GARMENT else ""))
+            typer.echo(f"catalogue:{name:<{width}}  {garment_category(name)}"
+                       + ("   (default)" if name == DEFAULT_GARMENT else ""))
         return
     if (person is None) == (pairs is None):
         raise UsageError("give either --person (one pair) or --pairs (a CSV of pairs)")
@@ -149,19 +162,31 @@ def run(
 
         normalise_category(category)  # refuses an unknown name before any model loads
     threshold = gate_threshold(min_confidence, no_gate)
-    if garment == "catalogue:default":
+    from tryon.teacher.outfit import TUCKS
+
+    if tuck not in TUCKS:
+        raise UsageError(f"--tuck must be one of {', '.join(TUCKS)}, not {tuck!r}")
+    garments = list(garment or ["catalogue:default"])
+    if "catalogue:default" in garments:
         from tryon.garment.catalogue import DEFAULT_GARMENT
 
-        garment = f"catalogue:{DEFAULT_GARMENT}"
-
+        garments = [f"catalogue:{DEFAULT_GARMENT}" if g == "catalogue:default" else g for g in garments]
+    if len(garments) > 1 and category not in (None, "auto") and pairs is None:
+        raise UsageError("--category names one category for every garment, and an outfit takes one garment per "
+                         "category: leave --category out (auto) to dress an outfit")
     if person is not None:
         if out.suffix.lower() not in _IMAGE_SUFFIXES:
             raise UsageError(f"-o {out}: give an image file name ending in {', '.join(_IMAGE_SUFFIXES)}")
-        _check_output(out, [person, Path(garment)])
+        _check_output(out, [person, *map(Path, garments)])
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
                          intermediates=intermediates, min_confidence=threshold)
-        _run_one(dress, person, garment, out, category=category, intermediates=intermediates)
+        if len(garments) > 1:
+            _run_outfit(dress, person, garments, out, tuck=tuck, intermediates=intermediates)
+        else:
+            _run_one(dress, person, garments[0], out, category=category, intermediates=intermediates)
     else:
+        if garment:
+            raise UsageError("--garment is for one pair; with --pairs the garments come from the CSV")
         if out.suffix.lower() in _IMAGE_SUFFIXES:
             raise UsageError(f"-o {out}: with --pairs, -o is a folder")
         _check_output(out, [pairs])
@@ -182,6 +207,33 @@ def _run_one(dress, person: Path, garment: str, out: Path, *, category, intermed
     _save_result(result, out, intermediates)
     secs = result.timings.get("total") or sum(result.timings.values())
     typer.echo(f"wrote {out} ({result.tryon.shape[1]}x{result.tryon.shape[0]}, {secs:.2f} s{_confidence(result)})")
+
+
+def _run_outfit(dress, person: Path, garments: list[str], out: Path, *, tuck: str, intermediates: bool) -> None:
+    """Dress ``person`` in every garment (:func:`tryon.teacher.outfit.dress_outfit`), write the result and, with
+    ``intermediates``, each step's outputs as ``<out>_<n>_<category>*.png``."""
+    from tryon.garment.source import load_garment
+    from tryon.processing import load_image
+    from tryon.teacher.outfit import OutfitGarment, dress_outfit
+
+    parts = []
+    for spec in garments:
+        image, mask, name = load_garment(spec)
+        parts.append(OutfitGarment(image, mask, None, name))
+
+    def progress(i: int, n: int, category: str) -> None:
+        typer.echo(f"step {i}/{n}: {category}", err=True)
+
+    result = dress_outfit(load_image(person), parts, tuck, dresser=dress, categories=dress.categories,
+                          progress=progress)
+    _save_result(result, out, False)
+    if intermediates:
+        stem, suffix = out.with_suffix(""), out.suffix
+        for i, step in enumerate(result.steps, 1):
+            _save_result(step.result, Path(f"{stem}_{i}_{step.category}{suffix}"), True)
+    order = " then ".join(f"{s.category} ({s.garment.name})" for s in result.steps)
+    typer.echo(f"wrote {out} ({result.tryon.shape[1]}x{result.tryon.shape[0]}, {result.timings['total']:.2f} s, "
+               f"tuck {tuck}: {order}{_confidence(result)})")
 
 
 def _confidence(result) -> str:

@@ -2,8 +2,8 @@
 
 Writes ``<out>/<name>.png`` (the in-shop garment photo), ``<out>/<name>_mask.png`` (its exact mask, which the
 widget uses instead of estimating one: ``garment-mask-src``) and ``<out>/catalogue.json`` (name, label, image,
-mask, sleeve). Only the project's procedurally rendered tops (:mod:`tryon.garment.catalogue`) are written,
-never photos. The onnxruntime-web runtime files are copied separately by ``npm ci`` in ``web/``
+mask, sleeve, category). Only the project's procedurally rendered garments (:mod:`tryon.garment.catalogue`: tops,
+a dress, bottoms) are written, never photos. The onnxruntime-web runtime files are copied separately by ``npm ci`` in ``web/``
 (``web/scripts/copy-ort.mjs``).
 """
 
@@ -38,7 +38,7 @@ def build_catalogue(out: str | Path = DEFAULT_OUT, size: tuple[int, int] = DEMO_
     """
     import numpy as np
 
-    from tryon.garment.catalogue import garment_sleeve, list_garments, render_garment
+    from tryon.garment.catalogue import garment_category, garment_sleeve, list_garments, render_garment
     from tryon.processing import atomic_write_bytes as atomic_write
     from tryon.processing import save_image
 
@@ -50,7 +50,8 @@ def build_catalogue(out: str | Path = DEFAULT_OUT, size: tuple[int, int] = DEMO_
         mask_u8 = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
         save_image(folder / f"{name}_mask.png", np.repeat(mask_u8[..., None], 3, axis=2))
         entries.append({"name": name, "label": name.replace("-", " ").capitalize(), "image": f"{name}.png",
-                        "mask": f"{name}_mask.png", "sleeve": garment_sleeve(name)})
+                        "mask": f"{name}_mask.png", "sleeve": garment_sleeve(name),
+                        "category": garment_category(name)})
         log.info("rendered %s", name)
     atomic_write(folder / "catalogue.json", (json.dumps({"garments": entries}, indent=2) + "\n").encode())
     return entries

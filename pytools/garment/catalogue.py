@@ -1,11 +1,15 @@
-"""Built-in catalogue of procedurally rendered tops (made by the project, no photos, no licence strings).
+"""Built-in catalogue of procedurally rendered garments (made by the project, no photos, no licence strings).
 
-Each top is a parametric flat-lay silhouette (neckline, shoulders, sleeves, torso, hem) drawn as anti-aliased
+Tops, one-pieces (a shift dress) and bottoms (jeans, shorts, a pleated skirt), one or more per category of
+:data:`tryon.garment.category.FASHN_CATEGORIES`, each drawn so that :func:`tryon.garment.category.classify_garment`
+reads it as its category (``tests/garment/test_catalogue.py``). Each top or dress is a parametric flat-lay silhouette (neckline, shoulders, sleeves, torso, hem) drawn as anti-aliased
 polygons (4x supersampled, then area-downsampled) with in-shop style shading: low-frequency value noise for
 soft folds, darkening towards the silhouette (fabric curving away), a soft drop shadow on a white background,
 rib bands at neckline, cuffs and hem, seams, and per-garment details (stripes, print, placket, hood). Rendering
 is deterministic (fixed seeds). Ground-truth landmarks come from the same template, so they serve as test truth
-for :func:`tryon.garment.landmarks.garment_landmarks`.
+for :func:`tryon.garment.landmarks.garment_landmarks`. A bottom is a waistband and either two legs (trousers,
+shorts: denim twill, fly, pocket stitching, hem turn-ups) or a flared skirt (knife pleats shaded as folds), with the
+same shading, shadow and background.
 
 Left/right follow the project convention: ``*_left`` is the WEARER's left, i.e. the image RIGHT.
 """
@@ -20,7 +24,7 @@ import numpy as np
 from tryon.errors import UsageError
 
 __all__ = ["list_garments", "DEFAULT_GARMENT", "render_garment", "render_garment_landmarks", "garment_sleeve",
-           "UnknownGarmentError"]
+           "garment_category", "UnknownGarmentError"]
 
 _DW, _DH = 768.0, 1024.0  # design space: every template coordinate below is in these units
 _SS = 4  # supersampling factor for anti-aliasing
@@ -51,6 +55,25 @@ class _Spec:
     rib: bool = True
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    category: str = "tops"  # FASHN's name: "tops" | "bottoms" | "one-pieces"
+    kind: str = "top"  # "top" (tops and one-pieces: the top template) | "trousers" | "skirt"
+
+
+@dataclass(frozen=True)
+class _Lower:
+    """Design-space outline of a bottom: a waistband at ``waist_y`` and the hem at ``hem_y`` (half widths from the
+    centre line); trousers also have a crotch at ``crotch_y`` and legs ``leg_w`` wide at the hem."""
+
+    waist_w: float = 150.0
+    waist_y: float = 110.0
+    hip_w: float = 172.0
+    hip_y: float = 330.0
+    crotch_y: float = 430.0
+    hem_w: float = 168.0
+    hem_y: float = 985.0
+    leg_w: float = 120.0
+    band: float = 34.0  # waistband height
+    pleats: int = 0
 
 
 _Y0 = 190.0  # neck points' height
@@ -75,15 +98,43 @@ _SPECS: dict[str, _Spec] = {
         colour=(78, 112, 160), sleeve="long", neck="collar", pattern="buttons", neck_w=58, neck_depth=70,
         shoulder_w=176, armpit_w=156, armpit_y=395, hem_w=156, hem_y=840, sleeve_outer=(330, 760),
         sleeve_inner=(262, 790), rib=False, seed=6),
+    # One-pieces: the top template, long (neck-to-hem about 2.7 torso widths; the classifier's dresses start at
+    # 2.4) and a little flared.
+    "navy-shift-dress": _Spec(
+        colour=(38, 52, 96), sleeve="short", neck_w=62, neck_depth=58, shoulder_w=150, armpit_w=138,
+        armpit_y=375, hem_w=178, hem_y=1000, sleeve_outer=(238, 372), sleeve_inner=(186, 420), rib=False, seed=7,
+        category="one-pieces"),
+    # Bottoms: drawn from a _Lower outline (extra["lower"]).
+    "blue-jeans": _Spec(
+        colour=(58, 86, 132), sleeve="none", rib=False, seed=8, category="bottoms", kind="trousers",
+        extra={"lower": _Lower()}),
+    "khaki-shorts": _Spec(
+        colour=(186, 164, 118), sleeve="none", rib=False, seed=9, category="bottoms", kind="trousers",
+        extra={"lower": _Lower(waist_y=200, hip_y=380, crotch_y=520, hem_w=190, hem_y=700, leg_w=170)}),
+    "plum-pleated-skirt": _Spec(
+        colour=(112, 44, 82), sleeve="none", rib=False, seed=10, category="bottoms", kind="skirt",
+        extra={"lower": _Lower(waist_w=140, waist_y=160, hip_w=190, hip_y=360, hem_w=280, hem_y=860, band=40,
+                               pleats=14)}),
 }
 
 DEFAULT_GARMENT = "white-crew-tee"
 """Name of the catalogue garment used when none is given."""
 
 
-def list_garments() -> list[str]:
-    """Names of the built-in catalogue garments, in catalogue order."""
-    return list(_SPECS)
+def list_garments(category: str | None = None) -> list[str]:
+    """Names of the built-in catalogue garments, in catalogue order.
+
+    Args:
+        category: only this category's garments (any spelling :func:`tryon.garment.category.normalise_category`
+            accepts; ``auto`` or None: all).
+
+    Raises:
+        UsageError: an unknown category name.
+    """
+    from tryon.garment.category import normalise_category
+
+    wanted = normalise_category(category)
+    return [n for n, sp in _SPECS.items() if wanted in ("auto", sp.category)]
 
 
 def _spec(name: str) -> _Spec:
@@ -95,12 +146,21 @@ def _spec(name: str) -> _Spec:
 
 
 def garment_sleeve(name: str) -> str:
-    """Sleeve type ("none" | "short" | "long") of a catalogue garment. Raises UnknownGarmentError."""
+    """Sleeve type ("none" | "short" | "long") of a catalogue garment ("none" for bottoms). Raises
+    UnknownGarmentError."""
     return _spec(name).sleeve
+
+
+def garment_category(name: str) -> str:
+    """Category of a catalogue garment in FASHN's vocabulary ("tops" | "bottoms" | "one-pieces"). Raises
+    UnknownGarmentError."""
+    return _spec(name).category
 
 
 def _template(sp: _Spec) -> dict[str, tuple[float, float]]:
     """Design-space landmarks of a spec (x right, y down; *_left = image right)."""
+    if sp.kind != "top":
+        return _lower_template(sp)
     y0 = _Y0
     sh_y = y0 + (12.0 if sp.sleeve == "none" else 36.0)
     p: dict[str, tuple[float, float]] = {
@@ -117,6 +177,46 @@ def _template(sp: _Spec) -> dict[str, tuple[float, float]]:
         p |= {"sleeve_left_outer": (_CX + ox, oy), "sleeve_left_inner": (_CX + ix, iy),
               "sleeve_right_outer": (_CX - ox, oy), "sleeve_right_inner": (_CX - ix, iy)}
     return p
+
+
+def _lower_template(sp: _Spec) -> dict[str, tuple[float, float]]:
+    """Design-space landmarks of a bottom, with the keys of :mod:`tryon.garment.landmarks_lower`: the waistband's
+    corners and centre, then trousers' crotch and each leg's outer and inner hem corner
+    (``LEG_LANDMARKS``), or a skirt's hem ends and centre (``SKIRT_LANDMARKS``)."""
+    lo: _Lower = sp.extra["lower"]
+    p = {"waist_left": (_CX + lo.waist_w, lo.waist_y), "waist_right": (_CX - lo.waist_w, lo.waist_y),
+         "waist_center": (_CX, lo.waist_y)}
+    if sp.kind == "trousers":
+        inner = lo.hem_w - lo.leg_w
+        return p | {"crotch": (_CX, lo.crotch_y), "hem_left_outer": (_CX + lo.hem_w, lo.hem_y),
+                    "hem_left_inner": (_CX + inner, lo.hem_y), "hem_right_outer": (_CX - lo.hem_w, lo.hem_y),
+                    "hem_right_inner": (_CX - inner, lo.hem_y)}
+    return p | {"hem_left": (_CX + lo.hem_w, lo.hem_y), "hem_right": (_CX - lo.hem_w, lo.hem_y),
+                "hem_center": (_CX, lo.hem_y)}
+
+
+def _lower_outline(sp: _Spec) -> np.ndarray:
+    """Design-space outline of a bottom (trousers: from the crotch round the image-left leg; skirt: from the
+    waistband's image-left corner)."""
+    lo: _Lower = sp.extra["lower"]
+    t = _lower_template(sp)
+    wl = np.array(t["waist_left"])
+    hl = np.array((_CX + lo.hip_w, lo.hip_y))
+    ml = np.array((_CX + lo.hem_w, lo.hem_y))
+    side = np.vstack([_arc(wl, hl, -6.0, 12), _arc(hl, ml, 2.0, 16)[1:]])  # hip curve, then down the side
+    if sp.kind == "trousers":
+        il = np.array(t["hem_left_inner"])
+        # Outer leg down, the hem, up the inner leg to the crotch.
+        # The crotch is a rounded notch (the seams part at once), as on a flat-laid pair, not a hairline V.
+        notch = np.array((_CX + 22.0, lo.crotch_y + 26.0))
+        half = np.vstack([side, _arc(ml, il, -1.5, 6)[1:], _arc(il, notch, 0.0, 12)[1:],
+                          _arc(notch, (_CX, lo.crotch_y), -4.0, 8)[1:]])
+        return np.vstack([_mirror(half)[::-1], half[:-1]])  # crotch, right leg, waistband, left leg
+    # Skirt: the hem dips a little at each pleat's edge (knife pleats lie in steps).
+    n = max(1, lo.pleats)
+    xs = np.linspace(_CX - lo.hem_w, _CX + lo.hem_w, n + 1)
+    hem = [(x, lo.hem_y + (4.0 if i % 2 else 0.0)) for i, x in enumerate(xs)]
+    return np.vstack([_mirror(side), hem[1:-1], side[::-1]])  # right side down, the hem, left side up
 
 
 def _arc(p0, p1, sag: float, n: int = 16) -> np.ndarray:
@@ -194,7 +294,7 @@ def _blend(img: np.ndarray, alpha: np.ndarray, colour) -> None:
 
 
 def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.ndarray, np.ndarray]:
-    """Render a catalogue top as an in-shop product photo.
+    """Render a catalogue garment (top, dress or bottom) as an in-shop product photo.
 
     Args:
         name: a name from :func:`list_garments`.
@@ -212,6 +312,8 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
     H, W = int(size[0]), int(size[1])
     sx, sy = W / _DW, H / _DH
     rng = np.random.default_rng(1000 + sp.seed)
+    if sp.kind != "top":
+        return _render_lower(sp, H, W, rng)
     sh = _shapes(sp)
     body = _coverage(sh["body"], H, W)
     opening = _coverage(sh["front_neck"], H, W)
@@ -274,6 +376,17 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
         if sp.rib and sp.sleeve == "long":
             cuff_y = (sp.sleeve_outer[1] + sp.sleeve_inner[1]) / 2 - 50
             shade -= 0.07 * own * (dy > cuff_y)
+    return _finish(img, full, shade, sp, rng, base)
+
+
+def _finish(img: np.ndarray, full: np.ndarray, shade: np.ndarray, sp: _Spec, rng: np.random.Generator,
+            base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Folds, rim darkening, drop shadow, studio background and grain, common to every garment: ``img`` (H, W, 3)
+    float32 RGB garment colours, ``full`` (H, W) float32 coverage, ``shade`` (H, W) float32 multiplicative
+    shading so far. Returns :func:`render_garment`'s ``(image, mask)``."""
+    H, W = full.shape
+    sx, sy = W / _DW, H / _DH
+    yy = np.mgrid[0:H, 0:W][0].astype(np.float32)
     # Soft folds: value noise stretched vertically (fabric hangs in vertical drapes; round blotches read as
     # stains on light colours), and darkening towards the silhouette (fabric curving away).
     folds = 0.03 * _value_noise(H, W, rng, (3, 9)) + 0.012 * _value_noise(H, W, rng, (8, 24))
@@ -291,6 +404,56 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
     out = img * a + bgv[..., None] * (1 - a)
     grain = np.random.default_rng(7 + sp.seed).normal(0, 0.8, out.shape).astype(np.float32)
     return np.clip(out + grain, 0, 255).astype(np.uint8), np.clip(full, 0, 1).astype(np.float32)
+
+
+def _render_lower(sp: _Spec, H: int, W: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`render_garment` for a bottom: outline, waistband, then trousers' denim twill, fly, pockets and
+    turn-ups, or a skirt's pleats (alternating light and dark panels with a crease between)."""
+    lo: _Lower = sp.extra["lower"]
+    sx, sy = W / _DW, H / _DH
+    full = _coverage(_lower_outline(sp), H, W)
+    base = np.array(sp.colour, np.float32)
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = base
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    dx, dy = xx / sx, yy / sy
+    shade = np.ones((H, W), np.float32)
+    lw = max(1, int(round(2 * sx)))
+    stitch = tuple(float(c) for c in np.clip(base * 1.35 + 30, 0, 255))
+    band_bottom = lo.waist_y + lo.band
+    # The waistband: a slightly darker band with a stitched lower edge.
+    shade -= 0.08 * full * (dy < band_bottom)
+    cv2.line(img, (int((_CX - lo.waist_w - 10) * sx), int(band_bottom * sy)),
+             (int((_CX + lo.waist_w + 10) * sx), int(band_bottom * sy)), stitch, lw, cv2.LINE_AA)
+    if sp.kind == "trousers":
+        # Denim twill: fine diagonal ribs, and a faded centre of each leg.
+        shade *= 1.0 + 0.05 * np.sin((dx + dy) * 1.3)
+        for sgn in (-1, 1):
+            leg_c = _CX + sgn * (lo.hem_w - lo.leg_w / 2)
+            shade += 0.06 * np.exp(-((dx - leg_c) / 45.0) ** 2) * np.clip((dy - lo.crotch_y + 160) / 120, 0, 1)
+        # Fly: a J-shaped stitch from the waistband down the left of the centre line; a button on the band.
+        fly = np.vstack([[(_CX + 4, band_bottom)], _arc((_CX + 34, band_bottom), (_CX + 4, lo.crotch_y - 30), -8, 12)])
+        cv2.polylines(img, [np.round(fly * [sx, sy] * 16).astype(np.int32)], False, stitch, lw, cv2.LINE_AA, shift=4)
+        cv2.circle(img, (int(_CX * sx), int((lo.waist_y + lo.band / 2) * sy)), max(2, int(9 * sx)),
+                   (196, 170, 110), -1, cv2.LINE_AA)
+        # Front pockets: a curved opening from the waistband to the side.
+        for sgn in (-1, 1):
+            pk = _arc((_CX + sgn * (lo.waist_w - 70), band_bottom), (_CX + sgn * (lo.hip_w - 8), band_bottom + 110),
+                      sgn * 14.0, 16)
+            cv2.polylines(img, [np.round(pk * [sx, sy] * 16).astype(np.int32)], False, stitch, lw, cv2.LINE_AA,
+                          shift=4)
+        # Hem turn-ups: a darker band at each leg's end.
+        shade -= 0.1 * full * (dy > lo.hem_y - 30)
+    else:
+        # Knife pleats: panels from the waistband, each lit on one side and shaded on the other, a crease between.
+        n = max(1, lo.pleats)
+        frac = np.clip((dy - band_bottom) / (lo.hem_y - band_bottom), 0, 1)
+        half_w = lo.waist_w + (lo.hem_w - lo.waist_w) * frac  # the skirt's half width at each row (linear)
+        u = (dx - _CX) / np.maximum(1.0, half_w) * n / 2  # pleat coordinate: one unit per pleat
+        phase = u - np.floor(u)
+        panel = (0.07 * (phase - 0.5) - 0.12 * np.exp(-(phase / 0.05) ** 2)) * (dy > band_bottom)
+        shade += panel * full
+    return _finish(img, full, shade, sp, rng, base)
 
 
 def _grow_neck(front: np.ndarray) -> np.ndarray:

@@ -155,6 +155,10 @@ class Teacher:
         UsageError: ``min_confidence`` is outside [0, 1].
     """
 
+    CATEGORIES: tuple[str, ...] = ("tops", "bottoms", "one-pieces")
+    """The garment categories the teacher dresses (FASHN's names), the one list its category gate and the outfits'
+    (:mod:`tryon.teacher.outfit`) read."""
+
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
     def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0,
@@ -247,7 +251,7 @@ class Teacher:
         category = internal_category(category)
         if category is not None:
             info = _with_category(info, category)
-        require_supported(info, supported=("tops", "bottoms", "one-pieces"))
+        require_supported(info, supported=self.CATEGORIES)
         timings["garment"] = time.perf_counter() - t
         if crop is not None and _info_get(info, "category", "top") not in self.crop.categories:
             # The box ends at mid-thigh: a garment reaching lower is dressed on the whole photo.

@@ -28,5 +28,5 @@ async def list_models(engine: EngineDep) -> list[ModelInfo]:
     folder = engine.settings.model_dir
     files = [ModelFile(dtype=f.dtype, url=f"/models/{f.path}?v={f.sha256[:16]}", bytes=f.bytes, sha256=f.sha256)
              for f in m.files if INTEGRITY.matches(folder / f.path, f.sha256)]  # a missing or altered file is left out
-    return [ModelInfo(model_name=m.name, version=m.version, categories=["tops"], resolution={"height": h, "width": w},
+    return [ModelInfo(model_name=m.name, version=m.version, categories=list(model.categories), resolution={"height": h, "width": w},
                       dtype=model.dtype, provider=model.provider, manifest_url="/models/manifest.json", files=files)]

@@ -27,7 +27,7 @@ from tryon.server.config import Settings
 from tryon.server.deps import EngineDep, SettingsDep, StoreDep
 from tryon.server.engine import NotReadyError, QueueFullError
 from tryon.server.errors import ApiError, from_tryon_error
-from tryon.server.schemas import (SUPPORTED_CATEGORIES, ErrorBody, JobStatus, RunAccepted, RunOptions, RunRequest)
+from tryon.server.schemas import MAX_GARMENTS, ErrorBody, JobStatus, RunAccepted, RunOptions, RunRequest
 
 __all__ = ["router", "parse_prefer", "decode_data_uri"]
 
@@ -44,7 +44,8 @@ _ERRORS = {
     415: {"model": ErrorBody, "description": "UnsupportedMediaType: not an image / unsupported format, or a body "
                                              "that is neither JSON nor multipart"},
     422: {"model": ErrorBody, "description": "InputValidationError (missing field, bad option), ImageTooSmall, "
-                                             "UnsupportedCategoryError (only tops)"},
+                                             "UnsupportedCategoryError (a category the served model does not "
+                                             "dress; GET /v1/models lists them)"},
     429: {"model": ErrorBody, "description": "ConcurrencyLimitExceeded: the queue is full; see Retry-After",
           "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}},
     503: {"model": ErrorBody, "description": "ModelNotReady: no model loaded or still starting"},
@@ -128,27 +129,47 @@ def _validation_error(exc: ValidationError, prefix: tuple[str, ...]) -> ApiError
     return ApiError(422, msg, "InputValidationError", detail=detail)
 
 
-async def _read_json(request: Request, settings: Settings) -> tuple[bytes, bytes, RunOptions, str | None]:
+async def _read_json(request: Request, settings: Settings) -> tuple[bytes, list[tuple[bytes, str]], RunOptions,
+                                                                   str | None]:
     try:
         req = RunRequest.model_validate_json(await request.body())
     except ValidationError as exc:
         raise _validation_error(exc, ("body",)) from None
+    inputs = req.inputs
+    if (inputs.garment_image is None) == (inputs.garments is None):
+        given = inputs.garment_image is not None
+        detail = [{"loc": ["body", "inputs", "garment_image"],
+                   "msg": "give either garment_image (one garment) or garments (an outfit)" if given else
+                   "Field required", "type": "value_error" if given else "missing"}]
+        raise ApiError(422, f"body.inputs.garment_image: {detail[0]['msg']}", "InputValidationError", detail=detail)
+    if inputs.garments is not None and inputs.category != "auto":
+        msg = "with garments, give each garment its own category (garments[].category), not category"
+        raise ApiError(422, f"body.inputs.category: {msg}", "InputValidationError",
+                       detail=[{"loc": ["body", "inputs", "category"], "msg": msg, "type": "value_error"}])
     person = decode_data_uri(req.inputs.person_image, "person_image", settings.max_image_bytes)
-    garment = decode_data_uri(req.inputs.garment_image, "garment_image", settings.max_image_bytes)
-    return person, garment, RunOptions.model_validate(req.inputs.model_dump()), req.model_name
+    options = RunOptions.model_validate(req.inputs.model_dump())
+    if req.inputs.garments is None:
+        garments = [(decode_data_uri(req.inputs.garment_image, "garment_image", settings.max_image_bytes),
+                     options.category)]
+    else:
+        garments = [(decode_data_uri(g.garment_image, f"garments[{i}].garment_image", settings.max_image_bytes),
+                     g.category) for i, g in enumerate(req.inputs.garments)]
+    return person, garments, options, req.model_name
 
 
-async def _read_multipart(request: Request, settings: Settings) -> tuple[bytes, bytes, RunOptions, str | None]:
-    parser = _InMemoryMultiPartParser(request.headers, request.stream(), max_files=2, max_fields=16,
-                                      max_part_size=settings.max_image_bytes * 4 // 3 + 1024,
+async def _read_multipart(request: Request, settings: Settings) -> tuple[bytes, list[tuple[bytes, str]],
+                                                                        RunOptions, str | None]:
+    parser = _InMemoryMultiPartParser(request.headers, request.stream(), max_files=1 + MAX_GARMENTS,
+                                      max_fields=16, max_part_size=settings.max_image_bytes * 4 // 3 + 1024,
                                       spool_max_size=settings.max_body_bytes + 1)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
         raise ApiError(400, f"malformed multipart body: {exc.message}") from None
     try:
-        images: dict[str, bytes] = {}
+        images: dict[str, list[bytes]] = {}
         fields: dict[str, str] = {}
+        categories: list[str] = []
         for key, value in form.multi_items():
             if key in ("person_image", "model_image", "garment_image"):
                 name = "person_image" if key == "model_image" else key
@@ -157,9 +178,11 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[bytes, 
                     if len(data) > settings.max_image_bytes:
                         raise ApiError(413, f"{name}: the image is larger than the limit of "
                                             f"{settings.max_image_bytes:,} bytes")
-                    images[name] = data
                 else:  # a text part holding a data URI
-                    images[name] = decode_data_uri(value, name, settings.max_image_bytes)
+                    data = decode_data_uri(value, name, settings.max_image_bytes)
+                images.setdefault(name, []).append(data)
+            elif key == "garment_category" and isinstance(value, str):
+                categories.append(value)
             elif isinstance(value, str):
                 fields[key] = value
     finally:
@@ -169,17 +192,35 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[bytes, 
         detail = [{"loc": ["body", n], "msg": "Field required", "type": "missing"} for n in missing]
         raise ApiError(422, "; ".join(f"body.{n}: Field required" for n in missing), "InputValidationError",
                        detail=detail)
+    garment_parts = images["garment_image"]
+    if len(images["person_image"]) > 1 or len(garment_parts) > MAX_GARMENTS:
+        raise ApiError(422, f"one person_image and at most {MAX_GARMENTS} garment_image parts (one per category)",
+                       "InputValidationError")
+    if categories and len(categories) != len(garment_parts):
+        raise ApiError(422, f"{len(categories)} garment_category fields for {len(garment_parts)} garment_image "
+                            "parts: give one per garment, in the same order, or none (auto)", "InputValidationError")
     try:
         options = RunOptions.model_validate({k: v for k, v in fields.items() if k != "model_name"})
+        if categories:
+            categories = [RunOptions.model_validate({"category": c}).category for c in categories]
     except ValidationError as exc:
         raise _validation_error(exc, ("body",)) from None
-    return images["person_image"], images["garment_image"], options, fields.get("model_name") or None
+    if len(garment_parts) > 1 and options.category != "auto":
+        raise ApiError(422, "an outfit takes each garment's category in garment_category fields, not category",
+                       "InputValidationError")
+    if not categories:
+        categories = [options.category] * len(garment_parts)
+    return images["person_image"][0], list(zip(garment_parts, categories, strict=True)), options, \
+        fields.get("model_name") or None
 
 
-def _decode_pair(person: bytes, garment: bytes, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Decode and validate both photos (blocking), downscaling a long side over ``max_side``."""
+def _decode_photos(person: bytes, garments: list[bytes], settings: Settings) -> list[np.ndarray]:
+    """Decode and validate the person photo and the garment photos (blocking, one at a time), downscaling a long
+    side over ``max_side``."""
     out = []
-    for data, name in ((person, "person_image"), (garment, "garment_image")):
+    named = [(person, "person_image")] + [(g, "garment_image" if len(garments) == 1 else f"garments[{i}]")
+                                          for i, g in enumerate(garments)]
+    for data, name in named:
         image = decode_image(data, name=name, min_side=settings.min_side, max_pixels=settings.max_pixels,
                              max_side=settings.max_side)
         h, w = image.shape[:2]
@@ -187,7 +228,31 @@ def _decode_pair(person: bytes, garment: bytes, settings: Settings) -> tuple[np.
             s = settings.max_side / max(h, w)
             image = resize(image, (max(1, round(h * s)), max(1, round(w * s))))
         out.append(image)
-    return out[0], out[1]
+    return out
+
+
+def _check_categories(categories: list[str], dressed: tuple[str, ...]) -> None:
+    """422 UnsupportedCategoryError for a named category the served model does not dress, or for an outfit that
+    names one category twice or a one-piece with other garments (``auto`` garments are checked in the job, once
+    classified)."""
+    from tryon.garment.category import normalise_category
+
+    named = [normalise_category(c) for c in categories]
+    for sent, c in zip(categories, named, strict=True):
+        if c != "auto" and c not in dressed:
+            shown = repr(sent) if sent == c else f"{sent!r} ({c})"
+            raise ApiError(422, f"category {shown} is not dressed by the model this server runs (it dresses "
+                                f"{', '.join(dressed) or 'nothing'}; GET /v1/models lists them): send a garment of "
+                                "one of those categories, or try this one where it is dressed",
+                           "UnsupportedCategoryError")
+    known = [c for c in named if c != "auto"]
+    if len(set(known)) < len(known):
+        raise ApiError(422, "an outfit takes one garment per category: "
+                            f"{', '.join(sorted({c for c in known if known.count(c) > 1}))} given twice",
+                       "UnsupportedCategoryError")
+    if "one-pieces" in known and len(named) > 1:
+        raise ApiError(422, "a one-piece dresses the whole body and cannot be worn with other garments: send it "
+                            "alone, or a top and a bottom", "UnsupportedCategoryError")
 
 
 @router.get("/run", include_in_schema=False)
@@ -208,25 +273,25 @@ async def run_get() -> JSONResponse:
 async def run(request: Request, settings: SettingsDep, engine: EngineDep, store: StoreDep,
               prefer: Annotated[str | None, Header(description="`wait`, `wait=N` (seconds) or `respond-async`")] = None
               ) -> JSONResponse:
-    """Submit a person photo and an in-shop garment photo (top) for try-on.
+    """Submit a person photo and an in-shop garment photo, or an outfit of garments, for try-on.
 
     Body: JSON ``{model_name?, inputs: {person_image, garment_image, category?, garment_photo_type?,
-    output_format?, seed?}}`` with images as base64 data URIs, or ``multipart/form-data`` with file parts
-    ``person_image`` and ``garment_image`` plus the same option fields. Answers 202 ``{id, status}`` with
+    output_format?, seed?}}`` with images as base64 data URIs, or an outfit with ``garments: [{garment_image,
+    category?}, ...]`` (one per category) and ``tuck?`` in place of ``garment_image`` and ``category``; or
+    ``multipart/form-data`` with file parts ``person_image`` and ``garment_image`` (repeated for an outfit, with
+    ``garment_category`` fields in the same order) plus the same option fields. Answers 202 ``{id, status}`` with
     ``Location``; with ``Prefer: wait[=N]`` and a job done in time, 200 with the status object.
     """
     if engine.state != "ready":
         raise ApiError(503, engine.message or f"the model is {engine.state}", headers={"Retry-After": "5"})
     ctype = request.headers.get("content-type", "").lower()
     if ctype.startswith("multipart/form-data"):
-        person_b, garment_b, options, model_name = await _read_multipart(request, settings)
+        person_b, garments_b, options, model_name = await _read_multipart(request, settings)
     elif ctype.startswith("application/json") or ctype.endswith("+json"):
-        person_b, garment_b, options, model_name = await _read_json(request, settings)
+        person_b, garments_b, options, model_name = await _read_json(request, settings)
     else:
         raise ApiError(415, "send application/json or multipart/form-data", "UnsupportedMediaType")
-    if options.category not in SUPPORTED_CATEGORIES:
-        raise ApiError(422, f"category {options.category!r} is not supported: this server dresses tops only "
-                            f"(use one of {', '.join(SUPPORTED_CATEGORIES)})", "UnsupportedCategoryError")
+    _check_categories([c for _, c in garments_b], engine.model.categories)
     if model_name and model_name != engine.model_name:
         raise ApiError(404, f"model {model_name!r} is not served here (serving {engine.model_name!r}; "
                             "see GET /v1/models)")
@@ -235,11 +300,16 @@ async def run(request: Request, settings: SettingsDep, engine: EngineDep, store:
         async with engine.decode_slots:
             engine.check_room()  # the queue may have filled while this request waited for a decode slot
             try:
-                person, garment = await run_in_threadpool(_decode_pair, person_b, garment_b, settings)
+                person, *garments = await run_in_threadpool(_decode_photos, person_b,
+                                                            [g for g, _ in garments_b], settings)
             except TryonError as exc:
                 raise from_tryon_error(exc) from None
-        del person_b, garment_b
-        job = await engine.submit(person, garment, options)
+        categories = [c for _, c in garments_b]
+        del person_b, garments_b
+        if len(garments) == 1:
+            job = await engine.submit(person, garments[0], options)
+        else:
+            job = await engine.submit(person, garments[0], options, outfit=list(zip(garments, categories, strict=True)))
     except QueueFullError as exc:
         raise ApiError(429, f"the try-on queue is full ({settings.queue_size} jobs); retry after "
                             f"{exc.retry_after} s", "ConcurrencyLimitExceeded",

@@ -88,3 +88,5 @@ def test_usage_errors(tmp_path):
 def test_list_garments():
     r = tryon("run", "--list-garments")
     assert r.returncode == 0 and "(default)" in r.stdout and r.stdout.count("catalogue:") >= 3
+    # Each garment with its category, every category present.
+    assert {line.split()[1] for line in r.stdout.splitlines()} == {"tops", "bottoms", "one-pieces"}

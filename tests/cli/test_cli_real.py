@@ -21,7 +21,6 @@ TRYON = shutil.which("tryon") or str(Path(sys.executable).with_name("tryon"))
 PERSON = "person/ootdiffusion__01861_00.jpg"
 SMALL_PERSON = "person/maple-cpvton__000010_0.jpg"
 TOP = "garment/pf-afn__006026_1.jpg"
-DRESS = "garment/ootdiffusion__053790_1.jpg"
 BUSY = "garment/magicclothing__t3.jpg"
 
 
@@ -49,7 +48,9 @@ def test_run_default_catalogue_garment_keeps_photo_size(vton_samples, tmp_path):
         assert (tmp_path / f"result_{part}.png").exists()
 
 
-@pytest.mark.parametrize("garment,code", [(DRESS, "UnsupportedCategoryError"), (BUSY, "BusyBackgroundError")])
+# A dress is no refusal any more (the teacher dresses one-pieces: tests/teacher/test_onepieces.py); the teacher's
+# category refusals are an outfit's (tests/cli/test_cli_outfit.py).
+@pytest.mark.parametrize("garment,code", [(BUSY, "BusyBackgroundError")])
 def test_run_refuses_garments(vton_samples, tmp_path, garment, code):
     out = tmp_path / "o.png"
     r = tryon("run", "-p", str(vton_samples / SMALL_PERSON), "-g", str(vton_samples / garment), "-o", str(out))
@@ -74,14 +75,14 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
     csv.write_text("person,garment\n"
                    f"{vton_samples / SMALL_PERSON},{vton_samples / TOP}\n"
                    f"{vton_samples / SMALL_PERSON},catalogue:navy-striped-longsleeve\n"
-                   f"{vton_samples / SMALL_PERSON},{vton_samples / DRESS}\n")
+                   f"{vton_samples / SMALL_PERSON},{vton_samples / BUSY}\n")
     # This person's right elbow is hidden behind her arm, which the quality gate doubts (tests/cli/
     # test_quality_gate.py covers the gate): here the batch and record mechanics are under test, so it is off.
     r = tryon("run", "--pairs", str(csv), "-o", str(tmp_path / "batch"), "--no-gate")
-    assert r.returncode == 3, r.stderr  # two done, the dress refused
+    assert r.returncode == 3, r.stderr  # two done, the garment on a busy background refused
     assert len(list((tmp_path / "batch").glob("*.png"))) == 2
     errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
-    assert [e["error"] for e in errors] == ["UnsupportedCategoryError"]
+    assert [e["error"] for e in errors] == ["GarmentBackgroundError"]
 
     r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
               "--shard-size", "1", "--no-gate")

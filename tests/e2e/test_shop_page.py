@@ -163,12 +163,16 @@ def test_phone_layout_controls_first_and_result_scrolled_into_view(make_page, tr
         assert Image.open(tmp_path / name).size == (780, 1688)
 
 
-def test_catalogue_is_one_tab_stop_and_arrow_keys_choose(page, site) -> None:
+def test_catalogue_is_one_tab_stop_per_group_and_arrow_keys_choose(page, site) -> None:
     _open_demo(page, site, "backend=wasm")
-    names = page.evaluate("() => [...document.querySelectorAll('.garment')].map(b => b.dataset.name)")
+    every = page.evaluate("() => [...document.querySelectorAll('.garment')].map(b => b.dataset.name)")
+    firsts = page.evaluate("() => [...document.querySelectorAll('.group')].map(g => g.querySelector('.garment')"
+                           ".dataset.name)")
+    names = page.evaluate("() => [...document.querySelectorAll('.garment[data-category=\"tops\"]')]"
+                          ".map(b => b.dataset.name)")
     focused = ("() => { const a = document.activeElement;"
                " return a?.classList.contains('garment') ? a.dataset.name : a?.localName; }")
-    checked = "() => document.querySelector('.garment[aria-checked=\"true\"]').dataset.name"
+    checked = "() => document.querySelector('.garment[data-category=\"tops\"][aria-checked=\"true\"]').dataset.name"
 
     stops = []
     for _ in range(30):  # once through the page's Tab order, until focus wraps around to the document
@@ -176,7 +180,8 @@ def test_catalogue_is_one_tab_stop_and_arrow_keys_choose(page, site) -> None:
         stops.append(page.evaluate(focused))
         if stops[-1] == "body":
             break
-    assert [s for s in stops if s in names] == [names[0]], f"Tab stops: {stops}"
+    # One stop per category group: its checked garment (the first top), else its first garment.
+    assert [s for s in stops if s in every] == firsts and firsts[0] == names[0], f"Tab stops: {stops}"
     assert "tryon-widget" in stops, f"Tab stops: {stops}"
 
     page.evaluate("() => document.querySelector('.garment[aria-checked=\"true\"]').focus()")

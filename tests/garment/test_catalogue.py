@@ -1,4 +1,4 @@
-"""Catalogue of procedurally rendered tops: names, determinism, errors, ground-truth landmarks."""
+"""Catalogue of procedurally rendered garments: names, determinism, errors, categories, ground-truth landmarks."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_unknown_name_lists_names():
         catalogue.render_garment_landmarks("no-such-top")
 
 
-@pytest.mark.parametrize("name", catalogue.list_garments())
+@pytest.mark.parametrize("name", catalogue.list_garments("tops") + catalogue.list_garments("one-pieces"))
 def test_ground_truth_landmarks(name):
     lm = catalogue.render_garment_landmarks(name, size=SMALL)
     sleeve = catalogue.garment_sleeve(name)
@@ -62,3 +62,46 @@ def test_ground_truth_landmarks(name):
         x, y = lm[k]
         win = mask[max(0, int(y) - 3): int(y) + 4, max(0, int(x) - 3): int(x) + 4]
         assert win.max() > 0.5, k  # on (or right at) the garment
+
+
+def test_every_category_has_garments():
+    from tryon.garment.category import FASHN_CATEGORIES
+
+    for cat in FASHN_CATEGORIES:
+        names = catalogue.list_garments(cat)
+        assert names and all(catalogue.garment_category(n) == cat for n in names)
+    assert sum(len(catalogue.list_garments(c)) for c in FASHN_CATEGORIES) == len(catalogue.list_garments())
+    assert catalogue.list_garments("auto") == catalogue.list_garments()
+    assert catalogue.list_garments("lower") == catalogue.list_garments("bottoms")  # any accepted spelling
+    with pytest.raises(UsageError, match="unknown garment category"):
+        catalogue.list_garments("hats")
+
+
+@pytest.mark.parametrize("name", catalogue.list_garments())
+def test_classified_as_its_category(name):
+    """What ``category=auto`` runs on a photo (the mask cut from the pixels, then the classifier) names each
+    catalogue garment's own category: the demo page can offer them without a category attribute."""
+    from tryon.garment.category import classify_garment, fashn_category
+    from tryon.garment.mask import garment_mask
+
+    img, _ = catalogue.render_garment(name, size=(512, 384))
+    assert fashn_category(classify_garment(img, garment_mask(img))) == catalogue.garment_category(name)
+
+
+@pytest.mark.parametrize("name", catalogue.list_garments("bottoms"))
+def test_bottom_landmarks(name):
+    """The drawn bottoms' truth has the keys of tryon.garment.landmarks_lower, and lower_landmarks finds them on
+    the rendered photo (mask cut from the pixels) within 4 % of the height."""
+    from tryon.garment.landmarks_lower import LEG_LANDMARKS, SKIRT_LANDMARKS, lower_landmarks
+    from tryon.garment.mask import garment_mask
+
+    size = (512, 384)
+    truth = catalogue.render_garment_landmarks(name, size=size)
+    assert set(truth) == set(SKIRT_LANDMARKS if "skirt" in name else LEG_LANDMARKS)
+    assert truth["waist_left"][0] > truth["waist_right"][0]  # wearer's left = image right
+    img, _ = catalogue.render_garment(name, size=size)
+    found = lower_landmarks(img, garment_mask(img))
+    assert set(found) == set(truth)
+    for k, (x, y) in truth.items():
+        err = float(np.hypot(found[k][0] - x, found[k][1] - y))
+        assert err < 0.04 * size[0], f"{name} {k}: {err:.0f} px"

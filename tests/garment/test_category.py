@@ -13,7 +13,7 @@ from tryon.garment.category import (UNCERTAIN, GarmentInfo, classify_garment, re
 from tryon.garment.landmarks import analyse_shape
 
 
-@pytest.mark.parametrize("name", catalogue.list_garments())
+@pytest.mark.parametrize("name", catalogue.list_garments("tops"))
 def test_catalogue_tops(name):
     img, mask = catalogue.render_garment(name, size=(512, 384))
     info = classify_garment(img, mask)

@@ -160,21 +160,31 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
  *
  * @param {string} server base URL of the API (e.g. `https://shop.example/tryon`, no `/v1`)
  * @param {Blob} person person photo
- * @param {Blob} garment in-shop garment photo
- * @param {{category?: string, waitSeconds?: number, signal?: AbortSignal, fetch?: typeof fetch}} [options]
+ * @param {Blob|Array<{blob: Blob, category: string}>} garment in-shop garment photo, or an outfit's garments
+ *   (sent as repeated `garment_image` parts with their `garment_category`, in order)
+ * @param {{category?: string, tuck?: string, waitSeconds?: number, signal?: AbortSignal, fetch?: typeof fetch}} [options]
  *   `category`: the element's category, sent as it is (`auto`, the default, lets the server classify the
- *   garment and refuse a non-top, or one it cannot tell, with `UnsupportedCategoryError`)
+ *   garment and refuse one of a category it does not dress, or one it cannot tell, with
+ *   `UnsupportedCategoryError`); `tuck`: an outfit's layering (`out` or `in`)
  * @returns {Promise<{blob: Blob, id: string, metrics: object}>} the result image
  * @throws {Error} ServerError (name kept from the API's `error` when it sends one)
  */
 export async function runOnServer(server, person, garment, {
-  category = 'auto', waitSeconds = 60, signal, fetch: f = fetch,
+  category = 'auto', tuck, waitSeconds = 60, signal, fetch: f = fetch,
 } = {}) {
   const base = new URL(server.endsWith('/') ? server : `${server}/`, globalThis.location?.href);
   const form = new FormData();
   form.append('person_image', person, 'person');
-  form.append('garment_image', garment, 'garment');
-  form.append('category', category || 'auto');
+  if (Array.isArray(garment)) {
+    garment.forEach((g, i) => {
+      form.append('garment_image', g.blob, `garment${i}`);
+      form.append('garment_category', g.category || 'auto');
+    });
+    if (tuck) form.append('tuck', tuck);
+  } else {
+    form.append('garment_image', garment, 'garment');
+    form.append('category', category || 'auto');
+  }
   form.append('output_format', 'png');
   const fail = async (response) => {
     let body = {};

@@ -18,6 +18,7 @@
 import { env } from './env.js';
 import { BACKENDS, ErrorName, REFUSALS, Reply, Request, namedError, requireSupportedCategory } from './protocol.js';
 import { explainNetworkError, runOnServer } from './backend.js';
+import { TUCKS, checkOutfit } from './outfit.js';
 
 export { env };
 
@@ -32,6 +33,7 @@ const ATTRIBUTES = Object.freeze({
   server: 'server',
   'server-fallback': 'serverFallback',
   category: 'category',
+  tuck: 'tuck',
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
@@ -194,6 +196,7 @@ export class TryonWidget extends HTMLElement {
   #garmentBlob = null;
   #garmentMaskBlob = null;
   #garmentSent = false;
+  #outfit = null; // several garments (see the outfit property), or null for garment-src
   #consent = null; // null = not asked, true/false = the shopper's answer
   #serverWhy = 'unable'; // a key of SERVER_WHY
   #result = null;
@@ -255,7 +258,9 @@ export class TryonWidget extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     if (name === 'model' || name === 'backend') this.#resetModel();
-    if (name === 'garment-src' || name === 'garment-mask-src') { this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; }
+    if (name === 'garment-src' || name === 'garment-mask-src') {
+      this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; this.#outfit = null;
+    }
     if (name === 'person-src') this.#personBlob = null;
   }
 
@@ -276,6 +281,35 @@ export class TryonWidget extends HTMLElement {
   /** @type {Blob|null} the garment photo (settable: a File or Blob; overrides garment-src) */
   get garment() { return this.#garmentBlob; }
   set garment(blob) { this.#garmentBlob = blob; this.#garmentMaskBlob = null; this.#garmentSent = false; }
+
+  /**
+   * @type {Array<{src: string, maskSrc?: string, category: string, alt?: string}>} the garments to dress
+   * together, one per category (a top and a bottom, or a one-piece alone), each with its category named. One
+   * garment is the same as setting `garment-src`, `garment-mask-src`, `category` and `garment-alt`; several are
+   * checked when a try-on runs (`outfit.js`): a category the model does not dress is refused naming the garment.
+   */
+  get outfit() {
+    if (this.#outfit) return this.#outfit.map((g) => ({ ...g }));
+    return this.garmentSrc ? [{ src: this.garmentSrc, maskSrc: this.garmentMaskSrc || undefined,
+      category: this.category || 'auto', alt: this.getAttribute('garment-alt') || undefined }] : [];
+  }
+  set outfit(list) {
+    const garments = [...(list || [])];
+    for (const g of garments) {
+      if (!g || typeof g.src !== 'string' || !g.src) throw namedError('TypeError', 'each outfit garment needs a src');
+    }
+    if (garments.length <= 1) {
+      const g = garments[0];
+      this.#outfit = null;
+      for (const [attr, value] of [['garment-src', g?.src], ['garment-mask-src', g?.maskSrc],
+        ['category', g?.category], ['garment-alt', g?.alt]]) {
+        if (value) this.setAttribute(attr, value); else this.removeAttribute(attr);
+      }
+      return;
+    }
+    this.#outfit = garments.map((g) => ({ src: g.src, maskSrc: g.maskSrc, category: g.category, alt: g.alt }));
+    this.setAttribute('garment-alt', garments.map((g, i) => g.alt || `garment ${i + 1}`).join(' and '));
+  }
 
   get backend() {
     const v = this.getAttribute('backend') || 'auto';
@@ -366,6 +400,11 @@ export class TryonWidget extends HTMLElement {
   async run() {
     try {
       this.#hideError();
+      if (this.#outfit) {
+        const out = await this.#runOutfit();
+        this.#showResult(await this.#personInput(), out);
+        return out.blob;
+      }
       // The student dresses tops only: refuse before any photo is decoded or sent anywhere.
       requireSupportedCategory(this.category);
       const person = await this.#personInput();
@@ -540,6 +579,31 @@ export class TryonWidget extends HTMLElement {
     }
     const ms = performance.now() - t0;
     return { blob: res.blob, width, height, backend: 'server', ms, timings: { server: res.metrics } };
+  }
+
+  /** An outfit of several garments: checked first (nothing decoded or sent for one it refuses), then dressed by
+   * the server in the `tuck` attribute's layering order (`POST /v1/run` with repeated garment parts). */
+  async #runOutfit() {
+    const garments = checkOutfit(this.#outfit);
+    const tuck = this.getAttribute('tuck') || TUCKS[0];
+    if (!TUCKS.includes(tuck)) throw namedError('TypeError', `tuck ${JSON.stringify(tuck)}: use ${TUCKS.join(' or ')}`);
+    const person = await this.#personInput();
+    const t0 = performance.now();
+    const backend = await this.load();
+    if (backend !== 'server') {
+      // The in-browser student dresses one garment per run; an outfit's steps run on the server.
+      throw namedError(ErrorName.UNSUPPORTED_CATEGORY, 'an outfit of several garments is dressed on the server: '
+        + 'set backend="server", or try the garments on one at a time');
+    }
+    const blobs = [];
+    for (const g of garments) blobs.push({ blob: await fetchBlob(new URL(g.src, document.baseURI), `garment photo (${g.label})`), category: g.category });
+    const bitmap = await decode(person, 'photo');
+    const { width, height } = bitmap;
+    bitmap.close();
+    await this.#askConsent();
+    this.#setStatus('running', 'Trying the outfit on, on the server…');
+    const res = await runOnServer(this.server, person, blobs, { tuck, waitSeconds: env.serverWaitSeconds });
+    return { blob: res.blob, width, height, backend: 'server', ms: performance.now() - t0, timings: { server: res.metrics } };
   }
 
   async #recover(err, person, garment, t0) {

@@ -109,7 +109,8 @@ def test_unsupported_category_is_422(client, photos, category):
     assert r.status_code == 422
     body = r.json()
     assert body["error"] == "UnsupportedCategoryError"
-    assert category in body["message"] and "tops only" in body["message"]
+    assert category in body["message"] and "not dressed by the model this server runs (it dresses tops" in \
+        body["message"]
 
 
 def test_not_an_image_is_415(client, photos):
@@ -328,7 +329,7 @@ def test_full_queue_answers_429_before_decoding_and_decodes_are_bounded(make_set
     import tryon.server.routes.run as run_module
 
     decodes = {"now": 0, "max": 0, "calls": 0}
-    real = run_module._decode_pair
+    real = run_module._decode_photos
 
     def counting(*args):
         decodes["now"] += 1
@@ -340,7 +341,7 @@ def test_full_queue_answers_429_before_decoding_and_decodes_are_bounded(make_set
         finally:
             decodes["now"] -= 1
 
-    monkeypatch.setattr(run_module, "_decode_pair", counting)
+    monkeypatch.setattr(run_module, "_decode_photos", counting)
     app = create_app(make_settings(queue_size=32, decode_concurrency=2))
 
     async def burst():
