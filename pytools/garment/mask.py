@@ -18,12 +18,18 @@ import numpy as np
 
 from tryon.errors import BusyBackgroundError
 
-__all__ = ["garment_mask", "border_stats", "WORK_SIDE"]
+__all__ = ["garment_mask", "classical_mask", "border_stats", "WORK_SIDE", "CONFIDENT", "CONFIDENCE_SCALES"]
 
 log = logging.getLogger(__name__)
 
 WORK_SIDE = 320
 """Long side (pixels) of the working resolution."""
+
+CONFIDENCE_SCALES = (0.5, 2.0)
+"""Factors on the background tolerances whose cut-outs :func:`classical_mask`'s confidence compares."""
+
+CONFIDENT = 0.97
+"""Confidence (worst IoU across :data:`CONFIDENCE_SCALES`) from which the classical cut-out is kept."""
 
 _MIN_BG_BORDER_FRACTION = 0.55
 _MAX_BORDER_NOISE = 2.0
@@ -231,20 +237,8 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return (ff[1:-1, 1:-1] != 2)
 
 
-def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True) -> np.ndarray:
-    """Soft garment mask of an in-shop garment photo on a plain background.
-
-    Args:
-        image: (H, W, 3) uint8 RGB garment photo (any size; a few hundred pixels per side or more).
-        check_background: raise when the border is not a plain background (default True).
-
-    Returns:
-        (H, W) float32 mask in [0, 1], 1 on the garment, with a soft (about 1 working pixel) edge.
-
-    Raises:
-        BusyBackgroundError: the image border is not a plain background (textured or multi-coloured border,
-            e.g. a room, a street or a cropped photo of a person), or nothing but background was found.
-    """
+def _analyse(image: np.ndarray, check_background: bool) -> dict:
+    """Working-resolution image, background field and the per-pixel evidence every tolerance setting shares."""
     h0, w0 = image.shape[:2]
     s = WORK_SIDE / max(h0, w0)
     w, h = max(16, round(w0 * s)), max(16, round(h0 * s))
@@ -264,10 +258,17 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3)
     grad = np.sqrt((gx ** 2 + gy ** 2).sum(axis=2)) / 8.0
+    return {"small": small, "dist": dist, "grad": grad, "noise": noise, "shape": (h0, w0)}
+
+
+def _segment(an: dict, *, refine: bool, tol_scale: float = 1.0) -> np.ndarray | None:
+    """The classical cut-out at working resolution ((h, w) bool), or None when nothing but background is left."""
+    small, dist, grad, noise = an["small"], an["dist"], an["grad"], an["noise"]
+    h, w = dist.shape
     # Tight tolerances: a white garment on white differs from the paper by a few L units at most, so the colour
     # test alone leaks; the gradient test catches the soft shadow line along its silhouette.
-    tol_c = max(1.2, 3.5 * noise + 0.4)
-    tol_g = max(0.6, 2.5 * noise + 0.2)
+    tol_c = max(1.2, 3.5 * noise + 0.4) * tol_scale
+    tol_g = max(0.6, 2.5 * noise + 0.2) * tol_scale
     bg_like = ((dist < tol_c) & (grad < tol_g)).astype(np.uint8)
     # Open the background-like set so 1-2 px gaps in a faint silhouette edge do not let the flood leak inside.
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -283,7 +284,7 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     if n <= 1:
-        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+        return None
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = areas.max()
     keep = np.flatnonzero((areas >= 0.03 * big) & (areas >= 0.0005 * h * w)) + 1
@@ -294,7 +295,91 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     if refine:
         fg = _grabcut_refine(small, fg, bg_region.astype(bool), dist)
     if fg.mean() < 0.005:
-        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+        return None
+    return fg
+
+
+def _to_full(fg: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     soft = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)
-    out = cv2.resize(soft, (w0, h0), interpolation=cv2.INTER_LINEAR)
+    out = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _stability(an: dict, fg: np.ndarray) -> float:
+    """How little the cut-out moves when the background tolerances halve or double (IoU, worst of the two).
+
+    A mask whose silhouette sits on a clear colour step stays put; one that depends on a faint shadow line
+    (white on white), on a background the plane fit does not model (a radial gradient, a vignette) or on a
+    print that looks like the paper grows or shrinks a lot. GrabCut is left out: it only cleans specks.
+    """
+    worst = 1.0
+    for scale in CONFIDENCE_SCALES:
+        other = _segment(an, refine=False, tol_scale=scale)
+        if other is None:
+            return 0.0
+        worst = min(worst, float((fg & other).sum() / max(1, (fg | other).sum())))
+    return worst
+
+
+def classical_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True
+                   ) -> tuple[np.ndarray, float]:
+    """The classical cut-out and its own confidence.
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo.
+        check_background: raise when the border is not a plain background.
+        refine: GrabCut clean-up of background-coloured specks along the silhouette.
+
+    Returns:
+        ``(mask, confidence)``: (H, W) float32 soft mask in [0, 1] and the stability of the cut-out in [0, 1]
+        (the IoU between the mask and the masks found with the background tolerances scaled by
+        :data:`CONFIDENCE_SCALES`, worst of them; at least :data:`CONFIDENT` = sure).
+
+    Raises:
+        BusyBackgroundError: the border is not a plain background, or nothing but background was found.
+    """
+    an = _analyse(image, check_background)
+    fg = _segment(an, refine=refine)
+    if fg is None:
+        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    return _to_full(fg, an["shape"]), _stability(an, fg)
+
+
+def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True,
+                 learned: bool | None = None) -> np.ndarray:
+    """Soft garment mask of an in-shop garment photo on a plain background.
+
+    The classical cut-out (module docstring) is kept where it is sure of itself (:func:`classical_mask`'s
+    confidence at least :data:`CONFIDENT`); elsewhere the learned segmenter
+    (:class:`tryon.garment.segmenter.GarmentSegmenter`, ``docs/garment-mask.md``) gives the mask.
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo (any size; a few hundred pixels per side or more).
+        check_background: raise when the border is not a plain background (default True).
+        refine: GrabCut clean-up of the classical cut-out.
+        learned: None = the learned segmenter where the classical cut-out is unsure (when its weights are
+            installed); True = always the learned one; False = classical only.
+
+    Returns:
+        (H, W) float32 mask in [0, 1], 1 on the garment, with a soft (about 1 working pixel) edge.
+
+    Raises:
+        BusyBackgroundError: the image border is not a plain background (textured or multi-coloured border,
+            e.g. a room, a street or a cropped photo of a person), or nothing but background was found.
+        MissingModelError: ``learned=True`` and the segmenter's weights are not installed.
+    """
+    an = _analyse(image, check_background)
+    fg = _segment(an, refine=refine)
+    seg = None
+    if learned is not False:
+        from tryon.garment.segmenter import default_segmenter
+
+        seg = default_segmenter(required=bool(learned))
+    if seg is None or (not learned and fg is not None and _stability(an, fg) >= CONFIDENT):
+        if fg is None:
+            raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+        return _to_full(fg, an["shape"])
+    out = seg(image)
+    if (out > 0.5).mean() < 0.005:
+        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    return out
