@@ -57,6 +57,7 @@ def test_speed_768x1024():
     assert time.perf_counter() - t < 0.6
 
 
+# The classical cut-out alone (the combined mask: tests/garment/test_segmenter.py).
 # Measured 2026-11 on the 27 masks: mean IoU 0.78, min 0.15 (maple-cpvton 000013: a white tee invisible on white,
 # its ground truth holds only the printed text). Floors are the measurement minus a margin.
 @pytest.mark.realdata
@@ -68,7 +69,7 @@ def test_realdata_iou(vton_samples):
     for p in sorted(gt_dir.iterdir()):
         gt = load_image(p, min_side=1).mean(axis=2) > 127
         img = load_image(vton_samples / "garment" / p.name, min_side=1)
-        ious.append(_iou(garment_mask(img), gt.astype(np.float32)))
+        ious.append(_iou(garment_mask(img, learned=False), gt.astype(np.float32)))
     assert len(ious) == 27
     assert np.mean(ious) > 0.74
     assert np.min(ious) > 0.10
