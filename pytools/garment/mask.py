@@ -7,6 +7,10 @@ from the border (only border-connected background counts), fill the holes of wha
 components. Work happens at reduced resolution (long side ``WORK_SIDE``) and the result is upsampled with a
 soft edge. This follows the border-flood-fill idea of the teacher prototype (see
 ``docs/teacher-prototype.md``) with added edge evidence for white on white.
+
+Where that cut-out is unsure of itself (:func:`classical_mask`'s confidence) or the border is a smooth gradient
+the colour plane cannot fit, :func:`garment_mask` returns the learned segmenter's mask instead
+(``tryon.garment.segmenter``; method, data and figures in ``docs/garment-mask.md``).
 """
 
 from __future__ import annotations
