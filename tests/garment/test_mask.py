@@ -34,13 +34,15 @@ def test_coloured_studio_background():
     assert _iou(garment_mask(shaded.astype(np.uint8)), truth) > 0.93
 
 
-def test_busy_background_raises():
+# learned=None: a border that fails the plain test may go to the learned segmenter when smooth; texture may not.
+@pytest.mark.parametrize("learned", [False, None])
+def test_busy_background_raises(learned):
     rng = np.random.default_rng(0)
     img, _ = catalogue.render_garment("graphic-print-tee", size=(512, 384))
     noise = rng.integers(0, 255, img.shape, dtype=np.uint8)
     busy = np.where(img.mean(axis=2, keepdims=True) > 235, noise, img).astype(np.uint8)
     with pytest.raises(BusyBackgroundError, match="background"):
-        garment_mask(busy)
+        garment_mask(busy, learned=learned)
 
 
 def test_plain_image_without_garment_raises():

@@ -62,15 +62,6 @@ def test_learned_beats_classical_on_tinted_gradient():
     assert np.mean(learned) > np.mean(classical) + 0.04
 
 
-def test_textured_border_is_still_refused():
-    rng = np.random.default_rng(0)
-    img, _ = catalogue.render_garment("graphic-print-tee", size=(512, 384))
-    noise = rng.integers(0, 255, img.shape, dtype=np.uint8)
-    busy = np.where(img.mean(axis=2, keepdims=True) > 235, noise, img).astype(np.uint8)
-    with pytest.raises(BusyBackgroundError, match="not plain"):
-        garment_mask(busy, learned=True)
-
-
 def test_contract():
     img, truth = catalogue.render_garment("black-hoodie", size=(512, 384))
     for learned in (None, True, False):
