@@ -405,26 +405,25 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     """
     an = _analyse(image, check_background, allow_smooth=learned is not False)
     fg = _segment(an, refine=refine)
-    seg = None
-    if learned is not False:
-        from tryon.garment.segmenter import default_segmenter
-
-        seg = default_segmenter(required=bool(learned))
-    if check_background and not an["plain"] and seg is None:
-        raise BusyBackgroundError(an["why"])
-    if fg is None and an["plain"]:
+    plain = an["plain"] or not check_background
+    if fg is None and plain:
         # Nothing but one plain colour: the network would make a garment of paper grain or a vignette.
         raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
-    sure = an["plain"] or not check_background
-    if seg is None or (not learned and sure and fg is not None and _stability(an, fg) >= CONFIDENT):
-        if fg is None:
-            raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    # The classical cut-out when it is sure: checked before the network is loaded (torch costs seconds to import).
+    if learned is False or (learned is None and plain and _stability(an, fg) >= CONFIDENT):
+        return _to_full(fg, an["shape"])
+    from tryon.garment.segmenter import default_segmenter
+
+    seg = default_segmenter(required=bool(learned))
+    if seg is None:  # no weights installed: the classical answer, as before the segmenter existed
+        if not plain:
+            raise BusyBackgroundError(an["why"])
         return _to_full(fg, an["shape"])
     out = seg(image)
     hard = out > 0.5
     if hard.mean() < 0.005:
         raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
-    if check_background and not an["plain"] and hard[_border_ring(*hard.shape, 2)].mean() > MAX_BORDER_COVER:
+    if not plain and hard[_border_ring(*hard.shape, 2)].mean() > MAX_BORDER_COVER:
         # A smooth border that the network fills: a wall or a floor, not studio paper.
         raise BusyBackgroundError(an["why"])
     return out
