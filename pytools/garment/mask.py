@@ -7,6 +7,10 @@ from the border (only border-connected background counts), fill the holes of wha
 components. Work happens at reduced resolution (long side ``WORK_SIDE``) and the result is upsampled with a
 soft edge. This follows the border-flood-fill idea of the teacher prototype (see
 ``docs/teacher-prototype.md``) with added edge evidence for white on white.
+
+Where that cut-out is unsure of itself (:func:`classical_mask`'s confidence) or the border is a smooth gradient
+the colour plane cannot fit, :func:`garment_mask` returns the learned segmenter's mask instead
+(``tryon.garment.segmenter``; method, data and figures in ``docs/garment-mask.md``).
 """
 
 from __future__ import annotations
@@ -18,12 +22,27 @@ import numpy as np
 
 from tryon.errors import BusyBackgroundError
 
-__all__ = ["garment_mask", "border_stats", "WORK_SIDE"]
+__all__ = ["garment_mask", "classical_mask", "border_stats", "strip_frame", "WORK_SIDE", "CONFIDENT",
+           "CONFIDENCE_SCALES", "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER"]
 
 log = logging.getLogger(__name__)
 
 WORK_SIDE = 320
 """Long side (pixels) of the working resolution."""
+
+CONFIDENCE_SCALES = (0.5, 2.0)
+"""Factors on the background tolerances whose cut-outs :func:`classical_mask`'s confidence compares."""
+
+CONFIDENT = 0.8
+"""Confidence (worst IoU across :data:`CONFIDENCE_SCALES`) from which the classical cut-out is kept."""
+
+SMOOTH_BORDER_NOISE = 0.75
+"""High-pass noise (CIELAB units, MAD sigma) up to which a border that is not one plain colour still counts as
+studio paper (a gradient or vignette) for the learned segmenter. Measured: a synthetic radial tint 0.53, jeans on
+a wooden floor 0.94, rooms and walls 1.9-10, clean shop photos 0-0.2."""
+
+MAX_BORDER_COVER = 0.1
+"""Largest share of the image border the learned mask may cover before the photo counts as not a product shot."""
 
 _MIN_BG_BORDER_FRACTION = 0.55
 _MAX_BORDER_NOISE = 2.0
@@ -81,7 +100,7 @@ def border_stats(lab: np.ndarray, ring_width: int = 3) -> tuple[np.ndarray, np.n
     return bg, ring_close, float(close.mean()), noise
 
 
-def _strip_frame(image: np.ndarray, depth: int = 4) -> np.ndarray:
+def strip_frame(image: np.ndarray, depth: int = 4) -> np.ndarray:
     """Replace thin frame lines (a dark or grey 1-3 px rule many shop images carry) by the next inner line.
 
     Returns the image itself when it has no frame, else a corrected copy.
@@ -231,43 +250,51 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return (ff[1:-1, 1:-1] != 2)
 
 
-def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True) -> np.ndarray:
-    """Soft garment mask of an in-shop garment photo on a plain background.
+def _busy_message(frac: float, noise: float) -> str:
+    # Name the test that failed: a border of one colour can still be too textured (wood, fabric, a wall).
+    why = (f"only {frac:.0%} of the border is one colour, at least {_MIN_BG_BORDER_FRACTION:.0%} is needed"
+           if frac < _MIN_BG_BORDER_FRACTION else
+           f"the border is textured: noise {noise:.1f}, at most {_MAX_BORDER_NOISE:.1f} for a plain background")
+    return (f"the garment photo's background is not plain ({why}): use an in-shop photo of the garment alone on a "
+            "plain white, grey or coloured background, not a photo of a person or a garment in a room")
 
-    Args:
-        image: (H, W, 3) uint8 RGB garment photo (any size; a few hundred pixels per side or more).
-        check_background: raise when the border is not a plain background (default True).
 
-    Returns:
-        (H, W) float32 mask in [0, 1], 1 on the garment, with a soft (about 1 working pixel) edge.
+def _analyse(image: np.ndarray, check_background: bool, allow_smooth: bool = False) -> dict:
+    """Working-resolution image, background field and the per-pixel evidence every tolerance setting shares.
 
-    Raises:
-        BusyBackgroundError: the image border is not a plain background (textured or multi-coloured border,
-            e.g. a room, a street or a cropped photo of a person), or nothing but background was found.
+    With ``allow_smooth`` a border that fails the plain-background test but is smooth (a radial gradient or
+    vignette the colour plane cannot fit, yet no texture: :data:`SMOOTH_BORDER_NOISE`) does not raise; the
+    result's ``"plain"`` is then False.
     """
     h0, w0 = image.shape[:2]
     s = WORK_SIDE / max(h0, w0)
     w, h = max(16, round(w0 * s)), max(16, round(h0 * s))
-    image = _strip_frame(image)
+    image = strip_frame(image)
     small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
     lab = _lab(cv2.GaussianBlur(small, (3, 3), 0.8))
     bg, _, frac, noise = border_stats(lab)
-    if check_background and (frac < _MIN_BG_BORDER_FRACTION or noise > _MAX_BORDER_NOISE):
-        # Name the test that failed: a border of one colour can still be too textured (wood, fabric, a wall).
-        why = (f"only {frac:.0%} of the border is one colour, at least {_MIN_BG_BORDER_FRACTION:.0%} is needed"
-               if frac < _MIN_BG_BORDER_FRACTION else
-               f"the border is textured: noise {noise:.1f}, at most {_MAX_BORDER_NOISE:.1f} for a plain background")
-        raise BusyBackgroundError(
-            f"the garment photo's background is not plain ({why}): use an in-shop photo of the garment alone on a "
-            "plain white, grey or coloured background, not a photo of a person or a garment in a room")
+    plain = frac >= _MIN_BG_BORDER_FRACTION and noise <= _MAX_BORDER_NOISE
+    if check_background and not plain:
+        # High-pass residual on the border: texture (wood, concrete, a room) keeps it, a smooth gradient does not.
+        hp = np.linalg.norm((lab - cv2.GaussianBlur(lab, (0, 0), 4))[_border_ring(h, w, 3)], axis=1)
+        if not (allow_smooth and 1.4826 * float(np.median(hp)) <= SMOOTH_BORDER_NOISE):
+            raise BusyBackgroundError(_busy_message(frac, noise))
     dist = np.linalg.norm(lab - bg, axis=2)
     gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3)
     grad = np.sqrt((gx ** 2 + gy ** 2).sum(axis=2)) / 8.0
+    return {"small": small, "dist": dist, "grad": grad, "noise": noise, "shape": (h0, w0), "plain": plain,
+            "why": _busy_message(frac, noise)}
+
+
+def _segment(an: dict, *, refine: bool, tol_scale: float = 1.0) -> np.ndarray | None:
+    """The classical cut-out at working resolution ((h, w) bool), or None when nothing but background is left."""
+    small, dist, grad, noise = an["small"], an["dist"], an["grad"], an["noise"]
+    h, w = dist.shape
     # Tight tolerances: a white garment on white differs from the paper by a few L units at most, so the colour
     # test alone leaks; the gradient test catches the soft shadow line along its silhouette.
-    tol_c = max(1.2, 3.5 * noise + 0.4)
-    tol_g = max(0.6, 2.5 * noise + 0.2)
+    tol_c = max(1.2, 3.5 * noise + 0.4) * tol_scale
+    tol_g = max(0.6, 2.5 * noise + 0.2) * tol_scale
     bg_like = ((dist < tol_c) & (grad < tol_g)).astype(np.uint8)
     # Open the background-like set so 1-2 px gaps in a faint silhouette edge do not let the flood leak inside.
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
@@ -283,7 +310,7 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     if n <= 1:
-        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+        return None
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = areas.max()
     keep = np.flatnonzero((areas >= 0.03 * big) & (areas >= 0.0005 * h * w)) + 1
@@ -294,7 +321,109 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     if refine:
         fg = _grabcut_refine(small, fg, bg_region.astype(bool), dist)
     if fg.mean() < 0.005:
-        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+        return None
+    return fg
+
+
+def _to_full(fg: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     soft = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)
-    out = cv2.resize(soft, (w0, h0), interpolation=cv2.INTER_LINEAR)
+    out = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _stability(an: dict, fg: np.ndarray) -> float:
+    """How little the cut-out moves when the background tolerances halve or double (IoU, worst of the two).
+
+    A mask whose silhouette sits on a clear colour step stays put; one that depends on a faint shadow line
+    (white on white), on a background the plane fit does not model (a radial gradient, a vignette) or on a
+    print that looks like the paper grows or shrinks a lot. GrabCut is left out: it only cleans specks.
+    """
+    # A band of 2 working pixels either side of the outline is left out: a tolerance change always moves an
+    # anti-aliased edge or a soft shadow line by a pixel, which says nothing about the cut-out being right.
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    f8 = fg.astype(np.uint8)
+    away = ~(cv2.dilate(f8, k).astype(bool) & ~cv2.erode(f8, k).astype(bool))
+    worst = 1.0
+    for scale in CONFIDENCE_SCALES:
+        other = _segment(an, refine=False, tol_scale=scale)
+        if other is None:
+            return 0.0
+        a, b = fg & away, other & away
+        worst = min(worst, float((a & b).sum() / max(1, (a | b).sum())))
+    return worst
+
+
+def classical_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True
+                   ) -> tuple[np.ndarray, float]:
+    """The classical cut-out and its own confidence.
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo.
+        check_background: raise when the border is not a plain background.
+        refine: GrabCut clean-up of background-coloured specks along the silhouette.
+
+    Returns:
+        ``(mask, confidence)``: (H, W) float32 soft mask in [0, 1] and the stability of the cut-out in [0, 1]
+        (the IoU between the mask and the masks found with the background tolerances scaled by
+        :data:`CONFIDENCE_SCALES`, worst of them; at least :data:`CONFIDENT` = sure).
+
+    Raises:
+        BusyBackgroundError: the border is not a plain background, or nothing but background was found.
+    """
+    an = _analyse(image, check_background)
+    fg = _segment(an, refine=refine)
+    if fg is None:
+        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    return _to_full(fg, an["shape"]), _stability(an, fg)
+
+
+def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True,
+                 learned: bool | None = None) -> np.ndarray:
+    """Soft garment mask of an in-shop garment photo on a plain background.
+
+    The classical cut-out (module docstring) is kept where it is sure of itself (:func:`classical_mask`'s
+    confidence at least :data:`CONFIDENT`); elsewhere the learned segmenter
+    (:class:`tryon.garment.segmenter.GarmentSegmenter`, ``docs/garment-mask.md``) gives the mask. A border
+    that is not one plain colour but smooth (a radial gradient, a vignette: :data:`SMOOTH_BORDER_NOISE`) goes to
+    the learned segmenter too, and is refused after all when its mask covers more than :data:`MAX_BORDER_COVER`
+    of the image border (a wall or a floor).
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo (any size; a few hundred pixels per side or more).
+        check_background: raise when the border is not a plain background (default True).
+        refine: GrabCut clean-up of the classical cut-out.
+        learned: None = the learned segmenter where the classical cut-out is unsure (when its weights are
+            installed); True = always the learned one; False = classical only.
+
+    Returns:
+        (H, W) float32 mask in [0, 1], 1 on the garment, with a soft (about 1 working pixel) edge.
+
+    Raises:
+        BusyBackgroundError: the image border is not a plain background (textured or multi-coloured border,
+            e.g. a room, a street or a cropped photo of a person), or nothing but background was found.
+        MissingModelError: ``learned=True`` and the segmenter's weights are not installed.
+    """
+    an = _analyse(image, check_background, allow_smooth=learned is not False)
+    fg = _segment(an, refine=refine)
+    plain = an["plain"] or not check_background
+    if fg is None and plain:
+        # Nothing but one plain colour: the network would make a garment of paper grain or a vignette.
+        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    # The classical cut-out when it is sure: checked before the network is loaded (torch costs seconds to import).
+    if learned is False or (learned is None and plain and _stability(an, fg) >= CONFIDENT):
+        return _to_full(fg, an["shape"])
+    from tryon.garment.segmenter import default_segmenter
+
+    seg = default_segmenter(required=bool(learned))
+    if seg is None:  # no weights installed: the classical answer, as before the segmenter existed
+        if not plain:
+            raise BusyBackgroundError(an["why"])
+        return _to_full(fg, an["shape"])
+    out = seg(image)
+    hard = out > 0.5
+    if hard.mean() < 0.005:
+        raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
+    if not plain and hard[_border_ring(*hard.shape, 2)].mean() > MAX_BORDER_COVER:
+        # A smooth border that the network fills: a wall or a floor, not studio paper.
+        raise BusyBackgroundError(an["why"])
+    return out
