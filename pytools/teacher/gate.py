@@ -301,8 +301,9 @@ def leg_raise(keypoints: np.ndarray) -> float:
     """How far one leg is raised: the ankles' height difference over the mean leg length.
 
     Standing, walking or with crossed ankles, both feet are near the ground (at most 0.2 on the development
-    photos); a jump, a kick or a leg lifted against a wall lifts one ankle by a third of a leg or more, and the
-    legs the teacher synthesises under a skirt or a dress, straight and hanging, no longer match the pose.
+    photos); a jump or a kick lifts one ankle by far more (0.49 for a jump there), and the legs the teacher
+    synthesises under a skirt or a dress, straight and hanging, no longer match the pose. This project's own
+    measure, from BlazePose's leg keypoints (``docs/quality-gate.md``).
 
     Args:
         keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
@@ -331,7 +332,8 @@ def hidden_by_arms(warped_mask: np.ndarray, composition_mask: np.ndarray, parse:
     The composition keeps the person's arms in front of the garment. A dress's sides hidden by arms hanging
     beside the body are a few percent of it (at most 0.04 on the development pairs judged plausible); when a
     garment's long sleeves are read as none they are warped as part of the bodice, lie under the arms and are
-    hidden there, and the shopper sees a sleeveless dress with bare arms (0.05-0.06).
+    hidden there, and the shopper sees a sleeveless dress with bare arms (0.05-0.06). This project's own measure
+    (``docs/quality-gate.md``).
 
     Args:
         warped_mask: (H, W) float32 [0, 1] warped garment mask.
@@ -406,7 +408,9 @@ def assess(result) -> Quality:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
             (its ``legs_in_view``, one-pieces only; 1 when absent); for bottoms (``garment_info.category ==
-            "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``.
+            "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
+            for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
+            for tops.
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
