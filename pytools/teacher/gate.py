@@ -28,6 +28,10 @@ signal                     measured as
                            for bottoms the composition's ``old_garment_visible`` (share of the old bottoms)
 ``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent);
                            for bottoms the composition's ``skin_synthesized`` (share of the shown skin)
+``stance``                 bottoms and one-pieces: height difference of the ankles over the mean leg length (hip
+                           to knee to ankle), :func:`leg_raise` (a jump, a kick, a raised leg); 0 for tops
+``hidden_by_arms``         one-pieces: share of the warped garment the result hides behind the person's arms
+                           (long sleeves read as none lie under the arms), :func:`hidden_by_arms`; 0 otherwise
 ``warp_folds``             share of the warped garment where the sampling grid folds over (Jacobian det <= 0)
 ``warp_spread``            spread of the warp's local area change: the 5-95 percentile range of
                            log|det J| over the warped garment, in natural-log units (ln 4 = one part four
@@ -48,13 +52,14 @@ import cv2
 import numpy as np
 
 from tryon.errors import LowConfidenceError, UsageError
-from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOULDER
+from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, R_ANKLE, R_ELBOW, R_HIP, R_KNEE,
+                               R_SHOULDER)
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
-           "warp_distortion"]
+           "warp_distortion", "leg_raise", "hidden_by_arms"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -292,6 +297,66 @@ def warp_distortion(grid: np.ndarray, warped_mask: np.ndarray, garment_size: tup
     return {"warp_folds": folds, "warp_spread": float(hi - lo)}
 
 
+def leg_raise(keypoints: np.ndarray) -> float:
+    """How far one leg is raised: the ankles' height difference over the mean leg length.
+
+    Standing, walking or with crossed ankles, both feet are near the ground (at most 0.2 on the development
+    photos); a jump or a kick lifts one ankle by far more (0.49 for a jump there), and the legs the teacher
+    synthesises under a skirt or a dress, straight and hanging, no longer match the pose. This project's own
+    measure, from BlazePose's leg keypoints (``docs/quality-gate.md``).
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
+
+    Returns:
+        |y(left ankle) - y(right ankle)| / mean over both legs of (|hip - knee| + |knee - ankle|), >= 0
+        (0 when the legs have no length).
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, >= 2).
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
+        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    xy = kp[:, :2]
+    length = (np.linalg.norm(xy[L_HIP] - xy[L_KNEE]) + np.linalg.norm(xy[L_KNEE] - xy[L_ANKLE])
+              + np.linalg.norm(xy[R_HIP] - xy[R_KNEE]) + np.linalg.norm(xy[R_KNEE] - xy[R_ANKLE])) / 2
+    if length <= 0:
+        return 0.0
+    return float(abs(xy[L_ANKLE, 1] - xy[R_ANKLE, 1]) / length)
+
+
+def hidden_by_arms(warped_mask: np.ndarray, composition_mask: np.ndarray, parse: np.ndarray) -> float:
+    """Share of the warped garment that the result hides behind the person's arms.
+
+    The composition keeps the person's arms in front of the garment. A dress's sides hidden by arms hanging
+    beside the body are a few percent of it (at most 0.04 on the development pairs judged plausible); when a
+    garment's long sleeves are read as none they are warped as part of the bodice, lie under the arms and are
+    hidden there, and the shopper sees a sleeveless dress with bare arms (0.05-0.06). This project's own measure
+    (``docs/quality-gate.md``).
+
+    Args:
+        warped_mask: (H, W) float32 [0, 1] warped garment mask.
+        composition_mask: (H, W) float32 [0, 1], 1 where the result shows the warped garment.
+        parse: (H, W) uint8 PARSE_LABELS of the person photo.
+
+    Returns:
+        (warped > 0.5, shown < 0.5, parse an arm) pixels / (warped > 0.5) pixels, in [0, 1]; 0 for an empty warp.
+
+    Raises:
+        UsageError: the arrays' sizes differ.
+    """
+    if warped_mask.shape != composition_mask.shape or warped_mask.shape != parse.shape:
+        raise UsageError(f"warped mask, composition mask and parse must have one size, not {warped_mask.shape}, "
+                         f"{composition_mask.shape} and {parse.shape}")
+    warped = warped_mask > 0.5
+    n = int(warped.sum())
+    if n == 0:
+        return 0.0
+    arms = np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))
+    return float((warped & (composition_mask < 0.5) & arms).sum()) / n
+
+
 # ------------------------------------------------------------------------------------------------- gate
 def lower_landmark_asymmetry(landmarks: dict[str, tuple[float, float]]) -> float:
     """How far a lower-body garment's landmarks are from a mirror-symmetric front view, in waistband widths.
@@ -327,10 +392,13 @@ def lower_landmark_asymmetry(landmarks: dict[str, tuple[float, float]]) -> float
     return worst
 
 
-def _is_lower(result) -> bool:
+def _category(result) -> str | None:
     info = getattr(result, "garment_info", None)
-    cat = info.get("category") if isinstance(info, dict) else getattr(info, "category", None)
-    return cat == "lower"
+    return info.get("category") if isinstance(info, dict) else getattr(info, "category", None)
+
+
+def _is_lower(result) -> bool:
+    return _category(result) == "lower"
 
 
 def assess(result) -> Quality:
@@ -340,7 +408,9 @@ def assess(result) -> Quality:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
             (its ``legs_in_view``, one-pieces only; 1 when absent); for bottoms (``garment_info.category ==
-            "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``.
+            "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
+            for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
+            for tops.
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
@@ -356,6 +426,7 @@ def assess(result) -> Quality:
         raw.update(mask_quality(result.garment_mask))
         raw["old_garment"] = float(result.info.get("old_garment_visible", 0.0))
         raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
+        raw["stance"] = leg_raise(result.keypoints)
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -365,6 +436,10 @@ def assess(result) -> Quality:
         raw["landmarks"] = landmark_asymmetry(lm) if lm else 1.0
         raw.update(mask_quality(result.garment_mask))
         raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
+        dress = _category(result) == "dress"
+        raw["stance"] = leg_raise(result.keypoints) if dress else 0.0
+        raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
+                                 if dress else 0.0)
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

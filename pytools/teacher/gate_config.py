@@ -1,7 +1,8 @@
 """The quality gate's settings, as data: each signal's ramp end points and advice, and the default threshold.
 
 Kept apart from the measurements (``tryon.teacher.gate``) so that the CLI can read the default threshold without
-importing numpy or OpenCV. The end points are round numbers set by eye on the 35 wild-dev tops pairs, not fitted
+importing numpy or OpenCV. The end points are round numbers set by eye on the 35 wild-dev tops pairs (the signals
+and ramps of bottoms and one-pieces alone on their 21 and 25 development results), not fitted
 (``docs/quality-gate.md`` gives the figures they were read from).
 """
 
@@ -61,6 +62,16 @@ SIGNALS: dict[str, SignalSpec] = {
     "legs": SignalSpec("the photo does not show the legs down to the garment's hem", 0.75, 0.95,
                        "use a full-length photo that shows the legs down to the garment's hem (down to the feet "
                        "for a long dress or a jumpsuit)"),
+    # Bottoms and one-pieces (0 for tops); ends read on the 21 bottoms and 25 one-pieces development results
+    # (docs/quality-gate.md): standing and walking at most 0.2, a jump 0.49.
+    "stance": SignalSpec("one leg is raised (a jump, a kick or a foot lifted), and the legs drawn under the garment "
+                         "would not follow it", 0.4, 0.25,
+                         "use a photo where you stand with both feet on the ground"),
+    # One-pieces only (0 otherwise): plausible results at most 0.04, long sleeves read as none 0.053-0.059.
+    "hidden_by_arms": SignalSpec("much of the garment would be hidden behind your arms (its sleeves may have been "
+                                 "missed)", 0.06, 0.03,
+                                 "stand with your arms a little away from your body, and photograph the garment "
+                                 "laid flat with its sleeves spread away from the body"),
 }
 """Signal name -> ramp and advice (config as data: the one place the gate's end points live)."""
 
@@ -68,8 +79,11 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
                 "legs apart, not crossed")
 
 LOWER_SIGNALS: dict[str, SignalSpec] = {
-    **{k: v for k, v in SIGNALS.items() if k != "skin_synthesised"},
+    **{k: v for k, v in SIGNALS.items() if k not in ("skin_synthesised", "hidden_by_arms")},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
+    # Re-read on the 21 bottoms results: every bottom judged plausible at least 0.78 (trousers have a gap between
+    # the legs); a skirt whose cut-out kept its cast shadow 0.71.
+    "mask_solidity": SignalSpec("the garment could not be cut out cleanly", 0.7, 0.78, _GARMENT_PHOTO_ADVICE),
     # In waistband widths (the tops' are in shoulder widths): every garment of the 21 bottoms development
     # pairs judged plausible read at most 0.16.
     "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.3, 0.16, _GARMENT_PHOTO_ADVICE),
@@ -77,5 +91,7 @@ LOWER_SIGNALS: dict[str, SignalSpec] = {
                               "wear close-fitting trousers or leggings in the photo, or shorts or a skirt"),
 }
 """The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
-advice, old-bottoms wording and a landmark ramp in waistband widths; ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person
-photographed in trousers must synthesise the legs: its share says nothing about the result's quality)."""
+advice, old-bottoms wording, a landmark ramp in waistband widths and a solidity ramp re-read on bottoms;
+``skin_synthesised`` is measured but not scored (shorts or a skirt on a person photographed in trousers must
+synthesise the legs: its share says nothing about the result's quality), nor is ``hidden_by_arms`` (hands in
+pockets or in front of the trousers hide them rightly)."""

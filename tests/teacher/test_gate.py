@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from tryon.errors import EXIT_CODES, LowConfidenceError, UsageError
-from tryon.person.body import L_ELBOW, L_HIP, L_SHOULDER, R_ELBOW, R_HIP, R_SHOULDER
+from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, R_ANKLE, R_ELBOW, R_HIP, R_KNEE,
+                               R_SHOULDER)
 from tryon.person.labels import LABEL
-from tryon.teacher.gate import (SIGNALS, assess, check, garment_shares, landmark_asymmetry, mask_quality,
-                                pose_visibility, ramp, warp_distortion)
+from tryon.teacher.gate import (SIGNALS, assess, check, garment_shares, hidden_by_arms, landmark_asymmetry,
+                                leg_raise, mask_quality, pose_visibility, ramp, warp_distortion)
+from tryon.teacher.gate_config import LOWER_SIGNALS
 
 SKIN = (210, 160, 140)
 OLD = (40, 60, 160)
@@ -233,3 +235,121 @@ def test_teacher_checks_its_threshold_and_measures_without_refusing_by_default()
     assert Teacher().min_confidence == 0.0
     with pytest.raises(UsageError, match="--min-confidence"):
         Teacher(min_confidence=1.5)
+
+
+# ------------------------------------------------------------------------------------ bottoms and one-pieces
+def _standing(raise_left: float = 0.0) -> np.ndarray:
+    """Keypoints of a person standing in the 256x192 try-on of :func:`_result` (legs 140 px long, hips at y 100),
+    the left ankle lifted by ``raise_left`` leg lengths (the knee bent forward: the leg keeps its length)."""
+    kp = _keypoints()
+    kp[:, :2] = (96.0, 60.0)
+    for hip, knee, ankle, x in ((L_HIP, L_KNEE, L_ANKLE, 110.0), (R_HIP, R_KNEE, R_ANKLE, 80.0)):
+        kp[hip, :2], kp[knee, :2], kp[ankle, :2] = (x, 100.0), (x, 170.0), (x, 240.0)
+    if raise_left:
+        lift = raise_left * 140.0
+        kp[L_ANKLE, :2] = (110.0, 240.0 - lift)
+        half = (140.0 - lift) / 2
+        kp[L_KNEE, :2] = (110.0 + np.sqrt(70.0**2 - half**2), 100.0 + half)
+    return kp
+
+
+def test_leg_raise_is_the_ankles_height_difference_in_leg_lengths():
+    assert leg_raise(_standing()) == pytest.approx(0.0)
+    assert leg_raise(_standing(0.5)) == pytest.approx(0.5, abs=0.01)
+    assert leg_raise(np.zeros((33, 4), np.float32)) == 0.0  # no legs measured: nothing to say
+    with pytest.raises(UsageError):
+        leg_raise(np.zeros((17, 3)))
+
+
+def _lower_landmarks() -> dict[str, tuple[float, float]]:
+    return {"waist_left": (210.0, 80.0), "waist_right": (90.0, 80.0), "waist_center": (150.0, 80.0),
+            "hem_left": (230.0, 330.0), "hem_right": (70.0, 330.0)}
+
+
+def test_bottoms_refuse_a_raised_leg_and_a_cut_out_with_its_shadow():
+    lower = dict(garment_info={"category": "lower"}, garment_landmarks=_lower_landmarks(),
+                 info={"old_garment_visible": 0.0, "skin_synthesized": 0.5})
+    standing = assess(_result(keypoints=_standing(), **lower))
+    assert standing.lower and standing.confidence == 1.0 and set(standing.scores) == set(LOWER_SIGNALS)
+    jump = assess(_result(keypoints=_standing(0.5), **lower))
+    assert jump.weakest == "stance" and jump.confidence == 0.0
+    with pytest.raises(LowConfidenceError, match="both feet on the ground"):
+        check(jump, 0.5)
+    # A skirt cut out with the shadow it casts on the backdrop: a thin wing beside the hem (solidity ~0.71).
+    skirt = np.zeros((400, 300), np.float32)
+    cv2.fillConvexPoly(skirt, np.array([[100, 60], [200, 60], [230, 300], [70, 300]]), 1)
+    shadow = skirt.copy()
+    shadow[300:325, 5:295] = 1
+    clean, shaded = mask_quality(skirt)["mask_solidity"], mask_quality(shadow)["mask_solidity"]
+    spec = LOWER_SIGNALS["mask_solidity"]
+    assert ramp(clean, spec.bad, spec.good) == 1.0 and ramp(shaded, spec.bad, spec.good) < 0.5
+    # The tops' ramp let the shadow through.
+    assert ramp(shaded, SIGNALS["mask_solidity"].bad, SIGNALS["mask_solidity"].good) >= 0.5
+
+
+def test_hidden_by_arms_counts_only_garment_under_the_arms():
+    h, w = 256, 192
+    warped = np.zeros((h, w), np.float32)
+    warped[60:240, 50:142] = 1
+    parse = np.zeros((h, w), np.uint8)
+    parse[60:240, 62:130] = LABEL["torso"]
+    parse[70:160, 40:62] = LABEL["right_arm"]
+    parse[70:160, 130:152] = LABEL["left_arm"]
+    shown = warped * (~np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))).astype(np.float32)
+    hidden = 2 * 90 * 12 / (180 * 92)  # the garment's 12 px wide strips under each arm
+    assert hidden_by_arms(warped, shown, parse) == pytest.approx(hidden, abs=1e-6)
+    assert hidden_by_arms(warped, warped, parse) == 0.0  # the garment drawn over the arms hides nothing
+    assert hidden_by_arms(np.zeros((h, w), np.float32), shown, parse) == 0.0
+    with pytest.raises(UsageError):
+        hidden_by_arms(warped, shown[:100], parse)
+    # Scored for one-pieces only: a dress whose sleeves lie under the arms is refused, a top is not.
+    img, _, _, hole = _dressed()
+    img[np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))] = SKIN  # bare arms in front of the garment
+    dress = assess(_result(tryon=img, parse=parse, composition_mask=shown, hole=hole, warped_mask=warped,
+                           garment_info={"category": "dress"}))
+    assert dress.raw["hidden_by_arms"] == pytest.approx(hidden, abs=1e-6) and dress.weakest == "hidden_by_arms"
+    with pytest.raises(LowConfidenceError, match="sleeves"):
+        check(dress, 0.5)
+    top = assess(_result(tryon=img, parse=parse, composition_mask=shown, hole=hole, warped_mask=warped,
+                         garment_info={"category": "top"}))
+    assert top.raw["hidden_by_arms"] == 0.0 and top.raw["stance"] == 0.0 and top.scores["hidden_by_arms"] == 1.0
+
+
+# ------------------------------------------------------------------------------------------------ real photos
+def _photo(path):
+    from tryon.processing import load_image
+
+    if not path.exists():
+        pytest.skip(f"{path} is absent (sample photos are read from ../shared, never committed)")
+    return load_image(path)
+
+
+@pytest.mark.realdata
+def test_real_jump_in_a_skirt_is_refused_for_the_raised_leg_and_a_standing_one_passes(teacher, vton_samples,
+                                                                                      wild_dev):
+    skirt = _photo(wild_dev / "garment" / "dreamo__skirt.jpeg")
+    # A man photographed mid-jump, one knee up: the straight synthesised legs under the skirt do not follow it.
+    jumper = _photo(vton_samples.parent / "more-photos" / "econ-icon" / "person"
+                    / "304e9c4798a8c3967de7c74c24ef2e38.jpg")
+    jump = teacher.run(jumper, skirt, category="bottoms").quality
+    assert jump.weakest == "stance" and jump.raw["stance"] > LOWER_SIGNALS["stance"].bad
+    with pytest.raises(LowConfidenceError, match="both feet on the ground"):
+        check(jump, 0.5)
+    standing = teacher.run(_photo(wild_dev / "person" / "tryonstylehub__mau3.png"),
+                           _photo(wild_dev / "garment" / "aceplus__1_ref.png"), category="bottoms").quality
+    assert standing.raw["stance"] < LOWER_SIGNALS["stance"].good and standing.confidence >= 0.5
+
+
+@pytest.mark.realdata
+def test_real_dress_whose_sleeves_were_missed_is_refused_and_a_plain_one_passes(teacher, vton_samples, wild_dev):
+    # A long-sleeved bodycon dress whose sleeves, lying against its sides, were read as none: they are warped with
+    # the bodice and hidden under the arms, and the result is a sleeveless dress on bare arms.
+    missed = teacher.run(_photo(wild_dev / "person" / "dressedbyai__person1.jpg"),
+                         _photo(wild_dev / "garment" / "dewbm__black_skinny_dress.jpg"),
+                         category="one-pieces").quality
+    assert missed.weakest == "hidden_by_arms" and missed.confidence < 0.5
+    with pytest.raises(LowConfidenceError, match="sleeves"):
+        check(missed, 0.5)
+    plain = teacher.run(_photo(vton_samples / "person" / "ootdiffusion__052472_0.jpg"),
+                        _photo(vton_samples / "garment" / "ootdiffusion__053786_1.jpg"), category="one-pieces").quality
+    assert plain.raw["hidden_by_arms"] < SIGNALS["hidden_by_arms"].good and plain.confidence >= 0.5
