@@ -56,6 +56,41 @@ def test_dress_landmarks_on_a_drawn_dress():
     assert skirt[300:550, 200].all() and not skirt[:240].any()
 
 
+def _bodycon(h: int = 800, w: int = 400) -> np.ndarray:
+    """A flat-lay bodycon maxi dress drawn as polygons: a waist at y=300 (x 140-260), hips at y=420, a skirt
+    tapering to its hem at y=760 (x 150-250), and long sleeves lying against the body down to cuffs at y=440
+    (x 85-315), merged with it in the mask as a garment segmenter gives them."""
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.array([(170, 40), (230, 40), (280, 50), (275, 150), (260, 300), (270, 420), (250, 760),
+                               (150, 760), (130, 420), (140, 300), (125, 150), (120, 50)], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([(275, 50), (315, 70), (315, 440), (255, 440), (255, 150)], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([(125, 50), (85, 70), (85, 440), (145, 440), (145, 150)], np.int32)], 1)
+    return m.astype(np.float32)
+
+
+def test_bodycon_dress_with_sleeves_against_it_keeps_its_waist_above_the_cuffs():
+    mask = _bodycon()
+    lm = onepiece_landmarks(None, mask)
+    # The narrowest centre run is the tapering skirt just under the cuffs (y 440-490): no waist. The bodice ends
+    # at the torso's proportion instead, near the drawn waist (y=300), far above the cuffs.
+    assert abs(lm["waist_center"][1] - 300) < 0.1 * 720
+    # Its sides are the body's (x 130-270 just under the cuffs), not the sleeves' outer edges (x 85 / 315).
+    assert 255 <= lm["waist_left"][0] < 290 and 110 < lm["waist_right"][0] <= 145
+    # The hem is the skirt's own.
+    assert abs(lm["hem_center"][1] - 760) < 8
+    # The sleeves end at their cuffs (y=440, outer edges x 85 / 315), their armpits at the body's sides between
+    # the shoulders and the cuffs: long sleeves the warp puts on the arms, not a top's shoulder corners.
+    assert abs(lm["sleeve_left_outer"][1] - 440) < 8 and abs(lm["sleeve_left_outer"][0] - 315) < 8
+    assert abs(lm["sleeve_right_outer"][1] - 440) < 8 and abs(lm["sleeve_right_outer"][0] - 85) < 8
+    assert lm["sleeve_right_outer"][0] < lm["sleeve_right_inner"][0] < lm["armpit_right"][0]
+    for side in ("left", "right"):
+        assert lm[f"shoulder_{side}"][1] < lm[f"armpit_{side}"][1] < lm["waist_center"][1]
+    # The skirt is the body down to the hem; the sleeves beside it, down to their cuffs, stay with the bodice.
+    skirt = skirt_mask(mask, lm["waist_center"])
+    assert skirt[450:750, 200].all() and skirt[int(lm["waist_center"][1]) + 5: 430, 200].all()
+    assert not skirt[:, 295:].any() and not skirt[:, :105].any()
+
+
 def test_jumpsuit_landmarks_on_a_drawn_jumpsuit():
     m = np.zeros((600, 400), np.uint8)
     cv2.fillPoly(m, [np.array([(165, 40), (200, 80), (235, 40), (270, 45), (265, 120), (250, 250), (262, 330),
@@ -148,3 +183,30 @@ def test_the_gate_refuses_a_long_dress_on_a_waist_up_photo(teacher, vton_samples
     assert q.raw["legs"] < 0.75 and q.weakest == "legs"
     assert "legs down to the garment's hem" in err.value.message
 
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("garment", ["wild-dev/garment/dewbm__black_skinny_dress.jpg",        # bodycon maxi
+                                     "vton-samples/garment/ootdiffusion__051998_1.jpg"])      # pussy bow, pleats
+def test_long_sleeves_lying_against_a_dress_go_on_the_arms(garment, vton_samples):
+    """Real in-shop dresses whose long sleeves lie against the body (merged with it by the garment mask): the
+    waist stays above the cuffs (it was read at the cuffs, cutting the skirt to the knees), the sleeves end at
+    the cuffs and the skirt does not take the sleeves."""
+    from tryon.garment.mask import garment_mask
+    from tryon.processing import load_image
+
+    img = load_image(vton_samples.parent / garment)
+    mask = garment_mask(img)
+    lm = onepiece_landmarks(img, mask)
+    top, bottom = np.nonzero(mask.max(axis=1) > 0.5)[0][[0, -1]]
+    cuff_y = 0.5 * (lm["sleeve_left_outer"][1] + lm["sleeve_right_outer"][1])
+    # The cuffs hang by the hips (half the dress's height down), the waist well above them.
+    assert cuff_y > top + 0.45 * (bottom - top)
+    assert lm["waist_center"][1] < cuff_y - 0.1 * (bottom - top)
+    # The sleeves' outer ends are the garment's outermost columns there; the waist's sides lie inside them.
+    assert lm["sleeve_right_outer"][0] < lm["waist_right"][0] < lm["waist_left"][0] < lm["sleeve_left_outer"][0]
+    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves.
+    skirt = skirt_mask(mask, lm["waist_center"])
+    rows = slice(int(lm["waist_center"][1]) + 1, int(cuff_y))
+    assert not skirt[rows, : int(lm["sleeve_right_inner"][0])].any()
+    assert not skirt[rows, int(lm["sleeve_left_inner"][0]) + 1:].any()
