@@ -30,7 +30,7 @@ from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
 __all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
-           "skirt_mask"]
+           "skirt_mask", "garment_pieces"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -144,6 +144,27 @@ def _hidden_shoulders(m: np.ndarray, body_lo: int, body_hi: int, cuff: int, top:
     out["armpit_left"] = (float(min(xl, sh["shoulder_left"][0])), float(ay))
     out["armpit_right"] = (float(max(xr, sh["shoulder_right"][0])), float(ay))
     return out
+
+
+def garment_pieces(mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without what lies beside the garment: its largest connected piece and
+    the pieces whose centre is inside that piece's bounding box (a detached strap, a bow). Everything else is
+    not the garment: a phone screenshot's status bar and thumbnails, a logo, a hanger's hook; warped with the
+    dress they would be drawn on the person, and they shift the bodice's landmarks.
+
+    Args:
+        mask: (h, w) float32 [0, 1] garment mask; an empty one comes back as it is (the landmarks refuse it).
+    """
+    m = np.asarray(mask, np.float32)
+    n, lbl, stats, cent = cv2.connectedComponentsWithStats((m > 0.5).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return m
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h = stats[k, :4]
+    keep = [i for i in range(1, n) if x <= cent[i][0] < x + w and y <= cent[i][1] < y + h]
+    # Soft edges (below 0.5) stay with the piece they border.
+    near = cv2.dilate(np.isin(lbl, keep).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return np.where(near, m, 0.0).astype(np.float32)
 
 
 def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
@@ -297,6 +318,7 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         ValueError: the mask is empty.
         DataError: the outline has no body below the bodice (not a one-piece).
     """
+    mask = garment_pieces(mask)
     sa = analyse_shape(mask)
     m, cx, s = sa.mask, sa.cx, sa.scale
     hgt = sa.height

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from tryon.errors import LowConfidenceError
-from tryon.garment.landmarks_onepiece import is_jumpsuit, onepiece_landmarks, skirt_mask
+from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, skirt_mask
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher
+from tryon.teacher.warp_onepiece import warp_onepiece
 
 # A Dress Code person in a tee and dark trousers, a flared sleeveless midi dress (orange print).
 PERSON = "ootdiffusion__051482_0.jpg"
@@ -210,3 +211,33 @@ def test_long_sleeves_lying_against_a_dress_go_on_the_arms(garment, vton_samples
     rows = slice(int(lm["waist_center"][1]) + 1, int(cuff_y))
     assert not skirt[rows, : int(lm["sleeve_right_inner"][0])].any()
     assert not skirt[rows, int(lm["sleeve_left_inner"][0]) + 1:].any()
+
+
+def test_what_lies_beside_the_dress_in_its_photo_is_neither_warped_nor_read():
+    """A phone screenshot's status bar, thumbnails and home bar beside the dress (separate pieces of the mask)
+    change neither the dress's landmarks nor the warped dress: they were drawn on the person before."""
+    mask, _ = _dress()
+    shot = mask.copy()
+    shot[0:20, :] = 1           # status bar
+    shot[300:420, 5:40] = 1     # thumbnails
+    shot[585:598, 120:280] = 1  # home bar
+    img = np.full(mask.shape + (3,), 255, np.uint8)
+    img[shot > 0.5] = (20, 20, 20)
+    img[mask > 0.5] = (200, 60, 60)
+    np.testing.assert_array_equal(garment_pieces(shot), mask)
+    lm, lm_shot = onepiece_landmarks(None, mask), onepiece_landmarks(None, shot)
+    assert set(lm) == set(lm_shot)
+    assert max(float(np.hypot(*np.subtract(lm[k], lm_shot[k]))) for k in lm) < 3.0
+    # A standing person, frame-filling (BlazePose indices: nose, shoulders, elbows, wrists, hips, knees, ankles).
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {0: (200, 80), 11: (250, 150), 12: (150, 150), 13: (265, 240), 14: (135, 240),
+                      15: (270, 320), 16: (130, 320), 23: (235, 330), 24: (165, 330), 25: (235, 470),
+                      26: (165, 470), 27: (235, 600), 28: (165, 600)}.items():
+        kp[i] = (x, y, 0, 1)
+    clean = warp_onepiece(img, mask, lm, kp, (680, 400))
+    dirty = warp_onepiece(img, shot, lm, kp, (680, 400))
+    assert clean.warped_mask.sum() > 1000
+    np.testing.assert_allclose(dirty.warped_mask, clean.warped_mask, atol=1e-4)
+    # No pixel of the bars is drawn.
+    drawn = dirty.warped_mask > 0.5
+    assert (dirty.warped_garment[drawn].astype(int).sum(axis=-1) < 150).mean() < 0.001
