@@ -30,7 +30,7 @@ from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
 __all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
-           "skirt_mask"]
+           "skirt_mask", "garment_pieces"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -40,6 +40,9 @@ JUMPSUIT_LANDMARKS: tuple[str, ...] = ("crotch", "leg_left_outer", "leg_left_inn
 
 _WAIST_RANGE = (0.22, 0.62)   # share of the garment's height searched for the waist
 _LEG_GAP = 0.15               # an empty centre line over this share of the height at the bottom: two legs
+_SLEEVE_DROP = 0.25           # the centre run narrowing by this share within 3 % of the height: a sleeve's end
+_CUFF_REACH = 0.35            # long sleeves end at most this share of the garment's height below its waist
+_CUFF_LOW = 0.4               # ... and at least this share below its top (short and puff sleeves end higher)
 
 
 def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +60,113 @@ def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _not_a_waist(lo: np.ndarray, hi: np.ndarray, wy: int, y1: int, top: float, hgt: float) -> bool:
+    """True when row ``wy``, the narrowest of the centre run in the waist's range (ending at row ``y1``), is no
+    waist: the run still narrows at the range's end (within 5 % of the height of it: a pencil or bodycon skirt
+    tapering to its hem), or it lies within 3 % of the height below a sleeve's cuff (:func:`_sleeve_cuff`).
+
+    Args:
+        lo, hi: (H,) :func:`_centre_runs` of the working mask; wy: the candidate waist row; y1: the last row
+            searched; top: the garment's top row; hgt: the garment's height, pixels.
+    """
+    if wy >= y1 - 0.05 * hgt:
+        return True
+    return _sleeve_cuff(lo, hi, wy - max(2, int(round(0.03 * hgt))), wy, top, hgt) is not None
+
+
+def _sleeve_cuff(lo: np.ndarray, hi: np.ndarray, start: int, stop: int, top: float, hgt: float) -> int | None:
+    """The first row in [start, stop] where the centre run has narrowed, over the 3 % of the height above it, by
+    more than :data:`_SLEEVE_DROP` of its width, from both sides (each by a tenth of it) and goes on below: long
+    sleeves lying against the body, merged with it in the mask, ending at their cuffs (a hem or a one-sided
+    cut narrows the run from one side, or ends it), at least :data:`_CUFF_LOW` of the garment's height below
+    its top (short and puff sleeves end by the armpits). None when there is none.
+
+    Args:
+        lo, hi: (H,) :func:`_centre_runs` (-1 off the centre line); start, stop: rows; top: the garment's top
+            row; hgt: the garment's height, pixels.
+    """
+    d = max(2, int(round(0.03 * hgt)))
+    n = len(lo)
+    for r in range(max(d, start, int(np.ceil(top + _CUFF_LOW * hgt))), min(stop, n - 1 - d) + 1):
+        a, b = r - d, r
+        if lo[a] < 0 or lo[b] < 0 or lo[r + d] < 0:
+            continue
+        wa, wb = hi[a] - lo[a] + 1, hi[b] - lo[b] + 1
+        if wb < (1.0 - _SLEEVE_DROP) * wa and lo[b] - lo[a] > 0.1 * wa and hi[a] - hi[b] > 0.1 * wa:
+            return r
+    return None
+
+
+def _hanging_cuffs(m: np.ndarray, body_lo: int, body_hi: int, cuff: int, hgt: float, to_img) -> dict:
+    """Sleeve ends of long sleeves hanging beside a one-piece's body down to row ``cuff`` (working mask ``m``,
+    body run ``body_lo``..``body_hi`` just under the cuffs): on each side of the body, the lowest row of the
+    mask above ``cuff`` plus 3 % of the height; ``sleeve_*_outer`` / ``sleeve_*_inner`` are that row's ends
+    of the sleeve's run (``*_left`` = image right, as everywhere). Empty when a side has no such sleeve.
+    ``to_img`` maps working pixels to image pixels."""
+    d = max(2, int(round(0.03 * hgt)))
+    out = {}
+    for side, part, off in (("left", m[:cuff + d, body_hi + 1:], body_hi + 1), ("right", m[:cuff + d, :body_lo], 0)):
+        rows = np.nonzero(part.any(axis=1))[0]
+        if not len(rows):
+            return {}
+        yb = int(rows.max())
+        xs = np.nonzero(part[max(0, yb - 1): yb + 1].any(axis=0))[0] + off
+        outer, inner = (xs.max(), xs.min()) if side == "left" else (xs.min(), xs.max())
+        out[f"sleeve_{side}_outer"] = to_img(outer, yb)
+        out[f"sleeve_{side}_inner"] = to_img(inner, yb)
+    return out
+
+
+def _hidden_shoulders(m: np.ndarray, body_lo: int, body_hi: int, cuff: int, top: float, lm: dict, to_img) -> dict:
+    """Shoulders and armpits of a bodice whose long sleeves lie merged with its body down to row ``cuff``
+    (working mask ``m``; the body's run there ``body_lo``..``body_hi``; ``lm`` the tops detector's points).
+
+    * Shoulders: kept unless their width is under 0.8 of the body's under the cuffs (a standing collar or a
+      bow read as the shoulder line); then, on each side, the first row from the top where the mask reaches
+      past the body's side, at its outermost pixel there (the top of the sleeve's seam).
+    * Armpits: hidden under the sleeves, at the body's sides under the cuffs (inside the shoulders), a third of
+      the way from the shoulders down to the cuffs (an arm's upper third: the tops detector's 0.4 shoulder
+      widths below the shoulders on a straight long-sleeved top).
+    """
+    out = {}
+    xl, xr = to_img(body_hi, 0)[0], to_img(body_lo, 0)[0]
+    if abs(lm["shoulder_left"][0] - lm["shoulder_right"][0]) < 0.8 * abs(xl - xr):
+        for side, part, off in (("left", m[int(top):cuff, body_hi + 1:], body_hi + 1),
+                                ("right", m[int(top):cuff, :body_lo], 0)):
+            rows = np.nonzero(part.any(axis=1))[0]
+            if not len(rows):
+                return {}
+            xs = np.nonzero(part[rows[0]])[0] + off
+            out[f"shoulder_{side}"] = to_img(xs.max() if side == "left" else xs.min(), int(top) + rows[0])
+    sh = {k: out.get(k, lm[k]) for k in ("shoulder_left", "shoulder_right")}
+    sh_y = 0.5 * (sh["shoulder_left"][1] + sh["shoulder_right"][1])
+    ay = sh_y + (to_img(0, cuff)[1] - sh_y) / 3.0
+    out["armpit_left"] = (float(min(xl, sh["shoulder_left"][0])), float(ay))
+    out["armpit_right"] = (float(max(xr, sh["shoulder_right"][0])), float(ay))
+    return out
+
+
+def garment_pieces(mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without what lies beside the garment: its largest connected piece and
+    the pieces whose centre is inside that piece's bounding box (a detached strap, a bow). Everything else is
+    not the garment: a phone screenshot's status bar and thumbnails, a logo, a hanger's hook; warped with the
+    dress they would be drawn on the person, and they shift the bodice's landmarks.
+
+    Args:
+        mask: (h, w) float32 [0, 1] garment mask; an empty one comes back as it is (the landmarks refuse it).
+    """
+    m = np.asarray(mask, np.float32)
+    n, lbl, stats, cent = cv2.connectedComponentsWithStats((m > 0.5).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return m
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h = stats[k, :4]
+    keep = [i for i in range(1, n) if x <= cent[i][0] < x + w and y <= cent[i][1] < y + h]
+    # Soft edges (below 0.5) stay with the piece they border.
+    near = cv2.dilate(np.isin(lbl, keep).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return np.where(near, m, 0.0).astype(np.float32)
+
+
 def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
     """(H, W) bool: the garment below the waist that is its skirt or legs, not a sleeve hanging beside it: in
     each row below the waist, the runs of mask pixels that touch the run through the centre line or, below a
@@ -71,10 +181,20 @@ def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarra
     cx, wy = int(np.clip(round(waist_center[0]), 0, W - 1)), int(np.clip(round(waist_center[1]), 0, H - 1))
     out = np.zeros((H, W), bool)
     prev = None
+    # Long sleeves lying against the body merge with it in the mask down to their cuffs: from the waist to the
+    # cuffs, the skirt is the body's run just below them (its x range), the rest stays with the bodice.
+    lo, hi = _centre_runs(m, cx)
+    ys = np.nonzero(lo >= 0)[0]
+    hgt = float(ys.max() - ys.min() + 1) if len(ys) else 1.0
+    cuff = _sleeve_cuff(lo, hi, wy + 1, int(wy + _CUFF_REACH * hgt), float(ys.min()) if len(ys) else 0.0, hgt)
     for y in range(wy + 1, H):
         row = m[y]
         if not row.any():
             break
+        if cuff is not None and y < cuff:
+            row = row.copy()
+            row[:lo[cuff]] = False
+            row[hi[cuff] + 1:] = False
         d = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
         starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
         keep = np.zeros(W, bool)
@@ -198,6 +318,7 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         ValueError: the mask is empty.
         DataError: the outline has no body below the bodice (not a one-piece).
     """
+    mask = garment_pieces(mask)
     sa = analyse_shape(mask)
     m, cx, s = sa.mask, sa.cx, sa.scale
     hgt = sa.height
@@ -212,7 +333,13 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         raise DataError("the garment's outline has no body between its top and its hem: is it a dress or a "
                         "jumpsuit photographed flat, front view?")
     wy = y0 + int(np.argmin(seg))
-    if wy - y0 < 0.05 * (y1 - y0):
+    if _not_a_waist(lo, hi, wy, y1, sa.top, hgt):
+        # The narrowest row is the end of a narrowing (a pencil skirt tapering to its hem) or just under a drop
+        # (long sleeves lying against the body leave the centre run at their cuffs, by the hips): either way no
+        # waist was seen, and the bodice ends at the torso's proportion below, from the body's width there.
+        wy = int(min(sa.top + 1.5 * float(sm[wy]), sa.top + hgt / 3))
+        wy = wy if lo[wy] >= 0 else y0 + int(np.argmin(seg))
+    elif wy - y0 < 0.05 * (y1 - y0):
         # Narrowest at the top of the range: the body only widens below the armpits (an A-line or shift dress,
         # no waist). The bodice then ends at a torso's proportion: 1.5 upper-body widths (the centre run's
         # median width at 10-20 % of the height) below the top, at most a third of the garment's height.
@@ -232,6 +359,13 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     # bodice's own outline decides its corners; a caller's "none" only drops the sleeve ends afterwards (the
     # tops' sleeveless rules put a halter's armpits at its strap tops).
     lm = dict(garment_landmarks(image, bodice, None))
+    # Long sleeves merged with the body down to cuffs below the waist: the tops' outline rules look for a
+    # sleeve's end off the body and find a shoulder's corner instead; each cuff is the lowest row of the mask
+    # beside the body's run under the cuffs, its outer and inner ends the sleeve's.
+    cuff = _sleeve_cuff(lo, hi, wy + 1, int(wy + _CUFF_REACH * hgt), sa.top, hgt)
+    if cuff is not None:
+        lm.update(_hanging_cuffs(m, lo[cuff], hi[cuff], cuff, hgt, to_img))
+        lm.update(_hidden_shoulders(m, lo[cuff], hi[cuff], cuff, sa.top, lm, to_img))
     if info is not None and getattr(info, "sleeve", None) == "none":
         for k in SLEEVE_LANDMARKS:
             lm.pop(k, None)
@@ -242,8 +376,10 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
     _mirror_outliers(lm, cx_img)
     wl, wr = lm.pop("hem_left"), lm.pop("hem_right")
     lm.pop("hem_center")
-    lm["waist_left"] = to_img(hi[wy], wy)
-    lm["waist_right"] = to_img(lo[wy], wy)
+    # Long sleeves merged with the body at the waist row: the body's sides are those of its run below the cuffs.
+    side = cuff if cuff is not None else wy
+    lm["waist_left"] = to_img(hi[side], wy)
+    lm["waist_right"] = to_img(lo[side], wy)
     lm["waist_center"] = to_img(cx, wy)
     # The bodice's own hem corners can sit on a hanging sleeve; the centre run's ends are the body's sides.
     del wl, wr

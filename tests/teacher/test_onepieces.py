@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from tryon.errors import LowConfidenceError
-from tryon.garment.landmarks_onepiece import is_jumpsuit, onepiece_landmarks, skirt_mask
+from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, skirt_mask
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher
+from tryon.teacher.warp_onepiece import warp_onepiece
 
 # A Dress Code person in a tee and dark trousers, a flared sleeveless midi dress (orange print).
 PERSON = "ootdiffusion__051482_0.jpg"
@@ -54,6 +55,41 @@ def test_dress_landmarks_on_a_drawn_dress():
         lm_s["armpit_right"][0]
     skirt = skirt_mask(mask, lm["waist_center"])
     assert skirt[300:550, 200].all() and not skirt[:240].any()
+
+
+def _bodycon(h: int = 800, w: int = 400) -> np.ndarray:
+    """A flat-lay bodycon maxi dress drawn as polygons: a waist at y=300 (x 140-260), hips at y=420, a skirt
+    tapering to its hem at y=760 (x 150-250), and long sleeves lying against the body down to cuffs at y=440
+    (x 85-315), merged with it in the mask as a garment segmenter gives them."""
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.array([(170, 40), (230, 40), (280, 50), (275, 150), (260, 300), (270, 420), (250, 760),
+                               (150, 760), (130, 420), (140, 300), (125, 150), (120, 50)], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([(275, 50), (315, 70), (315, 440), (255, 440), (255, 150)], np.int32)], 1)
+    cv2.fillPoly(m, [np.array([(125, 50), (85, 70), (85, 440), (145, 440), (145, 150)], np.int32)], 1)
+    return m.astype(np.float32)
+
+
+def test_bodycon_dress_with_sleeves_against_it_keeps_its_waist_above_the_cuffs():
+    mask = _bodycon()
+    lm = onepiece_landmarks(None, mask)
+    # The narrowest centre run is the tapering skirt just under the cuffs (y 440-490): no waist. The bodice ends
+    # at the torso's proportion instead, near the drawn waist (y=300), far above the cuffs.
+    assert abs(lm["waist_center"][1] - 300) < 0.1 * 720
+    # Its sides are the body's (x 130-270 just under the cuffs), not the sleeves' outer edges (x 85 / 315).
+    assert 255 <= lm["waist_left"][0] < 290 and 110 < lm["waist_right"][0] <= 145
+    # The hem is the skirt's own.
+    assert abs(lm["hem_center"][1] - 760) < 8
+    # The sleeves end at their cuffs (y=440, outer edges x 85 / 315), their armpits at the body's sides between
+    # the shoulders and the cuffs: long sleeves the warp puts on the arms, not a top's shoulder corners.
+    assert abs(lm["sleeve_left_outer"][1] - 440) < 8 and abs(lm["sleeve_left_outer"][0] - 315) < 8
+    assert abs(lm["sleeve_right_outer"][1] - 440) < 8 and abs(lm["sleeve_right_outer"][0] - 85) < 8
+    assert lm["sleeve_right_outer"][0] < lm["sleeve_right_inner"][0] < lm["armpit_right"][0]
+    for side in ("left", "right"):
+        assert lm[f"shoulder_{side}"][1] < lm[f"armpit_{side}"][1] < lm["waist_center"][1]
+    # The skirt is the body down to the hem; the sleeves beside it, down to their cuffs, stay with the bodice.
+    skirt = skirt_mask(mask, lm["waist_center"])
+    assert skirt[450:750, 200].all() and skirt[int(lm["waist_center"][1]) + 5: 430, 200].all()
+    assert not skirt[:, 295:].any() and not skirt[:, :105].any()
 
 
 def test_jumpsuit_landmarks_on_a_drawn_jumpsuit():
@@ -148,3 +184,60 @@ def test_the_gate_refuses_a_long_dress_on_a_waist_up_photo(teacher, vton_samples
     assert q.raw["legs"] < 0.75 and q.weakest == "legs"
     assert "legs down to the garment's hem" in err.value.message
 
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("garment", ["wild-dev/garment/dewbm__black_skinny_dress.jpg",        # bodycon maxi
+                                     "vton-samples/garment/ootdiffusion__051998_1.jpg"])      # pussy bow, pleats
+def test_long_sleeves_lying_against_a_dress_go_on_the_arms(garment, vton_samples):
+    """Real in-shop dresses whose long sleeves lie against the body (merged with it by the garment mask): the
+    waist stays above the cuffs (it was read at the cuffs, cutting the skirt to the knees), the sleeves end at
+    the cuffs and the skirt does not take the sleeves."""
+    from tryon.garment.mask import garment_mask
+    from tryon.processing import load_image
+
+    img = load_image(vton_samples.parent / garment)
+    mask = garment_mask(img)
+    lm = onepiece_landmarks(img, mask)
+    top, bottom = np.nonzero(mask.max(axis=1) > 0.5)[0][[0, -1]]
+    cuff_y = 0.5 * (lm["sleeve_left_outer"][1] + lm["sleeve_right_outer"][1])
+    # The cuffs hang by the hips (half the dress's height down), the waist well above them.
+    assert cuff_y > top + 0.45 * (bottom - top)
+    assert lm["waist_center"][1] < cuff_y - 0.1 * (bottom - top)
+    # The sleeves' outer ends are the garment's outermost columns there; the waist's sides lie inside them.
+    assert lm["sleeve_right_outer"][0] < lm["waist_right"][0] < lm["waist_left"][0] < lm["sleeve_left_outer"][0]
+    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves.
+    skirt = skirt_mask(mask, lm["waist_center"])
+    rows = slice(int(lm["waist_center"][1]) + 1, int(cuff_y))
+    assert not skirt[rows, : int(lm["sleeve_right_inner"][0])].any()
+    assert not skirt[rows, int(lm["sleeve_left_inner"][0]) + 1:].any()
+
+
+def test_what_lies_beside_the_dress_in_its_photo_is_neither_warped_nor_read():
+    """A phone screenshot's status bar, thumbnails and home bar beside the dress (separate pieces of the mask)
+    change neither the dress's landmarks nor the warped dress: they were drawn on the person before."""
+    mask, _ = _dress()
+    shot = mask.copy()
+    shot[0:20, :] = 1           # status bar
+    shot[300:420, 5:40] = 1     # thumbnails
+    shot[585:598, 120:280] = 1  # home bar
+    img = np.full(mask.shape + (3,), 255, np.uint8)
+    img[shot > 0.5] = (20, 20, 20)
+    img[mask > 0.5] = (200, 60, 60)
+    np.testing.assert_array_equal(garment_pieces(shot), mask)
+    lm, lm_shot = onepiece_landmarks(None, mask), onepiece_landmarks(None, shot)
+    assert set(lm) == set(lm_shot)
+    assert max(float(np.hypot(*np.subtract(lm[k], lm_shot[k]))) for k in lm) < 3.0
+    # A standing person, frame-filling (BlazePose indices: nose, shoulders, elbows, wrists, hips, knees, ankles).
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {0: (200, 80), 11: (250, 150), 12: (150, 150), 13: (265, 240), 14: (135, 240),
+                      15: (270, 320), 16: (130, 320), 23: (235, 330), 24: (165, 330), 25: (235, 470),
+                      26: (165, 470), 27: (235, 600), 28: (165, 600)}.items():
+        kp[i] = (x, y, 0, 1)
+    clean = warp_onepiece(img, mask, lm, kp, (680, 400))
+    dirty = warp_onepiece(img, shot, lm, kp, (680, 400))
+    assert clean.warped_mask.sum() > 1000
+    np.testing.assert_allclose(dirty.warped_mask, clean.warped_mask, atol=1e-4)
+    # No pixel of the bars is drawn.
+    drawn = dirty.warped_mask > 0.5
+    assert (dirty.warped_garment[drawn].astype(int).sum(axis=-1) < 150).mean() < 0.001
