@@ -131,6 +131,9 @@ class Manifest:
             ``flip_ensemble`` (false: the live graph leaves it out) and measured ``metrics``; empty = live mode
             runs the deployed student on every frame.
         live_files: those two files.
+        garment_category: what ``category=auto`` refuses in the widget
+            (:func:`tryon.garment.category.browser_rules`: the categories the student dresses and the classifier's
+            thresholds); empty = the widget does not classify (older exports).
         preferred_dtype: backend (one of :data:`BACKENDS`) -> the dtype measured best there: ``fp32`` unless a
             quantized file ran at least as fast at equal quality in the same run (:mod:`tryon.quantize.choice`;
             the measurements are in ``metrics["dtype_choice"]``). Runtimes asking for :data:`AUTO` use it.
@@ -152,6 +155,7 @@ class Manifest:
     live: dict[str, Any] = field(default_factory=dict)
     live_files: tuple[FileEntry, ...] = ()
     preferred_dtype: dict[str, str] = field(default_factory=dict)
+    garment_category: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -186,6 +190,7 @@ class Manifest:
                 live=dict(d.get("live", {})),
                 live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
                 preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
+                garment_category=dict(d.get("garment_category", {})),
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -85,7 +85,7 @@ const CATEGORY_EXAMPLES = Object.freeze({
 
 /**
  * Refuse a garment category the student does not dress (`tryon.garment.category.require_supported`: tops only).
- * `auto` (or no category) passes: the browser has no garment classifier, the shop names the category.
+ * `auto` (or no category) passes here: the worker classifies the garment photo (`category.js`).
  * @param {string|null|undefined} category the element's `category` attribute, in any accepted spelling
  * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
  */
