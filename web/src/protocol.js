@@ -6,8 +6,9 @@
  *
  * Requests (element → worker):
  * - `init`    {id, manifestUrl, backend: 'auto'|'webgpu'|'wasm', ortUrl, cacheName, numThreads, debug}
- * - `run`     {id, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource, live?: boolean,
- *              smoothing?: number, output?: 'blob'|'bitmap'}
+ * - `run`     {id, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource, category?: string,
+ *              live?: boolean, smoothing?: number, output?: 'blob'|'bitmap'} (`category` with a new garment: the
+ *              element's, `auto` has the worker classify it)
  * - `dispose` {id}
  *
  * Replies (worker → element):
@@ -39,7 +40,7 @@ export const BACKENDS = Object.freeze(['webgpu', 'wasm', 'server']);
  * @typedef {{type: 'init', id: number, manifestUrl: string, backend: string, ortUrl: string,
  *            cacheName: string, numThreads: number, debug: boolean}} InitRequest
  * @typedef {{type: 'run', id: number, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource,
- *            live?: boolean, smoothing?: number, output?: 'blob'|'bitmap'}} RunRequest
+ *            category?: string, live?: boolean, smoothing?: number, output?: 'blob'|'bitmap'}} RunRequest
  * @typedef {{type: 'dispose', id: number}} DisposeRequest
  */
 

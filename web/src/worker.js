@@ -11,6 +11,9 @@
  * is pasted back inside the box only; the photo outside the box comes back untouched. Without `framing` (a
  * stand-in or an older export) the whole photo is letterboxed, as before framing existed.
  *
+ * With `garment_category` in the manifest and `category="auto"`, a garment the student does not dress, or one the
+ * classifier cannot tell, is refused (`category.js`, `UnsupportedCategoryError`) before the student runs.
+ *
  * Live mode runs the manifest's `live` graphs when it has them (`tryon.export.live`): the garment pyramid once per
  * garment, then on every frame the student on that pyramid without the flip ensemble (about twice as fast as the
  * deployed student). They are fetched on the first live frame, so a shopper who only uploads photos never
