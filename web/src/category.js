@@ -34,7 +34,12 @@ const percentile = (v, q) => {
   const hi = Math.min(s.length - 1, lo + 1);
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 };
-const argmin = (n, f) => { let b = 0; let bv = Infinity; for (let i = 0; i < n; i++) { const v = f(i); if (v < bv) { bv = v; b = i; } } return b; };
+/** numpy's argmin over `f(0..n-1)`: the first index of the smallest value. */
+const argmin = (n, f) => {
+  let b = 0; let bv = Infinity;
+  for (let i = 0; i < n; i++) { const v = f(i); if (v < bv) { bv = v; b = i; } }
+  return b;
+};
 const argmax = (n, f) => argmin(n, (i) => -f(i));
 
 /** Binary mask helper: `{m: Uint8Array, w, h}`. */
@@ -89,8 +94,9 @@ function mainComponent(m, w, h) {
   // Filling the outer contour = every background pixel not 4-connected to the outside.
   const outside = new Uint8Array(w * h);
   const stack = [];
-  for (let x = 0; x < w; x++) for (const y of [0, h - 1]) { const p = y * w + x; if (!comp[p] && !outside[p]) { outside[p] = 1; stack.push(p); } }
-  for (let y = 0; y < h; y++) for (const x of [0, w - 1]) { const p = y * w + x; if (!comp[p] && !outside[p]) { outside[p] = 1; stack.push(p); } }
+  const seed = (p) => { if (!comp[p] && !outside[p]) { outside[p] = 1; stack.push(p); } };
+  for (let x = 0; x < w; x++) { seed(x); seed((h - 1) * w + x); }
+  for (let y = 0; y < h; y++) { seed(y * w); seed(y * w + w - 1); }
   while (stack.length) {
     const p = stack.pop();
     const x = p % w; const y = (p - x) / w;
@@ -104,7 +110,11 @@ function mainComponent(m, w, h) {
   const filled = new Uint8Array(w * h);
   const holes = new Uint8Array(w * h);
   let any = false;
-  for (let i = 0; i < w * h; i++) { filled[i] = outside[i] ? 0 : 1; holes[i] = filled[i] && !comp[i] ? 1 : 0; any ||= holes[i] === 1; }
+  for (let i = 0; i < w * h; i++) {
+    filled[i] = outside[i] ? 0 : 1;
+    holes[i] = filled[i] && !comp[i] ? 1 : 0;
+    any ||= holes[i] === 1;
+  }
   if (any) {
     let ymin = h; let ymax = -1; let xmin = w; let xmax = -1; let sx = 0; let n = 0;
     for (let i = 0; i < w * h; i++) {
@@ -173,7 +183,8 @@ function hullIndices(pts) {
     const l = uniq[uniq.length - 1];
     if (l === undefined || pts[l][0] !== pts[i][0] || pts[l][1] !== pts[i][1]) uniq.push(i);
   }
-  const cross = (o, a, b) => (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1]) - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0]);
+  const cross = (o, a, b) => (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1])
+    - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0]);
   const half = (list) => {
     const st = [];
     for (const i of list) {
@@ -217,7 +228,12 @@ function convexityDefects(pts, hull) {
 export function analyseShape(mask, rules) {
   const { width: W, height: H, data } = mask;
   let ymin = H; let ymax = -1;
-  for (let i = 0; i < W * H; i++) if (data[i] > 0.5) { const y = Math.floor(i / W); if (y < ymin) ymin = y; if (y > ymax) ymax = y; }
+  for (let i = 0; i < W * H; i++) {
+    if (data[i] <= 0.5) continue;
+    const y = Math.floor(i / W);
+    if (y < ymin) ymin = y;
+    if (y > ymax) ymax = y;
+  }
   if (ymax < 0) throw new Error('empty garment mask');
   const s = rules.work_height / (ymax - ymin + 1);
   const w = Math.max(8, roundHalfEven(W * s)); const h = Math.max(8, roundHalfEven(H * s));
@@ -276,7 +292,7 @@ function legGap({ B, cx, top, bottom }) {
   let gap = 0;
   for (let y = Math.trunc(top + 0.35 * h); y <= bottom; y++) {
     let centre = false;
-    for (let x = Math.max(0, ci - band); x < Math.min(B.w, ci + band + 1); x++) if (at(B, x, y)) { centre = true; break; }
+    for (let x = Math.max(0, ci - band); x < Math.min(B.w, ci + band + 1) && !centre; x++) centre = at(B, x, y) === 1;
     if (centre) continue;
     let lmin = Infinity; let lmax = -Infinity; let rmin = Infinity; let rmax = -Infinity;
     for (let x = 0; x < B.w; x++) {
@@ -309,7 +325,10 @@ export function shapeFeatures(sa, rules) {
     ext[r] = (hi - lo + 1) / w;
     fill[r] = cnt / Math.max(1, hi - lo + 1);
   }
-  const rows = (a, b) => { const i = Math.trunc(a * h); return Array.from(ext.subarray(i, Math.max(i + 1, Math.trunc(b * h)))); };
+  const rows = (a, b) => {
+    const i = Math.trunc(a * h);
+    return Array.from(ext.subarray(i, Math.max(i + 1, Math.trunc(b * h))));
+  };
   const y8 = Math.trunc(0.08 * h);
   let c0 = -1; let c1 = -1;
   for (let c = 0; c < w; c++) if (at(B, left + c, top + y8)) { if (c0 < 0) c0 = c; c1 = c; }
@@ -321,7 +340,8 @@ export function shapeFeatures(sa, rules) {
   }
   const edge = percentile(colTop, 20);
   const flat = colTop.filter((t) => Math.abs(t - edge) <= 0.04).length / colTop.length;
-  const edgeRatio = ext[Math.min(h - 1, Math.trunc((edge + 0.03) * h))] / Math.max(1e-6, ext[Math.min(h - 1, Math.trunc((edge + 0.15) * h))]);
+  const extAt = (frac) => ext[Math.min(h - 1, Math.trunc(frac * h))];
+  const edgeRatio = extAt(edge + 0.03) / Math.max(1e-6, extAt(edge + 0.15));
   let straps = 0;
   for (let r = 0; r < Math.trunc(0.25 * h); r++) if (fill[r] < 0.4) straps++;
   const f = {
@@ -567,7 +587,9 @@ function fillPolygon(poly, w, h) {
     }
     xs.sort((a, b) => a - b);
     for (let k = 0; k + 1 < xs.length; k += 2) {
-      for (let x = Math.max(0, Math.ceil(xs[k] - 1e-9)); x <= Math.min(w - 1, Math.floor(xs[k + 1] + 1e-9)); x++) keep[y * w + x] = 1;
+      const x0 = Math.max(0, Math.ceil(xs[k] - 1e-9));
+      const x1 = Math.min(w - 1, Math.floor(xs[k + 1] + 1e-9));
+      for (let x = x0; x <= x1; x++) keep[y * w + x] = 1;
     }
   }
   return keep;
@@ -613,7 +635,7 @@ export function topLandmarks(sa) {
   for (const [side, sgn] of [['left', 1], ['right', -1]]) {
     const xs = [];
     const c0 = roundHalfEven(cx);
-    for (let x = c0 + sgn * 2; sgn > 0 ? x < c0 + sgn * band : x > c0 + sgn * band; x += sgn) if (x >= 0 && x < B.w) xs.push(x);
+    for (let x = c0 + sgn * 2; sgn * (c0 + sgn * band - x) > 0; x += sgn) if (x >= 0 && x < B.w) xs.push(x);
     const i = argmin(xs.length, (k) => topOf(xs[k]) + 0.02 * Math.abs(xs[k] - cx));
     neck[side] = [xs[i], topOf(xs[i])];
   }
@@ -628,7 +650,9 @@ export function topLandmarks(sa) {
   const sideLine = torsoSides(B, cx, sa, shHalf, Math.min(shoulder.left[1], shoulder.right[1]));
   for (const [side, sgn] of [['left', 1], ['right', -1]]) {
     let a = walkUpSide(B, sa, sideLine[side], sgn, shoulder[side][1]);
-    if (a === null && sa.armpit[side] !== null && Math.abs(sa.armpit[side][0] - cx) <= 1.1 * shHalf) a = sa.armpit[side];
+    // A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit.
+    const valley = sa.armpit[side];
+    if (a === null && valley !== null && Math.abs(valley[0] - cx) <= 1.1 * shHalf) a = valley;
     if (a === null) {
       const y = Math.min(shoulder[side][1] + 0.8 * shHalf, sa.top + 0.45 * hgt);
       let x = sideLine[side] ? sideLine[side](y) : cx + sgn * 0.9 * shHalf;
@@ -650,7 +674,9 @@ export function topLandmarks(sa) {
   let shoulders = shoulder;
   if (!sleeves) shoulders = strap;
   else if (pressed) {
-    for (const [side, sgn] of [['left', 1], ['right', -1]]) [armpit[side], sleeve[side]] = pressedSleevePoints(sa, sgn, shoulder[side], shHalf);
+    for (const [side, sgn] of [['left', 1], ['right', -1]]) {
+      [armpit[side], sleeve[side]] = pressedSleevePoints(sa, sgn, shoulder[side], shHalf);
+    }
   } else {
     for (const [side, sgn] of [['left', 1], ['right', -1]]) {
       sleeve[side] = sleeveEnd(sa, sgn, shoulder[side], armpit[side], sideLine[side]);
