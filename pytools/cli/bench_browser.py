@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -48,8 +48,10 @@ _RUN_JS = """async ([garmentB64, runs, warmup, threads]) => {
     env.numThreads = threads;
   }
   const w = document.querySelector('tryon-widget');
-  const bytes = Uint8Array.from(atob(garmentB64), (c) => c.charCodeAt(0));
-  w.garment = new Blob([bytes], {type: 'image/png'});
+  if (garmentB64 !== null) {  // later calls keep the garment (prepared once, as for a shopper)
+    const bytes = Uint8Array.from(atob(garmentB64), (c) => c.charCodeAt(0));
+    w.garment = new Blob([bytes], {type: 'image/png'});
+  }
   const rows = [];
   let last = null;
   w.addEventListener('result', (e) => { last = e.detail; });
@@ -175,6 +177,9 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
                       threads: list[int] | None = None, chromium: str = "/usr/bin/chromium") -> list[dict]:
     """Time the widget's try-on per backend in headless Chromium.
 
+    Each (file, backend, thread count) is loaded in its own page and warmed up; the timed runs then go round the
+    pages one at a time, so the figures of one call are comparable on a machine whose load changes.
+
     Args:
         model_dir: folder with ``manifest.json`` (``tryon export`` output); ``None`` writes a stand-in graph.
         backends: any of ``wasm``, ``webgpu``, ``server``.
@@ -223,44 +228,62 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
             person_path.write_bytes(_png(_person(*photo_size)))
         garment_b64 = base64.b64encode(_png(render_garment(DEFAULT_GARMENT, size=(768, 576))[0])).decode()
 
-        rows = []
         views = [(None, Path(model_dir))] if not dtypes else [
             (d, _dtype_view(Path(model_dir), d, Path(tmp))) for d in dtypes]
-        for want_dtype, folder in views:
-            plan = [(b, t) for b in backends if not (want_dtype and b == "server")
-                    for t in (threads if threads and b == "wasm" else [None])]
-            with _serve(folder, warmup=want_dtype is None) as base, sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-                for backend, n_threads in plan:
-                    context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
-                    page.set_input_files("tryon-widget .file", str(person_path))
-                    log.info("timing %s %s (threads %s): %d warm-up + %d runs", backend, want_dtype or "", n_threads,
-                             warmup, runs)
-                    out = page.evaluate(_RUN_JS, [garment_b64, runs, warmup, n_threads])
-                    context.close()
-                    got = {r["backend"] for r in out["rows"]}
-                    if want_dtype and (out["info"] or {}).get("dtype") != want_dtype:
-                        log.warning("%s cannot run the %s file here; no row", backend, want_dtype)
+        # Every (file, backend, thread count) gets its own page, warmed up first; then the timed runs go round the
+        # pages one run at a time, so a change in the machine's load (other jobs) falls on every file alike
+        # instead of on whichever was timed while it lasted.
+        with ExitStack() as stack, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+            slots = []
+            for want_dtype, folder in views:
+                base = stack.enter_context(_serve(folder, warmup=want_dtype is None))
+                for backend in backends:
+                    if want_dtype and backend == "server":
                         continue
-                    if got != {backend}:
-                        log.warning("asked for %s, the widget ran on %s", backend, ", ".join(sorted(got)))
-                    total = [r["ms"] for r in out["rows"]]
-                    inf = [r["inference"] for r in out["rows"] if r["inference"] is not None]
-                    info = out["info"] or {}
-
-                    def p90(v: list[float]) -> float:
-                        return sorted(v)[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
-
-                    rows.append({
-                        "backend": ",".join(sorted(got)), "dtype": info.get("dtype", "-"), "runs": len(total),
-                        "inference_median_ms": statistics.median(inf) if inf else None,
-                        "inference_p90_ms": p90(inf) if inf else None,
-                        "total_median_ms": statistics.median(total), "total_p90_ms": p90(total),
-                        "threads": info.get("threads"), "cross_origin_isolated": out["isolated"],
-                        "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
-                    })
-                browser.close()
+                    for n_threads in (threads if threads and backend == "wasm" else [None]):
+                        context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
+                        page.set_input_files("tryon-widget .file", str(person_path))
+                        log.info("loading %s %s (threads %s), %d warm-up runs", backend, want_dtype or "",
+                                 n_threads, warmup)
+                        out = page.evaluate(_RUN_JS, [garment_b64, 0, max(1, warmup), n_threads])
+                        if want_dtype and (out["info"] or {}).get("dtype") != want_dtype:
+                            log.warning("%s cannot run the %s file here; no row", backend, want_dtype)
+                            context.close()
+                            continue
+                        slots.append({"backend": backend, "context": context, "page": page, "runs": [],
+                                      "info": out["info"] or {}, "isolated": out["isolated"]})
+            for i in range(runs):
+                log.info("timed round %d of %d over %d pages", i + 1, runs, len(slots))
+                for slot in slots:
+                    slot["runs"] += slot["page"].evaluate(_RUN_JS, [None, 1, 0, None])["rows"]
+            rows = [_bench_row(slot, photo_size) for slot in slots]
+            for slot in slots:
+                slot["context"].close()
+            browser.close()
     return rows
+
+
+def _bench_row(slot: dict, photo_size: tuple[int, int]) -> dict:
+    """One row of :func:`run_browser_bench` from a page's timed runs."""
+    got = {r["backend"] for r in slot["runs"]}
+    if got != {slot["backend"]}:
+        log.warning("asked for %s, the widget ran on %s", slot["backend"], ", ".join(sorted(got)))
+    total = [r["ms"] for r in slot["runs"]]
+    inf = [r["inference"] for r in slot["runs"] if r["inference"] is not None]
+    info = slot["info"]
+
+    def p90(v: list[float]) -> float:
+        return sorted(v)[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
+
+    return {
+        "backend": ",".join(sorted(got)), "dtype": info.get("dtype", "-"), "runs": len(total),
+        "inference_median_ms": statistics.median(inf) if inf else None,
+        "inference_p90_ms": p90(inf) if inf else None,
+        "total_median_ms": statistics.median(total), "total_p90_ms": p90(total),
+        "threads": info.get("threads"), "cross_origin_isolated": slot["isolated"],
+        "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
+    }
 
 
 def _dtype_view(model_dir: Path, dtype: str, tmp: Path) -> Path:
