@@ -16,6 +16,10 @@ MODELS  ?= $(or $(TRYON_MODELS_DIR),$(HOME)/.cache/tryon/models)
 # exported to ONNX (+ fp16 and dynamic int8) for the server and the widget.
 STUDENT_CKPT := models/weights/afn_student_s.pt
 STUDENT_DIR  := $(MODELS)/student
+# Which of its files the widget runs on WASM: measured in headless Chromium and kept as data (date, machine, browser,
+# the files' sha256 and quality), recorded into the manifest by the rule of tryon.quantize.choice (fp32 unless a
+# quantized file was at least as fast at equal quality; fp32 too when the exported files are not the timed ones).
+STUDENT_BROWSER_TABLE := models/weights/afn_student_s.browser.json
 
 .PHONY: setup system venv models web student test lint
 
@@ -40,9 +44,10 @@ models:
 
 student: $(STUDENT_DIR)/manifest.json
 
-$(STUDENT_DIR)/manifest.json: $(STUDENT_CKPT)
+$(STUDENT_DIR)/manifest.json: $(STUDENT_CKPT) $(STUDENT_BROWSER_TABLE)
 	$(BIN)/tryon export --checkpoint $(STUDENT_CKPT) -o $(STUDENT_DIR) --size 256x192 --force
 	$(BIN)/tryon quantize $(STUDENT_DIR)/model.onnx -o $(STUDENT_DIR) --mode fp16 --mode dynamic --runs 0
+	$(BIN)/tryon bench-browser --model-dir $(STUDENT_DIR) --from-table $(STUDENT_BROWSER_TABLE)
 
 # The widget: onnxruntime-web (pinned) from npm, copied into web/vendor/ort (served from our own origin),
 # and the built-in garment catalogue rendered into web/demo/garments.

@@ -139,6 +139,9 @@ class Manifest:
         categories: the garment categories (FASHN's ``tops | bottoms | one-pieces``) the folder's student was
             trained on and dresses; runtimes refuse the others (``UnsupportedCategoryError``). Manifests written
             before categories existed hold tops students: ``("tops",)``.
+        garment_category: what ``category=auto`` refuses in the widget
+            (:func:`tryon.garment.category.browser_rules`: the categories the student dresses and the classifier's
+            thresholds); empty = the widget does not classify (older exports).
         preferred_dtype: backend (one of :data:`BACKENDS`) -> the dtype measured best there: ``fp32`` unless a
             quantized file ran at least as fast at equal quality in the same run (:mod:`tryon.quantize.choice`;
             the measurements are in ``metrics["dtype_choice"]``). Runtimes asking for :data:`AUTO` use it.
@@ -161,6 +164,7 @@ class Manifest:
     live_files: tuple[FileEntry, ...] = ()
     preferred_dtype: dict[str, str] = field(default_factory=dict)
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    garment_category: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -196,6 +200,7 @@ class Manifest:
                 live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
                 preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
                 categories=tuple(str(c) for c in d.get("categories", DEFAULT_CATEGORIES)),
+                garment_category=dict(d.get("garment_category", {})),
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:

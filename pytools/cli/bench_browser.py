@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +32,8 @@ import typer
 
 from tryon.errors import UsageError
 
-__all__ = ["register", "bench_browser", "run_browser_bench", "run_live_bench", "write_y4m", "camera_frame", "camera_clip",
+__all__ = ["register", "bench_browser", "run_browser_bench", "run_live_bench", "record_browser_choice",
+           "write_browser_table", "apply_browser_table", "write_y4m", "camera_frame", "camera_clip",
            "CHROMIUM_FLAGS"]
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,16 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable
                   "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu"]
 """Baseline flags of ``docs/web-runtime.md`` §1 plus the one that exposes WebGPU on CPU-only machines."""
 
-_RUN_JS = """async ([garmentB64, runs, warmup]) => {
+_RUN_JS = """async ([garmentB64, runs, warmup, threads]) => {
+  if (threads !== null) {  // read when the widget loads its model, on the first run
+    const { env } = await import('/src/env.js');  // the widget's own settings module (same URL, same instance)
+    env.numThreads = threads;
+  }
   const w = document.querySelector('tryon-widget');
-  const bytes = Uint8Array.from(atob(garmentB64), (c) => c.charCodeAt(0));
-  w.garment = new Blob([bytes], {type: 'image/png'});
+  if (garmentB64 !== null) {  // later calls keep the garment (prepared once, as for a shopper)
+    const bytes = Uint8Array.from(atob(garmentB64), (c) => c.charCodeAt(0));
+    w.garment = new Blob([bytes], {type: 'image/png'});
+  }
   const rows = [];
   let last = null;
   w.addEventListener('result', (e) => { last = e.detail; });
@@ -167,8 +174,11 @@ def _person(h: int, w: int):
 def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs: int = 10, warmup: int = 2,
                       photo_size: tuple[int, int] = (1024, 768), size: tuple[int, int] = (256, 192),
                       dtypes: list[str] | None = None, person: str | Path | None = None,
-                      chromium: str = "/usr/bin/chromium") -> list[dict]:
+                      threads: list[int] | None = None, chromium: str = "/usr/bin/chromium") -> list[dict]:
     """Time the widget's try-on per backend in headless Chromium.
+
+    Each (file, backend, thread count) is loaded in its own page and warmed up; the timed runs then go round the
+    pages one at a time, so the figures of one call are comparable on a machine whose load changes.
 
     Args:
         model_dir: folder with ``manifest.json`` (``tryon export`` output); ``None`` writes a stand-in graph.
@@ -178,13 +188,15 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
         size: (height, width) of the stand-in graph when ``model_dir`` is ``None``.
         dtypes: time each of these model files of ``model_dir`` on each in-browser backend, side by side in this run
             (the widget is served a copy of the folder whose manifest prefers that file; a dtype a backend cannot
-            run, such as fp16 on WASM or without ``shader-f16``, gets no row). ``None``: the file the widget picks.
+            run, such as fp16 on WebGPU without ``shader-f16``, gets no row). ``None``: the file the widget picks.
         person: a photo of one person to dress (needed for a student deployed with framing, which refuses the
             synthetic photo); default a synthetic ``photo_size`` person.
+        threads: WASM thread counts to time one after the other (``env.numThreads``; above 1 needs the
+            cross-origin isolation the app sends); ``None``: the widget's default.
         chromium: the browser binary.
 
     Returns:
-        One row per backend (and dtype): backend, dtype, runs, inference/total median and p90 in ms, threads, adapter.
+        One row per backend (and dtype, and WASM thread count): backend, dtype, runs, inference/total median and p90 in ms, threads, adapter.
 
     Raises:
         UsageError: chromium, Playwright, the ORT runtime files or the web folder are missing.
@@ -216,45 +228,62 @@ def run_browser_bench(model_dir: str | Path | None, backends: list[str], *, runs
             person_path.write_bytes(_png(_person(*photo_size)))
         garment_b64 = base64.b64encode(_png(render_garment(DEFAULT_GARMENT, size=(768, 576))[0])).decode()
 
-        rows = []
         views = [(None, Path(model_dir))] if not dtypes else [
             (d, _dtype_view(Path(model_dir), d, Path(tmp))) for d in dtypes]
-        for want_dtype, folder in views:
-            plan = [b for b in backends if not (want_dtype == "fp16" and b == "wasm")
-                    and not (want_dtype and b == "server")]
-            with _serve(folder, warmup=want_dtype is None) as base, sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        # Every (file, backend, thread count) gets its own page, warmed up first; then the timed runs go round the
+        # pages one run at a time, so a change in the machine's load (other jobs) falls on every file alike
+        # instead of on whichever was timed while it lasted.
+        with ExitStack() as stack, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+            slots = []
+            for want_dtype, folder in views:
+                base = stack.enter_context(_serve(folder, warmup=want_dtype is None))
                 for backend in backends:
-                    if backend not in plan:
+                    if want_dtype and backend == "server":
                         continue
-                    context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
-                    page.set_input_files("tryon-widget .file", str(person_path))
-                    log.info("timing %s: %d warm-up + %d runs", backend, warmup, runs)
-                    out = page.evaluate(_RUN_JS, [garment_b64, runs, warmup])
-                    context.close()
-                    got = {r["backend"] for r in out["rows"]}
-                    if want_dtype and (out["info"] or {}).get("dtype") != want_dtype:
-                        log.warning("%s cannot run the %s file here; no row", backend, want_dtype)
-                        continue
-                    if got != {backend}:
-                        log.warning("asked for %s, the widget ran on %s", backend, ", ".join(sorted(got)))
-                    total = [r["ms"] for r in out["rows"]]
-                    inf = [r["inference"] for r in out["rows"] if r["inference"] is not None]
-                    info = out["info"] or {}
-
-                    def p90(v: list[float]) -> float:
-                        return sorted(v)[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
-
-                    rows.append({
-                        "backend": ",".join(sorted(got)), "dtype": info.get("dtype", "-"), "runs": len(total),
-                        "inference_median_ms": statistics.median(inf) if inf else None,
-                        "inference_p90_ms": p90(inf) if inf else None,
-                        "total_median_ms": statistics.median(total), "total_p90_ms": p90(total),
-                        "threads": info.get("threads"), "cross_origin_isolated": out["isolated"],
-                        "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
-                    })
-                browser.close()
+                    for n_threads in (threads if threads and backend == "wasm" else [None]):
+                        context, page = _demo_page(browser, f"{base}/demo/?backend={backend}&server-fallback=auto")
+                        page.set_input_files("tryon-widget .file", str(person_path))
+                        log.info("loading %s %s (threads %s), %d warm-up runs", backend, want_dtype or "",
+                                 n_threads, warmup)
+                        out = page.evaluate(_RUN_JS, [garment_b64, 0, max(1, warmup), n_threads])
+                        if want_dtype and (out["info"] or {}).get("dtype") != want_dtype:
+                            log.warning("%s cannot run the %s file here; no row", backend, want_dtype)
+                            context.close()
+                            continue
+                        slots.append({"backend": backend, "context": context, "page": page, "runs": [],
+                                      "info": out["info"] or {}, "isolated": out["isolated"]})
+            for i in range(runs):
+                log.info("timed round %d of %d over %d pages", i + 1, runs, len(slots))
+                for slot in slots:
+                    slot["runs"] += slot["page"].evaluate(_RUN_JS, [None, 1, 0, None])["rows"]
+            rows = [_bench_row(slot, photo_size) for slot in slots]
+            for slot in slots:
+                slot["context"].close()
+            browser.close()
     return rows
+
+
+def _bench_row(slot: dict, photo_size: tuple[int, int]) -> dict:
+    """One row of :func:`run_browser_bench` from a page's timed runs."""
+    got = {r["backend"] for r in slot["runs"]}
+    if got != {slot["backend"]}:
+        log.warning("asked for %s, the widget ran on %s", slot["backend"], ", ".join(sorted(got)))
+    total = [r["ms"] for r in slot["runs"]]
+    inf = [r["inference"] for r in slot["runs"] if r["inference"] is not None]
+    info = slot["info"]
+
+    def p90(v: list[float]) -> float:
+        return sorted(v)[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
+
+    return {
+        "backend": ",".join(sorted(got)), "dtype": info.get("dtype", "-"), "runs": len(total),
+        "inference_median_ms": statistics.median(inf) if inf else None,
+        "inference_p90_ms": p90(inf) if inf else None,
+        "total_median_ms": statistics.median(total), "total_p90_ms": p90(total),
+        "threads": info.get("threads"), "cross_origin_isolated": slot["isolated"],
+        "adapter": info.get("adapter"), "photo": f"{photo_size[0]}x{photo_size[1]}",
+    }
 
 
 def _dtype_view(model_dir: Path, dtype: str, tmp: Path) -> Path:
@@ -274,12 +303,15 @@ def _dtype_view(model_dir: Path, dtype: str, tmp: Path) -> Path:
     return _model_view(model_dir, tmp / f"only-{dtype}", Manifest.from_dict(manifest).to_dict())
 
 
-def record_browser_choice(model_dir: str | Path, rows: list[dict]) -> dict[str, str]:
+def record_browser_choice(model_dir: str | Path, rows: list[dict], *,
+                          quality: dict[str, bool | None] | None = None) -> dict[str, str]:
     """Write into ``model_dir/manifest.json`` the file each in-browser backend should run, from ``rows`` of
     :func:`run_browser_bench` with ``dtypes`` (one run): ``preferred_dtype[backend]`` by the rule of
     :mod:`tryon.quantize.choice` (fp32 unless a quantized file was at least as fast at equal quality), with the
-    figures in ``metrics["dtype_choice"][backend]``. A quantized file's quality is the one ``tryon quantize``
-    measured against fp32 (``metrics["dtype_choice"]["cpu"]``); without it the file is never chosen.
+    figures in ``metrics["dtype_choice"][backend]``. With rows at several WASM thread counts the rule must pick
+    the same file at every count, else fp32 (the widget does not choose its file by thread count). A quantized
+    file's quality is the one ``tryon quantize`` measured against fp32 (``metrics["dtype_choice"]["cpu"]``), or
+    ``quality``; without it the file is never chosen.
 
     Returns:
         backend -> chosen dtype, for the backends with an fp32 row.
@@ -293,26 +325,124 @@ def record_browser_choice(model_dir: str | Path, rows: list[dict]) -> dict[str, 
     from tryon.quantize.choice import Candidate, choose_dtype
 
     manifest = Manifest.load(model_dir)
-    quality = {c["dtype"]: c.get("quality_ok")
-               for c in manifest.metrics.get("dtype_choice", {}).get("cpu", {}).get("candidates", [])}
+    if quality is None:
+        quality = {c["dtype"]: c.get("quality_ok")
+                   for c in manifest.metrics.get("dtype_choice", {}).get("cpu", {}).get("candidates", [])}
     size = {f.dtype: f.bytes for f in manifest.files}
     preferred = dict(manifest.preferred_dtype)
     metrics = dict(manifest.metrics)
     choices = dict(metrics.get("dtype_choice", {}))
     chosen = {}
     for backend in sorted({r["backend"] for r in rows} & {"wasm", "webgpu"}):
-        cands = [Candidate(r["dtype"], r["inference_median_ms"], size.get(r["dtype"], 0),
-                           True if r["dtype"] == FP32 else quality.get(r["dtype"]))
-                 for r in rows if r["backend"] == backend]
-        if not any(c.dtype == FP32 for c in cands):
+        mine = [r for r in rows if r["backend"] == backend]
+        per_threads = []
+        for threads in sorted({r.get("threads") for r in mine}, key=lambda t: (t is None, t)):
+            cands = [Candidate(r["dtype"], r["inference_median_ms"], size.get(r["dtype"], 0),
+                               True if r["dtype"] == FP32 else quality.get(r["dtype"]))
+                     for r in mine if r.get("threads") == threads]
+            if any(c.dtype == FP32 for c in cands):
+                per_threads.append((threads, cands, choose_dtype(cands)))
+        if not per_threads:
             continue
-        chosen[backend] = preferred[backend] = choose_dtype(cands)
+        picks = {p for _, _, p in per_threads}
+        chosen[backend] = preferred[backend] = picks.pop() if len(picks) == 1 else FP32
         choices[backend] = {"backend": f"onnxruntime-web {backend} (headless Chromium)", "chosen": chosen[backend],
-                            "threads": next((r["threads"] for r in rows if r["backend"] == backend), None),
-                            "candidates": [c.to_dict() for c in cands]}
+                            "threads": per_threads[0][0],
+                            "candidates": [c.to_dict() for c in per_threads[0][1]]}
+        if len(per_threads) > 1:
+            choices[backend]["by_threads"] = [{"threads": t, "chosen": p, "candidates": [c.to_dict() for c in cs]}
+                                              for t, cs, p in per_threads]
     metrics["dtype_choice"] = choices
     dataclasses.replace(manifest, preferred_dtype=preferred, metrics=metrics).save(model_dir)
     return chosen
+
+
+def write_browser_table(path: str | Path, model_dir: str | Path, rows: list[dict]) -> dict:
+    """Keep a :func:`run_browser_bench` measurement as data (``--table``): the rows, the files they timed (sha256
+    per dtype), their quality against fp32 (``tryon quantize``'s, from the manifest), and when, where and with
+    which browser and onnxruntime-web it ran. :func:`apply_browser_table` records the choice from it later, on a
+    folder holding the same files, without a browser (``make student``).
+
+    Returns:
+        The table written (JSON).
+
+    Raises:
+        DataError: the folder has no readable manifest.
+        OutputError: ``path`` cannot be written.
+    """
+    import datetime
+    import os
+    import platform
+    import subprocess
+
+    from tryon.manifest import Manifest
+    from tryon.processing import atomic_write_bytes
+    from tryon.server.config import DEFAULT_WEB_DIR
+
+    manifest = Manifest.load(model_dir)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else ""
+    try:
+        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+    except OSError:
+        chromium = "unknown"
+    ort = json.loads((DEFAULT_WEB_DIR / "package.json").read_text())["dependencies"].get("onnxruntime-web", "?")
+    quality = {c["dtype"]: c.get("quality_ok")
+               for c in manifest.metrics.get("dtype_choice", {}).get("cpu", {}).get("candidates", [])}
+    table = {
+        "model": manifest.name, "measured_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}",
+        "browser": chromium, "onnxruntime_web": ort,
+        "files": {f.dtype: f.sha256 for f in manifest.files}, "quality_ok": quality,
+        "quality_note": "tryon quantize --eval: every judged output vs fp32 (tryon.quantize.choice.EQUAL_QUALITY)",
+        "rows": [{k: r[k] for k in ("backend", "dtype", "threads", "runs", "inference_median_ms",
+                                    "inference_p90_ms", "total_median_ms", "total_p90_ms")} for r in rows],
+    }
+    atomic_write_bytes(Path(path), (json.dumps(table, indent=1) + "\n").encode())
+    return table
+
+
+def apply_browser_table(model_dir: str | Path, table_path: str | Path) -> dict[str, str]:
+    """Record in ``model_dir``'s manifest the in-browser file choice of a measurement kept by
+    :func:`write_browser_table`, by :func:`record_browser_choice`'s rule. When the folder's files are not the
+    ones the table timed (another sha256), the measurement does not hold for them: fp32 is recorded for every
+    in-browser backend the table measured, which the rule chooses when nothing was measured faster.
+
+    Returns:
+        backend -> chosen dtype.
+
+    Raises:
+        DataError: the table or the manifest cannot be read.
+    """
+    import dataclasses
+
+    from tryon.errors import DataError
+    from tryon.manifest import FP32, Manifest
+
+    try:
+        table = json.loads(Path(table_path).read_text())
+        rows, files = table["rows"], table["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{table_path}: not a bench-browser table ({exc})") from None
+    manifest = Manifest.load(model_dir)
+    have = {f.dtype: f.sha256 for f in manifest.files}
+    timed = {r["dtype"] for r in rows}
+    if all(have.get(d) == files.get(d) for d in timed):
+        return record_browser_choice(model_dir, rows, quality=table.get("quality_ok", {}))
+    differ = sorted(d for d in timed if have.get(d) != files.get(d))
+    log.warning("%s timed other files than %s has (%s differ): recording fp32", table_path, model_dir,
+                ", ".join(differ))
+    backends = sorted({r["backend"] for r in rows} & {"wasm", "webgpu"})
+    metrics = dict(manifest.metrics)
+    choices = dict(metrics.get("dtype_choice", {}))
+    for b in backends:
+        choices[b] = {"backend": f"onnxruntime-web {b}", "chosen": FP32,
+                      "note": f"{Path(table_path).name} timed other files ({', '.join(differ)} differ)"}
+    metrics["dtype_choice"] = choices
+    preferred = {**manifest.preferred_dtype, **{b: FP32 for b in backends}}
+    dataclasses.replace(manifest, preferred_dtype=preferred, metrics=metrics).save(model_dir)
+    return {b: FP32 for b in backends}
 
 
 _LIVE_JS = """async ([threads, frames, warmup, timeoutMs]) => {
@@ -496,9 +626,10 @@ def bench_browser(
     person: Annotated[Path | None, typer.Option(
         "--person", exists=True, dir_okay=False, help="A photo of one person: for the fake camera with --live, else "
         "the photo to dress (needed for a student deployed with framing; default a synthetic photo).")] = None,
-    threads: Annotated[str, typer.Option("--threads", help="--live: comma-separated WASM thread counts (above 1 "
-                                                           "needs cross-origin isolation, which the app sends).")]
-    = "1,2",
+    threads: Annotated[str | None, typer.Option(
+        "--threads", help="Comma-separated WASM thread counts, timed one after the other (above 1 needs "
+                          "cross-origin isolation, which the app sends). Default: 1,2 with --live, else the "
+                          "widget's own.")] = None,
     frames: Annotated[int, typer.Option("--frames", min=2, help="--live: timed frames per thread count.")] = 30,
     camera: Annotated[str, typer.Option("--camera", help="--live: HEIGHTxWIDTH of the fake camera.")] = "480x640",
     dtypes: Annotated[str | None, typer.Option(
@@ -508,6 +639,13 @@ def bench_browser(
         "--record", help="With --dtypes: write the file each backend should run into --model-dir's manifest "
                          "(preferred_dtype: fp32 unless a quantized file was at least as fast at the quality "
                          "`tryon quantize` measured), which the widget reads.")] = False,
+    table_out: Annotated[Path | None, typer.Option(
+        "--table", dir_okay=False, help="With --dtypes: keep the measurement as data in this JSON file (rows, the "
+        "files' sha256 and quality, date, machine, browser) for --from-table.")] = None,
+    from_table: Annotated[Path | None, typer.Option(
+        "--from-table", exists=True, dir_okay=False, help="Record in --model-dir's manifest the file each "
+        "in-browser backend runs from a kept --table measurement, without a browser (fp32 when the folder's files "
+        "are not the ones it timed).")] = None,
     graphs: Annotated[str, typer.Option(
         "--graphs", help="--live: comma-separated, what runs on each frame: live (the manifest's live graphs: the "
                          "garment pyramid once, the student without flip ensemble per frame) and student (the "
@@ -524,10 +662,7 @@ def bench_browser(
     if live:
         if model_dir is None or person is None:
             raise UsageError("--live needs --model-dir (a framed student: `tryon export`) and --person PHOTO")
-        try:
-            counts = [int(t) for t in threads.split(",") if t.strip()]
-        except ValueError:
-            raise UsageError(f"--threads: expected comma-separated integers, got {threads!r}") from None
+        counts = _thread_counts(threads or "1,2")
         which = tuple(g.strip() for g in graphs.split(",") if g.strip())
         if not which or set(which) - {"live", "student"}:
             raise UsageError(f"--graphs: expected live and/or student, got {graphs!r}")
@@ -552,7 +687,15 @@ def bench_browser(
             atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
         return
 
+    if from_table is not None:
+        if model_dir is None:
+            raise UsageError("--from-table needs --model-dir (the folder whose manifest records the choice)")
+        for backend, dtype in apply_browser_table(model_dir, from_table).items():
+            Console().print(f"{backend}: runs {dtype} (from {from_table}, recorded in {model_dir / 'manifest.json'})")
+        return
     wanted = [d.strip() for d in dtypes.split(",") if d.strip()] if dtypes else None
+    if table_out is not None and not wanted:
+        raise UsageError("--table needs --dtypes (the files to compare)")
     if wanted and model_dir is None:
         raise UsageError("--dtypes needs --model-dir (an exported student with its quantized files)")
     if record and not wanted:
@@ -564,7 +707,7 @@ def bench_browser(
         raise UsageError(f"--dtypes: unknown {bad}; use {', '.join(DTYPES)}")
     rows = run_browser_bench(model_dir, [b.strip() for b in backends.split(",") if b.strip()], runs=runs,
                              warmup=warmup, photo_size=parse_size(photo), size=parse_size(size), dtypes=wanted,
-                             person=person)
+                             person=person, threads=_thread_counts(threads) if threads else None)
     table = Table(title="In-browser try-on (headless Chromium)")
     for col in ("backend", "dtype", "runs", "inference median ms", "inference p90 ms", "total median ms",
                 "total p90 ms", "threads"):
@@ -582,9 +725,27 @@ def bench_browser(
         from tryon.processing import atomic_write_bytes as atomic_write
 
         atomic_write(json_out, (json.dumps(rows, indent=2) + "\n").encode())
+    if table_out is not None:
+        write_browser_table(table_out, model_dir, rows)
+        Console().print(f"measurement kept in {table_out}")
     if record:
         for backend, dtype in record_browser_choice(model_dir, rows).items():
             Console().print(f"{backend}: runs {dtype} (recorded in {model_dir / 'manifest.json'})")
+
+
+def _thread_counts(text: str) -> list[int]:
+    """``--threads`` as a list of positive integers.
+
+    Raises:
+        UsageError: anything else.
+    """
+    try:
+        counts = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise UsageError(f"--threads: expected comma-separated positive integers, got {text!r}")
+    return counts
 
 
 def register(app: typer.Typer) -> None:

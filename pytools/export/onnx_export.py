@@ -34,6 +34,7 @@ from torch import nn
 from tryon.errors import OutputError, UsageError
 from tryon.export.graph_checks import GraphIssue, check_opset, find_webgpu_issues, op_histogram, split_wide_concats
 from tryon.export.sample_inputs import procedural_inputs
+from tryon.garment.category import browser_rules
 from tryon.manifest import DEFAULT_CATEGORIES, FileEntry, Manifest, TensorSpec
 from tryon.processing import atomic_write_bytes as atomic_write
 
@@ -270,7 +271,7 @@ def export_model(model: nn.Module, out_dir: str | os.PathLike, *, name: str, siz
     manifest = Manifest(
         name=name, version=version or __version__, inputs=specs_in, outputs=specs_out,
         files=(FileEntry.from_path(out, "model.onnx", dtype="fp32"),), opset=opset, webgpu_features=(),
-        metrics=metrics, categories=tuple(categories),
+        metrics=metrics, categories=tuple(categories), garment_category=browser_rules(tuple(categories)),
         extra={"exporter": f"torch {torch.__version__} legacy (dynamo=False)", "onnx": onnx.__version__,
                "simplified": simplify, "webgpu_issues": [i.detail for i in issues], **(extra or {})},
     )

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
            "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
-           "UNCERTAIN"]
+           "UNCERTAIN", "DRESSED", "browser_rules"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""
@@ -180,6 +180,12 @@ _TOP_LENGTH = 2.1
 """... below which it is a top; in between the classifier is uncertain (a long top, a tunic or a short dress)."""
 _TALL = 1.8
 """Bounding-box height / width from which a waistband garment without a leg gap is taken for trousers."""
+_LEG_GAP_TROUSERS = 0.2
+"""leg_gap above which the garment is trousers whatever its top edge."""
+_LEG_GAP_SHORT = 0.05
+"""leg_gap above which a waistband garment is a bottom (shorts, trousers with touching legs)."""
+_WIDENING = 0.1
+"""width_90 - width_10 from which a waistband garment widens downwards (a skirt)."""
 
 
 def shape_features(sa) -> ShapeFeatures:
@@ -258,10 +264,10 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
             lens.append(np.linalg.norm(i - a))
             body.append(max(1.0, pts["hem_center"][1] - a[1]))
         sleeve = "long" if np.median(lens) > 0.5 * np.median(body) else "short"
-    if f.leg_gap > 0.2:
+    if f.leg_gap > _LEG_GAP_TROUSERS:
         return GarmentInfo("lower", sleeve, "two legs")
     if f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders:
-        if f.leg_gap > 0.05 or f.width_90 >= f.width_10 + 0.1 or f.aspect >= _TALL:
+        if f.leg_gap > _LEG_GAP_SHORT or f.width_90 >= f.width_10 + _WIDENING or f.aspect >= _TALL:
             return GarmentInfo("lower", sleeve, "a waistband and no shoulders")
         return GarmentInfo(UNCERTAIN, sleeve, "a straight top edge and no shoulders or sleeves")
     torso_w = max(1.0, pts["armpit_left"][0] - pts["armpit_right"][0],
@@ -308,6 +314,39 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
         what = " and ".join(f"{c} ({examples[c]})" for c in FASHN_CATEGORIES if c in dressed)
         raise UnsupportedCategoryError(
             f"this garment looks like {category!r} ({examples[category]}); only {what} are dressed for now")
+
+
+DRESSED = ("tops",)
+"""The categories (:data:`FASHN_CATEGORIES`) the deployed student dresses; :func:`require_supported` refuses the
+rest. Written into an exported student's manifest (``garment_category.dressed``) for the widget."""
+
+
+def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
+    """The manifest's ``garment_category``: the thresholds :func:`classify_garment` uses and the categories the
+    student dresses, for the widget's twin of the classifier (``web/src/category.js``), which repeats the
+    geometry but reads every threshold from here.
+
+    Args:
+        dressed: the FASHN categories the student dresses.
+
+    Returns:
+        ``{"dressed": [...], "rules": {name: number}}`` (JSON-ready).
+
+    Raises:
+        UsageError: a name in ``dressed`` is not a category.
+    """
+    from tryon.garment.landmarks import _WORK_H
+
+    names = [normalise_category(c) for c in dressed]
+    if "auto" in names or not names:
+        from tryon.errors import UsageError
+
+        raise UsageError(f"dressed categories must be among {', '.join(FASHN_CATEGORIES)}, got {dressed!r}")
+    return {"dressed": names, "rules": {
+        "work_height": _WORK_H, "armhole_min": _ARMHOLE_MIN, "straps_min": _STRAPS_MIN,
+        "shoulder_min": _SHOULDER_MIN, "neck_max": _NECK_MAX, "waistband_flat": _WAISTBAND_FLAT,
+        "waistband_edge": _WAISTBAND_EDGE, "dress_length": _DRESS_LENGTH, "top_length": _TOP_LENGTH, "tall": _TALL,
+        "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING}}
 
 
 _EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",

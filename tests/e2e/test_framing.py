@@ -177,6 +177,37 @@ def test_unsupported_category_is_refused_before_running(page, framed_site, wild_
     assert _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg")["error"] is None
 
 
+# Garments of a category the student does not dress, uploaded with category="auto" (Python's classify_garment
+# gives the same outcome on its own mask): refused in the browser by web/src/category.js.
+NOT_TOPS = [("aceplus__1_ref.png", "bottoms"), ("dreamo__skirt.jpeg", "bottoms"),
+            ("any2anytryon__garment3.jpg", "one-pieces")]
+TOP = "coobytryon__garment-02-blue-tee.jpg"
+
+
+def test_auto_refuses_what_the_student_does_not_dress(page, framed_site, wild_dev) -> None:
+    """category="auto" (the default): an uploaded trousers, skirt or dress photo is refused with the category named
+    in the status, and the try-on of the garment before it does not stay on screen; naming the category tops is
+    the shop's word and dresses it."""
+    from tryon.garment.category import classify_garment, fashn_category
+    from tryon.garment.mask import garment_mask
+    from tryon.processing import load_image
+
+    person = wild_dev / "person" / "ujjwalvton__original-3.jpg"
+    _open(page, framed_site)
+    ok = _run(page, person, wild_dev / "garment" / TOP)
+    assert ok["error"] is None and ok["hasResult"] and not ok["compareHidden"], ok["error"]
+    for name, category in NOT_TOPS:
+        photo = load_image(wild_dev / "garment" / name)
+        assert fashn_category(classify_garment(photo, garment_mask(photo))) == category, name
+        got = _run(page, person, wild_dev / "garment" / name)
+        assert got["error"] and got["error"]["name"] == "UnsupportedCategoryError", (name, got["error"])
+        assert f"looks like '{category}'" in got["statusText"] and "dresses tops" in got["statusText"], got["statusText"]
+        assert got["compareHidden"] and not got["hasResult"] and got["afterSrc"] is None, "a stale result stayed"
+    page.evaluate("() => { document.querySelector('tryon-widget').setAttribute('category', 'tops'); }")
+    named = _run(page, person, wild_dev / "garment" / NOT_TOPS[0][0])
+    assert named["error"] is None and named["hasResult"], named["error"]
+
+
 def test_padded_landscape_photo_gives_the_same_try_on(page, framed_site, wild_dev, tmp_path) -> None:
     """A portrait photo, and the same pixels padded into a 4:3 landscape frame (person off-centre): framing finds
     the same person, so the try-on inside the person's box is the same. Without framing the student would see a

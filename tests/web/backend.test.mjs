@@ -63,6 +63,10 @@ test('a measured preference in the manifest wins where it fits the backend', () 
   assert.equal(chooseFile(m, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp32');
   const dyn = { ...manifest(['fp32', 'int8', 'int8_dynamic']), preferred_dtype: { wasm: 'int8_dynamic' } };
   assert.equal(chooseFile(dyn, 'wasm', gpu()).dtype, 'int8_dynamic');
+  // fp16 runs on WASM (onnxruntime-web upcasts it): taken there only when measured fastest.
+  const f16wasm = { ...manifest(['fp32', 'fp16', 'int8_dynamic']), preferred_dtype: { wasm: 'fp16' } };
+  assert.equal(chooseFile(f16wasm, 'wasm', gpu()).dtype, 'fp16');
+  assert.equal(chooseFile(manifest(['fp32', 'fp16']), 'wasm', gpu()).dtype, 'fp32');
   // Ignored where it cannot apply: fp16 without shader-f16, int8 on WebGPU, a file that is not listed.
   const f16 = { ...manifest(['fp32', 'fp16']), preferred_dtype: { webgpu: 'fp16', wasm: 'int8' } };
   assert.equal(chooseFile(f16, 'webgpu', gpu()).dtype, 'fp32');

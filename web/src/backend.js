@@ -82,7 +82,7 @@ export const DTYPE = Object.freeze({ FP32: 'fp32', FP16: 'fp16', INT8: 'int8', I
 
 /**
  * The manifest file a backend runs: the one `manifest.preferred_dtype[backend]` names when it is listed (measured
- * fastest at equal quality there, `tryon.quantize.choice`; fp16 only with `shader-f16`); else on WebGPU fp16
+ * fastest at equal quality there, `tryon.quantize.choice`; on WebGPU fp16 only with `shader-f16`); else on WebGPU fp16
  * (with `shader-f16`) or fp32; on WASM the static QDQ int8 file (calibrated on real inputs, so usually closer to
  * fp32), the dynamic int8 file, or fp32.
  * @param {{files: {path: string, dtype: string}[], preferred_dtype?: Object<string, string>}} manifest
@@ -96,7 +96,10 @@ export function chooseFile(manifest, backend, gpu) {
   const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? [DTYPE.FP16, DTYPE.FP32] : [DTYPE.FP32])
     : [DTYPE.INT8, DTYPE.INT8_DYNAMIC, DTYPE.FP32];
   const measured = (manifest.preferred_dtype || {})[backend];
-  if (measured && prefs.includes(measured) && by(measured)) return by(measured);
+  // A measured file is trusted on WASM whatever its precision (fp16 runs there, upcast by onnxruntime-web); on
+  // WebGPU fp16 still needs shader-f16.
+  const runnable = backend === 'wasm' || prefs.includes(measured);
+  if (measured && runnable && by(measured)) return by(measured);
   for (const dtype of prefs) {
     const f = by(dtype);
     if (f) return f;

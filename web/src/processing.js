@@ -188,6 +188,17 @@ export function resize(image, [h, w]) {
 }
 
 /**
+ * Box-filter (INTER_AREA) downscale of a one-channel array, as `cv2.resize(..., INTER_AREA)` before rounding.
+ * @param {{data: ArrayLike<number>, width: number, height: number}} mask
+ * @param {[number, number]} size (height, width), at most the mask's
+ * @returns {Float32Array} (height × width), row-major
+ */
+export function resizeMaskArea(mask, [h, w]) {
+  if (mask.width === w && mask.height === h) return Float32Array.from(mask.data);
+  return resizeArea(mask.data, mask.width, mask.height, 1, w, h);
+}
+
+/**
  * Resize a mask to (height, width), values kept in [0, 1]: `tryon.processing.resize_mask`.
  * @param {Mask} mask
  * @param {[number, number]} size (height, width)

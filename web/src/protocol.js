@@ -6,8 +6,9 @@
  *
  * Requests (element → worker):
  * - `init`    {id, manifestUrl, backend: 'auto'|'webgpu'|'wasm', ortUrl, cacheName, numThreads, debug}
- * - `run`     {id, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource, live?: boolean,
- *              smoothing?: number, output?: 'blob'|'bitmap'}
+ * - `run`     {id, person: PixelSource, garment: PixelSource, garmentMask?: PixelSource, category?: string,
+ *              live?: boolean, smoothing?: number, output?: 'blob'|'bitmap'} (`category` with a new garment: the
+ *              element's, `auto` has the worker classify it)
  * - `dispose` {id}
  *
  * Replies (worker → element):
@@ -116,7 +117,7 @@ export function resolveCategory(category, dressed) {
 
 /**
  * Refuse a garment category the student does not dress (`tryon.garment.category.require_supported`: tops only).
- * `auto` (or no category) passes: the browser has no garment classifier, the shop names the category.
+ * `auto` (or no category) passes here: the worker classifies the garment photo (`category.js`).
  * @param {string|null|undefined} category the element's `category` attribute, in any accepted spelling
  * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
  */

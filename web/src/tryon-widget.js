@@ -258,7 +258,7 @@ export class TryonWidget extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     if (name === 'model' || name === 'backend') this.#resetModel();
-    if (name === 'garment-src' || name === 'garment-mask-src') {
+    if (name === 'garment-src' || name === 'garment-mask-src' || name === 'category') {
       this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; this.#outfit = null;
     }
     if (name === 'person-src') this.#personBlob = null;
@@ -547,6 +547,7 @@ export class TryonWidget extends HTMLElement {
     transfer.push(msg.person);
     if (!this.#garmentSent) {
       msg.garment = await decode(garment, 'garment photo');
+      msg.category = this.category; // auto: the worker classifies the garment (category.js)
       transfer.push(msg.garment);
       const mask = await this.#garmentMaskInput();
       if (mask) { msg.garmentMask = await decode(mask, 'garment mask'); transfer.push(msg.garmentMask); }
@@ -735,6 +736,7 @@ export class TryonWidget extends HTMLElement {
       const transfer = [frame];
       if (sendGarment) {
         msg.garment = await decode(garment, 'garment photo');
+        msg.category = this.category;
         transfer.push(msg.garment);
         if (mask) { msg.garmentMask = await decode(mask, 'garment mask'); transfer.push(msg.garmentMask); mask = null; }
       }

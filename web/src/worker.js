@@ -11,6 +11,9 @@
  * is pasted back inside the box only; the photo outside the box comes back untouched. Without `framing` (a
  * stand-in or an older export) the whole photo is letterboxed, as before framing existed.
  *
+ * With `garment_category` in the manifest and `category="auto"`, a garment the student does not dress, or one the
+ * classifier cannot tell, is refused (`category.js`, `UnsupportedCategoryError`) before the student runs.
+ *
  * Live mode runs the manifest's `live` graphs when it has them (`tryon.export.live`): the garment pyramid once per
  * garment, then on every frame the student on that pyramid without the flip ensemble (about twice as fast as the
  * deployed student). They are fetched on the first live frame, so a shopper who only uploads photos never
@@ -22,6 +25,7 @@
 import { chooseFile, defaultThreads, detectWebGPU, planBackends, validateManifest } from './backend.js';
 import { fetchModelFile } from './cache.js';
 import { ORT_FILES } from './env.js';
+import * as C from './category.js';
 import * as F from './framing.js';
 import * as G from './guard.js';
 import * as P from './processing.js';
@@ -372,7 +376,7 @@ async function runLive(feeds, msgId) {
   return { outputs, graph: 'live', garmentMs };
 }
 
-async function prepareGarment(garmentSrc, maskSrc) {
+async function prepareGarment(garmentSrc, maskSrc, category = 'auto') {
   const full = toRGB(garmentSrc);
   // StudentRunner.analyse_garment: a photo of a person in the garment slot is refused before its mask is
   // estimated (a catalogue garment with its exact mask is not checked).
@@ -385,9 +389,30 @@ async function prepareGarment(garmentSrc, maskSrc) {
     throw namedError(ErrorName.NOT_AN_IMAGE, `the garment mask is ${mask.width}×${mask.height}, the garment photo `
       + `${full.width}×${full.height}: they must have the same size`);
   }
+  checkCategory(mask, category);
   const { image: low, transform } = P.letterbox(full, state.garmentSize, 255);
   const { image: maskLow } = P.letterbox(mask, state.garmentSize, 0);
   return { full, low, transform, maskLow };
+}
+
+/**
+ * `category="auto"`: classify the garment from its mask (`category.js`, the rules of the manifest's
+ * `garment_category`) and refuse what the student does not dress, as `StudentRunner.analyse_garment` does. A named
+ * category is the shop's word (the widget has already refused one the student does not dress); a manifest without
+ * `garment_category` (an older export) is not checked.
+ * @throws {Error} `UnsupportedCategoryError`
+ */
+function checkCategory(mask, category) {
+  const spec = state.manifest?.garment_category;
+  if (!spec?.rules || (category || 'auto').trim().toLowerCase() !== 'auto') return;
+  let info;
+  try {
+    info = C.classifyGarment(mask, spec.rules);
+  } catch { // an empty mask: the mask step refuses those itself (BusyBackgroundError)
+    return;
+  }
+  const message = C.refusal(info, state.categories);
+  if (message) throw namedError(ErrorName.UNSUPPORTED_CATEGORY, message);
 }
 
 /**
@@ -480,7 +505,7 @@ async function run(msg) {
   const { image: person, canvas, ctx } = toCanvas(msg.person);
   if (msg.garment) {
     state.garment = null; // a refused garment is never used for later frames
-    state.garment = await prepareGarment(msg.garment, msg.garmentMask);
+    state.garment = await prepareGarment(msg.garment, msg.garmentMask, msg.category);
   }
   if (!state.garment) throw namedError(ErrorName.NOT_AN_IMAGE, 'no garment photo');
   timings.decode = performance.now() - t0;
