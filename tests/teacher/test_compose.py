@@ -289,3 +289,42 @@ def test_arm_crease_darkens_only_between_arm_and_body():
     assert m[50, 41] < 0.85 and m[50, 38] < 0.95
     assert m[50, 28] == 1.0 and m[50, 65] > 0.99
     assert m.min() >= 0.77
+
+
+def test_compose_replaces_an_old_cuff_the_parse_calls_hand():
+    """The end of a long sleeve labelled hand (a skin-hued knit cuff over the wrist: its colour passes the
+    skin test, only its texture does not) is old garment under a new short sleeve; the hand's skin and an
+    object held apart from the cuff stay as photographed."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    hand = parse == LABEL["left_hand"]
+    rows = np.arange(img.shape[0])[:, None]
+    cuff = hand & (rows <= 178)
+    phone = hand & (rows >= 185)
+    knit = (rows // 2 + np.arange(img.shape[1])[None, :] // 2) % 2 == 0
+    img[cuff & knit] = SKIN
+    img[cuff & ~knit] = (120, 80, 70)
+    img[phone] = (30, 30, 30)
+    g_img, g_mask, lm = synthetic_tee(sleeves=True)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
+    out = compose(img, parse, kp, w, shading_strength=0.0).tryon
+    # The knit's pattern is gone: refilled, not photographed.
+    assert np.abs(out[cuff].astype(int) - img[cuff]).mean() > 20
+    inner = cv2.erode(hand.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    skin = inner & (rows >= 182) & (rows <= 183)
+    assert np.abs(out[skin].astype(int) - img[skin]).mean() < 3
+    assert np.abs(out[phone & inner].astype(int) - img[phone & inner]).mean() < 3
+
+
+def test_compose_fills_enclosed_skin_hued_sleeve_patches():
+    """A skin-hued blob inside the old sleeve (a knit's pattern passing as skin) is old garment: refilled
+    like the sleeve around it, not kept as a patch of photographed "arm"."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    patch = np.zeros(parse.shape, bool)
+    patch[100:116, 125:135] = True          # where the left upper arm meets the torso, inside the old top
+    assert np.isin(parse[patch], (LABEL["left_arm"], LABEL["torso"])).all()
+    img[patch] = SKIN                       # passes every skin test: only its enclosure says sleeve
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    c = compose(img, parse, kp, w, shading_strength=0.0)
+    assert c.hole[patch].mean() > 0.9
+
