@@ -278,7 +278,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         return (num + fallback * eps) / (den + eps)
 
     tone = np.asarray(tone, np.float32)
-    skin_src = skin & ~hole & (parse != LABEL["hair"])
+    # Skin-coloured pixels the parse calls backdrop (a peach or beige wall, a wooden fence) are not the
+    # person's skin: as colour source or Poisson boundary they paint the arms the backdrop's pale colour.
+    skin_src = skin & ~hole & ~np.isin(parse, (LABEL["hair"], LABEL["background"]))
     albedo = skin_albedo(img, skin_src, parse == LABEL["face"], tone)
     bg_src = (parse == LABEL["background"]) & ~hole & ~body
     light = np.full(3, 235.0, np.float32)

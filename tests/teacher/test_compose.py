@@ -8,7 +8,7 @@ import numpy as np
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import _arm_crease, body_region, compose, paint_layers
+from tryon.teacher.compose import _arm_crease, body_region, compose, fill_colors, paint_layers
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
@@ -328,3 +328,21 @@ def test_compose_fills_enclosed_skin_hued_sleeve_patches():
     c = compose(img, parse, kp, w, shading_strength=0.0)
     assert c.hole[patch].mean() > 0.9
 
+
+def test_fill_ignores_a_skin_coloured_backdrop():
+    """A peach backdrop matched by the skin colour test is not the person's skin: the arm refilled under
+    the old sleeve takes the person's skin colour, not the backdrop's."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    backdrop = (250, 222, 205)
+    img[parse == LABEL["background"]] = backdrop
+    tone = np.array(SKIN, np.float32)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["left_hand"], LABEL["right_hand"],
+                           LABEL["background"]))   # the backdrop passes the colour test
+    old = np.isin(parse, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), skin & (parse != LABEL["background"]), maps, kp)
+    fill = fill_colors(img, old, body, skin, tone, maps.arm_dist, parse, body_frame(kp).sw)
+    upper = (parse == LABEL["left_arm"]) & body & (np.arange(256)[:, None] < 125)
+    assert upper.sum() > 50
+    mean = fill[upper].mean(0)
+    assert np.abs(mean - np.array(SKIN)).max() < 30, mean
