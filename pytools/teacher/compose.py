@@ -16,7 +16,8 @@ x a cylinder falloff across arms and torso and the old sleeve's normalised low-f
 the visible skin by a screened Poisson seam, with the person's own skin texture), below the hips the lower
 garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
-hair (:func:`_collar`) and sleeves of skin-hued knits (texture and majority tests). Masks computed at the
+hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
+hand (:func:`_old_cuffs`) and the patches the old garment encloses (:func:`_enclosed_patches`). Masks computed at the
 working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
@@ -556,10 +557,11 @@ def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.n
     The parse labels the end of a long sleeve as hand (its stride-16 blocks reach back over the cuff), so the
     hand layer would paste the old knit or puffer cuff below a new short sleeve. Hand-labelled pixels that are
     not smooth skin (not skin, or skin-hued but textured: ``rough``, see
-    :func:`tryon.teacher.skin.drop_textured`) and connected to the old garment through such pixels, within a
-    geodesic distance of ``reach`` shoulder widths, are the cuff (morphological reconstruction by geodesic
-    dilation, Soille, Morphological Image Analysis, 2003, ch. 6). The hand's own smooth skin stops the growth,
-    so the hand itself, and objects held in it, stay.
+    :func:`tryon.teacher.skin.drop_textured`) and connected to the old sleeves (old garment the parse calls
+    arm or hand) through such pixels, within a geodesic distance of ``reach`` shoulder widths, are the cuff
+    (morphological reconstruction by geodesic dilation, Soille, Morphological Image Analysis, 2003, ch. 6).
+    The hand's own smooth skin stops the growth, so the hand itself, and objects held in it apart from the
+    sleeve, stay; the growth starts from the sleeves only, so a tablet held against the old top's front stays.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -573,11 +575,13 @@ def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.n
         (H, W) bool, disjoint from ``old``.
     """
     cand = np.isin(parse, _HANDS) & (~skin | rough) & ~old
-    if not cand.any() or not old.any():
+    # Grown from the old sleeves only: a phone or tablet held against the old top's front is not a cuff.
+    sleeves = old & np.isin(parse, _ARMS + _HANDS)
+    if not cand.any() or not sleeves.any():
         return np.zeros(old.shape, bool)
     cand_u8 = cand.astype(np.uint8)
     k = np.ones((3, 3), np.uint8)
-    grown = cv2.dilate(old.astype(np.uint8), k) & cand_u8
+    grown = cv2.dilate(sleeves.astype(np.uint8), k) & cand_u8
     for _ in range(max(1, int(round(reach * sw)))):
         nxt = cv2.dilate(grown, k) & cand_u8
         if np.array_equal(nxt, grown):
