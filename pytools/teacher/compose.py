@@ -164,8 +164,8 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are
     :func:`arm_silhouette`; the neck is a band above the shoulder line, as wide as the visible bare neck
-    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin, neck, face, hands
-    and lower body are added.
+    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin (not what the parse
+    calls backdrop), neck, face, hands and lower body are added.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -200,7 +200,10 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     if neck_px.sum() > 20:
         half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
     body |= (np.abs(maps.a) < half) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
-    body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
+    # (Skin-coloured pixels the parse calls backdrop are a peach or beige wall, not the body: a strip of it
+    # at the old sleeve's outline would be refilled as skin, a ghost of the old sleeve beside the arm.)
+    body |= (skin & (parse != LABEL["background"])) | \
+        np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
     if keypoints is not None:
         kp = np.asarray(keypoints, np.float32)
         wrists = np.zeros((H, W), np.uint8)

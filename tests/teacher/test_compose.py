@@ -346,3 +346,17 @@ def test_fill_ignores_a_skin_coloured_backdrop():
     assert upper.sum() > 50
     mean = fill[upper].mean(0)
     assert np.abs(mean - np.array(SKIN)).max() < 30, mean
+
+
+def test_body_region_leaves_out_a_skin_coloured_backdrop():
+    """Backdrop pixels that pass the skin colour test are not body: the old sleeve's outline over them is
+    refilled as backdrop, not as a strip of skin beside the arm."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["left_hand"], LABEL["right_hand"],
+                           LABEL["background"]))   # a peach backdrop passes the colour test
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), skin, maps, kp)
+    far = (parse == LABEL["background"]) & (maps.arm_dist > 0.3 * body_frame(kp).sw)
+    assert far.sum() > 1000
+    assert body[far].mean() < 0.05
+    assert body[parse == LABEL["face"]].all() and body[120, 96]
