@@ -16,7 +16,8 @@ x a cylinder falloff across arms and torso and the old sleeve's normalised low-f
 the visible skin by a screened Poisson seam, with the person's own skin texture), below the hips the lower
 garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
-hair (:func:`_collar`) and sleeves of skin-hued knits (texture and majority tests). Masks computed at the
+hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
+hand (:func:`_old_cuffs`) and the patches the old garment encloses (:func:`_enclosed_patches`). Masks computed at the
 working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
@@ -163,8 +164,8 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
     The torso is a polygon through points just inside the shoulders and around the hips; arms are
     :func:`arm_silhouette`; the neck is a band above the shoulder line, as wide as the visible bare neck
-    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin, neck, face, hands
-    and lower body are added.
+    and at most 0.3 shoulder widths (anthropometric neck / biacromial breadth); visible skin (not what the parse
+    calls backdrop), neck, face, hands and lower body are added.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -199,7 +200,10 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     if neck_px.sum() > 20:
         half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
     body |= (np.abs(maps.a) < half) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
-    body |= skin | np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
+    # (Skin-coloured pixels the parse calls backdrop are a peach or beige wall, not the body: a strip of it
+    # at the old sleeve's outline would be refilled as skin, a ghost of the old sleeve beside the arm.)
+    body |= (skin & (parse != LABEL["background"])) | \
+        np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["lower_body"]) + _HANDS)
     if keypoints is not None:
         kp = np.asarray(keypoints, np.float32)
         wrists = np.zeros((H, W), np.uint8)
@@ -278,7 +282,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         return (num + fallback * eps) / (den + eps)
 
     tone = np.asarray(tone, np.float32)
-    skin_src = skin & ~hole & (parse != LABEL["hair"])
+    # Skin-coloured pixels the parse calls backdrop (a peach or beige wall, a wooden fence) are not the
+    # person's skin: as colour source or Poisson boundary they paint the arms the backdrop's pale colour.
+    skin_src = skin & ~hole & ~np.isin(parse, (LABEL["hair"], LABEL["background"]))
     albedo = skin_albedo(img, skin_src, parse == LABEL["face"], tone)
     bg_src = (parse == LABEL["background"]) & ~hole & ~body
     light = np.full(3, 235.0, np.float32)
@@ -542,6 +548,87 @@ def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.nd
     return out
 
 
+CUFF_REACH = 0.15
+"""How far an old sleeve's cuff reaches past the parse's arm into what it labels hand, in shoulder widths (a
+knit rib or puffer cuff over the wrist, about the hand's length / 1.5)."""
+
+
+def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.ndarray, sw: float,
+               *, reach: float = CUFF_REACH) -> np.ndarray:
+    """(H, W) bool: the old sleeves' cuffs that the parse calls hand.
+
+    The parse labels the end of a long sleeve as hand (its stride-16 blocks reach back over the cuff), so the
+    hand layer would paste the old knit or puffer cuff below a new short sleeve. Hand-labelled pixels that are
+    not smooth skin (not skin, or skin-hued but textured: ``rough``, see
+    :func:`tryon.teacher.skin.drop_textured`) and connected to the old sleeves (old garment the parse calls
+    arm or hand) through such pixels, within a geodesic distance of ``reach`` shoulder widths, are the cuff
+    (morphological reconstruction by geodesic dilation, Soille, Morphological Image Analysis, 2003, ch. 6).
+    The hand's own smooth skin stops the growth, so the hand itself, and objects held in it apart from the
+    sleeve, stay; the growth starts from the sleeves only, so a tablet held against the old top's front stays.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool the old garment.
+        skin: (H, W) bool visible skin.
+        rough: (H, W) bool skin candidates textured like fabric.
+        sw: shoulder width, pixels.
+        reach: the cuff's largest extent into the hand label, shoulder widths.
+
+    Returns:
+        (H, W) bool, disjoint from ``old``.
+    """
+    cand = np.isin(parse, _HANDS) & (~skin | rough) & ~old
+    # Grown from the old sleeves only: a phone or tablet held against the old top's front is not a cuff.
+    sleeves = old & np.isin(parse, _ARMS + _HANDS)
+    if not cand.any() or not sleeves.any():
+        return np.zeros(old.shape, bool)
+    cand_u8 = cand.astype(np.uint8)
+    k = np.ones((3, 3), np.uint8)
+    grown = cv2.dilate(sleeves.astype(np.uint8), k) & cand_u8
+    for _ in range(max(1, int(round(reach * sw)))):
+        nxt = cv2.dilate(grown, k) & cand_u8
+        if np.array_equal(nxt, grown):
+            break
+        grown = nxt
+    return grown.astype(bool)
+
+
+ENCLOSED_MAX = 0.06
+"""Largest patch enclosed by the old garment that is taken as part of it, in squared shoulder widths (a
+forearm-sized blob of a skin-hued knit; a cut-out or keyhole is rarer and larger than the blobs seen)."""
+
+
+def _enclosed_patches(parse: np.ndarray, old: np.ndarray, sw: float, *, max_area: float = ENCLOSED_MAX) -> np.ndarray:
+    """(H, W) bool: the arm / torso patches wholly enclosed by the old garment (holes of its mask).
+
+    A skin-hued knit leaves blobs that pass as smooth skin along the inner forearm, too large for
+    :func:`_sleeve_majority`; kept as "bare arm" they show the old sleeve's pattern below the new short sleeve.
+    Connected components of ``~old`` (8-connected) that touch no image border, are smaller than ``max_area``
+    x ``sw`` squared and carry only arm or torso labels join the old garment (hole filling by connected
+    components, as in scipy.ndimage.binary_fill_holes, limited in size).
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool the old garment.
+        sw: shoulder width, pixels.
+        max_area: largest patch, squared shoulder widths.
+
+    Returns:
+        (H, W) bool, disjoint from ``old``.
+    """
+    if not old.any():
+        return np.zeros(old.shape, bool)
+    n, cc, stats, _ = cv2.connectedComponentsWithStats((~old).astype(np.uint8), connectivity=8)
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    H, W = old.shape
+    inner = (x > 0) & (y > 0) & (x + bw < W) & (y + bh < H) & (area <= max_area * sw * sw)
+    inner[0] = False
+    # Patches holding anything but arm / torso labels (a face, hair, a hand, the backdrop) are not sleeve.
+    other = ~np.isin(parse, _ARMS + (LABEL["torso"],))
+    inner[np.unique(cc[other & ~old])] = False
+    return inner[cc]
+
+
 def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: float = 0.55) -> np.ndarray:
     """``old`` plus the arm pixels where most of the arm around them is old garment (a majority filter).
 
@@ -757,6 +844,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     old = _grow_old(img_s, parse_s, old, skin, sw)
     old = _sleeve_majority(old, parse_s, sw)
+    old |= _old_cuffs(parse_s, old, skin, rough, sw)
+    old |= _enclosed_patches(parse_s, old, sw)
     collar = _collar(img_s, parse_s, old, skin, maps, frame)
     tail = _top_tail(img_s, parse_s, old, frame, maps)
     if collar.any() or tail.any():
@@ -779,7 +868,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # Cuffs of old sleeves over the hands are garment (also the non-skin rim right next to the old garment).
     k_cuff = max(3, int(round(h / 170)) | 1)
     near_old = cv2.dilate(old.astype(np.uint8), np.ones((k_cuff, k_cuff), np.uint8)).astype(bool)
-    hands = np.isin(parse_s, _HANDS) & ~(near_old & ~skin)
+    hands = np.isin(parse_s, _HANDS) & ~(near_old & ~skin) & ~old
     hands = _near_wrists(hands, kp_s, sw)
     # The neck is in front only above the neckline's base; below it the new garment decides.
     neck_b = -0.1 * sw

@@ -8,7 +8,7 @@ import numpy as np
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import _arm_crease, body_region, compose, paint_layers
+from tryon.teacher.compose import _arm_crease, body_region, compose, fill_colors, paint_layers
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
@@ -289,3 +289,74 @@ def test_arm_crease_darkens_only_between_arm_and_body():
     assert m[50, 41] < 0.85 and m[50, 38] < 0.95
     assert m[50, 28] == 1.0 and m[50, 65] > 0.99
     assert m.min() >= 0.77
+
+
+def test_compose_replaces_an_old_cuff_the_parse_calls_hand():
+    """The end of a long sleeve labelled hand (a skin-hued knit cuff over the wrist: its colour passes the
+    skin test, only its texture does not) is old garment under a new short sleeve; the hand's skin and an
+    object held apart from the cuff stay as photographed."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    hand = parse == LABEL["left_hand"]
+    rows = np.arange(img.shape[0])[:, None]
+    cuff = hand & (rows <= 178)
+    phone = hand & (rows >= 185)
+    knit = (rows // 2 + np.arange(img.shape[1])[None, :] // 2) % 2 == 0
+    img[cuff & knit] = SKIN
+    img[cuff & ~knit] = (120, 80, 70)
+    img[phone] = (30, 30, 30)
+    g_img, g_mask, lm = synthetic_tee(sleeves=True)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
+    out = compose(img, parse, kp, w, shading_strength=0.0).tryon
+    # The knit's pattern is gone: refilled, not photographed.
+    assert np.abs(out[cuff].astype(int) - img[cuff]).mean() > 20
+    inner = cv2.erode(hand.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    skin = inner & (rows >= 182) & (rows <= 183)
+    assert np.abs(out[skin].astype(int) - img[skin]).mean() < 3
+    assert np.abs(out[phone & inner].astype(int) - img[phone & inner]).mean() < 3
+
+
+def test_compose_fills_enclosed_skin_hued_sleeve_patches():
+    """A skin-hued blob inside the old sleeve (a knit's pattern passing as skin) is old garment: refilled
+    like the sleeve around it, not kept as a patch of photographed "arm"."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    patch = np.zeros(parse.shape, bool)
+    patch[100:116, 125:135] = True          # where the left upper arm meets the torso, inside the old top
+    assert np.isin(parse[patch], (LABEL["left_arm"], LABEL["torso"])).all()
+    img[patch] = SKIN                       # passes every skin test: only its enclosure says sleeve
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    c = compose(img, parse, kp, w, shading_strength=0.0)
+    assert c.hole[patch].mean() > 0.9
+
+
+def test_fill_ignores_a_skin_coloured_backdrop():
+    """A peach backdrop matched by the skin colour test is not the person's skin: the arm refilled under
+    the old sleeve takes the person's skin colour, not the backdrop's."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    backdrop = (250, 222, 205)
+    img[parse == LABEL["background"]] = backdrop
+    tone = np.array(SKIN, np.float32)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["left_hand"], LABEL["right_hand"],
+                           LABEL["background"]))   # the backdrop passes the colour test
+    old = np.isin(parse, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), skin & (parse != LABEL["background"]), maps, kp)
+    fill = fill_colors(img, old, body, skin, tone, maps.arm_dist, parse, body_frame(kp).sw)
+    upper = (parse == LABEL["left_arm"]) & body & (np.arange(256)[:, None] < 125)
+    assert upper.sum() > 50
+    mean = fill[upper].mean(0)
+    assert np.abs(mean - np.array(SKIN)).max() < 30, mean
+
+
+def test_body_region_leaves_out_a_skin_coloured_backdrop():
+    """Backdrop pixels that pass the skin colour test are not body: the old sleeve's outline over them is
+    refilled as backdrop, not as a strip of skin beside the arm."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["left_hand"], LABEL["right_hand"],
+                           LABEL["background"]))   # a peach backdrop passes the colour test
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), skin, maps, kp)
+    far = (parse == LABEL["background"]) & (maps.arm_dist > 0.3 * body_frame(kp).sw)
+    assert far.sum() > 1000
+    assert body[far].mean() < 0.05
+    assert body[parse == LABEL["face"]].all() and body[120, 96]
