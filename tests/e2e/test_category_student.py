@@ -52,7 +52,8 @@ def test_worker_frames_the_lower_body_and_refuses_tops_for_a_bottoms_folder(page
     assert got["compareHidden"] and not got["hasResult"]
 
     page.evaluate("() => { document.querySelector('tryon-widget').setAttribute('category', 'auto'); }")
-    got = _run(page, person)  # auto: the folder's one category, bottoms
+    # auto: the worker classifies the garment photo (trousers) and the folder dresses bottoms
+    got = _run(page, person, wild_dev / "garment" / "coobytryon__uniqlo-active-tapered-pants-coffee.jpg")
     assert got["error"] is None, got
     import json
 

@@ -50,7 +50,8 @@ def test_openapi_documents_the_api(client):
     json_body = _resolve(schema, content["application/json"]["schema"]["$ref"])
     assert json_body["required"] == ["inputs"]
     inputs = _resolve(schema, json_body["properties"]["inputs"]["$ref"])
-    assert {"person_image", "garment_image"} <= set(inputs["required"])
+    assert "person_image" in inputs["required"]  # and one garment: garment_image, or garments for an outfit
+    assert {"garment_image", "garments", "tuck"} <= set(inputs["properties"])
     assert "tops" in inputs["properties"]["category"]["enum"]
     form = _resolve(schema, content["multipart/form-data"]["schema"]["$ref"])
     assert {"person_image", "garment_image"} <= set(form["required"])

@@ -341,15 +341,15 @@ def test_real_jump_in_a_skirt_is_refused_for_the_raised_leg_and_a_standing_one_p
 
 
 @pytest.mark.realdata
-def test_real_dress_whose_sleeves_were_missed_is_refused_and_a_plain_one_passes(teacher, vton_samples, wild_dev):
-    # A long-sleeved bodycon dress whose sleeves, lying against its sides, were read as none: they are warped with
-    # the bodice and hidden under the arms, and the result is a sleeveless dress on bare arms.
-    missed = teacher.run(_photo(wild_dev / "person" / "dressedbyai__person1.jpg"),
-                         _photo(wild_dev / "garment" / "dewbm__black_skinny_dress.jpg"),
-                         category="one-pieces").quality
-    assert missed.weakest == "hidden_by_arms" and missed.confidence < 0.5
-    with pytest.raises(LowConfidenceError, match="sleeves"):
-        check(missed, 0.5)
+def test_hidden_by_arms_on_real_dresses(teacher, vton_samples, wild_dev):
+    # A long-sleeved bodycon dress whose sleeves lie against its sides: before the one-piece landmarks found its
+    # cuffs, the sleeves were warped with the bodice and hidden under the arms (0.053-0.059, refused); with its
+    # sleeves on the arms little of the garment hides behind them. The refusal itself is tested on built-up
+    # results above.
+    sleeved = teacher.run(_photo(wild_dev / "person" / "dressedbyai__person1.jpg"),
+                          _photo(wild_dev / "garment" / "dewbm__black_skinny_dress.jpg"),
+                          category="one-pieces").quality
+    assert sleeved.raw["hidden_by_arms"] < SIGNALS["hidden_by_arms"].bad
     plain = teacher.run(_photo(vton_samples / "person" / "ootdiffusion__052472_0.jpg"),
                         _photo(vton_samples / "garment" / "ootdiffusion__053786_1.jpg"), category="one-pieces").quality
     assert plain.raw["hidden_by_arms"] < SIGNALS["hidden_by_arms"].good and plain.confidence >= 0.5
