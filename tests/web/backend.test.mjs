@@ -34,10 +34,14 @@ test('no WebGPU: WASM only, with the reason', () => {
   assert.deepEqual(planBackends('wasm', gpu()).order, ['wasm']);
 });
 
-test('fp16 only with shader-f16; int8 only on WASM', () => {
+test('fp16 only with shader-f16 and measured (or alone); int8 only on WASM', () => {
   const m = manifest(['fp32', 'fp16', 'int8']);
   assert.equal(chooseFile(m, 'webgpu', gpu()).dtype, 'fp32');
-  assert.equal(chooseFile(m, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  assert.equal(chooseFile(m, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp32'); // unmeasured: fp32
+  const measured = { ...m, preferred_dtype: { webgpu: 'fp16' } };
+  assert.equal(chooseFile(measured, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  assert.equal(chooseFile(measured, 'webgpu', gpu()).dtype, 'fp32');
+  assert.equal(chooseFile(manifest(['fp16']), 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
   assert.equal(chooseFile(m, 'wasm', gpu({ shaderF16: true })).dtype, 'int8');
   assert.equal(chooseFile(manifest(['fp32']), 'wasm', gpu()).dtype, 'fp32');
   assert.throws(() => chooseFile(manifest(['int8']), 'webgpu', gpu()), { name: ErrorName.MANIFEST });
@@ -48,7 +52,7 @@ test('WASM runs the quantized file the manifest lists, under either int8 name', 
   const dynamic = manifest(['fp32', 'fp16', 'int8_dynamic']);
   assert.equal(chooseFile(dynamic, 'wasm', gpu()).path, 'model_int8_dynamic.onnx');
   assert.equal(chooseFile(dynamic, 'webgpu', gpu()).dtype, 'fp32');
-  assert.equal(chooseFile(dynamic, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp16');
+  assert.equal(chooseFile(dynamic, 'webgpu', gpu({ shaderF16: true })).dtype, 'fp32');
   // Both quantized files: the calibrated static QDQ one first.
   assert.equal(chooseFile(manifest(['fp32', 'int8_dynamic', 'int8']), 'wasm', gpu()).dtype, 'int8');
   assert.equal(chooseFile(manifest(['int8_dynamic']), 'wasm', gpu()).dtype, 'int8_dynamic');

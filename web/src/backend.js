@@ -2,8 +2,8 @@
  * Backend choice: capability detection, the fallback order WebGPU → WASM → server, the model file each
  * backend runs, and the client of the server fallback API.
  *
- * - WebGPU runs the fp16 file only when the adapter has `shader-f16` (onnxruntime-web's JSEP build returns
- *   garbage, silently, for fp16 without it), else fp32. `backend="auto"` skips software adapters
+ * - WebGPU runs fp32 unless the manifest's measured `preferred_dtype.webgpu` says fp16, and fp16 only when the
+ *   adapter has `shader-f16` (onnxruntime-web's JSEP build returns garbage, silently, for fp16 without it). `backend="auto"` skips software adapters
  *   (`isFallbackAdapter`, e.g. SwiftShader: ~100× slower than WASM) unless `env.rejectFallbackAdapter` is off.
  * - WASM runs a quantized file when the manifest lists one (static QDQ `int8` first, then `int8_dynamic`; int8
  *   brings WebGPU nothing), else fp32.
@@ -82,8 +82,8 @@ export const DTYPE = Object.freeze({ FP32: 'fp32', FP16: 'fp16', INT8: 'int8', I
 
 /**
  * The manifest file a backend runs: the one `manifest.preferred_dtype[backend]` names when it is listed (measured
- * fastest at equal quality there, `tryon.quantize.choice`; on WebGPU fp16 only with `shader-f16`); else on WebGPU fp16
- * (with `shader-f16`) or fp32; on WASM the static QDQ int8 file (calibrated on real inputs, so usually closer to
+ * fastest at equal quality there, `tryon.quantize.choice`; on WebGPU fp16 only with `shader-f16`); else on WebGPU fp32
+ * (fp16 with `shader-f16` only when the folder has no fp32 file); on WASM the static QDQ int8 file (calibrated on real inputs, so usually closer to
  * fp32), the dynamic int8 file, or fp32.
  * @param {{files: {path: string, dtype: string}[], preferred_dtype?: Object<string, string>}} manifest
  * @param {'webgpu'|'wasm'} backend
@@ -93,7 +93,9 @@ export const DTYPE = Object.freeze({ FP32: 'fp32', FP16: 'fp16', INT8: 'int8', I
  */
 export function chooseFile(manifest, backend, gpu) {
   const by = (dtype) => manifest.files.find((f) => f.dtype === dtype);
-  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? [DTYPE.FP16, DTYPE.FP32] : [DTYPE.FP32])
+  // WebGPU: fp32 unless fp16 was measured faster on a GPU (tryon bench-browser --record): a reduced precision is
+  // deployed only where a run showed it at least as fast at equal quality (tryon.quantize.choice).
+  const prefs = backend === 'webgpu' ? (gpu.shaderF16 ? [DTYPE.FP32, DTYPE.FP16] : [DTYPE.FP32])
     : [DTYPE.INT8, DTYPE.INT8_DYNAMIC, DTYPE.FP32];
   const measured = (manifest.preferred_dtype || {})[backend];
   // A measured file is trusted on WASM whatever its precision (fp16 runs there, upcast by onnxruntime-web); on
