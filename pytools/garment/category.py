@@ -28,6 +28,7 @@ import numpy as np
 
 from tryon.errors import UnsupportedCategoryError
 from tryon.garment.landmarks import _landmarks_work, analyse_shape
+from tryon.manifest import DEFAULT_CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -310,15 +311,14 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
             f"{not_dressed}")
     category = normalise_category(info.category if isinstance(info, GarmentInfo) else info)
     if category not in dressed:
-        examples = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", **_EXAMPLES}
-        what = " and ".join(f"{c} ({examples[c]})" for c in FASHN_CATEGORIES if c in dressed)
+        what = " and ".join(f"{c} ({_EXAMPLES[c]})" for c in FASHN_CATEGORIES if c in dressed)
         raise UnsupportedCategoryError(
-            f"this garment looks like {category!r} ({examples[category]}); only {what} are dressed for now")
+            f"this garment looks like {category!r} ({_EXAMPLES[category]}); only {what} are dressed for now")
 
 
-DRESSED = ("tops",)
-"""The categories (:data:`FASHN_CATEGORIES`) the deployed student dresses; :func:`require_supported` refuses the
-rest. Written into an exported student's manifest (``garment_category.dressed``) for the widget."""
+DRESSED = DEFAULT_CATEGORIES
+"""The categories (:data:`FASHN_CATEGORIES`) the deployed student dresses (a manifest without ``categories``:
+:data:`tryon.manifest.DEFAULT_CATEGORIES`); :func:`require_supported` refuses the rest."""
 
 
 def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
@@ -349,5 +349,5 @@ def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
         "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING}}
 
 
-_EXAMPLES = {"bottoms": "trousers, jeans, shorts or a skirt", "one-pieces": "a dress or a jumpsuit",
-             "auto": "not classified"}
+_EXAMPLES = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", "bottoms": "trousers, jeans, shorts or a skirt",
+             "one-pieces": "a dress or a jumpsuit", "auto": "not classified"}

@@ -27,14 +27,16 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import UnsupportedCategoryError, UsageError
+from tryon.teacher.compose_lower import TUCK
 
 __all__ = ["TUCKS", "DEFAULT_TUCK", "OutfitGarment", "OutfitStep", "OutfitResult", "plan_outfit", "dress_outfit",
            "layer_order"]
 
 log = logging.getLogger(__name__)
 
-TUCKS = ("out", "in")
-"""How a top meets a bottom: ``out`` (the top over the bottom's waistband) or ``in`` (tucked into the bottom)."""
+TUCKS = TUCK
+"""How a top meets a bottom: ``out`` (the top over the bottom's waistband) or ``in`` (tucked into the bottom); the
+bottoms' composition defines them (:data:`tryon.teacher.compose_lower.TUCK`)."""
 DEFAULT_TUCK = "out"
 """The tuck when none is given (an untucked top, as most shop photos show)."""
 

@@ -21,6 +21,7 @@ import numpy as np
 from tryon.errors import PoseError, UsageError
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
+from tryon.teacher.compose_lower import TUCK
 from tryon.teacher.crop import CropConfig, paste_result, work_crop
 from tryon.teacher.gate import assess, check, threshold
 from tryon.teacher.warp import warp_garment
@@ -221,7 +222,7 @@ class Teacher:
         from tryon.garment.category import classify_garment, internal_category, require_supported
         from tryon.garment.landmarks import garment_landmarks
 
-        if tuck not in ("out", "in"):
+        if tuck not in TUCK:
             raise UsageError(f"tuck {tuck!r}: use out (the top over the waistband) or in (tucked in)")
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -252,20 +253,21 @@ class Teacher:
         if category is not None:
             info = _with_category(info, category)
         require_supported(info, supported=self.CATEGORIES)
+        kind = _info_get(info, "category", "top")
         timings["garment"] = time.perf_counter() - t
-        if crop is not None and _info_get(info, "category", "top") not in self.crop.categories:
+        if crop is not None and kind not in self.crop.categories:
             # The box ends at mid-thigh: a garment reaching lower is dressed on the whole photo.
             t = time.perf_counter()
             crop = None
             analysis = analyzer(person_image, located=located)
             timings["person"] += time.perf_counter() - t
         t = time.perf_counter()
-        if _info_get(info, "category", "top") == "lower":
+        if kind == "lower":
             from tryon.garment.landmarks_lower import lower_landmarks
 
             lm = lower_landmarks(garment_image, garment_mask)
             require_legs(analysis.keypoints, analysis.image.shape[:2], lm)
-        elif _info_get(info, "category", "top") == "dress":
+        elif kind == "dress":
             from tryon.garment.landmarks_onepiece import onepiece_landmarks
 
             lm = onepiece_landmarks(garment_image, garment_mask, info)

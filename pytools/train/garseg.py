@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 import typer  # light; annotations of the CLI command are resolved against module globals
 
+from tryon.assets import shared_dir
 from tryon.errors import BusyBackgroundError, DataError
 from tryon.processing import load_image, save_image
 
@@ -41,7 +42,6 @@ __all__ = ["GarsegTrainConfig", "training_photos", "held_out_names", "build_cach
 
 log = logging.getLogger(__name__)
 
-_REPO = Path(__file__).resolve().parents[2]
 _IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp"}
 
 
@@ -63,7 +63,7 @@ class GarsegTrainConfig:
         seed: random seed.
     """
 
-    data_root: str = str(_REPO.parent / "shared" / "data")
+    data_root: str = str(shared_dir() / "data")
     model: str = "garment_seg_small"
     height: int = 128
     width: int = 96

@@ -53,12 +53,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-_REPO = Path(__file__).resolve().parents[2]
 
 
 def default_data_roots() -> tuple[str, ...]:
     """The person photos under ``$TRYON_SHARED_DIR`` (default ``<repo>/../shared``)/data."""
-    shared = Path(os.environ.get("TRYON_SHARED_DIR", _REPO.parent / "shared"))
+    from tryon.assets import shared_dir
+
+    shared = shared_dir()
     return (str(shared / "data" / "more-photos"), str(shared / "data" / "vton-samples" / "person"))
 
 

@@ -266,12 +266,12 @@ test('categoryBox: lower body puts the hips at lower_hip_y and the ankles at low
   close(hc * (0.92 - 0.3), 1.88 * 140, 4);
 });
 
-test('bodyFrame refuses a photo without the legs, naming what to take', () => {
-  assert.throws(() => F.bodyFrame(keypoints(FRONT), [600, 400], CAT_CFG, 'bottoms'),
+test('categoryFrame refuses a photo without the legs, naming what to take', () => {
+  assert.throws(() => F.categoryFrame(keypoints(FRONT), [600, 400], CAT_CFG, 'bottoms'),
     (e) => e.name === ErrorName.POSE && e.message.startsWith('the legs are not in view: take a photo that shows you from the waist down'));
-  assert.throws(() => F.bodyFrame(keypoints(LEGS), [380, 400], CAT_CFG, 'one-pieces'),
+  assert.throws(() => F.categoryFrame(keypoints(LEGS), [380, 400], CAT_CFG, 'one-pieces'),
     (e) => e.name === ErrorName.POSE && /legs are not in view.*from the shoulders down to at least the knees/.test(e.message));
-  throwsNamed(() => F.bodyFrame(keypoints(LEGS), [600, 400], CAT_CFG, 'auto'), 'TypeError');
+  throwsNamed(() => F.categoryFrame(keypoints(LEGS), [600, 400], CAT_CFG, 'auto'), 'TypeError');
 });
 
 test('boxKind: a manifest written before per-category framing frames tops only', () => {

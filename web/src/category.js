@@ -5,9 +5,9 @@
  *
  * One source of truth: the rules' thresholds are not written here but read from the manifest's
  * `garment_category.rules` (written by `tryon export` from the Python module's constants), and the categories
- * refused are those the student does not dress (`garment_category.dressed`). The geometry (normalisation to a
+ * refused are those the student does not dress (the manifest's `categories`). The geometry (normalisation to a
  * 384 px tall main component, convexity defects, the top landmarks the length rule reads) follows the Python
- * code step by step; `tests/web/test_category_parity.py` runs both on the same masks in Chromium and holds them
+ * code step by step; `tests/e2e/test_category_parity.py` runs both on the same masks in Chromium and holds them
  * to a stated agreement. Method and measured figures: `docs/garment-category.md`.
  *
  * Masks are `{data, width, height}` row-major, values in [0, 1]; points are `[x, y]` working pixels;
@@ -17,6 +17,7 @@
  */
 
 import { resizeMaskArea, roundHalfEven } from './processing.js';
+import { CATEGORY_EXAMPLES, normaliseCategory } from './protocol.js';
 
 // ------------------------------------------------------------------------------------- small numpy helpers
 
@@ -733,25 +734,19 @@ export function classifyGarment(mask, rules) {
   return out('top', "shoulders and a top's length");
 }
 
-const FASHN = Object.freeze({ top: 'tops', lower: 'bottoms', dress: 'one-pieces' });
-const EXAMPLES = Object.freeze({
-  tops: 't-shirts, shirts, blouses, sweaters, tank tops', bottoms: 'trousers, jeans, shorts or a skirt',
-  'one-pieces': 'a dress or a jumpsuit',
-});
-
 /**
  * The refusal `require_supported` would raise for a classified garment, or null when the student dresses it.
  * @param {{category: string, reason: string}} info {@link classifyGarment}'s result
- * @param {string[]} dressed the FASHN categories the student dresses (`garment_category.dressed`)
+ * @param {string[]} dressed the FASHN categories the student dresses (the manifest's `categories`)
  * @returns {string|null} the message of an `UnsupportedCategoryError`
  */
 export function refusal(info, dressed) {
-  const list = dressed.map((c) => `${c} (${EXAMPLES[c] || c})`).join(', ');
+  const list = dressed.map((c) => `${c} (${CATEGORY_EXAMPLES[c] || c})`).join(', ');
   if (info.category === 'uncertain') {
     return `could not tell what kind of garment this is (${info.reason}): name its category instead of auto `
-      + `(category="${dressed[0]}" for ${EXAMPLES[dressed[0]] || dressed[0]}); this model dresses ${list}`;
+      + `(category="${dressed[0]}" for ${CATEGORY_EXAMPLES[dressed[0]] || dressed[0]}); this model dresses ${list}`;
   }
-  const name = FASHN[info.category];
+  const name = normaliseCategory(info.category); // the classifier's top / lower / dress -> FASHN's names
   if (dressed.includes(name)) return null;
-  return `this garment looks like '${name}' (${EXAMPLES[name]}); this model dresses ${list} only`;
+  return `this garment looks like '${name}' (${CATEGORY_EXAMPLES[name]}); this model dresses ${list} only`;
 }

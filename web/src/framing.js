@@ -469,7 +469,7 @@ function legLength(kp, imageSize, cfg, view) {
 }
 
 /**
- * The box of a garment category before rounding (`tryon.framing.body_frame`): the body's centre line, the
+ * The box of a garment category before rounding (`tryon.framing.category_frame`): the body's centre line, the
  * anchor point (shoulder centre; hip centre for the lower-body box), its fraction of the box height, and how
  * tall the box must be. Live mode smooths cx, cy and height.
  * @param {Float32Array} kp (33 × 4) keypoints
@@ -481,7 +481,7 @@ function legLength(kp, imageSize, cfg, view) {
  * @throws {Error} `PoseError`: the body part the category needs is not seen inside the photo, a back view, or a
  *   body leaning more than `max_lean_deg`; see {@link boxKind} for the others
  */
-export function bodyFrame(kp, imageSize, cfg, category = 'tops') {
+export function categoryFrame(kp, imageSize, cfg, category = 'tops') {
   const kind = boxKind(cfg, category);
   const [ih] = imageSize;
   const L = KP.L_SHOULDER; const R = KP.R_SHOULDER;
@@ -543,12 +543,12 @@ export function bodyFrame(kp, imageSize, cfg, category = 'tops') {
 }
 
 /**
- * The upper-body frame (tops) before rounding: {@link bodyFrame} for `tops`.
+ * The upper-body frame (tops) before rounding: {@link categoryFrame} for `tops`.
  * @param {Float32Array} kp (33 × 4) keypoints
  * @param {[number, number]} imageSize (height, width)
  * @param {object} cfg the manifest's framing
  */
-export function upperBodyFrame(kp, imageSize, cfg) { return bodyFrame(kp, imageSize, cfg, 'tops'); }
+export function upperBodyFrame(kp, imageSize, cfg) { return categoryFrame(kp, imageSize, cfg, 'tops'); }
 
 function gcd(a, b) { return b ? gcd(b, a % b) : a; }
 
@@ -556,7 +556,7 @@ function gcd(a, b) { return b ? gcd(b, a % b) : a; }
  * Round a body frame to the integer box with the model's exact aspect (height a multiple of the aspect's
  * terms), the anchor at `anchorY` of the height (`tryon.framing.box_from_frame`).
  * @param {{cx: number, cy: number, height: number, anchorY: number, part: string}} frame from
- *   {@link bodyFrame} (or smoothed)
+ *   {@link categoryFrame} (or smoothed)
  * @param {[number, number]} modelSize (height, width) of the student's input, e.g. [256, 192]
  * @param {object} cfg the manifest's framing
  * @returns {[number, number, number, number]} x0, y0, width, height
@@ -596,10 +596,10 @@ export function upperBodyBox(kp, imageSize, modelSize, cfg) { return categoryBox
  * @param {object} cfg the manifest's framing
  * @param {string} [category='tops']
  * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
- * @throws {Error} see {@link bodyFrame}, {@link boxFromFrame}
+ * @throws {Error} see {@link categoryFrame}, {@link boxFromFrame}
  */
 export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops') {
-  const frame = bodyFrame(kp, imageSize, cfg, category);
+  const frame = categoryFrame(kp, imageSize, cfg, category);
   return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
 }
 

@@ -14,7 +14,7 @@ export const TUCKS = Object.freeze(['out', 'in']);
  * Check an outfit of several garments, in the order the shopper picked them.
  * @param {Array<{src?: string, blob?: Blob, category: string, alt?: string}>} garments each garment's
  *   category must be named (`tops`, `bottoms`, `one-pieces` or a spelling `tryon.garment.category` accepts):
- *   the browser has no garment classifier to tell an outfit's garments apart
+ *   the widget classifies a single garment's photo in its worker (`category.js`), not an outfit's garments
  * @param {string[]} [dressed] the categories the model dresses (a manifest's `categories`; default
  *   `DEFAULT_CATEGORIES`, what the deployed student dresses)
  * @returns {Array<{category: string}>} the garments with their categories in FASHN's names

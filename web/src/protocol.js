@@ -80,7 +80,8 @@ const CATEGORY_ALIASES = Object.freeze({
   'one-pieces': 'one-pieces', 'one-piece': 'one-pieces', dress: 'one-pieces', dresses: 'one-pieces',
   auto: 'auto', '': 'auto',
 });
-const CATEGORY_EXAMPLES = Object.freeze({
+/** What each category covers, in refusal messages (`tryon.garment.category._EXAMPLES`). */
+export const CATEGORY_EXAMPLES = Object.freeze({
   tops: 't-shirts, shirts, blouses, sweaters, tank tops',
   bottoms: 'trousers, jeans, shorts or a skirt', 'one-pieces': 'a dress or a jumpsuit',
 });

@@ -480,7 +480,7 @@ async function frameLive(person, t) {
       }
     }
     // Refuses (tracking lost) when the body part the category needs left the frame.
-    const frame = F.bodyFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
+    const frame = F.categoryFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
     const box = F.boxFromFrame({ ...frame, cx, cy, height }, state.size, cfg);
     state.track.anchor = state.track.anchor || frame;
