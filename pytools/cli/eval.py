@@ -95,7 +95,8 @@ def eval_command(
     models_dir: Annotated[Path | None, typer.Option(help="Models folder for the teacher (default: tryon.assets).")]
     = None,
     refine: Annotated[bool, typer.Option(help="Teacher: fill uncovered skin with the learned refiner (off: the "
-                                         "classical shaded fill, the default).")] = False,
+                                         "classical shaded fill, the default; tops and one-pieces only, bottoms "
+                                         "keep the classical fill; refused with other methods).")] = False,
     category: PairsCategory = None,
     grid_rows: Annotated[int, typer.Option(min=1, help="Pairs shown in grid.png (the first ones).")] = 48,
     json_out: Annotated[bool, typer.Option("--json", help="Print metrics.json to stdout instead of a summary.")]
@@ -120,6 +121,11 @@ def eval_command(
 
     if method not in _METHODS:
         raise UsageError(f"--method {method!r}: choose from {', '.join(_METHODS)}")
+    if refine and method != "teacher":
+        # The student paints its own skin and the copy baseline paints nothing: a silent no-op would make two
+        # runs look like a refiner comparison that never happened.
+        raise UsageError(f"--refine fills the teacher's uncovered skin; --method {method} has no such fill: "
+                         "use --method teacher --refine, or drop --refine")
     wanted = tuple(m.strip() for m in metrics.split(",") if m.strip())
     bad = [m for m in wanted if m not in METRICS]
     if bad or not wanted:

@@ -86,6 +86,14 @@ def test_eval_refuses_bad_arguments(data: Path, args: list[str], error: type):
     assert isinstance(r.exception, error), r.output
 
 
+@pytest.mark.parametrize("method", ["copy", "student"])
+def test_refine_is_refused_for_a_method_without_the_teachers_fill(data: Path, method: str):
+    r = CliRunner().invoke(_app(), ["eval", str(data / "pairs.csv"), "-o", str(data / "x"), "--method", method,
+                                    "--refine", "-q"])
+    assert isinstance(r.exception, UsageError) and "--refine" in str(r.exception), r.output
+    assert not (data / "x").exists()  # refused before anything ran
+
+
 def test_parse_size():
     assert parse_size("512x384", min_side=32) == (512, 384)
     with pytest.raises(UsageError):
