@@ -16,6 +16,11 @@ Full-resolution inference, in four steps:
    high-frequency level just outside the hole, so that the fill is not smoother than the photo around it.
 4. Blend inside the hole only, with a short feather from the hole's edge inward: every pixel outside the
    hole is returned unchanged.
+
+Opt-in (``Teacher(refine=True)``, ``tryon run --refine``), for tops and one-pieces only: on a side-by-side
+against the classical synthesised skin (``tryon.teacher.skin``) over 64 dressed wild-dev, econ-icon and
+evaluation pairs it was better on 7, worse on 3 and indistinguishable on 54, at about 0.35 s more per photo, so
+it did not become the default (``models/weights/teacher_refine.md``, "Side-by-side against the synthesised skin").
 """
 
 from __future__ import annotations

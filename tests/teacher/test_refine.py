@@ -101,3 +101,29 @@ def test_shipped_weights_fill_skin_in_the_persons_tone():
     assert np.array_equal(out[~hole], img[~hole])
     arm = out[200:340, 65:90].reshape(-1, 3).astype(float).mean(0)
     assert np.abs(arm - skin).max() < 40, arm
+
+
+@pytest.mark.realdata
+def test_teacher_refine_repaints_the_tops_hole_only_and_leaves_bottoms_alone(teacher, vton_samples, wild_dev):
+    """``Teacher(refine=True)`` against the classical fill on the same photos (models/weights/teacher_refine.md,
+    "Where it acts"): for a top the learned fill changes pixels inside the filled hole and nowhere else; a
+    bottoms result is the same with and without it (compose_lower has no learned fill)."""
+    from tryon.processing import load_image
+    from tryon.teacher.pipeline import Teacher
+
+    refined = Teacher(models_dir=teacher.models_dir, refine=True)
+    refined._person = teacher._person_analyzer()  # same analysis, same photo: only the fill may differ
+    assert refined.refiner() is not None
+
+    # A long-sleeved tee replaced by a short-sleeved knit top: bare forearms are synthesised.
+    person = load_image(vton_samples / "person" / "idm-vton__00035_00.jpg")
+    top = load_image(vton_samples / "garment" / "catvton__23962182_54027982_1000.jpg")
+    a, b = teacher.run(person, top, category="tops"), refined.run(person, top, category="tops")
+    changed = np.abs(a.tryon.astype(int) - b.tryon.astype(int)).max(axis=2) > 0
+    assert changed.sum() > 500, "the learned fill changed nothing"
+    assert not (changed & ~a.hole).any(), "the learned fill changed pixels outside the teacher's hole"
+
+    person = load_image(wild_dev / "person" / "ccp__0401.jpg")
+    skirt = load_image(wild_dev / "garment" / "dreamo__skirt.jpeg")
+    a, b = teacher.run(person, skirt, category="bottoms"), refined.run(person, skirt, category="bottoms")
+    assert a.hole.any() and np.array_equal(a.tryon, b.tryon)
