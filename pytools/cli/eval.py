@@ -13,7 +13,7 @@ import typer
 from tryon.cli.options import PairsCategory, parse_size, with_category
 from tryon.errors import UsageError
 
-__all__ = ["register", "eval_command"]
+__all__ = ["register", "eval_command", "compare_command"]
 
 _METHODS = ("teacher", "student", "copy")
 
@@ -198,6 +198,36 @@ def _summary(result: dict, out_dir: Path) -> None:
                   highlight=False)
 
 
+def compare_command(
+    eval_a: Annotated[Path, typer.Argument(metavar="A", help="A `tryon eval` output folder.")],
+    eval_b: Annotated[Path, typer.Argument(metavar="B", help="Another one, of the same pairs.")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="Output folder (compare_<k>.png, compare.csv); "
+                                          "must not be A or B.")] = Path("eval-compare"),
+    labels: Annotated[str, typer.Option(help="Names of A and B on the sheets, comma-separated.")] = "A,B",
+    rows: Annotated[int, typer.Option(min=1, help="Pairs per sheet image.")] = 4,
+) -> None:
+    """Side-by-side sheets of two evaluations of the same pairs, to judge by eye: person | A | B | |A-B| x4, cropped
+    to where A and B differ, and compare.csv with a judgement column to fill in.
+
+    Examples:
+
+      tryon eval pairs.csv -o classical && tryon eval pairs.csv --refine -o refined
+
+      tryon eval-compare classical refined --labels classical,refined -o refine-vs-classical
+    """
+    from tryon.eval.compare import compare_evals
+    from tryon.eval.harness import check_out_dir
+
+    names = tuple(x.strip() for x in labels.split(","))
+    if len(names) != 2 or not all(names):
+        raise UsageError(f"--labels {labels!r}: give two names separated by a comma, e.g. classical,refined")
+    check_out_dir(out_dir, exact=[eval_a.resolve(), eval_b.resolve()])
+    res = compare_evals(eval_a, eval_b, out_dir, labels=names, rows_per_sheet=rows)
+    typer.echo(f"{res['pairs']} pairs compared ({res['identical']} identical; failed: {res['failed_a']} in "
+               f"{names[0]}, {res['failed_b']} in {names[1]}); wrote {len(res['sheets'])} sheets and {res['csv']}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``tryon eval`` to the app."""
+    """Add ``tryon eval`` and ``tryon eval-compare`` to the app."""
     app.command("eval")(eval_command)
+    app.command("eval-compare")(compare_command)
