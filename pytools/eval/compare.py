@@ -18,12 +18,9 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.eval.report import TILE, failure_tile, fit_tile, strip
+from tryon.eval.report import DIFF_LEVEL, diff_box, failure_tile, fit_tile, strip
 
-__all__ = ["DIFF_LEVEL", "load_eval", "diff_box", "compare_evals"]
-
-DIFF_LEVEL = 10
-"""Two pixels differ when a channel differs by more than this many levels (0-255): above JPEG noise in results/."""
+__all__ = ["load_eval", "compare_evals"]
 
 _ROW_TILE = (360, 270)          # (height, width) of a sheet tile, pixels: larger than the grid's, crops are small
 _CAPTION_H = 20
@@ -50,43 +47,6 @@ def load_eval(folder: str | Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: not a `tryon eval` output ({exc}); give folders written by `tryon eval -o`") \
             from None
-
-
-def diff_box(a: np.ndarray, b: np.ndarray, *, level: int = DIFF_LEVEL, margin: float = 0.25,
-             aspect: float = TILE[1] / TILE[0], min_share: float = 0.0) -> tuple[int, int, int, int] | None:
-    """The box around the pixels where two images differ, widened to ``aspect`` and clipped to the image.
-
-    The 1st-99th percentiles of the differing pixels' coordinates bound the box (a few stray pixels far away do
-    not blow it up to the whole photo), then ``margin`` x its size is added on each side so the crop shows
-    context.
-
-    Args:
-        a, b: (H, W, 3) uint8 images of the same size.
-        level: a pixel differs when a channel differs by more than this (0-255).
-        margin: context added on each side, as a fraction of the box's size.
-        aspect: width / height of the returned box (before clipping at the image's edges).
-        min_share: at least this share of the image's pixels must differ.
-
-    Returns:
-        (x0, y0, x1, y1) in pixels (exclusive ends), or None when fewer than 16 pixels (or ``min_share``) differ.
-
-    Raises:
-        DataError: the images differ in shape.
-    """
-    if a.shape != b.shape:
-        raise DataError(f"cannot compare images of shapes {a.shape} and {b.shape}")
-    d = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > level
-    ys, xs = np.nonzero(d)
-    if len(xs) < max(16, min_share * d.size):
-        return None
-    x0, x1 = np.percentile(xs, [1, 99])
-    y0, y1 = np.percentile(ys, [1, 99])
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_h = max(y1 - y0 + 1, (x1 - x0 + 1) / aspect) * (0.5 + margin)
-    half_w = half_h * aspect
-    h, w = d.shape
-    return (max(0, int(cx - half_w)), max(0, int(cy - half_h)), min(w, int(np.ceil(cx + half_w))),
-            min(h, int(np.ceil(cy + half_h))))
 
 
 def _result(folder: Path, row: dict[str, Any], size: tuple[int, int]) -> np.ndarray | None:

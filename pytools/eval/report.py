@@ -1,7 +1,7 @@
 """Pictures and pages of an evaluation: the comparison grid, per-pair thumbnails, index.html, progress bar.
 
-A grid row is person | garment | result [| ground truth], each tile letterboxed to ``TILE`` (height, width),
-with a caption band above (pair name and key metrics). A failed pair shows a failure tile naming the error
+A grid row is person | garment | result | result zoomed on what it changed [| ground truth], each tile
+letterboxed to ``TILE`` (height, width), with a caption band above (pair name and key metrics). A failed pair shows a failure tile naming the error
 where the result would be.
 """
 
@@ -18,15 +18,19 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["TILE", "GridRow", "make_row", "fit_tile", "failure_tile", "strip", "caption", "grid_image",
-           "save_grid", "write_html", "progress_bar"]
+from tryon.errors import DataError
+
+__all__ = ["TILE", "DIFF_LEVEL", "GridRow", "make_row", "diff_box", "zoom_tile", "fit_tile", "failure_tile", "strip",
+           "caption", "grid_image", "save_grid", "write_html", "progress_bar"]
 
 TILE = (256, 192)
 """(height, width) of one grid tile, pixels."""
 _CAPTION_H = 34
 _HEADER_H = 22
 _BG = (245, 245, 245)
-_COLUMNS = ("person", "garment", "result", "ground truth")
+_COLUMNS = ("person", "garment", "result", "result, zoomed", "ground truth")
+DIFF_LEVEL = 10
+"""Two pixels differ when a channel differs by more than this many levels (0-255): above JPEG noise in results/."""
 
 
 def _font(size: int = 13) -> ImageFont.ImageFont:
@@ -64,6 +68,58 @@ def failure_tile(text: str, tile: tuple[int, int] = TILE) -> np.ndarray:
     return np.asarray(img)
 
 
+def diff_box(a: np.ndarray, b: np.ndarray, *, level: int = DIFF_LEVEL, margin: float = 0.25,
+             aspect: float = TILE[1] / TILE[0], min_share: float = 0.0) -> tuple[int, int, int, int] | None:
+    """The box around the pixels where two images differ, widened to ``aspect`` and clipped to the image.
+
+    The 1st-99th percentiles of the differing pixels' coordinates bound the box (a few stray pixels far away do
+    not blow it up to the whole photo), then ``margin`` x its size is added on each side so the crop shows
+    context.
+
+    Args:
+        a, b: (H, W, 3) uint8 images of the same size.
+        level: a pixel differs when a channel differs by more than this (0-255).
+        margin: context added on each side, as a fraction of the box's size.
+        aspect: width / height of the returned box (before clipping at the image's edges).
+        min_share: at least this share of the image's pixels must differ.
+
+    Returns:
+        (x0, y0, x1, y1) in pixels (exclusive ends), or None when fewer than 16 pixels (or ``min_share``) differ.
+
+    Raises:
+        DataError: the images differ in shape.
+    """
+    if a.shape != b.shape:
+        raise DataError(f"cannot compare images of shapes {a.shape} and {b.shape}")
+    d = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > level
+    ys, xs = np.nonzero(d)
+    if len(xs) < max(16, min_share * d.size):
+        return None
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_h = max(y1 - y0 + 1, (x1 - x0 + 1) / aspect) * (0.5 + margin)
+    half_w = half_h * aspect
+    h, w = d.shape
+    return (max(0, int(cx - half_w)), max(0, int(cy - half_h)), min(w, int(np.ceil(cx + half_w))),
+            min(h, int(np.ceil(cy + half_h))))
+
+
+def zoom_tile(person: np.ndarray | None, result: np.ndarray | None, tile: tuple[int, int] = TILE) -> np.ndarray:
+    """The result cropped to where it differs from the person photo (:func:`diff_box`), letterboxed.
+
+    On a full-body or landscape photo the garment is a small part of the frame; this tile shows it at a size a
+    person can judge. Blank when nothing differs or the two are not the same size.
+    """
+    if person is None or result is None or person.shape != result.shape:
+        return fit_tile(None, tile)
+    box = diff_box(person, result)
+    if box is None:
+        return fit_tile(None, tile)
+    x0, y0, x1, y1 = box
+    return fit_tile(result[y0:y1, x0:x1], tile)
+
+
 @dataclass
 class GridRow:
     """One pair in the grid: its tiles (already letterboxed) and the caption."""
@@ -77,8 +133,10 @@ class GridRow:
 def make_row(name: str, person: np.ndarray | None, garment: np.ndarray | None, result: np.ndarray | None,
              gt: np.ndarray | None, *, caption: str, error: str | None, with_gt: bool = True) -> GridRow:
     """Build a grid row; the images are shrunk to tiles at once (rows hold no full-size images)."""
-    third = failure_tile(error) if error is not None else fit_tile(result)
-    tiles = [fit_tile(person), fit_tile(garment), third]
+    if error is not None:
+        tiles = [fit_tile(person), fit_tile(garment), failure_tile(error), fit_tile(None)]
+    else:
+        tiles = [fit_tile(person), fit_tile(garment), fit_tile(result), zoom_tile(person, result)]
     if with_gt and gt is not None:
         tiles.append(fit_tile(gt))
     return GridRow(name, tiles, caption if error is None else f"{name}\nFAILED {error.split(':')[0]}",
@@ -125,7 +183,7 @@ def _fit_text(d: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, widt
 
 def grid_image(rows: list[GridRow], *, has_gt: bool) -> np.ndarray:
     """Compose the grid: a header with column names, then per pair a caption band and its tiles."""
-    ncol = 4 if has_gt else 3
+    ncol = 5 if has_gt else 4
     th, tw = TILE
     gap = 4
     width = ncol * tw + (ncol - 1) * gap

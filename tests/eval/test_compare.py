@@ -72,3 +72,22 @@ def test_bad_inputs_are_refused_with_what_to_give(two_evals, tmp_path):
     (other / "metrics.json").write_text('{"pairs": [{"name": "zzz", "status": "ok"}]}')
     r = CliRunner().invoke(_app(), ["eval-compare", str(a), str(other), "-o", str(tmp_path / "z")])
     assert isinstance(r.exception, DataError) and "share no pair" in str(r.exception)
+
+
+def test_grid_zooms_on_what_the_try_on_changed():
+    """``tryon eval``'s grid: on a full-body photo the garment is small; the zoomed tile shows it at tile size."""
+    from tryon.eval.report import TILE, fit_tile, make_row, zoom_tile
+
+    yy, xx = np.mgrid[0:1200, 0:900]
+    person = np.stack([yy * 0.2, xx * 0.25, np.full_like(yy, 90)], axis=2).astype(np.uint8)
+    result = person.copy()
+    result[500:620, 400:490] = (250, 10, 10)  # a garment a tenth of the photo's width
+
+    def red(tile):
+        return float(((tile[..., 0] > 200) & (tile[..., 1] < 60)).mean())
+
+    assert red(zoom_tile(person, result)) > 8 * red(fit_tile(result))
+    assert zoom_tile(person, result).shape == (*TILE, 3)
+    assert red(zoom_tile(person, person)) == 0.0  # nothing changed: a blank tile, not the photo again
+    row = make_row("p", person, person, result, None, caption="p", error=None)
+    assert len(row.tiles) == 4 and np.array_equal(row.tiles[3], zoom_tile(person, result))

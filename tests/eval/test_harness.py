@@ -216,7 +216,7 @@ def test_evaluate_pairs_end_to_end(data: Path, tmp_path: Path, nets):
     assert agg["seconds"]["n"] == 3 and agg["gt_ssim"]["n"] == 1
     assert "biased" in on_disk["settings"]["fid"]["note"]
     grid = load_image(out / "grid.png")
-    assert grid.shape[0] > 5 * 256 and grid.shape[1] > 3 * 192  # 5 rows, 4 columns (one pair has GT)
+    assert grid.shape[0] > 5 * 256 and grid.shape[1] > 4 * 192  # 5 rows, 5 columns (zoomed result; one has GT)
     html = (out / "index.html").read_text()
     assert "grid.png" in html and "thumbs/" in html
     assert "&lt;b&gt;here&lt;/b&gt; &amp; there" in html and "<b>here" not in html
