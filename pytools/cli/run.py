@@ -117,9 +117,10 @@ def run(
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="With --method student: the exported "
                                                    "student folder (default: <models folder>/student, written by "
                                                    "`make setup`).")] = None,
-    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
-                                         "refinement net instead of the classical shaded fill (slower; "
-                                         "experimental).")] = False,
+    refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Teacher: fill uncovered skin with the "
+                                         "learned refinement net instead of the classical shaded fill (tops and "
+                                         "one-pieces; slower, not better on the side-by-side in "
+                                         "models/weights/teacher_refine.md).")] = False,
     intermediates: Annotated[bool, typer.Option("--intermediates", help="Also write the agnostic person, warped "
                                                 "garment, composition mask and parse next to each result.")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models "
@@ -157,6 +158,9 @@ def run(
         raise UsageError("give the output with -o/--out")
     if method not in _METHODS:
         raise UsageError(f"--method must be one of {', '.join(_METHODS)}, not {method!r}")
+    if refine and method != "teacher":
+        raise UsageError("--refine fills the teacher's uncovered skin; the student paints its own: use --method "
+                         "teacher --refine, or drop --refine")
     if category is not None:
         from tryon.garment.category import normalise_category
 

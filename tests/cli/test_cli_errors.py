@@ -76,6 +76,9 @@ def test_usage_errors(tmp_path):
     assert r.returncode == EXIT_CODES["OutputError"]
     r = tryon("run", "-p", str(p), "-g", "catalogue:no-such-garment", "-o", str(tmp_path / "o.png"))
     assert r.returncode == EXIT_CODES["UsageError"] and "catalogue" in r.stderr
+    r = tryon("run", "-p", str(p), "--method", "student", "--refine", "-o", str(tmp_path / "o.png"))
+    assert r.returncode == EXIT_CODES["UsageError"] and "--refine" in r.stderr
+    assert not (tmp_path / "o.png").exists()
     r = tryon("teacher", "build", "-o", str(tmp_path / "ds"), "--size", "250x190", "--pairs", str(p))
     assert r.returncode == EXIT_CODES["UsageError"]
     r = tryon("teacher", "build", "-o", str(tmp_path / "ds"), "--pairs", str(p), "--category", "bottoms")
