@@ -17,7 +17,7 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   sleeve root; the farthest contour points, split into outer (shoulder side) and inner (armpit side).
 * Long sleeves lying flat against the torso (no sleeve outside any side line, so the rules above see a
   sleeveless body): recognised when both sides' outlines run outwards without an armhole dip from the
-  shoulder to a maximum in the lower part at least 1.7 times the shoulder half-width; the armpit then sits at
+  shoulder to a maximum in the lower part at least 1.6 times the shoulders' width; the armpit then sits at
   the usual proportion below the shoulder corner and the cuff at the lowest part of the outline outside the
   shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
   with a notch between them (a bomber) are read as such sleeves too, however straight the sides run.
@@ -46,6 +46,10 @@ SLEEVE_LANDMARKS: tuple[str, ...] = (
     "sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner")
 
 _WORK_H = 384  # garment bbox height at the working scale
+
+ARMPIT_DROP = 0.25
+"""Least depth of an armpit below its shoulder corner, as a share of the shoulders' half-width (the usual armpit
+lies about 0.8 of it below; a valley within a quarter is the dip between a hood and the shoulder of a hoodie)."""
 
 
 @dataclass
@@ -289,9 +293,12 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
     side_line = _torso_sides(m, cx, sa, sh_half, min(shoulder['left'][1], shoulder['right'][1]))
     for side, sgn in (("left", 1), ("right", -1)):
         a = _walk_up_side(m, cx, sa, side_line[side], sgn, shoulder[side][1])
-        if a is None and sa.armpit[side] is not None and abs(sa.armpit[side][0] - cx) <= 1.1 * sh_half:
-            # A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit.
-            a = sa.armpit[side]
+        v = sa.armpit[side]
+        if (a is None and v is not None and abs(v[0] - cx) <= 1.1 * sh_half
+                and v[1] > shoulder[side][1] + ARMPIT_DROP * sh_half):
+            # A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit; one
+            # level with or above the shoulder corner is the dip between a hood or collar and the shoulder.
+            a = v
         if a is None:
             y = min(shoulder[side][1] + 0.8 * sh_half, sa.top + 0.45 * hgt)
             x = side_line[side](y) if side_line[side] is not None else cx + sgn * 0.9 * sh_half
@@ -470,11 +477,23 @@ def _has_sleeves(sa, shoulder, armpit, side_line) -> bool:
     return votes >= 1
 
 
+PRESSED_WIDENING = 1.6
+"""Least widening, shoulders to the widest row in the lower 40 %, of both sides together (summed half-widths)
+that :func:`_pressed_sleeves` reads as long sleeves against the torso. Flared sleeveless bodies widen 1.25-1.4
+in the in-shop photos seen, pressed sleeves 1.66-3 (a sweatshirt laid at a slant: 1.83 on one side, 1.52 on the
+other, since the centre line sits off the middle)."""
+PRESSED_SIDE = 1.45
+"""... and the least widening of each side on its own (both sides must run outwards to a cuff)."""
+
+
 def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -> bool:
     """True when both sides' outlines run outwards (no inward dip of more than 2 % of the width, which an
-    armhole makes) from the shoulder down to a maximum in the lower 40 % that is at least 1.7 times the
-    shoulder's half-width: long sleeves hanging flat against the torso. Flared sleeveless bodies widen
-    less (at most ~1.45 in the in-shop photos seen) or have an armhole dip."""
+    armhole makes) from the shoulder down to a maximum in the lower 40 %, the whole width there at least
+    :data:`PRESSED_WIDENING` times the shoulders' width and each side at least :data:`PRESSED_SIDE` times its
+    shoulder's half-width: long sleeves hanging flat against the torso. Flared sleeveless bodies widen less or
+    have an armhole dip. Both sides are summed because a garment laid at a slight slant moves the centre line
+    off the middle, widening one side at the other's expense."""
+    half_sum = ext_sum = 0.0
     for side, sgn in (("left", 1), ("right", -1)):
         sh = strap[side]
         half_sh = abs(sh[0] - cx)
@@ -487,9 +506,12 @@ def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -
             return False
         ym = int(np.argmax(ext))
         dip = float((np.maximum.accumulate(ext[:ym + 1]) - ext[:ym + 1]).max())
-        if not (ext[ym] >= 1.7 * half_sh and sh[1] + ym >= sa.top + 0.6 * sa.height and dip <= 0.02 * sa.width):
+        if not (ext[ym] >= PRESSED_SIDE * half_sh and sh[1] + ym >= sa.top + 0.6 * sa.height
+                and dip <= 0.02 * sa.width):
             return False
-    return True
+        half_sum += half_sh
+        ext_sum += ext[ym]
+    return ext_sum >= PRESSED_WIDENING * half_sum
 
 
 CUFF_NOTCH_DEPTH = 0.05

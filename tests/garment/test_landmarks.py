@@ -166,3 +166,40 @@ def test_enclosed_slot_under_the_arm_keeps_the_sleeves_apart():
         assert lm[f"armpit_{side}"][1] > lm[f"shoulder_{side}"][1] + 40, side
         assert sgn * (lm[f"sleeve_{side}_outer"][0] - lm[f"armpit_{side}"][0]) > 20, side
         assert lm[f"sleeve_{side}_outer"][1] > 350, side
+
+
+def test_pressed_sleeves_of_a_garment_laid_at_a_slant():
+    """A long-sleeve top laid a little askew: the centre line sits off the middle, so one side widens to its cuff
+    by 2.4 times its shoulder half-width and the other by only 1.6; the two together are still sleeves."""
+    import cv2
+
+    m = np.zeros((400, 320), np.uint8)
+    cv2.fillPoly(m, [np.array([[130, 40], [190, 40], [222, 58], [268, 150], [300, 350], [266, 358], [248, 340],
+                               [96, 340], [80, 358], [66, 350], [82, 150], [104, 58]], np.int32)], 1)
+    cv2.ellipse(m, (160, 40), (30, 22), 0, 0, 180, 0, -1)
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert lm["sleeve_left_outer"][1] > 300 and lm["sleeve_right_outer"][1] > 300
+
+
+# Judged by eye (wild-dev and vton-samples): long sleeves lying against the body of a sweatshirt laid askew, a
+# plaid shirt and a knit jumper (read as sleeveless before), and a hoodie whose hood valley was taken for an armpit.
+LONG_SLEEVED = (("wild_dev", "coobytryon__garment-01-mint-sweatshirt.jpg"), ("wild_dev", "dressedbyai__item2.jpg"),
+                ("vton_samples", "maple-cpvton__000017_1.jpg"), ("wild_dev", "page0526vton__shop1.png"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name", LONG_SLEEVED)
+def test_realdata_long_sleeves_against_the_body(request, folder, name):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    mask = garment_mask(img)
+    info = classify_garment(img, mask)
+    assert info.sleeve == "long", (name, info)
+    lm = garment_landmarks(img, mask, info)
+    _check_order(lm, name)
+    for side in ("left", "right"):
+        assert lm[f"sleeve_{side}_outer"][1] > lm[f"armpit_{side}"][1], (name, side)
