@@ -22,6 +22,8 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
   with a notch between them (a bomber) are read as such sleeves too, however straight the sides run.
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
+* Strings hanging below the garment (drawstrings, ties) are left out of the shape first: thin parts reaching
+  below the body's bottom (:func:`_hanging_strings`).
 
 All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT.
 """
@@ -112,11 +114,12 @@ def _main_component(m: np.ndarray) -> np.ndarray:
     return filled
 
 
-def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
+def analyse_shape(mask: np.ndarray, strip: bool = True) -> ShapeAnalysis:
     """Normalise a garment mask and measure its shape (see :class:`ShapeAnalysis`).
 
     Args:
         mask: (H, W) float32 [0, 1] (or bool) garment mask.
+        strip: leave out strings hanging below the garment (:func:`_hanging_strings`).
 
     Raises:
         ValueError: the mask is empty.
@@ -131,6 +134,11 @@ def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
     small = cv2.resize(m.astype(np.uint8), (max(8, round(W * s)), max(8, round(H * s))),
                        interpolation=cv2.INTER_NEAREST if s > 1 else cv2.INTER_AREA) > 0
     small = _main_component(small)
+    strings = _hanging_strings(small) if strip else None
+    if strings is not None and strings.any():
+        # Re-normalise without them (once): the garment's height is the body's, not down to a string's end.
+        gone = cv2.resize(strings.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+        return analyse_shape(m & ~gone, strip=False)
     ys, xs = np.nonzero(small)
     top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
     upper = ys < top + (bottom - top) / 3
@@ -139,6 +147,37 @@ def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
     contour = max(cs, key=cv2.contourArea)[:, 0, :]
     armpit, depth = _armpit_defects(contour, cx, top, bottom, right - left + 1)
     return ShapeAnalysis(small, s, contour, cx, int(top), int(bottom), int(left), int(right), armpit, depth)
+
+
+STRING_WIDTH = 0.03
+"""Widest part (share of the garment's width) that :func:`_hanging_strings` takes for a string."""
+
+
+def _hanging_strings(m: np.ndarray) -> np.ndarray:
+    """Drawstrings, tassels and ties hanging below the garment: thin parts (opened away by a disc
+    :data:`STRING_WIDTH` of the width across) reaching more than 2 % of the height below the body's bottom.
+    They are no hem, and counted as garment they stretch the height every proportion is read against.
+
+    Args:
+        m: (h, w) bool main component at the working scale.
+
+    Returns:
+        (h, w) bool, the strings (all False when there are none).
+    """
+    ys, xs = np.nonzero(m)
+    k = max(3, int(round(STRING_WIDTH * (xs.max() - xs.min() + 1)))) | 1
+    body = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    out = np.zeros_like(m)
+    rows = np.nonzero(body.any(axis=1))[0]
+    if not len(rows):
+        return out
+    low = rows.max() + 0.02 * (ys.max() - ys.min() + 1)
+    thin = (m & ~body.astype(bool)).astype(np.uint8)
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] - 1 > low:
+            out |= lbl == i
+    return out
 
 
 def _armpit_defects(contour, cx, top, bottom, width):

@@ -203,3 +203,38 @@ def test_realdata_long_sleeves_against_the_body(request, folder, name):
     _check_order(lm, name)
     for side in ("left", "right"):
         assert lm[f"sleeve_{side}_outer"][1] > lm[f"armpit_{side}"][1], (name, side)
+
+
+def test_drawstrings_below_the_hem_are_not_garment():
+    """The bomber of :func:`test_cuffs_hanging_beside_the_hem_are_long_sleeves` with two drawstrings hanging
+    from its hem: they are left out of the shape, so the cuffs still hang in the garment's lowest part."""
+    import cv2
+
+    m = np.zeros((640, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([[160, 40], [240, 40], [320, 80], [330, 110], [330, 460], [70, 460], [70, 110],
+                               [80, 80]], np.int32)], 1)
+    cv2.ellipse(m, (200, 40), (40, 24), 0, 0, 180, 0, -1)
+    for x0 in (112, 266):
+        m[410:461, x0:x0 + 22] = 0
+    for x0 in (180, 216):  # two 3 px strings, 150 px long
+        m[455:610, x0:x0 + 3] = 1
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert lm["sleeve_left_outer"][1] > 420 and lm["sleeve_right_outer"][1] > 420
+    assert lm["hem_center"][1] < 470
+
+
+# Judged by eye: a puffer jacket whose drawstrings hang far below its hem (wild-dev; its sleeves lie against the
+# body down to the hem) and a wrap top whose tie hangs below it (vton-samples; short sleeves, not a long one).
+STRINGS = (("wild_dev", "page0526vton__rcm1.png", "long"), ("vton_samples", "idm-vton__04469_00.jpg", "short"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name,sleeve", STRINGS)
+def test_realdata_strings_below_the_hem(request, folder, name, sleeve):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    assert classify_garment(img, garment_mask(img)).sleeve == sleeve, name
