@@ -20,7 +20,8 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   shoulder to a maximum in the lower part at least 1.6 times the shoulders' width; the armpit then sits at
   the usual proportion below the shoulder corner and the cuff at the lowest part of the outline outside the
   shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
-  with a notch between them (a bomber) are read as such sleeves too, however straight the sides run.
+  with a notch between them (a bomber) are read as such sleeves too, however straight the sides run, and so
+  are sides along which the photo shows the sleeve's inner edge as a steady line (:func:`_sleeve_seams`).
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
 * Strings hanging below the garment (drawstrings, ties) are left out of the shape first: thin parts reaching
   below the body's bottom (:func:`_hanging_strings`).
@@ -358,7 +359,8 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
         strap[side] = (float(sp[0]), float(sp[1]))
     # Long sleeves lying flat against the torso leave no sleeve outside any side line: recognised by the
     # outline running outwards, without an armhole dip, from the shoulder to cuffs far out near the bottom.
-    pressed = not found and sleeve != "none" and (_pressed_sleeves(m, cx, sa, strap) or _cuff_notches(sa))
+    pressed = not found and sleeve != "none" and (_pressed_sleeves(m, cx, sa, strap) or _cuff_notches(sa)
+                                                  or _sleeve_seams(image, sa))
     has_sleeves = (found or pressed) if sleeve is None else sleeve != "none"
     if not has_sleeves:
         shoulder = strap
@@ -580,6 +582,50 @@ def _cuff_notches(sa: ShapeAnalysis) -> bool:
         cuff_low = outer >= sa.bottom - 0.15 * sa.height
         ok = (notch >= depth) & cuff_low & (np.arange(len(p)) >= 0.4 * len(p))
         if not ok.any():
+            return False
+    return True
+
+
+SEAM_STEADY = 0.8
+"""Share of the rows (40-85 % of the height) in which :func:`_sleeve_seams` must find the strongest edge at the
+same distance (within 2 % of the width) from the side of the outline, on both sides. A sleeve lying on the body
+draws one straight line; prints and folds of a sleeveless body wander (0.07-0.65 on the sleeveless tops seen)."""
+SEAM_STEP = 15.0
+"""Least median strength of that edge: a horizontal lightness step (8-bit CIELAB L, Sobel over 8) per working
+pixel (sleeve edges seen: 22-57; plain sleeveless bodies 0.3-9, printed ones below :data:`SEAM_STEADY`)."""
+
+
+def _sleeve_seams(image: np.ndarray | None, sa: ShapeAnalysis) -> bool:
+    """True when the photo shows, on both sides, a line running down inside the outline at a steady distance
+    from it (6-30 % of the width in): the inner edge of a long sleeve lying flat against the torso, which the
+    silhouette alone cannot tell from a sleeveless body with straight sides (a blouse whose sleeves neither
+    widen the outline nor leave a notch by the hem)."""
+    if image is None:
+        return False
+    h, w = sa.mask.shape
+    img = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    light = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[:, :, 0].astype(np.float32), (0, 0), 1.5)
+    gx = np.abs(cv2.Sobel(light, cv2.CV_32F, 1, 0, ksize=3)) / 8.0
+    d = np.arange(int(0.06 * sa.width), int(0.3 * sa.width))
+    for sgn in (1, -1):
+        offs, steps = [], []
+        for y in range(int(sa.top + 0.4 * sa.height), int(sa.top + 0.85 * sa.height)):
+            cols = np.nonzero(sa.mask[y])[0]
+            if not len(cols):
+                continue
+            xs = (cols.max() if sgn > 0 else cols.min()) - sgn * d
+            ok = (xs >= 0) & (xs < w)
+            v = gx[y, xs[ok]] * sa.mask[y, xs[ok]]
+            if not len(v):
+                continue
+            i = int(np.argmax(v))
+            offs.append(d[ok][i])
+            steps.append(v[i])
+        if len(offs) < 8:
+            return False
+        offs = np.asarray(offs, float)
+        steady = float((np.abs(offs - np.median(offs)) <= 0.02 * sa.width).mean())
+        if steady < SEAM_STEADY or float(np.median(steps)) < SEAM_STEP:
             return False
     return True
 

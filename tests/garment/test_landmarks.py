@@ -238,3 +238,51 @@ def test_realdata_strings_below_the_hem(request, folder, name, sleeve):
 
     img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
     assert classify_garment(img, garment_mask(img)).sleeve == sleeve, name
+
+
+def _straight_sided_top(seams: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A dark top with straight sides and sloping shoulders on white (no armhole, no widening, no notch by the
+    hem); with ``seams`` each sleeve, a shade lighter, lies along a side, its inner edge a dark line 17 % of the
+    width in."""
+    import cv2
+
+    m = np.zeros((520, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([[160, 40], [240, 40], [330, 90], [340, 480], [60, 480], [70, 90]], np.int32)], 1)
+    cv2.ellipse(m, (200, 40), (40, 24), 0, 0, 180, 0, -1)
+    img = np.full((520, 400, 3), 250, np.uint8)
+    img[m > 0] = (70, 72, 80)
+    if seams:  # the sleeves a shade lighter than the body, their inner edges a dark line
+        img[:, :108][m[:, :108] > 0] = (100, 102, 110)
+        img[:, 292:][m[:, 292:] > 0] = (100, 102, 110)
+        for x in (108, 292):
+            cv2.line(img, (x, 170), (x, 470), (20, 20, 24), 3)
+        img[m == 0] = 250
+    return img, m.astype(np.float32)
+
+
+def test_sleeve_seams_inside_the_outline_are_long_sleeves():
+    img, mask = _straight_sided_top(seams=True)
+    info = classify_garment(img, mask)
+    assert info.sleeve == "long", info
+    lm = garment_landmarks(img, mask, info)
+    assert lm["sleeve_left_outer"][1] > 400 and lm["sleeve_right_outer"][1] > 400
+    plain, mask = _straight_sided_top(seams=False)
+    assert classify_garment(plain, mask).sleeve == "none"
+
+
+# Judged by eye: long sleeves lying against the body whose inner edge shows in the photo (a black blouse on
+# wild-dev, a track jacket's stripes on vton-samples), and sleeveless tops with prints, buttons and pockets.
+SEAMED_LONG = (("wild_dev", "anydoor__43.jpg"), ("vton_samples", "maple-cpvton__000003_1.jpg"))
+PRINTED_SLEEVELESS = (("wild_dev", "imagdressing__4.jpg"), ("wild_dev", "ujjwalvton__product_3-6.png"),
+                      ("vton_samples", "maple-cpvton__000002_1.jpg"), ("vton_samples", "idm-vton__09256_00.jpg"),
+                      ("vton_samples", "catvton__22790049_53294275_1000.jpg"))
+
+
+@pytest.mark.realdata
+def test_realdata_sleeve_seams(request):
+    from tryon.processing import load_image
+
+    for names, want in ((SEAMED_LONG, "long"), (PRINTED_SLEEVELESS, "none")):
+        for folder, name in names:
+            img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+            assert classify_garment(img, garment_mask(img)).sleeve == want, name
