@@ -189,6 +189,21 @@ _WIDENING = 0.1
 """width_90 - width_10 from which a waistband garment widens downwards (a skirt)."""
 
 
+_HUNG_TOP = 0.75
+"""top_width / width_10 below which a straight top edge with a hanger above it is a neckline the hanger's bar
+was cut from (wild-dev blouses 0.65-0.66), not a waistband on a clip hanger (bottoms seen: 0.79-0.95)."""
+
+
+def _hung_by_neckline(image: np.ndarray | None, mask: np.ndarray, f: ShapeFeatures) -> bool:
+    """A top on a hanger: once the hanger is out of the mask (:func:`tryon.garment.mask.drop_hanger`) its top
+    edge is straight like a waistband, but narrower than the garment just below it and with the hanger above."""
+    if image is None or f.top_width >= _HUNG_TOP * f.width_10:
+        return False
+    from tryon.garment.mask import hanger_above
+
+    return hanger_above(image, np.asarray(mask, np.float32))
+
+
 def shape_features(sa) -> ShapeFeatures:
     """Measure the silhouette of a normalised garment mask.
 
@@ -232,7 +247,8 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
 
     1. trousers: a gap between two legs over more than 20 % of the height -> ``lower``;
     2. a straight top edge as wide as the garment under it (a waistband: ``flat_top`` >= 0.85, ``edge_ratio``
-       >= 0.75) with neither sleeves, armholes, straps nor shoulders ->
+       >= 0.75) with neither sleeves, armholes, straps nor shoulders, and not a top's neckline left straight by
+       the hanger removal (narrower than the garment below it with a hanger above it, needs ``image``) ->
        ``lower`` when it also has a leg gap, widens downwards (skirt, shorts) or is tall (trousers whose legs
        touch), else ``uncertain``;
     3. otherwise the length from the neck to the hem over the torso width (from the landmarks): above 2.4 ->
@@ -267,7 +283,8 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
         sleeve = "long" if np.median(lens) > 0.5 * np.median(body) else "short"
     if f.leg_gap > _LEG_GAP_TROUSERS:
         return GarmentInfo("lower", sleeve, "two legs")
-    if f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders:
+    if (f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders
+            and not _hung_by_neckline(image, mask, f)):
         if f.leg_gap > _LEG_GAP_SHORT or f.width_90 >= f.width_10 + _WIDENING or f.aspect >= _TALL:
             return GarmentInfo("lower", sleeve, "a waistband and no shoulders")
         return GarmentInfo(UNCERTAIN, sleeve, "a straight top edge and no shoulders or sleeves")

@@ -17,11 +17,15 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   sleeve root; the farthest contour points, split into outer (shoulder side) and inner (armpit side).
 * Long sleeves lying flat against the torso (no sleeve outside any side line, so the rules above see a
   sleeveless body): recognised when both sides' outlines run outwards without an armhole dip from the
-  shoulder to a maximum in the lower part at least 1.7 times the shoulder half-width; the armpit then sits at
+  shoulder to a maximum in the lower part at least 1.7 times the shoulder half-width (one side for a garment
+  laid askew, the other close: ``PRESSED_ASKEW``); the armpit then sits at
   the usual proportion below the shoulder corner and the cuff at the lowest part of the outline outside the
   shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
-  with a notch between them (a bomber) are read as such sleeves too, however straight the sides run.
+  with a notch between them (a bomber) are read as such sleeves too, however straight the sides run, and so
+  are sides along which the photo shows the sleeve's inner edge as a steady line (:func:`_sleeve_seams`).
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
+* Strings hanging below the garment (drawstrings, ties) are left out of the shape first: thin parts reaching
+  below the body's bottom (:func:`_hanging_strings`).
 
 All coordinates are image pixels (x, y) floats; ``*_left`` is the WEARER's left = image RIGHT.
 """
@@ -46,6 +50,10 @@ SLEEVE_LANDMARKS: tuple[str, ...] = (
     "sleeve_left_outer", "sleeve_left_inner", "sleeve_right_outer", "sleeve_right_inner")
 
 _WORK_H = 384  # garment bbox height at the working scale
+
+ARMPIT_DROP = 0.25
+"""Least depth of an armpit below its shoulder corner, as a share of the shoulders' half-width (the usual armpit
+lies about 0.8 of it below; a valley within a quarter is the dip between a hood and the shoulder of a hoodie)."""
 
 
 @dataclass
@@ -108,11 +116,12 @@ def _main_component(m: np.ndarray) -> np.ndarray:
     return filled
 
 
-def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
+def analyse_shape(mask: np.ndarray, strip: bool = True) -> ShapeAnalysis:
     """Normalise a garment mask and measure its shape (see :class:`ShapeAnalysis`).
 
     Args:
         mask: (H, W) float32 [0, 1] (or bool) garment mask.
+        strip: leave out strings hanging below the garment (:func:`_hanging_strings`).
 
     Raises:
         ValueError: the mask is empty.
@@ -127,6 +136,11 @@ def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
     small = cv2.resize(m.astype(np.uint8), (max(8, round(W * s)), max(8, round(H * s))),
                        interpolation=cv2.INTER_NEAREST if s > 1 else cv2.INTER_AREA) > 0
     small = _main_component(small)
+    strings = _hanging_strings(small) if strip else None
+    if strings is not None and strings.any():
+        # Re-normalise without them (once): the garment's height is the body's, not down to a string's end.
+        gone = cv2.resize(strings.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+        return analyse_shape(m & ~gone, strip=False)
     ys, xs = np.nonzero(small)
     top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
     upper = ys < top + (bottom - top) / 3
@@ -135,6 +149,37 @@ def analyse_shape(mask: np.ndarray) -> ShapeAnalysis:
     contour = max(cs, key=cv2.contourArea)[:, 0, :]
     armpit, depth = _armpit_defects(contour, cx, top, bottom, right - left + 1)
     return ShapeAnalysis(small, s, contour, cx, int(top), int(bottom), int(left), int(right), armpit, depth)
+
+
+STRING_WIDTH = 0.03
+"""Widest part (share of the garment's width) that :func:`_hanging_strings` takes for a string."""
+
+
+def _hanging_strings(m: np.ndarray) -> np.ndarray:
+    """Drawstrings, tassels and ties hanging below the garment: thin parts (opened away by a disc
+    :data:`STRING_WIDTH` of the width across) reaching more than 2 % of the height below the body's bottom.
+    They are no hem, and counted as garment they stretch the height every proportion is read against.
+
+    Args:
+        m: (h, w) bool main component at the working scale.
+
+    Returns:
+        (h, w) bool, the strings (all False when there are none).
+    """
+    ys, xs = np.nonzero(m)
+    k = max(3, int(round(STRING_WIDTH * (xs.max() - xs.min() + 1)))) | 1
+    body = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    out = np.zeros_like(m)
+    rows = np.nonzero(body.any(axis=1))[0]
+    if not len(rows):
+        return out
+    low = rows.max() + 0.02 * (ys.max() - ys.min() + 1)
+    thin = (m & ~body.astype(bool)).astype(np.uint8)
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] - 1 > low:
+            out |= lbl == i
+    return out
 
 
 def _armpit_defects(contour, cx, top, bottom, width):
@@ -289,9 +334,12 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
     side_line = _torso_sides(m, cx, sa, sh_half, min(shoulder['left'][1], shoulder['right'][1]))
     for side, sgn in (("left", 1), ("right", -1)):
         a = _walk_up_side(m, cx, sa, side_line[side], sgn, shoulder[side][1])
-        if a is None and sa.armpit[side] is not None and abs(sa.armpit[side][0] - cx) <= 1.1 * sh_half:
-            # A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit.
-            a = sa.armpit[side]
+        v = sa.armpit[side]
+        if (a is None and v is not None and abs(v[0] - cx) <= 1.1 * sh_half
+                and v[1] > shoulder[side][1] + ARMPIT_DROP * sh_half):
+            # A valley farther out than the shoulders is a dent in a sleeve's outer edge, not the armpit; one
+            # level with or above the shoulder corner is the dip between a hood or collar and the shoulder.
+            a = v
         if a is None:
             y = min(shoulder[side][1] + 0.8 * sh_half, sa.top + 0.45 * hgt)
             x = side_line[side](y) if side_line[side] is not None else cx + sgn * 0.9 * sh_half
@@ -312,7 +360,8 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
         strap[side] = (float(sp[0]), float(sp[1]))
     # Long sleeves lying flat against the torso leave no sleeve outside any side line: recognised by the
     # outline running outwards, without an armhole dip, from the shoulder to cuffs far out near the bottom.
-    pressed = not found and sleeve != "none" and (_pressed_sleeves(m, cx, sa, strap) or _cuff_notches(sa))
+    pressed = not found and sleeve != "none" and (_pressed_sleeves(m, cx, sa, strap) or _cuff_notches(sa)
+                                                  or _sleeve_seams(image, sa))
     has_sleeves = (found or pressed) if sleeve is None else sleeve != "none"
     if not has_sleeves:
         shoulder = strap
@@ -470,11 +519,22 @@ def _has_sleeves(sa, shoulder, armpit, side_line) -> bool:
     return votes >= 1
 
 
+PRESSED_WIDENING = 1.7
+"""Least widening, from the shoulder to the widest row in the lower 40 %, of each side of the outline for
+:func:`_pressed_sleeves` (its half-width over the shoulder's). Flared sleeveless bodies widen less: 1.25-1.45 in
+the in-shop photos seen, a white bubble-hem top whose shoulders the cut-out lost 1.62-1.69."""
+PRESSED_ASKEW = (1.45, 1.6)
+"""A garment laid a little askew moves the centre line off the middle, widening one side at the other's expense:
+one side at least :data:`PRESSED_WIDENING` then suffices when the other reaches the first number and both sides
+together (summed half-widths) the second (a sweatshirt: 1.83 and 1.52, 1.66 together)."""
+
+
 def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -> bool:
     """True when both sides' outlines run outwards (no inward dip of more than 2 % of the width, which an
-    armhole makes) from the shoulder down to a maximum in the lower 40 % that is at least 1.7 times the
-    shoulder's half-width: long sleeves hanging flat against the torso. Flared sleeveless bodies widen
-    less (at most ~1.45 in the in-shop photos seen) or have an armhole dip."""
+    armhole makes) from the shoulder down to a maximum in the lower 40 % at least :data:`PRESSED_WIDENING` times
+    the shoulder's half-width (or, for a garment laid askew, as :data:`PRESSED_ASKEW` says): long sleeves hanging
+    flat against the torso. Flared sleeveless bodies widen less or have an armhole dip."""
+    ratios, half_sum, ext_sum = [], 0.0, 0.0
     for side, sgn in (("left", 1), ("right", -1)):
         sh = strap[side]
         half_sh = abs(sh[0] - cx)
@@ -487,9 +547,15 @@ def _pressed_sleeves(m: np.ndarray, cx: float, sa: ShapeAnalysis, strap: dict) -
             return False
         ym = int(np.argmax(ext))
         dip = float((np.maximum.accumulate(ext[:ym + 1]) - ext[:ym + 1]).max())
-        if not (ext[ym] >= 1.7 * half_sh and sh[1] + ym >= sa.top + 0.6 * sa.height and dip <= 0.02 * sa.width):
+        if not (sh[1] + ym >= sa.top + 0.6 * sa.height and dip <= 0.02 * sa.width):
             return False
-    return True
+        ratios.append(ext[ym] / half_sh)
+        half_sum += half_sh
+        ext_sum += ext[ym]
+    if min(ratios) >= PRESSED_WIDENING:
+        return True
+    return (max(ratios) >= PRESSED_WIDENING and min(ratios) >= PRESSED_ASKEW[0]
+            and ext_sum >= PRESSED_ASKEW[1] * half_sum)
 
 
 CUFF_NOTCH_DEPTH = 0.05
@@ -519,6 +585,50 @@ def _cuff_notches(sa: ShapeAnalysis) -> bool:
         cuff_low = outer >= sa.bottom - 0.15 * sa.height
         ok = (notch >= depth) & cuff_low & (np.arange(len(p)) >= 0.4 * len(p))
         if not ok.any():
+            return False
+    return True
+
+
+SEAM_STEADY = 0.8
+"""Share of the rows (40-85 % of the height) in which :func:`_sleeve_seams` must find the strongest edge at the
+same distance (within 2 % of the width) from the side of the outline, on both sides. A sleeve lying on the body
+draws one straight line; prints and folds of a sleeveless body wander (0.07-0.65 on the sleeveless tops seen)."""
+SEAM_STEP = 15.0
+"""Least median strength of that edge: a horizontal lightness step (8-bit CIELAB L, Sobel over 8) per working
+pixel (sleeve edges seen: 22-57; plain sleeveless bodies 0.3-9, printed ones below :data:`SEAM_STEADY`)."""
+
+
+def _sleeve_seams(image: np.ndarray | None, sa: ShapeAnalysis) -> bool:
+    """True when the photo shows, on both sides, a line running down inside the outline at a steady distance
+    from it (6-30 % of the width in): the inner edge of a long sleeve lying flat against the torso, which the
+    silhouette alone cannot tell from a sleeveless body with straight sides (a blouse whose sleeves neither
+    widen the outline nor leave a notch by the hem)."""
+    if image is None:
+        return False
+    h, w = sa.mask.shape
+    img = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    light = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[:, :, 0].astype(np.float32), (0, 0), 1.5)
+    gx = np.abs(cv2.Sobel(light, cv2.CV_32F, 1, 0, ksize=3)) / 8.0
+    d = np.arange(int(0.06 * sa.width), int(0.3 * sa.width))
+    for sgn in (1, -1):
+        offs, steps = [], []
+        for y in range(int(sa.top + 0.4 * sa.height), int(sa.top + 0.85 * sa.height)):
+            cols = np.nonzero(sa.mask[y])[0]
+            if not len(cols):
+                continue
+            xs = (cols.max() if sgn > 0 else cols.min()) - sgn * d
+            ok = (xs >= 0) & (xs < w)
+            v = gx[y, xs[ok]] * sa.mask[y, xs[ok]]
+            if not len(v):
+                continue
+            i = int(np.argmax(v))
+            offs.append(d[ok][i])
+            steps.append(v[i])
+        if len(offs) < 8:
+            return False
+        offs = np.asarray(offs, float)
+        steady = float((np.abs(offs - np.median(offs)) <= 0.02 * sa.width).mean())
+        if steady < SEAM_STEADY or float(np.median(steps)) < SEAM_STEP:
             return False
     return True
 

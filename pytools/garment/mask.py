@@ -10,7 +10,8 @@ soft edge. This follows the border-flood-fill idea of the teacher prototype (see
 
 Where that cut-out is unsure of itself (:func:`classical_mask`'s confidence) or the border is a smooth gradient
 the colour plane cannot fit, :func:`garment_mask` returns the learned segmenter's mask instead
-(``tryon.garment.segmenter``; method, data and figures in ``docs/garment-mask.md``).
+(``tryon.garment.segmenter``; method, data and figures in ``docs/garment-mask.md``). Either way a clothes hanger
+seen above the neckline is taken out (:func:`drop_hanger`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import numpy as np
 
 from tryon.errors import BusyBackgroundError
 
-__all__ = ["garment_mask", "classical_mask", "border_stats", "strip_frame", "WORK_SIDE", "CONFIDENT",
-           "CONFIDENCE_SCALES", "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER"]
+__all__ = ["garment_mask", "classical_mask", "border_stats", "strip_frame", "drop_hanger", "hanger_above", "WORK_SIDE", "CONFIDENT",
+           "CONFIDENCE_SCALES", "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER", "HANGER_PEAK", "HANGER_CONTRAST"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,19 @@ a wooden floor 0.94, rooms and walls 1.9-10, clean shop photos 0-0.2."""
 
 MAX_BORDER_COVER = 0.1
 """Largest share of the image border the learned mask may cover before the photo counts as not a product shot."""
+
+HANGER_PEAK = 0.08
+"""Height (share of the garment's height) by which the mask's top at the centre line must rise above the top
+15 % of the width to either side for :func:`drop_hanger` to look for a hanger: a hanger's apex stands above the
+neckline (measured on wild-dev: hangers 0.093-0.2; collars, labels, ruffles and a fur collar 0.06-0.067 at most)."""
+
+HANGER_CONTRAST = 15.0
+"""Least colour difference (CIELAB, chroma halved as in the cut-out) between the apex and the garment's body
+for :func:`drop_hanger` (wooden and plastic hangers on wild-dev: 21-65; a ruffled collar of the body's fabric 4)."""
+
+HANGER_HOOK = 0.08
+"""Height (share of the garment's height) above the hanger's bar in which most rows (60 %) must show a line
+near the centre line, the hook, for :func:`drop_hanger` to act (grey level 25 off the row's median)."""
 
 _MIN_BG_BORDER_FRACTION = 0.55
 _MAX_BORDER_NOISE = 2.0
@@ -325,6 +339,127 @@ def _segment(an: dict, *, refine: bool, tol_scale: float = 1.0) -> np.ndarray | 
     return fg
 
 
+def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Take a clothes hanger (and the backdrop it encloses above the neckline) out of a garment mask.
+
+    A top photographed on a hanger has the hanger's apex standing above its neckline at the centre line, in a
+    colour of its own: when the mask's top at the centre rises :data:`HANGER_PEAK` of the height above the top
+    to either side and its colour differs from the body's by :data:`HANGER_CONTRAST`, the pixels of the apex's
+    colour connected to it within the top 30 % are removed (the hook and bar), then the backdrop-coloured
+    pixels they had walled off (the patch between the bar and the back neckline). Otherwise the mask is
+    returned unchanged. Hand-set rules, checked on the wild-dev hangers (``docs/garment-mask.md``).
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo.
+        mask: (H, W) float32 [0, 1] garment mask of that photo.
+
+    Returns:
+        (H, W) float32 [0, 1] mask: the input itself when no hanger is seen, else a copy with the hanger at 0.
+    """
+    h0, w0 = mask.shape
+    s = WORK_SIDE / max(h0, w0)
+    w, h = max(16, round(w0 * s)), max(16, round(h0 * s))
+    m = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+    ys, xs = np.nonzero(m)
+    if len(ys) < 64:
+        return mask
+    top, gh, gw = ys.min(), ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    cx = int(round(xs[ys < top + gh / 3].mean()))
+    # The hanger's bar: the top of the mask at the centre line once thin parts (a hook it kept) are opened away.
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(0.04 * gw)) | 1,) * 2)
+    thick = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
+    lo, hi = max(0, cx - int(0.15 * gw)), min(w, cx + int(0.15 * gw) + 1)
+    rows = np.nonzero(thick[:, lo:hi].any(axis=1))[0]
+    if not len(rows):
+        return mask
+    bar_y = int(rows[0])
+    col_top = np.where(thick.any(axis=0), thick.argmax(axis=0), h)
+    beside = min(col_top[max(0, cx - int(0.15 * gw))], col_top[min(w - 1, cx + int(0.15 * gw))])
+    if beside - bar_y < HANGER_PEAK * gh:
+        return mask
+    # The hook: a line (in the mask or not: a wire is often lost to the backdrop) above the bar near the centre
+    # line. A collar or a hood standing above the neckline has nothing above it.
+    if _above_share(image, mask, bar_y / s, cx / s, gh / s, gw / s) < 0.6:
+        return mask
+    lab = _lab(cv2.GaussianBlur(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), (3, 3), 0.8))
+    bg, _, _, noise = border_stats(lab)
+    band = np.arange(max(0, cx - int(0.05 * gw)), min(w, cx + int(0.05 * gw) + 1))
+    body = m.copy()
+    body[:int(top + 0.4 * gh)] = False
+    body[int(top + 0.75 * gh):] = False
+    body_col = np.median(lab[body], axis=0)
+    seed = np.zeros_like(m)
+    for x in band:
+        if col_top[x] < h:
+            seed[col_top[x]:col_top[x] + 4, x] = True
+    seed &= m
+    apex_col = np.median(lab[seed], axis=0)
+    contrast = float(np.linalg.norm(apex_col - body_col))
+    if contrast < HANGER_CONTRAST:
+        return mask
+    # The hanger: pixels nearer the apex's colour than the body's, connected to the apex, in the top 30 %.
+    near = np.linalg.norm(lab - apex_col, axis=2) < min(0.5 * contrast, 20.0)
+    near &= np.linalg.norm(lab - apex_col, axis=2) < np.linalg.norm(lab - body_col, axis=2)
+    near &= m
+    near[int(top + 0.3 * gh):] = False
+    _, lbl = cv2.connectedComponents(near.astype(np.uint8), connectivity=8)
+    hanger = np.isin(lbl, np.unique(lbl[seed & near])) & near
+    if not hanger.any():
+        return mask
+    hanger[:bar_y + 1, lo:hi] |= m[:bar_y + 1, lo:hi]  # the hook, where the mask kept it
+    hanger = cv2.dilate(hanger.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) > 0
+    # The backdrop it walled off: backdrop-coloured mask pixels above the body reached from outside the mask.
+    backdrop = (np.linalg.norm(lab - bg, axis=2) < max(3.0, 4.0 * noise + 1.5)) & m & ~hanger
+    backdrop[int(top + 0.3 * gh):] = False
+    open_ = (~m | hanger).astype(np.uint8)
+    n, lbl = cv2.connectedComponents((open_ | backdrop).astype(np.uint8), connectivity=4)
+    outside = np.unique(lbl[~m])
+    walled = backdrop & np.isin(lbl, outside[outside > 0])
+    drop = hanger | walled
+    keep = m & ~drop
+    # The body must stay whole: the hanger is small next to it.
+    if drop.sum() > 0.15 * m.sum():
+        log.debug("hanger-like region too large (%.0f %% of the mask): kept", 100 * drop.sum() / m.sum())
+        return mask
+    full = cv2.resize(keep.astype(np.float32), (w0, h0), interpolation=cv2.INTER_LINEAR) > 0.5
+    gone = cv2.resize(drop.astype(np.float32), (w0, h0), interpolation=cv2.INTER_LINEAR) > 0.5
+    out = mask.astype(np.float32).copy()
+    out[gone & ~full] = 0.0
+    return out
+
+
+def _above_share(image: np.ndarray, mask: np.ndarray, y: float, cx: float, gh: float, gw: float) -> float:
+    """Share of the rows within :data:`HANGER_HOOK` of the garment's height above image row ``y`` in which
+    something other than backdrop (grey level 25 off the row's median, or the mask) lies within 8 % of the
+    garment's width ``gw`` of column ``cx`` (full-resolution pixels)."""
+    y1, y0 = int(y), max(0, int(y - HANGER_HOOK * gh))
+    x0, x1 = max(0, int(cx - 0.08 * gw)), min(image.shape[1], int(cx + 0.08 * gw) + 1)
+    if y1 - y0 < 3 or x1 <= x0:
+        return 0.0
+    gray = cv2.cvtColor(image[y0:y1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    seen = np.abs(gray[:, x0:x1] - np.median(gray, axis=1, keepdims=True)) > 25.0
+    return float((seen | (mask[y0:y1, x0:x1] > 0.5)).any(axis=1).mean())
+
+
+def hanger_above(image: np.ndarray, mask: np.ndarray) -> bool:
+    """True when a hanger stands above the garment: most rows just above the mask's top at its centre line show
+    something (the bar and hook :func:`drop_hanger` took out of the mask, or left in). A garment laid flat has
+    only backdrop there.
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo.
+        mask: (H, W) float32 [0, 1] garment mask of that photo.
+    """
+    m = mask > 0.5
+    ys, xs = np.nonzero(m)
+    if len(ys) < 64:
+        return False
+    top, gh, gw = ys.min(), ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+    cx = float(xs[ys < top + gh / 3].mean())
+    col = m[:, int(max(0, cx - 0.05 * gw)):int(cx + 0.05 * gw) + 1].any(axis=1)
+    return _above_share(image, mask, float(np.argmax(col)), cx, gh, gw) >= 0.6
+
+
 def _to_full(fg: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     soft = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)
     out = cv2.resize(soft, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -378,7 +513,7 @@ def classical_mask(image: np.ndarray, *, check_background: bool = True, refine: 
 
 
 def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bool = True,
-                 learned: bool | None = None) -> np.ndarray:
+                 learned: bool | None = None, drop_hangers: bool = True) -> np.ndarray:
     """Soft garment mask of an in-shop garment photo on a plain background.
 
     The classical cut-out (module docstring) is kept where it is sure of itself (:func:`classical_mask`'s
@@ -394,6 +529,7 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
         refine: GrabCut clean-up of the classical cut-out.
         learned: None = the learned segmenter where the classical cut-out is unsure (when its weights are
             installed); True = always the learned one; False = classical only.
+        drop_hangers: take a clothes hanger out of the mask (:func:`drop_hanger`).
 
     Returns:
         (H, W) float32 mask in [0, 1], 1 on the garment, with a soft (about 1 working pixel) edge.
@@ -411,14 +547,14 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
         raise BusyBackgroundError("no garment found: the photo seems to show only a plain background")
     # The classical cut-out when it is sure: checked before the network is loaded (torch costs seconds to import).
     if learned is False or (learned is None and plain and _stability(an, fg) >= CONFIDENT):
-        return _to_full(fg, an["shape"])
+        return _finish(image, _to_full(fg, an["shape"]), drop_hangers)
     from tryon.garment.segmenter import default_segmenter
 
     seg = default_segmenter(required=bool(learned))
     if seg is None:  # no weights installed: the classical answer, as before the segmenter existed
         if not plain:
             raise BusyBackgroundError(an["why"])
-        return _to_full(fg, an["shape"])
+        return _finish(image, _to_full(fg, an["shape"]), drop_hangers)
     out = seg(image)
     hard = out > 0.5
     if hard.mean() < 0.005:
@@ -426,4 +562,8 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
     if not plain and hard[_border_ring(*hard.shape, 2)].mean() > MAX_BORDER_COVER:
         # A smooth border that the network fills: a wall or a floor, not studio paper.
         raise BusyBackgroundError(an["why"])
-    return out
+    return _finish(image, out, drop_hangers)
+
+
+def _finish(image: np.ndarray, mask: np.ndarray, drop_hangers: bool) -> np.ndarray:
+    return drop_hanger(image, mask) if drop_hangers else mask

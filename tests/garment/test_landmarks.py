@@ -110,6 +110,11 @@ def test_realdata_pressed_long_sleeves(vton_samples):
         for name in names:
             img = load_image(vton_samples / "garment" / name, min_side=1)
             assert classify_garment(img, garment_mask(img)).sleeve == want, name
+    # A white bubble-hem top whose shoulders the cut-out lost widens 1.62 and 1.69: still sleeveless.
+    bubble = vton_samples.parent / "more-photos" / "fashion-product-images" / "garment" / "13310.jpg"
+    if bubble.exists():
+        img = load_image(bubble, min_side=1)
+        assert classify_garment(img, garment_mask(img)).sleeve == "none"
 
 
 def test_cuffs_hanging_beside_the_hem_are_long_sleeves():
@@ -166,3 +171,123 @@ def test_enclosed_slot_under_the_arm_keeps_the_sleeves_apart():
         assert lm[f"armpit_{side}"][1] > lm[f"shoulder_{side}"][1] + 40, side
         assert sgn * (lm[f"sleeve_{side}_outer"][0] - lm[f"armpit_{side}"][0]) > 20, side
         assert lm[f"sleeve_{side}_outer"][1] > 350, side
+
+
+def test_pressed_sleeves_of_a_garment_laid_at_a_slant():
+    """A long-sleeve top laid a little askew: the centre line sits off the middle, so one side widens to its cuff
+    by 2.4 times its shoulder half-width and the other by only 1.6; the two together are still sleeves."""
+    import cv2
+
+    m = np.zeros((400, 320), np.uint8)
+    cv2.fillPoly(m, [np.array([[130, 40], [190, 40], [222, 58], [268, 150], [300, 350], [266, 358], [248, 340],
+                               [96, 340], [80, 358], [66, 350], [82, 150], [104, 58]], np.int32)], 1)
+    cv2.ellipse(m, (160, 40), (30, 22), 0, 0, 180, 0, -1)
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert lm["sleeve_left_outer"][1] > 300 and lm["sleeve_right_outer"][1] > 300
+
+
+# Judged by eye (wild-dev and vton-samples): long sleeves lying against the body of a sweatshirt laid askew, a
+# plaid shirt and a knit jumper (read as sleeveless before), and a hoodie whose hood valley was taken for an armpit.
+LONG_SLEEVED = (("wild_dev", "coobytryon__garment-01-mint-sweatshirt.jpg"), ("wild_dev", "dressedbyai__item2.jpg"),
+                ("vton_samples", "maple-cpvton__000017_1.jpg"), ("wild_dev", "page0526vton__shop1.png"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name", LONG_SLEEVED)
+def test_realdata_long_sleeves_against_the_body(request, folder, name):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    mask = garment_mask(img)
+    info = classify_garment(img, mask)
+    assert info.sleeve == "long", (name, info)
+    lm = garment_landmarks(img, mask, info)
+    _check_order(lm, name)
+    for side in ("left", "right"):
+        assert lm[f"sleeve_{side}_outer"][1] > lm[f"armpit_{side}"][1], (name, side)
+
+
+def test_drawstrings_below_the_hem_are_not_garment():
+    """The bomber of :func:`test_cuffs_hanging_beside_the_hem_are_long_sleeves` with two drawstrings hanging
+    from its hem: they are left out of the shape, so the cuffs still hang in the garment's lowest part."""
+    import cv2
+
+    m = np.zeros((640, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([[160, 40], [240, 40], [320, 80], [330, 110], [330, 460], [70, 460], [70, 110],
+                               [80, 80]], np.int32)], 1)
+    cv2.ellipse(m, (200, 40), (40, 24), 0, 0, 180, 0, -1)
+    for x0 in (112, 266):
+        m[410:461, x0:x0 + 22] = 0
+    for x0 in (180, 216):  # two 3 px strings, 150 px long
+        m[455:610, x0:x0 + 3] = 1
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert lm["sleeve_left_outer"][1] > 420 and lm["sleeve_right_outer"][1] > 420
+    assert lm["hem_center"][1] < 470
+
+
+# Judged by eye: a puffer jacket whose drawstrings hang far below its hem (wild-dev; its sleeves lie against the
+# body down to the hem) and a wrap top whose tie hangs below it (vton-samples; short sleeves, not a long one).
+STRINGS = (("wild_dev", "page0526vton__rcm1.png", "long"), ("vton_samples", "idm-vton__04469_00.jpg", "short"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name,sleeve", STRINGS)
+def test_realdata_strings_below_the_hem(request, folder, name, sleeve):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    assert classify_garment(img, garment_mask(img)).sleeve == sleeve, name
+
+
+def _straight_sided_top(seams: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A dark top with straight sides and sloping shoulders on white (no armhole, no widening, no notch by the
+    hem); with ``seams`` each sleeve, a shade lighter, lies along a side, its inner edge a dark line 17 % of the
+    width in."""
+    import cv2
+
+    m = np.zeros((520, 400), np.uint8)
+    cv2.fillPoly(m, [np.array([[160, 40], [240, 40], [330, 90], [340, 480], [60, 480], [70, 90]], np.int32)], 1)
+    cv2.ellipse(m, (200, 40), (40, 24), 0, 0, 180, 0, -1)
+    img = np.full((520, 400, 3), 250, np.uint8)
+    img[m > 0] = (70, 72, 80)
+    if seams:  # the sleeves a shade lighter than the body, their inner edges a dark line
+        img[:, :108][m[:, :108] > 0] = (100, 102, 110)
+        img[:, 292:][m[:, 292:] > 0] = (100, 102, 110)
+        for x in (108, 292):
+            cv2.line(img, (x, 170), (x, 470), (20, 20, 24), 3)
+        img[m == 0] = 250
+    return img, m.astype(np.float32)
+
+
+def test_sleeve_seams_inside_the_outline_are_long_sleeves():
+    img, mask = _straight_sided_top(seams=True)
+    info = classify_garment(img, mask)
+    assert info.sleeve == "long", info
+    lm = garment_landmarks(img, mask, info)
+    assert lm["sleeve_left_outer"][1] > 400 and lm["sleeve_right_outer"][1] > 400
+    plain, mask = _straight_sided_top(seams=False)
+    assert classify_garment(plain, mask).sleeve == "none"
+
+
+# Judged by eye: long sleeves lying against the body whose inner edge shows in the photo (a black blouse on
+# wild-dev, a track jacket's stripes on vton-samples), and sleeveless tops with prints, buttons and pockets.
+SEAMED_LONG = (("wild_dev", "anydoor__43.jpg"), ("vton_samples", "maple-cpvton__000003_1.jpg"))
+PRINTED_SLEEVELESS = (("wild_dev", "imagdressing__4.jpg"), ("wild_dev", "ujjwalvton__product_3-6.png"),
+                      ("vton_samples", "maple-cpvton__000002_1.jpg"), ("vton_samples", "idm-vton__09256_00.jpg"),
+                      ("vton_samples", "catvton__22790049_53294275_1000.jpg"))
+
+
+@pytest.mark.realdata
+def test_realdata_sleeve_seams(request):
+    from tryon.processing import load_image
+
+    for names, want in ((SEAMED_LONG, "long"), (PRINTED_SLEEVELESS, "none")):
+        for folder, name in names:
+            img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+            assert classify_garment(img, garment_mask(img)).sleeve == want, name

@@ -122,3 +122,84 @@ def cv2_erode(b: np.ndarray) -> np.ndarray:
     import cv2
 
     return cv2.erode(b.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+
+
+def _on_hanger(name: str, size=(1024, 768)):
+    """A catalogue top hung on a wooden hanger: the bar rises from the shoulders to an apex above the neckline,
+    with a thin grey wire hook on top; returns (photo, true garment mask, true landmarks)."""
+    import cv2
+
+    img, truth = catalogue.render_garment(name, size=size)
+    lm = catalogue.render_garment_landmarks(name, size=size)
+    ys = np.nonzero(truth > 0.5)[0]
+    gh = ys.max() - ys.min()
+    cx = (lm["neck_left"][0] + lm["neck_right"][0]) / 2
+    apex = (cx, lm["neck_left"][1] - 0.2 * gh)
+    img = img.copy()
+    bar = np.array([lm["shoulder_right"], apex, lm["shoulder_left"]], np.int32)
+    cv2.polylines(img, [bar], False, (150, 100, 55), int(0.035 * gh), cv2.LINE_AA)
+    hook = np.array([apex, (cx, apex[1] - 0.06 * gh), (cx + 0.03 * gh, apex[1] - 0.1 * gh),
+                     (cx + 0.06 * gh, apex[1] - 0.07 * gh)], np.int32)
+    cv2.polylines(img, [hook], False, (110, 110, 110), max(2, int(0.006 * gh)), cv2.LINE_AA)
+    return img, truth, lm
+
+
+@pytest.mark.parametrize("name", ["navy-striped-longsleeve", "graphic-print-tee"])
+def test_hanger_is_taken_out(name):
+    """The hanger's bar and hook above the neckline are not garment: the mask and the neck points return to the
+    garment's own (they sat on the hanger's apex before :func:`drop_hanger`)."""
+    from tryon.garment.category import classify_garment
+    from tryon.garment.landmarks import garment_landmarks
+
+    img, truth, lm = _on_hanger(name)
+    kept = garment_mask(img, drop_hangers=False)
+    m = garment_mask(img)
+    above = np.zeros_like(truth, bool)
+    above[: int(lm["neck_left"][1]) - 5] = True  # everything above the neckline is hanger
+    assert (kept[above] > 0.5).sum() > 500  # the cut-out alone keeps the hanger
+    assert (m[above] > 0.5).sum() < 0.05 * (kept[above] > 0.5).sum()
+    assert _iou(m, truth) > max(0.92, _iou(kept, truth) + 0.05)  # the bar hides a little of the shoulders
+    info = classify_garment(img, m)
+    assert info.category == "top", info
+    got = garment_landmarks(img, m, info)
+    for k in ("neck_left", "neck_right"):
+        assert abs(got[k][1] - lm[k][1]) < 40, (k, got[k], lm[k])
+
+
+def test_collar_without_a_hook_is_kept():
+    """A dark stand collar rising above a light body at the centre line, with nothing above it, is garment."""
+    import cv2
+
+    img, truth, lm = _on_hanger("graphic-print-tee")
+    clean, truth = catalogue.render_garment("graphic-print-tee", size=(1024, 768))
+    clean = clean.copy()
+    truth = truth.copy()
+    cx = int((lm["neck_left"][0] + lm["neck_right"][0]) / 2)
+    top = int(lm["neck_left"][1])
+    collar = np.array([(cx - 60, top + 10), (cx - 30, top - 70), (cx + 30, top - 70), (cx + 60, top + 10)], np.int32)
+    cv2.fillPoly(clean, [collar], (40, 40, 40))
+    cv2.fillPoly(truth, [collar], 1.0)
+    m = garment_mask(clean)
+    assert np.array_equal(m, garment_mask(clean, drop_hangers=False))
+    assert _iou(m, truth) > 0.93
+
+
+@pytest.mark.realdata
+def test_realdata_hangers(wild_dev, vton_samples):
+    """Judged by eye: the blouses on wooden hangers lose the hanger (and the backdrop it walls off at the neck);
+    tops without one, zip-jacket collars and hoods included, keep their masks exactly."""
+    from tryon.processing import load_image
+
+    for name in ("dewbm__women-13.jpeg", "dewbm__women-14.jpeg", "dewbm__women-16.jpeg"):
+        img = load_image(wild_dev / "garment" / name)
+        kept, m = garment_mask(img, drop_hangers=False) > 0.5, garment_mask(img) > 0.5
+        xs = np.nonzero(kept.any(axis=0))[0]
+        mid = slice(int(xs.mean()) - 10, int(xs.mean()) + 11)  # the centre line: the hanger's apex
+
+        top_kept, top_m = (int(np.nonzero(a[:, mid].any(axis=1))[0][0]) for a in (kept, m))
+        assert top_m - top_kept > 0.05 * kept.any(axis=1).sum(), name
+    for folder, name in ((wild_dev, "tryonstylehub__do4.png"), (wild_dev, "page0526vton__shop1.png"),
+                         (wild_dev, "maftulivtryon__samples-2.jpg"), (wild_dev, "ominicontrol__tshirt.jpg"),
+                         (vton_samples, "maple-cpvton__000003_1.jpg")):
+        img = load_image(folder / "garment" / name)
+        assert np.array_equal(garment_mask(img), garment_mask(img, drop_hangers=False)), name
