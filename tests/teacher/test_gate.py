@@ -387,3 +387,21 @@ def test_hidden_by_arms_on_real_dresses(teacher, vton_samples, wild_dev):
     plain = teacher.run(_photo(vton_samples / "person" / "ootdiffusion__052472_0.jpg"),
                         _photo(vton_samples / "garment" / "ootdiffusion__053786_1.jpg"), category="one-pieces").quality
     assert plain.raw["hidden_by_arms"] < SIGNALS["hidden_by_arms"].good and plain.confidence >= 0.5
+
+
+@pytest.mark.realdata
+def test_real_forearms_across_the_body_are_refused_and_arms_at_the_sides_are_not(teacher, wild_dev):
+    # A man typing on a laptop: the garment was drawn over the laptop and through his forearms, and passed.
+    laptop = teacher.run(_photo(wild_dev / "person" / "dewbm__emp-2.jpg"),
+                         _photo(wild_dev / "garment" / "coobytryon__garment-04-orange-tee.jpg"), category="tops")
+    q = laptop.quality
+    assert q.weakest == "arms_across" and q.raw["arms_across"] > SIGNALS["arms_across"].good
+    with pytest.raises(LowConfidenceError, match="arms at your sides"):
+        check(q, 0.5)
+    # Arms crossed and arms hanging, from the pose alone.
+    analyzer = teacher._person_analyzer()
+    for name, crossed in (("omnitry__person_bracelet.jpg", True), ("fashnvton__model.jpg", False)):
+        image = _photo(wild_dev / "person" / name)
+        _, kp = analyzer.locate(image)
+        across = arms_across(kp, image.shape[0])
+        assert (across >= SIGNALS["arms_across"].bad) if crossed else (across == 0.0), (name, across)
