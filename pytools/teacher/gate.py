@@ -360,7 +360,8 @@ def hidden_by_arms(warped_mask: np.ndarray, composition_mask: np.ndarray, parse:
     return float((warped & (composition_mask < 0.5) & arms).sum()) / n
 
 
-def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, samples: int = 21) -> float:
+def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, samples: int = 21,
+                min_visibility: float = 0.7) -> float:
     """How much of the forearms lies over the torso: arms crossed, hands joined in front, or typing on a laptop.
 
     The composition draws the person's arms in front of the new garment and the garment around them; with the
@@ -373,6 +374,8 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
         image_height: the photo's height, pixels: forearm points below its bottom edge (a chest-up photo, where
             BlazePose guesses the hands) do not count as across (None: every point counts).
         samples: points sampled along each forearm.
+        min_visibility: a forearm whose elbow or wrist BlazePose sees less than this (a chest-up photo's hands,
+            guessed inside its bottom edge) does not count.
 
     Returns:
         the larger over both arms of the share of the forearm's points (elbow to wrist) that lie inside the torso
@@ -404,6 +407,8 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
     t = np.linspace(0.0, 1.0, samples)[:, None]
     worst = 0.0
     for e, w in ((L_ELBOW, L_WRIST), (R_ELBOW, R_WRIST)):
+        if kp.shape[1] >= 4 and min(kp[e, 3], kp[w, 3]) < min_visibility:
+            continue        # a forearm BlazePose only guesses (out of the photo, behind the body)
         pts = xy[e] + t * (xy[w] - xy[e])
         pa, pb = frame(pts).T
         f = np.clip(pb / hip_b, 0.0, 1.0)              # the sides run straight from shoulder to hip

@@ -337,6 +337,9 @@ def test_arms_across_the_body_are_refused_for_tops_only():
     # A chest-up photo: BlazePose guesses the crossed forearms below the bottom edge; nothing shown depends on them.
     assert arms_across(_arms("crossed"), image_height=130) == 0.0
     assert arms_across(np.zeros((33, 4), np.float32)) == 0.0  # no shoulders measured: nothing to say
+    unseen = _arms("crossed")
+    unseen[[L_WRIST, R_WRIST], 3] = 0.1       # hands BlazePose only guesses (out of the photo) do not count
+    assert arms_across(unseen) == 0.0
     with pytest.raises(UsageError):
         arms_across(np.zeros((17, 3)))
     top = assess(_result(keypoints=_arms("crossed")))
