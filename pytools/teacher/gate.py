@@ -300,6 +300,14 @@ def warp_distortion(grid: np.ndarray, warped_mask: np.ndarray, garment_size: tup
     return {"warp_folds": folds, "warp_spread": float(hi - lo)}
 
 
+def _checked_keypoints(keypoints: np.ndarray) -> np.ndarray:
+    """``keypoints`` as (33, >= 2) float64; UsageError otherwise."""
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
+        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    return kp
+
+
 def leg_raise(keypoints: np.ndarray) -> float:
     """How far one leg is raised: the ankles' height difference over the mean leg length.
 
@@ -318,9 +326,7 @@ def leg_raise(keypoints: np.ndarray) -> float:
     Raises:
         UsageError: ``keypoints`` is not (33, >= 2).
     """
-    kp = np.asarray(keypoints, np.float64)
-    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
-        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    kp = _checked_keypoints(keypoints)
     xy = kp[:, :2]
     length = (np.linalg.norm(xy[L_HIP] - xy[L_KNEE]) + np.linalg.norm(xy[L_KNEE] - xy[L_ANKLE])
               + np.linalg.norm(xy[R_HIP] - xy[R_KNEE]) + np.linalg.norm(xy[R_KNEE] - xy[R_ANKLE])) / 2
@@ -385,9 +391,7 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
     Raises:
         UsageError: ``keypoints`` is not (33, >= 2).
     """
-    kp = np.asarray(keypoints, np.float64)
-    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
-        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    kp = _checked_keypoints(keypoints)
     xy = kp[:, :2]
     ls, rs, lh, rh = xy[L_SHOULDER], xy[R_SHOULDER], xy[L_HIP], xy[R_HIP]
     sw = float(np.linalg.norm(ls - rs))
