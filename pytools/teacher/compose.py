@@ -17,7 +17,8 @@ the visible skin by a screened Poisson seam, with the person's own skin texture)
 garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
 hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
-hand (:func:`_old_cuffs`) and the patches the old garment encloses (:func:`_enclosed_patches`). Masks computed at the
+hand (:func:`_old_cuffs`), rib cuffs round the wrist the parse calls trousers (:func:`_wrist_cuffs`) and the
+patches the old garment, or the hole with its rim, encloses (:func:`_enclosed_patches`). Masks computed at the
 working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
 composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
 """
@@ -593,6 +594,76 @@ def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.n
     return grown.astype(bool)
 
 
+WRIST_BAND = 0.12
+"""Half-width of the wrist capsule where a long old sleeve's rib cuff lies, in shoulder widths (the wrist's
+half-width, :data:`ARM_TAPER`, plus a margin for the keypoints' error)."""
+
+
+def _wrist_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.ndarray, maps: BodyMaps,
+                 keypoints: np.ndarray, *, half: float = WRIST_BAND) -> np.ndarray:
+    """(H, W) bool: the rib cuff of a long old sleeve, round the wrist, whatever the parse calls it.
+
+    A knit's black rib cuff has not the sleeve's colour, so the old-garment mask's colour rule does not take
+    it, and where the knit above it passes as skin it is not connected to the old sleeve within the hand label,
+    so :func:`_old_cuffs` does not either: it stays as a dark band round the wrist below a new short sleeve. BlazePose puts
+    the wrist of a baggy sleeve up the forearm, so the cuff lies between the wrist keypoint and the hand's
+    centre (between the index and pinky knuckles). On each arm whose old sleeve reaches that wrist (old garment
+    labelled arm or hand within the capsule: not the old top's hem beside a hand in a pocket), the capsule's pixels (segment from the wrist a quarter of the forearm back towards the
+    elbow to the hand's centre, :data:`WRIST_BAND` wide) that are not smooth skin (not skin, or skin-hued but
+    ``rough``; on the hand label only non-skin), that the parse calls arm or hand, and that
+    are connected to that old
+    sleeve through such pixels are the cuff. Trousers and backdrop beside the hand lie outside the capsule or
+    apart from the sleeve, and stay. This project's own rule, from the BlazePose arm and hand keypoints.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool the old garment.
+        skin: (H, W) bool visible skin.
+        rough: (H, W) bool skin candidates textured like fabric.
+        maps: :class:`tryon.teacher.agnostic.BodyMaps` of the same size.
+        keypoints: (33, 4) BlazePose keypoints in the same pixels.
+        half: the capsule's half-width, shoulder widths.
+
+    Returns:
+        (H, W) bool, disjoint from ``old``.
+    """
+    out = np.zeros(old.shape, bool)
+    if not old.any():
+        return out
+    kp = np.asarray(keypoints, np.float32)
+    th = max(3, int(round(2 * half * maps.sw)))
+    # Not the backdrop (through it the growth would reach whatever the hand holds; the rim of the hole takes the
+    # cuff's fringe there), nor the lower body (a hand in a pocket lies on the trousers, and they have the colour
+    # of a dark cuff).
+    not_hand = np.isin(parse, _ARMS)
+    # On the hand label only what is not skin-hued at all: the hand's own skin (rough beside a knit) stops the
+    # growth, so an object held in the hand stays.
+    ok = ~old & ((~skin & (not_hand | np.isin(parse, _HANDS))) | (rough & not_hand))
+    k = np.ones((3, 3), np.uint8)
+    for e, wr, pi, ii in ((13, 15, 17, 19), (14, 16, 18, 20)):   # BlazePose elbow, wrist, pinky, index
+        start = kp[wr, :2] + 0.25 * (kp[e, :2] - kp[wr, :2])
+        hand = 0.5 * (kp[pi, :2] + kp[ii, :2])
+        fore = kp[wr, :2] - kp[e, :2]
+        if np.linalg.norm(hand - kp[wr, :2]) > 0.4 * maps.sw:
+            # Knuckles not found (or far off the wrist): the hand continues the forearm.
+            hand = kp[wr, :2] + fore / max(float(np.linalg.norm(fore)), 1e-6) * 0.15 * maps.sw
+        cap = np.zeros(old.shape, np.uint8)
+        cv2.line(cap, tuple(int(round(v)) for v in start), tuple(int(round(v)) for v in hand), 1, thickness=th)
+        # The sleeve itself (arm label), not the old top's hem beside a hand in a pocket.
+        seed = old & cap.astype(bool) & np.isin(parse, _ARMS + _HANDS)
+        if seed.sum() < max(4, 0.002 * maps.sw ** 2):
+            continue      # no long sleeve at this wrist
+        cand = (ok & cap.astype(bool)).astype(np.uint8)
+        grown = cv2.dilate(seed.astype(np.uint8), k) & cand
+        for _ in range(th * 2):
+            nxt = cv2.dilate(grown, k) & cand
+            if np.array_equal(nxt, grown):
+                break
+            grown = nxt
+        out |= grown.astype(bool)
+    return out
+
+
 ENCLOSED_MAX = 0.06
 """Largest patch enclosed by the old garment that is taken as part of it, in squared shoulder widths (a
 forearm-sized blob of a skin-hued knit; a cut-out or keyhole is rarer and larger than the blobs seen)."""
@@ -630,14 +701,16 @@ def _enclosed_patches(parse: np.ndarray, old: np.ndarray, sw: float, *, max_area
 
 
 def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: float = 0.55) -> np.ndarray:
-    """``old`` plus the arm pixels where most of the arm around them is old garment (a majority filter).
+    """``old`` plus the arm and torso pixels where most of the body around them is old garment (a majority filter).
 
-    A knit, tweed or print of a skin-like hue leaves skin-coloured flecks scattered over its sleeve; each
-    fleck kept as "bare arm" shows the old sleeve under the new one. Where more than ``share`` of the arm's
-    pixels within about 0.06 shoulder widths (normalised convolution over the arm labels) are old garment,
-    the whole neighbourhood is sleeve; a bare arm with a few non-skin pixels (shadows, a watch) is left as is.
+    A knit, tweed or print of a skin-like hue leaves skin-coloured flecks scattered over its sleeve and over the
+    seam between sleeve and body (where a baggy sleeve hangs against the torso); each fleck kept as "bare arm"
+    shows the old garment under the new one. Where more than ``share`` of the arm and torso pixels within about
+    0.06 shoulder widths (normalised convolution over those labels) are old garment, the whole neighbourhood is
+    garment; a bare arm with a few non-skin pixels (shadows, a watch), or a neckline's solid patch of skin, is
+    left as is.
     """
-    arms = arm_labels(parse)
+    arms = arm_labels(parse) | (parse == LABEL["torso"])
     if not (old & arms).any():
         return old
     dens = _nconv(old.astype(np.float32)[..., None], arms, max(1.0, 0.06 * sw), np.zeros(1, np.float32))[..., 0]
@@ -845,6 +918,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old = _grow_old(img_s, parse_s, old, skin, sw)
     old = _sleeve_majority(old, parse_s, sw)
     old |= _old_cuffs(parse_s, old, skin, rough, sw)
+    old |= _wrist_cuffs(parse_s, old, skin, rough, maps, kp_s)
     old |= _enclosed_patches(parse_s, old, sw)
     collar = _collar(img_s, parse_s, old, skin, maps, frame)
     tail = _top_tail(img_s, parse_s, old, frame, maps)
@@ -883,6 +957,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
     hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
+    # The rim and the cuffs can close a ring round a skin-hued knit blob the old garment's own mask left open.
+    hole_all |= _enclosed_patches(parse_s, hole_all, sw)
     sleeve_old = old & arm_labels(parse_s)
     # Below the hip line a long old top covered the waist of the trousers / skirt: continue those, not skin.
     hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])

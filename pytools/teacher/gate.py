@@ -28,6 +28,9 @@ signal                     measured as
                            for bottoms the composition's ``old_garment_visible`` (share of the old bottoms)
 ``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent);
                            for bottoms the composition's ``skin_synthesized`` (share of the shown skin)
+``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
+                           and the hips (arms crossed, hands or a laptop in front of the body),
+                           :func:`arms_across`; 0 for bottoms and one-pieces
 ``stance``                 bottoms and one-pieces: height difference of the ankles over the mean leg length (hip
                            to knee to ankle), :func:`leg_raise` (a jump, a kick, a raised leg); 0 for tops
 ``hidden_by_arms``         one-pieces: share of the warped garment the result hides behind the person's arms
@@ -52,14 +55,14 @@ import cv2
 import numpy as np
 
 from tryon.errors import LowConfidenceError, UsageError
-from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, R_ANKLE, R_ELBOW, R_HIP, R_KNEE,
-                               R_SHOULDER)
+from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
+                               R_KNEE, R_SHOULDER, R_WRIST)
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
-           "warp_distortion", "leg_raise", "hidden_by_arms"]
+           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -297,6 +300,14 @@ def warp_distortion(grid: np.ndarray, warped_mask: np.ndarray, garment_size: tup
     return {"warp_folds": folds, "warp_spread": float(hi - lo)}
 
 
+def _checked_keypoints(keypoints: np.ndarray) -> np.ndarray:
+    """``keypoints`` as (33, >= 2) float64; UsageError otherwise."""
+    kp = np.asarray(keypoints, np.float64)
+    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
+        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    return kp
+
+
 def leg_raise(keypoints: np.ndarray) -> float:
     """How far one leg is raised: the ankles' height difference over the mean leg length.
 
@@ -315,9 +326,7 @@ def leg_raise(keypoints: np.ndarray) -> float:
     Raises:
         UsageError: ``keypoints`` is not (33, >= 2).
     """
-    kp = np.asarray(keypoints, np.float64)
-    if kp.ndim != 2 or kp.shape[0] != 33 or kp.shape[1] < 2:
-        raise UsageError(f"keypoints must be (33, 4), not {kp.shape}")
+    kp = _checked_keypoints(keypoints)
     xy = kp[:, :2]
     length = (np.linalg.norm(xy[L_HIP] - xy[L_KNEE]) + np.linalg.norm(xy[L_KNEE] - xy[L_ANKLE])
               + np.linalg.norm(xy[R_HIP] - xy[R_KNEE]) + np.linalg.norm(xy[R_KNEE] - xy[R_ANKLE])) / 2
@@ -355,6 +364,64 @@ def hidden_by_arms(warped_mask: np.ndarray, composition_mask: np.ndarray, parse:
         return 0.0
     arms = np.isin(parse, (LABEL["left_arm"], LABEL["right_arm"]))
     return float((warped & (composition_mask < 0.5) & arms).sum()) / n
+
+
+def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, samples: int = 21,
+                min_visibility: float = 0.7) -> float:
+    """How much of the forearms lies over the torso: arms crossed, hands joined in front, or typing on a laptop.
+
+    The composition draws the person's arms in front of the new garment and the garment around them; with the
+    forearms across the torso the garment is drawn through them (and over whatever they hold: a laptop, a bag)
+    and its warp is scrambled. Arms hanging beside the body, hands on the hips or in the pockets give 0. This
+    project's own measure, from BlazePose's arm and torso keypoints (``docs/quality-gate.md``).
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
+        image_height: the photo's height, pixels: forearm points below its bottom edge (a chest-up photo, where
+            BlazePose guesses the hands) do not count as across (None: every point counts).
+        samples: points sampled along each forearm.
+        min_visibility: a forearm whose elbow or wrist BlazePose sees less than this (a chest-up photo's hands,
+            guessed inside its bottom edge) does not count.
+
+    Returns:
+        the larger over both arms of the share of the forearm's points (elbow to wrist) that lie inside the torso
+        quadrilateral (the shoulder and hip joints, which lie inside the body's outline: a hand on the hip or in a
+        pocket stays outside it) and inside the photo, in [0, 1]; 0 when the shoulders coincide.
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, >= 2).
+    """
+    kp = _checked_keypoints(keypoints)
+    xy = kp[:, :2]
+    ls, rs, lh, rh = xy[L_SHOULDER], xy[R_SHOULDER], xy[L_HIP], xy[R_HIP]
+    sw = float(np.linalg.norm(ls - rs))
+    if sw < 1e-6:
+        return 0.0
+    u = (ls - rs) / sw                                 # towards the person's left
+    v = np.array([-u[1], u[0]])
+    v = v if v @ ((lh + rh) / 2 - (ls + rs) / 2) >= 0 else -v    # down the body
+    o = (ls + rs) / 2
+
+    def frame(p: np.ndarray) -> np.ndarray:
+        d = p - o
+        return np.stack([d @ u, d @ v], -1)
+
+    (a_ls, _), (a_rs, _), (a_lh, b_lh), (a_rh, b_rh) = (frame(p) for p in (ls, rs, lh, rh))
+    hip_b = max((b_lh + b_rh) / 2, 1e-6)
+    t = np.linspace(0.0, 1.0, samples)[:, None]
+    worst = 0.0
+    for e, w in ((L_ELBOW, L_WRIST), (R_ELBOW, R_WRIST)):
+        if kp.shape[1] >= 4 and min(kp[e, 3], kp[w, 3]) < min_visibility:
+            continue        # a forearm BlazePose only guesses (out of the photo, behind the body)
+        pts = xy[e] + t * (xy[w] - xy[e])
+        pa, pb = frame(pts).T
+        f = np.clip(pb / hip_b, 0.0, 1.0)              # the sides run straight from shoulder to hip
+        left, right = a_ls + f * (a_lh - a_ls), a_rs + f * (a_rh - a_rs)
+        inside = (pb >= 0.0) & (pb <= hip_b) & (pa <= left) & (pa >= right)
+        if image_height is not None:
+            inside &= pts[:, 1] < image_height
+        worst = max(worst, float(inside.mean()))
+    return worst
 
 
 # ------------------------------------------------------------------------------------------------- gate
@@ -427,6 +494,7 @@ def assess(result) -> Quality:
         raw["old_garment"] = float(result.info.get("old_garment_visible", 0.0))
         raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
         raw["stance"] = leg_raise(result.keypoints)
+        raw["arms_across"] = 0.0
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -440,6 +508,7 @@ def assess(result) -> Quality:
         raw["stance"] = leg_raise(result.keypoints) if dress else 0.0
         raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
                                  if dress else 0.0)
+        raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

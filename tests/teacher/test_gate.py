@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from tryon.errors import EXIT_CODES, LowConfidenceError, UsageError
-from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, R_ANKLE, R_ELBOW, R_HIP, R_KNEE,
-                               R_SHOULDER)
+from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
+                               R_KNEE, R_SHOULDER, R_WRIST)
 from tryon.person.labels import LABEL
-from tryon.teacher.gate import (SIGNALS, assess, check, garment_shares, hidden_by_arms, landmark_asymmetry,
-                                leg_raise, mask_quality, pose_visibility, ramp, warp_distortion)
+from tryon.teacher.gate import (SIGNALS, arms_across, assess, check, garment_shares, hidden_by_arms,
+                                landmark_asymmetry, leg_raise, mask_quality, pose_visibility, ramp, warp_distortion)
 from tryon.teacher.gate_config import LOWER_SIGNALS
 
 SKIN = (210, 160, 140)
@@ -315,6 +315,43 @@ def test_hidden_by_arms_counts_only_garment_under_the_arms():
     assert top.raw["hidden_by_arms"] == 0.0 and top.raw["stance"] == 0.0 and top.scores["hidden_by_arms"] == 1.0
 
 
+def _arms(pose: str) -> np.ndarray:
+    """Keypoints of an upper body in the 256x192 try-on of :func:`_result` (shoulders at y 80, hips at y 200,
+    the person's left on the image's right) with the forearms ``hanging``, ``crossed`` or ``on_hips``."""
+    kp = _keypoints()
+    kp[:, :2] = (96.0, 40.0)
+    kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP], :2] = [(130, 80), (70, 80), (120, 200), (80, 200)]
+    elbows, wrists = {"hanging": ([(140, 140), (60, 140)], [(145, 200), (55, 200)]),
+                      "crossed": ([(140, 150), (60, 150)], [(75, 140), (125, 140)]),
+                      "on_hips": ([(165, 140), (35, 140)], [(128, 200), (72, 200)])}[pose]
+    kp[[L_ELBOW, R_ELBOW], :2] = elbows
+    kp[[L_WRIST, R_WRIST], :2] = wrists
+    return kp
+
+
+def test_arms_across_the_body_are_refused_for_tops_only():
+    assert arms_across(_arms("hanging")) == 0.0
+    assert arms_across(_arms("on_hips")) <= SIGNALS["arms_across"].good  # a hand on the hip lies outside the torso
+    crossed = arms_across(_arms("crossed"))
+    assert crossed >= 0.6
+    # A chest-up photo: BlazePose guesses the crossed forearms below the bottom edge; nothing shown depends on them.
+    assert arms_across(_arms("crossed"), image_height=130) == 0.0
+    assert arms_across(np.zeros((33, 4), np.float32)) == 0.0  # no shoulders measured: nothing to say
+    unseen = _arms("crossed")
+    unseen[[L_WRIST, R_WRIST], 3] = 0.1       # hands BlazePose only guesses (out of the photo) do not count
+    assert arms_across(unseen) == 0.0
+    with pytest.raises(UsageError):
+        arms_across(np.zeros((17, 3)))
+    top = assess(_result(keypoints=_arms("crossed")))
+    assert top.raw["arms_across"] == pytest.approx(crossed) and top.weakest == "arms_across"
+    assert top.confidence == 0.0
+    with pytest.raises(LowConfidenceError, match="arms at your sides"):
+        check(top, 0.5)
+    assert assess(_result(keypoints=_arms("hanging"))).scores["arms_across"] == 1.0
+    # One-pieces have their own arm signal (hidden_by_arms); bottoms are not redrawn under the arms.
+    assert assess(_result(keypoints=_arms("crossed"), garment_info={"category": "dress"})).raw["arms_across"] == 0.0
+
+
 # ------------------------------------------------------------------------------------------------ real photos
 def _photo(path):
     from tryon.processing import load_image
@@ -353,3 +390,21 @@ def test_hidden_by_arms_on_real_dresses(teacher, vton_samples, wild_dev):
     plain = teacher.run(_photo(vton_samples / "person" / "ootdiffusion__052472_0.jpg"),
                         _photo(vton_samples / "garment" / "ootdiffusion__053786_1.jpg"), category="one-pieces").quality
     assert plain.raw["hidden_by_arms"] < SIGNALS["hidden_by_arms"].good and plain.confidence >= 0.5
+
+
+@pytest.mark.realdata
+def test_real_forearms_across_the_body_are_refused_and_arms_at_the_sides_are_not(teacher, wild_dev):
+    # A man typing on a laptop: the garment was drawn over the laptop and through his forearms, and passed.
+    laptop = teacher.run(_photo(wild_dev / "person" / "dewbm__emp-2.jpg"),
+                         _photo(wild_dev / "garment" / "coobytryon__garment-04-orange-tee.jpg"), category="tops")
+    q = laptop.quality
+    assert q.weakest == "arms_across" and q.raw["arms_across"] > SIGNALS["arms_across"].good
+    with pytest.raises(LowConfidenceError, match="arms at your sides"):
+        check(q, 0.5)
+    # Arms crossed and arms hanging, from the pose alone.
+    analyzer = teacher._person_analyzer()
+    for name, crossed in (("omnitry__person_bracelet.jpg", True), ("fashnvton__model.jpg", False)):
+        image = _photo(wild_dev / "person" / name)
+        _, kp = analyzer.locate(image)
+        across = arms_across(kp, image.shape[0])
+        assert (across >= SIGNALS["arms_across"].bad) if crossed else (across == 0.0), (name, across)
