@@ -170,20 +170,48 @@ def test_no_old_trouser_colour_is_left_below_the_hem(dressed):
 
 
 @pytest.mark.realdata
-def test_the_gate_refuses_a_long_dress_on_a_waist_up_photo(teacher, vton_samples):
+def test_a_waist_up_photo_is_refused_before_dressing(teacher, vton_samples):
+    """A photo cut at the thighs shows no knees: refused before anything is drawn, saying what to change (it was
+    dressed, and only the gate's legs signal refused the result)."""
+    from tryon.errors import PoseError
     from tryon.processing import load_image
 
     person = load_image(vton_samples / "person" / PERSON)
     waist_up = np.ascontiguousarray(person[: int(0.5 * person.shape[0])])
     garment = load_image(vton_samples / "garment" / DRESS)
+    with pytest.raises(PoseError, match="down to at least the knees"):
+        teacher.run(waist_up, garment, category="one-pieces")
+
+
+@pytest.mark.realdata
+def test_the_gate_refuses_a_midi_dress_on_a_photo_cut_below_the_knees(teacher, vton_samples):
+    """The knees are in view (framing passes) but the dress's hem falls below the photo: the gate's legs signal."""
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / PERSON)
+    kp = teacher._person_analyzer()(person).keypoints
+    knee, ankle = float(kp[[25, 26], 1].mean()), float(kp[[27, 28], 1].mean())
+    cut = np.ascontiguousarray(person[: int(knee + 0.25 * (ankle - knee))])
+    garment = load_image(vton_samples / "garment" / DRESS)
     gated = Teacher(models_dir=teacher.models_dir, min_confidence=0.5)
     gated._person = teacher._person_analyzer()
     with pytest.raises(LowConfidenceError) as err:
-        gated.run(waist_up, garment, category="one-pieces")
+        gated.run(cut, garment, category="one-pieces")
     q = err.value.quality
-    assert q.raw["legs"] < 0.75 and q.weakest == "legs"
+    assert q.raw["legs"] < 0.8 and q.weakest == "legs"
     assert "legs down to the garment's hem" in err.value.message
 
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("person", ["dreamo__woman1.png",       # cut at the thighs
+                                    "dewbm__img_signIn.jpg"])   # bending over shopping bags, cut at the thighs
+def test_wild_photos_without_knees_are_refused_before_dressing(person, teacher, wild_dev):
+    from tryon.errors import PoseError
+    from tryon.processing import load_image
+
+    garment = load_image(wild_dev / "garment" / "any2anytryon__garment3.jpg")
+    with pytest.raises(PoseError, match="the legs are not in view"):
+        teacher.run(load_image(wild_dev / "person" / person), garment, category="one-pieces")
 
 
 @pytest.mark.realdata
