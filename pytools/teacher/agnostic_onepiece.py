@@ -51,11 +51,13 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     from tryon.teacher.agnostic_lower import (LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette,
                                               old_bottoms_mask)
     from tryon.teacher.skin import old_garment_remnant
-    from tryon.teacher.warp_lower import hip_breadth
+    from tryon.teacher.warp_lower import HIP_BREADTH, hip_breadth
 
     h, w = parse.shape
     lf = leg_frame(keypoints)
-    breadth = hip_breadth(parse, lf)
+    # The parse measures the clothes at the hips (a shirt's tail, a blazer, a wide skirt: nearly always the upper
+    # clamp); the bare legs under them are no wider than the body's mean proportion.
+    breadth = min(hip_breadth(parse, lf), HIP_BREADTH[2] * lf.hw)
     feet = feet_mask(parse, lf)
     old = old_bottoms_mask(parse, skin, feet)
     # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.

@@ -269,3 +269,50 @@ def test_what_lies_beside_the_dress_in_its_photo_is_neither_warped_nor_read():
     # No pixel of the bars is drawn.
     drawn = dirty.warped_mask > 0.5
     assert (dirty.warped_garment[drawn].astype(int).sum(axis=-1) < 150).mean() < 0.001
+
+
+def _standing_keypoints() -> np.ndarray:
+    """A frame-filling standing person (BlazePose indices: nose, shoulders, elbows, wrists, hips, knees, ankles,
+    heels, toes), 400 x 680 px."""
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {0: (200, 80), 11: (250, 150), 12: (150, 150), 13: (265, 240), 14: (135, 240),
+                      15: (270, 320), 16: (130, 320), 23: (230, 330), 24: (170, 330), 25: (228, 470),
+                      26: (172, 470), 27: (226, 600), 28: (174, 600), 29: (226, 615), 30: (174, 615),
+                      31: (240, 630), 32: (160, 630)}.items():
+        kp[i] = (x, y, 0, 1)
+    return kp
+
+
+@pytest.mark.parametrize("hem_half", [70, 150])   # straight trousers; a wide maxi skirt
+def test_bare_legs_under_an_old_skirt_keep_a_body_s_breadth(hem_half):
+    """The parse measures the old clothes at the hips: a wide skirt read as wide hips drew the legs under it as
+    broad slabs (the skirt's outline beside the shins). The bare legs a dress uncovers are at most the body's
+    mean proportions wide, whatever was worn over them."""
+    from tryon.person.body import leg_frame
+    from tryon.teacher.agnostic_lower import LEG_TAPER
+    from tryon.teacher.agnostic_onepiece import lower_body
+    from tryon.teacher.warp_lower import HIP_BREADTH
+
+    h, w = 680, 400
+    kp = _standing_keypoints()
+    parse = np.zeros((h, w), np.uint8)
+    parse[150:330, 140:260] = LABEL["torso"]
+    # The old lower garment: from the waist, flaring from the hips' width to hem_half at the ankles.
+    for y in range(300, 640):
+        half = 65 + (hem_half - 65) * (y - 300) / 340
+        parse[y, int(200 - half): int(200 + half)] = LABEL["lower_body"]
+    image = np.full((h, w, 3), 128, np.uint8)
+    lo = lower_body(image, parse, np.zeros((h, w), bool), kp)
+    lf = leg_frame(kp)
+    knee_half = dict(LEG_TAPER)[1.0] * HIP_BREADTH[2] * lf.hw
+    for side, x_knee in (("left", 228), ("right", 172)):
+        row = lo.legs[470]
+        assert row[x_knee], f"no {side} leg at the knee"
+        x0, x1 = x_knee, x_knee
+        while row[x0 - 1]:
+            x0 -= 1
+        while row[x1 + 1]:
+            x1 += 1
+        assert x1 - x0 + 1 <= 2 * knee_half + 1.5, (side, x1 - x0 + 1, 2 * knee_half)
+    # The old garment is what is removed, the legs lie inside it.
+    assert lo.old[470, 200 - hem_half // 2] and not lo.old[470, 5]
