@@ -316,3 +316,24 @@ def test_bare_legs_under_an_old_skirt_keep_a_body_s_breadth(hem_half):
         assert x1 - x0 + 1 <= 2 * knee_half + 1.5, (side, x1 - x0 + 1, 2 * knee_half)
     # The old garment is what is removed, the legs lie inside it.
     assert lo.old[470, 200 - hem_half // 2] and not lo.old[470, 5]
+
+
+def test_bare_legs_reach_the_feet_when_the_ankles_were_hidden_under_a_long_skirt():
+    """BlazePose guesses ankles hidden under a maxi skirt too high: the synthesised shins stopped there, with
+    backdrop between them and the feet. Each leg now goes on to its toe keypoint at the ankle's breadth."""
+    from tryon.teacher.agnostic_onepiece import lower_body
+
+    h, w = 680, 400
+    kp = _standing_keypoints()
+    kp[27, :2], kp[28, :2] = (226, 560), (174, 560)      # ankles guessed high under the skirt
+    kp[29, :2], kp[30, :2] = (226, 585), (174, 585)      # heels
+    kp[31, :2], kp[32, :2] = (232, 650), (168, 650)      # toes: the feet are much lower
+    parse = np.zeros((h, w), np.uint8)
+    parse[150:330, 140:260] = LABEL["torso"]
+    parse[300:640, 80:320] = LABEL["lower_body"]          # the old maxi skirt down to the feet
+    lo = lower_body(np.full((h, w, 3), 128, np.uint8), parse, np.zeros((h, w), bool), kp)
+    for x in (229, 171):
+        # Between the guessed ankle and the toes, inside the old skirt: leg, not backdrop.
+        assert lo.legs[600:630, x].all()
+    # The legs stay legs: nothing between them or beside the skirt's outline.
+    assert not lo.legs[600:630, 195:205].any() and not lo.legs[600:630, 85:140].any()
