@@ -337,3 +337,46 @@ def test_bare_legs_reach_the_feet_when_the_ankles_were_hidden_under_a_long_skirt
         assert lo.legs[600:630, x].all()
     # The legs stay legs: nothing between them or beside the skirt's outline.
     assert not lo.legs[600:630, 195:205].any() and not lo.legs[600:630, 85:140].any()
+
+
+def _on_a_hanger(h: int = 600, w: int = 400):
+    """The drawn dress on a wooden hanger (hook and bar behind its straps), on white, and the segmenter's mask of
+    both. Returns (photo, mask with the hanger, the dress's own mask)."""
+    dress, _ = _dress(h, w)
+    hanger = np.zeros((h, w), np.uint8)
+    cv2.line(hanger, (200, 4), (200, 24), 1, 3)                                  # hook
+    cv2.polylines(hanger, [np.array([(110, 62), (200, 24), (290, 62)], np.int32)], False, 1, 9)   # bar
+    img = np.full((h, w, 3), 245, np.uint8)
+    img[hanger > 0] = (196, 146, 92)      # wood
+    img[dress > 0.5] = (40, 90, 160)      # the dress in front of the bar
+    return img, np.maximum(dress, hanger.astype(np.float32)), dress
+
+
+def test_a_hanger_is_neither_read_nor_warped():
+    """A dress photographed on a hanger: the hook and bar, one piece with the dress in the mask, gave the neck
+    points at the hook's tip and were drawn across the wearer's collarbones."""
+    from tryon.garment.landmarks_onepiece import drop_hanger
+
+    img, mask, dress = _on_a_hanger()
+    cleaned = drop_hanger(img, mask)
+    assert cleaned[4:24, 199:202].max() == 0.0                                  # the hook
+    bar = (mask > 0.5) & (dress < 0.5)
+    assert (cleaned[bar] > 0.5).mean() < 0.05                                   # the bar beside the straps
+    np.testing.assert_array_equal(cleaned[dress > 0.5], dress[dress > 0.5])     # the dress untouched
+    lm, lm_hung = onepiece_landmarks(img, dress), onepiece_landmarks(img, mask)
+    for k in ("neck_left", "neck_right", "shoulder_left", "shoulder_right", "waist_center"):
+        assert float(np.hypot(*np.subtract(lm[k], lm_hung[k]))) < 4.0, (k, lm[k], lm_hung[k])
+    kp = _standing_keypoints()
+    clean = warp_onepiece(img, dress, lm, kp, (680, 400))
+    hung = warp_onepiece(img, mask, lm_hung, kp, (680, 400))
+    assert abs(float(hung.warped_mask.sum()) - float(clean.warped_mask.sum())) < 0.01 * clean.warped_mask.sum()
+
+
+def test_a_strap_of_the_dress_s_own_colour_is_no_hanger():
+    """No colour change, or no photo: a narrow top (a halter's neck strap) stays."""
+    from tryon.garment.landmarks_onepiece import drop_hanger
+
+    img, mask, _ = _on_a_hanger()
+    img[mask > 0.5] = (40, 90, 160)       # hook and bar in the dress's colour: its own straps
+    np.testing.assert_array_equal(drop_hanger(img, mask), mask)
+    np.testing.assert_array_equal(drop_hanger(None, mask), mask)
