@@ -11,7 +11,8 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
   legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
   ``waist_center``).
-* Hanger: a dress photographed on a hanger has its hook and bar removed first (:func:`drop_hanger`).
+* Hanger: a dress photographed on a hanger has its hook and bar removed first (:func:`drop_hanger`), and a
+  fringe of backdrop along the mask's outline is peeled (:func:`trim_backdrop_fringe`).
 * Skirt hem: the lowest point of the centre run (``hem_center``) and the outermost points of the centre run in
   the lowest 6 % of the garment (``hem_left``, ``hem_right``), as for a top's hem.
 * Jumpsuit: both sides reach at least 15 % of the height below the end of the centre line (the gap between
@@ -31,7 +32,7 @@ from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
 __all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
-           "skirt_mask", "garment_pieces", "drop_hanger"]
+           "skirt_mask", "garment_pieces", "drop_hanger", "trim_backdrop_fringe", "onepiece_mask"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -47,6 +48,8 @@ _CUFF_LOW = 0.4               # ... and at least this share below its top (short
 _HOOK_ROWS = 0.01             # a hanger's hook: the mask's top rows over this share of its height ...
 _HOOK_WIDTH = 0.12            # ... narrower than this share of its widest row, one run per row
 _HANGER_DE = 20.0             # CIELAB distance to the hook's colour within which the hanger is followed
+_FRINGE_DEPTH = 0.025         # a backdrop fringe of the mask is peeled at most this share of its widest row deep
+_FRINGE_DE = 5.0              # ... its pixels within this CIELAB distance of the backdrop just outside
 
 
 def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
@@ -240,6 +243,63 @@ def drop_hanger(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     return garment_pieces(np.where(hanger, 0.0, m).astype(np.float32))
 
 
+def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without a fringe of backdrop along its outline.
+
+    On a phone screenshot the segmenter's mask reaches up to 2.5 % of the garment's width past the dress into
+    the page's light grey; warped with the dress, that fringe was drawn on the person as a white outline. The
+    fringe is peeled from the outside in, one pixel ring at a time for at most :data:`_FRINGE_DEPTH` of the
+    mask's widest row: pixels of the ring within :data:`_FRINGE_DE` CIELAB units of the backdrop just outside
+    the mask there (a normalised convolution of the pixels beyond the outline) go, until a ring has none.
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo, or None (nothing is trimmed).
+        mask: (h, w) float32 [0, 1] garment mask.
+
+    Returns:
+        The mask with the fringe set to 0 (the same elsewhere).
+    """
+    m = np.asarray(mask, np.float32)
+    solid = m > 0.5
+    if image is None or image.shape[:2] != m.shape or not solid.any():
+        return m
+    wmax = float(solid.sum(axis=1).max())
+    depth = max(1, int(round(_FRINGE_DEPTH * wmax)))
+    k = 2 * depth + 1
+    outside = cv2.dilate(solid.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (m < 0.05)
+    if not outside.any():
+        return m
+    lab = _lab(image)
+    sig = max(1.0, float(depth))
+    w_out = cv2.GaussianBlur(outside.astype(np.float32), (0, 0), sig)
+    ext = cv2.GaussianBlur(lab * outside[..., None], (0, 0), sig) / np.maximum(w_out, 1e-6)[..., None]
+    near_ext = (np.linalg.norm(lab - ext, axis=-1) < _FRINGE_DE) & (w_out > 1e-3)
+    cur = solid.copy()
+    for _ in range(depth):
+        ring = cur & ~cv2.erode(cur.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        peel = ring & near_ext
+        if not peel.any():
+            break
+        cur &= ~peel
+    gone = solid & ~cur
+    if not gone.any():
+        return m
+    # The soft edge beyond the peeled pixels goes with them.
+    soft = cv2.dilate(gone.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~solid
+    return np.where(gone | soft, 0.0, m).astype(np.float32)
+
+
+def onepiece_mask(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask as the one-piece landmarks and warp read it: its own pieces
+    (:func:`garment_pieces`), no hanger (:func:`drop_hanger`), no backdrop fringe (:func:`trim_backdrop_fringe`).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo, or None (only the pieces are kept).
+        mask: (h, w) float32 [0, 1] garment mask.
+    """
+    return trim_backdrop_fringe(image, drop_hanger(image, garment_pieces(mask)))
+
+
 def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
     """(H, W) bool: the garment below the waist that is its skirt or legs, not a sleeve hanging beside it: in
     each row below the waist, the runs of mask pixels that touch the run through the centre line or, below a
@@ -391,7 +451,7 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         ValueError: the mask is empty.
         DataError: the outline has no body below the bodice (not a one-piece).
     """
-    mask = drop_hanger(image, garment_pieces(mask))
+    mask = onepiece_mask(image, mask)
     sa = analyse_shape(mask)
     m, cx, s = sa.mask, sa.cx, sa.scale
     hgt = sa.height

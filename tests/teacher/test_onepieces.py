@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tryon.errors import LowConfidenceError
-from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, skirt_mask
+from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, onepiece_mask, skirt_mask
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher
 from tryon.teacher.warp_onepiece import warp_onepiece
@@ -234,8 +234,9 @@ def test_long_sleeves_lying_against_a_dress_go_on_the_arms(garment, vton_samples
     assert lm["waist_center"][1] < cuff_y - 0.1 * (bottom - top)
     # The sleeves' outer ends are the garment's outermost columns there; the waist's sides lie inside them.
     assert lm["sleeve_right_outer"][0] < lm["waist_right"][0] < lm["waist_left"][0] < lm["sleeve_left_outer"][0]
-    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves.
-    skirt = skirt_mask(mask, lm["waist_center"])
+    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves (of the mask the landmarks and
+    # the warp read).
+    skirt = skirt_mask(onepiece_mask(img, mask), lm["waist_center"])
     rows = slice(int(lm["waist_center"][1]) + 1, int(cuff_y))
     assert not skirt[rows, : int(lm["sleeve_right_inner"][0])].any()
     assert not skirt[rows, int(lm["sleeve_left_inner"][0]) + 1:].any()
@@ -380,3 +381,24 @@ def test_a_strap_of_the_dress_s_own_colour_is_no_hanger():
     img[mask > 0.5] = (40, 90, 160)       # hook and bar in the dress's colour: its own straps
     np.testing.assert_array_equal(drop_hanger(img, mask), mask)
     np.testing.assert_array_equal(drop_hanger(None, mask), mask)
+
+
+def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
+    """A screenshot's mask reaching past the dress into the page: the fringe was drawn as a white outline on the
+    person. It is peeled back to the dress, whose own pixels stay."""
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+    dress, _ = _dress()
+    img = np.full(dress.shape + (3,), 241, np.uint8)
+    img[dress > 0.5] = (215, 200, 185)                                          # a beige dress on a grey page
+    loose = cv2.dilate(dress, np.ones((13, 13), np.uint8))                       # 6 px of page in the mask
+    trimmed = trim_backdrop_fringe(img, loose)
+    fringe = (loose > 0.5) & (dress < 0.5)
+    assert (trimmed[fringe] > 0.5).mean() < 0.02
+    np.testing.assert_array_equal(trimmed[dress > 0.5], loose[dress > 0.5])
+    lm, lm_loose = onepiece_landmarks(img, dress), onepiece_landmarks(img, loose)
+    for k in ("neck_left", "shoulder_right", "waist_left", "hem_left"):
+        assert float(np.hypot(*np.subtract(lm[k], lm_loose[k]))) < 3.0, (k, lm[k], lm_loose[k])
+    # The same fringe of the dress's own colour is the dress: kept.
+    img[fringe] = (215, 200, 185)
+    np.testing.assert_array_equal(trim_backdrop_fringe(img, loose), loose)
