@@ -49,7 +49,7 @@ _HOOK_ROWS = 0.01             # a hanger's hook: the mask's top rows over this s
 _HOOK_WIDTH = 0.12            # ... narrower than this share of its widest row, one run per row
 _HANGER_DE = 20.0             # CIELAB distance to the hook's colour within which the hanger is followed
 _FRINGE_DEPTH = 0.025         # a backdrop fringe of the mask is peeled at most this share of its widest row deep
-_FRINGE_DE = 5.0              # ... its pixels within this CIELAB distance of the backdrop just outside
+_FRINGE_DE = 2.5              # ... its pixels within this CIELAB distance of the backdrop just outside
 
 
 def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
