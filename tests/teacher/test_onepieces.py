@@ -402,3 +402,44 @@ def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
     # The same fringe of the dress's own colour is the dress: kept.
     img[fringe] = (215, 200, 185)
     np.testing.assert_array_equal(trim_backdrop_fringe(img, loose), loose)
+
+
+def _legs_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A standing person's lower body (keypoints :func:`_standing_keypoints`): ``"skirt"`` a white skirt ending
+    above the knees, bare shins, white sneakers; ``"trousers"`` navy trousers whose hems fall over black shoes.
+    Returns (image, parse, skin)."""
+    h, w = 680, 400
+    img = np.full((h, w, 3), 150, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    skin = np.zeros((h, w), bool)
+    parse[150:330, 140:260] = LABEL["torso"]
+    cloth = (235, 235, 235) if bottom == "skirt" else (50, 50, 110)
+    end = 420 if bottom == "skirt" else 605
+    img[300:end, 135:265] = cloth
+    parse[300:end, 135:265] = LABEL["lower_body"]
+    for x in (174, 226):
+        if bottom == "skirt":
+            img[end:588, x - 12: x + 12] = (200, 150, 120)
+            parse[end:588, x - 12: x + 12] = LABEL["lower_body"]
+            skin[end:588, x - 12: x + 12] = True
+        img[588:640, x - 25: x + 25] = cloth if bottom == "skirt" else (20, 20, 20)
+        parse[588:640, x - 25: x + 25] = LABEL["lower_body"]
+    if bottom == "trousers":
+        img[588:605, 135:265][parse[588:605, 135:265] == LABEL["lower_body"]] = cloth   # hems over the shoes
+    return img, parse, skin
+
+
+def test_shoes_of_the_old_skirt_s_colour_are_kept():
+    """The trouser hem over the shoe is removed by the old bottoms' colours near the ankles; white sneakers under
+    a white skirt ending above the knees matched too, and were removed and drawn over as skin."""
+    from tryon.teacher.agnostic_onepiece import lower_body
+
+    kp = _standing_keypoints()
+    img, parse, skin = _legs_scene("skirt")
+    lo = lower_body(img, parse, skin, kp)
+    assert lo.old[330:400, 200].all()                       # the skirt goes
+    assert not lo.old[590:640, 150:250].any()               # the sneakers stay
+    img, parse, skin = _legs_scene("trousers")
+    lo = lower_body(img, parse, skin, kp)
+    assert lo.old[400:560, 226].all()                       # the trousers go ...
+    assert lo.old[592:603, 226].all()                       # ... with their hems over the shoes
