@@ -11,6 +11,8 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
   legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
   ``waist_center``).
+* Hanger: a dress photographed on a hanger has its hook and bar removed first (:func:`drop_hanger`), and a
+  fringe of backdrop along the mask's outline is peeled (:func:`trim_backdrop_fringe`).
 * Skirt hem: the lowest point of the centre run (``hem_center``) and the outermost points of the centre run in
   the lowest 6 % of the garment (``hem_left``, ``hem_right``), as for a top's hem.
 * Jumpsuit: both sides reach at least 15 % of the height below the end of the centre line (the gap between
@@ -30,7 +32,7 @@ from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
 __all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
-           "skirt_mask", "garment_pieces"]
+           "skirt_mask", "garment_pieces", "drop_hanger", "trim_backdrop_fringe", "onepiece_mask"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -43,6 +45,11 @@ _LEG_GAP = 0.15               # an empty centre line over this share of the heig
 _SLEEVE_DROP = 0.25           # the centre run narrowing by this share within 3 % of the height: a sleeve's end
 _CUFF_REACH = 0.35            # long sleeves end at most this share of the garment's height below its waist
 _CUFF_LOW = 0.4               # ... and at least this share below its top (short and puff sleeves end higher)
+_HOOK_ROWS = 0.01             # a hanger's hook: the mask's top rows over this share of its height ...
+_HOOK_WIDTH = 0.12            # ... narrower than this share of its widest row, one run per row
+_HANGER_DE = 20.0             # CIELAB distance to the hook's colour within which the hanger is followed
+_FRINGE_DEPTH = 0.025         # a backdrop fringe of the mask is peeled at most this share of its widest row deep
+_FRINGE_DE = 2.5              # ... its pixels within this CIELAB distance of the backdrop just outside
 
 
 def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
@@ -165,6 +172,132 @@ def garment_pieces(mask: np.ndarray) -> np.ndarray:
     # Soft edges (below 0.5) stay with the piece they border.
     near = cv2.dilate(np.isin(lbl, keep).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     return np.where(near, m, 0.0).astype(np.float32)
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 CIELAB (L in 0-100, a and b signed) of a uint8 RGB image."""
+    lab = cv2.cvtColor(np.ascontiguousarray(image, np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+    return lab * np.array([100.0 / 255.0, 1.0, 1.0], np.float32) - np.array([0.0, 128.0, 128.0], np.float32)
+
+
+def drop_hanger(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without the hanger it was photographed on.
+
+    A dress on a hanger: the garment mask takes the hook and the bar with it (one piece with the dress, so
+    :func:`garment_pieces` keeps them); the neck points were then read at the top of the hook and the bar was
+    drawn across the wearer's collarbones. A hanger is recognised by its hook: the mask's top
+    :data:`_HOOK_ROWS` of the garment's height one run each, narrower than :data:`_HOOK_WIDTH` of its widest
+    row, near its centre line (two straps are two runs), of another colour than the garment (over twice :data:`_HANGER_DE` in CIELAB from the middle
+    third's median: a halter strap of the dress's own fabric is no hook). The hanger is then the pixels of the
+    hook's colour (within :data:`_HANGER_DE`) connected to it above the shoulders (the first row wider than 40 %
+    of the widest, plus 5 % of the height), grown by 2 px over the mask's soft edge.
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo, or None (nothing is dropped: the colour decides).
+        mask: (h, w) float32 [0, 1] garment mask.
+
+    Returns:
+        The mask with the hanger's pixels set to 0 (the same values elsewhere; unchanged without a hook).
+    """
+    m = np.asarray(mask, np.float32)
+    solid = m > 0.5
+    rows = np.nonzero(solid.any(axis=1))[0]
+    if image is None or len(rows) < 20 or image.shape[:2] != m.shape:
+        return m
+    top, hgt = int(rows[0]), int(rows[-1] - rows[0] + 1)
+    widths = solid.sum(axis=1)
+    wmax = float(widths.max())
+    n_apex = max(2, int(round(_HOOK_ROWS * hgt)))
+    apex = np.zeros_like(solid)
+    apex[top: top + n_apex] = solid[top: top + n_apex]
+    cols = np.nonzero(solid.any(axis=0))[0]
+    centre = 0.5 * (cols[0] + cols[-1])
+    runs = (np.diff(solid[top: top + n_apex].astype(np.int8), axis=1) == 1).sum(axis=1) + solid[top: top + n_apex, 0]
+    if widths[top: top + n_apex].max() > _HOOK_WIDTH * wmax or runs.max() > 1 or \
+            abs(float(np.nonzero(apex.any(axis=0))[0].mean()) - centre) > 0.06 * wmax:
+        return m
+    lab = _lab(image)
+    hook = np.median(lab[apex], axis=0)
+    middle = solid.copy()
+    middle[: top + hgt // 3] = False
+    middle[top + 2 * hgt // 3:] = False
+    if not middle.any() or np.linalg.norm(hook - np.median(lab[middle], axis=0)) < 2 * _HANGER_DE:
+        return m
+    shoulders = top + int(np.argmax(widths[top:] > 0.4 * wmax))
+    band = np.zeros_like(solid)
+    band[: shoulders + int(round(0.08 * hgt))] = True
+    hanger = solid & band & (np.linalg.norm(lab - hook, axis=-1) < _HANGER_DE)
+    # The mask's soft outline spans the gaps between the hook's wire and the bar: backdrop-coloured pixels
+    # above the shoulders go with it (the backdrop: the photo's border outside the mask).
+    border = np.zeros_like(solid)
+    border[[0, -1], :] = True
+    border[:, [0, -1]] = True
+    backdrop = np.median(lab[border & ~solid], axis=0) if (border & ~solid).any() else None
+    if backdrop is not None:
+        hanger |= solid & band & (np.linalg.norm(lab - backdrop, axis=-1) < _HANGER_DE)
+    hanger = cv2.dilate(hanger.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~(solid & ~hanger)
+    # What this leaves enclosed by the garment is the garment's (a white label inside the neckline): kept.
+    n, lbl = cv2.connectedComponents((~(solid & ~hanger)).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([lbl[0], lbl[-1], lbl[:, 0], lbl[:, -1]]))
+    hanger &= np.isin(lbl, outside)
+    return garment_pieces(np.where(hanger, 0.0, m).astype(np.float32))
+
+
+def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without a fringe of backdrop along its outline.
+
+    On a phone screenshot the segmenter's mask reaches up to 2.5 % of the garment's width past the dress into
+    the page's light grey; warped with the dress, that fringe was drawn on the person as a white outline. The
+    fringe is peeled from the outside in, one pixel ring at a time for at most :data:`_FRINGE_DEPTH` of the
+    mask's widest row: pixels of the ring within :data:`_FRINGE_DE` CIELAB units of the backdrop just outside
+    the mask there (a normalised convolution of the pixels beyond the outline) go, until a ring has none.
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo, or None (nothing is trimmed).
+        mask: (h, w) float32 [0, 1] garment mask.
+
+    Returns:
+        The mask with the fringe set to 0 (the same elsewhere).
+    """
+    m = np.asarray(mask, np.float32)
+    solid = m > 0.5
+    if image is None or image.shape[:2] != m.shape or not solid.any():
+        return m
+    wmax = float(solid.sum(axis=1).max())
+    depth = max(1, int(round(_FRINGE_DEPTH * wmax)))
+    k = 2 * depth + 1
+    outside = cv2.dilate(solid.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (m < 0.05)
+    if not outside.any():
+        return m
+    lab = _lab(image)
+    sig = max(1.0, float(depth))
+    w_out = cv2.GaussianBlur(outside.astype(np.float32), (0, 0), sig)
+    ext = cv2.GaussianBlur(lab * outside[..., None], (0, 0), sig) / np.maximum(w_out, 1e-6)[..., None]
+    near_ext = (np.linalg.norm(lab - ext, axis=-1) < _FRINGE_DE) & (w_out > 1e-3)
+    cur = solid.copy()
+    for _ in range(depth):
+        ring = cur & ~cv2.erode(cur.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        peel = ring & near_ext
+        if not peel.any():
+            break
+        cur &= ~peel
+    gone = solid & ~cur
+    if not gone.any():
+        return m
+    # The soft edge beyond the peeled pixels goes with them.
+    soft = cv2.dilate(gone.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~solid
+    return np.where(gone | soft, 0.0, m).astype(np.float32)
+
+
+def onepiece_mask(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask as the one-piece landmarks and warp read it: its own pieces
+    (:func:`garment_pieces`), no hanger (:func:`drop_hanger`), no backdrop fringe (:func:`trim_backdrop_fringe`).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo, or None (only the pieces are kept).
+        mask: (h, w) float32 [0, 1] garment mask.
+    """
+    return trim_backdrop_fringe(image, drop_hanger(image, garment_pieces(mask)))
 
 
 def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:
@@ -318,7 +451,7 @@ def onepiece_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) ->
         ValueError: the mask is empty.
         DataError: the outline has no body below the bodice (not a one-piece).
     """
-    mask = garment_pieces(mask)
+    mask = onepiece_mask(image, mask)
     sa = analyse_shape(mask)
     m, cx, s = sa.mask, sa.cx, sa.scale
     hgt = sa.height

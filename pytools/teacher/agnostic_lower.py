@@ -24,14 +24,16 @@ from tryon.person.body import LegFrame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import AGNOSTIC_GREY
 
-__all__ = ["LEG_TAPER", "feet_mask", "ankle_band", "old_bottoms_mask", "leg_silhouette", "leg_maps", "lower_agnostic_image"]
+__all__ = ["LEG_TAPER", "segment_distance", "feet_mask", "ankle_band", "old_bottoms_mask", "leg_silhouette", "leg_maps", "lower_agnostic_image"]
 
 LEG_TAPER = ((0.0, 0.25), (0.5, 0.2), (1.0, 0.13), (1.35, 0.145), (2.0, 0.085))
 """Largest half-width of a bare leg along it (0 hip joint, 1 knee, 2 ankle) as a fraction of the hip breadth
 (upper thigh, mid thigh, knee, calf and ankle breadths over the hip breadth, adult anthropometric tables)."""
 
 
-def _seg(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel (``xs``, ``ys`` float32 grids, pixels): the distance to the segment from ``a`` to ``b`` ((2,) x, y
+    pixels) and the position along it of the nearest point (0 at ``a``, 1 at ``b``)."""
     d = b - a
     l2 = max(float(d @ d), 1e-6)
     t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / l2, 0.0, 1.0)
@@ -50,8 +52,8 @@ def leg_maps(shape: tuple[int, int], lf: LegFrame) -> tuple[np.ndarray, np.ndarr
     along = np.zeros(shape, np.float32)
     for chain in lf.chains.values():
         hip, knee, ankle = (c.astype(np.float32) for c in chain)
-        d1, t1 = _seg(xs, ys, hip, knee)
-        d2, t2 = _seg(xs, ys, knee, ankle)
+        d1, t1 = segment_distance(xs, ys, hip, knee)
+        d2, t2 = segment_distance(xs, ys, knee, ankle)
         d = np.minimum(d1, d2)
         a = np.where(d1 <= d2, t1, 1.0 + t2)
         closer = d < dist
@@ -76,8 +78,8 @@ def feet_mask(parse: np.ndarray, lf: LegFrame, *, above: float = 0.15) -> np.nda
         ank, heel, toe = (p.astype(np.float32) for p in lf.feet[side])
         shin = max(float(np.hypot(*(ankle - knee))), 1.0)
         e = (ankle - knee) / shin
-        near = np.minimum(np.minimum(_seg(xs, ys, ank, heel)[0], _seg(xs, ys, ank, toe)[0]),
-                          _seg(xs, ys, heel, toe)[0]) < 0.3 * shin
+        near = np.minimum(np.minimum(segment_distance(xs, ys, ank, heel)[0], segment_distance(xs, ys, ank, toe)[0]),
+                          segment_distance(xs, ys, heel, toe)[0]) < 0.3 * shin
         below = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1] > -above * shin
         out |= near & below
     return out & lower

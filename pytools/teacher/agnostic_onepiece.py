@@ -4,7 +4,7 @@ A dress or jumpsuit replaces the old top *and* the old trousers / skirt. The low
 bottoms (:mod:`tryon.teacher.agnostic_lower`, on the person's :class:`tryon.person.body.LegFrame`): feet and
 shoes kept (a trouser cuff over the shoe, of the old bottoms' colours, is removed), the rest of the lower body
 that is not skin is the old lower garment, and the legs under it are tapered capsules round the leg bones and
-the pelvis. The tops' composition (:func:`tryon.teacher.compose.compose` with ``category="dress"``) then
+the pelvis (at most the body's mean breadth, and on from each ankle to its toe keypoint). The tops' composition (:func:`tryon.teacher.compose.compose` with ``category="dress"``) then
 synthesises skin inside the legs (tryon.teacher.skin: the person's tone x the light on the old garment x a
 cylinder falloff across each leg, a screened Poisson seam to the visible skin, the person's skin grain) and the
 backdrop outside them, so where a knee-length dress ends believable legs continue, never the old trousers
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 __all__ = ["LowerBody", "lower_body"]
@@ -49,19 +50,37 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     """
     from tryon.person.body import leg_frame
     from tryon.teacher.agnostic_lower import (LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette,
-                                              old_bottoms_mask)
+                                              old_bottoms_mask, segment_distance)
     from tryon.teacher.skin import old_garment_remnant
-    from tryon.teacher.warp_lower import hip_breadth
+    from tryon.teacher.warp_lower import HIP_BREADTH, hip_breadth
 
     h, w = parse.shape
     lf = leg_frame(keypoints)
-    breadth = hip_breadth(parse, lf)
+    # The parse measures the clothes at the hips (a shirt's tail, a blazer, a wide skirt: nearly always the upper
+    # clamp); the bare legs under them are no wider than the body's mean proportion.
+    breadth = min(hip_breadth(parse, lf), HIP_BREADTH[2] * lf.hw)
     feet = feet_mask(parse, lf)
     old = old_bottoms_mask(parse, skin, feet)
     # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
     cuff = old_garment_remnant(image, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
+    # ... as long as it continues the old garment's leg: a patch touching none of it is the shoe itself in the old
+    # garment's colours (white sneakers under a white skirt ending at the thighs were removed and drawn as skin).
+    n, lbl = cv2.connectedComponents(cuff.astype(np.uint8), connectivity=8)
+    if n > 1:
+        near_old = cv2.dilate(old.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        cuff = np.isin(lbl, np.setdiff1d(np.unique(lbl[near_old & cuff]), [0]))
     old |= cuff
     dist, along = leg_maps((h, w), lf)
+    # Under a long old skirt BlazePose puts hidden ankles too high (on a wild-dev maxi dress a third of the shin
+    # above the straps of the sandals): a leg ending at its ankle joint left a gap of backdrop
+    # between the new hem's bare shins and the feet. Each leg goes on, at the ankle's breadth, to its toe
+    # keypoint; where the feet are seen they are kept as photographed, so this draws only into the old garment.
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    for ankle, _heel, toe in lf.feet.values():
+        d = segment_distance(xs, ys, np.asarray(ankle, np.float32), np.asarray(toe, np.float32))[0]
+        closer = d < dist
+        along = np.where(closer, 2.0, along)
+        dist = np.where(closer, d, dist)
     legs = leg_silhouette(parse, lf, breadth, dist=dist, along=along)
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth

@@ -150,7 +150,8 @@ class Teacher:
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
         UnsupportedCategoryError: the garment is neither a top, a bottom (trousers, jeans, shorts, skirt) nor a
             one-piece (dress, jumpsuit).
-        PoseError: bottoms on a photo whose legs are not in view.
+        PoseError: bottoms on a photo whose legs are not in view; one-pieces on a photo cut above the knees, a
+            back view or a leaning body (:func:`tryon.framing.category_frame`).
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence``.
         UsageError: ``min_confidence`` is outside [0, 1].
@@ -216,7 +217,9 @@ class Teacher:
 
         Raises:
             PoseError: bottoms on a photo whose legs are not in view (hips, knees and, for full-length
-                trousers, ankles).
+                trousers, ankles); one-pieces on a photo that does not show the shoulders, hips and both knees
+                inside it, a back view or a body leaning more than the framing allows (the student's rules,
+                :func:`tryon.framing.category_frame`), before dressing.
             UsageError: ``tuck`` is neither ``out`` nor ``in``.
         """
         from tryon.garment.category import classify_garment, internal_category, require_supported
@@ -268,8 +271,13 @@ class Teacher:
             lm = lower_landmarks(garment_image, garment_mask)
             require_legs(analysis.keypoints, analysis.image.shape[:2], lm)
         elif kind == "dress":
+            from tryon.framing import category_frame
             from tryon.garment.landmarks_onepiece import onepiece_landmarks
 
+            # The student's full-body framing rules, before anything is drawn: a photo cut above the knees (or at
+            # the thighs of a seated or bending person), a back view or a leaning body is refused with what to
+            # change, not dressed into a broken picture.
+            category_frame(analysis.keypoints, analysis.image.shape[:2], category="one-pieces")
             lm = onepiece_landmarks(garment_image, garment_mask, info)
         else:
             lm = garment_landmarks(garment_image, garment_mask, info)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.garment.landmarks_onepiece import garment_pieces, onepiece_sleeve, skirt_mask
+from tryon.garment.landmarks_onepiece import onepiece_mask, onepiece_sleeve, skirt_mask
 from tryon.person.body import KP, BodyFrame
 from tryon.teacher.warp import SIDE_FRACTIONS, WarpResult, _LabelCoords, _side_points, warp_garment
 
@@ -101,7 +101,8 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         raise DataError(f"one-piece landmarks are missing {', '.join(missing)}: the garment's outline could not "
                         "be read as a dress or a jumpsuit (photograph it flat, front view, whole)")
     lm = {k: np.asarray(v, np.float64) for k, v in landmarks.items()}
-    garment_mask = garment_pieces(garment_mask)   # (a screenshot's bars, thumbnails: not drawn on the person)
+    # (a screenshot's bars, thumbnails and page fringe, a hanger: not drawn on the person)
+    garment_mask = onepiece_mask(garment, garment_mask)
     if sleeve != "none":
         sleeve = onepiece_sleeve(lm)   # the classifier's sleeve type is read as for a top (see there)
     bodice = {k: v for k, v in lm.items() if not k.startswith(("hem_", "leg_", "waist_")) and k != "crotch"}

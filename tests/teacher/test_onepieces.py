@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tryon.errors import LowConfidenceError
-from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, skirt_mask
+from tryon.garment.landmarks_onepiece import garment_pieces, is_jumpsuit, onepiece_landmarks, onepiece_mask, skirt_mask
 from tryon.person.labels import LABEL
 from tryon.teacher.pipeline import Teacher
 from tryon.teacher.warp_onepiece import warp_onepiece
@@ -170,20 +170,48 @@ def test_no_old_trouser_colour_is_left_below_the_hem(dressed):
 
 
 @pytest.mark.realdata
-def test_the_gate_refuses_a_long_dress_on_a_waist_up_photo(teacher, vton_samples):
+def test_a_waist_up_photo_is_refused_before_dressing(teacher, vton_samples):
+    """A photo cut at the thighs shows no knees: refused before anything is drawn, saying what to change (it was
+    dressed, and only the gate's legs signal refused the result)."""
+    from tryon.errors import PoseError
     from tryon.processing import load_image
 
     person = load_image(vton_samples / "person" / PERSON)
     waist_up = np.ascontiguousarray(person[: int(0.5 * person.shape[0])])
     garment = load_image(vton_samples / "garment" / DRESS)
+    with pytest.raises(PoseError, match="down to at least the knees"):
+        teacher.run(waist_up, garment, category="one-pieces")
+
+
+@pytest.mark.realdata
+def test_the_gate_refuses_a_midi_dress_on_a_photo_cut_below_the_knees(teacher, vton_samples):
+    """The knees are in view (framing passes) but the dress's hem falls below the photo: the gate's legs signal."""
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / PERSON)
+    kp = teacher._person_analyzer()(person).keypoints
+    knee, ankle = float(kp[[25, 26], 1].mean()), float(kp[[27, 28], 1].mean())
+    cut = np.ascontiguousarray(person[: int(knee + 0.25 * (ankle - knee))])
+    garment = load_image(vton_samples / "garment" / DRESS)
     gated = Teacher(models_dir=teacher.models_dir, min_confidence=0.5)
     gated._person = teacher._person_analyzer()
     with pytest.raises(LowConfidenceError) as err:
-        gated.run(waist_up, garment, category="one-pieces")
+        gated.run(cut, garment, category="one-pieces")
     q = err.value.quality
-    assert q.raw["legs"] < 0.75 and q.weakest == "legs"
+    assert q.raw["legs"] < 0.8 and q.weakest == "legs"
     assert "legs down to the garment's hem" in err.value.message
 
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("person", ["dreamo__woman1.png",       # cut at the thighs
+                                    "dewbm__img_signIn.jpg"])   # bending over shopping bags, cut at the thighs
+def test_wild_photos_without_knees_are_refused_before_dressing(person, teacher, wild_dev):
+    from tryon.errors import PoseError
+    from tryon.processing import load_image
+
+    garment = load_image(wild_dev / "garment" / "any2anytryon__garment3.jpg")
+    with pytest.raises(PoseError, match="the legs are not in view"):
+        teacher.run(load_image(wild_dev / "person" / person), garment, category="one-pieces")
 
 
 @pytest.mark.realdata
@@ -206,8 +234,9 @@ def test_long_sleeves_lying_against_a_dress_go_on_the_arms(garment, vton_samples
     assert lm["waist_center"][1] < cuff_y - 0.1 * (bottom - top)
     # The sleeves' outer ends are the garment's outermost columns there; the waist's sides lie inside them.
     assert lm["sleeve_right_outer"][0] < lm["waist_right"][0] < lm["waist_left"][0] < lm["sleeve_left_outer"][0]
-    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves.
-    skirt = skirt_mask(mask, lm["waist_center"])
+    # The skirt (waist to hem) keeps no pixel outside the body beside the sleeves (of the mask the landmarks and
+    # the warp read).
+    skirt = skirt_mask(onepiece_mask(img, mask), lm["waist_center"])
     rows = slice(int(lm["waist_center"][1]) + 1, int(cuff_y))
     assert not skirt[rows, : int(lm["sleeve_right_inner"][0])].any()
     assert not skirt[rows, int(lm["sleeve_left_inner"][0]) + 1:].any()
@@ -241,3 +270,176 @@ def test_what_lies_beside_the_dress_in_its_photo_is_neither_warped_nor_read():
     # No pixel of the bars is drawn.
     drawn = dirty.warped_mask > 0.5
     assert (dirty.warped_garment[drawn].astype(int).sum(axis=-1) < 150).mean() < 0.001
+
+
+def _standing_keypoints() -> np.ndarray:
+    """A frame-filling standing person (BlazePose indices: nose, shoulders, elbows, wrists, hips, knees, ankles,
+    heels, toes), 400 x 680 px."""
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {0: (200, 80), 11: (250, 150), 12: (150, 150), 13: (265, 240), 14: (135, 240),
+                      15: (270, 320), 16: (130, 320), 23: (230, 330), 24: (170, 330), 25: (228, 470),
+                      26: (172, 470), 27: (226, 600), 28: (174, 600), 29: (226, 615), 30: (174, 615),
+                      31: (240, 630), 32: (160, 630)}.items():
+        kp[i] = (x, y, 0, 1)
+    return kp
+
+
+@pytest.mark.parametrize("hem_half", [70, 150])   # straight trousers; a wide maxi skirt
+def test_bare_legs_under_an_old_skirt_keep_a_body_s_breadth(hem_half):
+    """The parse measures the old clothes at the hips: a wide skirt read as wide hips drew the legs under it as
+    broad slabs (the skirt's outline beside the shins). The bare legs a dress uncovers are at most the body's
+    mean proportions wide, whatever was worn over them."""
+    from tryon.person.body import leg_frame
+    from tryon.teacher.agnostic_lower import LEG_TAPER
+    from tryon.teacher.agnostic_onepiece import lower_body
+    from tryon.teacher.warp_lower import HIP_BREADTH
+
+    h, w = 680, 400
+    kp = _standing_keypoints()
+    parse = np.zeros((h, w), np.uint8)
+    parse[150:330, 140:260] = LABEL["torso"]
+    # The old lower garment: from the waist, flaring from the hips' width to hem_half at the ankles.
+    for y in range(300, 640):
+        half = 65 + (hem_half - 65) * (y - 300) / 340
+        parse[y, int(200 - half): int(200 + half)] = LABEL["lower_body"]
+    image = np.full((h, w, 3), 128, np.uint8)
+    lo = lower_body(image, parse, np.zeros((h, w), bool), kp)
+    lf = leg_frame(kp)
+    knee_half = dict(LEG_TAPER)[1.0] * HIP_BREADTH[2] * lf.hw
+    for side, x_knee in (("left", 228), ("right", 172)):
+        row = lo.legs[470]
+        assert row[x_knee], f"no {side} leg at the knee"
+        x0, x1 = x_knee, x_knee
+        while row[x0 - 1]:
+            x0 -= 1
+        while row[x1 + 1]:
+            x1 += 1
+        assert x1 - x0 + 1 <= 2 * knee_half + 1.5, (side, x1 - x0 + 1, 2 * knee_half)
+    # The old garment is what is removed, the legs lie inside it.
+    assert lo.old[470, 200 - hem_half // 2] and not lo.old[470, 5]
+
+
+def test_bare_legs_reach_the_feet_when_the_ankles_were_hidden_under_a_long_skirt():
+    """BlazePose guesses ankles hidden under a maxi skirt too high: the synthesised shins stopped there, with
+    backdrop between them and the feet. Each leg now goes on to its toe keypoint at the ankle's breadth."""
+    from tryon.teacher.agnostic_onepiece import lower_body
+
+    h, w = 680, 400
+    kp = _standing_keypoints()
+    kp[27, :2], kp[28, :2] = (226, 560), (174, 560)      # ankles guessed high under the skirt
+    kp[29, :2], kp[30, :2] = (226, 585), (174, 585)      # heels
+    kp[31, :2], kp[32, :2] = (232, 650), (168, 650)      # toes: the feet are much lower
+    parse = np.zeros((h, w), np.uint8)
+    parse[150:330, 140:260] = LABEL["torso"]
+    parse[300:640, 80:320] = LABEL["lower_body"]          # the old maxi skirt down to the feet
+    lo = lower_body(np.full((h, w, 3), 128, np.uint8), parse, np.zeros((h, w), bool), kp)
+    for x in (229, 171):
+        # Between the guessed ankle and the toes, inside the old skirt: leg, not backdrop.
+        assert lo.legs[600:630, x].all()
+    # The legs stay legs: nothing between them or beside the skirt's outline.
+    assert not lo.legs[600:630, 195:205].any() and not lo.legs[600:630, 85:140].any()
+
+
+def _on_a_hanger(h: int = 600, w: int = 400):
+    """The drawn dress on a wooden hanger (hook and bar behind its straps), on white, and the segmenter's mask of
+    both. Returns (photo, mask with the hanger, the dress's own mask)."""
+    dress, _ = _dress(h, w)
+    hanger = np.zeros((h, w), np.uint8)
+    cv2.line(hanger, (200, 4), (200, 24), 1, 3)                                  # hook
+    cv2.polylines(hanger, [np.array([(110, 62), (200, 24), (290, 62)], np.int32)], False, 1, 9)   # bar
+    img = np.full((h, w, 3), 245, np.uint8)
+    img[hanger > 0] = (196, 146, 92)      # wood
+    img[dress > 0.5] = (40, 90, 160)      # the dress in front of the bar
+    return img, np.maximum(dress, hanger.astype(np.float32)), dress
+
+
+def test_a_hanger_is_neither_read_nor_warped():
+    """A dress photographed on a hanger: the hook and bar, one piece with the dress in the mask, gave the neck
+    points at the hook's tip and were drawn across the wearer's collarbones."""
+    from tryon.garment.landmarks_onepiece import drop_hanger
+
+    img, mask, dress = _on_a_hanger()
+    cleaned = drop_hanger(img, mask)
+    assert cleaned[4:24, 199:202].max() == 0.0                                  # the hook
+    bar = (mask > 0.5) & (dress < 0.5)
+    assert (cleaned[bar] > 0.5).mean() < 0.05                                   # the bar beside the straps
+    np.testing.assert_array_equal(cleaned[dress > 0.5], dress[dress > 0.5])     # the dress untouched
+    lm, lm_hung = onepiece_landmarks(img, dress), onepiece_landmarks(img, mask)
+    for k in ("neck_left", "neck_right", "shoulder_left", "shoulder_right", "waist_center"):
+        assert float(np.hypot(*np.subtract(lm[k], lm_hung[k]))) < 4.0, (k, lm[k], lm_hung[k])
+    kp = _standing_keypoints()
+    clean = warp_onepiece(img, dress, lm, kp, (680, 400))
+    hung = warp_onepiece(img, mask, lm_hung, kp, (680, 400))
+    assert abs(float(hung.warped_mask.sum()) - float(clean.warped_mask.sum())) < 0.01 * clean.warped_mask.sum()
+
+
+def test_a_strap_of_the_dress_s_own_colour_is_no_hanger():
+    """No colour change, or no photo: a narrow top (a halter's neck strap) stays."""
+    from tryon.garment.landmarks_onepiece import drop_hanger
+
+    img, mask, _ = _on_a_hanger()
+    img[mask > 0.5] = (40, 90, 160)       # hook and bar in the dress's colour: its own straps
+    np.testing.assert_array_equal(drop_hanger(img, mask), mask)
+    np.testing.assert_array_equal(drop_hanger(None, mask), mask)
+
+
+def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
+    """A screenshot's mask reaching past the dress into the page: the fringe was drawn as a white outline on the
+    person. It is peeled back to the dress, whose own pixels stay."""
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+    dress, _ = _dress()
+    img = np.full(dress.shape + (3,), 241, np.uint8)
+    img[dress > 0.5] = (215, 200, 185)                                          # a beige dress on a grey page
+    loose = cv2.dilate(dress, np.ones((13, 13), np.uint8))                       # 6 px of page in the mask
+    trimmed = trim_backdrop_fringe(img, loose)
+    fringe = (loose > 0.5) & (dress < 0.5)
+    assert (trimmed[fringe] > 0.5).mean() < 0.02
+    np.testing.assert_array_equal(trimmed[dress > 0.5], loose[dress > 0.5])
+    lm, lm_loose = onepiece_landmarks(img, dress), onepiece_landmarks(img, loose)
+    for k in ("neck_left", "shoulder_right", "waist_left", "hem_left"):
+        assert float(np.hypot(*np.subtract(lm[k], lm_loose[k]))) < 3.0, (k, lm[k], lm_loose[k])
+    # The same fringe of the dress's own colour is the dress: kept.
+    img[fringe] = (215, 200, 185)
+    np.testing.assert_array_equal(trim_backdrop_fringe(img, loose), loose)
+
+
+def _legs_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A standing person's lower body (keypoints :func:`_standing_keypoints`): ``"skirt"`` a white skirt ending
+    above the knees, bare shins, white sneakers; ``"trousers"`` navy trousers whose hems fall over black shoes.
+    Returns (image, parse, skin)."""
+    h, w = 680, 400
+    img = np.full((h, w, 3), 150, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    skin = np.zeros((h, w), bool)
+    parse[150:330, 140:260] = LABEL["torso"]
+    cloth = (235, 235, 235) if bottom == "skirt" else (50, 50, 110)
+    end = 420 if bottom == "skirt" else 605
+    img[300:end, 135:265] = cloth
+    parse[300:end, 135:265] = LABEL["lower_body"]
+    for x in (174, 226):
+        if bottom == "skirt":
+            img[end:588, x - 12: x + 12] = (200, 150, 120)
+            parse[end:588, x - 12: x + 12] = LABEL["lower_body"]
+            skin[end:588, x - 12: x + 12] = True
+        img[588:640, x - 25: x + 25] = cloth if bottom == "skirt" else (20, 20, 20)
+        parse[588:640, x - 25: x + 25] = LABEL["lower_body"]
+    if bottom == "trousers":
+        img[588:605, 135:265][parse[588:605, 135:265] == LABEL["lower_body"]] = cloth   # hems over the shoes
+    return img, parse, skin
+
+
+def test_shoes_of_the_old_skirt_s_colour_are_kept():
+    """The trouser hem over the shoe is removed by the old bottoms' colours near the ankles; white sneakers under
+    a white skirt ending above the knees matched too, and were removed and drawn over as skin."""
+    from tryon.teacher.agnostic_onepiece import lower_body
+
+    kp = _standing_keypoints()
+    img, parse, skin = _legs_scene("skirt")
+    lo = lower_body(img, parse, skin, kp)
+    assert lo.old[330:400, 200].all()                       # the skirt goes
+    assert not lo.old[590:640, 150:250].any()               # the sneakers stay
+    img, parse, skin = _legs_scene("trousers")
+    lo = lower_body(img, parse, skin, kp)
+    assert lo.old[400:560, 226].all()                       # the trousers go ...
+    assert lo.old[592:603, 226].all()                       # ... with their hems over the shoes
