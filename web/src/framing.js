@@ -635,6 +635,38 @@ export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_
 }
 
 /**
+ * Live mode's pose gate with hysteresis: {@link refusePoseGate} at `pose_gate_min_score` while the garment is shown;
+ * once it is hidden (a refusal of any kind, {@link PoseGateHysteresis#hide}), at `pose_gate_resume_score` until a
+ * frame passes, so a pose at the refusal's edge does not make the garment flicker. Hidden at the start (no one
+ * tracked yet). A manifest without `pose_gate` gates nothing.
+ */
+export class PoseGateHysteresis {
+  /** @param {object} cfg the manifest's framing */
+  constructor(cfg) { this.cfg = cfg; this.hidden = true; }
+
+  /** The garment was hidden (the person lost or a frame refused). */
+  hide() { this.hidden = true; }
+
+  /**
+   * Refuse a frame's pose, or let it through (the garment shown from then on).
+   * @param {Float32Array} kp keypoints in photo pixels
+   * @param {[number, number]} imageSize (height, width)
+   * @throws {Error} `PoseError` (see {@link refusePoseGate}); the garment stays hidden
+   */
+  check(kp, imageSize) {
+    if (!this.cfg.pose_gate) return;
+    const limit = this.hidden ? this.cfg.pose_gate_resume_score : this.cfg.pose_gate_min_score;
+    try {
+      refusePoseGate(kp, imageSize, this.cfg, limit);
+    } catch (err) {
+      this.hidden = true;
+      throw err;
+    }
+    this.hidden = false;
+  }
+}
+
+/**
  * The refusals of `PersonFramer.__call__`, in its order, then the box (refused after it by the pose gate,
  * {@link refusePoseGate}).
  * @param {{keypoints: Float32Array, personFraction: number, people: number, face: number}} d from

@@ -48,7 +48,7 @@ const state = {
   live: { grid: null, mask: null }, // moving averages of live mode
   framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
   track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
-  poseGateHeld: true, // live mode: the garment is hidden (no one tracked yet, lost or refused; see frameLive)
+  poseGate: null, // live mode: F.PoseGateHysteresis of the loaded framing rules (see frameLive)
   liveGraphs: null, // live mode's sessions {encoder, model, features, files} once loaded, or {none: true} without them
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
@@ -485,11 +485,8 @@ async function frameLive(person, t) {
     const frame = F.categoryFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
     // The pose gate (a raised leg, a body turned away) refuses like a lost person: garment hidden. Once hidden, the
     // garment returns only when every signal scores above pose_gate_resume_score (no flicker at the refusal's edge).
-    if (cfg.pose_gate) {
-      const limit = state.poseGateHeld ? cfg.pose_gate_resume_score : cfg.pose_gate_min_score;
-      F.refusePoseGate(pass.keypoints, [person.height, person.width], cfg, limit);
-      state.poseGateHeld = false;
-    }
+    if (!state.poseGate || state.poseGate.cfg !== cfg) state.poseGate = new F.PoseGateHysteresis(cfg);
+    state.poseGate.check(pass.keypoints, [person.height, person.width]);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
     const box = F.boxFromFrame({ ...frame, cx, cy, height }, state.size, cfg);
     state.track.anchor = state.track.anchor || frame;
@@ -498,7 +495,7 @@ async function frameLive(person, t) {
   } catch (err) {
     if (!REFUSALS.has(err.name)) throw err;
     state.track = null;
-    state.poseGateHeld = true;
+    state.poseGate?.hide();
     state.live = { grid: null, mask: null };
     return { state: 'lost', reason: err.name, message: err.message };
   }
