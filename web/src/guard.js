@@ -1,7 +1,8 @@
 /**
  * The framing rules that run after (and around) BlazePose, twin of `tryon.framing` in Python: the first-pass pose
  * ROIs of a body cut by the photo's bottom edge, the body-proportion check that chooses among them, the upright
- * check, and the student guard (no change on the head or away from the person). Every constant comes from the
+ * check, the student guard (no change on the head or away from the person) and the pose gate's scores (the
+ * teacher quality gate's keypoint-only signals, `tryon.framing.pose_gate_scores`). Every constant comes from the
  * manifest's `framing` (a `tryon.framing.FramingConfig` written by `tryon export`); none is repeated here.
  * `tests/web/test_guard_golden.py` compares these functions with Python on the same bytes.
  *
@@ -16,8 +17,14 @@ const L_EAR = 7;
 const R_EAR = 8;
 const L_SHOULDER = 11;
 const R_SHOULDER = 12;
+const L_ELBOW = 13;
+const R_ELBOW = 14;
 const L_HIP = 23;
 const R_HIP = 24;
+const L_KNEE = 25;
+const R_KNEE = 26;
+const L_ANKLE = 27;
+const R_ANKLE = 28;
 /** MediaPipe-style padding of the person mask's box for the first pose pass (`tryon.person.pose.MASK_ROI_SCALE`). */
 const MASK_ROI_SCALE = 1.25;
 
@@ -197,13 +204,6 @@ export function guardMask(kp, box, personLow, lowScale, [mh, mw], cfg) {
 }
 
 // ---------------------------------------------------------------------------------------------- pose gate
-
-const L_ELBOW = 13;
-const R_ELBOW = 14;
-const L_KNEE = 25;
-const R_KNEE = 26;
-const L_ANKLE = 27;
-const R_ANKLE = 28;
 
 /** The teacher gate's straight ramp (`tryon.teacher.gate.ramp`): 0 at `bad`, 1 at `good`, clipped; NaN scores 0. */
 export function ramp(raw, bad, good) {
