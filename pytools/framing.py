@@ -21,8 +21,9 @@ a first pass on the person mask's bounding box, a second on the tracking ROI fro
 keypoints), run on the segmenter's 256x256 output so the browser can do exactly the same.
 
 Refusals (each names what to change): no person or a product photo (:class:`~tryon.errors.NoPersonError`),
-several people (:class:`~tryon.errors.MultiplePeopleError`), shoulders out of view, back view or a person too
-small in the photo (:class:`~tryon.errors.PoseError`). A waist-up selfie (hips below the frame) is framed from
+several people (:class:`~tryon.errors.MultiplePeopleError`), shoulders out of view, back view, a person too
+small in the photo, or a pose the teacher's quality gate refuses from the keypoints alone, a body turned away or
+a leg raised (:class:`~tryon.errors.PoseError`, :func:`refuse_pose_gate`). A waist-up selfie (hips below the frame) is framed from
 the shoulder width; a photo cut at the forehead is framed and padded.
 """
 
@@ -55,7 +56,29 @@ from tryon.person.body import (
 
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
-           "proportion_error", "student_guard", "guard_mask", "attach_framing"]
+           "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
+           "refuse_pose_gate"]
+
+
+POSE_GATE_SIGNALS = ("stance", "pose")
+"""The teacher's quality-gate signals (``tryon.teacher.gate``) that BlazePose's keypoints alone measure: the
+student's pose gate (:func:`refuse_pose_gate`) scores these before the student runs, in this order (the order of
+``FramingConfig.pose_gate`` in the manifest). On a tie the first is named
+(a jump also hides joints from BlazePose; standing on both feet is what to change)."""
+
+# What each pose-gate signal means for a shopper's photo; the ramps and the advice are the teacher gate's
+# (tryon.teacher.gate_config.SIGNALS), whose wording for `stance` speaks of the legs the teacher draws.
+_POSE_GATE_WHAT = {
+    "pose": "your body is not clearly visible (turned away from the camera, or your arms or hips hidden)",
+    "stance": "one of your legs is raised (a jump, a kick or a foot lifted)",
+}
+
+
+def _pose_gate_defaults() -> dict[str, dict[str, Any]]:
+    from tryon.teacher.gate_config import SIGNALS
+
+    return {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT[k],
+                "advice": SIGNALS[k].advice} for k in POSE_GATE_SIGNALS}
 
 
 BOX_KINDS = ("upper_body", "lower_body", "full_body")
@@ -129,6 +152,15 @@ class FramingConfig:
         one_euro_min_cutoff: live mode: One Euro filter cut-off at rest, Hz (Casiez et al., CHI 2012).
         one_euro_beta: live mode: One Euro speed coefficient (per px/s of the box).
         one_euro_d_cutoff: live mode: cut-off of the speed estimate, Hz.
+        pose_gate: the student's pose gate (:func:`refuse_pose_gate`): signal name (:data:`POSE_GATE_SIGNALS`)
+            -> ``{"bad", "good", "what", "advice"}``; the ramps and advice are read from the teacher's gate
+            (``tryon.teacher.gate_config.SIGNALS``) when the config is made, so ``tryon export`` writes them into
+            the manifest and the browser applies the same ones.
+        pose_gate_min_score: a photo is refused when a pose-gate signal scores at most this (0: only at or past
+            the ramp's *bad* end, where the teacher's gate would refuse whatever the garment; the teacher's own
+            threshold, 0.5, refused plausible studio photos with a hand in a pocket, ``docs/quality-gate.md``).
+        pose_gate_resume_score: live mode: after a pose-gate refusal the garment comes back only once every
+            signal scores above this (hysteresis: no flicker while a signal hovers at the refusal's edge).
     """
 
     segmentation_model: str = "selfie_segmentation.onnx"
@@ -170,6 +202,9 @@ class FramingConfig:
     one_euro_min_cutoff: float = 1.0
     one_euro_beta: float = 0.01
     one_euro_d_cutoff: float = 1.0
+    pose_gate: dict[str, dict[str, Any]] = field(default_factory=_pose_gate_defaults)
+    pose_gate_min_score: float = 0.0
+    pose_gate_resume_score: float = 0.25
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (what ``manifest.json`` holds under ``framing``)."""
@@ -185,6 +220,8 @@ class FramingConfig:
                 kw[key] = tuple(float(v) for v in kw[key])
         if "category_boxes" in kw:
             kw["category_boxes"] = {str(k): str(v) for k, v in dict(kw["category_boxes"]).items()}
+        if "pose_gate" in kw:
+            kw["pose_gate"] = {str(k): dict(v) for k, v in dict(kw["pose_gate"]).items()}
         return cls(**kw)
 
 
@@ -238,6 +275,77 @@ def _refuse_lean(kp: np.ndarray, cfg: FramingConfig) -> None:
     if lean > cfg.max_lean_deg:
         raise PoseError(f"your body is tilted {lean:.0f} degrees from upright: use a photo where you stand or sit "
                         "upright")
+
+
+def pose_gate_scores(keypoints: np.ndarray, image_size: tuple[int, int],
+                     config: FramingConfig | None = None) -> dict[str, float]:
+    """The pose-only signals of the teacher's quality gate, scored on the framing's keypoints.
+
+    ``pose`` is :func:`tryon.teacher.gate.pose_visibility` (lower shoulder, mean elbow, mean hip visibility; elbows
+    and hips below the photo count as seen); ``stance`` is :func:`tryon.teacher.gate.leg_raise` (the ankles'
+    height difference over the mean leg length), measured only when both knees and both ankles are seen inside
+    the photo (else 0: a waist-up photo raises no leg). Each raw value is mapped by the gate's straight ramp
+    (:func:`tryon.teacher.gate.ramp`) with ``config.pose_gate``'s end points. ``web/src/guard.js``
+    (``poseGateScores``) computes the same; ``tests/web/test_pose_gate_parity.py`` holds them together.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z, visibility).
+        image_size: (height, width) of the photo.
+        config: the rules.
+
+    Returns:
+        signal name -> score in [0, 1] (1 = fine), for each signal of ``config.pose_gate``.
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, 4); a signal of ``config.pose_gate`` is not one of
+            :data:`POSE_GATE_SIGNALS`.
+    """
+    from tryon.errors import UsageError
+    from tryon.teacher.gate import leg_raise, pose_visibility, ramp
+
+    cfg = config or FramingConfig()
+    kp = np.asarray(keypoints, np.float64)
+    legs = (L_KNEE, R_KNEE, L_ANKLE, R_ANKLE)
+    raw = {"pose": pose_visibility(kp, int(image_size[0])),
+           "stance": leg_raise(kp) if _seen_inside(kp, legs, image_size, cfg) else 0.0}
+    unknown = sorted(set(cfg.pose_gate) - set(raw))
+    if unknown:
+        raise UsageError(f"the pose gate has no signal {', '.join(unknown)} (it scores {', '.join(POSE_GATE_SIGNALS)})")
+    return {k: ramp(raw[k], float(r["bad"]), float(r["good"])) for k, r in cfg.pose_gate.items()}
+
+
+def refuse_pose_gate(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
+                     min_score: float | None = None) -> dict[str, float]:
+    """Refuse, before the student runs, a photo the teacher's quality gate would refuse from the pose alone.
+
+    The student has no gate of its own after it (its result carries no warp or parse to measure), and dressed
+    mid-air jumps and bodies turned away from the camera as smears (its model card,
+    ``models/weights/afn_student_s.md``). The weakest signal of :func:`pose_gate_scores` is refused when it scores
+    at most ``min_score``.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints.
+        image_size: (height, width) of the photo.
+        config: the rules (``pose_gate``, ``pose_gate_min_score``).
+        min_score: the refusal's score (default ``config.pose_gate_min_score``; live mode passes
+            ``pose_gate_resume_score`` after a refusal).
+
+    Returns:
+        the scores, when nothing is refused.
+
+    Raises:
+        PoseError: the weakest signal scores at most ``min_score``; the message says what is wrong and what to
+            change (the gate's advice).
+    """
+    cfg = config or FramingConfig()
+    limit = cfg.pose_gate_min_score if min_score is None else float(min_score)
+    scores = pose_gate_scores(keypoints, image_size, cfg)
+    if scores:
+        weakest = min(scores, key=scores.__getitem__)  # ties: the first in config order (POSE_GATE_SIGNALS')
+        if scores[weakest] <= limit:
+            spec = cfg.pose_gate[weakest]
+            raise PoseError(f"{spec['what']}: {spec['advice']}")
+    return scores
 
 
 def _round(x: float) -> int:
@@ -626,7 +734,8 @@ class PersonFramer:
         Raises:
             NoPersonError: no person, or no face (a product photo, a photo of an object).
             MultiplePeopleError: two or more people.
-            PoseError: the body part the category needs out of view (shoulders; hips and legs for bottoms and
+            PoseError: a pose the teacher's gate refuses from the keypoints alone (:func:`refuse_pose_gate`), the
+                body part the category needs out of view (shoulders; hips and legs for bottoms and
                 one-pieces), a back view, or the person too small in the photo.
             UnsupportedCategoryError, UsageError: see :func:`category_frame`.
         """
@@ -648,6 +757,7 @@ class PersonFramer:
             raise NoPersonError("no face found in the photo: use a photo of yourself facing the camera, face "
                                 "visible (a photo of a garment goes in the garment slot)")
         box, hips = category_box(kp, image.shape[:2], model_size, cfg, category)
+        refuse_pose_gate(kp, image.shape[:2], cfg)
         return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
                        hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])),
                        person_low=d["person_low"], low_scale=d["low_scale"], category=normalise_category(category))

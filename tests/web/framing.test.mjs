@@ -292,3 +292,53 @@ test('resolveCategory: the manifest categories are dressed, auto is the only one
   throwsNamed(() => resolveCategory('auto', ['tops', 'bottoms']), ErrorName.UNSUPPORTED_CATEGORY);
   throwsNamed(() => resolveCategory('hats', ['tops']), 'TypeError');
 });
+
+// ---------------------------------------------------------------------------------------------- pose gate
+// The pose gate's rules as `tryon export` writes them (FramingConfig.pose_gate from the teacher gate's ramps).
+const GATE_CFG = {
+  ...CFG,
+  pose_gate: {
+    stance: { bad: 0.4, good: 0.25, what: 'one of your legs is raised', advice: 'stand with both feet on the ground' },
+    pose: { bad: 0.6, good: 0.9, what: 'your body is not clearly visible', advice: 'face the camera' },
+  },
+  pose_gate_min_score: 0.0,
+  pose_gate_resume_score: 0.25,
+};
+
+/** A person standing facing the camera in a 1000 × 600 photo, every joint seen; `ankle` = the left ankle's y. */
+function standing(ankle = 900) {
+  const points = {};
+  for (const [[l, r], y, half] of [[[11, 12], 200, 80], [[13, 14], 350, 95], [[15, 16], 480, 100], [[23, 24], 500, 55],
+    [[25, 26], 700, 50], [[27, 28], 900, 48]]) {
+    points[l] = [300 + half, y, 0.95];
+    points[r] = [300 - half, y, 0.95];
+  }
+  points[27][1] = ankle;
+  return keypoints(points);
+}
+
+test('pose gate: a raised leg is refused, a foot lifted a little is not', () => {
+  assert.deepEqual(F.refusePoseGate(standing(), [1000, 600], GATE_CFG), { stance: 1, pose: 1 });
+  assert.throws(() => F.refusePoseGate(standing(620), [1000, 600], GATE_CFG),
+    (e) => e.name === ErrorName.POSE && e.message === 'one of your legs is raised: stand with both feet on the ground');
+  F.refusePoseGate(standing(860), [1000, 600], GATE_CFG);
+  // A manifest exported before the pose gate gates nothing.
+  assert.deepEqual(F.refusePoseGate(standing(620), [1000, 600], CFG), {});
+});
+
+test('pose gate in live mode: once hidden, the garment returns only above the resume score (no flicker)', () => {
+  const edge = standing(770); // stance 0.39: score 0.08, above the refusal's 0 and below the resume score 0.25
+  const score = G.poseGateScores(edge, [1000, 600], GATE_CFG).stance;
+  assert.ok(score > 0 && score < 0.25, String(score));
+  const gate = new F.PoseGateHysteresis(GATE_CFG);
+  assert.throws(() => gate.check(edge, [1000, 600]), { name: ErrorName.POSE }); // hidden at the start
+  gate.check(standing(), [1000, 600]); // clearly fine: shown
+  gate.check(edge, [1000, 600]); // shown, and the edge pose keeps it shown
+  assert.throws(() => gate.check(standing(620), [1000, 600]), { name: ErrorName.POSE }); // a jump: hidden
+  assert.throws(() => gate.check(edge, [1000, 600]), { name: ErrorName.POSE }); // the edge pose keeps it hidden
+  gate.check(standing(), [1000, 600]);
+  gate.hide(); // the person was lost
+  assert.throws(() => gate.check(edge, [1000, 600]), { name: ErrorName.POSE });
+  // A manifest without pose_gate: nothing to gate.
+  new F.PoseGateHysteresis(CFG).check(standing(620), [1000, 600]);
+});

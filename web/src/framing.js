@@ -603,17 +603,6 @@ export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops') {
   return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
 }
 
-/**
- * The refusals of `PersonFramer.__call__`, in its order, then the box.
- * @param {{keypoints: Float32Array, personFraction: number, people: number, face: number}} d from
- *   {@link Framer#detect}
- * @param {[number, number]} imageSize (height, width)
- * @param {[number, number]} modelSize (height, width)
- * @param {object} cfg the manifest's framing
- * @param {string} [category='tops'] the garment's category: which box ({@link categoryBox})
- * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
- * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`, with Python's messages
- */
 /** `PoseError` when the shoulder-to-hip line leans more than `max_lean_deg` (`tryon.framing._refuse_lean`). */
 function refuseLean(kp, cfg) {
   const lean = G.leanDegrees(kp);
@@ -623,6 +612,72 @@ function refuseLean(kp, cfg) {
   }
 }
 
+/**
+ * `PoseError` when a pose-only signal of the teacher's quality gate scores at most `minScore`
+ * (`tryon.framing.refuse_pose_gate`; the scores are `guard.js`'s `poseGateScores`). Ties name the signal first
+ * in the manifest's `pose_gate` order.
+ * @param {Float32Array} kp keypoints in photo pixels
+ * @param {[number, number]} imageSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @param {number} [minScore=cfg.pose_gate_min_score] live mode passes `pose_gate_resume_score` after a refusal
+ * @returns {Object<string, number>} the scores, when nothing is refused
+ * @throws {Error} `PoseError` saying what is wrong and what to change
+ */
+export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_score) {
+  const scores = G.poseGateScores(kp, imageSize, cfg);
+  let weakest = null;
+  for (const k of Object.keys(scores)) if (weakest === null || scores[k] < scores[weakest]) weakest = k;
+  if (weakest !== null && scores[weakest] <= minScore) {
+    const spec = cfg.pose_gate[weakest];
+    throw namedError(ErrorName.POSE, `${spec.what}: ${spec.advice}`);
+  }
+  return scores;
+}
+
+/**
+ * Live mode's pose gate with hysteresis: {@link refusePoseGate} at `pose_gate_min_score` while the garment is shown;
+ * once it is hidden (a refusal of any kind, {@link PoseGateHysteresis#hide}), at `pose_gate_resume_score` until a
+ * frame passes, so a pose at the refusal's edge does not make the garment flicker. Hidden at the start (no one
+ * tracked yet). A manifest without `pose_gate` gates nothing.
+ */
+export class PoseGateHysteresis {
+  /** @param {object} cfg the manifest's framing */
+  constructor(cfg) { this.cfg = cfg; this.hidden = true; }
+
+  /** The garment was hidden (the person lost or a frame refused). */
+  hide() { this.hidden = true; }
+
+  /**
+   * Refuse a frame's pose, or let it through (the garment shown from then on).
+   * @param {Float32Array} kp keypoints in photo pixels
+   * @param {[number, number]} imageSize (height, width)
+   * @throws {Error} `PoseError` (see {@link refusePoseGate}); the garment stays hidden
+   */
+  check(kp, imageSize) {
+    if (!this.cfg.pose_gate) return;
+    const limit = this.hidden ? this.cfg.pose_gate_resume_score : this.cfg.pose_gate_min_score;
+    try {
+      refusePoseGate(kp, imageSize, this.cfg, limit);
+    } catch (err) {
+      this.hidden = true;
+      throw err;
+    }
+    this.hidden = false;
+  }
+}
+
+/**
+ * The refusals of `PersonFramer.__call__`, in its order, then the box (refused after it by the pose gate,
+ * {@link refusePoseGate}).
+ * @param {{keypoints: Float32Array, personFraction: number, people: number, face: number}} d from
+ *   {@link Framer#detect}
+ * @param {[number, number]} imageSize (height, width)
+ * @param {[number, number]} modelSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @param {string} [category='tops'] the garment's category: which box ({@link categoryBox})
+ * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
+ * @throws {Error} `NoPersonError`, `MultiplePeopleError`, `PoseError`, with Python's messages
+ */
 export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
   const kp = d.keypoints;
   if (d.personFraction < cfg.min_person_fraction) {
@@ -640,7 +695,9 @@ export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
     throw namedError(ErrorName.NO_PERSON, 'no face found in the photo: use a photo of yourself facing the camera, face '
       + 'visible (a photo of a garment goes in the garment slot)');
   }
-  return categoryBox(kp, imageSize, modelSize, cfg, category);
+  const framed = categoryBox(kp, imageSize, modelSize, cfg, category);
+  refusePoseGate(kp, imageSize, cfg);
+  return framed;
 }
 
 /** Photo → model frame transform of a box: defined once, in `guard.js` (`tryon.framing.box_transform`). */

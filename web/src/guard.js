@@ -1,7 +1,8 @@
 /**
  * The framing rules that run after (and around) BlazePose, twin of `tryon.framing` in Python: the first-pass pose
  * ROIs of a body cut by the photo's bottom edge, the body-proportion check that chooses among them, the upright
- * check, and the student guard (no change on the head or away from the person). Every constant comes from the
+ * check, the student guard (no change on the head or away from the person) and the pose gate's scores (the
+ * teacher quality gate's keypoint-only signals, `tryon.framing.pose_gate_scores`). Every constant comes from the
  * manifest's `framing` (a `tryon.framing.FramingConfig` written by `tryon export`); none is repeated here.
  * `tests/web/test_guard_golden.py` compares these functions with Python on the same bytes.
  *
@@ -16,8 +17,14 @@ const L_EAR = 7;
 const R_EAR = 8;
 const L_SHOULDER = 11;
 const R_SHOULDER = 12;
+const L_ELBOW = 13;
+const R_ELBOW = 14;
 const L_HIP = 23;
 const R_HIP = 24;
+const L_KNEE = 25;
+const R_KNEE = 26;
+const L_ANKLE = 27;
+const R_ANKLE = 28;
 /** MediaPipe-style padding of the person mask's box for the first pose pass (`tryon.person.pose.MASK_ROI_SCALE`). */
 const MASK_ROI_SCALE = 1.25;
 
@@ -193,5 +200,64 @@ export function guardMask(kp, box, personLow, lowScale, [mh, mw], cfg) {
     }
   }
   guard = null;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- pose gate
+
+/** The teacher gate's straight ramp (`tryon.teacher.gate.ramp`): 0 at `bad`, 1 at `good`, clipped; NaN scores 0. */
+export function ramp(raw, bad, good) {
+  if (!Number.isFinite(raw)) return 0;
+  return Math.min(1, Math.max(0, (raw - bad) / (good - bad)));
+}
+
+/**
+ * The body's visibility (`tryon.teacher.gate.pose_visibility`): min(lower shoulder, mean elbow, mean hip
+ * visibility), elbows and hips below the photo's bottom edge counting as seen.
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {number} imageHeight the photo's height, px
+ */
+export function poseVisibility(kp, imageHeight) {
+  const v = (i) => {
+    const p = kpAt(kp, i);
+    if (i !== L_SHOULDER && i !== R_SHOULDER && p[1] >= imageHeight) return 1;
+    return Math.min(1, Math.max(0, p[3]));
+  };
+  return Math.min(v(L_SHOULDER), v(R_SHOULDER), (v(L_ELBOW) + v(R_ELBOW)) / 2, (v(L_HIP) + v(R_HIP)) / 2);
+}
+
+/**
+ * How far one leg is raised (`tryon.teacher.gate.leg_raise`): the ankles' height difference over the mean leg
+ * length (hip to knee to ankle), 0 when the legs have no length.
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ */
+export function legRaise(kp) {
+  const d = (a, b) => { const p = kpAt(kp, a); const q = kpAt(kp, b); return Math.hypot(p[0] - q[0], p[1] - q[1]); };
+  const length = (d(L_HIP, L_KNEE) + d(L_KNEE, L_ANKLE) + d(R_HIP, R_KNEE) + d(R_KNEE, R_ANKLE)) / 2;
+  if (length <= 0) return 0;
+  return Math.abs(kpAt(kp, L_ANKLE)[1] - kpAt(kp, R_ANKLE)[1]) / length;
+}
+
+/**
+ * The pose-only signals of the teacher's quality gate, scored (`tryon.framing.pose_gate_scores`): `pose` is
+ * {@link poseVisibility}, `stance` {@link legRaise} when both knees and ankles are seen inside the photo (else 0),
+ * each through {@link ramp} with `cfg.pose_gate`'s end points (written by `tryon export` from the teacher's gate).
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {[number, number]} imageSize photo (height, width)
+ * @param {object} cfg the manifest's `framing`
+ * @returns {Object<string, number>} signal -> score in [0, 1]; empty when the manifest has no `pose_gate` (exported
+ *   before the pose gate: re-export to apply it)
+ */
+export function poseGateScores(kp, [ih, iw], cfg) {
+  const legsSeen = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE].every((i) => {
+    const p = kpAt(kp, i);
+    return p[3] >= cfg.min_visibility && p[0] >= 0 && p[0] < iw && p[1] >= 0 && p[1] < ih;
+  });
+  const raw = { pose: poseVisibility(kp, ih), stance: legsSeen ? legRaise(kp) : 0 };
+  const out = {};
+  for (const [k, r] of Object.entries(cfg.pose_gate || {})) {
+    if (raw[k] === undefined) throw new TypeError(`the pose gate has no signal ${k} (it scores ${Object.keys(raw).join(', ')})`);
+    out[k] = ramp(raw[k], r.bad, r.good);
+  }
   return out;
 }

@@ -48,6 +48,7 @@ const state = {
   live: { grid: null, mask: null }, // moving averages of live mode
   framing: null, // {framer: F.Framer, config, files: [{path, bytes, backend, ms, cached}]} when the manifest has framing
   track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
+  poseGate: null, // live mode: F.PoseGateHysteresis of the loaded framing rules (see frameLive)
   liveGraphs: null, // live mode's sessions {encoder, model, features, files} once loaded, or {none: true} without them
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
@@ -452,7 +453,8 @@ function pasteInto(ctx, person, g, { grid, comp, render, personLow, box, personT
  * the previous frame's keypoints give (`F.followRoi`: the detection's ROI moved with the body), with no
  * segmentation or face model. The box is smoothed with a One Euro filter on its centre line, shoulder height and
  * size. Tracking is lost, and detection runs again on the next frame, when the pose presence drops below
- * `track_min_presence`, the shoulders are not seen, or the box breaks a rule.
+ * `track_min_presence`, the shoulders are not seen, the box breaks a rule, or the pose gate refuses the pose
+ * (`F.refusePoseGate`; once the garment is hidden it returns only above `pose_gate_resume_score`).
  * @returns {Promise<{state: 'detected'|'tracking'|'lost', box?: number[], keypoints?: Float32Array,
  *   reason?: string, message?: string}>}
  */
@@ -481,6 +483,10 @@ async function frameLive(person, t) {
     }
     // Refuses (tracking lost) when the body part the category needs left the frame.
     const frame = F.categoryFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
+    // The pose gate (a raised leg, a body turned away) refuses like a lost person: garment hidden. Once hidden, the
+    // garment returns only when every signal scores above pose_gate_resume_score (no flicker at the refusal's edge).
+    if (!state.poseGate || state.poseGate.cfg !== cfg) state.poseGate = new F.PoseGateHysteresis(cfg);
+    state.poseGate.check(pass.keypoints, [person.height, person.width]);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
     const box = F.boxFromFrame({ ...frame, cx, cy, height }, state.size, cfg);
     state.track.anchor = state.track.anchor || frame;
@@ -489,6 +495,7 @@ async function frameLive(person, t) {
   } catch (err) {
     if (!REFUSALS.has(err.name)) throw err;
     state.track = null;
+    state.poseGate?.hide();
     state.live = { grid: null, mask: null };
     return { state: 'lost', reason: err.name, message: err.message };
   }
