@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import httpx
 import numpy as np
@@ -96,7 +97,21 @@ def test_jeans_change_the_legs_and_nothing_above_the_waist(teacher_server, wild_
     changed, nothing above the waist (halfway between the shoulders and the hips) touched."""
     person = (wild_dev / "person" / FULL_BODY).read_bytes()
     src = np.asarray(Image.open(io.BytesIO(person)).convert("RGB"))
-    done = _run(teacher_server, person, _png(render_garment("blue-jeans", size=(768, 576))[0]), category="bottoms")
+    files = {"person_image": ("p.jpg", person, "image/jpeg"),
+             "garment_image": ("g.png", _png(render_garment("blue-jeans", size=(768, 576))[0]), "image/png")}
+    r = teacher_server.post("/v1/run", files=files, data={"category": "bottoms"})
+    assert r.status_code == 202, r.text
+    # The teacher runs in the worker thread: the server answers again and again while the job is processing (a
+    # blocked event loop could answer once at most, before the run began, and next when it is done).
+    answered_while_processing = 0
+    for _ in range(1200):
+        assert teacher_server.get("/healthz").status_code == 200
+        done = teacher_server.get(r.headers["location"]).json()
+        answered_while_processing += done["status"] == "processing"
+        if done["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.1)
+    assert answered_while_processing >= 3, answered_while_processing
     assert done["status"] == "completed", done
     out = _decode(done["output"][0])
     assert out.shape == src.shape
