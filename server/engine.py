@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import TryonError
+from tryon.errors import PhotoTypeError, TryonError, UnsupportedCategoryError
 from tryon.server.config import Settings
 from tryon.server.jobs import EncodedResult, JobStore
 from tryon.server.schemas import JobStatus, RunOptions
@@ -305,22 +305,25 @@ class Engine:
         for i, job in enumerate(jobs):
             t = time.perf_counter()
             try:
-                # An outfit: one step per garment, each on the previous one's output. The teacher's categories:
-                # the teacher, at the photo's resolution (not batched: it has no model step to share).
-                teacher = None if job.outfit is not None else self._teacher_garment(job)
-                if job.outfit is not None or teacher is not None:
-                    image = (self._dress_outfit(job) if teacher is None
-                             else self._run_teacher(job.person, job.garment, *teacher, job.options.tuck).tryon)
-                    out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
-                    continue
+                if job.outfit is not None:  # one step per garment, each on the previous one's output
+                    image = self._dress_outfit(job)
+                else:
+                    # The teacher's categories: the teacher, at the photo's resolution (not batched: it has no
+                    # model step to share); `auto` is the student's to check and classify first.
+                    teacher = self._named_for_teacher(job)
+                    if teacher is None:
+                        try:
+                            prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
+                            spent[i] += time.perf_counter() - t
+                            continue
+                        except UnsupportedCategoryError:
+                            teacher = self._classified_for_teacher(job)
+                            if teacher is None:
+                                raise
+                    image = self._run_teacher(job.person, job.garment, *teacher, job.options.tuck).tryon
+                out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t)
-                continue
-            try:
-                prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
-            except Exception as exc:
-                out[i] = (None, _error_info(exc), time.perf_counter() - t)
-            spent[i] += time.perf_counter() - t
         idx = list(prepared)
         t = time.perf_counter()
         try:
@@ -341,32 +344,44 @@ class Engine:
                 out[i] = (None, _error_info(exc), spent[i] + share + time.perf_counter() - t)
         return out
 
-    def _teacher_garment(self, job: Job) -> tuple[np.ndarray, str] | None:
-        """Blocking: (garment mask, category) when the teacher dresses this one-garment job, else None (the
-        student's, or refused by the student's own checks: a category nobody here dresses, or ``auto`` on a
-        garment the classifier cannot tell).
-
-        A named category is looked up; ``auto`` cuts the garment out and classifies it
-        (:func:`tryon.garment.category.classify_garment`), as the student runner would.
+    def _named_for_teacher(self, job: Job) -> tuple[np.ndarray, str] | None:
+        """Blocking: (garment mask, category) when the job names a category the teacher dresses (or sends ``auto``
+        while the teacher takes over one of the student's categories, and the garment is of one of the teacher's),
+        else None.
 
         Raises:
-            BusyBackgroundError: ``auto``, and the garment photo has no plain background.
+            PhotoTypeError: the garment photo shows a person (checked as the student runner checks it).
+            BusyBackgroundError: the garment photo has no plain background.
         """
-        if not self.teacher_categories:
-            return None
-        from tryon.garment.category import UNCERTAIN, classify_garment, fashn_category, normalise_category
+        from tryon.garment.category import normalise_category
         from tryon.garment.mask import garment_mask
 
         named = normalise_category(job.options.category)
-        if named != "auto" and named not in self.teacher_categories:
+        taken_over = set(self.teacher_categories) & set(self.model.categories)
+        if named not in self.teacher_categories and not (named == "auto" and taken_over):
+            return None
+        framer = self.model.framer
+        if framer is not None and framer.is_person_photo(job.garment):
+            raise PhotoTypeError("the garment photo shows a person: use a product photo of the garment alone (flat "
+                                 "lay, on a hanger or a ghost mannequin, on a plain background)")
+        if named == "auto":
+            return self._classified_for_teacher(job)
+        return garment_mask(job.garment), named
+
+    def _classified_for_teacher(self, job: Job) -> tuple[np.ndarray, str] | None:
+        """Blocking: (garment mask, category) for an ``auto`` garment the student refused whose category the
+        teacher dresses (:func:`tryon.garment.category.classify_garment`, as the student runner classified it),
+        else None (the student's refusal stands: a category nobody here dresses, or one the classifier cannot
+        tell)."""
+        from tryon.garment.category import UNCERTAIN, classify_garment, fashn_category, normalise_category
+        from tryon.garment.mask import garment_mask
+
+        if not self.teacher_categories or normalise_category(job.options.category) != "auto":
             return None
         mask = garment_mask(job.garment)
-        if named == "auto":
-            info = classify_garment(job.garment, mask)
-            named = fashn_category(info)
-            if info.category == UNCERTAIN or named not in self.teacher_categories:
-                return None
-        return mask, named
+        info = classify_garment(job.garment, mask)
+        category = fashn_category(info)
+        return (mask, category) if info.category != UNCERTAIN and category in self.teacher_categories else None
 
     def _run_teacher(self, person: np.ndarray, garment: np.ndarray, mask: np.ndarray | None, category: str,
                      tuck: str) -> Any:

@@ -128,7 +128,8 @@ def test_jeans_change_the_legs_and_nothing_above_the_waist(teacher_server, wild_
 @pytest.mark.realdata
 def test_an_auto_dress_is_dressed_and_bottoms_without_legs_fail_with_pose_error(teacher_server, wild_dev):
     """A product photo of a dress sent as ``auto``: classified a one-piece and dressed by the teacher over the
-    torso and the legs. Jeans on a waist-up photo: a failed job named PoseError saying what photo to take."""
+    torso and the legs. Jeans on a waist-up photo: a failed job named PoseError saying what photo to take; a person
+    photo as the garment: PhotoTypeError."""
     person = (wild_dev / "person" / FULL_BODY).read_bytes()
     src = np.asarray(Image.open(io.BytesIO(person)).convert("RGB"))
     done = _run(teacher_server, person, (wild_dev / "garment" / DRESS).read_bytes())
@@ -147,6 +148,10 @@ def test_an_auto_dress_is_dressed_and_bottoms_without_legs_fail_with_pose_error(
                    _png(render_garment("blue-jeans", size=(768, 576))[0]), category="bottoms")
     assert refused["status"] == "failed" and refused["output"] == [], refused
     assert refused["error"]["name"] == "PoseError" and "legs are not in view" in refused["error"]["message"]
+    # A person photo given as the garment is refused before the teacher runs, named or auto alike.
+    for category in ("bottoms", "auto"):
+        swapped = _run(teacher_server, person, (wild_dev / "person" / WAIST_UP).read_bytes(), category=category)
+        assert swapped["status"] == "failed" and swapped["error"]["name"] == "PhotoTypeError", (category, swapped)
 
 
 def test_teacher_off_keeps_the_student_refusal(make_settings, photos):
