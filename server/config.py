@@ -16,7 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tryon.manifest import AUTO, DTYPES
 
-__all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR"]
+__all__ = ["Settings", "get_settings", "DEFAULT_CSP", "DEFAULT_WEB_DIR", "TEACHER_OFF"]
+
+TEACHER_OFF = "none"
+"""``teacher_categories`` value that turns the teacher off: the student alone dresses."""
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 """The repository's ``web/`` folder (present in a checkout / editable install; absent from a wheel)."""
@@ -76,6 +79,12 @@ class Settings(BaseSettings):
             only.
         csp: Content-Security-Policy header value (empty string = none).
         warmup: run the model once at start-up before reporting ready.
+        teacher_categories: the garment categories the server dresses with the geometric teacher
+            (:class:`tryon.teacher.pipeline.Teacher`, a few seconds a photo on CPU) instead of the student:
+            ``auto`` (the default) the teacher's categories the served student does not dress, when the
+            teacher's models are installed (``tryon setup``); ``none`` the student alone (a category it does not
+            dress answers 422); or a comma-separated list (``bottoms,one-pieces``), whose models must be
+            installed (start-up fails saying what to run otherwise). Read with :meth:`teacher_for`.
     """
 
     model_config = SettingsConfigDict(env_prefix="TRYON_", extra="ignore", frozen=True)
@@ -106,6 +115,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     csp: str = DEFAULT_CSP
     warmup: bool = True
+    teacher_categories: str = AUTO
 
     @field_validator("dtype")
     @classmethod
@@ -133,6 +143,49 @@ class Settings(BaseSettings):
                 raise ValueError(f"cors_origins: {origin!r} is not an origin; write scheme://host[:port] as the "
                                  "browser shows it, e.g. https://shop.example or http://localhost:3000")
         return v
+
+    @field_validator("teacher_categories")
+    @classmethod
+    def _teacher_categories(cls, v: str) -> str:
+        text = v.strip().lower()
+        if text in (AUTO, TEACHER_OFF, ""):
+            return text or TEACHER_OFF
+        from tryon.errors import UsageError
+        from tryon.garment.category import normalise_category
+        from tryon.teacher.pipeline import Teacher
+
+        named = []
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            try:
+                name = normalise_category(part)
+            except UsageError:  # reworded for this setting below
+                name = None
+            if name not in Teacher.CATEGORIES:
+                raise ValueError(f"teacher_categories: {part!r} is not a garment category the teacher dresses; "
+                                 f"write {AUTO}, {TEACHER_OFF} or a comma-separated list of "
+                                 f"{', '.join(Teacher.CATEGORIES)}")
+            named.append(name)
+        return ",".join(c for c in Teacher.CATEGORIES if c in named)
+
+    def teacher_for(self, student_categories: tuple[str, ...]) -> tuple[str, ...]:
+        """The categories the teacher dresses on this server, FASHN's names in ``Teacher.CATEGORIES`` order.
+
+        Args:
+            student_categories: what the served student dresses (its manifest's ``categories``).
+
+        Returns:
+            ``auto``: the garment categories the student lacks; ``none``: ``()``; a list: that list (a category
+            both could dress goes to the teacher when named here). Whether the teacher's models are installed is
+            checked by the engine at start-up.
+        """
+        if self.teacher_categories == TEACHER_OFF:
+            return ()
+        from tryon.teacher.pipeline import Teacher
+
+        if self.teacher_categories == AUTO:
+            return tuple(c for c in Teacher.CATEGORIES if c not in student_categories)
+        named = self.teacher_categories.split(",")
+        return tuple(c for c in Teacher.CATEGORIES if c in named)
 
     @model_validator(mode="after")
     def _body_holds_two_images(self) -> Settings:

@@ -6,6 +6,10 @@ an ``asyncio.Queue`` bounded by ``settings.queue_size`` (a full queue raises :cl
 up to ``max_batch`` within ``batch_wait_ms`` (Ray Serve / Triton dynamic-batching style), and runs the batch
 in a thread so the event loop keeps answering. The student is exported with batch 1, so a batch runs its jobs
 one after another; a graph with a dynamic batch axis gets one stacked step. Status goes to the ``JobStore``.
+
+The categories the served student does not dress (bottoms and one-pieces for the tops student) are dressed by the
+geometric teacher (:class:`tryon.teacher.pipeline.Teacher`, ``settings.teacher_categories``), created once at
+start-up and run in the same worker thread, one job at a time: a teacher job takes seconds, never the event loop.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import TryonError
+from tryon.errors import PhotoTypeError, TryonError, UnsupportedCategoryError
 from tryon.server.config import Settings
 from tryon.server.jobs import EncodedResult, JobStore
 from tryon.server.schemas import JobStatus, RunOptions
@@ -79,6 +84,9 @@ class Engine:
         self.settings = settings
         self.store = store
         self.model: Any = None  # tryon.student_runner.StudentRunner once loaded
+        self.teacher: Any = None  # tryon.teacher.pipeline.Teacher when some category is the teacher's
+        self.teacher_categories: tuple[str, ...] = ()  # what the teacher dresses here (Settings.teacher_for)
+        self._teacher_lock = threading.Lock()  # one teacher run at a time (its analysers are shared state)
         self.state = "no_model" if settings.model_dir is None else "starting"
         self.message: str | None = None
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -89,10 +97,12 @@ class Engine:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Create the session, warm it up and start the workers (no-op without a model folder).
+        """Create the session, warm it up, create the teacher when some category is its, start the workers (no-op
+        without a model folder).
 
         Raises:
-            MissingModelError: the model folder is missing or incomplete.
+            MissingModelError: the model folder is missing or incomplete, or ``teacher_categories`` names
+                categories and the teacher's models are not installed (the message says to run ``tryon setup``).
         """
         if self.settings.model_dir is None:
             self.message = "no model folder configured (--model-dir / TRYON_MODEL_DIR)"
@@ -106,6 +116,7 @@ class Engine:
                 t0 = time.perf_counter()
                 await asyncio.to_thread(self.model.warmup)
                 log.info("warm-up step %.3f s", time.perf_counter() - t0)
+            await asyncio.to_thread(self._load_teacher)
         except Exception as exc:
             self.state = "failed"
             self.message = getattr(exc, "message", str(exc))
@@ -124,6 +135,47 @@ class Engine:
         while not self._queue.empty():
             job = self._queue.get_nowait()
             await self._fail(job, "ServiceUnavailable", "the server shut down before the job ran")
+
+    def _load_teacher(self) -> None:
+        """Blocking: create the teacher and its person analysers for ``settings.teacher_for(student categories)``.
+
+        With ``teacher_categories=auto`` missing teacher models turn the teacher off (logged): the student alone
+        dresses, as before the teacher was served. With named categories they stop the start-up.
+        """
+        from tryon.errors import MissingModelError
+        from tryon.manifest import AUTO
+        from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
+        from tryon.teacher.pipeline import Teacher
+
+        categories = self.settings.teacher_for(self.model.categories)
+        if not categories:
+            return
+        # Gated as `tryon run` gates it: a result below the confidence fails its job (LowConfidenceError).
+        teacher = Teacher(min_confidence=DEFAULT_MIN_CONFIDENCE)
+        try:
+            teacher.load()
+        except MissingModelError as exc:
+            if self.settings.teacher_categories != AUTO:
+                raise MissingModelError(f"teacher_categories {self.settings.teacher_categories}: {exc.message}; "
+                                        "or serve the student alone (--teacher-categories none)") from None
+            log.warning("the teacher's models are not installed (%s): %s are not dressed here (run `tryon setup`)",
+                        exc.message, ", ".join(categories))
+            return
+        self.teacher, self.teacher_categories = teacher, categories
+        log.info("the teacher dresses %s", ", ".join(categories))
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every garment category this server dresses (FASHN's names): the student's and the teacher's."""
+        if self.model is None:
+            return ()
+        return tuple(dict.fromkeys((*self.model.categories, *self.teacher_categories)))
+
+    def engine_for(self, category: str) -> str | None:
+        """``"teacher"`` or ``"student"`` for a category (FASHN's name) this server dresses, else None."""
+        if category in self.teacher_categories:
+            return "teacher"
+        return "student" if self.model is not None and category in self.model.categories else None
 
     def model_file_problems(self) -> list[str]:
         """The loaded model's files (the student file in use, the framing models and the live-mode graphs the
@@ -252,18 +304,26 @@ class Engine:
         prepared: dict[int, Any] = {}
         for i, job in enumerate(jobs):
             t = time.perf_counter()
-            if job.outfit is not None:  # one student step per garment, each on the previous one's output
-                try:
-                    image = self._dress_outfit(job)
-                    out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
-                except Exception as exc:
-                    out[i] = (None, _error_info(exc), time.perf_counter() - t)
-                continue
             try:
-                prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
+                if job.outfit is not None:  # one step per garment, each on the previous one's output
+                    image = self._dress_outfit(job)
+                else:
+                    # The teacher's categories: the teacher, at the photo's resolution (not batched: it has no
+                    # model step to share); `auto` is the student's to check and classify first.
+                    teacher = self._named_for_teacher(job)
+                    if teacher is None:
+                        try:
+                            prepared[i] = self.model.prepare(job.person, job.garment, None, job.options.category)
+                            spent[i] += time.perf_counter() - t
+                            continue
+                        except UnsupportedCategoryError:
+                            teacher = self._classified_for_teacher(job)
+                            if teacher is None:
+                                raise
+                    image = self._run_teacher(job.person, job.garment, *teacher, job.options.tuck).tryon
+                out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t)
-            spent[i] += time.perf_counter() - t
         idx = list(prepared)
         t = time.perf_counter()
         try:
@@ -284,19 +344,67 @@ class Engine:
                 out[i] = (None, _error_info(exc), spent[i] + share + time.perf_counter() - t)
         return out
 
+    def _named_for_teacher(self, job: Job) -> tuple[np.ndarray, str] | None:
+        """Blocking: (garment mask, category) when the job names a category the teacher dresses (or sends ``auto``
+        while the teacher takes over one of the student's categories, and the garment is of one of the teacher's),
+        else None.
+
+        Raises:
+            PhotoTypeError: the garment photo shows a person (checked as the student runner checks it).
+            BusyBackgroundError: the garment photo has no plain background.
+        """
+        from tryon.garment.category import normalise_category
+        from tryon.garment.mask import garment_mask
+
+        named = normalise_category(job.options.category)
+        taken_over = set(self.teacher_categories) & set(self.model.categories)
+        if named not in self.teacher_categories and not (named == "auto" and taken_over):
+            return None
+        framer = self.model.framer
+        if framer is not None and framer.is_person_photo(job.garment):
+            raise PhotoTypeError("the garment photo shows a person: use a product photo of the garment alone (flat "
+                                 "lay, on a hanger or a ghost mannequin, on a plain background)")
+        if named == "auto":
+            return self._classified_for_teacher(job)
+        return garment_mask(job.garment), named
+
+    def _classified_for_teacher(self, job: Job) -> tuple[np.ndarray, str] | None:
+        """Blocking: (garment mask, category) for an ``auto`` garment the student refused whose category the
+        teacher dresses (:func:`tryon.garment.category.classify_garment`, as the student runner classified it),
+        else None (the student's refusal stands: a category nobody here dresses, or one the classifier cannot
+        tell)."""
+        from tryon.garment.category import UNCERTAIN, classify_garment, fashn_category, normalise_category
+        from tryon.garment.mask import garment_mask
+
+        if not self.teacher_categories or normalise_category(job.options.category) != "auto":
+            return None
+        mask = garment_mask(job.garment)
+        info = classify_garment(job.garment, mask)
+        category = fashn_category(info)
+        return (mask, category) if info.category != UNCERTAIN and category in self.teacher_categories else None
+
+    def _run_teacher(self, person: np.ndarray, garment: np.ndarray, mask: np.ndarray | None, category: str,
+                     tuck: str) -> Any:
+        """Blocking: the teacher's :class:`tryon.teacher.pipeline.TeacherResult` (one run at a time; raises what
+        :meth:`tryon.teacher.pipeline.Teacher.run` raises: PoseError, LowConfidenceError, NoPersonError...)."""
+        with self._teacher_lock:
+            return self.teacher.run(person, garment, garment_mask=mask, category=category, tuck=tuck)
+
     def _dress_outfit(self, job: Job) -> np.ndarray:
-        """Blocking: an outfit job's result, (H, W, 3) uint8 RGB (raises what the outfit's plan or a step raises)."""
+        """Blocking: an outfit job's result, (H, W, 3) uint8 RGB (raises what the outfit's plan or a step raises).
+        Each garment goes to the engine of its category (:meth:`engine_for`)."""
         from tryon.teacher.outfit import OutfitGarment, dress_outfit
 
         garments = [OutfitGarment(image, None, category, f"garments[{k}]")
                     for k, (image, category) in enumerate(job.outfit or [])]
 
-        def student(person, image, mask, category):
+        def dresser(person, image, mask, category, tuck=job.options.tuck):
+            if self.engine_for(category) == "teacher":
+                return self._run_teacher(person, image, mask, category, tuck)
             # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
             return self.model(person, image, category)
 
-        return dress_outfit(job.person, garments, job.options.tuck, dresser=student,
-                            categories=self.model.categories).tryon
+        return dress_outfit(job.person, garments, job.options.tuck, dresser=dresser, categories=self.categories).tryon
 
     async def _store_update(self, job: Job, **fields: Any) -> bool:
         """Write a job's status; a job store that fails (Redis down) costs that record, never the worker."""

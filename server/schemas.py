@@ -17,8 +17,8 @@ __all__ = [
 ]
 
 Category = Literal["auto", "tops", "top", "upper_body", "bottoms", "lower_body", "one-pieces", "dresses"]
-"""Garment categories as the hosted APIs spell them. A category the served model does not dress (``GET
-/v1/models`` lists what it dresses) answers 422 UnsupportedCategoryError."""
+"""Garment categories as the hosted APIs spell them. A category the server does not dress (``GET /v1/models``
+lists what it dresses, and with which engine) answers 422 UnsupportedCategoryError."""
 
 Tuck = Literal["out", "in"]
 """How an outfit's top meets its bottom (:data:`tryon.teacher.outfit.TUCKS`)."""
@@ -34,10 +34,10 @@ class RunOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    category: Category = Field("auto", description="Garment category. A category the served model does not "
+    category: Category = Field("auto", description="Garment category. A category the server does not "
                                                    "dress (see `categories` in GET /v1/models) answers 422 "
                                                    "UnsupportedCategoryError. `auto` classifies the garment: one "
-                                                   "of a category the model does not dress, or one the classifier "
+                                                   "of a category the server does not dress, or one the classifier "
                                                    "cannot tell, fails the job with UnsupportedCategoryError.")
     tuck: Tuck = Field("out", description="Outfits (`garments` with a top and a bottom): `out` dresses the bottom "
                                           "first and the top over its waistband, `in` the top first and the bottom "
@@ -110,7 +110,8 @@ class RunAccepted(BaseModel):
 class ErrorInfo(BaseModel):
     """Why a job failed (run-time error inside a 200 status object)."""
 
-    name: str = Field(description="ImageLoadError, GarmentBackgroundError, PipelineError, TimeoutError, ...")
+    name: str = Field(description="ImageLoadError, GarmentBackgroundError, NoPersonError, PoseError, "
+                                  "LowConfidenceError (the teacher's quality gate), PipelineError, TimeoutError, ...")
     message: str
 
 
@@ -157,7 +158,12 @@ class ModelInfo(BaseModel):
 
     model_name: str
     version: str
-    categories: list[str]
+    categories: list[str] = Field(description="Every garment category this server dresses (FASHN's names); "
+                                              "the model files' own are the manifest's `categories`.")
+    engines: dict[str, Literal["student", "teacher"]] = Field(
+        default_factory=dict, description="Per category, what dresses it: `student` (these files, as the widget "
+                                          "runs them in the browser) or `teacher` (the geometric teacher, on this "
+                                          "server only, a few seconds a photo; `tryon serve --teacher-categories`).")
     resolution: dict[str, int]
     dtype: str = Field(description="The file the server runs.")
     provider: str = Field(description="onnxruntime execution provider in use.")

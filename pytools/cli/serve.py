@@ -48,6 +48,11 @@ def serve(
     batch_wait_ms: Annotated[float | None, typer.Option("--batch-wait-ms", min=0, help="How long a batch waits for "
                                                         "more jobs, ms (default 5, or TRYON_BATCH_WAIT_MS).",
                                                         rich_help_panel="Inference")] = None,
+    teacher_categories: Annotated[str | None, typer.Option(
+        "--teacher-categories", help="Garment categories the server dresses with the geometric teacher (a few "
+        "seconds a photo) instead of the student: auto (the categories the student does not dress, when the "
+        "teacher's models are installed), none (the student alone), or a list such as bottoms,one-pieces (default "
+        "auto, or TRYON_TEACHER_CATEGORIES).", rich_help_panel="Inference")] = None,
     cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Shop origin allowed to embed "
                                                           "the widget: load its model and call /v1 (repeatable). "
                                                           "Scheme, host and port exactly as the browser shows "
@@ -71,7 +76,7 @@ def serve(
     for key, value in (("model_dir", model_dir), ("web_dir", web_dir), ("redis_url", redis_url),
                        ("coop_coep", coop_coep), ("cors_origins", cors_origin or None), ("dtype", dtype),
                        ("providers", providers), ("queue_size", queue_size), ("max_batch", max_batch),
-                       ("batch_wait_ms", batch_wait_ms)):
+                       ("batch_wait_ms", batch_wait_ms), ("teacher_categories", teacher_categories)):
         if value is not None:
             overrides[key] = value
     if "model_dir" not in overrides and not os.environ.get("TRYON_MODEL_DIR"):

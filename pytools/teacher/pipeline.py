@@ -174,6 +174,14 @@ class Teacher:
         self._refiner_tried = False
 
     # ------------------------------------------------------------------------------------------ components
+    def load(self) -> None:
+        """Create the person analysers now rather than at the first :meth:`run` (a server loads them at start-up).
+
+        Raises:
+            MissingModelError: a model file is missing (the message says how to get it).
+        """
+        self._person_analyzer()
+
     def _person_analyzer(self):
         if self._person is None:
             from tryon.person.analysis import PersonAnalyzer

@@ -44,7 +44,7 @@ _ERRORS = {
     415: {"model": ErrorBody, "description": "UnsupportedMediaType: not an image / unsupported format, or a body "
                                              "that is neither JSON nor multipart"},
     422: {"model": ErrorBody, "description": "InputValidationError (missing field, bad option), ImageTooSmall, "
-                                             "UnsupportedCategoryError (a category the served model does not "
+                                             "UnsupportedCategoryError (a category the server does not "
                                              "dress; GET /v1/models lists them)"},
     429: {"model": ErrorBody, "description": "ConcurrencyLimitExceeded: the queue is full; see Retry-After",
           "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}},
@@ -232,7 +232,8 @@ def _decode_photos(person: bytes, garments: list[bytes], settings: Settings) -> 
 
 
 def _check_categories(categories: list[str], dressed: tuple[str, ...]) -> None:
-    """422 UnsupportedCategoryError for a named category the served model does not dress, or for an outfit that
+    """422 UnsupportedCategoryError for a named category the server does not dress (``dressed``: the student's and
+    the teacher's, :attr:`tryon.server.engine.Engine.categories`), or for an outfit that
     names one category twice or a one-piece with other garments (``auto`` garments are checked in the job, once
     classified)."""
     from tryon.garment.category import normalise_category
@@ -291,7 +292,7 @@ async def run(request: Request, settings: SettingsDep, engine: EngineDep, store:
         person_b, garments_b, options, model_name = await _read_json(request, settings)
     else:
         raise ApiError(415, "send application/json or multipart/form-data", "UnsupportedMediaType")
-    _check_categories([c for _, c in garments_b], engine.model.categories)
+    _check_categories([c for _, c in garments_b], engine.categories)
     if model_name and model_name != engine.model_name:
         raise ApiError(404, f"model {model_name!r} is not served here (serving {engine.model_name!r}; "
                             "see GET /v1/models)")

@@ -27,6 +27,9 @@ MODEL_SIZE = (64, 48)  # (height, width): tiny, because WebGPU on SwiftShader co
 # The trained student runs at the smallest size it was trained at: at 64x48 its composition logits stay negative
 # (mask max 0.28 with a soft mask, 0.001 with the deployed sharpness) and the photo comes back untouched.
 DEFAULT_STUDENT_SIZE = (128, 96)
+STUDENT_ONLY = "none"
+"""``teacher_categories`` of the sites here: the student alone, so a category it does not dress is refused as the
+widget refuses it without a server that dresses it (``test_server_categories.py`` serves the teacher)."""
 BASELINE_FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu",
                   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
@@ -206,7 +209,8 @@ def site(tiny_model_dir, photos, tmp_path_factory) -> str:
     (root / "demo" / "testdata").mkdir(exist_ok=True)
     for p in photos.values():
         shutil.copy(p, root / "demo" / "testdata" / p.name)
-    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, warmup=True)
+    settings = Settings(model_dir=tiny_model_dir, web_dir=root, providers="cpu", intra_op_threads=1, warmup=True,
+                        teacher_categories=STUDENT_ONLY)
     with _serve_app(settings) as base:
         yield base
 
@@ -231,7 +235,8 @@ def quantized_site(tiny_model_dir, tmp_path_factory) -> str:
     manifest = Manifest.load(folder)
     entry = FileEntry.from_path(folder, dst.name, dtype=INT8_DYNAMIC)
     dataclasses.replace(manifest, files=(*manifest.files, entry)).save(folder)
-    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True,
+                        teacher_categories=STUDENT_ONLY)
     with _serve_app(settings) as base:
         yield base
 
@@ -284,6 +289,7 @@ def _shop(model_dir: Path, folder: Path, *, list_origin: bool):
     shop_origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     settings = Settings(model_dir=model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        teacher_categories=STUDENT_ONLY,
                         cors_origins=[shop_origin] if list_origin else [], warmup=True)
     try:
         with _serve_app(settings) as base:
@@ -431,7 +437,8 @@ def shopper_site(tmp_path_factory):
     from tryon.server.config import Settings
 
     folder = _export_default_student(tmp_path_factory.mktemp("default_student_256"), (256, 192))
-    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True,
+                        teacher_categories=STUDENT_ONLY)
     with _serve_app(settings) as base:
         yield base
 
@@ -470,6 +477,7 @@ def framed_site(framed_student_dir):
     from tryon.server.config import Settings
 
     settings = Settings(model_dir=framed_student_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                        teacher_categories=STUDENT_ONLY,
                         coop_coep=True, warmup=False)
     with _serve_app(settings) as base:
         yield base

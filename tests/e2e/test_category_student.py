@@ -25,7 +25,7 @@ def bottoms_site(framed_student_dir, tmp_path_factory):
     from tryon.manifest import Manifest
     from tryon.server.config import Settings
 
-    from .conftest import WEB, _serve_app
+    from .conftest import STUDENT_ONLY, WEB, _serve_app
 
     if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
         pytest.skip("web/demo/garments is missing: run `tryon web-build`")
@@ -33,7 +33,7 @@ def bottoms_site(framed_student_dir, tmp_path_factory):
     shutil.copytree(framed_student_dir, folder)
     dataclasses.replace(Manifest.load(folder), categories=("bottoms",)).save(folder)
     settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, coop_coep=True,
-                        warmup=False)
+                        warmup=False, teacher_categories=STUDENT_ONLY)
     with _serve_app(settings) as base:
         yield base, folder
 

@@ -104,10 +104,13 @@ def web_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_settings(model_dir: Path, web_dir: Path) -> Callable[..., Settings]:
-    """Settings for a test: the stand-in model and site, small limits, overridable by keyword."""
+    """Settings for a test: the stand-in model and site, small limits, the student alone (``teacher_categories``
+    none: the stand-in is what these tests exercise; ``test_teacher_api.py`` serves the teacher), overridable by
+    keyword."""
     def make(**overrides: Any) -> Settings:
         base: dict[str, Any] = {"model_dir": model_dir, "web_dir": web_dir, "providers": "cpu",
-                                "intra_op_threads": 1, "batch_wait_ms": 1.0, "wait_max_s": 30.0}
+                                "intra_op_threads": 1, "batch_wait_ms": 1.0, "wait_max_s": 30.0,
+                                "teacher_categories": "none"}
         base.update(overrides)
         return Settings(**base)
     return make

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.realdata
 
 @pytest.fixture(scope="module")
 def framed_client(framed_student, web_dir):
+    # The student alone: its own refusals are what this module tests (test_teacher_api.py serves the teacher).
     settings = Settings(model_dir=framed_student, web_dir=web_dir, providers="cpu", intra_op_threads=1,
-                        warmup=False)
+                        warmup=False, teacher_categories="none")
     with TestClient(create_app(settings)) as c:
         yield c
 

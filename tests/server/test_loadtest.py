@@ -69,12 +69,15 @@ def test_bench_api_refuses_bad_arguments(tmp_path):
 def test_serve_help_and_bad_model_dir(tmp_path):
     r = CliRunner().invoke(_app(), ["serve", "--help"])
     assert r.exit_code == 0
-    for flag in ("--host", "--port", "--model-dir", "--redis-url", "--coop-coep"):
+    for flag in ("--host", "--port", "--model-dir", "--redis-url", "--coop-coep", "--teacher-categories"):
         assert flag in r.output
     r = CliRunner().invoke(_app(), ["serve", "--model-dir", str(tmp_path)])
     assert isinstance(r.exception, UsageError) and "manifest.json" in r.exception.message
     r = CliRunner().invoke(_app(), ["serve", "--redis-url", "http://nope"])
     assert isinstance(r.exception, UsageError) and "redis" in r.exception.message
+    r = CliRunner().invoke(_app(), ["serve", "--teacher-categories", "bottoms,hats"])
+    assert isinstance(r.exception, UsageError), r.output
+    assert "'hats' is not a garment category the teacher dresses" in r.exception.message
 
 
 def test_serve_refuses_a_model_folder_with_a_missing_file(model_dir, tmp_path):

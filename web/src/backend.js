@@ -159,6 +159,27 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
 });
 
 /**
+ * The garment categories the fallback server dresses (`GET {server}/v1/models`: each entry's `categories`, with
+ * the student or the server-only teacher; `engines` says which), FASHN's names.
+ *
+ * @param {string} server base URL of the API (as for `runOnServer`)
+ * @param {{fetch?: typeof fetch}} [options]
+ * @returns {Promise<string[]>} empty when the server cannot be asked (unreachable, no model, not our API): the
+ *   caller then refuses what the browser does not dress, as without a server
+ */
+export async function serverCategories(server, { fetch: f = fetch } = {}) {
+  const base = new URL(server.endsWith('/') ? server : `${server}/`, globalThis.location?.href);
+  try {
+    const response = await f(new URL('v1/models', base), { headers: { Accept: 'application/json' } });
+    if (!response.ok) return [];
+    const models = await response.json();
+    return [...new Set((Array.isArray(models) ? models : []).flatMap((m) => m?.categories || []))];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Run a try-on on the fallback server: `POST {server}/v1/run` (multipart, `Prefer: wait=N`), then poll
  * `GET /v1/status/{id}` if the job outlives the wait; once the result is read, `DELETE /v1/status/{id}` removes
  * it from the server.

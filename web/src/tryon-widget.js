@@ -16,8 +16,11 @@
  */
 
 import { env } from './env.js';
-import { BACKENDS, ErrorName, REFUSALS, Reply, Request, namedError, requireSupportedCategory } from './protocol.js';
-import { explainNetworkError, runOnServer } from './backend.js';
+import {
+  BACKENDS, CATEGORY_EXAMPLES, DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, normaliseCategory,
+  resolveCategory,
+} from './protocol.js';
+import { explainNetworkError, runOnServer, serverCategories } from './backend.js';
 import { TUCKS, checkOutfit } from './outfit.js';
 
 export { env };
@@ -43,6 +46,19 @@ const SERVER_WHY = Object.freeze({
   unable: 'This device cannot run the try-on itself.', // no in-browser backend could load the model
   failed: 'The try-on failed on this device.', // the in-browser backend broke while running
 });
+
+/**
+ * Why the server dresses a garment the browser's model does not (a category outside the manifest's
+ * `categories`), in the shopper's words: the consent prompt and the decline message start with it.
+ * @param {string} category FASHN's name of the garment's category
+ * @param {string[]} dressed what the in-browser model dresses
+ * @param {string|null} label the garment's name (`garment-alt`), when the page gives one
+ */
+function categoryWhy(category, dressed, label) {
+  const garment = label ? `This garment (${label})` : 'This garment';
+  return `${garment} is one of the ${category} (${CATEGORY_EXAMPLES[category]}); the model in your browser dresses `
+    + `${dressed.join(' and ')} only, our server dresses ${category} too.`;
+}
 
 const STYLES = `
 :host { display: block; position: relative; box-sizing: border-box; font: inherit;
@@ -199,6 +215,8 @@ export class TryonWidget extends HTMLElement {
   #outfit = null; // several garments (see the outfit property), or null for garment-src
   #consent = null; // null = not asked, true/false = the shopper's answer
   #serverWhy = 'unable'; // a key of SERVER_WHY
+  #categories = null; // Promise of the manifest's `categories` (what the in-browser model dresses)
+  #served = null; // {server, categories: Promise<string[]>}: what the fallback server dresses (GET /v1/models)
   #result = null;
   #urls = [];
   #live = null;
@@ -258,6 +276,7 @@ export class TryonWidget extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     if (name === 'model' || name === 'backend') this.#resetModel();
+    if (name === 'model') this.#categories = null;
     if (name === 'garment-src' || name === 'garment-mask-src' || name === 'category') {
       this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; this.#outfit = null;
     }
@@ -405,18 +424,19 @@ export class TryonWidget extends HTMLElement {
         this.#showResult(await this.#personInput(), out);
         return out.blob;
       }
-      // The student dresses tops only: refuse before any photo is decoded or sent anywhere.
-      requireSupportedCategory(this.category);
+      // A category the in-browser model does not dress: the server's, with consent, when it dresses it; else
+      // refused before any photo is decoded or sent anywhere.
+      const why = await this.#routeCategory();
       const person = await this.#personInput();
       const garment = await this.#garmentInput();
       // Refuse a file that is not an image before downloading a model for it.
       (await decode(person, 'photo')).close();
-      const backend = await this.load();
+      const backend = why ? 'server' : await this.load();
       this.#setStatus('running', 'Trying it on…');
       const t0 = performance.now();
       let out;
       if (backend === 'server') {
-        out = await this.#runServer(person, garment, t0);
+        out = await this.#runServer(person, garment, t0, why);
       } else {
         try {
           out = await this.#runLocal(person, garment);
@@ -458,7 +478,11 @@ export class TryonWidget extends HTMLElement {
   async startLive(stream) {
     try {
       this.#hideError();
-      requireSupportedCategory(this.category);
+      if (await this.#routeCategory()) {
+        throw namedError(ErrorName.UNSUPPORTED_CATEGORY, `live try-on dresses what the model in your browser `
+          + `dresses (${(await this.#browserCategories()).join(', ')}); upload a photo to try this garment on, on the `
+          + 'server');
+      }
       const backend = await this.load();
       if (backend === 'server') {
         throw namedError(ErrorName.BACKEND, 'Live try-on needs an in-browser backend (WebGPU or WASM); '
@@ -561,12 +585,13 @@ export class TryonWidget extends HTMLElement {
     };
   }
 
-  async #runServer(person, garment, t0) {
+  /** `why`: a categoryWhy() text when the garment's category sends it to the server, else null (SERVER_WHY). */
+  async #runServer(person, garment, t0, why = null) {
     const bitmap = await decode(person, 'photo'); // refuse a non-image before it leaves the device
     const { width, height } = bitmap;
     bitmap.close();
     await decode(garment, 'garment photo').then((b) => b.close());
-    await this.#askConsent();
+    await this.#askConsent(why);
     this.#setStatus('running', 'Trying it on, on the server…');
     let res;
     try {
@@ -585,12 +610,23 @@ export class TryonWidget extends HTMLElement {
   /** An outfit of several garments: checked first (nothing decoded or sent for one it refuses), then dressed by
    * the server in the `tuck` attribute's layering order (`POST /v1/run` with repeated garment parts). */
   async #runOutfit() {
-    const garments = checkOutfit(this.#outfit);
+    const local = await this.#browserCategories();
+    let garments;
+    let why = null;
+    try {
+      garments = checkOutfit(this.#outfit, local);
+    } catch (err) { // a garment the browser does not dress: the server's, with consent, when it dresses them all
+      const served = err.name === ErrorName.UNSUPPORTED_CATEGORY ? await this.#serverCategories() : [];
+      if (!served.length) throw err;
+      garments = checkOutfit(this.#outfit, served); // the same refusal when the server does not dress one either
+      const g = garments.find((x) => !local.includes(x.category));
+      why = categoryWhy(g.category, local, g.label);
+    }
     const tuck = this.getAttribute('tuck') || TUCKS[0];
     if (!TUCKS.includes(tuck)) throw namedError('TypeError', `tuck ${JSON.stringify(tuck)}: use ${TUCKS.join(' or ')}`);
     const person = await this.#personInput();
     const t0 = performance.now();
-    const backend = await this.load();
+    const backend = why ? 'server' : await this.load();
     if (backend !== 'server') {
       // The in-browser student dresses one garment per run; an outfit's steps run on the server.
       throw namedError(ErrorName.UNSUPPORTED_CATEGORY, 'an outfit of several garments is dressed on the server: '
@@ -601,7 +637,7 @@ export class TryonWidget extends HTMLElement {
     const bitmap = await decode(person, 'photo');
     const { width, height } = bitmap;
     bitmap.close();
-    await this.#askConsent();
+    await this.#askConsent(why);
     this.#setStatus('running', 'Trying the outfit on, on the server…');
     const res = await runOnServer(this.server, person, blobs, { tuck, waitSeconds: env.serverWaitSeconds });
     return { blob: res.blob, width, height, backend: 'server', ms: performance.now() - t0, timings: { server: res.metrics } };
@@ -628,8 +664,51 @@ export class TryonWidget extends HTMLElement {
     return this.#runServer(person, garment, t0);
   }
 
-  async #askConsent() {
-    const why = SERVER_WHY[this.#serverWhy];
+  /**
+   * Where the element's named category is dressed: null for the browser (its model dresses it, or `auto`: the
+   * worker classifies the garment), or the shopper's reason (`categoryWhy`) when the server dresses it and the
+   * browser's model does not.
+   * @throws {Error} `UnsupportedCategoryError` worded by `resolveCategory` when neither dresses it (or no server
+   *   may be asked: none configured, or `server-fallback="never"`); `TypeError` for an unknown name
+   */
+  async #routeCategory() {
+    const name = normaliseCategory(this.category);
+    if (name === 'auto' || !this.model) return null; // no model here: the server runs it all (or load() says why)
+    const local = await this.#browserCategories();
+    if (local.includes(name)) return null;
+    if ((await this.#serverCategories()).includes(name)) {
+      return categoryWhy(name, local, this.getAttribute('garment-alt'));
+    }
+    resolveCategory(name, local); // throws: what is dressed here, in the words used before the server could
+    return null;
+  }
+
+  /** What the in-browser model dresses: the manifest's `categories` (`DEFAULT_CATEGORIES` when it has none, or
+   * when it cannot be read: loading the model then reports why). Read once per `model`. */
+  #browserCategories() {
+    if (!this.model) return Promise.resolve([]);
+    if (!this.#categories) {
+      const url = new URL(this.model, document.baseURI);
+      this.#categories = fetch(url, { headers: { Accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : {}))
+        .then((m) => (Array.isArray(m?.categories) && m.categories.length ? m.categories : [...DEFAULT_CATEGORIES]))
+        .catch(() => [...DEFAULT_CATEGORIES]);
+    }
+    return this.#categories;
+  }
+
+  /** What the fallback server dresses (`serverCategories`), asked once per `server` value; none when no server
+   * may be asked (`server-fallback="never"`, or no `server`). */
+  #serverCategories() {
+    if (!this.server || this.serverFallback === 'never') return Promise.resolve([]);
+    if (this.#served?.server !== this.server) {
+      this.#served = { server: this.server, categories: serverCategories(this.server) };
+    }
+    return this.#served.categories;
+  }
+
+  async #askConsent(reason = null) {
+    const why = reason || SERVER_WHY[this.#serverWhy];
     if (!this.server) throw namedError(ErrorName.BACKEND, `${why} No try-on server is configured.`);
     const policy = this.serverFallback;
     if (policy === 'never') {

@@ -1,0 +1,129 @@
+"""Browser test of the server's teacher behind the widget: on the demo page, the catalogue's jeans (a category the
+in-browser student does not dress) go to the server, which dresses them with the teacher, only once the shopper
+agrees; the consent prompt says why, a refusal leaves no earlier result on screen and sends nothing.
+
+Real parts: the default student in the browser (WASM), the real app on loopback with its default
+``teacher_categories`` (the teacher dresses bottoms and one-pieces), Debian's chromium, and a full-body person photo
+from ``../shared/data/wild-dev`` (never committed; skipped when absent). Results are written to ``tests/e2e/out``.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from .conftest import OUT, WEB, _require_vendored_ort, _serve_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
+
+FULL_BODY = "ccp__1249.jpg"  # standing, facing the camera, legs and feet in view
+
+WIDGET_READY_JS = "() => customElements.get('tryon-widget') !== undefined"
+CATALOGUE_READY_JS = "() => document.querySelectorAll('.garment').length > 1"
+CHECKED_JS = ("() => [...document.querySelectorAll('.garment[aria-checked=\"true\"]')]"
+              ".map(b => b.dataset.name).sort()")
+LAST_EVENT_JS = """() => { const e = window.__events.filter(e => e.type === 'result' || e.type === 'error');
+  return e.length ? e[e.length - 1] : null; }"""
+SHADOW_JS = """() => { const r = document.querySelector('tryon-widget').shadowRoot;
+  return {consentHidden: r.querySelector('.consent').hidden, consentText: r.querySelector('#consent-text').innerText,
+          compareHidden: r.querySelector('.compare').hidden, afterSrc: r.querySelector('.after').getAttribute('src'),
+          errorText: r.querySelector('.error-text').textContent, status: r.querySelector('.status').textContent}; }"""
+CONSENT_SHOWN_JS = ("() => !document.querySelector('tryon-widget').shadowRoot.querySelector('.consent').hidden"
+                    " || window.__events.some(e => e.type === 'error')")
+RESULT_PNG_JS = """async () => { const b = document.querySelector('tryon-widget').result;
+  const bytes = new Uint8Array(await b.arrayBuffer()); let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s); }"""
+
+
+@pytest.fixture(scope="module")
+def teacher_site(tiny_model_dir):
+    """The app serving ``web/`` (the demo and its catalogue) and the student, with the teacher on (the default
+    ``teacher_categories``); yields its base URL."""
+    _require_vendored_ort()
+    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
+        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
+    from tryon.errors import MissingModelError
+    from tryon.server.config import Settings
+    from tryon.teacher.pipeline import Teacher
+
+    try:
+        Teacher().load()
+    except MissingModelError as exc:
+        pytest.skip(f"the teacher's models are not installed: {exc.message}")
+    settings = Settings(model_dir=tiny_model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
+    with _serve_app(settings) as base:
+        yield base
+
+
+def _press_run(page) -> None:
+    page.evaluate("() => { window.__events.length = 0; }")
+    page.click("tryon-widget .run")
+
+
+def test_jeans_go_to_the_server_with_consent(page, teacher_site, wild_dev) -> None:
+    person = wild_dev / "person" / FULL_BODY
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/v1/run" in r.url else None)
+    page.goto(f"{teacher_site}/demo/?backend=wasm")
+    page.wait_for_function(WIDGET_READY_JS)
+    page.wait_for_function(CATALOGUE_READY_JS)
+    page.set_input_files("tryon-widget .file", str(person))
+
+    # The tee is dressed in the browser: a result on screen, which the jeans' refusal below must take away.
+    _press_run(page)
+    page.wait_for_function(LAST_EVENT_JS, timeout=240_000)
+    event = page.evaluate(LAST_EVENT_JS)
+    assert event["type"] == "result" and event["detail"]["backend"] == "wasm", event
+    assert not page.evaluate(SHADOW_JS)["compareHidden"]
+
+    page.click('.garment[data-name="blue-jeans"]')
+    page.click('.garment[data-name="white-crew-tee"]')  # taken off: the jeans alone
+    assert page.evaluate(CHECKED_JS) == ["blue-jeans"]
+
+    # Declined: nothing is sent, a clear message, and the tee's result is gone.
+    _press_run(page)
+    page.wait_for_function(CONSENT_SHOWN_JS)
+    shown = page.evaluate(SHADOW_JS)
+    assert not shown["consentHidden"], shown
+    assert shown["consentText"].startswith("This garment (Blue jeans) is one of the bottoms"), shown["consentText"]
+    assert "the model in your browser dresses tops only" in shown["consentText"]
+    page.click("tryon-widget .consent-no")
+    page.wait_for_function(LAST_EVENT_JS)
+    event = page.evaluate(LAST_EVENT_JS)
+    assert event["type"] == "error" and event["detail"]["name"] == "ConsentDeclinedError", event
+    shown = page.evaluate(SHADOW_JS)
+    assert shown["errorText"].startswith("Your photo was not sent. This garment (Blue jeans) is one of the bottoms")
+    assert shown["compareHidden"] and shown["afterSrc"] is None, "a stale result stayed on screen"
+    assert posts == [], "the photo was sent although the shopper said no"
+
+    # Accepted: the server's teacher dresses the jeans, shown at the photo's size.
+    _press_run(page)
+    page.wait_for_function(CONSENT_SHOWN_JS)
+    page.click("tryon-widget .consent-yes")
+    page.wait_for_function(LAST_EVENT_JS, timeout=240_000)
+    event = page.evaluate(LAST_EVENT_JS)
+    assert event["type"] == "result" and event["detail"]["backend"] == "server", event
+    assert len(posts) == 1
+    shown = page.evaluate(SHADOW_JS)
+    assert not shown["compareHidden"] and shown["afterSrc"], shown
+    assert "on the server" in shown["status"], shown["status"]
+    from PIL import Image
+
+    OUT.mkdir(exist_ok=True)
+    result = OUT / "server_teacher_jeans.png"
+    result.write_bytes(base64.b64decode(page.evaluate(RESULT_PNG_JS)))
+    with Image.open(person) as src, Image.open(result) as out:
+        assert out.size == src.size
+    page.screenshot(path=str(OUT / "server_teacher_jeans_page.png"), full_page=True)
+
+    # The tee back on: an outfit, which the browser's student cannot dress, sent to the server at once (the
+    # shopper already agreed), the tee by the student over the teacher's jeans.
+    page.click('.garment[data-name="white-crew-tee"]')
+    assert page.evaluate(CHECKED_JS) == ["blue-jeans", "white-crew-tee"]
+    _press_run(page)
+    page.wait_for_function(LAST_EVENT_JS, timeout=240_000)
+    event = page.evaluate(LAST_EVENT_JS)
+    assert event["type"] == "result" and event["detail"]["backend"] == "server", event
+    assert len(posts) == 2 and page.evaluate(SHADOW_JS)["consentHidden"]
