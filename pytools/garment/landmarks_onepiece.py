@@ -11,7 +11,7 @@ A one-piece is a bodice (a top ending at the waist) and a skirt or a pair of leg
   legs continuing them; long sleeves hanging beside the skirt stay with the bodice) is a top: :func:`tryon.garment.landmarks.garment_landmarks` (neckline,
   shoulders, armpits, sleeve ends) runs on it; its hem points are the waist (``waist_left``, ``waist_right``,
   ``waist_center``).
-* Hanger: a dress photographed on a hanger has its hook and bar removed first (:func:`drop_hanger`), and a
+* Hanger: a dress photographed on a hanger has its hook and bar removed first (:func:`drop_hook_hanger`), and a
   fringe of backdrop along the mask's outline is peeled (:func:`trim_backdrop_fringe`).
 * Skirt hem: the lowest point of the centre run (``hem_center``) and the outermost points of the centre run in
   the lowest 6 % of the garment (``hem_left``, ``hem_right``), as for a top's hem.
@@ -32,7 +32,7 @@ from tryon.errors import DataError
 from tryon.garment.landmarks import LANDMARK_NAMES, SLEEVE_LANDMARKS, analyse_shape, garment_landmarks
 
 __all__ = ["ONEPIECE_LANDMARKS", "JUMPSUIT_LANDMARKS", "onepiece_landmarks", "onepiece_sleeve", "is_jumpsuit",
-           "skirt_mask", "garment_pieces", "drop_hanger", "trim_backdrop_fringe", "onepiece_mask"]
+           "skirt_mask", "garment_pieces", "drop_hook_hanger", "trim_backdrop_fringe", "onepiece_mask"]
 
 ONEPIECE_LANDMARKS: tuple[str, ...] = LANDMARK_NAMES + ("waist_left", "waist_right", "waist_center")
 """Keys of a dress's landmarks (the tops' names, with ``hem_*`` at the skirt's hem, plus the waist)."""
@@ -180,8 +180,12 @@ def _lab(image: np.ndarray) -> np.ndarray:
     return lab * np.array([100.0 / 255.0, 1.0, 1.0], np.float32) - np.array([0.0, 128.0, 128.0], np.float32)
 
 
-def drop_hanger(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
-    """(h, w) float32: the garment mask without the hanger it was photographed on.
+def drop_hook_hanger(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """(h, w) float32: the garment mask without the hanger a dress was photographed on, found by its hook.
+
+    :func:`tryon.garment.mask.drop_hanger` (applied by ``garment_mask`` to every garment) finds a hanger by its bar
+    standing above a top's neckline; a dress hangs lower on its hanger, with only the hook above the straps, which
+    that rule does not see (wild-dev's tulle dress), so the one-piece mask adds this second rule.
 
     A dress on a hanger: the garment mask takes the hook and the bar with it (one piece with the dress, so
     :func:`garment_pieces` keeps them); the neck points were then read at the top of the hook and the bar was
@@ -291,13 +295,13 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
 
 def onepiece_mask(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """(h, w) float32: the garment mask as the one-piece landmarks and warp read it: its own pieces
-    (:func:`garment_pieces`), no hanger (:func:`drop_hanger`), no backdrop fringe (:func:`trim_backdrop_fringe`).
+    (:func:`garment_pieces`), no hanger (:func:`drop_hook_hanger`), no backdrop fringe (:func:`trim_backdrop_fringe`).
 
     Args:
         image: (h, w, 3) uint8 RGB garment photo, or None (only the pieces are kept).
         mask: (h, w) float32 [0, 1] garment mask.
     """
-    return trim_backdrop_fringe(image, drop_hanger(image, garment_pieces(mask)))
+    return trim_backdrop_fringe(image, drop_hook_hanger(image, garment_pieces(mask)))
 
 
 def skirt_mask(mask: np.ndarray, waist_center: tuple[float, float]) -> np.ndarray:

@@ -356,10 +356,10 @@ def _on_a_hanger(h: int = 600, w: int = 400):
 def test_a_hanger_is_neither_read_nor_warped():
     """A dress photographed on a hanger: the hook and bar, one piece with the dress in the mask, gave the neck
     points at the hook's tip and were drawn across the wearer's collarbones."""
-    from tryon.garment.landmarks_onepiece import drop_hanger
+    from tryon.garment.landmarks_onepiece import drop_hook_hanger
 
     img, mask, dress = _on_a_hanger()
-    cleaned = drop_hanger(img, mask)
+    cleaned = drop_hook_hanger(img, mask)
     assert cleaned[4:24, 199:202].max() == 0.0                                  # the hook
     bar = (mask > 0.5) & (dress < 0.5)
     assert (cleaned[bar] > 0.5).mean() < 0.05                                   # the bar beside the straps
@@ -375,12 +375,12 @@ def test_a_hanger_is_neither_read_nor_warped():
 
 def test_a_strap_of_the_dress_s_own_colour_is_no_hanger():
     """No colour change, or no photo: a narrow top (a halter's neck strap) stays."""
-    from tryon.garment.landmarks_onepiece import drop_hanger
+    from tryon.garment.landmarks_onepiece import drop_hook_hanger
 
     img, mask, _ = _on_a_hanger()
     img[mask > 0.5] = (40, 90, 160)       # hook and bar in the dress's colour: its own straps
-    np.testing.assert_array_equal(drop_hanger(img, mask), mask)
-    np.testing.assert_array_equal(drop_hanger(None, mask), mask)
+    np.testing.assert_array_equal(drop_hook_hanger(img, mask), mask)
+    np.testing.assert_array_equal(drop_hook_hanger(None, mask), mask)
 
 
 def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
