@@ -232,17 +232,18 @@ def _catalogue_top(name: str, cut: float | None = None):
     img, mask = render_garment(name, (400, 300))
     lm = {k: np.array(v) for k, v in render_garment_landmarks(name, (400, 300)).items()}
     if cut is not None:
-        for side in ("left", "right"):
+        parts = garment_parts(mask > 0.5, lm)
+        for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
             so, si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
             no, ni = lm[f"shoulder_{side}"] + cut * (so - lm[f"shoulder_{side}"]), \
                 lm[f"armpit_{side}"] + cut * (si - lm[f"armpit_{side}"])
-            # Drop the sleeve beyond the line through the new end points (on the old end's side).
+            # Drop the sleeve's pixels beyond the line through the new end points (on the old end's side).
             ys, xs = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
             d = no - ni
             cross = (xs - ni[0]) * d[1] - (ys - ni[1]) * d[0]
             far = np.sign((so[0] - ni[0]) * d[1] - (so[1] - ni[1]) * d[0])
-            near = np.hypot(xs - 0.5 * (so[0] + si[0]), ys - 0.5 * (so[1] + si[1])) < np.hypot(*(so - no)) * 1.2
-            mask[(np.sign(cross) == far) & near] = 0
+            sleeve = cv2.dilate((parts == label).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # + its edge
+            mask[(np.sign(cross) == far) & sleeve] = 0
             lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"] = no, ni
     img[mask < 0.5] = 255
     return img, mask, {k: (float(x), float(y)) for k, (x, y) in lm.items()}
