@@ -45,6 +45,15 @@ PART_NONE, PART_TORSO, PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE = 0, 1, 2, 3
 REQUIRED_LANDMARKS = ("neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left",
                       "armpit_right", "hem_left", "hem_right", "hem_center")
 SIDE_FRACTIONS = (0.25, 0.5, 0.75)
+# How far down the arm a sleeve of a "long"-sleeved garment reaches, from its length: (ratio, reach) knots
+# of a piecewise-linear map. ratio = the garment's longer sleeve (mean of its outer and underarm seams, scaled
+# to the person by the shoulder widths) over the person's upper arm; reach as in ``WarpResult.sleeve_reach``
+# (1 elbow, 2 wrist). Flat lays and ghost mannequins foreshorten sleeves: long sleeves measure 0.8-0.95 upper
+# arms (a ghost-mannequin cardigan, a puffer on wild-dev) and three-quarter ones about as much, so lengths
+# between SLEEVE_REACH[0] and [-1] draw a sleeve from above the elbow to the wrist, continuously; past the last
+# knot the sleeve ends at the wrist; below the first a "long" sleeve is drawn to its own length as a short
+# one (see docs/teacher-prototype.md, "Sleeve length").
+SLEEVE_REACH = ((0.6, 0.85), (1.0, 1.85))
 
 
 # --------------------------------------------------------------------------------------------- thin-plate spline
@@ -680,7 +689,8 @@ def _chain_point(chain: np.ndarray, rot: float, s: float, d: float) -> np.ndarra
 
 
 def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict[str, np.ndarray],
-                 scale: float, long_sleeve: bool, arm: ArmExtent | None = None) -> SleeveSpec:
+                 scale: float, long_sleeve: bool, arm: ArmExtent | None = None,
+                 g_len_max: float | None = None) -> SleeveSpec:
     """Where one sleeve lies on the arm (see :class:`SleeveSpec`).
 
     The sleeve's root is the torso's shoulder–armpit seam, its cap pushed out to the arm's outer edge at the
@@ -688,8 +698,10 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
     the torso a little rather than leaving the inside of the upper arm bare). Its edges run along the arm at
     offsets from the bone chain wide enough to cover the arm (old sleeve included, from the parse) and at
     least the garment's own (scaled) widths; a short sleeve's underarm seam hangs from the armpit for the
-    garment's seam length; a long sleeve reaches the wrist (flat-lay sleeve lengths are unreliable), bending
-    with the elbow because its coordinates follow the bone chain.
+    garment's seam length; a long sleeve reaches as far down the arm as :data:`SLEEVE_REACH` maps its length
+    (``g_len_max``: the garment's longer sleeve, person pixels; one length for both arms, so a landmark miss
+    on one sleeve does not shorten the other), from above the elbow to the wrist, bending with the elbow
+    because its coordinates follow the bone chain.
     """
     sgn = 1.0 if side == "left" else -1.0
     sh_k, el_k, wr_k = frame.kp[f"{side}_shoulder"], frame.kp[f"{side}_elbow"], frame.kp[f"{side}_wrist"]
@@ -735,7 +747,10 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
     g_len = 0.5 * (l_out + l_in)
     arm_w_min = 0.24 * sw
     upper = s_el
-    if not long_sleeve or g_len < upper * 0.95 or fore < 1:
+    ratio = max(g_len, g_len_max or 0.0) / max(upper, 1e-6)
+    knots = np.array(SLEEVE_REACH)
+    target = float(np.interp(ratio, knots[:, 0], knots[:, 1]))
+    if not long_sleeve or ratio < knots[0, 0] or target <= 1.0 or fore < 1:
         # The opening's width is the garment's; it hangs with its outer edge close to the arm's outer side
         # (a sleeve standing far off the shoulder looks puffed) and the rest on the inner side.
         total = max(g_wend, arm_w_min * 1.25)
@@ -743,6 +758,8 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
         w_i = max(total - w_o, up_in * 1.15 + 0.02 * sw)
         s_eo, s_ei = s_sh + l_out, s_ap + l_in
         mid = float(np.clip(0.5 * (s_eo + s_ei), 0.3 * upper, 0.85 * upper))
+        if long_sleeve and ratio >= knots[0, 0]:
+            mid = target * upper          # on the way from the first knot to the elbow
         # The opening lies roughly across the arm (a hanging sleeve's hem is not as slanted as in the flat).
         half_slant = float(np.clip(0.5 * (s_eo - s_ei), -0.08 * sw, 0.08 * sw))
         s_eo, s_ei = mid + half_slant, mid - half_slant
@@ -751,7 +768,12 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
         out_knots = np.array([[s_sh, d_sh], [s_eo, w_o]])
         in_knots = np.array([[s_ap, d_ap], [s_ei, -w_i]])
     else:
-        frac = float(np.clip(upper / max(upper + fore, 1e-6), 0.35, 0.65))
+        if ratio >= knots[-1, 0]:
+            s_end = upper + float(np.clip(g_len - upper, 0.85 * fore, 1.05 * fore))
+        else:
+            s_end = upper + (target - 1.0) * fore
+        # The garment's whole sleeve spans root to end: the elbow lies as far along it as along the drawn one.
+        frac = float(np.clip(upper / max(upper + min(s_end - upper, fore), 1e-6), 0.35, 0.8))
         g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
         half_el = max(float(np.hypot(*(g_eo - g_ei))) * scale, arm_w_min) / 2
         el_o = max(half_el, 1.15 * max(up_out, fo_out) + 0.03 * sw)
@@ -759,7 +781,6 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
         half_end = max(g_wend, arm_w_min * 0.8) / 2
         end_o = max(half_end, 1.15 * fo_out + 0.03 * sw)
         end_i = max(half_end, 1.15 * fo_in + 0.03 * sw)
-        s_end = upper + float(np.clip(g_len - upper, 0.85 * fore, 1.05 * fore))
         s_eo = s_ei = s_end
         out_knots = np.array([[s_sh, d_sh], [upper, el_o], [s_end, end_o]])
         in_knots = np.array([[s_ap, d_ap], [max(upper, s_ap + 1.0), -el_i], [max(s_end, s_ap + 2.0), -end_i]])
@@ -976,8 +997,11 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             arm_px = np.isin(parse_w, (5, 6))
             arm_lab = np.isin(parse_w, (5, 6, 7, 8))
         pix = pts.reshape(h, w, 2)
+        g_len_max = max(0.5 * scale * (float(np.hypot(*(lm[f"sleeve_{sd}_outer"] - lm[f"shoulder_{sd}"])))
+                                       + float(np.hypot(*(lm[f"sleeve_{sd}_inner"] - lm[f"armpit_{sd}"]))))
+                        for sd in ("left", "right"))
         for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
-            spec = _sleeve_spec(frame, side, t, lm, scale, long_sleeve, arms.get(side))
+            spec = _sleeve_spec(frame, side, t, lm, scale, long_sleeve, arms.get(side), g_len_max)
             reach[side] = spec.reach
             # Only pixels near the arm can be sleeve: the chain's bounding box, grown by the sleeve's width.
             margin = 1.6 * float(max(np.abs(spec.out_knots[:, 1]).max(), np.abs(spec.in_knots[:, 1]).max()))

@@ -222,3 +222,83 @@ def test_bone_crossing_only_for_a_hanging_arm():
     assert a is not None and 45 < a < 55
     assert _bone_a(fr, "right", 110.0) is None
     assert _bone_a(fr, "left", 400.0) is None
+
+
+def _catalogue_top(name: str, cut: float | None = None):
+    """A catalogue top rendered at 400x300 and its landmarks; ``cut`` shortens both sleeves to that fraction of
+    their length (the mask ends there and the sleeve-end landmarks move up): a three-quarter sleeve."""
+    from tryon.garment.catalogue import render_garment, render_garment_landmarks
+
+    img, mask = render_garment(name, (400, 300))
+    lm = {k: np.array(v) for k, v in render_garment_landmarks(name, (400, 300)).items()}
+    if cut is not None:
+        parts = garment_parts(mask > 0.5, lm)
+        for side, label in (("left", PART_LEFT_SLEEVE), ("right", PART_RIGHT_SLEEVE)):
+            so, si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+            no, ni = lm[f"shoulder_{side}"] + cut * (so - lm[f"shoulder_{side}"]), \
+                lm[f"armpit_{side}"] + cut * (si - lm[f"armpit_{side}"])
+            # Drop the sleeve's pixels beyond the line through the new end points (on the old end's side).
+            ys, xs = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+            d = no - ni
+            cross = (xs - ni[0]) * d[1] - (ys - ni[1]) * d[0]
+            far = np.sign((so[0] - ni[0]) * d[1] - (so[1] - ni[1]) * d[0])
+            sleeve = cv2.dilate((parts == label).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # + its edge
+            mask[(np.sign(cross) == far) & sleeve] = 0
+            lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"] = no, ni
+    img[mask < 0.5] = 255
+    return img, mask, {k: (float(x), float(y)) for k, (x, y) in lm.items()}
+
+
+def test_sleeves_are_drawn_to_the_garments_length():
+    """Short, three-quarter and long sleeves of procedural garments end above the elbow, on the forearm and at
+    the wrist; a "long" sleeve between the two lengths is not snapped to either (it was, at 0.95 upper arms)."""
+    kp = synthetic_keypoints()
+    reach = {}
+    for key, name, cut, sleeve in (("short", "white-crew-tee", None, "short"),
+                                   ("3/4", "navy-striped-longsleeve", 0.42, "long"),
+                                   ("long", "navy-striped-longsleeve", None, "long")):
+        img, mask, lm = _catalogue_top(name, cut)
+        reach[key] = warp_garment(img, mask, lm, kp, (256, 192), sleeve=sleeve).sleeve_reach
+    for side in ("left", "right"):
+        assert reach["short"][side] < 1.0
+        assert 1.15 < reach["3/4"][side] < 1.7
+        assert reach["long"][side] > 1.8
+    # The two arms of one garment get one length.
+    assert abs(reach["3/4"]["left"] - reach["3/4"]["right"]) < 0.05
+
+
+def test_sleeve_length_grows_continuously_with_the_garments():
+    """Reach is a non-decreasing, gap-free function of the flat sleeve's length: no jump where short ends."""
+    kp = synthetic_keypoints()
+    reaches = []
+    for cut in np.linspace(0.2, 1.0, 33):
+        img, mask, lm = _catalogue_top("navy-striped-longsleeve", float(cut))
+        reaches.append(warp_garment(img, mask, lm, kp, (256, 192), sleeve="long").sleeve_reach["left"])
+    steps = np.diff(reaches)
+    assert (steps > -0.02).all(), reaches
+    assert steps.max() < 0.25, reaches
+    assert reaches[0] < 1.0 and reaches[-1] > 1.8
+
+
+def test_a_sleeve_missed_on_one_side_takes_the_other_sides_length():
+    """Landmarks that stop short on one sleeve (lying against the torso) do not make that sleeve short."""
+    img, mask, lm = _catalogue_top("navy-striped-longsleeve")
+    sh, so = np.array(lm["shoulder_left"]), np.array(lm["sleeve_left_outer"])
+    ap, si = np.array(lm["armpit_left"]), np.array(lm["sleeve_left_inner"])
+    lm["sleeve_left_outer"], lm["sleeve_left_inner"] = tuple(sh + 0.3 * (so - sh)), tuple(ap + 0.3 * (si - ap))
+    res = warp_garment(img, mask, lm, synthetic_keypoints(), (256, 192), sleeve="long")
+    assert res.sleeve_reach["left"] > 1.8 and res.sleeve_reach["right"] > 1.8
+
+
+@pytest.mark.realdata
+def test_ghost_mannequin_long_sleeves_reach_the_forearm(teacher, wild_dev):
+    """A puffer shot on a ghost mannequin (its sleeves foreshortened to ~0.85 upper arms) is drawn past the
+    elbow on both arms, not as a short sleeve (wild-dev tops pair 31)."""
+    from tryon.processing import load_image
+
+    person = load_image(wild_dev / "person" / "page0526vton__2.1.png")
+    garment = load_image(wild_dev / "garment" / "page0526vton__rcm1.png")
+    res = teacher.run(person, garment, category="tops")
+    w = warp_garment(garment, res.garment_mask, res.garment_landmarks, res.keypoints, person.shape[:2],
+                     parse=res.parse, sleeve="long")
+    assert w.sleeve_reach["left"] > 1.25 and w.sleeve_reach["right"] > 1.25
