@@ -33,7 +33,8 @@ Architecture (widths from :class:`StudentConfig`; strides for a 256×192 input i
        (``render="full"``, tanh of the output, as PF-AFN's generator does).
 
 Only ops that onnxruntime-web runs on WebGPU at opset 17: Conv (BN folded), Relu, Clip, Sigmoid, Tanh, Add, Sub,
-Mul, Concat, Resize (linear), GridSample, Pad, Slice, ReduceMean (plus shape constants). Checked by
+Mul, Concat, Resize (linear), GridSample, Pad, Slice (plus shape constants; the correlation's channel means are
+1×1 Convs, ``tryon.models.layers.correlation``). Checked by
 ``tests/models/test_afn_student.py`` on the exported graph.
 
 Tensor conventions: NCHW float32. Inputs ``person`` (N, 3, H, W) and ``garment`` (N, 3, H, W) in [-1, 1],

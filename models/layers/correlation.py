@@ -6,8 +6,8 @@ Sources:
       Using Pyramid, Warping, and Cost Volume", CVPR 2018.
     * As used by PF-AFN (Ge et al., CVPR 2021) and DM-VTON (Nguyen-Ngoc et al., ISMAR 2023), where it is a CuPy
       CUDA kernel (``FunctionCorrelation``, max displacement 3, stride 1, mean over channels). That kernel cannot
-      run on a CPU or export to ONNX; this module computes the same numbers with Pad + Slice + Mul + ReduceMean +
-      Concat, all of which onnxruntime-web runs on WebGPU.
+      run on a CPU or export to ONNX; this module computes the same numbers with Pad + Slice + Mul + Conv (1×1,
+      the channel mean) + Concat, all of which onnxruntime-web runs on WebGPU.
 
 Definition, for a window of ``k = 2r + 1`` (displacements ``dy, dx`` in ``[-r, r]``, row-major, ``dy`` outer)::
 
@@ -31,16 +31,29 @@ from torch import nn
 __all__ = ["MAX_CONCAT_INPUTS", "LocalCorrelation", "cat_tree", "local_correlation", "local_correlation_reference"]
 
 
-def _shifted_products(first: torch.Tensor, second_padded: torch.Tensor, radius: int) -> list[torch.Tensor]:
-    """The k² per-shift channel means, each (N, 1, H, W)."""
+def _shifted_products(first: torch.Tensor, second_padded: torch.Tensor, radius: int,
+                      channel_mean_as_conv: bool = False) -> list[torch.Tensor]:
+    """The k² per-shift channel means, each (N, 1, H, W).
+
+    ``channel_mean_as_conv`` takes each mean as a 1×1 convolution with weights 1/C instead of a mean over dim 1:
+    the same numbers, but in ONNX a ``Conv`` rather than a ``ReduceMean`` over the channel axis, which onnxruntime's
+    CPU and WASM kernels run far slower (the ReduceMeans were 29 % of live mode's frame graph at 1 thread; one level
+    at 128×96, r = 2: 95 → 29 ms on onnxruntime CPU; see ``docs/web-runtime.md``, live mode).
+    """
     h, w = first.shape[-2:]
     k = 2 * radius + 1
+    weight = None
+    if channel_mean_as_conv:  # a constant kernel for ONNX (a Conv needs a known kernel shape; C is fixed)
+        c = int(first.shape[1])
+        weight = torch.full((1, c, 1, 1), 1.0 / c, dtype=first.dtype, device=first.device)  # (1, C, 1, 1)
     out = []
     for dy in range(k):
         for dx in range(k):
             # second_padded[..., dy:dy+H, dx:dx+W] is ``second`` shifted by (dy - r, dx - r).
             shifted = second_padded[:, :, dy:dy + h, dx:dx + w]  # (N, C, H, W)
-            out.append((first * shifted).mean(dim=1, keepdim=True))  # (N, 1, H, W)
+            product = first * shifted  # (N, C, H, W)
+            out.append(F.conv2d(product, weight) if weight is not None
+                       else product.mean(dim=1, keepdim=True))  # (N, 1, H, W)
     return out
 
 
@@ -66,10 +79,12 @@ def local_correlation_reference(first: torch.Tensor, second: torch.Tensor, radiu
         radius: maximum displacement ``r`` in pixels; the window is ``(2r+1)×(2r+1)``.
 
     Returns:
-        (N, (2r+1)², H, W) mean over channels of the products, displacement index ``(dy+r)·k + (dx+r)``.
+        (N, (2r+1)², H, W) mean over channels of the products, displacement index ``(dy+r)·k + (dx+r)``; each
+        mean is a 1×1 convolution (an ONNX ``Conv``, not a ``ReduceMean``: the same numbers, faster in
+        onnxruntime and onnxruntime-web).
     """
     second_padded = F.pad(second, (radius, radius, radius, radius))  # (N, C, H+2r, W+2r), zeros outside
-    return cat_tree(_shifted_products(first, second_padded, radius), dim=1)  # (N, k², H, W)
+    return cat_tree(_shifted_products(first, second_padded, radius, channel_mean_as_conv=True), dim=1)  # (N, k², H, W)
 
 
 class _LocalCorrelationFn(torch.autograd.Function):

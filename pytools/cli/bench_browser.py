@@ -485,9 +485,13 @@ def _without_live(model_dir: Path, tmp: Path) -> Path:
 
 def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[int], frames: int = 30,
                    warmup: int = 3, camera: tuple[int, int] = (480, 640), graphs: tuple[str, ...] = ("live",),
+                   baseline_dir: str | Path | None = None, rounds: int = 1,
                    chromium: str = "/usr/bin/chromium") -> list[dict]:
     """Live-mode FPS of the widget on WASM, per thread count, with Chromium's fake camera playing ``person`` as a
     landscape webcam clip (the person on one side, sensor noise per frame).
+
+    The settings are timed in turn (per round: each thread count, each graph), every one in a fresh page against
+    its own server, so a change of the machine's load falls on all of them alike; each row records the load.
 
     Args:
         model_dir: a framed student folder (``tryon export``; without ``framing`` the unframed loop is timed).
@@ -496,34 +500,53 @@ def run_live_bench(model_dir: str | Path, person: str | Path, *, threads: list[i
         frames: timed frames per setting, after ``warmup`` untimed ones.
         camera: (height, width) of the fake camera.
         graphs: what runs on each frame, one set of rows each: ``live`` (the manifest's live graphs,
-            ``tryon.export.live``, when it has them) and ``student`` (the deployed student on every frame).
+            ``tryon.export.live``, when it has them), ``student`` (the deployed student on every frame) and
+            ``baseline`` (the live graphs of ``baseline_dir``).
+        baseline_dir: another exported folder to compare with in the same run (e.g. the same student exported
+            before a change), served and timed like ``model_dir``; needed for ``baseline`` in ``graphs``.
+        rounds: how many times to go round all the settings.
         chromium: the browser binary.
 
     Returns:
-        One row per graph and thread count: graph (what ran), fps, frames, tracked frames, per-stage medians in ms (``framing``,
+        One row per round, thread count and graph: graph (what ran: ``live``, ``student``, or ``baseline`` for
+        ``baseline_dir``'s live graphs), round, fps, frames, tracked frames, per-stage medians in ms (``framing``,
         ``framing_detect`` on frames that ran the full detection, ``framing_track`` on tracking frames,
-        ``student``, ``pasteback``, ``other``: decode, crop, tensors, bitmap, messages, drawing), threads, isolation.
+        ``student``, ``pasteback``, ``other``: decode, crop, tensors, bitmap, messages, drawing), threads,
+        isolation, ``load``: the machine's 1-minute load average after the row.
 
     Raises:
-        UsageError: chromium, Playwright, the ORT runtime files or the web folder are missing.
+        UsageError: chromium, Playwright, the ORT runtime files or the web folder are missing; ``baseline`` is
+            asked for without ``baseline_dir``.
     """
+    import os
+
     from playwright.sync_api import sync_playwright
 
     from tryon.processing import load_image
 
+    if "baseline" in graphs and baseline_dir is None:
+        raise UsageError("the baseline graph needs a baseline folder (--baseline-dir)")
     with tempfile.TemporaryDirectory(prefix="tryon-bench-live-") as tmp:
         frame, _ = camera_frame(load_image(person), camera)
         clip = write_y4m(Path(tmp) / "camera.y4m", camera_clip(frame, person_seconds=4.0, fps=15), fps=15)
         flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                                   f"--use-file-for-fake-video-capture={clip}"]
+        folders = {"live": Path(model_dir), "baseline": Path(baseline_dir) if baseline_dir else None}
         rows = []
-        for which in graphs:
-            folder = Path(model_dir) if which == "live" else _without_live(Path(model_dir), Path(tmp))
-            with _serve(folder) as base, sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
+        with ExitStack() as stack, sync_playwright() as pw:
+            bases = {}
+            for which in graphs:
+                folder = folders.get(which) or _without_live(Path(model_dir), Path(tmp))
+                bases[which] = stack.enter_context(_serve(folder))
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
+            for r in range(rounds):
                 for n in threads:
-                    rows.append(_live_row(browser, base, n, frames=frames, warmup=warmup, camera=camera))
-                browser.close()
+                    for which in graphs:
+                        row = _live_row(browser, bases[which], n, frames=frames, warmup=warmup, camera=camera)
+                        if which == "baseline":
+                            row["graph"] = "baseline"
+                        rows.append({**row, "round": r, "load": os.getloadavg()[0]})
+            browser.close()
     return rows
 
 
@@ -649,7 +672,14 @@ def bench_browser(
     graphs: Annotated[str, typer.Option(
         "--graphs", help="--live: comma-separated, what runs on each frame: live (the manifest's live graphs: the "
                          "garment pyramid once, the student without flip ensemble per frame) and student (the "
-                         "deployed student on every frame), timed in the same run.")] = "live,student",
+                         "deployed student on every frame), timed in the same run; baseline (the live graphs of "
+                         "--baseline-dir) is added with --baseline-dir.")] = "live,student",
+    baseline_dir: Annotated[Path | None, typer.Option(
+        "--baseline-dir", exists=True, file_okay=False, help="--live: another exported folder (e.g. the student "
+        "exported before a change) whose live graphs are timed in turn with --model-dir's, rows 'baseline'.")] = None,
+    rounds: Annotated[int, typer.Option(
+        "--rounds", min=1, help="--live: go round all the settings this many times (they are timed in turn, so "
+                                "a change of load falls on all alike).")] = 1,
 ) -> None:
     """Median in-browser inference time per backend of the <tryon-widget> in headless Chromium (or, with --live,
     live-mode FPS)."""
@@ -664,15 +694,18 @@ def bench_browser(
             raise UsageError("--live needs --model-dir (a framed student: `tryon export`) and --person PHOTO")
         counts = _thread_counts(threads or "1,2")
         which = tuple(g.strip() for g in graphs.split(",") if g.strip())
-        if not which or set(which) - {"live", "student"}:
-            raise UsageError(f"--graphs: expected live and/or student, got {graphs!r}")
+        if baseline_dir is not None and "baseline" not in which:
+            which = (*which, "baseline")
+        if not which or set(which) - {"live", "student", "baseline"}:
+            raise UsageError(f"--graphs: expected live, student and/or baseline, got {graphs!r}")
         rows = run_live_bench(model_dir, person, threads=counts, frames=frames, warmup=warmup,
-                              camera=parse_size(camera), graphs=which)
+                              camera=parse_size(camera), graphs=which, baseline_dir=baseline_dir, rounds=rounds)
         table = Table(title="Live try-on, WASM (headless Chromium, fake camera)")
-        cols = [("graph", "graph"), ("threads", "threads"), ("FPS", "fps"), ("frames", "frames"), ("tracked", "tracked"),
+        cols = [("round", "round"), ("graph", "graph"), ("threads", "threads"), ("FPS", "fps"), ("frames", "frames"),
+                ("tracked", "tracked"),
                 ("framing ms", "framing_ms"), ("detect ms", "framing_detect_ms"), ("track ms", "framing_track_ms"),
                 ("student ms", "student_ms"), ("paste-back ms", "pasteback_ms"), ("other ms", "other_ms"),
-                ("total ms", "total_ms")]
+                ("total ms", "total_ms"), ("load", "load")]
         for title, _ in cols:
             table.add_column(title, justify="right")
         for r in rows:

@@ -129,3 +129,26 @@ def test_kept_table_is_applied_to_the_same_files_only(tmp_path):
     assert apply_browser_table(other, tmp_path / "table.json") == {"wasm": FP32}
     got = Manifest.load(other)
     assert got.preferred_dtype["wasm"] == FP32 and "differ" in got.metrics["dtype_choice"]["wasm"]["note"]
+
+
+def test_live_bench_times_a_baseline_folder_in_turn(framed_student_dir, wild_dev):
+    """``tryon bench-browser --live --baseline-dir``: the baseline's live graphs and the folder's are timed in turn
+    per thread count (so a change of load falls on both), each row framed, tracked and with the machine's load."""
+    from tryon.cli.bench_browser import run_live_bench
+
+    rows = run_live_bench(framed_student_dir, wild_dev / "person" / "ujjwalvton__original-3.jpg", threads=[1, 2],
+                          frames=3, warmup=1, graphs=("live", "baseline"), baseline_dir=framed_student_dir)
+    assert [(r["round"], r["threads"], r["graph"]) for r in rows] == [
+        (0, 1, "live"), (0, 1, "baseline"), (0, 2, "live"), (0, 2, "baseline")]
+    for r in rows:
+        assert r["cross_origin_isolated"] and r["framed"], r
+        assert r["fps"] > 0 and r["student_ms"] > 0 and r["tracked"] >= 1, r
+        assert r["load"] >= 0, r
+
+
+def test_live_bench_refuses_a_baseline_graph_without_its_folder(tmp_path):
+    from tryon.cli.bench_browser import run_live_bench
+    from tryon.errors import UsageError
+
+    with pytest.raises(UsageError, match="baseline-dir"):
+        run_live_bench(tmp_path, tmp_path / "person.jpg", threads=[1], graphs=("live", "baseline"))

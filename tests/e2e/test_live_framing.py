@@ -31,17 +31,29 @@ JITTER_MAX = 0.08
 PYTHON_BOX_MAX = 0.03
 MIN_TRACKED = 6  # tracked frames needed before the jitter is measured
 
-LIVE_JS = """async ([wanted, timeoutMs]) => {
+LIVE_JS = """async ([wanted, timeoutMs, wall]) => {
   const w = document.querySelector('tryon-widget');
   const frames = [];
   const t0 = performance.now();
   let done;
   const finished = new Promise((r) => { done = r; });
+  const canvas = w.shadowRoot.querySelector('.live-canvas');
   w.addEventListener('live-frame', (e) => {
     const d = e.detail;
+    // What the shopper sees of a frame where no one is tracked: the share of pixels off the wall's colour (a
+    // garment or a stale try-on drawn there would show up; the wall's sensor noise is far below the threshold).
+    let offWall = null;
+    if (d.state === 'lost') {
+      const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let off = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        if (Math.abs(px[i] - wall[0]) > 30 || Math.abs(px[i + 1] - wall[1]) > 30 || Math.abs(px[i + 2] - wall[2]) > 30) off++;
+      }
+      offWall = off / (px.length / 4);
+    }
     frames.push({t: performance.now() - t0, state: d.state, box: d.box, reason: d.reason, presence: d.presence,
                  inference: d.timings?.inference ?? null, framing: d.timings?.framing ?? null, graph: d.graph,
-                 garmentMs: d.timings?.garment_features ?? null,
+                 garmentMs: d.timings?.garment_features ?? null, offWall,
                  status: w.shadowRoot.querySelector('[role=status]').textContent});
     // Enough once the person was lost and found again after `wanted` tracked frames.
     const states = frames.map((f) => f.state);
@@ -84,7 +96,7 @@ def camera_page(camera_clip, framed_site, chromium_launch):
 def test_live_mode_tracks_a_still_person_and_recovers(camera_page, camera_clip, framed_student_dir) -> None:
     from tryon.framing import FramingConfig, PersonFramer
 
-    frames = camera_page.evaluate(LIVE_JS, [MIN_TRACKED, 420_000])
+    frames = camera_page.evaluate(LIVE_JS, [MIN_TRACKED, 420_000, camera_clip[1][0, -1].tolist()])
     states = [f["state"] for f in frames]
     print("\nstates:", " ".join(s[0] for s in states), f"({len(frames)} frames)")
     assert "detected" in states, f"the person was never detected: {frames[:3]}"
@@ -134,4 +146,8 @@ def test_live_mode_tracks_a_still_person_and_recovers(camera_page, camera_clip, 
     assert frames[lost]["inference"] is None and frames[lost]["box"] is None, frames[lost]
     assert any(f["reason"] == "NoPersonError" for f in frames[lost:]), [f["reason"] for f in frames[lost:]]
     assert "paused" in frames[lost]["status"].lower(), frames[lost]["status"]
+    # What the shopper sees then: every frame detection found empty is drawn as the plain wall, never with a
+    # garment or an earlier frame's try-on.
+    empty = [f["offWall"] for f in frames[lost:] if f["reason"] == "NoPersonError"]
+    assert empty and max(empty) < 0.001, f"a frame with no one in it was drawn with more than the wall: {empty}"
     assert "detected" in states[lost:], f"not detected again after leaving: {states}"

@@ -83,6 +83,20 @@ def test_live_graphs_equal_the_student_without_flip_ensemble(live_folder):
         assert np.abs(got["grid"] - deployed["grid"].numpy()).max() > 1e-3  # the flip ensemble is really off
 
 
+def test_correlation_means_are_convolutions_not_reduce_means(live_folder):
+    """The cost volume's channel means export as 1×1 Convs: onnxruntime's CPU/WASM ReduceMean over the channel axis
+    was 29 % of the frame graph at 1 thread (tryon.models.layers.correlation). The live graph has no ReduceMean,
+    and one Conv per displacement of every level."""
+    import onnx
+
+    folder, model, _ = live_folder
+    graph = onnx.load(str(folder / LIVE_MODEL_FILE)).graph
+    ops = [n.op_type for n in graph.node]
+    assert "ReduceMean" not in ops
+    corr_convs = [n for n in graph.node if n.op_type == "Conv" and "/corr." in n.name]
+    assert len(corr_convs) == sum((2 * r + 1) ** 2 for r in model.cfg.corr_radius)
+
+
 def test_an_altered_live_file_is_caught(live_folder, tmp_path):
     folder, _, manifest = live_folder
     copy = tmp_path / "copy"
