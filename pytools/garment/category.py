@@ -15,8 +15,10 @@ everything else
 is refused, ``uncertain`` with a message asking for the category. The rules
 and their measured confusion matrices are in ``docs/garment-category.md``.
 
-Sleeves ("none" | "short" | "long") come from the landmarks: no sleeve past the armpit = none; a sleeve whose
-length (armpit to inner sleeve end) exceeds about half the armpit-to-hem height = long.
+Sleeves ("none" | "short" | "long") come from the landmarks (:func:`sleeve_type`): no sleeve past the armpit =
+none; a sleeve whose length (armpit to inner sleeve end) exceeds about half the armpit-to-hem height = long,
+unless its outer seam is no longer than the armhole or it flares away from the body and ends above the hem's
+level (a boxy top's elbow-length sleeve).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
            "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
-           "UNCERTAIN", "DRESSED", "browser_rules"]
+           "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""
@@ -239,6 +241,74 @@ def shape_features(sa) -> ShapeFeatures:
         strap_rows=float((fill[:int(0.25 * h)] < 0.4).sum() / h))
 
 
+_SLEEVE_UNDERARM = 0.5
+"""Underarm length (armpit to the sleeve's inner end) over the armpit-to-hem height above which a sleeve is long."""
+_SLEEVE_SEAM = 1.1
+"""Outer seam (shoulder to the sleeve's outer end) over the armhole depth (shoulder to armpit) below which a
+sleeve is short whatever its underarm says: a short sleeve laid out sideways on a wide, short top (children's
+tees) has an underarm as long as half the short body below it, but its outer seam no longer than the armhole
+(more-photos short tees 0.02-0.93, long sleeves from 1.24)."""
+_FLARE_DEG = 14.0
+"""Angle from the vertical (degrees) of the outer seam from which a sleeve flares away from the body rather than
+hangs beside it (the long sleeves that end above the hem, on the development photos, hang at 1-12 degrees; boxy
+elbow-length sleeves flare at 16-28)."""
+_FLARE_END = 0.82
+"""Inner sleeve end's height (from the neck, over the neck-to-hem length) below which a flared sleeve ends above
+the hem's level: an elbow-length sleeve of a boxy top (0.47-0.79) rather than a long one (0.84 and lower)."""
+_FLARE_SEAM = (0.5, 0.9)
+"""Outer seam over the shoulder width within which a flared sleeve is read as elbow-length: below, the sleeve's
+end was not found (its landmarks sit at the shoulder); above, it is long however it lies."""
+
+
+def sleeve_type(pts: dict, top_length: bool = True) -> str:
+    """Sleeve type ("none" | "short" | "long") of a garment from its landmarks.
+
+    No sleeve landmarks: ``none``. Otherwise long when the underarm (armpit to the sleeve's inner end) exceeds
+    half the armpit-to-hem height (median of the two sides), unless one of two cues says the sleeve is short:
+
+    * the outer seam (shoulder to the outer end) is shorter than 1.1 armhole depths (shoulder to armpit), median
+      of the two sides: a short sleeve laid out sideways on a wide, short top;
+    * on a top's length (``top_length``), one side's sleeve flares away from the body (outer seam at 14 degrees
+      or more from the vertical), is 0.5-0.9 shoulder widths long and ends above 0.82 of the neck-to-hem
+      length: the elbow-length sleeve of a boxy top with dropped shoulders, whose armpit sits so low that the
+      underarm rule reads it long. One side is enough: the other side's landmarks of such a top often run down
+      the body to the hem.
+
+    Hand-set on the tops of vton-samples, more-photos and wild-dev (see "Sleeve type" in
+    ``docs/garment-category.md``); flat lays foreshorten long sleeves, so a sleeve hanging beside the body is
+    never demoted.
+
+    Args:
+        pts: landmarks name -> (x, y), any pixel scale (:mod:`tryon.garment.landmarks` names; ``*_left`` is the
+            wearer's left = image right).
+        top_length: the garment is a top's length (neck-to-hem under :data:`_TOP_LENGTH` torso widths); the
+            flare cue is skipped on one-pieces, whose hem is far below any sleeve.
+
+    Returns:
+        "none" | "short" | "long".
+    """
+    if "sleeve_left_inner" not in pts or "sleeve_right_inner" not in pts:
+        return "none"
+    p = {k: np.asarray(v, np.float64) for k, v in pts.items()}
+    shoulder_w = max(1.0, float(np.linalg.norm(p["shoulder_left"] - p["shoulder_right"])))
+    neck_y = min(p["neck_left"][1], p["neck_right"][1])
+    height = max(1.0, p["hem_center"][1] - neck_y)
+    under, body, seam, flared = [], [], [], False
+    for side in ("left", "right"):
+        sh, ap = p[f"shoulder_{side}"], p[f"armpit_{side}"]
+        outer, inner = p[f"sleeve_{side}_outer"], p[f"sleeve_{side}_inner"]
+        under.append(np.linalg.norm(inner - ap))
+        body.append(max(1.0, p["hem_center"][1] - ap[1]))
+        out = outer - sh
+        seam.append(np.linalg.norm(out) / max(1.0, float(np.linalg.norm(sh - ap))))
+        angle = np.degrees(np.arctan2(abs(out[0]), out[1]))
+        flared |= (top_length and angle >= _FLARE_DEG and (inner[1] - neck_y) / height < _FLARE_END
+                   and _FLARE_SEAM[0] <= np.linalg.norm(out) / shoulder_w < _FLARE_SEAM[1])
+    if np.median(under) <= _SLEEVE_UNDERARM * np.median(body) or np.median(seam) < _SLEEVE_SEAM or flared:
+        return "short"
+    return "long"
+
+
 def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     """Classify a garment photo's category and sleeve type from its mask, saying ``uncertain`` when unsure.
 
@@ -272,15 +342,10 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     # Landmarks and sleeves as if it were a top, whatever it turns out to be: a user who names a garment the
     # rules refuse a top gets its sleeves all the same.
     pts = _landmarks_work(image, sa, None)
-    sleeve = "none"
-    if "sleeve_left_inner" in pts:
-        lens, body = [], []
-        for side in ("left", "right"):
-            a = np.array(pts[f"armpit_{side}"])
-            i = np.array(pts[f"sleeve_{side}_inner"])
-            lens.append(np.linalg.norm(i - a))
-            body.append(max(1.0, pts["hem_center"][1] - a[1]))
-        sleeve = "long" if np.median(lens) > 0.5 * np.median(body) else "short"
+    torso_w = max(1.0, pts["armpit_left"][0] - pts["armpit_right"][0],
+                  pts["shoulder_left"][0] - pts["shoulder_right"][0])
+    length = (pts["hem_center"][1] - min(pts["neck_left"][1], pts["neck_right"][1])) / torso_w
+    sleeve = sleeve_type(pts, top_length=length < _TOP_LENGTH)
     if f.leg_gap > _LEG_GAP_TROUSERS:
         return GarmentInfo("lower", sleeve, "two legs")
     if (f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders
@@ -288,9 +353,6 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
         if f.leg_gap > _LEG_GAP_SHORT or f.width_90 >= f.width_10 + _WIDENING or f.aspect >= _TALL:
             return GarmentInfo("lower", sleeve, "a waistband and no shoulders")
         return GarmentInfo(UNCERTAIN, sleeve, "a straight top edge and no shoulders or sleeves")
-    torso_w = max(1.0, pts["armpit_left"][0] - pts["armpit_right"][0],
-                  pts["shoulder_left"][0] - pts["shoulder_right"][0])
-    length = (pts["hem_center"][1] - min(pts["neck_left"][1], pts["neck_right"][1])) / torso_w
     log.debug("shape %s, length / torso width %.2f", f, length)
     if length > _DRESS_LENGTH:
         return GarmentInfo("dress", sleeve, f"long: {length:.1f} torso widths from neck to hem")

@@ -126,3 +126,53 @@ def test_wild_dev_bottoms_and_dresses_are_never_dressed_as_tops(wild_dev):
             img = load_image(wild_dev / "garment" / name)
             info = classify_garment(img, garment_mask(img))
             assert (info.category == "top") == is_top, (name, info)
+
+
+def _mirrored(half, w=384):
+    """A left-right symmetric outline from its image-right half (neck centre to hem corner)."""
+    return half + [(w - x, y) for x, y in reversed(half)]
+
+
+def test_boxy_elbow_sleeves_are_short():
+    # Dropped shoulders, sleeves flaring out at ~17 degrees and ending at 3/4 of the height, a short body: the
+    # armpit sits high, so the underarm alone (0.59 of the armpit-to-hem height) read these sleeves long.
+    m = _poly(_mirrored([(224, 40), (306, 64), (358, 236), (306, 282), (306, 366)]))
+    assert classify_garment(None, m) == GarmentInfo("top", "short")
+
+
+def test_sideways_short_sleeves_of_a_wide_short_tee_are_short():
+    # A children's tee laid flat: sleeves straight out sideways, the body below the armpit barely longer than the
+    # sleeve is wide; the outer seam is no longer than the armhole.
+    m = _poly(_mirrored([(218, 120), (266, 128), (334, 156), (322, 204), (274, 196), (274, 280)]))
+    assert classify_garment(None, m) == GarmentInfo("top", "short")
+
+
+@pytest.mark.parametrize("half", [
+    # hanging beside the body down to the hem
+    [(222, 40), (276, 60), (300, 120), (316, 400), (290, 404), (276, 170), (276, 420)],
+    # the boxy top's flared sleeve, but running on past its hem
+    [(224, 40), (306, 64), (372, 380), (328, 400), (306, 250), (306, 366)],
+])
+def test_long_sleeves_stay_long(half):
+    assert classify_garment(None, _poly(_mirrored(half))) == GarmentInfo("top", "long")
+
+
+# Sleeve types checked by eye on the photos (wild-dev pairs #16, #20 of the tops eval: an elbow-length boxy shirt
+# and a boxy tee with dropped shoulders; a three-quarter cardigan, a ghost-mannequin puffer and a blouse whose
+# flat-laid long sleeves the landmarks foreshorten).
+WILD_SLEEVES = {"ominicontrol__tshirt.jpg": "short", "maftulivtryon__cl_gd_11.jpg": "short",
+                "anydoor__39.jpg": "long", "page0526vton__rcm1.png": "long", "dewbm__women-2.jpg": "long",
+                "dewbm__women-3.jpg": "long", "coobytryon__garment-01-mint-sweatshirt.jpg": "long",
+                "coobytryon__garment-04-orange-tee.jpg": "short"}
+
+
+@pytest.mark.realdata
+def test_wild_dev_sleeve_types(wild_dev):
+    from tryon.garment.mask import garment_mask
+    from tryon.processing import load_image
+
+    got = {}
+    for name in WILD_SLEEVES:
+        img = load_image(wild_dev / "garment" / name)
+        got[name] = classify_garment(img, garment_mask(img)).sleeve
+    assert got == WILD_SLEEVES
