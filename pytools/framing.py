@@ -60,25 +60,33 @@ __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_
            "refuse_pose_gate"]
 
 
-POSE_GATE_SIGNALS = ("stance", "pose")
+POSE_GATE_SIGNALS = ("stance", "arms_across", "pose")
 """The teacher's quality-gate signals (``tryon.teacher.gate``) that BlazePose's keypoints alone measure: the
 student's pose gate (:func:`refuse_pose_gate`) scores these before the student runs, in this order (the order of
 ``FramingConfig.pose_gate`` in the manifest). On a tie the first is named
-(a jump also hides joints from BlazePose; standing on both feet is what to change)."""
+(a jump also hides joints from BlazePose; standing on both feet is what to change; crossed arms hide elbows too,
+and the arms are what to change)."""
 
 # What each pose-gate signal means for a shopper's photo; the ramps and the advice are the teacher gate's
 # (tryon.teacher.gate_config.SIGNALS), whose wording for `stance` speaks of the legs the teacher draws.
 _POSE_GATE_WHAT = {
     "pose": "your body is not clearly visible (turned away from the camera, or your arms or hips hidden)",
     "stance": "one of your legs is raised (a jump, a kick or a foot lifted)",
+    "arms_across": "your forearms are in front of your body (arms crossed, or holding or typing on something)",
 }
+# The categories a signal is scored for (absent: every category). A student dressing a top or a one-piece redraws
+# the torso and would draw the garment through forearms lying across it; a bottoms student does not redraw it.
+_POSE_GATE_CATEGORIES = {"arms_across": ["tops", "one-pieces"]}
 
 
 def _pose_gate_defaults() -> dict[str, dict[str, Any]]:
     from tryon.teacher.gate_config import SIGNALS
 
-    return {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT[k],
+    gate = {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT[k],
                 "advice": SIGNALS[k].advice} for k in POSE_GATE_SIGNALS}
+    for k, categories in _POSE_GATE_CATEGORIES.items():
+        gate[k]["categories"] = list(categories)
+    return gate
 
 
 BOX_KINDS = ("upper_body", "lower_body", "full_body")
@@ -278,44 +286,52 @@ def _refuse_lean(kp: np.ndarray, cfg: FramingConfig) -> None:
 
 
 def pose_gate_scores(keypoints: np.ndarray, image_size: tuple[int, int],
-                     config: FramingConfig | None = None) -> dict[str, float]:
+                     config: FramingConfig | None = None, category: str = "tops") -> dict[str, float]:
     """The pose-only signals of the teacher's quality gate, scored on the framing's keypoints.
 
     ``pose`` is :func:`tryon.teacher.gate.pose_visibility` (lower shoulder, mean elbow, mean hip visibility; elbows
     and hips below the photo count as seen); ``stance`` is :func:`tryon.teacher.gate.leg_raise` (the ankles'
     height difference over the mean leg length), measured only when both knees and both ankles are seen inside
-    the photo (else 0: a waist-up photo raises no leg). Each raw value is mapped by the gate's straight ramp
-    (:func:`tryon.teacher.gate.ramp`) with ``config.pose_gate``'s end points. ``web/src/guard.js``
-    (``poseGateScores``) computes the same; ``tests/web/test_pose_gate_parity.py`` holds them together.
+    the photo (else 0: a waist-up photo raises no leg); ``arms_across`` is :func:`tryon.teacher.gate.arms_across`
+    (the share of a seen forearm lying over the shoulder-hip quadrilateral), for the categories its entry lists.
+    Each raw value is mapped by the gate's straight ramp (:func:`tryon.teacher.gate.ramp`) with
+    ``config.pose_gate``'s end points. ``web/src/guard.js`` (``poseGateScores``) computes the same;
+    ``tests/web/test_pose_gate_parity.py`` holds them together.
 
     Args:
         keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z, visibility).
         image_size: (height, width) of the photo.
         config: the rules.
+        category: the garment's category (any spelling :func:`tryon.garment.category.normalise_category`
+            accepts): a signal whose ``pose_gate`` entry lists ``categories`` is scored only for those.
 
     Returns:
-        signal name -> score in [0, 1] (1 = fine), for each signal of ``config.pose_gate``.
+        signal name -> score in [0, 1] (1 = fine), for each signal of ``config.pose_gate`` scored for ``category``.
 
     Raises:
         UsageError: ``keypoints`` is not (33, 4); a signal of ``config.pose_gate`` is not one of
             :data:`POSE_GATE_SIGNALS`.
     """
     from tryon.errors import UsageError
-    from tryon.teacher.gate import leg_raise, pose_visibility, ramp
+    from tryon.garment.category import normalise_category
+    from tryon.teacher.gate import arms_across, leg_raise, pose_visibility, ramp
 
     cfg = config or FramingConfig()
+    name = normalise_category(category)
     kp = np.asarray(keypoints, np.float64)
     legs = (L_KNEE, R_KNEE, L_ANKLE, R_ANKLE)
     raw = {"pose": pose_visibility(kp, int(image_size[0])),
-           "stance": leg_raise(kp) if _seen_inside(kp, legs, image_size, cfg) else 0.0}
+           "stance": leg_raise(kp) if _seen_inside(kp, legs, image_size, cfg) else 0.0,
+           "arms_across": arms_across(kp, int(image_size[0]))}
     unknown = sorted(set(cfg.pose_gate) - set(raw))
     if unknown:
         raise UsageError(f"the pose gate has no signal {', '.join(unknown)} (it scores {', '.join(POSE_GATE_SIGNALS)})")
-    return {k: ramp(raw[k], float(r["bad"]), float(r["good"])) for k, r in cfg.pose_gate.items()}
+    return {k: ramp(raw[k], float(r["bad"]), float(r["good"])) for k, r in cfg.pose_gate.items()
+            if name in r.get("categories", (name,))}
 
 
 def refuse_pose_gate(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
-                     min_score: float | None = None) -> dict[str, float]:
+                     min_score: float | None = None, category: str = "tops") -> dict[str, float]:
     """Refuse, before the student runs, a photo the teacher's quality gate would refuse from the pose alone.
 
     The student has no gate of its own after it (its result carries no warp or parse to measure), and dressed
@@ -329,6 +345,7 @@ def refuse_pose_gate(keypoints: np.ndarray, image_size: tuple[int, int], config:
         config: the rules (``pose_gate``, ``pose_gate_min_score``).
         min_score: the refusal's score (default ``config.pose_gate_min_score``; live mode passes
             ``pose_gate_resume_score`` after a refusal).
+        category: the garment's category (see :func:`pose_gate_scores`).
 
     Returns:
         the scores, when nothing is refused.
@@ -339,7 +356,7 @@ def refuse_pose_gate(keypoints: np.ndarray, image_size: tuple[int, int], config:
     """
     cfg = config or FramingConfig()
     limit = cfg.pose_gate_min_score if min_score is None else float(min_score)
-    scores = pose_gate_scores(keypoints, image_size, cfg)
+    scores = pose_gate_scores(keypoints, image_size, cfg, category)
     if scores:
         weakest = min(scores, key=scores.__getitem__)  # ties: the first in config order (POSE_GATE_SIGNALS')
         if scores[weakest] <= limit:
@@ -757,7 +774,7 @@ class PersonFramer:
             raise NoPersonError("no face found in the photo: use a photo of yourself facing the camera, face "
                                 "visible (a photo of a garment goes in the garment slot)")
         box, hips = category_box(kp, image.shape[:2], model_size, cfg, category)
-        refuse_pose_gate(kp, image.shape[:2], cfg)
+        refuse_pose_gate(kp, image.shape[:2], cfg, category=category)
         return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
                        hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])),
                        person_low=d["person_low"], low_scale=d["low_scale"], category=normalise_category(category))

@@ -90,10 +90,10 @@ def _load(path):
     return load_image(path)
 
 
-# Full-body street photos (person about a third of the width), a waist-up studio shot, a chest-up crop, a
-# seated landscape photo, and a small full-body person on a wide shot. (The back three-quarter view
-# rembg__girl-3.jpg is refused by the pose gate: tests/test_pose_gate.py.)
-FRAMED = ["ccp__0193.jpg", "ccp__1601.jpg", "dreamfit__pose_1.jpg", "any2anytryon__model1.png", "dewbm__emp-2.jpg",
+# Full-body street photos (person about a third of the width), a waist-up studio shot, a chest-up crop and a
+# small full-body person on a wide shot. (The back three-quarter view rembg__girl-3.jpg and the seated landscape
+# photo of a man typing on a laptop, dewbm__emp-2.jpg, are refused by the pose gate: tests/test_pose_gate.py.)
+FRAMED = ["ccp__0193.jpg", "ccp__1601.jpg", "dreamfit__pose_1.jpg", "any2anytryon__model1.png",
           "dressedbyai__person3.jpg", "omnitry__person_tie.jpg"]
 
 

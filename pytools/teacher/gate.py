@@ -377,8 +377,9 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
 
     Args:
         keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
-        image_height: the photo's height, pixels: forearm points below its bottom edge (a chest-up photo, where
-            BlazePose guesses the hands) do not count as across (None: every point counts).
+        image_height: the photo's height, pixels: a forearm whose elbow or wrist lies below its bottom edge (a
+            chest-up photo, where BlazePose guesses the hands, sometimes at visibility 0.7 or more) does not count
+            (None: every forearm counts).
         samples: points sampled along each forearm.
         min_visibility: a forearm whose elbow or wrist BlazePose sees less than this (a chest-up photo's hands,
             guessed inside its bottom edge) does not count.
@@ -386,7 +387,7 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
     Returns:
         the larger over both arms of the share of the forearm's points (elbow to wrist) that lie inside the torso
         quadrilateral (the shoulder and hip joints, which lie inside the body's outline: a hand on the hip or in a
-        pocket stays outside it) and inside the photo, in [0, 1]; 0 when the shoulders coincide.
+        pocket stays outside it), in [0, 1]; 0 when the shoulders coincide.
 
     Raises:
         UsageError: ``keypoints`` is not (33, >= 2).
@@ -413,13 +414,13 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
     for e, w in ((L_ELBOW, L_WRIST), (R_ELBOW, R_WRIST)):
         if kp.shape[1] >= 4 and min(kp[e, 3], kp[w, 3]) < min_visibility:
             continue        # a forearm BlazePose only guesses (out of the photo, behind the body)
+        if image_height is not None and max(xy[e, 1], xy[w, 1]) >= image_height:
+            continue        # an end below the photo: a chest-up photo's arm, its hand guessed (often seen >= 0.7)
         pts = xy[e] + t * (xy[w] - xy[e])
         pa, pb = frame(pts).T
         f = np.clip(pb / hip_b, 0.0, 1.0)              # the sides run straight from shoulder to hip
         left, right = a_ls + f * (a_lh - a_ls), a_rs + f * (a_rh - a_rs)
         inside = (pb >= 0.0) & (pb <= hip_b) & (pa <= left) & (pa >= right)
-        if image_height is not None:
-            inside &= pts[:, 1] < image_height
         worst = max(worst, float(inside.mean()))
     return worst
 

@@ -24,9 +24,9 @@ AGREEMENT_PHOTOS = [
     ("tryonstylehub__mau3.png", "full body, tall narrow crop"),
     ("any2anytryon__model1.png", "chest-up close crop"),
     ("ujjwalvton__original-3.jpg", "waist-up"),
-    ("omnitry__person_bracelet.jpg", "waist-up, arms crossed"),
+    ("omnitry__person_bracelet.jpg", "waist-up, arms crossed: refused alike (pose gate)"),
     ("dewbm__emp-1.jpg", "waist-up, 1365x2048"),
-    ("dewbm__emp-2.jpg", "landscape 2048x1327, seated, person on the right"),
+    ("dewbm__emp-2.jpg", "landscape 2048x1327, seated, typing on a laptop: refused alike (pose gate)"),
     ("rembg__girl-3.jpg", "landscape 852x480, three-quarter back view"),
     ("any2anytryon__model2.jpg", "sunglasses: refused by Python (no face), must be refused alike"),
 ]

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 
 
 def _synthetic(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, tuple[int, int]]]:
-    """Standing bodies with random visibilities, ankle lifts and joints pushed below the photo."""
+    """Standing bodies with random visibilities, ankle lifts, forearms across the torso and joints pushed below
+    the photo."""
     sets = []
     for _ in range(n):
         kp = np.zeros((33, 4), np.float32)
@@ -36,6 +37,9 @@ def _synthetic(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, tuple
         kp[:, :2] += rng.normal(0, 8, (33, 2))
         kp[:, 3] = rng.uniform(0.2, 1.0, 33)
         kp[27 + rng.integers(2), 1] -= rng.uniform(0, 350)
+        if rng.random() < 0.4:  # a forearm across the torso, wholly or in part (crossed arms, a laptop)
+            wrist = 15 + rng.integers(2)
+            kp[wrist, :2] = (rng.uniform(150, 450), rng.uniform(280, 560))
         height = int(rng.choice([1000, 800, 600]))  # 800, 600: legs (and hips) below the photo
         sets.append((kp, (height, 600)))
     return sets
@@ -72,8 +76,8 @@ def _compare(sets, cfg, tmp_path) -> list[dict]:
 def test_js_pose_gate_matches_python_on_synthetic_keypoints(tmp_path) -> None:
     py = _compare(_synthetic(np.random.default_rng(0), 300), FramingConfig(), tmp_path)
     kinds = {r["refused"]["message"].split(":")[0] for r in py if r["refused"]}
-    # Both refusals and passes occur, for both signals, and the resume score refuses more than the refusal's.
-    assert len(kinds) == 2, kinds
+    # Both refusals and passes occur, for every signal, and the resume score refuses more than the refusal's.
+    assert len(kinds) == 3, kinds
     n, live = sum(r["refused"] is not None for r in py), sum(r["refused_live"] is not None for r in py)
     assert 0 < n < live < len(py), (n, live)
 

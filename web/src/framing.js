@@ -620,11 +620,12 @@ function refuseLean(kp, cfg) {
  * @param {[number, number]} imageSize (height, width)
  * @param {object} cfg the manifest's framing
  * @param {number} [minScore=cfg.pose_gate_min_score] live mode passes `pose_gate_resume_score` after a refusal
+ * @param {string} [category='tops'] the garment's category (see `guard.js`'s `poseGateScores`)
  * @returns {Object<string, number>} the scores, when nothing is refused
  * @throws {Error} `PoseError` saying what is wrong and what to change
  */
-export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_score) {
-  const scores = G.poseGateScores(kp, imageSize, cfg);
+export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_score, category = 'tops') {
+  const scores = G.poseGateScores(kp, imageSize, cfg, normaliseCategory(category));
   let weakest = null;
   for (const k of Object.keys(scores)) if (weakest === null || scores[k] < scores[weakest]) weakest = k;
   if (weakest !== null && scores[weakest] <= minScore) {
@@ -651,13 +652,14 @@ export class PoseGateHysteresis {
    * Refuse a frame's pose, or let it through (the garment shown from then on).
    * @param {Float32Array} kp keypoints in photo pixels
    * @param {[number, number]} imageSize (height, width)
+   * @param {string} [category='tops'] the garment's category
    * @throws {Error} `PoseError` (see {@link refusePoseGate}); the garment stays hidden
    */
-  check(kp, imageSize) {
+  check(kp, imageSize, category = 'tops') {
     if (!this.cfg.pose_gate) return;
     const limit = this.hidden ? this.cfg.pose_gate_resume_score : this.cfg.pose_gate_min_score;
     try {
-      refusePoseGate(kp, imageSize, this.cfg, limit);
+      refusePoseGate(kp, imageSize, this.cfg, limit, category);
     } catch (err) {
       this.hidden = true;
       throw err;
@@ -696,7 +698,7 @@ export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
       + 'visible (a photo of a garment goes in the garment slot)');
   }
   const framed = categoryBox(kp, imageSize, modelSize, cfg, category);
-  refusePoseGate(kp, imageSize, cfg);
+  refusePoseGate(kp, imageSize, cfg, cfg.pose_gate_min_score, category);
   return framed;
 }
 

@@ -19,6 +19,8 @@ const L_SHOULDER = 11;
 const R_SHOULDER = 12;
 const L_ELBOW = 13;
 const R_ELBOW = 14;
+const L_WRIST = 15;
+const R_WRIST = 16;
 const L_HIP = 23;
 const R_HIP = 24;
 const L_KNEE = 25;
@@ -239,24 +241,67 @@ export function legRaise(kp) {
 }
 
 /**
+ * How much of the forearms lies over the torso (`tryon.teacher.gate.arms_across`): for each forearm BlazePose sees
+ * (elbow and wrist visibility at least `minVisibility`, both above the photo's bottom edge), the share of `samples`
+ * points from elbow to wrist inside the shoulder-hip quadrilateral; the larger arm's, 0 when the shoulders coincide.
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {number} imageHeight photo height, pixels
+ * @param {number} [samples=21]
+ * @param {number} [minVisibility=0.7]
+ */
+export function armsAcross(kp, imageHeight, samples = 21, minVisibility = 0.7) {
+  const [ls, rs, lh, rh] = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP].map((i) => kpAt(kp, i));
+  const sw = Math.hypot(ls[0] - rs[0], ls[1] - rs[1]);
+  if (sw < 1e-6) return 0;
+  const u = [(ls[0] - rs[0]) / sw, (ls[1] - rs[1]) / sw]; // towards the person's left
+  let v = [-u[1], u[0]];
+  const o = [(ls[0] + rs[0]) / 2, (ls[1] + rs[1]) / 2];
+  if (v[0] * ((lh[0] + rh[0]) / 2 - o[0]) + v[1] * ((lh[1] + rh[1]) / 2 - o[1]) < 0) v = [-v[0], -v[1]]; // down
+  const frame = (p) => [(p[0] - o[0]) * u[0] + (p[1] - o[1]) * u[1], (p[0] - o[0]) * v[0] + (p[1] - o[1]) * v[1]];
+  const [aLs] = frame(ls); const [aRs] = frame(rs); const [aLh, bLh] = frame(lh); const [aRh, bRh] = frame(rh);
+  const hipB = Math.max((bLh + bRh) / 2, 1e-6);
+  let worst = 0;
+  for (const [e, w] of [[L_ELBOW, L_WRIST], [R_ELBOW, R_WRIST]]) {
+    const pe = kpAt(kp, e); const pw = kpAt(kp, w);
+    if (Math.min(pe[3], pw[3]) < minVisibility) continue; // a forearm BlazePose only guesses
+    if (Math.max(pe[1], pw[1]) >= imageHeight) continue; // an end below the photo: a chest-up photo's guessed hand
+    let inside = 0;
+    for (let i = 0; i < samples; i += 1) {
+      const t = samples > 1 ? i / (samples - 1) : 0;
+      const p = [pe[0] + t * (pw[0] - pe[0]), pe[1] + t * (pw[1] - pe[1])];
+      const [pa, pb] = frame(p);
+      const f = Math.min(1, Math.max(0, pb / hipB)); // the sides run straight from shoulder to hip
+      const left = aLs + f * (aLh - aLs); const right = aRs + f * (aRh - aRs);
+      if (pb >= 0 && pb <= hipB && pa <= left && pa >= right) inside += 1;
+    }
+    worst = Math.max(worst, inside / samples);
+  }
+  return worst;
+}
+
+/**
  * The pose-only signals of the teacher's quality gate, scored (`tryon.framing.pose_gate_scores`): `pose` is
  * {@link poseVisibility}, `stance` {@link legRaise} when both knees and ankles are seen inside the photo (else 0),
- * each through {@link ramp} with `cfg.pose_gate`'s end points (written by `tryon export` from the teacher's gate).
+ * `arms_across` {@link armsAcross} for the categories its entry lists, each through {@link ramp} with
+ * `cfg.pose_gate`'s end points (written by `tryon export` from the teacher's gate).
  * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
  * @param {[number, number]} imageSize photo (height, width)
  * @param {object} cfg the manifest's `framing`
+ * @param {string} [category='tops'] the garment's category (FASHN's name): an entry listing `categories` is scored
+ *   only for those
  * @returns {Object<string, number>} signal -> score in [0, 1]; empty when the manifest has no `pose_gate` (exported
  *   before the pose gate: re-export to apply it)
  */
-export function poseGateScores(kp, [ih, iw], cfg) {
+export function poseGateScores(kp, [ih, iw], cfg, category = 'tops') {
   const legsSeen = [L_KNEE, R_KNEE, L_ANKLE, R_ANKLE].every((i) => {
     const p = kpAt(kp, i);
     return p[3] >= cfg.min_visibility && p[0] >= 0 && p[0] < iw && p[1] >= 0 && p[1] < ih;
   });
-  const raw = { pose: poseVisibility(kp, ih), stance: legsSeen ? legRaise(kp) : 0 };
+  const raw = { pose: poseVisibility(kp, ih), stance: legsSeen ? legRaise(kp) : 0, arms_across: armsAcross(kp, ih) };
   const out = {};
   for (const [k, r] of Object.entries(cfg.pose_gate || {})) {
     if (raw[k] === undefined) throw new TypeError(`the pose gate has no signal ${k} (it scores ${Object.keys(raw).join(', ')})`);
+    if (r.categories && !r.categories.includes(category)) continue;
     out[k] = ramp(raw[k], r.bad, r.good);
   }
   return out;

@@ -486,7 +486,7 @@ async function frameLive(person, t) {
     // The pose gate (a raised leg, a body turned away) refuses like a lost person: garment hidden. Once hidden, the
     // garment returns only when every signal scores above pose_gate_resume_score (no flicker at the refusal's edge).
     if (!state.poseGate || state.poseGate.cfg !== cfg) state.poseGate = new F.PoseGateHysteresis(cfg);
-    state.poseGate.check(pass.keypoints, [person.height, person.width]);
+    state.poseGate.check(pass.keypoints, [person.height, person.width], state.category);
     const [cx, cy, height] = state.track.filter.filter([frame.cx, frame.cy, frame.height], t);
     const box = F.boxFromFrame({ ...frame, cx, cy, height }, state.size, cfg);
     state.track.anchor = state.track.anchor || frame;
