@@ -180,16 +180,13 @@ def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
 
 
 def _shoes_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A standing person's lower body, 400 x 680 px, under a plain grey backdrop: ``"shorts"`` black shorts ending
+    """A standing person's lower body (tests/teacher/test_onepieces.py's keypoints), 400 x 680 px, under a plain grey backdrop: ``"shorts"`` black shorts ending
     above the knees, bare shins, black boots; ``"trousers"`` black trousers whose hems fall over the black boots.
     Returns (image, parse, keypoints)."""
+    from .test_onepieces import _standing_keypoints
+
     h, w = 680, 400
-    kp = np.zeros((33, 4), np.float32)
-    for i, (x, y) in {0: (200, 80), 11: (250, 150), 12: (150, 150), 13: (265, 240), 14: (135, 240),
-                      15: (270, 320), 16: (130, 320), 23: (230, 330), 24: (170, 330), 25: (228, 470),
-                      26: (172, 470), 27: (226, 600), 28: (174, 600), 29: (226, 615), 30: (174, 615),
-                      31: (240, 630), 32: (160, 630)}.items():
-        kp[i] = (x, y, 0, 1)
+    kp = _standing_keypoints()
     img = np.full((h, w, 3), 150, np.uint8)
     parse = np.zeros((h, w), np.uint8)
     img[40:120, 170:230] = (200, 150, 120)
