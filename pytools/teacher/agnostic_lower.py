@@ -24,7 +24,7 @@ from tryon.person.body import LegFrame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import AGNOSTIC_GREY
 
-__all__ = ["LEG_TAPER", "segment_distance", "feet_mask", "ankle_band", "old_bottoms_mask", "leg_silhouette", "leg_maps", "lower_agnostic_image"]
+__all__ = ["LEG_TAPER", "segment_distance", "feet_mask", "ankle_band", "hem_cuffs", "old_bottoms_mask", "leg_silhouette", "leg_maps", "lower_agnostic_image"]
 
 LEG_TAPER = ((0.0, 0.25), (0.5, 0.2), (1.0, 0.13), (1.35, 0.145), (2.0, 0.085))
 """Largest half-width of a bare leg along it (0 hip joint, 1 knee, 2 ankle) as a fraction of the hip breadth
@@ -98,6 +98,38 @@ def ankle_band(shape: tuple[int, int], lf: LegFrame, *, reach: float = 0.15) -> 
         t = (xs - ankle[0]) * e[0] + (ys - ankle[1]) * e[1]
         out |= (np.abs(t) < reach * shin) & (np.hypot(xs - ankle[0], ys - ankle[1]) < 0.5 * shin)
     return out
+
+
+def hem_cuffs(image: np.ndarray, old: np.ndarray, feet: np.ndarray, skin: np.ndarray, lf: LegFrame, *,
+              tol: float = 6.0) -> np.ndarray:
+    """(H, W) bool: the old bottoms' hems over the shoes, to be removed with them.
+
+    A trouser hem falling over the shoe lies in the feet's reach (:func:`feet_mask`): the pixels of ``feet``
+    near an ankle (:func:`ankle_band`), not skin, within ``tol`` CIELAB units of the old bottoms' palette
+    (:func:`tryon.teacher.skin.old_garment_remnant`) are hem, but only the 8-connected patches of them that touch
+    the old bottoms (continue a trouser leg): a patch touching none of them is the shoe itself in the old
+    garment's colours (white sneakers under a white skirt ending at the thighs, black boots under black shorts),
+    which stays as photographed. One rule for bottoms and one-pieces.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        old: (H, W) bool the old bottoms (:func:`old_bottoms_mask`).
+        feet: (H, W) bool from :func:`feet_mask`.
+        skin: (H, W) bool skin-coloured pixels.
+        lf: the person's :class:`tryon.person.body.LegFrame` in these pixels.
+        tol: CIELAB distance to the palette.
+
+    Returns:
+        (H, W) bool, a subset of ``feet & ~skin``.
+    """
+    from tryon.teacher.skin import old_garment_remnant
+
+    cuff = old_garment_remnant(image, old, feet & ankle_band(old.shape, lf) & ~skin, tol=tol)
+    n, lbl = cv2.connectedComponents(cuff.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return cuff
+    near_old = cv2.dilate(old.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.isin(lbl, np.setdiff1d(np.unique(lbl[near_old & cuff]), [0]))
 
 
 def old_bottoms_mask(parse: np.ndarray, skin: np.ndarray, feet: np.ndarray) -> np.ndarray:

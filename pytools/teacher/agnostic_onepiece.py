@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 __all__ = ["LowerBody", "lower_body"]
@@ -49,9 +48,8 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
         :class:`LowerBody`.
     """
     from tryon.person.body import leg_frame
-    from tryon.teacher.agnostic_lower import (LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette,
+    from tryon.teacher.agnostic_lower import (LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette,
                                               old_bottoms_mask, segment_distance)
-    from tryon.teacher.skin import old_garment_remnant
     from tryon.teacher.warp_lower import HIP_BREADTH, hip_breadth
 
     h, w = parse.shape
@@ -61,15 +59,8 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     breadth = min(hip_breadth(parse, lf), HIP_BREADTH[2] * lf.hw)
     feet = feet_mask(parse, lf)
     old = old_bottoms_mask(parse, skin, feet)
-    # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
-    cuff = old_garment_remnant(image, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
-    # ... as long as it continues the old garment's leg: a patch touching none of it is the shoe itself in the old
-    # garment's colours (white sneakers under a white skirt ending at the thighs were removed and drawn as skin).
-    n, lbl = cv2.connectedComponents(cuff.astype(np.uint8), connectivity=8)
-    if n > 1:
-        near_old = cv2.dilate(old.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        cuff = np.isin(lbl, np.setdiff1d(np.unique(lbl[near_old & cuff]), [0]))
-    old |= cuff
+    # A trouser hem over the shoe goes with the trousers; a shoe of the old garment's colours stays.
+    old |= hem_cuffs(image, old, feet, skin, lf)
     dist, along = leg_maps((h, w), lf)
     # Under a long old skirt BlazePose puts hidden ankles too high (on a wild-dev maxi dress a third of the shin
     # above the straps of the sandals): a leg ending at its ankle joint left a gap of backdrop

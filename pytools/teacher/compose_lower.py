@@ -25,7 +25,7 @@ import numpy as np
 from tryon.person.body import body_frame, leg_frame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import skin_mask, skin_tone
-from tryon.teacher.agnostic_lower import LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette, old_bottoms_mask
+from tryon.teacher.agnostic_lower import LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette, old_bottoms_mask
 from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _grain, fill_colors, paint_layers
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
@@ -111,8 +111,8 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     # In front only what is clearly beside the legs (between them lies the backdrop the parse calls lower body).
     beside = (parse_s == LABEL["lower_body"]) & ~old & ~skin & ~feet & ~(dist < 1.8 * r_leg) & \
         ~((np.abs(hip_ab[..., 0]) < 0.6 * breadth) & (hip_ab[..., 1] < 0.2 * lf.thigh))
-    # A trouser hem over the shoe is inside the feet's reach: pixels there of the old bottoms' colours go.
-    cuff = old_garment_remnant(img_s, old, feet & ankle_band((h, w), lf) & ~skin, tol=6.0)
+    # A trouser hem over the shoe goes with the trousers; a shoe of the old garment's colours stays.
+    cuff = hem_cuffs(img_s, old, feet, skin, lf)
     feet &= ~cuff
     old |= cuff
     # The parse's coarse torso (the top) swallows the old waistband where they meet: pixels there of the old

@@ -6,8 +6,9 @@ filled skin is an intrinsic-image composite, as in classical relighting and skin
 
     skin(x) = albedo x light(x) x form(x) + c(x) + texture(x)
 
-* ``albedo`` (:func:`skin_albedo`): the person's own skin colour, a robust median of the visible body skin
-  (arms, hands, neck, chest; the face only when no other skin is seen).
+* ``albedo`` (:func:`skin_albedo`): the person's own skin colour where it faces the light, the median of
+  the lit part of the visible body skin (arms, hands, neck, chest, of the face's hue; the face only when no
+  other skin is seen).
 * ``light`` (:func:`garment_light`): the photo's lighting on the body, estimated from the *old garment's*
   low-frequency luminance (the garment was lit by the same light as the skin under it): its luminance at a
   scale of ~0.1 shoulder widths over its own median, faded where the garment is printed or multi-coloured
@@ -34,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["skin_albedo", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
+__all__ = ["skin_albedo", "colour_groups", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
            "synthesized_share", "old_garment_share", "old_garment_remnant"]
 
 LIGHT_CLAMP = (0.72, 1.12)
@@ -56,24 +57,102 @@ def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback) -> np.ndarray:
     return (num + np.asarray(fallback, np.float32) * 1e-3) / (den + 1e-3)
 
 
+LIT_BAND = (50.0, 80.0)
+"""Luminance percentiles of the visible skin whose median colour is the albedo: the skin's lit colour, not its
+median (see :func:`skin_albedo`)."""
+
+FACE_HUE_TOL = 6.0
+"""CIELAB a*b* distance from the face's skin hue within which other skin-coloured pixels are taken as body
+skin (a pink shirt, a beige wall in shade or a tan bag also pass the skin-colour test)."""
+
+
 def skin_albedo(image: np.ndarray, skin: np.ndarray, face: np.ndarray | None, tone: np.ndarray) -> np.ndarray:
-    """(3,) float32 RGB: the person's skin colour under the photo's average light.
+    """(3,) float32 RGB: the person's skin colour where it faces the light (its lit colour).
+
+    The fill's model multiplies this colour by the body's form (darker towards the arms' and torso's sides) and
+    the light measured on the old garment (1 on average): both already darken it where they should. The
+    visible skin's plain median holds its own falloff and self-shadow (a neck under the chin, hands hanging at
+    the sides, arms turned away), so filling with it darkened the chest twice and left it flat and darker than
+    the face (wild-dev one-pieces). The colour here is the median of the skin pixels between the
+    :data:`LIT_BAND` luminance percentiles: the skin's lit part, short of its specular highlights.
+
+    Body skin is preferred (the face is often lit differently and carries make-up); when the face's skin is
+    seen (30 pixels or more), body pixels further than :data:`FACE_HUE_TOL` from its hue (CIELAB a*b*
+    median) are dropped as skin-coloured things that are not skin. The face is used when fewer than 40 other
+    skin pixels remain.
 
     Args:
-        image: (H, W, 3) uint8 RGB.
+        image: (H, W, 3) uint8 RGB (or float32 in 0-255).
         skin: (H, W) bool visible skin (not in the hole).
-        face: (H, W) bool face pixels, or None; used only when fewer than 40 other skin pixels are seen (the
-            face is often lit differently from the body and carries make-up).
-        tone: (3,) RGB fallback when no skin is visible.
+        face: (H, W) bool face pixels, or None.
+        tone: (3,) RGB fallback when fewer than 10 skin pixels are seen.
 
     Returns:
-        The per-channel median of the chosen skin pixels.
+        (3,) float32 RGB, per-channel median of the chosen pixels.
     """
+    if face is not None and (skin & face).sum() >= 30:
+        lab = cv2.cvtColor(np.clip(image, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        hue = np.median(lab[skin & face][:, 1:], axis=0)
+        skin = skin & ((np.linalg.norm(lab[..., 1:] - hue, axis=-1) <= FACE_HUE_TOL) | face)
     body = skin & ~face if face is not None else skin
     src = body if body.sum() >= 40 else skin
     if src.sum() < 10:
         return np.asarray(tone, np.float32)
-    return np.median(image[src].reshape(-1, 3), axis=0).astype(np.float32)
+    px = np.asarray(image, np.float32)[src].reshape(-1, 3)
+    lum = px @ np.array([0.299, 0.587, 0.114], np.float32)
+    lo, hi = np.percentile(lum, LIT_BAND)
+    lit = (lum >= lo) & (lum <= hi)
+    return np.median(px[lit] if lit.sum() >= 5 else px, axis=0).astype(np.float32)
+
+
+LIGHT_GROUPS = 4
+"""Most colour groups an old garment is split into for its light (:func:`colour_groups`)."""
+
+
+def colour_groups(image: np.ndarray, region: np.ndarray, *, k: int = LIGHT_GROUPS, min_gap: float = 0.03,
+                  ) -> np.ndarray:
+    """(H, W) int32 colour group of each pixel of ``region`` (-1 outside), by chromaticity.
+
+    The chromaticity (r, g) = (R, G) / (R + G + B) of an sRGB pixel does not change when the light on it is
+    scaled (the scale, and a power-law gamma of it, cancel): the shading of one fabric stays in one group, a
+    differently coloured block goes to another. k-means (OpenCV, k-means++ seeding, fixed seed) with ``k``
+    groups; groups whose centres lie within ``min_gap`` of each other are merged (one plain fabric is one
+    group). Near-black pixels (R + G + B < 60) have no reliable chromaticity and join their own group.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        region: (H, W) bool pixels to group.
+        k: most groups.
+        min_gap: chromaticity distance under which two groups are one.
+
+    Returns:
+        (H, W) int32; -1 outside ``region``, group ids (not necessarily consecutive) inside.
+    """
+    out = np.full(region.shape, -1, np.int32)
+    n = int(region.sum())
+    if n == 0:
+        return out
+    px = image[region].astype(np.float32)
+    tot = px.sum(axis=1)
+    dark = tot < 60.0
+    lab = np.zeros(n, np.int32)
+    lab[dark] = k
+    chroma = px[~dark, :2] / tot[~dark, None]
+    if len(chroma) >= 2 * k:
+        cv2.setRNGSeed(0)
+        _, lbl, centres = cv2.kmeans(chroma, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1e-4),
+                                     2, cv2.KMEANS_PP_CENTERS)
+        lbl = lbl.ravel()
+        # Merge close centres (union-find over the few groups).
+        root = list(range(k))
+        for i in range(k):
+            for j in range(i + 1, k):
+                if np.linalg.norm(centres[i] - centres[j]) < min_gap:
+                    ri, rj = root[i], root[j]
+                    root = [ri if r == rj else r for r in root]
+        lab[~dark] = np.asarray(root, np.int32)[lbl]
+    out[region] = lab
+    return out
 
 
 def garment_light(image: np.ndarray, region: np.ndarray, sw: float, *, strength: float = 0.7,
@@ -88,8 +167,9 @@ def garment_light(image: np.ndarray, region: np.ndarray, sw: float, *, strength:
         clamp: (lo, hi) range of the result.
 
     Returns:
-        (H, W) float32; inside ``region`` the garment's relative low-frequency luminance (faded where its colour
-        departs from its own median, i.e. prints), extended smoothly outside it, 1 far from it.
+        (H, W) float32; inside ``region`` the garment's low-frequency luminance relative to the median of its
+        colour group (:func:`colour_groups`), faded where its colour departs from the group's median (prints),
+        extended smoothly outside it, 1 far from it.
     """
     H, W = region.shape
     if region.sum() < 20:
@@ -100,13 +180,20 @@ def garment_light(image: np.ndarray, region: np.ndarray, sw: float, *, strength:
     # The offset keeps black garments' sheen and noise from reading as deep shadows.
     off = 0.12
     sig = max(1.5, 0.1 * sw)
-    small = _nconv(lum + off, region, sig, 0.5)
-    ref = float(np.median(lum[region])) + off
-    ratio = small / ref
+    # Each of the garment's colours is its own reference: a colour-blocked shirt, a blazer over a shirt over
+    # trousers. Against one median of them all, every block read as a print and the light was dropped (a flat
+    # fill). The colours are told apart by their chromaticity, which the light does not change.
+    groups = colour_groups(image, region)
+    ref = np.ones((H, W), np.float32)
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    ab_med = np.median(lab[..., 1:][region], axis=0)
-    dev = _nconv(np.linalg.norm(lab[..., 1:] - ab_med, axis=-1), region, sig, 0.0)
-    # Light changes brightness, not hue: where the garment's colour is off its median it is a print.
+    ab_ref = np.zeros((H, W, 2), np.float32)
+    for g in np.unique(groups[region]):
+        m = region & (groups == g)
+        ref[m] = float(np.median(lum[m])) + off
+        ab_ref[m] = np.median(lab[..., 1:][m], axis=0)
+    ratio = _nconv((lum + off) / ref, region, sig, 1.0)
+    dev = _nconv(np.linalg.norm(lab[..., 1:] - ab_ref, axis=-1), region, sig, 0.0)
+    # Light changes brightness, not hue: where the garment's colour is off its group's it is a print.
     trust = np.clip(1.0 - (dev - 5.0) / 10.0, 0.0, 1.0)
     spread = float(np.std(ratio[region]))
     if spread > 0.12:          # strongly patterned overall (stripes, colour blocks): mostly not light

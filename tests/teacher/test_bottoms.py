@@ -177,3 +177,51 @@ def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
     waist_up = np.ascontiguousarray(img[: int(0.55 * img.shape[0])])
     with pytest.raises(PoseError, match="the legs are not in view"):
         teacher.run(waist_up, _load(vton_samples / "garment" / TROUSERS_PHOTO), category="bottoms")
+
+
+def _shoes_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A standing person's lower body (tests/teacher/test_onepieces.py's keypoints), 400 x 680 px, under a plain grey backdrop: ``"shorts"`` black shorts ending
+    above the knees, bare shins, black boots; ``"trousers"`` black trousers whose hems fall over the black boots.
+    Returns (image, parse, keypoints)."""
+    from .test_onepieces import _standing_keypoints
+
+    h, w = 680, 400
+    kp = _standing_keypoints()
+    img = np.full((h, w, 3), 150, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    img[40:120, 170:230] = (200, 150, 120)
+    parse[40:120, 170:230] = LABEL["face"]
+    img[150:330, 140:260] = (40, 120, 60)
+    parse[150:330, 140:260] = LABEL["torso"]
+    end = 420 if bottom == "shorts" else 605
+    img[300:end, 135:265] = (25, 25, 25)
+    parse[300:end, 135:265] = LABEL["lower_body"]
+    for x in (174, 226):
+        if bottom == "shorts":
+            img[end:588, x - 12: x + 12] = (200, 150, 120)
+            parse[end:588, x - 12: x + 12] = LABEL["lower_body"]
+        img[588:640, x - 25: x + 25] = (20, 20, 20)
+        parse[588:640, x - 25: x + 25] = LABEL["lower_body"]
+    return img, parse, kp
+
+
+def test_shoes_of_the_old_bottoms_colour_are_kept():
+    """Black boots under black shorts ending above the knees matched the shorts' colours near the ankles and were
+    removed with them and drawn over as skin (one-pieces already kept them); a trouser hem over the same boots
+    still goes with the trousers (the one rule, tryon.teacher.agnostic_lower.hem_cuffs)."""
+    from tryon.teacher.compose_lower import compose_lower
+    from tryon.teacher.warp import WarpResult
+
+    h, w = 680, 400
+    nothing = WarpResult(grid=np.zeros((h, w, 2), np.float32), warped_garment=np.zeros((h, w, 3), np.uint8),
+                         warped_mask=np.zeros((h, w), np.float32), warped_parts=np.zeros((h, w), np.uint8),
+                         targets={}, sleeve_reach={})
+    img, parse, kp = _shoes_scene("shorts")
+    res = compose_lower(img, parse, kp, nothing)
+    assert res.old_garment[340:400, 200].all()                       # the shorts go
+    boots = np.s_[600:636, 155:245]
+    assert not res.hole[boots].any()                                 # the boots stay ...
+    assert np.abs(res.tryon[boots].astype(int) - img[boots]).max() <= 2   # ... as photographed
+    img, parse, kp = _shoes_scene("trousers")
+    res = compose_lower(img, parse, kp, nothing)
+    assert res.hole[592:603, 226].all()                              # the hems over the boots go with the trousers

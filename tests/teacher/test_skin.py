@@ -14,8 +14,8 @@ import pytest
 
 from tryon.person.labels import LABEL
 from tryon.teacher.compose import compose
-from tryon.teacher.skin import (drop_textured, old_garment_remnant, old_garment_share, screened_poisson,
-                                skin_texture, soft_upsample, synthesized_share)
+from tryon.teacher.skin import (LIT_BAND, colour_groups, drop_textured, old_garment_remnant, old_garment_share,
+                                screened_poisson, skin_albedo, skin_texture, soft_upsample, synthesized_share)
 from tryon.teacher.warp import WarpResult, warp_garment
 
 from .test_compose import OLD, SKIN, _capsule, synthetic_person, synthetic_tee
@@ -59,6 +59,68 @@ def test_filled_skin_follows_the_old_garments_light_and_has_texture():
     assert _lum(left).mean() - _lum(right).mean() > 8
     # ...and texture: the fill is not smooth plastic.
     assert _hf_std(out, c.hole & torso) > 0.5
+
+
+def test_filled_skin_follows_the_light_on_a_colour_blocked_garment():
+    """A colour-blocked old top (a red yoke and hem, a blue middle) lit from the person's left: against one median
+    of both colours the blue block read as a print, its light was dropped and the skin filled in flat (the
+    wild-dev colour-block shirt, the blazer over a shirt). Each colour is now its own reference."""
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    torso = parse == LABEL["torso"]
+    xs = np.arange(img.shape[1], dtype=np.float32)
+    light = np.interp(xs, [62, 130], [1.25, 0.6])[None, :, None]
+    ys = np.arange(img.shape[0])[:, None, None]
+    colour = np.where((ys >= 95) & (ys < 140), np.array([60, 80, 170.0]), np.array([170, 60, 60.0]))
+    lit = np.clip(colour * light + np.random.default_rng(1).normal(0, 2, img.shape), 0, 255)
+    img[torso] = lit.astype(np.uint8)[torso]
+    c = compose(img, parse, kp, _no_garment(parse.shape))
+    rows = slice(102, 126)
+    assert c.hole[rows, 76:86].all() and c.hole[rows, 104:112].all()
+    # The body's form alone makes ~11 grey levels of this (the light dropped); with the light ~23.
+    assert _lum(c.tryon[rows, 76:86]).mean() - _lum(c.tryon[rows, 104:112]).mean() > 17
+
+
+def test_colour_groups_keep_one_fabric_under_changing_light_together():
+    h, w = 60, 120
+    region = np.ones((h, w), bool)
+    gain = np.linspace(0.5, 1.2, w)[None, :, None]
+    one = np.clip(np.full((h, w, 3), (150, 90, 70.0)) * gain, 0, 255).astype(np.uint8)
+    assert len(np.unique(colour_groups(one, region))) == 1            # shading does not split a plain fabric
+    two = one.copy()
+    two[h // 2:] = np.clip(np.full((h // 2, w, 3), (60, 90, 160.0)) * gain, 0, 255).astype(np.uint8)
+    g = colour_groups(two, region)
+    assert len(np.unique(g[: h // 2])) == 1 and len(np.unique(g[h // 2:])) == 1 and g[0, 0] != g[-1, 0]
+    assert (colour_groups(two, np.zeros((h, w), bool)) == -1).all()
+
+
+def test_skin_albedo_is_the_lit_skin_of_the_face_s_hue():
+    """The fill multiplies the albedo by the body's form and light (both darker towards the sides): the visible
+    arm's plain median (its own falloff) darkened the filled chest twice. A salmon shirt of a skin-like colour
+    is not the person's skin either."""
+    h, w = 120, 160
+    img = np.full((h, w, 3), 235, np.uint8)
+    skin = np.zeros((h, w), bool)
+    face = np.zeros((h, w), bool)
+    crest = np.array([210.0, 150.0, 120.0])
+    img[5:35, 60:100] = crest
+    face[5:35, 60:100] = skin[5:35, 60:100] = True
+    # Arms: cylinders, lit crest in their middle falling to half of it at their outlines.
+    x = np.linspace(-1, 1, 30)
+    prof = 0.5 + 0.5 * np.cos(0.5 * np.pi * x)
+    for x0 in (10, 120):
+        img[40:110, x0:x0 + 30] = np.clip(crest * prof[None, :, None], 0, 255).astype(np.uint8)
+        skin[40:110, x0:x0 + 30] = True
+    alb = skin_albedo(img, skin, face, np.array([128.0, 128, 128]))
+    arm = skin & ~face
+    assert np.abs(alb - crest).max() < 0.12 * crest.max(), alb
+    assert alb.mean() > np.median(img[arm], axis=0).mean() + 10    # brighter than the arms' median
+    img[40:110, 45:115] = (240, 150, 175)                   # a salmon shirt, read as skin
+    skin[40:110, 45:115] = True
+    alb = skin_albedo(img, skin, face, np.array([128.0, 128, 128]))
+    assert abs(alb[2] / alb[0] - crest[2] / crest[0]) < 0.05, alb  # the skin's hue, not the shirt's
+    assert LIT_BAND[0] < LIT_BAND[1]
+    # Without any skin: the given tone.
+    np.testing.assert_array_equal(skin_albedo(img, np.zeros((h, w), bool), face, np.array([1.0, 2, 3])), [1, 2, 3])
 
 
 def test_skin_texture_follows_the_visible_skin():
