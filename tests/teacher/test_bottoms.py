@@ -172,6 +172,32 @@ def test_shorts_uncover_the_knees_with_believable_skin(teacher, vton_samples, wi
 
 
 @pytest.mark.realdata
+def test_shins_under_shorts_take_no_colour_from_a_skin_hued_knit(teacher, wild_dev):
+    """A pale person in a pink-red Fair Isle jumper over black trousers (wild-dev ``ccp__1249``), dressed in the
+    catalogue's shorts: the knit's stitches that pass the skin colour test are not skin (rough, or specks between
+    rough ones), so the shins drawn below the shorts are the face's colour, not the jumper's. Measured: the shins'
+    median colour 33 CIELAB units from the face's tone (55, a dark red knit-like fill, before)."""
+    from tryon.garment.catalogue import render_garment
+    from tryon.teacher.agnostic import skin_tone
+
+    img = _load(wild_dev / "person" / "ccp__1249.jpg")
+    res = teacher.run(img, render_garment("khaki-shorts", size=(768, 576))[0], category="bottoms")
+    kp = res.keypoints
+    shins = np.zeros(img.shape[:2], np.uint8)
+    for side in ("left", "right"):
+        knee, ankle = kp[body.KP[f"{side}_knee"], :2], kp[body.KP[f"{side}_ankle"], :2]
+        c = 0.35 * knee + 0.65 * ankle
+        cv2.circle(shins, (int(c[0]), int(c[1])), int(0.12 * np.hypot(*(ankle - knee))), 1, -1)
+    shins = shins.astype(bool) & res.hole & (res.composition_mask < 0.5)
+    assert shins.sum() > 200
+    lab = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
+    tone = cv2.cvtColor(skin_tone(img, res.parse).reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    d_e = float(np.linalg.norm(np.median(lab[shins], axis=0) - tone.astype(np.float32)))
+    print(f"shins {d_e:.1f} CIELAB units from the face's tone")
+    assert d_e < 45, d_e
+
+
+@pytest.mark.realdata
 def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
     img = _load(vton_samples / "person" / PERSON)
     waist_up = np.ascontiguousarray(img[: int(0.55 * img.shape[0])])
