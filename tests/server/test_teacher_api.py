@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -23,6 +24,7 @@ from tryon.garment.catalogue import render_garment
 from tryon.server.config import Settings
 from tryon.server.main import create_app
 
+DEMO_GARMENTS = Path(__file__).resolve().parents[2] / "web" / "demo" / "garments"  # the catalogue
 FULL_BODY = "ccp__1249.jpg"  # standing, facing the camera, black trousers and a long jumper, feet in view
 DRESS = "maftulivtryon__cl_gd_01.jpg"  # a sleeveless knee-length dress, black flowers on tulle, on white
 WAIST_UP = "ujjwalvton__original-3.jpg"  # no legs in the photo: bottoms are refused (PoseError)
@@ -152,6 +154,29 @@ def test_an_auto_dress_is_dressed_and_bottoms_without_legs_fail_with_pose_error(
     for category in ("bottoms", "auto"):
         swapped = _run(teacher_server, person, (wild_dev / "person" / WAIST_UP).read_bytes(), category=category)
         assert swapped["status"] == "failed" and swapped["error"]["name"] == "PhotoTypeError", (category, swapped)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("person_name", [FULL_BODY, "dressedbyai__person1.jpg"])
+def test_the_demo_dress_is_dressed_as_the_widget_sends_it(teacher_server, wild_dev, person_name):
+    """The demo page's navy shift dress, the catalogue's own PNG as the widget sends it (one outfit garment, no
+    mask: the server cuts it), on full-body photos: a completed job (its cut keeps the neckline, so the gate
+    passes it), the dress over the torso and the legs."""
+    person = (wild_dev / "person" / person_name).read_bytes()
+    dress = (DEMO_GARMENTS / "navy-shift-dress.png").read_bytes()
+    files = [("person_image", ("p.jpg", person, "image/jpeg")), ("garment_image", ("garment0", dress, "image/png"))]
+    r = teacher_server.post("/v1/run", files=files, data={"garment_category": "one-pieces", "output_format": "png"},
+                            headers={"Prefer": "wait=120"})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "completed", done
+    src = np.asarray(Image.open(io.BytesIO(person)).convert("RGB"))
+    out = _decode(done["output"][0])
+    b = _body_rows(src)
+    cols = slice(int(b["x0"]), int(b["x1"]) + 1)
+    torso = np.abs(out.astype(int) - src.astype(int)).max(2)[int(b["shoulder"] + 0.3 * (b["hip"] - b["shoulder"])):
+                                                            int(b["hip"]), cols]
+    assert (torso > CHANGED).mean() >= DRESS_TORSO_MIN
 
 
 def test_teacher_off_keeps_the_student_refusal(make_settings, photos):
