@@ -25,7 +25,8 @@ import numpy as np
 from tryon.person.body import body_frame, leg_frame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import skin_mask, skin_tone
-from tryon.teacher.agnostic_lower import LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette, old_bottoms_mask
+from tryon.teacher.agnostic_lower import (LEG_TAPER, ankle_band, feet_mask, leg_maps, leg_silhouette, legs_to_toes,
+                                          old_bottoms_mask)
 from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _grain, fill_colors, paint_layers
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import drop_textured, old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
@@ -101,7 +102,8 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     feet = feet_mask(parse_s, lf)
     old = old_bottoms_mask(parse_s, skin, feet)
-    dist, along = leg_maps((h, w), lf)
+    # Hidden ankles sit too high under wide trousers: the shins below shorts or a skirt go on to the feet.
+    dist, along = legs_to_toes(*leg_maps((h, w), lf), lf)
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
     # The parse's lower body also holds what hangs beside the legs (a bag, its shadow): old bottoms are what lies

@@ -227,6 +227,26 @@ def test_a_skirts_flaring_sides_are_drawn_without_steps(teacher, wild_dev):
 
 
 @pytest.mark.realdata
+def test_shins_under_shorts_reach_the_feet(teacher, wild_dev):
+    """Wide trousers hide the ankles, which BlazePose then puts too high: the shins drawn below the catalogue's
+    shorts go on from the ankle joints to the toes (:func:`tryon.teacher.agnostic_lower.legs_to_toes`, as under a
+    one-piece), so no backdrop shows between them and the shoes (wild-dev ``ccp__1249``: a quarter of the way from
+    the ankle to the toe, 0.43 / 0.44 of a small patch was skin before, a rounded stump above a grey gap)."""
+    from tryon.garment.catalogue import render_garment
+    from tryon.teacher.agnostic import skin_mask, skin_tone
+
+    img = _load(wild_dev / "person" / "ccp__1249.jpg")
+    res = teacher.run(img, render_garment("khaki-shorts", size=(768, 576))[0], category="bottoms")
+    kp, tone = res.keypoints, skin_tone(img, res.parse)
+    r = max(2, int(0.03 * body.leg_frame(kp).thigh))
+    for side in ("left", "right"):
+        ankle, toe = kp[body.KP[f"{side}_ankle"], :2], kp[body.KP[f"{side}_foot_index"], :2]
+        x, y = (int(v) for v in ankle + 0.25 * (toe - ankle))
+        patch = np.s_[y - r:y + r + 1, x - r:x + r + 1]
+        assert skin_mask(res.tryon[patch], tone).mean() > 0.8, side
+
+
+@pytest.mark.realdata
 def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
     img = _load(vton_samples / "person" / PERSON)
     waist_up = np.ascontiguousarray(img[: int(0.55 * img.shape[0])])
