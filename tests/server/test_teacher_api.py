@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -24,7 +23,6 @@ from tryon.garment.catalogue import render_garment
 from tryon.server.config import Settings
 from tryon.server.main import create_app
 
-DEMO_GARMENTS = Path(__file__).resolve().parents[2] / "web" / "demo" / "garments"  # the catalogue
 FULL_BODY = "ccp__1249.jpg"  # standing, facing the camera, black trousers and a long jumper, feet in view
 DRESS = "maftulivtryon__cl_gd_01.jpg"  # a sleeveless knee-length dress, black flowers on tulle, on white
 WAIST_UP = "ujjwalvton__original-3.jpg"  # no legs in the photo: bottoms are refused (PoseError)
@@ -159,11 +157,11 @@ def test_an_auto_dress_is_dressed_and_bottoms_without_legs_fail_with_pose_error(
 @pytest.mark.realdata
 @pytest.mark.parametrize("person_name", [FULL_BODY, "dressedbyai__person1.jpg"])
 def test_the_demo_dress_is_dressed_as_the_widget_sends_it(teacher_server, wild_dev, person_name):
-    """The demo page's navy shift dress, the catalogue's own PNG as the widget sends it (one outfit garment, no
-    mask: the server cuts it), on full-body photos: a completed job (its cut keeps the neckline, so the gate
-    passes it), the dress over the torso and the legs."""
+    """The demo page's navy shift dress (the catalogue's PNG, as ``tryon web-build`` renders it for the page), as
+    the widget sends it (one outfit garment, no mask: the server cuts it), on full-body photos: a completed job
+    (not LowConfidenceError: its cut keeps the neckline, so the gate passes it), the dress over the torso."""
     person = (wild_dev / "person" / person_name).read_bytes()
-    dress = (DEMO_GARMENTS / "navy-shift-dress.png").read_bytes()
+    dress = _png(render_garment("navy-shift-dress", size=(768, 576))[0])
     files = [("person_image", ("p.jpg", person, "image/jpeg")), ("garment_image", ("garment0", dress, "image/png"))]
     r = teacher_server.post("/v1/run", files=files, data={"garment_category": "one-pieces", "output_format": "png"},
                             headers={"Prefer": "wait=120"})
