@@ -40,6 +40,32 @@ def segment_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarra
     return np.hypot(xs - a[0] - t * d[0], ys - a[1] - t * d[1]), t
 
 
+def legs_to_toes(dist: np.ndarray, along: np.ndarray, lf) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`leg_maps`' ``(dist, along)`` with each leg going on, at the ankle's breadth, to its toe keypoint.
+
+    Under long old bottoms (a maxi skirt, wide trousers) BlazePose puts hidden ankles too high (on a wild-dev
+    maxi dress a third of the shin above the straps of the sandals): a leg ending at its ankle joint left a gap of
+    backdrop, or a rounded stump, between the bare shins and the feet. Where the feet are seen they are kept as
+    photographed, so this draws only into the old garment.
+
+    Args:
+        dist: (h, w) float32 distance to the nearest leg bone, pixels.
+        along: (h, w) float32 position along the leg (0 hip, 1 knee, 2 ankle).
+        lf: the person's :class:`tryon.person.body.LegFrame` (its ``feet``: ankle, heel, toe per side).
+
+    Returns:
+        ``(dist, along)``, (h, w) float32 each: nearer the ankle-to-toe segment, its distance and ``along`` = 2.
+    """
+    h, w = dist.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    for ankle, _heel, toe in lf.feet.values():
+        d = segment_distance(xs, ys, np.asarray(ankle, np.float32), np.asarray(toe, np.float32))[0]
+        closer = d < dist
+        along = np.where(closer, 2.0, along)
+        dist = np.where(closer, d, dist)
+    return dist, along
+
+
 def leg_maps(shape: tuple[int, int], lf: LegFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel: distance to the nearest leg bone (hip-knee, knee-ankle), pixels, and the position along that
     leg of the nearest bone point (0 hip joint, 1 knee, 2 ankle).

@@ -49,7 +49,7 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     """
     from tryon.person.body import leg_frame
     from tryon.teacher.agnostic_lower import (LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette,
-                                              old_bottoms_mask, segment_distance)
+                                              legs_to_toes, old_bottoms_mask)
     from tryon.teacher.warp_lower import HIP_BREADTH, hip_breadth
 
     h, w = parse.shape
@@ -62,16 +62,7 @@ def lower_body(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, keypoints
     # A trouser hem over the shoe goes with the trousers; a shoe of the old garment's colours stays.
     old |= hem_cuffs(image, old, feet, skin, lf)
     dist, along = leg_maps((h, w), lf)
-    # Under a long old skirt BlazePose puts hidden ankles too high (on a wild-dev maxi dress a third of the shin
-    # above the straps of the sandals): a leg ending at its ankle joint left a gap of backdrop
-    # between the new hem's bare shins and the feet. Each leg goes on, at the ankle's breadth, to its toe
-    # keypoint; where the feet are seen they are kept as photographed, so this draws only into the old garment.
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    for ankle, _heel, toe in lf.feet.values():
-        d = segment_distance(xs, ys, np.asarray(ankle, np.float32), np.asarray(toe, np.float32))[0]
-        closer = d < dist
-        along = np.where(closer, 2.0, along)
-        dist = np.where(closer, d, dist)
+    dist, along = legs_to_toes(dist, along, lf)  # hidden ankles sit too high under a long old skirt
     legs = leg_silhouette(parse, lf, breadth, dist=dist, along=along)
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth

@@ -25,10 +25,11 @@ import numpy as np
 from tryon.person.body import body_frame, leg_frame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import skin_mask, skin_tone
-from tryon.teacher.agnostic_lower import LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette, old_bottoms_mask
+from tryon.teacher.agnostic_lower import (LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette, legs_to_toes,
+                                          old_bottoms_mask)
 from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _grain, fill_colors, paint_layers
 from tryon.teacher.shading import shading_map
-from tryon.teacher.skin import old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
+from tryon.teacher.skin import drop_textured, old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
 from tryon.teacher.warp import WarpResult
 from tryon.teacher.warp_lower import hip_breadth
 
@@ -38,6 +39,7 @@ TUCK = ("out", "in")
 """``out``: the top is worn over the bottoms' waistband (drawn in front); ``in``: tucked in (the bottoms'
 waistband is drawn over the top)."""
 
+_ARMS_TORSO = (LABEL["left_arm"], LABEL["right_arm"], LABEL["torso"])
 _FRONT_ALWAYS = (LABEL["left_arm"], LABEL["right_arm"], LABEL["left_hand"], LABEL["right_hand"], LABEL["face"],
                  LABEL["hair"])
 
@@ -82,15 +84,26 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
         return m if s >= 1.0 else cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
 
     lf = leg_frame(kp_s)
-    sw = body_frame(kp_s).sw
     breadth = hip_breadth(parse_s, lf)
     tone = skin_tone(img_s, parse_s)
     # Skin is looked for on the person only (a beige wall or a wooden floor is not the person's skin).
     skin = skin_mask(img_s, tone) & ~np.isin(parse_s, (LABEL["background"], LABEL["hair"]))
+    # A knit of a skin-like hue (a pink-red jumper) is fabric, rougher than the face's skin: left in, it would lend
+    # the synthesised legs its colours and weave. Dropped on the arms and torso only, as the tops' composition does.
+    face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    sw = body_frame(kp_s).sw
+    on_top = np.isin(parse_s, _ARMS_TORSO)
+    skin &= ~(on_top & ~drop_textured(img_s, skin, face_in & skin, sw))
+    # What the knit leaves between its rough stitches are specks and thin stripes; bare arms and a bare midriff
+    # are solid, wider than a tenth of the shoulders.
+    k_s = max(3, int(round(0.1 * sw)) | 1)
+    solid = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k_s, k_s), np.uint8)).astype(bool)
+    skin &= solid | ~on_top
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     feet = feet_mask(parse_s, lf)
     old = old_bottoms_mask(parse_s, skin, feet)
-    dist, along = leg_maps((h, w), lf)
+    # Hidden ankles sit too high under wide trousers: the shins below shorts or a skirt go on to the feet.
+    dist, along = legs_to_toes(*leg_maps((h, w), lf), lf)
     xp, fp = zip(*LEG_TAPER, strict=True)
     r_leg = np.interp(along, xp, fp).astype(np.float32) * breadth
     # The parse's lower body also holds what hangs beside the legs (a bag, its shadow): old bottoms are what lies

@@ -280,6 +280,34 @@ def _smooth(t: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
+OUTLINE_SMOOTH = 1.6
+"""Gaussian σ, in the garment mask's working pixels (:data:`tryon.garment.mask.WORK_SIDE` on the long side), of
+the blur whose 0.5 level is the outline the warp draws (:func:`_straight_outline`)."""
+
+
+def _straight_outline(mask: np.ndarray) -> np.ndarray:
+    """The garment mask with its outline's staircase smoothed out, ramp width kept (about one working pixel).
+
+    :func:`tryon.garment.mask.garment_mask` cuts at :data:`~tryon.garment.mask.WORK_SIDE` px and upsamples: a
+    skirt's flaring side is a staircase of runs several working pixels long, which the warp magnifies into a
+    jagged edge on the person. Blurred by :data:`OUTLINE_SMOOTH` working px, the staircase's 0.5 level follows
+    the straight line it samples (corners round by about that radius); the ramp is steepened back by
+    σ √(2π) (the slope at 0.5 of a blurred step is 1 / (σ √(2π))). Done here, not in the cut itself: the
+    category and sleeve rules read the cut's exact corners.
+
+    Args:
+        mask: (h, w) float32 [0, 1] garment mask.
+
+    Returns:
+        (h, w) float32 [0, 1].
+    """
+    from tryon.garment.mask import WORK_SIDE
+
+    sigma = OUTLINE_SMOOTH * max(mask.shape) / WORK_SIDE
+    soft = cv2.GaussianBlur(mask, (0, 0), sigma)
+    return np.clip((soft - 0.5) * (OUTLINE_SMOOTH * np.sqrt(2.0 * np.pi)) + 0.5, 0.0, 1.0).astype(np.float32)
+
+
 def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                work_height: int = 256) -> WarpResult:
@@ -341,7 +369,7 @@ def warp_lower(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[st
     # knit's or a print's fine texture, and less to bleed and sample); the grid's [-1, 1] coordinates hold at any
     # size (align_corners=False).
     f = min(1.0, 1.25 * fit.k)
-    src, gmask = garment, garment_mask.astype(np.float32)
+    src, gmask = garment, _straight_outline(garment_mask.astype(np.float32))
     if f < 0.9:
         size = (max(8, int(round(gw * f))), max(8, int(round(gh * f))))
         src = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)

@@ -127,3 +127,39 @@ def test_jeans_go_to_the_server_with_consent(page, teacher_site, wild_dev) -> No
     event = page.evaluate(LAST_EVENT_JS)
     assert event["type"] == "result" and event["detail"]["backend"] == "server", event
     assert len(posts) == 2 and page.evaluate(SHADOW_JS)["consentHidden"]
+
+
+# The category of each try-on the page sends (multipart bodies are not readable from Playwright's request).
+SENT_CATEGORIES_JS = """(() => { window.__sent = []; const f = window.fetch;
+  window.fetch = (url, init) => { if (init?.body instanceof FormData) window.__sent.push(init.body.get('category'));
+    return f(url, init); }; })();"""
+UPLOAD_JS = """async (src) => { const w = document.querySelector('tryon-widget');
+  w.removeAttribute('garment-mask-src'); w.removeAttribute('garment-alt'); w.setAttribute('category', 'auto');
+  w.garment = await (await fetch(src)).blob(); }"""
+
+
+def test_an_uploaded_auto_garment_the_browser_calls_bottoms_goes_to_the_server(page, teacher_site, wild_dev) -> None:
+    """A garment photo the page hands the widget as a file (no mask, ``category="auto"``) that the browser's
+    classifier calls bottoms: not refused, but offered to the server (which dresses bottoms) with the shopper's
+    consent, named bottoms as the classifier found it."""
+    person = wild_dev / "person" / FULL_BODY
+    page.add_init_script(SENT_CATEGORIES_JS)
+    page.goto(f"{teacher_site}/demo/?backend=wasm")
+    page.wait_for_function(WIDGET_READY_JS)
+    page.wait_for_function(CATALOGUE_READY_JS)
+    page.set_input_files("tryon-widget .file", str(person))
+    page.evaluate(UPLOAD_JS, "garments/khaki-shorts.png")
+
+    _press_run(page)
+    page.wait_for_function(CONSENT_SHOWN_JS, timeout=240_000)
+    shown = page.evaluate(SHADOW_JS)
+    assert not shown["consentHidden"], (shown, page.evaluate(LAST_EVENT_JS))
+    assert shown["consentText"].startswith("This garment is one of the bottoms"), shown["consentText"]
+    assert page.evaluate("() => window.__sent") == [], "sent before the shopper agreed"
+    page.click("tryon-widget .consent-yes")
+    page.wait_for_function(LAST_EVENT_JS, timeout=240_000)
+    event = page.evaluate(LAST_EVENT_JS)
+    assert event["type"] == "result" and event["detail"]["backend"] == "server", event
+    assert page.evaluate("() => window.__sent") == ["bottoms"]
+    OUT.mkdir(exist_ok=True)
+    (OUT / "server_teacher_uploaded_shorts.png").write_bytes(base64.b64decode(page.evaluate(RESULT_PNG_JS)))

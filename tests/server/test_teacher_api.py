@@ -154,6 +154,29 @@ def test_an_auto_dress_is_dressed_and_bottoms_without_legs_fail_with_pose_error(
         assert swapped["status"] == "failed" and swapped["error"]["name"] == "PhotoTypeError", (category, swapped)
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize("person_name", [FULL_BODY, "dressedbyai__person1.jpg"])
+def test_the_demo_dress_is_dressed_as_the_widget_sends_it(teacher_server, wild_dev, person_name):
+    """The demo page's navy shift dress (the catalogue's PNG, as ``tryon web-build`` renders it for the page), as
+    the widget sends it (one outfit garment, no mask: the server cuts it), on full-body photos: a completed job
+    (not LowConfidenceError: its cut keeps the neckline, so the gate passes it), the dress over the torso."""
+    person = (wild_dev / "person" / person_name).read_bytes()
+    dress = _png(render_garment("navy-shift-dress", size=(768, 576))[0])
+    files = [("person_image", ("p.jpg", person, "image/jpeg")), ("garment_image", ("garment0", dress, "image/png"))]
+    r = teacher_server.post("/v1/run", files=files, data={"garment_category": "one-pieces", "output_format": "png"},
+                            headers={"Prefer": "wait=120"})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "completed", done
+    src = np.asarray(Image.open(io.BytesIO(person)).convert("RGB"))
+    out = _decode(done["output"][0])
+    b = _body_rows(src)
+    cols = slice(int(b["x0"]), int(b["x1"]) + 1)
+    torso = np.abs(out.astype(int) - src.astype(int)).max(2)[int(b["shoulder"] + 0.3 * (b["hip"] - b["shoulder"])):
+                                                            int(b["hip"]), cols]
+    assert (torso > CHANGED).mean() >= DRESS_TORSO_MIN
+
+
 def test_teacher_off_keeps_the_student_refusal(make_settings, photos):
     """``teacher_categories=none``: bottoms answer 422 as before the teacher was served, and /v1/models says the
     student dresses tops only."""

@@ -172,6 +172,81 @@ def test_shorts_uncover_the_knees_with_believable_skin(teacher, vton_samples, wi
 
 
 @pytest.mark.realdata
+def test_shins_under_shorts_take_no_colour_from_a_skin_hued_knit(teacher, wild_dev):
+    """A pale person in a pink-red Fair Isle jumper over black trousers (wild-dev ``ccp__1249``), dressed in the
+    catalogue's shorts: the knit's stitches that pass the skin colour test are not skin (rough, or specks between
+    rough ones), so the shins drawn below the shorts are the face's colour, not the jumper's. Measured: the shins'
+    median colour 33 CIELAB units from the face's tone (55, a dark red knit-like fill, before)."""
+    from tryon.garment.catalogue import render_garment
+    from tryon.teacher.agnostic import skin_tone
+
+    img = _load(wild_dev / "person" / "ccp__1249.jpg")
+    res = teacher.run(img, render_garment("khaki-shorts", size=(768, 576))[0], category="bottoms")
+    kp = res.keypoints
+    shins = np.zeros(img.shape[:2], np.uint8)
+    for side in ("left", "right"):
+        knee, ankle = kp[body.KP[f"{side}_knee"], :2], kp[body.KP[f"{side}_ankle"], :2]
+        c = 0.35 * knee + 0.65 * ankle
+        cv2.circle(shins, (int(c[0]), int(c[1])), int(0.12 * np.hypot(*(ankle - knee))), 1, -1)
+    shins = shins.astype(bool) & res.hole & (res.composition_mask < 0.5)
+    assert shins.sum() > 200
+    lab = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
+    tone = cv2.cvtColor(skin_tone(img, res.parse).reshape(1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
+    d_e = float(np.linalg.norm(np.median(lab[shins], axis=0) - tone.astype(np.float32)))
+    print(f"shins {d_e:.1f} CIELAB units from the face's tone")
+    assert d_e < 45, d_e
+
+
+def _outline_jag(mask: np.ndarray, side: str) -> float:
+    """RMS, px, of a skirt's side outline (sub-pixel 0.5 crossing per row, from 25 % to 90 % of its height) about
+    its own smoothing over 8 rows: the steps of a staircase, not the side's slant or bend."""
+    ys = np.nonzero((mask > 0.5).any(axis=1))[0]
+    y0, n = int(ys[0]), int(ys[-1] - ys[0])
+    xs = []
+    for y in range(y0 + n // 4, y0 + 9 * n // 10):
+        row = mask[y] if side == "left" else mask[y][::-1]
+        i = int(np.argmax(row > 0.5))
+        xs.append(i - (row[i] - 0.5) / max(float(row[i] - row[i - 1]), 1e-3))
+    xs = np.asarray(xs, np.float32).reshape(-1, 1)
+    jag = (xs - cv2.GaussianBlur(xs, (1, 0), 8, borderType=cv2.BORDER_REFLECT)).ravel()[20:-20]
+    return float(np.sqrt((jag ** 2).mean()))
+
+
+@pytest.mark.realdata
+def test_a_skirts_flaring_sides_are_drawn_without_steps(teacher, wild_dev):
+    """The catalogue's pleated skirt on a full-body photo: its slanted sides are straight on the person, not the
+    staircase of the garment cut's working resolution magnified by the warp. Measured on wild-dev ``ccp__1249``:
+    0.43 px RMS of steps each side (0.76 and 0.73 before the warp smoothed the cut's outline)."""
+    from tryon.garment.catalogue import render_garment
+
+    res = teacher.run(_load(wild_dev / "person" / "ccp__1249.jpg"),
+                      render_garment("plum-pleated-skirt", size=(768, 576))[0], category="bottoms")
+    jags = {side: _outline_jag(res.warped_mask, side) for side in ("left", "right")}
+    print("skirt outline steps, px RMS:", jags)
+    assert max(jags.values()) < 0.6, jags
+
+
+@pytest.mark.realdata
+def test_shins_under_shorts_reach_the_feet(teacher, wild_dev):
+    """Wide trousers hide the ankles, which BlazePose then puts too high: the shins drawn below the catalogue's
+    shorts go on from the ankle joints to the toes (:func:`tryon.teacher.agnostic_lower.legs_to_toes`, as under a
+    one-piece), so no backdrop shows between them and the shoes (wild-dev ``ccp__1249``: a quarter of the way from
+    the ankle to the toe, 0.43 / 0.44 of a small patch was skin before, a rounded stump above a grey gap)."""
+    from tryon.garment.catalogue import render_garment
+    from tryon.teacher.agnostic import skin_mask, skin_tone
+
+    img = _load(wild_dev / "person" / "ccp__1249.jpg")
+    res = teacher.run(img, render_garment("khaki-shorts", size=(768, 576))[0], category="bottoms")
+    kp, tone = res.keypoints, skin_tone(img, res.parse)
+    r = max(2, int(0.03 * body.leg_frame(kp).thigh))
+    for side in ("left", "right"):
+        ankle, toe = kp[body.KP[f"{side}_ankle"], :2], kp[body.KP[f"{side}_foot_index"], :2]
+        x, y = (int(v) for v in ankle + 0.25 * (toe - ankle))
+        patch = np.s_[y - r:y + r + 1, x - r:x + r + 1]
+        assert skin_mask(res.tryon[patch], tone).mean() > 0.8, side
+
+
+@pytest.mark.realdata
 def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
     img = _load(vton_samples / "person" / PERSON)
     waist_up = np.ascontiguousarray(img[: int(0.55 * img.shape[0])])

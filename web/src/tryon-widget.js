@@ -443,6 +443,8 @@ export class TryonWidget extends HTMLElement {
         } catch (err) {
           if (err.name === ErrorName.INFERENCE) { // the backend broke while running: next one down
             out = await this.#recover(err, person, garment, t0);
+          } else if (err.name === ErrorName.UNSUPPORTED_CATEGORY && err.category) {
+            out = await this.#runClassified(err, person, garment, t0);
           } else throw err;
         }
       }
@@ -560,6 +562,7 @@ export class TryonWidget extends HTMLElement {
       const err = namedError(msg.name, msg.message);
       err.local = msg.local;
       err.fallbacks = msg.fallbacks;
+      if (msg.category) err.category = msg.category; // an auto garment the student refused: what it looks like
       p.reject(err);
     } else p.resolve(msg);
   }
@@ -585,8 +588,9 @@ export class TryonWidget extends HTMLElement {
     };
   }
 
-  /** `why`: a categoryWhy() text when the garment's category sends it to the server, else null (SERVER_WHY). */
-  async #runServer(person, garment, t0, why = null) {
+  /** `why`: a categoryWhy() text when the garment's category sends it to the server, else null (SERVER_WHY);
+   * `category`: what the server is told the garment is (the element's, or what the browser's classifier found). */
+  async #runServer(person, garment, t0, why = null, category = this.category) {
     const bitmap = await decode(person, 'photo'); // refuse a non-image before it leaves the device
     const { width, height } = bitmap;
     bitmap.close();
@@ -596,7 +600,7 @@ export class TryonWidget extends HTMLElement {
     let res;
     try {
       res = await runOnServer(this.server, person, garment, {
-        category: this.category, waitSeconds: env.serverWaitSeconds,
+        category, waitSeconds: env.serverWaitSeconds,
       });
     } catch (err) {
       if (err.name !== 'TypeError') throw err;
@@ -641,6 +645,19 @@ export class TryonWidget extends HTMLElement {
     this.#setStatus('running', 'Trying the outfit on, on the server…');
     const res = await runOnServer(this.server, person, blobs, { tuck, waitSeconds: env.serverWaitSeconds });
     return { blob: res.blob, width, height, backend: 'server', ms: performance.now() - t0, timings: { server: res.metrics } };
+  }
+
+  /**
+   * An `auto` garment the worker classified as a category the in-browser model does not dress (`err.category`,
+   * set by the worker's category check): the server's, with consent and named as the classifier found it, when
+   * the server dresses that category.
+   * @throws {Error} `err` itself (the worker's refusal) when no server dresses it (none configured, none that
+   *   dresses it, or `server-fallback="never"`)
+   */
+  async #runClassified(err, person, garment, t0) {
+    if (!(await this.#serverCategories()).includes(err.category)) throw err;
+    const why = categoryWhy(err.category, await this.#browserCategories(), this.getAttribute('garment-alt'));
+    return this.#runServer(person, garment, t0, why, err.category);
   }
 
   async #recover(err, person, garment, t0) {

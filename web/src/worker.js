@@ -30,7 +30,7 @@ import * as F from './framing.js';
 import * as G from './guard.js';
 import * as P from './processing.js';
 import {
-  DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, resolveCategory,
+  DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, normaliseCategory, resolveCategory,
 } from './protocol.js';
 
 /** Worker state (one model). */
@@ -413,7 +413,11 @@ function checkCategory(mask, category) {
     return;
   }
   const message = C.refusal(info, state.categories);
-  if (message) throw namedError(ErrorName.UNSUPPORTED_CATEGORY, message);
+  if (!message) return;
+  const err = namedError(ErrorName.UNSUPPORTED_CATEGORY, message);
+  // What it looks like, so the page can offer the garment to a server that dresses that category.
+  if (info.category !== 'uncertain') err.category = normaliseCategory(info.category);
+  throw err;
 }
 
 /**
@@ -656,7 +660,7 @@ self.addEventListener('message', (event) => {
     } catch (err) {
       post({
         type: Reply.ERROR, id: msg.id, name: err.name || 'Error', message: err.message || String(err),
-        local: Boolean(err.local), fallbacks: err.fallbacks || [],
+        local: Boolean(err.local), fallbacks: err.fallbacks || [], category: err.category || null,
       });
     }
   });
