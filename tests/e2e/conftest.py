@@ -376,6 +376,28 @@ def chromium_launch():
     return launch
 
 
+@pytest.fixture(scope="module")
+def camera_demo_page(chromium_launch):
+    """``open(site, clip)``: the demo page on WASM (no server fallback) in a chromium whose fake camera loops the
+    y4m ``clip``, once the widget and its garment are ready, as a context manager yielding the page; page errors
+    fail the test on exit."""
+
+    @contextmanager
+    def open_page(site: str, clip: Path):
+        with chromium_launch([f"--use-file-for-fake-video-capture={clip}"]) as browser:
+            page = browser.new_context().new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.set_default_timeout(300_000)
+            page.goto(f"{site}/demo/?backend=wasm&server-fallback=never")
+            page.wait_for_function("() => { const w = document.querySelector('tryon-widget'); "
+                                   "return customElements.get('tryon-widget') && w.garmentSrc; }")
+            yield page
+            assert not errors, errors
+
+    return open_page
+
+
 @pytest.fixture
 def make_page(browser):
     """``make_page(**context_options)``: a fresh page in its own context (empty Cache API; Playwright's

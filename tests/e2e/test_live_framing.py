@@ -80,17 +80,9 @@ def camera_clip(tmp_path_factory, wild_dev):
 
 
 @pytest.fixture(scope="module")
-def camera_page(camera_clip, framed_site, chromium_launch):
-    with chromium_launch([f"--use-file-for-fake-video-capture={camera_clip[0]}"]) as browser:
-        page = browser.new_context().new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(300_000)
-        page.goto(f"{framed_site}/demo/?backend=wasm&server-fallback=never")
-        page.wait_for_function("() => { const w = document.querySelector('tryon-widget'); "
-                               "return customElements.get('tryon-widget') && w.garmentSrc; }")
+def camera_page(camera_clip, framed_site, camera_demo_page):
+    with camera_demo_page(framed_site, camera_clip[0]) as page:
         yield page
-        assert not errors, errors
 
 
 def test_live_mode_tracks_a_still_person_and_recovers(camera_page, camera_clip, framed_student_dir) -> None:

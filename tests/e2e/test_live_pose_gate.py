@@ -59,7 +59,7 @@ def camera_clip(tmp_path_factory, wild_dev):
 
 
 def test_live_mode_hides_the_garment_during_a_jump(camera_clip, framed_site, framed_student_dir,
-                                                    chromium_launch) -> None:
+                                                    camera_demo_page) -> None:
     import json
 
     from tryon.errors import PoseError
@@ -68,16 +68,8 @@ def test_live_mode_hides_the_garment_during_a_jump(camera_clip, framed_site, fra
     cfg = FramingConfig.from_dict(json.loads((framed_student_dir / "manifest.json").read_text())["framing"])
     with pytest.raises(PoseError, match="legs is raised"):  # Python refuses the jump frame itself
         PersonFramer(framed_student_dir, cfg, threads=1)(camera_clip[1], (256, 192))
-    with chromium_launch([f"--use-file-for-fake-video-capture={camera_clip[0]}"]) as browser:
-        page = browser.new_context().new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(300_000)
-        page.goto(f"{framed_site}/demo/?backend=wasm&server-fallback=never")
-        page.wait_for_function("() => { const w = document.querySelector('tryon-widget'); "
-                               "return customElements.get('tryon-widget') && w.garmentSrc; }")
+    with camera_demo_page(framed_site, camera_clip[0]) as page:
         frames = page.evaluate(LIVE_JS, [360_000])
-    assert not errors, errors
     print("\nstates:", " ".join(f["state"][0] + ("J" if "legs is raised" in (f["message"] or "") else "")
                                 for f in frames), f"({len(frames)} frames)")
     first_dressed = next(i for i, f in enumerate(frames) if f["inference"] is not None)
