@@ -67,12 +67,12 @@ student's pose gate (:func:`refuse_pose_gate`) scores these before the student r
 (a jump also hides joints from BlazePose; standing on both feet is what to change; crossed arms hide elbows too,
 and the arms are what to change)."""
 
-# What each pose-gate signal means for a shopper's photo; the ramps and the advice are the teacher gate's
-# (tryon.teacher.gate_config.SIGNALS), whose wording for `stance` speaks of the legs the teacher draws.
+# What a pose-gate signal means for a shopper's photo where the teacher gate's wording (tryon.teacher.gate_config.
+# SIGNALS, whose ramps and advice are used as they are) speaks of what the teacher draws: the legs it synthesises
+# for `stance`, the body it measures for `pose`. Otherwise the gate's own wording.
 _POSE_GATE_WHAT = {
     "pose": "your body is not clearly visible (turned away from the camera, or your arms or hips hidden)",
     "stance": "one of your legs is raised (a jump, a kick or a foot lifted)",
-    "arms_across": "your forearms are in front of your body (arms crossed, or holding or typing on something)",
 }
 # The categories a signal is scored for (absent: every category). A student dressing a top or a one-piece redraws
 # the torso and would draw the garment through forearms lying across it; a bottoms student does not redraw it.
@@ -82,7 +82,7 @@ _POSE_GATE_CATEGORIES = {"arms_across": ["tops", "one-pieces"]}
 def _pose_gate_defaults() -> dict[str, dict[str, Any]]:
     from tryon.teacher.gate_config import SIGNALS
 
-    gate = {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT[k],
+    gate = {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT.get(k, SIGNALS[k].what),
                 "advice": SIGNALS[k].advice} for k in POSE_GATE_SIGNALS}
     for k, categories in _POSE_GATE_CATEGORIES.items():
         gate[k]["categories"] = list(categories)

@@ -603,17 +603,17 @@ def _wrist_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np
                  keypoints: np.ndarray, *, half: float = WRIST_BAND) -> np.ndarray:
     """(H, W) bool: the rib cuff of a long old sleeve, round the wrist, whatever the parse calls it.
 
-    A knit's black rib cuff has not the sleeve's colour, so the old-garment mask's colour rule does not take
-    it, and where the knit above it passes as skin it is not connected to the old sleeve within the hand label,
-    so :func:`_old_cuffs` does not either: it stays as a dark band round the wrist below a new short sleeve. BlazePose puts
-    the wrist of a baggy sleeve up the forearm, so the cuff lies between the wrist keypoint and the hand's
+    A knit's black rib cuff has not the sleeve's colour, so the old-garment mask's colour rule does not take it, and
+    where the knit above it passes as skin it is not connected to the old sleeve within the hand label, so
+    :func:`_old_cuffs` does not either: it stays as a dark band round the wrist below a new short sleeve. BlazePose
+    puts the wrist of a baggy sleeve up the forearm, so the cuff lies between the wrist keypoint and the hand's
     centre (between the index and pinky knuckles). On each arm whose old sleeve reaches that wrist (old garment
-    labelled arm or hand within the capsule: not the old top's hem beside a hand in a pocket), the capsule's pixels (segment from the wrist a quarter of the forearm back towards the
-    elbow to the hand's centre, :data:`WRIST_BAND` wide) that are not smooth skin (not skin, or skin-hued but
-    ``rough``; on the hand label only non-skin), that the parse calls arm or hand, and that
-    are connected to that old
-    sleeve through such pixels are the cuff. Trousers and backdrop beside the hand lie outside the capsule or
-    apart from the sleeve, and stay. This project's own rule, from the BlazePose arm and hand keypoints.
+    labelled arm or hand within the capsule: not the old top's hem beside a hand in a pocket), the capsule's pixels
+    (segment from the wrist a quarter of the forearm back towards the elbow to the hand's centre, :data:`WRIST_BAND`
+    wide) that are not smooth skin (not skin, or skin-hued but ``rough``; on the hand label only non-skin), that the
+    parse calls arm or hand, and that are connected to that old sleeve through such pixels are the cuff. Trousers
+    and backdrop beside the hand lie outside the capsule or apart from the sleeve, and stay. This project's own
+    rule, from the BlazePose arm and hand keypoints.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.

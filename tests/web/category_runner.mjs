@@ -1,12 +1,13 @@
 // Golden-test runner for the category names of web/src/protocol.js: reads a JSON list of names from argv[2] and
-// prints, per name, what requireSupportedCategory does with it ({error, message} or {error: null}).
+// prints, per name, what the widget's category check does with it for a folder without `categories` (tops only:
+// resolveCategory against DEFAULT_CATEGORIES; auto passes, the worker classifies) as {error, message} or {error: null}.
 import { readFileSync } from 'node:fs';
-import { requireSupportedCategory } from '../../web/src/protocol.js';
+import { DEFAULT_CATEGORIES, normaliseCategory, resolveCategory } from '../../web/src/protocol.js';
 
 const out = {};
 for (const name of JSON.parse(readFileSync(process.argv[2], 'utf8'))) {
   try {
-    requireSupportedCategory(name);
+    if (normaliseCategory(name) !== 'auto') resolveCategory(name, DEFAULT_CATEGORIES);
     out[name] = { error: null, message: '' };
   } catch (e) {
     out[name] = { error: e.name, message: e.message };

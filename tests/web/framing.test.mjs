@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as F from '../../web/src/framing.js';
 import * as G from '../../web/src/guard.js';
-import { ErrorName, requireSupportedCategory, resolveCategory } from '../../web/src/protocol.js';
+import { DEFAULT_CATEGORIES, ErrorName, normaliseCategory, resolveCategory } from '../../web/src/protocol.js';
 
 // A manifest's `framing` as `tryon export` writes it (tryon.framing.FramingConfig defaults): test data.
 const CFG = {
@@ -231,12 +231,14 @@ test('framingFromManifest needs every rule and the three files', () => {
   throwsNamed(() => F.framingFromManifest({ framing: CFG, framing_files: files.slice(1) }), ErrorName.MANIFEST);
 });
 
-test('requireSupportedCategory: tops and auto pass, bottoms and one-pieces are refused', () => {
-  for (const c of [undefined, '', 'auto', 'tops', 'Top', 'upper_body']) requireSupportedCategory(c);
+test('a folder without categories (tops only): tops and auto pass, bottoms and one-pieces are refused', () => {
+  // The widget's check before any model loads: auto passes (the worker classifies), a named category is resolved.
+  const check = (c) => { if (normaliseCategory(c) !== 'auto') resolveCategory(c, DEFAULT_CATEGORIES); };
+  for (const c of [undefined, '', 'auto', 'tops', 'Top', 'upper_body']) check(c);
   for (const c of ['bottoms', 'lower', 'lower_body', 'one-pieces', 'dress']) {
-    throwsNamed(() => requireSupportedCategory(c), ErrorName.UNSUPPORTED_CATEGORY);
+    throwsNamed(() => check(c), ErrorName.UNSUPPORTED_CATEGORY);
   }
-  throwsNamed(() => requireSupportedCategory('hat'), 'TypeError');
+  throwsNamed(() => check('hat'), 'TypeError');
 });
 
 test('followRoi: the detection ROI moved with the body, its size and rotation kept', () => {

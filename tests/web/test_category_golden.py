@@ -1,6 +1,7 @@
-"""Golden test: the widget's category names (``requireSupportedCategory`` in ``web/src/protocol.js``) against
-``tryon.garment.category`` (``normalise_category`` + ``require_supported``): every spelling either accepts, both
-dress it, or both refuse it with the same error and the same category named."""
+"""Golden test: the widget's category names (``normaliseCategory`` + ``resolveCategory`` in ``web/src/protocol.js``,
+for a folder without ``categories``) against ``tryon.garment.category`` (``normalise_category`` +
+``require_supported``): every spelling either accepts, both dress it, or both refuse it with the same error and the
+same category named."""
 
 from __future__ import annotations
 

@@ -117,17 +117,6 @@ export function resolveCategory(category, dressed) {
 }
 
 /**
- * Refuse a garment category the student does not dress (`tryon.garment.category.require_supported`: tops only).
- * `auto` (or no category) passes here: the worker classifies the garment photo (`category.js`).
- * @param {string|null|undefined} category the element's `category` attribute, in any accepted spelling
- * @throws {Error} `UnsupportedCategoryError` for bottoms and one-pieces; `TypeError` for an unknown name
- */
-export function requireSupportedCategory(category) {
-  const name = normaliseCategory(category);
-  if (name !== 'auto') resolveCategory(name, DEFAULT_CATEGORIES);
-}
-
-/**
  * A category in any accepted spelling → `auto` or one of FASHN's `tops | bottoms | one-pieces`
  * (`tryon.garment.category.normalise_category`).
  * @param {string|null|undefined} category
