@@ -36,8 +36,10 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
-from tryon.teacher.skin import (drop_textured, garment_light, old_garment_remnant, old_garment_share,
-                                screened_poisson, skin_albedo, skin_texture, soft_upsample, synthesized_share)
+from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading, garment_light, old_garment_remnant,
+                                old_garment_share, screened_poisson, skin_albedo, skin_relief, skin_texture, skin_tone_gap,
+                                soft_upsample,
+                                synthesized_share)
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
@@ -50,6 +52,17 @@ _HANDS = (LABEL["left_hand"], LABEL["right_hand"])
 
 ARM_RADIUS = 0.125
 """Typical half-width of a bare arm, as a fraction of the shoulder width (for the cylinder shading)."""
+
+SKIN_SHADING_PRIOR = {"arm": (-0.27, -0.5, -0.08), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
+                      "chin": (-0.12, -0.35, 0.0)}
+"""Synthesised skin's shading gains (log luminance where the feature is 1: the arm's outline, the torso's sides,
+the body's left edge in the image against its right, right under the chin) as (prior, lowest, highest), for
+:func:`tryon.teacher.skin.fit_skin_shading`. The arm's and torso's priors are the fixed falloffs used before the
+fit (x0.76 and x0.85); the chin's is a mild shadow; the side's is none (a light from the front)."""
+
+GARMENT_SHADOW = (0.035, 0.22)
+"""Contact shadow the new garment's edges cast on synthesised skin (:func:`tryon.teacher.skin.contact_shadow`):
+decay length in shoulder widths, darkening at the edge."""
 
 ARM_TAPER = ((0.0, 0.135), (1.0, 0.105), (2.0, 0.075))
 """Largest half-width of a bare arm along it (position 0 shoulder joint, 1 elbow, 2 wrist) as a fraction of the
@@ -325,12 +338,33 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     q = arm_dist / r
     t = np.clip((q - 0.45) / 0.55, 0.0, 1.0)
     prof = np.where(q < 1.0, t * t * (3 - 2 * t), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
-    cyl = 1.0 - 0.24 * (1.0 - 0.3 * sl_w) * prof
+    # The gains of the body's shading are the person's own, fitted on their visible skin (arms, neck, chest)
+    # as functions of the same geometry; the priors hold where little skin is seen (SKIN_SHADING_PRIOR).
+    feats = {"arm": np.where(on_arm, prof, 0.0).astype(np.float32)}
+    if across is not None:
+        feats["torso"] = np.where(on_arm, 0.0, np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2
+                                  ).astype(np.float32)
+        # The key light's side: one side of the body brighter than the other (read on both arms' skin).
+        feats["side"] = (0.5 + 0.5 * np.clip(across / (0.55 * sw), -1.0, 1.0)).astype(np.float32)
+    face_px = parse == LABEL["face"]
+    if face_px.sum() >= 10:
+        # The chin's shadow on the neck and the top of the chest: below the face, fading over ~0.12 sw.
+        d_face = cv2.distanceTransform((~face_px).astype(np.uint8), cv2.DIST_L2, 5)
+        below = np.arange(hole.shape[0])[:, None] > np.nonzero(face_px)[0].mean()
+        feats["chin"] = np.where(below & ~on_arm, np.exp(-d_face / max(1.0, 0.12 * sw)), 0.0).astype(np.float32)
+    fit_px = skin_src & ~face_px & ~np.isin(parse, _HANDS)
+    gains = fit_skin_shading(img, albedo, fit_px, feats, SKIN_SHADING_PRIOR)
+    cyl = np.exp(gains["arm"] * (1.0 - 0.3 * sl_w) * prof)
     cyl = cyl * (1.0 + (sl_shade - 1.0) * sl_w)
     shade = np.where(on_arm, cyl, 1.0)
-    if across is not None:
+    if "torso" in feats:
         # The torso's roundness: light falls off towards its sides.
-        shade = shade * np.where(on_arm, 1.0, 1.0 - 0.15 * np.clip(np.abs(across) / (0.55 * sw), 0.0, 1.0) ** 2)
+        shade = shade * np.exp(gains["torso"] * feats["torso"])
+    if "side" in feats:
+        # Centred: the albedo is the skin's lit colour on either side, the gradient is what matters.
+        shade = shade * np.exp(gains["side"] * (feats["side"] - 0.5))
+    if "chin" in feats:
+        shade = shade * np.exp(gains["chin"] * feats["chin"])
     if old is not None:
         shade = shade * garment_light(np.clip(image, 0, 255).astype(np.uint8), old & ~skin, sw)
     model = albedo * shade[..., None]
@@ -849,6 +883,10 @@ class ComposeResult:
             (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown)
             plus clothing-labelled, non-skin pixels shown unchanged that have its colours
             (:func:`tryon.teacher.skin.old_garment_remnant`: what the detection missed).
+        skin_relief: (synthesised, photographed) :func:`tryon.teacher.skin.skin_relief` of the skin shown in
+            the result (NaN where too little of it is shown): how much shading each carries.
+        skin_tone_gap: :func:`tryon.teacher.skin.skin_tone_gap` of the synthesised skin shown against the
+            photographed body skin shown (NaN where either is too small).
     """
 
     tryon: np.ndarray
@@ -858,6 +896,8 @@ class ComposeResult:
     base: np.ndarray
     skin_synthesized: float = 0.0
     old_garment_visible: float = 0.0
+    skin_relief: tuple[float, float] = (float("nan"), float("nan"))
+    skin_tone_gap: float = float("nan")
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -985,12 +1025,22 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # Texture: the person's own skin grain on the synthesised skin, the photo's grain on the backdrop.
     body_a = soft_upsample(body, (W, H))
     skin_full = soft_upsample(skin & ~hole_all & ~face, (W, H)) > 0.5
-    tex = skin_texture(image, skin_full, a_hole > 0.5)
+    # The grain is copied from the person's skin only: skin-coloured backdrop or hair would be copied too.
+    tex_src = soft_upsample(skin & ~hole_all & ~face & ~np.isin(parse_s, (LABEL["hair"], LABEL["background"])),
+                            (W, H)) > 0.5
+    tex = skin_texture(image, tex_src, a_hole > 0.5)
     grain = _grain(image, a_hole > 0.5)
     lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
     # Multiplicative on skin (darker skin has proportionally smaller luminance variations).
     fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) \
         + ((1.0 - body_a) * grain)[..., None]
+    # The new garment's edges (neckline, straps, hems) shade the synthesised skin beside them. Not the arms:
+    # they hang in front of or beside the garment (and the warp's sleeve / torso split is too rough near the
+    # hem to tell a sleeve's shadow from the torso's).
+    sw_full = sw / s if s < 1.0 else sw
+    occ = contact_shadow(warp.warped_mask, max(1.0, GARMENT_SHADOW[0] * sw_full), GARMENT_SHADOW[1])
+    occ = np.where(up(arms | arm_sil | (maps.arm_dist < 1.6 * ARM_RADIUS * sw)) > 0.5, 1.0, occ)
+    fill_full = fill_full * (1.0 - body_a * (1.0 - occ))[..., None]
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 
     # Shading measured on the old garment's torso only (no arms / hands / hair in front of it).
@@ -1053,6 +1103,14 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if lower is not None:
         synth &= ~(up(lower) > 0.5)
     synth_share = synthesized_share(synth, synth | skin_full, ~covered)
+    # The shading shown on the synthesised skin against the photographed skin's (a slab shows none).
+    res_s = cv2.resize(result, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else result
+    shown_a = cv2.resize((~covered).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else \
+        (~covered).astype(np.float32)
+    synth_s = (cv2.resize(synth.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5) & (shown_a > 0.5)
+    real_s = skin & ~hole_all & ~face & (shown_a > 0.5)
+    relief = (skin_relief(res_s, synth_s, sw), skin_relief(res_s, real_s, sw))
+    tone_gap = skin_tone_gap(res_s, synth_s, real_s)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
@@ -1065,4 +1123,5 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old_vis = min(old_vis, 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
-                         skin_synthesized=synth_share, old_garment_visible=old_vis)
+                         skin_synthesized=synth_share, old_garment_visible=old_vis, skin_relief=relief,
+                         skin_tone_gap=tone_gap)

@@ -368,7 +368,9 @@ class Teacher:
                             garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()},
                             warped_parts=w.warped_parts,
                             info={"skin_synthesized": c.skin_synthesized,
-                                  "old_garment_visible": c.old_garment_visible})
+                                  "old_garment_visible": c.old_garment_visible,
+                                  "skin_relief": c.skin_relief[0], "skin_relief_photo": c.skin_relief[1],
+                                  "skin_tone_gap": c.skin_tone_gap})
         if category == "dress":
             res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0])
         t = time.perf_counter()

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 __all__ = ["skin_albedo", "colour_groups", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
-           "synthesized_share", "old_garment_share", "old_garment_remnant"]
+           "fit_skin_shading", "contact_shadow", "skin_relief", "skin_tone_gap", "synthesized_share", "old_garment_share", "old_garment_remnant"]
 
 LIGHT_CLAMP = (0.72, 1.12)
 """Range of the lighting multiplier on synthesised skin (deep shadows are clamped: the garment's own dark
@@ -205,6 +205,85 @@ def garment_light(image: np.ndarray, region: np.ndarray, sw: float, *, strength:
     return np.clip(light, *clamp).astype(np.float32)
 
 
+SHADING_PRIOR_WEIGHT = 40.0
+"""Ridge weight of :func:`fit_skin_shading`'s priors, in (pixel x feature²) at the ~192-px working height: a
+feature seen over fewer pixels than this (with values spread over [0, 1]) keeps mostly its prior."""
+
+
+def fit_skin_shading(image: np.ndarray, albedo: np.ndarray, skin: np.ndarray, features: dict[str, np.ndarray],
+                     prior: dict[str, tuple[float, float, float]]) -> dict[str, float]:
+    """Fit how the person's visible skin darkens with the body's geometry: one log-gain per geometric feature.
+
+    The visible skin's log luminance relative to the albedo's is modelled as c + Σ k_f feature_f (x), each
+    feature a fixed function of the body's geometry in [0, 1] (the arm cylinder's falloff towards its outline,
+    the torso's towards its sides, the chin's shadow on the neck...). c (the overall level, unpenalised)
+    and the k_f are found by ridge regression (least squares with a Tikhonov term pulling each k_f to its prior,
+    weight :data:`SHADING_PRIOR_WEIGHT`): where much skin is seen with the feature varying, its own shading is
+    used (a softly lit person gets a soft falloff, a side-lit one a deep one); where little is, the prior.
+    The shape-from-shading view of skin shading as a function of surface orientation (Horn, "Shape from
+    shading", 1970; here the orientation is a fixed profile of the body's pose, only its gain is fitted).
+
+    Args:
+        image: (H, W, 3) RGB, uint8 or float32 in 0-255.
+        albedo: (3,) RGB lit skin colour (:func:`skin_albedo`).
+        skin: (H, W) bool visible skin to fit on (not the face: make-up and its own relief).
+        features: name -> (H, W) float32 in [0, 1].
+        prior: name -> (k0, lo, hi): the prior gain and the range the fitted one is clamped to (log units;
+            negative: darker where the feature is 1).
+
+    Returns:
+        name -> fitted gain k_f (log units), for every name in ``features``.
+
+    Raises:
+        ValueError: when a feature has no prior or its shape differs from ``skin``'s.
+    """
+    names = list(features)
+    for n in names:
+        if n not in prior:
+            raise ValueError(f"no prior for shading feature {n!r} (priors: {sorted(prior)})")
+        if features[n].shape != skin.shape:
+            raise ValueError(f"feature {n!r} has shape {features[n].shape}, skin {skin.shape}")
+    k0 = np.array([prior[n][0] for n in names], np.float64)
+    n_px = int(skin.sum())
+    if n_px < 20:
+        return {n: float(prior[n][0]) for n in names}
+    w3 = np.array([0.299, 0.587, 0.114])
+    lum = np.asarray(image, np.float64)[skin] @ w3
+    y = np.log(np.maximum(lum, 4.0) / max(float(np.asarray(albedo, np.float64) @ w3), 4.0))
+    X = np.stack([np.ones(n_px)] + [features[n][skin].astype(np.float64) for n in names], 1)
+    lam = np.diag([0.0] + [SHADING_PRIOR_WEIGHT] * len(names))
+    k = np.linalg.solve(X.T @ X + lam, X.T @ y + lam @ np.concatenate([[0.0], k0]))[1:]
+    return {n: float(np.clip(k[i], prior[n][1], prior[n][2])) for i, n in enumerate(names)}
+
+
+def contact_shadow(occluder: np.ndarray, length_px: float, depth: float) -> np.ndarray:
+    """(H, W) float32 multiplier <= 1: the soft shadow a garment's edge casts on the skin beside it.
+
+    A garment stands off the body and blocks part of the sky over the skin next to its edge (a neckline, a
+    strap, a sleeve's hem): ambient occlusion (Zhukov et al., "An Ambient Light Illumination Model", EGWR
+    1998), approximated by 1 - ``depth`` x exp(-d / ``length_px``) with d the distance to the occluder.
+
+    Args:
+        occluder: (H, W) bool or float (> 0.5 is the occluder).
+        length_px: decay length, pixels (> 0).
+        depth: darkening at the edge, in [0, 1).
+
+    Returns:
+        (H, W) float32, 1 - depth on the occluder's edge, towards 1 away from it (and 1 - depth under it: mask
+        it out where the occluder is drawn).
+
+    Raises:
+        ValueError: on a non-positive ``length_px`` or ``depth`` outside [0, 1).
+    """
+    if length_px <= 0 or not 0.0 <= depth < 1.0:
+        raise ValueError(f"length_px must be > 0 and depth in [0, 1), got {length_px}, {depth}")
+    occ = np.asarray(occluder) > 0.5
+    if not occ.any():
+        return np.ones(occ.shape, np.float32)
+    d = cv2.distanceTransform((~occ).astype(np.uint8), cv2.DIST_L2, 5)
+    return (1.0 - depth * np.exp(-d / length_px)).astype(np.float32)
+
+
 def screened_poisson(residual: np.ndarray, unknown: np.ndarray, known: np.ndarray, decay_px: float,
                      ) -> np.ndarray:
     """Diffuse ``residual`` from the ``known`` pixels into the ``unknown`` ones: (Δ - 1/decay²) c = 0.
@@ -266,18 +345,72 @@ def _bands(lum: np.ndarray, s1: float, s2: float) -> tuple[np.ndarray, np.ndarra
     return lum - b1, b1 - cv2.GaussianBlur(lum, (0, 0), s2)
 
 
+CALM_SHARE = 0.4
+"""Share of the visible skin's patch positions (the calmest by their residual's energy) that
+:func:`skin_texture` copies from."""
+
+
+def _texture_patches(res: np.ndarray, src: np.ndarray, box: tuple[int, int, int, int], patch: int,
+                     rng: np.random.Generator) -> np.ndarray | None:
+    """Overlap-add of random ``patch`` x ``patch`` windows of ``res`` whose every pixel is in ``src``, tiling
+    ``box`` = (y0, y1, x0, x1) at half-patch strides; None when fewer than 8 such windows exist."""
+    H, W = src.shape
+    half = patch // 2
+    inside = cv2.boxFilter(src.astype(np.float32), -1, (patch, patch), normalize=True) > 0.999
+    inside[:half] = inside[H - half:] = False
+    inside[:, :half] = inside[:, W - half:] = False
+    cy, cx = np.nonzero(inside)
+    if len(cy) < 8:
+        return None
+    # Only the calmer part of the skin: windows holding a stray hair, a mole, a wrinkle or a fingers' gap
+    # have more energy, and copied over a chest they read as scribbles.
+    energy = cv2.boxFilter(res * res, -1, (patch, patch), normalize=True)[cy, cx]
+    calm = energy <= np.percentile(energy, CALM_SHARE * 100)
+    cy, cx = cy[calm], cx[calm]
+    y0, y1, x0, x1 = box
+    step = max(1, half)
+    # sin² windows at half-patch strides: neighbouring weights overlap smoothly; dividing by the root of the
+    # summed squared weights keeps the variance of the sum that of one patch (no dimming where they overlap).
+    win1 = np.sin(np.pi * (np.arange(patch) + 0.5) / patch) ** 2
+    win = np.outer(win1, win1).astype(np.float32)
+    acc = np.zeros((y1 - y0 + half + patch, x1 - x0 + half + patch), np.float32)
+    wsq = np.zeros_like(acc)
+    pick = rng.integers(0, len(cy), size=((y1 - y0) // step + 2) * ((x1 - x0) // step + 2))
+    flip = rng.random(pick.size) < 0.5
+    k = 0
+    for ty in range(0, y1 - y0 + half, step):
+        for tx in range(0, x1 - x0 + half, step):
+            sy, sx = cy[pick[k]] - half, cx[pick[k]] - half
+            p = res[sy:sy + patch, sx:sx + patch]
+            acc[ty:ty + patch, tx:tx + patch] += win * (p[:, ::-1] if flip[k] else p)
+            wsq[ty:ty + patch, tx:tx + patch] += win * win
+            k += 1
+    out = acc / np.sqrt(np.maximum(wsq, 1e-6))
+    return out[half:half + y1 - y0, half:half + x1 - x0]
+
+
 def skin_texture(image: np.ndarray, skin: np.ndarray, region: np.ndarray, *, seed: int = 0) -> np.ndarray:
     """(H, W) float32 luminance texture (in 0-255 units) for synthesised skin, zero outside ``region``.
 
-    Two bands, fine (Gaussian σ1 = 0.8 px x H/1024) and mottling (σ2 = 4 σ1), each the difference of Gaussians
-    of white noise, scaled to :data:`TEXTURE_GAIN` x the robust amplitude (lower quartile of |band| / 0.319)
-    of the same band on the visible skin. The noise is seeded, so results are reproducible.
+    Two bands, as measured on the visible skin. The fine one (pores, grain: the residual of the skin's
+    luminance over its normalised-convolution mean at σ = 1.6 px x H/1024, clipped at 3 robust σ against moles,
+    stray hairs and outline pixels) is the person's own, resampled: copied in random square patches (0.024 H a
+    side, mirrored at random) that lie wholly on the visible skin and are among its calmest
+    (:data:`CALM_SHARE` of the positions, by the residual's energy), laid over ``region`` at half-patch strides
+    with overlapping sin² windows. This is patch-based texture synthesis by random overlap-add, the
+    non-optimised baseline of Efros & Freeman, "Image Quilting for Texture Synthesis and Transfer" (SIGGRAPH
+    2001): it keeps the skin's own spectrum and anisotropy, which noise of a matched amplitude does not (white
+    noise read as sand). Scaled by :data:`TEXTURE_GAIN`, and down to the robust amplitude below where the copy
+    is grainier (a textured thing that passed as skin). The mottling band (σ1 to 4 σ1, σ1 = 0.8 px x H/1024)
+    is band-limited noise scaled to :data:`TEXTURE_GAIN` x its robust amplitude on the visible skin (lower
+    quartile of |band| / 0.319): copied, that band carried the streaks and blotches of whatever lay on the
+    skin. Without a patch wholly on the visible skin, the fine band is such noise too. Seeded: reproducible.
 
     Args:
         image: (H, W, 3) uint8 RGB at full resolution.
         skin: (H, W) bool visible skin (eroded here by 2 px so its outline's edges are not measured).
         region: (H, W) bool where the texture is wanted.
-        seed: noise seed.
+        seed: random seed (patch choice, or the fallback's noise).
 
     Returns:
         (H, W) float32; zeros when fewer than 200 skin pixels are seen or ``region`` is empty.
@@ -288,23 +421,42 @@ def skin_texture(image: np.ndarray, skin: np.ndarray, region: np.ndarray, *, see
         return out
     s1 = max(0.6, 0.8 * H / 1024)
     s2 = 4.0 * s1
-    step = max(1, int(np.sqrt(H * W / 400_000)))
-    src = cv2.erode(skin.astype(np.uint8), np.ones((5, 5), np.uint8))[::step, ::step].astype(bool)
-    if src.sum() < 200:
+    src_full = cv2.erode(skin.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if src_full.sum() < 200:
         return out
-    lum = cv2.cvtColor(image[::step, ::step], cv2.COLOR_RGB2GRAY).astype(np.float32)
-    f1, f2 = _bands(lum, s1 / step, s2 / step)
+    x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
+    rng = np.random.default_rng(seed)
+    lum_full = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    step = max(1, int(np.sqrt(H * W / 400_000)))
+    src = src_full[::step, ::step]
+    f1, f2 = _bands(lum_full[::step, ::step], s1 / step, s2 / step)
     # The lower quartile of |band| / 0.319 is the σ of a Gaussian band, robust to the eyes, lips, stubble and
     # outline pixels that the skin mask also holds (they only widen the upper tail).
     a1 = min(float(np.percentile(np.abs(f1[src]), 25)) / 0.319, 4.0) * TEXTURE_GAIN
     a2 = min(float(np.percentile(np.abs(f2[src]), 25)) / 0.319, 4.0) * TEXTURE_GAIN
-    x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
     m = int(3 * s2) + 2
     y0, y1, x0, x1 = max(0, y - m), min(H, y + h + m), max(0, x - m), min(W, x + w + m)
-    noise = np.random.default_rng(seed).standard_normal((y1 - y0, x1 - x0)).astype(np.float32)
+    noise = rng.standard_normal((y1 - y0, x1 - x0)).astype(np.float32)
     n1, n2 = _bands(noise, s1, s2)
-    tex = a1 * n1 / max(float(n1.std()), 1e-6) + a2 * n2 / max(float(n2.std()), 1e-6)
-    out[y0:y1, x0:x1] = tex
+    tex = a2 * n2 / max(float(n2.std()), 1e-6)
+    # The fine band (pores, grain) is the person's own: the residual of the skin's luminance over its
+    # normalised-convolution mean at 2 σ1, clipped at 3 robust σ (moles, stray hairs, outline pixels).
+    mk = skin.astype(np.float32)
+    sf = 2.0 * s1
+    res = lum_full - cv2.GaussianBlur(lum_full * mk, (0, 0), sf) / np.maximum(cv2.GaussianBlur(mk, (0, 0), sf), 1e-6)
+    sig = float(np.percentile(np.abs(res[src_full]), 50)) / 0.674
+    res = np.clip(res, -3.0 * sig, 3.0 * sig)
+    fine = _texture_patches(res, src_full, (y0, y1, x0, x1), max(8, int(round(0.024 * H))), rng)
+    if fine is None:
+        fine = a1 * n1 / max(float(n1.std()), 1e-6)
+    else:
+        # Never grainier than the skin's robust amplitude: patches of a textured thing that passed as skin (a
+        # print, a tattoo, jewellery) would otherwise be copied at their own contrast.
+        fine = TEXTURE_GAIN * fine
+        sd = float(fine.std())
+        if sd > a1 > 0:
+            fine *= a1 / sd
+    out[y0:y1, x0:x1] = tex + fine
     return out * region
 
 
@@ -390,6 +542,62 @@ def synthesized_share(hole: np.ndarray, body: np.ndarray, shown: np.ndarray) -> 
     vis = body & shown
     n = int(vis.sum())
     return float((hole & vis).sum()) / n if n else 0.0
+
+
+def skin_relief(image: np.ndarray, region: np.ndarray, sw: float) -> float:
+    """How much shading ``region`` shows: the median gradient of its smoothed log luminance, per shoulder width.
+
+    Skin on a body is never one flat tone: its shading (the limbs' and torso's roundness, the light's falloff,
+    shadows under the chin and beside clothing) changes its brightness over a few hundredths of a shoulder
+    width. A synthesised fill without it reads as a slab. The log luminance (so that the figure does not depend
+    on how dark the skin is) is smoothed by a normalised convolution over ``region`` only (σ = 0.03 sw: the
+    skin's grain and the outline's edge are left out), and the median of its gradient magnitude over the region's
+    interior (eroded by 0.03 sw) is returned, in log units per shoulder width.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        region: (H, W) bool skin pixels to measure.
+        sw: shoulder width, pixels (> 0).
+
+    Returns:
+        float >= 0; NaN when the region's interior has fewer than 50 pixels.
+
+    Raises:
+        ValueError: on a non-positive ``sw``.
+    """
+    if sw <= 0:
+        raise ValueError(f"sw must be > 0, got {sw}")
+    k = max(3, int(round(0.06 * sw)) | 1)
+    inner = cv2.erode(region.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    if inner.sum() < 50:
+        return float("nan")
+    lum = np.log(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0)
+    m = region.astype(np.float32)
+    sig = max(1.0, 0.03 * sw)
+    sm = cv2.GaussianBlur(lum * m, (0, 0), sig) / np.maximum(cv2.GaussianBlur(m, (0, 0), sig), 1e-4)
+    gx = cv2.Sobel(sm, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(sm, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    return float(np.median(np.hypot(gx, gy)[inner])) * sw
+
+
+def skin_tone_gap(image: np.ndarray, synth: np.ndarray, real: np.ndarray) -> float:
+    """CIELAB distance between the median colours of the synthesised and the photographed skin of a result.
+
+    Synthesised skin of another tone than the person's own reads as painted on (pale strips for arms, an orange
+    slab under a tanned neck), however well it is shaded. Medians per channel (robust to shadows and highlights).
+
+    Args:
+        image: (H, W, 3) uint8 RGB result.
+        synth: (H, W) bool synthesised skin shown.
+        real: (H, W) bool photographed body skin shown (not the face).
+
+    Returns:
+        float >= 0 (CIELAB units, L* 0-100); NaN when either region has fewer than 30 pixels.
+    """
+    if synth.sum() < 30 or real.sum() < 30:
+        return float("nan")
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return float(np.linalg.norm(np.median(lab[synth], axis=0) - np.median(lab[real], axis=0)))
 
 
 def old_garment_remnant(image: np.ndarray, old: np.ndarray, shown: np.ndarray, *, tol: float = 8.0,

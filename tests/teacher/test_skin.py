@@ -14,8 +14,9 @@ import pytest
 
 from tryon.person.labels import LABEL
 from tryon.teacher.compose import compose
-from tryon.teacher.skin import (LIT_BAND, colour_groups, drop_textured, old_garment_remnant, old_garment_share,
-                                screened_poisson, skin_albedo, skin_texture, soft_upsample, synthesized_share)
+from tryon.teacher.skin import (LIT_BAND, colour_groups, contact_shadow, drop_textured, fit_skin_shading,
+                                old_garment_remnant, old_garment_share, screened_poisson, skin_albedo, skin_texture,
+                                soft_upsample, synthesized_share)
 from tryon.teacher.warp import WarpResult, warp_garment
 
 from .test_compose import OLD, SKIN, _capsule, synthetic_person, synthetic_tee
@@ -65,19 +66,23 @@ def test_filled_skin_follows_the_light_on_a_colour_blocked_garment():
     """A colour-blocked old top (a red yoke and hem, a blue middle) lit from the person's left: against one median
     of both colours the blue block read as a print, its light was dropped and the skin filled in flat (the
     wild-dev colour-block shirt, the blazer over a shirt). Each colour is now its own reference."""
-    img, parse, kp = synthetic_person(long_sleeves=False)
-    torso = parse == LABEL["torso"]
-    xs = np.arange(img.shape[1], dtype=np.float32)
-    light = np.interp(xs, [62, 130], [1.25, 0.6])[None, :, None]
-    ys = np.arange(img.shape[0])[:, None, None]
-    colour = np.where((ys >= 95) & (ys < 140), np.array([60, 80, 170.0]), np.array([170, 60, 60.0]))
-    lit = np.clip(colour * light + np.random.default_rng(1).normal(0, 2, img.shape), 0, 255)
-    img[torso] = lit.astype(np.uint8)[torso]
-    c = compose(img, parse, kp, _no_garment(parse.shape))
     rows = slice(102, 126)
-    assert c.hole[rows, 76:86].all() and c.hole[rows, 104:112].all()
-    # The body's form alone makes ~11 grey levels of this (the light dropped); with the light ~23.
-    assert _lum(c.tryon[rows, 76:86]).mean() - _lum(c.tryon[rows, 104:112]).mean() > 17
+    step = []
+    for lit_on in (False, True):
+        img, parse, kp = synthetic_person(long_sleeves=False)
+        torso = parse == LABEL["torso"]
+        xs = np.arange(img.shape[1], dtype=np.float32)
+        light = np.interp(xs, [62, 130], [1.25, 0.6])[None, :, None] if lit_on else np.ones((1, img.shape[1], 1))
+        ys = np.arange(img.shape[0])[:, None, None]
+        colour = np.where((ys >= 95) & (ys < 140), np.array([60, 80, 170.0]), np.array([170, 60, 60.0]))
+        lit = np.clip(colour * light + np.random.default_rng(1).normal(0, 2, img.shape), 0, 255)
+        img[torso] = lit.astype(np.uint8)[torso]
+        c = compose(img, parse, kp, _no_garment(parse.shape))
+        assert c.hole[rows, 76:86].all() and c.hole[rows, 104:112].all()
+        step.append(_lum(c.tryon[rows, 76:86]).mean() - _lum(c.tryon[rows, 104:112]).mean())
+    # The light's share of the left-right step (the rest is the body's form, fitted on the visible skin): ~12
+    # grey levels; ~0 with the light dropped.
+    assert step[1] - step[0] > 8, step
 
 
 def test_colour_groups_keep_one_fabric_under_changing_light_together():
@@ -299,7 +304,8 @@ def test_teacher_reports_skin_and_old_garment_shares_on_a_real_photo(teacher, wi
     # A checked shirt under a strappy cami: much of the chest and arms is synthesised skin.
     person, garment = _pair(wild_dev, "omnitry__person_bowtie.jpg")
     res = teacher.run(person, garment, category="tops")
-    assert set(res.info) == {"skin_synthesized", "old_garment_visible"}
+    assert set(res.info) == {"skin_synthesized", "old_garment_visible", "skin_relief", "skin_relief_photo",
+                             "skin_tone_gap"}
     assert 0.0 <= res.info["old_garment_visible"] <= 0.05
     assert 0.2 <= res.info["skin_synthesized"] <= 1.0
     # The synthesised skin is not a flat slab: it has texture and a spread of shading.
@@ -352,3 +358,76 @@ def test_old_garment_remnants_are_found_by_colour():
     rem = old_garment_remnant(img, old, shown)
     assert rem[10:30, 45:70].all() and not rem[30:50].any() and not (rem & ~shown).any()
     assert not old_garment_remnant(img, np.zeros_like(old), shown).any()
+
+
+# ------------------------------------------------------------------------------------------ no flat slabs
+def test_skin_texture_copies_the_visible_skins_own_grain():
+    """The fill's fine grain is the person's own, resampled: skin whose finest detail runs one way (alternate
+    rows lighter and darker) gives a fill whose fine detail runs the same way. Band-limited noise of the same
+    amplitude (the texture before) is isotropic and read as sand."""
+    h, w = 400, 300
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    lines = 6.0 * np.cos(np.pi * yy) * np.ones((1, w), np.float32)   # varies along y only
+    img = np.clip(np.full((h, w, 3), (200, 150, 130), np.float32) + lines[..., None], 0, 255).astype(np.uint8)
+    skin = np.zeros((h, w), bool)
+    skin[20:160, 20:280] = True
+    region = np.zeros((h, w), bool)
+    region[200:380, 20:280] = True
+    tex = skin_texture(img, skin, region)
+    fine = tex - cv2.GaussianBlur(tex, (0, 0), 1.2)
+    gy = np.abs(np.diff(fine, axis=0))[204:376, 24:276]
+    gx = np.abs(np.diff(fine, axis=1))[204:376, 24:276]
+    assert gy.mean() > 1.8 * gx.mean(), (gy.mean(), gx.mean())     # noise: 1.0
+    # The amplitude is the skin's (x TEXTURE_GAIN), not more.
+    src = (_lum(img) - cv2.GaussianBlur(_lum(img), (0, 0), 1.2))[skin]
+    assert 0.4 * src.std() < tex[region].std() < 1.1 * src.std()
+    np.testing.assert_array_equal(tex, skin_texture(img, skin, region))     # seeded
+    assert np.abs(tex[~region]).max() == 0
+
+
+def test_fit_skin_shading_reads_the_gain_from_the_visible_skin_and_keeps_the_prior_without_it():
+    rng = np.random.default_rng(0)
+    h, w = 120, 160
+    f = np.tile(np.linspace(0.0, 1.0, w, dtype=np.float32), (h, 1))
+    albedo = np.array([200.0, 150.0, 130.0], np.float32)
+    img = albedo * np.exp(-0.3 * f)[..., None] * 0.95 + rng.normal(0, 1.0, (h, w, 1))
+    skin = np.zeros((h, w), bool)
+    skin[10:110, 10:150] = True
+    prior = {"edge": (-0.1, -0.5, 0.0)}
+    k = fit_skin_shading(img, albedo, skin, {"edge": f}, prior)["edge"]
+    assert abs(k - (-0.3)) < 0.03, k
+    # No skin seen: the prior; a fit beyond the range: clamped.
+    assert fit_skin_shading(img, albedo, np.zeros((h, w), bool), {"edge": f}, prior)["edge"] == -0.1
+    bright = albedo * np.exp(0.4 * f)[..., None]
+    assert fit_skin_shading(bright, albedo, skin, {"edge": f}, prior)["edge"] == 0.0
+    with pytest.raises(ValueError, match="no prior"):
+        fit_skin_shading(img, albedo, skin, {"other": f}, prior)
+
+
+def test_contact_shadow_is_deepest_at_the_edge_and_fades():
+    occ = np.zeros((50, 80), bool)
+    occ[:, 40:] = True
+    m = contact_shadow(occ, 5.0, 0.2)
+    assert m.dtype == np.float32 and m.shape == occ.shape
+    assert abs(m[25, 39] - (1 - 0.2 * np.exp(-1 / 5))) < 0.02
+    assert m[25, 10] > 0.99 and np.all(np.diff(m[25, :40]) <= 1e-6)
+    with pytest.raises(ValueError):
+        contact_shadow(occ, 0.0, 0.2)
+
+
+def test_a_new_garments_edge_shades_the_skin_filled_beside_it():
+    """A band covering the lower torso: the skin synthesised just above its top edge is darker than the same skin
+    with no garment there (the garment's contact shadow); farther up the two agree."""
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    h, w = parse.shape
+    band = np.zeros((h, w), np.float32)
+    band[132:, :] = (parse[132:, :] == LABEL["torso"])
+    g = WarpResult(grid=np.zeros((h, w, 2), np.float32), warped_garment=np.full((h, w, 3), 90, np.uint8),
+                   warped_mask=band, warped_parts=band.astype(np.uint8), targets={}, sleeve_reach={})
+    with_band = compose(img, parse, kp, g, shading_strength=0.0)
+    without = compose(img, parse, kp, _no_garment((h, w)), shading_strength=0.0)
+    near, far = (slice(129, 132), slice(84, 104)), (slice(100, 105), slice(84, 104))
+    assert with_band.hole[near].all() and with_band.composition_mask[near].max() < 0.5
+    d_near = _lum(without.tryon)[near].mean() - _lum(with_band.tryon)[near].mean()
+    d_far = _lum(without.tryon)[far].mean() - _lum(with_band.tryon)[far].mean()
+    assert d_near > 8 and abs(d_far) < 3, (d_near, d_far)
