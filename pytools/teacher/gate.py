@@ -28,6 +28,9 @@ signal                     measured as
                            for bottoms the composition's ``old_garment_visible`` (share of the old bottoms)
 ``skin_synthesised``       share of that area refilled and shown as skin (a slab where the garment is absent);
                            for bottoms the composition's ``skin_synthesized`` (share of the shown skin)
+``skin_tone``              tops and one-pieces: ``skin_synthesised`` x the CIELAB distance between the invented and
+                           the photographed skin's median colours / 10 (painted-on strips), :func:`skin_tone`; 0
+                           for bottoms
 ``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
                            and the hips (arms crossed, hands or a laptop in front of the body),
                            :func:`arms_across`; 0 for bottoms and one-pieces
@@ -62,7 +65,7 @@ from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIG
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
-           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across"]
+           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across", "skin_tone"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -460,6 +463,23 @@ def lower_landmark_asymmetry(landmarks: dict[str, tuple[float, float]]) -> float
     return worst
 
 
+def skin_tone(synthesised: float, tone_gap: float) -> float:
+    """The ``skin_tone`` signal: how much of the body is invented skin of another colour than the person's own.
+
+    Args:
+        synthesised: the ``skin_synthesised`` share of the clothing area (:func:`garment_shares`), in [0, 1].
+        tone_gap: CIELAB distance between the median colours of the synthesised and the photographed body skin
+            shown (``info["skin_tone_gap"]``, :func:`tryon.teacher.skin.skin_tone_gap`); NaN when either is too
+            small to measure (then 0: nothing to compare).
+
+    Returns:
+        ``synthesised`` x ``tone_gap`` / 10, >= 0: a small fill may be off-colour, a large one must match.
+    """
+    if not np.isfinite(tone_gap):
+        return 0.0
+    return float(synthesised) * max(float(tone_gap), 0.0) / 10.0
+
+
 def _category(result) -> str | None:
     info = getattr(result, "garment_info", None)
     return info.get("category") if isinstance(info, dict) else getattr(info, "category", None)
@@ -475,7 +495,7 @@ def assess(result) -> Quality:
     Args:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
-            (its ``legs_in_view``, one-pieces only; 1 when absent); for bottoms (``garment_info.category ==
+            (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent); for bottoms (``garment_info.category ==
             "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
             for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
             for tops.
@@ -496,6 +516,7 @@ def assess(result) -> Quality:
         raw["skin_synthesised"] = float(result.info.get("skin_synthesized", 0.0))
         raw["stance"] = leg_raise(result.keypoints)
         raw["arms_across"] = 0.0
+        raw["skin_tone"] = 0.0
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -510,6 +531,7 @@ def assess(result) -> Quality:
         raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
                                  if dress else 0.0)
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])
+        raw["skin_tone"] = skin_tone(raw["skin_synthesised"], float(info.get("skin_tone_gap", float("nan"))))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

@@ -57,6 +57,11 @@ SIGNALS: dict[str, SignalSpec] = {
     "mask_fraction": SignalSpec("the garment fills too little of its photo", 0.03, 0.1, _GARMENT_PHOTO_ADVICE),
     "old_garment": SignalSpec("much of the clothing you wear would still show", 0.2, 0.1, _COVER_ADVICE),
     "skin_synthesised": SignalSpec("much of the body would be invented skin", 0.25, 0.15, _COVER_ADVICE),
+    # Tops and one-pieces: skin_synthesised x the invented skin's CIELAB distance from the photographed skin's
+    # colour / 10 (painted-on strips and slabs); read on the 35 wild-dev tops pairs (docs/quality-gate.md):
+    # plausible at most 0.19, pale strips for arms 0.28.
+    "skin_tone": SignalSpec("the invented skin would not match the colour of your own", 0.26, 0.2,
+                            _COVER_ADVICE),
     "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,
                              "stand facing the camera with your arms a little away from your body, and "
                              "photograph the garment laid flat and front-on"),
@@ -85,7 +90,7 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
                 "legs apart, not crossed")
 
 LOWER_SIGNALS: dict[str, SignalSpec] = {
-    **{k: v for k, v in SIGNALS.items() if k not in ("skin_synthesised", "hidden_by_arms", "arms_across")},
+    **{k: v for k, v in SIGNALS.items() if k not in ("skin_synthesised", "skin_tone", "hidden_by_arms", "arms_across")},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
     # Re-read on the 21 bottoms results: every bottom judged plausible at least 0.78 (trousers have a gap between
     # the legs); a skirt whose cut-out kept its cast shadow 0.71.
@@ -99,5 +104,5 @@ LOWER_SIGNALS: dict[str, SignalSpec] = {
 """The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
 advice, old-bottoms wording, a landmark ramp in waistband widths and a solidity ramp re-read on bottoms;
 ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person photographed in trousers must
-synthesise the legs: its share says nothing about the result's quality), nor are ``hidden_by_arms`` (hands in
+synthesise the legs: its share says nothing about the result's quality), nor is ``skin_tone`` (0 for bottoms), nor are ``hidden_by_arms`` (hands in
 pockets or in front of the trousers hide them rightly) and ``arms_across`` (the top is not redrawn)."""

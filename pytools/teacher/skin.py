@@ -351,9 +351,10 @@ CALM_SHARE = 0.4
 
 
 def _texture_patches(res: np.ndarray, src: np.ndarray, box: tuple[int, int, int, int], patch: int,
-                     rng: np.random.Generator) -> np.ndarray | None:
+                     rng: np.random.Generator, want: np.ndarray) -> np.ndarray | None:
     """Overlap-add of random ``patch`` x ``patch`` windows of ``res`` whose every pixel is in ``src``, tiling
-    ``box`` = (y0, y1, x0, x1) at half-patch strides; None when fewer than 8 such windows exist."""
+    ``box`` = (y0, y1, x0, x1) at half-patch strides where ``want`` (the box's pixels) has a pixel; None when
+    fewer than 8 such windows exist."""
     H, W = src.shape
     half = patch // 2
     inside = cv2.boxFilter(src.astype(np.float32), -1, (patch, patch), normalize=True) > 0.999
@@ -377,14 +378,18 @@ def _texture_patches(res: np.ndarray, src: np.ndarray, box: tuple[int, int, int,
     wsq = np.zeros_like(acc)
     pick = rng.integers(0, len(cy), size=((y1 - y0) // step + 2) * ((x1 - x0) // step + 2))
     flip = rng.random(pick.size) < 0.5
+    # Tiles over none of the wanted pixels are skipped (an integral image counts them).
+    cnt = cv2.integral(np.pad(want.astype(np.uint8), ((half, patch), (half, patch))))
     k = 0
     for ty in range(0, y1 - y0 + half, step):
         for tx in range(0, x1 - x0 + half, step):
-            sy, sx = cy[pick[k]] - half, cx[pick[k]] - half
-            p = res[sy:sy + patch, sx:sx + patch]
-            acc[ty:ty + patch, tx:tx + patch] += win * (p[:, ::-1] if flip[k] else p)
-            wsq[ty:ty + patch, tx:tx + patch] += win * win
             k += 1
+            if cnt[ty + patch, tx + patch] - cnt[ty, tx + patch] - cnt[ty + patch, tx] + cnt[ty, tx] == 0:
+                continue
+            sy, sx = cy[pick[k - 1]] - half, cx[pick[k - 1]] - half
+            p = res[sy:sy + patch, sx:sx + patch]
+            acc[ty:ty + patch, tx:tx + patch] += win * (p[:, ::-1] if flip[k - 1] else p)
+            wsq[ty:ty + patch, tx:tx + patch] += win * win
     out = acc / np.sqrt(np.maximum(wsq, 1e-6))
     return out[half:half + y1 - y0, half:half + x1 - x0]
 
@@ -446,7 +451,8 @@ def skin_texture(image: np.ndarray, skin: np.ndarray, region: np.ndarray, *, see
     res = lum_full - cv2.GaussianBlur(lum_full * mk, (0, 0), sf) / np.maximum(cv2.GaussianBlur(mk, (0, 0), sf), 1e-6)
     sig = float(np.percentile(np.abs(res[src_full]), 50)) / 0.674
     res = np.clip(res, -3.0 * sig, 3.0 * sig)
-    fine = _texture_patches(res, src_full, (y0, y1, x0, x1), max(8, int(round(0.024 * H))), rng)
+    fine = _texture_patches(res, src_full, (y0, y1, x0, x1), max(8, int(round(0.024 * H))), rng,
+                            region[y0:y1, x0:x1])
     if fine is None:
         fine = a1 * n1 / max(float(n1.std()), 1e-6)
     else:

@@ -13,7 +13,7 @@ from tryon.errors import EXIT_CODES, LowConfidenceError, UsageError
 from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
                                R_KNEE, R_SHOULDER, R_WRIST)
 from tryon.person.labels import LABEL
-from tryon.teacher.gate import (SIGNALS, arms_across, assess, check, garment_shares, hidden_by_arms,
+from tryon.teacher.gate import (SIGNALS, arms_across, assess, check, garment_shares, hidden_by_arms, skin_tone,
                                 landmark_asymmetry, leg_raise, mask_quality, pose_visibility, ramp, warp_distortion)
 from tryon.teacher.gate_config import LOWER_SIGNALS
 
@@ -408,3 +408,24 @@ def test_real_forearms_across_the_body_are_refused_and_arms_at_the_sides_are_not
         _, kp = analyzer.locate(image)
         across = arms_across(kp, image.shape[0])
         assert (across >= SIGNALS["arms_across"].bad) if crossed else (across == 0.0), (name, across)
+
+
+def test_invented_skin_of_another_colour_than_the_persons_is_refused():
+    """A sixth of the clothing area refilled as skin passes skin_synthesised; painted in
+    another colour than the person's photographed skin (pale strips for arms, wild-dev tops #18) it is refused by
+    skin_tone; of the person's own colour, or with nothing to compare it with, it is not."""
+    img, parse, comp, hole = _dressed()
+    comp[180:200, 56:136] = 0
+    hole[180:200, 56:136] = True
+    img[180:200, 56:136] = SKIN
+    base = dict(tryon=img, parse=parse, composition_mask=comp, hole=hole)
+    off = assess(_result(**base, info={"skin_tone_gap": 20.0}))
+    assert off.raw["skin_synthesised"] == pytest.approx(0.16, abs=0.02) and off.scores["skin_synthesised"] > 0.5
+    assert off.raw["skin_tone"] == pytest.approx(off.raw["skin_synthesised"] * 2.0)
+    assert off.weakest == "skin_tone" and off.confidence < 0.5
+    with pytest.raises(LowConfidenceError, match="colour of your own"):
+        check(off, 0.5)
+    same = assess(_result(**base, info={"skin_tone_gap": 3.0}))
+    assert same.scores["skin_tone"] == 1.0 and same.confidence >= 0.5
+    assert assess(_result(**base)).raw["skin_tone"] == 0.0        # not measured: nothing to compare
+    assert skin_tone(0.5, float("nan")) == 0.0 and skin_tone(0.1, 10.0) == pytest.approx(0.1)
