@@ -37,7 +37,7 @@ from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_m
                                     old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading, garment_light, old_garment_remnant,
-                                old_garment_share, screened_poisson, skin_albedo, skin_relief, skin_texture, skin_tone_gap,
+                                old_garment_share, screened_poisson, skin_albedo, skin_texture, skin_tone_gap,
                                 soft_upsample,
                                 synthesized_share)
 from tryon.person.body import BodyFrame, body_frame
@@ -883,8 +883,6 @@ class ComposeResult:
             (:func:`tryon.teacher.skin.old_garment_share`; under hair or hands drawn in front counts as shown)
             plus clothing-labelled, non-skin pixels shown unchanged that have its colours
             (:func:`tryon.teacher.skin.old_garment_remnant`: what the detection missed).
-        skin_relief: (synthesised, photographed) :func:`tryon.teacher.skin.skin_relief` of the skin shown in
-            the result (NaN where too little of it is shown): how much shading each carries.
         skin_tone_gap: :func:`tryon.teacher.skin.skin_tone_gap` of the synthesised skin shown against the
             photographed body skin shown (NaN where either is too small).
     """
@@ -896,7 +894,6 @@ class ComposeResult:
     base: np.ndarray
     skin_synthesized: float = 0.0
     old_garment_visible: float = 0.0
-    skin_relief: tuple[float, float] = (float("nan"), float("nan"))
     skin_tone_gap: float = float("nan")
 
 
@@ -1103,13 +1100,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if lower is not None:
         synth &= ~(up(lower) > 0.5)
     synth_share = synthesized_share(synth, synth | skin_full, ~covered)
-    # The shading shown on the synthesised skin against the photographed skin's (a slab shows none).
+    # The synthesised skin's colour against the photographed body skin's (the gate's skin_tone).
     res_s = cv2.resize(result, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else result
     shown_a = cv2.resize((~covered).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else \
         (~covered).astype(np.float32)
     synth_s = (cv2.resize(synth.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5) & (shown_a > 0.5)
     real_s = skin & ~hole_all & ~face & (shown_a > 0.5)
-    relief = (skin_relief(res_s, synth_s, sw), skin_relief(res_s, real_s, sw))
     tone_gap = skin_tone_gap(res_s, synth_s, real_s)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
@@ -1123,5 +1119,5 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old_vis = min(old_vis, 1.0)
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
-                         skin_synthesized=synth_share, old_garment_visible=old_vis, skin_relief=relief,
+                         skin_synthesized=synth_share, old_garment_visible=old_vis,
                          skin_tone_gap=tone_gap)

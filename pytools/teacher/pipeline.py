@@ -61,7 +61,9 @@ class TeacherResult:
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
             0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
-            of its area, 0-1) and, for one-pieces, ``legs_in_view``
+            of its area, 0-1), ``skin_tone_gap`` (CIELAB distance between the synthesised and the photographed
+            skin's colours, NaN when either is too small; the gate's ``skin_tone``) and, for one-pieces,
+            ``legs_in_view``
             (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
             :class:`tryon.teacher.compose.ComposeResult`.
     """
@@ -369,7 +371,6 @@ class Teacher:
                             warped_parts=w.warped_parts,
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible,
-                                  "skin_relief": c.skin_relief[0], "skin_relief_photo": c.skin_relief[1],
                                   "skin_tone_gap": c.skin_tone_gap})
         if category == "dress":
             res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0])

@@ -15,17 +15,21 @@ filled skin is an intrinsic-image composite, as in classical relighting and skin
   (brightness changes there are the print, not the light), weakened for patterned garments, clamped. The
   ratio-image idea of intrinsic-image relighting (Shashua & Riklin-Raviv, "The quotient image", PAMI 2001;
   used for garment shading by Yang et al., "Detailed Garment Recovery from a Single-View Image", 2016).
-* ``form``: the body's roundness (torso and arm cylinders, see :mod:`tryon.teacher.compose`).
+* ``form``: the body's shading as functions of its geometry (the arm cylinders' and the torso's falloff
+  towards their outlines, the key light's side, the chin's shadow; see :mod:`tryon.teacher.compose`), each
+  with a gain fitted on the person's own visible skin (:func:`fit_skin_shading`), times the contact shadow
+  that the new garment's edges cast on the skin beside them (:func:`contact_shadow`).
 * ``c`` (:func:`screened_poisson`): a seamless boundary correction. It is the solution of the screened
   Poisson equation (Δ - λ) c = 0 in the hole with c = photo - model on the visible skin around it and zero
   flux elsewhere, i.e. Poisson image editing (Pérez et al., "Poisson Image Editing", SIGGRAPH 2003) with the
   model's gradients as the guidance field and a screening term (Bhat et al., "GradientShop", TOG 2010) so
   the correction fades back to the model a decay length away from the visible skin.
-* ``texture`` (:func:`skin_texture`): band-limited noise whose amplitude in two bands (pores / grain at
-  ~1 px and mottling at ~4 px of a 1024-px photo) is measured on the visible skin (robust quantile), so the
-  fill is as smooth or as grainy as the person's own skin.
+* ``texture`` (:func:`skin_texture`): the person's own fine grain (pores, ~1 px of a 1024-px photo) copied
+  in patches from their visible skin, and mottling (~4 px) as band-limited noise of the amplitude measured
+  there, so the fill is as smooth or as grainy as the person's own skin.
 
-The figures :func:`synthesized_share` and :func:`old_garment_share` summarise a result for quality gating.
+The figures :func:`synthesized_share`, :func:`old_garment_share` and :func:`skin_tone_gap` summarise a result
+for quality gating; :func:`skin_relief` measures how much shading a region of skin shows (a slab: little).
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["skin_albedo", "colour_groups", "garment_light", "screened_poisson", "skin_texture", "soft_upsample", "drop_textured",
-           "fit_skin_shading", "contact_shadow", "skin_relief", "skin_tone_gap", "synthesized_share", "old_garment_share", "old_garment_remnant"]
+__all__ = ["skin_albedo", "colour_groups", "garment_light", "screened_poisson", "skin_texture", "soft_upsample",
+           "drop_textured", "fit_skin_shading", "contact_shadow", "skin_relief", "skin_tone_gap", "synthesized_share",
+           "old_garment_share", "old_garment_remnant"]
 
 LIGHT_CLAMP = (0.72, 1.12)
 """Range of the lighting multiplier on synthesised skin (deep shadows are clamped: the garment's own dark
