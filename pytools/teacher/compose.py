@@ -12,8 +12,10 @@ Layers (painter's algorithm, each with a soft alpha):
 Where the old garment is not covered by the new one (old long sleeves under a new short sleeve, old collars
 above the new neckline, slivers at the edges) the base shows through: inside a tapered arm / torso silhouette
 it is synthesised skin (tryon.teacher.skin: the person's skin colour x the light measured on the old garment
-x a cylinder falloff across arms and torso and the old sleeve's normalised low-frequency luminance, joined to
-the visible skin by a screened Poisson seam, with the person's own skin texture), below the hips the lower
+x a falloff across arms and torso, the key light's side and the chin's shadow, their gains fitted on the
+person's visible skin, x the old sleeve's normalised low-frequency luminance x the contact shadow of the new
+garment's edges, joined to the visible skin by a screened Poisson seam, with the person's own skin grain),
+below the hips the lower
 garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
 hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
@@ -238,7 +240,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
 
     Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
     measured on the old garment (:func:`tryon.teacher.skin.garment_light`) times the body's form (a cylinder
-    across each arm, a milder one across the torso), matched seamlessly to the visible skin around the hole by
+    across each arm, a milder falloff across the torso, the key light's side, the chin's shadow; each gain
+    fitted on the person's visible skin by :func:`tryon.teacher.skin.fit_skin_shading` with
+    :data:`SKIN_SHADING_PRIOR` as its prior), matched seamlessly to the visible skin around the hole by
     a screened Poisson correction (:func:`tryon.teacher.skin.screened_poisson`); never one flat tone. The
     background is a normalised convolution of the nearby backdrop. Meant to run at a reduced resolution (the
     result is smooth) and be upsampled; texture is added at full resolution by :func:`compose`.
