@@ -483,3 +483,65 @@ def test_legs_in_view_counts_a_hem_below_the_edge_as_missing_only_when_the_legs_
     # The waist at y=250, the hem at y=550 on a 400-px photo: half the dress's length is in the photo.
     targets = {"hem_center": np.array([200.0, 250.0]), "skirt_hem_center": np.array([200.0, 550.0])}
     assert legs_in_view(targets, kp, 400, bottom=bottom) == pytest.approx(share, abs=0.01)
+
+
+def _standing_legs() -> np.ndarray:
+    """(33, 4) keypoints of a person standing straight in a 400x300 photo: hips at y=150, knees 250, ankles 350."""
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {11: (190, 40), 12: (110, 40), 23: (175, 150), 24: (125, 150), 25: (175, 250), 26: (125, 250),
+                      27: (175, 350), 28: (125, 350), 29: (175, 362), 30: (125, 362), 31: (185, 372),
+                      32: (115, 372)}.items():
+        kp[i] = (x, y, 0.0, 1.0)
+    return kp
+
+
+@pytest.mark.parametrize(("hem_y", "bare"), [(200, True), (None, False)])
+def test_bare_legs_below_shorts_are_no_old_garment(hem_y, bare):
+    """Shorts ending at y=200 over bare legs whose outer sides are shaded out of the skin mask, with socks: below
+    the hem the whole leg (shaded sides, socks) is bare leg; trousers (no skin anywhere) leave nothing."""
+    from tryon.person.body import leg_frame
+    from tryon.teacher.agnostic_onepiece import bare_below_hem
+
+    kp = _standing_legs()
+    parse = np.zeros((400, 300), np.uint8)
+    parse[140:380, 100:200] = LABEL["lower_body"]
+    skin = np.zeros((400, 300), bool)
+    if hem_y is not None:
+        skin[hem_y:330, 110:140] = True   # the right leg's lit side ...
+        skin[hem_y:330, 160:190] = True   # ... and the left's; the rest of each leg (its shaded sides) is not skin
+    out = bare_below_hem(parse, skin, leg_frame(kp))
+    if not bare:
+        assert not out.any()
+        return
+    shaded = np.zeros_like(skin)
+    shaded[hem_y + 10:330, 100:110] = True
+    socks = np.zeros_like(skin)
+    socks[335:350, 110:190] = True
+    assert out[shaded].all() and out[socks].all()
+    assert not out[150:hem_y - 10].any()   # the shorts stay old garment
+    # A new dress ending above the shorts' hem would show the synthesised legs meeting the photographed ones.
+    short = np.zeros_like(skin)
+    short[:hem_y - 20] = True
+    assert not bare_below_hem(parse, skin, leg_frame(kp), short).any()
+    long = np.zeros_like(skin)
+    long[:300] = True
+    assert (bare_below_hem(parse, skin, leg_frame(kp), long) == out).all()
+
+
+@pytest.mark.realdata
+def test_bare_legs_and_socks_below_skin_coloured_shorts_are_kept(teacher, wild_dev):
+    """A wild-dev person in a sweatshirt and beige shorts over bare legs and white socks, a midi dress: below the
+    dress the photographed shins and socks are kept (they were the old garment for the lower body rule, not skin:
+    re-synthesised as pale slabs, the socks half erased)."""
+    from tryon.processing import load_image
+
+    person = load_image(wild_dev / "person" / "page0526vton__2.1.png")
+    res = teacher.run(person, load_image(wild_dev / "garment" / "maftulivtryon__cl_gd_01.jpg"), category="one-pieces")
+    kp = res.keypoints
+    knee, ankle = float(kp[[25, 26], 1].mean()), float(kp[[27, 28], 1].mean())
+    shins = np.zeros(person.shape[:2], bool)
+    shins[int(knee):int(ankle)] = True
+    shown = shins & (res.parse == LABEL["lower_body"]) & (res.composition_mask < 0.1)
+    assert shown.sum() > 500, "the dress should leave the lower shins in view"
+    kept = (np.abs(res.tryon[shown].astype(int) - person[shown].astype(int)).max(axis=1) <= 8).mean()
+    assert kept > 0.9, kept
