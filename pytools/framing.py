@@ -138,8 +138,8 @@ class FramingConfig:
             BlazePose squeezes such a body into the photo, its hips placed too high (torso 0.96-1.46 shoulder
             widths on five full-body ``wild-dev`` photos cut at the thighs, 1.44-1.62 uncut), so the body's
             median is the floor (standing full-body persons of ``../shared``, the 100 of ``thigh_per_torso``:
-            median 1.60, 10th-90th percentile 1.41-1.99). The cut photos' boxes then come out 0.92-1.05 of the
-            uncut photos' box height (0.58-0.94 without it).
+            median 1.60, 10th-90th percentile 1.41-1.99). The cut photos' boxes then come out 0.90-1.05 of the
+            uncut photos' box height (0.58-0.94 with BlazePose's hips and knees as placed).
         cut_bottom_band: the person mask leaves the photo at its bottom edge (:func:`bottom_cut`) when
             ``cut_min_bottom_share`` of its columns are person in this share of its bottom rows: the selfie
             segmenter fades out towards the edge (its last row is often empty; on a Dress Code photo cut through
@@ -547,7 +547,9 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
     above the knees (:func:`knees_cut`: a mirror selfie, a phone photo cut at the thighs): the hip-to-knee
     distance is then ``thigh_per_torso`` x the torso (the vertical shoulder-to-hip distance, at least
     ``cut_torso_per_shoulder`` shoulder widths), the box reaches below the photo (padded by
-    :func:`crop_to_box`) and is centred on the shoulders and hips. A knee hidden inside the
+    :func:`crop_to_box`) and is centred on the shoulders and hips. When the legs leave the photo at its bottom
+    edge (``bottom``, the ankles not seen inside it) but BlazePose calls the knees seen, the body is at least
+    that estimate (it squeezes the legs of a photo cut at the thighs into the photo). A knee hidden inside the
     photo (crossed legs, something in front) is still refused.
 
     Args:
@@ -612,11 +614,17 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
         if not hips_seen:
             raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
         _refuse_lean(kp, cfg)
+        cut_body = _cut_torso(kp, image_size, cfg) * (1.0 + (1.0 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
         if kind in cfg.cut_legs_boxes and knees_cut(kp, image_size, cfg, bottom):
-            body = _cut_torso(kp, image_size, cfg) * (1.0 + (1.0 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
+            body = cut_body
         else:
             body = float(hp[:, 1].mean() - centre[1]) + _leg_length(kp, image_size, cfg, view,
                                                                      kind in cfg.cut_legs_boxes, bottom)
+            if (kind in cfg.cut_legs_boxes and bottom and not _seen_inside(kp, (L_ANKLE, R_ANKLE), image_size, cfg)
+                    and _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg)):
+                # Legs leaving the photo at its bottom edge with the knees called seen: BlazePose may have squeezed
+                # them into the photo (a thigh too short), so the body is at least the torso's estimate.
+                body = max(body, cut_body)
         # Knees cut off by the frame are BlazePose's guesses: the centre line from the seen joints only.
         cx = float(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP] + _seen_knees(kp, image_size, cfg), 0].mean())
         return {"cx": cx, "cy": float(centre[1]), "height": body / (cfg.full_ankle_y - cfg.full_shoulder_y),

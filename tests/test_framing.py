@@ -222,6 +222,22 @@ def test_full_body_box_of_a_photo_cut_at_the_thighs_estimates_the_leg_from_the_t
     assert h == pytest.approx(h_full, rel=0.15)
 
 
+def test_knees_squeezed_into_a_photo_cut_at_the_thighs_do_not_shorten_the_full_body_box():
+    """BlazePose calls knees seen 50 px below the hips of a photo whose legs leave it at its bottom edge (the person
+    mask reaches it, the ankles are out): the body is at least the torso's estimate; without the mask's word the
+    knees are measured."""
+    cfg = FramingConfig()
+    kp = _legs(knees=((125, 300), (75, 300)), ankles=((124, 420), (76, 420)))
+    estimate = 150 * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
+    measured = 150 + (1 + cfg.shin_per_thigh) * 50
+    for bottom, body in ((True, estimate), (None, measured), (False, measured)):
+        (_, _, _, h), _ = category_box(kp, (330, 400), MODEL, cfg, "one-pieces", bottom)
+        assert h * (cfg.full_ankle_y - cfg.full_shoulder_y) == pytest.approx(body, abs=4), bottom
+    # Bottoms keep the measured knees (they need the knees in the photo).
+    assert category_box(kp, (330, 400), MODEL, cfg, "bottoms", True) == category_box(kp, (330, 400), MODEL, cfg,
+                                                                                       "bottoms")
+
+
 @pytest.mark.parametrize(("knees", "knee_vis", "height", "cut"), [
     (((125, 400), (75, 400)), 0.9, 380, True),    # below the edge
     (((125, 340), (75, 340)), 0.2, 350, True),    # on the edge, unseen (within cut_knee_margin of a thigh)
@@ -306,8 +322,8 @@ def test_a_full_body_photo_cut_at_the_thighs_is_framed_for_one_pieces(framer, wi
     """The full-body shoppers' photos cut by the test halfway down the thighs (a mirror selfie's framing): the
     one-pieces box is framed with the leg estimated from the torso, reaching below the cut photo (padded) and
     centred like the uncut photo's box. BlazePose squeezes the cut body into the photo (hips too high, and on
-    one of these five knees called seen inside it, whose thigh is then measured): the box is 0.70-1.05 of the
-    uncut one's height (0.58-0.74 without ``cut_torso_per_shoulder``)."""
+    one of these five knees called seen inside it): the box is 0.90-1.05 of the uncut one's height (0.58-0.74
+    with the torso and knees as BlazePose placed them)."""
     image = _load(wild_dev / "person" / name)
     full = framer(image, MODEL, "one-pieces")
     kp = full.keypoints
@@ -317,6 +333,6 @@ def test_a_full_body_photo_cut_at_the_thighs_is_framed_for_one_pieces(framer, wi
     x0, y0, w, h = framed.box
     assert bottom_cut(framed.person_low, framer.config)  # the legs leave the photo at its bottom edge
     assert y0 + h > cut.shape[0] + 0.1 * h
-    assert 0.65 < h / full.box[3] < 1.1
+    assert 0.85 < h / full.box[3] < 1.15
     assert abs((x0 + w / 2) - (full.box[0] + full.box[2] / 2)) < 0.1 * w
 

@@ -272,6 +272,12 @@ test('categoryBox: lower body puts the hips at lower_hip_y and the ankles at low
   const { box: [, ty0, , th] } = F.categoryBox(kp, [330, 400], [256, 192], CAT_CFG, 'one-pieces');
   close(th * (0.94 - 0.12), 160 + 1.88 * 0.8 * 160, 4);
   assert.ok(ty0 + th > 330 + 100);
+  // Knees called seen 50 px below the hips of a photo whose legs leave it at its bottom edge: the torso's estimate.
+  const squeezed = keypoints({ ...LEGS, 25: [118, 310], 26: [82, 310], 27: [117, 430], 28: [83, 430] });
+  const { box: [, , , sh] } = F.categoryBox(squeezed, [330, 400], [256, 192], CAT_CFG, 'one-pieces', true);
+  close(sh * (0.94 - 0.12), 160 * (1 + 1.88 * 0.8), 4);
+  const { box: [, , , mh] } = F.categoryBox(squeezed, [330, 400], [256, 192], CAT_CFG, 'one-pieces');
+  close(mh * (0.94 - 0.12), 160 + 1.88 * 50, 4);
 });
 
 test('bottomCut: the person mask in the bottom rows of the photo', () => {

@@ -588,9 +588,19 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = nu
       throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
     }
     refuseLean(kp, cfg);
-    const body = cfg.cut_legs_boxes.includes(kind) && kneesCut(kp, imageSize, cfg, bottom)
-      ? cutTorso(kp, imageSize, cfg) * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
-      : meanOf(kp, hips, 1) - sy + legLength(kp, imageSize, cfg, view, cfg.cut_legs_boxes.includes(kind), bottom);
+    const cutOk = cfg.cut_legs_boxes.includes(kind);
+    const cutBody = cutTorso(kp, imageSize, cfg) * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso);
+    let body;
+    if (cutOk && kneesCut(kp, imageSize, cfg, bottom)) {
+      body = cutBody;
+    } else {
+      body = meanOf(kp, hips, 1) - sy + legLength(kp, imageSize, cfg, view, cutOk, bottom);
+      if (cutOk && bottom && !seenInside(kp, [KP.L_ANKLE, KP.R_ANKLE], imageSize, cfg) && seenInside(kp, hips, imageSize, cfg)) {
+        // Legs leaving the photo at its bottom edge with the knees called seen: BlazePose may have squeezed them
+        // into the photo (a thigh too short), so the body is at least the torso's estimate.
+        body = Math.max(body, cutBody);
+      }
+    }
     return {
       // Knees cut off by the frame are BlazePose's guesses: the centre line from the seen joints only.
       cx: meanOf(kp, [L, R, KP.L_HIP, KP.R_HIP, ...seenKnees(kp, imageSize, cfg)], 0), cy: sy,
