@@ -24,7 +24,8 @@ Refusals (each names what to change): no person or a product photo (:class:`~try
 several people (:class:`~tryon.errors.MultiplePeopleError`), shoulders out of view, back view, a person too
 small in the photo, or a pose the teacher's quality gate refuses from the keypoints alone, a body turned away or
 a leg raised (:class:`~tryon.errors.PoseError`, :func:`refuse_pose_gate`). A waist-up selfie (hips below the frame) is framed from
-the shoulder width; a photo cut at the forehead is framed and padded.
+the shoulder width for tops; a photo cut at the thighs is framed for one-pieces with the leg estimated from the
+torso (:func:`knees_cut`); a photo cut at the forehead is framed and padded.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from tryon.person.body import (
 )
 
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
-           "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
+           "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
            "refuse_pose_gate"]
 
@@ -124,6 +125,27 @@ class FramingConfig:
         shin_per_thigh: knee-to-ankle per hip-to-knee vertical distance, used when the ankles are not seen (a
             photo cut at the shins; BlazePose GHUM lite on 86 standing full-body persons of ``../shared``:
             median 0.88, 10th-90th percentile 0.82-1.01).
+        thigh_per_torso: hip-to-knee per shoulder-to-hip vertical distance, used when the knees are out of the
+            photo too (a mirror selfie or a phone photo cut at the thighs; BlazePose GHUM lite on 100 standing
+            full-body persons of ``../shared``, every joint seen: median 0.80, 10th-90th percentile 0.69-0.87).
+        cut_legs_boxes: the boxes (:data:`BOX_KINDS`) that frame a photo whose legs leave it at its bottom edge
+            above the knees, the leg estimated from the torso (one-pieces: a dress is shown down to the photo's
+            edge, as hosted try-on services show it; bottoms need the knees).
+        cut_knee_margin: a knee not seen inside the photo was cut off by the photo's bottom edge (not hidden by
+            crossed legs or something in front) when BlazePose places it below that edge or less than this many
+            estimated thigh lengths above it (a knee on the edge is half out and unseen).
+        cut_torso_per_shoulder: the torso of a photo cut at the thighs is at least this times the shoulder width:
+            BlazePose squeezes such a body into the photo, its hips placed too high (torso 0.96-1.46 shoulder
+            widths on five full-body ``wild-dev`` photos cut at the thighs, 1.44-1.62 uncut), so the body's
+            median is the floor (standing full-body persons of ``../shared``, the 100 of ``thigh_per_torso``:
+            median 1.60, 10th-90th percentile 1.41-1.99). The cut photos' boxes then come out 0.90-1.05 of the
+            uncut photos' box height (0.58-0.94 with BlazePose's hips and knees as placed).
+        cut_bottom_band: the person mask leaves the photo at its bottom edge (:func:`bottom_cut`) when
+            ``cut_min_bottom_share`` of its columns are person in this share of its bottom rows: the selfie
+            segmenter fades out towards the edge (its last row is often empty; on a Dress Code photo cut through
+            a white skirt the last 3.9 % of the rows were under 2 % person). Full-body photos whose feet end
+            inside it (2.2-6.6 % above the edge on the Dress Code persons) are told apart by their ankles
+            (:func:`knees_cut`).
         full_shoulder_y: full-body box (one-pieces): where the shoulder centre sits (above it: the neck and
             head, as in the upper-body box).
         full_ankle_y: ... where the ankle centre sits.
@@ -187,6 +209,11 @@ class FramingConfig:
     lower_hip_y: float = 0.3
     lower_ankle_y: float = 0.92
     shin_per_thigh: float = 0.88
+    thigh_per_torso: float = 0.80
+    cut_legs_boxes: tuple[str, ...] = ("full_body",)
+    cut_knee_margin: float = 0.25
+    cut_bottom_band: float = 0.05
+    cut_torso_per_shoulder: float = 1.60
     full_shoulder_y: float = 0.12
     full_ankle_y: float = 0.94
     min_visibility: float = 0.5
@@ -226,6 +253,8 @@ class FramingConfig:
         for key in ("face_crop_scales", "cut_roi_extensions"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])
+        if "cut_legs_boxes" in kw:
+            kw["cut_legs_boxes"] = tuple(str(v) for v in kw["cut_legs_boxes"])
         if "category_boxes" in kw:
             kw["category_boxes"] = {str(k): str(v) for k, v in dict(kw["category_boxes"]).items()}
         if "pose_gate" in kw:
@@ -393,17 +422,100 @@ def _refuse_back_view(kp: np.ndarray, left: int, right: int, cfg: FramingConfig)
     return width
 
 
-def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig, view: str) -> float:
+def bottom_cut(person: np.ndarray, config: FramingConfig | None = None) -> bool:
+    """Whether the person mask leaves the photo at its bottom edge (a photo cut at the thighs, a waist-up selfie,
+    or feet on the edge).
+
+    Args:
+        person: (h, w) float person probability over the whole photo, at any resolution (the segmenter's
+            ``low_res`` output, or the teacher's full-resolution mask).
+        config: the rules (``cut_bottom_band``, ``cut_min_bottom_share``, ``mask_threshold``).
+
+    Returns:
+        True when at least ``cut_min_bottom_share`` of the columns are person in the mask's bottom
+        ``cut_bottom_band`` of rows (at least one row).
+    """
+    cfg = config or FramingConfig()
+    m = np.asarray(person) > cfg.mask_threshold
+    if m.ndim != 2 or m.size == 0:
+        return False
+    rows = max(1, math.ceil(cfg.cut_bottom_band * m.shape[0]))
+    return bool(m[-rows:].any(axis=0).mean() >= cfg.cut_min_bottom_share)
+
+
+def knees_cut(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
+              bottom: bool | None = None) -> bool:
+    """Whether the legs leave the photo at its bottom edge above the knees (a photo cut at the thighs), rather
+    than a knee being hidden inside it (crossed legs, shopping bags in front).
+
+    The hips must be seen inside the photo, the knees not both, and the ankles not both (feet in the photo: the
+    legs do not leave it above the knees). Then the legs were cut off by the frame when the person mask leaves
+    the photo at its bottom edge (``bottom``, :func:`bottom_cut`), or when every knee not seen inside the
+    photo is placed by BlazePose below its bottom edge or less than ``cut_knee_margin`` estimated thighs
+    (``thigh_per_torso`` x the vertical shoulder-to-hip distance) above it. BlazePose alone cannot tell: on a
+    photo cut at mid-thigh it squeezes the legs into the photo and may even call a knee there seen; a hidden
+    knee is placed where the leg is, inside the photo, and the mask of a standing person ends at the feet.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
+        image_size: (height, width) of the photo.
+        config: the rules; default :class:`FramingConfig`.
+        bottom: whether the person mask leaves the photo at its bottom edge (:func:`bottom_cut`); None when no
+            mask is at hand (keypoints only).
+
+    Returns:
+        True when the legs were cut off by the photo's bottom edge above the knees.
+    """
+    cfg = config or FramingConfig()
+    kp = np.asarray(keypoints, np.float64)
+    if (not _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg) or _seen_inside(kp, (L_KNEE, R_KNEE), image_size, cfg)
+            or _seen_inside(kp, (L_ANKLE, R_ANKLE), image_size, cfg)):
+        return False
+    if bottom:
+        return True
+    out = [k for k in (L_KNEE, R_KNEE) if not _seen_inside(kp, (k,), image_size, cfg)]
+    thigh = cfg.thigh_per_torso * (float(kp[[L_HIP, R_HIP], 1].mean()) - float(kp[[L_SHOULDER, R_SHOULDER], 1].mean()))
+    edge = float(image_size[0]) - cfg.cut_knee_margin * max(thigh, 0.0)
+    return bool(all(kp[k, 1] >= edge for k in out))
+
+
+def _seen_knees(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig) -> list[int]:
+    """Both knees when both are seen inside the photo, else none (knees cut off by the frame are guesses)."""
+    return [L_KNEE, R_KNEE] if _seen_inside(kp, (L_KNEE, R_KNEE), image_size, cfg) else []
+
+
+def _cut_torso(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig) -> float:
+    """The torso of a photo cut at the thighs, px: the vertical shoulder-to-hip distance, at least
+    ``cut_torso_per_shoulder`` x the shoulder width when the shoulders are seen inside the photo (BlazePose
+    squeezes a body cut at the thighs into the photo: its hips come out too high)."""
+    torso = float(kp[[L_HIP, R_HIP], 1].mean()) - float(kp[[L_SHOULDER, R_SHOULDER], 1].mean())
+    if _seen_inside(kp, (L_SHOULDER, R_SHOULDER), image_size, cfg):
+        torso = max(torso, cfg.cut_torso_per_shoulder * float(np.hypot(*(kp[L_SHOULDER, :2] - kp[R_SHOULDER, :2]))))
+    return torso
+
+
+def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig, view: str,
+                cut_ok: bool = False, bottom: bool | None = None) -> float:
     """Vertical hip-centre-to-ankle-centre distance, px: measured when both ankles are seen inside the photo,
-    else ``(1 + shin_per_thigh)`` x the hip-to-knee distance.
+    else ``(1 + shin_per_thigh)`` x the hip-to-knee distance; with ``cut_ok``, when the legs leave the photo at
+    its bottom edge above the knees (:func:`knees_cut`), the hip-to-knee distance is ``thigh_per_torso`` x the
+    torso (:func:`_cut_torso`).
 
     Raises:
-        PoseError: the knees are not both seen inside the photo (``view`` says what the photo must show).
+        PoseError: the knees are not both seen inside the photo, nor (``cut_ok``) cut off by its bottom edge
+            (``view`` says what the photo must show; a knee hidden inside the photo is named).
     """
     hip_y = float(kp[[L_HIP, R_HIP], 1].mean())
-    if not _seen_inside(kp, (L_KNEE, R_KNEE), image_size, cfg):
+    if _seen_inside(kp, (L_KNEE, R_KNEE), image_size, cfg):
+        thigh = float(kp[[L_KNEE, R_KNEE], 1].mean()) - hip_y
+    elif cut_ok and knees_cut(kp, image_size, cfg, bottom):
+        return (1.0 + cfg.shin_per_thigh) * cfg.thigh_per_torso * _cut_torso(kp, image_size, cfg)
+    elif cut_ok and _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg):
+        raise PoseError("the legs are not in view: a knee is hidden (crossed legs, or something in front of it): "
+                        f"take a photo that shows you {view}, standing with nothing in front of your legs, facing "
+                        "the camera")
+    else:
         raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
-    thigh = float(kp[[L_KNEE, R_KNEE], 1].mean()) - hip_y
     leg = (1.0 + cfg.shin_per_thigh) * thigh
     if _seen_inside(kp, (L_ANKLE, R_ANKLE), image_size, cfg):
         leg = float(kp[[L_ANKLE, R_ANKLE], 1].mean()) - hip_y
@@ -413,7 +525,7 @@ def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig,
 
 
 def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: FramingConfig | None = None,
-               category: str = "tops") -> dict[str, Any]:
+                   category: str = "tops", bottom: bool | None = None) -> dict[str, Any]:
     """The box of a garment category before rounding: the body's centre line, an anchor point and the height.
 
     Which box a category gets is data (``FramingConfig.category_boxes``):
@@ -431,12 +543,23 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
       ``full_ankle_y``; height from the vertical shoulder-to-ankle distance (the leg estimated from the knees
       as above). Centred on the shoulders', hips' and knees' mean x.
 
+    A box listed in ``cut_legs_boxes`` (one-pieces) also frames a photo whose legs leave it at its bottom edge
+    above the knees (:func:`knees_cut`: a mirror selfie, a phone photo cut at the thighs): the hip-to-knee
+    distance is then ``thigh_per_torso`` x the torso (the vertical shoulder-to-hip distance, at least
+    ``cut_torso_per_shoulder`` shoulder widths), the box reaches below the photo (padded by
+    :func:`crop_to_box`) and is centred on the shoulders and hips. When the legs leave the photo at its bottom
+    edge (``bottom``, the ankles not seen inside it) but BlazePose calls the knees seen, the body is at least
+    that estimate (it squeezes the legs of a photo cut at the thighs into the photo). A knee hidden inside the
+    photo (crossed legs, something in front) is still refused.
+
     Args:
         keypoints: (33, 4) BlazePose keypoints, x, y in photo pixels, visibility in [0, 1].
         image_size: (height, width) of the photo.
         config: the rules; default :class:`FramingConfig`.
         category: a garment category in any spelling :func:`tryon.garment.category.normalise_category` accepts
             (not ``auto``).
+        bottom: whether the person mask leaves the photo at its bottom edge (:func:`bottom_cut`; None: judged
+            from the keypoints alone, see :func:`knees_cut`).
 
     Returns:
         ``cx``, ``cy`` (the anchor point: shoulder centre, or hip centre for ``lower_body``), ``height`` (photo
@@ -445,7 +568,8 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
 
     Raises:
         PoseError: the needed body part is not seen inside the photo (shoulders; hips or knees for bottoms and
-            one-pieces: "the legs are not in view ..."), a back view, or a body leaning more than
+            one-pieces: "the legs are not in view ..."; one-pieces: knees cut off by the photo's bottom edge are
+            not refused, a knee hidden inside it is), a back view, or a body leaning more than
             ``max_lean_deg``.
         UnsupportedCategoryError: the rules frame no box for that category.
         UsageError: an unknown category name, or ``auto``.
@@ -473,8 +597,8 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
             _refuse_lean(kp, cfg)
         else:
             _refuse_back_view(kp, L_HIP, R_HIP, cfg)
-        leg = _leg_length(kp, image_size, cfg, view)
-        cx = float(kp[[L_HIP, R_HIP, L_KNEE, R_KNEE], 0].mean())
+        leg = _leg_length(kp, image_size, cfg, view, kind in cfg.cut_legs_boxes, bottom)
+        cx = float(kp[[L_HIP, R_HIP] + _seen_knees(kp, image_size, cfg), 0].mean())
         cy = float(kp[[L_HIP, R_HIP], 1].mean())
         return {"cx": cx, "cy": cy, "height": leg / (cfg.lower_ankle_y - cfg.lower_hip_y),
                 "anchor_y": cfg.lower_hip_y, "hips_seen": True, "kind": kind, "part": "lower body"}
@@ -490,8 +614,19 @@ def category_frame(keypoints: np.ndarray, image_size: tuple[int, int], config: F
         if not hips_seen:
             raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
         _refuse_lean(kp, cfg)
-        body = float(hp[:, 1].mean() - centre[1]) + _leg_length(kp, image_size, cfg, view)
-        cx = float(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE], 0].mean())
+        cut_body = _cut_torso(kp, image_size, cfg) * (1.0 + (1.0 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
+        if kind in cfg.cut_legs_boxes and knees_cut(kp, image_size, cfg, bottom):
+            body = cut_body
+        else:
+            body = float(hp[:, 1].mean() - centre[1]) + _leg_length(kp, image_size, cfg, view,
+                                                                     kind in cfg.cut_legs_boxes, bottom)
+            if (kind in cfg.cut_legs_boxes and bottom and not _seen_inside(kp, (L_ANKLE, R_ANKLE), image_size, cfg)
+                    and _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg)):
+                # Legs leaving the photo at its bottom edge with the knees called seen: BlazePose may have squeezed
+                # them into the photo (a thigh too short), so the body is at least the torso's estimate.
+                body = max(body, cut_body)
+        # Knees cut off by the frame are BlazePose's guesses: the centre line from the seen joints only.
+        cx = float(kp[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP] + _seen_knees(kp, image_size, cfg), 0].mean())
         return {"cx": cx, "cy": float(centre[1]), "height": body / (cfg.full_ankle_y - cfg.full_shoulder_y),
                 "anchor_y": cfg.full_shoulder_y, "hips_seen": True, "kind": kind, "part": "body"}
     if hips_seen:
@@ -537,7 +672,8 @@ def box_from_frame(frame: dict[str, Any], model_size: tuple[int, int],
 
 
 def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size: tuple[int, int],
-                 config: FramingConfig | None = None, category: str = "tops") -> tuple[tuple[int, int, int, int], bool]:
+                 config: FramingConfig | None = None, category: str = "tops",
+                 bottom: bool | None = None) -> tuple[tuple[int, int, int, int], bool]:
     """The box a student of ``category`` sees: :func:`category_frame` rounded by :func:`box_from_frame`.
 
     Args:
@@ -546,6 +682,7 @@ def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size:
         model_size: (height, width) of the student's input.
         config: the rules; default :class:`FramingConfig`.
         category: the garment's category (``tops``, ``bottoms``, ``one-pieces``, any accepted spelling).
+        bottom: whether the person mask leaves the photo at its bottom edge (see :func:`category_frame`).
 
     Returns:
         ((x0, y0, width, height) in photo pixels, whether the hips were used).
@@ -553,7 +690,7 @@ def category_box(keypoints: np.ndarray, image_size: tuple[int, int], model_size:
     Raises:
         PoseError, UnsupportedCategoryError, UsageError: see :func:`category_frame` and :func:`box_from_frame`.
     """
-    frame = category_frame(keypoints, image_size, config, category)
+    frame = category_frame(keypoints, image_size, config, category, bottom)
     return box_from_frame(frame, model_size, config), frame["hips_seen"]
 
 
@@ -691,8 +828,9 @@ class PersonFramer:
         Returns:
             ``keypoints`` (33, 4) float32 (x, y photo pixels, z, visibility), ``presence`` (BlazePose pose
             presence), ``person_fraction`` (share of the photo the person mask covers), ``people`` (large
-            separate mask regions), ``face`` (best BlazeFace score in the crops around the nose), and
-            ``person_low`` / ``low_scale`` (the segmenter's mask and its pixels per photo pixel, for the guard).
+            separate mask regions), ``face`` (best BlazeFace score in the crops around the nose),
+            ``person_low`` / ``low_scale`` (the segmenter's mask and its pixels per photo pixel, for the guard)
+            and ``bottom_cut`` (the person leaves the photo at its bottom edge, :func:`bottom_cut`).
         """
         from tryon.person.analysis import count_people
 
@@ -711,7 +849,8 @@ class PersonFramer:
                 break  # the mask's own box gave a believable body: the usual case
         _, kp, presence = best
         return {"keypoints": kp, "presence": presence, "person_fraction": fraction, "people": people,
-                "face": self.face_score(image, kp), "person_low": low, "low_scale": scale}
+                "face": self.face_score(image, kp), "person_low": low, "low_scale": scale,
+                "bottom_cut": bottom_cut(low, cfg)}
 
     def face_score(self, image: np.ndarray, keypoints: np.ndarray) -> float:
         """Best face score in the crops around the nose keypoint (``face_crop_scales`` shoulder widths wide).
@@ -773,7 +912,7 @@ class PersonFramer:
                 raise PoseError("the photo seems to show you from the back: use a photo taken from the front")
             raise NoPersonError("no face found in the photo: use a photo of yourself facing the camera, face "
                                 "visible (a photo of a garment goes in the garment slot)")
-        box, hips = category_box(kp, image.shape[:2], model_size, cfg, category)
+        box, hips = category_box(kp, image.shape[:2], model_size, cfg, category, d.get("bottom_cut"))
         refuse_pose_gate(kp, image.shape[:2], cfg, category=category)
         return Framing(box=box, keypoints=kp, presence=d["presence"], person_fraction=d["person_fraction"],
                        hips_seen=hips, image_size=(int(image.shape[0]), int(image.shape[1])),

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
-from tryon.framing import FramingConfig, box_transform, category_box, crop_to_box, upper_body_box
+from tryon.framing import (FramingConfig, bottom_cut, box_transform, category_box, crop_to_box, knees_cut,
+                           upper_body_box)
 
 MODEL = (256, 192)
 
@@ -204,6 +205,50 @@ def test_full_body_box_spans_shoulders_to_ankles():
     assert (540 - y0) / h == pytest.approx(cfg.full_ankle_y, abs=0.01)
 
 
+def test_full_body_box_of_a_photo_cut_at_the_thighs_estimates_the_leg_from_the_torso():
+    """Knees below a 330-px photo's bottom edge: the one-pieces box is framed, its leg (1 + shin_per_thigh) x
+    thigh_per_torso x the torso, reaching below the photo (padded), centred on the shoulders and hips."""
+    cfg = FramingConfig()
+    kp = _legs(knees=((160, 400), (110, 400)), knee_vis=0.3, ankle_vis=0.0)  # BlazePose's guessed knees, off-centre
+    assert knees_cut(kp, (330, 400), cfg)
+    (x0, y0, w, h), _ = category_box(kp, (330, 400), MODEL, cfg, "one-pieces")
+    body = 150 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso * 150
+    assert h * (cfg.full_ankle_y - cfg.full_shoulder_y) == pytest.approx(body, abs=4)
+    assert (100 - y0) / h == pytest.approx(cfg.full_shoulder_y, abs=0.01)
+    assert y0 + h > 330 + 100  # well below the photo: padded white
+    assert (100 - x0) / w == pytest.approx(cfg.centre_x, abs=0.01)  # the guessed knees do not pull it sideways
+    # The same body in a full photo with its knees seen gets a box of about the same height.
+    (_, _, _, h_full), _ = category_box(_legs(), (600, 400), MODEL, cfg, "one-pieces")
+    assert h == pytest.approx(h_full, rel=0.15)
+
+
+def test_knees_squeezed_into_a_photo_cut_at_the_thighs_do_not_shorten_the_full_body_box():
+    """BlazePose calls knees seen 50 px below the hips of a photo whose legs leave it at its bottom edge (the person
+    mask reaches it, the ankles are out): the body is at least the torso's estimate; without the mask's word the
+    knees are measured."""
+    cfg = FramingConfig()
+    kp = _legs(knees=((125, 300), (75, 300)), ankles=((124, 420), (76, 420)))
+    estimate = 150 * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso)
+    measured = 150 + (1 + cfg.shin_per_thigh) * 50
+    for bottom, body in ((True, estimate), (None, measured), (False, measured)):
+        (_, _, _, h), _ = category_box(kp, (330, 400), MODEL, cfg, "one-pieces", bottom)
+        assert h * (cfg.full_ankle_y - cfg.full_shoulder_y) == pytest.approx(body, abs=4), bottom
+    # Bottoms keep the measured knees (they need the knees in the photo).
+    assert category_box(kp, (330, 400), MODEL, cfg, "bottoms", True) == category_box(kp, (330, 400), MODEL, cfg,
+                                                                                       "bottoms")
+
+
+@pytest.mark.parametrize(("knees", "knee_vis", "height", "cut"), [
+    (((125, 400), (75, 400)), 0.9, 380, True),    # below the edge
+    (((125, 340), (75, 340)), 0.2, 350, True),    # on the edge, unseen (within cut_knee_margin of a thigh)
+    (((125, 300), (75, 300)), 0.2, 350, False),   # unseen well inside the photo: hidden, not cut
+    (((125, 300), (75, 300)), 0.9, 350, False),   # seen: nothing is cut
+    (((125, 300), (75, 400)), 0.2, 350, False),   # one cut, the other hidden (crossed legs)
+])
+def test_knees_cut_off_by_the_frame_are_told_from_hidden_ones(knees, knee_vis, height, cut):
+    assert knees_cut(_legs(knees=knees, knee_vis=knee_vis), (height, 400), FramingConfig()) is cut
+
+
 @pytest.mark.parametrize(("kp", "size", "category", "words"), [
     (_keypoints(), (600, 400), "bottoms", "the legs are not in view"),  # no knees
     (_legs(knee_vis=0.2), (600, 400), "bottoms", "the legs are not in view"),
@@ -215,7 +260,9 @@ def test_full_body_box_spans_shoulders_to_ankles():
      (600, 400), "bottoms", "upside down"),
     (_legs(_keypoints(vis=0.2)), (600, 400), "one-pieces", "the shoulders are not in view"),
     (_legs(_keypoints(hip_vis=0.2)), (600, 400), "one-pieces", "the legs are not in view"),
-    (_legs(), (380, 400), "one-pieces", "at least the knees"),
+    (_legs(), (240, 400), "one-pieces", "at least the knees"),  # cut above the hips
+    (_legs(knees=((125, 300), (75, 400)), knee_vis=0.2), (600, 400), "one-pieces", "a knee is hidden"),
+    (_legs(), (330, 400), "bottoms", "the legs are not in view"),  # cut at the thighs: bottoms need the knees
     (_legs(_keypoints(shoulders=((101, 100), (99, 100)), hips=((101, 110), (99, 110))), knees=((101, 118), (99, 118)),
            ankles=((101, 126), (99, 126))), (600, 400), "bottoms", "lower body is about"),
 ])
@@ -261,10 +308,31 @@ def test_full_body_photos_are_framed_for_bottoms_and_one_pieces(framer, wild_dev
     ("any2anytryon__model1.png", "bottoms", "the hips are not in view"),  # chest-up crop
     ("any2anytryon__model1.png", "one-pieces", "the legs are not in view"),
     ("dreamfit__pose_1.jpg", "bottoms", "the legs are not in view"),  # cut at the thighs
-    ("dreamfit__pose_1.jpg", "one-pieces", "the legs are not in view"),
 ])
 def test_photos_without_the_legs_are_refused_for_bottoms_and_one_pieces(framer, wild_dev, name, category, words):
     image = _load(wild_dev / "person" / name)
     framer(image, MODEL, "tops")  # the same photo is fine for a top
     with pytest.raises(PoseError, match=words):
         framer(image, MODEL, category)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", FULL_BODY)
+def test_a_full_body_photo_cut_at_the_thighs_is_framed_for_one_pieces(framer, wild_dev, name):
+    """The full-body shoppers' photos cut by the test halfway down the thighs (a mirror selfie's framing): the
+    one-pieces box is framed with the leg estimated from the torso, reaching below the cut photo (padded) and
+    centred like the uncut photo's box. BlazePose squeezes the cut body into the photo (hips too high, and on
+    one of these five knees called seen inside it): the box is 0.90-1.05 of the uncut one's height (0.58-0.74
+    with the torso and knees as BlazePose placed them)."""
+    image = _load(wild_dev / "person" / name)
+    full = framer(image, MODEL, "one-pieces")
+    kp = full.keypoints
+    hip_y, knee_y = float(kp[[23, 24], 1].mean()), float(kp[[25, 26], 1].mean())
+    cut = np.ascontiguousarray(image[: int(hip_y + 0.5 * (knee_y - hip_y))])
+    framed = framer(cut, MODEL, "one-pieces")
+    x0, y0, w, h = framed.box
+    assert bottom_cut(framed.person_low, framer.config)  # the legs leave the photo at its bottom edge
+    assert y0 + h > cut.shape[0] + 0.1 * h
+    assert 0.85 < h / full.box[3] < 1.15
+    assert abs((x0 + w / 2) - (full.box[0] + full.box[2] / 2)) < 0.1 * w
+

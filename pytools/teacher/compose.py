@@ -972,7 +972,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if category == "dress":
         from tryon.teacher.agnostic_onepiece import lower_body
 
-        lo = lower_body(img_s, parse_s, skin, kp_s)
+        cover = cv2.resize(warp.warped_mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
+        lo = lower_body(img_s, parse_s, skin, kp_s, cover=cover)
         leg_q = lo.limb_q
         old |= lo.old
         body = (body & ~lo.old) | lo.legs

@@ -281,13 +281,15 @@ class Teacher:
             lm = lower_landmarks(garment_image, garment_mask)
             require_legs(analysis.keypoints, analysis.image.shape[:2], lm)
         elif kind == "dress":
-            from tryon.framing import category_frame
+            from tryon.framing import bottom_cut, category_frame
             from tryon.garment.landmarks_onepiece import onepiece_landmarks
 
-            # The student's full-body framing rules, before anything is drawn: a photo cut above the knees (or at
-            # the thighs of a seated or bending person), a back view or a leaning body is refused with what to
-            # change, not dressed into a broken picture.
-            category_frame(analysis.keypoints, analysis.image.shape[:2], category="one-pieces")
+            # The student's full-body framing rules, before anything is drawn: a photo cut above the hips, a knee
+            # hidden inside the photo (crossed legs), a back view or a leaning body is refused with what to
+            # change, not dressed into a broken picture; legs cut off by the photo's bottom edge are dressed
+            # down to that edge.
+            category_frame(analysis.keypoints, analysis.image.shape[:2], category="one-pieces",
+                           bottom=bottom_cut(analysis.mask))
             lm = onepiece_landmarks(garment_image, garment_mask, info)
         else:
             lm = garment_landmarks(garment_image, garment_mask, info)
@@ -373,7 +375,12 @@ class Teacher:
                                   "old_garment_visible": c.old_garment_visible,
                                   "skin_tone_gap": c.skin_tone_gap})
         if category == "dress":
-            res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0])
+            from tryon.framing import bottom_cut
+            from tryon.person.labels import LABEL
+
+            # The parse's person (not background) stands for the person mask, which run_analyzed is not given.
+            person = (parse != LABEL["background"]).astype(np.float32)
+            res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0], bottom=bottom_cut(person))
         t = time.perf_counter()
         res.quality = assess(res)
         timings["gate"] = time.perf_counter() - t

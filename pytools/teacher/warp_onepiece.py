@@ -208,21 +208,30 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
                         torso_mask=skirt_mask(garment_mask, tuple(lm["waist_center"])))
 
 
-def legs_in_view(targets: dict[str, np.ndarray], keypoints: np.ndarray, height: int) -> float:
+def legs_in_view(targets: dict[str, np.ndarray], keypoints: np.ndarray, height: int, *,
+                 bottom: bool = False) -> float:
     """Share of a one-piece's length on the body that the photo shows: from the waist down to the lowest hem
     target (dress hem corners and centre, jumpsuit leg hems), measured along the body's axis, the part above
-    the photo's bottom edge. A waist-up photo of a person for a long dress gives well under 1.
+    the photo's bottom edge. A photo whose hem falls below its bottom edge gives under 1, unless the legs leave
+    the photo through that edge (``bottom``, and the ankles not both seen inside the photo): a mirror selfie or a
+    photo cut at the thighs or shins is dressed down to its edge, as hosted try-on services show it
+    (``docs/teacher-onepieces.md``), and the part below is the photo's frame, not legs missing.
 
     Args:
         targets: :attr:`tryon.teacher.warp.WarpResult.targets` of :func:`warp_onepiece` (person pixels).
         keypoints: (33, 4) BlazePose keypoints (for the body's axis).
         height: the photo's height, pixels.
+        bottom: the person reaches the photo's bottom edge (:func:`tryon.framing.bottom_cut`).
 
     Returns:
-        a share in [0, 1] (1 when the targets have no hem below the waist).
+        a share in [0, 1] (1 when the targets have no hem below the waist, or when the legs leave the photo
+        through its bottom edge).
     """
     from tryon.person.body import body_frame
 
+    ankles = np.asarray(keypoints, np.float32)[[KP["left_ankle"], KP["right_ankle"]]]
+    if bottom and not bool((ankles[:, 3] >= 0.5).all() and (ankles[:, 1] < height).all()):
+        return 1.0
     frame = body_frame(keypoints)
     hems = [np.asarray(v, float) for k, v in targets.items() if k.startswith(("skirt_hem_", "leg_")) and
             not k.endswith(("mid_outer", "mid_inner"))]

@@ -253,6 +253,8 @@ const LEGS = { ...FRONT, 25: [118, 400], 26: [82, 400], 27: [117, 540], 28: [83,
 const CAT_CFG = {
   ...CFG, category_boxes: { tops: 'upper_body', bottoms: 'lower_body', 'one-pieces': 'full_body' },
   lower_hip_y: 0.3, lower_ankle_y: 0.92, shin_per_thigh: 0.88, full_shoulder_y: 0.12, full_ankle_y: 0.94,
+  thigh_per_torso: 0.8, cut_legs_boxes: ['full_body'], cut_knee_margin: 0.25, cut_bottom_band: 0.05,
+  cut_torso_per_shoulder: 1.41,
 };
 
 test('categoryBox: lower body puts the hips at lower_hip_y and the ankles at lower_ankle_y; full body the shoulders', () => {
@@ -266,13 +268,40 @@ test('categoryBox: lower body puts the hips at lower_hip_y and the ankles at low
   // Cut at the shins: the leg is (1 + shin_per_thigh) x hip-to-knee.
   const { box: [, , , hc] } = F.categoryBox(kp, [480, 400], [256, 192], CAT_CFG, 'bottoms');
   close(hc * (0.92 - 0.3), 1.88 * 140, 4);
+  // Cut at the thighs (knees below the photo): one-pieces estimate the thigh as thigh_per_torso x the torso.
+  const { box: [, ty0, , th] } = F.categoryBox(kp, [330, 400], [256, 192], CAT_CFG, 'one-pieces');
+  close(th * (0.94 - 0.12), 160 + 1.88 * 0.8 * 160, 4);
+  assert.ok(ty0 + th > 330 + 100);
+  // Knees called seen 50 px below the hips of a photo whose legs leave it at its bottom edge: the torso's estimate.
+  const squeezed = keypoints({ ...LEGS, 25: [118, 310], 26: [82, 310], 27: [117, 430], 28: [83, 430] });
+  const { box: [, , , sh] } = F.categoryBox(squeezed, [330, 400], [256, 192], CAT_CFG, 'one-pieces', true);
+  close(sh * (0.94 - 0.12), 160 * (1 + 1.88 * 0.8), 4);
+  const { box: [, , , mh] } = F.categoryBox(squeezed, [330, 400], [256, 192], CAT_CFG, 'one-pieces');
+  close(mh * (0.94 - 0.12), 160 + 1.88 * 50, 4);
+});
+
+test('bottomCut: the person mask in the bottom rows of the photo', () => {
+  const width = 10; const height = 200; const data = new Float32Array(width * height);
+  assert.equal(F.bottomCut({ data, width, height }, CAT_CFG), false);
+  data[(height - 10) * width + 3] = 0.9; // in the bottom 5 % (10 rows), the last rows empty
+  assert.equal(F.bottomCut({ data, width, height }, CAT_CFG), true);
+  data.fill(0); data[(height - 11) * width + 3] = 0.9; // above it
+  assert.equal(F.bottomCut({ data, width, height }, CAT_CFG), false);
 });
 
 test('categoryFrame refuses a photo without the legs, naming what to take', () => {
   assert.throws(() => F.categoryFrame(keypoints(FRONT), [600, 400], CAT_CFG, 'bottoms'),
     (e) => e.name === ErrorName.POSE && e.message.startsWith('the legs are not in view: take a photo that shows you from the waist down'));
-  assert.throws(() => F.categoryFrame(keypoints(LEGS), [380, 400], CAT_CFG, 'one-pieces'),
+  assert.throws(() => F.categoryFrame(keypoints(LEGS), [250, 400], CAT_CFG, 'one-pieces'),
     (e) => e.name === ErrorName.POSE && /legs are not in view.*from the shoulders down to at least the knees/.test(e.message));
+  // A knee hidden inside the photo (crossed legs) is refused; the person mask leaving the photo at its bottom
+  // edge makes the same keypoints a photo cut at the thighs.
+  const hidden = keypoints({ ...LEGS, 25: [118, 330, 0.2], 26: [82, 330, 0.2], 27: [117, 540, 0.1], 28: [83, 540, 0.1] });
+  assert.throws(() => F.categoryFrame(hidden, [600, 400], CAT_CFG, 'one-pieces'),
+    (e) => e.name === ErrorName.POSE && /a knee is hidden/.test(e.message));
+  assert.equal(F.categoryFrame(hidden, [600, 400], CAT_CFG, 'one-pieces', true).kind, 'full_body');
+  assert.throws(() => F.categoryFrame(hidden, [600, 400], CAT_CFG, 'bottoms', true),
+    (e) => e.name === ErrorName.POSE && /legs are not in view/.test(e.message));
   throwsNamed(() => F.categoryFrame(keypoints(LEGS), [600, 400], CAT_CFG, 'auto'), 'TypeError');
 });
 

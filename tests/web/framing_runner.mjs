@@ -36,6 +36,6 @@ const boxes = Object.fromEntries(spec.categories.map((category) => [category, sp
   } catch (e) { return { error: e.name }; }
 })]));
 writeFileSync(join(dir, 'js_result.json'), JSON.stringify({
-  person_fraction: d.personFraction, people: d.people, face: d.face, presence: d.presence,
+  person_fraction: d.personFraction, people: d.people, bottom_cut: d.bottomCut, face: d.face, presence: d.presence,
   roi: d.roi, next: d.next, boxes,
 }));

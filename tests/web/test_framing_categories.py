@@ -35,7 +35,8 @@ def test_js_frames_every_category_like_python_on_real_photos(framer, wild_dev, t
         d = framer.detect(image)
         sets.append({"keypoints": np.asarray(d["keypoints"], np.float32).ravel().tolist(),
                      "image_size": list(image.shape[:2]),
-                     "detection": {"personFraction": d["person_fraction"], "people": d["people"], "face": d["face"]}})
+                     "detection": {"personFraction": d["person_fraction"], "people": d["people"], "face": d["face"],
+                                   "bottomCut": d["bottom_cut"]}})
         real_detect = framer.detect
         framer.detect = lambda _image, d=d: d  # the same detection for every category
         try:

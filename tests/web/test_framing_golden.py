@@ -129,7 +129,8 @@ def _keypoint_sets(rng, n: int, image_size) -> list[dict]:
         kp[27, :2], kp[28, :2] = (kp[25, 0], kp[25, 1] + shin), (kp[26, 0], kp[26, 1] + shin)
         kp[25:29, 3] = rng.choice([0.4, 0.9, 0.99], 4, p=[0.15, 0.35, 0.5])
         det = {"personFraction": float(rng.choice([0.005, 0.3], p=[0.1, 0.9])),
-               "people": int(rng.choice([1, 2], p=[0.9, 0.1])), "face": float(rng.choice([0.2, 0.9], p=[0.2, 0.8]))}
+               "people": int(rng.choice([1, 2], p=[0.9, 0.1])), "face": float(rng.choice([0.2, 0.9], p=[0.2, 0.8])),
+               "bottomCut": bool(rng.choice([False, True]))}  # the person mask leaving the photo at its bottom
         sets.append({"keypoints": kp.astype(np.float32).ravel().tolist(), "detection": det,
                      "image_size": list(image_size)})
     return sets
@@ -141,7 +142,8 @@ def _decide_py(framer: PersonFramer, s: dict, model_size, category: str) -> dict
     kp = np.array(s["keypoints"], np.float32).reshape(33, 4)
     d = s["detection"]
     framer.detect = lambda image: {"keypoints": kp, "presence": 1.0, "person_fraction": d["personFraction"],
-                                   "people": d["people"], "face": d["face"], "person_low": None, "low_scale": 1.0}
+                                   "people": d["people"], "face": d["face"], "person_low": None, "low_scale": 1.0,
+                                   "bottom_cut": d["bottomCut"]}
     try:
         fr = framer(np.zeros(tuple(s["image_size"]) + (3,), np.uint8), model_size, category)
         return {"box": list(fr.box), "hips": fr.hips_seen}
@@ -197,6 +199,7 @@ def test_js_framing_matches_python(tmp_path: Path, shape, tilt) -> None:
     assert np.allclose(kp_js[:, 2:], d["keypoints"][:, 2:], atol=1e-3)
     assert js["person_fraction"] == pytest.approx(d["person_fraction"], abs=1e-12)
     assert js["people"] == d["people"]
+    assert js["bottom_cut"] == d["bottom_cut"]
     assert abs(js["face"] - d["face"]) <= TOLERANCE["face"]
     assert js["presence"] == pytest.approx(d["presence"], abs=1e-6)
     if len(framer.pose.session.inputs) == 2:  # one seed ROI: its final ROI is the last one run (else: the inputs

@@ -81,7 +81,8 @@ export const FRAMING_KEYS = Object.freeze([
 export const BOX_KEYS = Object.freeze({
   upper_body: [],
   lower_body: ['lower_hip_y', 'lower_ankle_y', 'shin_per_thigh'],
-  full_body: ['full_shoulder_y', 'full_ankle_y', 'shin_per_thigh'],
+  full_body: ['full_shoulder_y', 'full_ankle_y', 'shin_per_thigh', 'thigh_per_torso', 'cut_legs_boxes', 'cut_knee_margin',
+    'cut_bottom_band', 'cut_torso_per_shoulder'],
 });
 
 /**
@@ -450,17 +451,84 @@ function refuseBackView(kp, L, R, cfg) {
   return width;
 }
 
+/** Both knees when both are seen inside the photo, else none (knees cut off by the frame are guesses). */
+const seenKnees = (kp, size, cfg) => (seenInside(kp, [KP.L_KNEE, KP.R_KNEE], size, cfg) ? [KP.L_KNEE, KP.R_KNEE] : []);
+
+/**
+ * Whether the person mask leaves the photo at its bottom edge (`tryon.framing.bottom_cut`): at least
+ * `cut_min_bottom_share` of its columns are person in its bottom `cut_bottom_band` of rows (at least one).
+ * @param {{data: Float32Array, width: number, height: number}} low person probability over the whole photo
+ * @param {object} cfg the manifest's framing
+ * @returns {boolean}
+ */
+export function bottomCut({ data, width, height }, cfg) {
+  if (!width || !height) return false;
+  const rows = Math.max(1, Math.ceil((cfg.cut_bottom_band ?? 0) * height));
+  let n = 0;
+  for (let x = 0; x < width; x++) {
+    for (let y = height - rows; y < height; y++) {
+      if (data[y * width + x] > cfg.mask_threshold) { n++; break; }
+    }
+  }
+  return n / width >= cfg.cut_min_bottom_share;
+}
+
+/**
+ * Whether the legs leave the photo at its bottom edge above the knees, not a knee hidden inside it
+ * (`tryon.framing.knees_cut`): the hips seen inside the photo, the knees and the ankles not both; then the person
+ * mask leaving the photo at its bottom edge (`bottom`, {@link bottomCut}), or every knee not seen inside the
+ * photo placed below its bottom edge or less than `cut_knee_margin` estimated thighs (`thigh_per_torso` × the
+ * vertical shoulder-to-hip distance) above it.
+ * @param {Float32Array} kp (33 × 4) keypoints
+ * @param {[number, number]} imageSize (height, width)
+ * @param {object} cfg the manifest's framing
+ * @param {boolean|null} [bottom=null] the person mask leaves the photo at its bottom edge (null: not known)
+ * @returns {boolean}
+ */
+export function kneesCut(kp, imageSize, cfg, bottom = null) {
+  if (!seenInside(kp, [KP.L_HIP, KP.R_HIP], imageSize, cfg) || seenInside(kp, [KP.L_KNEE, KP.R_KNEE], imageSize, cfg)
+    || seenInside(kp, [KP.L_ANKLE, KP.R_ANKLE], imageSize, cfg)) return false;
+  if (bottom) return true;
+  const out = [KP.L_KNEE, KP.R_KNEE].filter((k) => !seenInside(kp, [k], imageSize, cfg));
+  const thigh = cfg.thigh_per_torso * (meanOf(kp, [KP.L_HIP, KP.R_HIP], 1) - meanOf(kp, [KP.L_SHOULDER, KP.R_SHOULDER], 1));
+  const edge = imageSize[0] - cfg.cut_knee_margin * Math.max(thigh, 0);
+  return out.every((k) => kp[4 * k + 1] >= edge);
+}
+
+/**
+ * The torso of a photo cut at the thighs, px (`tryon.framing._cut_torso`): the vertical shoulder-to-hip distance,
+ * at least `cut_torso_per_shoulder` × the shoulder width when the shoulders are seen inside the photo (BlazePose
+ * squeezes a body cut at the thighs into the photo: its hips come out too high).
+ */
+function cutTorso(kp, imageSize, cfg) {
+  const torso = meanOf(kp, [KP.L_HIP, KP.R_HIP], 1) - meanOf(kp, [KP.L_SHOULDER, KP.R_SHOULDER], 1);
+  if (!seenInside(kp, [KP.L_SHOULDER, KP.R_SHOULDER], imageSize, cfg)) return torso;
+  return Math.max(torso, cfg.cut_torso_per_shoulder * dist(kp, KP.L_SHOULDER, KP.R_SHOULDER));
+}
+
 /**
  * Vertical hip-to-ankle distance, px: measured when both ankles are seen inside the photo, else
- * (1 + `shin_per_thigh`) × the hip-to-knee distance (`tryon.framing._leg_length`).
- * @throws {Error} `PoseError` when the knees are not both seen inside the photo
+ * (1 + `shin_per_thigh`) × the hip-to-knee distance; with `cutOk`, when the legs leave the photo at its bottom
+ * edge above the knees ({@link kneesCut}), the hip-to-knee distance is `thigh_per_torso` × the torso
+ * ({@link cutTorso}; `tryon.framing._leg_length`).
+ * @throws {Error} `PoseError` when the knees are not both seen inside the photo, nor (`cutOk`) cut off by its
+ *   bottom edge
  */
-function legLength(kp, imageSize, cfg, view) {
-  const hipY = meanOf(kp, [KP.L_HIP, KP.R_HIP], 1);
-  if (!seenInside(kp, [KP.L_KNEE, KP.R_KNEE], imageSize, cfg)) {
+function legLength(kp, imageSize, cfg, view, cutOk = false, bottom = null) {
+  const hips = [KP.L_HIP, KP.R_HIP];
+  const hipY = meanOf(kp, hips, 1);
+  let thigh;
+  if (seenInside(kp, [KP.L_KNEE, KP.R_KNEE], imageSize, cfg)) {
+    thigh = meanOf(kp, [KP.L_KNEE, KP.R_KNEE], 1) - hipY;
+  } else if (cutOk && kneesCut(kp, imageSize, cfg, bottom)) {
+    return (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso * cutTorso(kp, imageSize, cfg);
+  } else if (cutOk && seenInside(kp, hips, imageSize, cfg)) {
+    throw namedError(ErrorName.POSE, 'the legs are not in view: a knee is hidden (crossed legs, or something in front '
+      + `of it): take a photo that shows you ${view}, standing with nothing in front of your legs, facing the camera`);
+  } else {
     throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
   }
-  let leg = (1 + cfg.shin_per_thigh) * (meanOf(kp, [KP.L_KNEE, KP.R_KNEE], 1) - hipY);
+  let leg = (1 + cfg.shin_per_thigh) * thigh;
   if (seenInside(kp, [KP.L_ANKLE, KP.R_ANKLE], imageSize, cfg)) leg = meanOf(kp, [KP.L_ANKLE, KP.R_ANKLE], 1) - hipY;
   if (!(leg > 0)) {
     throw namedError(ErrorName.POSE, 'your body is upside down or lying: use a photo where you stand or sit upright');
@@ -476,12 +544,14 @@ function legLength(kp, imageSize, cfg, view) {
  * @param {[number, number]} imageSize (height, width)
  * @param {object} cfg the manifest's framing
  * @param {string} [category='tops'] the garment's category
+ * @param {boolean|null} [bottom=null] the person mask leaves the photo at its bottom edge ({@link bottomCut}; null:
+ *   judged from the keypoints alone, {@link kneesCut})
  * @returns {{cx: number, cy: number, height: number, anchorY: number, hipsSeen: boolean, kind: string,
  *   part: string}} photo pixels
  * @throws {Error} `PoseError`: the body part the category needs is not seen inside the photo, a back view, or a
  *   body leaning more than `max_lean_deg`; see {@link boxKind} for the others
  */
-export function categoryFrame(kp, imageSize, cfg, category = 'tops') {
+export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = null) {
   const kind = boxKind(cfg, category);
   const [ih] = imageSize;
   const L = KP.L_SHOULDER; const R = KP.R_SHOULDER;
@@ -497,9 +567,9 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops') {
     } else {
       refuseBackView(kp, KP.L_HIP, KP.R_HIP, cfg);
     }
-    const leg = legLength(kp, imageSize, cfg, view);
+    const leg = legLength(kp, imageSize, cfg, view, (cfg.cut_legs_boxes || []).includes(kind), bottom);
     return {
-      cx: meanOf(kp, [KP.L_HIP, KP.R_HIP, KP.L_KNEE, KP.R_KNEE], 0), cy: meanOf(kp, hips, 1),
+      cx: meanOf(kp, [KP.L_HIP, KP.R_HIP, ...seenKnees(kp, imageSize, cfg)], 0), cy: meanOf(kp, hips, 1),
       height: leg / (cfg.lower_ankle_y - cfg.lower_hip_y), anchorY: cfg.lower_hip_y, hipsSeen: true, kind,
       part: 'lower body',
     };
@@ -518,9 +588,22 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops') {
       throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
     }
     refuseLean(kp, cfg);
-    const body = meanOf(kp, hips, 1) - sy + legLength(kp, imageSize, cfg, view);
+    const cutOk = cfg.cut_legs_boxes.includes(kind);
+    const cutBody = cutTorso(kp, imageSize, cfg) * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso);
+    let body;
+    if (cutOk && kneesCut(kp, imageSize, cfg, bottom)) {
+      body = cutBody;
+    } else {
+      body = meanOf(kp, hips, 1) - sy + legLength(kp, imageSize, cfg, view, cutOk, bottom);
+      if (cutOk && bottom && !seenInside(kp, [KP.L_ANKLE, KP.R_ANKLE], imageSize, cfg) && seenInside(kp, hips, imageSize, cfg)) {
+        // Legs leaving the photo at its bottom edge with the knees called seen: BlazePose may have squeezed them
+        // into the photo (a thigh too short), so the body is at least the torso's estimate.
+        body = Math.max(body, cutBody);
+      }
+    }
     return {
-      cx: meanOf(kp, [L, R, KP.L_HIP, KP.R_HIP, KP.L_KNEE, KP.R_KNEE], 0), cy: sy,
+      // Knees cut off by the frame are BlazePose's guesses: the centre line from the seen joints only.
+      cx: meanOf(kp, [L, R, KP.L_HIP, KP.R_HIP, ...seenKnees(kp, imageSize, cfg)], 0), cy: sy,
       height: body / (cfg.full_ankle_y - cfg.full_shoulder_y), anchorY: cfg.full_shoulder_y, hipsSeen: true, kind,
       part: 'body',
     };
@@ -595,11 +678,12 @@ export function upperBodyBox(kp, imageSize, modelSize, cfg) { return categoryBox
  * @param {[number, number]} modelSize (height, width)
  * @param {object} cfg the manifest's framing
  * @param {string} [category='tops']
+ * @param {boolean|null} [bottom=null] the person mask leaves the photo at its bottom edge ({@link bottomCut})
  * @returns {{box: [number, number, number, number], hipsSeen: boolean}}
  * @throws {Error} see {@link categoryFrame}, {@link boxFromFrame}
  */
-export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops') {
-  const frame = categoryFrame(kp, imageSize, cfg, category);
+export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops', bottom = null) {
+  const frame = categoryFrame(kp, imageSize, cfg, category, bottom);
   return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
 }
 
@@ -697,7 +781,7 @@ export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
     throw namedError(ErrorName.NO_PERSON, 'no face found in the photo: use a photo of yourself facing the camera, face '
       + 'visible (a photo of a garment goes in the garment slot)');
   }
-  const framed = categoryBox(kp, imageSize, modelSize, cfg, category);
+  const framed = categoryBox(kp, imageSize, modelSize, cfg, category, d.bottomCut ?? null);
   refusePoseGate(kp, imageSize, cfg, cfg.pose_gate_min_score, category);
   return framed;
 }
@@ -829,7 +913,8 @@ export class Framer {
    * Everything the refusals and the box are decided from (`PersonFramer.detect`), without refusing.
    * @param {import('./processing.js').RGBImage} image
    * @returns {Promise<{keypoints: Float32Array, presence: number, personFraction: number, people: number,
-   *   face: number, roi: object, next: object, ms: {segmentation: number, pose: number, face: number}}>}
+   *   face: number, bottomCut: boolean, roi: object, next: object,
+   *   ms: {segmentation: number, pose: number, face: number}}>}
    */
   async detect(image) {
     const cfg = this.config;
@@ -854,7 +939,7 @@ export class Framer {
     const face = await this.faceScore(image, best.p.keypoints);
     return {
       ...best.p, personFraction: personFractionValue, people, face, personLow: low, lowScale: seg.scale,
-      ms: { segmentation: t1 - t0, pose: t2 - t1, face: performance.now() - t2 },
+      bottomCut: bottomCut(low, cfg), ms: { segmentation: t1 - t0, pose: t2 - t1, face: performance.now() - t2 },
     };
   }
 

@@ -477,6 +477,7 @@ async function frameLive(person, t) {
         roi0: d.roi,
         anchor: null, // the upper-body frame of the detection
         roi: d.roi,
+        bottomCut: d.bottomCut, // the person mask (detection only) left the photo at its bottom edge
       };
     } else {
       pass = await framer.posePass(person, state.track.roi);
@@ -486,7 +487,8 @@ async function frameLive(person, t) {
       }
     }
     // Refuses (tracking lost) when the body part the category needs left the frame.
-    const frame = F.categoryFrame(pass.keypoints, [person.height, person.width], cfg, state.category);
+    const frame = F.categoryFrame(pass.keypoints, [person.height, person.width], cfg, state.category,
+      state.track.bottomCut);
     // The pose gate (a raised leg, a body turned away) refuses like a lost person: garment hidden. Once hidden, the
     // garment returns only when every signal scores above pose_gate_resume_score (no flicker at the refusal's edge).
     if (!state.poseGate || state.poseGate.cfg !== cfg) state.poseGate = new F.PoseGateHysteresis(cfg);
