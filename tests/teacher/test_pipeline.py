@@ -148,6 +148,8 @@ def test_teacher_removes_an_open_parka_hanging_beside_the_body(teacher, wild_dev
     out = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
     wall = np.median(lab[d > sw], axis=0)
     assert np.linalg.norm(np.median(out[flap], axis=0) - wall) < 12.0
+    # The clothing-agnostic person hides it with the rest of the old garment.
+    assert (res.agnostic[flap] == 128).all(axis=-1).mean() > 0.9
 
 
 @pytest.mark.realdata
