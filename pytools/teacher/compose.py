@@ -19,10 +19,12 @@ below the hips the lower
 garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
 hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
-hand (:func:`_old_cuffs`), rib cuffs round the wrist the parse calls trousers (:func:`_wrist_cuffs`) and the
-patches the old garment, or the hole with its rim, encloses (:func:`_enclosed_patches`). Masks computed at the
-working resolution are upsampled anti-aliased (tryon.teacher.skin.soft_upsample). This follows the
-composition stage of VITON / CP-VTON (a mask selecting warped garment vs rendered person), made explicit.
+hand (:func:`_old_cuffs`), rib cuffs round the wrist the parse calls trousers (:func:`_wrist_cuffs`), an open
+outer layer's parts the parse calls backdrop or hair (a parka's flap beside the hip, a jacket draped over the
+shoulders: :func:`_outer_layer`) and the patches the old garment, or the hole with its rim, encloses
+(:func:`_enclosed_patches`). Masks computed at the working resolution are upsampled anti-aliased
+(tryon.teacher.skin.soft_upsample). This follows the composition stage of VITON / CP-VTON (a mask selecting
+warped garment vs rendered person), made explicit.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
                                 old_garment_share, screened_poisson, skin_albedo, skin_texture, skin_tone_gap,
                                 soft_upsample,
                                 synthesized_share)
-from tryon.person.body import BodyFrame, body_frame
+from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
 __all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "hair_matte", "compose", "ComposeResult"]
@@ -799,6 +801,133 @@ def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: Body
     return np.isin(cc, keep[keep > 0])
 
 
+OUTER_REACH = 0.6
+"""How far an open outer layer (a jacket, coat or cardigan worn open, hanging loose or draped over the shoulders)
+reaches beyond what the parse calls the person, in shoulder widths (a parka's front flap, a draped jacket's
+sleeve)."""
+
+OUTER_BELOW_HIPS = 1.1
+"""How far below the hip line an outer layer is looked for, in shoulder widths (a hip-length jacket, a parka to
+mid-thigh)."""
+
+OUTER_MIN_PROB = 0.05
+"""Least selfie-segmenter person probability at which a backdrop-labelled pixel counts as one the segmenter was
+unsure of (the parse's threshold is 0.5): most of an open parka's flap reads 0.05-0.5, the backdrop beside a
+person 0."""
+
+
+def _outer_layer(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, frame: BodyFrame,
+                 maps: BodyMaps, keypoints: np.ndarray, person_mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: an open outer layer's parts that the parse did not give to the upper body.
+
+    The selfie mask and BodyPix follow the body: the front of an open parka hanging beside the hip or a jacket
+    draped over the shoulders is called background or, beside long hair, hair; the old-garment mask, built from
+    the torso and arm labels, keeps it and it stays beside the new garment.
+
+    A pixel of those labels is a candidate when it lies within :data:`OUTER_REACH` shoulder widths of the parse's
+    person, from 0.15 shoulder widths above the shoulder line (a shoulder's top) to :data:`OUTER_BELOW_HIPS`
+    below the hips, and is not skin. It passes
+    the strict colour test when its CIELAB colour is within 12 units of the old garment's palette (its pixels on
+    the clothing labels) and less than half as far from it as from the palette of what else it could be: the
+    backdrop's common colours (background pixels beyond that reach; colours of less than 1 % of them, a handbag
+    or a shadow, left out), for hair also the head's hair (above the eyes). Nearest-neighbour tests against the
+    palettes (scipy.spatial.cKDTree), as :func:`_top_tail`. Candidates within 20 units and less than 0.65 as far
+    join the strict ones where connected (hysteresis, as Canny's edge linking: a layer's folds and highlights).
+
+    Nothing within 0.3 shoulder widths of a hand is taken (what it holds: a cup, a phone). A connected piece is
+    the layer when it touches the old garment and the selfie segmenter was unsure rather than sure of backdrop
+    on at least half of it (person probability at least :data:`OUTER_MIN_PROB`, or hair labels: a parka's flap
+    reads 0-0.5, 61 % of it at least 0.05; a dark shop window beside a black jacket 30 %; most backdrop beside a
+    person 0), with at least 0.05 square shoulder widths of that part passing the strict test. Nothing is taken
+    when the backdrop is not seen. Lower-body labels are left alone: a long coat's tails reach below
+    any band looked at, and a tail half removed leaves holes in the rest.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        parse: (H, W) uint8 PARSE_LABELS.
+        old: (H, W) bool the old garment found so far.
+        skin: (H, W) bool visible skin.
+        frame: the person's :class:`BodyFrame` in the same pixels.
+        maps: :class:`tryon.teacher.agnostic.BodyMaps` of the same size.
+        keypoints: (33, 4) BlazePose keypoints in the same pixels (the hands).
+        person_mask: (H, W) float32 person probability in [0, 1] (:class:`tryon.person.segmentation.SelfieSegmenter`).
+
+    Returns:
+        (H, W) bool, disjoint from ``old``.
+    """
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(parse.shape, bool)
+    sw = frame.sw
+    if old.sum() < 50:
+        return out
+    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    person = (parse != LABEL["background"]).astype(np.uint8)
+    d_person = cv2.distanceTransform(1 - person, cv2.DIST_L2, 3)
+    near = (d_person < OUTER_REACH * sw) & (maps.b > -0.15 * sw) & (maps.b < hip_b + OUTER_BELOW_HIPS * sw)
+    backdrop = (parse == LABEL["background"]) & (d_person > OUTER_REACH * sw)
+    hair = parse == LABEL["hair"]
+    cand = near & ~skin & ~old & ((parse == LABEL["background"]) | hair)
+    # What a hand holds (a cup, a phone) is not the layer, whatever its colour.
+    held = np.zeros(parse.shape, np.uint8)
+    for name in ("left_wrist", "right_wrist", "left_index", "right_index", "left_pinky", "right_pinky"):
+        x, y = keypoints[KP[name], :2]
+        cv2.circle(held, (int(round(x)), int(round(y))), int(round(0.3 * sw)), 1, -1)
+    cand &= ~held.astype(bool)
+    if not cand.any() or backdrop.sum() < 50:
+        return out
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(0)
+
+    def palette(m: np.ndarray, support: float = 0.0) -> cKDTree | None:
+        px = lab[m]
+        if len(px) < 30:
+            return None
+        px = px[rng.choice(len(px), size=min(len(px), 3000), replace=False)]
+        if support > 0:
+            # Only colours common in the region: a handbag or a shadow in the backdrop is not its colour.
+            n = cKDTree(px).query_ball_point(px, r=8.0, return_length=True)
+            px = px[n >= support * len(px)]
+        return cKDTree(px) if len(px) >= 10 else None
+
+    q = lab[cand]
+    # The garment's own colours: the old garment on the clothing labels (not the rims grown into the backdrop).
+    own = palette(old & ~skin & np.isin(parse, (LABEL["torso"], LABEL["neck"]) + _ARMS))
+    if own is None:
+        return out
+    d_o = own.query(q, k=1)[0]
+    bg_tree = palette(backdrop, support=0.01)
+    if bg_tree is None:
+        return out
+    d_other = bg_tree.query(q, k=1)[0]
+    tree = palette(hair & (maps.b < -0.6 * sw))
+    if tree is not None and hair[cand].any():
+        sub = hair[cand]
+        d_other[sub] = np.minimum(d_other[sub], tree.query(q[sub], k=1)[0])
+    strong = np.zeros(parse.shape, bool)
+    strong[cand] = (d_o < 12.0) & (d_o < 0.5 * d_other)
+    strong = cv2.morphologyEx(strong.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    if not strong.any():
+        return out
+    k = max(3, int(round(0.03 * sw)) | 1)
+    touch = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    # Hysteresis (as Canny's edges): the layer's shaded folds and highlights, looser in colour, join the parts
+    # that are surely the layer; specks left between them are closed.
+    weak = np.zeros(parse.shape, bool)
+    weak[cand] = (d_o < 20.0) & (d_o < 0.65 * d_other)
+    weak = cv2.morphologyEx((weak | strong).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    weak = weak.astype(bool) & cand
+    n, cc = cv2.connectedComponents(weak.astype(np.uint8))
+    # A piece is the layer when it touches the old garment and the segmenter was unsure of most of it, with a
+    # sizeable part surely of the layer's colour there (hair-labelled pixels are inside the person already).
+    unsure = (person_mask >= OUTER_MIN_PROB) | hair
+    keep = np.unique(cc[touch & weak])
+    seed = np.bincount(cc[strong & unsure], minlength=n)
+    half = np.bincount(cc[unsure], minlength=n) >= 0.5 * np.bincount(cc.ravel(), minlength=n)
+    keep = keep[(keep > 0) & (seed[keep] >= 0.05 * sw * sw) & half[keep]]
+    return np.isin(cc, keep)
+
+
 def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
             frame: BodyFrame) -> np.ndarray:
     """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
@@ -903,7 +1032,8 @@ class ComposeResult:
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
             tone: np.ndarray | None = None, refiner: Callable | None = None,
-            shading_strength: float = 0.5, work_height: int = 512, category: str = "top") -> ComposeResult:
+            shading_strength: float = 0.5, work_height: int = 512, category: str = "top",
+            person_mask: np.ndarray | None = None) -> ComposeResult:
     """Composite the warped garment onto the person.
 
     Masks and fill colours are computed at ``work_height`` (they are smooth or coarse by nature: the parse
@@ -923,6 +1053,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         category: "top", or "dress" (a one-piece): the old trousers / skirt are removed too and bare legs
             synthesised where the new garment does not cover them (tryon.teacher.agnostic_onepiece, on bottoms'
             tryon.teacher.agnostic_lower).
+        person_mask: optional (H, W) float32 person probability (the selfie segmenter's, before the parse's
+            threshold): with it, a top also removes an open outer layer's parts the parse calls backdrop
+            (:func:`_outer_layer`).
 
     Returns:
         :class:`ComposeResult`.
@@ -961,6 +1094,15 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old |= _old_cuffs(parse_s, old, skin, rough, sw)
     old |= _wrist_cuffs(parse_s, old, skin, rough, maps, kp_s)
     old |= _enclosed_patches(parse_s, old, sw)
+    if category == "top" and person_mask is not None:
+        pm = np.asarray(person_mask, np.float32)
+        pm = cv2.resize(pm, (w, h), interpolation=cv2.INTER_LINEAR) if pm.shape != (h, w) else pm
+        outer = _outer_layer(img_s, parse_s, old, skin, frame, maps, kp_s, pm)
+        if outer.any():
+            old |= outer
+            # Beside the body, what the layer hid is backdrop (not hair in front, not the trousers).
+            parse_s = parse_s.copy()
+            parse_s[outer] = LABEL["background"]
     collar = _collar(img_s, parse_s, old, skin, maps, frame)
     tail = _top_tail(img_s, parse_s, old, frame, maps)
     if collar.any() or tail.any():

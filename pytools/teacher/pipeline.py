@@ -296,7 +296,7 @@ class Teacher:
         timings["garment"] += time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
-                                lm, info, tuck=tuck)
+                                lm, info, tuck=tuck, person_mask=analysis.mask)
         if crop is not None:
             t = time.perf_counter()
             res = paste_result(res, person_image, crop, self.crop)
@@ -308,7 +308,7 @@ class Teacher:
 
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
                      garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]], info: Any = None,
-                     *, tuck: str = "out") -> TeacherResult:
+                     *, tuck: str = "out", person_mask: np.ndarray | None = None) -> TeacherResult:
         """Warp and composite from analyses already made (any source of parse / keypoints / landmarks).
 
         Args:
@@ -323,6 +323,8 @@ class Teacher:
                 dresses bottoms (:func:`tryon.teacher.warp_lower.warp_lower`,
                 :func:`tryon.teacher.compose_lower.compose_lower`).
             tuck: bottoms only: ``"out"`` (the top in front of the waistband) or ``"in"``.
+            person_mask: optional (H, W) float32 person probability of ``image`` (the selfie segmenter's): tops
+                then also lose an open outer layer the parse calls backdrop (:func:`tryon.teacher.compose.compose`).
 
         Returns:
             :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic, gate); its ``parse`` is the
@@ -359,7 +361,8 @@ class Teacher:
             timings["warp"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            c = compose(image, parse, keypoints, w, refiner=self.refiner(), category=category)
+            c = compose(image, parse, keypoints, w, refiner=self.refiner(), category=category,
+                        person_mask=person_mask)
             timings["compose"] = time.perf_counter() - t
 
             t = time.perf_counter()
