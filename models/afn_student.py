@@ -455,7 +455,7 @@ def deployed_config(weights: str | Path | None = None) -> tuple[str, dict[str, A
 
     The weight file (``tryon mask-sharpness -o`` / ``tryon train`` output: a dict with ``variant`` or ``model``,
     and ``arch`` or ``model_args``) is the one source of truth for how the student is deployed, e.g.
-    ``("afn_student_s", {"flip_ensemble": True, "mask_sharpness": 6.0})`` for the committed weights.
+    ``("afn_student_s", {"flip_ensemble": True, "mask_sharpness": 4.0})`` for the committed weights (v4).
 
     Args:
         weights: the ``.pt`` file; default :func:`default_student_weights`.
