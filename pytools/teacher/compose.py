@@ -42,8 +42,7 @@ from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_m
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading, garment_light, old_garment_remnant,
                                 old_garment_share, screened_poisson, skin_albedo, skin_texture, skin_tone_gap,
-                                soft_upsample,
-                                synthesized_share)
+                                soft_upsample, synthesized_share)
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
@@ -757,6 +756,35 @@ def _sleeve_majority(old: np.ndarray, parse: np.ndarray, sw: float, *, share: fl
     return old | (arms & (dens > share))
 
 
+def _palette(lab: np.ndarray, m: np.ndarray, rng: np.random.Generator, *, min_px: int = 0, support: float = 0.0):
+    """A region's colour palette for nearest-neighbour colour tests: at most 3,000 of its CIELAB pixels, drawn
+    without replacement, in a ``scipy.spatial.cKDTree``.
+
+    Args:
+        lab: (H, W, 3) float32 CIELAB image; m: (H, W) bool region.
+        rng: the caller's generator (its draws are consumed in call order, so results are reproducible).
+        min_px: fewer region pixels than this give None.
+        support: above 0, keep only colours with at least this share of the drawn pixels within 8 CIELAB units
+            (a region's common colours: a handbag or a shadow in a backdrop is not its colour); fewer than 10
+            left give None.
+
+    Returns:
+        cKDTree over (N, 3) colours, or None.
+    """
+    from scipy.spatial import cKDTree
+
+    px = lab[m]
+    if len(px) < min_px:
+        return None
+    px = px[rng.choice(len(px), size=min(len(px), 3000), replace=False)]
+    if support > 0:
+        n = cKDTree(px).query_ball_point(px, r=8.0, return_length=True)
+        px = px[n >= support * len(px)]
+    if min_px and len(px) < 10:
+        return None
+    return cKDTree(px)
+
+
 def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: BodyFrame, maps: BodyMaps,
               ) -> np.ndarray:
     """(H, W) bool: the old top's lower part where the parse called it lower body (a long shirt over trousers).
@@ -768,7 +796,6 @@ def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: Body
     multi-coloured tops; only parts touching the old garment are kept. Nothing is taken when the lower
     garment is not seen below the band (its colours unknown).
     """
-    from scipy.spatial import cKDTree
 
     lower = parse == LABEL["lower_body"]
     if old.sum() < 50 or not lower.any():
@@ -782,9 +809,8 @@ def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: Body
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     rng = np.random.default_rng(0)
 
-    def palette(m: np.ndarray) -> cKDTree:
-        px = lab[m]
-        return cKDTree(px[rng.choice(len(px), size=min(len(px), 3000), replace=False)])
+    def palette(m: np.ndarray):
+        return _palette(lab, m, rng)
 
     q = lab[band]
     d_o = palette(old).query(q, k=1)[0]
@@ -855,7 +881,6 @@ def _outer_layer(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np
     Returns:
         (H, W) bool, disjoint from ``old``.
     """
-    from scipy.spatial import cKDTree
 
     out = np.zeros(parse.shape, bool)
     sw = frame.sw
@@ -879,16 +904,8 @@ def _outer_layer(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     rng = np.random.default_rng(0)
 
-    def palette(m: np.ndarray, support: float = 0.0) -> cKDTree | None:
-        px = lab[m]
-        if len(px) < 30:
-            return None
-        px = px[rng.choice(len(px), size=min(len(px), 3000), replace=False)]
-        if support > 0:
-            # Only colours common in the region: a handbag or a shadow in the backdrop is not its colour.
-            n = cKDTree(px).query_ball_point(px, r=8.0, return_length=True)
-            px = px[n >= support * len(px)]
-        return cKDTree(px) if len(px) >= 10 else None
+    def palette(m: np.ndarray, support: float = 0.0):
+        return _palette(lab, m, rng, min_px=30, support=support)
 
     q = lab[cand]
     # The garment's own colours: the old garment on the clothing labels (not the rims grown into the backdrop).
