@@ -87,3 +87,4 @@ _.send_400_response  # unused method (server/protocol.py: uvicorn's protocol cal
 teacher_models  # unused variable (tests/cli: a fixture requested by name for its side effect)
 garment_category  # unused variable (pytools/manifest.py: a manifest field the widget reads, web/src/category.js)
 _.log_message  # unused method (tests/e2e/test_category_parity.py: http.server calls it)
+_.mtime  # tarfile.TarInfo attribute read by tarfile (pytools/data/records.py:161)

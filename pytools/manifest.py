@@ -17,14 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tryon.errors import DataError
 
 __all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "DTYPES", "FP32", "FP16", "INT8", "INT8_DYNAMIC", "AUTO", "BACKENDS",
-           "DEFAULT_CATEGORIES", "TensorSpec", "FileEntry", "Manifest", "sha256_file"]
+           "DEFAULT_CATEGORIES", "TensorSpec", "FileEntry", "Manifest", "sha256_file", "attach_students"]
 
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
@@ -145,6 +145,10 @@ class Manifest:
         preferred_dtype: backend (one of :data:`BACKENDS`) -> the dtype measured best there: ``fp32`` unless a
             quantized file ran at least as fast at equal quality in the same run (:mod:`tryon.quantize.choice`;
             the measurements are in ``metrics["dtype_choice"]``). Runtimes asking for :data:`AUTO` use it.
+        students: category -> sub-folder (relative, ``/``-separated) of another student deployed with this one,
+            for a category this one does not dress (:func:`attach_students`): the widget loads that folder's
+            manifest and student when a garment of that category comes (one student per category,
+            ``docs/student-categories.md``); empty = this folder's student alone.
         schema_version: version of this manifest format.
     """
 
@@ -165,6 +169,7 @@ class Manifest:
     preferred_dtype: dict[str, str] = field(default_factory=dict)
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     garment_category: dict[str, Any] = field(default_factory=dict)
+    students: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ (de)serialisation
@@ -201,6 +206,7 @@ class Manifest:
                 preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
                 categories=tuple(str(c) for c in d.get("categories", DEFAULT_CATEGORIES)),
                 garment_category=dict(d.get("garment_category", {})),
+                students={str(k): str(v) for k, v in dict(d.get("students", {})).items()},
                 schema_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -288,3 +294,43 @@ def _by_name(specs: tuple[TensorSpec, ...], name: str) -> TensorSpec:
         if s.name == name:
             return s
     raise KeyError(f"no tensor {name!r} (has {[s.name for s in specs]})")
+
+
+def attach_students(folder: str | os.PathLike, students: dict[str, str]) -> Manifest:
+    """Deploy other categories' students with the student of ``folder``: record them in its manifest's
+    ``students`` (replacing any recorded before) and return the manifest saved.
+
+    Each is a complete export (``tryon export``) in a sub-folder of ``folder``, so that whatever serves ``folder``
+    (``tryon serve``'s ``/models/``) serves them too and the widget downloads a category's student only when a
+    garment of that category comes.
+
+    Args:
+        folder: the main student's folder (holding ``manifest.json``).
+        students: category (any spelling :func:`tryon.garment.category.normalise_category` accepts) -> sub-folder
+            of ``folder`` holding that category's student.
+
+    Raises:
+        DataError: a sub-folder outside ``folder`` or without a manifest; a student that does not dress the
+            category it is named for; a category the main student dresses itself.
+        UsageError: an unknown category name.
+    """
+    from tryon.garment.category import normalise_category
+
+    root = Path(folder)
+    main = Manifest.load(root)
+    named: dict[str, str] = {}
+    for category, sub in students.items():
+        cat = normalise_category(category)
+        rel = Path(sub)
+        if rel.is_absolute() or ".." in rel.parts or rel == Path("."):
+            raise DataError(f"the {cat} student {sub!r} must be a sub-folder of {root} (a relative path inside it)")
+        if cat in main.categories:
+            raise DataError(f"{root}: its own student dresses {cat}; a second {cat} student cannot be added")
+        other = Manifest.load(root / rel)
+        if cat not in other.categories:
+            raise DataError(f"{root / rel}: its student dresses {', '.join(other.categories)}, not {cat}; export the "
+                            f"{cat} student's checkpoint there")
+        named[cat] = rel.as_posix()
+    out = replace(main, students=named)
+    out.save(root)
+    return out

@@ -41,14 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import MissingModelError, PhotoTypeError
+from tryon.errors import MissingModelError, PhotoTypeError, UnsupportedCategoryError
 from tryon.framing import Framing, FramingConfig, box_transform, crop_to_box
 from tryon.manifest import AUTO, Manifest
 from tryon.pasteback import Transform, paste_back
 from tryon.processing import letterbox, to_nchw
 
 __all__ = ["REQUIRED_INPUTS", "REQUIRED_OUTPUTS", "GarmentAnalysis", "Prepared", "StudentResult", "StudentSession",
-           "StudentRunner", "select_providers"]
+           "StudentRunner", "DeployedStudents", "select_providers"]
 
 log = logging.getLogger(__name__)
 
@@ -490,3 +490,67 @@ class StudentRunner:
         feeds = {"person": np.zeros((1, 3, h, w)), "garment": np.zeros((1, 3) + self.garment_size),
                  "garment_mask": np.zeros((1, 1) + self.garment_size)}
         self.run([{k: v.astype(self.session.input_dtypes[k]) for k, v in feeds.items()}])
+
+
+class DeployedStudents:
+    """The students deployed together in one folder: its own, and those of other categories in its sub-folders
+    (the manifest's ``students``, :func:`tryon.manifest.attach_students`), each a :class:`StudentRunner` created
+    when a garment of its category first comes, as the widget's worker loads them. ``tryon run`` and ``tryon eval``
+    ``--method student`` use it.
+
+    Args:
+        model_dir: the main student's folder.
+        **kwargs: passed to every :class:`StudentRunner` (``providers``, ``dtype``...).
+
+    Raises:
+        DataError: a manifest is missing or malformed (when its student is first needed, for the others).
+    """
+
+    def __init__(self, model_dir: str | os.PathLike, **kwargs: Any):
+        self.folder = Path(model_dir)
+        self._kwargs = kwargs
+        self.main = StudentRunner(self.folder, **kwargs)
+        self._runners: dict[str, StudentRunner] = {c: self.main for c in self.main.categories}
+        self._subs = dict(self.main.manifest.students)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every category a student of the folder dresses (FASHN's names)."""
+        return (*self.main.categories, *(c for c in self._subs if c not in self.main.categories))
+
+    def runner(self, category: str) -> StudentRunner:
+        """The runner of the student that dresses ``category`` (FASHN's name).
+
+        Raises:
+            UnsupportedCategoryError: no student of the folder dresses it (the message names what they dress).
+        """
+        from tryon.garment.category import require_supported
+
+        if category not in self._runners:
+            require_supported(category, self.categories)
+            self._runners[category] = StudentRunner(self.folder / self._subs[category], **self._kwargs)
+        return self._runners[category]
+
+    def __call__(self, person: np.ndarray, garment: np.ndarray, category: str | None = None,
+                 garment_mask: np.ndarray | None = None, *, details: bool = False) -> StudentResult:
+        """:meth:`StudentRunner.__call__` by the student of the garment's category: the named one, or with
+        ``auto`` / None the one the garment classifier's category names (see :meth:`StudentRunner.analyse_garment`
+        for the errors raised)."""
+        from tryon.garment.category import classify_garment, fashn_category, normalise_category, require_supported
+
+        wanted = normalise_category(category)
+        if wanted == "auto" and self._subs:
+            try:
+                self.main.analyse_garment(garment, garment_mask, "auto")
+                wanted = self.main.categories[0] if len(self.main.categories) == 1 else "auto"
+            except UnsupportedCategoryError:
+                from tryon.garment.mask import garment_mask as compute_mask
+
+                mask = compute_mask(garment) if garment_mask is None else garment_mask
+                info = classify_garment(garment, mask)
+                wanted = fashn_category(info)
+                if wanted not in self._subs:
+                    require_supported(info, self.categories)  # names what all the students dress
+                    raise
+        runner = self.main if wanted == "auto" else self.runner(wanted)
+        return runner(person, garment, wanted, garment_mask, details=details)

@@ -144,9 +144,33 @@ class SiteFiles(StaticFiles):
         return response
 
 
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _listed_files(manifest_path: Path, prefix: str) -> dict[str, str]:
+    """``prefix + path`` -> sha256 of the files a manifest lists: the student's, the person-framing models it is
+    deployed with (tryon.framing), the live-mode graphs (tryon.export.live) and external weights next to a graph;
+    empty when the manifest is missing or unreadable."""
+    try:
+        data = json.loads(manifest_path.read_text())
+        listed = {prefix + f["path"]: f["sha256"] for key in ("files", "framing_files", "live_files")
+                  for f in data.get(key, [])}
+        for f in data.get("files", []):
+            if f.get("data_path"):
+                listed[prefix + f["data_path"]] = f.get("data_sha256", "")
+        return listed
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 class ModelFiles(StaticFiles):
     """The model folder: ``manifest.json`` plus the files it lists (``files``, ``framing_files``, ``live_files``),
-    nothing else.
+    and the same for each student deployed with it in a sub-folder (the manifest's ``students``,
+    :func:`tryon.manifest.attach_students`), nothing else.
 
     Args:
         directory: the model folder (holding ``manifest.json``).
@@ -156,27 +180,29 @@ class ModelFiles(StaticFiles):
         super().__init__(directory=directory, check_dir=False)
         self._manifest_path = Path(directory) / "manifest.json"
         self._listed: dict[str, str] = {}
-        self._mtime: float | None = None
+        self._students: list[str] = []  # sub-folders of the other categories' students ("bottoms")
+        self._mtime: list[float | None] | None = None
 
     def _files(self) -> dict[str, str]:
-        """path -> sha256 of the listed files, re-read when manifest.json changes."""
-        try:
-            mtime = self._manifest_path.stat().st_mtime
-        except OSError:
+        """path -> sha256 of the listed files, re-read when a manifest changes: this folder's, and those of the
+        students deployed with it (the manifest's ``students``: their manifests listed with no sha256, their
+        files under their sub-folder)."""
+        root = self._manifest_path.parent
+        stamp = [_mtime(self._manifest_path), *(_mtime(root / sub / "manifest.json") for sub in self._students)]
+        if stamp[0] is None:
             return {}
-        if mtime != self._mtime:
+        if stamp != self._mtime:
+            self._listed = _listed_files(self._manifest_path, "")
             try:
-                data = json.loads(self._manifest_path.read_text())
-                # The student's files, the person-framing models it is deployed with (tryon.framing) and the
-                # live-mode graphs (tryon.export.live).
-                self._listed = {f["path"]: f["sha256"] for key in ("files", "framing_files", "live_files")
-                                for f in data.get(key, [])}
-                for f in data.get("files", []):  # external weights next to a listed graph
-                    if f.get("data_path"):
-                        self._listed[f["data_path"]] = f.get("data_sha256", "")
-            except (OSError, ValueError, KeyError, TypeError):
-                self._listed = {}
-            self._mtime = mtime
+                students = json.loads(self._manifest_path.read_text()).get("students", {})
+                self._students = [sub for sub in students.values() if isinstance(sub, str)]
+            except (OSError, ValueError, AttributeError):
+                self._students = []
+            for sub in self._students:
+                found = _listed_files(root / sub / "manifest.json", f"{sub}/")
+                if found:
+                    self._listed |= {f"{sub}/manifest.json": ""} | found
+            self._mtime = [_mtime(self._manifest_path), *(_mtime(root / sub / "manifest.json") for sub in self._students)]
         return self._listed
 
     async def get_response(self, path: str, scope: Scope) -> Response:

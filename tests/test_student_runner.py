@@ -205,3 +205,37 @@ def test_runner_dresses_only_the_manifest_categories_with_their_box(bottoms_plum
     assert 0.2 < (hips_y - r.box[1]) / r.box[3] < 0.4
     with pytest.raises(PoseError, match="the hips are not in view"):  # chest-up: no legs to dress
         plumbing(_load(wild_dev / "person" / "any2anytryon__model1.png"), trousers, category="bottoms")
+
+
+@pytest.mark.realdata
+def test_deployed_students_dress_each_category_with_its_own_student(framed_student, bottoms_plumbing, runner,
+                                                                   wild_dev, tmp_path):
+    """A folder with a bottoms student in `bottoms/` (the manifest's `students`): the garment's category, named or
+    classified, picks the student (and so the box); a category no student dresses is refused naming both."""
+    import shutil
+
+    from tryon.manifest import attach_students
+    from tryon.student_runner import DeployedStudents
+
+    folder = tmp_path / "student"
+    shutil.copytree(framed_student, folder)
+    shutil.copytree(bottoms_plumbing, folder / "bottoms")
+    attach_students(folder, {"bottoms": "bottoms"})
+    students = DeployedStudents(folder, providers="cpu", intra_op_threads=1, framing_threads=1)
+    assert students.categories == ("tops", "bottoms")
+    person = _load(wild_dev / "person" / "ccp__1601.jpg")
+    tee = _load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    trousers = _load(wild_dev / "garment" / "minahilvton__BlackPant2.PNG")
+    tops_box = runner(person, tee).box
+    sub = students.runner("bottoms")
+    bottoms_box = sub.framer(person, sub.size, "bottoms").box
+    assert students(person, trousers).box == bottoms_box != tops_box  # classified: the bottoms student
+    assert students(person, trousers, "lower").box == bottoms_box
+    assert students(person, tee).box == tops_box
+    with pytest.raises(UnsupportedCategoryError, match="one-pieces.*only tops.*bottoms"):
+        students.runner("one-pieces")
+    from tryon.garment.catalogue import render_garment
+
+    dress = render_garment("navy-shift-dress")[0]  # classified as a dress: refused naming both students' categories
+    with pytest.raises(UnsupportedCategoryError, match="one-pieces.*only tops.*bottoms"):
+        students(person, dress)

@@ -36,9 +36,9 @@ def _student(model_dir: Path):
     """The exported student as the server and the widget run it (``tryon.student_runner.StudentRunner``: framing,
     refusals, full-resolution paste-back), also returning the warped garment and its support at the photo's
     resolution, as the teacher does."""
-    from tryon.student_runner import StudentRunner
+    from tryon.student_runner import DeployedStudents
 
-    runner = StudentRunner(model_dir, providers="cpu")
+    runner = DeployedStudents(model_dir, providers="cpu")  # with the other categories' students deployed with it
 
     def run(person, garment, category=None, garment_mask=None):
         return runner(person, garment, category, garment_mask, details=True)

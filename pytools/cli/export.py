@@ -63,6 +63,11 @@ def export(
         "once per garment, and the student on it without the flip ensemble, run on every webcam frame (about twice "
         "as fast). Appearance-flow students only; other models skip it.",
         rich_help_panel="Optional arguments")] = True,
+    students: Annotated[list[str] | None, typer.Option(
+        "--student", metavar="CATEGORY=SUBFOLDER", help="Deploy another category's student with this one: its "
+        "export in that sub-folder of OUT (e.g. bottoms=bottoms). The widget switches to it for that category's "
+        "garments and downloads it only then. Repeatable. Without --model/--checkpoint: only record it in OUT's "
+        "manifest.", rich_help_panel="Optional arguments")] = None,
     models_dir: Annotated[Path | None, typer.Option(
         "--models-dir", help="Folder of the models `tryon setup` built (default: $TRYON_MODELS_DIR or "
         "~/.cache/tryon/models).", file_okay=False, rich_help_panel="Optional arguments")] = None,
@@ -75,7 +80,11 @@ def export(
     --atol on procedural image-like inputs.
     """
     if model is None and checkpoint is None:
-        raise UsageError("give --model NAME or --checkpoint FILE")
+        if students:  # only deploy other categories' students with the student already exported in OUT
+            manifest = _attach(out, students)
+            typer.echo(f"{out / 'manifest.json'}: students {manifest.students}")
+            return
+        raise UsageError("give --model NAME or --checkpoint FILE (or only --student to add students to OUT)")
     h, w = parse_size(size)
 
     import torch
@@ -122,6 +131,8 @@ def export(
                     result = dataclasses.replace(result, manifest=attach_live(out, net, atol=atol, seed=seed))
             else:
                 logger.info("no live-mode graphs: %s is not an appearance-flow student", variant)
+        if students:
+            result = dataclasses.replace(result, manifest=_attach(out, students))
     finally:
         logger.removeHandler(handler)
     if as_json:
@@ -142,6 +153,16 @@ def export(
     if result.issues:
         Console(stderr=True).print(f"[yellow]{len(result.issues)} WebGPU hazards: "
                                    f"{'; '.join(i.detail for i in result.issues[:3])}")
+
+
+def _attach(out: Path, students: list[str]):
+    """``--student CATEGORY=SUBFOLDER`` values -> :func:`tryon.manifest.attach_students` on ``out``."""
+    from tryon.manifest import attach_students
+
+    pairs = [s.partition("=") for s in students]
+    if any(not cat or not sep or not sub for cat, sep, sub in pairs):
+        raise UsageError(f"--student takes CATEGORY=SUBFOLDER (e.g. bottoms=bottoms), got {students!r}")
+    return attach_students(out, {c: sub for c, _, sub in pairs})
 
 
 def register(app: typer.Typer) -> None:

@@ -65,13 +65,13 @@ def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: P
     """
     if method == "student":
         from tryon.assets import models_dir as default_models_dir
-        from tryon.student_runner import StudentRunner
+        from tryon.student_runner import DeployedStudents
 
         folder = model_dir or default_models_dir() / "student"
         if not (Path(folder) / "manifest.json").is_file():
             raise UsageError(f"--model-dir {folder}: no exported student there (manifest.json); run `make setup` "
                              "or `tryon export`")
-        runner = StudentRunner(folder, providers="cpu")
+        runner = DeployedStudents(folder, providers="cpu")  # with the other categories' students deployed with it
 
         def student(person, garment, garment_mask, category):
             return runner(person, garment, category, garment_mask, details=intermediates)

@@ -114,9 +114,44 @@ def build(
         raise typer.Exit(PARTIAL_BATCH_EXIT)
 
 
+def synth_garments(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the garment photos (PNG) into.")],
+    category: Annotated[str, typer.Option("--category", help="Garment category to vary (bottoms).")] = "bottoms",
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Number of variations.")] = 300,
+    first_seed: Annotated[int, typer.Option("--first-seed", min=0, help="Seed of the first variation; the "
+                                            "others follow it.")] = 0,
+    size: Annotated[str, typer.Option("--size", help="Photo size HEIGHTxWIDTH.")] = "1024x768",
+) -> None:
+    """Write procedural product photos of one category (tryon.garment.synth) for distillation records.
+
+    Each photo is named CATEGORY_SEED.png and is the same for the same seed; an existing file is kept. Pair them
+    with persons who show the needed body part (`tryon teacher build --persons ... --garments OUT --category
+    CATEGORY --frame`).
+    """
+    from PIL import Image
+    from rich.progress import track
+
+    from tryon.garment.category import normalise_category
+    from tryon.garment.synth import render_synth
+
+    cat = normalise_category(category)
+    hw = parse_size(size, multiple=1)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for seed in track(range(first_seed, first_seed + count), description=f"{cat} garments", transient=True):
+        path = out / f"{cat}_{seed:05d}.png"
+        if path.exists():
+            continue
+        img, _ = render_synth(cat, seed, hw)
+        Image.fromarray(img).save(path)
+        written += 1
+    typer.echo(f"wrote {written} {cat} garment photos ({count - written} already there) -> {out}")
+
+
 def register(app: typer.Typer) -> None:
     from tryon.train.refine import register_refine_command
 
     teacher_app.command("build")(build)
+    teacher_app.command("synth-garments")(synth_garments)
     register_refine_command(teacher_app)
     app.add_typer(teacher_app, name="teacher")

@@ -56,6 +56,7 @@ class _Spec:
     seed: int = 0
     extra: dict = field(default_factory=dict)
     category: str = "tops"  # FASHN's name: "tops" | "bottoms" | "one-pieces"
+    background: tuple[float, float, float] = (250.0, 250.0, 250.0)  # the backdrop's RGB at the photo's top
     kind: str = "top"  # "top" (tops and one-pieces: the top template) | "trousers" | "skirt"
 
 
@@ -216,7 +217,7 @@ def _lower_outline(sp: _Spec) -> np.ndarray:
     n = max(1, lo.pleats)
     xs = np.linspace(_CX - lo.hem_w, _CX + lo.hem_w, n + 1)
     hem = [(x, lo.hem_y + (4.0 if i % 2 else 0.0)) for i, x in enumerate(xs)]
-    return np.vstack([_mirror(side), hem[1:-1], side[::-1]])  # right side down, the hem, left side up
+    return np.vstack([_mirror(side), np.reshape(hem[1:-1], (-1, 2)), side[::-1]])  # right side down, the hem, left side up
 
 
 def _arc(p0, p1, sag: float, n: int = 16) -> np.ndarray:
@@ -308,7 +309,11 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
     Raises:
         UnknownGarmentError: (a UsageError and KeyError) ``name`` is not in the catalogue; lists the names.
     """
-    sp = _spec(name)
+    return _render_spec(_spec(name), size)
+
+
+def _render_spec(sp: _Spec, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`render_garment` for a spec (a catalogue garment's, or :mod:`tryon.garment.synth`'s variations)."""
     H, W = int(size[0]), int(size[1])
     sx, sy = W / _DW, H / _DH
     rng = np.random.default_rng(1000 + sp.seed)
@@ -396,12 +401,12 @@ def _finish(img: np.ndarray, full: np.ndarray, shade: np.ndarray, sp: _Spec, rng
     gain = 1.0 if base.mean() > 60 else 1.35  # dark fabric needs relatively stronger shading to read
     img *= (1.0 + (shade[..., None] - 1.0) * gain)
 
-    # White studio background, faint vertical gradient, soft drop shadow under the garment.
+    # Studio background (white unless the spec says otherwise), faint vertical gradient, soft drop shadow.
     shadow = cv2.GaussianBlur(full, (0, 0), 14 * sx)
     shadow = np.roll(shadow, (int(4 * sy), int(2 * sx)), axis=(0, 1))
-    bgv = (250.0 - 8.0 * (yy / H)) * (1.0 - 0.035 * shadow)
+    bgv = (np.asarray(sp.background, np.float32) - 8.0 * (yy / H)[..., None]) * (1.0 - 0.035 * shadow)[..., None]
     a = full[..., None]
-    out = img * a + bgv[..., None] * (1 - a)
+    out = img * a + bgv * (1 - a)
     grain = np.random.default_rng(7 + sp.seed).normal(0, 0.8, out.shape).astype(np.float32)
     return np.clip(out + grain, 0, 255).astype(np.uint8), np.clip(full, 0, 1).astype(np.float32)
 
@@ -444,7 +449,7 @@ def _render_lower(sp: _Spec, H: int, W: int, rng: np.random.Generator) -> tuple[
                           shift=4)
         # Hem turn-ups: a darker band at each leg's end.
         shade -= 0.1 * full * (dy > lo.hem_y - 30)
-    else:
+    elif lo.pleats:
         # Knife pleats: panels from the waistband, each lit on one side and shaded on the other, a crease between.
         n = max(1, lo.pleats)
         frac = np.clip((dy - band_bottom) / (lo.hem_y - band_bottom), 0, 1)

@@ -92,10 +92,18 @@ def test_student_outfit_refuses_a_category_it_does_not_dress(vton_samples, tmp_p
     folder = models_dir() / "student"
     if not (folder / "manifest.json").is_file():
         pytest.skip(f"no exported student in {folder} (make setup)")
-    if "bottoms" in Manifest.load(folder).categories:
+    manifest = Manifest.load(folder)
+    if "bottoms" in manifest.categories:
         pytest.skip("the installed student dresses bottoms")
+    if manifest.students:  # the tops student alone, without the bottoms student deployed with it
+        import dataclasses
+
+        alone = tmp_path / "tops_alone"
+        shutil.copytree(folder, alone, ignore=lambda d, names: [n for n in names if (Path(d) / n).is_dir()])
+        dataclasses.replace(manifest, students={}).save(alone)
+        folder = alone
     out = tmp_path / "o.png"
-    r = tryon("run", "--method", "student", "-p", str(vton_samples / PERSON), "-g", "catalogue:white-crew-tee", "-g",
-              "catalogue:blue-jeans", "-o", str(out))
+    r = tryon("run", "--method", "student", "--model-dir", str(folder), "-p", str(vton_samples / PERSON), "-g",
+              "catalogue:white-crew-tee", "-g", "catalogue:blue-jeans", "-o", str(out))
     assert r.returncode == EXIT_CODES["UnsupportedCategoryError"], r.stderr
     assert r.stderr.startswith("error: blue-jeans: this garment looks like 'bottoms'") and not out.exists()

@@ -345,7 +345,7 @@ def browser():
 # their sizes). An init script: it runs before the page's own scripts and is exempt from the page's CSP.
 RECORD_EVENTS_JS = """
 window.__events = [];
-for (const t of ['progress', 'load', 'result', 'backend-change', 'error']) {
+for (const t of ['progress', 'load', 'result', 'backend-change', 'model-change', 'error']) {
   document.addEventListener(t, (e) => {
     if (e.target?.localName !== 'tryon-widget') return;
     const d = {...e.detail};

@@ -25,7 +25,9 @@
 export const Request = Object.freeze({ INIT: 'init', RUN: 'run', DISPOSE: 'dispose' });
 
 /** Reply types. */
-export const Reply = Object.freeze({ PROGRESS: 'progress', READY: 'ready', RESULT: 'result', ERROR: 'error' });
+export const Reply = Object.freeze({
+  PROGRESS: 'progress', READY: 'ready', STUDENT: 'student', RESULT: 'result', ERROR: 'error',
+});
 
 /** Progress statuses (the transformers.js vocabulary; `ready` is the element's own event status). */
 export const ProgressStatus = Object.freeze({

@@ -193,6 +193,7 @@ function workerScriptUrl(url) {
  * @fires load  {backend, dtype, modelVersion}
  * @fires result  {blob, width, height, backend, ms, timings}
  * @fires backend-change  {backend, reason}
+ * @fires model-change  {category, name, modelVersion, backend, dtype}
  * @fires live-frame  {state, box, presence, reason, message, timings, fps, width, height, graph}
  * @fires error  {name, message}
  */
@@ -549,6 +550,13 @@ export class TryonWidget extends HTMLElement {
   }
 
   #onMessage(msg) {
+    if (msg.type === Reply.STUDENT) { // a garment of another category: the student deployed for it is loaded
+      this.#loadInfo = { ...this.#loadInfo, dtype: msg.dtype, name: msg.name, version: msg.version, framing: msg.framing };
+      this.#showProgress(null);
+      this.#emit('model-change', { category: msg.category, name: msg.name, modelVersion: msg.version,
+        backend: msg.backend, dtype: msg.dtype });
+      return;
+    }
     if (msg.type === Reply.PROGRESS) {
       const { status, file, loaded, total, cached } = msg;
       this.#emit('progress', cached === undefined ? { status, file, loaded, total } : { status, file, loaded, total, cached });
@@ -700,15 +708,17 @@ export class TryonWidget extends HTMLElement {
     return null;
   }
 
-  /** What the in-browser model dresses: the manifest's `categories` (`DEFAULT_CATEGORIES` when it has none, or
-   * when it cannot be read: loading the model then reports why). Read once per `model`. */
+  /** What the in-browser models dress: the manifest's `categories` (`DEFAULT_CATEGORIES` when it has none, or
+   * when it cannot be read: loading the model then reports why) and those of the students deployed with it (its
+   * `students`). Read once per `model`. */
   #browserCategories() {
     if (!this.model) return Promise.resolve([]);
     if (!this.#categories) {
       const url = new URL(this.model, document.baseURI);
       this.#categories = fetch(url, { headers: { Accept: 'application/json' } })
         .then((r) => (r.ok ? r.json() : {}))
-        .then((m) => (Array.isArray(m?.categories) && m.categories.length ? m.categories : [...DEFAULT_CATEGORIES]))
+        .then((m) => [...(Array.isArray(m?.categories) && m.categories.length ? m.categories : DEFAULT_CATEGORIES),
+          ...Object.keys(m?.students && typeof m.students === 'object' ? m.students : {})])
         .catch(() => [...DEFAULT_CATEGORIES]);
     }
     return this.#categories;

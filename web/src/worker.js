@@ -52,6 +52,9 @@ const state = {
   liveGraphs: null, // live mode's sessions {encoder, model, features, files} once loaded, or {none: true} without them
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
+  students: {}, // category -> manifest URL of the student that dresses it (the loaded one's for its own)
+  framingKey: null, // the loaded framing models' sha256s, kept across a switch of students
+  framingBackend: null,
   queue: Promise.resolve(),
 };
 
@@ -115,6 +118,26 @@ async function init(msg) {
   const { id, manifestUrl, backend, ortUrl, cacheName, numThreads, debug, useCache = true } = msg;
   state.debug = Boolean(debug);
   const ort = await loadOrt(ortUrl, numThreads);
+  state.fetchOptions = { cacheName, useCache };
+  const ready = await loadStudent(ort, manifestUrl, backend, id, msg.rejectFallbackAdapter !== false);
+  // The students deployed with this one (the manifest's `students`: one per other category), loaded when a
+  // garment of their category comes; this one for its own categories.
+  const home = new URL(manifestUrl, self.location.href).href;
+  state.students = Object.fromEntries(state.categories.map((c) => [c, home]));
+  for (const [category, sub] of Object.entries(state.manifest.students || {})) {
+    state.students[category] = new URL(`${sub.replace(/\/+$/, '')}/manifest.json`, home).href;
+  }
+  post({ type: Reply.READY, id, ...ready, categories: Object.keys(state.students) });
+}
+
+/**
+ * Load the student of a manifest on the best backend of `backend`'s plan (with its framing models and no live
+ * graphs yet) and make it the worker's model. The framing models stay loaded when the new manifest names the same
+ * files (the students of one deployment share them).
+ * @returns {Promise<object>} what READY reports (backend, dtype, name, version, fallbacks...)
+ * @throws {Error} `ManifestError`, `IntegrityError`, or `BackendError` when no backend could load it
+ */
+async function loadStudent(ort, manifestUrl, backend, id, rejectFallbackAdapter = true) {
   const res = await fetch(manifestUrl, { cache: 'no-cache' });
   if (!res.ok) throw namedError(ErrorName.MANIFEST, `model manifest ${manifestUrl}: HTTP ${res.status}`);
   let manifest;
@@ -122,10 +145,10 @@ async function init(msg) {
     throw namedError(ErrorName.MANIFEST, `model manifest ${manifestUrl} is not JSON`);
   }
   const { size, garmentSize } = validateManifest(manifest);
-  state.fetchOptions = { cacheName, useCache };
+  const { cacheName, useCache } = state.fetchOptions;
   state.manifestUrl = manifestUrl;
   const gpu = await detectWebGPU();
-  const { order, skipped } = planBackends(backend, gpu, { rejectFallbackAdapter: msg.rejectFallbackAdapter !== false });
+  const { order, skipped } = planBackends(backend, gpu, { rejectFallbackAdapter });
   const fallbacks = [...skipped];
   const bytesByPath = new Map();
   for (const candidate of order) {
@@ -155,19 +178,22 @@ async function init(msg) {
         inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
         categories: manifest.categories || DEFAULT_CATEGORIES, category: null,
       });
-      await releaseFraming();
-      if (F.hasFraming(manifest)) {
-        state.framing = await loadFraming(ort, manifest, manifestUrl, candidate, {
-          cacheName, useCache, onProgress: (p) => post({ type: Reply.PROGRESS, id, ...p }),
-        });
+      const framingKey = F.hasFraming(manifest) ? JSON.stringify(manifest.framing_files.map((f) => f.sha256)) : null;
+      if (!state.framing || framingKey !== state.framingKey || state.framingBackend !== candidate) {
+        await releaseFraming();
+        if (framingKey) {
+          state.framing = await loadFraming(ort, manifest, manifestUrl, candidate, {
+            cacheName, useCache, onProgress: (p) => post({ type: Reply.PROGRESS, id, ...p }),
+          });
+        }
+        Object.assign(state, { framingKey, framingBackend: candidate });
       }
-      post({
-        type: Reply.READY, id, backend: candidate, dtype: file.dtype, name: manifest.name, version: manifest.version,
+      return {
+        backend: candidate, dtype: file.dtype, name: manifest.name, version: manifest.version,
         ortVersion: ort.env.versions?.web || '', adapter: gpu.info, inputSize: size, fallbacks,
         threads: ort.env.wasm.numThreads,
         framing: state.framing ? { files: state.framing.files } : null,
-      });
-      return;
+      };
     } catch (err) {
       // A wrong file is the model's fault, not the backend's: trying another backend cannot help.
       if (err.name === ErrorName.INTEGRITY || err.name === ErrorName.MANIFEST) throw err;
@@ -179,6 +205,21 @@ async function init(msg) {
   e.local = true;
   e.fallbacks = fallbacks;
   throw e;
+}
+
+/**
+ * Make the student that dresses `category` the worker's model (a student deployed with the loaded one, the
+ * manifest's `students`), on the backend in use; nothing when the loaded one dresses it. Posts PROGRESS while
+ * its files download (once: they are cached) and STUDENT once it is loaded.
+ * @returns {Promise<boolean>} whether a student dresses `category` here
+ */
+async function switchStudent(category, id) {
+  if (state.categories.includes(category)) return true;
+  const url = state.students?.[category];
+  if (!url) return false;
+  const ready = await loadStudent(state.ort, url, state.backend, id);
+  post({ type: Reply.STUDENT, id, category, ...ready });
+  return true;
 }
 
 /**
@@ -377,7 +418,7 @@ async function runLive(feeds, msgId) {
   return { outputs, graph: 'live', garmentMs };
 }
 
-async function prepareGarment(garmentSrc, maskSrc, category = 'auto') {
+async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null) {
   const full = toRGB(garmentSrc);
   // StudentRunner.analyse_garment: a photo of a person in the garment slot is refused before its mask is
   // estimated (a catalogue garment with its exact mask is not checked).
@@ -390,10 +431,17 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto') {
     throw namedError(ErrorName.NOT_AN_IMAGE, `the garment mask is ${mask.width}×${mask.height}, the garment photo `
       + `${full.width}×${full.height}: they must have the same size`);
   }
-  checkCategory(mask, category);
+  let switched = null;
+  try {
+    checkCategory(mask, category);
+  } catch (err) {
+    // An `auto` garment of a category that a student deployed with this one dresses: that student's.
+    if (!err.category || !(await switchStudent(err.category, id))) throw err;
+    switched = err.category;
+  }
   const { image: low, transform } = P.letterbox(full, state.garmentSize, 255);
   const { image: maskLow } = P.letterbox(mask, state.garmentSize, 0);
-  return { full, low, transform, maskLow };
+  return { full, low, transform, maskLow, switched };
 }
 
 /**
@@ -509,8 +557,11 @@ async function frameLive(person, t) {
 
 async function run(msg) {
   if (!state.session) throw namedError(ErrorName.BACKEND, 'the model is not loaded (call load() first)');
+  // A named category that a student deployed with this one dresses: that student, loaded first.
+  const named = normaliseCategory(msg.category ?? state.category);
+  if (named !== 'auto' && !state.categories.includes(named)) await switchStudent(named, msg.id);
   // The category this student dresses (refused before any photo is decoded); live frames keep the garment's.
-  const category = resolveCategory(msg.category ?? state.category, state.categories);
+  let category = resolveCategory(msg.category ?? state.category, state.categories);
   if (category !== state.category) state.track = null; // another category frames another box
   state.category = category;
   const t0 = performance.now();
@@ -518,7 +569,12 @@ async function run(msg) {
   const { image: person, canvas, ctx } = toCanvas(msg.person);
   if (msg.garment) {
     state.garment = null; // a refused garment is never used for later frames
-    state.garment = await prepareGarment(msg.garment, msg.garmentMask, msg.category);
+    state.garment = await prepareGarment(msg.garment, msg.garmentMask, msg.category, msg.id);
+    if (state.garment.switched) { // `auto`: the classified category's student is loaded now
+      category = state.garment.switched;
+      state.category = category;
+      state.track = null;
+    }
   }
   if (!state.garment) throw namedError(ErrorName.NOT_AN_IMAGE, 'no garment photo');
   timings.decode = performance.now() - t0;
