@@ -116,7 +116,8 @@ def build(
 
 def synth_garments(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the garment photos (PNG) into.")],
-    category: Annotated[str, typer.Option("--category", help="Garment category to vary (bottoms).")] = "bottoms",
+    category: Annotated[str, typer.Option("--category", help="Garment category to vary: bottoms (trousers, shorts, "
+                                          "skirts) or one-pieces (dresses).")] = "bottoms",
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="Number of variations.")] = 300,
     first_seed: Annotated[int, typer.Option("--first-seed", min=0, help="Seed of the first variation; the "
                                             "others follow it.")] = 0,

@@ -1,12 +1,13 @@
 """Procedural garment variations for distillation records: many product photos of one category, no photo needed.
 
-The garments of ``../shared`` are nearly all tops (423 of 440 the classifier reads; 17 dresses, no bottoms), so a
-bottoms student has no real product photos to learn from. The catalogue's bottoms templates
+The garments of ``../shared`` are nearly all tops (423 of 440 the classifier reads; 17 dresses, no bottoms), so the
+bottoms and one-pieces students have few or no real product photos to learn from. The catalogue's bottoms templates
 (:mod:`tryon.garment.catalogue`: a waistband and two legs, or a flared skirt, with denim twill, fly, pockets,
 pleats, folds, rim shading and a drop shadow) are varied here instead: kind (trousers, shorts, skirt), cut
 (slim to wide legs, mini to midi skirts, pleats or none), fabric colour from a palette of what shops sell, the
 backdrop (white, light grey, beige, a pale tint: the product photos of ``wild-dev`` use all four) and the
-garment's size and place in the photo. The teacher dresses real persons in them; the student then learns the
+garment's size and place in the photo. Dresses vary the catalogue's shift dress on the top template (sleeves,
+neckline, length, flare, stripes or a print). The teacher dresses real persons in them; the student then learns the
 lower-body warp and composition from real bodies, with garments whose shapes are known.
 
 Each variation is a pure function of its seed (``numpy.random.default_rng(seed)``), so a records folder names
@@ -23,7 +24,7 @@ from tryon.garment.catalogue import _Lower, _render_spec, _Spec
 
 __all__ = ["SYNTH_CATEGORIES", "synth_spec", "render_synth"]
 
-SYNTH_CATEGORIES = ("bottoms",)
+SYNTH_CATEGORIES = ("bottoms", "one-pieces")
 """Categories :func:`render_synth` varies (FASHN's names)."""
 
 # Fabric colours (RGB) shops sell bottoms in: denim washes, black and greys, khaki and stone, navy, olive, brown,
@@ -37,13 +38,20 @@ _PALETTE = (
     (150, 36, 48), (112, 44, 82), (214, 150, 160), (60, 110, 90),  # red, plum, pink, green
 )
 
+# Dress colours: the bottoms' palette's brights and darks, and florals' and pastels' base colours.
+_DRESS_PALETTE = (
+    (26, 26, 28), (38, 52, 96), (150, 36, 48), (112, 44, 82), (214, 150, 160), (60, 110, 90), (236, 234, 226),
+    (226, 214, 190), (196, 30, 42), (236, 200, 64), (120, 170, 210), (170, 140, 200), (84, 92, 56), (200, 120, 80),
+)
+
 # Backdrops of product photos (RGB at the photo's top; the renderer darkens 8 levels towards the bottom).
 _BACKDROPS = ((250, 250, 250), (236, 236, 236), (224, 224, 226), (238, 230, 214), (230, 222, 206),
               (232, 236, 242), (240, 232, 232))
 
 
 def synth_spec(category: str, seed: int) -> _Spec:
-    """The design-space spec of one variation (see :func:`render_synth`).
+    """The design-space spec of one variation (see :func:`render_synth`): for bottoms a waistband and legs or a
+    skirt (the catalogue's ``_Lower`` outline), for one-pieces a dress on the top template.
 
     Raises:
         UsageError: ``category`` is not in :data:`SYNTH_CATEGORIES`.
@@ -55,8 +63,10 @@ def synth_spec(category: str, seed: int) -> _Spec:
         raise UsageError(f"no procedural variations of {category!r} garments; "
                          f"choose one of: {', '.join(SYNTH_CATEGORIES)}")
     rng = np.random.default_rng(seed)
-    colour = np.clip(np.array(_PALETTE[rng.integers(len(_PALETTE))], float) + rng.normal(0, 6, 3), 8, 246)
     backdrop = _BACKDROPS[rng.integers(len(_BACKDROPS))]
+    if cat == "one-pieces":
+        return _dress_spec(rng, int(seed), backdrop)
+    colour = np.clip(np.array(_PALETTE[rng.integers(len(_PALETTE))], float) + rng.normal(0, 6, 3), 8, 246)
     kind = rng.choice(["trousers", "shorts", "skirt"], p=[0.45, 0.25, 0.30])
     waist_w = rng.uniform(128, 160)
     waist_y = rng.uniform(100, 150)
@@ -81,6 +91,37 @@ def synth_spec(category: str, seed: int) -> _Spec:
     return _Spec(colour=tuple(int(c) for c in colour), sleeve="none", rib=False, seed=int(seed) + 100,
                  category="bottoms", kind="skirt" if kind == "skirt" else "trousers",
                  background=tuple(float(c) for c in backdrop), extra={"lower": lo})
+
+
+def _dress_spec(rng: np.random.Generator, seed: int, backdrop) -> _Spec:
+    """A dress on the catalogue's top template (``navy-shift-dress``'s proportions, varied): sleeveless, short or
+    long sleeves, crew or V neck, knee to calf length, straight to flared, plain, striped or printed. Neck-to-hem over
+    the torso width stays above 2.6, where the classifier's dresses start (2.4)."""
+    colour = np.clip(np.array(_DRESS_PALETTE[rng.integers(len(_DRESS_PALETTE))], float) + rng.normal(0, 8, 3), 8, 246)
+    sleeve = str(rng.choice(["none", "short", "long"], p=[0.35, 0.4, 0.25]))
+    shoulder_w = rng.uniform(128, 156) if sleeve == "none" else rng.uniform(142, 162)
+    armpit_w = rng.uniform(128, 146)
+    armpit_y = rng.uniform(368, 398)
+    hem_y = rng.uniform(880, 1005)
+    hem_w = armpit_w + rng.uniform(15, 120)
+    extra: dict = {}
+    pattern = str(rng.choice(["plain", "stripes", "print"], p=[0.7, 0.15, 0.15]))
+    if pattern == "stripes":
+        extra["stripe"] = tuple(int(c) for c in np.clip(255 - colour * 0.3, 0, 255))
+    kw: dict = {}
+    if sleeve == "short":
+        kw = {"sleeve_outer": (shoulder_w + rng.uniform(60, 95), armpit_y - rng.uniform(0, 20)),
+              "sleeve_inner": (armpit_w + rng.uniform(40, 60), armpit_y + rng.uniform(35, 55))}
+    elif sleeve == "long":
+        kw = {"sleeve_outer": (shoulder_w + rng.uniform(85, 110), rng.uniform(760, 820)),
+              "sleeve_inner": (armpit_w + rng.uniform(45, 60), rng.uniform(780, 830))}
+    neck = "v" if sleeve == "none" and rng.random() < 0.5 else "crew"
+    return _Spec(colour=tuple(int(c) for c in colour), sleeve=sleeve, neck=neck, pattern=pattern,
+                 neck_w=rng.uniform(56, 90) if neck == "v" else rng.uniform(56, 70),
+                 neck_depth=rng.uniform(110, 160) if neck == "v" else rng.uniform(48, 64),
+                 shoulder_w=shoulder_w, armpit_w=armpit_w, armpit_y=armpit_y, hem_w=hem_w, hem_y=hem_y, rib=False,
+                 seed=seed + 100, extra=extra, category="one-pieces", background=tuple(float(c) for c in backdrop),
+                 **kw)
 
 
 def render_synth(category: str, seed: int, size: tuple[int, int] = (1024, 768)) -> tuple[np.ndarray, np.ndarray]:
