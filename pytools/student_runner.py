@@ -539,13 +539,16 @@ class DeployedStudents:
         from tryon.garment.category import classify_garment, fashn_category, normalise_category, require_supported
 
         wanted = normalise_category(category)
+        mask = garment_mask
         if wanted == "auto" and self._subs:
             try:
+                # Cached by the garment's pixels and ``auto``: the main student's own call below reuses it.
                 self.main.analyse_garment(garment, garment_mask, "auto")
-                wanted = self.main.categories[0] if len(self.main.categories) == 1 else "auto"
             except UnsupportedCategoryError:
                 from tryon.garment.mask import garment_mask as compute_mask
 
+                # The main student has checked the photo (no person, a plain background): its mask serves the
+                # other student as it is.
                 mask = compute_mask(garment) if garment_mask is None else garment_mask
                 info = classify_garment(garment, mask)
                 wanted = fashn_category(info)
@@ -553,4 +556,4 @@ class DeployedStudents:
                     require_supported(info, self.categories)  # names what all the students dress
                     raise
         runner = self.main if wanted == "auto" else self.runner(wanted)
-        return runner(person, garment, wanted, garment_mask, details=details)
+        return runner(person, garment, wanted, mask, details=details)

@@ -151,19 +151,27 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-def _listed_files(manifest_path: Path, prefix: str) -> dict[str, str]:
-    """``prefix + path`` -> sha256 of the files a manifest lists: the student's, the person-framing models it is
-    deployed with (tryon.framing), the live-mode graphs (tryon.export.live) and external weights next to a graph;
-    empty when the manifest is missing or unreadable."""
+def _manifest_data(path: Path) -> dict:
+    """A manifest's JSON object; empty when it is missing, unreadable or not an object."""
     try:
-        data = json.loads(manifest_path.read_text())
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _listed_files(data: dict, prefix: str) -> dict[str, str]:
+    """``prefix + path`` -> sha256 of the files a manifest (its JSON object) lists: the student's, the
+    person-framing models it is deployed with (tryon.framing), the live-mode graphs (tryon.export.live) and external
+    weights next to a graph; empty when the entries are malformed."""
+    try:
         listed = {prefix + f["path"]: f["sha256"] for key in ("files", "framing_files", "live_files")
                   for f in data.get(key, [])}
         for f in data.get("files", []):
             if f.get("data_path"):
                 listed[prefix + f["data_path"]] = f.get("data_sha256", "")
         return listed
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError):
         return {}
 
 
@@ -183,26 +191,29 @@ class ModelFiles(StaticFiles):
         self._students: list[str] = []  # sub-folders of the other categories' students ("bottoms")
         self._mtime: list[float | None] | None = None
 
+    def _stamp(self) -> list[float | None]:
+        """The modification times of this folder's manifest and of its students' manifests."""
+        root = self._manifest_path.parent
+        return [_mtime(self._manifest_path), *(_mtime(root / sub / "manifest.json") for sub in self._students)]
+
     def _files(self) -> dict[str, str]:
         """path -> sha256 of the listed files, re-read when a manifest changes: this folder's, and those of the
         students deployed with it (the manifest's ``students``: their manifests listed with no sha256, their
         files under their sub-folder)."""
-        root = self._manifest_path.parent
-        stamp = [_mtime(self._manifest_path), *(_mtime(root / sub / "manifest.json") for sub in self._students)]
+        stamp = self._stamp()
         if stamp[0] is None:
             return {}
         if stamp != self._mtime:
-            self._listed = _listed_files(self._manifest_path, "")
-            try:
-                students = json.loads(self._manifest_path.read_text()).get("students", {})
-                self._students = [sub for sub in students.values() if isinstance(sub, str)]
-            except (OSError, ValueError, AttributeError):
-                self._students = []
+            data = _manifest_data(self._manifest_path)
+            self._listed = _listed_files(data, "")
+            students = data.get("students")
+            self._students = [sub for sub in students.values() if isinstance(sub, str)] \
+                if isinstance(students, dict) else []
             for sub in self._students:
-                found = _listed_files(root / sub / "manifest.json", f"{sub}/")
+                found = _listed_files(_manifest_data(self._manifest_path.parent / sub / "manifest.json"), f"{sub}/")
                 if found:
                     self._listed |= {f"{sub}/manifest.json": ""} | found
-            self._mtime = [_mtime(self._manifest_path), *(_mtime(root / sub / "manifest.json") for sub in self._students)]
+            self._mtime = self._stamp()
         return self._listed
 
     async def get_response(self, path: str, scope: Scope) -> Response:

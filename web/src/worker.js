@@ -53,7 +53,7 @@ const state = {
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
   students: {}, // category -> manifest URL of the student that dresses it (the loaded one's for its own)
-  framingKey: null, // the loaded framing models' sha256s, kept across a switch of students
+  framingKey: null, // the loaded framing rules and models' sha256s: kept across a switch of students
   framingBackend: null,
   queue: Promise.resolve(),
 };
@@ -127,7 +127,7 @@ async function init(msg) {
   for (const [category, sub] of Object.entries(state.manifest.students || {})) {
     state.students[category] = new URL(`${sub.replace(/\/+$/, '')}/manifest.json`, home).href;
   }
-  post({ type: Reply.READY, id, ...ready, categories: Object.keys(state.students) });
+  post({ type: Reply.READY, id, ...ready });
 }
 
 /**
@@ -178,7 +178,9 @@ async function loadStudent(ort, manifestUrl, backend, id, rejectFallbackAdapter 
         inputNames: session.inputNames, garment: null, live: { grid: null, mask: null }, track: null,
         categories: manifest.categories || DEFAULT_CATEGORIES, category: null,
       });
-      const framingKey = F.hasFraming(manifest) ? JSON.stringify(manifest.framing_files.map((f) => f.sha256)) : null;
+      // The framing rules and models: one deployment's students share them.
+      const framingKey = F.hasFraming(manifest)
+        ? JSON.stringify([manifest.framing, manifest.framing_files.map((f) => f.sha256)]) : null;
       if (!state.framing || framingKey !== state.framingKey || state.framingBackend !== candidate) {
         await releaseFraming();
         if (framingKey) {
