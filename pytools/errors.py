@@ -20,6 +20,9 @@ class TryonError(Exception):
 
     exit_code: int = 1
     name: str = "TryonError"
+    cli_hint: str | None = None
+    """What the ``tryon`` command adds to the message: a way out that only the command line has (a flag), which
+    the server's API and the widget, showing the same message, must not offer."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -131,6 +134,7 @@ class LowConfidenceError(TryonError):
 
     exit_code = 61
     name = "LowConfidenceError"
+    cli_hint = "or use --no-gate to see the result anyway"
 
     def __init__(self, message: str, quality=None):
         super().__init__(message)

@@ -38,7 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
+from tryon.errors import MultiplePeopleError, NoPersonError, PhotoTypeError, PoseError
 from tryon.person.body import (
     L_ANKLE,
     L_EAR,
@@ -58,7 +58,34 @@ from tryon.person.body import (
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
-           "refuse_pose_gate"]
+           "refuse_pose_gate", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
+
+
+GARMENT_SHOWS_PERSON = ("the garment photo shows a person: use a product photo of the garment alone (flat lay, on a "
+                        "hanger or a ghost mannequin, on a plain background)")
+"""The refusal of a person photo given as the garment (the teacher's, the student runner's and the server's)."""
+PHOTOS_SWAPPED = ("the person and garment photos seem to be swapped: the garment photo shows a person and the "
+                  "person photo shows none")
+"""The refusal when the garment photo shows a person and the person photo none."""
+
+
+def refuse_person_as_garment(framer: PersonFramer, garment: np.ndarray, person: np.ndarray | None = None) -> None:
+    """Refuse a garment photo that shows a person (a face and a person mask, :meth:`PersonFramer.is_person_photo`),
+    saying so when the two photos look swapped.
+
+    Args:
+        framer: the framing models.
+        garment: (H, W, 3) uint8 RGB garment photo.
+        person: (H, W, 3) uint8 RGB person photo, or None (then only the garment photo is judged).
+
+    Raises:
+        PhotoTypeError: :data:`PHOTOS_SWAPPED` when ``person`` shows no one, else :data:`GARMENT_SHOWS_PERSON`.
+    """
+    if not framer.is_person_photo(garment):
+        return
+    if person is not None and not framer.is_person_photo(person):
+        raise PhotoTypeError(PHOTOS_SWAPPED)
+    raise PhotoTypeError(GARMENT_SHOWS_PERSON)
 
 
 POSE_GATE_SIGNALS = ("stance", "arms_across", "pose")

@@ -42,13 +42,14 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import MissingModelError, PhotoTypeError, UnsupportedCategoryError
-from tryon.framing import Framing, FramingConfig, box_transform, crop_to_box
+from tryon.framing import (PHOTOS_SWAPPED, Framing, FramingConfig, box_transform, crop_to_box,
+                           refuse_person_as_garment)
 from tryon.manifest import AUTO, Manifest
 from tryon.pasteback import Transform, paste_back
 from tryon.processing import letterbox, to_nchw
 
 __all__ = ["REQUIRED_INPUTS", "REQUIRED_OUTPUTS", "GarmentAnalysis", "Prepared", "StudentResult", "StudentSession",
-           "StudentRunner", "DeployedStudents", "select_providers"]
+           "StudentRunner", "DeployedStudents", "select_providers", "refuse_named_category"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,25 @@ def select_providers(preference: str) -> list[Any]:
         raise MissingModelError("providers=cuda, but this onnxruntime has no CUDAExecutionProvider "
                                 f"(available: {', '.join(available)}); install onnxruntime-gpu or use providers=auto")
     return ["CPUExecutionProvider"]
+
+
+def refuse_named_category(category: str, dressed: tuple[str, ...]) -> None:
+    """Refuse a category the caller named (not one the classifier guessed) that no student here dresses.
+
+    Args:
+        category: the named category (FASHN's vocabulary, normalised).
+        dressed: what the deployed student(s) dress.
+
+    Raises:
+        UnsupportedCategoryError: ``category`` is not in ``dressed``; the message says what is dressed, and the
+            command line adds that the teacher dresses every category.
+    """
+    if category in dressed:
+        return
+    err = UnsupportedCategoryError(f"{category} garments are not dressed by the student (it dresses "
+                                   f"{' and '.join(dressed)}); pick a garment of {' or '.join(dressed)}")
+    err.cli_hint = "or leave out --method student: the teacher dresses tops, bottoms and one-pieces"
+    raise err
 
 
 @dataclass(frozen=True)
@@ -334,7 +354,7 @@ class StudentRunner:
         dressed = self.categories
         wanted = normalise_category(category)
         if wanted != "auto":
-            require_supported(wanted, dressed)  # the caller named another category: nothing to analyse
+            refuse_named_category(wanted, dressed)  # the caller named another category: nothing to analyse
         key = None
         if garment_mask is None:
             key = hashlib.sha256(garment.tobytes()).hexdigest() + str(garment.shape) + wanted
@@ -343,9 +363,8 @@ class StudentRunner:
                 if hit is not None:
                     self._garments.move_to_end(key)
                     return hit
-            if self.framer is not None and self.framer.is_person_photo(garment):
-                raise PhotoTypeError("the garment photo shows a person: use a product photo of the garment alone "
-                                     "(flat lay, on a hanger or a ghost mannequin, on a plain background)")
+            if self.framer is not None:
+                refuse_person_as_garment(self.framer, garment)
             from tryon.garment.mask import garment_mask as compute_mask
 
             garment_mask = compute_mask(garment)
@@ -386,8 +405,7 @@ class StudentRunner:
             g = self.analyse_garment(garment, garment_mask, category)
         except PhotoTypeError:
             if self.framer is not None and not self.framer.is_person_photo(person):
-                raise PhotoTypeError("the person and garment photos seem to be swapped: the garment photo shows a "
-                                     "person and the person photo shows none") from None
+                raise PhotoTypeError(PHOTOS_SWAPPED) from None
             raise
         t["garment"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -524,10 +542,8 @@ class DeployedStudents:
         Raises:
             UnsupportedCategoryError: no student of the folder dresses it (the message names what they dress).
         """
-        from tryon.garment.category import require_supported
-
         if category not in self._runners:
-            require_supported(category, self.categories)
+            refuse_named_category(category, self.categories)
             self._runners[category] = StudentRunner(self.folder / self._subs[category], **self._kwargs)
         return self._runners[category]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import PhotoTypeError, TryonError, UnsupportedCategoryError
+from tryon.errors import TryonError, UnsupportedCategoryError
 from tryon.server.config import Settings
 from tryon.server.jobs import EncodedResult, JobStore
 from tryon.server.schemas import JobStatus, RunOptions
@@ -360,10 +360,10 @@ class Engine:
         taken_over = set(self.teacher_categories) & set(self.model.categories)
         if named not in self.teacher_categories and not (named == "auto" and taken_over):
             return None
-        framer = self.model.framer
-        if framer is not None and framer.is_person_photo(job.garment):
-            raise PhotoTypeError("the garment photo shows a person: use a product photo of the garment alone (flat "
-                                 "lay, on a hanger or a ghost mannequin, on a plain background)")
+        if self.model.framer is not None:
+            from tryon.framing import refuse_person_as_garment
+
+            refuse_person_as_garment(self.model.framer, job.garment, job.person)
         if named == "auto":
             return self._classified_for_teacher(job)
         return garment_mask(job.garment), named

@@ -10,14 +10,17 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from tryon.garment.category import CATEGORY_NAMES
+
 __all__ = [
     "Category", "Tuck", "MAX_GARMENTS", "JobState", "RunOptions", "GarmentInput", "RunInputs", "RunRequest", "RunForm",
     "RunAccepted", "ErrorInfo", "JobMetrics", "JobStatus", "ErrorBody", "ModelFile", "ModelInfo", "Health",
     "Readiness",
 ]
 
-Category = Literal["auto", "tops", "top", "upper_body", "bottoms", "lower_body", "one-pieces", "dresses"]
-"""Garment categories as the hosted APIs spell them. A category the server does not dress (``GET /v1/models``
+Category = Literal[CATEGORY_NAMES]
+"""Garment categories as the hosted APIs spell them, and the older ``top | dress | lower`` (one list,
+:data:`tryon.garment.category.CATEGORY_NAMES`). A category the server does not dress (``GET /v1/models``
 lists what it dresses, and with which engine) answers 422 UnsupportedCategoryError."""
 
 Tuck = Literal["out", "in"]

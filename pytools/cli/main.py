@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     except TryonError as exc:
         if os.environ.get("TRYON_DEBUG"):
             raise
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {exc.message}" + (f"; {exc.cli_hint}" if exc.cli_hint else ""), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -23,11 +24,25 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _METHODS = ("teacher", "student")
 
 
-def _check_output(out: Path, inputs: list[Path]) -> None:
+def _check_output(out: Path, inputs: list[Path], *, folder: bool = False) -> None:
+    """Refuse, before the try-on's seconds of work, an output that could not be written afterwards: an input
+    file, a folder given for an image (or a file for a batch's folder), or a place under a file or a read-only
+    folder. Missing folders are created when the result is written."""
     resolved = out.resolve()
     for i in inputs:
         if i.exists() and i.resolve() == resolved:
             raise OutputError(f"{out}: refusing to overwrite an input file")
+    if folder and out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: is a file; -o with --pairs names a folder")
+    if not folder and out.is_dir():
+        raise OutputError(f"{out}: is a folder; give an image file name (e.g. {out / 'tryon.png'})")
+    above = out if folder else out.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise OutputError(f"{out}: cannot be written: {above} is a file, not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: cannot be written: the folder {above} is not writable")
 
 
 def _save_result(result, out: Path, intermediates: bool) -> None:
@@ -193,7 +208,7 @@ def run(
             raise UsageError("--garment is for one pair; with --pairs the garments come from the CSV")
         if out.suffix.lower() in _IMAGE_SUFFIXES:
             raise UsageError(f"-o {out}: with --pairs, -o is a folder")
-        _check_output(out, [pairs])
+        _check_output(out, [pairs], folder=True)
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
                          intermediates=intermediates, min_confidence=threshold)
         failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)

@@ -35,7 +35,8 @@ from tryon.manifest import DEFAULT_CATEGORIES
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
-           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "FASHN_CATEGORIES", "SLEEVES",
+           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "CATEGORY_NAMES", "FASHN_CATEGORIES",
+           "SLEEVES",
            "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
 
 CATEGORIES = ("top", "dress", "lower")
@@ -53,6 +54,9 @@ _ALIASES = {
     "auto": "auto", "": "auto",
 }
 _INTERNAL = {"tops": "top", "bottoms": "lower", "one-pieces": "dress"}
+CATEGORY_NAMES: tuple[str, ...] = tuple(k for k in _ALIASES if k)
+"""Every spelling of a category that :func:`normalise_category` accepts (FASHN's, the classifier's, other hosted
+APIs'), for the API's schema and the CLI's help."""
 
 
 def normalise_category(name: str | None) -> str:

@@ -268,6 +268,9 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
     prof = cv2.GaussianBlur(np.median(gray[:, max(0, x0):x1], axis=1).reshape(-1, 1), (1, 5), 1.0).ravel()
     seg = prof[y_start:y_end + 1]
     g = np.abs(seg[2:] - seg[:-2]) / 2.0  # central difference: sharper peak at a soft neckline edge
+    # Contrast relative to the fabric's brightness (Weber's law): on black fabric the collar's rib is a step
+    # of 3-5 grey levels, as visible as 20-30 levels on white; the grain of JPEG noise stays below it.
+    g = np.where(g >= 1.5, g * (128.0 / float(np.clip(np.median(seg), 32.0, 128.0))), g)
     if g.max() < 6.0:
         return fallback
     # Prefer the first clear edge below the back neckline: prints and plackets further down also make edges.

@@ -96,8 +96,7 @@ class Quality:
         """The refusal: what is wrong (the weakest signal) and what to change (its advice)."""
         spec = (LOWER_SIGNALS if self.lower else SIGNALS)[self.weakest]
         return (f"this try-on would not look right: {spec.what} (confidence {self.confidence:.2f} < "
-                f"{min_confidence:.2f}, weakest signal: {self.weakest}). To fix it, {spec.advice}; or use "
-                "--no-gate to see the result anyway")
+                f"{min_confidence:.2f}, weakest signal: {self.weakest}). To fix it, {spec.advice}")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"confidence", "weakest", "raw", "scores"}`` (floats rounded to 4 places)."""

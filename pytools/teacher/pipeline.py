@@ -172,6 +172,7 @@ class Teacher:
         self.refine = refine
         self.min_confidence = threshold(min_confidence)
         self._person = None
+        self._framer = None
         self._refiner = None
         self._refiner_tried = False
 
@@ -190,6 +191,15 @@ class Teacher:
 
             self._person = PersonAnalyzer(models_dir=self.models_dir)
         return self._person
+
+    def _person_framer(self):
+        """The framing models (selfie segmentation, BlazePose, BlazeFace), which tell a person photo given as the
+        garment, as the student runner tells it (:func:`tryon.framing.refuse_person_as_garment`)."""
+        if self._framer is None:
+            from tryon.framing import PersonFramer
+
+            self._framer = PersonFramer(self.models_dir)
+        return self._framer
 
     def refiner(self):
         """The learned filler, or None when disabled, not importable or without weights (logged once)."""
@@ -231,6 +241,9 @@ class Teacher:
                 inside it, a back view or a body leaning more than the framing allows (the student's rules,
                 :func:`tryon.framing.category_frame`), before dressing.
             UsageError: ``tuck`` is neither ``out`` nor ``in``.
+            PhotoTypeError: without ``garment_mask``, the garment photo shows a person (saying so when the two
+                photos look swapped).
+            MissingModelError: the person-analysis or framing models are not built (``tryon setup``).
         """
         from tryon.garment.category import classify_garment, internal_category, require_supported
         from tryon.garment.landmarks import garment_landmarks
@@ -239,6 +252,13 @@ class Teacher:
             raise UsageError(f"tuck {tuck!r}: use out (the top over the waistband) or in (tucked in)")
         timings: dict[str, float] = {}
         t = time.perf_counter()
+        if garment_mask is None:
+            # Before the person's analysis: swapped photos would otherwise be refused as "no person found".
+            from tryon.framing import refuse_person_as_garment
+
+            refuse_person_as_garment(self._person_framer(), garment_image, person_image)
+            timings["garment_check"] = time.perf_counter() - t
+            t = time.perf_counter()
         analyzer = self._person_analyzer()
         crop = located = None
         if self.crop is not None:

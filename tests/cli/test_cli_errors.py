@@ -74,6 +74,14 @@ def test_usage_errors(tmp_path):
     assert r.returncode == EXIT_CODES["UsageError"] and "image file name" in r.stderr
     r = tryon("run", "-p", str(p), "-o", str(p))
     assert r.returncode == EXIT_CODES["OutputError"]
+    # Refused before the try-on, not after its seconds of work: a place under a file, a folder for an image.
+    r = tryon("run", "-p", str(p), "-o", str(p / "x.png"))
+    assert r.returncode == EXIT_CODES["OutputError"] and "is a file, not a folder" in r.stderr, r.stderr
+    r = tryon("run", "-p", str(p), "-o", str(tmp_path))
+    assert r.returncode == EXIT_CODES["UsageError"] and "image file name" in r.stderr, r.stderr
+    (tmp_path / "d.png").mkdir()
+    r = tryon("run", "-p", str(p), "-o", str(tmp_path / "d.png"))
+    assert r.returncode == EXIT_CODES["OutputError"] and "is a folder" in r.stderr, r.stderr
     r = tryon("run", "-p", str(p), "-g", "catalogue:no-such-garment", "-o", str(tmp_path / "o.png"))
     assert r.returncode == EXIT_CODES["UsageError"] and "catalogue" in r.stderr
     r = tryon("run", "-p", str(p), "--method", "student", "--refine", "-o", str(tmp_path / "o.png"))

@@ -101,3 +101,17 @@ def test_batch_run_and_record_build(vton_samples, tmp_path):
     r = tryon("teacher", "build", "--pairs", str(csv), "-o", str(tmp_path / "ds"), "--size", "64x48",
               "--max-refused", "1", "--no-gate")
     assert r.returncode == 0 and "skipped 2" in r.stdout
+
+
+def test_teacher_refuses_a_person_photo_as_the_garment_and_names_swapped_photos(vton_samples, tmp_path):
+    """The teacher checks the garment photo as the student runner does (tryon.framing.refuse_person_as_garment):
+    a person photo in the garment slot is a PhotoTypeError, and swapped photos are named as such, not refused as
+    "no person found" or as a garment that could not be read."""
+    person, other = vton_samples / PERSON, vton_samples / SMALL_PERSON
+    r = tryon("run", "-p", str(person), "-g", str(other), "-o", str(tmp_path / "a.png"))
+    assert r.returncode == EXIT_CODES["PhotoTypeError"], r.stderr
+    assert "garment photo shows a person" in r.stderr
+    r = tryon("run", "-p", str(vton_samples / TOP), "-g", str(person), "-o", str(tmp_path / "b.png"))
+    assert r.returncode == EXIT_CODES["PhotoTypeError"], r.stderr
+    assert "swapped" in r.stderr
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()

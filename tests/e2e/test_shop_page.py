@@ -235,3 +235,75 @@ def test_favicon_and_head_requests(page, site) -> None:
     }""")
     assert {p: h["status"] for p, h in heads.items()} == dict.fromkeys(heads, 200), heads
     assert heads["/"]["url"] == "/demo/" and not any(h["body"] for h in heads.values()), heads
+
+
+POSTS_JS = """() => { window.__posts = 0; const f = window.fetch;
+  window.fetch = (url, init) => { if ((init?.method || 'GET') === 'POST' && String(url).includes('/v1/run'))
+    window.__posts += 1; return f(url, init); }; }"""
+CONSENT_OPEN = "tryon-widget .consent:not([hidden])"
+
+
+def test_consent_prompt_is_withdrawn_when_the_garment_changes_and_asked_again_for_a_new_photo(
+        page, site, photos, tmp_path) -> None:
+    """A prompt names one garment and one photo: changing the garment while it is open withdraws it (nothing sent,
+    the run button back); an answer holds for later try-ons of the same photo, and a new photo is asked about."""
+    _open_demo(page, site, "backend=server&server-fallback=ask")
+    page.evaluate(POSTS_JS)
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector(CONSENT_OPEN)
+    page.click('.garment[data-name="graphic-print-tee"]')
+    page.wait_for_selector("tryon-widget .consent", state="hidden")
+    status = page.inner_text("tryon-widget .status")
+    assert "nothing was sent" in status and "again" in status, status
+    assert page.evaluate("() => window.__posts") == 0
+    assert page.is_enabled("tryon-widget .run")
+    assert not _events(page, "error"), "a withdrawn prompt is not an error"
+
+    page.click("tryon-widget .run")
+    page.wait_for_selector(CONSENT_OPEN)
+    page.click("tryon-widget .consent-yes")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'result')", timeout=120_000)
+    assert page.evaluate("() => window.__posts") == 1
+    # The same photo with another garment: the answer holds.
+    page.click('.garment[data-name="white-crew-tee"]')
+    page.evaluate("() => { window.__events.length = 0; }")
+    page.click("tryon-widget .run")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'result')", timeout=120_000)
+    assert page.evaluate("() => window.__posts") == 2
+    # A new photo: the previous result leaves the stage, and the shopper is asked again.
+    again = tmp_path / "another_photo.png"
+    again.write_bytes(photos["person"].read_bytes())
+    page.set_input_files("tryon-widget .file", str(again))
+    assert page.evaluate("() => document.querySelector('tryon-widget').shadowRoot.querySelector('.compare').hidden")
+    page.click("tryon-widget .run")
+    page.wait_for_selector(CONSENT_OPEN)
+    assert page.evaluate("() => window.__posts") == 2
+    page.click("tryon-widget .consent-no")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'error')")
+    assert _events(page, "error")[-1]["detail"]["name"] == "ConsentDeclinedError"
+    # The shopper's choice, not a failure: in the status, no error box.
+    assert page.inner_text("tryon-widget .status").startswith("Your photo was not sent.")
+    assert page.evaluate("() => document.querySelector('tryon-widget').shadowRoot.querySelector('.error').hidden")
+
+
+def test_phone_scrolls_the_status_and_the_consent_prompt_into_view(make_page, site, photos) -> None:
+    page = make_page(**PHONE)
+    _open_demo(page, site, "backend=wasm")
+    page.evaluate("() => { document.querySelector('tryon-widget').shadowRoot.querySelector('.status')"
+                  ".style.marginTop = '1200px'; }")  # as far below the fold as a long product page puts it
+    assert page.evaluate(RECT_JS, ".status")["top"] > PHONE["viewport"]["height"]
+    page.click("tryon-widget .run")  # no photo yet
+    page.wait_for_function("() => window.__events.some(e => e.type === 'error')")
+    page.wait_for_function(f"() => {{ const r = ({RECT_JS})('.status'); return r.top >= -1 && r.bottom <= r.viewport + 1; }}",
+                           timeout=10_000)  # (+-1: sub-pixel layout)
+    assert "Choose a photo" in page.inner_text("tryon-widget .status")
+
+    _open_demo(page, site, "backend=server&server-fallback=ask")
+    page.evaluate("() => { document.querySelector('tryon-widget').shadowRoot.querySelector('.consent')"
+                  ".style.marginTop = '1200px'; }")
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.click("tryon-widget .run")
+    page.wait_for_selector(CONSENT_OPEN)
+    page.wait_for_function(f"() => {{ const r = ({RECT_JS})('.consent'); return r.top >= -1 && r.bottom <= r.viewport + 1; }}",
+                           timeout=10_000)  # (+-1: sub-pixel layout)

@@ -291,3 +291,17 @@ def test_realdata_sleeve_seams(request):
         for folder, name in names:
             img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
             assert classify_garment(img, garment_mask(img)).sleeve == want, name
+
+
+def test_realdata_front_neckline_of_a_black_tee(wild_dev):
+    """A black crew-neck tee: its collar rib is a step of a few grey levels, found by its contrast relative to the
+    fabric's brightness. The old absolute threshold missed it and fell back to a scoop 0.9 neck half-widths deep,
+    which the teacher drew as a flat skin slab on the chest."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(wild_dev / "garment" / "maftulivtryon__cl_gd_11.jpg").convert("RGB"))
+    lm = garment_landmarks(img, garment_mask(img))
+    half = abs(lm["neck_left"][0] - lm["neck_right"][0]) / 2.0
+    depth = lm["neck_front"][1] - 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
+    # The rib's lower edge, measured by eye on the photo: 0.55-0.7 half-widths below the neck points.
+    assert 0.4 * half < depth < 0.75 * half, (depth, half)

@@ -39,6 +39,9 @@ const ATTRIBUTES = Object.freeze({
   tuck: 'tuck',
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
+/** Errors that are the shopper's choice, not failures: shown in the status like the refusals, without the error
+ * box (so is an error marked `notice`, such as "choose a photo first"). */
+const NOTICES = Object.freeze(new Set([ErrorName.CONSENT]));
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
 /** Why the server runs the try-on, in the shopper's words: the consent prompt and the errors start with it. */
 const SERVER_WHY = Object.freeze({
@@ -116,7 +119,8 @@ const TEMPLATE = `
   <div part="error" class="error" role="alert" hidden><slot name="error"></slot><span class="error-text"></span></div>
   <div part="consent" class="consent" role="group" aria-labelledby="consent-text" hidden>
     <div id="consent-text"><slot name="consent"><span class="consent-why"></span> Send your photo to our server to
-      try the garment on there? The photo is used for this try-on only and is not stored.</slot></div>
+      try it on there? The photo is used only for try-ons of this photo and is not stored; a new photo is asked
+      about again.</slot></div>
     <div class="actions">
       <button part="button consent-accept" class="consent-yes primary" type="button">Send to server</button>
       <button part="button consent-decline" class="consent-no" type="button">No, thanks</button>
@@ -214,7 +218,9 @@ export class TryonWidget extends HTMLElement {
   #garmentMaskBlob = null;
   #garmentSent = false;
   #outfit = null; // several garments (see the outfit property), or null for garment-src
-  #consent = null; // null = not asked, true/false = the shopper's answer
+  #consent = null; // null = not asked, true/false = the shopper's answer for the current person photo
+  #consentWithdraw = null; // while the consent prompt is open: closes it unanswered (the choice changed)
+  #personRefusal = null; // {blob, name, message}: the current photo was refused as not showing one person
   #serverWhy = 'unable'; // a key of SERVER_WHY
   #categories = null; // Promise of the manifest's `categories` (what the in-browser model dresses)
   #served = null; // {server, categories: Promise<string[]>}: what the fallback server dresses (GET /v1/models)
@@ -280,8 +286,9 @@ export class TryonWidget extends HTMLElement {
     if (name === 'model') this.#categories = null;
     if (name === 'garment-src' || name === 'garment-mask-src' || name === 'category') {
       this.#garmentBlob = null; this.#garmentMaskBlob = null; this.#garmentSent = false; this.#outfit = null;
+      this.#consentWithdraw?.();
     }
-    if (name === 'person-src') this.#personBlob = null;
+    if (name === 'person-src') this.#newPerson(null);
   }
 
   // ------------------------------------------------------------------------------------------ properties
@@ -300,7 +307,10 @@ export class TryonWidget extends HTMLElement {
   set person(blob) { this.#setPerson(blob, false); }
   /** @type {Blob|null} the garment photo (settable: a File or Blob; overrides garment-src) */
   get garment() { return this.#garmentBlob; }
-  set garment(blob) { this.#garmentBlob = blob; this.#garmentMaskBlob = null; this.#garmentSent = false; }
+  set garment(blob) {
+    this.#garmentBlob = blob; this.#garmentMaskBlob = null; this.#garmentSent = false;
+    this.#consentWithdraw?.();
+  }
 
   /**
    * @type {Array<{src: string, maskSrc?: string, category: string, alt?: string}>} the garments to dress
@@ -328,6 +338,7 @@ export class TryonWidget extends HTMLElement {
       return;
     }
     this.#outfit = garments.map((g) => ({ src: g.src, maskSrc: g.maskSrc, category: g.category, alt: g.alt }));
+    this.#consentWithdraw?.();
     this.setAttribute('garment-alt', garments.map((g, i) => g.alt || `garment ${i + 1}`).join(' and '));
   }
 
@@ -418,11 +429,13 @@ export class TryonWidget extends HTMLElement {
    * @returns {Promise<Blob>}
    */
   async run() {
+    // The result is named after what was sent, even when the shopper picks another garment meanwhile.
+    const label = this.getAttribute('garment-alt');
     try {
       this.#hideError();
       if (this.#outfit) {
         const out = await this.#runOutfit();
-        this.#showResult(await this.#personInput(), out);
+        this.#showResult(await this.#personInput(), out, label);
         return out.blob;
       }
       // A category the in-browser model does not dress: the server's, with consent, when it dresses it; else
@@ -449,7 +462,7 @@ export class TryonWidget extends HTMLElement {
           } else throw err;
         }
       }
-      this.#showResult(person, out);
+      this.#showResult(person, out, label);
       return out.blob;
     } catch (err) {
       this.#fail(err);
@@ -603,6 +616,7 @@ export class TryonWidget extends HTMLElement {
     const { width, height } = bitmap;
     bitmap.close();
     await decode(garment, 'garment photo').then((b) => b.close());
+    this.#checkNotRefused(person);
     await this.#askConsent(why);
     this.#setStatus('running', 'Trying it on, on the server…');
     let res;
@@ -649,6 +663,7 @@ export class TryonWidget extends HTMLElement {
     const bitmap = await decode(person, 'photo');
     const { width, height } = bitmap;
     bitmap.close();
+    this.#checkNotRefused(person);
     await this.#askConsent(why);
     this.#setStatus('running', 'Trying the outfit on, on the server…');
     const res = await runOnServer(this.server, person, blobs, { tuck, waitSeconds: env.serverWaitSeconds });
@@ -747,17 +762,53 @@ export class TryonWidget extends HTMLElement {
     e.consentWhy.textContent = why;
     e.consent.hidden = false;
     this.#setStatus('running', 'Waiting for your permission to use the server.');
-    e.yes.focus();
+    this.#reveal(e.consent);
+    e.yes.focus({ preventScroll: true });
     const ok = await new Promise((resolve) => {
-      const done = (v) => () => { e.yes.removeEventListener('click', yes); e.no.removeEventListener('click', no); resolve(v); };
+      const done = (v) => () => {
+        e.yes.removeEventListener('click', yes); e.no.removeEventListener('click', no);
+        this.#consentWithdraw = null;
+        resolve(v);
+      };
       const yes = done(true);
       const no = done(false);
       e.yes.addEventListener('click', yes);
       e.no.addEventListener('click', no);
+      // A prompt names one garment and one photo: when either changes before the answer, it no longer asks
+      // about what would be sent.
+      this.#consentWithdraw = done(null);
     });
     e.consent.hidden = true;
+    if (ok === null) {
+      this.#setStatus('idle', 'Your choice changed before you answered, so nothing was sent. Press “Try it on” '
+        + 'again.');
+      throw namedError(ErrorName.ABORT, 'the photo or the garment changed while the consent prompt was open');
+    }
     this.#consent = ok;
     if (!ok) throw namedError(ErrorName.CONSENT, `Your photo was not sent. ${why}`);
+  }
+
+  /** Before a photo leaves the device: refuse at once a photo already refused as not showing one person (here or
+   * by the server), which the server would refuse again. */
+  #checkNotRefused(person) {
+    const r = this.#personRefusal;
+    if (r && r.blob === person) throw namedError(r.name, r.message);
+  }
+
+  /** A new person photo (null: one to fetch from `person-src`): a new answer to ask for before sending it, no
+   * earlier refusal, and no prompt about the previous one. */
+  #newPerson(blob) {
+    if (blob === this.#personBlob && blob !== null) return;
+    this.#personBlob = blob;
+    this.#consent = null;
+    this.#personRefusal = null;
+    this.#consentWithdraw?.();
+  }
+
+  /** Scroll `el` into view when it is off-screen (a phone's status under the catalogue). */
+  #reveal(el) {
+    const reduced = globalThis.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+    el.scrollIntoView({ block: 'nearest', behavior: reduced ? 'auto' : 'smooth' });
   }
 
   async #personInput() {
@@ -766,7 +817,9 @@ export class TryonWidget extends HTMLElement {
       this.#personBlob = await fetchBlob(new URL(this.personSrc, document.baseURI), 'photo');
       return this.#personBlob;
     }
-    throw namedError(ErrorName.NOT_AN_IMAGE, 'Choose a photo of yourself first (upload one or use the camera).');
+    const err = namedError(ErrorName.NOT_AN_IMAGE, 'Choose a photo of yourself first (upload one or use the camera).');
+    err.notice = true; // nothing went wrong: a photo is still to be chosen
+    throw err;
   }
 
   async #garmentInput() {
@@ -784,17 +837,18 @@ export class TryonWidget extends HTMLElement {
   }
 
   #setPerson(blob, fromUser) {
-    this.#personBlob = blob;
+    this.#newPerson(blob);
     if (!blob) return;
     this.#hideError();
     if (fromUser) {
+      this.#clearResult(); // the result of the previous photo is not this one's
       this.#setStatus(this.#status === 'error' ? 'idle' : this.#status, 'Photo chosen. Press “Try it on”.');
       // Tell the shopper at once when the file is not a photo (run() checks again).
       decode(blob, 'photo').then((b) => b.close(), (err) => { if (this.#personBlob === blob) this.#fail(err); });
     }
   }
 
-  #showResult(person, out) {
+  #showResult(person, out, label = this.getAttribute('garment-alt')) {
     const e = this.#els;
     for (const u of this.#urls) URL.revokeObjectURL(u);
     const before = URL.createObjectURL(person);
@@ -802,7 +856,7 @@ export class TryonWidget extends HTMLElement {
     this.#urls = [before, after];
     e.before.src = before;
     e.after.src = after;
-    const garment = this.getAttribute('garment-alt') || 'the selected garment';
+    const garment = label || 'the selected garment';
     e.before.alt = 'Your photo';
     e.after.alt = `You wearing ${garment} (virtual try-on)`;
     e.compare.hidden = false;
@@ -945,12 +999,17 @@ export class TryonWidget extends HTMLElement {
     const message = err?.message || String(err);
     this.#clearResult(); // a result of earlier photos must not pass for the answer to these
     this.#showProgress(null);
-    if (REFUSALS.has(name)) { // the photos cannot be dressed: say what to change, in the status
+    if ((name === ErrorName.NO_PERSON || name === ErrorName.MULTIPLE_PEOPLE) && this.#personBlob) {
+      this.#personRefusal = { blob: this.#personBlob, name, message };
+    }
+    if (REFUSALS.has(name) || NOTICES.has(name) || err?.notice) { // not a failure: what to change (or choose), in the status
       this.#setStatus('error', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.'));
+      this.#reveal(this.#els.status);
     } else {
       this.#els.errorText.textContent = message;
       this.#els.error.hidden = false;
       this.#setStatus('error', 'Something went wrong — see the message below.');
+      this.#reveal(this.#els.error);
     }
     this.#emit('error', { name, message });
   }

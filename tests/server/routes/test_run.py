@@ -103,7 +103,7 @@ def test_busy_background_garment_fails_at_run_time(client, photos, images):
     assert body["error"]["name"] == "GarmentBackgroundError" and "plain" in body["error"]["message"]
 
 
-@pytest.mark.parametrize("category", ["bottoms", "one-pieces", "dresses", "lower_body"])
+@pytest.mark.parametrize("category", ["bottoms", "one-pieces", "dresses", "lower_body", "dress", "lower"])
 def test_unsupported_category_is_422(client, photos, category):
     r = client.post("/v1/run", files=_files(photos), data={"category": category})
     assert r.status_code == 422
