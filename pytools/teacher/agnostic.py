@@ -36,7 +36,7 @@ def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
     """The person's skin colour: median RGB of the face's central part and of the hands.
 
     The face's border (hairline, eyes, lips at its edge) is eroded away; hands are used when present since
-    their tone is closer to the arms'.
+    their tone is closer to the arms', and alone when the photo's top edge cuts the face.
 
     Args:
         image: (H, W, 3) uint8 RGB.
@@ -46,9 +46,21 @@ def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
         (3,) float32 RGB in [0, 255]; a neutral light skin colour when neither face nor hands are visible.
     """
     face = (parse == LABEL["face"]).astype(np.uint8)
+    # A face cut by the photo's top edge (a chest-up phone photo) is mostly hair to the parse: its median is the
+    # hair's colour, and the synthesised skin came out near black. The hands speak for the skin then.
+    face_cut = bool(face[:2].any())
     k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
     face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
     hands = np.isin(parse, _HANDS)
+    if face_cut and hands.sum() >= 10:
+        # Only the hands' skin-coloured pixels (Chai & Ngan 1999's YCrCb skin cluster): in a later outfit step the
+        # parse's hands also take in the new garment painted beside them.
+        ycc = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YCrCb)
+        cr, cb = ycc[..., 1], ycc[..., 2]
+        skin_like = hands & (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
+        if skin_like.sum() >= 10:
+            face[:] = False
+            hands = skin_like
     if face.sum() >= 10:
         tone = np.median(image[face], axis=0).astype(np.float32)
     elif hands.sum() >= 10:

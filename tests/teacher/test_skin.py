@@ -474,3 +474,24 @@ def test_skin_relief_sees_shading_and_skin_tone_gap_sees_another_colour():
     right[:, :100] = False
     assert skin_tone_gap(flat, left, right) < 0.5 < 10.0 < skin_tone_gap(pale, right, left)
     assert np.isnan(skin_tone_gap(flat, left, np.zeros((h, w), bool)))
+
+
+def test_skin_tone_of_a_face_cut_by_the_top_edge_comes_from_the_hands():
+    """A chest-up phone photo cuts the face at the top edge, and the parse's "face" there is mostly hair: the tone
+    is the hands' skin (only their skin-coloured pixels: in an outfit's later step the parse's hands also take in
+    the new garment painted beside them), not the hair's near black."""
+    from tryon.teacher.agnostic import _HANDS, skin_tone
+
+    skin, hair, denim = (196, 150, 128), (30, 20, 16), (60, 90, 150)
+    img = np.zeros((200, 120, 3), np.uint8)
+    parse = np.zeros((200, 120), np.uint8)
+    img[:30, 40:80], parse[:30, 40:80] = hair, LABEL["face"]       # the face cut at the top edge: hair to the parse
+    img[150:170, 10:25], parse[150:170, 10:25] = skin, _HANDS[0]    # a hand
+    img[170:180, 10:25], parse[170:180, 10:25] = denim, _HANDS[0]   # the new jeans painted over the hand's parse
+    tone = skin_tone(img, parse)
+    assert np.abs(tone - np.array(skin)).max() <= 2, tone
+    # A whole face (not at the top edge) still gives the tone.
+    parse2, img2 = np.zeros_like(parse), img.copy()
+    img2[:30] = 0
+    img2[40:80, 40:80], parse2[40:80, 40:80] = (180, 130, 110), LABEL["face"]
+    assert np.abs(skin_tone(img2, parse2) - np.array((180, 130, 110))).max() <= 2
