@@ -538,9 +538,9 @@ def _leg_length(kp: np.ndarray, image_size: tuple[int, int], cfg: FramingConfig,
     elif cut_ok and knees_cut(kp, image_size, cfg, bottom):
         return (1.0 + cfg.shin_per_thigh) * cfg.thigh_per_torso * _cut_torso(kp, image_size, cfg)
     elif cut_ok and _seen_inside(kp, (L_HIP, R_HIP), image_size, cfg):
-        raise PoseError("the legs are not in view: a knee is hidden (crossed legs, or something in front of it): "
-                        f"take a photo that shows you {view}, standing with nothing in front of your legs, facing "
-                        "the camera")
+        raise PoseError("the legs are not in view: a knee is hidden (crossed legs, a long skirt or coat, or something "
+                        f"in front of it): take a photo that shows you {view}, standing with nothing in front of your "
+                        "legs (knees visible), facing the camera")
     else:
         raise PoseError(f"the legs are not in view: take a photo that shows you {view}, facing the camera")
     leg = (1.0 + cfg.shin_per_thigh) * thigh

@@ -31,6 +31,10 @@ __all__ = ["Teacher", "TeacherResult", "require_legs", "LEGS_MIN_VISIBILITY"]
 
 LEGS_MIN_VISIBILITY = 0.5
 """Bottoms are refused below this leg visibility (:func:`tryon.person.body.leg_visibility`): a waist-up photo."""
+SIDE_VIEW_DEG = 65.0
+"""A body whose shoulder line turns more than this from the photo's plane (BlazePose's depth against the image
+width between the shoulders) is in side view: a refusal of its legs says to face the camera, not that the legs
+are out of view (BlazePose places the far leg's joints anywhere, often below the photo)."""
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,20 @@ def _with_category(info: Any, category: str) -> Any:
     return info
 
 
+def shoulder_turn_deg(keypoints: np.ndarray) -> float:
+    """How far the shoulder line turns out of the photo's plane, degrees (0 facing the camera, 90 side view).
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z depth on x's scale, visibility).
+    """
+    from tryon.person.body import L_SHOULDER, R_SHOULDER
+
+    kp = np.asarray(keypoints, np.float64)
+    dx = abs(kp[L_SHOULDER, 0] - kp[R_SHOULDER, 0])
+    dz = abs(kp[L_SHOULDER, 2] - kp[R_SHOULDER, 2])
+    return float(np.degrees(np.arctan2(dz, dx)))
+
+
 def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
                  landmarks: dict[str, tuple[float, float]]) -> None:
     """Refuse to dress bottoms on a photo whose legs are not in view.
@@ -116,7 +134,7 @@ def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
 
     Raises:
         PoseError: the needed joints' visibility (joints outside the photo count as unseen) is below
-            :data:`LEGS_MIN_VISIBILITY`.
+            :data:`LEGS_MIN_VISIBILITY` (said as a side view past :data:`SIDE_VIEW_DEG`).
     """
     from tryon.person.body import leg_visibility
 
@@ -129,6 +147,9 @@ def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
     joints = ("hip", "knee", "ankle") if long else ("hip", "knee")
     if leg_visibility(keypoints, image_shape, joints=joints) < LEGS_MIN_VISIBILITY:
         reach = "the ankles" if long else "the knees"
+        if shoulder_turn_deg(keypoints) > SIDE_VIEW_DEG:
+            raise PoseError(f"your body is turned away from the camera, so your legs cannot be read: to try on "
+                            f"bottoms use a full-body photo facing the camera, from the waist down to {reach}")
         raise PoseError(f"the legs are not in view: to try on bottoms use a full-body photo that shows you from the "
                         f"waist down to {reach} and below, standing and facing the camera")
 

@@ -254,6 +254,29 @@ def test_waist_up_photo_is_refused_for_trousers(teacher, vton_samples):
         teacher.run(waist_up, _load(vton_samples / "garment" / TROUSERS_PHOTO), category="bottoms")
 
 
+def test_legs_refusal_of_a_body_turned_away_says_to_face_the_camera():
+    """Legs out of view on a body in side view (the shoulders' depth far larger than their width in the photo):
+    BlazePose puts the far leg anywhere, so the refusal says to face the camera, not that the legs are not in
+    view; a frontal body keeps that message."""
+    from tryon.teacher.pipeline import require_legs, shoulder_turn_deg
+
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    kp[body.L_SHOULDER, :3], kp[body.R_SHOULDER, :3] = (230, 100, 0), (170, 100, 0)
+    kp[body.L_HIP, :2], kp[body.R_HIP, :2] = (220, 300), (180, 300)
+    for j in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        kp[body.KP[j], :2], kp[body.KP[j], 3] = (200, 900), 0.1  # below a 600 px photo, unseen
+    trousers = {"waist_left": (300, 0), "waist_right": (100, 0), "waist_center": (200, 0), "crotch": (200, 150),
+                "hem_left_outer": (300, 900), "hem_right_outer": (100, 900)}
+    assert shoulder_turn_deg(kp) < 1
+    with pytest.raises(PoseError, match="the legs are not in view"):
+        require_legs(kp, (600, 400), trousers)
+    kp[body.L_SHOULDER, 2], kp[body.R_SHOULDER, 2] = -150, 150  # 300 deep across 60 px wide: side view
+    assert shoulder_turn_deg(kp) > 75
+    with pytest.raises(PoseError, match="turned away from the camera.*facing the camera"):
+        require_legs(kp, (600, 400), trousers)
+
+
 def _shoes_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A standing person's lower body (tests/teacher/test_onepieces.py's keypoints), 400 x 680 px, under a plain grey backdrop: ``"shorts"`` black shorts ending
     above the knees, bare shins, black boots; ``"trousers"`` black trousers whose hems fall over the black boots.

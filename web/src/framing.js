@@ -523,8 +523,9 @@ function legLength(kp, imageSize, cfg, view, cutOk = false, bottom = null) {
   } else if (cutOk && kneesCut(kp, imageSize, cfg, bottom)) {
     return (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso * cutTorso(kp, imageSize, cfg);
   } else if (cutOk && seenInside(kp, hips, imageSize, cfg)) {
-    throw namedError(ErrorName.POSE, 'the legs are not in view: a knee is hidden (crossed legs, or something in front '
-      + `of it): take a photo that shows you ${view}, standing with nothing in front of your legs, facing the camera`);
+    throw namedError(ErrorName.POSE, 'the legs are not in view: a knee is hidden (crossed legs, a long skirt or coat, '
+      + `or something in front of it): take a photo that shows you ${view}, standing with nothing in front of your `
+      + 'legs (knees visible), facing the camera');
   } else {
     throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
   }
