@@ -61,6 +61,7 @@ class Job:
             for one garment (its category is ``options.category``).
         created_at: wall-clock time it was accepted (Unix seconds).
         done: set when the job completed or failed.
+        engines: the models that dressed it, in order (:meth:`ran`).
     """
 
     id: str
@@ -70,6 +71,12 @@ class Job:
     outfit: list[tuple[np.ndarray, str]] | None = None
     created_at: float = field(default_factory=time.time)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    engines: list[str] = field(default_factory=list)
+
+    def ran(self, name: str) -> None:
+        """Record a model that dressed (part of) this job: its status names them (``"teacher"``, the student's)."""
+        if name not in self.engines:
+            self.engines.append(name)
 
 
 class Engine:
@@ -286,7 +293,9 @@ class Engine:
             metrics = {"queue_time": round(now - job.created_at, 4), "predict_time": round(predict_time, 4)}
             self._predict_ema = 0.8 * self._predict_ema + 0.2 * predict_time
             if error is None:
-                await self._store_update(job, status="completed", output=[output], metrics=metrics)
+                # Named after what dressed it: the teacher, the student, or both for a mixed outfit.
+                await self._store_update(job, status="completed", output=[output], metrics=metrics,
+                                         model_name="+".join(job.engines) or self.model_name)
             else:
                 await self._store_update(job, status="failed", error=error, metrics=metrics)
             self._release(job)
@@ -321,6 +330,7 @@ class Engine:
                             if teacher is None:
                                 raise
                     image = self._run_teacher(job.person, job.garment, *teacher, job.options.tuck).tryon
+                    job.ran("teacher")
                 out[i] = (encode_image(image, job.options.output_format), None, time.perf_counter() - t)
             except Exception as exc:
                 out[i] = (None, _error_info(exc), time.perf_counter() - t)
@@ -338,6 +348,7 @@ class Engine:
             t = time.perf_counter()
             try:
                 image = self.model.finish(prepared[i], mo).tryon
+                jobs[i].ran(self.model_name)
                 data = encode_image(image, jobs[i].options.output_format)
                 out[i] = (data, None, spent[i] + share + time.perf_counter() - t)
             except Exception as exc:
@@ -400,7 +411,9 @@ class Engine:
 
         def dresser(person, image, mask, category, tuck=job.options.tuck):
             if self.engine_for(category) == "teacher":
+                job.ran("teacher")
                 return self._run_teacher(person, image, mask, category, tuck)
+            job.ran(self.model_name)
             # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
             return self.model(person, image, category)
 

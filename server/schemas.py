@@ -130,7 +130,9 @@ class JobStatus(BaseModel):
 
     id: str
     status: JobState
-    model_name: str
+    model_name: str = Field(description="What dressed it once completed: `teacher` (the server's teacher), the "
+                                        "student's name, or both joined by `+` for an outfit dressed by each "
+                                        "(before: the loaded student's name).")
     output: list[str] = Field(default_factory=list, description="Data URIs of the result images.")
     error: ErrorInfo | None = None
     metrics: JobMetrics = Field(default_factory=JobMetrics)

@@ -113,6 +113,7 @@ def test_jeans_change_the_legs_and_nothing_above_the_waist(teacher_server, wild_
         time.sleep(0.1)
     assert answered_while_processing >= 3, answered_while_processing
     assert done["status"] == "completed", done
+    assert done["model_name"] == "teacher", done["model_name"]  # what dressed it, not the loaded student
     out = _decode(done["output"][0])
     assert out.shape == src.shape
     diff = np.abs(out.astype(int) - src.astype(int)).max(2)

@@ -47,6 +47,7 @@ def test_multipart_prefer_wait_returns_full_resolution_result(client, photos, im
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "completed" and body["error"] is None
+    assert body["model_name"] == "stand_in_student"  # the student dressed it
     assert r.headers["location"] == f"/v1/status/{body['id']}"
     assert r.headers["preference-applied"] == "wait=20"
     assert body["metrics"]["queue_time"] >= 0 and body["metrics"]["predict_time"] > 0
