@@ -307,3 +307,23 @@ def test_phone_scrolls_the_status_and_the_consent_prompt_into_view(make_page, si
     page.wait_for_selector(CONSENT_OPEN)
     page.wait_for_function(f"() => {{ const r = ({RECT_JS})('.consent'); return r.top >= -1 && r.bottom <= r.viewport + 1; }}",
                            timeout=10_000)  # (+-1: sub-pixel layout)
+
+
+PREVIEW_JS = """() => { const r = document.querySelector('tryon-widget').shadowRoot, p = r.querySelector('.preview');
+  return {hidden: p.hidden, width: p.naturalWidth, height: p.naturalHeight, compareHidden: r.querySelector('.compare').hidden}; }"""
+
+
+def test_chosen_photo_is_previewed_until_its_try_on(page, site, photos) -> None:
+    _open_demo(page, site, "backend=wasm")
+    page.set_input_files("tryon-widget .file", str(photos["bad"]))  # not a photo: nothing to preview
+    page.wait_for_function("() => window.__events.some(e => e.type === 'error')")
+    assert page.evaluate(PREVIEW_JS)["hidden"]
+    page.set_input_files("tryon-widget .file", str(photos["person"]))
+    page.wait_for_function(f"() => {{ const p = ({PREVIEW_JS})(); return !p.hidden && p.width > 0; }}")
+    with Image.open(photos["person"]) as im:
+        shown = page.evaluate(PREVIEW_JS)
+        assert (shown["width"], shown["height"]) == im.size and shown["compareHidden"], shown
+    page.click("tryon-widget .run")
+    page.wait_for_function("() => window.__events.some(e => e.type === 'result')", timeout=120_000)
+    after = page.evaluate(PREVIEW_JS)
+    assert after["hidden"] and not after["compareHidden"], after

@@ -92,6 +92,7 @@ button:focus-visible, .btn:focus-visible, input:focus-visible { outline: 3px sol
 .compare { position: relative; margin: 0; display: inline-block; max-width: 100%; line-height: 0;
   border-radius: var(--tryon-radius, 8px); overflow: hidden; }
 .compare img { display: block; max-width: 100%; height: auto; }
+.preview { display: block; max-width: 100%; height: auto; border-radius: var(--tryon-radius, 8px); }
 .compare .after { position: absolute; inset: 0; width: 100%; height: 100%; }
 .compare .slider { position: absolute; left: 0; right: 0; bottom: 8px; width: 90%; margin: 0 5%;
   accent-color: var(--tryon-accent, #2f5bea); }
@@ -128,6 +129,7 @@ const TEMPLATE = `
   </div>
   <div part="stage" class="stage">
     <slot name="poster"></slot>
+    <img part="preview" class="preview" alt="Your photo, not tried on yet" hidden>
     <figure part="compare" class="compare" hidden>
       <img part="before" class="before" alt="">
       <img part="result" class="after" alt="">
@@ -221,6 +223,7 @@ export class TryonWidget extends HTMLElement {
   #consent = null; // null = not asked, true/false = the shopper's answer for the current person photo
   #consentWithdraw = null; // while the consent prompt is open: closes it unanswered (the choice changed)
   #personRefusal = null; // {blob, name, message}: the current photo was refused as not showing one person
+  #previewUrl = null; // object URL of the chosen photo, shown until its try-on
   #serverWhy = 'unable'; // a key of SERVER_WHY
   #categories = null; // Promise of the manifest's `categories` (what the in-browser model dresses)
   #served = null; // {server, categories: Promise<string[]>}: what the fallback server dresses (GET /v1/models)
@@ -242,7 +245,8 @@ export class TryonWidget extends HTMLElement {
       file: q('.file'), upload: q('.upload'), camera: q('.camera'), snapshot: q('.snapshot'), run: q('.run'),
       download: q('.download'), progress: q('.progress'), fill: q('.progress .fill'), status: q('.status'),
       error: q('.error'), errorText: q('.error-text'), consent: q('.consent'), yes: q('.consent-yes'),
-      no: q('.consent-no'), consentWhy: q('.consent-why'), compare: q('.compare'), before: q('.before'),
+      no: q('.consent-no'), consentWhy: q('.consent-why'), compare: q('.compare'), preview: q('.preview'),
+      before: q('.before'),
       after: q('.after'), slider: q('.slider'), live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
     };
   }
@@ -481,6 +485,7 @@ export class TryonWidget extends HTMLElement {
     this.#pending.clear();
     for (const u of this.#urls) URL.revokeObjectURL(u);
     this.#urls = [];
+    this.#showPreview(null);
     this.#loading = null;
     this.#ready = false;
     this.#garmentSent = false;
@@ -514,6 +519,7 @@ export class TryonWidget extends HTMLElement {
       };
       e.live.hidden = false;
       e.compare.hidden = true;
+      this.#showPreview(null);
       e.snapshot.hidden = false;
       e.camera.textContent = 'Stop camera';
       e.camera.setAttribute('aria-pressed', 'true');
@@ -843,13 +849,27 @@ export class TryonWidget extends HTMLElement {
     if (fromUser) {
       this.#clearResult(); // the result of the previous photo is not this one's
       this.#setStatus(this.#status === 'error' ? 'idle' : this.#status, 'Photo chosen. Press “Try it on”.');
-      // Tell the shopper at once when the file is not a photo (run() checks again).
-      decode(blob, 'photo').then((b) => b.close(), (err) => { if (this.#personBlob === blob) this.#fail(err); });
     }
+    // Shown as soon as it decodes (the shopper sees which photo was taken); told at once when the file is not a
+    // photo (run() checks again).
+    decode(blob, 'photo').then((b) => {
+      b.close();
+      if (this.#personBlob === blob && !this.#result) this.#showPreview(blob);
+    }, (err) => { if (fromUser && this.#personBlob === blob) this.#fail(err); });
+  }
+
+  /** The chosen photo on the stage before its try-on; null hides it. */
+  #showPreview(blob) {
+    const e = this.#els;
+    if (this.#previewUrl) URL.revokeObjectURL(this.#previewUrl);
+    this.#previewUrl = blob ? URL.createObjectURL(blob) : null;
+    if (this.#previewUrl) e.preview.src = this.#previewUrl; else e.preview.removeAttribute('src');
+    e.preview.hidden = !blob;
   }
 
   #showResult(person, out, label = this.getAttribute('garment-alt')) {
     const e = this.#els;
+    this.#showPreview(null);
     for (const u of this.#urls) URL.revokeObjectURL(u);
     const before = URL.createObjectURL(person);
     const after = URL.createObjectURL(out.blob);
