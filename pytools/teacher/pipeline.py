@@ -10,8 +10,10 @@ targets of the student models.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +196,7 @@ class Teacher:
         self.min_confidence = threshold(min_confidence)
         self._person = None
         self._framer = None
+        self._garments_checked: OrderedDict[str, None] = OrderedDict()  # garment photos seen to show no person
         self._refiner = None
         self._refiner_tried = False
 
@@ -274,10 +277,16 @@ class Teacher:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         if garment_mask is None:
-            # Before the person's analysis: swapped photos would otherwise be refused as "no person found".
-            from tryon.framing import refuse_person_as_garment
+            # Before the person's analysis: swapped photos would otherwise be refused as "no person found". Checked
+            # once per garment photo (`tryon teacher build` dresses many persons in each).
+            key = hashlib.sha256(np.ascontiguousarray(garment_image).tobytes()).hexdigest() + str(garment_image.shape)
+            if key not in self._garments_checked:
+                from tryon.framing import refuse_person_as_garment
 
-            refuse_person_as_garment(self._person_framer(), garment_image, person_image)
+                refuse_person_as_garment(self._person_framer(), garment_image, person_image)
+                self._garments_checked[key] = None
+                while len(self._garments_checked) > 256:
+                    self._garments_checked.popitem(last=False)
             timings["garment_check"] = time.perf_counter() - t
             t = time.perf_counter()
         analyzer = self._person_analyzer()
