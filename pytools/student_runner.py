@@ -90,9 +90,11 @@ def refuse_named_category(category: str, dressed: tuple[str, ...]) -> None:
     """
     if category in dressed:
         return
+    from tryon.teacher.pipeline import Teacher
+
     err = UnsupportedCategoryError(f"{category} garments are not dressed by the student (it dresses "
                                    f"{' and '.join(dressed)}); pick a garment of {' or '.join(dressed)}")
-    err.cli_hint = "or leave out --method student: the teacher dresses tops, bottoms and one-pieces"
+    err.cli_hint = f"or leave out --method student: the teacher dresses {', '.join(Teacher.CATEGORIES)}"
     raise err
 
 

@@ -158,7 +158,7 @@ class Engine:
         if not categories:
             return
         # Gated as `tryon run` gates it: a result below the confidence fails its job (LowConfidenceError).
-        teacher = Teacher(min_confidence=DEFAULT_MIN_CONFIDENCE)
+        teacher = Teacher(min_confidence=DEFAULT_MIN_CONFIDENCE, framer=self.model.framer)
         try:
             teacher.load()
         except MissingModelError as exc:

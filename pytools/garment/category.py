@@ -35,9 +35,8 @@ from tryon.manifest import DEFAULT_CATEGORIES
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
-           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "CATEGORY_NAMES", "FASHN_CATEGORIES",
-           "SLEEVES",
-           "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
+           "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "CATEGORY_NAMES",
+           "FASHN_CATEGORIES", "SLEEVES", "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
 
 CATEGORIES = ("top", "dress", "lower")
 """The classifier's own names (the teacher's geometry is written in them)."""

@@ -17,7 +17,7 @@ import numpy as np
 __all__ = ["POSE_LANDMARKS", "KP", "NOSE", "L_EYE", "R_EYE", "L_EAR", "R_EAR", "MOUTH_L", "MOUTH_R",
            "L_SHOULDER", "R_SHOULDER", "L_ELBOW", "R_ELBOW", "L_WRIST", "R_WRIST", "L_HIP", "R_HIP", "L_KNEE",
            "R_KNEE", "L_ANKLE", "R_ANKLE", "L_HEEL", "R_HEEL", "L_FOOT", "R_FOOT", "FACE", "BodyFrame", "body_frame",
-           "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS"]
+           "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS", "shoulder_turn_deg"]
 
 POSE_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -158,6 +158,19 @@ def leg_frame(keypoints: np.ndarray) -> LegFrame:
             for side in ("left", "right")}
     thigh = float(np.mean([np.hypot(*(c[1] - c[0])) for c in chains.values()]))
     return LegFrame(hip_center=hc, u=u, v=v, hw=hw, thigh=max(thigh, 1.0), chains=chains, feet=feet)
+
+
+def shoulder_turn_deg(keypoints: np.ndarray) -> float:
+    """How far the shoulder line turns out of the photo's plane, degrees (0 facing the camera, 90 a side view):
+    the shoulders' BlazePose depth difference against their distance across the photo.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z depth on x's scale, visibility).
+    """
+    kp = np.asarray(keypoints, np.float64)
+    dx = abs(kp[L_SHOULDER, 0] - kp[R_SHOULDER, 0])
+    dz = abs(kp[L_SHOULDER, 2] - kp[R_SHOULDER, 2])
+    return float(np.degrees(np.arctan2(dz, dx)))
 
 
 def leg_visibility(keypoints: np.ndarray, image_shape: tuple[int, int] | None = None, *,

@@ -108,20 +108,6 @@ def _with_category(info: Any, category: str) -> Any:
     return info
 
 
-def shoulder_turn_deg(keypoints: np.ndarray) -> float:
-    """How far the shoulder line turns out of the photo's plane, degrees (0 facing the camera, 90 side view).
-
-    Args:
-        keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z depth on x's scale, visibility).
-    """
-    from tryon.person.body import L_SHOULDER, R_SHOULDER
-
-    kp = np.asarray(keypoints, np.float64)
-    dx = abs(kp[L_SHOULDER, 0] - kp[R_SHOULDER, 0])
-    dz = abs(kp[L_SHOULDER, 2] - kp[R_SHOULDER, 2])
-    return float(np.degrees(np.arctan2(dz, dx)))
-
-
 def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
                  landmarks: dict[str, tuple[float, float]]) -> None:
     """Refuse to dress bottoms on a photo whose legs are not in view.
@@ -138,7 +124,7 @@ def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
         PoseError: the needed joints' visibility (joints outside the photo count as unseen) is below
             :data:`LEGS_MIN_VISIBILITY` (said as a side view past :data:`SIDE_VIEW_DEG`).
     """
-    from tryon.person.body import leg_visibility
+    from tryon.person.body import leg_visibility, shoulder_turn_deg
 
     lm = {k: np.asarray(v, np.float64) for k, v in landmarks.items()}
     if "crotch" in lm:
@@ -169,6 +155,9 @@ class Teacher:
             ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``.
         crop: when a person is small in the photo, work on a person-centred crop at about 1024 px high and paste
             the result back (``tryon.teacher.crop``); None dresses the whole photo as it is.
+        framer: the framing models (:class:`tryon.framing.PersonFramer`) that tell a person photo given as the
+            garment; None loads them from ``models_dir`` at the first garment photo (a server passes its student's,
+            so they are loaded once).
 
     Raises (from :meth:`run`):
         NoPersonError, MultiplePeopleError: from the person analysis.
@@ -189,13 +178,13 @@ class Teacher:
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
     def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0,
-                 crop: CropConfig | None = CropConfig()):  # noqa: B008  a frozen dataclass: safe as a default
+                 crop: CropConfig | None = CropConfig(), framer=None):  # noqa: B008  a frozen dataclass: safe as a default
         self.models_dir = Path(models_dir) if models_dir is not None else None
         self.crop = crop
         self.refine = refine
         self.min_confidence = threshold(min_confidence)
         self._person = None
-        self._framer = None
+        self._framer = framer
         self._garments_checked: OrderedDict[str, None] = OrderedDict()  # garment photos seen to show no person
         self._refiner = None
         self._refiner_tried = False

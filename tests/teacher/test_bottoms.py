@@ -258,7 +258,8 @@ def test_legs_refusal_of_a_body_turned_away_says_to_face_the_camera():
     """Legs out of view on a body in side view (the shoulders' depth far larger than their width in the photo):
     BlazePose puts the far leg anywhere, so the refusal says to face the camera, not that the legs are not in
     view; a frontal body keeps that message."""
-    from tryon.teacher.pipeline import require_legs, shoulder_turn_deg
+    from tryon.person.body import shoulder_turn_deg
+    from tryon.teacher.pipeline import require_legs
 
     kp = np.zeros((33, 4), np.float32)
     kp[:, 3] = 1.0

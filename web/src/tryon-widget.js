@@ -39,10 +39,15 @@ const ATTRIBUTES = Object.freeze({
   tuck: 'tuck',
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
-/** Errors that are the shopper's choice, not failures: shown in the status like the refusals, without the error
- * box (so is an error marked `notice`, such as "choose a photo first"). */
-const NOTICES = Object.freeze(new Set([ErrorName.CONSENT]));
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
+
+/** A named error that is no failure (the shopper declined the server, or a photo is still to be chosen): shown in
+ * the status like a refusal, without the error box. */
+function notice(name, message) {
+  const err = namedError(name, message);
+  err.notice = true;
+  return err;
+}
 /** Why the server runs the try-on, in the shopper's words: the consent prompt and the errors start with it. */
 const SERVER_WHY = Object.freeze({
   chosen: 'This page runs the try-on on our server.', // backend="server", or no model to run here
@@ -246,8 +251,7 @@ export class TryonWidget extends HTMLElement {
       download: q('.download'), progress: q('.progress'), fill: q('.progress .fill'), status: q('.status'),
       error: q('.error'), errorText: q('.error-text'), consent: q('.consent'), yes: q('.consent-yes'),
       no: q('.consent-no'), consentWhy: q('.consent-why'), compare: q('.compare'), preview: q('.preview'),
-      before: q('.before'),
-      after: q('.after'), slider: q('.slider'), live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
+      before: q('.before'), after: q('.after'), slider: q('.slider'), live: q('.live'), video: q('.video'), canvas: q('.live-canvas'), fps: q('.fps'),
     };
   }
 
@@ -791,7 +795,7 @@ export class TryonWidget extends HTMLElement {
       throw namedError(ErrorName.ABORT, 'the photo or the garment changed while the consent prompt was open');
     }
     this.#consent = ok;
-    if (!ok) throw namedError(ErrorName.CONSENT, `Your photo was not sent. ${why}`);
+    if (!ok) throw notice(ErrorName.CONSENT, `Your photo was not sent. ${why}`);
   }
 
   /** Before a photo leaves the device: refuse at once a photo already refused as not showing one person (here or
@@ -823,9 +827,7 @@ export class TryonWidget extends HTMLElement {
       this.#personBlob = await fetchBlob(new URL(this.personSrc, document.baseURI), 'photo');
       return this.#personBlob;
     }
-    const err = namedError(ErrorName.NOT_AN_IMAGE, 'Choose a photo of yourself first (upload one or use the camera).');
-    err.notice = true; // nothing went wrong: a photo is still to be chosen
-    throw err;
+    throw notice(ErrorName.NOT_AN_IMAGE, 'Choose a photo of yourself first (upload one or use the camera).');
   }
 
   async #garmentInput() {
@@ -867,7 +869,7 @@ export class TryonWidget extends HTMLElement {
     e.preview.hidden = !blob;
   }
 
-  #showResult(person, out, label = this.getAttribute('garment-alt')) {
+  #showResult(person, out, label) {
     const e = this.#els;
     this.#showPreview(null);
     for (const u of this.#urls) URL.revokeObjectURL(u);
@@ -1022,7 +1024,7 @@ export class TryonWidget extends HTMLElement {
     if ((name === ErrorName.NO_PERSON || name === ErrorName.MULTIPLE_PEOPLE) && this.#personBlob) {
       this.#personRefusal = { blob: this.#personBlob, name, message };
     }
-    if (REFUSALS.has(name) || NOTICES.has(name) || err?.notice) { // not a failure: what to change (or choose), in the status
+    if (REFUSALS.has(name) || err?.notice) { // not a failure: what to change (or choose), in the status
       this.#setStatus('error', `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.'));
       this.#reveal(this.#els.status);
     } else {
