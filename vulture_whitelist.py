@@ -88,3 +88,4 @@ teacher_models  # unused variable (tests/cli: a fixture requested by name for it
 garment_category  # unused variable (pytools/manifest.py: a manifest field the widget reads, web/src/category.js)
 _.log_message  # unused method (tests/e2e/test_category_parity.py: http.server calls it)
 _.mtime  # tarfile.TarInfo attribute read by tarfile (pytools/data/records.py:161)
+gated_to  # unused variable (server/schemas.py: a /v1/models field the widget reads, web/src/backend.js)

@@ -129,8 +129,10 @@ class QualityGateError(TryonError):
 
 
 class LowConfidenceError(TryonError):
-    """A teacher try-on scored below the confidence gate (``tryon.teacher.gate``): the message names the weakest
-    signal and what to change in the photos; ``quality`` holds the measured :class:`tryon.teacher.gate.Quality`."""
+    """A try-on scored below its quality gate: the teacher's (``tryon.teacher.gate``, ``quality`` a
+    :class:`tryon.teacher.gate.Quality`) or the student's output gate (:func:`tryon.framing.refuse_output_gate`,
+    ``quality`` a :class:`tryon.framing.OutputQuality`). The message names the weakest signal and what to change
+    in the photos."""
 
     exit_code = 61
     name = "LowConfidenceError"

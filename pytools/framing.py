@@ -58,7 +58,8 @@ from tryon.person.body import (
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
-           "refuse_pose_gate", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
+           "refuse_pose_gate", "OUTPUT_GATE_SIGNALS", "OutputQuality", "output_gate_raw", "output_gate_scores",
+           "refuse_output_gate", "person_in_model", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
 
 
 GARMENT_SHOWS_PERSON = ("the garment photo shows a person: use a product photo of the garment alone (flat lay, on a "
@@ -115,6 +116,29 @@ def _pose_gate_defaults() -> dict[str, dict[str, Any]]:
     for k, categories in _POSE_GATE_CATEGORIES.items():
         gate[k]["categories"] = list(categories)
     return gate
+
+
+OUTPUT_GATE_SIGNALS = ("off_body", "old_garment")
+"""The student's output gate (:func:`output_gate_scores`): signals measured on the student's composition mask
+after it runs, in this order (the order of ``FramingConfig.output_gate`` in the manifest; ties name the first)."""
+
+
+def _output_gate_defaults() -> dict[str, dict[str, Any]]:
+    # Ramps set by eye on the student's results for the 35 wild-dev tops pairs (models/weights/afn_student_s.md,
+    # "Output gate"): every result judged plausible there scored off_body <= 0.09 and old_garment <= 0.09, while
+    # most failures lay past 0.10 (the garment spilled beside the person) or 0.15 (a jacket, coat or long sleeves
+    # left around the new garment). Only tops were judged, so only tops are gated.
+    return {
+        "off_body": {"bad": 0.10, "good": 0.05, "categories": ["tops"],
+                     "what": "the try-on model could not fit the garment to your body in this photo (it would "
+                             "spill beside you)",
+                     "advice": "use a photo where you stand facing the camera with your arms by your sides, in a "
+                               "fitted top"},
+        "old_garment": {"bad": 0.15, "good": 0.08, "categories": ["tops"],
+                        "what": "your own clothes would still show around the new garment (a jacket, a coat or "
+                                "long sleeves)",
+                        "advice": "use a photo in a T-shirt or another fitted top, without a jacket or coat"},
+    }
 
 
 BOX_KINDS = ("upper_body", "lower_body", "full_body")
@@ -218,6 +242,12 @@ class FramingConfig:
             threshold, 0.5, refused plausible studio photos with a hand in a pocket, ``docs/quality-gate.md``).
         pose_gate_resume_score: live mode: after a pose-gate refusal the garment comes back only once every
             signal scores above this (hysteresis: no flicker while a signal hovers at the refusal's edge).
+        output_gate: the student's output gate (:func:`refuse_output_gate`): signal name
+            (:data:`OUTPUT_GATE_SIGNALS`) -> ``{"bad", "good", "what", "advice", "categories"}``; empty: no gate
+            (a manifest written before the gate existed).
+        output_gate_min_score: a result is refused when an output-gate signal scores at most this.
+        skin_cr: the output gate's skin colour rule: (low, high) YCrCb Cr of skin (Chai & Ngan, IEEE TCSVT 1999).
+        skin_cb: ... and (low, high) Cb.
     """
 
     segmentation_model: str = "selfie_segmentation.onnx"
@@ -267,6 +297,10 @@ class FramingConfig:
     pose_gate: dict[str, dict[str, Any]] = field(default_factory=_pose_gate_defaults)
     pose_gate_min_score: float = 0.0
     pose_gate_resume_score: float = 0.25
+    output_gate: dict[str, dict[str, Any]] = field(default_factory=_output_gate_defaults)
+    output_gate_min_score: float = 0.0
+    skin_cr: tuple[float, float] = (133.0, 173.0)
+    skin_cb: tuple[float, float] = (77.0, 127.0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (what ``manifest.json`` holds under ``framing``)."""
@@ -274,18 +308,23 @@ class FramingConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> FramingConfig:
-        """Read a manifest's ``framing``; unknown keys are ignored, missing ones take the defaults."""
+        """Read a manifest's ``framing``; unknown keys are ignored, missing ones take the defaults, except
+        ``output_gate``: a manifest without one was deployed before the gate and its student runs ungated, as the
+        browser runs it."""
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in (d or {}).items() if k in known}
-        for key in ("face_crop_scales", "cut_roi_extensions"):
+        if d is not None and "output_gate" not in d:
+            kw["output_gate"] = {}
+        for key in ("face_crop_scales", "cut_roi_extensions", "skin_cr", "skin_cb"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])
         if "cut_legs_boxes" in kw:
             kw["cut_legs_boxes"] = tuple(str(v) for v in kw["cut_legs_boxes"])
         if "category_boxes" in kw:
             kw["category_boxes"] = {str(k): str(v) for k, v in dict(kw["category_boxes"]).items()}
-        if "pose_gate" in kw:
-            kw["pose_gate"] = {str(k): dict(v) for k, v in dict(kw["pose_gate"]).items()}
+        for key in ("pose_gate", "output_gate"):
+            if key in kw:
+                kw[key] = {str(k): dict(v) for k, v in dict(kw[key]).items()}
         return cls(**kw)
 
 
@@ -419,6 +458,146 @@ def refuse_pose_gate(keypoints: np.ndarray, image_size: tuple[int, int], config:
             spec = cfg.pose_gate[weakest]
             raise PoseError(f"{spec['what']}: {spec['advice']}")
     return scores
+
+
+@dataclass
+class OutputQuality:
+    """The student's output-gate measurement of one result (the fields of the teacher's
+    :class:`tryon.teacher.gate.Quality` that ``tryon run`` prints and writes to ``quality.jsonl``).
+
+    Attributes:
+        confidence: the lowest signal score, in [0, 1] (1 when no signal is scored for the category).
+        weakest: the name of that signal (a key of ``FramingConfig.output_gate``), or "" when none is scored.
+        raw: signal name -> raw measurement (shares in [0, 1], or more for ``old_garment``).
+        scores: signal name -> score in [0, 1].
+    """
+
+    confidence: float
+    weakest: str
+    raw: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"confidence", "weakest", "raw", "scores"}`` (floats rounded to 4 places)."""
+        return {"confidence": round(self.confidence, 4), "weakest": self.weakest,
+                "raw": {k: round(float(v), 4) for k, v in self.raw.items()},
+                "scores": {k: round(float(v), 4) for k, v in self.scores.items()}}
+
+
+def skin_pixels(image: np.ndarray, config: FramingConfig | None = None) -> np.ndarray:
+    """Skin-coloured pixels by a YCrCb box (Chai & Ngan, IEEE TCSVT 1999), in plain float arithmetic (ITU-R BT.601,
+    as OpenCV's RGB2YCrCb without its fixed-point rounding) so that ``web/src/guard.js`` gets the same pixels.
+
+    Args:
+        image: (h, w, 3) uint8 RGB.
+        config: the rules (``skin_cr``, ``skin_cb``).
+
+    Returns:
+        (h, w) bool.
+    """
+    cfg = config or FramingConfig()
+    rgb = np.asarray(image, np.float64)
+    y = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+    cr = (rgb[..., 0] - y) * 0.713 + 128.0
+    cb = (rgb[..., 2] - y) * 0.564 + 128.0
+    return (cr >= cfg.skin_cr[0]) & (cr <= cfg.skin_cr[1]) & (cb >= cfg.skin_cb[0]) & (cb <= cfg.skin_cb[1])
+
+
+def output_gate_raw(composition_mask: np.ndarray, person_crop: np.ndarray, keypoints: np.ndarray,
+                    box: tuple[int, int, int, int], person_low: np.ndarray | None, low_scale: float,
+                    config: FramingConfig | None = None) -> dict[str, float]:
+    """The student's output-gate measurements, in its input frame.
+
+    A parser-free student has no parse or warp to check (the teacher's gate, ``tryon.teacher.gate``), but its
+    composition mask says where it put the garment, and the framing's person mask and keypoints say where the
+    person and the torso are. Two failures a shopper sees first are measurable from those alone:
+
+    - ``off_body``: the share of the composition mask's mass outside the person mask (a garment spilled onto the
+      background beside the person; the guard hides it, which leaves a garment cut off at the body's edge);
+    - ``old_garment``: pixels of the person, between the shoulders (less a tenth of the torso) and the hips, off
+      the head guard, that the composition mask does not cover (< 0.5) and that are not skin-coloured
+      (:func:`skin_pixels`), over the composition mask's area (> 0.5): the old garment left around the new one
+      (a jacket's sleeves, a coat's fronts, long sleeves under short ones). Beige clothes read as skin and very
+      dark or very pale skin may not: the colour rule is coarse, and the ramps leave room for it.
+
+    ``web/src/guard.js`` (``outputGateRaw``) computes the same; ``tests/web/test_guard_golden.py`` holds them
+    together.
+
+    Args:
+        composition_mask: (h, w) float32 in [0, 1], the student's composition mask before the guard.
+        person_crop: (h, w, 3) uint8 RGB, the person photo's box as the student saw it.
+        keypoints: (33, 4) BlazePose keypoints, photo pixels.
+        box: (x0, y0, width, height) framing box, photo pixels.
+        person_low: (rh, rw) float32 person probability at the segmenter's resolution, or None (live frames
+            tracked without the segmenter): nothing is measured.
+        low_scale: segmenter pixels per photo pixel.
+        config: the rules.
+
+    Returns:
+        ``{"off_body": share in [0, 1], "old_garment": share (may exceed 1)}``; both 1 when the composition mask is
+        empty (no garment drawn); ``{}`` without a person mask.
+    """
+    cfg = config or FramingConfig()
+    if person_low is None:
+        return {}
+    m = np.asarray(composition_mask, np.float64)
+    mh, mw = m.shape
+    size = (mh, mw)
+    person = person_in_model(person_low, low_scale, box, size, cfg)
+    mass = float(m.sum())
+    shown = int((m > 0.5).sum())
+    if mass < 1.0 or shown == 0:
+        return {"off_body": 1.0, "old_garment": 1.0}
+    guard = guard_mask(keypoints, box, None, low_scale, size, cfg)  # the head only
+    sx, sy, ox, oy = box_transform(box, size)
+    kp = np.asarray(keypoints, np.float64)
+    shoulder_y = float(kp[[L_SHOULDER, R_SHOULDER], 1].mean() * sy + oy)
+    hip_y = float(kp[[L_HIP, R_HIP], 1].mean() * sy + oy)
+    rows = np.arange(mh, dtype=np.float64)[:, None]
+    band = (rows > shoulder_y - 0.1 * (hip_y - shoulder_y)) & (rows < hip_y)
+    left = person & band & (guard < 0.5) & (m < 0.5) & ~skin_pixels(person_crop, cfg)
+    return {"off_body": float((m * ~person).sum() / mass), "old_garment": float(left.sum() / shown)}
+
+
+def output_gate_scores(raw: dict[str, float], config: FramingConfig | None = None,
+                       category: str = "tops") -> OutputQuality:
+    """Score :func:`output_gate_raw`'s measurements by ``config.output_gate``'s straight ramps
+    (:func:`tryon.teacher.gate.ramp`); a signal whose entry lists ``categories`` is scored only for those.
+
+    Args:
+        raw: signal name -> measurement.
+        config: the rules.
+        category: the garment's category (FASHN's name or an alias).
+
+    Returns:
+        an :class:`OutputQuality` (confidence 1, weakest "" when nothing is scored).
+    """
+    from tryon.garment.category import normalise_category
+    from tryon.teacher.gate import ramp
+
+    cfg = config or FramingConfig()
+    name = normalise_category(category)
+    scores = {k: ramp(raw[k], float(r["bad"]), float(r["good"])) for k, r in cfg.output_gate.items()
+              if name in r.get("categories", (name,)) and k in raw}
+    if not scores:
+        return OutputQuality(1.0, "", dict(raw), {})
+    weakest = min(scores, key=scores.__getitem__)  # ties: the first in config order
+    return OutputQuality(scores[weakest], weakest, dict(raw), scores)
+
+
+def refuse_output_gate(quality: OutputQuality, config: FramingConfig | None = None) -> None:
+    """Refuse a student result whose weakest output-gate signal scores at most ``config.output_gate_min_score``.
+
+    Raises:
+        LowConfidenceError: with ``quality`` attached; the message says what is wrong and what to change.
+    """
+    from tryon.errors import LowConfidenceError
+
+    cfg = config or FramingConfig()
+    if quality.weakest and quality.confidence <= cfg.output_gate_min_score:
+        spec = cfg.output_gate[quality.weakest]
+        raise LowConfidenceError(f"{spec['what']} (weakest signal: {quality.weakest}): {spec['advice']}",
+                                 quality=quality)
 
 
 def _round(x: float) -> int:
@@ -990,10 +1169,7 @@ def guard_mask(keypoints: np.ndarray, box: tuple[int, int, int, int], person_low
     ys, xs = np.mgrid[:mh, :mw].astype(np.float64)
     guard = np.zeros((mh, mw), np.float32)
     if person_low is not None:
-        # Model pixel (u, v) is photo point ((u - ox) / sx, ...), i.e. segmenter point (x + 0.5) * s - 0.5.
-        lx = ((xs - ox) / sx + 0.5) * low_scale - 0.5
-        ly = ((ys - oy) / sy + 0.5) * low_scale - 0.5
-        person = _bilinear_zero(np.asarray(person_low, np.float32), lx, ly) > cfg.mask_threshold
+        person = person_in_model(person_low, low_scale, box, model_size, cfg)
         r = max(1, _round(cfg.guard_person_dilation * mw))
         dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
         disk = ((dx * dx + dy * dy) <= r * r).astype(np.uint8)
@@ -1013,6 +1189,30 @@ def guard_mask(keypoints: np.ndarray, box: tuple[int, int, int, int], person_low
     k = 2 * max(1, _round(cfg.guard_feather * mw)) + 1
     blurred = cv2.blur(guard.astype(np.float64), (k, k), borderType=cv2.BORDER_REPLICATE)
     return np.clip(blurred, 0.0, 1.0).astype(np.float32)
+
+
+def person_in_model(person_low: np.ndarray, low_scale: float, box: tuple[int, int, int, int],
+                    model_size: tuple[int, int], config: FramingConfig | None = None) -> np.ndarray:
+    """The segmenter's person mask in the student's input frame.
+
+    Args:
+        person_low: (rh, rw) float32 person probability at the segmenter's resolution.
+        low_scale: segmenter pixels per photo pixel.
+        box: (x0, y0, width, height) framing box, photo pixels.
+        model_size: (height, width) of the student's input.
+        config: the rules (``mask_threshold``).
+
+    Returns:
+        (height, width) bool, True on the person (bilinear samples above ``mask_threshold``, 0 outside the mask).
+    """
+    cfg = config or FramingConfig()
+    mh, mw = model_size
+    sx, sy, ox, oy = box_transform(box, model_size)
+    ys, xs = np.mgrid[:mh, :mw].astype(np.float64)
+    # Model pixel (u, v) is photo point ((u - ox) / sx, ...), i.e. segmenter point (x + 0.5) * s - 0.5.
+    lx = ((xs - ox) / sx + 0.5) * low_scale - 0.5
+    ly = ((ys - oy) / sy + 0.5) * low_scale - 0.5
+    return _bilinear_zero(np.asarray(person_low, np.float32), lx, ly) > cfg.mask_threshold
 
 
 def _bilinear_zero(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -18,7 +18,11 @@ the browser. Per pair:
    part out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
    or an older export) letterboxes the whole photo instead, as before framing existed.
 3. **The student**: one onnxruntime step on the box (person) and the letterboxed garment.
-4. **Guard and paste-back**: the student's output is blended back to the photo on the head and away from the
+4. **Output gate** (:func:`tryon.framing.output_gate_raw`, rules from the manifest's ``framing.output_gate``): a
+   result whose composition mask spills beside the person, or leaves the old garment showing around the new one
+   (a jacket, a coat, long sleeves), is refused with :class:`~tryon.errors.LowConfidenceError` (``gate=False``:
+   measured and returned); the measurement is the result's ``quality``.
+5. **Guard and paste-back**: the student's output is blended back to the photo on the head and away from the
    person (:func:`tryon.framing.student_guard`), then pasted back (:func:`tryon.pasteback.paste_back`) at the
    photo's own resolution inside the box; the photo outside the box is untouched.
 
@@ -156,6 +160,7 @@ class StudentResult:
         keypoints: (33, 4) float32 BlazePose keypoints of the framing, or None.
         box: (x0, y0, width, height) framing box in photo pixels, or None (whole photo letterboxed).
         garment_info: the garment's analysis.
+        quality: the output gate's :class:`tryon.framing.OutputQuality` (None without framing).
         timings: seconds per stage.
     """
 
@@ -166,6 +171,7 @@ class StudentResult:
     keypoints: np.ndarray | None = None
     box: tuple[int, int, int, int] | None = None
     garment_info: GarmentAnalysis | None = None
+    quality: Any = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -275,13 +281,16 @@ class StudentRunner:
         framing_threads: intra-op threads for each framing model.
         garment_cache_size: garment analyses kept, keyed by the garment photo's pixels (shop pages send the
             same few garment photos again and again; they are catalogue images, not user data).
+        gate: refuse results below the manifest's output gate (:func:`tryon.framing.refuse_output_gate`);
+            False measures them (``StudentResult.quality``) and returns them anyway (``tryon run --no-gate``).
 
     Raises:
         MissingModelError: the student or a framing model is missing or altered.
     """
 
     def __init__(self, model_dir: str | os.PathLike, dtype: str = "fp32", providers: str = "auto",
-                 intra_op_threads: int = 0, *, framing_threads: int = 2, garment_cache_size: int = 64):
+                 intra_op_threads: int = 0, *, framing_threads: int = 2, garment_cache_size: int = 64,
+                 gate: bool = True):
         self.session = StudentSession(model_dir, dtype, providers, intra_op_threads)
         self.manifest = self.session.manifest
         self.size = self.session.size
@@ -295,6 +304,7 @@ class StudentRunner:
             self._verify_framing_files(folder)
             self.framer = PersonFramer(folder, FramingConfig.from_dict(self.manifest.framing),
                                        threads=framing_threads)
+        self.gate = gate
         self._garments: OrderedDict[str, GarmentAnalysis] = OrderedDict()
         self._garments_lock = threading.Lock()
         self.garment_cache_size = garment_cache_size
@@ -443,6 +453,10 @@ class StudentRunner:
 
         Returns:
             A :class:`StudentResult`.
+
+        Raises:
+            LowConfidenceError: the output gate refuses the result (unless the runner was made with
+                ``gate=False``).
         """
         import cv2
 
@@ -462,6 +476,15 @@ class StudentRunner:
         grid = outputs["grid"][0]  # (h, w, 2)
         comp_low = outputs["composition_mask"][0, 0]  # (h, w)
         render = np.clip((outputs["tryon"][0].transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)  # (h, w, 3) float
+        quality = None
+        if prepared.framing is not None:  # measured on what the student drew, before the guard hides any of it
+            from tryon.framing import output_gate_raw, output_gate_scores, refuse_output_gate
+
+            f, cfg = prepared.framing, self.framer.config
+            raw = output_gate_raw(comp_low, prepared.person_low, f.keypoints, f.box, f.person_low, f.low_scale, cfg)
+            quality = output_gate_scores(raw, cfg, prepared.garment_info.category)
+            if self.gate:
+                refuse_output_gate(quality, cfg)
         if prepared.framing is not None:  # nothing on the face, nothing beside the person
             from tryon.framing import student_guard
 
@@ -480,7 +503,7 @@ class StudentRunner:
         result = StudentResult(tryon=tryon, composition_mask=comp, garment_info=prepared.garment_info,
                                keypoints=None if prepared.framing is None else prepared.framing.keypoints,
                                box=None if prepared.framing is None else prepared.framing.box,
-                               timings=dict(prepared.timings))
+                               quality=quality, timings=dict(prepared.timings))
         if details:
             src = source_pixels(grid, maps, self.garment_size, prepared.garment_transform)
             warped = np.full_like(person, 255)
@@ -495,7 +518,8 @@ class StudentRunner:
 
     def __call__(self, person: np.ndarray, garment: np.ndarray, category: str | None = None,
                  garment_mask: np.ndarray | None = None, *, details: bool = False) -> StudentResult:
-        """Whole pipeline for one pair (see :meth:`prepare` for the errors raised)."""
+        """Whole pipeline for one pair (see :meth:`prepare` for the errors raised before the student runs, and
+        :meth:`finish` for the output gate's ``LowConfidenceError`` after it)."""
         prepared = self.prepare(person, garment, garment_mask, category)
         t0 = time.perf_counter()
         outputs = self.run([prepared.feeds])[0]

@@ -10,6 +10,9 @@ one after another; a graph with a dynamic batch axis gets one stacked step. Stat
 The categories the served student does not dress (bottoms and one-pieces for the tops student) are dressed by the
 geometric teacher (:class:`tryon.teacher.pipeline.Teacher`, ``settings.teacher_categories``), created once at
 start-up and run in the same worker thread, one job at a time: a teacher job takes seconds, never the event loop.
+When the teacher is loaded it also dresses a job whose student result the student's output gate refused
+(:func:`tryon.framing.refuse_output_gate`: the old garment left around the new one, a garment spilled beside the
+person); ``GET /v1/models`` says so (``gated_to``), so the widget offers the server for such photos.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import TryonError, UnsupportedCategoryError
+from tryon.errors import LowConfidenceError, TryonError, UnsupportedCategoryError
 from tryon.server.config import Settings
 from tryon.server.jobs import EncodedResult, JobStore
 from tryon.server.schemas import JobStatus, RunOptions
@@ -347,8 +350,18 @@ class Engine:
         for i, mo in zip(idx, model_outs, strict=True):
             t = time.perf_counter()
             try:
-                image = self.model.finish(prepared[i], mo).tryon
-                jobs[i].ran(self.model_name)
+                try:
+                    image = self.model.finish(prepared[i], mo).tryon
+                    jobs[i].ran(self.model_name)
+                except LowConfidenceError:
+                    if self.teacher is None:
+                        raise
+                    # The student's output gate refused its result: the teacher, slower but better on shoppers'
+                    # photos, gets the job (its own gate may refuse it too).
+                    p = prepared[i]
+                    image = self._run_teacher(jobs[i].person, jobs[i].garment, p.garment_mask,
+                                              p.garment_info.category, jobs[i].options.tuck).tryon
+                    jobs[i].ran("teacher")
                 data = encode_image(image, jobs[i].options.output_format)
                 out[i] = (data, None, spent[i] + share + time.perf_counter() - t)
             except Exception as exc:
@@ -413,9 +426,16 @@ class Engine:
             if self.engine_for(category) == "teacher":
                 job.ran("teacher")
                 return self._run_teacher(person, image, mask, category, tuck)
+            try:
+                # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
+                result = self.model(person, image, category)
+            except LowConfidenceError:
+                if self.teacher is None:
+                    raise
+                job.ran("teacher")  # the student's output gate refused it (see the module docstring)
+                return self._run_teacher(person, image, mask, category, tuck)
             job.ran(self.model_name)
-            # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
-            return self.model(person, image, category)
+            return result
 
         return dress_outfit(job.person, garments, job.options.tuck, dresser=dresser, categories=self.categories).tryon
 

@@ -169,6 +169,11 @@ class ModelInfo(BaseModel):
         default_factory=dict, description="Per category, what dresses it: `student` (these files, as the widget "
                                           "runs them in the browser) or `teacher` (the geometric teacher, on this "
                                           "server only, a few seconds a photo; `tryon serve --teacher-categories`).")
+    gated_to: Literal["teacher"] | None = Field(
+        default=None, description="What dresses a garment whose student result the student's output gate refused "
+                                  "(the old garment left around it, or a garment spilled beside the person): "
+                                  "`teacher` when the server runs one, else null (the job fails with "
+                                  "LowConfidenceError, as in the browser).")
     resolution: dict[str, int]
     dtype: str = Field(description="The file the server runs.")
     provider: str = Field(description="onnxruntime execution provider in use.")

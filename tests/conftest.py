@@ -51,11 +51,9 @@ def framer():
     return PersonFramer(config=cfg, threads=1)
 
 
-@pytest.fixture(scope="session")
-def framed_student(tmp_path_factory) -> Path:
-    """The committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 (the smallest size
-    it was trained at) and deployed as ``tryon export`` deploys it: with person framing
-    (``tryon.framing.attach_framing``) and live mode's graphs (``tryon.export.live.attach_live``)."""
+def _export_framed_student(folder: Path, size: tuple[int, int], live: bool) -> Path:
+    """The committed default student exported at ``size`` into ``folder`` with person framing (and, with ``live``,
+    live mode's graphs), as ``tryon export`` deploys it; skips when it or the framing models are missing."""
     pytest.importorskip("torch")
     weights = REPO / "models" / "weights" / "afn_student_s.pt"
     if not weights.is_file():
@@ -71,12 +69,27 @@ def framed_student(tmp_path_factory) -> Path:
         build_models(models_dir(), names=[cfg.segmentation_model, cfg.pose_model, cfg.face_model])
     except MissingModelError as exc:
         pytest.skip(exc.message)
-    folder = tmp_path_factory.mktemp("framed_student")
     model, name = model_from_checkpoint(weights)
-    export_model(model, folder, name=name, size=(128, 96), version="test")
+    export_model(model, folder, name=name, size=size, version="test")
     attach_framing(folder)
-    attach_live(folder, model)
+    if live:
+        attach_live(folder, model)
     return folder
+
+
+@pytest.fixture(scope="session")
+def framed_student(tmp_path_factory) -> Path:
+    """The committed default student (``models/weights/afn_student_s.pt``) exported at 128x96 (the smallest size
+    it was trained at) and deployed as ``tryon export`` deploys it: with person framing
+    (``tryon.framing.attach_framing``) and live mode's graphs (``tryon.export.live.attach_live``)."""
+    return _export_framed_student(tmp_path_factory.mktemp("framed_student"), (128, 96), live=True)
+
+
+@pytest.fixture(scope="session")
+def deployed_student(tmp_path_factory) -> Path:
+    """The committed default student at 256x192 with framing, as ``make setup`` deploys it (the size the output
+    gate's ramps were set at, ``tests/test_output_gate.py``)."""
+    return _export_framed_student(tmp_path_factory.mktemp("deployed_student"), (256, 192), live=False)
 
 
 @pytest.fixture()

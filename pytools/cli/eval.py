@@ -35,10 +35,11 @@ class _Copy:
 def _student(model_dir: Path):
     """The exported student as the server and the widget run it (``tryon.student_runner.StudentRunner``: framing,
     refusals, full-resolution paste-back), also returning the warped garment and its support at the photo's
-    resolution, as the teacher does."""
+    resolution, as the teacher does. Like the teacher here, ungated: its output gate's confidence is a column of
+    the report (``confidence``, ``confidence_weakest``), so one run shows what the gate would refuse."""
     from tryon.student_runner import DeployedStudents
 
-    runner = DeployedStudents(model_dir, providers="cpu")  # with the other categories' students deployed with it
+    runner = DeployedStudents(model_dir, providers="cpu", gate=False)  # with the other categories' students deployed with it
 
     def run(person, garment, category=None, garment_mask=None):
         return runner(person, garment, category, garment_mask, details=True)

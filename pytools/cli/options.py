@@ -22,8 +22,9 @@ MinConfidence = Annotated[float, typer.Option(
 ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``)."""
 
 NoGate = Annotated[bool, typer.Option("--no-gate", rich_help_panel="Quality gate",
-                                      help="Keep every teacher result whatever its confidence (same as "
-                                           "--min-confidence 0); the confidence is still reported.")]
+                                      help="Keep every result whatever its confidence: the teacher's (same "
+                                           "as --min-confidence 0) and the student's output gate; the "
+                                           "confidence is still reported.")]
 """The quality gate's off switch."""
 
 

@@ -69,10 +69,10 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
 
 
 def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool,
-             min_confidence: float = 0.0):
+             min_confidence: float = 0.0, gate: bool = True):
     """``(person, garment, garment_mask, category) -> result`` for ``method`` (its ``categories``: those it
-    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence``
-    (LowConfidenceError; the student has no confidence and is not gated).
+    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence``, the
+    student those its manifest's output gate refuses unless ``gate`` is False (LowConfidenceError).
 
     Raises:
         UsageError: ``--model-dir`` holds no exported student.
@@ -86,7 +86,7 @@ def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: P
         if not (Path(folder) / "manifest.json").is_file():
             raise UsageError(f"--model-dir {folder}: no exported student there (manifest.json); run `make setup` "
                              "or `tryon export`")
-        runner = DeployedStudents(folder, providers="cpu")  # with the other categories' students deployed with it
+        runner = DeployedStudents(folder, providers="cpu", gate=gate)  # with the other categories' students deployed with it
 
         def student(person, garment, garment_mask, category):
             return runner(person, garment, category, garment_mask, details=intermediates)
@@ -152,9 +152,9 @@ def run(
     [--tuck in|out], one garment per category, dressed one after the other (tryon.teacher.outfit). Exit codes: 0 done; 3 some pairs of a
     batch failed (see errors.jsonl); 10-13 bad image file; 20/21/22 no person / several people / pose (shoulders
     out of view, back view, too small); 30/31/32 garment background / category / a person in the garment photo;
-    40 model missing (run `tryon setup`); 50 output not writable; 61 the teacher's try-on is below the quality
-    gate (the message says what to change; --no-gate shows it anyway). The teacher's confidence is printed with
-    each result (batch: quality.jsonl).
+    40 model missing (run `tryon setup`); 50 output not writable; 61 the try-on is below the quality gate (the
+    teacher's, or the student's output gate; the message says what to change; --no-gate shows it anyway). The
+    confidence is printed with each result (batch: quality.jsonl).
     """
     if list_garments:
         from tryon.garment.catalogue import DEFAULT_GARMENT
@@ -198,7 +198,7 @@ def run(
             raise UsageError(f"-o {out}: give an image file name ending in {', '.join(_IMAGE_SUFFIXES)}")
         _check_output(out, [person, *map(Path, garments)])
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
-                         intermediates=intermediates, min_confidence=threshold)
+                         intermediates=intermediates, min_confidence=threshold, gate=not no_gate)
         if len(garments) > 1:
             _run_outfit(dress, person, garments, out, tuck=tuck, intermediates=intermediates)
         else:
@@ -210,7 +210,7 @@ def run(
             raise UsageError(f"-o {out}: with --pairs, -o is a folder")
         _check_output(out, [pairs], folder=True)
         dress = _dresser(method, refine=refine, models_dir=models_dir, model_dir=model_dir,
-                         intermediates=intermediates, min_confidence=threshold)
+                         intermediates=intermediates, min_confidence=threshold, gate=not no_gate)
         failed = _run_batch(dress, pairs, out, category=category, intermediates=intermediates)
         if failed:
             raise typer.Exit(PARTIAL_BATCH_EXIT)
@@ -256,9 +256,10 @@ def _run_outfit(dress, person: Path, garments: list[str], out: Path, *, tuck: st
 
 
 def _confidence(result) -> str:
-    """``", confidence 0.87 (weakest: pose)"`` for a teacher result, ``""`` for one without a confidence."""
+    """``", confidence 0.87 (weakest: pose)"`` for a result with a confidence, ``""`` for one without (a student
+    without framing, or a category its output gate does not score)."""
     q = getattr(result, "quality", None)
-    return "" if q is None else f", confidence {q.confidence:.2f} (weakest: {q.weakest})"
+    return "" if q is None or not q.weakest else f", confidence {q.confidence:.2f} (weakest: {q.weakest})"
 
 
 def _run_batch(dress, pairs_csv: Path, out_dir: Path, *, category, intermediates) -> int:

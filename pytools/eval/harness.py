@@ -54,7 +54,8 @@ class TryonOutput(Protocol):
     Optional attributes read when present: ``changed_mask`` (H, W) float32 (or, failing that, ``hole``
     (H, W) bool as in ``TeacherResult``), other pixels the method repainted (the old garment region),
     excluded from identity metrics; ``garment_mask`` (h, w) float32, the garment photo's
-    mask used for the garment-fidelity crop; ``quality`` (``tryon.teacher.gate.Quality``), whose confidence
+    mask used for the garment-fidelity crop; ``quality`` (``tryon.teacher.gate.Quality``, or the student's
+    ``tryon.framing.OutputQuality``), whose confidence
     and weakest signal are recorded per pair (``confidence``, ``confidence_weakest``).
     """
 
@@ -511,8 +512,10 @@ def _evaluate_one(name: str, pair: Pair, tryon_fn: TryonFn, out: Path, scorer: _
         return row, item, None, person
 
     result = _as_rgb_u8(res.tryon, "tryon")
-    quality = getattr(res, "quality", None)  # the teacher's confidence (tryon.teacher.gate); other methods: None
-    if quality is not None:
+    # The teacher's confidence (tryon.teacher.gate) or the student's output gate's (tryon.framing.OutputQuality;
+    # weakest "" for a category it does not score); other methods: None.
+    quality = getattr(res, "quality", None)
+    if quality is not None and quality.weakest:
         row["confidence"], row["confidence_weakest"] = float(quality.confidence), quality.weakest
     comp = _as_mask(res.composition_mask, "composition_mask")
     changed = getattr(res, "changed_mask", None)

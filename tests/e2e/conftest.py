@@ -7,6 +7,7 @@ onnxruntime-web runtime comes from ``web/vendor/ort`` (``npm ci`` in ``web/``). 
 
 from __future__ import annotations
 
+
 import io
 import shutil
 import socket
@@ -462,6 +463,27 @@ def shopper_site(tmp_path_factory):
     settings = Settings(model_dir=folder, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True,
                         teacher_categories=STUDENT_ONLY)
     with _serve_app(settings) as base:
+        yield base
+
+
+@contextmanager
+def _teacher_site(model_dir: Path, **settings):
+    """The app serving ``web/`` (the demo and its catalogue) and the student of ``model_dir`` with the teacher on
+    (the default ``teacher_categories``); yields its base URL. Skips when the teacher's models, the vendored
+    onnxruntime-web or the demo's catalogue are missing."""
+    _require_vendored_ort()
+    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
+        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
+    from tryon.errors import MissingModelError
+    from tryon.server.config import Settings
+    from tryon.teacher.pipeline import Teacher
+
+    try:
+        Teacher().load()
+    except MissingModelError as exc:
+        pytest.skip(f"the teacher's models are not installed: {exc.message}")
+    with _serve_app(Settings(model_dir=model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1,
+                             **settings)) as base:
         yield base
 
 

@@ -13,7 +13,7 @@ import base64
 
 import pytest
 
-from .conftest import OUT, WEB, _require_vendored_ort, _serve_app
+from .conftest import OUT, _teacher_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
@@ -41,19 +41,7 @@ RESULT_PNG_JS = """async () => { const b = document.querySelector('tryon-widget'
 def teacher_site(tiny_model_dir):
     """The app serving ``web/`` (the demo and its catalogue) and the student, with the teacher on (the default
     ``teacher_categories``); yields its base URL."""
-    _require_vendored_ort()
-    if not (WEB / "demo" / "garments" / "catalogue.json").is_file():
-        pytest.skip("web/demo/garments is missing: run `tryon web-build`")
-    from tryon.errors import MissingModelError
-    from tryon.server.config import Settings
-    from tryon.teacher.pipeline import Teacher
-
-    try:
-        Teacher().load()
-    except MissingModelError as exc:
-        pytest.skip(f"the teacher's models are not installed: {exc.message}")
-    settings = Settings(model_dir=tiny_model_dir, web_dir=WEB, providers="cpu", intra_op_threads=1, warmup=True)
-    with _serve_app(settings) as base:
+    with _teacher_site(tiny_model_dir, warmup=True) as base:
         yield base
 
 

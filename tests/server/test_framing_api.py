@@ -61,3 +61,12 @@ def test_full_body_photo_is_dressed_and_refusals_are_failed_jobs(framed_client, 
     for p, g, form, name in cases:
         body = _run(framed_client, p, g, **form)
         assert body["status"] == "failed" and body["error"]["name"] == name, body
+
+
+def test_without_a_teacher_the_output_gate_refusal_is_a_failed_job(framed_client, wild_dev):
+    assert framed_client.get("/v1/models").json()[0]["gated_to"] is None
+    body = _run(framed_client, (wild_dev / "person" / "omnitry__person_tie.jpg").read_bytes(),
+                (wild_dev / "garment" / "dewbm__men-13.jpeg").read_bytes(), category="tops")
+    assert body["status"] == "failed" and body["error"]["name"] == "LowConfidenceError", body
+    assert body["error"]["message"].startswith("your own clothes would still show") and "--no-gate" not in \
+        body["error"]["message"]

@@ -92,6 +92,16 @@ def test_models_name_the_engine_of_each_category(teacher_server):
 
 
 @pytest.mark.realdata
+def test_a_student_result_its_output_gate_refuses_goes_to_the_teacher(teacher_server, wild_dev):
+    """A white long-sleeved shirt under a short-sleeved hooded top: the student leaves the shirt's sleeves (its
+    output gate refuses, ``old_garment``), the teacher dresses the job instead and the job says so."""
+    assert teacher_server.get("/v1/models").json()[0]["gated_to"] == "teacher"
+    done = _run(teacher_server, (wild_dev / "person" / "omnitry__person_tie.jpg").read_bytes(),
+                (wild_dev / "garment" / "dewbm__men-13.jpeg").read_bytes(), category="tops")
+    assert done["status"] == "completed" and done["model_name"] == "teacher", done.get("error") or done["model_name"]
+
+
+@pytest.mark.realdata
 def test_jeans_change_the_legs_and_nothing_above_the_waist(teacher_server, wild_dev):
     """The catalogue's jeans, named ``bottoms``, on a full-body photo: completed at the photo's size, the legs
     changed, nothing above the waist (halfway between the shoulders and the hips) touched."""

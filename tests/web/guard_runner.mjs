@@ -15,3 +15,16 @@ writeFileSync(join(dir, 'js.json'), JSON.stringify({
   proportion_error: G.proportionError(spec.keypoints, spec.framing),
   lean: G.leanDegrees(spec.keypoints),
 }));
+
+// The output gate, when the case carries a composition mask and the person crop.
+try {
+  const c = readFileSync(join(dir, 'comp.f32'));
+  const comp = new Float32Array(c.buffer, c.byteOffset, c.length / 4);
+  const crop = { data: new Uint8Array(readFileSync(join(dir, 'crop.u8'))), width: spec.model_size[1], height: spec.model_size[0] };
+  const raw = G.outputGateRaw(comp, crop, spec.keypoints, spec.box, low, spec.low_scale, spec.model_size, spec.framing);
+  const skin = G.skinPixels(crop, spec.framing);
+  writeFileSync(join(dir, 'js_skin.u8'), Buffer.from(skin.buffer));
+  writeFileSync(join(dir, 'js_gate.json'), JSON.stringify({ raw, quality: G.outputGateScores(raw, spec.framing, 'tops') }));
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err;
+}

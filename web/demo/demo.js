@@ -116,6 +116,6 @@ widget.addEventListener('load', (ev) => {
 });
 
 const params = new URLSearchParams(location.search);
-for (const key of ['backend', 'model', 'server-fallback']) if (params.has(key)) widget.setAttribute(key, params.get(key));
+for (const key of ['backend', 'model', 'server-fallback', 'quality-gate']) if (params.has(key)) widget.setAttribute(key, params.get(key));
 if (params.has('debug')) widget.setAttribute('debug', '');
 loadCatalogue();

@@ -159,23 +159,29 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
 });
 
 /**
- * The garment categories the fallback server dresses (`GET {server}/v1/models`: each entry's `categories`, with
- * the student or the server-only teacher; `engines` says which), FASHN's names.
+ * What the fallback server serves (`GET {server}/v1/models`): its categories (each entry's `categories`, with the
+ * student or the server-only teacher; `engines` says which), FASHN's names, and whether a teacher there dresses
+ * what the student's output gate refuses (an entry's `gated_to`).
  *
  * @param {string} server base URL of the API (as for `runOnServer`)
  * @param {{fetch?: typeof fetch}} [options]
- * @returns {Promise<string[]>} empty when the server cannot be asked (unreachable, no model, not our API): the
- *   caller then refuses what the browser does not dress, as without a server
+ * @returns {Promise<{categories: string[], gatedTo: string|null}>} no categories when the server cannot be asked
+ *   (unreachable, no model, not our API): the caller then refuses what the browser does not dress, as without a
+ *   server
  */
-export async function serverCategories(server, { fetch: f = fetch } = {}) {
+export async function serverInfo(server, { fetch: f = fetch } = {}) {
   const base = new URL(server.endsWith('/') ? server : `${server}/`, globalThis.location?.href);
   try {
     const response = await f(new URL('v1/models', base), { headers: { Accept: 'application/json' } });
-    if (!response.ok) return [];
-    const models = await response.json();
-    return [...new Set((Array.isArray(models) ? models : []).flatMap((m) => m?.categories || []))];
+    if (!response.ok) return { categories: [], gatedTo: null };
+    const json = await response.json();
+    const models = Array.isArray(json) ? json : [];
+    return {
+      categories: [...new Set(models.flatMap((m) => m?.categories || []))],
+      gatedTo: models.find((m) => m?.gated_to)?.gated_to || null,
+    };
   } catch {
-    return [];
+    return { categories: [], gatedTo: null };
   }
 }
 

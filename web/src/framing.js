@@ -721,6 +721,20 @@ export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_
 }
 
 /**
+ * `LowConfidenceError` when the output gate's weakest signal scores at most `output_gate_min_score`
+ * (`tryon.framing.refuse_output_gate`).
+ * @param {{confidence: number, weakest: string}} quality from `guard.js`'s `outputGateScores`
+ * @param {object} cfg the manifest's framing
+ * @throws {Error} `LowConfidenceError` saying what is wrong and what to change
+ */
+export function refuseOutputGate(quality, cfg) {
+  if (quality.weakest && quality.confidence <= cfg.output_gate_min_score) {
+    const spec = cfg.output_gate[quality.weakest];
+    throw namedError(ErrorName.LOW_CONFIDENCE, `${spec.what} (weakest signal: ${quality.weakest}): ${spec.advice}`);
+  }
+}
+
+/**
  * Live mode's pose gate with hysteresis: {@link refusePoseGate} at `pose_gate_min_score` while the garment is shown;
  * once it is hidden (a refusal of any kind, {@link PoseGateHysteresis#hide}), at `pose_gate_resume_score` until a
  * frame passes, so a pose at the refusal's edge does not make the garment flicker. Hidden at the start (no one

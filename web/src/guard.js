@@ -120,6 +120,28 @@ function sampleZero({ data, width, height }, x, y) {
 }
 
 /**
+ * The segmenter's person mask in the student's input frame (`tryon.framing.person_in_model`).
+ * @param {{data: Float32Array, width: number, height: number}} personLow segmenter person probability
+ * @param {number} lowScale segmenter pixels per photo pixel
+ * @param {[number, number, number, number]} box framing box (x0, y0, width, height), photo pixels
+ * @param {[number, number]} modelSize the student's input (height, width)
+ * @param {object} cfg the manifest's `framing`
+ * @returns {Uint8Array} (height × width) 1 on the person, row-major
+ */
+export function personInModel(personLow, lowScale, box, [mh, mw], cfg) {
+  const [sx, sy, ox, oy] = boxTransform(box, [mh, mw]);
+  const person = new Uint8Array(mh * mw);
+  for (let v = 0; v < mh; v++) {
+    const ly = ((v - oy) / sy + 0.5) * lowScale - 0.5;
+    for (let u = 0; u < mw; u++) {
+      const lx = ((u - ox) / sx + 0.5) * lowScale - 0.5;
+      person[v * mw + u] = sampleZero(personLow, lx, ly) > cfg.mask_threshold ? 1 : 0;
+    }
+  }
+  return person;
+}
+
+/**
  * The student guard (`tryon.framing.guard_mask`): 1 on the head (an ellipse from the ears and nose, hair included,
  * down to the chin) and away from the person (outside the person mask dilated by `guard_person_dilation` of the
  * box width), box-blurred over `guard_feather`. The caller blends the student's output back to the photo there:
@@ -138,14 +160,7 @@ export function guardMask(kp, box, personLow, lowScale, [mh, mw], cfg) {
   const n = mh * mw;
   let guard = new Float64Array(n);
   if (personLow) {
-    const person = new Uint8Array(n);
-    for (let v = 0; v < mh; v++) {
-      const ly = ((v - oy) / sy + 0.5) * lowScale - 0.5;
-      for (let u = 0; u < mw; u++) {
-        const lx = ((u - ox) / sx + 0.5) * lowScale - 0.5;
-        person[v * mw + u] = sampleZero(personLow, lx, ly) > cfg.mask_threshold ? 1 : 0;
-      }
-    }
+    const person = personInModel(personLow, lowScale, box, [mh, mw], cfg);
     // Dilate with a disk: stamp it from every person pixel on the mask's boundary (interior stamps add nothing).
     const r = Math.max(1, round(cfg.guard_person_dilation * mw));
     const disk = [];
@@ -305,4 +320,90 @@ export function poseGateScores(kp, [ih, iw], cfg, category = 'tops') {
     out[k] = ramp(raw[k], r.bad, r.good);
   }
   return out;
+}
+
+// -------------------------------------------------------------------------------------------- output gate
+
+/**
+ * Skin-coloured pixels by a YCrCb box (`tryon.framing.skin_pixels`; Chai & Ngan, IEEE TCSVT 1999), plain BT.601
+ * float arithmetic.
+ * @param {{data: Uint8ClampedArray|Uint8Array, width: number, height: number}} image RGB, 3 bytes a pixel
+ * @param {object} cfg the manifest's `framing` (`skin_cr`, `skin_cb`)
+ * @returns {Uint8Array} 1 where skin-coloured, row-major
+ */
+export function skinPixels({ data, width, height }, cfg) {
+  const n = width * height;
+  const out = new Uint8Array(n);
+  const [cr0, cr1] = cfg.skin_cr;
+  const [cb0, cb1] = cfg.skin_cb;
+  for (let i = 0; i < n; i++) {
+    const r = data[3 * i]; const g = data[3 * i + 1]; const b = data[3 * i + 2];
+    const y = 0.299 * r + 0.587 * g + 0.114 * b;
+    const cr = (r - y) * 0.713 + 128;
+    const cb = (b - y) * 0.564 + 128;
+    out[i] = cr >= cr0 && cr <= cr1 && cb >= cb0 && cb <= cb1 ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * The student's output-gate measurements (`tryon.framing.output_gate_raw`, which documents them): `off_body`, the
+ * share of the composition mask's mass outside the person mask; `old_garment`, the person's non-skin pixels
+ * between the shoulders and the hips, off the head, that the composition mask leaves uncovered, over its area.
+ * @param {ArrayLike<number>} comp (height × width) composition mask before the guard
+ * @param {{data: Uint8ClampedArray|Uint8Array, width: number, height: number}} personCrop the box as the student saw it
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {[number, number, number, number]} box framing box, photo pixels
+ * @param {{data: Float32Array, width: number, height: number}|null} personLow segmenter person probability
+ * @param {number} lowScale segmenter pixels per photo pixel
+ * @param {[number, number]} modelSize the student's input (height, width)
+ * @param {object} cfg the manifest's `framing`
+ * @returns {Object<string, number>} `{off_body, old_garment}` (both 1 for an empty mask); `{}` without a person mask
+ */
+export function outputGateRaw(comp, personCrop, kp, box, personLow, lowScale, [mh, mw], cfg) {
+  if (!personLow) return {};
+  const n = mh * mw;
+  const person = personInModel(personLow, lowScale, box, [mh, mw], cfg);
+  let mass = 0; let shown = 0; let off = 0;
+  for (let i = 0; i < n; i++) {
+    mass += comp[i];
+    if (comp[i] > 0.5) shown++;
+    if (!person[i]) off += comp[i];
+  }
+  if (mass < 1 || shown === 0) return { off_body: 1, old_garment: 1 };
+  const head = guardMask(kp, box, null, lowScale, [mh, mw], cfg);
+  const skin = skinPixels(personCrop, cfg);
+  const [, sy, , oy] = boxTransform(box, [mh, mw]);
+  const shoulderY = ((kpAt(kp, L_SHOULDER)[1] + kpAt(kp, R_SHOULDER)[1]) / 2) * sy + oy;
+  const hipY = ((kpAt(kp, L_HIP)[1] + kpAt(kp, R_HIP)[1]) / 2) * sy + oy;
+  const top = shoulderY - 0.1 * (hipY - shoulderY);
+  let left = 0;
+  for (let v = 0; v < mh; v++) {
+    if (!(v > top && v < hipY)) continue;
+    for (let u = 0; u < mw; u++) {
+      const i = v * mw + u;
+      if (person[i] && head[i] < 0.5 && comp[i] < 0.5 && !skin[i]) left++;
+    }
+  }
+  return { off_body: off / mass, old_garment: left / shown };
+}
+
+/**
+ * Score {@link outputGateRaw}'s measurements by `cfg.output_gate`'s ramps (`tryon.framing.output_gate_scores`).
+ * @param {Object<string, number>} raw signal -> measurement
+ * @param {object} cfg the manifest's `framing`
+ * @param {string} [category='tops'] the garment's category (FASHN's name)
+ * @returns {{confidence: number, weakest: string, raw: Object<string, number>, scores: Object<string, number>}}
+ *   confidence 1 and weakest '' when nothing is scored (no `output_gate` in the manifest, another category)
+ */
+export function outputGateScores(raw, cfg, category = 'tops') {
+  const scores = {};
+  for (const [k, r] of Object.entries(cfg.output_gate || {})) {
+    if (r.categories && !r.categories.includes(category)) continue;
+    if (raw[k] === undefined) continue;
+    scores[k] = ramp(raw[k], r.bad, r.good);
+  }
+  let weakest = '';
+  for (const k of Object.keys(scores)) if (weakest === '' || scores[k] < scores[weakest]) weakest = k;
+  return { confidence: weakest ? scores[weakest] : 1, weakest, raw, scores };
 }

@@ -64,15 +64,18 @@ export const ErrorName = Object.freeze({
   POSE: 'PoseError', // shoulders out of view, a back view, or the person too small in the photo
   PHOTO_TYPE: 'PhotoTypeError', // the garment photo shows a person
   UNSUPPORTED_CATEGORY: 'UnsupportedCategoryError', // the garment is not a top (bottoms, one-pieces)
+  LOW_CONFIDENCE: 'LowConfidenceError', // a quality gate refused the result (the student's output gate, the teacher's)
 });
 
 /**
  * Error names that refuse the photos rather than report a failure: the shopper must change a photo, another
- * backend (or the server) would refuse them too, so the widget never falls back on them.
+ * backend would refuse them too, so the widget never falls back to another backend on them. Two go to the
+ * server, with consent, when it can do what the browser cannot: a category only the server dresses, and a
+ * result the in-browser student's output gate refused (the server's teacher may dress it).
  */
 export const REFUSALS = Object.freeze(new Set([
   ErrorName.NO_PERSON, ErrorName.MULTIPLE_PEOPLE, ErrorName.POSE, ErrorName.PHOTO_TYPE,
-  ErrorName.UNSUPPORTED_CATEGORY, ErrorName.BUSY_BACKGROUND, 'GarmentBackgroundError',
+  ErrorName.UNSUPPORTED_CATEGORY, ErrorName.BUSY_BACKGROUND, 'GarmentBackgroundError', ErrorName.LOW_CONFIDENCE,
 ]));
 
 /** Garment categories in FASHN's vocabulary and the spellings `tryon.garment.category` accepts. */

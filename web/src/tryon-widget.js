@@ -20,7 +20,7 @@ import {
   BACKENDS, CATEGORY_EXAMPLES, DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, normaliseCategory,
   resolveCategory,
 } from './protocol.js';
-import { explainNetworkError, runOnServer, serverCategories } from './backend.js';
+import { explainNetworkError, runOnServer, serverInfo } from './backend.js';
 import { TUCKS, checkOutfit } from './outfit.js';
 
 export { env };
@@ -37,6 +37,7 @@ const ATTRIBUTES = Object.freeze({
   'server-fallback': 'serverFallback',
   category: 'category',
   tuck: 'tuck',
+  'quality-gate': 'qualityGate',
 });
 const BACKEND_VALUES = ['auto', 'webgpu', 'wasm', 'server'];
 const FALLBACK_VALUES = ['ask', 'auto', 'never'];
@@ -231,7 +232,7 @@ export class TryonWidget extends HTMLElement {
   #previewUrl = null; // object URL of the chosen photo, shown until its try-on
   #serverWhy = 'unable'; // a key of SERVER_WHY
   #categories = null; // Promise of the manifest's `categories` (what the in-browser model dresses)
-  #served = null; // {server, categories: Promise<string[]>}: what the fallback server dresses (GET /v1/models)
+  #served = null; // {server, info: Promise<{categories, gatedTo}>}: what the fallback server serves (GET /v1/models)
   #result = null;
   #urls = [];
   #live = null;
@@ -355,6 +356,10 @@ export class TryonWidget extends HTMLElement {
     return BACKEND_VALUES.includes(v) ? v : 'auto';
   }
   set backend(v) { this.setAttribute('backend', v); }
+  /** @type {'on'|'off'} the in-browser student's output gate (`off`: every result is shown, for evaluation) */
+  get qualityGate() { return this.getAttribute('quality-gate') === 'off' ? 'off' : 'on'; }
+  set qualityGate(v) { this.setAttribute('quality-gate', v); }
+
   get serverFallback() {
     const v = this.getAttribute('server-fallback') || 'ask';
     return FALLBACK_VALUES.includes(v) ? v : 'ask';
@@ -467,6 +472,8 @@ export class TryonWidget extends HTMLElement {
             out = await this.#recover(err, person, garment, t0);
           } else if (err.name === ErrorName.UNSUPPORTED_CATEGORY && err.category) {
             out = await this.#runClassified(err, person, garment, t0);
+          } else if (err.name === ErrorName.LOW_CONFIDENCE) {
+            out = await this.#runGated(err, person, garment, t0);
           } else throw err;
         }
       }
@@ -600,7 +607,9 @@ export class TryonWidget extends HTMLElement {
 
   async #runLocal(person, garment) {
     const transfer = [];
-    const msg = { type: Request.RUN, output: 'blob', category: this.category }; // the worker frames its box
+    const msg = { // the worker frames its box
+      type: Request.RUN, output: 'blob', category: this.category, gate: this.qualityGate !== 'off',
+    };
     msg.person = await decode(person, 'photo');
     transfer.push(msg.person);
     if (!this.#garmentSent) {
@@ -615,7 +624,7 @@ export class TryonWidget extends HTMLElement {
     if (reply.debug) this.debugLastRun = reply.debug;
     return {
       blob: reply.blob, width: reply.width, height: reply.height, backend: reply.backend, ms: reply.ms,
-      timings: reply.timings, box: reply.framing?.box ?? null,
+      timings: reply.timings, box: reply.framing?.box ?? null, quality: reply.quality ?? null,
     };
   }
 
@@ -693,6 +702,19 @@ export class TryonWidget extends HTMLElement {
     return this.#runServer(person, garment, t0, why, err.category);
   }
 
+  /**
+   * A result the in-browser student's output gate refused (`err`, a `LowConfidenceError` saying what would look
+   * wrong): the server's, with consent, when a server may be asked and its teacher takes what the student's gate
+   * refuses (`gated_to` in its `/v1/models`).
+   * @throws {Error} `err` itself otherwise (no server, `server-fallback="never"`, or a server without a teacher)
+   */
+  async #runGated(err, person, garment, t0) {
+    if (!(await this.#serverInfo()).gatedTo) throw err;
+    const why = `The model in your browser cannot dress this photo convincingly: ${err.message}. `
+      + 'Our server\'s slower model may.';
+    return this.#runServer(person, garment, t0, why);
+  }
+
   async #recover(err, person, garment, t0) {
     const from = this.#resolvedBackend;
     if (from === 'webgpu') { // WebGPU broke at run time: reload on WASM and retry once
@@ -749,14 +771,17 @@ export class TryonWidget extends HTMLElement {
     return this.#categories;
   }
 
-  /** What the fallback server dresses (`serverCategories`), asked once per `server` value; none when no server
-   * may be asked (`server-fallback="never"`, or no `server`). */
-  #serverCategories() {
-    if (!this.server || this.serverFallback === 'never') return Promise.resolve([]);
-    if (this.#served?.server !== this.server) {
-      this.#served = { server: this.server, categories: serverCategories(this.server) };
-    }
-    return this.#served.categories;
+  /** What the fallback server serves (`serverInfo`), asked once per `server` value; nothing when no server may
+   * be asked (`server-fallback="never"`, or no `server`). */
+  #serverInfo() {
+    if (!this.server || this.serverFallback === 'never') return Promise.resolve({ categories: [], gatedTo: null });
+    if (this.#served?.server !== this.server) this.#served = { server: this.server, info: serverInfo(this.server) };
+    return this.#served.info;
+  }
+
+  /** What the fallback server dresses (see `#serverInfo`). */
+  async #serverCategories() {
+    return (await this.#serverInfo()).categories;
   }
 
   async #askConsent(reason = null) {
@@ -890,7 +915,7 @@ export class TryonWidget extends HTMLElement {
       + 'Drag the slider to compare.');
     this.#emit('result', {
       blob: out.blob, width: out.width, height: out.height, backend: out.backend, ms: out.ms, timings: out.timings,
-      box: out.box ?? null,
+      box: out.box ?? null, quality: out.quality ?? null,
     });
   }
 

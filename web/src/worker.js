@@ -658,6 +658,20 @@ async function run(msg) {
   } else {
     state.live = { grid: null, mask: null };
   }
+  // The output gate, on what the student drew before the guard hides any of it (tryon.framing.output_gate_raw).
+  // Photos only: a live frame tracked without the segmenter has no person mask to measure against.
+  let quality = null;
+  if (framed && !msg.live) {
+    const raw = G.outputGateRaw(out.composition_mask, personLow, framed.keypoints, box, framed.personLow || null,
+      framed.lowScale || 1, state.size, cfg);
+    quality = G.outputGateScores(raw, cfg, category);
+    try {
+      if (msg.gate !== false) F.refuseOutputGate(quality, cfg);
+    } catch (err) {
+      for (const t of Object.values(outputs)) t.dispose?.();
+      throw err;
+    }
+  }
   const render = P.fromNCHW(out.tryon, h, w);
   if (framed) { // never the garment on the head or away from the person (tryon.framing.student_guard)
     const guard = G.guardMask(framed.keypoints, box, framed.personLow || null, framed.lowScale || 1, state.size, cfg);
@@ -673,7 +687,7 @@ async function run(msg) {
   timings.pasteback = performance.now() - t2;
   const reply = {
     type: Reply.RESULT, id: msg.id, width: person.width, height: person.height, backend: state.backend,
-    dtype: state.dtype, timings, graph,
+    dtype: state.dtype, timings, graph, quality,
     framing: framed ? { state: framed.state || 'framed', box, hipsSeen: framed.hipsSeen, presence: framed.presence } : null,
   };
   const transfer = [];
