@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tryon.errors import MultiplePeopleError, NoPersonError, PoseError
+from tryon.errors import MultiplePeopleError, NoPersonError, PhotoTypeError, PoseError
 from tryon.framing import (FramingConfig, bottom_cut, box_transform, category_box, crop_to_box, knees_cut,
                            upper_body_box)
 
@@ -162,6 +162,23 @@ def test_refusals_on_real_photos(framer, wild_dev):
 def test_person_photo_as_garment_is_recognised(framer, wild_dev):
     assert framer.is_person_photo(_load(wild_dev / "person" / "ccp__0193.jpg"))
     assert not framer.is_person_photo(_load(wild_dev / "garment" / "dewbm__men-11.jpeg"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["15623.jpg", "18491.jpg"])  # a purple zip hoodie, a black track jacket
+def test_a_hood_or_collar_read_as_a_face_does_not_refuse_a_product_photo(framer, wild_dev, name):
+    """BlazeFace finds a face in these Myntra product photos' hood and collar (0.70 and 0.61, above the person
+    photos' ``min_face_score``); a garment photo is refused as showing a person only from ``garment_face_score``."""
+    from tryon.framing import refuse_person_as_garment
+
+    path = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment" / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    garment = _load(path)
+    assert framer.is_person_photo(garment)  # at min_face_score: once refused as "the garment photo shows a person"
+    refuse_person_as_garment(framer, garment)  # not refused
+    with pytest.raises(PhotoTypeError, match="shows a person"):
+        refuse_person_as_garment(framer, _load(wild_dev / "person" / "ccp__0193.jpg"))
 
 
 # ---------------------------------------------------------------------------------------------- other categories

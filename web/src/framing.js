@@ -990,9 +990,11 @@ export class Framer {
    * Whether a photo shows a person with a face (`PersonFramer.is_person_photo`), to refuse a person photo given
    * as the garment.
    * @param {import('./processing.js').RGBImage} image
+   * @param {number} [minFace=config.min_face_score] the face score that counts (a garment photo is judged at
+   *   `garment_face_score`)
    */
-  async isPersonPhoto(image) {
+  async isPersonPhoto(image, minFace = this.config.min_face_score) {
     const d = await this.detect(image);
-    return d.personFraction >= this.config.min_person_fraction && d.face >= this.config.min_face_score;
+    return d.personFraction >= this.config.min_person_fraction && d.face >= minFace;
   }
 }

@@ -424,7 +424,9 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
   const full = toRGB(garmentSrc);
   // StudentRunner.analyse_garment: a photo of a person in the garment slot is refused before its mask is
   // estimated (a catalogue garment with its exact mask is not checked).
-  if (!maskSrc && state.framing && await state.framing.framer.isPersonPhoto(full)) {
+  // A manifest from before `garment_face_score` judged garments at the person photos' face score.
+  const garmentFace = state.framing?.config.garment_face_score ?? state.framing?.config.min_face_score;
+  if (!maskSrc && state.framing && await state.framing.framer.isPersonPhoto(full, garmentFace)) {
     throw namedError(ErrorName.PHOTO_TYPE, 'the garment photo shows a person: use a product photo of the garment '
       + 'alone (flat lay, on a hanger or a ghost mannequin, on a plain background)');
   }
