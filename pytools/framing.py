@@ -593,15 +593,19 @@ def refuse_output_gate(quality: OutputQuality, config: FramingConfig | None = No
     """Refuse a student result whose weakest output-gate signal scores at most ``config.output_gate_min_score``.
 
     Raises:
-        LowConfidenceError: with ``quality`` attached; the message says what is wrong and what to change.
+        LowConfidenceError: with ``quality`` attached; the message says what is wrong and what to change in the
+            shopper's words (the signal's name is in its ``cli_hint``, which ``tryon`` prints).
     """
     from tryon.errors import LowConfidenceError
 
     cfg = config or FramingConfig()
     if quality.weakest and quality.confidence <= cfg.output_gate_min_score:
         spec = cfg.output_gate[quality.weakest]
-        raise LowConfidenceError(f"{spec['what']} (weakest signal: {quality.weakest}): {spec['advice']}",
-                                 quality=quality)
+        err = LowConfidenceError(f"{spec['what']}: {spec['advice']}", quality=quality)
+        # The shopper reads the message; the signal's name is for whoever runs the command.
+        err.cli_hint = (f"the student's output gate, weakest signal {quality.weakest} ({quality.raw[quality.weakest]:.2f}); "
+                        f"{LowConfidenceError.cli_hint}")
+        raise err
 
 
 def _round(x: float) -> int:

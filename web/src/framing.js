@@ -725,12 +725,15 @@ export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_
  * (`tryon.framing.refuse_output_gate`).
  * @param {{confidence: number, weakest: string}} quality from `guard.js`'s `outputGateScores`
  * @param {object} cfg the manifest's framing
- * @throws {Error} `LowConfidenceError` saying what is wrong and what to change
+ * @throws {Error} `LowConfidenceError` saying what is wrong and what to change (also as its `what` and `advice`)
  */
 export function refuseOutputGate(quality, cfg) {
   if (quality.weakest && quality.confidence <= cfg.output_gate_min_score) {
     const spec = cfg.output_gate[quality.weakest];
-    throw namedError(ErrorName.LOW_CONFIDENCE, `${spec.what} (weakest signal: ${quality.weakest}): ${spec.advice}`);
+    const err = namedError(ErrorName.LOW_CONFIDENCE, `${spec.what}: ${spec.advice}`);
+    err.what = spec.what; // the widget's consent prompt says what is wrong, then offers the server or the advice
+    err.advice = spec.advice;
+    throw err;
   }
 }
 

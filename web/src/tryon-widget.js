@@ -601,6 +601,7 @@ export class TryonWidget extends HTMLElement {
       err.local = msg.local;
       err.fallbacks = msg.fallbacks;
       if (msg.category) err.category = msg.category; // an auto garment the student refused: what it looks like
+      if (msg.what) { err.what = msg.what; err.advice = msg.advice; } // an output-gate refusal's two parts
       p.reject(err);
     } else p.resolve(msg);
   }
@@ -710,8 +711,8 @@ export class TryonWidget extends HTMLElement {
    */
   async #runGated(err, person, garment, t0) {
     if (!(await this.#serverInfo()).gatedTo) throw err;
-    const why = `The model in your browser cannot dress this photo convincingly: ${err.message}. `
-      + 'Our server\'s slower model may.';
+    const why = `The model in your browser cannot dress this photo convincingly: ${err.what || err.message}. `
+      + `Our server's slower model may${err.advice ? `, or ${err.advice}` : ''}.`;
     return this.#runServer(person, garment, t0, why);
   }
 

@@ -737,6 +737,7 @@ self.addEventListener('message', (event) => {
       post({
         type: Reply.ERROR, id: msg.id, name: err.name || 'Error', message: err.message || String(err),
         local: Boolean(err.local), fallbacks: err.fallbacks || [], category: err.category || null,
+        what: err.what || null, advice: err.advice || null,
       });
     }
   });
