@@ -59,7 +59,7 @@ __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_
            "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
            "refuse_pose_gate", "OUTPUT_GATE_SIGNALS", "OutputQuality", "output_gate_raw", "output_gate_scores",
-           "refuse_output_gate", "person_in_model", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
+           "refuse_output_gate", "person_in_model", "skin_pixels", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
 
 
 GARMENT_SHOWS_PERSON = ("the garment photo shows a person: use a product photo of the garment alone (flat lay, on a "
@@ -124,10 +124,11 @@ after it runs, in this order (the order of ``FramingConfig.output_gate`` in the 
 
 
 def _output_gate_defaults() -> dict[str, dict[str, Any]]:
-    # Ramps set by eye on the student's results for the 35 wild-dev tops pairs (models/weights/afn_student_s.md,
-    # "Output gate"): every result judged plausible there scored off_body <= 0.09 and old_garment <= 0.09, while
-    # most failures lay past 0.10 (the garment spilled beside the person) or 0.15 (a jacket, coat or long sleeves
-    # left around the new garment). Only tops were judged, so only tops are gated.
+    # Ramps set by eye on the student's results for the 35 wild-dev tops pairs (docs/quality-gate.md, "The
+    # student's output gate"): three of the four judged plausible or borderline scored off_body <= 0.09 and
+    # old_garment <= 0.09 (the fourth, tattooed forearms, 0.22), while most failures lay past 0.10 (the garment
+    # spilled beside the person) or 0.15 (a jacket, coat or long sleeves left around the new garment). Only tops
+    # were judged, so only tops are gated.
     return {
         "off_body": {"bad": 0.10, "good": 0.05, "categories": ["tops"],
                      "what": "the try-on model could not fit the garment to your body in this photo (it would "
@@ -575,11 +576,19 @@ def output_gate_scores(raw: dict[str, float], config: FramingConfig | None = Non
 
     Returns:
         an :class:`OutputQuality` (confidence 1, weakest "" when nothing is scored).
+
+    Raises:
+        UsageError: a signal of ``config.output_gate`` is not one of :data:`OUTPUT_GATE_SIGNALS`.
     """
+    from tryon.errors import UsageError
     from tryon.garment.category import normalise_category
     from tryon.teacher.gate import ramp
 
     cfg = config or FramingConfig()
+    unknown = sorted(set(cfg.output_gate) - set(OUTPUT_GATE_SIGNALS))
+    if unknown:
+        raise UsageError(f"the output gate has no signal {', '.join(unknown)} (it scores "
+                         f"{', '.join(OUTPUT_GATE_SIGNALS)})")
     name = normalise_category(category)
     scores = {k: ramp(raw[k], float(r["bad"]), float(r["good"])) for k, r in cfg.output_gate.items()
               if name in r.get("categories", (name,)) and k in raw}
@@ -603,8 +612,8 @@ def refuse_output_gate(quality: OutputQuality, config: FramingConfig | None = No
         spec = cfg.output_gate[quality.weakest]
         err = LowConfidenceError(f"{spec['what']}: {spec['advice']}", quality=quality)
         # The shopper reads the message; the signal's name is for whoever runs the command.
-        err.cli_hint = (f"the student's output gate, weakest signal {quality.weakest} ({quality.raw[quality.weakest]:.2f}); "
-                        f"{LowConfidenceError.cli_hint}")
+        err.cli_hint = (f"the student's output gate, weakest signal {quality.weakest} "
+                        f"({quality.raw[quality.weakest]:.2f}); {LowConfidenceError.cli_hint}")
         raise err
 
 

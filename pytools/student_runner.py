@@ -477,18 +477,17 @@ class StudentRunner:
         comp_low = outputs["composition_mask"][0, 0]  # (h, w)
         render = np.clip((outputs["tryon"][0].transpose(1, 2, 0) + 1.0) * 127.5, 0, 255)  # (h, w, 3) float
         quality = None
-        if prepared.framing is not None:  # measured on what the student drew, before the guard hides any of it
-            from tryon.framing import output_gate_raw, output_gate_scores, refuse_output_gate
+        if prepared.framing is not None:
+            from tryon.framing import output_gate_raw, output_gate_scores, refuse_output_gate, student_guard
 
+            # The output gate measures what the student drew, before the guard hides any of it.
             f, cfg = prepared.framing, self.framer.config
             raw = output_gate_raw(comp_low, prepared.person_low, f.keypoints, f.box, f.person_low, f.low_scale, cfg)
             quality = output_gate_scores(raw, cfg, prepared.garment_info.category)
             if self.gate:
                 refuse_output_gate(quality, cfg)
-        if prepared.framing is not None:  # nothing on the face, nothing beside the person
-            from tryon.framing import student_guard
-
-            guard = student_guard(prepared.framing, self.size, self.framer.config)
+            # Nothing on the face, nothing beside the person.
+            guard = student_guard(f, self.size, cfg)
             comp_low = comp_low * (1.0 - guard)
             render = render + guard[..., None] * (prepared.person_low.astype(np.float32) - render)
         render = np.clip(render + 0.5, 0, 255).astype(np.uint8)

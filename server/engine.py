@@ -350,18 +350,10 @@ class Engine:
         for i, mo in zip(idx, model_outs, strict=True):
             t = time.perf_counter()
             try:
-                try:
-                    image = self.model.finish(prepared[i], mo).tryon
-                    jobs[i].ran(self.model_name)
-                except LowConfidenceError:
-                    if self.teacher is None:
-                        raise
-                    # The student's output gate refused its result: the teacher, slower but better on shoppers'
-                    # photos, gets the job (its own gate may refuse it too).
-                    p = prepared[i]
-                    image = self._run_teacher(jobs[i].person, jobs[i].garment, p.garment_mask,
-                                              p.garment_info.category, jobs[i].options.tuck).tryon
-                    jobs[i].ran("teacher")
+                p = prepared[i]
+                image = self._student_else_teacher(jobs[i], lambda p=p, mo=mo: self.model.finish(p, mo),
+                                                   jobs[i].person, jobs[i].garment, p.garment_mask,
+                                                   p.garment_info.category, jobs[i].options.tuck).tryon
                 data = encode_image(image, jobs[i].options.output_format)
                 out[i] = (data, None, spent[i] + share + time.perf_counter() - t)
             except Exception as exc:
@@ -407,6 +399,21 @@ class Engine:
         category = fashn_category(info)
         return (mask, category) if info.category != UNCERTAIN and category in self.teacher_categories else None
 
+    def _student_else_teacher(self, job: Job, student, person: np.ndarray, garment: np.ndarray,
+                              mask: np.ndarray | None, category: str, tuck: str) -> Any:
+        """Blocking: ``student()``'s result; when the student's output gate refuses it (LowConfidenceError) and a
+        teacher is loaded, the teacher's for the same photos, slower but better on shoppers' photos (its own gate
+        may refuse it too). Records on ``job`` which one dressed it. Raises what either raises."""
+        try:
+            result = student()
+        except LowConfidenceError:
+            if self.teacher is None:
+                raise
+            job.ran("teacher")
+            return self._run_teacher(person, garment, mask, category, tuck)
+        job.ran(self.model_name)
+        return result
+
     def _run_teacher(self, person: np.ndarray, garment: np.ndarray, mask: np.ndarray | None, category: str,
                      tuck: str) -> Any:
         """Blocking: the teacher's :class:`tryon.teacher.pipeline.TeacherResult` (one run at a time; raises what
@@ -426,16 +433,9 @@ class Engine:
             if self.engine_for(category) == "teacher":
                 job.ran("teacher")
                 return self._run_teacher(person, image, mask, category, tuck)
-            try:
-                # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
-                result = self.model(person, image, category)
-            except LowConfidenceError:
-                if self.teacher is None:
-                    raise
-                job.ran("teacher")  # the student's output gate refused it (see the module docstring)
-                return self._run_teacher(person, image, mask, category, tuck)
-            job.ran(self.model_name)
-            return result
+            # The mask is the runner's to cut (cached by pixels): it also checks the photo is not of a person.
+            return self._student_else_teacher(job, lambda: self.model(person, image, category), person, image, mask,
+                                              category, tuck)
 
         return dress_outfit(job.person, garments, job.options.tuck, dresser=dresser, categories=self.categories).tryon
 

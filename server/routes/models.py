@@ -31,5 +31,6 @@ async def list_models(engine: EngineDep) -> list[ModelInfo]:
              for f in m.files if INTEGRITY.matches(folder / f.path, f.sha256)]  # a missing or altered file is left out
     engines = {c: engine.engine_for(c) for c in engine.categories}
     return [ModelInfo(model_name=m.name, version=m.version, categories=list(engine.categories), engines=engines,
-                      gated_to="teacher" if engine.teacher is not None else None, resolution={"height": h, "width": w}, dtype=model.dtype, provider=model.provider,
+                      gated_to="teacher" if engine.teacher is not None else None,
+                      resolution={"height": h, "width": w}, dtype=model.dtype, provider=model.provider,
                       manifest_url="/models/manifest.json", files=files)]

@@ -324,6 +324,9 @@ export function poseGateScores(kp, [ih, iw], cfg, category = 'tops') {
 
 // -------------------------------------------------------------------------------------------- output gate
 
+/** The signals `outputGateRaw` measures (`tryon.framing.OUTPUT_GATE_SIGNALS`). */
+const OUTPUT_GATE_SIGNALS = ['off_body', 'old_garment'];
+
 /**
  * Skin-coloured pixels by a YCrCb box (`tryon.framing.skin_pixels`; Chai & Ngan, IEEE TCSVT 1999), plain BT.601
  * float arithmetic.
@@ -395,10 +398,12 @@ export function outputGateRaw(comp, personCrop, kp, box, personLow, lowScale, [m
  * @param {string} [category='tops'] the garment's category (FASHN's name)
  * @returns {{confidence: number, weakest: string, raw: Object<string, number>, scores: Object<string, number>}}
  *   confidence 1 and weakest '' when nothing is scored (no `output_gate` in the manifest, another category)
+ * @throws {TypeError} a signal of `cfg.output_gate` that is not measured here
  */
 export function outputGateScores(raw, cfg, category = 'tops') {
   const scores = {};
   for (const [k, r] of Object.entries(cfg.output_gate || {})) {
+    if (!OUTPUT_GATE_SIGNALS.includes(k)) throw new TypeError(`the output gate has no signal ${k} (it scores ${OUTPUT_GATE_SIGNALS.join(', ')})`);
     if (r.categories && !r.categories.includes(category)) continue;
     if (raw[k] === undefined) continue;
     scores[k] = ramp(raw[k], r.bad, r.good);

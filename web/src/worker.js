@@ -649,6 +649,7 @@ async function run(msg) {
   const t2 = performance.now();
   const out = {};
   for (const name of Object.keys(outputs)) out[name] = await outputs[name].getData();
+  for (const t of Object.values(outputs)) t.dispose?.(); // read: every later step, a refusal too, uses `out`
   let grid = out.grid;
   let comp = out.composition_mask;
   if (msg.live) { // temporal smoothing of the geometry, so the garment does not flicker between frames
@@ -667,12 +668,7 @@ async function run(msg) {
     const raw = G.outputGateRaw(out.composition_mask, personLow, framed.keypoints, box, framed.personLow || null,
       framed.lowScale || 1, state.size, cfg);
     quality = G.outputGateScores(raw, cfg, category);
-    try {
-      if (msg.gate !== false) F.refuseOutputGate(quality, cfg);
-    } catch (err) {
-      for (const t of Object.values(outputs)) t.dispose?.();
-      throw err;
-    }
+    if (msg.gate !== false) F.refuseOutputGate(quality, cfg);
   }
   const render = P.fromNCHW(out.tryon, h, w);
   if (framed) { // never the garment on the head or away from the person (tryon.framing.student_guard)
@@ -709,7 +705,6 @@ async function run(msg) {
         personFraction: framed.personFraction, face: framed.face } : null,
     };
   }
-  for (const t of Object.values(outputs)) t.dispose?.();
   reply.ms = performance.now() - t0;
   timings.total = reply.ms;
   post(reply, transfer);
