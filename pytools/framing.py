@@ -89,12 +89,13 @@ def refuse_person_as_garment(framer: PersonFramer, garment: np.ndarray, person: 
     raise PhotoTypeError(GARMENT_SHOWS_PERSON)
 
 
-POSE_GATE_SIGNALS = ("stance", "arms_across", "pose")
-"""The teacher's quality-gate signals (``tryon.teacher.gate``) that BlazePose's keypoints alone measure: the
-student's pose gate (:func:`refuse_pose_gate`) scores these before the student runs, in this order (the order of
-``FramingConfig.pose_gate`` in the manifest). On a tie the first is named
-(a jump also hides joints from BlazePose; standing on both feet is what to change; crossed arms hide elbows too,
-and the arms are what to change)."""
+POSE_GATE_SIGNALS = ("stance", "arms_across", "forearm_raised", "pose")
+"""The student's pose gate (:func:`refuse_pose_gate`): signals BlazePose's keypoints alone measure, scored before
+the student runs, in this order (the order of ``FramingConfig.pose_gate`` in the manifest). ``stance``,
+``arms_across`` and ``pose`` are the teacher's quality-gate signals (``tryon.teacher.gate``), with its ramps;
+``forearm_raised`` (:func:`tryon.teacher.gate.forearm_raised`) is the student's own (the teacher draws the arms
+in front of the garment). On a tie the first is named (a jump also hides joints from BlazePose; standing on both
+feet is what to change; crossed or raised arms hide elbows too, and the arms are what to change)."""
 
 # What a pose-gate signal means for a shopper's photo where the teacher gate's wording (tryon.teacher.gate_config.
 # SIGNALS, whose ramps and advice are used as they are) speaks of what the teacher draws: the legs it synthesises
@@ -104,15 +105,30 @@ _POSE_GATE_WHAT = {
     "stance": "one of your legs is raised (a jump, a kick or a foot lifted)",
 }
 # The categories a signal is scored for (absent: every category). A student dressing a top or a one-piece redraws
-# the torso and would draw the garment through forearms lying across it; a bottoms student does not redraw it.
-_POSE_GATE_CATEGORIES = {"arms_across": ["tops", "one-pieces"]}
+# the torso and would draw the garment through forearms lying across it or raised in front of it; a bottoms student
+# does not redraw it.
+_POSE_GATE_CATEGORIES = {"arms_across": ["tops", "one-pieces"], "forearm_raised": ["tops", "one-pieces"]}
+
+# The student's own pose signals, with their ramps (raw units of the measure). forearm_raised: on the 227 person
+# photos of ../shared, judged by eye with their keypoints drawn (session 13, docs/quality-gate.md), a wrist 0.45
+# shoulder widths or more above its elbow was a hand at the hair, the face or the collar, or a wave, in all but one
+# (BlazePose placing a chest-up photo's hand above the head); the three student results a user or the output gate's
+# judging named for it (an orange tee painted over a hand at the hair, a tee over a gown with a hand at the head, a
+# pink tee over a raised arm) read 0.53-0.73. A waist-up photo whose hands, below the frame, BlazePose guessed folded
+# back at the shoulders read 0.44 at visibility 0.77-0.87: the measure counts forearms seen at 0.85 or more.
+_STUDENT_POSE_SIGNALS = {
+    "forearm_raised": {"bad": 0.45, "good": 0.25,
+                       "what": "one of your hands is raised (at your hair, your face or your collar)",
+                       "advice": "use a photo with your arms relaxed at your sides or your hands on your hips"},
+}
 
 
 def _pose_gate_defaults() -> dict[str, dict[str, Any]]:
     from tryon.teacher.gate_config import SIGNALS
 
-    gate = {k: {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT.get(k, SIGNALS[k].what),
-                "advice": SIGNALS[k].advice} for k in POSE_GATE_SIGNALS}
+    gate = {k: dict(_STUDENT_POSE_SIGNALS[k]) if k in _STUDENT_POSE_SIGNALS else
+            {"bad": SIGNALS[k].bad, "good": SIGNALS[k].good, "what": _POSE_GATE_WHAT.get(k, SIGNALS[k].what),
+             "advice": SIGNALS[k].advice} for k in POSE_GATE_SIGNALS}
     for k, categories in _POSE_GATE_CATEGORIES.items():
         gate[k]["categories"] = list(categories)
     return gate
@@ -238,9 +254,10 @@ class FramingConfig:
         one_euro_beta: live mode: One Euro speed coefficient (per px/s of the box).
         one_euro_d_cutoff: live mode: cut-off of the speed estimate, Hz.
         pose_gate: the student's pose gate (:func:`refuse_pose_gate`): signal name (:data:`POSE_GATE_SIGNALS`)
-            -> ``{"bad", "good", "what", "advice"}``; the ramps and advice are read from the teacher's gate
-            (``tryon.teacher.gate_config.SIGNALS``) when the config is made, so ``tryon export`` writes them into
-            the manifest and the browser applies the same ones.
+            -> ``{"bad", "good", "what", "advice"}`` (and ``categories`` where it is scored for some only); the
+            teacher's signals' ramps and advice are read from its gate (``tryon.teacher.gate_config.SIGNALS``) when
+            the config is made, ``forearm_raised``'s are the student's own, and ``tryon export`` writes them into
+            the manifest so the browser applies the same ones.
         pose_gate_min_score: a photo is refused when a pose-gate signal scores at most this (0: only at or past
             the ramp's *bad* end, where the teacher's gate would refuse whatever the garment; the teacher's own
             threshold, 0.5, refused plausible studio photos with a hand in a pocket, ``docs/quality-gate.md``).
@@ -393,7 +410,9 @@ def pose_gate_scores(keypoints: np.ndarray, image_size: tuple[int, int],
     and hips below the photo count as seen); ``stance`` is :func:`tryon.teacher.gate.leg_raise` (the ankles'
     height difference over the mean leg length), measured only when both knees and both ankles are seen inside
     the photo (else 0: a waist-up photo raises no leg); ``arms_across`` is :func:`tryon.teacher.gate.arms_across`
-    (the share of a seen forearm lying over the shoulder-hip quadrilateral), for the categories its entry lists.
+    (the share of a seen forearm lying over the shoulder-hip quadrilateral) and ``forearm_raised`` is
+    :func:`tryon.teacher.gate.forearm_raised` (a seen wrist's height above its elbow, in shoulder widths), each for
+    the categories its entry lists.
     Each raw value is mapped by the gate's straight ramp (:func:`tryon.teacher.gate.ramp`) with
     ``config.pose_gate``'s end points. ``web/src/guard.js`` (``poseGateScores``) computes the same;
     ``tests/web/test_pose_gate_parity.py`` holds them together.
@@ -414,7 +433,7 @@ def pose_gate_scores(keypoints: np.ndarray, image_size: tuple[int, int],
     """
     from tryon.errors import UsageError
     from tryon.garment.category import normalise_category
-    from tryon.teacher.gate import arms_across, leg_raise, pose_visibility, ramp
+    from tryon.teacher.gate import arms_across, forearm_raised, leg_raise, pose_visibility, ramp
 
     cfg = config or FramingConfig()
     name = normalise_category(category)
@@ -422,7 +441,8 @@ def pose_gate_scores(keypoints: np.ndarray, image_size: tuple[int, int],
     legs = (L_KNEE, R_KNEE, L_ANKLE, R_ANKLE)
     raw = {"pose": pose_visibility(kp, int(image_size[0])),
            "stance": leg_raise(kp) if _seen_inside(kp, legs, image_size, cfg) else 0.0,
-           "arms_across": arms_across(kp, int(image_size[0]))}
+           "arms_across": arms_across(kp, int(image_size[0])),
+           "forearm_raised": forearm_raised(kp, int(image_size[0]))}
     unknown = sorted(set(cfg.pose_gate) - set(raw))
     if unknown:
         raise UsageError(f"the pose gate has no signal {', '.join(unknown)} (it scores {', '.join(POSE_GATE_SIGNALS)})")

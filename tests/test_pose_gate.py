@@ -29,9 +29,10 @@ def _standing(vis: float = 0.95) -> np.ndarray:
 def test_thresholds_are_the_teacher_gates_and_travel_in_the_manifest():
     cfg = FramingConfig()
     assert tuple(cfg.pose_gate) == POSE_GATE_SIGNALS
-    for k in POSE_GATE_SIGNALS:
+    for k in set(POSE_GATE_SIGNALS) - {"forearm_raised"}:  # the student's own signal has its own ramp
         assert (cfg.pose_gate[k]["bad"], cfg.pose_gate[k]["good"]) == (SIGNALS[k].bad, SIGNALS[k].good)
         assert cfg.pose_gate[k]["advice"] == SIGNALS[k].advice
+    assert cfg.pose_gate["forearm_raised"]["bad"] > cfg.pose_gate["forearm_raised"]["good"] > 0
     back = FramingConfig.from_dict(cfg.to_dict())
     assert back == cfg
     # A manifest with other ramps is obeyed: the gate reads them, not the defaults.
@@ -44,7 +45,7 @@ def test_thresholds_are_the_teacher_gates_and_travel_in_the_manifest():
 
 def test_a_person_standing_facing_the_camera_passes():
     scores = refuse_pose_gate(_standing(), SIZE)
-    assert scores == {"stance": 1.0, "arms_across": 1.0, "pose": 1.0}
+    assert scores == {"stance": 1.0, "arms_across": 1.0, "forearm_raised": 1.0, "pose": 1.0}
 
 
 def test_a_raised_leg_is_refused_with_what_to_change():
@@ -121,6 +122,33 @@ def test_forearms_across_the_torso_are_refused_for_tops_and_one_pieces_not_botto
     assert pose_gate_scores(kp, SIZE)["arms_across"] == 1.0
 
 
+def test_a_hand_raised_to_the_head_is_refused_for_tops_and_one_pieces_not_bottoms():
+    kp = _standing()
+    kp[13, :2], kp[15, :2] = (420, 300), (400, 150)  # the left elbow out, the hand at the hair
+    with pytest.raises(PoseError, match="hands is raised.*arms relaxed at your sides"):
+        refuse_pose_gate(kp, SIZE)
+    with pytest.raises(PoseError, match="hands is raised"):
+        refuse_pose_gate(kp, SIZE, category="one-pieces")
+    assert "forearm_raised" not in refuse_pose_gate(kp, SIZE, category="bottoms")
+    # A forearm lifted a little (a hand on the hip, elbow out) passes; so does a hand BlazePose only guesses, or one
+    # below the photo's bottom edge (a chest-up photo).
+    kp[15, :2] = (400, 290)
+    assert pose_gate_scores(kp, SIZE)["forearm_raised"] == 1.0
+    kp[15, :2], kp[15, 3] = (400, 150), 0.5
+    assert pose_gate_scores(kp, SIZE)["forearm_raised"] == 1.0
+    kp[15, 3], kp[13, 1] = 0.95, SIZE[0] + 10
+    assert pose_gate_scores(kp, SIZE)["forearm_raised"] == 1.0
+    # The same raise in a photo turned on its side reads the same (measured along the body's axis).
+    kp = _standing()
+    kp[13, :2], kp[15, :2] = (420, 300), (400, 150)
+    turned = kp.copy()
+    turned[:, 0], turned[:, 1] = kp[:, 1], SIZE[1] - kp[:, 0]
+    from tryon.teacher.gate import forearm_raised
+
+    assert forearm_raised(kp) > 0.45
+    assert forearm_raised(turned) == pytest.approx(forearm_raised(kp), abs=1e-5)
+
+
 def test_bad_keypoints_and_unknown_signals_are_refused_clearly():
     from tryon.errors import UsageError
 
@@ -139,7 +167,12 @@ REFUSED = [("more-photos/econ-icon/person/6f0029a9592a11530267b3a51413ae74.jpg",
            ("wild-dev/person/rembg__girl-3.jpg", "not clearly visible"),
            # Crossed arms and a man typing on a laptop: dressed as washes through the forearms.
            ("wild-dev/person/omnitry__person_bracelet.jpg", "forearms are in front"),
-           ("wild-dev/person/dewbm__emp-2.jpg", "forearms are in front")]
+           ("wild-dev/person/dewbm__emp-2.jpg", "forearms are in front"),
+           # A hand at the hair (the orange tee painted over it, the first user's defect #3 of session 11) and a
+           # hand at the head (a tee drawn over a gown): the output gate passed both.
+           ("more-photos/econ-icon/person/028009.jpg", "hands is raised"),
+           ("more-photos/pidm-repo/person/0685420e-44de-4b79-a8b9-36961a8e51921668531091031WomensGeorgettePrinted"
+            "Gown1.jpg", "hands is raised")]
 
 
 @pytest.mark.realdata

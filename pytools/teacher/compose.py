@@ -16,7 +16,8 @@ x a falloff across arms and torso, the key light's side and the chin's shadow, t
 person's visible skin, x the old sleeve's normalised low-frequency luminance x the contact shadow of the new
 garment's edges, joined to the visible skin by a screened Poisson seam, with the person's own skin grain),
 below the hips the lower
-garment continued, outside the backdrop (normalised convolution, photographic grain); on request the skin
+garment continued, outside the backdrop (normalised convolution, with the backdrop's own texture copied from
+beside it: :func:`backdrop_texture`); on request the skin
 part by the learned refiner (tryon.teacher.refine). The old garment includes collars the parse calls face or
 hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests), their cuffs the parse calls
 hand (:func:`_old_cuffs`), rib cuffs round the wrist the parse calls trousers (:func:`_wrist_cuffs`), an open
@@ -46,7 +47,8 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
-__all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "hair_matte", "compose", "ComposeResult"]
+__all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
+           "ComposeResult"]
 
 log = logging.getLogger(__name__)
 
@@ -551,6 +553,136 @@ def _grain(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     noise /= noise.std()
     tile = np.tile(noise, (H // 256 + 1, W // 256 + 1))[:H, :W]
     return (amp * tile * hole).astype(np.float32)
+
+
+BACKDROP_PATCH = 0.25
+"""Side of the backdrop patches :func:`backdrop_texture` copies, in shoulder widths (a few blades of grass, a few
+stones of a wall at the person's distance)."""
+
+
+def backdrop_texture(image: np.ndarray, backdrop: np.ndarray, region: np.ndarray, sw: float, *, seed: int = 0,
+                     neighbours: int = 32) -> np.ndarray | None:
+    """(H, W, 3) float32 RGB detail for refilled backdrop: the photo's own backdrop copied from nearby, in patches.
+
+    Where the old garment was wider than the new one (a long dress under a short one, a coat under a tee) the
+    backdrop behind it is refilled with a smooth colour (:func:`fill_colors`); on grass, stone or a patterned wall
+    that smooth fill reads as a smear in the shape of the old garment. Here the backdrop's detail (its RGB minus
+    its normalised-convolution mean at a third of the patch side, clipped at 3 local RMS per channel) is copied in
+    square patches of :data:`BACKDROP_PATCH` shoulder widths that lie wholly on the visible backdrop and are no
+    busier than 1.5 x the backdrop around them (a glass, a pole's or a car's edge is not repeated), each tile of ``region`` taking one of the
+    ``neighbours`` patch positions nearest to it (on a grid a third of a patch apart; grass is continued with
+    grass, a wall with the wall), laid at
+    half-patch strides with overlapping sin² windows normalised to keep one patch's variance: random overlap-add
+    patch synthesis (Efros & Freeman, "Image Quilting for Texture Synthesis and Transfer", SIGGRAPH 2001, its
+    non-optimised baseline) with the locality of exemplar-based inpainting (Criminisi et al., "Region Filling
+    and Object Removal by Exemplar-Based Image Inpainting", IEEE TIP 2004). Seeded: reproducible.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        backdrop: (H, W) bool visible backdrop, away from the person's outline.
+        region: (H, W) bool refilled backdrop pixels.
+        sw: shoulder width, pixels.
+        seed: random seed (patch choice).
+        neighbours: nearest patch positions each tile picks from.
+
+    Returns:
+        (H, W, 3) float32 detail to add to the smooth fill (zero outside ``region``), or None when the backdrop
+        holds fewer than 8 whole patches (the caller keeps its plain grain).
+    """
+    from scipy.spatial import cKDTree
+
+    H, W = region.shape
+    if not region.any():
+        return None
+    patch = max(8, int(round(BACKDROP_PATCH * sw)))
+    half = patch // 2
+    src = backdrop.astype(np.float32)
+    inside = cv2.boxFilter(src, -1, (patch, patch), normalize=True) > 0.999
+    inside[:half] = inside[H - half:] = False
+    inside[:, :half] = inside[:, W - half:] = False
+    # Patch positions on a grid a third of a patch apart: the nearest ones are then distinct patches (adjacent
+    # pixels' patches are one patch, repeated as a lattice).
+    grid = max(1, patch // 3)
+    inside_grid = np.zeros_like(inside)
+    inside_grid[::grid, ::grid] = inside[::grid, ::grid]
+    cy, cx = np.nonzero(inside_grid)
+    if len(cy) < 8:
+        return None
+    img = image.astype(np.float32)
+    res = np.where(backdrop[..., None], img - _masked_mean(img, src, max(1.0, patch / 3.0)), 0.0).astype(np.float32)
+    # Clipped at 3 local RMS (over two patches): an edge's outliers go, the texture of each part of the backdrop
+    # stays (one robust σ over grass and sky together would flatten the grass to the sky's).
+    local = np.sqrt(_masked_mean(res * res, src, 2.0 * patch))
+    res = np.clip(res, -3.0 * local, 3.0 * local)
+    # A patch much busier than the backdrop around it holds an object or an edge (a glass on a table, a pole), not
+    # the texture: only patches at most 1.5 x their surroundings' energy (over three patches) are copied.
+    energy = cv2.boxFilter((res * res).sum(-1), -1, (patch, patch), normalize=True)
+    around = _masked_mean(energy[..., None], src, 3.0 * patch)[..., 0]
+    calm = energy[cy, cx] <= 1.5 * around[cy, cx] + 1e-3
+    if calm.sum() < 8:
+        return None
+    cy, cx = cy[calm], cx[calm]
+    x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
+    step = max(1, half)
+    tiles = [(ty, tx) for ty in range(y - half, y + h, step) for tx in range(x - half, x + w, step)]
+    cnt = cv2.integral(region.astype(np.uint8))
+
+    def wanted(ty: int, tx: int) -> bool:
+        y0, y1, x0, x1 = max(0, ty), min(H, ty + patch), max(0, tx), min(W, tx + patch)
+        return y1 > y0 and x1 > x0 and cnt[y1, x1] - cnt[y0, x1] - cnt[y1, x0] + cnt[y0, x0] > 0
+
+    tiles = [t for t in tiles if wanted(*t)]
+    k = min(neighbours, len(cy))
+    _, near = cKDTree(np.stack([cy, cx], 1)).query(np.asarray(tiles, np.float64) + half, k=k)
+    near = near.reshape(len(tiles), k)
+    rng = np.random.default_rng(seed)
+    pick = near[np.arange(len(tiles)), rng.integers(0, k, len(tiles))]
+    flip = rng.random(len(tiles)) < 0.5
+    win1 = np.sin(np.pi * (np.arange(patch) + 0.5) / patch) ** 2
+    win = np.outer(win1, win1).astype(np.float32)
+    acc = np.zeros((H + 2 * patch, W + 2 * patch, 3), np.float32)    # padded: tiles may start above or left
+    wsq = np.zeros((H + 2 * patch, W + 2 * patch), np.float32)
+    for (ty, tx), i, f in zip(tiles, pick, flip, strict=True):
+        q = res[cy[i] - half:cy[i] - half + patch, cx[i] - half:cx[i] - half + patch]
+        oy, ox = ty + patch, tx + patch
+        acc[oy:oy + patch, ox:ox + patch] += win[..., None] * (q[:, ::-1] if f else q)
+        wsq[oy:oy + patch, ox:ox + patch] += win * win
+    out = acc[patch:patch + H, patch:patch + W] / np.sqrt(np.maximum(wsq[patch:patch + H, patch:patch + W], 1e-6))[..., None]
+    return (out * region[..., None]).astype(np.float32)
+
+
+def _masked_mean(x: np.ndarray, m: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W, C) Gaussian-weighted mean of ``x`` over the pixels where ``m`` (normalised convolution), 0 where none
+    is near; computed at a resolution of about sigma / 4 px and upsampled (the mean is smooth at that scale, and
+    a full-resolution blur of a 100-px sigma took seconds)."""
+    H, W = m.shape
+    d = max(1, int(sigma / 4.0))
+    if d > 1:
+        size = (max(1, W // d), max(1, H // d))
+        xs, ms = cv2.resize(x * m[..., None], size, interpolation=cv2.INTER_AREA), cv2.resize(m, size, interpolation=cv2.INTER_AREA)
+        xs = xs.reshape(size[1], size[0], -1)
+        sx, sy = size[0] / W, size[1] / H
+        num = cv2.GaussianBlur(xs, (0, 0), sigma * sx, sigmaY=sigma * sy).reshape(xs.shape)
+        den = cv2.GaussianBlur(ms, (0, 0), sigma * sx, sigmaY=sigma * sy)
+        out = num / np.maximum(den, 1e-6)[..., None]
+        return cv2.resize(out, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, -1)
+    num = cv2.GaussianBlur(x * m[..., None], (0, 0), sigma).reshape(x.shape)
+    return num / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-6)[..., None]
+
+
+def _backdrop_detail(image: np.ndarray, parse: np.ndarray, a_hole: np.ndarray, body_a: np.ndarray, sw: float
+                     ) -> np.ndarray:
+    """(H, W, 3) detail for the refilled backdrop of a full-resolution composite: :func:`backdrop_texture` copied
+    from the backdrop the parse sees, 0.06 shoulder widths clear of the person (its coarse outline) and of the
+    hole, else :func:`_grain`."""
+    region = (a_hole > 0.5) & (body_a < 0.5)
+    k = max(3, int(round(0.06 * sw)) | 1)
+    near_person = cv2.dilate((parse != LABEL["background"]).astype(np.uint8) | (a_hole > 0).astype(np.uint8),
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    detail = backdrop_texture(image, ~near_person, region, sw)
+    if detail is None:
+        return np.repeat(_grain(image, a_hole > 0.5)[..., None], 3, axis=-1)
+    return detail
 
 
 def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, sw: float) -> np.ndarray:
@@ -1190,15 +1322,15 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     tex_src = soft_upsample(skin & ~hole_all & ~face & ~np.isin(parse_s, (LABEL["hair"], LABEL["background"])),
                             (W, H)) > 0.5
     tex = skin_texture(image, tex_src, a_hole > 0.5)
-    grain = _grain(image, a_hole > 0.5)
+    sw_full = sw / s if s < 1.0 else sw
     lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
-    # Multiplicative on skin (darker skin has proportionally smaller luminance variations).
+    # Multiplicative on skin (darker skin has proportionally smaller luminance variations); the backdrop's own
+    # detail copied from beside it (grass, stone), else the photo's grain.
     fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) \
-        + ((1.0 - body_a) * grain)[..., None]
+        + (1.0 - body_a)[..., None] * _backdrop_detail(image, parse, a_hole, body_a, sw_full)
     # The new garment's edges (neckline, straps, hems) shade the synthesised skin beside them. Not the arms:
     # they hang in front of or beside the garment (and the warp's sleeve / torso split is too rough near the
     # hem to tell a sleeve's shadow from the torso's).
-    sw_full = sw / s if s < 1.0 else sw
     occ = contact_shadow(warp.warped_mask, max(1.0, GARMENT_SHADOW[0] * sw_full), GARMENT_SHADOW[1])
     occ = np.where(up(arms | arm_sil | (maps.arm_dist < 1.6 * ARM_RADIUS * sw)) > 0.5, 1.0, occ)
     fill_full = fill_full * (1.0 - body_a * (1.0 - occ))[..., None]

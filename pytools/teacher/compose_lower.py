@@ -6,7 +6,7 @@ Layers, back to front (painter's algorithm, soft alphas, as :mod:`tryon.teacher.
    inside the legs' silhouette (the same machinery as the tops' skin: the person's own skin colour x the light
    measured on the old garment x a cylinder falloff across each leg, joined to the visible skin by a screened
    Poisson seam, with the person's own skin grain; :func:`tryon.teacher.compose.fill_colors`), the backdrop
-   continued outside it;
+   continued outside it, with its own texture (:func:`tryon.teacher.compose.backdrop_texture`);
 2. the new garment, shaded with the light measured on the old bottoms;
 3. in front: the top (``tuck="out"``, the default: worn over the waistband) and the neck, the arms, the hands,
    the face and hair, what hangs beside the legs (a bag the parse calls lower body, away from the legs and not of
@@ -27,7 +27,7 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import skin_mask, skin_tone
 from tryon.teacher.agnostic_lower import (LEG_TAPER, feet_mask, hem_cuffs, leg_maps, leg_silhouette, legs_to_toes,
                                           old_bottoms_mask)
-from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _grain, fill_colors, paint_layers
+from tryon.teacher.compose import ARM_RADIUS, ComposeResult, _backdrop_detail, fill_colors, paint_layers
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import drop_textured, old_garment_remnant, old_garment_share, skin_texture, soft_upsample, synthesized_share
 from tryon.teacher.warp import WarpResult
@@ -167,9 +167,10 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
     face = parse == LABEL["face"]
     skin_full = soft_upsample(skin & ~hole_all, (W, H)) > 0.5
     tex = skin_texture(image, skin_full & ~face, a_hole > 0.5)
-    grain = _grain(image, a_hole > 0.5)
     lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)
-    fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) + ((1.0 - body_a) * grain)[..., None]
+    # The refilled backdrop (wide old trousers, a long skirt) continues the photo's own backdrop texture.
+    fill_full = fill_full * (1.0 + body_a[..., None] * tex[..., None] / lum_fill) \
+        + (1.0 - body_a)[..., None] * _backdrop_detail(image, parse, a_hole, body_a, sw / s if s < 1.0 else sw)
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 
     if shading_strength > 0 and old.sum() > 50:

@@ -59,13 +59,13 @@ import numpy as np
 
 from tryon.errors import LowConfidenceError, UsageError
 from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
-                               R_KNEE, R_SHOULDER, R_WRIST)
+                               R_KNEE, R_SHOULDER, R_WRIST, body_frame)
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
-           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across", "skin_tone"]
+           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -424,6 +424,48 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
         left, right = a_ls + f * (a_lh - a_ls), a_rs + f * (a_rh - a_rs)
         inside = (pb >= 0.0) & (pb <= hip_b) & (pa <= left) & (pa >= right)
         worst = max(worst, float(inside.mean()))
+    return worst
+
+
+def forearm_raised(keypoints: np.ndarray, image_height: int | None = None, *, min_visibility: float = 0.85) -> float:
+    """How far a hand is raised above its elbow: a hand at the hair, the face, the collar or waving.
+
+    Not a signal of the teacher's gate (its composition draws the arms in front of the garment); the student's
+    pose gate scores it (``tryon.framing.pose_gate_scores``, ``forearm_raised``): the parser-free student paints
+    the new garment over a forearm raised in front of the chest or the head and erases the hand (wild-dev, econ-icon
+    and pidm photos judged in session 13, ``docs/quality-gate.md``). Arms hanging, hands on the hips or in the
+    pockets give 0 or less. This project's own measure, from BlazePose's arm keypoints in the body's frame
+    (:func:`tryon.person.body.body_frame`: the shoulder line and its normal towards the hips, so a tilted photo
+    reads the same).
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility).
+        image_height: the photo's height, pixels: a forearm whose elbow or wrist lies at or below its bottom edge
+            (a chest-up photo's guessed hand) does not count (None: every forearm counts).
+        min_visibility: a forearm whose elbow or wrist BlazePose sees less than this does not count (stricter
+            than :func:`arms_across`'s 0.7: a waist-up photo's hands below the frame, which BlazePose guessed folded
+            back at the shoulders at 0.77-0.87, read as raised).
+
+    Returns:
+        the larger over both seen forearms of the wrist's height above its elbow along the body's axis, in shoulder
+        widths (0.5: the hand half a shoulder width above the elbow); 0 when no forearm counts, when none is raised
+        or when the shoulders coincide.
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, >= 2).
+    """
+    kp = _checked_keypoints(keypoints)
+    xy = kp[:, :2]
+    if float(np.linalg.norm(xy[L_SHOULDER] - xy[R_SHOULDER])) < 1e-6:
+        return 0.0
+    frame = body_frame(kp)
+    worst = 0.0
+    for e, w in ((L_ELBOW, L_WRIST), (R_ELBOW, R_WRIST)):
+        if kp.shape[1] >= 4 and min(kp[e, 3], kp[w, 3]) < min_visibility:
+            continue
+        if image_height is not None and max(xy[e, 1], xy[w, 1]) >= image_height:
+            continue
+        worst = max(worst, float((xy[e] - xy[w]) @ frame.v) / frame.sw)
     return worst
 
 

@@ -407,3 +407,32 @@ def test_real_knit_rib_cuffs_are_removed_below_new_short_sleeves(teacher, wild_d
         # (Before: 0.87 and 0.25 of the photo's dark share; the left cuff, which the parse calls trousers, is only
         # partly removed.)
         assert dark_out < 0.6 * dark_in, (wr, dark_in, dark_out)
+
+
+def test_backdrop_texture_continues_the_backdrop_beside_each_place():
+    """Refilled backdrop gets the detail of the backdrop nearest to it: grass-like noise beside the grass, nothing
+    beside a plain wall; zero outside the region; None without whole patches of backdrop."""
+    from tryon.teacher.compose import backdrop_texture
+
+    h, w, sw = 240, 320, 60.0
+    rng = np.random.default_rng(1)
+    img = np.full((h, w, 3), 128.0, np.float32)
+    grass = cv2.GaussianBlur(rng.normal(0, 30, (h, w // 2)).astype(np.float32), (0, 0), 1.5)
+    img[:, : w // 2] += grass[..., None] * np.array([0.6, 1.0, 0.5], np.float32)  # textured left half, plain right
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    region = np.zeros((h, w), bool)
+    region[90:150, 40:120] = True       # a hole in the grass
+    region[90:150, 200:280] = True      # and one in the plain half
+    backdrop = ~cv2.dilate(region.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    detail = backdrop_texture(img, backdrop, region, sw)
+    assert detail is not None and detail.shape == (h, w, 3)
+    assert not detail[~region].any()
+    left, right = detail[90:150, 40:120], detail[90:150, 200:280]
+    grass_sd = float((img[:, :100].astype(np.float32) - 128).std())
+    assert 0.4 * grass_sd < float(left.std()) < 1.6 * grass_sd, (left.std(), grass_sd)
+    assert float(right.std()) < 0.1 * float(left.std())
+    # Green stays green: the copied detail keeps the backdrop's colour balance (green varies most).
+    assert left[..., 1].std() > left[..., 0].std() > left[..., 2].std()
+    # Reproducible (seeded), and no backdrop with a whole patch -> None (the caller keeps its grain).
+    assert np.array_equal(detail, backdrop_texture(img, backdrop, region, sw))
+    assert backdrop_texture(img, np.zeros((h, w), bool), region, sw) is None

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 
 
 def _synthetic(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, tuple[int, int]]]:
-    """Standing bodies with random visibilities, ankle lifts, forearms across the torso and joints pushed below
-    the photo."""
+    """Standing bodies with random visibilities, ankle lifts, forearms across the torso or raised, and joints
+    pushed below the photo."""
     sets = []
     for _ in range(n):
         kp = np.zeros((33, 4), np.float32)
@@ -40,6 +40,9 @@ def _synthetic(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, tuple
         if rng.random() < 0.4:  # a forearm across the torso, wholly or in part (crossed arms, a laptop)
             wrist = 15 + rng.integers(2)
             kp[wrist, :2] = (rng.uniform(150, 450), rng.uniform(280, 560))
+        elif rng.random() < 0.4:  # a hand raised towards the head, above or below the ramp
+            side = rng.integers(2)
+            kp[15 + side, :2] = kp[13 + side, :2] + (rng.uniform(-60, 60), -rng.uniform(0, 160))
         height = int(rng.choice([1000, 800, 600]))  # 800, 600: legs (and hips) below the photo
         sets.append((kp, (height, 600)))
     return sets
@@ -77,7 +80,7 @@ def test_js_pose_gate_matches_python_on_synthetic_keypoints(tmp_path) -> None:
     py = _compare(_synthetic(np.random.default_rng(0), 300), FramingConfig(), tmp_path)
     kinds = {r["refused"]["message"].split(":")[0] for r in py if r["refused"]}
     # Both refusals and passes occur, for every signal, and the resume score refuses more than the refusal's.
-    assert len(kinds) == 3, kinds
+    assert len(kinds) == 4, kinds
     n, live = sum(r["refused"] is not None for r in py), sum(r["refused_live"] is not None for r in py)
     assert 0 < n < live < len(py), (n, live)
 

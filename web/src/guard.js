@@ -295,10 +295,37 @@ export function armsAcross(kp, imageHeight, samples = 21, minVisibility = 0.7) {
 }
 
 /**
- * The pose-only signals of the teacher's quality gate, scored (`tryon.framing.pose_gate_scores`): `pose` is
- * {@link poseVisibility}, `stance` {@link legRaise} when both knees and ankles are seen inside the photo (else 0),
- * `arms_across` {@link armsAcross} for the categories its entry lists, each through {@link ramp} with
- * `cfg.pose_gate`'s end points (written by `tryon export` from the teacher's gate).
+ * How far a hand is raised above its elbow (`tryon.teacher.gate.forearm_raised`): for each forearm BlazePose sees
+ * (elbow and wrist visibility at least `minVisibility`, both above the photo's bottom edge), the wrist's height above
+ * the elbow along the body's axis (the shoulder line's normal towards the hips), in shoulder widths; the larger
+ * arm's, 0 when none is raised or the shoulders coincide.
+ * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
+ * @param {number} imageHeight photo height, pixels
+ * @param {number} [minVisibility=0.85]
+ */
+export function forearmRaised(kp, imageHeight, minVisibility = 0.85) {
+  const [ls, rs, lh, rh] = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP].map((i) => kpAt(kp, i));
+  const sw = Math.hypot(ls[0] - rs[0], ls[1] - rs[1]);
+  if (sw < 1e-6) return 0;
+  const u = [(ls[0] - rs[0]) / sw, (ls[1] - rs[1]) / sw];
+  let v = [-u[1], u[0]];
+  const o = [(ls[0] + rs[0]) / 2, (ls[1] + rs[1]) / 2];
+  if (v[0] * ((lh[0] + rh[0]) / 2 - o[0]) + v[1] * ((lh[1] + rh[1]) / 2 - o[1]) < 0) v = [-v[0], -v[1]]; // down
+  let worst = 0;
+  for (const [e, w] of [[L_ELBOW, L_WRIST], [R_ELBOW, R_WRIST]]) {
+    const pe = kpAt(kp, e); const pw = kpAt(kp, w);
+    if (Math.min(pe[3], pw[3]) < minVisibility) continue;
+    if (Math.max(pe[1], pw[1]) >= imageHeight) continue;
+    worst = Math.max(worst, ((pe[0] - pw[0]) * v[0] + (pe[1] - pw[1]) * v[1]) / sw);
+  }
+  return worst;
+}
+
+/**
+ * The student's pose gate, scored (`tryon.framing.pose_gate_scores`): `pose` is {@link poseVisibility}, `stance`
+ * {@link legRaise} when both knees and ankles are seen inside the photo (else 0), `arms_across` {@link armsAcross}
+ * and `forearm_raised` {@link forearmRaised} for the categories their entries list, each through {@link ramp} with
+ * `cfg.pose_gate`'s end points (written by `tryon export`).
  * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
  * @param {[number, number]} imageSize photo (height, width)
  * @param {object} cfg the manifest's `framing`
@@ -312,7 +339,12 @@ export function poseGateScores(kp, [ih, iw], cfg, category = 'tops') {
     const p = kpAt(kp, i);
     return p[3] >= cfg.min_visibility && p[0] >= 0 && p[0] < iw && p[1] >= 0 && p[1] < ih;
   });
-  const raw = { pose: poseVisibility(kp, ih), stance: legsSeen ? legRaise(kp) : 0, arms_across: armsAcross(kp, ih) };
+  const raw = {
+    pose: poseVisibility(kp, ih),
+    stance: legsSeen ? legRaise(kp) : 0,
+    arms_across: armsAcross(kp, ih),
+    forearm_raised: forearmRaised(kp, ih),
+  };
   const out = {};
   for (const [k, r] of Object.entries(cfg.pose_gate || {})) {
     if (raw[k] === undefined) throw new TypeError(`the pose gate has no signal ${k} (it scores ${Object.keys(raw).join(', ')})`);
