@@ -1233,9 +1233,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
     # A knit or print of a skin-like hue is fabric: rougher than the face's skin (inner face as reference).
     face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric.
+    # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric. A one-piece also
+    # removes the old skirt or trousers: there a print of skin-like hues (a maxi dress's floral border) is fabric
+    # too, else it is kept as bare legs and left in scraps round the new hem.
     rough = skin & ~drop_textured(img_s, skin, face_in & skin, sw)
-    skin &= ~(rough & np.isin(parse_s, _ARMS + (LABEL["torso"],)))
+    fabric_labels = _ARMS + (LABEL["torso"],) + ((LABEL["lower_body"],) if category == "dress" else ())
+    skin &= ~(rough & np.isin(parse_s, fabric_labels))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
     old = _grow_old(img_s, parse_s, old, skin, sw)

@@ -545,3 +545,28 @@ def test_bare_legs_and_socks_below_skin_coloured_shorts_are_kept(teacher, wild_d
     assert shown.sum() > 500, "the dress should leave the lower shins in view"
     kept = (np.abs(res.tryon[shown].astype(int) - person[shown].astype(int)).max(axis=1) <= 8).mean()
     assert kept > 0.9, kept
+
+
+@pytest.mark.realdata
+def test_a_skin_hued_print_of_the_old_skirt_is_removed_not_kept_as_legs(teacher, vton_samples):
+    """A Dress Code person in a beige houndstooth skirt dressed in a shorter dress: the skirt's print passes the
+    skin colour test, only its texture does not. Below the new hem it is old garment, refilled as legs, not
+    left in scraps round the hem (the same roughness test as a skin-hued knit sleeve, on the lower body)."""
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / "ootdiffusion__052964_0.jpg")
+    garment = load_image(vton_samples / "garment" / "ootdiffusion__053290_1.jpg")
+    res = teacher.run(person, garment, category="one-pieces")
+    # The old skirt left in view: lower-body parse the new dress does not cover, above the knees.
+    kp = res.keypoints
+    skirt = (res.parse == LABEL["lower_body"]) & (res.composition_mask < 0.5)
+    skirt[int(kp[[25, 26], 1].mean()):] = False
+    skirt = cv2.erode(skirt.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert skirt.sum() > 500, "the dress should end above the old skirt's hem"
+
+    def fine_texture(img: np.ndarray) -> float:
+        grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0))[skirt].mean())
+
+    # The houndstooth's fine check is gone: the refilled legs are at most a quarter as rough as the print.
+    assert fine_texture(res.tryon) < 0.25 * fine_texture(person)
