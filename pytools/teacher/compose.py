@@ -1204,7 +1204,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
             tryon.teacher.agnostic_lower).
         person_mask: optional (H, W) float32 person probability (the selfie segmenter's, before the parse's
             threshold): with it, a top also removes an open outer layer's parts the parse calls backdrop
-            (:func:`_outer_layer`).
+            (:func:`_outer_layer`), and a one-piece measures the outline of the bare legs below an old hem that
+            the legs synthesised above it continue (:func:`tryon.teacher.agnostic_onepiece.leg_continuation`).
 
     Returns:
         :class:`ComposeResult`.
@@ -1266,8 +1267,11 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if category == "dress":
         from tryon.teacher.agnostic_onepiece import lower_body
 
-        cover = cv2.resize(warp.warped_mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
-        lo = lower_body(img_s, parse_s, skin, kp_s, cover=cover)
+        pm_s = None
+        if person_mask is not None:
+            pm_s = np.asarray(person_mask, np.float32)
+            pm_s = cv2.resize(pm_s, (w, h), interpolation=cv2.INTER_LINEAR) if pm_s.shape != (h, w) else pm_s
+        lo = lower_body(img_s, parse_s, skin, kp_s, person_mask=pm_s)
         leg_q = lo.limb_q
         old |= lo.old
         body = (body & ~lo.old) | lo.legs
@@ -1313,6 +1317,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     limb_dist = maps.arm_dist if leg_q is None else np.minimum(maps.arm_dist, leg_q * ARM_RADIUS * sw)
     fill = fill_colors(img_s, hole_all, body, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
                        lower=lower, old=old, across=maps.a)
+    if leg_q is not None and lo.cont_w.any():
+        # Legs under an old hem continue the photographed bare legs below it (no step at the old hem). After the
+        # skin model's seam matching, not before: the old hem's shadow on the shin, next to the hole, would pull
+        # the continued colour dark along the seam.
+        wc = (lo.cont_w * (hole_all & body))[..., None]
+        fill = fill * (1.0 - wc) + lo.cont_rgb * wc
     fill *= _arm_crease(arm_sil, body, sw)[..., None]
 
     # Full-resolution layers; masks from the working resolution are upsampled anti-aliased (no stair steps).

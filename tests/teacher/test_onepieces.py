@@ -519,13 +519,45 @@ def test_bare_legs_below_shorts_are_no_old_garment(hem_y, bare):
     socks[335:350, 110:190] = True
     assert out[shaded].all() and out[socks].all()
     assert not out[150:hem_y - 10].any()   # the shorts stay old garment
-    # A new dress ending above the shorts' hem would show the synthesised legs meeting the photographed ones.
-    short = np.zeros_like(skin)
-    short[:hem_y - 20] = True
-    assert not bare_below_hem(parse, skin, leg_frame(kp), short).any()
-    long = np.zeros_like(skin)
-    long[:300] = True
-    assert (bare_below_hem(parse, skin, leg_frame(kp), long) == out).all()
+
+
+def test_legs_under_an_old_skirt_continue_the_bare_legs_below_its_hem():
+    """A midi skirt ending at y=270 over bare shins that stand 10 px outside BlazePose's leg bones (as under a
+    skirt, where the knees are guessed), shaded across: a shorter new dress uncovers the knees between the two
+    hems. The legs drawn there continue the photographed shins (their centre, their breadth, their colour across
+    the leg), and the shins below the hem are kept."""
+    from tryon.teacher.agnostic_onepiece import lower_body
+
+    kp = _standing_legs()
+    h, w = 400, 300
+    image = np.full((h, w, 3), 235, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    skin = np.zeros((h, w), bool)
+    xs = np.arange(w)
+    legs_x = (115, 185)   # the real legs' centres; the bones run at x = 125 and 175
+    for cx in legs_x:
+        across = np.abs(xs - cx)
+        on = across <= 12
+        row = np.stack([200 - 4 * across, 150 - 4 * across, 120 - 3 * across], -1).clip(0, 255)
+        image[270:345, on] = row[on]
+        skin[270:345, on] = True
+        parse[270:345, cx - 15: cx + 16] = LABEL["lower_body"]
+    parse[140:270, 95:206] = LABEL["lower_body"]
+    image[140:270, 95:206] = (30, 30, 35)   # the old skirt
+    lo = lower_body(image, parse, skin, kp, person_mask=skin.astype(np.float32))
+    for cx in legs_x:
+        y = 258   # between the two hems, just above the old one
+        run = np.nonzero(lo.legs[y, cx - 30: cx + 31])[0] + cx - 30
+        run = run[np.abs(run - cx) <= 20]
+        assert abs(0.5 * (run.min() + run.max()) - cx) <= 3, (cx, run.min(), run.max())
+        assert 0.75 <= (run.max() - run.min() + 1) / 25 <= 1.3, (cx, run.min(), run.max())
+        assert lo.cont_w[y, cx] > 0.8
+        drawn, shin = lo.cont_rgb[y, cx - 8: cx + 9], image[290, cx - 8: cx + 9].astype(np.float32)
+        np.testing.assert_allclose(drawn.mean(axis=0), shin.mean(axis=0), atol=6)
+        # Shaded as the shin is: lit in the middle, darker towards the sides.
+        assert drawn[8, 0] - drawn[[0, 16], 0].mean() > 0.5 * (shin[8, 0] - shin[[0, 16], 0].mean())
+        assert not lo.old[290, cx - 11: cx + 12].any()     # the shins are kept as photographed
+    assert lo.old[200, 150]                                 # the skirt is removed
 
 
 @pytest.mark.realdata
@@ -570,3 +602,36 @@ def test_a_skin_hued_print_of_the_old_skirt_is_removed_not_kept_as_legs(teacher,
 
     # The houndstooth's fine check is gone: the refilled legs are at most a quarter as rough as the print.
     assert fine_texture(res.tryon) < 0.25 * fine_texture(person)
+
+
+@pytest.mark.realdata
+def test_knees_a_shorter_dress_uncovers_meet_the_photographed_shins(teacher, vton_samples):
+    """A Dress Code person in a black midi skirt dressed in a knee-length dress: between the new hem and the old
+    one the knees are synthesised. Just above the old hem they line up with the photographed shins just below it
+    (same place, same breadth), where capsules round BlazePose's guessed bones stood a fifth of a leg aside."""
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / "ootdiffusion__052472_0.jpg")
+    res = teacher.run(person, load_image(vton_samples / "garment" / "ootdiffusion__053790_1.jpg"),
+                      category="one-pieces")
+    H, W = person.shape[:2]
+    skirt = person.mean(axis=2) < 70
+    hem = int(np.nonzero(skirt[:, W // 3: 2 * W // 3].sum(axis=1) > 0.3 * (W // 3))[0].max())
+    assert res.composition_mask[hem - 14: hem - 4, W // 3: 2 * W // 3].max() < 0.5, "the dress should end higher"
+    lab = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
+    backdrop = np.median(lab[hem - 40: hem + 40, : W // 8].reshape(-1, 3), axis=0)
+
+    def extent(y0: int, y1: int, half: slice) -> tuple[float, float]:
+        leg = np.linalg.norm(lab[y0:y1] - backdrop, axis=-1) > 12
+        keep = np.zeros(W, bool)
+        keep[half] = True
+        keep[: W // 4] = keep[3 * W // 4:] = False
+        xs = np.nonzero(leg & keep)[1]
+        return float(np.percentile(xs, 5)), float(np.percentile(xs, 95))
+
+    for half in (slice(0, W // 2), slice(W // 2, W)):
+        a0, a1 = extent(hem - 14, hem - 4, half)   # synthesised knee
+        b0, b1 = extent(hem + 4, hem + 14, half)   # photographed shin
+        width = b1 - b0
+        assert abs((a0 + a1) - (b0 + b1)) / 2 < 0.08 * width, (a0, a1, b0, b1)
+        assert 0.85 < (a1 - a0) / width < 1.12, (a0, a1, b0, b1)
