@@ -94,7 +94,10 @@ def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0) ->
     return ok
 
 
-def drop_garment_coloured(image: np.ndarray, parse: np.ndarray, tone: np.ndarray, skin: np.ndarray) -> np.ndarray:
+def drop_garment_coloured(image: np.ndarray, parse: np.ndarray, tone: np.ndarray, skin: np.ndarray, *,
+                          garment: tuple[int, ...] = (LABEL["torso"],),
+                          candidates: tuple[int, ...] = (LABEL["torso"], LABEL["neck"]) + _ARMS + _HANDS,
+                          ) -> np.ndarray:
     """``skin`` without the pixels that have the old garment's colour rather than the skin's.
 
     :func:`skin_mask` is a band around one skin colour, loose on lightness for shadows; brown, olive, tan and
@@ -106,16 +109,22 @@ def drop_garment_coloured(image: np.ndarray, parse: np.ndarray, tone: np.ndarray
     is dropped when the garment's colour is itself close to the skin's (a beige top: the test cannot tell).
     A two-class nearest-colour decision, as in classical skin / cloth segmentation by colour models.
 
+    ``garment`` and ``candidates`` name other labels for another garment: a one-piece also tests the lower body
+    against the old skirt or trousers (an ivory skirt of a fair-skinned person passes the skin test in stripes,
+    and was kept as bare legs below a shorter new dress).
+
     Args:
         image: (H, W, 3) uint8 RGB.
         parse: (H, W) uint8 PARSE_LABELS.
         tone: (3,) RGB skin colour (:func:`skin_tone`).
         skin: (H, W) bool candidate skin (:func:`skin_mask`).
+        garment: the labels whose non-skin pixels are the old garment's colour.
+        candidates: the labels whose skin candidates are tested.
 
     Returns:
         (H, W) bool, a subset of ``skin``.
     """
-    src = (parse == LABEL["torso"]) & ~skin
+    src = np.isin(parse, garment) & ~skin
     if src.sum() < 50:
         return skin
     lab = _lab(image)
@@ -124,7 +133,7 @@ def drop_garment_coloured(image: np.ndarray, parse: np.ndarray, tone: np.ndarray
     wl = np.array([0.35, 1.0, 1.0], np.float32)
     if float(np.linalg.norm((g_med - t) * wl)) < 12.0:
         return skin
-    cand = skin & np.isin(parse, (LABEL["torso"], LABEL["neck"]) + _ARMS + _HANDS)
+    cand = skin & np.isin(parse, candidates)
     if not cand.any():
         return skin
     sig = max(2.0, 0.04 * image.shape[0])

@@ -1232,6 +1232,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         tone = skin_tone(img_s, parse_s)
     maps = body_maps((h, w), kp_s)
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
+    if category == "dress":   # the old skirt or trousers go too: their skin-coloured pixels are fabric as well
+        lower_labels = (LABEL["lower_body"],)
+        skin = drop_garment_coloured(img_s, parse_s, tone, skin, garment=lower_labels, candidates=lower_labels)
     # A knit or print of a skin-like hue is fabric: rougher than the face's skin (inner face as reference).
     face_in = cv2.erode((parse_s == LABEL["face"]).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric. A one-piece also

@@ -635,3 +635,30 @@ def test_knees_a_shorter_dress_uncovers_meet_the_photographed_shins(teacher, vto
         width = b1 - b0
         assert abs((a0 + a1) - (b0 + b1)) / 2 < 0.08 * width, (a0, a1, b0, b1)
         assert 0.85 < (a1 - a0) / width < 1.12, (a0, a1, b0, b1)
+
+
+@pytest.mark.realdata
+def test_an_ivory_skirt_that_passes_the_skin_test_is_removed_below_a_shorter_dress(teacher, vton_samples):
+    """A fair-skinned Dress Code person in an ivory midi dress: much of its skirt passes the skin colour test (in
+    stripes, as its folds turn), and was kept as bare legs below a shorter new dress. Tested against the old
+    skirt's own colour, as the tops test sleeves against the old top's, it is fabric: removed."""
+    from tryon.processing import load_image
+
+    person = load_image(vton_samples / "person" / "ootdiffusion__053514_0.jpg")
+    res = teacher.run(person, load_image(vton_samples / "garment" / "ootdiffusion__052234_1.jpg"), category="one-pieces")
+    kp = res.keypoints
+    lower = res.parse == LABEL["lower_body"]
+    lab_p = cv2.cvtColor(person, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab_r = cv2.cvtColor(res.tryon, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hips = float(kp[[23, 24], 1].mean())
+    knees = float(kp[[25, 26], 1].mean())
+    rows = np.zeros_like(lower)
+    rows[int(hips): int(knees)] = True
+    ivory = np.median(lab_p[lower & rows], axis=0)
+    # The old skirt's place the new dress leaves in view, above the knees.
+    shown = lower & rows & (res.composition_mask < 0.5)
+    assert shown.sum() > 1000, "the new dress should end above the knees"
+    near = np.linalg.norm(lab_p[shown] - ivory, axis=-1) < 12
+    assert near.mean() > 0.4                   # the photo shows the skirt there ...
+    still = np.linalg.norm(lab_r[shown] - ivory, axis=-1) < 12
+    assert still.mean() < 0.1, still.mean()    # ... the result does not (0.23 when it was kept as legs)
