@@ -315,6 +315,7 @@ def leg_continuation(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old
         weight = np.where(redraw, wt, weight).astype(np.float32)
         bare |= mine & lower & (along >= a_seam)
         seam |= mine & lower & ~feet & (along >= a_last - SEAM_GAP) & (along < a_seam) & (np.abs(across - c_m) <= r_m)
-    # The capsules' smooth outline (leg_silhouette): no saw-tooth where the redrawn leg meets the rest.
-    out = cv2.GaussianBlur(out.astype(np.float32), (0, 0), max(1.0, 0.02 * breadth)) > 0.5
+    if weight.any():
+        # The capsules' smooth outline (leg_silhouette): no saw-tooth where the redrawn leg meets the rest.
+        out = cv2.GaussianBlur(out.astype(np.float32), (0, 0), max(1.0, 0.02 * breadth)) > 0.5
     return out, rgb, weight, bare, seam

@@ -399,6 +399,30 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     return (soft * skin_col + (1.0 - soft) * bg_col).astype(np.float32)
 
 
+BODY_SPECK = 0.01
+"""Largest island of the body region lying wholly inside the hole that :func:`_drop_body_specks` removes, in
+squared shoulder widths."""
+
+
+def _drop_body_specks(body: np.ndarray, hole: np.ndarray, sw: float) -> np.ndarray:
+    """``body`` without its islands smaller than :data:`BODY_SPECK` sw² that lie wholly inside ``hole``.
+
+    A few skin-coloured pixels on an old skirt's hem (its sheen, its edge against a pale backdrop) join the body
+    region as islands beside the legs; filled as skin they were brown dots on the refilled backdrop. A body part
+    is never that small and cut off from the rest. (h, w) bool masks at the composition's working resolution,
+    ``sw`` in its pixels.
+    """
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(body.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return body
+    small = np.nonzero(stats[1:, cv2.CC_STAT_AREA] < BODY_SPECK * sw * sw)[0] + 1
+    if small.size == 0:
+        return body
+    outside = np.bincount(lab[~hole].ravel(), minlength=n)   # each island's pixels outside the hole
+    drop = small[outside[small] == 0]
+    return body & ~np.isin(lab, drop) if drop.size else body
+
+
 def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback: np.ndarray) -> np.ndarray:
     """Normalised convolution: Gaussian-weighted mean of ``x`` (H, W, C) over the pixels of mask ``m``,
     ``fallback`` (C,) where no such pixel is near."""
@@ -1316,6 +1340,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
     if lower is not None:
         body = body | (lower > 0.5)
+    body = _drop_body_specks(body, hole_all, sw)
     # Legs are shaded like arms: their normalised distance, in arm units (a cylinder across each leg).
     limb_dist = maps.arm_dist if leg_q is None else np.minimum(maps.arm_dist, leg_q * ARM_RADIUS * sw)
     fill = fill_colors(img_s, hole_all, body, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,

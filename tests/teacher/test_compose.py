@@ -9,7 +9,7 @@ import pytest
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import _arm_crease, body_region, compose, fill_colors, paint_layers
+from tryon.teacher.compose import _arm_crease, _drop_body_specks, body_region, compose, fill_colors, paint_layers
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
@@ -436,3 +436,23 @@ def test_backdrop_texture_continues_the_backdrop_beside_each_place():
     # Reproducible (seeded), and no backdrop with a whole patch -> None (the caller keeps its grain).
     assert np.array_equal(detail, backdrop_texture(img, backdrop, region, sw))
     assert backdrop_texture(img, np.zeros((h, w), bool), region, sw) is None
+
+
+def test_body_specks_inside_the_hole_are_dropped_not_filled_as_skin():
+    """Skin-coloured pixels on an old skirt's hem joined the body region as islands beside the legs, and were
+    filled as skin: brown dots on the refilled backdrop. Islands wholly inside the hole and under a hundredth of
+    a squared shoulder width go; the body, a speck touching visible skin and a larger island stay."""
+    sw = 80.0
+    body = np.zeros((200, 200), bool)
+    body[20:180, 60:100] = True        # a leg
+    body[150:152, 130:132] = True      # a speck, inside the hole
+    body[100:103, 40:43] = True        # a speck partly outside the hole
+    body[20:40, 150:170] = True        # an island of 400 px (> 0.01 sw² = 64)
+    hole = np.zeros_like(body)
+    hole[120:200, :] = True
+    hole[20:40, 140:180] = True
+    hole[101:104, 38:45] = True        # covers all but the speck's top row
+    out = _drop_body_specks(body, hole, sw)
+    assert not out[150:152, 130:132].any()
+    assert out[100:103, 40:43].all()
+    assert out[20:40, 150:170].all() and out[20:180, 60:100].all()
