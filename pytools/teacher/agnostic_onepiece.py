@@ -26,7 +26,7 @@ __all__ = ["LowerBody", "lower_body", "old_hems", "bare_below_hem", "leg_continu
            "HEM_MIN_SKIN", "CONT_REF", "CONT_BINS", "CONT_FADE", "SEAM_GAP"]
 
 HEM_BIN = 0.1
-"""Length of the bands along each leg in which :func:`bare_below_hem` measures the share of skin, in bone lengths
+"""Length of the bands along each leg in which :func:`old_hems` measures the share of skin, in bone lengths
 (:func:`tryon.teacher.agnostic_lower.leg_maps`' ``along``: 0 hip joint, 1 knee, 2 ankle)."""
 HEM_RUN = 3
 """... how many bands in a row must be mostly skin for the old bottoms to have ended (a skin-hued patch of a
