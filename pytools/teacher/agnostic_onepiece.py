@@ -276,7 +276,13 @@ def leg_continuation(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old
     if not hems:
         return legs, rgb, weight, bare, seam
     xp, fp = zip(*LEG_TAPER, strict=True)
-    outline = (person_mask > 0.5) if person_mask is not None else skin
+    outline = skin
+    if person_mask is not None:
+        # The person mask holds the legs' shaded sides, which the skin's colour band misses, but the selfie
+        # segmenter's low-resolution outline also spills onto a backdrop of the skin's lightness (grey concrete):
+        # measured there, a leg came out wide with pale, grey edges. Its pixels count within a few of skin.
+        k = max(3, int(round(0.08 * breadth)) | 1)
+        outline = (person_mask > 0.5) & cv2.dilate(skin.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     lower = parse == LABEL["lower_body"]
     img = np.asarray(image, np.float32)
     centres = np.linspace(-1.0, 1.0, CONT_BINS)

@@ -1343,21 +1343,32 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     body = _drop_body_specks(body, hole_all, sw)
     # Legs are shaded like arms: their normalised distance, in arm units (a cylinder across each leg).
     limb_dist = maps.arm_dist if leg_q is None else np.minimum(maps.arm_dist, leg_q * ARM_RADIUS * sw)
-    fill = fill_colors(img_s, hole_all, body, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
-                       lower=lower, old=old, across=maps.a)
+    # Skin and backdrop are filled apart and their outline drawn at the photo's resolution, as the bottoms'
+    # composition does: drawn at the working resolution, the outline of a synthesised arm or leg showed its
+    # pixels as a staircase on a phone photo (a 2826-px photo is 5.5 working pixels to one). The skin is
+    # computed on a grown body, so that the anti-aliased outline never reaches the backdrop's colour.
+    k_g = max(3, int(round(0.05 * sw)) | 1)
+    grown = cv2.dilate(body.astype(np.uint8), np.ones((k_g, k_g), np.uint8)).astype(bool)
+    skin_fill = fill_colors(img_s, hole_all, grown, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
+                            lower=lower, old=old, across=maps.a)
+    bg_fill = fill_colors(img_s, hole_all, body & ~hole_all, skin, tone, limb_dist, parse_s, sw)
     if leg_q is not None and lo.cont_w.any():
         # Legs under an old hem continue the photographed bare legs below it (no step at the old hem). After the
         # skin model's seam matching, not before: the old hem's shadow on the shin, next to the hole, would pull
         # the continued colour dark along the seam.
-        wc = (lo.cont_w * (hole_all & body))[..., None]
-        fill = fill * (1.0 - wc) + lo.cont_rgb * wc
-    fill *= _arm_crease(arm_sil, body, sw)[..., None]
+        wc = (lo.cont_w * hole_all)[..., None]
+        skin_fill = skin_fill * (1.0 - wc) + lo.cont_rgb * wc
+    crease = _arm_crease(arm_sil, body, sw)[..., None]
 
     # Full-resolution layers; masks from the working resolution are upsampled anti-aliased (no stair steps).
     a_hole = soft_upsample(hole_all, (W, H), ramp_px=2.0)
-    fill_full = fill if s >= 1.0 else cv2.resize(fill, (W, H), interpolation=cv2.INTER_LINEAR)
+    body_a = soft_upsample(body, (W, H), sigma=1.5, ramp_px=2.0)
+
+    def full(x: np.ndarray) -> np.ndarray:
+        return x if s >= 1.0 else cv2.resize(x, (W, H), interpolation=cv2.INTER_LINEAR)
+
+    fill_full = full(crease * skin_fill) * body_a[..., None] + full(crease * bg_fill) * (1.0 - body_a[..., None])
     # Texture: the person's own skin grain on the synthesised skin, the photo's grain on the backdrop.
-    body_a = soft_upsample(body, (W, H))
     skin_full = soft_upsample(skin & ~hole_all & ~face, (W, H)) > 0.5
     # The grain is copied from the person's skin only: skin-coloured backdrop or hair would be copied too.
     tex_src = soft_upsample(skin & ~hole_all & ~face & ~np.isin(parse_s, (LABEL["hair"], LABEL["background"])),
