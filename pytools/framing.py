@@ -115,7 +115,8 @@ _POSE_GATE_CATEGORIES = {"arms_across": ["tops", "one-pieces"], "forearm_raised"
 # (BlazePose placing a chest-up photo's hand above the head); the three student results a user or the output gate's
 # judging named for it (an orange tee painted over a hand at the hair, a tee over a gown with a hand at the head, a
 # pink tee over a raised arm) read 0.53-0.73. A waist-up photo whose hands, below the frame, BlazePose guessed folded
-# back at the shoulders read 0.44 at visibility 0.77-0.87: the measure counts forearms seen at 0.85 or more.
+# back at the shoulders read 0.44 at visibility 0.77-0.88 (0.46 in some live webcam frames, pausing the live mode):
+# the measure counts forearms seen at 0.92 or more (the raised hands above: 0.97 or more).
 _STUDENT_POSE_SIGNALS = {
     "forearm_raised": {"bad": 0.45, "good": 0.25,
                        "what": "one of your hands is raised (at your hair, your face or your collar)",

@@ -427,7 +427,7 @@ def arms_across(keypoints: np.ndarray, image_height: int | None = None, *, sampl
     return worst
 
 
-def forearm_raised(keypoints: np.ndarray, image_height: int | None = None, *, min_visibility: float = 0.85) -> float:
+def forearm_raised(keypoints: np.ndarray, image_height: int | None = None, *, min_visibility: float = 0.92) -> float:
     """How far a hand is raised above its elbow: a hand at the hair, the face, the collar or waving.
 
     Not a signal of the teacher's gate (its composition draws the arms in front of the garment); the student's
@@ -444,7 +444,8 @@ def forearm_raised(keypoints: np.ndarray, image_height: int | None = None, *, mi
             (a chest-up photo's guessed hand) does not count (None: every forearm counts).
         min_visibility: a forearm whose elbow or wrist BlazePose sees less than this does not count (stricter
             than :func:`arms_across`'s 0.7: a waist-up photo's hands below the frame, which BlazePose guessed folded
-            back at the shoulders at 0.77-0.87, read as raised).
+            back at the shoulders at 0.77-0.88, read as raised, and paused the live mode of a waist-up webcam
+            frame; the raised hands of the photos it is meant to refuse are seen at 0.97 or more).
 
     Returns:
         the larger over both seen forearms of the wrist's height above its elbow along the body's axis, in shoulder

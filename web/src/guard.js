@@ -301,9 +301,9 @@ export function armsAcross(kp, imageHeight, samples = 21, minVisibility = 0.7) {
  * arm's, 0 when none is raised or the shoulders coincide.
  * @param {ArrayLike<number>|number[][]} kp keypoints in photo pixels
  * @param {number} imageHeight photo height, pixels
- * @param {number} [minVisibility=0.85]
+ * @param {number} [minVisibility=0.92]
  */
-export function forearmRaised(kp, imageHeight, minVisibility = 0.85) {
+export function forearmRaised(kp, imageHeight, minVisibility = 0.92) {
   const [ls, rs, lh, rh] = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP].map((i) => kpAt(kp, i));
   const sw = Math.hypot(ls[0] - rs[0], ls[1] - rs[1]);
   if (sw < 1e-6) return 0;
