@@ -333,13 +333,18 @@ def test_photos_without_the_legs_are_refused_for_bottoms_and_one_pieces(framer, 
         framer(image, MODEL, category)
 
 
+# omnitry__person_dress holds a hand at her sunglasses: cut at the thighs, BlazePose sees the raised forearm at 0.92
+# or more and the student's pose gate refuses the photo (`forearm_raised`, rightly: a garment would be drawn over it).
+CUT_AT_THE_THIGHS = [name for name in FULL_BODY if name != "omnitry__person_dress.jpg"]
+
+
 @pytest.mark.realdata
-@pytest.mark.parametrize("name", FULL_BODY)
+@pytest.mark.parametrize("name", CUT_AT_THE_THIGHS)
 def test_a_full_body_photo_cut_at_the_thighs_is_framed_for_one_pieces(framer, wild_dev, name):
     """The full-body shoppers' photos cut by the test halfway down the thighs (a mirror selfie's framing): the
     one-pieces box is framed with the leg estimated from the torso, reaching below the cut photo (padded) and
     centred like the uncut photo's box. BlazePose squeezes the cut body into the photo (hips too high, and on
-    one of these five knees called seen inside it): the box is 0.90-1.05 of the uncut one's height (0.58-0.74
+    one of these photos knees called seen inside it): the box is 0.90-1.05 of the uncut one's height (0.58-0.74
     with the torso and knees as BlazePose placed them)."""
     image = _load(wild_dev / "person" / name)
     full = framer(image, MODEL, "one-pieces")

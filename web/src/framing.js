@@ -706,11 +706,14 @@ function refuseLean(kp, cfg) {
  * @param {object} cfg the manifest's framing
  * @param {number} [minScore=cfg.pose_gate_min_score] live mode passes `pose_gate_resume_score` after a refusal
  * @param {string} [category='tops'] the garment's category (see `guard.js`'s `poseGateScores`)
+ * @param {string[]} [ignore=[]] signals left out (live mode's {@link LIVE_UNGATED})
  * @returns {Object<string, number>} the scores, when nothing is refused
  * @throws {Error} `PoseError` saying what is wrong and what to change
  */
-export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_score, category = 'tops') {
+export function refusePoseGate(kp, imageSize, cfg, minScore = cfg.pose_gate_min_score, category = 'tops',
+  ignore = []) {
   const scores = G.poseGateScores(kp, imageSize, cfg, normaliseCategory(category));
+  for (const k of ignore) delete scores[k];
   let weakest = null;
   for (const k of Object.keys(scores)) if (weakest === null || scores[k] < scores[weakest]) weakest = k;
   if (weakest !== null && scores[weakest] <= minScore) {
@@ -738,6 +741,14 @@ export function refuseOutputGate(quality, cfg) {
 }
 
 /**
+ * Pose-gate signals live mode leaves out. `forearm_raised`: a webcam frame is mostly waist-up with the hands below
+ * it, where BlazePose guesses them folded back at the shoulders, on some noisy frames seen at 0.92 or more; the
+ * live garment then paused for a shopper standing still (`tests/e2e/test_live_framing.py`). A raised hand in front
+ * of a webcam passes in a moment; photos keep the signal.
+ */
+export const LIVE_UNGATED = ['forearm_raised'];
+
+/**
  * Live mode's pose gate with hysteresis: {@link refusePoseGate} at `pose_gate_min_score` while the garment is shown;
  * once it is hidden (a refusal of any kind, {@link PoseGateHysteresis#hide}), at `pose_gate_resume_score` until a
  * frame passes, so a pose at the refusal's edge does not make the garment flicker. Hidden at the start (no one
@@ -761,7 +772,7 @@ export class PoseGateHysteresis {
     if (!this.cfg.pose_gate) return;
     const limit = this.hidden ? this.cfg.pose_gate_resume_score : this.cfg.pose_gate_min_score;
     try {
-      refusePoseGate(kp, imageSize, this.cfg, limit, category);
+      refusePoseGate(kp, imageSize, this.cfg, limit, category, LIVE_UNGATED);
     } catch (err) {
       this.hidden = true;
       throw err;
