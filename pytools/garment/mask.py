@@ -566,4 +566,81 @@ def garment_mask(image: np.ndarray, *, check_background: bool = True, refine: bo
 
 
 def _finish(image: np.ndarray, mask: np.ndarray, drop_hangers: bool) -> np.ndarray:
+    mask = drop_strap_loops(image, mask)
     return drop_hanger(image, mask) if drop_hangers else mask
+
+
+STRAP_WALL = 0.06
+"""Widest garment wall (share of the garment's width) outside a backdrop patch near the garment's top that still
+reads as a strap's loop: a camisole's thin straps are 1-3 % of its width; a chest print is walled by half of it."""
+
+
+def drop_strap_loops(image: np.ndarray, mask: np.ndarray, *, tol: float = 3.0) -> np.ndarray:
+    """Give back to the background the loops a camisole's or slip dress's straps hang in beside the cups.
+
+    A strap that leaves the cup and comes back to it (or to the armhole) encloses a narrow wedge of backdrop
+    that the border flood cannot reach and hole filling makes garment: warped onto the person, it shows as a
+    white (or grey, beige) triangle on each shoulder. At the working resolution of the cut-out the wedge is a
+    few pixels wide and every pixel of it touches an edge, so this runs at the photo's resolution: pieces of
+    the mask in its top fifth with garment all round them, off the centre line, within ``tol`` (CIELAB, chroma halved) of the fitted
+    backdrop colour and as smooth as the border (lightness spread within 1.6 times its noise), at least 5 % of
+    the garment's height tall, with at most :data:`STRAP_WALL` of the
+    garment's width of garment between them and the outside, and walled by pixels clearly unlike the backdrop
+    (a white garment's flat inside on white paper is not). The same rules as the sleeve slot of
+    :func:`_see_through_holes`, with a strap's wall.
+
+    Args:
+        image: (H, W, 3) uint8 RGB garment photo.
+        mask: (H, W) float32 [0, 1] garment mask.
+
+    Returns:
+        (H, W) float32 mask, the loops set to 0 (a copy; the input is returned unchanged when none is found).
+    """
+    hard = mask > 0.5
+    gy = np.nonzero(hard.any(axis=1))[0]
+    gx = np.nonzero(hard.any(axis=0))[0]
+    if len(gy) < 20 or len(gx) < 20:
+        return mask
+    g_top, g_h, g_w = int(gy[0]), int(gy[-1] - gy[0] + 1), int(gx[-1] - gx[0] + 1)
+    y1 = g_top + int(0.3 * g_h)
+    lab = _lab(image)
+    bg, _, _, noise = border_stats(lab)
+    dist = np.linalg.norm(lab[:y1] - bg[:y1], axis=-1)
+    band = hard[:y1]
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats((band & (dist < tol)).astype(np.uint8), connectivity=4)
+    g_cx = float(np.nonzero(hard)[1].mean())
+    k_wall = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    drop = np.zeros(band.shape, bool)
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if y >= g_top + 0.2 * g_h or h < 0.05 * g_h or area < 2e-4 * g_h * g_w:
+            continue
+        cx = x + 0.5 * w
+        if abs(cx - g_cx) < 0.25 * g_w:
+            continue
+        comp = lbl == i
+        # A hole: garment on every side (a fringe of backdrop left along the outline touches the outside).
+        rim = cv2.dilate(comp.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~comp
+        if float((~band[rim]).mean()) > 0.02:
+            continue
+        sgn = 1 if cx > g_cx else -1
+        walls = []
+        for yy in range(y, y + h):
+            xs = np.nonzero(comp[yy])[0]
+            x0 = xs.max() if sgn > 0 else xs.min()
+            run = band[yy, x0 + 1:] if sgn > 0 else band[yy, :x0][::-1]
+            walls.append(np.argmin(run) if not run.all() else len(run))
+        if float(np.median(walls)) > STRAP_WALL * g_w:
+            continue
+        ring = cv2.dilate(comp.astype(np.uint8), k_wall).astype(bool) & ~comp & band
+        # Backdrop seen through is as smooth as the border's paper; a white stripe of the fabric has its weave.
+        if float(np.std(lab[:y1][comp][:, 0])) > max(0.6, 1.6 * noise):
+            continue
+        if ring.any() and float((dist[ring] > 12.0).mean()) > 0.35:
+            drop |= comp
+    if not drop.any():
+        return mask
+    out = np.array(mask, np.float32, copy=True)
+    # The soft edge round the wedge goes too (it is the backdrop's anti-aliased rim).
+    out[:y1][cv2.dilate(drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 0.0
+    return out

@@ -54,6 +54,10 @@ SIDE_FRACTIONS = (0.25, 0.5, 0.75)
 # knot the sleeve ends at the wrist; below the first a "long" sleeve is drawn to its own length as a short
 # one (see docs/teacher-prototype.md, "Sleeve length").
 SLEEVE_REACH = ((0.6, 0.85), (1.0, 1.85))
+# A camisole's or slip dress's neck points (the neckline's top corners, where the straps meet the cups) lie this
+# many of the garment's shoulder widths or more below its strap tops; a tee's, a tank's or a V-neck's lie at most
+# 0.08 below their shoulder seams (every top and one-piece of wild-dev: the cami tops and slip dresses 0.27-0.57).
+STRAP_NECK_DROP = 0.15
 
 
 # --------------------------------------------------------------------------------------------- thin-plate spline
@@ -351,6 +355,14 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
     g_nl, g_nr, g_nf = gf(lm["neck_left"]), gf(lm["neck_right"]), gf(lm["neck_front"])
     neck_half = float(np.clip(0.5 * abs(g_nl[0] - g_nr[0]) * scale, 0.17 * sw, 0.34 * sw))
     neck_b = min(sh_b["left"], sh_b["right"]) - 0.06 * sw
+    g_drop = 0.5 * (g_nl[1] + g_nr[1]) / max(g_sw, 1e-6)
+    if "sleeve_left_outer" not in lm and g_drop >= STRAP_NECK_DROP:
+        # Thin straps: the neck points are the neckline's corners on the chest, the strap tops' own drop below
+        # them (scaled), not the base of the neck; lifted there, the cups stretch up over the collarbones and
+        # the straps run on past the shoulders to the ears. Kept inside the strap tops and above the armpits.
+        neck_b = float(np.clip(min(sh_b["left"], sh_b["right"]) + g_drop * g_sw * scale, 0.0, 0.6 * sw))
+        neck_half = float(np.clip(0.5 * abs(g_nl[0] - g_nr[0]) * scale, 0.12 * sw,
+                                  min(sh_a["left"], sh_a["right"]) - 0.02 * sw))
     t["neck_left"] = frame.to_img(neck_half, neck_b)
     t["neck_right"] = frame.to_img(-neck_half, neck_b)
     depth = float(np.clip((g_nf[1] - 0.5 * (g_nl[1] + g_nr[1])) * scale, 0.04 * sw, 0.6 * sw))

@@ -189,6 +189,34 @@ def test_hem_hangs_level_under_tilted_shoulders():
     assert abs(t["hem_left"][1] - t["hem_right"][1]) < 2.0
 
 
+def test_a_camisoles_neckline_corners_sit_on_the_chest_not_at_the_neck():
+    """Thin straps: the neck points are the neckline's corners where the straps meet the cups, half the garment's
+    shoulder width below the strap tops. They land on the chest, that far below the shoulders (scaled), not at
+    the base of the neck above them, where the cups were stretched over the collarbones and the straps ran on
+    to the ears. A tank top's neck points (at its shoulder line) still go to the base of the neck."""
+    from tryon.person.body import body_frame
+    from tryon.teacher.warp import STRAP_NECK_DROP, body_targets
+
+    frame = body_frame(synthetic_keypoints())
+    cami = {"shoulder_left": (160, 30), "shoulder_right": (80, 30), "neck_left": (150, 70), "neck_right": (90, 70),
+            "neck_front": (120, 100), "armpit_left": (175, 110), "armpit_right": (65, 110),
+            "hem_left": (175, 280), "hem_right": (65, 280), "hem_center": (120, 280)}
+    tank = dict(cami, neck_left=(145, 33), neck_right=(95, 33), neck_front=(120, 60))
+    assert (70 - 30) / (160 - 80) > STRAP_NECK_DROP > (33 - 30) / (160 - 80)
+
+    def neck_depth(lm):
+        t, scale = body_targets(frame, None, {k: np.asarray(v, np.float64) for k, v in lm.items()})
+        shoulders = 0.5 * (frame.to_frame(t["shoulder_left"])[1] + frame.to_frame(t["shoulder_right"])[1])
+        return (0.5 * (frame.to_frame(t["neck_left"])[1] + frame.to_frame(t["neck_right"])[1]) - shoulders,
+                scale, frame.to_frame(t["neck_front"])[1] - shoulders)
+
+    depth, scale, front = neck_depth(cami)
+    assert depth == pytest.approx(40 * scale, rel=0.1)         # the cups' corners as far below as on the garment
+    assert front > depth                                        # and the V's point further down
+    depth, _, _ = neck_depth(tank)
+    assert depth < 0                                            # the base of the neck, above the shoulders
+
+
 def test_side_points_find_the_outline_of_a_waisted_side():
     """A side curving inside the straight armpit–hem line: the anchor is the outline, not the line's point."""
     from tryon.teacher.warp import _side_points
