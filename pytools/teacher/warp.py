@@ -879,6 +879,44 @@ def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def upsample_grid(grid: np.ndarray, parts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Upsample a sampling grid made of several maps (the torso's spline, each sleeve's arm-following map) without
+    interpolating between them.
+
+    Plain bilinear upsampling mixes, in every output pixel between two working pixels of different parts, the
+    garment coordinates of both maps, which lie far apart on the garment photo: each working pixel along the
+    seam between torso and sleeve then samples a streak of garment between the two places, a saw-tooth band
+    one working pixel per tooth (on a 1482-px photo with a 512-px working grid, teeth of 3 px along the
+    whole sleeve seam). Here each part's coordinates are upsampled on their own (bilinear weights renormalised
+    over that part's pixels, i.e. a normalised convolution, Knutsson & Westin, CVPR 1993) and each output pixel
+    takes the part whose anti-aliased coverage (:func:`tryon.teacher.skin.soft_upsample`) is largest there, so
+    the seam follows a smooth curve at the output resolution. Pixels of no part keep the plain interpolation.
+
+    Args:
+        grid: (h, w, 2) float32 sampling grid in [-1, 1] (``grid_sample`` convention) at the working resolution.
+        parts: (h, w) uint8 map each working pixel's coordinates come from (e.g. ``PART_*``; 0 = none).
+        size: (W, H) output size.
+
+    Returns:
+        (H, W, 2) float32 grid.
+    """
+    W, H = size
+    out = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
+    labels = [int(v) for v in np.unique(parts) if v != PART_NONE]
+    if len(labels) < 2:
+        return out
+    best = np.zeros((H, W), np.float32)
+    for lab in labels:
+        m = (parts == lab).astype(np.float32)
+        den = cv2.resize(m, (W, H), interpolation=cv2.INTER_LINEAR)
+        num = cv2.resize(grid * m[..., None], (W, H), interpolation=cv2.INTER_LINEAR)
+        cover = soft_upsample(m, (W, H), sigma=0.8)
+        take = (cover > best) & (den > 1e-3)
+        out[take] = num[take] / den[take][:, None]
+        best = np.where(take, cover, best)
+    return out
+
+
 def _bleed_edges(garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The garment photo with its edge and outside pixels replaced by the nearby garment colour.
 
@@ -999,6 +1037,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     grid_px = g_torso.copy()
     lab = lab_at(g_torso)
     final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
+    # Which map each pixel's garment coordinates come from (the parts, plus the clamped wedge maps and the gap
+    # copies): coordinates are never interpolated across a change of map (upsample_grid).
+    source = final_lab.copy()
 
     reach = {"left": 0.0, "right": 0.0}
     if has_sleeves:
@@ -1053,12 +1094,14 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             hull = cv2.convexHull(((wedge * np.array([w / W, h / H]) - np.array([x0, y0])) * 16).astype(np.int32))
             cv2.fillConvexPoly(wz, hull, 1, shift=4)
             fill = wz.astype(bool) & ~ok & (cur == PART_NONE)
+            wedge_px = np.zeros(sub.shape[:2], bool)
             if fill.any():
                 g_c = _sleeve_to_garment(lm, side, np.clip(u[fill], 0.03, 1.0), np.clip(v[fill], 0.0, 1.0))
                 lab_c = lab_at(g_c[:, None, :])[:, 0]
                 good = np.isin(lab_c, (label, PART_TORSO))
                 idx = np.nonzero(fill)
                 ok[idx[0][good], idx[1][good]] = True
+                wedge_px[idx[0][good], idx[1][good]] = True
                 g_s[idx[0][good], idx[1][good]] = g_c[good]
             if arm_lab is not None and spec.reach <= 1.0:
                 # A short sleeve ends above the elbow: an arm pixel nearer a forearm (either arm's, e.g. arms
@@ -1072,6 +1115,8 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             gp = grid_px[y0:y1 + 1, x0:x1 + 1]
             gp[ok] = g_s[ok]
             cur[ok] = label
+            src = source[y0:y1 + 1, x0:x1 + 1]
+            src[ok] = np.where(wedge_px[ok], label + 3, label)
 
     # Thin gaps between the parts (where neither the torso's nor a sleeve's mapping lands on its own part,
     # e.g. the garment's armpit notch) take the mapping of the nearest covered pixel: the fabric closes over
@@ -1088,12 +1133,13 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         idx = near[gaps] - 1
         grid_px[gaps] = grid_px[vy[idx], vx[idx]]
         final_lab[gaps] = final_lab[vy[idx], vx[idx]]
+        source[gaps] = 7
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
     torso_w = (final_lab == PART_TORSO).astype(np.float32)
     if (h, w) != (H, W):
-        grid = cv2.resize(grid, (W, H), interpolation=cv2.INTER_LINEAR)
+        grid = upsample_grid(grid, source, (W, H))
         # Coverage and the torso / sleeve split are upsampled anti-aliased: a nearest or plain bilinear
         # upsampling of the working-resolution masks leaves stair steps along hems and sleeves.
         valid = soft_upsample(valid, (W, H), sigma=0.8)     # (a strap can be 2 px wide at the grid's size)

@@ -330,3 +330,28 @@ def test_ghost_mannequin_long_sleeves_reach_the_forearm(teacher, wild_dev):
     w = warp_garment(garment, res.garment_mask, res.garment_landmarks, res.keypoints, person.shape[:2],
                      parse=res.parse, sleeve="long")
     assert w.sleeve_reach["left"] > 1.25 and w.sleeve_reach["right"] > 1.25
+
+
+def test_the_grid_is_upsampled_without_mixing_the_maps_of_torso_and_sleeve():
+    """Two maps meeting along a slanted seam (the torso's spline, a sleeve's arm map) sample far-apart places of
+    the garment photo. Upsampled bilinearly, every output pixel between two working pixels of different maps
+    sampled the garment in between: a saw-tooth band along the seam, one tooth per working pixel. Each output
+    pixel now takes one map's own coordinates, the seam a smooth curve at the output resolution."""
+    from tryon.teacher.warp import upsample_grid
+
+    h, w, f = 40, 30, 6
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    parts = np.where(xs > 0.6 * ys + 5, PART_TORSO, PART_LEFT_SLEEVE).astype(np.uint8)
+    grid = np.zeros((h, w, 2), np.float32)
+    grid[..., 0] = np.where(parts == PART_TORSO, 0.5 + 0.005 * xs, -0.5 + 0.005 * xs)
+    grid[..., 1] = ys / h
+    out = upsample_grid(grid, parts, (w * f, h * f))
+    plain = cv2.resize(grid, (w * f, h * f), interpolation=cv2.INTER_LINEAR)
+    between = lambda g: (np.abs(g[..., 0]) < 0.3).sum()   # noqa: E731
+    assert between(plain) > 100                              # the mixed band
+    assert between(out) == 0
+    # The seam runs where the parts' anti-aliased coverage crosses: a smooth line, row by row.
+    seam = np.argmax(out[..., 0] > 0, axis=1).astype(np.float32)
+    rows = np.arange(h * f)[(seam > 0)]
+    steps = np.abs(np.diff(seam[rows]))
+    assert steps.max() <= 2                                  # no stair steps of a working pixel (6 px)
