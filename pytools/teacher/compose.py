@@ -65,6 +65,10 @@ the body's left edge in the image against its right, right under the chin) as (p
 :func:`tryon.teacher.skin.fit_skin_shading`. The arm's and torso's priors are the fixed falloffs used before the
 fit (x0.76 and x0.85); the chin's is a mild shadow; the side's is none (a light from the front)."""
 
+CHEST_BOX = (0.3, 0.0, 0.8)
+"""The chest in the body frame, in shoulder widths: half-width across the centre line, then its top and bottom
+down from the shoulder line (the neckline's reach: collarbones to below the bust)."""
+
 GARMENT_SHADOW = (0.035, 0.22)
 """Contact shadow the new garment's edges cast on synthesised skin (:func:`tryon.teacher.skin.contact_shadow`):
 decay length in shoulder widths, darkening at the edge."""
@@ -1191,6 +1195,8 @@ class ComposeResult:
             (:func:`tryon.teacher.skin.old_garment_remnant`: what the detection missed).
         skin_tone_gap: :func:`tryon.teacher.skin.skin_tone_gap` of the synthesised skin shown against the
             photographed body skin shown (NaN where either is too small).
+        chest_synthesized: share of the chest (:data:`CHEST_BOX` in the body frame, arms left out) shown as
+            synthesised skin, in [0, 1]: a neckline lower than the old garment's filled with invented skin.
     """
 
     tryon: np.ndarray
@@ -1201,6 +1207,7 @@ class ComposeResult:
     skin_synthesized: float = 0.0
     old_garment_visible: float = 0.0
     skin_tone_gap: float = float("nan")
+    chest_synthesized: float = 0.0
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -1455,6 +1462,10 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     synth_s = (cv2.resize(synth.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5) & (shown_a > 0.5)
     real_s = skin & ~hole_all & ~face & (shown_a > 0.5)
     tone_gap = skin_tone_gap(res_s, synth_s, real_s)
+    half, b0, b1 = CHEST_BOX
+    chest = (np.abs(maps.a) < half * sw) & (maps.b > b0 * sw) & (maps.b < b1 * sw) & \
+        (maps.arm_dist > ARM_RADIUS * sw) & ~face
+    chest_share = float((synth_s & chest).sum()) / max(float(chest.sum()), 1.0)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
@@ -1468,4 +1479,4 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
                          skin_synthesized=synth_share, old_garment_visible=old_vis,
-                         skin_tone_gap=tone_gap)
+                         skin_tone_gap=tone_gap, chest_synthesized=chest_share)

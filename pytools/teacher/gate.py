@@ -31,6 +31,9 @@ signal                     measured as
 ``skin_tone``              tops and one-pieces: ``skin_synthesised`` x the CIELAB distance between the invented and
                            the photographed skin's median colours / 10 (painted-on strips), :func:`skin_tone`; 0
                            for bottoms
+``chest_synthesised``      tops and one-pieces: share of the chest (the body frame's box of
+                           :data:`tryon.teacher.compose.CHEST_BOX`, arms left out) shown as invented skin: a neckline
+                           lower than the old top's, filled with a slab (``info["chest_synthesized"]``); 0 for bottoms
 ``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
                            and the hips (arms crossed, hands or a laptop in front of the body),
                            :func:`arms_across`; 0 for bottoms and one-pieces
@@ -537,7 +540,8 @@ def assess(result) -> Quality:
     Args:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
-            (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent); for bottoms (``garment_info.category ==
+            (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent; its
+            ``chest_synthesized``, 0 when absent); for bottoms (``garment_info.category ==
             "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
             for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
             for tops.
@@ -559,6 +563,7 @@ def assess(result) -> Quality:
         raw["stance"] = leg_raise(result.keypoints)
         raw["arms_across"] = 0.0
         raw["skin_tone"] = 0.0
+        raw["chest_synthesised"] = 0.0
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -574,6 +579,7 @@ def assess(result) -> Quality:
                                  if dress else 0.0)
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])
         raw["skin_tone"] = skin_tone(raw["skin_synthesised"], float(info.get("skin_tone_gap", float("nan"))))
+        raw["chest_synthesised"] = float(info.get("chest_synthesized", 0.0))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

@@ -62,6 +62,13 @@ SIGNALS: dict[str, SignalSpec] = {
     # plausible at most 0.19, pale strips for arms 0.28.
     "skin_tone": SignalSpec("the invented skin would not match the colour of your own", 0.26, 0.2,
                             _COVER_ADVICE),
+    # Tops and one-pieces (0 for bottoms): the composition's chest_synthesized (tryon.teacher.compose.CHEST_BOX).
+    # On the 53 wild-dev results: seven at 0.40-0.75, every one a flat slab of invented chest in a neckline lower
+    # than the old top's (two of them shown by every other signal); every other result at most 0.15.
+    "chest_synthesised": SignalSpec("the garment's neckline is lower than your top's, and the chest it uncovers "
+                                    "would be invented skin", 0.35, 0.2,
+                                    "use a photo in a top with a neckline at least as low as the garment's (a V-neck "
+                                    "or a strappy top), or pick a garment with a higher neckline"),
     "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,
                              "stand facing the camera with your arms a little away from your body, and "
                              "photograph the garment laid flat and front-on"),
@@ -90,7 +97,8 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
                 "legs apart, not crossed")
 
 LOWER_SIGNALS: dict[str, SignalSpec] = {
-    **{k: v for k, v in SIGNALS.items() if k not in ("skin_synthesised", "skin_tone", "hidden_by_arms", "arms_across")},
+    **{k: v for k, v in SIGNALS.items()
+       if k not in ("skin_synthesised", "skin_tone", "chest_synthesised", "hidden_by_arms", "arms_across")},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
     # Re-read on the 21 bottoms results: every bottom judged plausible at least 0.78 (trousers have a gap between
     # the legs); a skirt whose cut-out kept its cast shadow 0.71.
@@ -104,5 +112,6 @@ LOWER_SIGNALS: dict[str, SignalSpec] = {
 """The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
 advice, old-bottoms wording, a landmark ramp in waistband widths and a solidity ramp re-read on bottoms;
 ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person photographed in trousers must
-synthesise the legs: its share says nothing about the result's quality), nor is ``skin_tone`` (0 for bottoms), nor are ``hidden_by_arms`` (hands in
+synthesise the legs: its share says nothing about the result's quality), nor are ``skin_tone`` and
+``chest_synthesised`` (0 for bottoms), nor are ``hidden_by_arms`` (hands in
 pockets or in front of the trousers hide them rightly) and ``arms_across`` (the top is not redrawn)."""

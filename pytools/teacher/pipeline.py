@@ -415,7 +415,8 @@ class Teacher:
                             warped_parts=w.warped_parts,
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible,
-                                  "skin_tone_gap": c.skin_tone_gap})
+                                  "skin_tone_gap": c.skin_tone_gap,
+                                  "chest_synthesized": c.chest_synthesized})
         if category == "dress":
             from tryon.framing import bottom_cut
             from tryon.person.labels import LABEL

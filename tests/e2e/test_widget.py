@@ -57,10 +57,13 @@ RESULT_JS = """async () => {
 def _open(page, site: str, query: str) -> None:
     page.goto(f"{site}/demo/?{query}")
     page.wait_for_function("() => customElements.get('tryon-widget') !== undefined")
+    # The catalogue loads after the widget and then selects its first top: pointing the widget at the test garment
+    # before that left the catalogue's garment in its place (a CI run compared the wrong garment's feeds).
+    page.wait_for_selector('.garment[data-name="graphic-print-tee"]', state="attached")
     # Select the same design in the catalogue (for the screenshot), then point the widget at the test copy of it
     # whose mask and size the Python reference reads.
     page.evaluate("""() => {
-      document.querySelector('.garment[data-name="graphic-print-tee"]')?.click();
+      document.querySelector('.garment[data-name="graphic-print-tee"]').click();
       const w = document.querySelector('tryon-widget');
       w.garmentSrc = '/demo/testdata/garment.png';
       w.garmentMaskSrc = '/demo/testdata/garment_mask.png';

@@ -431,3 +431,16 @@ def test_invented_skin_of_another_colour_than_the_persons_is_refused():
     assert same.scores["skin_tone"] == 1.0 and same.confidence >= 0.5
     assert assess(_result(**base)).raw["skin_tone"] == 0.0        # not measured: nothing to compare
     assert skin_tone(0.5, float("nan")) == 0.0 and skin_tone(0.1, 10.0) == pytest.approx(0.1)
+
+
+def test_a_chest_of_invented_skin_is_refused_with_what_to_change():
+    """A neckline lower than the old top's uncovers chest that only the fill can draw: a slab. The composition's
+    ``chest_synthesized`` share is scored (ramp 0.35 -> 0.2), and the refusal names the necklines."""
+    low = assess(_result(info={"chest_synthesized": 0.5}))
+    assert low.weakest == "chest_synthesised" and low.confidence == 0.0
+    with pytest.raises(LowConfidenceError) as err:
+        check(low, 0.5)
+    assert "neckline" in err.value.message
+    assert assess(_result(info={"chest_synthesized": 0.1})).confidence == 1.0
+    # Bottoms never uncover the chest: not scored for them.
+    assert "chest_synthesised" not in LOWER_SIGNALS

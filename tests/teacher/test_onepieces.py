@@ -662,3 +662,20 @@ def test_an_ivory_skirt_that_passes_the_skin_test_is_removed_below_a_shorter_dre
     assert near.mean() > 0.4                   # the photo shows the skirt there ...
     still = np.linalg.norm(lab_r[shown] - ivory, axis=-1) < 12
     assert still.mean() < 0.1, still.mean()    # ... the result does not (0.23 when it was kept as legs)
+
+
+@pytest.mark.realdata
+def test_a_deep_neckline_over_a_high_top_is_refused_as_an_invented_chest(teacher, wild_dev):
+    """Judged by eye on wild-dev: a wide V-neck tank dress on a woman photographed in a high-necked top gives a
+    flat slab of invented chest, which every other signal passed (confidence 0.86). A plunging V dress on a woman
+    photographed in a low-cut dress keeps her own chest: nothing to invent there."""
+    from tryon.processing import load_image
+    from tryon.teacher.gate import assess
+
+    slab = teacher.run(load_image(wild_dev / "person" / "ccp__1689.jpg"),
+                       load_image(wild_dev / "garment" / "tryonstylehub__do3.png"), category="one-pieces")
+    q = assess(slab)
+    assert slab.info["chest_synthesized"] > 0.35 and q.weakest == "chest_synthesised" and q.confidence < 0.5
+    own = teacher.run(load_image(wild_dev / "person" / "omnitry__person_dress.jpg"),
+                      load_image(wild_dev / "garment" / "maftulivtryon__cl_gd_01.jpg"), category="one-pieces")
+    assert own.info["chest_synthesized"] < 0.05
