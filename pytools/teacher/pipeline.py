@@ -68,7 +68,8 @@ class TeacherResult:
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
             0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
             of its area, 0-1), ``skin_tone_gap`` (CIELAB distance between the synthesised and the photographed
-            skin's colours, NaN when either is too small; the gate's ``skin_tone``) and, for one-pieces,
+            skin's colours, NaN when either is too small; the gate's ``skin_tone``), ``chest_synthesized`` (share
+            of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``) and, for one-pieces,
             ``legs_in_view``
             (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
             :class:`tryon.teacher.compose.ComposeResult`.
