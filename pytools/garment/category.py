@@ -147,6 +147,8 @@ class ShapeFeatures:
             the extent 15 % below it: about 1 under a waistband, lower under sloping shoulders.
         strap_rows: rows within the top quarter that are mostly background between their outermost garment
             pixels (straps of a cami or a tank top), over the height.
+        box_fill: garment pixels over the bounding box's area: about 1 for a folded shirt's near-square block,
+            lower for a garment laid out with sleeves, armholes, a neckline or a flared hem.
     """
 
     aspect: float
@@ -159,6 +161,7 @@ class ShapeFeatures:
     leg_gap: float
     edge_ratio: float
     strap_rows: float
+    box_fill: float = 0.0
 
     @property
     def has_shoulders(self) -> bool:
@@ -192,6 +195,18 @@ _LEG_GAP_SHORT = 0.05
 """leg_gap above which a waistband garment is a bottom (shorts, trousers with touching legs)."""
 _WIDENING = 0.1
 """width_90 - width_10 from which a waistband garment widens downwards (a skirt)."""
+_FOLDED_FILL = 0.9
+"""box_fill at and above which a garment no taller than :data:`_FOLDED_ASPECT` is a folded block (folded shirts of
+a shop's catalogue 0.90-0.95; the fullest garment laid out, a long-sleeved top with its sleeves along its sides,
+0.874)."""
+_FOLDED_ASPECT = 1.3
+"""Bounding-box height / width up to which a filled garment is taken for folded (a straight dress or trousers are
+taller)."""
+FOLDED = "folded: a filled block with no sleeves, armholes or neckline laid out"
+FOLDED_ADVICE = ("this garment is photographed folded, so its sleeves and neckline cannot be read: photograph it "
+                 "laid flat, front view, with its sleeves spread out (or on a hanger), on a plain background")
+"""The classifier's reason for a garment photographed folded (:func:`classify_garment` says ``uncertain``;
+:func:`require_supported` asks for a photo laid flat instead of a category)."""
 
 
 _HUNG_TOP = 0.75
@@ -241,7 +256,7 @@ def shape_features(sa) -> ShapeFeatures:
         width_10=float(np.median(rows(0.08, 0.12))), width_90=float(np.median(rows(0.8, 0.95))), flat_top=flat,
         armhole=max(sa.defect_depth["left"], sa.defect_depth["right"]) / w,
         leg_gap=_leg_gap(sa.mask, sa.cx, sa.top, sa.bottom), edge_ratio=float(edge_ratio),
-        strap_rows=float((fill[:int(0.25 * h)] < 0.4).sum() / h))
+        strap_rows=float((fill[:int(0.25 * h)] < 0.4).sum() / h), box_fill=float(m.sum() / (h * w)))
 
 
 _SLEEVE_UNDERARM = 0.5
@@ -319,6 +334,8 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     garment shapes and checked, not fitted, on the development photos, see ``docs/garment-category.md``):
 
     1. trousers: a gap between two legs over more than 20 % of the height -> ``lower``;
+       a folded garment (the mask fills 90 % or more of a bounding box at most 1.3 times as tall as wide: a
+       shop's folded shirt) -> ``uncertain`` with the reason :data:`FOLDED`;
     2. a straight top edge as wide as the garment under it (a waistband: ``flat_top`` >= 0.85, ``edge_ratio``
        >= 0.75) with neither sleeves, armholes, straps nor shoulders, and not a top's neckline left straight by
        the hanger removal (narrower than the garment below it with a hanger above it, needs ``image``) ->
@@ -351,6 +368,9 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     sleeve = sleeve_type(pts, top_length=length < _TOP_LENGTH)
     if f.leg_gap > _LEG_GAP_TROUSERS:
         return GarmentInfo("lower", sleeve, "two legs")
+    if f.box_fill >= _FOLDED_FILL and f.aspect <= _FOLDED_ASPECT:
+        # A folded shirt's outline is its folded block: read as a sleeveless strip, it was dressed as one.
+        return GarmentInfo(UNCERTAIN, sleeve, FOLDED)
     if (f.flat_top >= _WAISTBAND_FLAT and f.edge_ratio >= _WAISTBAND_EDGE and not f.has_shoulders
             and not _hung_by_neckline(image, mask, f)):
         if f.leg_gap > _LEG_GAP_SHORT or f.width_90 >= f.width_10 + _WIDENING or f.aspect >= _TALL:
@@ -375,10 +395,13 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
 
     Raises:
         UnsupportedCategoryError: for the other categories (the message names the category in FASHN's
-            vocabulary and what is dressed), and for a garment the classifier could not tell (:data:`UNCERTAIN`:
-            the message asks for the category to be named).
+            vocabulary and what is dressed), for a garment the classifier could not tell (:data:`UNCERTAIN`:
+            the message asks for the category to be named), and for a folded one (:data:`FOLDED`: the message
+            asks for a photo laid flat, :data:`FOLDED_ADVICE`).
     """
     dressed = tuple(normalise_category(c) for c in supported)
+    if isinstance(info, GarmentInfo) and info.category == UNCERTAIN and info.reason == FOLDED:
+        raise UnsupportedCategoryError(FOLDED_ADVICE)
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
         hints = {"tops": "if it is a top (t-shirt, shirt, blouse, sweater, tank top), name the category tops instead "
@@ -428,7 +451,8 @@ def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
         "work_height": _WORK_H, "armhole_min": _ARMHOLE_MIN, "straps_min": _STRAPS_MIN,
         "shoulder_min": _SHOULDER_MIN, "neck_max": _NECK_MAX, "waistband_flat": _WAISTBAND_FLAT,
         "waistband_edge": _WAISTBAND_EDGE, "dress_length": _DRESS_LENGTH, "top_length": _TOP_LENGTH, "tall": _TALL,
-        "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING}}
+        "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING,
+        "folded_fill": _FOLDED_FILL, "folded_aspect": _FOLDED_ASPECT}}
 
 
 _EXAMPLES = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", "bottoms": "trousers, jeans, shorts or a skirt",

@@ -29,3 +29,14 @@ def test_dressed_categories_are_written_in_the_users_vocabulary() -> None:
         browser_rules(("hats",))
     with pytest.raises(UsageError):
         browser_rules(("auto",))
+
+
+def test_the_folded_garment_words_are_pythons() -> None:
+    """The widget's reason and refusal for a folded garment are the Python module's, word for word."""
+    from tryon.garment.category import FOLDED, FOLDED_ADVICE
+
+    js = CATEGORY_JS.read_text()
+    reason = re.search(r"export const FOLDED = '([^']*)'", js)
+    advice = re.search(r"export const FOLDED_ADVICE = '([^']*)'\s*\+\s*'([^']*)'", js)
+    assert reason and reason.group(1) == FOLDED
+    assert advice and advice.group(1) + advice.group(2) == FOLDED_ADVICE

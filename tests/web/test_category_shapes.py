@@ -1,6 +1,6 @@
 """Golden test without photos: ``web/src/category.js`` against ``tryon.garment.category.classify_garment`` on
-drawn garment silhouettes (a tee, a long sleeve, a tank top, trousers, a skirt, shorts, a dress, and a rectangle
-the rules cannot tell), so the port is
+drawn garment silhouettes (a tee, a long sleeve, a tank top, trousers, a skirt, shorts, a dress, a rectangle
+the rules cannot tell, and a folded shirt), so the port is
 checked where ``../shared`` is absent (``tests/e2e/test_category_parity.py`` checks it on real photos). Both must
 give the same category, and the widget refuses exactly what the manifest's student does not dress."""
 
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tryon.garment.category import browser_rules, classify_garment
+from tryon.garment.category import FOLDED_ADVICE, browser_rules, classify_garment
 
 RUNNER = Path(__file__).with_name("shape_runner.mjs")
 
@@ -34,9 +34,11 @@ SHAPES = {
     "dress": [(125, 20), (135, 20), (150, 45), (165, 20), (175, 20), (185, 80), (175, 140), (250, 390), (50, 390),
               (125, 140), (115, 80)],
     "rectangle": [(75, 50), (225, 50), (225, 250), (75, 250)],  # a straight top edge, neither bottom nor top
+    "folded": [(60, 60), (130, 60), (150, 46), (170, 60), (240, 60), (245, 260), (55, 260)],  # a folded shirt
 }
 EXPECTED = {"tee": "top", "long_sleeve": "top", "tank": "top", "trousers": "lower", "skirt": "lower",
-            "shorts": "lower", "dress": "dress", "rectangle": "uncertain"}
+            "shorts": "lower", "dress": "dress", "rectangle": "uncertain",
+            "folded": "uncertain"}
 
 
 def _mask(points) -> np.ndarray:
@@ -62,7 +64,9 @@ def test_js_classifier_matches_python_on_drawn_garments(tmp_path: Path, dressed)
         assert js[name]["category"] == py, name
         refused = py == "uncertain" or fashn[py] not in spec["dressed"]
         assert (js[name]["refusal"] is not None) == refused, (name, js[name])
-        if py == "uncertain":
+        if name == "folded":
+            assert js[name]["refusal"] == FOLDED_ADVICE, js[name]
+        elif py == "uncertain":
             assert "name its category" in js[name]["refusal"], js[name]
         elif refused:
             assert f"'{fashn[py]}'" in js[name]["refusal"] and "dresses tops" in js[name]["refusal"], js[name]

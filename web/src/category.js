@@ -313,18 +313,20 @@ function legGap({ B, cx, top, bottom }) {
  * @param {object} rules the manifest's `garment_category.rules`
  * @returns {{aspect: number, top_width: number, shoulder_width: number, width_10: number, width_90: number,
  *   flat_top: number, armhole: number, leg_gap: number, edge_ratio: number, strap_rows: number,
- *   has_shoulders: boolean}}
+ *   box_fill: number, has_shoulders: boolean}}
  */
 export function shapeFeatures(sa, rules) {
   const { B, top, left } = sa;
   const h = sa.height; const w = sa.width;
   const ext = new Float64Array(h); const fill = new Float64Array(h);
+  let area = 0;
   for (let r = 0; r < h; r++) {
     let lo = -1; let hi = -1; let cnt = 0;
     for (let c = 0; c < w; c++) if (at(B, left + c, top + r)) { if (lo < 0) lo = c; hi = c; cnt++; }
     if (lo < 0) { lo = 0; hi = 0; }
     ext[r] = (hi - lo + 1) / w;
     fill[r] = cnt / Math.max(1, hi - lo + 1);
+    area += cnt;
   }
   const rows = (a, b) => {
     const i = Math.trunc(a * h);
@@ -349,7 +351,7 @@ export function shapeFeatures(sa, rules) {
     aspect: h / w, top_width: median(rows(0.005, 0.03)), shoulder_width: Math.max(...rows(0.04, 0.25)),
     width_10: median(rows(0.08, 0.12)), width_90: median(rows(0.8, 0.95)), flat_top: flat,
     armhole: Math.max(sa.depth.left, sa.depth.right) / w, leg_gap: legGap(sa), edge_ratio: edgeRatio,
-    strap_rows: straps / h,
+    strap_rows: straps / h, box_fill: area / (h * w),
   };
   f.has_shoulders = f.armhole >= rules.armhole_min || f.strap_rows >= rules.straps_min
     || (f.shoulder_width >= rules.shoulder_min && f.top_width <= rules.neck_max * f.shoulder_width);
@@ -703,10 +705,16 @@ export function topLandmarks(sa) {
 
 // --------------------------------------------------------------------------------------------- the rules
 
+/** `tryon.garment.category.FOLDED`: the reason given for a garment photographed folded. */
+export const FOLDED = 'folded: a filled block with no sleeves, armholes or neckline laid out';
+/** `tryon.garment.category.FOLDED_ADVICE`: the refusal of a folded garment (a photo laid flat, not a category). */
+export const FOLDED_ADVICE = 'this garment is photographed folded, so its sleeves and neckline cannot be read: '
+  + 'photograph it laid flat, front view, with its sleeves spread out (or on a hanger), on a plain background';
+
 /**
  * `classify_garment` without the sleeve type: the garment's category from its mask, `uncertain` when unsure.
  * Rules and their order (thresholds from `rules`, i.e. the Python module's constants):
- * two legs → lower; a waistband and no shoulders → lower (leg gap, widening or tall) or uncertain; then the
+ * two legs → lower; a folded block (`folded_fill`, `folded_aspect`) → uncertain, reason FOLDED; a waistband and no shoulders → lower (leg gap, widening or tall) or uncertain; then the
  * neck-to-hem length over the torso width: above `dress_length` → dress, from `top_length` → uncertain, else top.
  *
  * @param {{data: ArrayLike<number>, width: number, height: number}} mask the garment mask, values in [0, 1]
@@ -719,6 +727,7 @@ export function classifyGarment(mask, rules) {
   const f = shapeFeatures(sa, rules);
   const out = (category, reason) => ({ category, reason, features: f });
   if (f.leg_gap > rules.leg_gap_trousers) return out('lower', 'two legs');
+  if (f.box_fill >= rules.folded_fill && f.aspect <= rules.folded_aspect) return out('uncertain', FOLDED);
   if (f.flat_top >= rules.waistband_flat && f.edge_ratio >= rules.waistband_edge && !f.has_shoulders) {
     if (f.leg_gap > rules.leg_gap_short || f.width_90 >= f.width_10 + rules.widening || f.aspect >= rules.tall) {
       return out('lower', 'a waistband and no shoulders');
@@ -742,6 +751,7 @@ export function classifyGarment(mask, rules) {
  */
 export function refusal(info, dressed) {
   const list = dressed.map((c) => `${c} (${CATEGORY_EXAMPLES[c] || c})`).join(', ');
+  if (info.category === 'uncertain' && info.reason === FOLDED) return FOLDED_ADVICE;
   if (info.category === 'uncertain') {
     return `could not tell what kind of garment this is (${info.reason}): name its category instead of auto `
       + `(category="${dressed[0]}" for ${CATEGORY_EXAMPLES[dressed[0]] || dressed[0]}); this model dresses ${list}`;
