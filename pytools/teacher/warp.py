@@ -45,6 +45,10 @@ PART_NONE, PART_TORSO, PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE = 0, 1, 2, 3
 REQUIRED_LANDMARKS = ("neck_left", "neck_right", "neck_front", "shoulder_left", "shoulder_right", "armpit_left",
                       "armpit_right", "hem_left", "hem_right", "hem_center")
 SIDE_FRACTIONS = (0.25, 0.5, 0.75)
+SOURCE_WEDGE, SOURCE_GAP = 3, 7
+"""Labels of the map a pixel's garment coordinates come from (``warp_garment``'s ``source``, read by
+:func:`upsample_grid`), besides the parts' own: a sleeve's clamped wedge map is its part + ``SOURCE_WEDGE``, the
+thin gaps' copied coordinates are ``SOURCE_GAP``."""
 # How far down the arm a sleeve of a "long"-sleeved garment reaches, from its length: (ratio, reach) knots
 # of a piecewise-linear map. ratio = the garment's longer sleeve (mean of its outer and underarm seams, scaled
 # to the person by the shoulder widths) over the person's upper arm; reach as in ``WarpResult.sleeve_reach``
@@ -886,7 +890,7 @@ def upsample_grid(grid: np.ndarray, parts: np.ndarray, size: tuple[int, int]) ->
     Plain bilinear upsampling mixes, in every output pixel between two working pixels of different parts, the
     garment coordinates of both maps, which lie far apart on the garment photo: each working pixel along the
     seam between torso and sleeve then samples a streak of garment between the two places, a saw-tooth band
-    one working pixel per tooth (on a 1482-px photo with a 512-px working grid, teeth of 3 px along the
+    one working pixel per tooth (a 1482-px photo on a 256-px working grid: teeth of about 6 px along the
     whole sleeve seam). Here each part's coordinates are upsampled on their own (bilinear weights renormalised
     over that part's pixels, i.e. a normalised convolution, Knutsson & Westin, CVPR 1993) and each output pixel
     takes the part whose anti-aliased coverage (:func:`tryon.teacher.skin.soft_upsample`) is largest there, so
@@ -1116,7 +1120,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             gp[ok] = g_s[ok]
             cur[ok] = label
             src = source[y0:y1 + 1, x0:x1 + 1]
-            src[ok] = np.where(wedge_px[ok], label + 3, label)
+            src[ok] = np.where(wedge_px[ok], label + SOURCE_WEDGE, label)
 
     # Thin gaps between the parts (where neither the torso's nor a sleeve's mapping lands on its own part,
     # e.g. the garment's armpit notch) take the mapping of the nearest covered pixel: the fabric closes over
@@ -1133,7 +1137,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         idx = near[gaps] - 1
         grid_px[gaps] = grid_px[vy[idx], vx[idx]]
         final_lab[gaps] = final_lab[vy[idx], vx[idx]]
-        source[gaps] = 7
+        source[gaps] = SOURCE_GAP
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
