@@ -151,7 +151,8 @@ def run(
     Without --garment the default built-in catalogue garment is used. An outfit: --garment TOP --garment BOTTOM
     [--tuck in|out], one garment per category, dressed one after the other (tryon.teacher.outfit). Exit codes: 0 done; 3 some pairs of a
     batch failed (see errors.jsonl); 10-13 bad image file; 20/21/22 no person / several people / pose (shoulders
-    out of view, back view, too small); 30/31/32 garment background / category (or a folded garment) / a person in the garment photo;
+    out of view, back view, too small); 30/31/32 garment background / category (or a folded garment) / a person in
+    the garment photo;
     40 model missing (run `tryon setup`); 50 output not writable; 61 the try-on is below the quality gate (the
     teacher's, or the student's output gate; the message says what to change; --no-gate shows it anyway). The
     confidence is printed with each result (batch: quality.jsonl).

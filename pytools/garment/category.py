@@ -203,10 +203,11 @@ _FOLDED_ASPECT = 1.3
 """Bounding-box height / width up to which a filled garment is taken for folded (a straight dress or trousers are
 taller)."""
 FOLDED = "folded: a filled block with no sleeves, armholes or neckline laid out"
+"""The classifier's reason for a garment photographed folded (:func:`classify_garment` says ``uncertain``)."""
 FOLDED_ADVICE = ("this garment is photographed folded, so its sleeves and neckline cannot be read: photograph it "
                  "laid flat, front view, with its sleeves spread out (or on a hanger), on a plain background")
-"""The classifier's reason for a garment photographed folded (:func:`classify_garment` says ``uncertain``;
-:func:`require_supported` asks for a photo laid flat instead of a category)."""
+"""What :func:`require_supported` says of a folded garment: a photo laid flat, not a category (named ``tops``, it
+would be dressed as the strip it reads as). ``web/src/category.js`` repeats it word for word (tested)."""
 
 
 _HUNG_TOP = 0.75

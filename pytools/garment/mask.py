@@ -238,13 +238,7 @@ def _see_through_holes(fg: np.ndarray, enclosed: np.ndarray, bg_like: np.ndarray
         sgn = 1 if (hx[0] + hx[-1]) / 2 > g_cx else -1
         if abs((hx[0] + hx[-1]) / 2 - g_cx) < 0.25 * g_w:
             continue
-        walls = []
-        for y in ys:
-            xs = np.nonzero(comp[y])[0]
-            x = xs.max() if sgn > 0 else xs.min()
-            run = fg[y, x + 1:] if sgn > 0 else fg[y, :x][::-1]
-            walls.append(np.argmin(run) if not run.all() else len(run))
-        if float(np.median(walls)) > 0.22 * g_w:
+        if _outer_wall(comp, fg, ys, sgn) > 0.22 * g_w:
             continue
         if float(np.median(dist[comp])) > tol_c:
             continue
@@ -253,6 +247,26 @@ def _see_through_holes(fg: np.ndarray, enclosed: np.ndarray, bg_like: np.ndarray
         if ring.any() and float((dist[ring] > max(12.0, 6.0 * tol_c)).mean()) > 0.35:
             out |= comp
     return out
+
+
+def _outer_wall(comp: np.ndarray, fg: np.ndarray, rows, sgn: int) -> float:
+    """Median width (pixels) of the garment between an enclosed patch and the outside, row by row.
+
+    Args:
+        comp: (h, w) bool the patch; fg: (h, w) bool the garment; rows: the patch's rows; sgn: +1 to measure
+            towards the right edge, -1 towards the left.
+
+    Returns:
+        The median over ``rows`` of the run of ``fg`` from the patch's outermost pixel to the first background
+        pixel (the image edge when there is none).
+    """
+    walls = []
+    for y in rows:
+        xs = np.nonzero(comp[y])[0]
+        x = xs.max() if sgn > 0 else xs.min()
+        run = fg[y, x + 1:] if sgn > 0 else fg[y, :x][::-1]
+        walls.append(np.argmin(run) if not run.all() else len(run))
+    return float(np.median(walls))
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -582,11 +596,11 @@ def drop_strap_loops(image: np.ndarray, mask: np.ndarray, *, tol: float = 3.0) -
     that the border flood cannot reach and hole filling makes garment: warped onto the person, it shows as a
     white (or grey, beige) triangle on each shoulder. At the working resolution of the cut-out the wedge is a
     few pixels wide and every pixel of it touches an edge, so this runs at the photo's resolution: pieces of
-    the mask in its top fifth with garment all round them, off the centre line, within ``tol`` (CIELAB, chroma halved) of the fitted
-    backdrop colour and as smooth as the border (lightness spread within 1.6 times its noise), at least 5 % of
-    the garment's height tall, with at most :data:`STRAP_WALL` of the
-    garment's width of garment between them and the outside, and walled by pixels clearly unlike the backdrop
-    (a white garment's flat inside on white paper is not). The same rules as the sleeve slot of
+    the mask in its top fifth with garment all round them, off the centre line, within ``tol`` (CIELAB, chroma
+    halved) of the fitted backdrop colour and as smooth as the border (lightness spread within 1.6 times its
+    noise), at least 5 % of the garment's height tall, with at most :data:`STRAP_WALL` of the garment's width of
+    garment between them and the outside, and walled by pixels clearly unlike the backdrop (a white garment's
+    flat inside on white paper is not). The same rules as the sleeve slot of
     :func:`_see_through_holes`, with a strap's wall.
 
     Args:
@@ -623,14 +637,7 @@ def drop_strap_loops(image: np.ndarray, mask: np.ndarray, *, tol: float = 3.0) -
         rim = cv2.dilate(comp.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~comp
         if float((~band[rim]).mean()) > 0.02:
             continue
-        sgn = 1 if cx > g_cx else -1
-        walls = []
-        for yy in range(y, y + h):
-            xs = np.nonzero(comp[yy])[0]
-            x0 = xs.max() if sgn > 0 else xs.min()
-            run = band[yy, x0 + 1:] if sgn > 0 else band[yy, :x0][::-1]
-            walls.append(np.argmin(run) if not run.all() else len(run))
-        if float(np.median(walls)) > STRAP_WALL * g_w:
+        if _outer_wall(comp, band, range(y, y + h), 1 if cx > g_cx else -1) > STRAP_WALL * g_w:
             continue
         ring = cv2.dilate(comp.astype(np.uint8), k_wall).astype(bool) & ~comp & band
         # Backdrop seen through is as smooth as the border's paper; a white stripe of the fabric has its weave.

@@ -714,8 +714,9 @@ export const FOLDED_ADVICE = 'this garment is photographed folded, so its sleeve
 /**
  * `classify_garment` without the sleeve type: the garment's category from its mask, `uncertain` when unsure.
  * Rules and their order (thresholds from `rules`, i.e. the Python module's constants):
- * two legs → lower; a folded block (`folded_fill`, `folded_aspect`) → uncertain, reason FOLDED; a waistband and no shoulders → lower (leg gap, widening or tall) or uncertain; then the
- * neck-to-hem length over the torso width: above `dress_length` → dress, from `top_length` → uncertain, else top.
+ * two legs → lower; a folded block (`folded_fill`, `folded_aspect`) → uncertain, reason FOLDED; a waistband and
+ * no shoulders → lower (leg gap, widening or tall) or uncertain; then the neck-to-hem length over the torso
+ * width: above `dress_length` → dress, from `top_length` → uncertain, else top.
  *
  * @param {{data: ArrayLike<number>, width: number, height: number}} mask the garment mask, values in [0, 1]
  * @param {object} rules the manifest's `garment_category.rules`
