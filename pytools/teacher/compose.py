@@ -23,7 +23,9 @@ hair (:func:`_collar`), sleeves of skin-hued knits (texture and majority tests),
 hand (:func:`_old_cuffs`), rib cuffs round the wrist the parse calls trousers (:func:`_wrist_cuffs`), an open
 outer layer's parts the parse calls backdrop or hair (a parka's flap beside the hip, a jacket draped over the
 shoulders: :func:`_outer_layer`) and the patches the old garment, or the hole with its rim, encloses
-(:func:`_enclosed_patches`). Masks computed at the working resolution are upsampled anti-aliased
+(:func:`_enclosed_patches`). Below the new top's hem, the old garment that is the garment worn on the thighs (a
+dress or kurta under the top, the trousers' waistband under a long old top) stays as photographed
+(:func:`_kept_below_hem`). Masks computed at the working resolution are upsampled anti-aliased
 (tryon.teacher.skin.soft_upsample). This follows the composition stage of VITON / CP-VTON (a mask selecting
 warped garment vs rendered person), made explicit.
 """
@@ -987,6 +989,85 @@ def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: Body
     return np.isin(cc, keep[keep > 0])
 
 
+UNDER_BAND = (0.3, 0.9)
+"""Where the garment worn on the thighs is sampled by :func:`_kept_below_hem`, in shoulder widths below the hip line
+(below a top's hem, above a mini dress's)."""
+UNDER_ARM = 0.6
+"""How close to an arm bone an old-garment pixel may be kept, in ARM_RADIUS (a forearm's half-width is about 0.55 of
+it): the dress round a hand on the belly is kept, an old sleeve the parse gave to the torso is not."""
+UNDER_COLOUR = 8.0
+"""CIELAB distance within which an old-garment pixel has the colour of the garment on the thighs (a print's colours
+sampled, so a floral dress's every colour is near some sample)."""
+
+
+def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, frame: BodyFrame,
+                    maps: BodyMaps, covered: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the old garment below the new top's hem that is the garment worn on the thighs, kept as photographed.
+
+    A top tried on over a dress, a kurta or a long tunic is a top worn over it: below the new hem the old
+    garment goes on (it is not skin, and a colour continued from the thighs is a flat slab across a print). The
+    parse calls a dress's skirt torso down to mid-thigh, so without this the whole skirt above mid-thigh was removed
+    and refilled, and a floating skirt hung below the new top. The same test keeps the trousers' own waistband
+    where a long old top's parse (torso) reached over it.
+
+    A pixel is kept when it is old garment off the arms (UNDER_ARM x ARM_RADIUS from every arm bone), below the
+    new torso part's hem (the lowest covered body-frame row per 0.04 shoulder widths across, continued flat beyond
+    the garment's sides), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
+    body labels, ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
+    units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
+    touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view.
+    Colour palettes are nearest-neighbour tests (:func:`_palette`), as in :func:`_top_tail`.
+
+    Args:
+        image: (H, W, 3) uint8 RGB at the working resolution; parse: PARSE_LABELS; old: old-garment mask; skin:
+            visible-skin mask; frame / maps: the body frame and maps of the same pixels.
+        covered: (H, W) bool, the new garment's torso part (not its sleeves) at the same resolution.
+    """
+    none = np.zeros(parse.shape, bool)
+    if not covered.any() or old.sum() < 50:
+        return none
+    sw = frame.sw
+    l_hip, r_hip = frame.to_frame(frame.kp["left_hip"]), frame.to_frame(frame.kp["right_hip"])
+    hip_b = 0.5 * (l_hip[1] + r_hip[1])
+    half_hips = 0.5 * abs(l_hip[0] - r_hip[0])
+    clothes = np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & (maps.arm_dist > ARM_RADIUS * sw)
+    thighs = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw) & \
+        (np.abs(maps.a) < half_hips + 0.15 * sw)
+    chest = old & clothes & (parse == LABEL["torso"]) & (maps.b > 0.1 * sw) & (maps.b < 0.6 * sw)
+    if thighs.sum() < 50 or chest.sum() < 50:
+        return none
+    # The hem line: per column of the body frame, the lowest row the new torso part covers.
+    step = 0.04 * sw
+    a_bin = np.floor(maps.a[covered] / step).astype(int)
+    lo = a_bin.min()
+    hem = np.full(a_bin.max() - lo + 1, -np.inf)
+    np.maximum.at(hem, a_bin - lo, maps.b[covered])
+    valid = np.isfinite(hem)
+    centres = (np.arange(len(hem)) + lo + 0.5) * step
+    hem_b = np.interp(maps.a, centres[valid], hem[valid])   # flat beyond the garment's sides
+    # (Closer to the arm bones than the palettes' samples: the dress round a hand resting on the belly is kept.)
+    cand = old & np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & \
+        (maps.arm_dist > UNDER_ARM * ARM_RADIUS * sw) & (maps.b > hem_b - 0.02 * sw)
+    if not cand.any():
+        return none
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    rng = np.random.default_rng(0)
+    q = lab[cand]
+    d_t = _palette(lab, thighs, rng).query(q, k=1)[0]
+    d_c = _palette(lab, chest, rng).query(q, k=1)[0]
+    keep = np.zeros(parse.shape, bool)
+    keep[cand] = (d_t < UNDER_COLOUR) & (d_t <= d_c + 3.0)
+    keep = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool) & cand
+    if not keep.any():
+        return keep
+    n, cc = cv2.connectedComponents(keep.astype(np.uint8))
+    k = max(3, int(round(0.03 * sw)) | 1)
+    anchor = cv2.dilate((thighs | ((parse == LABEL["lower_body"]) & ~old)).astype(np.uint8),
+                        np.ones((k, k), np.uint8)).astype(bool)
+    ids = np.unique(cc[anchor & keep])
+    return np.isin(cc, ids[ids > 0])
+
+
 OUTER_REACH = 0.6
 """How far an open outer layer (a jacket, coat or cardigan worn open, hanging loose or draped over the shoulders)
 reaches beyond what the parse calls the person, in shoulder widths (a parka's front flap, a draped jacket's
@@ -1309,6 +1390,13 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         leg_q = lo.limb_q
         old |= lo.old
         body = (body & ~lo.old) | lo.legs
+    kept = np.zeros((h, w), bool)
+    if category == "top":
+        tw_s = warp.torso_weight if warp.torso_weight is not None else (warp.warped_parts == PART_TORSO)
+        cov = warp.warped_mask.astype(np.float32) * tw_s
+        cov = cv2.resize(cov, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else cov
+        kept = _kept_below_hem(img_s, parse_s, old, skin, frame, maps, cov > 0.5)
+        old &= ~kept
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
@@ -1333,6 +1421,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
     # The rim and the cuffs can close a ring round a skin-hued knit blob the old garment's own mask left open.
     hole_all |= _enclosed_patches(parse_s, hole_all, sw)
+    hole_all &= ~kept
     sleeve_old = old & arm_labels(parse_s)
     # Below the hip line a long old top covered the waist of the trousers / skirt: continue those, not skin.
     hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
@@ -1472,7 +1561,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
     clothing = np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) | \
         (np.isin(parse_s, (LABEL["hair"], LABEL["face"])) & (maps.b > mouth_b + 0.12 * sw))
-    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old
+    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old & ~kept
     remnant = old_garment_remnant(img_s, old, shown_s)
     old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
     old_vis = min(old_vis, 1.0)

@@ -9,7 +9,8 @@ import pytest
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import _arm_crease, _drop_body_specks, body_region, compose, fill_colors, paint_layers
+from tryon.teacher.compose import (_arm_crease, _drop_body_specks, _kept_below_hem, body_region, compose, fill_colors,
+                                   paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
@@ -152,6 +153,30 @@ def test_compose_layering_on_a_synthetic_person():
     # The lower body is untouched outside the garment.
     lower = (parse == LABEL["lower_body"]) & (c.composition_mask < 0.01) & ~c.hole
     np.testing.assert_allclose(out[lower].astype(int), img[lower].astype(int), atol=1)
+
+
+@pytest.mark.parametrize("dress", [True, False])
+def test_old_garment_below_the_new_hem_is_kept_only_when_it_is_the_garment_on_the_thighs(dress):
+    """A top over a dress: the dress below the new hem stays as photographed. A top over trousers of another
+    colour: the old top below the new hem is still removed (refilled as skin), only the trousers are kept."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    lower = parse == LABEL["lower_body"]
+    if dress:   # the old top's own pixels (with their noise) continue over the legs
+        img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
+    tone = skin_tone(img, parse)
+    skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
+    maps = body_maps(parse.shape, kp)
+    old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
+    covered = np.zeros(parse.shape, bool)
+    covered[75:150, 62:130] = True          # the new top ends 30 px (half a shoulder width) above the hips
+    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    assert not kept[:146].any()             # nothing above the new hem (a 0.02 shoulder-width overlap)
+    below = old & (np.arange(256)[:, None] > 155) & (parse == LABEL["torso"])
+    if dress:
+        # The dress's bodice between the new hem and the hips, outside the forearm crossing it.
+        assert kept[below].mean() > 0.6, kept[below].mean()
+    else:
+        assert not kept[below].any()
 
 
 def test_compose_sleeveless_leaves_bare_arms_and_no_flare():
@@ -407,6 +432,38 @@ def test_real_knit_rib_cuffs_are_removed_below_new_short_sleeves(teacher, wild_d
         # (Before: 0.87 and 0.25 of the photo's dark share; the left cuff, which the parse calls trousers, is only
         # partly removed.)
         assert dark_out < 0.6 * dark_in, (wr, dark_in, dark_out)
+
+
+BELOW_HEM_PAIRS = [
+    # A black-and-pink floral maxi dress under a red tee: the skirt hung below a skin band, a floating skirt.
+    ("more-photos/pidm-repo/person/a8f2b55c-cbc0-4455-b178-3976baa48e001650366151905SASSAFRASBlackPinkFloral"
+     "WaistCut-OutMaxiDress1.jpg", "vton-samples/garment/ootdiffusion__02305_00.jpg"),
+    # Shorts under a cropped puffer (wild-dev tops pair 32): their waistband, parsed as torso, was a beige slab.
+    ("wild-dev/person/page0526vton__2.1.png", "wild-dev/garment/page0526vton__rcm1.png"),
+]
+
+
+@pytest.mark.parametrize("person,garment", BELOW_HEM_PAIRS, ids=["maxi-dress", "shorts"])
+def test_real_garment_below_the_new_hem_stays_as_photographed(teacher, wild_dev, person, garment):
+    """Between the new top's hem and 0.3 shoulder widths below the hips, across the hips, what the person wears
+    below stays as photographed (before: 0.99 and 0.86 of those pixels were refilled)."""
+    from tryon.processing import load_image
+
+    person, garment = wild_dev.parent / person, wild_dev.parent / garment
+    if not (person.exists() and garment.exists()):
+        pytest.skip("sample photos are absent (read from ../shared, never committed)")
+    image = load_image(person)
+    res = teacher.run(image, load_image(garment), category="tops")
+    frame, maps = body_frame(res.keypoints), body_maps(image.shape[:2], res.keypoints)
+    hips = [frame.to_frame(frame.kp[k]) for k in ("left_hip", "right_hip")]
+    hip_b, half = 0.5 * (hips[0][1] + hips[1][1]), 0.5 * abs(hips[0][0] - hips[1][0])
+    torso = (res.warped_parts == 1) & (res.warped_mask > 0.5) & (np.abs(maps.a) < half)
+    hem = np.percentile(maps.b[torso], 99)
+    band = np.isin(res.parse, (LABEL["torso"], LABEL["lower_body"])) & (res.composition_mask < 0.5) & \
+        (maps.b > hem + 0.05 * frame.sw) & (maps.b < hip_b + 0.3 * frame.sw) & (np.abs(maps.a) < half)
+    assert band.sum() > 500
+    changed = np.abs(res.tryon.astype(int) - image.astype(int)).max(-1) > 12
+    assert changed[band].mean() < 0.1, changed[band].mean()
 
 
 def test_backdrop_texture_continues_the_backdrop_beside_each_place():
