@@ -1196,8 +1196,9 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     below the BlazePose mouth corners; for hair labels below the mouth, as stand collars rise beside the jaw)
     and within 0.7 shoulder widths of the body's centre line is collar when it is not skin and its
     CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths) or
-    its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the shoulders
-    stays); only the parts touching the old garment are kept.
+    its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the
+    shoulders stays), or, labelled hair, is joined to the head's hair by no hair-labelled path (a dark denim collar
+    as dark as the hair); only the parts touching the old garment are kept.
     """
     cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
     if old.sum() < 30 or not cand.any():
@@ -1216,7 +1217,12 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     head_hair = (parse == LABEL["hair"]) & (maps.b < mouth_b)
     d_h = np.linalg.norm(lab - np.median(lab[head_hair], axis=0), axis=-1) if head_hair.sum() > 30 else \
         np.full(parse.shape, np.inf, np.float32)
-    col = cand & (d_o < 20.0) & (d_o < 0.7 * d_h)
+    # "Hair" below the mouth that no hair-labelled path joins to the head's hair is not hair (a dark stand collar
+    # beside the neck, as dark as the hair): there the colour alone decides.
+    _, cc_h = cv2.connectedComponents((parse == LABEL["hair"]).astype(np.uint8))
+    on_head = np.unique(cc_h[head_hair])
+    detached = (parse == LABEL["hair"]) & ~np.isin(cc_h, on_head[on_head > 0])
+    col = cand & (d_o < 20.0) & ((d_o < 0.7 * d_h) | detached)
     if not col.any():
         return col
     k = max(3, int(round(0.03 * frame.sw)) | 1)
@@ -1362,10 +1368,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old |= _old_cuffs(parse_s, old, skin, rough, sw)
     old |= _wrist_cuffs(parse_s, old, skin, rough, maps, kp_s)
     old |= _enclosed_patches(parse_s, old, sw)
-    if category == "top" and person_mask is not None:
-        pm = np.asarray(person_mask, np.float32)
-        pm = cv2.resize(pm, (w, h), interpolation=cv2.INTER_LINEAR) if pm.shape != (h, w) else pm
-        outer = _outer_layer(img_s, parse_s, old, skin, frame, maps, kp_s, pm)
+    pm_s = None
+    if person_mask is not None:
+        pm_s = np.asarray(person_mask, np.float32)
+        pm_s = cv2.resize(pm_s, (w, h), interpolation=cv2.INTER_LINEAR) if pm_s.shape != (h, w) else pm_s
+    if category == "top" and pm_s is not None:
+        outer = _outer_layer(img_s, parse_s, old, skin, frame, maps, kp_s, pm_s)
         if outer.any():
             old |= outer
             # Beside the body, what the layer hid is backdrop (not hair in front, not the trousers).
@@ -1382,10 +1390,6 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if category == "dress":
         from tryon.teacher.agnostic_onepiece import lower_body
 
-        pm_s = None
-        if person_mask is not None:
-            pm_s = np.asarray(person_mask, np.float32)
-            pm_s = cv2.resize(pm_s, (w, h), interpolation=cv2.INTER_LINEAR) if pm_s.shape != (h, w) else pm_s
         lo = lower_body(img_s, parse_s, skin, kp_s, person_mask=pm_s)
         leg_q = lo.limb_q
         old |= lo.old
