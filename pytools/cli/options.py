@@ -13,12 +13,13 @@ from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 __all__ = ["parse_size", "parse_model_args", "MinConfidence", "NoGate", "gate_threshold", "PairsCategory",
            "with_category"]
 
-MinConfidence = Annotated[float, typer.Option(
-    "--min-confidence", min=0.0, max=1.0, rich_help_panel="Quality gate",
+MinConfidence = Annotated[float | None, typer.Option(
+    "--min-confidence", min=0.0, max=1.0, rich_help_panel="Quality gate", show_default=False,
     help="Teacher: refuse a try-on whose confidence (0-1, the weakest of the measured signals: pose visibility, "
          "garment mask and landmarks, old garment left, invented skin, warp distortion; see "
-         "docs/quality-gate.md) is below this. 0 turns the gate off.")]
-"""The quality gate's threshold option, shared by ``tryon run`` and ``tryon teacher build`` (default
+         "docs/quality-gate.md) is below this, whatever the garment's category. Default: "
+         + ", ".join(f"{k} {v}" for k, v in DEFAULT_MIN_CONFIDENCE.items()) + ". 0 turns the gate off.")]
+"""The quality gate's threshold option, shared by ``tryon run`` and ``tryon teacher build`` (None: the per-category
 ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``)."""
 
 NoGate = Annotated[bool, typer.Option("--no-gate", rich_help_panel="Quality gate",
@@ -51,9 +52,12 @@ def with_category(pairs: list, category: str | None) -> list:
     return [dataclasses.replace(p, category=name) for p in pairs]
 
 
-def gate_threshold(min_confidence: float = DEFAULT_MIN_CONFIDENCE, no_gate: bool = False) -> float:
-    """The threshold the teacher is given: 0 with ``--no-gate``, else ``--min-confidence``."""
-    return 0.0 if no_gate else float(min_confidence)
+def gate_threshold(min_confidence: float | None = None, no_gate: bool = False) -> float | dict[str, float]:
+    """The threshold the teacher is given: 0 with ``--no-gate``, else ``--min-confidence``, else the per-category
+    default (``tryon.teacher.gate_config.DEFAULT_MIN_CONFIDENCE``)."""
+    if no_gate:
+        return 0.0
+    return dict(DEFAULT_MIN_CONFIDENCE) if min_confidence is None else float(min_confidence)
 
 
 def parse_size(text: str, *, flag: str = "--size", min_side: int = 1, max_side: int | None = None,

@@ -14,7 +14,6 @@ import typer
 
 from tryon.cli.options import MinConfidence, NoGate, gate_threshold
 from tryon.errors import PARTIAL_BATCH_EXIT, OutputError, TryonError, UsageError
-from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
 
@@ -69,10 +68,11 @@ def _save_result(result, out: Path, intermediates: bool) -> None:
 
 
 def _dresser(method: str, *, refine: bool, models_dir: Path | None, model_dir: Path | None, intermediates: bool,
-             min_confidence: float = 0.0, gate: bool = True):
+             min_confidence: float | dict[str, float] = 0.0, gate: bool = True):
     """``(person, garment, garment_mask, category) -> result`` for ``method`` (its ``categories``: those it
-    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence``, the
-    student those its manifest's output gate refuses unless ``gate`` is False (LowConfidenceError).
+    dresses; the teacher's also takes ``tuck``); the teacher refuses results below ``min_confidence`` (one value,
+    or one per category), the student those its manifest's output gate refuses unless ``gate`` is False
+    (LowConfidenceError).
 
     Raises:
         UsageError: ``--model-dir`` holds no exported student.
@@ -143,7 +143,7 @@ def run(
                                                     "built by `tryon setup`).")] = None,
     list_garments: Annotated[bool, typer.Option("--list-garments", help="List the built-in garment catalogue "
                                                 "and exit.")] = False,
-    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    min_confidence: MinConfidence = None,
     no_gate: NoGate = False,
 ) -> None:
     """Dress PERSON in GARMENT and write the result: [bold]tryon run -p me.jpg -o me_tryon.png[/bold].

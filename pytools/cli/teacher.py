@@ -10,7 +10,6 @@ import typer
 
 from tryon.cli.options import MinConfidence, NoGate, gate_threshold, parse_size
 from tryon.errors import PARTIAL_BATCH_EXIT, UsageError
-from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE
 
 __all__ = ["register"]
 
@@ -44,7 +43,7 @@ def build(
     refine: Annotated[bool, typer.Option("--refine/--no-refine", help="Fill uncovered skin with the learned "
                                          "refinement net (slower; experimental).")] = False,
     models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Folder of the converted models.")] = None,
-    min_confidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    min_confidence: MinConfidence = None,
     no_gate: NoGate = False,
     max_refused: Annotated[float, typer.Option(
         "--max-refused", min=0.0, max=1.0, help=f"Largest share of this run's pairs the teacher may refuse and "

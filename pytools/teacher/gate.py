@@ -54,6 +54,7 @@ algorithm*, NeuroImage 2007, which reports the Jacobian determinant's range and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,8 @@ from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WR
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold", "ramp",
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold",
+           "threshold_for", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
            "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
 
@@ -589,15 +591,36 @@ def assess(result) -> Quality:
     return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores, lower=_is_lower(result))
 
 
-def threshold(min_confidence: float) -> float:
-    """``min_confidence`` as a float, checked.
+def threshold(min_confidence: float | Mapping[str, float]) -> float | dict[str, float]:
+    """``min_confidence`` checked: one float for every category, or a float per category (FASHN's names, as
+    :data:`DEFAULT_MIN_CONFIDENCE`).
 
     Raises:
-        UsageError: outside [0, 1].
+        UsageError: a value outside [0, 1], or a category name other than tops, bottoms or one-pieces.
     """
+    if isinstance(min_confidence, Mapping):
+        unknown = sorted(set(min_confidence) - set(DEFAULT_MIN_CONFIDENCE))
+        if unknown:
+            raise UsageError(f"min_confidence per category: {', '.join(unknown)} is not one of "
+                             f"{', '.join(DEFAULT_MIN_CONFIDENCE)}")
+        return {k: threshold(v) for k, v in min_confidence.items()}
     if not 0.0 <= min_confidence <= 1.0:
         raise UsageError(f"--min-confidence {min_confidence}: give a value between 0 and 1 (0 turns the gate off)")
     return float(min_confidence)
+
+
+def threshold_for(min_confidence: float | Mapping[str, float], category: str) -> float:
+    """The threshold a result of ``category`` (any spelling :func:`tryon.garment.category.normalise_category`
+    accepts: ``top``, ``tops``...) is held to: ``min_confidence`` itself, or its entry for the category (0, no
+    gate, for a category it does not name).
+
+    Raises:
+        UsageError: as :func:`threshold`, or an unknown category name.
+    """
+    from tryon.garment.category import normalise_category
+
+    t = threshold(min_confidence)
+    return t.get(normalise_category(category), 0.0) if isinstance(t, dict) else t
 
 
 def check(quality: Quality, min_confidence: float) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
 from tryon.teacher.crop import CropConfig, paste_result, work_crop
-from tryon.teacher.gate import assess, check, threshold
+from tryon.teacher.gate import assess, check, threshold, threshold_for
 from tryon.teacher.warp import warp_garment
 from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
 
@@ -152,8 +153,9 @@ class Teacher:
             the old garment is removed, when it can be imported and its weights exist; the classical fill
             otherwise.
         min_confidence: refuse results whose confidence (tryon.teacher.gate, always measured and returned as
-            ``TeacherResult.quality``) is below this; 0 (the library default) refuses none. The CLI passes
-            ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE``.
+            ``TeacherResult.quality``) is below this: one threshold, or one per garment category (FASHN's names;
+            a category it does not name is not gated); 0 (the library default) refuses none. The CLI and the
+            server pass ``tryon.teacher.gate.DEFAULT_MIN_CONFIDENCE`` (tops 0.8, bottoms and one-pieces 0.5).
         crop: when a person is small in the photo, work on a person-centred crop at about 1024 px high and paste
             the result back (``tryon.teacher.crop``); None dresses the whole photo as it is.
         framer: the framing models (:class:`tryon.framing.PersonFramer`) that tell a person photo given as the
@@ -168,7 +170,7 @@ class Teacher:
         PoseError: bottoms on a photo whose legs are not in view; one-pieces on a photo cut above the knees, a
             back view or a leaning body (:func:`tryon.framing.category_frame`).
         MissingModelError: a model file is missing (run ``tryon setup``).
-        LowConfidenceError: the result's confidence is below ``min_confidence``.
+        LowConfidenceError: the result's confidence is below ``min_confidence`` (its category's).
         UsageError: ``min_confidence`` is outside [0, 1].
     """
 
@@ -178,7 +180,8 @@ class Teacher:
 
     # The learned refiner is off by default: on the evaluation grids its arm fills came out paler and blurrier
     # than the classical shaded fill, and it costs 0.6-0.9 s per photo (see models/weights/teacher_refine.md).
-    def __init__(self, models_dir: str | Path | None = None, refine: bool = False, min_confidence: float = 0.0,
+    def __init__(self, models_dir: str | Path | None = None, refine: bool = False,
+                 min_confidence: float | Mapping[str, float] = 0.0,
                  crop: CropConfig | None = CropConfig(), framer=None):  # noqa: B008  a frozen dataclass: safe as a default
         self.models_dir = Path(models_dir) if models_dir is not None else None
         self.crop = crop
@@ -343,7 +346,7 @@ class Teacher:
             timings["paste"] = time.perf_counter() - t
         res.timings = {**timings, **res.timings}
         res.timings["total"] = sum(v for k, v in res.timings.items() if k != "total")
-        check(res.quality, self.min_confidence)
+        check(res.quality, threshold_for(self.min_confidence, kind))
         return res
 
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,

@@ -14,7 +14,8 @@ from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WR
                                R_KNEE, R_SHOULDER, R_WRIST)
 from tryon.person.labels import LABEL
 from tryon.teacher.gate import (SIGNALS, arms_across, assess, check, garment_shares, hidden_by_arms, skin_tone,
-                                landmark_asymmetry, leg_raise, mask_quality, pose_visibility, ramp, warp_distortion)
+                                landmark_asymmetry, leg_raise, mask_quality, pose_visibility, ramp, threshold_for,
+                                warp_distortion)
 from tryon.teacher.gate_config import LOWER_SIGNALS
 
 SKIN = (210, 160, 140)
@@ -237,6 +238,27 @@ def test_teacher_checks_its_threshold_and_measures_without_refusing_by_default()
     assert Teacher().min_confidence == 0.0
     with pytest.raises(UsageError, match="--min-confidence"):
         Teacher(min_confidence=1.5)
+    with pytest.raises(UsageError, match="--min-confidence"):
+        Teacher(min_confidence={"tops": 1.5})
+    with pytest.raises(UsageError, match="shirts"):
+        Teacher(min_confidence={"shirts": 0.5})
+
+
+def test_the_default_threshold_is_per_category_and_stricter_for_tops():
+    """A result at 0.7 (between the two defaults: on 81 judged tops results every one shown there was
+    implausible) is refused as a top and kept as bottoms or a one-piece; one --min-confidence holds for all."""
+    from tryon.cli.options import gate_threshold
+
+    mid = SimpleNamespace(confidence=0.7, weakest="old_garment", message=lambda t: f"below {t:.2f}")
+    default = gate_threshold(None)
+    assert threshold_for(default, "tops") > 0.7 > threshold_for(default, "bottoms")
+    with pytest.raises(LowConfidenceError, match="below 0.80"):
+        check(mid, threshold_for(default, "top"))            # the teacher's internal name, as well as FASHN's
+    check(mid, threshold_for(default, "lower"))
+    check(mid, threshold_for(default, "one-pieces"))
+    assert threshold_for(gate_threshold(0.6), "tops") == threshold_for(gate_threshold(0.6), "bottoms") == 0.6
+    assert gate_threshold(0.6, no_gate=True) == gate_threshold(None, no_gate=True) == 0.0
+    assert threshold_for({"tops": 0.8}, "bottoms") == 0.0      # a category the mapping does not name: not gated
 
 
 # ------------------------------------------------------------------------------------ bottoms and one-pieces
