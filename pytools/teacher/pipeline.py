@@ -299,7 +299,8 @@ class Teacher:
         timings["person"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if garment_mask is None:
+        cut_here = garment_mask is None
+        if cut_here:
             from tryon.garment.mask import garment_mask as cut
 
             garment_mask = cut(garment_image)
@@ -310,6 +311,14 @@ class Teacher:
             info = _with_category(info, category)
         require_supported(info, supported=self.CATEGORIES)
         kind = _info_get(info, "category", "top")
+        alpha_mask = None
+        if cut_here and kind == "top":
+            from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+            # A cut-out's ring of backdrop (a small shop photo's JPEG fringe) was drawn on the person as a white
+            # outline and a white band under the hem: drawn without it, as the one-pieces' masks are. The
+            # landmarks keep the whole mask (peeled, their read of the outline moved and good results lost the gate).
+            alpha_mask = trim_backdrop_fringe(garment_image, garment_mask)
         timings["garment"] = time.perf_counter() - t
         if crop is not None and kind not in self.crop.categories:
             # The box ends at mid-thigh: a garment reaching lower is dressed on the whole photo.
@@ -339,7 +348,7 @@ class Teacher:
         timings["garment"] += time.perf_counter() - t
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
-                                lm, info, tuck=tuck, person_mask=analysis.mask)
+                                lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask)
         if crop is not None:
             t = time.perf_counter()
             res = paste_result(res, person_image, crop, self.crop)
@@ -351,7 +360,8 @@ class Teacher:
 
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
                      garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]], info: Any = None,
-                     *, tuck: str = "out", person_mask: np.ndarray | None = None) -> TeacherResult:
+                     *, tuck: str = "out", person_mask: np.ndarray | None = None,
+                     alpha_mask: np.ndarray | None = None) -> TeacherResult:
         """Warp and composite from analyses already made (any source of parse / keypoints / landmarks).
 
         Args:
@@ -368,6 +378,8 @@ class Teacher:
             tuck: bottoms only: ``"out"`` (the top in front of the waistband) or ``"in"``.
             person_mask: optional (H, W) float32 person probability of ``image`` (the selfie segmenter's): tops
                 then also lose an open outer layer the parse calls backdrop (:func:`tryon.teacher.compose.compose`).
+            alpha_mask: tops: optional (h, w) float32 mask of the garment as drawn, when it differs from
+                ``garment_mask`` (see :func:`tryon.teacher.warp.warp_garment`); the gate reads ``garment_mask``.
 
         Returns:
             :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic, gate); its ``parse`` is the
@@ -400,7 +412,7 @@ class Teacher:
                                   sleeve=sleeve)
             else:
                 w = warp_garment(garment_image, garment_mask, landmarks, keypoints, image.shape[:2], parse=parse,
-                                 sleeve=sleeve, category=category)
+                                 sleeve=sleeve, category=category, alpha_mask=alpha_mask)
             timings["warp"] = time.perf_counter() - t
 
             t = time.perf_counter()

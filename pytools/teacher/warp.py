@@ -944,7 +944,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                  sleeve: str | None = None, category: str = "top", work_height: int = 256,
                  extra_anchors: Callable[[BodyFrame, dict[str, np.ndarray], float],
                                          tuple[list[np.ndarray], list[np.ndarray]]] | None = None,
-                 torso_mask: np.ndarray | None = None) -> WarpResult:
+                 torso_mask: np.ndarray | None = None, alpha_mask: np.ndarray | None = None) -> WarpResult:
     """Warp an in-shop garment onto a person: TPS torso + per-sleeve arm-following maps, as a dense sampling grid.
 
     Args:
@@ -961,6 +961,8 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             points of the torso spline (a one-piece's skirt or legs, tryon.teacher.warp_onepiece); it may add
             entries to ``targets`` (returned in :attr:`WarpResult.targets`).
         torso_mask: optional (h, w) bool garment pixels that are never sleeve (see :func:`garment_parts`).
+        alpha_mask: optional (h, w) float32 [0, 1] mask of what is drawn, when it differs from the one the geometry
+            reads (a cut-out with its backdrop fringe peeled: the landmarks keep their mask); None: ``garment_mask``.
 
     Returns:
         :class:`WarpResult` at ``out_shape``.
@@ -1153,8 +1155,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     inside = (np.abs(grid) <= 1.0).all(-1)
     valid = valid * inside
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
-    warped = sample_with_grid(_bleed_edges(garment, garment_mask), grid)
-    gmask = garment_mask.astype(np.float32).copy()
+    alpha = garment_mask if alpha_mask is None else alpha_mask
+    warped = sample_with_grid(_bleed_edges(garment, alpha), grid)
+    gmask = alpha.astype(np.float32).copy()
     gmask[parts_g == PART_NONE] = 0.0
     magnify = scale > 1.2
     if magnify:

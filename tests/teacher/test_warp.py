@@ -124,6 +124,29 @@ def test_warp_garment_covers_the_torso_and_keeps_the_grid_in_range():
     assert g[-1] > g[0]
 
 
+def test_a_mask_fringe_of_backdrop_is_not_drawn_but_the_geometry_keeps_the_whole_mask():
+    """A cut-out reaching 3 px into the white backdrop all round (a small shop photo's JPEG fringe) drew a white
+    outline round the garment; warped with the peeled mask as ``alpha_mask`` it is gone, and the sampling grid is
+    the same (the landmarks and parts read the whole mask)."""
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+    img, mask, lm = synthetic_tee()
+    fringed = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
+    kp = synthetic_keypoints()
+    plain = warp_garment(img, fringed, lm, kp, (256, 192), sleeve="short")
+    peeled = trim_backdrop_fringe(img, fringed)
+    assert ((fringed > 0.5) & (peeled < 0.5)).sum() > 0.8 * ((fringed > 0.5) & (mask < 0.5)).sum()
+    drawn = warp_garment(img, fringed, lm, kp, (256, 192), sleeve="short", alpha_mask=peeled)
+    np.testing.assert_array_equal(drawn.grid, plain.grid)
+
+    def white_outline(res) -> int:
+        shown = res.warped_mask > 0.5
+        return int((shown & (res.warped_garment.min(axis=-1) > 200)).sum())
+
+    assert white_outline(plain) > 100
+    assert white_outline(drawn) < 0.1 * white_outline(plain), (white_outline(plain), white_outline(drawn))
+
+
 def test_warp_garment_refuses_incomplete_landmarks():
     from tryon.errors import DataError
 
