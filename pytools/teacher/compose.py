@@ -995,6 +995,9 @@ UNDER_BAND = (0.3, 0.9)
 UNDER_ARM = 0.6
 """How close to an arm bone an old-garment pixel may be kept, in ARM_RADIUS (a forearm's half-width is about 0.55 of
 it): the dress round a hand on the belly is kept, an old sleeve the parse gave to the torso is not."""
+UNDER_WAIST = 0.5
+"""How far above the hip line the old garment beside the new top (not under it) is kept too, in shoulder widths
+(about the natural waist)."""
 UNDER_COLOUR = 8.0
 """CIELAB distance within which an old-garment pixel has the colour of the garment on the thighs (a print's colours
 sampled, so a floral dress's every colour is near some sample)."""
@@ -1012,7 +1015,8 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
 
     A pixel is kept when it is old garment off the arms (UNDER_ARM x ARM_RADIUS from every arm bone), below the
     new torso part's hem (the lowest covered body-frame row per 0.04 shoulder widths across, continued flat beyond
-    the garment's sides), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
+    the garment's sides) or beside it from UNDER_WAIST above the hips down (a top narrower than the dress at the
+    waist), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
     body labels, ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
     units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
     touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view.
@@ -1046,8 +1050,12 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     centres = (np.arange(len(hem)) + lo + 0.5) * step
     hem_b = np.interp(maps.a, centres[valid], hem[valid])   # flat beyond the garment's sides
     # (Closer to the arm bones than the palettes' samples: the dress round a hand resting on the belly is kept.)
+    # Beside a top narrower than the dress at the waist, the dress shows too (refilled, it left backdrop notches
+    # at the hem's corners).
+    beside = (maps.b > hip_b - UNDER_WAIST * sw) & ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)
+                                                                ).astype(bool)
     cand = old & np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & \
-        (maps.arm_dist > UNDER_ARM * ARM_RADIUS * sw) & (maps.b > hem_b - 0.02 * sw)
+        (maps.arm_dist > UNDER_ARM * ARM_RADIUS * sw) & ((maps.b > hem_b - 0.02 * sw) | beside)
     if not cand.any():
         return none
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)

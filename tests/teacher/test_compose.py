@@ -434,6 +434,25 @@ def test_real_knit_rib_cuffs_are_removed_below_new_short_sleeves(teacher, wild_d
         assert dark_out < 0.6 * dark_in, (wr, dark_in, dark_out)
 
 
+def test_a_dress_beside_a_narrower_top_at_the_waist_is_kept_too():
+    """Beside a top narrower than the dress, from about the waist down, the dress shows (refilled, it left backdrop
+    notches at the new hem's corners); higher up, beside the chest, it is still removed."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    lower = parse == LABEL["lower_body"]
+    img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
+    tone = skin_tone(img, parse)
+    skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
+    maps = body_maps(parse.shape, kp)
+    old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
+    covered = np.zeros(parse.shape, bool)
+    covered[75:172, 74:118] = True           # 12 px narrower than the dress on each side, hem 8 px above the hips
+    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    side = old & (parse == LABEL["torso"]) & (np.arange(192)[None, :] < 72)
+    rows = np.arange(256)[:, None]
+    assert kept[side & (rows > 155) & (rows < 170)].mean() > 0.6     # beside the top, from the waist down
+    assert not kept[side & (rows < 140)].any()                        # beside the chest
+
+
 BELOW_HEM_PAIRS = [
     # A black-and-pink floral maxi dress under a red tee: the skirt hung below a skin band, a floating skirt.
     ("more-photos/pidm-repo/person/a8f2b55c-cbc0-4455-b178-3976baa48e001650366151905SASSAFRASBlackPinkFloral"
