@@ -155,21 +155,27 @@ def test_compose_layering_on_a_synthetic_person():
     np.testing.assert_allclose(out[lower].astype(int), img[lower].astype(int), atol=1)
 
 
-@pytest.mark.parametrize("dress", [True, False])
-def test_old_garment_below_the_new_hem_is_kept_only_when_it_is_the_garment_on_the_thighs(dress):
-    """A top over a dress: the dress below the new hem stays as photographed. A top over trousers of another
-    colour: the old top below the new hem is still removed (refilled as skin), only the trousers are kept."""
+def _kept_on(covered: np.ndarray, dress: bool):
+    """:func:`_kept_below_hem` on the synthetic person, in a dress (the old top's own pixels, noise and all,
+    continue over the legs) or in a top over trousers of another colour. Returns (parse, old, kept)."""
     img, parse, kp = synthetic_person(long_sleeves=True)
     lower = parse == LABEL["lower_body"]
-    if dress:   # the old top's own pixels (with their noise) continue over the legs
+    if dress:
         img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
     tone = skin_tone(img, parse)
     skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
     maps = body_maps(parse.shape, kp)
     old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
-    covered = np.zeros(parse.shape, bool)
+    return parse, old, _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+
+
+@pytest.mark.parametrize("dress", [True, False])
+def test_old_garment_below_the_new_hem_is_kept_only_when_it_is_the_garment_on_the_thighs(dress):
+    """A top over a dress: the dress below the new hem stays as photographed. A top over trousers of another
+    colour: the old top below the new hem is still removed (refilled as skin), only the trousers are kept."""
+    covered = np.zeros((256, 192), bool)
     covered[75:150, 62:130] = True          # the new top ends 30 px (half a shoulder width) above the hips
-    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    parse, old, kept = _kept_on(covered, dress)
     assert not kept[:146].any()             # nothing above the new hem (a 0.02 shoulder-width overlap)
     below = old & (np.arange(256)[:, None] > 155) & (parse == LABEL["torso"])
     if dress:
@@ -437,16 +443,9 @@ def test_real_knit_rib_cuffs_are_removed_below_new_short_sleeves(teacher, wild_d
 def test_a_dress_beside_a_narrower_top_at_the_waist_is_kept_too():
     """Beside a top narrower than the dress, from about the waist down, the dress shows (refilled, it left backdrop
     notches at the new hem's corners); higher up, beside the chest, it is still removed."""
-    img, parse, kp = synthetic_person(long_sleeves=True)
-    lower = parse == LABEL["lower_body"]
-    img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
-    tone = skin_tone(img, parse)
-    skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
-    maps = body_maps(parse.shape, kp)
-    old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
-    covered = np.zeros(parse.shape, bool)
+    covered = np.zeros((256, 192), bool)
     covered[75:172, 74:118] = True           # 12 px narrower than the dress on each side, hem 8 px above the hips
-    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    parse, old, kept = _kept_on(covered, dress=True)
     side = old & (parse == LABEL["torso"]) & (np.arange(192)[None, :] < 72)
     rows = np.arange(256)[:, None]
     assert kept[side & (rows > 155) & (rows < 170)].mean() > 0.6     # beside the top, from the waist down
