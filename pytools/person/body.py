@@ -69,6 +69,12 @@ class BodyFrame:
         d = np.asarray(p, dtype=np.float64) - self.origin
         return np.stack([d @ self.u, d @ self.v], axis=-1)
 
+    def hips(self) -> tuple[float, float]:
+        """The hip line in frame coordinates, pixels: (b of the hip joints' midpoint down the body, half the
+        distance between the hip joints across it)."""
+        (la, lb), (ra, rb) = self.to_frame(self.kp["left_hip"]), self.to_frame(self.kp["right_hip"])
+        return float(0.5 * (lb + rb)), float(0.5 * abs(la - ra))
+
 
 def body_frame(keypoints: np.ndarray) -> BodyFrame:
     """Build the :class:`BodyFrame` from (33, 4) BlazePose keypoints (x_px, y_px, z, visibility)."""

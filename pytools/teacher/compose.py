@@ -963,7 +963,7 @@ def _top_tail(image: np.ndarray, parse: np.ndarray, old: np.ndarray, frame: Body
     if old.sum() < 50 or not lower.any():
         return np.zeros(parse.shape, bool)
     sw = frame.sw
-    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    hip_b = frame.hips()[0]
     band = lower & (maps.b > hip_b - 0.3 * sw) & (maps.b < hip_b + 0.8 * sw)
     thighs = lower & (maps.b > hip_b + 0.6 * sw) & (maps.b < hip_b + 1.4 * sw)
     if not band.any() or thighs.sum() < 50:
@@ -1031,9 +1031,7 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     if not covered.any() or old.sum() < 50:
         return none
     sw = frame.sw
-    l_hip, r_hip = frame.to_frame(frame.kp["left_hip"]), frame.to_frame(frame.kp["right_hip"])
-    hip_b = 0.5 * (l_hip[1] + r_hip[1])
-    half_hips = 0.5 * abs(l_hip[0] - r_hip[0])
+    hip_b, half_hips = frame.hips()
     clothes = np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & (maps.arm_dist > ARM_RADIUS * sw)
     thighs = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw) & \
         (np.abs(maps.a) < half_hips + 0.15 * sw)
@@ -1049,11 +1047,11 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     valid = np.isfinite(hem)
     centres = (np.arange(len(hem)) + lo + 0.5) * step
     hem_b = np.interp(maps.a, centres[valid], hem[valid])   # flat beyond the garment's sides
-    # (Closer to the arm bones than the palettes' samples: the dress round a hand resting on the belly is kept.)
     # Beside a top narrower than the dress at the waist, the dress shows too (refilled, it left backdrop notches
     # at the hem's corners).
     beside = (maps.b > hip_b - UNDER_WAIST * sw) & ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)
                                                                 ).astype(bool)
+    # (Closer to the arm bones than the palettes' samples: the dress round a hand resting on the belly is kept.)
     cand = old & np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & \
         (maps.arm_dist > UNDER_ARM * ARM_RADIUS * sw) & ((maps.b > hem_b - 0.02 * sw) | beside)
     if not cand.any():
@@ -1135,7 +1133,7 @@ def _outer_layer(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np
     sw = frame.sw
     if old.sum() < 50:
         return out
-    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    hip_b = frame.hips()[0]
     person = (parse != LABEL["background"]).astype(np.uint8)
     d_person = cv2.distanceTransform(1 - person, cv2.DIST_L2, 3)
     near = (d_person < OUTER_REACH * sw) & (maps.b > -0.15 * sw) & (maps.b < hip_b + OUTER_BELOW_HIPS * sw)
@@ -1436,9 +1434,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     hole_all &= ~kept
     sleeve_old = old & arm_labels(parse_s)
     # Below the hip line a long old top covered the waist of the trousers / skirt: continue those, not skin.
-    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    hip_b, half_hips = frame.hips()
     lo_near = cv2.GaussianBlur((parse_s == LABEL["lower_body"]).astype(np.float32), (0, 0), max(2.0, 0.2 * sw))
-    half_hips = 0.5 * abs(frame.to_frame(frame.kp["left_hip"])[0] - frame.to_frame(frame.kp["right_hip"])[0])
     lower = (maps.b > hip_b - 0.1 * sw) & (np.abs(maps.a) < half_hips + 0.12 * sw) & (lo_near > 0.05)
     arm_sil = arm_silhouette(parse_s, skin, maps)
     # (Not along the forearms: a sleeve's cuff beside the hips is arm or backdrop, not trousers.)

@@ -171,7 +171,8 @@ class Teacher:
             back view or a leaning body (:func:`tryon.framing.category_frame`).
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence`` (its category's).
-        UsageError: ``min_confidence`` is outside [0, 1].
+        UsageError: ``min_confidence`` is outside [0, 1], or names a category other than tops, bottoms or
+            one-pieces.
     """
 
     CATEGORIES: tuple[str, ...] = ("tops", "bottoms", "one-pieces")

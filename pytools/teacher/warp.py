@@ -351,7 +351,7 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
             sh_a[side], sh_b[side] = a, b
             t[f"shoulder_{side}"] = frame.to_img(sgn * a, b)
 
-    hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+    hip_b = frame.hips()[0]
     hip_b = float(np.clip(hip_b, 0.9 * sw, 2.2 * sw))
 
     # Neck base: above the shoulder joints' line, between the joints; the garment's own neck width

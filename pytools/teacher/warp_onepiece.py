@@ -119,7 +119,7 @@ def warp_onepiece(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict
         sw = frame.sw
         lc = _LabelCoords(parse, frame) if parse is not None else None
         lower = lc.select((_LOWER,)) if lc is not None else None
-        hip_b = 0.5 * (frame.to_frame(frame.kp["left_hip"])[1] + frame.to_frame(frame.kp["right_hip"])[1])
+        hip_b = frame.hips()[0]
         ankle_b = 0.5 * (frame.to_frame(frame.kp["left_ankle"])[1] + frame.to_frame(frame.kp["right_ankle"])[1])
         if not ankles_seen:
             # Ankles outside the photo or unseen (a waist-up photo): BlazePose's guess there is no floor for a
