@@ -25,7 +25,9 @@ outer layer's parts the parse calls backdrop or hair (a parka's flap beside the 
 shoulders: :func:`_outer_layer`) and the patches the old garment, or the hole with its rim, encloses
 (:func:`_enclosed_patches`). Below the new top's hem, the old garment that is the garment worn on the thighs (a
 dress or kurta under the top, the trousers' waistband under a long old top) stays as photographed
-(:func:`_kept_below_hem`). Masks computed at the working resolution are upsampled anti-aliased
+(:func:`_kept_below_hem`). The bare skin's anti-aliased outline against the backdrop, and the parse's slack of
+backdrop colour beyond it, are not old garment (:func:`_skin_outline`): they stay as photographed. Masks computed
+at the working resolution are upsampled anti-aliased
 (tryon.teacher.skin.soft_upsample). This follows the composition stage of VITON / CP-VTON (a mask selecting
 warped garment vs rendered person), made explicit.
 """
@@ -715,6 +717,85 @@ def _backdrop_detail(image: np.ndarray, parse: np.ndarray, a_hole: np.ndarray, b
     return detail
 
 
+OUTLINE_MIX = (0.03, 12.0, 20.0)
+"""The skin's anti-aliased outline against the backdrop (:func:`_skin_outline`): its greatest depth from both the
+skin and the backdrop, in shoulder widths (at least 3 pixels); the largest RGB distance from the skin-backdrop mix; the least RGB
+distance between the local skin and backdrop colours to tell them apart."""
+
+
+SLACK_SKIN_SHARE = 0.2
+"""Most skin in a pixel of the parse's slack (its body labels beyond the skin's outline) for :func:`_skin_outline` to
+take it for backdrop."""
+
+
+def _skin_outline(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old: np.ndarray, sw: float) -> np.ndarray:
+    """(h, w) bool: the outline of bare skin against the backdrop, pixels that mix the two colours.
+
+    A bare arm's or shoulder's edge pixels are partly skin, partly backdrop (the lens and the photo's scaling
+    blend them); pale ones fail the skin-colour test, and the parse calls them arm, so they were taken for a
+    sleeve: removed, refilled, and the arm's photographed outline came back as a ghost line a few pixels inside
+    a paler refilled strip (a sleeveless dress given a tee; 10 of 24 results of the second first user showed
+    halos or ghost contours). Here a pixel is outline when it lies within :data:`OUTLINE_MIX`'s depth of both
+    visible skin and the parse's backdrop and its colour is a mix ``a·skin + (1 - a)·backdrop`` of the local
+    skin and backdrop colours (normalised convolutions), ``a`` in [0, 1], with a small residual: the
+    mixed-pixel model of alpha matting (Porter & Duff, "Compositing digital images", SIGGRAPH 1984; the linear
+    colour-line test of Levin et al., "A closed-form solution to natural image matting", PAMI 2008). A
+    garment's edge has its own colour, not such a mix; one of the backdrop's own colour (``a`` near 0) shown as
+    photographed looks as the refilled backdrop would. Not within that depth of the old garment's body (its
+    pixels more than twice as deep from the backdrop): where a white sleeve ends on a white backdrop, its cuff's
+    pixels are such a mix too, and kept beside the refilled arm they were flecks. Up to three depths from both,
+    the parse's slack (its arm label a few pixels past the skin) is taken too where it has the backdrop's own
+    colour (at most :data:`SLACK_SKIN_SHARE` skin): refilled inside the arm's silhouette, it was flecks of skin
+    beside a slim forearm.
+
+    Args:
+        image: (h, w, 3) uint8 RGB. parse: (h, w) PARSE_LABELS. skin: (h, w) bool visible skin.
+        old: (h, w) bool the old garment as detected. sw: shoulder width, pixels.
+    """
+    depth, tol, contrast = OUTLINE_MIX
+    bg = parse == LABEL["background"]
+    # (Backdrop pixels are candidates only where taken for the old garment: a white sleeve's "lost" forearm
+    # pixels on a white backdrop, tryon.teacher.agnostic.old_garment_mask.)
+    cand = ~skin & (np.isin(parse, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) | (bg & old))
+    if not cand.any() or not skin.any() or not bg.any():
+        return np.zeros(parse.shape, bool)
+    d = max(3.0, depth * sw)
+    d_skin = cv2.distanceTransform((~skin).astype(np.uint8), cv2.DIST_L2, 3)
+    d_bg = cv2.distanceTransform((~bg).astype(np.uint8), cv2.DIST_L2, 3)
+    cand &= (d_skin <= 3.0 * d) & (d_bg <= 3.0 * d)
+    # The old garment's body (deeper than the outline's blend and the parse's slack) keeps its edge.
+    body = old & ~cand & (d_bg > 2.0 * d)
+    cand &= cv2.distanceTransform((~body).astype(np.uint8), cv2.DIST_L2, 3) > d
+    if not cand.any():
+        return cand
+    img = image.astype(np.float32)
+    sig = max(1.0, 2.0 * d)
+    # The skin's own outermost ring (the arm's edge is its shaded side, darker than its middle), the backdrop
+    # next to it.
+    ring = skin & np.isin(parse, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) & \
+        (cv2.distanceTransform(skin.astype(np.uint8), cv2.DIST_L2, 3) <= 2.0)
+    sk = _nconv(img, ring, sig, np.zeros(3, np.float32))
+    bk = _nconv(img, bg & ~skin, sig, np.zeros(3, np.float32))
+    e = sk - bk
+    e2 = (e * e).sum(-1)
+    a = np.clip(((img - bk) * e).sum(-1) / np.maximum(e2, 1.0), 0.0, 1.0)
+    res = np.linalg.norm(img - (bk + a[..., None] * e), axis=-1)
+    # The blend itself lies within the depth of both; farther out, the parse's slack beyond the skin, only
+    # pixels of the backdrop's own colour.
+    blend = (d_skin <= d) & (d_bg <= d)
+    outline = cand & (res <= tol) & (e2 >= contrast ** 2) & (blend | (a <= SLACK_SKIN_SHARE))
+    # Specks of the band the colour test missed (noise, a JPEG block), enclosed by outline: left in the old
+    # garment, the rim grown round them was refilled as dots of skin beside the arm.
+    rest = cand & ~outline
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    if n > 1:
+        touch = np.bincount(lab[cv2.dilate(outline.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0], minlength=n)
+        small = (stats[:, cv2.CC_STAT_AREA] <= d * d) & (touch > 0)
+        small[0] = False
+        outline |= small[lab]
+    return outline
+
+
 def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, sw: float) -> np.ndarray:
     """Grow the old-garment mask into the neighbouring pixels of its own local colour.
 
@@ -1374,6 +1455,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     old |= _old_cuffs(parse_s, old, skin, rough, sw)
     old |= _wrist_cuffs(parse_s, old, skin, rough, maps, kp_s)
     old |= _enclosed_patches(parse_s, old, sw)
+    outline = _skin_outline(img_s, parse_s, skin, old, sw)
+    old &= ~outline
     pm_s = None
     if person_mask is not None:
         pm_s = np.asarray(person_mask, np.float32)
@@ -1428,6 +1511,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     k = max(3, int(round(h / 110)) | 1)
     rim = cv2.dilate(old.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     rim &= (parse_s == LABEL["background"]) | (~skin & np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"],)))
+    rim &= ~outline
     hole_all = (old | rim) & ~(hair_a > 0.95) & ~hands & ~face
     # The rim and the cuffs can close a ring round a skin-hued knit blob the old garment's own mask left open.
     hole_all |= _enclosed_patches(parse_s, hole_all, sw)

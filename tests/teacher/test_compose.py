@@ -9,8 +9,8 @@ import pytest
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import (_arm_crease, _drop_body_specks, _kept_below_hem, body_region, compose, fill_colors,
-                                   paint_layers)
+from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _skin_outline, body_region,
+                                   compose, fill_colors, paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import warp_garment
@@ -197,6 +197,49 @@ def test_compose_sleeveless_leaves_bare_arms_and_no_flare():
     bottom = rows.max()
     xs = np.nonzero(w.warped_mask[bottom - 3] > 0.5)[0]
     assert xs.max() - xs.min() < 1.35 * (130 - 62)
+
+
+def _soft_armed_person():
+    """The sleeveless synthetic person photographed softly: the bare arms' edges blend into the backdrop over a few
+    pixels, and the parse's arm label reaches two pixels past them (a stride-16 parse's slack)."""
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    arms = np.isin(parse, _ARMS)
+    around = cv2.dilate(arms.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    slack = around & (parse == LABEL["background"])
+    parse = parse.copy()
+    parse[slack] = LABEL["left_arm"]
+    soft = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.2)
+    img = np.where((around & (parse != LABEL["torso"]))[..., None], soft, img).astype(np.uint8)
+    return img, parse, kp, slack
+
+
+def test_the_skin_outline_against_the_backdrop_is_not_old_garment():
+    img, parse, kp, slack = _soft_armed_person()
+    tone = np.array(SKIN, np.float32)
+    skin = skin_mask(img, tone)
+    old = old_garment_mask(img, parse, tone, maps=body_maps(parse.shape, kp), skin=skin)
+    band = slack & ~skin & (cv2.distanceTransform((~skin).astype(np.uint8), cv2.DIST_L2, 3) <= 2)
+    assert (old & band).mean() > 0.3 * band.mean()     # the skin-colour test alone takes much of it for a sleeve
+    outline = _skin_outline(img, parse, skin, old, body_frame(kp).sw)
+    assert (outline & band).sum() >= 0.9 * band.sum()
+    assert not (outline & (parse == LABEL["torso"])).any()
+    # A garment-coloured edge is no blend of skin and backdrop: it stays old garment.
+    img_g = img.copy()
+    img_g[slack] = (200, 30, 40)
+    skin_g = skin_mask(img_g, tone)
+    old_g = old_garment_mask(img_g, parse, tone, maps=body_maps(parse.shape, kp), skin=skin_g)
+    assert not (_skin_outline(img_g, parse, skin_g, old_g, body_frame(kp).sw) & slack).any()
+
+
+def test_compose_keeps_a_bare_arms_photographed_outline():
+    img, parse, kp, slack = _soft_armed_person()
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    c = compose(img, parse, kp, w)
+    shown = slack & (c.composition_mask < 0.5)
+    # The outline's pixels are shown as photographed, not refilled (which drew a paler strip and a ghost line).
+    assert (c.hole & shown).sum() <= 0.05 * shown.sum()
+    assert np.abs(c.tryon[shown].astype(int) - img[shown]).max(-1).mean() < 3
 
 
 def test_shading_map_is_neutral_on_flat_garments_and_bounded():
