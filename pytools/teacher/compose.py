@@ -1079,6 +1079,10 @@ it): the dress round a hand on the belly is kept, an old sleeve the parse gave t
 UNDER_WAIST = 0.5
 """How far above the hip line the old garment beside the new top (not under it) is kept too, in shoulder widths
 (about the natural waist)."""
+UNDER_BESIDE = 0.3
+"""How far beyond half the hip joints' spacing the old garment beside the new top is kept, in shoulder widths (about
+the hips' outline and a fitted dress's ease; an elbow held out at the waist is farther), unless the garment on the
+thighs is wider still (:func:`_kept_below_hem`)."""
 UNDER_COLOUR = 8.0
 """CIELAB distance within which an old-garment pixel has the colour of the garment on the thighs (a print's colours
 sampled, so a floral dress's every colour is near some sample)."""
@@ -1096,8 +1100,8 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
 
     A pixel is kept when it is old garment off the arms (UNDER_ARM x ARM_RADIUS from every arm bone), below the
     new torso part's hem (the lowest covered body-frame row per 0.04 shoulder widths across, continued flat beyond
-    the garment's sides) or beside it from UNDER_WAIST above the hips down (a top narrower than the dress at the
-    waist), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
+    the garment's sides) or beside it from UNDER_WAIST above the hips down, within the hips' width (UNDER_BESIDE)
+    or the thigh garment's (a top narrower than the dress at the waist; not an elbow's puff sleeve beside it), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
     body labels, ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
     units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
     touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view.
@@ -1130,8 +1134,12 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     hem_b = np.interp(maps.a, centres[valid], hem[valid])   # flat beyond the garment's sides
     # Beside a top narrower than the dress at the waist, the dress shows too (refilled, it left backdrop notches
     # at the hem's corners).
-    beside = (maps.b > hip_b - UNDER_WAIST * sw) & ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)
-                                                                ).astype(bool)
+    # Only over the width of the hips or of the garment on the thighs (a flared kurta): farther out at the waist
+    # are the arms (a puff sleeve the parse calls torso, at the elbow of a hand on the hip, has the dress's print).
+    band = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw)
+    reach = max(half_hips + UNDER_BESIDE * sw, float(np.percentile(np.abs(maps.a[band]), 95)))
+    beside = (maps.b > hip_b - UNDER_WAIST * sw) & (np.abs(maps.a) < reach) & \
+        ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     # (Closer to the arm bones than the palettes' samples: the dress round a hand resting on the belly is kept.)
     cand = old & np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & \
         (maps.arm_dist > UNDER_ARM * ARM_RADIUS * sw) & ((maps.b > hem_b - 0.02 * sw) | beside)

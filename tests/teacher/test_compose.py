@@ -495,6 +495,35 @@ def test_a_dress_beside_a_narrower_top_at_the_waist_is_kept_too():
     assert not kept[side & (rows < 140)].any()                        # beside the chest
 
 
+def test_a_puff_sleeve_at_an_elbow_beside_the_waist_is_not_kept_as_the_dress():
+    """A hand on the hip holds the elbow out at the waist; the dress's puff sleeve there, called torso by the parse and
+    of the dress's print, lies beside the new top but outside the hips: it is removed, not kept as the dress (it was
+    a floral fragment floating at the elbow). The dress beside the top over the hips is still kept."""
+    covered = np.zeros((256, 192), bool)
+    covered[75:172, 74:118] = True
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    lower = parse == LABEL["lower_body"]
+    img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
+    parse[np.isin(parse, (LABEL["left_arm"], LABEL["left_hand"]))] = LABEL["background"]
+    img[parse == LABEL["background"]] = 235
+    kp[13, :2], kp[15, :2] = (166, 162), (124, 182)             # left elbow out at the waist, hand on the hip
+    puff = np.zeros(parse.shape, np.uint8)
+    cv2.ellipse(puff, (150, 156), (24, 14), 0, 0, 360, 1, -1)
+    sleeve = (_capsule(parse.shape, kp[11, :2], kp[13, :2], 14) | puff.astype(bool)) & (parse == LABEL["background"])
+    fore = _capsule(parse.shape, kp[13, :2], kp[15, :2], 7) & (parse == LABEL["background"]) & ~sleeve
+    parse[fore], img[fore] = LABEL["left_arm"], SKIN
+    parse[sleeve] = LABEL["torso"]
+    img[sleeve] = img[100:118, 70:112].reshape(-1, 3)[np.arange(sleeve.sum()) % (18 * 42)]
+    tone = skin_tone(img, parse)
+    skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
+    maps = body_maps(parse.shape, kp)
+    old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
+    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    out = sleeve & (np.arange(192)[None, :] > 140) & (np.arange(256)[:, None] > 145)
+    assert out.sum() > 500 and not kept[out].any()              # before: a quarter of it was kept
+    assert kept[155:170, 62:72].mean() > 0.6
+
+
 BELOW_HEM_PAIRS = [
     # A black-and-pink floral maxi dress under a red tee: the skirt hung below a skin band, a floating skirt.
     ("more-photos/pidm-repo/person/a8f2b55c-cbc0-4455-b178-3976baa48e001650366151905SASSAFRASBlackPinkFloral"
