@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
@@ -1281,6 +1282,16 @@ def _outer_layer(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np
     return np.isin(cc, keep)
 
 
+COLLAR_BAND = 0.12
+"""Greatest height of an old collar or neckline rib above the old garment's mask, in shoulder widths, for
+:func:`_collar`'s test by position (a trim of another colour than the garment's)."""
+
+
+COLLAR_CHROMA = 40.0
+"""Least CIELAB chroma of a hair-labelled pixel taken as a collar by place when the head's hair is not seen (natural
+hair and beards stay below it: a red rib is 42-68)."""
+
+
 def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
             frame: BodyFrame) -> np.ndarray:
     """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
@@ -1293,7 +1304,10 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     CIELAB colour is near the old garment's local colour (normalised convolution, σ = 0.1 shoulder widths) or
     its median colour (within 20 units) and clearly nearer to it than to the head's hair (a beard or hair over the
     shoulders stays), or, labelled hair, is joined to the head's hair by no hair-labelled path (a dark denim collar
-    as dark as the hair); only the parts touching the old garment are kept.
+    as dark as the hair), or lies within :data:`COLLAR_BAND` of the old garment, 20 units from the hair's median
+    colour and, labelled hair, 20 units from every colour of the head's hair (above :data:`COLLAR_CHROMA` when no
+    head hair is seen), in a piece 0.1 shoulder widths across the body (a rib or trim of another colour than the
+    garment's: a grey sweatshirt's red rib); only the parts touching the old garment are kept.
     """
     cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
     if old.sum() < 30 or not cand.any():
@@ -1318,6 +1332,39 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     on_head = np.unique(cc_h[head_hair])
     detached = (parse == LABEL["hair"]) & ~np.isin(cc_h, on_head[on_head > 0])
     col = cand & (d_o < 20.0) & ((d_o < 0.7 * d_h) | detached)
+    # A rib or trim of another colour than the garment's (a sweatshirt's red rib, a ringer tee's band): within a
+    # collar's height of the old garment, of neither skin's nor hair's colour, it is collar by where it lies.
+    near_old = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3) <= COLLAR_BAND * frame.sw
+    # (Not the hair falling on the shoulders: its strands' colours vary more than that; nor hair at all when the
+    # head's hair colour is unknown.)
+    # Labelled hair: only of no colour the head's hair has (strands vary: blonde highlights on the shoulders are 20
+    # units from the hair's median but near some hair on the head); with the head's hair unseen (short hair, a
+    # shaved head), only of a colour no natural hair or beard has.
+    hairy = parse == LABEL["hair"]
+    pal = _palette(lab, head_hair, np.random.default_rng(0), min_px=30)
+    if pal is None:
+        hairy &= np.hypot(lab[..., 1], lab[..., 2]) < COLLAR_CHROMA
+        hair_kept = np.zeros_like(hairy)     # (the collar's blended rim is of no hair's colour either)
+    else:
+        near = hairy & (maps.b > mouth_b)
+        hairy = np.zeros_like(hairy)
+        if near.any():
+            hairy[near] = pal.query(lab[near], k=1)[0] < 20.0
+        hair_kept = hairy
+    by_place = cand & near_old & (d_h >= 20.0) & ~hairy
+    # (A collar is a band across a piece of the neckline, 0.1 shoulder widths or more across the body; slivers
+    # down the neck's sides are its outline against the backdrop, skin and backdrop blended, or its shading.)
+    n, cc = cv2.connectedComponents(by_place.astype(np.uint8), connectivity=8)
+    if n > 1:
+        idx = np.arange(1, n)
+        span = ndimage.maximum(maps.a, cc, idx) - ndimage.minimum(maps.a, cc, idx)
+        placed = np.concatenate([[False], np.asarray(span) >= 0.1 * frame.sw])[cc]
+        # With its blended edge (a red rib's rim against the neck passes as skin, against the garment as neither).
+        grown = cv2.dilate(placed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        # (Not into the face's own skin, nor into hair: the chin and the hair stay as photographed.)
+        rim = grown & np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~old & ~hair_kept & \
+            ~(skin & (parse == LABEL["face"]))
+        col |= placed | rim
     if not col.any():
         return col
     k = max(3, int(round(0.03 * frame.sw)) | 1)

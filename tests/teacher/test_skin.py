@@ -190,6 +190,29 @@ def test_a_collar_the_parse_calls_face_is_removed():
     np.testing.assert_array_equal(c.tryon[face], img[face])
 
 
+def test_a_rib_of_another_colour_than_the_garment_is_removed_with_it():
+    """A grey sweatshirt's red rib (a ringer tee's band): neither the garment's colour nor skin nor hair, labelled
+    face, lying against the old garment. It was kept and showed above the new neckline."""
+    img, parse, kp = synthetic_person(long_sleeves=False)
+    kp[9] = (90, 54, 0, 1)           # mouth corners
+    kp[10] = (102, 54, 0, 1)
+    rib = np.zeros(parse.shape, bool)
+    rib[70:76, 84:108] = True        # between the neck and the torso; the parse extends the face over it
+    rib &= parse != LABEL["torso"]
+    parse[rib] = LABEL["face"]
+    img[rib] = (200, 30, 40)
+    g_img, g_mask, lm = synthetic_tee(sleeves=False)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="none")
+    c = compose(img, parse, kp, w)
+    shown = rib & (c.composition_mask < 0.5)
+    assert shown.sum() > 30
+    red = (c.tryon[shown, 0].astype(int) - c.tryon[shown, 1]) > 100
+    assert red.mean() < 0.05                      # no red band left
+    # The face itself is untouched.
+    face = (parse == LABEL["face"]) & ~rib
+    np.testing.assert_array_equal(c.tryon[face], img[face])
+
+
 def _knit(shape: tuple[int, int]) -> np.ndarray:
     """A 2-px checker of two skin-band colours (a pink-brown knit): each cell alone passes as skin."""
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
