@@ -1084,6 +1084,9 @@ UNDER_BESIDE = 0.3
 """How far beyond half the hip joints' spacing the old garment beside the new top is kept, in shoulder widths (about
 the hips' outline and a fitted dress's ease; an elbow held out at the waist is farther), unless the garment on the
 thighs is wider still (:func:`_kept_below_hem`)."""
+UNDER_HOLE = 0.02
+"""Largest patch of old garment enclosed by the kept part that :func:`_kept_below_hem` keeps too, in squared shoulder
+widths."""
 UNDER_COLOUR = 8.0
 """CIELAB distance within which an old-garment pixel has the colour of the garment on the thighs (a print's colours
 sampled, so a floral dress's every colour is near some sample)."""
@@ -1105,7 +1108,8 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     or the thigh garment's (a top narrower than the dress at the waist; not an elbow's puff sleeve beside it), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
     body labels, ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
     units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
-    touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view.
+    touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view;
+    candidate patches of at most UNDER_HOLE sw² that the kept part encloses are kept with it.
     Colour palettes are nearest-neighbour tests (:func:`_palette`), as in :func:`_top_tail`.
 
     Args:
@@ -1161,7 +1165,16 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     anchor = cv2.dilate((thighs | ((parse == LABEL["lower_body"]) & ~old)).astype(np.uint8),
                         np.ones((k, k), np.uint8)).astype(bool)
     ids = np.unique(cc[anchor & keep])
-    return np.isin(cc, ids[ids > 0])
+    kept = np.isin(cc, ids[ids > 0])
+    # Small patches of the old garment the kept part encloses are the garment too (a print's colour the palettes
+    # missed): refilled, they were flecks of skin or backdrop inside the skirt or the band below the hem.
+    holes = ndimage.binary_fill_holes(kept) & ~kept
+    if holes.any():
+        n, cc2, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+        small = stats[:, cv2.CC_STAT_AREA] <= UNDER_HOLE * sw * sw
+        small[0] = False
+        kept |= small[cc2] & cand
+    return kept
 
 
 OUTER_REACH = 0.6

@@ -185,6 +185,26 @@ def test_old_garment_below_the_new_hem_is_kept_only_when_it_is_the_garment_on_th
         assert not kept[below].any()
 
 
+def test_a_patch_of_the_dress_the_palettes_miss_is_kept_with_it():
+    """A print's colour found nowhere in the palettes' samples, enclosed by the kept dress below the new hem, is the
+    dress too: refilled, it was a fleck of skin or backdrop inside the skirt (skin-coloured slabs on denim
+    shorts). A patch as large as a forearm is not taken this way."""
+    covered = np.zeros((256, 192), bool)
+    covered[75:150, 62:130] = True
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    lower = parse == LABEL["lower_body"]
+    img[lower] = img[parse == LABEL["torso"]][: lower.sum()]
+    img[160:166, 70:76] = (240, 230, 40)      # a yellow flower of the print, 6x6 px
+    img[153:178, 96:124] = (240, 230, 40)     # a yellow panel above the hips, 25x28 px (0.19 sw²)
+    tone = skin_tone(img, parse)
+    skin = drop_garment_coloured(img, parse, tone, skin_mask(img, tone))
+    maps = body_maps(parse.shape, kp)
+    old = old_garment_mask(img, parse, tone, maps=maps, skin=skin)
+    kept = _kept_below_hem(img, parse, old, skin, body_frame(kp), maps, covered)
+    assert kept[161:165, 71:75].all()
+    assert not kept[156:175, 100:120].any()
+
+
 def test_compose_sleeveless_leaves_bare_arms_and_no_flare():
     img, parse, kp = synthetic_person(long_sleeves=False)
     g_img, g_mask, lm = synthetic_tee(sleeves=False)
