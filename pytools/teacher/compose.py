@@ -720,8 +720,8 @@ def _backdrop_detail(image: np.ndarray, parse: np.ndarray, a_hole: np.ndarray, b
 
 OUTLINE_MIX = (0.03, 12.0, 20.0)
 """The skin's anti-aliased outline against the backdrop (:func:`_skin_outline`): its greatest depth from both the
-skin and the backdrop, in shoulder widths (at least 3 pixels); the largest RGB distance from the skin-backdrop mix; the least RGB
-distance between the local skin and backdrop colours to tell them apart."""
+skin and the backdrop, in shoulder widths (at least 3 pixels); the largest RGB distance from the skin-backdrop mix;
+the least RGB distance between the local skin and backdrop colours to tell them apart."""
 
 
 SLACK_SKIN_SHARE = 0.2
@@ -1105,8 +1105,9 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     A pixel is kept when it is old garment off the arms (UNDER_ARM x ARM_RADIUS from every arm bone), below the
     new torso part's hem (the lowest covered body-frame row per 0.04 shoulder widths across, continued flat beyond
     the garment's sides) or beside it from UNDER_WAIST above the hips down, within the hips' width (UNDER_BESIDE)
-    or the thigh garment's (a top narrower than the dress at the waist; not an elbow's puff sleeve beside it), within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower
-    body labels, ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
+    or the thigh garment's (a top narrower than the dress at the waist; not an elbow's puff sleeve beside it),
+    within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower body labels,
+    ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
     units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
     touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view;
     candidate patches of at most UNDER_HOLE sw² that the kept part encloses are kept with it.
@@ -1123,8 +1124,8 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     sw = frame.sw
     hip_b, half_hips = frame.hips()
     clothes = np.isin(parse, (LABEL["torso"], LABEL["lower_body"])) & ~skin & (maps.arm_dist > ARM_RADIUS * sw)
-    thighs = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw) & \
-        (np.abs(maps.a) < half_hips + 0.15 * sw)
+    band = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw)
+    thighs = band & (np.abs(maps.a) < half_hips + 0.15 * sw)
     chest = old & clothes & (parse == LABEL["torso"]) & (maps.b > 0.1 * sw) & (maps.b < 0.6 * sw)
     if thighs.sum() < 50 or chest.sum() < 50:
         return none
@@ -1138,10 +1139,9 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     centres = (np.arange(len(hem)) + lo + 0.5) * step
     hem_b = np.interp(maps.a, centres[valid], hem[valid])   # flat beyond the garment's sides
     # Beside a top narrower than the dress at the waist, the dress shows too (refilled, it left backdrop notches
-    # at the hem's corners).
-    # Only over the width of the hips or of the garment on the thighs (a flared kurta): farther out at the waist
-    # are the arms (a puff sleeve the parse calls torso, at the elbow of a hand on the hip, has the dress's print).
-    band = clothes & (maps.b > hip_b + UNDER_BAND[0] * sw) & (maps.b < hip_b + UNDER_BAND[1] * sw)
+    # at the hem's corners), but only over the width of the hips or of the garment on the thighs (a flared
+    # kurta): farther out at the waist are the arms (a puff sleeve the parse calls torso, at the elbow of a hand
+    # on the hip, has the dress's print).
     reach = max(half_hips + UNDER_BESIDE * sw, float(np.percentile(np.abs(maps.a[band]), 95)))
     beside = (maps.b > hip_b - UNDER_WAIST * sw) & (np.abs(maps.a) < reach) & \
         ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -1348,8 +1348,6 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     # A rib or trim of another colour than the garment's (a sweatshirt's red rib, a ringer tee's band): within a
     # collar's height of the old garment, of neither skin's nor hair's colour, it is collar by where it lies.
     near_old = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3) <= COLLAR_BAND * frame.sw
-    # (Not the hair falling on the shoulders: its strands' colours vary more than that; nor hair at all when the
-    # head's hair colour is unknown.)
     # Labelled hair: only of no colour the head's hair has (strands vary: blonde highlights on the shoulders are 20
     # units from the hair's median but near some hair on the head); with the head's hair unseen (short hair, a
     # shaved head), only of a colour no natural hair or beard has.
@@ -1357,13 +1355,13 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     pal = _palette(lab, head_hair, np.random.default_rng(0), min_px=30)
     if pal is None:
         hairy &= np.hypot(lab[..., 1], lab[..., 2]) < COLLAR_CHROMA
-        hair_kept = np.zeros_like(hairy)     # (the collar's blended rim is of no hair's colour either)
+        rim_spared = np.zeros_like(hairy)     # (the collar's blended rim is of no hair's colour either)
     else:
         near = hairy & (maps.b > mouth_b)
         hairy = np.zeros_like(hairy)
         if near.any():
             hairy[near] = pal.query(lab[near], k=1)[0] < 20.0
-        hair_kept = hairy
+        rim_spared = hairy
     by_place = cand & near_old & (d_h >= 20.0) & ~hairy
     # (A collar is a band across a piece of the neckline, 0.1 shoulder widths or more across the body; slivers
     # down the neck's sides are its outline against the backdrop, skin and backdrop blended, or its shading.)
@@ -1375,7 +1373,7 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
         # With its blended edge (a red rib's rim against the neck passes as skin, against the garment as neither).
         grown = cv2.dilate(placed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         # (Not into the face's own skin, nor into hair: the chin and the hair stay as photographed.)
-        rim = grown & np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~old & ~hair_kept & \
+        rim = grown & np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~old & ~rim_spared & \
             ~(skin & (parse == LABEL["face"]))
         col |= placed | rim
     if not col.any():
