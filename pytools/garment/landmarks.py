@@ -23,6 +23,9 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
   shoulder line, its hidden inner edge one sleeve width in from its outer edge. Cuffs hanging beside the hem
   with a notch between them (a bomber) are read as such sleeves too, however straight the sides run, and so
   are sides along which the photo shows the sleeve's inner edge as a steady line (:func:`_sleeve_seams`).
+* A sleeve whose cuff was not found (lying against the torso beside a free one, so its end fell back to the
+  shoulder) takes the other side's cuff points and armpit, mirrored about the centre line
+  (:func:`_mirror_lost_sleeve`).
 * Hem: the bottom of the torso-only mask at the centre and at its two sides.
 * Strings hanging below the garment (drawstrings, ties) are left out of the shape first: thin parts reaching
   below the body's bottom (:func:`_hanging_strings`).
@@ -382,6 +385,7 @@ def _landmarks_work(image, sa: ShapeAnalysis, sleeve: str | None) -> dict:
                 line = side_line[side]
                 x = line(prop_y) if line is not None else armpit[side][0]
                 armpit[side] = (float(cx + sgn * min(abs(x - cx), 0.98 * sh_half)), float(prop_y))
+        _mirror_lost_sleeve(sleeve_end, armpit, shoulder, cx)
     for side in ("left", "right"):
         res[f"shoulder_{side}"] = shoulder[side]
         res[f"armpit_{side}"] = armpit[side]
@@ -707,6 +711,41 @@ def _sleeve_end(sa: ShapeAnalysis, side: str, sgn: int, shoulder, armpit, side_l
     outer = end[np.argmax(q)].astype(float)
     inner = end[np.argmin(q)].astype(float)
     return (float(outer[0]), float(outer[1])), (float(inner[0]), float(inner[1]))
+
+
+LOST_SLEEVE = 0.4
+"""A sleeve whose outer seam (shoulder to cuff) is shorter than this share of the other sleeve's is taken as lost
+by :func:`_sleeve_end` (a sleeve hanging against the torso leaves too little outline outside the side line to
+find its cuff, and its end falls back to the shoulder) and mirrored from the other one."""
+
+
+def _mirror_lost_sleeve(sleeve_end: dict, armpit: dict, shoulder: dict, cx: float) -> None:
+    """Replace, in place, a lost sleeve's end points and armpit by the other side's, mirrored about the centre
+    line ``cx``.
+
+    In-shop photos lay a garment out near-symmetrically, so the sleeve that was found says where the lost one
+    ends far better than the fallback beside the shoulder, which draws a sleeve of no length (its fabric then
+    smeared down the arm). The armpit goes with it: the lost side's came from a "torso side" that was the
+    sleeve's own outer edge, out past the shoulder, which would turn the sleeve's cone inwards over the torso
+    (:func:`tryon.teacher.warp.garment_parts`). A sleeve that is short on both sides (a cap sleeve) is left
+    alone.
+
+    Args:
+        sleeve_end: {"left" | "right": ((outer x, y), (inner x, y))}, pixels.
+        armpit: {"left" | "right": (x, y)} armpits, pixels.
+        shoulder: {"left" | "right": (x, y)} shoulder corners, pixels.
+        cx: the garment's centre line, x in pixels.
+    """
+    length = {s: float(np.hypot(sleeve_end[s][0][0] - shoulder[s][0], sleeve_end[s][0][1] - shoulder[s][1]))
+              for s in ("left", "right")}
+    for lost, kept in (("left", "right"), ("right", "left")):
+        if length[lost] < LOST_SLEEVE * length[kept]:
+            (ox, oy), (ix, iy) = sleeve_end[kept]
+            sleeve_end[lost] = ((float(2 * cx - ox), float(oy)), (float(2 * cx - ix), float(iy)))
+            armpit[lost] = (float(2 * cx - armpit[kept][0]), float(armpit[kept][1]))
+            log.info("sleeve_%s: its end was not found (%.0f px long against %.0f); mirrored from the %s one",
+                     lost, length[lost], length[kept], kept)
+            return
 
 
 def _torso_mask(sa: ShapeAnalysis, res: dict, has_sleeves: bool) -> np.ndarray:

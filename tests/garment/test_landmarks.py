@@ -173,6 +173,28 @@ def test_enclosed_slot_under_the_arm_keeps_the_sleeves_apart():
         assert lm[f"sleeve_{side}_outer"][1] > 350, side
 
 
+def test_a_sleeve_lying_against_the_torso_beside_a_free_one_is_mirrored():
+    """Long sleeves, one hanging free of the torso with a slot under the arm, the other lying against it: no
+    sleeve outline outside the torso's side on that side, so its cuff was not found and its end fell back to the
+    shoulder (a sleeve of no length, whose fabric the warp smeared down the arm). It is the free one mirrored."""
+    import cv2
+
+    m = np.zeros((512, 384), np.uint8)
+    cv2.fillPoly(m, [np.array([[150, 60], [234, 60], [300, 90], [350, 420], [300, 440], [84, 440], [34, 420],
+                               [84, 90]], np.int32)], 1)
+    cv2.ellipse(m, (192, 60), (40, 26), 0, 0, 180, 0, -1)
+    cv2.fillPoly(m, [np.array([[284, 170], [270, 170], [268, 400], [298, 400]], np.int32)], 0)  # left's slot only
+    mask = m.astype(np.float32)
+    info = classify_garment(None, mask)
+    assert info.sleeve == "long"
+    lm = garment_landmarks(None, mask, info)
+    assert lm["sleeve_left_outer"][1] > 350
+    cx = 0.5 * (lm["neck_left"][0] + lm["neck_right"][0])
+    for part in ("sleeve_{}_outer", "sleeve_{}_inner", "armpit_{}"):
+        left, right = lm[part.format("left")], lm[part.format("right")]
+        assert abs((2 * cx - left[0]) - right[0]) < 4 and abs(left[1] - right[1]) < 1, part
+
+
 def test_pressed_sleeves_of_a_garment_laid_at_a_slant():
     """A long-sleeve top laid a little askew: the centre line sits off the middle, so one side widens to its cuff
     by 2.4 times its shoulder half-width and the other by only 1.6; the two together are still sleeves."""
@@ -187,6 +209,24 @@ def test_pressed_sleeves_of_a_garment_laid_at_a_slant():
     assert info.sleeve == "long"
     lm = garment_landmarks(None, mask, info)
     assert lm["sleeve_left_outer"][1] > 300 and lm["sleeve_right_outer"][1] > 300
+
+
+# Judged by eye: long-sleeved tops with one sleeve hanging free and the other against the body, whose second cuff
+# was lost (a floral blouse, a white shirt on wild-dev): as long as the first, not a stub at the shoulder.
+ONE_SLEEVE_AGAINST = (("vton_samples", "ootdiffusion__00470_00.jpg"), ("wild_dev", "dewbm__women-2.jpg"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder,name", ONE_SLEEVE_AGAINST)
+def test_realdata_a_lost_sleeve_is_as_long_as_the_other(request, folder, name):
+    from tryon.processing import load_image
+
+    img = load_image(request.getfixturevalue(folder) / "garment" / name, min_side=1)
+    mask = garment_mask(img)
+    lm = garment_landmarks(img, mask, classify_garment(img, mask))
+    _check_order(lm, name)
+    length = {s: float(np.hypot(*(np.subtract(lm[f"sleeve_{s}_outer"], lm[f"shoulder_{s}"])))) for s in ("left", "right")}
+    assert min(length.values()) > 0.8 * max(length.values()), (name, length)
 
 
 # Judged by eye (wild-dev and vton-samples): long sleeves lying against the body of a sweatshirt laid askew, a
