@@ -58,6 +58,15 @@ thin gaps' copied coordinates are ``SOURCE_GAP``."""
 # knot the sleeve ends at the wrist; below the first a "long" sleeve is drawn to its own length as a short
 # one (see docs/teacher-prototype.md, "Sleeve length").
 SLEEVE_REACH = ((0.6, 0.85), (1.0, 1.85))
+SLEEVE_WORN = 0.75
+"""A long sleeve's width on the arm, front view, over its width laid flat. Laid flat a sleeve is half its girth
+across; worn round the arm a tube of that girth is seen 2/pi = 0.64 as wide, and a sleeve that drapes or a
+ghost-mannequin photo (already round) more: 0.75. Drawn at its flat width, a long sleeve on a hanging arm read as
+a balloon (wild-dev: a cardigan, a bomber, a lace blouse; docs/teacher-prototype.md, "Long sleeves' width")."""
+BARE_ARM = 0.1
+"""Half-width of the arm, in shoulder widths, that a long sleeve must cover at the elbow and cuff whatever the garment
+says: a bare forearm (0.06-0.08) and the parse's blur. The parse's arm reaching farther is an old sleeve (a boxy
+short sleeve, a jacket's): covering it made the new sleeve as wide; the composition removes it instead."""
 # A camisole's or slip dress's neck points (the neckline's top corners, where the straps meet the cups) lie this
 # many of the garment's shoulder widths or more below its strap tops; a tee's, a tank's or a V-neck's lie at most
 # 0.08 below their shoulder seams (every top and one-piece of wild-dev: the cami tops and slip dresses 0.27-0.57).
@@ -548,6 +557,8 @@ class ArmExtent:
         top_out: outer reach near the shoulder (first 30 % of the upper arm).
         up_out, up_in: outer / inner reach around the middle of the upper arm.
         fore_out, fore_in: the same around the middle of the forearm.
+        elbow_out, elbow_in: the same around the elbow (the last quarter of the upper arm and the first of the
+            forearm), where a long sleeve's width is set.
     """
 
     top_out: float = 0.0
@@ -555,6 +566,8 @@ class ArmExtent:
     up_in: float = 0.0
     fore_out: float = 0.0
     fore_in: float = 0.0
+    elbow_out: float = 0.0
+    elbow_in: float = 0.0
 
 
 def arm_extents(parse: np.ndarray, frame: BodyFrame) -> dict[str, ArmExtent]:
@@ -585,7 +598,8 @@ def arm_extents(parse: np.ndarray, frame: BodyFrame) -> dict[str, ArmExtent]:
                     n = -n
                 along = (pts - p) @ d / length
                 perp = (pts - p) @ n
-                for name, lo, hi in ((f"{seg}", 0.35, 0.65), ("top", 0.05, 0.3)):
+                elbow = (0.75, 1.0) if seg == "up" else (0.0, 0.25)
+                for name, lo, hi in ((f"{seg}", 0.35, 0.65), ("top", 0.05, 0.3), ("elbow", *elbow)):
                     if name == "top" and seg != "up":
                         continue
                     sel = (along > lo) & (along < hi) & (np.abs(perp) < 0.6 * frame.sw)
@@ -594,6 +608,9 @@ def arm_extents(parse: np.ndarray, frame: BodyFrame) -> dict[str, ArmExtent]:
                     o = max(0.0, float(np.percentile(perp[sel], 97)))
                     if name == "top":
                         ext.top_out = o
+                    elif name == "elbow":
+                        ext.elbow_out = max(ext.elbow_out, o)
+                        ext.elbow_in = max(ext.elbow_in, -float(np.percentile(perp[sel], 3)))
                     else:
                         setattr(ext, f"{seg}_out", o)
                         setattr(ext, f"{seg}_in", max(0.0, -float(np.percentile(perp[sel], 3))))
@@ -712,8 +729,10 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
     The sleeve's root is the torso's shoulder–armpit seam, its cap pushed out to the arm's outer edge at the
     shoulder (the cap covers the deltoid) and its armpit point to the arm's inner edge (the sleeve overlaps
     the torso a little rather than leaving the inside of the upper arm bare). Its edges run along the arm at
-    offsets from the bone chain wide enough to cover the arm (old sleeve included, from the parse) and at
-    least the garment's own (scaled) widths; a short sleeve's underarm seam hangs from the armpit for the
+    offsets from the bone chain wide enough to cover the arm (for a short sleeve the old sleeve included, from
+    the parse; at its elbow and cuff a long sleeve covers no more of the parse's arm than a bare arm,
+    :data:`BARE_ARM`) and at least the garment's own (scaled) widths, a long sleeve's as worn
+    (:data:`SLEEVE_WORN`); a short sleeve's underarm seam hangs from the armpit for the
     garment's seam length; a long sleeve reaches as far down the arm as :data:`SLEEVE_REACH` maps its length
     (``g_len_max``: the garment's longer sleeve, person pixels; one length for both arms, so a landmark miss
     on one sleeve does not shorten the other), from above the elbow to the wrist, bending with the elbow
@@ -791,12 +810,15 @@ def _sleeve_spec(frame: BodyFrame, side: str, t: dict[str, np.ndarray], lm: dict
         # The garment's whole sleeve spans root to end: the elbow lies as far along it as along the drawn one.
         frac = float(np.clip(upper / max(upper + min(s_end - upper, fore), 1e-6), 0.35, 0.8))
         g_eo, g_ei = g_sh + frac * (g_so - g_sh), g_ap + frac * (g_si - g_ap)
-        half_el = max(float(np.hypot(*(g_eo - g_ei))) * scale, arm_w_min) / 2
-        el_o = max(half_el, 1.15 * max(up_out, fo_out) + 0.03 * sw)
-        el_i = max(half_el, 1.15 * max(up_in, fo_in) + 0.03 * sw)
-        half_end = max(g_wend, arm_w_min * 0.8) / 2
-        end_o = max(half_end, 1.15 * fo_out + 0.03 * sw)
-        end_i = max(half_end, 1.15 * fo_in + 0.03 * sw)
+        # A flat sleeve's width is half its girth; worn round the arm it is seen narrower (SLEEVE_WORN). It covers
+        # the arm itself, not an old sleeve wider than a bare arm: that is removed by the composition.
+        half_el = max(float(np.hypot(*(g_eo - g_ei))) * scale * SLEEVE_WORN, arm_w_min) / 2
+        bare = BARE_ARM * sw
+        el_o = max(half_el, 1.15 * min(arm.elbow_out, bare) + 0.03 * sw)
+        el_i = max(half_el, 1.15 * min(arm.elbow_in, bare) + 0.03 * sw)
+        half_end = max(g_wend * SLEEVE_WORN, arm_w_min * 0.8) / 2
+        end_o = max(half_end, 1.15 * min(fo_out, bare) + 0.03 * sw)
+        end_i = max(half_end, 1.15 * min(fo_in, bare) + 0.03 * sw)
         s_eo = s_ei = s_end
         out_knots = np.array([[s_sh, d_sh], [upper, el_o], [s_end, end_o]])
         in_knots = np.array([[s_ap, d_ap], [max(upper, s_ap + 1.0), -el_i], [max(s_end, s_ap + 2.0), -end_i]])

@@ -201,6 +201,43 @@ def test_long_sleeve_follows_a_bent_arm_without_flaps():
     assert res.warped_parts[mid[1], mid[0]] == PART_LEFT_SLEEVE
 
 
+def _sleeve_width_at_mid_forearm(arm_half: float) -> float:
+    """Width (shoulder widths) of the wearer's left long sleeve across the middle of the forearm, warped onto
+    :func:`synthetic_keypoints` whose parse calls everything within ``arm_half`` shoulder widths of the arm's
+    bones arm (a bare arm, or an old sleeve that wide)."""
+    import cv2
+
+    from tryon.person.labels import LABEL
+
+    img, mask, lm = synthetic_longsleeve()
+    kp = synthetic_keypoints()
+    h, w = 256, 192
+    sw = float(np.hypot(*(kp[11, :2] - kp[12, :2])))
+    parse = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(parse, kp[[12, 11, 23, 24], :2].astype(np.int32), LABEL["torso"])
+    ys, xs = np.mgrid[0:h, 0:w]
+    p = np.stack([xs.ravel(), ys.ravel()], axis=-1).astype(np.float64)
+    for (s, e, wr), lab in (((11, 13, 15), LABEL["left_arm"]), ((12, 14, 16), LABEL["right_arm"])):
+        a, b, c = (kp[i, :2].astype(np.float64) for i in (s, e, wr))
+        d = np.minimum(_dist_to_segment(p, a, b), _dist_to_segment(p, b, c)).reshape(h, w)
+        parse[d < arm_half * sw] = lab
+    res = warp_garment(img, mask, lm, kp, (h, w), parse=parse, sleeve="long")
+    row = int(round(0.5 * (kp[13, 1] + kp[15, 1])))
+    cols = np.nonzero(res.warped_parts[row] == PART_LEFT_SLEEVE)[0]
+    assert len(cols), "no sleeve across the forearm"
+    return (cols.max() - cols.min() + 1) / sw
+
+
+def test_a_long_sleeve_is_as_wide_as_worn_not_as_the_old_sleeve():
+    """A long sleeve covers the arm, at its width as worn (narrower than laid flat), and is not widened to an old
+    sleeve's width: over a boxy old sleeve (the parse's arm 0.22 shoulder widths either side of the bone) it was
+    0.52 shoulder widths wide, a balloon; the old sleeve beyond it is the composition's to remove."""
+    bare = _sleeve_width_at_mid_forearm(0.07)
+    over_old = _sleeve_width_at_mid_forearm(0.22)
+    assert 2 * 0.07 < bare < 0.3
+    assert over_old < 0.4 and over_old < 1.3 * bare
+
+
 def test_hem_hangs_level_under_tilted_shoulders():
     from tryon.person.body import body_frame
     from tryon.teacher.warp import body_targets
