@@ -360,8 +360,7 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
        touch), else ``uncertain``;
     3. with ``image``: no sleeves read by the landmarks in a block filling 83.5 % or more of a box at most 1.25
        times as tall as wide, under a narrow top edge and as wide at its bottom (a folded shirt whose collar and
-       shoulders are rounded) ->
-       ``uncertain`` with the reason :data:`FOLDED`;
+       shoulders are rounded) -> ``uncertain`` with the reason :data:`FOLDED`;
     4. otherwise the length from the neck to the hem over the torso width (from the landmarks): above 2.4 ->
        ``dress``; from 2.1 -> ``uncertain`` (a long top, a tunic or a short dress); below -> ``top``.
 
@@ -398,7 +397,7 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
             return GarmentInfo("lower", sleeve, "a waistband and no shoulders")
         return GarmentInfo(UNCERTAIN, sleeve, "a straight top edge and no shoulders or sleeves")
     log.debug("shape %s, length / torso width %.2f", f, length)
-    if (image is not None and "sleeve_left_outer" not in pts and f.box_fill >= _FOLDED_FILL_NO_SLEEVES
+    if (image is not None and sleeve == "none" and f.box_fill >= _FOLDED_FILL_NO_SLEEVES
             and f.aspect <= _FOLDED_ASPECT_NO_SLEEVES and f.top_width < _FOLDED_TOP
             and f.width_90 >= _FOLDED_BOTTOM):
         # A folded shirt less full than _FOLDED_FILL (its collar and shoulders rounded) read as a sleeveless top

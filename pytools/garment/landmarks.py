@@ -714,9 +714,9 @@ def _sleeve_end(sa: ShapeAnalysis, side: str, sgn: int, shoulder, armpit, side_l
 
 
 LOST_SLEEVE = 0.4
-"""A sleeve whose outer seam (shoulder to cuff) is shorter than this share of the other sleeve's is taken as lost
-by :func:`_sleeve_end` (a sleeve hanging against the torso leaves too little outline outside the side line to
-find its cuff, and its end falls back to the shoulder) and mirrored from the other one."""
+"""A sleeve whose outer seam (shoulder to cuff) is shorter than this share of the other sleeve's was lost by
+:func:`_sleeve_end` (a sleeve hanging against the torso leaves too little outline outside the side line to find its
+cuff, and its end falls back to the shoulder): :func:`_mirror_lost_sleeve` mirrors it from the other one."""
 
 
 def _mirror_lost_sleeve(sleeve_end: dict, armpit: dict, shoulder: dict, cx: float) -> None:
