@@ -5,8 +5,9 @@ Method: contour geometry with fallbacks, designed around the failures of the tea
 
 * Centre line: the mask's column centroid of its upper third (the neckline region is the most symmetric).
 * Neck points: the highest contour points either side of the neck dip (top profile around the centre line).
-* Front neck: the strongest vertical intensity edge below the back neckline on the centre line (the inside of
-  the back shows through the neck opening and differs in shade from the front).
+* Front neck: the first clear vertical intensity edge below the back neckline on the centre line, past the inside
+  of the back (its rib, label and seams, seen through the neck opening darker than the front beside the centre
+  line).
 * Armpits: the deepest convexity defect (Sklansky hull vs contour) on each side between shoulder and hem: the
   valley between a sleeve and the torso, whether the sleeve sticks out (tee) or hangs down with a slot (long
   sleeve). When there is no valley (sleeve pressed against the torso), the armpit comes from the torso's
@@ -278,7 +279,51 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
         return fallback
     # Prefer the first clear edge below the back neckline: prints and plackets further down also make edges.
     strong = np.nonzero(g >= max(4.0, 0.25 * g.max()))[0]
-    return float(y_start + strong[0] + 1)
+    edges = [int(strong[0])] + [int(b) for a, b in zip(strong[:-1], strong[1:], strict=True) if b - a > 2]
+    ys_edge = [float(y_start + e + 1) for e in edges]
+    if neck_half < INSIDE_MIN_NECK * sa.width:
+        return ys_edge[0]
+    # ...but not an edge inside the neck opening: a ghost-mannequin or in-shop photo shows the inside of the
+    # back there (its rib, its label, its seam) in the shadow of the front, and the front neckline is the
+    # first edge below which the fabric beside the centre line is as light as the front's.
+    front = _side_median(gray, sa, neck_y + 1.5 * neck_half, neck_y + 2.2 * neck_half, 0.9 * neck_half,
+                         1.3 * neck_half)
+    if front is None:
+        return ys_edge[0]
+    for k, y in enumerate(ys_edge):
+        if y - neck_y > INSIDE_MAX_DEPTH * neck_half:
+            break
+        y_next = ys_edge[k + 1] if k + 1 < len(ys_edge) else y + 0.25 * neck_half
+        below = _side_median(gray, sa, y + 0.02 * neck_half, max(min(y_next, y + 0.25 * neck_half),
+                                                                 y + 0.06 * neck_half),
+                             0.25 * neck_half, 0.5 * neck_half)
+        if below is None or below >= front - max(INSIDE_SHADE[1], INSIDE_SHADE[0] * front):
+            return y
+    return ys_edge[0]
+
+
+INSIDE_MIN_NECK = 0.04
+"""Half neck width (share of the garment's width) below which the neck points are taken as collapsed onto the
+centre line (a collar or hood arching up), and the inside of the back is not looked for."""
+INSIDE_MAX_DEPTH = 1.1
+"""Deepest edge (in half neck widths below the neck points) that :func:`_front_neck` takes past the inside of the
+back; a crew neck's front lies 0.6-1.1 half widths down, a V-neck's first edge is its front."""
+INSIDE_SHADE = (0.15, 12.0)
+"""The inside of the back is darker than the front by at least this share of the front's grey level, and this
+many grey levels."""
+
+
+def _side_median(gray: np.ndarray, sa: ShapeAnalysis, y0: float, y1: float, a0: float, a1: float) -> float | None:
+    """Median grey level of the garment in rows y0..y1, at distances a0..a1 either side of the centre line."""
+    h, w = gray.shape
+    r0, r1 = int(np.clip(round(y0), 0, h - 1)), int(np.clip(round(y1), 1, h))
+    vals = []
+    for lo, hi in ((sa.cx + a0, sa.cx + a1), (sa.cx - a1, sa.cx - a0)):
+        c0, c1 = int(np.clip(round(lo), 0, w - 1)), int(np.clip(round(hi), 1, w))
+        if r1 > r0 and c1 > c0:
+            vals.append(gray[r0:r1, c0:c1][sa.mask[r0:r1, c0:c1]])
+    v = np.concatenate(vals) if vals else np.zeros(0)
+    return float(np.median(v)) if len(v) >= 4 else None
 
 
 def garment_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) -> dict[str, tuple[float, float]]:

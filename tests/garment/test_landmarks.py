@@ -345,3 +345,26 @@ def test_realdata_front_neckline_of_a_black_tee(wild_dev):
     depth = lm["neck_front"][1] - 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])
     # The rib's lower edge, measured by eye on the photo: 0.55-0.7 half-widths below the neck points.
     assert 0.4 * half < depth < 0.75 * half, (depth, half)
+
+
+# Crew necks photographed on a ghost mannequin: the inside of the back (its rib and label) shows through the
+# neck opening in the front's shadow. Depths of the front neckline measured by eye, in half neck widths below
+# the neck points; the first edge (the back's rib or label) lies at 0.2-0.45.
+INSIDE_SHOWN = {"idm-vton__09305_00.jpg": (0.7, 0.95), "kisekloset__005683_1.jpg": (0.6, 0.8)}
+# Fronts that are the first edge: a V-neck whose edge is its front, a cotton tee whose inside is not shaded, and a
+# black tee whose dark inside is followed by no front edge within a crew neck's depth (its print further down).
+FIRST_EDGE_KEPT = {"ootdiffusion__02015_00.jpg": (0.7, 0.9), "pf-afn__010567_1.jpg": (0.55, 0.7),
+                   "ootdiffusion__03244_00.jpg": (0.25, 0.45)}
+
+
+@pytest.mark.realdata
+def test_realdata_front_neckline_past_the_inside_of_the_back(vton_samples):
+    from tryon.processing import load_image
+
+    for name, (lo, hi) in {**INSIDE_SHOWN, **FIRST_EDGE_KEPT}.items():
+        img = load_image(vton_samples / "garment" / name, min_side=1)
+        mask = garment_mask(img)
+        lm = garment_landmarks(img, mask, classify_garment(img, mask))
+        half = abs(lm["neck_left"][0] - lm["neck_right"][0]) / 2.0
+        depth = (lm["neck_front"][1] - 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])) / half
+        assert lo < depth < hi, (name, round(depth, 2))
