@@ -1662,8 +1662,12 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     g = warp.warped_mask.astype(np.float32)
     # Soft part weights (anti-aliased torso / sleeve boundary) when the warp gives them.
     tw = warp.torso_weight if warp.torso_weight is not None else (warp.warped_parts == PART_TORSO)
-    g_torso = g * tw
     g_sleeve = g * (1.0 - tw) if warp.torso_weight is not None else g * (warp.warped_parts > PART_TORSO)
+    # The sleeves are painted over the torso ("over" operator), so the torso's alpha is the share of the
+    # garment's coverage left once the sleeve's is taken: g·tw / (1 − g_sleeve). Two complementary ramps painted
+    # one over the other with alphas g·tw and g·(1 − tw) cover only 1 − tw + tw² (75 % at mid-ramp): a light
+    # seam line along every armhole, where the photo showed through.
+    g_torso = np.clip(g * tw / np.maximum(1.0 - g_sleeve, 1e-3), 0.0, 1.0)
     face_full = parse == LABEL["face"]
     if collar.any():
         face_full &= ~(up(collar) > 0.5)
