@@ -905,6 +905,11 @@ def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+OUTLINE_SMOOTH = 0.0012
+"""Blur of the garment's mask before it is warped (sigma as a share of the photo's diagonal: 1.5 px on a
+768x1024 photo), which smooths the outline's staircase and teeth."""
+
+
 def upsample_grid(grid: np.ndarray, parts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Upsample a sampling grid made of several maps (the torso's spline, each sleeve's arm-following map) without
     interpolating between them.
@@ -1065,6 +1070,13 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     grid_px = g_torso.copy()
     lab = lab_at(g_torso)
     final_lab = np.where(lab == PART_TORSO, PART_TORSO, PART_NONE).astype(np.uint8)
+    # The outline one working pixel past each part, where the part's own map lands outside the garment: what
+    # the parts cover is decided per working pixel (nearest), a staircase 4-6 photo pixels a step once
+    # upsampled; with this ring inside the coverage, the warped garment mask (smooth, at the photo's
+    # resolution) draws the outline.
+    ring3 = np.ones((3, 3), np.uint8)
+    fringe = np.where(cv2.dilate((lab == PART_TORSO).astype(np.uint8), ring3).astype(bool) & (lab == PART_NONE),
+                      PART_TORSO, PART_NONE).astype(np.uint8)
     # Which map each pixel's garment coordinates come from (the parts, plus the clamped wedge maps and the gap
     # copies): coordinates are never interpolated across a change of map (upsample_grid).
     source = final_lab.copy()
@@ -1141,6 +1153,12 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 fore_px = (near_fore < near_up).reshape(sub.shape[:2]) & arm_lab[y0:y1 + 1, x0:x1 + 1]
                 ok &= ~fore_px
             gp = grid_px[y0:y1 + 1, x0:x1 + 1]
+            ring = cv2.dilate(ok.astype(np.uint8), ring3).astype(bool) & ~ok & (cur == PART_NONE) & \
+                (lab_s == PART_NONE) & (u > -0.2) & (u < 1.08) & (v > -0.12) & (v < 1.1)
+            if arm_lab is not None and spec.reach <= 1.0:
+                ring &= ~fore_px
+            gp[ring] = g_s[ring]
+            fringe[y0:y1 + 1, x0:x1 + 1][ring] = label
             gp[ok] = g_s[ok]
             cur[ok] = label
             src = source[y0:y1 + 1, x0:x1 + 1]
@@ -1162,6 +1180,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         grid_px[gaps] = grid_px[vy[idx], vx[idx]]
         final_lab[gaps] = final_lab[vy[idx], vx[idx]]
         source[gaps] = SOURCE_GAP
+    edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
+    final_lab[edge] = fringe[edge]
+    source[edge] = fringe[edge]
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
@@ -1181,15 +1202,15 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     warped = sample_with_grid(_bleed_edges(garment, alpha), grid)
     gmask = alpha.astype(np.float32).copy()
     gmask[parts_g == PART_NONE] = 0.0
-    magnify = scale > 1.2
-    if magnify:
-        # A garment photo smaller than its footprint: its (often binary) mask, magnified, would show its pixel
-        # staircase as a saw-tooth outline. Smoothed at the garment's resolution, sampled, and its 0.5 level
-        # re-sharpened to a ramp of ~1.5 person pixels (as tryon.teacher.skin.soft_upsample does).
-        gmask = cv2.GaussianBlur(gmask, (0, 0), 1.0)
+    # The garment's mask is near binary, and its outline carries the pixel staircase of a slanted edge and the
+    # segmenter's teeth of a pixel or two; sampled as it is they become the jagged sleeve and hem edges a
+    # shopper sees first (magnified, a saw-tooth). Smoothed at the garment's resolution (a curvature flow of the
+    # outline: teeth shorter than ~3 sigma go, corners stay), sampled, and its 0.5 level re-sharpened to a ramp
+    # of ~1.5 person pixels (as tryon.teacher.skin.soft_upsample does).
+    sigma = max(1.0, OUTLINE_SMOOTH * float(np.hypot(*gmask.shape)))
+    gmask = cv2.GaussianBlur(gmask, (0, 0), sigma)
     wmask = sample_with_grid(gmask, grid)
-    if magnify:
-        wmask = (wmask - 0.5) * max(1.0, scale * np.sqrt(2 * np.pi) / 1.5) + 0.5
+    wmask = (wmask - 0.5) * max(1.0, sigma * scale * np.sqrt(2 * np.pi) / 1.5) + 0.5
     wmask = np.clip(wmask, 0.0, 1.0) * np.clip(valid, 0, 1)
     wmask = wmask.astype(np.float32)
     final_lab[wmask < 0.5] = PART_NONE
