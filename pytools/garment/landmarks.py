@@ -279,14 +279,17 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
         return fallback
     # Prefer the first clear edge below the back neckline: prints and plackets further down also make edges.
     strong = np.nonzero(g >= max(4.0, 0.25 * g.max()))[0]
-    edges = [int(strong[0])] + [int(b) for a, b in zip(strong[:-1], strong[1:], strict=True) if b - a > 2]
-    ys_edge = [float(y_start + e + 1) for e in edges]
+    # Runs of strong gradient: the first is taken at its first row (as tuned), those past the inside of the back
+    # at their peak (the blur and the central difference spread a step over 3-4 rows, and an opening cut at the
+    # run's first row left a band of the shaded inside along the front rib).
+    runs = np.split(strong, np.nonzero(np.diff(strong) > 2)[0] + 1)
+    ys_edge = [float(y_start + (r[0] if i == 0 else r[int(np.argmax(g[r]))]) + 1) for i, r in enumerate(runs)]
     if neck_half < INSIDE_MIN_NECK * sa.width:
         return ys_edge[0]
     # ...but not an edge inside the neck opening: a ghost-mannequin or in-shop photo shows the inside of the
     # back there (its rib, its label, its seam) in the shadow of the front, and the front neckline is the
     # first edge below which the fabric beside the centre line is as light as the front's.
-    front = _side_median(gray, sa, neck_y + 1.5 * neck_half, neck_y + 2.2 * neck_half, 0.9 * neck_half,
+    front = _side_median(img, sa, neck_y + 1.5 * neck_half, neck_y + 2.2 * neck_half, 0.9 * neck_half,
                          1.3 * neck_half)
     if front is None:
         return ys_edge[0]
@@ -294,10 +297,10 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
         if y - neck_y > INSIDE_MAX_DEPTH * neck_half:
             break
         y_next = ys_edge[k + 1] if k + 1 < len(ys_edge) else y + 0.25 * neck_half
-        below = _side_median(gray, sa, y + 0.02 * neck_half, max(min(y_next, y + 0.25 * neck_half),
-                                                                 y + 0.06 * neck_half),
+        below = _side_median(img, sa, y + 0.02 * neck_half, max(min(y_next, y + 0.25 * neck_half),
+                                                               y + 0.06 * neck_half),
                              0.25 * neck_half, 0.5 * neck_half)
-        if below is None or below >= front - max(INSIDE_SHADE[1], INSIDE_SHADE[0] * front):
+        if below is None or not shaded_inside(below[None], front, margin=True)[0]:
             return y
     return ys_edge[0]
 
@@ -309,21 +312,53 @@ INSIDE_MAX_DEPTH = 1.1
 """Deepest edge (in half neck widths below the neck points) that :func:`_front_neck` takes past the inside of the
 back; a crew neck's front lies 0.6-1.1 half widths down, a V-neck's first edge is its front."""
 INSIDE_SHADE = (0.15, 12.0)
-"""The inside of the back is darker than the front by at least this share of the front's grey level, and this
-many grey levels."""
+"""The inside of the back is darker than the front by at least this share of the front's grey level, and (for a
+whole region, :func:`_front_neck`) this many grey levels."""
+INSIDE_CHROMA = 0.04
+"""...and of the front's hue: its chromaticity (r, g, b over their sum) within this of the line from grey
+through the front's (shade desaturates), so that a blue or red rib on a white tee is not taken for the inside in
+shade. Not tested on near-black fronts (mean under 40), whose chromaticity is noise."""
 
 
-def _side_median(gray: np.ndarray, sa: ShapeAnalysis, y0: float, y1: float, a0: float, a1: float) -> float | None:
-    """Median grey level of the garment in rows y0..y1, at distances a0..a1 either side of the centre line."""
-    h, w = gray.shape
+def shaded_inside(rgb: np.ndarray, front: np.ndarray, *, margin: bool = False) -> np.ndarray:
+    """Whether colours are the front's fabric in shade (the inside of the back seen through the neck opening).
+
+    Args:
+        rgb: (..., 3) RGB colours (0-255).
+        front: (3,) RGB colour of the front beside the neck.
+        margin: also require ``INSIDE_SHADE[1]`` grey levels of difference (for a region's median).
+
+    Returns:
+        (...) bool.
+    """
+    rgb = np.asarray(rgb, np.float32)
+    front = np.asarray(front, np.float32)
+    lum, f_lum = rgb.mean(-1), float(front.mean())
+    drop = max(INSIDE_SHADE[0] * f_lum, INSIDE_SHADE[1] if margin else 0.0)
+    out = lum < f_lum - drop
+    if f_lum >= 40.0:
+        # Shade desaturates a colour towards grey (or, on pinks and reds, deepens it): the inside's chromaticity
+        # lies near the line from neutral grey through the front's, up to twice as far out.
+        neutral = np.float32(1.0 / 3.0)
+        chroma = rgb / np.maximum(rgb.sum(-1, keepdims=True), 1.0) - neutral
+        v = front / max(float(front.sum()), 1.0) - neutral
+        t = np.clip((chroma @ v) / max(float(v @ v), 1e-6), 0.0, 2.0)
+        out &= np.abs(chroma - t[..., None] * v).max(-1) < INSIDE_CHROMA
+    return out
+
+
+def _side_median(img: np.ndarray, sa: ShapeAnalysis, y0: float, y1: float, a0: float,
+                 a1: float) -> np.ndarray | None:
+    """(3,) median colour of the garment in rows y0..y1, at distances a0..a1 either side of the centre line."""
+    h, w = img.shape[:2]
     r0, r1 = int(np.clip(round(y0), 0, h - 1)), int(np.clip(round(y1), 1, h))
     vals = []
     for lo, hi in ((sa.cx + a0, sa.cx + a1), (sa.cx - a1, sa.cx - a0)):
         c0, c1 = int(np.clip(round(lo), 0, w - 1)), int(np.clip(round(hi), 1, w))
         if r1 > r0 and c1 > c0:
-            vals.append(gray[r0:r1, c0:c1][sa.mask[r0:r1, c0:c1]])
-    v = np.concatenate(vals) if vals else np.zeros(0)
-    return float(np.median(v)) if len(v) >= 4 else None
+            vals.append(img[r0:r1, c0:c1][sa.mask[r0:r1, c0:c1]])
+    v = np.concatenate(vals) if vals else np.zeros((0, 3))
+    return np.median(v, axis=0).astype(np.float32) if len(v) >= 4 else None
 
 
 def garment_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) -> dict[str, tuple[float, float]]:

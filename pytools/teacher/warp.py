@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from tryon.errors import DataError
+from tryon.garment.landmarks import shaded_inside
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.skin import soft_upsample
 
@@ -230,12 +231,32 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, torso: np.ndar
     return parts
 
 
-def _neck_opening(mask_shape: tuple[int, int], lm: dict[str, np.ndarray]) -> np.ndarray:
-    """(H, W) bool: the garment's neck opening (half-ellipse neck_left–neck_front–neck_right and above).
+OPENING_REACH = 1.0
+"""Depth of the superellipse the neck opening may grow in, a share of the front neck's: at 1.0 it ends at the front
+neck on the centre line and fills the opening's corners beside it (deeper, it took the dark gaps of a lace-up)."""
+OPENING_PLAIN = 60.0
+"""The opening grows only on a plain front: the grey levels beside the neck spread between their quartiles by at
+most this (2-32 on plain tees with a logo or a stripe nearby, 180 on two striped ones); the dark stripes of a
+striped tee are not the inside in shade."""
 
-    In-shop photos show the inside of the back collar there; on a person the neck and chest show through.
+
+def _neck_opening(garment: np.ndarray | None, mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
+    """(H, W) bool: the garment's neck opening (half-ellipse neck_left–neck_front–neck_right and above), grown
+    over the shaded inside of the back around it.
+
+    In-shop photos show the inside of the back collar there; on a person the neck and chest show through. A crew
+    neck's opening is rounder at its corners than the half-ellipse through its three points, and the inside of
+    the back left in those corners showed as a dark crescent along the front rib: the pixels connected to the
+    half-ellipse, within the box-like superellipse (exponent 4) through the neck points and ``OPENING_REACH``
+    times the front neck's depth, and of the front's fabric in shade
+    (:func:`tryon.garment.landmarks.shaded_inside`) are taken too.
+
+    Args:
+        garment: (H, W, 3) uint8 RGB garment photo, or None (the half-ellipse only).
+        mask: (H, W) float32 [0, 1] garment mask.
+        lm: garment landmarks, pixels.
     """
-    h, w = mask_shape
+    h, w = mask.shape[:2]
     nl, nr, nf = lm["neck_left"], lm["neck_right"], lm["neck_front"]
     cx = 0.5 * (nl[0] + nr[0])
     cy = 0.5 * (nl[1] + nr[1])
@@ -246,7 +267,32 @@ def _neck_opening(mask_shape: tuple[int, int], lm: dict[str, np.ndarray]) -> np.
                 1, -1, shift=2)
     x0, x1 = int(round(cx - ax * 0.92)), int(round(cx + ax * 0.92))
     m[:max(0, int(np.floor(cy)) + 1), max(0, x0):max(0, x1 + 1)] = 1
-    return m.astype(bool)
+    opening = m.astype(bool)
+    if garment is None or ax < 4.0:
+        return opening
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    side = np.abs(xs - cx)
+    band = (mask > 0.5) & (ys > cy + 1.5 * ax) & (ys < cy + 2.2 * ax) & (side > 0.9 * ax) & (side < 1.3 * ax)
+    if band.sum() < 20:
+        return opening
+    front = np.median(garment[band], axis=0)
+    q25, q75 = np.percentile(garment[band].astype(np.float32).mean(-1), [25, 75])
+    if q75 - q25 > OPENING_PLAIN:
+        return opening        # stripes or a print: their dark parts are not the inside in shade
+    zone = ((side / ax) ** 4 + (np.maximum(ys - cy, 0.0) / (OPENING_REACH * ay)) ** 4 <= 1.0) & (ys >= cy) & \
+        (mask > 0.5)
+    # Per pixel, by the share only: beside the cut, a navy inside 11-19 grey levels below the front is shaded.
+    grow = np.zeros((h, w), np.uint8)
+    grow[zone] = shaded_inside(garment[zone], front)
+    n, lab = cv2.connectedComponents(grow, connectivity=8)
+    if n <= 1:
+        return opening
+    touch = np.unique(lab[cv2.dilate(opening.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
+    grown = np.isin(lab, touch[touch > 0]).astype(np.uint8)
+    # Bands, not slivers: the dark gaps of a lace-up or the shadows of a print's edge next to the opening stay.
+    k = max(3, int(round(0.05 * ax)) | 1)
+    grown = cv2.morphologyEx(grown, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return opening | grown.astype(bool)
 
 
 # --------------------------------------------------------------------------------------------- body geometry
@@ -1061,7 +1107,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                          interpolation=cv2.INTER_LINEAR).astype(np.float64)
 
     parts_g = garment_parts(garment_mask, lm, torso=torso_mask)
-    parts_g[_neck_opening(garment_mask.shape, lm) & (parts_g == PART_TORSO)] = PART_NONE
+    parts_g[_neck_opening(garment, garment_mask, lm) & (parts_g == PART_TORSO)] = PART_NONE
 
     def lab_at(gpix: np.ndarray) -> np.ndarray:
         return cv2.remap(parts_g, gpix[..., 0].astype(np.float32), gpix[..., 1].astype(np.float32),

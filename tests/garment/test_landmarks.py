@@ -368,3 +368,20 @@ def test_realdata_front_neckline_past_the_inside_of_the_back(vton_samples):
         half = abs(lm["neck_left"][0] - lm["neck_right"][0]) / 2.0
         depth = (lm["neck_front"][1] - 0.5 * (lm["neck_left"][1] + lm["neck_right"][1])) / half
         assert lo < depth < hi, (name, round(depth, 2))
+
+
+def test_shaded_inside_is_the_fronts_fabric_darker_not_another_colour():
+    from tryon.garment.landmarks import shaded_inside
+
+    navy, pink, white = np.array([53, 67, 133]), np.array([227, 144, 159]), np.array([244, 239, 226])
+    colours = np.array([[40, 39, 58],       # navy in shade: darker and greyer (a ghost mannequin's inside)
+                        [87, 42, 52],       # pink in shade: darker and deeper
+                        [164, 166, 162],    # a white tee's inside in shade
+                        [39, 117, 207],     # a blue rib on a white tee
+                        [40, 120, 60]])     # ...and a darker green patch on pink (a print)
+    assert shaded_inside(colours[:1], navy).tolist() == [True]
+    assert shaded_inside(colours[1:2], pink).tolist() == [True]
+    assert shaded_inside(colours[2:4], white).tolist() == [True, False]
+    assert shaded_inside(colours[4:], pink).tolist() == [False]
+    # A region's median also needs 12 grey levels of difference.
+    assert not shaded_inside(np.array([[38, 48, 100]]), np.array([44, 56, 112]), margin=True)[0]

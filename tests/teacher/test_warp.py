@@ -440,3 +440,44 @@ def test_the_warped_outline_is_the_garments_not_the_working_grids():
         assert len(pts) > 100
         resid = pts[:, 1] - np.polyval(np.polyfit(pts[:, 0], pts[:, 1], 3), pts[:, 0])
         assert resid.std() < 0.7, resid.std()
+
+
+def _crew_neck(front, inside, rib, h: int = 240, w: int = 240):
+    """A tee's neck on a ghost mannequin: the front, a rib ring round the opening (inner radius 50 x 60 px below
+    its centre) and the inside of the back through it; the landmarks put the front neck 2 px above the rib."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:] = front
+    cx, cy = 120, 40
+    cv2.ellipse(img, (cx, cy), (62, 72), 0, 0, 180, rib, -1)
+    cv2.ellipse(img, (cx, cy), (50, 60), 0, 0, 180, inside, -1)
+    img[:cy] = 255
+    mask = (img != 255).any(-1).astype(np.float32)
+    mask[:cy, 58:183] = 1.0       # the back above the neck points
+    lm = {"neck_left": np.array([170.0, cy]), "neck_right": np.array([70.0, cy]), "neck_front": np.array([cx, cy + 58.0])}
+    return img, mask, lm
+
+
+def test_the_neck_opening_takes_the_shaded_inside_round_its_corners_but_not_the_rib():
+    """The half-ellipse through the neck points and the front neck left the inside of the back in the opening's
+    corners and along the rib (a dark crescent on the wearer's chest); the shaded inside connected to it is cut
+    out too, not a rib of another colour."""
+    from tryon.teacher.warp import _neck_opening
+
+    navy, shade = (40, 50, 110), (24, 30, 64)
+    img, mask, lm = _crew_neck(navy, shade, (250, 250, 250))
+    inside = (np.abs(img.astype(int) - shade).max(-1) == 0)
+    rib = (img == 250).all(-1)
+    bare = _neck_opening(None, mask, lm)
+    grown = _neck_opening(img, mask, lm)
+    assert (inside & ~bare).sum() > 100                   # the corners the half-ellipse leaves
+    assert (inside & ~grown).sum() < 0.5 * (inside & ~bare).sum()
+    assert not (rib & grown & ~bare).any()
+    # A blue rib on a white tee is darker than the front, but not the front in shade: not taken.
+    img, mask, lm = _crew_neck((240, 240, 236), (170, 170, 168), (40, 110, 200))
+    rib = (np.abs(img.astype(int) - (40, 110, 200)).max(-1) == 0)
+    assert not (rib & _neck_opening(img, mask, lm) & ~_neck_opening(None, mask, lm)).any()
+    # Nor the dark stripes of a striped tee next to the opening.
+    img, mask, lm = _crew_neck((235, 235, 235), (235, 235, 235), (250, 250, 250))
+    stripes = (np.arange(240) // 8 % 2 == 1)[:, None] & (img == 235).all(-1)
+    img[stripes] = (30, 30, 30)
+    assert not (stripes & _neck_opening(img, mask, lm) & ~_neck_opening(None, mask, lm)).any()
