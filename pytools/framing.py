@@ -666,6 +666,25 @@ def _refuse_back_view(kp: np.ndarray, left: int, right: int, cfg: FramingConfig)
     return width
 
 
+def refuse_back_view(keypoints: np.ndarray, config: FramingConfig | None = None) -> None:
+    """Refuse a photo taken from the back, whatever the garment (the teacher reads it before dressing a top).
+
+    BlazePose keeps the anatomical sides on a back view, so the left shoulder (or hip, when the shoulders are not
+    seen) lies on the image's left: mirrored by more than ``back_view_margin`` of their distance.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints (x, y photo pixels, z, visibility).
+        config: the rules; default :class:`FramingConfig`.
+
+    Raises:
+        PoseError: a back view.
+    """
+    cfg = config or FramingConfig()
+    pair = (L_SHOULDER, R_SHOULDER) if _seen(keypoints, (L_SHOULDER, R_SHOULDER), cfg) else (L_HIP, R_HIP)
+    if _seen(keypoints, pair, cfg):
+        _refuse_back_view(keypoints, *pair, cfg)
+
+
 def bottom_cut(person: np.ndarray, config: FramingConfig | None = None) -> bool:
     """Whether the person mask leaves the photo at its bottom edge (a photo cut at the thighs, a waist-up selfie,
     or feet on the edge).

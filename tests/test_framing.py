@@ -358,3 +358,23 @@ def test_a_full_body_photo_cut_at_the_thighs_is_framed_for_one_pieces(framer, wi
     assert 0.85 < h / full.box[3] < 1.15
     assert abs((x0 + w / 2) - (full.box[0] + full.box[2] / 2)) < 0.1 * w
 
+
+
+def test_refuse_back_view_reads_the_shoulders_or_else_the_hips():
+    from tryon.framing import refuse_back_view
+
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    kp[11, :2], kp[12, :2], kp[23, :2], kp[24, :2] = (140, 100), (60, 100), (125, 250), (75, 250)   # facing
+    refuse_back_view(kp)
+    mirrored = kp.copy()
+    mirrored[[11, 12, 23, 24], 0] = mirrored[[12, 11, 24, 23], 0]
+    with pytest.raises(PoseError, match="from the back"):
+        refuse_back_view(mirrored)
+    # Shoulders unseen (a waist-down photo): the hips decide.
+    hips_only = mirrored.copy()
+    hips_only[[11, 12], 3] = 0.0
+    with pytest.raises(PoseError, match="from the back"):
+        refuse_back_view(hips_only)
+    hips_only[[23, 24], 0] = kp[[23, 24], 0]
+    refuse_back_view(hips_only)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import PoseError, UsageError
+from tryon.framing import refuse_back_view
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
@@ -298,6 +299,9 @@ class Teacher:
         analysis = (analyzer(person_image, located=located) if crop is None
                     else analyzer(crop.image(person_image)))
         timings["person"] = time.perf_counter() - t
+        # A back view has no front for the garment's front to go on: refused before anything is drawn (the gate
+        # caught it only afterwards, as a warp folded over itself).
+        refuse_back_view(analysis.keypoints)
 
         t = time.perf_counter()
         cut_here = garment_mask is None

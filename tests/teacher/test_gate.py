@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tryon.errors import EXIT_CODES, LowConfidenceError, UsageError
+from tryon.errors import EXIT_CODES, LowConfidenceError, PoseError, UsageError
 from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
                                R_KNEE, R_SHOULDER, R_WRIST)
 from tryon.person.labels import LABEL
@@ -432,6 +432,16 @@ def test_real_forearms_across_the_body_are_refused_and_arms_at_the_sides_are_not
         _, kp = analyzer.locate(image)
         across = arms_across(kp, image.shape[0])
         assert (across >= SIGNALS["arms_across"].bad) if crossed else (across == 0.0), (name, across)
+
+
+@pytest.mark.realdata
+def test_real_back_view_is_refused_before_dressing(teacher, wild_dev):
+    """A woman seen from behind, looking over her shoulder: the teacher dressed her back in the garment's front
+    and only the gate (its pose signal) hid it; it is refused before anything is drawn, as the student's framing
+    refuses it, with what to change."""
+    with pytest.raises(PoseError, match="from the back"):
+        teacher.run(_photo(wild_dev / "person" / "rembg__girl-3.jpg"),
+                    _photo(wild_dev / "garment" / "coobytryon__garment-04-orange-tee.jpg"), category="tops")
 
 
 def test_invented_skin_of_another_colour_than_the_persons_is_refused():
