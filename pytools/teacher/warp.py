@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.garment.landmarks import shaded_inside
+from tryon.garment.landmarks import INSIDE_MIN_NECK, shaded_inside
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.skin import soft_upsample
 
@@ -238,6 +238,35 @@ OPENING_PLAIN = 60.0
 """The opening grows only on a plain front: the grey levels beside the neck spread between their quartiles by at
 most this (2-32 on plain tees with a logo or a stripe nearby, 180 on two striped ones); the dark stripes of a
 striped tee are not the inside in shade."""
+
+
+COLLAPSED_NECK_DEPTH = 0.22
+"""Depth of the neck opening cut on the person for a garment whose neck points collapsed, in shoulder widths below
+the neck targets (a crew neck's front: about one half neck width)."""
+
+
+def _collapsed_neck(mask: np.ndarray, lm: dict[str, np.ndarray]) -> bool:
+    """Whether the garment's two neck points lie on its centre line (``INSIDE_MIN_NECK`` of its width)."""
+    xs = np.nonzero(np.asarray(mask) > 0.5)[1]
+    width = float(xs.max() - xs.min() + 1) if len(xs) else 1.0
+    return abs(float(lm["neck_left"][0] - lm["neck_right"][0])) / 2.0 < INSIDE_MIN_NECK * width
+
+
+def _person_neck_opening(frame: BodyFrame, t: dict[str, np.ndarray], size: tuple[int, int],
+                         full: tuple[int, int]) -> np.ndarray:
+    """(h, w) bool at the working size: the half-ellipse through the neck targets and ``COLLAPSED_NECK_DEPTH``
+    below them, and everything above it between them (person frame, so a tilted body tilts it)."""
+    h, w = size
+    H, W = full
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    ab = frame.to_frame(np.stack([(xs + 0.5) * (W / w) - 0.5, (ys + 0.5) * (H / h) - 0.5], axis=-1))
+    nl, nr = frame.to_frame(t["neck_left"][None])[0], frame.to_frame(t["neck_right"][None])[0]
+    half = max(0.5 * abs(nl[0] - nr[0]), 1.0)
+    b0 = 0.5 * (nl[1] + nr[1])
+    depth = COLLAPSED_NECK_DEPTH * frame.sw
+    a, b = ab[..., 0], ab[..., 1]
+    inside = (a / half) ** 2 + (np.maximum(b - b0, 0.0) / depth) ** 2 <= 1.0
+    return inside & (b > b0 - 0.5 * frame.sw)
 
 
 def _neck_opening(garment: np.ndarray | None, mask: np.ndarray, lm: dict[str, np.ndarray]) -> np.ndarray:
@@ -1229,6 +1258,13 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
     final_lab[edge] = fringe[edge]
     source[edge] = fringe[edge]
+    if _collapsed_neck(garment_mask, lm):
+        # Neck points collapsed onto the centre line (a collar, a hood or a back neckline arching up): the
+        # opening cut from the garment is a sliver, and the inside of the collar or hood, its label, was drawn on
+        # the chest. The opening is cut on the person instead: the neck's base between the neck targets, down to
+        # a crew neck's depth (the torso spline still anchors the garment's own neck points there).
+        neck = _person_neck_opening(frame, t, (h, w), (H, W))
+        final_lab[neck & (final_lab == PART_TORSO)] = PART_NONE
 
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)

@@ -481,3 +481,26 @@ def test_the_neck_opening_takes_the_shaded_inside_round_its_corners_but_not_the_
     stripes = (np.arange(240) // 8 % 2 == 1)[:, None] & (img == 235).all(-1)
     img[stripes] = (30, 30, 30)
     assert not (stripes & _neck_opening(img, mask, lm) & ~_neck_opening(None, mask, lm)).any()
+
+
+def test_a_collapsed_neck_is_opened_on_the_person():
+    """A collar, a hood or a back neckline arching up puts both neck points on the garment's centre line; the
+    opening cut from the garment was then a sliver and the inside of the collar (its label) was drawn on the chest.
+    The opening is cut on the person instead, between the neck targets, down to a crew neck's depth."""
+    from tryon.person.body import body_frame
+    from tryon.teacher.warp import COLLAPSED_NECK_DEPTH
+
+    img, mask, lm = synthetic_tee()
+    kp = synthetic_keypoints()
+    collapsed = {**lm, "neck_left": (121.0, 30.0), "neck_right": (119.0, 30.0), "neck_front": (120.0, 34.0)}
+    res = warp_garment(img, mask, collapsed, kp, (256, 192), sleeve="short")
+    frame = body_frame(kp)
+    nl, nr = frame.to_frame(res.targets["neck_left"][None])[0], frame.to_frame(res.targets["neck_right"][None])[0]
+    b0 = 0.5 * (nl[1] + nr[1])
+    below = frame.to_img(0.0, b0 + 0.5 * COLLAPSED_NECK_DEPTH * frame.sw)
+    assert res.warped_mask[int(below[1]), int(below[0])] < 0.5
+    # The chest below the opening is covered; a garment with its neck points apart is not cut there.
+    chest = frame.to_img(0.0, b0 + 1.6 * COLLAPSED_NECK_DEPTH * frame.sw)
+    assert res.warped_mask[int(chest[1]), int(chest[0])] > 0.9
+    plain = warp_garment(img, mask, {**lm, "neck_front": (120.0, 34.0)}, kp, (256, 192), sleeve="short")
+    assert plain.warped_mask[int(below[1]), int(below[0])] > 0.5
