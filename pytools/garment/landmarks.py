@@ -293,21 +293,42 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
                          1.3 * neck_half)
     if front is None:
         return ys_edge[0]
+    label_end = None
     for k, y in enumerate(ys_edge):
         if y - neck_y > INSIDE_MAX_DEPTH * neck_half:
             break
+        if label_end is not None and y <= label_end:
+            continue
         y_next = ys_edge[k + 1] if k + 1 < len(ys_edge) else y + 0.25 * neck_half
-        below = _side_median(img, sa, y + 0.02 * neck_half, max(min(y_next, y + 0.25 * neck_half),
-                                                               y + 0.06 * neck_half),
-                             0.25 * neck_half, 0.5 * neck_half)
-        if below is None or not shaded_inside(below[None], front, margin=True)[0]:
-            return y
+        y1 = max(min(y_next, y + 0.25 * neck_half), y + 0.06 * neck_half)
+        below = _side_median(img, sa, y + 0.02 * neck_half, y1, 0.25 * neck_half, 0.5 * neck_half)
+        if below is not None and shaded_inside(below[None], front, margin=True)[0]:
+            continue
+        # The top of a brand label sewn on the inside of the back: a patch on the centre line much lighter than
+        # the fabric beside it, which is the front's own colour (not a collar of another colour round a light
+        # front). The front lies below the label's lower edge.
+        centre = _side_median(img, sa, y + 0.02 * neck_half, y1, 0.0, LABEL_HALF * neck_half)
+        if label_end is None and k + 1 < len(ys_edge) and below is not None and centre is not None and \
+                float(centre.mean()) > float(below.mean()) + LABEL_CONTRAST and \
+                float(np.abs(below - front).max()) < LABEL_CONTRAST / 2:
+            label_end = ys_edge[k + 1]
+            continue
+        return y
+    if label_end is not None:
+        return float(label_end + LABEL_MARGIN * neck_half)
     return ys_edge[0]
 
 
 INSIDE_MIN_NECK = 0.04
 """Half neck width (share of the garment's width) below which the neck points are taken as collapsed onto the
 centre line (a collar or hood arching up), and the inside of the back is not looked for."""
+LABEL_HALF = 0.12
+"""Half width of the centre strip :func:`_front_neck` reads for a label, in half neck widths."""
+LABEL_CONTRAST = 60.0
+"""A label is at least this many grey levels lighter than the fabric beside it."""
+LABEL_MARGIN = 0.1
+"""With no edge found below a label, the front neck lies this far (half neck widths) below the label's lower
+edge."""
 INSIDE_MAX_DEPTH = 1.1
 """Deepest edge (in half neck widths below the neck points) that :func:`_front_neck` takes past the inside of the
 back; a crew neck's front lies 0.6-1.1 half widths down, a V-neck's first edge is its front."""

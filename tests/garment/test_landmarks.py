@@ -350,7 +350,10 @@ def test_realdata_front_neckline_of_a_black_tee(wild_dev):
 # Crew necks photographed on a ghost mannequin: the inside of the back (its rib and label) shows through the
 # neck opening in the front's shadow. Depths of the front neckline measured by eye, in half neck widths below
 # the neck points; the first edge (the back's rib or label) lies at 0.2-0.45.
-INSIDE_SHOWN = {"idm-vton__09305_00.jpg": (0.7, 0.95), "kisekloset__005683_1.jpg": (0.6, 0.8)}
+INSIDE_SHOWN = {"idm-vton__09305_00.jpg": (0.7, 0.95), "kisekloset__005683_1.jpg": (0.6, 0.8),
+                # ...and a black tee whose inside is as dark as its front, but whose white label marks it (0.23
+                # before: the label's top).
+                "pf-afn__019119_1.jpg": (0.8, 1.05)}
 # Fronts that are the first edge: a V-neck whose edge is its front, a cotton tee whose inside is not shaded, and a
 # black tee whose dark inside is followed by no front edge within a crew neck's depth (its print further down).
 FIRST_EDGE_KEPT = {"ootdiffusion__02015_00.jpg": (0.7, 0.9), "pf-afn__010567_1.jpg": (0.55, 0.7),
