@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from tryon.errors import DataError
-from tryon.garment.landmarks import INSIDE_MIN_NECK, shaded_inside
+from tryon.garment.landmarks import neck_collapsed, shaded_inside
 from tryon.person.body import BodyFrame, body_frame
 from tryon.teacher.skin import soft_upsample
 
@@ -246,10 +246,10 @@ the neck targets (a crew neck's front: about one half neck width)."""
 
 
 def _collapsed_neck(mask: np.ndarray, lm: dict[str, np.ndarray]) -> bool:
-    """Whether the garment's two neck points lie on its centre line (``INSIDE_MIN_NECK`` of its width)."""
-    xs = np.nonzero(np.asarray(mask) > 0.5)[1]
-    width = float(xs.max() - xs.min() + 1) if len(xs) else 1.0
-    return abs(float(lm["neck_left"][0] - lm["neck_right"][0])) / 2.0 < INSIDE_MIN_NECK * width
+    """:func:`tryon.garment.landmarks.neck_collapsed` of the landmarks on the mask's width (photo pixels)."""
+    cols = np.nonzero((np.asarray(mask) > 0.5).any(axis=0))[0]
+    width = float(cols[-1] - cols[0] + 1) if len(cols) else 1.0
+    return neck_collapsed(abs(float(lm["neck_left"][0] - lm["neck_right"][0])) / 2.0, width)
 
 
 def _person_neck_opening(frame: BodyFrame, t: dict[str, np.ndarray], size: tuple[int, int],
@@ -274,7 +274,7 @@ def _neck_opening(garment: np.ndarray | None, mask: np.ndarray, lm: dict[str, np
     over the shaded inside of the back around it.
 
     In-shop photos show the inside of the back collar there; on a person the neck and chest show through. A crew
-    neck's opening is rounder at its corners than the half-ellipse through its three points, and the inside of
+    neck's opening is squarer at its corners than the half-ellipse through its three points, and the inside of
     the back left in those corners showed as a dark crescent along the front rib: the pixels connected to the
     half-ellipse, within the box-like superellipse (exponent 4) through the neck points and ``OPENING_REACH``
     times the front neck's depth, and of the front's fabric in shade
@@ -299,29 +299,39 @@ def _neck_opening(garment: np.ndarray | None, mask: np.ndarray, lm: dict[str, np
     opening = m.astype(bool)
     if garment is None or ax < 4.0:
         return opening
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    # Everything below lies within 1.3 neck half-widths of the centre line, from the neck points down to the front
+    # sample (or the zone's depth): read that box, not the whole photo.
+    y0 = max(0, int(np.floor(cy)) - 1)
+    y1 = min(h, int(np.ceil(cy + max(2.2 * ax, OPENING_REACH * ay))) + 2)
+    x0, x1 = max(0, int(np.floor(cx - 1.3 * ax)) - 1), min(w, int(np.ceil(cx + 1.3 * ax)) + 2)
+    if y1 <= y0 or x1 <= x0:
+        return opening
+    box = (slice(y0, y1), slice(x0, x1))
+    g_box, m_box = garment[box], mask[box] > 0.5
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     side = np.abs(xs - cx)
-    band = (mask > 0.5) & (ys > cy + 1.5 * ax) & (ys < cy + 2.2 * ax) & (side > 0.9 * ax) & (side < 1.3 * ax)
+    band = m_box & (ys > cy + 1.5 * ax) & (ys < cy + 2.2 * ax) & (side > 0.9 * ax) & (side < 1.3 * ax)
     if band.sum() < 20:
         return opening
-    front = np.median(garment[band], axis=0)
-    q25, q75 = np.percentile(garment[band].astype(np.float32).mean(-1), [25, 75])
+    front = np.median(g_box[band], axis=0)
+    q25, q75 = np.percentile(g_box[band].astype(np.float32).mean(-1), [25, 75])
     if q75 - q25 > OPENING_PLAIN:
         return opening        # stripes or a print: their dark parts are not the inside in shade
-    zone = ((side / ax) ** 4 + (np.maximum(ys - cy, 0.0) / (OPENING_REACH * ay)) ** 4 <= 1.0) & (ys >= cy) & \
-        (mask > 0.5)
+    zone = ((side / ax) ** 4 + (np.maximum(ys - cy, 0.0) / (OPENING_REACH * ay)) ** 4 <= 1.0) & (ys >= cy) & m_box
     # Per pixel, by the share only: beside the cut, a navy inside 11-19 grey levels below the front is shaded.
-    grow = np.zeros((h, w), np.uint8)
-    grow[zone] = shaded_inside(garment[zone], front)
+    grow = np.zeros(zone.shape, np.uint8)
+    grow[zone] = shaded_inside(g_box[zone], front)
     n, lab = cv2.connectedComponents(grow, connectivity=8)
     if n <= 1:
         return opening
-    touch = np.unique(lab[cv2.dilate(opening.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)])
+    near = cv2.dilate(opening[box].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    touch = np.unique(lab[near])
     grown = np.isin(lab, touch[touch > 0]).astype(np.uint8)
     # Bands, not slivers: the dark gaps of a lace-up or the shadows of a print's edge next to the opening stay.
     k = max(3, int(round(0.05 * ax)) | 1)
     grown = cv2.morphologyEx(grown, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    return opening | grown.astype(bool)
+    opening[box] |= grown.astype(bool)
+    return opening
 
 
 # --------------------------------------------------------------------------------------------- body geometry
