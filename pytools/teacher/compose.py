@@ -52,7 +52,7 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
-__all__ = ["paint_layers", "body_region", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
+__all__ = ["paint_layers", "body_region", "neck_column", "NECK_FACE", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
            "ComposeResult"]
 
 log = logging.getLogger(__name__)
@@ -220,14 +220,8 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
         cv2.line(body, tuple(int(round(v)) for v in q), tuple(int(round(v)) for v in p), 1,
                  thickness=max(1, int(round(0.2 * sw))))
     body = body.astype(bool) | arm_silhouette(parse, skin, maps)
-    # The neck (a high collar hides it): a band from the shoulder line up towards the chin.
-    # Its half-width is the visible neck's where the parse sees bare neck (a collar on one side leaves the
-    # other), at most 0.15 shoulder widths.
-    half = 0.15 * sw
-    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
-    if neck_px.sum() > 20:
-        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
-    body |= (np.abs(maps.a) < half) & (maps.b > -0.45 * sw) & (maps.b < 0.1 * sw)
+    # The neck (a high collar hides it).
+    body |= neck_column(parse, frame, skin, maps, keypoints)
     # (Skin-coloured pixels the parse calls backdrop are a peach or beige wall, not the body: a strip of it
     # at the old sleeve's outline would be refilled as skin, a ghost of the old sleeve beside the arm.)
     body |= (skin & (parse != LABEL["background"])) | \
@@ -242,6 +236,54 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
                      thickness=th)
         body |= wrists.astype(bool)
     return body
+
+
+NECK_FACE = 0.75
+"""Neck breadth over the face's breadth at the mouth's height (the parse's face label across the cheeks), for
+:func:`neck_column`: measured on wild-dev persons whose bare neck is seen, 0.15 shoulder widths of neck to 0.2
+of half face. A neck as wide as the face reads as a block under the chin."""
+
+
+def neck_column(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
+                keypoints: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) bool: the neck under a high collar, a column from the shoulder line up under the face.
+
+    The column's half-width is the visible neck's where the parse sees bare neck (a collar on one side leaves
+    the other: 95th percentile of its distance from the centre line), between 0.1 and 0.15 shoulder widths
+    (anthropometric neck breadth over biacromial breadth, about 0.3), and at most :data:`NECK_FACE` of the
+    face's half-width at the mouth. Its axis runs from between the shoulders to the face's centre at the
+    mouth's height (a head turned or tilted carries the neck with it), and it ends there, under the face: a
+    column reaching above the jaw's corners, or wider than the jaw, left square skin corners beside the chin
+    where the old collar stood. Without a face (or mouth keypoints) the column is upright and ends 0.45
+    shoulder widths above the shoulder line, as before.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        frame: the person's :class:`BodyFrame` in the same pixels.
+        skin: (H, W) bool visible-skin mask.
+        maps: :class:`tryon.teacher.agnostic.BodyMaps` of the same size.
+        keypoints: (33, 4) BlazePose keypoints in the same pixels, or None.
+
+    Returns:
+        (H, W) bool column, in frame coordinates ``|a - axis(b)| < half`` for ``top < b < 0.1 sw``.
+    """
+    sw = frame.sw
+    half = 0.15 * sw
+    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
+    if neck_px.sum() > 20:
+        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
+    top, a_top = -0.45 * sw, 0.0
+    face = parse == LABEL["face"]
+    if keypoints is not None and face.sum() >= 30:
+        kp = np.asarray(keypoints, np.float32)
+        _, b_m = frame.to_frame(0.5 * (kp[KP["mouth_left"], :2] + kp[KP["mouth_right"], :2]))
+        row = face & (np.abs(maps.b - b_m) < 0.03 * sw)
+        if row.sum() >= 3 and -0.8 * sw < b_m < -0.2 * sw:
+            fa = maps.a[row]
+            half = min(half, NECK_FACE * 0.5 * float(fa.max() - fa.min()))
+            top, a_top = float(b_m), 0.5 * float(fa.max() + fa.min())
+    axis = a_top * np.clip(maps.b / top, 0.0, 1.0)
+    return (np.abs(maps.a - axis) < half) & (maps.b > top) & (maps.b < 0.1 * sw)
 
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
@@ -386,9 +428,15 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     model = albedo * shade[..., None]
     # Seamless: the model is matched to the visible skin around the hole (screened Poisson), the match fading
     # a quarter shoulder width into the hole. Only skin next to the hole is a boundary condition.
-    near_hole = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    known = skin_src & near_hole
-    corr = screened_poisson(np.where(known[..., None], img - model, 0.0).astype(np.float32), hole & body,
+    # The boundary is the skin one pixel off the hole: the ring touching it mixes the skin with the old
+    # garment's edge and the shadow it casts, and a collar's dark rim on the chin pulled a whole neck dark.
+    # (Skin far darker than the model is still a boundary: a neck in shadow beside the hole must not get a
+    # lighter patch.)
+    k3 = np.ones((3, 3), np.uint8)
+    near_hole = cv2.dilate(hole.astype(np.uint8), k3).astype(bool)
+    ring = near_hole & ~hole & skin_src
+    known = skin_src & cv2.dilate(near_hole.astype(np.uint8), k3).astype(bool) & ~near_hole
+    corr = screened_poisson(np.where(known[..., None], img - model, 0.0).astype(np.float32), (hole | ring) & body,
                             known, decay_px=max(2.0, 0.25 * sw))
     corr = np.where(known[..., None], img - model, corr)
     skin_col = (model + corr).astype(np.float32)

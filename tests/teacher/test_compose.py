@@ -10,7 +10,7 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
 from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _skin_outline, body_region,
-                                   compose, fill_colors, paint_layers)
+                                   compose, fill_colors, neck_column, paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import PART_TORSO, warp_garment
@@ -372,6 +372,41 @@ def test_body_region_has_shoulder_caps():
     # Between the neck and the left shoulder joint, above the polygon's flat top (shoulder line y=80).
     assert body[74, 116]
     assert not body[40, 150]                      # backdrop beside the head
+
+
+def test_neck_column_ends_at_the_mouth_and_leans_with_the_head():
+    """The neck under a removed collar runs from between the shoulders to the face's centre at the mouth, no
+    wider than NECK_FACE of the face there: above the mouth (beside the jaw) it leaves the backdrop alone."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    parse[parse == LABEL["face"]] = LABEL["background"]
+    cv2.ellipse(parse, (108, 45), (10, 20), 0, 0, 360, LABEL["face"], -1)    # a narrow head, leaning left
+    kp[9], kp[10] = (113, 55, 0, 1), (103, 55, 0, 1)                         # mouth corners
+    frame, maps = body_frame(kp), body_maps(parse.shape, kp)
+    col = neck_column(parse, frame, np.zeros(parse.shape, bool), maps, kp)
+    assert not col[:54].any()
+    near_head, near_shoulders = np.nonzero(col[60])[0], np.nonzero(col[78])[0]
+    assert near_head.mean() > 103 and near_shoulders.mean() < 100      # the axis leans from x=96 to x=108
+    assert 9 <= near_head.size <= 14                                    # 0.75 x the face's 17 px at the mouth
+
+
+def test_a_dark_rim_round_the_hole_does_not_darken_the_skin_fill():
+    """The seamless correction takes its boundary one pixel off the hole: the ring touching it (the old collar's
+    blended edge, the shadow it casts on the chin) pulled the whole filled neck dark."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    img[parse == LABEL["torso"]] = SKIN
+    hole = np.zeros(parse.shape, bool)
+    hole[100:140, 76:116] = True
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~hole
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"], LABEL["torso"])) & ~hole
+    maps = body_maps(parse.shape, kp)
+    body = body_region(parse, body_frame(kp), skin, maps, kp)
+    sw = body_frame(kp).sw
+    clean = fill_colors(img, hole, body, skin, np.array(SKIN, np.float32), maps.arm_dist, parse, sw)
+    rimmed = img.copy()
+    rimmed[ring] = (60, 40, 30)
+    dark = fill_colors(rimmed, hole, body, skin, np.array(SKIN, np.float32), maps.arm_dist, parse, sw)
+    edge = hole & ~cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert np.abs(dark[edge].mean(0) - clean[edge].mean(0)).max() < 6
 
 
 def test_arm_crease_darkens_only_between_arm_and_body():
