@@ -50,6 +50,11 @@ _HOOK_WIDTH = 0.12            # ... narrower than this share of its widest row, 
 _HANGER_DE = 20.0             # CIELAB distance to the hook's colour within which the hanger is followed
 _FRINGE_DEPTH = 0.025         # a backdrop fringe of the mask is peeled at most this share of its widest row deep
 _FRINGE_DE = 2.5              # ... its pixels within this CIELAB distance of the backdrop just outside
+_SHADOW_CHROMA = 4.0          # ... or its shadow on the backdrop: within this a*b* distance of the backdrop,
+_SHADOW_L = (2.0, 40.0)       # ... darker than it by this many L* units,
+_SHADOW_APART = 20.0          # ... and this CIELAB distance or more from the garment's colour inside the outline,
+_SHADOW_BELOW = 0.2           # ... below this share of its height (a collar's rib in shade stays; shadows fall low)
+_SHADOW_COLOURS = 6           # colours of the garment just inside its outline that a shadow must be unlike
 
 
 def _centre_runs(m: np.ndarray, cx: float) -> tuple[np.ndarray, np.ndarray]:
@@ -247,6 +252,52 @@ def drop_hook_hanger(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     return garment_pieces(np.where(hanger, 0.0, m).astype(np.float32))
 
 
+def _garment_shadow(lab: np.ndarray, ext: np.ndarray, solid: np.ndarray, depth: int) -> np.ndarray:
+    """(h, w) bool: pixels of the outline's band ``depth`` deep that are the garment's shadow on the backdrop.
+
+    Of the backdrop's hue (:data:`_SHADOW_CHROMA` from ``ext``, the backdrop just outside), darker than it
+    (:data:`_SHADOW_L`), below the top :data:`_SHADOW_BELOW` of the garment (a collar's rib in shade is as
+    grey; shadows fall low), and at least :data:`_SHADOW_APART` from every colour of the garment seen within 6
+    depths (:data:`_SHADOW_COLOURS` k-means centres of its pixels 2-6 depths in, deeper than a blurry mask's
+    shadow reaches): a black tee's soft grey shadow under its hem goes, a striped tee's white stripes in shade at
+    its side (white is one of its colours there) stay, and so does all where none of the garment is seen that
+    deep (an off-white cuff in shade at the end of a narrow sleeve).
+    """
+    h, w = solid.shape
+    band = solid & ~cv2.erode(solid.astype(np.uint8), np.ones((2 * depth + 1,) * 2, np.uint8)).astype(bool)
+    rows = np.nonzero(solid.any(axis=1))[0]
+    darker = ext[..., 0] - lab[..., 0]
+    cand = band & (np.linalg.norm(lab[..., 1:] - ext[..., 1:], axis=-1) < _SHADOW_CHROMA) & \
+        (darker >= _SHADOW_L[0]) & (darker <= _SHADOW_L[1]) & \
+        (np.arange(h)[:, None] > rows[0] + _SHADOW_BELOW * (rows[-1] - rows[0]))
+    # (Sampled from twice the band's depth in: a blurry mask holds shadow as deep as the band.)
+    inner = cv2.erode(solid.astype(np.uint8), np.ones((4 * depth + 1,) * 2, np.uint8)).astype(bool)
+    near = inner & ~cv2.erode(solid.astype(np.uint8), np.ones((12 * depth + 1,) * 2, np.uint8)).astype(bool)
+    if not cand.any() or near.sum() < _SHADOW_COLOURS:
+        return np.zeros((h, w), bool)
+    # The garment's colours just inside: k-means centres of those pixels; each counts where it is seen within
+    # the window (a dilation of its pixels), and a candidate is shadow when no colour seen near it is close.
+    px = lab[near].astype(np.float32)
+    px = px[:: max(1, len(px) // 20000)]
+    crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, _, centres = cv2.kmeans(px, _SHADOW_COLOURS, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    label = np.full((h, w), -1, np.int8)
+    label[near] = np.argmin(np.linalg.norm(lab[near][:, None] - centres[None], axis=-1), axis=-1)
+    win = np.ones((12 * depth + 1,) * 2, np.uint8)
+    cy, cx = np.nonzero(cand)
+    close = np.linalg.norm(lab[cy, cx][:, None] - centres[None], axis=-1) <= _SHADOW_APART
+    unlike = np.ones(len(cy), bool)
+    for c in range(_SHADOW_COLOURS):
+        if close[:, c].any():
+            seen = cv2.dilate((label == c).astype(np.uint8), win)[cy, cx].astype(bool)
+            unlike &= ~(seen & close[:, c])
+    # Where none of the garment is seen that deep (a narrow sleeve's cuff), nothing is known: nothing goes.
+    unlike &= cv2.dilate(near.astype(np.uint8), win)[cy, cx].astype(bool)
+    out = np.zeros((h, w), bool)
+    out[cy[unlike], cx[unlike]] = True
+    return out
+
+
 def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """(h, w) float32: the garment mask without a fringe of backdrop along its outline.
 
@@ -254,7 +305,12 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
     the page's light grey; warped with the dress, that fringe was drawn on the person as a white outline. The
     fringe is peeled from the outside in, one pixel ring at a time for at most :data:`_FRINGE_DEPTH` of the
     mask's widest row: pixels of the ring within :data:`_FRINGE_DE` CIELAB units of the backdrop just outside
-    the mask there (a normalised convolution of the pixels beyond the outline) go, until a ring has none.
+    the mask there (a normalised convolution of the pixels beyond the outline) go, until a ring has none. So do
+    the garment's shadow on the backdrop: pixels of the backdrop's hue (:data:`_SHADOW_CHROMA`), darker than it
+    (:data:`_SHADOW_L`), below the top of the garment and unlike every colour of the garment near it
+    (:func:`_garment_shadow`), up to twice the fringe's depth: a black tee's soft grey shadow under its hem was
+    drawn as a grey band; a white rib on a black tee, a striped tee's white stripes and a grey sweatshirt's own
+    edge stay.
 
     Args:
         image: (h, w, 3) uint8 RGB garment photo, or None (nothing is trimmed).
@@ -278,10 +334,16 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
     w_out = cv2.GaussianBlur(outside.astype(np.float32), (0, 0), sig)
     ext = cv2.GaussianBlur(lab * outside[..., None], (0, 0), sig) / np.maximum(w_out, 1e-6)[..., None]
     near_ext = (np.linalg.norm(lab - ext, axis=-1) < _FRINGE_DE) & (w_out > 1e-3)
+    # A shadow reaches further out than a fringe: up to twice as deep, against the backdrop beyond it.
+    sdepth = 2 * depth
+    around = cv2.dilate(solid.astype(np.uint8), np.ones((2 * sdepth + 1,) * 2, np.uint8)).astype(bool) & (m < 0.05)
+    w_far = cv2.GaussianBlur(around.astype(np.float32), (0, 0), 2.0 * sig)
+    far = cv2.GaussianBlur(lab * around[..., None], (0, 0), 2.0 * sig) / np.maximum(w_far, 1e-6)[..., None]
+    shadow = _garment_shadow(lab, far, solid, sdepth) & (w_far > 1e-3)
     cur = solid.copy()
-    for _ in range(depth):
+    for i in range(sdepth):
         ring = cur & ~cv2.erode(cur.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        peel = ring & near_ext
+        peel = ring & (shadow | (near_ext if i < depth else False))
         if not peel.any():
             break
         cur &= ~peel

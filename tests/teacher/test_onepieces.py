@@ -424,6 +424,43 @@ def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
     np.testing.assert_array_equal(trim_backdrop_fringe(img, loose), loose)
 
 
+def _shadowed_tee(stripes: bool):
+    """A 400x400 tee on a white backdrop with its soft grey drop shadow (8 px, to the right and below) in the
+    mask, as a segmenter gives it. Returns (image, mask with the shadow, the tee alone)."""
+    tee = np.zeros((400, 400), np.uint8)
+    cv2.rectangle(tee, (100, 60), (300, 340), 1, -1)
+    shifted = np.zeros_like(tee)
+    shifted[8:, 8:] = tee[:-8, :-8]
+    shadow = (shifted > 0) & (tee == 0)
+    img = np.full((400, 400, 3), 245, np.uint8)
+    ramp = cv2.GaussianBlur(shadow.astype(np.float32), (0, 0), 2.0)
+    img = (img - 45.0 * ramp[..., None]).astype(np.uint8)                        # grey, the backdrop's hue
+    img[tee > 0] = (25, 25, 28)
+    if stripes:                                                                  # white stripes in shade at the side
+        for y in range(60, 340, 20):
+            img[y:y + 10, 100:301] = (228, 228, 228)
+    return img, ((tee > 0) | shadow).astype(np.float32), tee > 0
+
+
+def test_a_garments_drop_shadow_in_its_mask_is_peeled_not_its_own_light_stripes():
+    """A black tee's grey drop shadow that the mask took in was drawn under its hem as a grey band: peeled, as the
+    backdrop's hue darker than the backdrop and unlike the tee's colours. A striped tee's light stripes reaching
+    its side (one of its own colours there) and the tee itself stay; so does the shadow of a light grey tee."""
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+    img, mask, tee = _shadowed_tee(stripes=False)
+    out = trim_backdrop_fringe(img, mask)
+    low = np.arange(400)[:, None] > 130                   # (beside the collar, a grey could be a rib in shade)
+    shadow = (mask > 0.5) & ~tee & low
+    assert (out[shadow] > 0.5).mean() < 0.05
+    assert (out[tee] > 0.5).all()
+    img, mask, tee = _shadowed_tee(stripes=True)     # (its shadow is as grey as a white stripe in shade: kept too)
+    assert (trim_backdrop_fringe(img, mask)[tee] > 0.5).all()
+    img, mask, tee = _shadowed_tee(stripes=False)
+    img[tee] = (200, 200, 200)                                                   # a light grey tee: its shadow is
+    np.testing.assert_array_equal(trim_backdrop_fringe(img, mask)[tee], mask[tee])   # like it, and it stays
+
+
 def _legs_scene(bottom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A standing person's lower body (keypoints :func:`_standing_keypoints`): ``"skirt"`` a white skirt ending
     above the knees, bare shins, white sneakers; ``"trousers"`` navy trousers whose hems fall over black shoes.
