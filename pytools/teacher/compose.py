@@ -52,7 +52,7 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
-__all__ = ["paint_layers", "body_region", "neck_column", "NECK_FACE", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
+__all__ = ["paint_layers", "body_region", "neck_column", "neck_profile", "NECK_FACE", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
            "ComposeResult"]
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,12 @@ ARM_RADIUS = 0.125
 """Typical half-width of a bare arm, as a fraction of the shoulder width (for the cylinder shading)."""
 
 SKIN_SHADING_PRIOR = {"arm": (-0.27, -0.5, -0.08), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
-                      "chin": (-0.12, -0.35, 0.0)}
+                      "chin": (-0.12, -0.35, 0.0), "neck": (-0.22, -0.45, -0.05)}
 """Synthesised skin's shading gains (log luminance where the feature is 1: the arm's outline, the torso's sides,
-the body's left edge in the image against its right, right under the chin) as (prior, lowest, highest), for
-:func:`tryon.teacher.skin.fit_skin_shading`. The arm's and torso's priors are the fixed falloffs used before the
-fit (x0.76 and x0.85); the chin's is a mild shadow; the side's is none (a light from the front)."""
+the body's left edge in the image against its right, right under the chin, the neck's sides) as (prior, lowest,
+highest), for :func:`tryon.teacher.skin.fit_skin_shading`. The arm's and torso's priors are the fixed falloffs
+used before the fit (x0.76 and x0.85); the chin's is a mild shadow; the side's is none (a light from the front);
+the neck's is a little milder than the arm's (x0.8)."""
 
 CHEST_BOX = (0.3, 0.0, 0.8)
 """The chest in the body frame, in shoulder widths: half-width across the centre line, then its top and bottom
@@ -244,6 +245,28 @@ NECK_FACE = 0.75
 of half face. A neck as wide as the face reads as a block under the chin."""
 
 
+def _neck_axis(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
+               keypoints: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+    """The neck column's axis (H, W) float32 (its ``a`` at each pixel's ``b``), half-width and top ``b``
+    (pixels; see :func:`neck_column`)."""
+    sw = frame.sw
+    half = 0.15 * sw
+    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
+    if neck_px.sum() > 20:
+        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
+    top, a_top = -0.45 * sw, 0.0
+    face = parse == LABEL["face"]
+    if keypoints is not None and face.sum() >= 30:
+        kp = np.asarray(keypoints, np.float32)
+        _, b_m = frame.to_frame(0.5 * (kp[KP["mouth_left"], :2] + kp[KP["mouth_right"], :2]))
+        row = face & (np.abs(maps.b - b_m) < 0.03 * sw)
+        if row.sum() >= 3 and -0.8 * sw < b_m < -0.2 * sw:
+            fa = maps.a[row]
+            half = min(half, NECK_FACE * 0.5 * float(fa.max() - fa.min()))
+            top, a_top = float(b_m), 0.5 * float(fa.max() + fa.min())
+    return (a_top * np.clip(maps.b / top, 0.0, 1.0)).astype(np.float32), half, top
+
+
 def neck_column(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
                 keypoints: np.ndarray | None = None) -> np.ndarray:
     """(H, W) bool: the neck under a high collar, a column from the shoulder line up under the face.
@@ -267,34 +290,40 @@ def neck_column(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
     Returns:
         (H, W) bool column, in frame coordinates ``|a - axis(b)| < half`` for ``top < b < 0.1 sw``.
     """
-    sw = frame.sw
-    half = 0.15 * sw
-    neck_px = skin & (parse == LABEL["neck"]) & (maps.b > -0.3 * sw) & (maps.b < 0.0)
-    if neck_px.sum() > 20:
-        half = float(np.clip(1.05 * np.percentile(np.abs(maps.a[neck_px]), 95), 0.1 * sw, 0.15 * sw))
-    top, a_top = -0.45 * sw, 0.0
-    face = parse == LABEL["face"]
-    if keypoints is not None and face.sum() >= 30:
-        kp = np.asarray(keypoints, np.float32)
-        _, b_m = frame.to_frame(0.5 * (kp[KP["mouth_left"], :2] + kp[KP["mouth_right"], :2]))
-        row = face & (np.abs(maps.b - b_m) < 0.03 * sw)
-        if row.sum() >= 3 and -0.8 * sw < b_m < -0.2 * sw:
-            fa = maps.a[row]
-            half = min(half, NECK_FACE * 0.5 * float(fa.max() - fa.min()))
-            top, a_top = float(b_m), 0.5 * float(fa.max() + fa.min())
-    axis = a_top * np.clip(maps.b / top, 0.0, 1.0)
-    return (np.abs(maps.a - axis) < half) & (maps.b > top) & (maps.b < 0.1 * sw)
+    axis, half, top = _neck_axis(parse, frame, skin, maps, keypoints)
+    return (np.abs(maps.a - axis) < half) & (maps.b > top) & (maps.b < 0.1 * frame.sw)
+
+
+def neck_profile(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
+                 keypoints: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: the neck's cylinder falloff, for shading synthesised skin.
+
+    0 on the axis of :func:`neck_column` and up to 0.3 of its half-width out, rising by a smoothstep to 1 at
+    its sides (the arm cylinder's profile) and back to 0 over the next 0.3 half-widths (no step where the
+    neck's skin meets the shoulders' beside it); from 0.2 shoulder widths above the shoulder line, fading to 0
+    at 0.1 above it, where the neck widens into the shoulders. A filled neck without it was one flat tone from
+    side to side.
+
+    Args: as :func:`neck_column`.
+    """
+    axis, half, top = _neck_axis(parse, frame, skin, maps, keypoints)
+    q = np.abs(maps.a - axis) / max(half, 1.0)
+    t = np.clip((q - 0.3) / 0.7, 0.0, 1.0)
+    prof = np.where(q < 1.0, t * t * (3.0 - 2.0 * t), np.clip(1.0 - (q - 1.0) / 0.3, 0.0, 1.0))
+    fade = np.clip((-maps.b - 0.1 * frame.sw) / (0.1 * frame.sw), 0.0, 1.0) * (maps.b > top)
+    return (prof * fade).astype(np.float32)
 
 
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
                 arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None,
                 lower: np.ndarray | None = None, old: np.ndarray | None = None,
-                across: np.ndarray | None = None) -> np.ndarray:
+                across: np.ndarray | None = None, neck: np.ndarray | None = None) -> np.ndarray:
     """Classical fill colours for the old garment: synthesised skin inside the body, local background outside.
 
     Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
     measured on the old garment (:func:`tryon.teacher.skin.garment_light`) times the body's form (a cylinder
-    across each arm, a milder falloff across the torso, the key light's side, the chin's shadow; each gain
+    across each arm and across the neck, a milder falloff across the torso, the key light's side, the chin's
+    shadow; each gain
     fitted on the person's visible skin by :func:`tryon.teacher.skin.fit_skin_shading` with
     :data:`SKIN_SHADING_PRIOR` as its prior), matched seamlessly to the visible skin around the hole by
     a screened Poisson correction (:func:`tryon.teacher.skin.screened_poisson`); never one flat tone. The
@@ -317,6 +346,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         old: (h, w) bool the old garment (its luminance gives the light on the skin), or None (no lighting).
         across: (h, w) float32 coordinate across the body, pixels, 0 on the body's centre line (torso
             roundness), or None.
+        neck: (h, w) float32 the neck's cylinder falloff in [0, 1] (:func:`neck_profile`), or None.
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -342,6 +372,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
             old = cv2.resize(old.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0.5
         if across is not None:
             across = cv2.resize(across, (w, h), interpolation=cv2.INTER_LINEAR) * f
+        if neck is not None:
+            neck = cv2.resize(neck, (w, h), interpolation=cv2.INTER_LINEAR)
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
@@ -410,6 +442,9 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         d_face = cv2.distanceTransform((~face_px).astype(np.uint8), cv2.DIST_L2, 5)
         below = np.arange(hole.shape[0])[:, None] > np.nonzero(face_px)[0].mean()
         feats["chin"] = np.where(below & ~on_arm, np.exp(-d_face / max(1.0, 0.12 * sw)), 0.0).astype(np.float32)
+    if neck is not None and np.any(neck > 0):
+        # The neck's own cylinder: darker towards its sides (a filled neck was one flat tone across).
+        feats["neck"] = np.where(on_arm, 0.0, neck).astype(np.float32)
     fit_px = skin_src & ~face_px & ~np.isin(parse, _HANDS)
     gains = fit_skin_shading(img, albedo, fit_px, feats, SKIN_SHADING_PRIOR)
     cyl = np.exp(gains["arm"] * (1.0 - 0.3 * sl_w) * prof)
@@ -423,6 +458,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         shade = shade * np.exp(gains["side"] * (feats["side"] - 0.5))
     if "chin" in feats:
         shade = shade * np.exp(gains["chin"] * feats["chin"])
+    if "neck" in feats:
+        shade = shade * np.exp(gains["neck"] * feats["neck"])
     if old is not None:
         shade = shade * garment_light(np.clip(image, 0, 255).astype(np.uint8), old & ~skin, sw)
     model = albedo * shade[..., None]
@@ -1653,7 +1690,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     k_g = max(3, int(round(0.05 * sw)) | 1)
     grown = cv2.dilate(body.astype(np.uint8), np.ones((k_g, k_g), np.uint8)).astype(bool)
     skin_fill = fill_colors(img_s, hole_all, grown, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
-                            lower=lower, old=old, across=maps.a)
+                            lower=lower, old=old, across=maps.a,
+                            neck=neck_profile(parse_s, frame, skin, maps, kp_s))
     bg_fill = fill_colors(img_s, hole_all, body & ~hole_all, skin, tone, limb_dist, parse_s, sw)
     if leg_q is not None and lo.cont_w.any():
         # Legs under an old hem continue the photographed bare legs below it (no step at the old hem). After the

@@ -10,7 +10,7 @@ from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
 from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _skin_outline, body_region,
-                                   compose, fill_colors, neck_column, paint_layers)
+                                   compose, fill_colors, neck_column, neck_profile, paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import PART_TORSO, warp_garment
@@ -387,6 +387,27 @@ def test_neck_column_ends_at_the_mouth_and_leans_with_the_head():
     near_head, near_shoulders = np.nonzero(col[60])[0], np.nonzero(col[78])[0]
     assert near_head.mean() > 103 and near_shoulders.mean() < 100      # the axis leans from x=96 to x=108
     assert 9 <= near_head.size <= 14                                    # 0.75 x the face's 17 px at the mouth
+
+
+def test_a_filled_neck_is_shaded_as_a_cylinder_not_one_flat_tone():
+    """Under a removed high collar the neck is filled darker towards its sides (the neck's own cylinder,
+    neck_profile), not one tone from side to side; the profile is 0 on the neck's axis and below the shoulders."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    kp[9], kp[10] = (102, 55, 0, 1), (90, 55, 0, 1)
+    frame, maps = body_frame(kp), body_maps(parse.shape, kp)
+    prof = neck_profile(parse, frame, np.zeros(parse.shape, bool), maps, kp)
+    assert prof[64, 96] < 0.05 and prof[64, 103] > 0.5 and not prof[90:].any()
+    hole = np.zeros(parse.shape, bool)
+    hole[56:80, 80:112] = True                                  # a stand collar round the neck, removed
+    hole &= parse != LABEL["face"]
+    skin = np.isin(parse, (LABEL["face"], LABEL["left_hand"], LABEL["right_hand"])) & ~hole
+    body = body_region(parse, frame, skin, maps, kp)
+    args = (img, hole, body, skin, np.array(SKIN, np.float32), maps.arm_dist, parse, frame.sw)
+    flat, shaded = fill_colors(*args, across=maps.a), fill_colors(*args, across=maps.a, neck=prof)
+    lum = shaded[66:70].mean(axis=(0, 2))
+    assert lum[94:99].mean() - lum[[88, 89, 103, 104]].mean() > 8, lum[86:107].round()
+    flat_lum = flat[66:70].mean(axis=(0, 2))
+    assert abs(flat_lum[94:99].mean() - flat_lum[[88, 89, 103, 104]].mean()) < 4
 
 
 def test_a_dark_rim_round_the_hole_does_not_darken_the_skin_fill():
