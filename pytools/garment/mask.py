@@ -361,7 +361,9 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     to either side and its colour differs from the body's by :data:`HANGER_CONTRAST`, the pixels of the apex's
     colour connected to it within the top 30 % are removed (the hook and bar), then the backdrop-coloured
     pixels they had walled off (the patch between the bar and the back neckline). Otherwise the mask is
-    returned unchanged. Hand-set rules, checked on the wild-dev hangers (``docs/garment-mask.md``).
+    returned unchanged. The bar is looked for without the backdrop-coloured pixels the mask holds near the top (a
+    segmenter's halo round the hanger, a hook's loop it filled), and a second pass follows one that removed
+    something (a hook the mask kept whole can go first, then the bar its stem hid). Hand-set rules, checked on the wild-dev hangers (``docs/garment-mask.md``).
 
     Args:
         image: (H, W, 3) uint8 RGB garment photo.
@@ -370,6 +372,14 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns:
         (H, W) float32 [0, 1] mask: the input itself when no hanger is seen, else a copy with the hanger at 0.
     """
+    # A hook the mask kept whole (its loop filled) hides the bar's colour under its stem: once the hook is gone,
+    # a second look finds the bar.
+    out = _drop_hanger_once(image, mask)
+    return _drop_hanger_once(image, out) if out is not mask else out
+
+
+def _drop_hanger_once(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One pass of :func:`drop_hanger`: the mask itself when no hanger is seen."""
     h0, w0 = mask.shape
     s = WORK_SIDE / max(h0, w0)
     w, h = max(16, round(w0 * s)), max(16, round(h0 * s))
@@ -379,10 +389,16 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return mask
     top, gh, gw = ys.min(), ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
     cx = int(round(xs[ys < top + gh / 3].mean()))
-    # The hanger's bar: the top of the mask at the centre line once thin parts (a hook it kept) are opened away.
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(0.04 * gw)) | 1,) * 2)
-    thick = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
     lo, hi = max(0, cx - int(0.15 * gw)), min(w, cx + int(0.15 * gw) + 1)
+    lab = _lab(cv2.GaussianBlur(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), (3, 3), 0.8))
+    bg, _, _, noise = border_stats(lab)
+    backdrop_like = np.linalg.norm(lab - bg, axis=2) < max(3.0, 4.0 * noise + 1.5)
+    # The hanger's bar: the top of the mask at the centre line once thin parts (a hook it kept) are opened away,
+    # and the backdrop it holds near the top (a segmenter's halo round the hanger, a hook's loop it filled: a
+    # blob as wide as a tenth of the garment that the opening kept and took for the bar).
+    m_bar = m & ~(backdrop_like & (np.arange(h)[:, None] < top + 0.3 * gh))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(0.04 * gw)) | 1,) * 2)
+    thick = cv2.morphologyEx(m_bar.astype(np.uint8), cv2.MORPH_OPEN, k).astype(bool)
     rows = np.nonzero(thick[:, lo:hi].any(axis=1))[0]
     if not len(rows):
         return mask
@@ -395,8 +411,6 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     # line. A collar or a hood standing above the neckline has nothing above it.
     if _above_share(image, mask, bar_y / s, cx / s, gh / s, gw / s) < 0.6:
         return mask
-    lab = _lab(cv2.GaussianBlur(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), (3, 3), 0.8))
-    bg, _, _, noise = border_stats(lab)
     band = np.arange(max(0, cx - int(0.05 * gw)), min(w, cx + int(0.05 * gw) + 1))
     body = m.copy()
     body[:int(top + 0.4 * gh)] = False
@@ -423,7 +437,7 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     hanger[:bar_y + 1, lo:hi] |= m[:bar_y + 1, lo:hi]  # the hook, where the mask kept it
     hanger = cv2.dilate(hanger.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) > 0
     # The backdrop it walled off: backdrop-coloured mask pixels above the body reached from outside the mask.
-    backdrop = (np.linalg.norm(lab - bg, axis=2) < max(3.0, 4.0 * noise + 1.5)) & m & ~hanger
+    backdrop = backdrop_like & m & ~hanger
     backdrop[int(top + 0.3 * gh):] = False
     open_ = (~m | hanger).astype(np.uint8)
     n, lbl = cv2.connectedComponents((open_ | backdrop).astype(np.uint8), connectivity=4)
