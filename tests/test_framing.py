@@ -49,7 +49,8 @@ def test_box_of_a_waist_up_photo_comes_from_the_shoulder_width():
     (_keypoints(vis=0.2), (600, 400), "shoulders are not in view"),
     (_keypoints(shoulders=((140, -5), (60, -5))), (600, 400), "shoulders are not in view"),
     (_keypoints(shoulders=((60, 100), (140, 100))), (600, 400), "from the back"),
-    (_keypoints(shoulders=((104, 100), (96, 100)), hips=((103, 130), (97, 130))), (600, 400), "too small"),
+    (_keypoints(shoulders=((106, 100), (94, 100)), hips=((103, 130), (97, 130))), (600, 400), "too small"),
+    (_keypoints(shoulders=((112, 100), (88, 100)), hips=((104, 250), (96, 250))), (600, 400), "from the side"),
     (_keypoints(hips=((300, 160), (300, 60))), (600, 400), "tilted"),  # lying on the side
     (_keypoints(hips=((130, 20), (70, 20))), (600, 400), "tilted"),  # upside down
 ])
@@ -280,7 +281,7 @@ def test_knees_cut_off_by_the_frame_are_told_from_hidden_ones(knees, knee_vis, h
     (_legs(), (240, 400), "one-pieces", "at least the knees"),  # cut above the hips
     (_legs(knees=((125, 300), (75, 400)), knee_vis=0.2), (600, 400), "one-pieces", "a knee is hidden"),
     (_legs(), (330, 400), "bottoms", "the legs are not in view"),  # cut at the thighs: bottoms need the knees
-    (_legs(_keypoints(shoulders=((101, 100), (99, 100)), hips=((101, 110), (99, 110))), knees=((101, 118), (99, 118)),
+    (_legs(_keypoints(shoulders=((103, 100), (97, 100)), hips=((101, 110), (99, 110))), knees=((101, 118), (99, 118)),
            ankles=((101, 126), (99, 126))), (600, 400), "bottoms", "lower body is about"),
 ])
 def test_category_box_refusals_name_the_body_part(kp, size, category, words):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import PoseError, UsageError
-from tryon.framing import refuse_back_view
+from tryon.framing import refuse_back_view, refuse_side_view
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
@@ -168,8 +168,9 @@ class Teacher:
         BusyBackgroundError: the garment photo's background is not plain (no ``garment_mask`` given).
         UnsupportedCategoryError: the garment is neither a top, a bottom (trousers, jeans, shorts, skirt) nor a
             one-piece (dress, jumpsuit).
-        PoseError: bottoms on a photo whose legs are not in view; one-pieces on a photo cut above the knees, a
-            back view or a leaning body (:func:`tryon.framing.category_frame`).
+        PoseError: any photo taken from the back or the side (:func:`tryon.framing.refuse_back_view`,
+            :func:`tryon.framing.refuse_side_view`); bottoms on a photo whose legs are not in view; one-pieces on a
+            photo cut above the knees, a back view or a leaning body (:func:`tryon.framing.category_frame`).
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence`` (its category's).
         UsageError: ``min_confidence`` is outside [0, 1], or names a category other than tops, bottoms or
@@ -255,7 +256,9 @@ class Teacher:
             when one was used).
 
         Raises:
-            PoseError: bottoms on a photo whose legs are not in view (hips, knees and, for full-length
+            PoseError: a photo taken from the back or the side, before anything is drawn
+                (:func:`tryon.framing.refuse_back_view`, :func:`tryon.framing.refuse_side_view`); bottoms on a
+                photo whose legs are not in view (hips, knees and, for full-length
                 trousers, ankles); one-pieces on a photo that does not show the shoulders, hips and both knees
                 inside it, a back view or a body leaning more than the framing allows (the student's rules,
                 :func:`tryon.framing.category_frame`), before dressing.
@@ -299,9 +302,11 @@ class Teacher:
         analysis = (analyzer(person_image, located=located) if crop is None
                     else analyzer(crop.image(person_image)))
         timings["person"] = time.perf_counter() - t
-        # A back view has no front for the garment's front to go on: refused before anything is drawn (the gate
-        # caught it only afterwards, as a warp folded over itself).
+        # A back view has no front for the garment's front to go on, and a side view gets it pasted flat beside the
+        # body: refused before anything is drawn (the gate caught them only afterwards, with no word of the pose).
         refuse_back_view(analysis.keypoints)
+        # (On the whole photo's pose when there is one: an upper-body crop hides the hips the rule reads.)
+        refuse_side_view(located[1] if located is not None else analysis.keypoints)
 
         t = time.perf_counter()
         cut_here = garment_mask is None

@@ -179,13 +179,15 @@ def test_unsupported_category_is_refused_before_running(page, framed_site, wild_
     assert _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg")["error"] is None
 
 
-# A mid-air jump (econ-icon, read from ../shared, never committed): the student drew a smear on it (session 8).
+# A mid-air kick, side-on (econ-icon, read from ../shared, never committed): the student drew a smear on it (session
+# 8); the pose gate refused it for the raised leg, and since session 20 the framing refuses it first as a side view.
 JUMP = "more-photos/econ-icon/person/6f0029a9592a11530267b3a51413ae74.jpg"
 
 
 def test_pose_gate_refuses_a_jump_in_the_browser_like_python(page, framed_site, framer, wild_dev) -> None:
-    """The widget's worker refuses a mid-air jump before the student runs, with Python's name and message, and the
-    try-on shown before it does not stay on screen."""
+    """The widget's worker refuses a side-on mid-air kick before the student runs, with Python's name and message
+    (the side-view rule, ``min_front_width``, read from the manifest), and the try-on shown before it does not stay
+    on screen."""
     from tryon.errors import TryonError
     from tryon.processing import load_image
 
@@ -194,14 +196,14 @@ def test_pose_gate_refuses_a_jump_in_the_browser_like_python(page, framed_site, 
         pytest.skip(f"{jump} is absent")
     with pytest.raises(TryonError) as py:
         framer(load_image(jump), (256, 192))
-    assert py.value.name == "PoseError" and "legs is raised" in py.value.message
+    assert py.value.name == "PoseError" and "from the side" in py.value.message
     _open(page, framed_site)
     ok = _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg")
     assert ok["error"] is None and ok["hasResult"] and not ok["compareHidden"], ok["error"]
     got = _run(page, jump)
     assert got["error"] and got["error"]["name"] == "PoseError", got["error"]
     assert got["error"]["message"] == py.value.message, (got["error"], py.value.message)
-    assert "stand with both feet on the ground" in got["statusText"], got["statusText"]
+    assert "taken from the front" in got["statusText"], got["statusText"]
     assert got["compareHidden"] and not got["hasResult"] and got["afterSrc"] is None, "a stale result stayed on screen"
 
 

@@ -13,7 +13,7 @@ const CFG = {
   face_model: 'face_detection_short_range.onnx', face_crop_scales: [1.2, 2.0], face_crop_min_eyes: 6.0,
   min_face_score: 0.6, shoulder_y: 0.33, hip_y: 0.705, centre_x: 0.5, torso_per_shoulder: 1.36,
   min_torso_per_shoulder: 1.0, min_visibility: 0.5, min_person_fraction: 0.01, second_person_ratio: 0.25,
-  min_box_height_px: 128, back_view_margin: 0.25, mask_threshold: 0.5, track_min_presence: 0.1,
+  min_box_height_px: 128, back_view_margin: 0.25, min_front_width: 0.35, mask_threshold: 0.5, track_min_presence: 0.1,
   one_euro_min_cutoff: 1.0, one_euro_beta: 0.01, one_euro_d_cutoff: 1.0, cut_min_bottom_share: 0.02,
   cut_roi_extensions: [1.0, 1.6, 2.4, 3.2], max_proportion_error: 0.5, shoulders_per_ear: 2.38, neck_per_ear: 1.53,
   max_lean_deg: 40.0, guard_person_dilation: 0.06, guard_head_width: 1.5, guard_head_above: 1.3, guard_chin: 0.4,
@@ -78,6 +78,15 @@ test('a body leaning past max_lean_deg is refused; an upright one is framed', ()
   assert.ok(G.leanDegrees(keypoints(FRONT)) < 5);
 });
 
+test('a body turned sideways (shoulders nearly overlapping) is refused; a manifest without the rule frames it', () => {
+  // Shoulders 30 px apart over a 160-px torso (0.19 < min_front_width): a profile.
+  const side = keypoints({ ...FRONT, 11: [115, 100], 12: [85, 100], 23: [108, 260], 24: [92, 260] });
+  assert.throws(() => F.upperBodyFrame(side, [400, 400], CFG), (e) => e.name === ErrorName.POSE && /from the side/.test(e.message));
+  const { min_front_width: _unused, ...older } = CFG;
+  assert.ok(F.upperBodyFrame(side, [400, 400], older).height > 0);
+  assert.ok(F.upperBodyFrame(keypoints(FRONT), [400, 400], CFG).height > 0);
+});
+
 test('countPeople: 8-connected components, big enough and not tiny next to the largest', () => {
   const w = 100; const h = 100;
   const mask = () => ({ data: new Float32Array(w * h), width: w, height: h });
@@ -125,7 +134,7 @@ test('upperBodyBox refuses: shoulders unseen or outside, back view, too small', 
     ErrorName.POSE);
   throwsNamed(() => F.upperBodyBox(keypoints({ ...FRONT, 11: [70, 100], 12: [130, 100] }), [400, 300], [256, 192], CFG),
     ErrorName.POSE);
-  const small = keypoints({ 11: [110, 100], 12: [100, 100], 23: [108, 130], 24: [102, 130] });
+  const small = keypoints({ 11: [112, 100], 12: [98, 100], 23: [108, 130], 24: [102, 130] });   // (facing the camera)
   assert.throws(() => F.upperBodyBox(small, [400, 300], [256, 192], CFG), /too small/);
 });
 

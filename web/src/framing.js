@@ -549,8 +549,8 @@ function legLength(kp, imageSize, cfg, view, cutOk = false, bottom = null) {
  *   judged from the keypoints alone, {@link kneesCut})
  * @returns {{cx: number, cy: number, height: number, anchorY: number, hipsSeen: boolean, kind: string,
  *   part: string}} photo pixels
- * @throws {Error} `PoseError`: the body part the category needs is not seen inside the photo, a back view, or a
- *   body leaning more than `max_lean_deg`; see {@link boxKind} for the others
+ * @throws {Error} `PoseError`: the body part the category needs is not seen inside the photo, a back view, a body
+ *   leaning more than `max_lean_deg`, or one turned sideways (`min_front_width`); see {@link boxKind} for the others
  */
 export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = null) {
   const kind = boxKind(cfg, category);
@@ -564,7 +564,7 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = nu
     }
     if (seenInside(kp, [L, R], imageSize, cfg)) {
       refuseBackView(kp, L, R, cfg);
-      refuseLean(kp, cfg);
+      refusePosture(kp, cfg);
     } else {
       refuseBackView(kp, KP.L_HIP, KP.R_HIP, cfg);
     }
@@ -588,7 +588,7 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = nu
     if (!hipsSeen) {
       throw namedError(ErrorName.POSE, `the legs are not in view: take a photo that shows you ${view}, facing the camera`);
     }
-    refuseLean(kp, cfg);
+    refusePosture(kp, cfg);
     const cutOk = cfg.cut_legs_boxes.includes(kind);
     const cutBody = cutTorso(kp, imageSize, cfg) * (1 + (1 + cfg.shin_per_thigh) * cfg.thigh_per_torso);
     let body;
@@ -612,7 +612,7 @@ export function categoryFrame(kp, imageSize, cfg, category = 'tops', bottom = nu
   let torso;
   let cx;
   if (hipsSeen) {
-    refuseLean(kp, cfg);
+    refusePosture(kp, cfg);
     torso = meanOf(kp, hips, 1) - sy;
     cx = (sx + meanOf(kp, hips, 0)) / 2;
   } else {
@@ -688,12 +688,27 @@ export function categoryBox(kp, imageSize, modelSize, cfg, category = 'tops', bo
   return { box: boxFromFrame(frame, modelSize, cfg), hipsSeen: frame.hipsSeen };
 }
 
-/** `PoseError` when the shoulder-to-hip line leans more than `max_lean_deg` (`tryon.framing._refuse_lean`). */
-function refuseLean(kp, cfg) {
+/**
+ * `PoseError` when the shoulder-to-hip line leans more than `max_lean_deg` (`tryon.framing._refuse_lean`), or the
+ * person is turned sideways: shoulders and hips seen, the shoulders' distance under `min_front_width` of the
+ * shoulders-to-hips distance (`tryon.framing.refuse_side_view`; manifests written before the rule lack the key
+ * and skip it).
+ */
+function refusePosture(kp, cfg) {
   const lean = G.leanDegrees(kp);
   if (lean > cfg.max_lean_deg) {
     throw namedError(ErrorName.POSE, `your body is tilted ${Math.round(lean)} degrees from upright: use a photo where `
       + 'you stand or sit upright');
+  }
+  const minFront = cfg.min_front_width ?? 0;
+  if (minFront > 0 && seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER, KP.L_HIP, KP.R_HIP], cfg)) {
+    const mid = (a, b, c) => (kp[4 * a + c] + kp[4 * b + c]) / 2;
+    const torso = Math.hypot(mid(KP.L_SHOULDER, KP.R_SHOULDER, 0) - mid(KP.L_HIP, KP.R_HIP, 0),
+      mid(KP.L_SHOULDER, KP.R_SHOULDER, 1) - mid(KP.L_HIP, KP.R_HIP, 1));
+    if (torso > 0 && dist(kp, KP.L_SHOULDER, KP.R_SHOULDER) < minFront * torso) {
+      throw namedError(ErrorName.POSE, 'the photo seems to show you from the side: use a photo taken from the front, '
+        + 'facing the camera');
+    }
   }
 }
 
@@ -802,7 +817,7 @@ export function decide(d, imageSize, modelSize, cfg, category = 'tops') {
   if (d.people >= 2) {
     throw namedError(ErrorName.MULTIPLE_PEOPLE, `${d.people} people found in the photo; use a photo of one person`);
   }
-  if (seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER, KP.L_HIP, KP.R_HIP], cfg)) refuseLean(kp, cfg); // no face upside down
+  if (seen(kp, [KP.L_SHOULDER, KP.R_SHOULDER, KP.L_HIP, KP.R_HIP], cfg)) refusePosture(kp, cfg); // no face upside down
   if (d.face < cfg.min_face_score) {
     if (shouldersSeen(kp, cfg) && kp[4 * KP.L_SHOULDER] < kp[4 * KP.R_SHOULDER]) {
       throw namedError(ErrorName.POSE, 'the photo seems to show you from the back: use a photo taken from the front');
