@@ -337,12 +337,14 @@ class FramingConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> FramingConfig:
         """Read a manifest's ``framing``; unknown keys are ignored, missing ones take the defaults, except
-        ``output_gate``: a manifest without one was deployed before the gate and its student runs ungated, as the
-        browser runs it."""
+        ``output_gate`` and ``min_front_width``: a manifest without one was deployed before the output gate (or the
+        side-view rule) and its student runs without it, as the browser runs it."""
         known = {f.name for f in fields(cls)}
         kw = {k: v for k, v in (d or {}).items() if k in known}
         if d is not None and "output_gate" not in d:
             kw["output_gate"] = {}
+        if d is not None and "min_front_width" not in d:
+            kw["min_front_width"] = 0.0
         for key in ("face_crop_scales", "cut_roi_extensions", "skin_cr", "skin_cb"):
             if key in kw:
                 kw[key] = tuple(float(v) for v in kw[key])

@@ -83,6 +83,9 @@ def test_config_round_trips_through_a_manifest_dict():
     d["future_key"] = 1  # written by a newer toolkit: ignored
     assert FramingConfig.from_dict(d) == cfg
     assert FramingConfig.from_dict(None) == FramingConfig()
+    # A manifest exported before the side-view rule: its student runs without it, as the browser does.
+    older = {k: v for k, v in d.items() if k != "min_front_width"}
+    assert FramingConfig.from_dict(older).min_front_width == 0.0 and cfg.min_front_width > 0
 
 
 # ---------------------------------------------------------------------------------------------- real photos
