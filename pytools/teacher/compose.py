@@ -52,8 +52,8 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
-__all__ = ["paint_layers", "body_region", "neck_column", "neck_profile", "NECK_FACE", "arm_silhouette", "fill_colors", "backdrop_texture", "hair_matte", "compose",
-           "ComposeResult"]
+__all__ = ["paint_layers", "body_region", "neck_column", "neck_profile", "NECK_FACE", "arm_silhouette", "fill_colors",
+           "backdrop_texture", "hair_matte", "compose", "ComposeResult"]
 
 log = logging.getLogger(__name__)
 
@@ -240,9 +240,10 @@ def body_region(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bod
 
 
 NECK_FACE = 0.75
-"""Neck breadth over the face's breadth at the mouth's height (the parse's face label across the cheeks), for
-:func:`neck_column`: measured on wild-dev persons whose bare neck is seen, 0.15 shoulder widths of neck to 0.2
-of half face. A neck as wide as the face reads as a block under the chin."""
+"""Largest neck breadth over the face's breadth at the mouth's height (the parse's face label across the cheeks),
+for :func:`neck_column`. On wild-dev persons the face's half-breadth there is 0.20-0.23 shoulder widths and the
+neck's 0.15 at most (the anthropometric cap), a ratio of about 0.75. A neck as wide as the face reads as a block
+under the chin."""
 
 
 def _neck_axis(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: BodyMaps,
@@ -323,8 +324,7 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
     Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
     measured on the old garment (:func:`tryon.teacher.skin.garment_light`) times the body's form (a cylinder
     across each arm and across the neck, a milder falloff across the torso, the key light's side, the chin's
-    shadow; each gain
-    fitted on the person's visible skin by :func:`tryon.teacher.skin.fit_skin_shading` with
+    shadow; each gain fitted on the person's visible skin by :func:`tryon.teacher.skin.fit_skin_shading` with
     :data:`SKIN_SHADING_PRIOR` as its prior), matched seamlessly to the visible skin around the hole by
     a screened Poisson correction (:func:`tryon.teacher.skin.screened_poisson`); never one flat tone. The
     background is a normalised convolution of the nearby backdrop. Meant to run at a reduced resolution (the
