@@ -337,8 +337,14 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
     # A shadow reaches further out than a fringe: up to twice as deep, against the backdrop beyond it.
     sdepth = 2 * depth
     around = cv2.dilate(solid.astype(np.uint8), np.ones((2 * sdepth + 1,) * 2, np.uint8)).astype(bool) & (m < 0.05)
-    w_far = cv2.GaussianBlur(around.astype(np.float32), (0, 0), 2.0 * sig)
-    far = cv2.GaussianBlur(lab * around[..., None], (0, 0), 2.0 * sig) / np.maximum(w_far, 1e-6)[..., None]
+    # (A smooth field: blurred at a quarter of the photo's size or less, where a blur this wide is cheap.)
+    f = min(1.0, 4.0 / sig)
+    small = (max(1, round(m.shape[1] * f)), max(1, round(m.shape[0] * f)))
+    a_s = cv2.resize(around.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    w_far = cv2.GaussianBlur(a_s, (0, 0), 2.0 * sig * f)
+    far = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * a_s[..., None], (0, 0), 2.0 * sig * f)
+    far = cv2.resize(far / np.maximum(w_far, 1e-6)[..., None], (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
+    w_far = cv2.resize(w_far, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
     shadow = _garment_shadow(lab, far, solid, sdepth) & (w_far > 1e-3)
     cur = solid.copy()
     for i in range(sdepth):
