@@ -58,8 +58,8 @@ from tryon.person.body import (
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
-           "refuse_pose_gate", "refuse_back_view", "refuse_side_view", "OUTPUT_GATE_SIGNALS", "OutputQuality", "output_gate_raw", "output_gate_scores",
-           "refuse_output_gate", "person_in_model", "skin_pixels", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
+           "refuse_pose_gate", "refuse_back_view", "refuse_side_view", "OUTPUT_GATE_SIGNALS", "OutputQuality",
+           "output_gate_raw", "output_gate_scores", "refuse_output_gate", "person_in_model", "skin_pixels", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
 
 
 GARMENT_SHOWS_PERSON = ("the garment photo shows a person: use a product photo of the garment alone (flat lay, on a "

@@ -270,10 +270,12 @@ def _garment_shadow(lab: np.ndarray, ext: np.ndarray, solid: np.ndarray, depth: 
     cand = band & (np.linalg.norm(lab[..., 1:] - ext[..., 1:], axis=-1) < _SHADOW_CHROMA) & \
         (darker >= _SHADOW_L[0]) & (darker <= _SHADOW_L[1]) & \
         (np.arange(h)[:, None] > rows[0] + _SHADOW_BELOW * (rows[-1] - rows[0]))
+    if not cand.any():
+        return np.zeros((h, w), bool)
     # (Sampled from twice the band's depth in: a blurry mask holds shadow as deep as the band.)
     inner = cv2.erode(solid.astype(np.uint8), np.ones((4 * depth + 1,) * 2, np.uint8)).astype(bool)
     near = inner & ~cv2.erode(solid.astype(np.uint8), np.ones((12 * depth + 1,) * 2, np.uint8)).astype(bool)
-    if not cand.any() or near.sum() < _SHADOW_COLOURS:
+    if near.sum() < _SHADOW_COLOURS:
         return np.zeros((h, w), bool)
     # The garment's colours just inside: k-means centres of those pixels; each counts where it is seen within
     # the window (a dilation of its pixels), and a candidate is shadow when no colour seen near it is close.
@@ -341,10 +343,12 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
     f = min(1.0, 4.0 / sig)
     small = (max(1, round(m.shape[1] * f)), max(1, round(m.shape[0] * f)))
     a_s = cv2.resize(around.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    full = (m.shape[1], m.shape[0])
     w_far = cv2.GaussianBlur(a_s, (0, 0), 2.0 * sig * f)
-    far = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * a_s[..., None], (0, 0), 2.0 * sig * f)
-    far = cv2.resize(far / np.maximum(w_far, 1e-6)[..., None], (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
-    w_far = cv2.resize(w_far, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
+    far = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * a_s[..., None], (0, 0),
+                           2.0 * sig * f)
+    far = cv2.resize(far / np.maximum(w_far, 1e-6)[..., None], full, interpolation=cv2.INTER_LINEAR)
+    w_far = cv2.resize(w_far, full, interpolation=cv2.INTER_LINEAR)
     shadow = _garment_shadow(lab, far, solid, sdepth) & (w_far > 1e-3)
     cur = solid.copy()
     for i in range(sdepth):

@@ -363,7 +363,8 @@ def drop_hanger(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     pixels they had walled off (the patch between the bar and the back neckline). Otherwise the mask is
     returned unchanged. The bar is looked for without the backdrop-coloured pixels the mask holds near the top (a
     segmenter's halo round the hanger, a hook's loop it filled), and a second pass follows one that removed
-    something (a hook the mask kept whole can go first, then the bar its stem hid). Hand-set rules, checked on the wild-dev hangers (``docs/garment-mask.md``).
+    something (a hook the mask kept whole can go first, then the bar its stem hid). Hand-set rules, checked on
+    the wild-dev hangers (``docs/garment-mask.md``).
 
     Args:
         image: (H, W, 3) uint8 RGB garment photo.
