@@ -17,7 +17,8 @@ import numpy as np
 __all__ = ["POSE_LANDMARKS", "KP", "NOSE", "L_EYE", "R_EYE", "L_EAR", "R_EAR", "MOUTH_L", "MOUTH_R",
            "L_SHOULDER", "R_SHOULDER", "L_ELBOW", "R_ELBOW", "L_WRIST", "R_WRIST", "L_HIP", "R_HIP", "L_KNEE",
            "R_KNEE", "L_ANKLE", "R_ANKLE", "L_HEEL", "R_HEEL", "L_FOOT", "R_FOOT", "FACE", "BodyFrame", "body_frame",
-           "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS", "shoulder_turn_deg"]
+           "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS", "shoulder_turn_deg", "CHEEKS",
+           "cheek_region"]
 
 POSE_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -164,6 +165,39 @@ def leg_frame(keypoints: np.ndarray) -> LegFrame:
             for side in ("left", "right")}
     thigh = float(np.mean([np.hypot(*(c[1] - c[0])) for c in chains.values()]))
     return LegFrame(hip_center=hc, u=u, v=v, hw=hw, thigh=max(thigh, 1.0), chains=chains, feet=feet)
+
+
+CHEEKS = (0.5, 0.15, 0.1)
+"""The cheek zone, as (half-width in outer-eye distances, start below the eyes, end above the mouth, in
+eye-to-mouth distances): the face's skin that the eyes, brows, lips, a fringe and sunglasses leave."""
+
+
+def cheek_region(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the cheeks and nose, a band across the face between the eyes and the mouth.
+
+    The band is at most ``CHEEKS[0]`` outer-eye distances either side of the eyes-to-mouth line, from ``CHEEKS[1]``
+    eye-to-mouth distances below the eyes' midpoint to ``CHEEKS[2]`` above the mouth's. Its pixels are the face's
+    own skin in nearly every photo; the face's whole parse also holds a fringe, hair falling across the cheek,
+    eyebrows and lenses.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints in the photo's pixels.
+        shape: (H, W) of the photo.
+
+    Returns:
+        (H, W) bool; whatever the face landmarks' visibility (the caller decides whether to trust them).
+    """
+    kp = np.asarray(keypoints, np.float32)
+    eyes = (kp[L_EYE, :2] + kp[R_EYE, :2]) / 2
+    mouth = (kp[MOUTH_L, :2] + kp[MOUTH_R, :2]) / 2
+    d = max(float(np.linalg.norm(mouth - eyes)), 2.0)
+    down = (mouth - eyes) / d
+    eye_w = float(np.linalg.norm(kp[KP["left_eye_outer"], :2] - kp[KP["right_eye_outer"], :2]))
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    across = (xx - eyes[0]) * down[1] - (yy - eyes[1]) * down[0]
+    along = (xx - eyes[0]) * down[0] + (yy - eyes[1]) * down[1]
+    half, top, bottom = CHEEKS
+    return (np.abs(across) < half * eye_w) & (along > top * d) & (along < (1.0 - bottom) * d)
 
 
 def shoulder_turn_deg(keypoints: np.ndarray) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tryon.person.body import KP
+from tryon.person.body import KP, cheek_region
 from tryon.person.labels import LABEL, lip_to_parse
 
 __all__ = [
@@ -387,7 +387,7 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> tuple[_Gauss
     inner = person & (np.abs(u) < 0.75 * eye_w) & (v > v_eyes - 0.45 * d) & (v < v_mouth + 0.45 * d)
     head_zone = person & (((u / (half_w * 2.0)) ** 2 + ((v + 0.2 * half_h) / (half_h * 1.7)) ** 2) <= 1.0)
 
-    cheeks = person & (np.abs(u) < 0.5 * eye_w) & (v > v_eyes + 0.15 * d) & (v < v_mouth - 0.1 * d)
+    cheeks = person & cheek_region(P, (h, w))
     if cheeks.sum() < 8:
         parse[face_zone & (parse == LABEL["face"])] = LABEL["face"]
         return None, None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tryon.person.body import KP, body_frame
+from tryon.person.body import FACE, KP, body_frame, cheek_region
 from tryon.person.labels import LABEL
 
 __all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "refine_arm_labels", "BodyMaps",
@@ -32,15 +32,20 @@ def _lab(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
 
 
-def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
-    """The person's skin colour: median RGB of the face's central part and of the hands.
+def skin_tone(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray | None = None) -> np.ndarray:
+    """The person's skin colour: median RGB of the face's cheeks (or central part) and of the hands.
 
-    The face's border (hairline, eyes, lips at its edge) is eroded away; hands are used when present since
-    their tone is closer to the arms', and alone when the photo's top edge cuts the face.
+    With keypoints whose face landmarks are visible, the face's sample is its cheeks and nose
+    (:func:`tryon.person.body.cheek_region`): the parse's face also takes in hair falling across it, a fringe and
+    sunglasses, and long auburn hair over half the face gave a hair-coloured tone, so that the arms beside it
+    failed the skin test and were repainted as flat slabs. Without keypoints, the face's border (hairline, eyes,
+    lips at its edge) is eroded away. Hands are used when present since their tone is closer to the arms', and
+    alone when the photo's top edge cuts the face.
 
     Args:
         image: (H, W, 3) uint8 RGB.
         parse: (H, W) uint8 PARSE_LABELS.
+        keypoints: optional (33, 4) BlazePose keypoints in ``image`` pixels.
 
     Returns:
         (3,) float32 RGB in [0, 255]; a neutral light skin colour when neither face nor hands are visible.
@@ -51,6 +56,10 @@ def skin_tone(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
     face_cut = bool(face[:2].any())
     k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
     face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
+    if keypoints is not None and float(np.min(np.asarray(keypoints)[list(FACE), 3])) > 0.5:
+        cheeks = (parse == LABEL["face"]) & cheek_region(keypoints, parse.shape)
+        if cheeks.sum() >= 10:
+            face = cheeks
     hands = np.isin(parse, _HANDS)
     if face_cut and hands.sum() >= 10:
         # Only the hands' skin-coloured pixels (Chai & Ngan 1999's YCrCb skin cluster): in a later outfit step the
@@ -270,7 +279,7 @@ def refine_arm_labels(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarra
     kp = np.asarray(keypoints, np.float32).copy()
     kp[:, 0] = (kp[:, 0] + 0.5) * (w / W) - 0.5
     kp[:, 1] = (kp[:, 1] + 0.5) * (h / H) - 0.5
-    tone = skin_tone(img, par)
+    tone = skin_tone(img, par, kp)
     skin = skin_mask(img, tone)
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     sw = float(np.hypot(*(kp[KP["left_shoulder"], :2] - kp[KP["right_shoulder"], :2])))
@@ -313,7 +322,7 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         skin: precomputed skin mask (else :func:`skin_mask`, opened).
     """
     if tone is None:
-        tone = skin_tone(image, parse)
+        tone = skin_tone(image, parse, keypoints)
     if skin is None:
         skin = drop_garment_coloured(image, parse, tone, skin_mask(image, tone))
         # Isolated skin-like pixels inside fabric (prints, folds) are fabric; skin comes in patches.

@@ -1585,7 +1585,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     frame = body_frame(kp_s)
     sw = frame.sw
     if tone is None:
-        tone = skin_tone(img_s, parse_s)
+        tone = skin_tone(img_s, parse_s, kp_s)
     maps = body_maps((h, w), kp_s)
     skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
     if category == "dress":   # the old skirt or trousers go too: their skin-coloured pixels are fabric as well

@@ -85,7 +85,7 @@ def compose_lower(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, w
 
     lf = leg_frame(kp_s)
     breadth = hip_breadth(parse_s, lf)
-    tone = skin_tone(img_s, parse_s)
+    tone = skin_tone(img_s, parse_s, kp_s)
     # Skin is looked for on the person only (a beige wall or a wooden floor is not the person's skin).
     skin = skin_mask(img_s, tone) & ~np.isin(parse_s, (LABEL["background"], LABEL["hair"]))
     # A knit of a skin-like hue (a pink-red jumper) is fabric, rougher than the face's skin: left in, it would lend

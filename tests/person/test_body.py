@@ -25,3 +25,19 @@ def test_body_frame_axes_point_across_and_down_the_body():
     upside_down = kp.copy()
     upside_down[[body.L_HIP, body.R_HIP], 1] = -50  # hips above the shoulders: v still points at them
     assert body.body_frame(upside_down).v[1] < 0
+
+
+def test_cheek_region_lies_between_the_eyes_and_the_mouth_and_follows_a_tilted_head():
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    for name, xy in {"left_eye": (120, 100), "right_eye": (80, 100), "left_eye_outer": (130, 100),
+                     "right_eye_outer": (70, 100), "mouth_left": (112, 140), "mouth_right": (88, 140)}.items():
+        kp[body.KP[name], :2] = xy
+    m = body.cheek_region(kp, (240, 200))
+    ys, xs = np.nonzero(m)
+    assert ys.min() > 100 + 0.1 * 40 and ys.max() < 140 - 0.05 * 40   # below the eyes, above the mouth
+    assert abs(xs.mean() - 100) < 1 and xs.max() - xs.min() <= 2 * 0.5 * 60 + 1
+    # A head tilted by 90 degrees (lying on its side): the band turns with it.
+    rot = kp.copy()
+    rot[:, 0], rot[:, 1] = kp[:, 1], kp[:, 0]
+    assert np.array_equal(body.cheek_region(rot, (200, 240)), m.T)
