@@ -518,3 +518,26 @@ def test_skin_tone_of_a_face_cut_by_the_top_edge_comes_from_the_hands():
     img2[:30] = 0
     img2[40:80, 40:80], parse2[40:80, 40:80] = (180, 130, 110), LABEL["face"]
     assert np.abs(skin_tone(img2, parse2) - np.array((180, 130, 110))).max() <= 2
+
+
+def test_skin_tone_reads_the_cheeks_not_hair_or_the_lenses_of_sunglasses():
+    from tryon.person.body import KP
+    from tryon.teacher.agnostic import skin_tone
+
+    skin, hair, lens = (215, 170, 150), (150, 95, 60), (70, 50, 45)
+    img = np.full((200, 200, 3), 240, np.uint8)
+    parse = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(parse, (100, 100), (45, 60), 0, 0, 360, int(LABEL["face"]), -1)
+    img[parse == LABEL["face"]] = skin
+    img[:, :85][parse[:, :85] == LABEL["face"]] = hair      # hair falling across a third of the face
+    img[85:100, 70:130] = lens                               # the lenses' lower halves, below the eye landmarks
+    rng = np.random.default_rng(0)
+    img = np.clip(img.astype(np.int16) + rng.integers(-6, 7, img.shape), 0, 255).astype(np.uint8)
+    kp = np.zeros((33, 4), np.float32)
+    kp[:, 3] = 1.0
+    for name, xy in {"left_eye": (118, 80), "right_eye": (82, 80), "left_eye_outer": (128, 80),
+                     "right_eye_outer": (72, 80), "mouth_left": (112, 125), "mouth_right": (88, 125),
+                     "nose": (100, 102)}.items():
+        kp[KP[name], :2] = xy
+    lab = lambda c: cv2.cvtColor(np.uint8([[c]]), cv2.COLOR_RGB2LAB)[0, 0].astype(float)  # noqa: E731
+    assert np.linalg.norm(lab(skin_tone(img, parse, kp).astype(np.uint8)) - lab(skin)) < 6
