@@ -72,6 +72,15 @@ short sleeve, a jacket's): covering it made the new sleeve as wide; the composit
 # many of the garment's shoulder widths or more below its strap tops; a tee's, a tank's or a V-neck's lie at most
 # 0.08 below their shoulder seams (every top and one-piece of wild-dev: the cami tops and slip dresses 0.27-0.57).
 STRAP_NECK_DROP = 0.15
+CREW_NECK = 0.8
+"""A neckline no deeper than this many of its half-widths is a crew neck, whose front may rise to the old garment's
+top edge (:func:`body_targets`). On the wild-dev tops' photos: tees and other crew necks 0.3-0.77, a polo, a
+sweatshirt and a hoodie 0.87-0.91, V-necks, scoops and open collars 1.07 or more."""
+NECK_RISE = 0.1
+"""How far above its default (0.06 shoulder widths above the shoulder joints' line) the neckline's base may rise, in
+shoulder widths, to meet the old garment's top edge beside the neck. Sloping shoulders put the neck's base higher
+than the joints say: a new crew neck hung 0.09 shoulder widths below the old one's, and the gap was filled as a flat
+block of chest skin."""
 
 
 # --------------------------------------------------------------------------------------------- thin-plate spline
@@ -370,7 +379,8 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
     Rules (all in the person's shoulder frame, sw = distance between the shoulder joints):
       * shoulders: the garment's shoulder seams sit a little inside the outer edge of the shoulders and on
         their top surface (from the parse; keypoint rules without one); this also sets the garment's scale;
-      * neckline: neck_left/right at the base of the neck, the garment's own neck depth (scaled) below it;
+      * neckline: neck_left/right at the base of the neck (raised to the old garment's top edge beside the neck by up
+        to :data:`NECK_RISE`), the garment's own neck depth (scaled) below it;
       * armpits and hem: the garment's proportions, armpits kept inside the arm roots, the hem clamped to fall
         around the hips (tops; lengthened to cover the old garment when that is longer) or above the knees
         (dresses), its width clamped to the body's width from the parse (at the hip joints and at the hem);
@@ -461,9 +471,23 @@ def body_targets(frame: BodyFrame, parse: np.ndarray | None, lm: dict[str, np.nd
         neck_b = float(np.clip(min(sh_b["left"], sh_b["right"]) + g_drop * g_sw * scale, 0.0, 0.6 * sw))
         neck_half = float(np.clip(0.5 * abs(g_nl[0] - g_nr[0]) * scale, 0.12 * sw,
                                   min(sh_a["left"], sh_a["right"]) - 0.02 * sw))
+    elif old is not None:
+        # The old garment's top edge where the new neckline's sides will be, if higher (a crew neck's rib on
+        # sloping shoulders; a V-neck's or a scoop's edge there is lower and changes nothing).
+        tops = [_LabelCoords.extent(old, a=sgn * neck_half, aband=0.04 * sw, axis=1, q=1.0) for sgn in (1.0, -1.0)]
+        if all(c is not None for c in tops):
+            top = max(c[0] for c in tops)
+            neck_b = float(np.clip(top, neck_b - NECK_RISE * sw, neck_b))
     t["neck_left"] = frame.to_img(neck_half, neck_b)
     t["neck_right"] = frame.to_img(-neck_half, neck_b)
     depth = float(np.clip((g_nf[1] - 0.5 * (g_nl[1] + g_nr[1])) * scale, 0.04 * sw, 0.6 * sw))
+    if old is not None and depth <= CREW_NECK * neck_half:
+        # A crew neck's front no lower than the old garment's top edge on the centre line: the product photo's
+        # view down into the back collar puts its neck points above a worn one's, and the chest between the old
+        # front rib and the new was filled as a flat block of skin. (A V-neck or a scoop keeps its depth.)
+        c = _LabelCoords.extent(old, a=0.0, aband=0.04 * sw, axis=1, q=1.0)
+        if c is not None:
+            depth = float(np.clip(c[0] - neck_b, 0.5 * depth, depth))
     t["neck_front"] = frame.to_img(0.0, neck_b + depth)
     # Mid-shoulder: on the old garment's top edge (so none of it shows above the new shoulder line), near
     # the straight neck–shoulder line.
