@@ -331,8 +331,9 @@ def neck_collapsed(neck_half: float, width: float) -> bool:
     return neck_half < INSIDE_MIN_NECK * width
 LABEL_HALF = 0.12
 """Half width of the centre strip :func:`_front_neck` reads for a label, in half neck widths."""
-LABEL_CONTRAST = 60.0
-"""A label is at least this many grey levels lighter than the fabric beside it."""
+LABEL_CONTRAST = 45.0
+"""A label is at least this many grey levels lighter than the fabric beside it (a white label on a lime tee: 55). At 60,
+four front necklines of ../shared and wild-dev were put at a label's top, and the label was drawn on the chest."""
 LABEL_MARGIN = 0.1
 """With no edge found below a label, the front neck lies this far (half neck widths) below the label's lower
 edge."""
