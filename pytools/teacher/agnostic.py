@@ -416,7 +416,10 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
         lost |= cuff
         old |= lost
     old = cv2.morphologyEx(old.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
-    return old & (torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"]))
+    # (Far "arm" pixels count only as ``stray``: the flared end of a bell sleeve, 0.3-0.45 shoulder widths from the
+    # forearm's bone, was dropped here and left floating beside the hips.)
+    keep = torso | arms | hands | neck | (parse == LABEL["background"]) | (parse == LABEL["lower_body"])
+    return old & (keep | stray) if stray is not None else old & keep
 
 
 def agnostic_image(image: np.ndarray, parse: np.ndarray, old_mask: np.ndarray, category: str = "top") -> np.ndarray:

@@ -108,6 +108,19 @@ def test_skin_and_old_garment_masks():
     assert not old[45, 96] and not old[70, 96] and not old[180, 136]   # face, neck, hand
 
 
+def test_a_flared_sleeve_end_far_from_the_forearm_is_old_garment():
+    img, parse, kp = synthetic_person()
+    # A bell sleeve's flounce hanging out from the left forearm, to 0.35-0.55 shoulder widths (60 px) from its bone,
+    # in the old top's colour, that the parse calls arm; and a patch of another colour as far out (a bag).
+    parse[150:160, 140:168] = LABEL["left_arm"]
+    img[150:160, 140:168] = OLD
+    parse[134:144, 140:168] = LABEL["left_arm"]
+    img[134:144, 140:168] = (200, 60, 50)
+    old = old_garment_mask(img, parse, skin_tone(img, parse), kp)
+    assert old[150:160, 157:168].mean() > 0.9
+    assert not old[134:144, 157:168].any()
+
+
 def test_agnostic_greys_the_old_garment_only():
     img, parse, kp = synthetic_person()
     old = old_garment_mask(img, parse, None, kp)
