@@ -18,7 +18,7 @@ __all__ = ["POSE_LANDMARKS", "KP", "NOSE", "L_EYE", "R_EYE", "L_EAR", "R_EAR", "
            "L_SHOULDER", "R_SHOULDER", "L_ELBOW", "R_ELBOW", "L_WRIST", "R_WRIST", "L_HIP", "R_HIP", "L_KNEE",
            "R_KNEE", "L_ANKLE", "R_ANKLE", "L_HEEL", "R_HEEL", "L_FOOT", "R_FOOT", "FACE", "BodyFrame", "body_frame",
            "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS", "shoulder_turn_deg", "CHEEKS",
-           "cheek_region"]
+           "cheek_region", "FACE_SPAN", "face_ellipse"]
 
 POSE_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -172,6 +172,51 @@ CHEEKS = (0.5, 0.15, 0.1)
 eye-to-mouth distances): the face's skin that the eyes, brows, lips, a fringe and sunglasses leave."""
 
 
+def _face_axes(keypoints: np.ndarray, shape: tuple[int, int]):
+    """(across, along, d, eye_w): each pixel's signed distance from the eyes-to-mouth line and its position along it
+    from the eyes' midpoint (pixels), the eye-to-mouth distance and the outer eyes' distance."""
+    kp = np.asarray(keypoints, np.float32)
+    eyes = (kp[L_EYE, :2] + kp[R_EYE, :2]) / 2
+    mouth = (kp[MOUTH_L, :2] + kp[MOUTH_R, :2]) / 2
+    d = max(float(np.linalg.norm(mouth - eyes)), 2.0)
+    down = (mouth - eyes) / d
+    eye_w = float(np.linalg.norm(kp[KP["left_eye_outer"], :2] - kp[KP["right_eye_outer"], :2]))
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    across = (xx - eyes[0]) * down[1] - (yy - eyes[1]) * down[0]
+    along = (xx - eyes[0]) * down[0] + (yy - eyes[1]) * down[1]
+    return across, along, d, eye_w
+
+
+FACE_SPAN = (1.1, 1.5)
+"""The face's height from the landmarks, as (chin below the mouth, hairline above the eyes) in eye-to-mouth
+distances: about the proportions of an adult face."""
+
+
+def face_ellipse(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the face's ellipse from the landmarks, hairline to chin and ear to ear.
+
+    From the eyes' midpoint, ``FACE_SPAN[1]`` eye-to-mouth distances up to the hairline and ``FACE_SPAN[0]`` down
+    from the mouth to the chin; half as wide as the ears are apart, within 0.9-2 outer-eye distances. The parser
+    takes the face inside it (:func:`tryon.person.parsing.refine_parse`); it also holds hair, a hat's brim and,
+    under the jaw's corners, a collar, so callers intersect it with a colour test.
+
+    Args:
+        keypoints: (33, 4) BlazePose keypoints in the photo's pixels.
+        shape: (H, W) of the photo.
+
+    Returns:
+        (H, W) bool.
+    """
+    kp = np.asarray(keypoints, np.float32)
+    across, along, d, eye_w = _face_axes(kp, shape)
+    ear_w = float(np.linalg.norm(kp[L_EAR, :2] - kp[R_EAR, :2]))
+    half_w = float(np.clip(0.5 * ear_w, 0.9 * eye_w, 2.0 * eye_w))
+    chin, top = FACE_SPAN
+    centre = 0.5 * ((1.0 + chin) * d - top * d)
+    half_h = 0.5 * ((1.0 + chin) * d + top * d)
+    return (across / half_w) ** 2 + ((along - centre) / half_h) ** 2 <= 1.0
+
+
 def cheek_region(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: the cheeks and nose, a band across the face between the eyes and the mouth.
 
@@ -187,15 +232,7 @@ def cheek_region(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Returns:
         (H, W) bool; whatever the face landmarks' visibility (the caller decides whether to trust them).
     """
-    kp = np.asarray(keypoints, np.float32)
-    eyes = (kp[L_EYE, :2] + kp[R_EYE, :2]) / 2
-    mouth = (kp[MOUTH_L, :2] + kp[MOUTH_R, :2]) / 2
-    d = max(float(np.linalg.norm(mouth - eyes)), 2.0)
-    down = (mouth - eyes) / d
-    eye_w = float(np.linalg.norm(kp[KP["left_eye_outer"], :2] - kp[KP["right_eye_outer"], :2]))
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
-    across = (xx - eyes[0]) * down[1] - (yy - eyes[1]) * down[0]
-    along = (xx - eyes[0]) * down[0] + (yy - eyes[1]) * down[1]
+    across, along, d, eye_w = _face_axes(keypoints, shape)
     half, top, bottom = CHEEKS
     return (np.abs(across) < half * eye_w) & (along > top * d) & (along < (1.0 - bottom) * d)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tryon.person.body import KP, cheek_region
+from tryon.person.body import FACE_SPAN, KP, cheek_region, face_ellipse
 from tryon.person.labels import LABEL, lip_to_parse
 
 __all__ = [
@@ -372,17 +372,17 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> tuple[_Gauss
     down = (mouth - eyes) / d
     ear_w = float(np.linalg.norm(P[_L_EAR] - P[_R_EAR]))
     eye_w = float(np.linalg.norm(P[_L_EYE_OUT] - P[_R_EYE_OUT]))
-    # Face proportions (eye-mouth distance d): chin about 1.1 d under the mouth, hairline about 1.5 d above
-    # the eyes; the face is about as wide as the ears are apart.
+    # Face proportions (tryon.person.body.face_ellipse): chin and hairline from the eye-mouth distance d; the face
+    # is about as wide as the ears are apart.
     half_w = float(np.clip(0.5 * ear_w, 0.9 * eye_w, 2.0 * eye_w))
-    chin = mouth + down * 1.1 * d
-    top = eyes - down * 1.5 * d
+    chin = mouth + down * FACE_SPAN[0] * d
+    top = eyes - down * FACE_SPAN[1] * d
     centre = (chin + top) / 2
     half_h = float(np.linalg.norm(chin - top)) / 2
     u = (xx - centre[0]) * down[1] - (yy - centre[1]) * down[0]
     v = (xx - centre[0]) * down[0] + (yy - centre[1]) * down[1]
     v_chin, v_eyes, v_mouth = (float((p - centre) @ down) for p in (chin, eyes, mouth))
-    face_zone = person & ((u / half_w) ** 2 + (v / half_h) ** 2 <= 1.0)
+    face_zone = person & face_ellipse(P, (h, w))
     # the eyes, brows, nose and mouth are face whatever their colour
     inner = person & (np.abs(u) < 0.75 * eye_w) & (v > v_eyes - 0.45 * d) & (v < v_mouth + 0.45 * d)
     head_zone = person & (((u / (half_w * 2.0)) ** 2 + ((v + 0.2 * half_h) / (half_h * 1.7)) ** 2) <= 1.0)
