@@ -37,8 +37,9 @@ signal                     measured as
 ``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
                            and the hips (arms crossed, hands or a laptop in front of the body),
                            :func:`arms_across`; 0 for bottoms and one-pieces
-``stance``                 bottoms and one-pieces: height difference of the ankles over the mean leg length (hip
-                           to knee to ankle), :func:`leg_raise` (a jump, a kick, a raised leg); 0 for tops
+``stance``                 height difference of the ankles over the mean leg length (hip to knee to ankle),
+                           :func:`leg_raise` (a jump, a kick, a raised leg); for tops only where the legs are seen
+                           (:func:`tryon.person.body.leg_visibility` above 0.5), else 0
 ``hidden_by_arms``         one-pieces: share of the warped garment the result hides behind the person's arms
                            (long sleeves read as none lie under the arms), :func:`hidden_by_arms`; 0 otherwise
 ``warp_folds``             share of the warped garment where the sampling grid folds over (Jacobian det <= 0)
@@ -63,7 +64,7 @@ import numpy as np
 
 from tryon.errors import LowConfidenceError, UsageError
 from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_ELBOW, R_HIP,
-                               R_KNEE, R_SHOULDER, R_WRIST, body_frame)
+                               R_KNEE, R_SHOULDER, R_WRIST, body_frame, leg_visibility)
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
@@ -554,8 +555,6 @@ def assess(result) -> Quality:
     info = getattr(result, "info", None) or {}
     legs = float(info.get("legs_in_view", 1.0))
     if _is_lower(result):
-        from tryon.person.body import leg_visibility
-
         raw: dict[str, float] = {"legs": legs, "pose": leg_visibility(result.keypoints, result.tryon.shape[:2])}
         raw["landmarks"] = (lower_landmark_asymmetry(result.garment_landmarks) if result.garment_landmarks
                             else 1.0)
@@ -576,7 +575,14 @@ def assess(result) -> Quality:
         raw.update(mask_quality(result.garment_mask))
         raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
         dress = _category(result) == "dress"
-        raw["stance"] = leg_raise(result.keypoints) if dress else 0.0
+        # A top's hem, drawn as it hangs, over a thigh lifted in a jump or a kick: only where the legs are seen (a
+        # waist-up photo's legs are BlazePose's guess). A top dressed on an upper-body crop has its whole photo's
+        # figure in ``info["leg_raise"]`` (the crop cuts the legs off).
+        if "leg_raise" in info:
+            raw["stance"] = float(info["leg_raise"])
+        else:
+            legs_seen = leg_visibility(result.keypoints, result.tryon.shape[:2]) > 0.5
+            raw["stance"] = leg_raise(result.keypoints) if dress or legs_seen else 0.0
         raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
                                  if dress else 0.0)
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])

@@ -82,10 +82,12 @@ SIGNALS: dict[str, SignalSpec] = {
     "legs": SignalSpec("the photo does not show the legs down to the garment's hem", 0.75, 0.95,
                        "use a full-length photo that shows the legs down to the garment's hem (down to the feet "
                        "for a long dress or a jumpsuit)"),
-    # Bottoms and one-pieces (0 for tops); ends read on the 21 bottoms and 25 one-pieces development results
-    # (docs/quality-gate.md): standing and walking at most 0.2, a jump 0.49.
-    "stance": SignalSpec("one leg is raised (a jump, a kick or a foot lifted), and the legs drawn under the garment "
-                         "would not follow it", 0.4, 0.25,
+    # Ends read on the 21 bottoms and 25 one-pieces development results (docs/quality-gate.md): standing and
+    # walking at most 0.2, a jump 0.49. Tops where the legs are seen: every wild-dev tops person at most 0.18 (a
+    # man seated on a ledge 0.17); the jumps and kicks of two first users' sets 0.36-0.94, every result
+    # implausible (a tee hanging like a dress over the lifted thigh, shown at 0.95).
+    "stance": SignalSpec("one leg is raised (a jump, a kick or a foot lifted), and the garment would not follow the "
+                         "pose", 0.4, 0.25,
                          "use a photo where you stand with both feet on the ground"),
     # One-pieces only (0 otherwise): plausible results at most 0.04, long sleeves read as none 0.053-0.059.
     "hidden_by_arms": SignalSpec("much of the garment would be hidden behind your arms (its sleeves may have been "

@@ -27,7 +27,7 @@ from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
 from tryon.teacher.crop import CropConfig, paste_result, work_crop
-from tryon.teacher.gate import assess, check, threshold, threshold_for
+from tryon.teacher.gate import assess, check, leg_raise, threshold, threshold_for
 from tryon.teacher.warp import warp_garment
 from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
 
@@ -359,6 +359,14 @@ class Teacher:
 
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
                                 lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask)
+        if crop is not None and kind == "top":
+            # The gate's stance on the whole photo's legs: the upper-body crop cuts them off (a jump's lifted thigh
+            # under the new top's hem was dressed and shown).
+            from tryon.person.body import leg_visibility
+
+            seen = leg_visibility(located[1], person_image.shape[:2]) > 0.5
+            res.info["leg_raise"] = leg_raise(located[1]) if seen else 0.0
+            res.quality = assess(res)
         if crop is not None:
             t = time.perf_counter()
             res = paste_result(res, person_image, crop, self.crop)

@@ -285,6 +285,19 @@ def test_leg_raise_is_the_ankles_height_difference_in_leg_lengths():
         leg_raise(np.zeros((17, 3)))
 
 
+def test_a_top_on_a_jump_is_refused_where_the_legs_are_seen():
+    top = dict(garment_info={"category": "top"})
+    jump = assess(_result(keypoints=_standing(0.5), **top))
+    assert jump.raw["stance"] > SIGNALS["stance"].bad and jump.scores["stance"] == 0.0
+    with pytest.raises(LowConfidenceError, match="both feet on the ground"):
+        check(jump, 0.8)
+    assert assess(_result(keypoints=_standing(), **top)).scores["stance"] == 1.0
+    # A waist-up photo: BlazePose's guess at the legs below its bottom edge says nothing.
+    guessed = _standing(0.5)
+    guessed[[L_KNEE, R_KNEE, L_ANKLE, R_ANKLE], 1] += 200.0
+    assert assess(_result(keypoints=guessed, **top)).raw["stance"] == 0.0
+
+
 def _lower_landmarks() -> dict[str, tuple[float, float]]:
     return {"waist_left": (210.0, 80.0), "waist_right": (90.0, 80.0), "waist_center": (150.0, 80.0),
             "hem_left": (230.0, 330.0), "hem_right": (70.0, 330.0)}
