@@ -299,6 +299,8 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
             break
         if label_end is not None and y <= label_end:
             continue
+        if label_end is not None and y - label_end > LABEL_FRONT * neck_half:
+            break      # an edge far below the label is the print's, not the front rib's
         y_next = ys_edge[k + 1] if k + 1 < len(ys_edge) else y + 0.25 * neck_half
         y1 = max(min(y_next, y + 0.25 * neck_half), y + 0.06 * neck_half)
         below = _side_median(img, sa, y + 0.02 * neck_half, y1, 0.25 * neck_half, 0.5 * neck_half)
@@ -306,13 +308,19 @@ def _front_neck(image: np.ndarray | None, sa: ShapeAnalysis, neck_y: float, neck
             continue
         # The top of a brand label sewn on the inside of the back: a patch on the centre line much lighter than
         # the fabric beside it, which is the front's own colour (not a collar of another colour round a light
-        # front). The front lies below the label's lower edge.
+        # front); or, hanging from the back neckline, short, and much lighter or darker than the fabric beside it
+        # (a black label on a white tee, a white one on the shaded inside of a navy tee; a collar of another colour
+        # runs on beside the centre line, and its rows are its colour there too). The front lies below the
+        # label's lower edge.
         centre = _side_median(img, sa, y + 0.02 * neck_half, y1, 0.0, LABEL_HALF * neck_half)
-        if label_end is None and k + 1 < len(ys_edge) and below is not None and centre is not None and \
-                float(centre.mean()) > float(below.mean()) + LABEL_CONTRAST and \
-                float(np.abs(below - front).max()) < LABEL_CONTRAST / 2:
-            label_end = ys_edge[k + 1]
-            continue
+        if label_end is None and k + 1 < len(ys_edge) and below is not None and centre is not None:
+            contrast = float(centre.mean()) - float(below.mean())
+            lighter = contrast > LABEL_CONTRAST and float(np.abs(below - front).max()) < LABEL_CONTRAST / 2
+            hanging = abs(contrast) > LABEL_CONTRAST and y - neck_y <= LABEL_TOP * neck_half and \
+                ys_edge[k + 1] - y <= LABEL_HEIGHT * neck_half
+            if lighter or hanging:
+                label_end = ys_edge[k + 1]
+                continue
         return y
     if label_end is not None:
         return float(label_end + LABEL_MARGIN * neck_half)
@@ -332,8 +340,19 @@ def neck_collapsed(neck_half: float, width: float) -> bool:
 LABEL_HALF = 0.12
 """Half width of the centre strip :func:`_front_neck` reads for a label, in half neck widths."""
 LABEL_CONTRAST = 45.0
-"""A label is at least this many grey levels lighter than the fabric beside it (a white label on a lime tee: 55). At 60,
-four front necklines of ../shared and wild-dev were put at a label's top, and the label was drawn on the chest."""
+"""A label is at least this many grey levels lighter or darker than the fabric beside it (a white label on a lime
+tee: 55; a black one on a white tee). At 60, and for lighter labels only, five front necklines of ../shared and
+wild-dev were put at a label's top, and the label was drawn on the chest."""
+LABEL_TOP = 0.65
+"""A label hangs from the back neckline: its top edge lies at most this far below the neck points, in half neck
+widths (0.15-0.6 on the tees of ../shared and wild-dev); further down a patch of contrast is a button or a print."""
+LABEL_HEIGHT = 0.75
+"""A label is at most this tall, in half neck widths (0.5-0.6 on the tees of ../shared); a taller patch of contrast on
+the centre line is a print or a bow (1-1.4)."""
+LABEL_FRONT = 0.4
+"""The front neckline lies at most this far below a label's lower edge (half neck widths); further down the edges are
+a print's (a Minnie Mouse tee's bow, a sheer blouse's flowers), and the front is put ``LABEL_MARGIN`` below the
+label."""
 LABEL_MARGIN = 0.1
 """With no edge found below a label, the front neck lies this far (half neck widths) below the label's lower
 edge."""

@@ -356,7 +356,10 @@ INSIDE_SHOWN = {"idm-vton__09305_00.jpg": (0.7, 0.95), "kisekloset__005683_1.jpg
                 "pf-afn__019119_1.jpg": (0.8, 1.05),
                 # ...and a navy tee whose light-blue label is 45-60 grey levels lighter than the fabric (0.55 before:
                 # the label's top, drawn on the wearer's chest; its front rib lies at about 1.25 by eye).
-                "ootdiffusion__050181_1.jpg": (0.9, 1.4)}
+                "ootdiffusion__050181_1.jpg": (0.9, 1.4),
+                # ...a black label on a white tee, and a short white label on a purple tee's inside (both at the
+                # label's top before, drawn under the wearer's chin).
+                "ootdiffusion__048554_1.jpg": (0.5, 0.85), "ootdiffusion__049805_1.jpg": (0.7, 1.05)}
 # Fronts that are the first edge: a V-neck whose edge is its front, a cotton tee whose inside is not shaded, and a
 # black tee whose dark inside is followed by no front edge within a crew neck's depth (its print further down).
 FIRST_EDGE_KEPT = {"ootdiffusion__02015_00.jpg": (0.7, 0.9), "pf-afn__010567_1.jpg": (0.55, 0.7),
