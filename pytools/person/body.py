@@ -18,7 +18,7 @@ __all__ = ["POSE_LANDMARKS", "KP", "NOSE", "L_EYE", "R_EYE", "L_EAR", "R_EAR", "
            "L_SHOULDER", "R_SHOULDER", "L_ELBOW", "R_ELBOW", "L_WRIST", "R_WRIST", "L_HIP", "R_HIP", "L_KNEE",
            "R_KNEE", "L_ANKLE", "R_ANKLE", "L_HEEL", "R_HEEL", "L_FOOT", "R_FOOT", "FACE", "BodyFrame", "body_frame",
            "LegFrame", "leg_frame", "leg_visibility", "LEG_JOINTS", "shoulder_turn_deg", "CHEEKS",
-           "cheek_region", "FACE_SPAN", "face_ellipse"]
+           "cheek_region", "FACE_SPAN", "face_ellipse", "face_half_width"]
 
 POSE_LANDMARKS: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
@@ -192,11 +192,24 @@ FACE_SPAN = (1.1, 1.5)
 distances: about the proportions of an adult face."""
 
 
+def face_half_width(keypoints: np.ndarray) -> float:
+    """The face's half-width from the landmarks, pixels: half the ears' distance, kept within 0.9-2 outer-eye
+    distances (an ear hidden by hair or a turned head moves its landmark).
+
+    Args:
+        keypoints: (33, 4) (or (33, 2)) BlazePose keypoints in the photo's pixels.
+    """
+    kp = np.asarray(keypoints, np.float32)
+    ear_w = float(np.linalg.norm(kp[L_EAR, :2] - kp[R_EAR, :2]))
+    eye_w = float(np.linalg.norm(kp[KP["left_eye_outer"], :2] - kp[KP["right_eye_outer"], :2]))
+    return float(np.clip(0.5 * ear_w, 0.9 * eye_w, 2.0 * eye_w))
+
+
 def face_ellipse(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) bool: the face's ellipse from the landmarks, hairline to chin and ear to ear.
 
     From the eyes' midpoint, ``FACE_SPAN[1]`` eye-to-mouth distances up to the hairline and ``FACE_SPAN[0]`` down
-    from the mouth to the chin; half as wide as the ears are apart, within 0.9-2 outer-eye distances. The parser
+    from the mouth to the chin; :func:`face_half_width` across. The parser
     takes the face inside it (:func:`tryon.person.parsing.refine_parse`); it also holds hair, a hat's brim and,
     under the jaw's corners, a collar, so callers intersect it with a colour test.
 
@@ -207,10 +220,8 @@ def face_ellipse(keypoints: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Returns:
         (H, W) bool.
     """
-    kp = np.asarray(keypoints, np.float32)
-    across, along, d, eye_w = _face_axes(kp, shape)
-    ear_w = float(np.linalg.norm(kp[L_EAR, :2] - kp[R_EAR, :2]))
-    half_w = float(np.clip(0.5 * ear_w, 0.9 * eye_w, 2.0 * eye_w))
+    across, along, d, _ = _face_axes(keypoints, shape)
+    half_w = face_half_width(keypoints)
     chin, top = FACE_SPAN
     centre = 0.5 * ((1.0 + chin) * d - top * d)
     half_h = 0.5 * ((1.0 + chin) * d + top * d)

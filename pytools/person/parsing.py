@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tryon.person.body import FACE_SPAN, KP, cheek_region, face_ellipse
+from tryon.person.body import FACE_SPAN, KP, cheek_region, face_ellipse, face_half_width
 from tryon.person.labels import LABEL, lip_to_parse
 
 __all__ = [
@@ -59,7 +59,7 @@ BODYPIX_TO_PARSE: np.ndarray = np.array(
 """Lookup table BodyPix part id -> ``PARSE_LABELS`` id (hair and neck have no BodyPix part)."""
 
 # BlazePose landmark indices used here (tryon.person.body, the one place they are defined).
-_NOSE, _L_EYE, _R_EYE, _L_EAR, _R_EAR = KP["nose"], KP["left_eye"], KP["right_eye"], KP["left_ear"], KP["right_ear"]
+_NOSE, _L_EYE, _R_EYE = KP["nose"], KP["left_eye"], KP["right_eye"]
 _L_EYE_OUT, _R_EYE_OUT, _MOUTH_L, _MOUTH_R = KP["left_eye_outer"], KP["right_eye_outer"], KP["mouth_left"], KP["mouth_right"]
 _L_SH, _R_SH, _L_EL, _R_EL = KP["left_shoulder"], KP["right_shoulder"], KP["left_elbow"], KP["right_elbow"]
 _L_WR, _R_WR, _L_HIP, _R_HIP = KP["left_wrist"], KP["right_wrist"], KP["left_hip"], KP["right_hip"]
@@ -370,11 +370,10 @@ def _refine_head(parse, person, lab, q, xx, yy, P, sh_mid, sh_w) -> tuple[_Gauss
     mouth = (P[_MOUTH_L] + P[_MOUTH_R]) / 2
     d = max(float(np.linalg.norm(mouth - eyes)), 2.0)
     down = (mouth - eyes) / d
-    ear_w = float(np.linalg.norm(P[_L_EAR] - P[_R_EAR]))
     eye_w = float(np.linalg.norm(P[_L_EYE_OUT] - P[_R_EYE_OUT]))
     # Face proportions (tryon.person.body.face_ellipse): chin and hairline from the eye-mouth distance d; the face
     # is about as wide as the ears are apart.
-    half_w = float(np.clip(0.5 * ear_w, 0.9 * eye_w, 2.0 * eye_w))
+    half_w = face_half_width(P)
     chin = mouth + down * FACE_SPAN[0] * d
     top = eyes - down * FACE_SPAN[1] * d
     centre = (chin + top) / 2

@@ -83,12 +83,14 @@ def skin_tone(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray | None
     # A face cut by the photo's top edge (a chest-up phone photo) is mostly hair to the parse: its median is the
     # hair's colour, and the synthesised skin came out near black. The hands speak for the skin then.
     face_cut = bool(face[:2].any())
-    k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
-    face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
+    cheeks = None
     if keypoints is not None and float(np.min(np.asarray(keypoints)[list(FACE), 3])) > 0.5:
-        cheeks = (parse == LABEL["face"]) & cheek_region(keypoints, parse.shape)
-        if cheeks.sum() >= 10:
-            face = cheeks & _near_mode(image, cheeks)
+        cheeks = face.astype(bool) & cheek_region(keypoints, parse.shape)
+    if cheeks is not None and cheeks.sum() >= 10:
+        face = cheeks & _near_mode(image, cheeks)
+    else:
+        k = max(3, int(np.sqrt(face.sum()) * 0.15) | 1)
+        face = cv2.erode(face, np.ones((k, k), np.uint8)).astype(bool)
     hands = np.isin(parse, _HANDS)
     if face_cut and hands.sum() >= 10:
         # Only the hands' skin-coloured pixels (Chai & Ngan 1999's YCrCb skin cluster): in a later outfit step the

@@ -580,9 +580,10 @@ def assess(result) -> Quality:
         # figure in ``info["leg_raise"]`` (the crop cuts the legs off).
         if "leg_raise" in info:
             raw["stance"] = float(info["leg_raise"])
+        elif dress or leg_visibility(result.keypoints, result.tryon.shape[:2]) > 0.5:
+            raw["stance"] = leg_raise(result.keypoints)
         else:
-            legs_seen = leg_visibility(result.keypoints, result.tryon.shape[:2]) > 0.5
-            raw["stance"] = leg_raise(result.keypoints) if dress or legs_seen else 0.0
+            raw["stance"] = 0.0
         raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
                                  if dress else 0.0)
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])

@@ -23,6 +23,7 @@ import numpy as np
 
 from tryon.errors import PoseError, UsageError
 from tryon.framing import refuse_back_view, refuse_side_view
+from tryon.person.body import leg_visibility
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
@@ -357,16 +358,15 @@ class Teacher:
             lm = garment_landmarks(garment_image, garment_mask, info)
         timings["garment"] += time.perf_counter() - t
 
-        res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
-                                lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask)
+        whole_leg_raise = None
         if crop is not None and kind == "top":
             # The gate's stance on the whole photo's legs: the upper-body crop cuts them off (a jump's lifted thigh
             # under the new top's hem was dressed and shown).
-            from tryon.person.body import leg_visibility
-
             seen = leg_visibility(located[1], person_image.shape[:2]) > 0.5
-            res.info["leg_raise"] = leg_raise(located[1]) if seen else 0.0
-            res.quality = assess(res)
+            whole_leg_raise = leg_raise(located[1]) if seen else 0.0
+        res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
+                                lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask,
+                                photo_leg_raise=whole_leg_raise)
         if crop is not None:
             t = time.perf_counter()
             res = paste_result(res, person_image, crop, self.crop)
@@ -379,7 +379,7 @@ class Teacher:
     def run_analyzed(self, image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, garment_image: np.ndarray,
                      garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]], info: Any = None,
                      *, tuck: str = "out", person_mask: np.ndarray | None = None,
-                     alpha_mask: np.ndarray | None = None) -> TeacherResult:
+                     alpha_mask: np.ndarray | None = None, photo_leg_raise: float | None = None) -> TeacherResult:
         """Warp and composite from analyses already made (any source of parse / keypoints / landmarks).
 
         Args:
@@ -398,6 +398,9 @@ class Teacher:
                 then also lose an open outer layer the parse calls backdrop (:func:`tryon.teacher.compose.compose`).
             alpha_mask: tops: optional (h, w) float32 mask of the garment as drawn, when it differs from
                 ``garment_mask`` (see :func:`tryon.teacher.warp.warp_garment`); the gate reads ``garment_mask``.
+            photo_leg_raise: tops: the whole photo's :func:`tryon.teacher.gate.leg_raise` (0 when its legs are
+                not seen) when ``image`` is a crop that cuts the legs off; stored as ``info["leg_raise"]`` for the
+                gate's ``stance``. None: the gate reads ``keypoints``.
 
         Returns:
             :class:`TeacherResult` (timings: parse_refine, warp, compose, agnostic, gate); its ``parse`` is the
@@ -458,6 +461,8 @@ class Teacher:
             # The parse's person (not background) stands for the person mask, which run_analyzed is not given.
             person = (parse != LABEL["background"]).astype(np.float32)
             res.info["legs_in_view"] = legs_in_view(w.targets, keypoints, image.shape[0], bottom=bottom_cut(person))
+        if photo_leg_raise is not None:
+            res.info["leg_raise"] = float(photo_leg_raise)
         t = time.perf_counter()
         res.quality = assess(res)
         timings["gate"] = time.perf_counter() - t
