@@ -1014,9 +1014,12 @@ def _symmetrize(lm: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-OUTLINE_SMOOTH = 0.0012
-"""Blur of the garment's mask before it is warped (sigma as a share of the photo's diagonal: 1.5 px on a
-768x1024 photo), which smooths the outline's staircase and teeth."""
+OUTLINE_SMOOTH = 0.003
+"""Blur of the garment's mask before it is warped, which smooths the outline's staircase and teeth. Sigma as a
+share of the *person* photo's diagonal (3.8 px on a 768x1024 photo), carried back to the garment photo through the
+warp's scale: a cut-out's teeth are a pixel or three of the garment photo whatever its size, and what a shopper
+sees is their size once magnified onto the person (a 653-px product photo drawn 3x larger on a 2048-px photo made
+a frayed shoulder line with a 1 px blur)."""
 
 
 def upsample_grid(grid: np.ndarray, parts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -1323,7 +1326,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     # shopper sees first (magnified, a saw-tooth). Smoothed at the garment's resolution (a curvature flow of the
     # outline: teeth shorter than ~3 sigma go, corners stay), sampled, and its 0.5 level re-sharpened to a ramp
     # of ~1.5 person pixels (as tryon.teacher.skin.soft_upsample does).
-    sigma = max(1.0, OUTLINE_SMOOTH * float(np.hypot(*gmask.shape)))
+    sigma = max(1.0, OUTLINE_SMOOTH * float(np.hypot(H, W)) / max(scale, 1e-6))
     gmask = cv2.GaussianBlur(gmask, (0, 0), sigma)
     wmask = sample_with_grid(gmask, grid)
     wmask = (wmask - 0.5) * max(1.0, sigma * scale * np.sqrt(2 * np.pi) / 1.5) + 0.5

@@ -504,3 +504,26 @@ def test_a_collapsed_neck_is_opened_on_the_person():
     assert res.warped_mask[int(chest[1]), int(chest[0])] > 0.9
     plain = warp_garment(img, mask, {**lm, "neck_front": (120.0, 34.0)}, kp, (256, 192), sleeve="short")
     assert plain.warped_mask[int(below[1]), int(below[0])] > 0.5
+
+
+@pytest.mark.realdata
+def test_a_small_product_photo_drawn_large_keeps_a_smooth_shoulder_line(teacher, wild_dev):
+    """Tops #19: the lime EBILA tee's product photo (653 px) drawn about 3x larger on a 2048-px photo. Its cut-out's
+    teeth of 2-3 garment pixels, blurred by a share of the garment photo's size (1.1 px), were magnified to a
+    shoulder line like torn paper (row-to-row roughness 1.7 and 1.6 px); the blur is now a share of the person
+    photo's size carried back through the warp's scale (2.5 garment px)."""
+    from tryon.processing import load_image
+
+    p, g = wild_dev / "person" / "ujjwalvton__original-12.jpg", wild_dev / "garment" / "tryonstylehub__do1.png"
+    if not (p.exists() and g.exists()):
+        pytest.skip("wild-dev photos are absent (read from ../shared, never committed)")
+    res = teacher.run(load_image(p), load_image(g), category="tops")
+    m = res.warped_mask > 0.5
+    xl, xr = sorted(float(x) for x in res.keypoints[[11, 12], 0])
+    cols = [x for x in range(int(xl), int(xr)) if m[:, x].any()]
+    top = np.array([np.argmax(m[:, x]) for x in cols], np.float64)
+    k = 21
+    for seg in (top[: int(0.3 * len(top))], top[int(0.7 * len(top)):]):  # the two shoulder lines
+        assert len(seg) > 100
+        rough = seg[k // 2: -(k // 2)] - np.convolve(seg, np.ones(k) / k, mode="valid")
+        assert rough.std() < 1.0, rough.std()
