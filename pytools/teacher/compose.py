@@ -930,10 +930,13 @@ def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.n
     hand layer would paste the old knit or puffer cuff below a new short sleeve. Hand-labelled pixels that are
     not smooth skin (not skin, or skin-hued but textured: ``rough``, see
     :func:`tryon.teacher.skin.drop_textured`) and connected to the old sleeves (old garment the parse calls
-    arm or hand) through such pixels, within a geodesic distance of ``reach`` shoulder widths, are the cuff
+    arm) through such pixels, within a geodesic distance of ``reach`` shoulder widths, are the cuff
     (morphological reconstruction by geodesic dilation, Soille, Morphological Image Analysis, 2003, ch. 6).
     The hand's own smooth skin stops the growth, so the hand itself, and objects held in it apart from the
     sleeve, stay; the growth starts from the sleeves only, so a tablet held against the old top's front stays.
+    Not from old garment the parse calls hand: with the hands on the hips, the dress between the fingers is such
+    garment, and the fingers beside its dark gaps look textured, so whole fingers went as a "cuff" and stubs of
+    them floated on the new top.
 
     Args:
         parse: (H, W) uint8 PARSE_LABELS.
@@ -947,8 +950,9 @@ def _old_cuffs(parse: np.ndarray, old: np.ndarray, skin: np.ndarray, rough: np.n
         (H, W) bool, disjoint from ``old``.
     """
     cand = np.isin(parse, _HANDS) & (~skin | rough) & ~old
-    # Grown from the old sleeves only: a phone or tablet held against the old top's front is not a cuff.
-    sleeves = old & np.isin(parse, _ARMS + _HANDS)
+    # Grown from the old sleeves only: a phone or tablet held against the old top's front is not a cuff, nor
+    # fingers spread on the hips over the old garment.
+    sleeves = old & np.isin(parse, _ARMS)
     if not cand.any() or not sleeves.any():
         return np.zeros(old.shape, bool)
     cand_u8 = cand.astype(np.uint8)
