@@ -1526,6 +1526,9 @@ class ComposeResult:
             photographed body skin shown (NaN where either is too small).
         chest_synthesized: share of the chest (:data:`CHEST_BOX` in the body frame, arms left out) shown as
             synthesised skin, in [0, 1]: a neckline lower than the old garment's filled with invented skin.
+        arms_synthesized: area of the arms shown (their silhouette, :func:`arm_silhouette`, not covered by the
+            new garment) that is synthesised skin, in squared shoulder widths: arms invented where long old
+            sleeves were (two whole forearms are about 0.3).
     """
 
     tryon: np.ndarray
@@ -1537,6 +1540,7 @@ class ComposeResult:
     old_garment_visible: float = 0.0
     skin_tone_gap: float = float("nan")
     chest_synthesized: float = 0.0
+    arms_synthesized: float = 0.0
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -1808,6 +1812,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     chest = (np.abs(maps.a) < half * sw) & (maps.b > b0 * sw) & (maps.b < b1 * sw) & \
         (maps.arm_dist > ARM_RADIUS * sw) & ~face
     chest_share = float((synth_s & chest).sum()) / max(float(chest.sum()), 1.0)
+    # An area, not a share of the arms shown: a long new sleeve leaves a wrist or two, whose share is noise.
+    arms_shown = arm_sil & (shown_a > 0.5) & ~face
+    arms_share = float((synth_s & arms_shown).sum()) / max(sw * sw, 1.0)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
@@ -1821,4 +1828,5 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     return ComposeResult(tryon=result, composition_mask=comp.astype(np.float32), hole=hole,
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
                          skin_synthesized=synth_share, old_garment_visible=old_vis,
-                         skin_tone_gap=tone_gap, chest_synthesized=chest_share)
+                         skin_tone_gap=tone_gap, chest_synthesized=chest_share,
+                         arms_synthesized=arms_share)

@@ -34,6 +34,9 @@ signal                     measured as
 ``chest_synthesised``      tops and one-pieces: share of the chest (the body frame's box of
                            :data:`tryon.teacher.compose.CHEST_BOX`, arms left out) shown as invented skin: a neckline
                            lower than the old top's, filled with a slab (``info["chest_synthesized"]``); 0 for bottoms
+``arms_synthesised``       tops: invented arm skin shown, in squared shoulder widths (``info["arms_synthesized"]``,
+                           :class:`tryon.teacher.compose.ComposeResult`): short sleeves on long old ones; 0 for
+                           bottoms and one-pieces
 ``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
                            and the hips (arms crossed, hands or a laptop in front of the body),
                            :func:`arms_across`; 0 for bottoms and one-pieces
@@ -544,7 +547,7 @@ def assess(result) -> Quality:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
             (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent; its
-            ``chest_synthesized``, 0 when absent); for bottoms (``garment_info.category ==
+            ``chest_synthesized`` and ``arms_synthesized``, 0 when absent); for bottoms (``garment_info.category ==
             "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
             for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
             for tops.
@@ -565,6 +568,7 @@ def assess(result) -> Quality:
         raw["arms_across"] = 0.0
         raw["skin_tone"] = 0.0
         raw["chest_synthesised"] = 0.0
+        raw["arms_synthesised"] = 0.0
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -589,6 +593,8 @@ def assess(result) -> Quality:
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])
         raw["skin_tone"] = skin_tone(raw["skin_synthesised"], float(info.get("skin_tone_gap", float("nan"))))
         raw["chest_synthesised"] = float(info.get("chest_synthesized", 0.0))
+        # Tops only: a one-piece's sleeveless bodice on long old sleeves is judged with its legs and chest.
+        raw["arms_synthesised"] = 0.0 if dress else float(info.get("arms_synthesized", 0.0))
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

@@ -71,6 +71,15 @@ SIGNALS: dict[str, SignalSpec] = {
                                     "would be invented skin", 0.35, 0.2,
                                     "use a photo in a top with a neckline at least as low as the garment's (a V-neck "
                                     "or a strappy top), or pick a garment with a higher neckline"),
+    # Tops only (0 otherwise): the composition's arms_synthesized, invented arm skin shown in squared shoulder
+    # widths. On the 76 tops results of wild-dev and the fifth and sixth first users' sets (docs/quality-gate.md,
+    # "Invented arms"), every result judged plausible or borderline read at most 0.09 but three borderline ones
+    # (0.31-0.35); the 23 from 0.15 up were judged implausible but those three: whole forearms invented where
+    # long sleeves were, flat pale tubes to every judge.
+    "arms_synthesised": SignalSpec("the garment's sleeves are shorter than yours, and the arms they uncover would "
+                                   "be invented skin", 0.2, 0.1,
+                                   "use a photo in a top with sleeves no longer than the garment's (short sleeves "
+                                   "or bare arms for a tee), or pick a garment with sleeves as long as yours"),
     "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,
                              "stand facing the camera with your arms a little away from your body, and "
                              "photograph the garment laid flat and front-on"),
@@ -102,7 +111,8 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
 
 LOWER_SIGNALS: dict[str, SignalSpec] = {
     **{k: v for k, v in SIGNALS.items()
-       if k not in ("skin_synthesised", "skin_tone", "chest_synthesised", "hidden_by_arms", "arms_across")},
+       if k not in ("skin_synthesised", "skin_tone", "chest_synthesised", "arms_synthesised", "hidden_by_arms",
+                    "arms_across")},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
     # Re-read on the 21 bottoms results: every bottom judged plausible at least 0.78 (trousers have a gap between
     # the legs); a skirt whose cut-out kept its cast shadow 0.71.

@@ -72,7 +72,8 @@ class TeacherResult:
             0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
             of its area, 0-1), ``skin_tone_gap`` (CIELAB distance between the synthesised and the photographed
             skin's colours, NaN when either is too small; the gate's ``skin_tone``), ``chest_synthesized`` (share
-            of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``) and, for one-pieces,
+            of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``), ``arms_synthesized``
+            (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``) and, for one-pieces,
             ``legs_in_view``
             (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
             :class:`tryon.teacher.compose.ComposeResult`.
@@ -453,7 +454,8 @@ class Teacher:
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible,
                                   "skin_tone_gap": c.skin_tone_gap,
-                                  "chest_synthesized": c.chest_synthesized})
+                                  "chest_synthesized": c.chest_synthesized,
+                                  "arms_synthesized": c.arms_synthesized})
         if category == "dress":
             from tryon.framing import bottom_cut
             from tryon.person.labels import LABEL

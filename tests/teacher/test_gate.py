@@ -478,14 +478,27 @@ def test_invented_skin_of_another_colour_than_the_persons_is_refused():
     assert skin_tone(0.5, float("nan")) == 0.0 and skin_tone(0.1, 10.0) == pytest.approx(0.1)
 
 
-def test_a_chest_of_invented_skin_is_refused_with_what_to_change():
-    """A neckline lower than the old top's uncovers chest that only the fill can draw: a slab. The composition's
-    ``chest_synthesized`` share is scored (ramp 0.35 -> 0.2), and the refusal names the necklines."""
-    low = assess(_result(info={"chest_synthesized": 0.5}))
-    assert low.weakest == "chest_synthesised" and low.confidence == 0.0
+@pytest.mark.parametrize("key, signal, bad, good, word", [
+    # A neckline lower than the old top's uncovers chest that only the fill can draw: a slab (share, 0.35 -> 0.2).
+    ("chest_synthesized", "chest_synthesised", 0.5, 0.1, "neckline"),
+    # Short new sleeves on long old ones leave whole forearms to invent, flat pale tubes on every result judged
+    # (docs/quality-gate.md, "Invented arms"; area in squared shoulder widths, 0.2 -> 0.1).
+    ("arms_synthesized", "arms_synthesised", 0.34, 0.05, "sleeves"),
+])
+def test_invented_chest_and_arms_are_refused_with_what_to_change(key, signal, bad, good, word):
+    """The composition's figure of invented skin is scored, and the refusal names what to change; bottoms never
+    uncover the chest or the arms: not scored for them."""
+    low = assess(_result(info={key: bad}))
+    assert low.weakest == signal and low.confidence == 0.0
     with pytest.raises(LowConfidenceError) as err:
         check(low, 0.5)
-    assert "neckline" in err.value.message
-    assert assess(_result(info={"chest_synthesized": 0.1})).confidence == 1.0
-    # Bottoms never uncover the chest: not scored for them.
-    assert "chest_synthesised" not in LOWER_SIGNALS
+    assert word in err.value.message
+    assert assess(_result(info={key: good})).confidence == 1.0
+    assert signal not in LOWER_SIGNALS
+
+
+def test_invented_arms_are_scored_for_tops_only():
+    """A one-piece's sleeveless bodice on long old sleeves is judged with its legs and chest, not its arms."""
+    assert assess(_result(info={"arms_synthesized": 0.15})).scores["arms_synthesised"] == pytest.approx(0.5)
+    dress = assess(_result(info={"arms_synthesized": 0.34}, garment_info={"category": "dress"}))
+    assert dress.raw["arms_synthesised"] == 0.0 and dress.scores["arms_synthesised"] == 1.0

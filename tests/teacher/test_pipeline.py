@@ -193,3 +193,26 @@ def test_teacher_refuses_side_views_before_dressing_but_not_three_quarter_views(
     analyse = teacher._person_analyzer()
     for p in paths[2:]:
         refuse_side_view(analyse(load_image(p)).keypoints)
+
+
+@pytest.mark.realdata
+def test_invented_forearms_are_refused_and_a_polo_on_a_tee_is_not(teacher, wild_dev):
+    """Tops #19: the short-sleeved EBILA tee on a man in a long-sleeved denim jacket: both forearms are invented, a
+    flat pale tube each, and the result was shown at 1.0. ``arms_synthesised`` (the invented arm skin shown, 0.34
+    squared shoulder widths) now refuses it; the polo on the man in a white tee (the one plausible wild-dev tops
+    result) invents almost none (0.03) and is shown."""
+    from tryon.processing import load_image
+    from tryon.teacher.gate import DEFAULT_MIN_CONFIDENCE, threshold_for
+
+    cut = threshold_for(DEFAULT_MIN_CONFIDENCE, "tops")
+    for person, garment, shown in (("ujjwalvton__original-12.jpg", "tryonstylehub__do1.png", False),
+                                   ("dewbm__men.jpg", "dewbm__men-11.jpeg", True)):
+        p, g = wild_dev / "person" / person, wild_dev / "garment" / garment
+        if not (p.exists() and g.exists()):
+            pytest.skip("wild-dev photos are absent (read from ../shared, never committed)")
+        q = teacher.run(load_image(p), load_image(g), category="tops").quality
+        if shown:
+            assert q.raw["arms_synthesised"] < 0.1 and q.confidence >= cut
+        else:
+            assert q.raw["arms_synthesised"] > 0.25
+            assert q.weakest == "arms_synthesised" and q.confidence < cut
