@@ -1078,6 +1078,26 @@ def _bleed_edges(garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(inner[..., None] > 0, garment, np.clip(ext + 0.5, 0, 255).astype(np.uint8))
 
 
+PREFILTER = 1.25
+"""A garment photo drawn smaller than it is (``scale`` person pixels per garment pixel under 1) is first resized to
+this times ``scale`` of its size (area filter) before it is sampled: bilinear sampling of a 3x larger photo skips
+two pixels in three, and a heather knit came out as salt and pepper. Above 1 it keeps a little sharpness (a
+slight alias) rather than blurring to the exact output rate."""
+
+
+def _prefiltered(garment: np.ndarray, alpha: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The garment photo and its alpha resized for minification (mip-mapping's idea, Williams, "Pyramidal
+    parametrics", SIGGRAPH 1983, with one level): the sampling grid is in normalised coordinates
+    (``grid_sample``'s, align_corners=False), so it samples the resized photo at the same places."""
+    f = PREFILTER * scale
+    if f >= 1.0:
+        return garment, alpha
+    gh, gw = alpha.shape[:2]
+    size = (max(8, int(round(gw * f))), max(8, int(round(gh * f))))
+    return (cv2.resize(garment, size, interpolation=cv2.INTER_AREA),
+            cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_AREA))
+
+
 def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[str, tuple[float, float]],
                  keypoints: np.ndarray, out_shape: tuple[int, int], *, parse: np.ndarray | None = None,
                  sleeve: str | None = None, category: str = "top", work_height: int = 256,
@@ -1318,7 +1338,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     valid = valid * inside
     grid = np.clip(grid, -1.0, 1.0).astype(np.float32)
     alpha = garment_mask if alpha_mask is None else alpha_mask
-    warped = sample_with_grid(_bleed_edges(garment, alpha), grid)
+    warped = sample_with_grid(_bleed_edges(*_prefiltered(garment, alpha, scale)), grid)
     gmask = alpha.astype(np.float32).copy()
     gmask[parts_g == PART_NONE] = 0.0
     # The garment's mask is near binary, and its outline carries the pixel staircase of a slanted edge and the
