@@ -20,6 +20,7 @@ pytestmark = pytest.mark.realdata
 TRYON = shutil.which("tryon") or str(Path(sys.executable).with_name("tryon"))
 PERSON = "person/ootdiffusion__01861_00.jpg"
 SMALL_PERSON = "person/maple-cpvton__000010_0.jpg"
+BARE_ARMS_PERSON = "person/ootdiffusion__model_4.png"      # a sleeveless crop top: the default tee is shown
 TOP = "garment/pf-afn__006026_1.jpg"
 BUSY = "garment/magicclothing__t3.jpg"
 
@@ -35,9 +36,9 @@ def tryon(*args: str) -> subprocess.CompletedProcess:
 
 def test_run_default_catalogue_garment_keeps_photo_size(vton_samples, tmp_path):
     out = tmp_path / "result.png"
-    r = tryon("run", "-p", str(vton_samples / PERSON), "-o", str(out), "--intermediates")
+    r = tryon("run", "-p", str(vton_samples / BARE_ARMS_PERSON), "-o", str(out), "--intermediates")
     assert r.returncode == 0, r.stderr
-    person = np.asarray(Image.open(vton_samples / PERSON))
+    person = np.asarray(Image.open(vton_samples / BARE_ARMS_PERSON).convert("RGB"))
     result = np.asarray(Image.open(out))
     assert result.shape == person.shape
     # The garment changed the torso but the head (top of the photo) is the person's own.
@@ -46,6 +47,12 @@ def test_run_default_catalogue_garment_keeps_photo_size(vton_samples, tmp_path):
     assert np.abs(result[head].astype(int) - person[head]).mean() < 2
     for part in ("agnostic", "warped_garment", "composition_mask", "parse"):
         assert (tmp_path / f"result_{part}.png").exists()
+    # The default tee's short sleeves on a woman in long sheer sleeves would leave both forearms to invent: refused,
+    # naming the sleeves (tryon.teacher.gate_config, arms_synthesised), and nothing written.
+    out2 = tmp_path / "long_sleeves.png"
+    r = tryon("run", "-p", str(vton_samples / PERSON), "-o", str(out2))
+    assert r.returncode == EXIT_CODES["LowConfidenceError"], r.stderr
+    assert "sleeves" in r.stderr and not out2.exists()
 
 
 # A dress is no refusal any more (the teacher dresses one-pieces: tests/teacher/test_onepieces.py); the teacher's
