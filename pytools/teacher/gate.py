@@ -74,7 +74,7 @@ from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIG
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold",
            "threshold_for", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
-           "warp_distortion", "leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
+           "warp_distortion", "leg_raise", "seen_leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
 
 def ramp(raw: float, bad: float, good: float) -> float:
     """Straight ramp: 0 at ``bad``, 1 at ``good``, clipped to [0, 1]; works in either direction. NaN scores 0."""
@@ -346,6 +346,23 @@ def leg_raise(keypoints: np.ndarray) -> float:
     return float(abs(xy[L_ANKLE, 1] - xy[R_ANKLE, 1]) / length)
 
 
+def seen_leg_raise(keypoints: np.ndarray, shape: tuple[int, int]) -> float:
+    """:func:`leg_raise` where both legs are seen in the photo (:func:`tryon.person.body.leg_visibility` above 0.5),
+    else 0: a waist-up photo's legs are BlazePose's guess. A top's ``stance``.
+
+    Args:
+        keypoints: (33, 4) float32 BlazePose keypoints (x_px, y_px, z, visibility) in the photo's pixels.
+        shape: (H, W) of that photo.
+
+    Returns:
+        >= 0, as :func:`leg_raise`.
+
+    Raises:
+        UsageError: ``keypoints`` is not (33, >= 2).
+    """
+    return leg_raise(keypoints) if leg_visibility(keypoints, shape) > 0.5 else 0.0
+
+
 def hidden_by_arms(warped_mask: np.ndarray, composition_mask: np.ndarray, parse: np.ndarray) -> float:
     """Share of the warped garment that the result hides behind the person's arms.
 
@@ -549,8 +566,9 @@ def assess(result) -> Quality:
             (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent; its
             ``chest_synthesized`` and ``arms_synthesized``, 0 when absent); for bottoms (``garment_info.category ==
             "lower"``) also ``info``'s ``old_garment_visible`` and ``skin_synthesized``. ``stance`` is measured
-            for bottoms and one-pieces (``category == "dress"``), ``hidden_by_arms`` for one-pieces; both are 0
-            for tops.
+            for bottoms and one-pieces (``category == "dress"``), and for tops where the legs are seen
+            (:func:`seen_leg_raise`; ``info["leg_raise"]`` when given); ``hidden_by_arms`` for one-pieces only,
+            ``arms_across`` and ``arms_synthesised`` for tops only.
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).
@@ -584,10 +602,9 @@ def assess(result) -> Quality:
         # figure in ``info["leg_raise"]`` (the crop cuts the legs off).
         if "leg_raise" in info:
             raw["stance"] = float(info["leg_raise"])
-        elif dress or leg_visibility(result.keypoints, result.tryon.shape[:2]) > 0.5:
-            raw["stance"] = leg_raise(result.keypoints)
         else:
-            raw["stance"] = 0.0
+            raw["stance"] = (leg_raise(result.keypoints) if dress
+                             else seen_leg_raise(result.keypoints, result.tryon.shape[:2]))
         raw["hidden_by_arms"] = (hidden_by_arms(result.warped_mask, result.composition_mask, result.parse)
                                  if dress else 0.0)
         raw["arms_across"] = 0.0 if dress else arms_across(result.keypoints, result.tryon.shape[0])

@@ -23,12 +23,11 @@ import numpy as np
 
 from tryon.errors import PoseError, UsageError
 from tryon.framing import refuse_back_view, refuse_side_view
-from tryon.person.body import leg_visibility
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
 from tryon.teacher.crop import CropConfig, paste_result, work_crop
-from tryon.teacher.gate import assess, check, leg_raise, threshold, threshold_for
+from tryon.teacher.gate import assess, check, seen_leg_raise, threshold, threshold_for
 from tryon.teacher.warp import warp_garment
 from tryon.teacher.warp_onepiece import legs_in_view, warp_onepiece
 
@@ -363,8 +362,7 @@ class Teacher:
         if crop is not None and kind == "top":
             # The gate's stance on the whole photo's legs: the upper-body crop cuts them off (a jump's lifted thigh
             # under the new top's hem was dressed and shown).
-            seen = leg_visibility(located[1], person_image.shape[:2]) > 0.5
-            whole_leg_raise = leg_raise(located[1]) if seen else 0.0
+            whole_leg_raise = seen_leg_raise(located[1], person_image.shape[:2])
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
                                 lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask,
                                 photo_leg_raise=whole_leg_raise)
@@ -399,7 +397,7 @@ class Teacher:
                 then also lose an open outer layer the parse calls backdrop (:func:`tryon.teacher.compose.compose`).
             alpha_mask: tops: optional (h, w) float32 mask of the garment as drawn, when it differs from
                 ``garment_mask`` (see :func:`tryon.teacher.warp.warp_garment`); the gate reads ``garment_mask``.
-            photo_leg_raise: tops: the whole photo's :func:`tryon.teacher.gate.leg_raise` (0 when its legs are
+            photo_leg_raise: tops: the whole photo's :func:`tryon.teacher.gate.seen_leg_raise` (0 when its legs are
                 not seen) when ``image`` is a crop that cuts the legs off; stored as ``info["leg_raise"]`` for the
                 gate's ``stance``. None: the gate reads ``keypoints``.
 
