@@ -612,8 +612,13 @@ def _hair_matte_local(image: np.ndarray, parse: np.ndarray, old: np.ndarray, ski
         d = H_loc - X
         n2 = (d * d).sum(-1)
         a = ((img - X) * d).sum(-1) / np.maximum(n2, 1.0)
+        tested = den >= 0.5 * dmax
+        if src is torso_old:
+            # A pixel of the old garment's colour, twice as near it as the hair's, is garment even where the
+            # backdrop dominates around it (a white collar's tip beside dark hair against a dark street).
+            tested |= np.linalg.norm(img - X, axis=-1) < 0.5 * np.linalg.norm(img - H_loc, axis=-1)
         # Colours too close to tell apart (blond hair on skin): no evidence, the parse decides.
-        a = np.where((n2 > 20.0 ** 2) & (den > 0.02) & (den >= 0.5 * dmax), np.clip(a, 0.0, 1.0), 1.0)
+        a = np.where((n2 > 20.0 ** 2) & (den > 0.02) & tested, np.clip(a, 0.0, 1.0), 1.0)
         better = a < alpha
         X_best = np.where(better[..., None], X, X_best)
         alpha = np.minimum(alpha, a)
@@ -915,6 +920,51 @@ def _grow_old(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.nd
     out = old.copy()
     out[sl] |= r & (d_o < 18.0) & (d_o < d_b)
     return out
+
+
+OLD_RIM = (0.02, 20.0, 30.0, 0.75)
+"""The old garment's anti-aliased edge against bare skin (:func:`_old_skin_rim`): its greatest depth into the skin,
+in shoulder widths (at least 2 pixels); the largest RGB distance from the skin-garment mix; the least RGB distance
+between the local skin and garment colours to tell them apart; the most skin in a rim pixel."""
+
+
+def _old_skin_rim(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old: np.ndarray, maps: BodyMaps
+                  ) -> np.ndarray:
+    """(h, w) bool: skin pixels of the neck along the old garment's collar that mix skin with the garment's colour.
+
+    Where a white collar meets a pale neck the edge pixels are a blend of both, pale enough to pass the skin test;
+    kept as skin, they drew a white line down the neck beside the refilled collar (a white denim jacket under a fur
+    one). A pixel within :data:`OLD_RIM`'s depth of the old garment is rim when its colour is a mix
+    ``a·skin + (1 - a)·garment`` of the local skin and old-garment colours (normalised convolutions, the skin's
+    taken outside the rim) with ``a`` at most the rim's share and a small residual: the mixed-pixel model of
+    :func:`_skin_outline` with the garment in place of the backdrop. Such pixels are refilled with the skin or
+    the backdrop next to them. Only round the neck (labelled neck, face or torso, above the shoulder line and
+    within half a shoulder width of the centre line): along a sleeve's end the refilled strip moved the arm's
+    outline and drew it as a staircase.
+
+    Args:
+        image: (h, w, 3) uint8 RGB. parse: (h, w) PARSE_LABELS. skin: (h, w) bool visible skin.
+        old: (h, w) bool old garment. maps: :class:`BodyMaps` of the same size.
+    """
+    depth, tol, contrast, share = OLD_RIM
+    if old.sum() < 30 or not skin.any():
+        return np.zeros(skin.shape, bool)
+    sw = maps.sw
+    d = max(2.0, depth * sw)
+    zone = skin & (cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3) <= d) & \
+        np.isin(parse, (LABEL["neck"], LABEL["face"], LABEL["torso"])) & (maps.b < 0.1 * sw) & \
+        (np.abs(maps.a) < 0.5 * sw)
+    if not zone.any():
+        return zone
+    img = image.astype(np.float32)
+    sig = max(1.5, 2.0 * d)
+    sk = _nconv(img, skin & ~zone, sig, np.zeros(3, np.float32))
+    ga = _nconv(img, old, sig, np.zeros(3, np.float32))
+    e = sk - ga
+    e2 = (e * e).sum(-1)
+    a = np.clip(((img - ga) * e).sum(-1) / np.maximum(e2, 1.0), 0.0, 1.0)
+    res = np.linalg.norm(img - (ga + a[..., None] * e), axis=-1)
+    return zone & (e2 >= contrast ** 2) & (a <= share) & (res <= tol)
 
 
 CUFF_REACH = 0.15
@@ -1649,6 +1699,10 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         cov = cv2.resize(cov, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else cov
         kept = _kept_below_hem(img_s, parse_s, old, skin, frame, maps, cov > 0.5)
         old &= ~kept
+    # The old garment's blended edge against the skin (a white collar beside a pale neck) goes with the garment.
+    rim_mix = _old_skin_rim(img_s, parse_s, skin, old, maps) & ~kept
+    old |= rim_mix
+    skin = skin & ~rim_mix
     arms = arm_front_mask(img_s, parse_s, skin, maps, warp.sleeve_reach)
 
     hair_a, hair_corr = hair_matte(img_s, parse_s, old, skin, maps)
