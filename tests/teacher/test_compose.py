@@ -9,8 +9,9 @@ import pytest
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _skin_outline, body_region,
-                                   compose, fill_colors, neck_column, neck_profile, paint_layers)
+from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _old_skin_rim, _skin_outline,
+                                   body_region, compose, fill_colors, hair_matte, neck_column, neck_profile,
+                                   paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import PART_TORSO, warp_garment
@@ -441,6 +442,55 @@ def test_a_dark_rim_round_the_hole_does_not_darken_the_skin_fill():
     dark = fill_colors(rimmed, hole, body, skin, np.array(SKIN, np.float32), maps.arm_dist, parse, sw)
     edge = hole & ~cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert np.abs(dark[edge].mean(0) - clean[edge].mean(0)).max() < 6
+
+
+def test_a_white_collars_blended_edge_on_the_neck_goes_with_the_collar_not_on_the_arms():
+    """A white collar's edge pixels against a pale neck mix both colours and pass the skin test; kept, they drew a
+    white line down the neck beside the refilled collar. Round the neck they are the old garment's; along a
+    sleeve's end on the arm they stay (refilled there, the arm's outline moved and showed as a staircase)."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    white = np.array((232, 234, 236), np.float32)
+    old = np.isin(parse, (LABEL["torso"],) + _ARMS)
+    img[old] = white.astype(np.uint8)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"]))
+    # The neck's two pixels next to the collar and the forearm's next to the sleeve end: half skin, half white.
+    d_old = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3)
+    neck_rim = (parse == LABEL["neck"]) & (d_old <= 2)
+    arm_rim = np.zeros(parse.shape, bool)
+    arm_rim[100:104, 50:70] = True
+    skin |= arm_rim
+    old &= ~arm_rim
+    for rim in (neck_rim, arm_rim):
+        img[rim] = (0.5 * white + 0.5 * np.array(SKIN, np.float32)).astype(np.uint8)
+    maps = body_maps(parse.shape, kp)
+    got = _old_skin_rim(img, parse, skin, old, maps)
+    assert got[neck_rim].mean() > 0.8
+    assert not got[arm_rim].any()
+    assert not got[skin & ~neck_rim & ~arm_rim].any()
+
+
+def test_a_white_collar_tip_by_dark_hair_against_a_dark_street_is_not_hair():
+    """Beside dark hair against a dark backdrop the backdrop is the only colour tested (the densest around): hair and
+    backdrop alike, a white collar's tip that the parse called hair was kept as hair, in front of the new top. A
+    pixel twice as near the old garment's colour as the hair's is tested against the garment too."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    img[parse == LABEL["background"]] = (30, 28, 26)
+    img[parse == LABEL["hair"]] = (35, 30, 28)
+    white = (232, 234, 236)
+    # A stand collar rising from the old top beside the lock of hair over the left shoulder, its tip labelled hair,
+    # in the street's dark.
+    parse = parse.copy()
+    parse[64:75, 122:127] = LABEL["torso"]
+    tip = np.zeros(parse.shape, bool)
+    tip[58:64, 122:127] = True
+    parse[tip] = LABEL["hair"]
+    old = np.isin(parse, (LABEL["torso"],) + _ARMS)
+    img[old | tip] = white
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"]))
+    alpha, _ = hair_matte(img, parse, old, skin, body_maps(parse.shape, kp))
+    assert alpha[tip].mean() < 0.3, alpha[tip].mean()
+    lock = (parse == LABEL["hair"]) & ~tip
+    assert alpha[lock].mean() > 0.8
 
 
 def test_arm_crease_darkens_only_between_arm_and_body():
