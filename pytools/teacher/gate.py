@@ -587,6 +587,7 @@ def assess(result) -> Quality:
         raw["skin_tone"] = 0.0
         raw["chest_synthesised"] = 0.0
         raw["arms_synthesised"] = 0.0
+        raw["skirt_flare"] = float(info.get("skirt_flare", 0.0))
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
         lm = result.garment_landmarks
@@ -612,6 +613,7 @@ def assess(result) -> Quality:
         raw["chest_synthesised"] = float(info.get("chest_synthesized", 0.0))
         # Tops only: a one-piece's sleeveless bodice on long old sleeves is judged with its legs and chest.
         raw["arms_synthesised"] = 0.0 if dress else float(info.get("arms_synthesized", 0.0))
+        raw["skirt_flare"] = 0.0
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS

@@ -122,6 +122,13 @@ LOWER_SIGNALS: dict[str, SignalSpec] = {
     "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.3, 0.16, _GARMENT_PHOTO_ADVICE),
     "old_garment": SignalSpec("much of the bottoms you wear would still show", 0.2, 0.1,
                               "wear close-fitting trousers or leggings in the photo, or shorts or a skirt"),
+    # Trousers and shorts only (0 for skirts): tryon.teacher.agnostic_lower.skirt_flare, the clothing's width at
+    # the knees in hip-joint distances. Read on 12 persons in dresses and the 12 wild-dev bottoms persons
+    # (docs/quality-gate.md, "A skirt under trousers"): trousers and a bodycon dress at most 2.1; every dress
+    # flaring more (2.6-4.7) gave jeans with its skirt left in flecks beside them.
+    "skirt_flare": SignalSpec("your skirt, dress or coat is wider than your legs at the knees, and what it hides "
+                              "beside them would be invented", 2.6, 2.3,
+                              "use a photo in trousers, leggings, shorts or a fitted skirt or dress"),
 }
 """The signals scored for bottoms (``garment_info.category == "lower"``): the tops' ramps, with the legs' pose
 advice, old-bottoms wording, a landmark ramp in waistband widths and a solidity ramp re-read on bottoms;

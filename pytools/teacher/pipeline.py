@@ -454,6 +454,14 @@ class Teacher:
                                   "skin_tone_gap": c.skin_tone_gap,
                                   "chest_synthesized": c.chest_synthesized,
                                   "arms_synthesized": c.arms_synthesized})
+        if category == "lower":
+            from tryon.person.labels import LABEL
+            from tryon.teacher.agnostic_lower import skirt_flare
+
+            # Trousers and shorts (their landmarks have a crotch) over a skirt that flares: the gate's skirt_flare.
+            # (Without the person mask, the parse's person stands for it.)
+            person = person_mask if person_mask is not None else (parse != LABEL["background"])
+            res.info["skirt_flare"] = skirt_flare(person, keypoints) if "crotch" in landmarks else 0.0
         if category == "dress":
             from tryon.framing import bottom_cut
             from tryon.person.labels import LABEL

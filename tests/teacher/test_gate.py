@@ -324,6 +324,21 @@ def test_bottoms_refuse_a_raised_leg_and_a_cut_out_with_its_shadow():
     assert ramp(shaded, SIGNALS["mask_solidity"].bad, SIGNALS["mask_solidity"].good) >= 0.5
 
 
+def test_trousers_over_a_flaring_skirt_are_refused_and_the_refusal_names_the_skirt():
+    """Jeans on a person in an A-line or tiered dress left the skirt in flecks beside the legs: the skirt's width at
+    the knees in hip-joint distances (``skirt_flare``) is scored for bottoms (2.6 -> 2.3), never for tops."""
+    lower = dict(garment_info={"category": "lower"}, garment_landmarks=_lower_landmarks(), keypoints=_standing())
+    flared = assess(_result(info={"old_garment_visible": 0.0, "skin_synthesized": 0.5, "skirt_flare": 3.0}, **lower))
+    assert flared.weakest == "skirt_flare" and flared.confidence == 0.0
+    with pytest.raises(LowConfidenceError, match="skirt, dress or coat") as err:
+        check(flared, 0.5)
+    assert "trousers" in err.value.message
+    fitted = assess(_result(info={"old_garment_visible": 0.0, "skin_synthesized": 0.5, "skirt_flare": 2.1}, **lower))
+    assert fitted.scores["skirt_flare"] == 1.0 and fitted.confidence == 1.0
+    assert "skirt_flare" not in SIGNALS
+    assert assess(_result(info={"skirt_flare": 3.0})).raw["skirt_flare"] == 0.0       # a top: not measured
+
+
 def test_hidden_by_arms_counts_only_garment_under_the_arms():
     h, w = 256, 192
     warped = np.zeros((h, w), np.float32)
