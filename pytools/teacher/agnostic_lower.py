@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tryon.person.body import LegFrame
+from tryon.person.body import L_HIP, L_KNEE, R_HIP, R_KNEE, LegFrame
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import AGNOSTIC_GREY
 
@@ -184,12 +184,12 @@ def skirt_flare(person_mask: np.ndarray, keypoints: np.ndarray) -> float:
     kp = np.asarray(keypoints, np.float64)
     m = np.asarray(person_mask) > 0.5
     h, w = m.shape
-    lh, rh = kp[23, :2], kp[24, :2]
+    lh, rh = kp[L_HIP, :2], kp[R_HIP, :2]
     hip_w = float(np.hypot(*(lh - rh)))
     if hip_w < 2.0:
         return 0.0
     u = (lh - rh) / hip_w
-    hip, knee = 0.5 * (lh + rh), 0.5 * (kp[25, :2] + kp[26, :2])
+    hip, knee = 0.5 * (lh + rh), 0.5 * (kp[L_KNEE, :2] + kp[R_KNEE, :2])
     steps = np.arange(-6 * hip_w, 6 * hip_w + 1.0)
     best = 0.0
     for f in SKIRT_ROWS:

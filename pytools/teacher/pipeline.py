@@ -72,10 +72,10 @@ class TeacherResult:
             of its area, 0-1), ``skin_tone_gap`` (CIELAB distance between the synthesised and the photographed
             skin's colours, NaN when either is too small; the gate's ``skin_tone``), ``chest_synthesized`` (share
             of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``), ``arms_synthesized``
-            (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``) and, for one-pieces,
-            ``legs_in_view``
-            (:func:`tryon.teacher.warp_onepiece.legs_in_view`); see
-            :class:`tryon.teacher.compose.ComposeResult`.
+            (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``), for one-pieces
+            ``legs_in_view`` (:func:`tryon.teacher.warp_onepiece.legs_in_view`) and, for bottoms, ``skirt_flare``
+            (the clothing's width at the knees in hip-joint distances for trousers and shorts, 0 for skirts:
+            :func:`tryon.teacher.agnostic_lower.skirt_flare`); see :class:`tryon.teacher.compose.ComposeResult`.
     """
 
     tryon: np.ndarray
