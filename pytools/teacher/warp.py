@@ -243,6 +243,10 @@ def garment_parts(mask: np.ndarray, lm: dict[str, np.ndarray], *, torso: np.ndar
 OPENING_REACH = 1.0
 """Depth of the superellipse the neck opening may grow in, a share of the front neck's: at 1.0 it ends at the front
 neck on the centre line and fills the opening's corners beside it (deeper, it took the dark gaps of a lace-up)."""
+OPENING_WIDTH = 1.1
+"""Half-width of the superellipse the neck opening may grow in, in the neck points' half-distance: the inside of the
+back shows up to the neck points, the collar's top corners, and a superellipse through them left a dark wedge of it
+in each corner (a royal-blue tee's navy inside, shown by the gate)."""
 OPENING_PLAIN = 60.0
 """The opening grows only on a plain front: the grey levels beside the neck spread between their quartiles by at
 most this (2-32 on plain tees with a logo or a stripe nearby, 180 on two striped ones); the dark stripes of a
@@ -326,7 +330,8 @@ def _neck_opening(garment: np.ndarray | None, mask: np.ndarray, lm: dict[str, np
     q25, q75 = np.percentile(g_box[band].astype(np.float32).mean(-1), [25, 75])
     if q75 - q25 > OPENING_PLAIN:
         return opening        # stripes or a print: their dark parts are not the inside in shade
-    zone = ((side / ax) ** 4 + (np.maximum(ys - cy, 0.0) / (OPENING_REACH * ay)) ** 4 <= 1.0) & (ys >= cy) & m_box
+    zone = ((side / (OPENING_WIDTH * ax)) ** 4 + (np.maximum(ys - cy, 0.0) / (OPENING_REACH * ay)) ** 4 <= 1.0) & \
+        (ys >= cy) & m_box
     # Per pixel, by the share only: beside the cut, a navy inside 11-19 grey levels below the front is shaded.
     grow = np.zeros(zone.shape, np.uint8)
     grow[zone] = shaded_inside(g_box[zone], front)
