@@ -819,6 +819,24 @@ SLACK_SKIN_SHARE = 0.2
 take it for backdrop."""
 
 
+def _mix_share(img: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pixel as a mix ``a·fg + (1 - a)·bg`` of two local colours: the mixed-pixel model of alpha matting
+    (Porter & Duff, SIGGRAPH 1984; the linear colour-line test of Levin et al., PAMI 2008).
+
+    Args:
+        img, fg, bg: (h, w, 3) float32 RGB: the image and the two colour fields.
+
+    Returns:
+        (a (h, w) in [0, 1], the RGB distance of the pixel from its mix (h, w), the squared RGB distance between the
+        two colours (h, w): below a few units squared the share says nothing).
+    """
+    e = fg - bg
+    e2 = (e * e).sum(-1)
+    a = np.clip(((img - bg) * e).sum(-1) / np.maximum(e2, 1.0), 0.0, 1.0)
+    res = np.linalg.norm(img - (bg + a[..., None] * e), axis=-1)
+    return a, res, e2
+
+
 def _skin_outline(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old: np.ndarray, sw: float) -> np.ndarray:
     """(h, w) bool: the outline of bare skin against the backdrop, pixels that mix the two colours.
 
@@ -867,10 +885,7 @@ def _skin_outline(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old: n
         (cv2.distanceTransform(skin.astype(np.uint8), cv2.DIST_L2, 3) <= 2.0)
     sk = _nconv(img, ring, sig, np.zeros(3, np.float32))
     bk = _nconv(img, bg & ~skin, sig, np.zeros(3, np.float32))
-    e = sk - bk
-    e2 = (e * e).sum(-1)
-    a = np.clip(((img - bk) * e).sum(-1) / np.maximum(e2, 1.0), 0.0, 1.0)
-    res = np.linalg.norm(img - (bk + a[..., None] * e), axis=-1)
+    a, res, e2 = _mix_share(img, sk, bk)
     # The blend itself lies within the depth of both; farther out, the parse's slack beyond the skin, only
     # pixels of the backdrop's own colour.
     blend = (d_skin <= d) & (d_bg <= d)
@@ -960,10 +975,7 @@ def _old_skin_rim(image: np.ndarray, parse: np.ndarray, skin: np.ndarray, old: n
     sig = max(1.5, 2.0 * d)
     sk = _nconv(img, skin & ~zone, sig, np.zeros(3, np.float32))
     ga = _nconv(img, old, sig, np.zeros(3, np.float32))
-    e = sk - ga
-    e2 = (e * e).sum(-1)
-    a = np.clip(((img - ga) * e).sum(-1) / np.maximum(e2, 1.0), 0.0, 1.0)
-    res = np.linalg.norm(img - (ga + a[..., None] * e), axis=-1)
+    a, res, e2 = _mix_share(img, sk, ga)
     return zone & (e2 >= contrast ** 2) & (a <= share) & (res <= tol)
 
 

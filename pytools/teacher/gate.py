@@ -43,6 +43,9 @@ signal                     measured as
 ``stance``                 height difference of the ankles over the mean leg length (hip to knee to ankle),
                            :func:`leg_raise` (a jump, a kick, a raised leg); for tops only where the legs are seen
                            (:func:`tryon.person.body.leg_visibility` above 0.5), else 0
+``skirt_flare``             bottoms (trousers and shorts): the person's width at the knees in hip-joint distances
+                           (``info["skirt_flare"]``, :func:`tryon.teacher.agnostic_lower.skirt_flare`): a skirt,
+                           dress or coat flaring there is left in flecks beside new trousers; 0 otherwise
 ``hidden_by_arms``         one-pieces: share of the warped garment the result hides behind the person's arms
                            (long sleeves read as none lie under the arms), :func:`hidden_by_arms`; 0 otherwise
 ``warp_folds``             share of the warped garment where the sampling grid folds over (Jacobian det <= 0)

@@ -23,6 +23,7 @@ import numpy as np
 
 from tryon.errors import PoseError, UsageError
 from tryon.framing import refuse_back_view, refuse_side_view
+from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
 from tryon.teacher.compose_lower import TUCK
@@ -455,7 +456,6 @@ class Teacher:
                                   "chest_synthesized": c.chest_synthesized,
                                   "arms_synthesized": c.arms_synthesized})
         if category == "lower":
-            from tryon.person.labels import LABEL
             from tryon.teacher.agnostic_lower import skirt_flare
 
             # Trousers and shorts (their landmarks have a crotch) over a skirt that flares: the gate's skirt_flare.
@@ -464,7 +464,6 @@ class Teacher:
             res.info["skirt_flare"] = skirt_flare(person, keypoints) if "crotch" in landmarks else 0.0
         if category == "dress":
             from tryon.framing import bottom_cut
-            from tryon.person.labels import LABEL
 
             # The parse's person (not background) stands for the person mask, which run_analyzed is not given.
             person = (parse != LABEL["background"]).astype(np.float32)
