@@ -136,6 +136,12 @@ class Manifest:
             ``flip_ensemble`` (false: the live graph leaves it out) and measured ``metrics``; empty = live mode
             runs the deployed student on every frame.
         live_files: those two files.
+        garment_mask: the rules of the widget's garment cut-out for uploaded garment photos
+            (:func:`tryon.garment.segmenter.attach_segmenter`): ``model`` (the learned segmenter's file), ``size``
+            (its input (h, w)), ``confident``, ``confidence_scales``, ``min_component``, ``max_border_cover`` and
+            ``smooth_border_noise``, the constants of :func:`tryon.garment.mask.garment_mask`; empty = the widget
+            uses its flood-fill cut-out alone (older exports).
+        garment_mask_files: the segmenter's file.
         categories: the garment categories (FASHN's ``tops | bottoms | one-pieces``) the folder's student was
             trained on and dresses; runtimes refuse the others (``UnsupportedCategoryError``). Manifests written
             before categories existed hold tops students: ``("tops",)``.
@@ -166,6 +172,8 @@ class Manifest:
     framing_files: tuple[FileEntry, ...] = ()
     live: dict[str, Any] = field(default_factory=dict)
     live_files: tuple[FileEntry, ...] = ()
+    garment_mask: dict[str, Any] = field(default_factory=dict)
+    garment_mask_files: tuple[FileEntry, ...] = ()
     preferred_dtype: dict[str, str] = field(default_factory=dict)
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     garment_category: dict[str, Any] = field(default_factory=dict)
@@ -203,6 +211,8 @@ class Manifest:
                 framing_files=tuple(FileEntry(**f) for f in d.get("framing_files", ())),
                 live=dict(d.get("live", {})),
                 live_files=tuple(FileEntry(**f) for f in d.get("live_files", ())),
+                garment_mask=dict(d.get("garment_mask", {})),
+                garment_mask_files=tuple(FileEntry(**f) for f in d.get("garment_mask_files", ())),
                 preferred_dtype={str(k): str(v) for k, v in dict(d.get("preferred_dtype", {})).items()},
                 categories=tuple(str(c) for c in d.get("categories", DEFAULT_CATEGORIES)),
                 garment_category=dict(d.get("garment_category", {})),
@@ -262,8 +272,9 @@ class Manifest:
 
     @property
     def all_files(self) -> tuple[FileEntry, ...]:
-        """Every file the artifact lists: the student's, the framing models and the live-mode graphs."""
-        return (*self.files, *self.framing_files, *self.live_files)
+        """Every file the artifact lists: the student's, the framing models, the live-mode graphs and the garment
+        segmenter."""
+        return (*self.files, *self.framing_files, *self.live_files, *self.garment_mask_files)
     def preferred_file(self, backend: str = "cpu") -> FileEntry:
         """The file :attr:`preferred_dtype` names for ``backend`` when it is listed, else the fp32 file.
 

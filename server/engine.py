@@ -188,15 +188,16 @@ class Engine:
         return "student" if self.model is not None and category in self.model.categories else None
 
     def model_file_problems(self) -> list[str]:
-        """The loaded model's files (the student file in use, the framing models and the live-mode graphs the
-        widget fetches) that are missing or altered now (blocking: may hash a changed file)."""
+        """The loaded model's files (the student file in use, the framing models, the live-mode graphs and the garment
+        segmenter the widget fetches) that are missing or altered now (blocking: may hash a changed file)."""
         from tryon.server.integrity import INTEGRITY
 
         if self.model is None:
             return []
         m = self.model.manifest
         in_use = [f for f in m.files if f.dtype == self.model.dtype]
-        return INTEGRITY.problems(self.settings.model_dir, [*in_use, *m.framing_files, *m.live_files])
+        return INTEGRITY.problems(self.settings.model_dir, [*in_use, *m.framing_files, *m.live_files,
+                                                                 *m.garment_mask_files])
 
     @property
     def queue_depth(self) -> int:

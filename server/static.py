@@ -162,11 +162,12 @@ def _manifest_data(path: Path) -> dict:
 
 def _listed_files(data: dict, prefix: str) -> dict[str, str]:
     """``prefix + path`` -> sha256 of the files a manifest (its JSON object) lists: the student's, the
-    person-framing models it is deployed with (tryon.framing), the live-mode graphs (tryon.export.live) and external
-    weights next to a graph; empty when the entries are malformed."""
+    person-framing models it is deployed with (tryon.framing), the live-mode graphs (tryon.export.live), the garment
+    segmenter (tryon.garment.segmenter.attach_segmenter) and external weights next to a graph; empty when the
+    entries are malformed."""
+    keys = ("files", "framing_files", "live_files", "garment_mask_files")
     try:
-        listed = {prefix + f["path"]: f["sha256"] for key in ("files", "framing_files", "live_files")
-                  for f in data.get(key, [])}
+        listed = {prefix + f["path"]: f["sha256"] for key in keys for f in data.get(key, [])}
         for f in data.get("files", []):
             if f.get("data_path"):
                 listed[prefix + f["data_path"]] = f.get("data_sha256", "")
@@ -176,7 +177,8 @@ def _listed_files(data: dict, prefix: str) -> dict[str, str]:
 
 
 class ModelFiles(StaticFiles):
-    """The model folder: ``manifest.json`` plus the files it lists (``files``, ``framing_files``, ``live_files``),
+    """The model folder: ``manifest.json`` plus the files it lists (``files``, ``framing_files``, ``live_files``,
+    ``garment_mask_files``),
     and the same for each student deployed with it in a sub-folder (the manifest's ``students``,
     :func:`tryon.manifest.attach_students`), nothing else.
 

@@ -53,7 +53,7 @@ def framer():
 
 def _export_framed_student(folder: Path, size: tuple[int, int], live: bool) -> Path:
     """The committed default student exported at ``size`` into ``folder`` with person framing (and, with ``live``,
-    live mode's graphs), as ``tryon export`` deploys it; skips when it or the framing models are missing."""
+    live mode's graphs) and the garment segmenter, as ``tryon export`` deploys it; skips when it or the framing models are missing."""
     pytest.importorskip("torch")
     weights = REPO / "models" / "weights" / "afn_student_s.pt"
     if not weights.is_file():
@@ -63,6 +63,7 @@ def _export_framed_student(folder: Path, size: tuple[int, int], live: bool) -> P
     from tryon.export import export_model, model_from_checkpoint
     from tryon.export.live import attach_live
     from tryon.framing import FramingConfig, attach_framing
+    from tryon.garment.segmenter import attach_segmenter
 
     cfg = FramingConfig()
     try:
@@ -72,6 +73,7 @@ def _export_framed_student(folder: Path, size: tuple[int, int], live: bool) -> P
     model, name = model_from_checkpoint(weights)
     export_model(model, folder, name=name, size=size, version="test")
     attach_framing(folder)
+    attach_segmenter(folder)
     if live:
         attach_live(folder, model)
     return folder

@@ -58,6 +58,12 @@ def export(
         "rules into the manifest, so every runtime crops the person's upper body as the student was trained. "
         "Without it the whole photo is letterboxed (for synthetic test inputs).",
         rich_help_panel="Optional arguments")] = True,
+    garment_mask: Annotated[bool, typer.Option(
+        "--garment-mask/--no-garment-mask", help="Deploy the learned garment segmenter (garment_seg.onnx, 0.6 MB, "
+        "non-commercial research weights) with the student, so the widget cuts an uploaded garment photo out as "
+        "Python does: its flood fill where that is sure, the segmenter where it is not (white on white, tinted or "
+        "graded paper). Without it the widget uses its flood fill alone.",
+        rich_help_panel="Optional arguments")] = True,
     live: Annotated[bool, typer.Option(
         "--live/--no-live", help="Also export live mode's two graphs (tryon.export.live): the garment pyramid, run "
         "once per garment, and the student on it without the flip ensemble, run on every webcam frame (about twice "
@@ -122,6 +128,11 @@ def export(
             from tryon.framing import attach_framing
 
             result = dataclasses.replace(result, manifest=attach_framing(out, models_dir=models_dir))
+        if garment_mask:
+            from tryon.garment.segmenter import attach_segmenter
+
+            with console.status("exporting the garment segmenter"):
+                result = dataclasses.replace(result, manifest=attach_segmenter(out))
         if live:
             from tryon.export.live import attach_live
             from tryon.models.afn_student import AFNStudent

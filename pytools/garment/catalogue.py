@@ -23,8 +23,8 @@ import numpy as np
 
 from tryon.errors import UsageError
 
-__all__ = ["list_garments", "DEFAULT_GARMENT", "render_garment", "render_garment_landmarks", "garment_sleeve",
-           "garment_category", "UnknownGarmentError"]
+__all__ = ["list_garments", "DEFAULT_GARMENT", "render_garment", "render_on_graded_paper", "render_garment_landmarks",
+           "garment_sleeve", "garment_category", "UnknownGarmentError"]
 
 _DW, _DH = 768.0, 1024.0  # design space: every template coordinate below is in these units
 _SS = 4  # supersampling factor for anti-aliasing
@@ -310,6 +310,42 @@ def render_garment(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.n
         UnknownGarmentError: (a UsageError and KeyError) ``name`` is not in the catalogue; lists the names.
     """
     return _render_spec(_spec(name), size)
+
+
+def render_on_graded_paper(name: str, size: tuple[int, int] = (512, 384), light: str = "spot"
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """A catalogue garment photographed on peach-tinted paper that darkens away from the light, with a soft drop
+    shadow: a shop photo whose backdrop is neither white nor one flat colour, which a border-colour cut-out cannot
+    model (``docs/garment-mask.md``).
+
+    Args:
+        name: a name from :func:`list_garments`.
+        size: (H, W) output size in pixels.
+        light: ``"spot"``: a spotlight, the paper darkens radially to the corners (by up to 55 % x the distance from
+            the centre in image widths and heights); ``"side"``: lit from the left, it darkens by 35 % across.
+
+    Returns:
+        ``(image, mask)`` as :func:`render_garment`: (H, W, 3) uint8 RGB and (H, W) float32 [0, 1] garment mask.
+
+    Raises:
+        UnknownGarmentError: ``name`` is not in the catalogue. UsageError: an unknown ``light``.
+    """
+    img, truth = render_garment(name, size=size)
+    h, w = truth.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if light == "spot":
+        fall = 0.55 * np.sqrt(((xx - 0.5 * w) / w) ** 2 + ((yy - 0.45 * h) / h) ** 2)
+    elif light == "side":
+        fall = 0.35 * xx / w
+    else:
+        raise UsageError(f"light must be 'spot' or 'side', not {light!r}")
+    bg = np.array([236, 214, 196], np.float32) * (1.0 - fall[..., None])
+    shadow = cv2.GaussianBlur(np.roll(truth, (8, 6), (0, 1)), (0, 0), 6)
+    bg *= 1.0 - 0.35 * shadow[..., None]
+    # The catalogue renders on white with its own shadow; keep only the garment's pixels.
+    a = truth[..., None]
+    out = img.astype(np.float32) * a + bg * (1 - a)
+    return np.clip(out, 0, 255).astype(np.uint8), truth
 
 
 def _render_spec(sp: _Spec, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -15,10 +15,14 @@ import numpy as np
 
 from tryon.errors import MissingModelError, UsageError
 
-__all__ = ["GarmentSegmenter", "default_segmenter", "default_weights_path", "MIN_COMPONENT"]
+__all__ = ["GarmentSegmenter", "default_segmenter", "default_weights_path", "export_onnx", "attach_segmenter",
+           "browser_rules", "MIN_COMPONENT", "ONNX_NAME"]
 
 MIN_COMPONENT = 0.05
 """Smallest kept component of the learned mask, as a fraction of the largest one's area."""
+
+ONNX_NAME = "garment_seg.onnx"
+"""File name of the exported segmenter in a deployed student's folder (:func:`attach_segmenter`)."""
 
 
 def default_weights_path() -> Path:
@@ -138,3 +142,86 @@ def default_segmenter(required: bool = False) -> GarmentSegmenter | None:
     if seg is None and required:
         GarmentSegmenter()  # raises with the message that says what to do
     return seg
+
+
+def export_onnx(weights: str | os.PathLike | None, dst: str | os.PathLike) -> dict[str, float]:
+    """Export float16 segmenter weights to ONNX (fp32 graph, input ``image`` (1, 3, h, w) in [-1, 1], output
+    ``logits`` (1, 1, h, w); h, w = the training size) with the project's recipe
+    (:func:`tryon.export.onnx_export.export_graph`: legacy exporter, onnxsim, checks, onnxruntime parity).
+
+    Args:
+        weights: the ``.pt`` written by :func:`tryon.train.garseg.save_inference_weights`; None = the shipped one.
+        dst: the ``.onnx`` file to write.
+
+    Returns:
+        ``{"logits": max abs difference}``, onnxruntime vs PyTorch, on a random image.
+
+    Raises:
+        MissingModelError: unreadable weights. OutputError: export or parity failed (nothing written).
+    """
+    from tryon.export.onnx_export import export_graph
+    from tryon.processing import atomic_write
+
+    seg = GarmentSegmenter(weights)
+    h, w = seg.size
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, h, w)).astype(np.float32)
+    data, max_abs, _, _ = export_graph(seg.model, {"image": x}, input_names=("image",), output_names=("logits",))
+    atomic_write(Path(dst), lambda f: f.write(data))
+    return max_abs
+
+
+def browser_rules(size: tuple[int, int]) -> dict:
+    """The combination rule of :func:`tryon.garment.mask.garment_mask` as data, for the widget's own cut-out
+    (``web/src/garment-mask.js``): its flood fill is kept where it is sure of itself, the segmenter's mask is
+    used elsewhere. One source of truth: the constants are read from ``tryon.garment.mask`` and this module.
+
+    Args:
+        size: the segmenter's input (h, w) (its training size).
+
+    Returns:
+        JSON-ready dict: ``model`` (file name), ``size`` [h, w], ``input_range`` [-1, 1], ``confident``,
+        ``confidence_scales``, ``min_component``, ``max_border_cover``, ``smooth_border_noise`` (CIELAB units,
+        chroma halved), ``plain_border_fraction``, ``min_extent``.
+    """
+    from tryon.garment import mask as M
+
+    return {"model": ONNX_NAME, "size": [int(size[0]), int(size[1])], "input_range": [-1.0, 1.0],
+            "confident": M.CONFIDENT, "confidence_scales": list(M.CONFIDENCE_SCALES), "min_component": MIN_COMPONENT,
+            "max_border_cover": M.MAX_BORDER_COVER, "smooth_border_noise": M.SMOOTH_BORDER_NOISE,
+            "plain_border_fraction": M._MIN_BG_BORDER_FRACTION, "min_extent": M.MIN_EXTENT}
+
+
+def attach_segmenter(folder: str | os.PathLike, weights: str | os.PathLike | None = None):
+    """Deploy the learned garment segmenter with a student: ``folder/garment_seg.onnx`` and the manifest's
+    ``garment_mask`` rules (:func:`browser_rules`) and ``garment_mask_files``.
+
+    The widget then cuts an uploaded garment photo out as :func:`tryon.garment.mask.garment_mask` does: its own
+    flood fill where that is sure of itself, the segmenter where it is not (white on white, tinted or graded
+    paper). The file is about 0.6 MB (fp32, 152,853 parameters, 0.015 GMAC at 128×96) and carries the weights'
+    licence: non-commercial research use only (``models/weights/garment_seg.md``).
+
+    Args:
+        folder: an exported student folder (``manifest.json`` + model files).
+        weights: segmenter weights (None = the shipped ``garment_seg.pt``).
+
+    Returns:
+        The updated :class:`tryon.manifest.Manifest` (also saved).
+
+    Raises:
+        MissingModelError: the weights are missing or unreadable.
+        DataError: the folder has no readable manifest.
+        OutputError: the export failed its parity check or the folder cannot be written.
+    """
+    import dataclasses
+
+    from tryon.manifest import FileEntry, Manifest
+
+    out = Path(folder)
+    manifest = Manifest.load(out)
+    seg = GarmentSegmenter(weights)
+    max_abs = export_onnx(seg.weights_path, out / ONNX_NAME)
+    rules = {**browser_rules(seg.size), "parity_max_abs": float(max(max_abs.values())),
+             "licence": "non-commercial research use only (models/weights/garment_seg.md)"}
+    manifest = dataclasses.replace(manifest, garment_mask=rules, garment_mask_files=(FileEntry.from_path(out, ONNX_NAME),))
+    manifest.save(out)
+    return manifest

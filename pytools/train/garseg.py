@@ -35,6 +35,7 @@ import typer  # light; annotations of the CLI command are resolved against modul
 
 from tryon.assets import shared_dir
 from tryon.errors import BusyBackgroundError, DataError
+from tryon.garment.segmenter import export_onnx  # re-exported: `python -m tryon.train.garseg onnx`
 from tryon.processing import load_image, save_image
 
 __all__ = ["GarsegTrainConfig", "training_photos", "held_out_names", "build_cache", "augment", "make_batch",
@@ -265,33 +266,6 @@ def save_inference_weights(model, dst: str | os.PathLike, *, variant: str, train
     torch.save({"variant": variant, "arch": arch, "state_dict": state, "train_size": list(train_size), **meta}, tmp)
     os.replace(tmp, dst)
     return dst
-
-
-def export_onnx(weights: str | os.PathLike | None, dst: str | os.PathLike) -> dict[str, float]:
-    """Export float16 segmenter weights to ONNX (fp32 graph, input ``image`` (1, 3, h, w) in [-1, 1], output
-    ``logits`` (1, 1, h, w); h, w = the training size) with the project's recipe
-    (:func:`tryon.export.onnx_export.export_graph`: legacy exporter, onnxsim, checks, onnxruntime parity).
-
-    Args:
-        weights: the ``.pt`` written by :func:`save_inference_weights`; None = the shipped one.
-        dst: the ``.onnx`` file to write.
-
-    Returns:
-        Max abs difference of the logits, onnxruntime vs PyTorch, on a random image.
-
-    Raises:
-        MissingModelError: unreadable weights. OutputError: export or parity failed (nothing written).
-    """
-    from tryon.export.onnx_export import export_graph
-    from tryon.garment.segmenter import GarmentSegmenter
-    from tryon.processing import atomic_write
-
-    seg = GarmentSegmenter(weights)
-    h, w = seg.size
-    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, h, w)).astype(np.float32)
-    data, max_abs, _, _ = export_graph(seg.model, {"image": x}, input_names=("image",), output_names=("logits",))
-    atomic_write(Path(dst), lambda f: f.write(data))
-    return max_abs
 
 
 def _sheet(path: Path, x: np.ndarray, y: np.ndarray, p: np.ndarray, n: int = 8) -> None:

@@ -141,12 +141,15 @@ def _require_vendored_ort() -> None:
 
 
 def _export_default_student(folder: Path, size: tuple[int, int], live: bool = False) -> Path:
-    """Export ``DEFAULT_STUDENT`` at ``size`` (height, width) into ``folder`` (model.onnx + manifest.json), with
+    """Export ``DEFAULT_STUDENT`` at ``size`` (height, width) into ``folder`` (model.onnx + manifest.json) with the
+    garment segmenter (:func:`tryon.garment.segmenter.attach_segmenter`), as ``tryon export`` deploys it, and with
     live mode's graphs (``tryon.export.live``) when ``live``."""
     from tryon.export import export_model, model_from_checkpoint
+    from tryon.garment.segmenter import attach_segmenter
 
     model, name = model_from_checkpoint(DEFAULT_STUDENT)
     export_model(model, folder, name=name, size=size, version="e2e")
+    attach_segmenter(folder)
     if live:
         from tryon.export.live import attach_live
 
@@ -489,8 +492,8 @@ def _teacher_site(model_dir: Path, **settings):
 
 def _framed_student(folder: Path) -> Path:
     """The default student at 256x192 deployed as ``tryon export`` deploys it: with the framing models and rules
-    (:func:`tryon.framing.attach_framing`) and live mode's graphs; skips when ``tryon setup`` has not built the
-    framing models."""
+    (:func:`tryon.framing.attach_framing`), live mode's graphs and the garment segmenter; skips when ``tryon setup``
+    has not built the framing models."""
     from tryon.errors import MissingModelError
     from tryon.framing import attach_framing
 

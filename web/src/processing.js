@@ -294,25 +294,210 @@ export class BusyBackgroundError extends Error {
 }
 
 /**
- * Garment mask of an in-shop photo on a plain (white or light) background: a white-background threshold plus
- * a flood fill from the border, so garment pixels as light as the paper but enclosed by the silhouette stay
- * garment. A fast, simpler stand-in for Python's `tryon.garment.mask.garment_mask` (which adds a CIELAB
- * background field, edge evidence and GrabCut); the catalogue ships exact masks (`garment-mask-src`), and the
- * server computes the Python mask itself.
+ * Replace thin frame lines (a dark or grey 1-3 px rule many shop images carry) by the next inner line:
+ * `tryon.garment.mask.strip_frame`. A frame rule on the border would fail the plain-background test and, for the
+ * learned segmenter, confuse the network (its training photos had none).
+ * @param {RGBImage} image
+ * @param {number} [depth=4] deepest line (pixels from each side) that may be a frame rule
+ * @returns {RGBImage} the image itself when it has no frame, else a corrected copy
+ */
+export function stripFrame(image, depth = 4) {
+  const { width: w, height: h } = image;
+  const d = Math.min(depth, Math.floor(h / 8), Math.floor(w / 8));
+  if (d < 2) return image;
+  let data = null;
+  const median = (arr) => { const v = Float64Array.from(arr).sort(); const n = v.length; return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2; };
+  // One side at a time as Python does (top, bottom, left, right), each reading the image as corrected so far.
+  for (let side = 0; side < 4; side++) {
+    const src = data || image.data;
+    const along = side < 2 ? w : h; // pixels in one line
+    const at = (i, k, c) => { // line i from the side, pixel k along it, channel c
+      const y = side === 0 ? i : side === 1 ? h - 1 - i : k;
+      const x = side === 0 || side === 1 ? k : side === 2 ? i : w - 1 - i;
+      return 3 * (y * w + x) + c;
+    };
+    const lineMedian = (i) => [0, 1, 2].map((c) => {
+      const v = new Float64Array(along);
+      for (let k = 0; k < along; k++) v[k] = src[at(i, k, c)];
+      return median(v);
+    });
+    const ref = lineMedian(d);
+    for (let i = d - 1; i >= 0; i--) {
+      const m = lineMedian(i);
+      if (Math.max(...m.map((v, c) => Math.abs(v - ref[c]))) > 8) {
+        if (!data) data = Uint8Array.from(image.data);
+        for (let j = 0; j <= i; j++) {
+          for (let k = 0; k < along; k++) for (let c = 0; c < 3; c++) data[at(j, k, c)] = data[at(i + 1, k, c)];
+        }
+        break;
+      }
+    }
+  }
+  return data ? { data, width: w, height: h } : image;
+}
+
+const ELLIPSE_5 = [[0, 0, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 1, 0, 0]]; // cv2 MORPH_ELLIPSE (5, 5)
+
+/** Dilation (or erosion) of a 0/1 mask by the 5×5 ellipse; pixels outside the image are ignored (OpenCV's default). */
+function morph5(hard, w, h, dilate) {
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let v = dilate ? 0 : 1;
+      for (let dy = -2; dy <= 2 && v === (dilate ? 0 : 1); dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -2; dx <= 2; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w || !ELLIPSE_5[dy + 2][dx + 2]) continue;
+          if (dilate ? hard[yy * w + xx] : !hard[yy * w + xx]) { v = dilate ? 1 : 0; break; }
+        }
+      }
+      out[y * w + x] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Connected components of a 0/1 mask (8-connectivity), as `cv2.connectedComponentsWithStats`.
+ * @returns {{labels: Int32Array, areas: number[]}} labels 0 = background, 1..n; areas[k - 1] of label k
+ */
+export function components(hard, w, h) {
+  const labels = new Int32Array(w * h);
+  const areas = [];
+  const stack = [];
+  for (let p0 = 0; p0 < w * h; p0++) {
+    if (!hard[p0] || labels[p0]) continue;
+    const id = areas.length + 1;
+    let area = 0;
+    labels[p0] = id;
+    stack.push(p0);
+    while (stack.length) {
+      const p = stack.pop();
+      area++;
+      const x = p % w;
+      const y = (p - x) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          const yy = y + dy;
+          if (xx < 0 || xx >= w || yy < 0 || yy >= h) continue;
+          const q = yy * w + xx;
+          if (hard[q] && !labels[q]) { labels[q] = id; stack.push(q); }
+        }
+      }
+    }
+    areas.push(area);
+  }
+  return { labels, areas };
+}
+
+/** Keep the components of a 0/1 mask at least `share` of the largest and `minArea` pixels. */
+function keepLarge(hard, w, h, share, minArea = 0) {
+  const { labels, areas } = components(hard, w, h);
+  if (areas.length <= 1) return hard;
+  const big = Math.max(...areas);
+  const out = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) {
+    const a = labels[p] ? areas[labels[p] - 1] : 0;
+    out[p] = a && a >= share * big && a >= minArea ? 1 : 0;
+  }
+  return out;
+}
+
+/** sRGB (0-255) → CIELAB with chroma halved, as `tryon.garment.mask._lab` (OpenCV's float conversion, D65). */
+function labHalfChroma(r, g, b) {
+  const lin = (v) => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const R = lin(r); const G = lin(g); const B = lin(b);
+  const X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / 0.950456;
+  const Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
+  const Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.088754;
+  const f = (t) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
+  const L = Y > 0.008856 ? 116 * Math.cbrt(Y) - 16 : 903.3 * Y;
+  return [L, 0.5 * 500 * (f(X) - f(Y)), 0.5 * 200 * (f(Y) - f(Z))];
+}
+
+/** Separable Gaussian blur of a (h, w, c) float array, OpenCV's kernel size for `sigma` and BORDER_REFLECT_101. */
+function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
+  const k = ksize || (Math.round(sigma * 8 + 1) | 1);
+  const r = k >> 1;
+  const weights = Array.from({ length: k }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const kern = weights.map((v) => v / sum);
+  const reflect = (i, n) => { while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i; return i; };
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let i = -r; i <= r; i++) acc += kern[i + r] * src[(y * w + reflect(x + i, w)) * c + ch];
+        tmp[(y * w + x) * c + ch] = acc;
+      }
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let i = -r; i <= r; i++) acc += kern[i + r] * tmp[(reflect(y + i, h) * w + x) * c + ch];
+        out[(y * w + x) * c + ch] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * High-pass noise of the photo's border ring (CIELAB units, chroma halved, MAD sigma): the test
+ * `tryon.garment.mask.garment_mask` uses to tell studio paper with a gradient or a vignette (smooth: at most
+ * `SMOOTH_BORDER_NOISE`) from a floor, a wall or a room (textured).
+ * @param {Uint8Array} small working-resolution RGB (h × w × 3)
+ * @returns {number}
+ */
+function borderTexture(small, w, h, ring) {
+  const pre = gaussianBlur(Float32Array.from(small), w, h, 3, 0.8, 3);
+  const lab = new Float32Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) lab.set(labHalfChroma(pre[3 * p], pre[3 * p + 1], pre[3 * p + 2]), 3 * p);
+  const low = gaussianBlur(lab, w, h, 3, 4);
+  const hp = Float64Array.from(ring, (p) => Math.hypot(lab[3 * p] - low[3 * p], lab[3 * p + 1] - low[3 * p + 1],
+    lab[3 * p + 2] - low[3 * p + 2])).sort();
+  return 1.4826 * hp[hp.length >> 1];
+}
+
+const NOT_PLAIN = 'use an in-shop photo of the garment alone on a plain white, grey or coloured background, not a '
+  + 'photo of a person or a garment in a room';
+
+/**
+ * The widget's classical garment cut-out at working resolution, with its own confidence: the border colour (the
+ * per-channel median of a 3 px ring), pixels within a tolerance of it (from the border's noise) flooded from the
+ * border (4-connectivity),
+ * so garment pixels as light as the paper but enclosed by the silhouette stay garment; small specks dropped.
+ * The confidence is `tryon.garment.mask.classical_mask`'s: the worst IoU between this cut-out and those found
+ * with the tolerance scaled by each of `scales`, leaving out 2 working pixels either side of the outline. A
+ * silhouette on a clear colour step does not move; white on white, or paper with a gradient, does.
  *
  * @param {RGBImage} image
- * @param {{tolerance?: number, workSide?: number}} [options] tolerance: largest per-channel distance to the
- *   background colour still counted as background (0-255, default 14); workSide: long side of the working
- *   resolution (default 320, as in Python).
- * @returns {Mask} at the image's resolution, soft (about one working pixel) edge
- * @throws {BusyBackgroundError} the border is not one plain colour, or nothing but background was found
+ * @param {{tolerance?: number, minTolerance?: number, workSide?: number, scales?: number[], plainFraction?: number,
+ *   smoothNoise?: number|null}} [options] tolerance, minTolerance: the range (per-channel distance to the border
+ *   colour, 0-255; default 10-14) of the background tolerance, which is 4 times the border's noise plus 4 within
+ *   it; workSide: long side of the working resolution (default 320, as in
+ *   Python); scales: the tolerance factors of the confidence (default [0.5, 2]); plainFraction: share of the
+ *   border that must be within tolerance for a plain background (default 0.55); smoothNoise: when given, a border
+ *   that is not plain but whose high-pass noise is at most this (CIELAB units) is returned with `plain: false`
+ *   (studio paper with a gradient, for the learned segmenter) instead of refused.
+ * @returns {{hard: Uint8Array|null, width: number, height: number, plain: boolean, confidence: number,
+ *   why: string}} hard: the working-resolution 0/1 cut-out (null when not plain); why: the refusal message a
+ *   not-plain border gets
+ * @throws {BusyBackgroundError} the border is neither plain nor smooth, or nothing but background was found
  */
-export function garmentMask(image, { tolerance = 14, workSide = 320 } = {}) {
+export function garmentCutout(image, { tolerance = 14, minTolerance = 10, workSide = 320, scales = [0.5, 2],
+  plainFraction = 0.55, smoothNoise = null } = {}) {
   const s = Math.min(1, workSide / Math.max(image.width, image.height));
   const w = Math.max(16, roundHalfEven(image.width * s));
   const h = Math.max(16, roundHalfEven(image.height * s));
-  const small = resize(image, [h, w]).data;
-  // Background colour: the per-channel median of a 3 px border ring.
+  const small = resize(stripFrame(image), [h, w]).data;
   const ring = [];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) if (y < 3 || y >= h - 3 || x < 3 || x >= w - 3) ring.push(y * w + x);
@@ -321,35 +506,74 @@ export function garmentMask(image, { tolerance = 14, workSide = 320 } = {}) {
     const v = ring.map((p) => small[3 * p + ch]).sort((a, b) => a - b);
     return v[v.length >> 1];
   });
-  const near = new Uint8Array(w * h);
+  const dist = new Float32Array(w * h);
   for (let p = 0; p < w * h; p++) {
-    const d = Math.max(Math.abs(small[3 * p] - bg[0]), Math.abs(small[3 * p + 1] - bg[1]),
+    dist[p] = Math.max(Math.abs(small[3 * p] - bg[0]), Math.abs(small[3 * p + 1] - bg[1]),
       Math.abs(small[3 * p + 2] - bg[2]));
-    near[p] = d <= tolerance ? 1 : 0;
   }
-  const plain = ring.reduce((n, p) => n + near[p], 0) / ring.length;
-  if (plain < 0.55) {
-    throw new BusyBackgroundError(`the garment photo's background is not plain (only ${Math.round(plain * 100)}% `
-      + 'of the border is one colour): use an in-shop photo of the garment alone on a plain background');
+  // The tolerance follows the paper's own noise (MAD sigma of the border's distances to its colour): on clean
+  // paper a white stripe 11-14 levels off light grey paper must not count as background (a striped tee flooded
+  // through its white stripes at a fixed 14); on grainy or JPEG-ridden paper it grows up to `tolerance`. Not
+  // below 10: lower, a clean shop photo's JPEG halo joins the garment, and the folded-shirt rule (a box fill of
+  // 0.9) flipped on 13 more-photos shirts at 6 (docs/garment-mask.md, "The widget's mask").
+  const ringDist = Float64Array.from(ring, (p) => dist[p]).sort();
+  const tol = Math.max(minTolerance, Math.min(tolerance, 4 * 1.4826 * ringDist[ringDist.length >> 1] + 4));
+  const plainShare = ring.reduce((n, p) => n + (dist[p] <= tol ? 1 : 0), 0) / ring.length;
+  const why = `the garment photo's background is not plain (only ${Math.round(plainShare * 100)}% of the border `
+    + `is one colour): ${NOT_PLAIN}`;
+  if (plainShare < plainFraction) {
+    if (smoothNoise != null && borderTexture(small, w, h, ring) <= smoothNoise) {
+      return { hard: null, width: w, height: h, plain: false, confidence: 0, why };
+    }
+    throw new BusyBackgroundError(why);
   }
-  // Flood the background from every border pixel that looks like background (4-connectivity).
-  const flooded = new Uint8Array(w * h);
-  const stack = [];
-  for (const p of ring) if (near[p] && !flooded[p]) { flooded[p] = 1; stack.push(p); }
-  while (stack.length) {
-    const p = stack.pop();
-    const x = p % w;
-    const y = (p - x) / w;
-    const nb = [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1];
-    for (const q of nb) if (q >= 0 && near[q] && !flooded[q]) { flooded[q] = 1; stack.push(q); }
-  }
-  const hard = new Float32Array(w * h);
+  const cut = (tol) => {
+    const flooded = new Uint8Array(w * h);
+    const stack = [];
+    for (const p of ring) if (dist[p] <= tol && !flooded[p]) { flooded[p] = 1; stack.push(p); }
+    while (stack.length) {
+      const p = stack.pop();
+      const x = p % w;
+      const y = (p - x) / w;
+      const nb = [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1];
+      for (const q of nb) if (q >= 0 && dist[q] <= tol && !flooded[q]) { flooded[q] = 1; stack.push(q); }
+    }
+    const fg = new Uint8Array(w * h);
+    for (let p = 0; p < w * h; p++) fg[p] = flooded[p] ? 0 : 1;
+    // Specks the flood left (paper grain, a shop's logo in a corner), as the Python cut-out drops them.
+    return keepLarge(fg, w, h, 0.03, 0.0005 * w * h);
+  };
+  const hard = cut(tol);
   let count = 0;
-  for (let p = 0; p < w * h; p++) { hard[p] = flooded[p] ? 0 : 1; count += hard[p]; }
+  for (let p = 0; p < w * h; p++) count += hard[p];
   if (count < 0.01 * w * h) {
     throw new BusyBackgroundError('no garment found: the photo seems to show only a plain background');
   }
-  // Soft edge: a 3×3 box blur at the working resolution, then bilinear back to the photo's size.
+  const dil = morph5(hard, w, h, true);
+  const ero = morph5(hard, w, h, false);
+  let confidence = 1;
+  for (const scale of scales) {
+    const other = cut(tol * scale);
+    let inter = 0;
+    let union = 0;
+    for (let p = 0; p < w * h; p++) {
+      if (dil[p] && !ero[p]) continue; // the outline's band
+      inter += hard[p] & other[p];
+      union += hard[p] | other[p];
+    }
+    confidence = Math.min(confidence, inter / Math.max(1, union));
+  }
+  return { hard, width: w, height: h, plain: true, confidence, why };
+}
+
+/**
+ * A working-resolution 0/1 cut-out as a soft mask at the photo's size: a 3×3 box blur (about one working
+ * pixel of soft edge), then bilinear up.
+ * @param {{hard: Uint8Array, width: number, height: number}} cut
+ * @param {[number, number]} size (height, width) of the photo
+ * @returns {Mask}
+ */
+export function softenCutout({ hard, width: w, height: h }, [H, W]) {
   const soft = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -365,7 +589,23 @@ export function garmentMask(image, { tolerance = 14, workSide = 320 } = {}) {
     }
   }
   const mask = { data: soft, width: w, height: h };
-  return (w === image.width && h === image.height) ? mask : resizeMask(mask, [image.height, image.width]);
+  return (w === W && h === H) ? mask : resizeMask(mask, [H, W]);
+}
+
+/**
+ * Garment mask of an in-shop photo on a plain background by the widget's classical cut-out alone
+ * (`garmentCutout`, soft edge): what the widget uses when its deployment ships no learned segmenter
+ * (`garment-mask.js` combines the two as `tryon.garment.mask.garment_mask` does). The catalogue ships exact masks
+ * (`garment-mask-src`), and the server computes the Python mask itself.
+ *
+ * @param {RGBImage} image
+ * @param {{tolerance?: number, minTolerance?: number, workSide?: number}} [options] as `garmentCutout`
+ * @returns {Mask} at the image's resolution, soft (about one working pixel) edge
+ * @throws {BusyBackgroundError} the border is not one plain colour, or nothing but background was found
+ */
+export function garmentMask(image, { tolerance = 14, minTolerance = 6, workSide = 320 } = {}) {
+  return softenCutout(garmentCutout(image, { tolerance, minTolerance, workSide, scales: [] }),
+    [image.height, image.width]);
 }
 
 /**

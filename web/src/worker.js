@@ -28,6 +28,7 @@ import { ORT_FILES } from './env.js';
 import * as C from './category.js';
 import * as F from './framing.js';
 import * as G from './guard.js';
+import { GarmentMasker } from './garment-mask.js';
 import * as P from './processing.js';
 import {
   DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, normaliseCategory, resolveCategory,
@@ -50,6 +51,7 @@ const state = {
   track: null, // live mode, while a person is tracked: {filter: F.OneEuroFilter, roi0, anchor, roi: next pose ROI}
   poseGate: null, // live mode: F.PoseGateHysteresis of the loaded framing rules (see frameLive)
   liveGraphs: null, // live mode's sessions {encoder, model, features, files} once loaded, or {none: true} without them
+  garmentMasker: null, // {key, masker, session, file} for uploaded garment photos, loaded on the first (garmentMaskerFor)
   fetchOptions: null, // {cacheName, useCache} of init, for files fetched later (live graphs)
   manifestUrl: null,
   students: {}, // category -> manifest URL of the student that dresses it (the loaded one's for its own)
@@ -430,7 +432,15 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
     throw namedError(ErrorName.PHOTO_TYPE, 'the garment photo shows a person: use a product photo of the garment '
       + 'alone (flat lay, on a hanger or a ghost mannequin, on a plain background)');
   }
-  const mask = maskSrc ? P.maskFromImage(toRGB(maskSrc)) : P.garmentMask(full);
+  let mask;
+  let maskInfo = { method: 'given' };
+  if (maskSrc) {
+    mask = P.maskFromImage(toRGB(maskSrc));
+  } else {
+    const cut = await (await garmentMaskerFor(id)).mask(full);
+    mask = cut.mask;
+    maskInfo = { method: cut.method, confidence: cut.confidence };
+  }
   if (mask.width !== full.width || mask.height !== full.height) {
     throw namedError(ErrorName.NOT_AN_IMAGE, `the garment mask is ${mask.width}×${mask.height}, the garment photo `
       + `${full.width}×${full.height}: they must have the same size`);
@@ -445,7 +455,54 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
   }
   const { image: low, transform } = P.letterbox(full, state.garmentSize, 255);
   const { image: maskLow } = P.letterbox(mask, state.garmentSize, 0);
-  return { full, low, transform, maskLow, switched };
+  return { full, low, transform, maskLow, switched, maskInfo };
+}
+
+/**
+ * The garment masker of the loaded manifest (`garment-mask.js`): the learned segmenter its `garment_mask` names
+ * (fetched and verified like the student, `cache.js`) where the cut-out is unsure, or the cut-out alone for a
+ * manifest without one. Loaded on the first uploaded garment photo (catalogue garments bring exact masks), and kept
+ * across a switch of students that names the same file. Always on WASM: at 0.015 GMAC, run once per garment, it
+ * takes milliseconds there, less than creating and validating a WebGPU session would.
+ * @returns {Promise<GarmentMasker>}
+ * @throws {Error} `ManifestError` (the file is not listed), `IntegrityError` (a bad download)
+ */
+async function garmentMaskerFor(msgId) {
+  const rules = state.manifest?.garment_mask;
+  let entry = null;
+  if (rules?.model) {
+    entry = (state.manifest.garment_mask_files || []).find((f) => f.path === rules.model);
+    if (!entry) throw namedError(ErrorName.MANIFEST, `the manifest's garment_mask_files do not list ${rules.model}`);
+  }
+  const key = entry ? entry.sha256 : null;
+  if (state.garmentMasker && state.garmentMasker.key === key) return state.garmentMasker.masker;
+  await releaseGarmentMasker();
+  if (!entry) {
+    state.garmentMasker = { key, masker: new GarmentMasker(null, null), session: null, file: null };
+    return state.garmentMasker.masker;
+  }
+  const t0 = performance.now();
+  const url = new URL(entry.path, new URL(state.manifestUrl, self.location.href)).href;
+  const bytes = await fetchModelFile(url, entry, {
+    ...state.fetchOptions, onProgress: (p) => post({ type: Reply.PROGRESS, id: msgId, ...p }),
+  });
+  const ort = state.ort;
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const segment = async (x, shape) => {
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, shape) });
+    const logits = out[session.outputNames[0]];
+    const data = await logits.getData();
+    logits.dispose?.();
+    return data;
+  };
+  const file = { path: entry.path, bytes: entry.bytes, backend: 'wasm', ms: performance.now() - t0 };
+  state.garmentMasker = { key, masker: new GarmentMasker(segment, rules), session, file };
+  return state.garmentMasker.masker;
+}
+
+async function releaseGarmentMasker() {
+  await state.garmentMasker?.session?.release();
+  state.garmentMasker = null;
 }
 
 /**
@@ -703,6 +760,7 @@ async function run(msg) {
       outputs: out,
       framing: framed ? { box, keypoints: framed.keypoints, presence: framed.presence,
         personFraction: framed.personFraction, face: framed.face } : null,
+      garmentMask: g.maskInfo, // how the garment was cut out: {method: 'given'|'cutout'|'segmenter', confidence}
     };
   }
   reply.ms = performance.now() - t0;
@@ -714,6 +772,7 @@ async function dispose() {
   if (state.session) await state.session.release();
   await releaseLive();
   await releaseFraming();
+  await releaseGarmentMasker();
   state.session = null;
   state.garment = null;
 }
