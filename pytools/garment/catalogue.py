@@ -23,8 +23,8 @@ import numpy as np
 
 from tryon.errors import UsageError
 
-__all__ = ["list_garments", "DEFAULT_GARMENT", "render_garment", "render_on_graded_paper", "render_garment_landmarks",
-           "garment_sleeve", "garment_category", "UnknownGarmentError"]
+__all__ = ["list_garments", "DEFAULT_GARMENT", "render_garment", "render_on_graded_paper", "render_on_hanger",
+           "render_garment_landmarks", "garment_sleeve", "garment_category", "UnknownGarmentError"]
 
 _DW, _DH = 768.0, 1024.0  # design space: every template coordinate below is in these units
 _SS = 4  # supersampling factor for anti-aliasing
@@ -346,6 +346,36 @@ def render_on_graded_paper(name: str, size: tuple[int, int] = (512, 384), light:
     a = truth[..., None]
     out = img.astype(np.float32) * a + bg * (1 - a)
     return np.clip(out, 0, 255).astype(np.uint8), truth
+
+
+def render_on_hanger(name: str, size: tuple[int, int] = (1024, 768)) -> tuple[np.ndarray, np.ndarray]:
+    """A catalogue top photographed on a wooden hanger: the bar rises from the shoulders to an apex above the
+    neckline (20 % of the garment's height), with a thin grey wire hook on top, as many shop photos show tops. The
+    hanger is not garment: a cut-out must take it out (``tryon.garment.mask.drop_hanger``).
+
+    Args:
+        name: a top's name from :func:`list_garments`.
+        size: (H, W) output size in pixels.
+
+    Returns:
+        ``(image, mask)`` as :func:`render_garment` (the mask is the garment's alone, without the hanger).
+
+    Raises:
+        UnknownGarmentError: ``name`` is not in the catalogue.
+    """
+    img, truth = render_garment(name, size=size)
+    lm = render_garment_landmarks(name, size=size)
+    ys = np.nonzero(truth > 0.5)[0]
+    gh = ys.max() - ys.min()
+    cx = (lm["neck_left"][0] + lm["neck_right"][0]) / 2
+    apex = (cx, lm["neck_left"][1] - 0.2 * gh)
+    img = img.copy()
+    bar = np.array([lm["shoulder_right"], apex, lm["shoulder_left"]], np.int32)
+    cv2.polylines(img, [bar], False, (150, 100, 55), int(0.035 * gh), cv2.LINE_AA)
+    hook = np.array([apex, (cx, apex[1] - 0.06 * gh), (cx + 0.03 * gh, apex[1] - 0.1 * gh),
+                     (cx + 0.06 * gh, apex[1] - 0.07 * gh)], np.int32)
+    cv2.polylines(img, [hook], False, (110, 110, 110), max(2, int(0.006 * gh)), cv2.LINE_AA)
+    return img, truth
 
 
 def _render_spec(sp: _Spec, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

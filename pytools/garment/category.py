@@ -480,7 +480,7 @@ def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
         "shoulder_min": _SHOULDER_MIN, "neck_max": _NECK_MAX, "waistband_flat": _WAISTBAND_FLAT,
         "waistband_edge": _WAISTBAND_EDGE, "dress_length": _DRESS_LENGTH, "top_length": _TOP_LENGTH, "tall": _TALL,
         "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING,
-        "folded_fill": _FOLDED_FILL, "folded_aspect": _FOLDED_ASPECT}}
+        "folded_fill": _FOLDED_FILL, "folded_aspect": _FOLDED_ASPECT, "hung_top": _HUNG_TOP}}
 
 
 _EXAMPLES = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", "bottoms": "trousers, jeans, shorts or a skirt",

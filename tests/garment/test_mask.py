@@ -125,23 +125,8 @@ def cv2_erode(b: np.ndarray) -> np.ndarray:
 
 
 def _on_hanger(name: str, size=(1024, 768)):
-    """A catalogue top hung on a wooden hanger: the bar rises from the shoulders to an apex above the neckline,
-    with a thin grey wire hook on top; returns (photo, true garment mask, true landmarks)."""
-    import cv2
-
-    img, truth = catalogue.render_garment(name, size=size)
-    lm = catalogue.render_garment_landmarks(name, size=size)
-    ys = np.nonzero(truth > 0.5)[0]
-    gh = ys.max() - ys.min()
-    cx = (lm["neck_left"][0] + lm["neck_right"][0]) / 2
-    apex = (cx, lm["neck_left"][1] - 0.2 * gh)
-    img = img.copy()
-    bar = np.array([lm["shoulder_right"], apex, lm["shoulder_left"]], np.int32)
-    cv2.polylines(img, [bar], False, (150, 100, 55), int(0.035 * gh), cv2.LINE_AA)
-    hook = np.array([apex, (cx, apex[1] - 0.06 * gh), (cx + 0.03 * gh, apex[1] - 0.1 * gh),
-                     (cx + 0.06 * gh, apex[1] - 0.07 * gh)], np.int32)
-    cv2.polylines(img, [hook], False, (110, 110, 110), max(2, int(0.006 * gh)), cv2.LINE_AA)
-    return img, truth, lm
+    """:func:`tryon.garment.catalogue.render_on_hanger` with the garment's true landmarks: (photo, mask, landmarks)."""
+    return (*catalogue.render_on_hanger(name, size), catalogue.render_garment_landmarks(name, size=size))
 
 
 @pytest.mark.parametrize("name", ["navy-striped-longsleeve", "graphic-print-tee"])

@@ -112,7 +112,10 @@ def _widget_masks(tmp_path: Path, photos: dict[str, tuple[np.ndarray, bool]]) ->
     ``garment-mask.js`` on the exported ``garment_seg.onnx`` in Node. Returns (per-name result, per-name mask)."""
     model = tmp_path / "garment_seg.onnx"
     export_onnx(None, model)
-    spec = {"model": str(model), "rules": browser_rules(default_segmenter(required=True).size), "photos": {}}
+    from tryon.garment.category import browser_rules as category_rules
+
+    spec = {"model": str(model), "rules": browser_rules(default_segmenter(required=True).size),
+            "category_rules": category_rules()["rules"], "photos": {}}
     for name, (img, seg) in photos.items():
         (tmp_path / f"{name}.u8").write_bytes(np.ascontiguousarray(img).tobytes())
         spec["photos"][name] = {"shape": list(img.shape[:2]), "segmenter": seg}
@@ -178,6 +181,28 @@ def test_widget_mask_uses_the_segmenter_on_tinted_graded_paper(tmp_path):
 
 
 @needs_node
+def test_widget_mask_takes_a_hanger_out(tmp_path):
+    """A top on a wooden hanger: the widget's mask loses the bar and hook as Python's does, and the straight top edge
+    they leave is read as a hung top's neckline (the hanger above it), not as a waistband."""
+    from tryon.garment.category import classify_garment
+
+    names = ["navy-striped-longsleeve", "graphic-print-tee", "white-crew-tee"]
+    out, masks = _widget_masks(tmp_path, {n: (catalogue.render_on_hanger(n)[0], True) for n in names})
+    for n in names:
+        img, truth = catalogue.render_on_hanger(n)
+        kept = garment_mask(img, drop_hangers=False)
+        m = masks[n]
+        above = np.zeros(truth.shape, bool)
+        above[: int(catalogue.render_garment_landmarks(n, size=truth.shape)["neck_left"][1]) - 5] = True
+        # The hanger is out; on the segmenter's soft mask of the white tee some of its halo stays (measured 13 % of
+        # what the cut-out kept above the neckline; Python's under 5 %).
+        share = 0.15 if out[n]["method"] == "segmenter" else 0.05
+        assert (m[above] > 0.5).sum() < share * (kept[above] > 0.5).sum(), n
+        assert _iou(m, truth) > 0.92 and _iou(m, garment_mask(img)) > 0.94, n  # measured 0.927-0.975, 0.946-0.987
+        assert out[n]["category"] == classify_garment(img, garment_mask(img)).category == "top", out[n]
+
+
+@needs_node
 def test_a_print_without_its_garment_is_refused_by_both_runtimes(tmp_path):
     # A white tee lost on white paper leaves only its chest print: no garment to dress.
     img = np.full((400, 300, 3), 250, np.uint8)
@@ -205,6 +230,10 @@ def test_realdata_widget_mask_agrees_with_python_on_vton_samples(vton_samples, t
     _check_agreement(vton_samples, tmp_path, min_mean=0.94, max_refusals_apart=2)
 
 
+HUNG = ("dewbm__women-13.jpeg", "dewbm__women-14.jpeg", "dewbm__women-15.jpeg", "dewbm__women-16.jpeg")
+"""wild-dev's blouses on wooden hangers: the widget's mask is measured 0.91-0.98 IoU with Python's."""
+
+
 def _check_agreement(folder: Path, tmp_path: Path, *, min_mean: float, max_refusals_apart: int) -> None:
     from tryon.errors import TryonError
     from tryon.processing import load_image
@@ -223,6 +252,8 @@ def _check_agreement(folder: Path, tmp_path: Path, *, min_mean: float, max_refus
             python[name] = None
     out, masks = _widget_masks(tmp_path, photos)
     apart = [paths[int(n)].name for n in photos if (python[n] is None) != (n not in masks)]
+    hung = {n: _iou(masks[n], python[n]) for n in photos if paths[int(n)].name in HUNG and n in masks}
+    assert all(v > 0.9 for v in hung.values()), hung  # the hanger out as in Python (0.88-0.94 while kept)
     ious = [_iou(masks[n], python[n]) for n in photos if python[n] is not None and n in masks]
     print(f"\n{folder.name}: {len(photos)} photos, mean IoU {np.mean(ious):.3f}, under 0.8: "
           f"{sum(v < 0.8 for v in ious)}, refused by one runtime only: {apart}")

@@ -1,11 +1,13 @@
 // Test runner for web/src/garment-mask.js with the real segmenter on onnxruntime-web's WASM backend in Node:
 // reads <folder>/case.json (written by tests/garment/test_segmenter.py: the exported garment_seg.onnx, the
-// manifest's garment_mask rules, the photos' raw RGB files and shapes) and writes, per photo, the widget's mask
-// (<name>.mask.f32) and {method, confidence} or the error's {name, message} to <folder>/js.json.
+// manifest's garment_mask and garment_category rules, the photos' raw RGB files and shapes) and writes, per photo,
+// the widget's mask (<name>.mask.f32) and {method, confidence, category (category.js with the photo's hanger test),
+// categoryMaskOnly (without it)} or the error's {name, message} to <folder>/js.json.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from '../../web/node_modules/onnxruntime-web/dist/ort.node.min.mjs';
-import { GarmentMasker } from '../../web/src/garment-mask.js';
+import { classifyGarment } from '../../web/src/category.js';
+import { GarmentMasker, hangerAbove } from '../../web/src/garment-mask.js';
 
 const dir = process.argv[2];
 const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
@@ -24,7 +26,12 @@ for (const [name, { shape: [h, w], segmenter }] of Object.entries(spec.photos)) 
   try {
     const r = await (segmenter ? withSegmenter : cutoutAlone).mask(image);
     writeFileSync(join(dir, `${name}.mask.f32`), Buffer.from(r.mask.data.buffer, r.mask.data.byteOffset, r.mask.data.byteLength));
-    out[name] = { method: r.method, confidence: r.confidence, ms: performance.now() - t0 };
+    const ms = performance.now() - t0;
+    const classify = (photo) => {
+      try { return classifyGarment(r.mask, spec.category_rules, photo).category; } catch (err) { return err.message; }
+    };
+    out[name] = { method: r.method, confidence: r.confidence, ms,
+      category: classify({ hangerAbove: () => hangerAbove(image, r.mask, spec.rules) }), categoryMaskOnly: classify() };
   } catch (err) {
     out[name] = { error: err.name, message: err.message };
   }

@@ -716,20 +716,25 @@ export const FOLDED_ADVICE = 'this garment is photographed folded, so its sleeve
  * Rules and their order (thresholds from `rules`, i.e. the Python module's constants):
  * two legs → lower; a folded block (`folded_fill`, `folded_aspect`) → uncertain, reason FOLDED; a waistband and
  * no shoulders → lower (leg gap, widening or tall) or uncertain; then the neck-to-hem length over the torso
- * width: above `dress_length` → dress, from `top_length` → uncertain, else top.
+ * width: above `dress_length` → dress, from `top_length` → uncertain, else top. A straight top edge narrower than
+ * `hung_top` of the garment below it with a hanger above it (`hangerAbove`) is a top's neckline the hanger's bar
+ * was cut from, not a waistband (Python's `_hung_by_neckline`).
  *
  * @param {{data: ArrayLike<number>, width: number, height: number}} mask the garment mask, values in [0, 1]
  * @param {object} rules the manifest's `garment_category.rules`
+ * @param {{hangerAbove?: () => boolean}} [photo] what the photo says: `hangerAbove()` is true when a hanger stands
+ *   above the garment (`garment-mask.js` `hangerAbove`); without it no garment counts as hung
  * @returns {{category: 'top'|'dress'|'lower'|'uncertain', reason: string, features: object}}
  * @throws {Error} the mask is empty
  */
-export function classifyGarment(mask, rules) {
+export function classifyGarment(mask, rules, { hangerAbove = null } = {}) {
   const sa = analyseShape(mask, rules);
   const f = shapeFeatures(sa, rules);
   const out = (category, reason) => ({ category, reason, features: f });
   if (f.leg_gap > rules.leg_gap_trousers) return out('lower', 'two legs');
   if (f.box_fill >= rules.folded_fill && f.aspect <= rules.folded_aspect) return out('uncertain', FOLDED);
-  if (f.flat_top >= rules.waistband_flat && f.edge_ratio >= rules.waistband_edge && !f.has_shoulders) {
+  const hung = () => Boolean(hangerAbove && rules.hung_top && f.top_width < rules.hung_top * f.width_10 && hangerAbove());
+  if (f.flat_top >= rules.waistband_flat && f.edge_ratio >= rules.waistband_edge && !f.has_shoulders && !hung()) {
     if (f.leg_gap > rules.leg_gap_short || f.width_90 >= f.width_10 + rules.widening || f.aspect >= rules.tall) {
       return out('lower', 'a waistband and no shoulders');
     }

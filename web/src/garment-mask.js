@@ -11,8 +11,10 @@
  * threshold is read from the manifest's `garment_mask` (`tryon.garment.segmenter.browser_rules`): one source of
  * truth with Python. Method and figures: `docs/garment-mask.md`.
  *
- * Not ported (Python only): the cut-out's CIELAB background plane, edge evidence and GrabCut; the clothes-hanger
- * and strap-loop rules; the backdrop-fringe and shadow peel the teacher draws with.
+ * A clothes hanger is then taken out of the mask ({@link dropHanger}, `tryon.garment.mask.drop_hanger`).
+ *
+ * Not ported (Python only): the cut-out's CIELAB background plane, edge evidence and GrabCut; the strap-loop rule;
+ * the backdrop-fringe and shadow peel the teacher draws with.
  */
 import * as P from './processing.js';
 
@@ -29,6 +31,10 @@ import * as P from './processing.js';
  *   studio paper
  * @property {number} plain_border_fraction share of the border of one colour for a plain background
  * @property {number} min_extent smallest share of the photo's height and width the garment must span
+ * @property {number} [hanger_peak] {@link dropHanger}'s thresholds (`tryon.garment.mask.HANGER_*`); absent in
+ *   manifests from before the hanger rule, which then keep hangers
+ * @property {number} [hanger_hook]
+ * @property {number} [hanger_contrast]
  */
 
 /**
@@ -71,11 +77,10 @@ export class GarmentMasker {
     const cut = P.garmentCutout(image, { scales: r.confidence_scales, plainFraction: r.plain_border_fraction,
       smoothNoise: r.smooth_border_noise });
     if (cut.plain && cut.confidence >= r.confident) {
-      const mask = P.softenCutout(cut, size);
-      checkExtent(mask, r.min_extent);
+      const mask = this.finish(image, P.softenCutout(cut, size));
       return { mask, method: 'cutout', confidence: cut.confidence };
     }
-    const mask = await this.learned(image);
+    let mask = await this.learned(image);
     let garment = 0;
     for (let i = 0; i < mask.data.length; i++) garment += mask.data[i] > 0.5 ? 1 : 0;
     if (garment < 0.005 * mask.data.length) {
@@ -84,8 +89,16 @@ export class GarmentMasker {
     if (!cut.plain && borderCover(mask, 2) > r.max_border_cover) {
       throw new P.BusyBackgroundError(cut.why); // a smooth border the network fills: a wall or a floor
     }
-    checkExtent(mask, r.min_extent);
+    mask = this.finish(image, mask);
     return { mask, method: 'segmenter', confidence: cut.confidence };
+  }
+
+  /** `tryon.garment.mask._finish` without the strap-loop rule: the hanger taken out, then the extent checked. */
+  finish(image, mask) {
+    const r = this.rules;
+    const out = r.hanger_peak ? dropHanger(image, mask, r) : mask;
+    checkExtent(out, r.min_extent);
+    return out;
   }
 
   /**
@@ -170,4 +183,268 @@ function checkExtent({ data, width: w, height: h }, minExtent) {
       + `of the photo's height and ${pct(dx)} of its width (at least ${pct(minExtent)} each): use a photo in which `
       + 'the garment fills most of the frame, on a background of another colour or shade than the garment');
   }
+}
+
+// ------------------------------------------------------------------------------------------------ hangers
+
+const median = (values) => {
+  const v = Float64Array.from(values).sort();
+  const n = v.length;
+  if (!n) return NaN;
+  return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2;
+};
+
+/** `np.percentile(values, q)` (linear interpolation between the closest ranks). */
+const percentile = (values, q) => {
+  const v = Float64Array.from(values).sort();
+  const i = (q / 100) * (v.length - 1);
+  const lo = Math.floor(i);
+  return lo + 1 < v.length ? v[lo] + (i - lo) * (v[lo + 1] - v[lo]) : v[lo];
+};
+
+/**
+ * `tryon.garment.mask.border_stats`: the backdrop's colour as a plane per CIELAB channel, robustly fitted to the
+ * photo's 3 px border ring, and the noise (MAD sigma) of the ring about it.
+ * @param {Float32Array} lab (h × w × 3)
+ * @returns {{bg: (x: number, y: number) => number[], noise: number}}
+ */
+function borderStats(lab, w, h) {
+  const ring = [];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) if (y < 3 || y >= h - 3 || x < 3 || x >= w - 3) ring.push(y * w + x);
+  }
+  const med = [0, 1, 2].map((c) => median(ring.map((p) => lab[3 * p + c])));
+  const d = ring.map((p) => Math.hypot(lab[3 * p] - med[0], lab[3 * p + 1] - med[1], lab[3 * p + 2] - med[2]));
+  const cut = Math.max(6, percentile(d, 50) * 3);
+  const kept = ring.filter((_, i) => d[i] < cut);
+  let coef = [0, 1, 2].map((c) => [med[c], 0, 0]);
+  if (kept.length >= 20) {
+    // Least squares of v = c0 + c1 x/w + c2 y/h, by the normal equations (3 × 3, Gaussian elimination).
+    coef = [0, 1, 2].map((c) => {
+      const A = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+      const b = [0, 0, 0];
+      for (const p of kept) {
+        const x = p % w;
+        const row = [1, x / w, (p - x) / w / h];
+        for (let i = 0; i < 3; i++) {
+          b[i] += row[i] * lab[3 * p + c];
+          for (let j = 0; j < 3; j++) A[i][j] += row[i] * row[j];
+        }
+      }
+      for (let i = 0; i < 3; i++) { // forward elimination with partial pivoting
+        let piv = i;
+        for (let r = i + 1; r < 3; r++) if (Math.abs(A[r][i]) > Math.abs(A[piv][i])) piv = r;
+        [A[i], A[piv]] = [A[piv], A[i]];
+        [b[i], b[piv]] = [b[piv], b[i]];
+        if (Math.abs(A[i][i]) < 1e-12) return [med[c], 0, 0];
+        for (let r = i + 1; r < 3; r++) {
+          const f = A[r][i] / A[i][i];
+          for (let j = i; j < 3; j++) A[r][j] -= f * A[i][j];
+          b[r] -= f * b[i];
+        }
+      }
+      const out = [0, 0, 0];
+      for (let i = 2; i >= 0; i--) {
+        let acc = b[i];
+        for (let j = i + 1; j < 3; j++) acc -= A[i][j] * out[j];
+        out[i] = acc / A[i][i];
+      }
+      return out;
+    });
+  }
+  const bg = (x, y) => coef.map(([c0, c1, c2]) => c0 + c1 * x / w + c2 * y / h);
+  const res = ring.map((p) => {
+    const x = p % w;
+    const b = bg(x, (p - x) / w);
+    return Math.hypot(lab[3 * p] - b[0], lab[3 * p + 1] - b[1], lab[3 * p + 2] - b[2]);
+  });
+  const p60 = percentile(res, 60) + 1e-6;
+  const low = res.filter((v) => v < p60);
+  return { bg, noise: low.length ? 1.4826 * median(low) : 0 };
+}
+
+/**
+ * The garment's box in a 0/1 mask and its centre line (the mean column of its top third), as the Python hanger
+ * rules read them.
+ * @returns {{count: number, top: number, gh: number, gw: number, cx: number}} pixels; gh, gw: box height, width
+ */
+function garmentBox(m, w, h) {
+  let top = h; let bottom = -1; let left = w; let right = -1; let count = 0;
+  for (let p = 0; p < w * h; p++) {
+    if (!m[p]) continue;
+    const x = p % w; const y = (p - x) / w;
+    count++; top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+  }
+  const gh = bottom - top + 1;
+  let sx = 0; let k = 0;
+  for (let p = 0; p < w * h; p++) {
+    const x = p % w;
+    if (m[p] && (p - x) / w < top + gh / 3) { sx += x; k++; }
+  }
+  return { count, top, gh, gw: right - left + 1, cx: k ? sx / k : NaN };
+}
+
+/** `cv2.cvtColor(RGB2GRAY)` of one pixel (OpenCV's fixed-point weights, rounded). */
+const gray = (d, i) => (d[i] * 4899 + d[i + 1] * 9617 + d[i + 2] * 1868 + 8192) >> 14;
+
+/**
+ * `tryon.garment.mask._above_share`: share of the rows within `hook` of the garment's height above photo row `y`
+ * in which something other than backdrop (grey level 25 off the row's median, or the mask) lies within 8 % of the
+ * garment's width of column `cx` (photo pixels).
+ */
+function aboveShare(image, mask, y, cx, gh, gw, hook) {
+  const { width: W, data } = image;
+  const y1 = Math.trunc(y);
+  const y0 = Math.max(0, Math.trunc(y - hook * gh));
+  const x0 = Math.max(0, Math.trunc(cx - 0.08 * gw));
+  const x1 = Math.min(W, Math.trunc(cx + 0.08 * gw) + 1);
+  if (y1 - y0 < 3 || x1 <= x0) return 0;
+  let rows = 0;
+  for (let yy = y0; yy < y1; yy++) {
+    const row = new Float64Array(W);
+    for (let x = 0; x < W; x++) row[x] = gray(data, 3 * (yy * W + x));
+    const m = median(row);
+    let seen = false;
+    for (let x = x0; x < x1 && !seen; x++) seen = Math.abs(row[x] - m) > 25 || mask.data[yy * W + x] > 0.5;
+    rows += seen;
+  }
+  return rows / (y1 - y0);
+}
+
+/**
+ * `tryon.garment.mask.hanger_above`: a hanger stands above the garment (most rows just above the mask's top at its
+ * centre line show something: the bar and hook, taken out of the mask or left in). A garment laid flat has only
+ * backdrop there. The category rules read it: a top whose hanger was taken out has a straight top edge, which is
+ * no waistband when the hanger is above it.
+ * @param {import('./processing.js').RGBImage} image the garment photo
+ * @param {import('./processing.js').Mask} mask its mask (same size)
+ * @param {{hanger_hook: number}} rules the manifest's `garment_mask`
+ * @returns {boolean}
+ */
+export function hangerAbove(image, mask, rules) {
+  const { width: w, height: h, data } = mask;
+  const g = garmentBox(Uint8Array.from(data, (v) => (v > 0.5 ? 1 : 0)), w, h);
+  if (g.count < 64) return false;
+  const { top, gh, gw, cx } = g;
+  const x0 = Math.trunc(Math.max(0, cx - 0.05 * gw)); const x1 = Math.trunc(cx + 0.05 * gw) + 1;
+  let first = 0;
+  search: for (let y = 0; y < h; y++) {
+    for (let x = x0; x < Math.min(w, x1); x++) if (data[y * w + x] > 0.5) { first = y; break search; }
+  }
+  return aboveShare(image, mask, first, cx, gh, gw, rules.hanger_hook) >= 0.6;
+}
+
+/**
+ * `tryon.garment.mask.drop_hanger`: take a clothes hanger (and the backdrop it walls off above the neckline) out of
+ * a garment mask. Its three signs, all needed: the mask's top at the centre line (thin parts opened away) stands
+ * `hanger_peak` of the garment's height above the top 15 % of the width to either side; most rows in the
+ * `hanger_hook` above it show something near the centre line (the hook); the apex differs from the body's colour by
+ * `hanger_contrast` CIELAB units. Then the pixels nearer the apex's colour than the body's connected to it in the
+ * top 30 %, the hook, and the backdrop-coloured pixels they walled off are removed, unless that is over 15 % of the
+ * mask. A second pass follows one that removed something (a hook can hide the bar). Hand-set in Python on the
+ * wild-dev hangers (`docs/garment-mask.md`, "Hangers"); the thresholds are read from the manifest.
+ * @param {import('./processing.js').RGBImage} image the garment photo
+ * @param {import('./processing.js').Mask} mask its mask (same size)
+ * @param {{hanger_peak: number, hanger_hook: number, hanger_contrast: number}} rules the manifest's `garment_mask`
+ * @returns {import('./processing.js').Mask} the mask itself when no hanger is seen, else a copy with it at 0
+ */
+export function dropHanger(image, mask, rules) {
+  const out = dropHangerOnce(image, mask, rules);
+  return out !== mask ? dropHangerOnce(image, out, rules) : out;
+}
+
+function dropHangerOnce(image, mask, rules) {
+  const { width: w0, height: h0 } = mask;
+  const s = 320 / Math.max(h0, w0);
+  const w = Math.max(16, P.roundHalfEven(w0 * s));
+  const h = Math.max(16, P.roundHalfEven(h0 * s));
+  const m = Uint8Array.from(P.resizeMask(mask, [h, w]).data, (v) => (v > 0.5 ? 1 : 0));
+  const g = garmentBox(m, w, h);
+  if (g.count < 64) return mask;
+  const { top, gh, gw, count } = g;
+  const cx = P.roundHalfEven(g.cx);
+  const side = Math.trunc(0.15 * gw);
+  const lo = Math.max(0, cx - side); const hi = Math.min(w, cx + side + 1);
+  const lab = P.labOf(P.resize(image, [h, w]).data, w, h);
+  const { bg, noise } = borderStats(lab, w, h);
+  const tolBg = Math.max(3, 4 * noise + 1.5);
+  const backdropLike = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) {
+    const x = p % w; const b = bg(x, (p - x) / w);
+    backdropLike[p] = Math.hypot(lab[3 * p] - b[0], lab[3 * p + 1] - b[1], lab[3 * p + 2] - b[2]) < tolBg ? 1 : 0;
+  }
+  // The bar: the mask's top at the centre line once thin parts (a hook it kept) are opened away, without the
+  // backdrop it holds near the top (a segmenter's halo round the hanger, a hook's loop it filled).
+  const topBand = top + 0.3 * gh;
+  const mBar = Uint8Array.from(m, (v, p) => (v && !(backdropLike[p] && Math.floor(p / w) < topBand) ? 1 : 0));
+  const kern = P.ellipseKernel(Math.max(3, Math.trunc(0.04 * gw)) | 1);
+  const thick = P.morph(P.morph(mBar, w, h, kern, false), w, h, kern, true);
+  const colTop = new Int32Array(w).fill(h);
+  for (let x = 0; x < w; x++) for (let y = 0; y < h; y++) if (thick[y * w + x]) { colTop[x] = y; break; }
+  let barY = h;
+  for (let x = lo; x < hi; x++) barY = Math.min(barY, colTop[x]);
+  if (barY >= h) return mask;
+  const beside = Math.min(colTop[Math.max(0, cx - side)], colTop[Math.min(w - 1, cx + side)]);
+  if (beside - barY < rules.hanger_peak * gh) return mask;
+  if (aboveShare(image, mask, barY / s, cx / s, gh / s, gw / s, rules.hanger_hook) < 0.6) return mask;
+  // Colours of the body (40-75 % of the height) and of the apex (the top 4 rows of the centre band).
+  const bodyPx = [];
+  for (let y = Math.trunc(top + 0.4 * gh); y < Math.trunc(top + 0.75 * gh); y++) {
+    for (let x = 0; x < w; x++) if (m[y * w + x]) bodyPx.push(y * w + x);
+  }
+  const seed = new Uint8Array(w * h);
+  const b0 = Math.max(0, cx - Math.trunc(0.05 * gw)); const b1 = Math.min(w, cx + Math.trunc(0.05 * gw) + 1);
+  for (let x = b0; x < b1; x++) {
+    for (let y = colTop[x]; y < Math.min(h, colTop[x] + 4); y++) if (m[y * w + x]) seed[y * w + x] = 1;
+  }
+  const seedPx = [];
+  for (let p = 0; p < w * h; p++) if (seed[p]) seedPx.push(p);
+  if (!seedPx.length || !bodyPx.length) return mask;
+  const colour = (px) => [0, 1, 2].map((c) => median(px.map((p) => lab[3 * p + c])));
+  const body = colour(bodyPx);
+  const apex = colour(seedPx);
+  const dist = (p, c) => Math.hypot(lab[3 * p] - c[0], lab[3 * p + 1] - c[1], lab[3 * p + 2] - c[2]);
+  const contrast = Math.hypot(apex[0] - body[0], apex[1] - body[1], apex[2] - body[2]);
+  if (contrast < rules.hanger_contrast) return mask;
+  // The hanger: pixels nearer the apex's colour than the body's, connected to the apex, in the top 30 %.
+  const near = new Uint8Array(w * h);
+  const reach = Math.min(0.5 * contrast, 20);
+  const nearEnd = Math.trunc(top + 0.3 * gh);
+  for (let p = 0; p < nearEnd * w; p++) {
+    if (m[p] && dist(p, apex) < reach && dist(p, apex) < dist(p, body)) near[p] = 1;
+  }
+  const { labels } = P.components(near, w, h, true);
+  const hit = new Set();
+  for (const p of seedPx) if (near[p]) hit.add(labels[p]);
+  let hanger = Uint8Array.from(labels, (l) => (l && hit.has(l) ? 1 : 0));
+  if (!hanger.some((v) => v)) return mask;
+  for (let y = 0; y <= barY; y++) for (let x = lo; x < hi; x++) hanger[y * w + x] |= m[y * w + x]; // the hook
+  hanger = P.morph(hanger, w, h, P.ellipseKernel(3), true);
+  // The backdrop it walled off: backdrop-coloured mask pixels above the body reached from outside the mask. The
+  // way out crosses the hanger grown by one more pixel: the bar's anti-aliased rim, neither the apex's colour nor
+  // the backdrop's, walled the patch in here where it did not in Python (the browser's blur differs from OpenCV's
+  // fixed-point one by a level, which moves that rim's colours by half a CIELAB unit).
+  const passable = P.morph(hanger, w, h, P.ellipseKernel(3), true);
+  const open = new Uint8Array(w * h);
+  const backdrop = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) {
+    backdrop[p] = backdropLike[p] && m[p] && !hanger[p] && p < nearEnd * w ? 1 : 0;
+    open[p] = !m[p] || passable[p] || backdrop[p] ? 1 : 0;
+  }
+  const reached = P.components(open, w, h, false).labels;
+  const outside = new Set();
+  for (let p = 0; p < w * h; p++) if (!m[p]) outside.add(reached[p]);
+  const drop = new Uint8Array(w * h);
+  let dropped = 0;
+  for (let p = 0; p < w * h; p++) {
+    drop[p] = hanger[p] || (backdrop[p] && outside.has(reached[p])) ? 1 : 0;
+    dropped += drop[p];
+  }
+  if (dropped > 0.15 * count) return mask; // the body must stay whole: the hanger is small next to it
+  const keep = Uint8Array.from(m, (v, p) => (v && !drop[p] ? 1 : 0));
+  const full = P.resizeMask({ data: Float32Array.from(keep), width: w, height: h }, [h0, w0]).data;
+  const gone = P.resizeMask({ data: Float32Array.from(drop), width: w, height: h }, [h0, w0]).data;
+  const data = Float32Array.from(mask.data);
+  for (let p = 0; p < w0 * h0; p++) if (gone[p] > 0.5 && !(full[p] > 0.5)) data[p] = 0;
+  return { data, width: w0, height: h0 };
 }

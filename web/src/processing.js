@@ -336,21 +336,44 @@ export function stripFrame(image, depth = 4) {
   return data ? { data, width: w, height: h } : image;
 }
 
-const ELLIPSE_5 = [[0, 0, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 1, 0, 0]]; // cv2 MORPH_ELLIPSE (5, 5)
+/**
+ * `cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))` as row-major 0/1 rows.
+ * @param {number} k odd size
+ * @returns {Uint8Array[]}
+ */
+export function ellipseKernel(k) {
+  const r = Math.floor(k / 2);
+  return Array.from({ length: k }, (_, i) => {
+    const row = new Uint8Array(k);
+    const dy = i - r;
+    const dx = r ? roundHalfEven(r * Math.sqrt((r * r - dy * dy) / (r * r))) : 0;
+    row.fill(1, Math.max(r - dx, 0), Math.min(r + dx + 1, k));
+    return row;
+  });
+}
 
-/** Dilation (or erosion) of a 0/1 mask by the 5×5 ellipse; pixels outside the image are ignored (OpenCV's default). */
-function morph5(hard, w, h, dilate) {
+/**
+ * Dilation (or erosion) of a 0/1 mask by a structuring element; pixels outside the image are ignored (OpenCV's
+ * default border).
+ * @param {ArrayLike<number>} hard (h × w) 0/1
+ * @param {Uint8Array[]} kernel from {@link ellipseKernel}
+ * @returns {Uint8Array}
+ */
+export function morph(hard, w, h, kernel, dilate) {
+  const r = kernel.length >> 1;
   const out = new Uint8Array(w * h);
+  const hit = dilate ? 1 : 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      let v = dilate ? 0 : 1;
-      for (let dy = -2; dy <= 2 && v === (dilate ? 0 : 1); dy++) {
+      let v = 1 - hit;
+      for (let dy = -r; dy <= r && v !== hit; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= h) continue;
-        for (let dx = -2; dx <= 2; dx++) {
+        const row = kernel[dy + r];
+        for (let dx = -r; dx <= r; dx++) {
           const xx = x + dx;
-          if (xx < 0 || xx >= w || !ELLIPSE_5[dy + 2][dx + 2]) continue;
-          if (dilate ? hard[yy * w + xx] : !hard[yy * w + xx]) { v = dilate ? 1 : 0; break; }
+          if (xx < 0 || xx >= w || !row[dx + r]) continue;
+          if ((hard[yy * w + xx] ? 1 : 0) === hit) { v = hit; break; }
         }
       }
       out[y * w + x] = v;
@@ -359,11 +382,17 @@ function morph5(hard, w, h, dilate) {
   return out;
 }
 
+const ELLIPSE_5 = ellipseKernel(5);
+
 /**
- * Connected components of a 0/1 mask (8-connectivity), as `cv2.connectedComponentsWithStats`.
+ * Connected components of a 0/1 mask, as `cv2.connectedComponentsWithStats` (labels in raster order of first pixel).
+ * @param {ArrayLike<number>} hard (h × w) 0/1
+ * @param {number} w
+ * @param {number} h
+ * @param {boolean} [conn8=true] 8-connectivity, else 4
  * @returns {{labels: Int32Array, areas: number[]}} labels 0 = background, 1..n; areas[k - 1] of label k
  */
-export function components(hard, w, h) {
+export function components(hard, w, h, conn8 = true) {
   const labels = new Int32Array(w * h);
   const areas = [];
   const stack = [];
@@ -382,7 +411,7 @@ export function components(hard, w, h) {
         for (let dx = -1; dx <= 1; dx++) {
           const xx = x + dx;
           const yy = y + dy;
-          if (xx < 0 || xx >= w || yy < 0 || yy >= h) continue;
+          if (xx < 0 || xx >= w || yy < 0 || yy >= h || (!conn8 && dx && dy)) continue;
           const q = yy * w + xx;
           if (hard[q] && !labels[q]) { labels[q] = id; stack.push(q); }
         }
@@ -450,6 +479,21 @@ function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
 }
 
 /**
+ * CIELAB (chroma halved) of an RGB image after a 3×3 Gaussian blur (sigma 0.8): what `tryon.garment.mask` reads
+ * colours from (`_lab(cv2.GaussianBlur(small, (3, 3), 0.8))`).
+ * @param {Uint8Array} rgb (h × w × 3)
+ * @returns {Float32Array} (h × w × 3) L, a/2, b/2
+ */
+export function labOf(rgb, w, h) {
+  const pre = gaussianBlur(Float32Array.from(rgb), w, h, 3, 0.8, 3);
+  const lab = new Float32Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) {
+    lab.set(labHalfChroma(Math.round(pre[3 * p]), Math.round(pre[3 * p + 1]), Math.round(pre[3 * p + 2])), 3 * p);
+  }
+  return lab;
+}
+
+/**
  * High-pass noise of the photo's border ring (CIELAB units, chroma halved, MAD sigma): the test
  * `tryon.garment.mask.garment_mask` uses to tell studio paper with a gradient or a vignette (smooth: at most
  * `SMOOTH_BORDER_NOISE`) from a floor, a wall or a room (textured).
@@ -457,9 +501,7 @@ function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
  * @returns {number}
  */
 function borderTexture(small, w, h, ring) {
-  const pre = gaussianBlur(Float32Array.from(small), w, h, 3, 0.8, 3);
-  const lab = new Float32Array(w * h * 3);
-  for (let p = 0; p < w * h; p++) lab.set(labHalfChroma(pre[3 * p], pre[3 * p + 1], pre[3 * p + 2]), 3 * p);
+  const lab = labOf(small, w, h);
   const low = gaussianBlur(lab, w, h, 3, 4);
   const hp = Float64Array.from(ring, (p) => Math.hypot(lab[3 * p] - low[3 * p], lab[3 * p + 1] - low[3 * p + 1],
     lab[3 * p + 2] - low[3 * p + 2])).sort();
@@ -549,8 +591,8 @@ export function garmentCutout(image, { tolerance = 14, minTolerance = 10, workSi
   if (count < 0.01 * w * h) {
     throw new BusyBackgroundError('no garment found: the photo seems to show only a plain background');
   }
-  const dil = morph5(hard, w, h, true);
-  const ero = morph5(hard, w, h, false);
+  const dil = morph(hard, w, h, ELLIPSE_5, true);
+  const ero = morph(hard, w, h, ELLIPSE_5, false);
   let confidence = 1;
   for (const scale of scales) {
     const other = cut(tol * scale);

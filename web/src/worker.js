@@ -28,7 +28,7 @@ import { ORT_FILES } from './env.js';
 import * as C from './category.js';
 import * as F from './framing.js';
 import * as G from './guard.js';
-import { GarmentMasker } from './garment-mask.js';
+import * as M from './garment-mask.js';
 import * as P from './processing.js';
 import {
   DEFAULT_CATEGORIES, ErrorName, REFUSALS, Reply, Request, namedError, normaliseCategory, resolveCategory,
@@ -447,7 +447,7 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
   }
   let switched = null;
   try {
-    checkCategory(mask, category);
+    checkCategory(mask, category, full);
   } catch (err) {
     // An `auto` garment of a category that a student deployed with this one dresses: that student's.
     if (!err.category || !(await switchStudent(err.category, id))) throw err;
@@ -464,7 +464,7 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
  * manifest without one. Loaded on the first uploaded garment photo (catalogue garments bring exact masks), and kept
  * across a switch of students that names the same file. Always on WASM: at 0.015 GMAC, run once per garment, it
  * takes milliseconds there, less than creating and validating a WebGPU session would.
- * @returns {Promise<GarmentMasker>}
+ * @returns {Promise<M.GarmentMasker>}
  * @throws {Error} `ManifestError` (the file is not listed), `IntegrityError` (a bad download)
  */
 async function garmentMaskerFor(msgId) {
@@ -478,7 +478,7 @@ async function garmentMaskerFor(msgId) {
   if (state.garmentMasker && state.garmentMasker.key === key) return state.garmentMasker.masker;
   await releaseGarmentMasker();
   if (!entry) {
-    state.garmentMasker = { key, masker: new GarmentMasker(null, null), session: null, file: null };
+    state.garmentMasker = { key, masker: new M.GarmentMasker(null, null), session: null, file: null };
     return state.garmentMasker.masker;
   }
   const t0 = performance.now();
@@ -496,7 +496,7 @@ async function garmentMaskerFor(msgId) {
     return data;
   };
   const file = { path: entry.path, bytes: entry.bytes, backend: 'wasm', ms: performance.now() - t0 };
-  state.garmentMasker = { key, masker: new GarmentMasker(segment, rules), session, file };
+  state.garmentMasker = { key, masker: new M.GarmentMasker(segment, rules), session, file };
   return state.garmentMasker.masker;
 }
 
@@ -509,15 +509,18 @@ async function releaseGarmentMasker() {
  * `category="auto"`: classify the garment from its mask (`category.js`, the rules of the manifest's
  * `garment_category`) and refuse what the student does not dress, as `StudentRunner.analyse_garment` does. A named
  * category is the shop's word (the widget has already refused one the student does not dress); a manifest without
- * `garment_category` (an older export) is not checked.
+ * `garment_category` (an older export) is not checked. The photo tells a top hung by its neckline (its hanger taken
+ * out of the mask) from a waistband, with the manifest's `garment_mask` hanger rules.
  * @throws {Error} `UnsupportedCategoryError`
  */
-function checkCategory(mask, category) {
+function checkCategory(mask, category, photo) {
   const spec = state.manifest?.garment_category;
   if (!spec?.rules || (category || 'auto').trim().toLowerCase() !== 'auto') return;
+  const hangerRules = state.manifest.garment_mask;
+  const hangerAbove = hangerRules?.hanger_hook ? () => M.hangerAbove(photo, mask, hangerRules) : null;
   let info;
   try {
-    info = C.classifyGarment(mask, spec.rules);
+    info = C.classifyGarment(mask, spec.rules, { hangerAbove });
   } catch { // an empty mask: the mask step refuses those itself (BusyBackgroundError)
     return;
   }
