@@ -147,15 +147,20 @@ def _output_gate_defaults() -> dict[str, dict[str, Any]]:
     # spilled beside the person) or 0.15 (a jacket, coat or long sleeves left around the new garment). Only tops
     # were judged, so only tops are gated.
     return {
+        # The words name the pair, not the shopper: a first user was told to wear a T-shirt while wearing one, when
+        # it was the garment (its long sleeves, which the student loses) that left his own sleeves showing; the same
+        # persons were dressed with a plain tee.
         "off_body": {"bad": 0.10, "good": 0.05, "categories": ["tops"],
-                     "what": "the try-on model could not fit the garment to your body in this photo (it would "
+                     "what": "the try-on model could not fit this garment to your body in this photo (it would "
                              "spill beside you)",
-                     "advice": "use a photo where you stand facing the camera with your arms by your sides, in a "
-                               "fitted top"},
+                     "advice": "try a photo where you stand facing the camera with your arms by your sides, or "
+                               "another garment"},
         "old_garment": {"bad": 0.15, "good": 0.08, "categories": ["tops"],
-                        "what": "your own clothes would still show around the new garment (a jacket, a coat or "
-                                "long sleeves)",
-                        "advice": "use a photo in a T-shirt or another fitted top, without a jacket or coat"},
+                        "what": "your own clothes would still show around the new garment (the try-on model cannot "
+                                "cover a jacket, a coat or long sleeves, and often shortens a garment's long "
+                                "sleeves)",
+                        "advice": "try a photo in a T-shirt or another fitted top, without a jacket or coat, or "
+                                  "another garment (T-shirts and short-sleeved tops fit best)"},
     }
 
 

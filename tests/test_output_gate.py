@@ -42,7 +42,7 @@ def test_a_plausible_result_passes_with_its_confidence(runners, wild_dev):
     # A white shirt with long sleeves, a short-sleeved hooded top: the shirt's sleeves stay.
     ("omnitry__person_tie.jpg", "dewbm__men-13.jpeg", "old_garment", "your own clothes would still show"),
     # A close-up holding flowers: the blouse drawn over the flowers and the background.
-    ("omnitry__person_glasses.jpg", "dewbm__women-1.jpg", "off_body", "could not fit the garment"),
+    ("omnitry__person_glasses.jpg", "dewbm__women-1.jpg", "off_body", "could not fit this garment"),
 ])
 def test_results_a_shopper_would_not_believe_are_refused(runners, wild_dev, person, garment, weakest, words):
     gated, ungated = runners
