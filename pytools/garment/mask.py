@@ -629,12 +629,15 @@ def check_extent(mask: np.ndarray) -> None:
             "the frame, on a background of another colour or shade than the garment")
 
 
+STRAP_TOL = 3.0
+"""Largest CIELAB distance (chroma halved) to the fitted backdrop of a strap loop's pixels (:func:`drop_strap_loops`)."""
+
 STRAP_WALL = 0.06
 """Widest garment wall (share of the garment's width) outside a backdrop patch near the garment's top that still
 reads as a strap's loop: a camisole's thin straps are 1-3 % of its width; a chest print is walled by half of it."""
 
 
-def drop_strap_loops(image: np.ndarray, mask: np.ndarray, *, tol: float = 3.0) -> np.ndarray:
+def drop_strap_loops(image: np.ndarray, mask: np.ndarray, *, tol: float = STRAP_TOL) -> np.ndarray:
     """Give back to the background the loops a camisole's or slip dress's straps hang in beside the cups.
 
     A strap that leaves the cup and comes back to it (or to the armhole) encloses a narrow wedge of backdrop

@@ -182,7 +182,8 @@ def browser_rules(size: tuple[int, int]) -> dict:
         JSON-ready dict: ``model`` (file name), ``size`` [h, w], ``input_range`` [-1, 1], ``confident``,
         ``confidence_scales``, ``min_component``, ``max_border_cover``, ``smooth_border_noise`` (CIELAB units,
         chroma halved), ``plain_border_fraction``, ``min_extent``, ``hanger_peak``, ``hanger_hook``,
-        ``hanger_contrast`` (:func:`tryon.garment.mask.drop_hanger`).
+        ``hanger_contrast`` (:func:`tryon.garment.mask.drop_hanger`), ``strap_tol``, ``strap_wall``
+        (:func:`tryon.garment.mask.drop_strap_loops`).
     """
     from tryon.garment import mask as M
 
@@ -190,7 +191,8 @@ def browser_rules(size: tuple[int, int]) -> dict:
             "confident": M.CONFIDENT, "confidence_scales": list(M.CONFIDENCE_SCALES), "min_component": MIN_COMPONENT,
             "max_border_cover": M.MAX_BORDER_COVER, "smooth_border_noise": M.SMOOTH_BORDER_NOISE,
             "plain_border_fraction": M._MIN_BG_BORDER_FRACTION, "min_extent": M.MIN_EXTENT,
-            "hanger_peak": M.HANGER_PEAK, "hanger_hook": M.HANGER_HOOK, "hanger_contrast": M.HANGER_CONTRAST}
+            "hanger_peak": M.HANGER_PEAK, "hanger_hook": M.HANGER_HOOK, "hanger_contrast": M.HANGER_CONTRAST,
+            "strap_tol": M.STRAP_TOL, "strap_wall": M.STRAP_WALL}
 
 
 def attach_segmenter(folder: str | os.PathLike, weights: str | os.PathLike | None = None):

@@ -11,10 +11,12 @@
  * threshold is read from the manifest's `garment_mask` (`tryon.garment.segmenter.browser_rules`): one source of
  * truth with Python. Method and figures: `docs/garment-mask.md`.
  *
- * A clothes hanger is then taken out of the mask ({@link dropHanger}, `tryon.garment.mask.drop_hanger`).
+ * A camisole's strap loops are then given back to the backdrop ({@link dropStrapLoops}) and a clothes hanger is
+ * taken out ({@link dropHanger}), as `tryon.garment.mask._finish` does.
  *
- * Not ported (Python only): the cut-out's CIELAB background plane, edge evidence and GrabCut; the strap-loop rule;
- * the backdrop-fringe and shadow peel the teacher draws with.
+ * Not ported (Python only): the cut-out's CIELAB background plane, edge evidence and GrabCut (the segmenter stands
+ * in where they matter); the backdrop-fringe and shadow peel the teacher draws with (the Python student does not
+ * peel either).
  */
 import * as P from './processing.js';
 
@@ -35,6 +37,9 @@ import * as P from './processing.js';
  *   manifests from before the hanger rule, which then keep hangers
  * @property {number} [hanger_hook]
  * @property {number} [hanger_contrast]
+ * @property {number} [strap_tol] {@link dropStrapLoops}'s thresholds (`tryon.garment.mask.STRAP_*`); absent in
+ *   older manifests, which then keep strap loops
+ * @property {number} [strap_wall]
  */
 
 /**
@@ -93,10 +98,11 @@ export class GarmentMasker {
     return { mask, method: 'segmenter', confidence: cut.confidence };
   }
 
-  /** `tryon.garment.mask._finish` without the strap-loop rule: the hanger taken out, then the extent checked. */
+  /** `tryon.garment.mask._finish`: strap loops given back, the hanger taken out, then the extent checked. */
   finish(image, mask) {
     const r = this.rules;
-    const out = r.hanger_peak ? dropHanger(image, mask, r) : mask;
+    let out = r.strap_wall ? dropStrapLoops(image, mask, r) : mask;
+    out = r.hanger_peak ? dropHanger(image, out, r) : out;
     checkExtent(out, r.min_extent);
     return out;
   }
@@ -206,7 +212,8 @@ const percentile = (values, q) => {
  * `tryon.garment.mask.border_stats`: the backdrop's colour as a plane per CIELAB channel, robustly fitted to the
  * photo's 3 px border ring, and the noise (MAD sigma) of the ring about it.
  * @param {Float32Array} lab (h × w × 3)
- * @returns {{bg: (x: number, y: number) => number[], noise: number}}
+ * @returns {{bg: (x: number, y: number) => number[], coef: number[][], noise: number}} bg: the fitted colour at a
+ *   pixel; coef: per channel [c0, c1, c2] of c0 + c1 x / w + c2 y / h
  */
 function borderStats(lab, w, h) {
   const ring = [];
@@ -260,7 +267,7 @@ function borderStats(lab, w, h) {
   });
   const p60 = percentile(res, 60) + 1e-6;
   const low = res.filter((v) => v < p60);
-  return { bg, noise: low.length ? 1.4826 * median(low) : 0 };
+  return { bg, coef, noise: low.length ? 1.4826 * median(low) : 0 };
 }
 
 /**
@@ -270,16 +277,20 @@ function borderStats(lab, w, h) {
  */
 function garmentBox(m, w, h) {
   let top = h; let bottom = -1; let left = w; let right = -1; let count = 0;
-  for (let p = 0; p < w * h; p++) {
-    if (!m[p]) continue;
-    const x = p % w; const y = (p - x) / w;
-    count++; top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+  for (let y = 0, p = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, p++) {
+      if (!m[p]) continue;
+      count++;
+      if (y < top) top = y;
+      bottom = y;
+      if (x < left) left = x;
+      if (x > right) right = x;
+    }
   }
   const gh = bottom - top + 1;
   let sx = 0; let k = 0;
-  for (let p = 0; p < w * h; p++) {
-    const x = p % w;
-    if (m[p] && (p - x) / w < top + gh / 3) { sx += x; k++; }
+  for (let y = top, p = top * w; y >= 0 && y < top + gh / 3; y++) {
+    for (let x = 0; x < w; x++, p++) if (m[p]) { sx += x; k++; }
   }
   return { count, top, gh, gw: right - left + 1, cx: k ? sx / k : NaN };
 }
@@ -323,7 +334,9 @@ function aboveShare(image, mask, y, cx, gh, gw, hook) {
  */
 export function hangerAbove(image, mask, rules) {
   const { width: w, height: h, data } = mask;
-  const g = garmentBox(Uint8Array.from(data, (v) => (v > 0.5 ? 1 : 0)), w, h);
+  const hard = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) hard[p] = data[p] > 0.5 ? 1 : 0;
+  const g = garmentBox(hard, w, h);
   if (g.count < 64) return false;
   const { top, gh, gw, cx } = g;
   const x0 = Math.trunc(Math.max(0, cx - 0.05 * gw)); const x1 = Math.trunc(cx + 0.05 * gw) + 1;
@@ -447,4 +460,131 @@ function dropHangerOnce(image, mask, rules) {
   const data = Float32Array.from(mask.data);
   for (let p = 0; p < w0 * h0; p++) if (gone[p] > 0.5 && !(full[p] > 0.5)) data[p] = 0;
   return { data, width: w0, height: h0 };
+}
+
+// ------------------------------------------------------------------------------------------ strap loops
+
+/**
+ * `tryon.garment.mask.drop_strap_loops`: give back to the backdrop the loops a camisole's straps hang in beside
+ * the cups (walled-off wedges of paper that the border flood cannot reach, drawn on the person as a white triangle
+ * on each shoulder). At the photo's resolution, in the garment's top 30 %: 4-connected pieces of the mask within
+ * `strap_tol` CIELAB units (chroma halved) of the fitted backdrop, starting in the top 20 %, at least 5 % of the
+ * garment's height tall, a quarter of its width off the centre line, with garment all round them, walled on the
+ * outside by at most `strap_wall` of its width, as smooth as the paper (lightness spread within 1.6 × its noise) and
+ * ringed by pixels clearly unlike the backdrop. Thresholds from the manifest's `garment_mask`.
+ * @param {import('./processing.js').RGBImage} image the garment photo
+ * @param {import('./processing.js').Mask} mask its mask (same size)
+ * @param {{strap_tol: number, strap_wall: number}} rules
+ * @returns {import('./processing.js').Mask} the mask itself when no loop is found, else a copy without them
+ */
+export function dropStrapLoops(image, mask, rules) {
+  const { width: w, height: h, data } = mask;
+  const hard = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) hard[p] = data[p] > 0.5 ? 1 : 0;
+  const g = garmentBox(hard, w, h);
+  if (g.count < 20 || g.gh < 20 || g.gw < 20) return mask;
+  const { top: gTop, gh: gH, gw: gW } = g;
+  const y1 = Math.min(h, gTop + Math.trunc(0.3 * gH));
+  // CIELAB of the photo (no blur, as Python reads it here) where it is read: the border ring and the rows above y1.
+  const lab = new Float32Array(w * h * 3);
+  const px = image.data;
+  const toLab = (p) => P.labInto(lab, 3 * p, px[3 * p], px[3 * p + 1], px[3 * p + 2]);
+  for (let p = 0; p < y1 * w; p++) toLab(p);
+  for (let y = y1; y < h; y++) {
+    if (y < 3 || y >= h - 3) for (let x = 0; x < w; x++) toLab(y * w + x);
+    else for (const x of [0, 1, 2, w - 3, w - 2, w - 1]) toLab(y * w + x);
+  }
+  const { coef, noise } = borderStats(lab, w, h);
+  const n = y1 * w;
+  const dist = new Float32Array(n);
+  const cand = new Uint8Array(n);
+  const [[a0, a1, a2], [b0, b1, b2], [d0, d1, d2]] = coef;
+  for (let y = 0; y < y1; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      const u = x / w; const v = y / h;
+      const e0 = lab[3 * p] - (a0 + a1 * u + a2 * v);
+      const e1 = lab[3 * p + 1] - (b0 + b1 * u + b2 * v);
+      const e2 = lab[3 * p + 2] - (d0 + d1 * u + d2 * v);
+      dist[p] = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+      cand[p] = hard[p] && dist[p] < rules.strap_tol ? 1 : 0;
+    }
+  }
+  let sx = 0;
+  for (let y = 0, p = 0; y < h; y++) for (let x = 0; x < w; x++, p++) if (hard[p]) sx += x;
+  const gCx = sx / g.count;
+  const { labels, areas } = P.components(cand, w, y1, false);
+  const box = areas.map(() => [w, y1, -1, -1]); // x0, y0, x1, y1 per label
+  for (let p = 0; p < n; p++) {
+    const l = labels[p];
+    if (!l) continue;
+    const x = p % w; const y = (p - x) / w; const b = box[l - 1];
+    b[0] = Math.min(b[0], x); b[1] = Math.min(b[1], y); b[2] = Math.max(b[2], x); b[3] = Math.max(b[3], y);
+  }
+  const drop = new Uint8Array(n);
+  let any = false;
+  areas.forEach((area, i) => {
+    const [bx0, by0, bx1, by1] = box[i];
+    const bw = bx1 - bx0 + 1; const bh = by1 - by0 + 1;
+    if (by0 >= gTop + 0.2 * gH || bh < 0.05 * gH || area < 2e-4 * gH * gW) return;
+    const cx = bx0 + 0.5 * bw;
+    if (Math.abs(cx - gCx) < 0.25 * gW) return;
+    const id = i + 1;
+    const inComp = (x, y) => x >= 0 && x < w && y >= 0 && y < y1 && labels[y * w + x] === id;
+    // A hole: garment on every side (a fringe of backdrop along the outline touches the outside).
+    let rim = 0; let open = 0; let ring = 0; let far = 0;
+    const L = [];
+    for (let y = Math.max(0, by0 - 4); y <= Math.min(y1 - 1, by1 + 4); y++) {
+      for (let x = Math.max(0, bx0 - 4); x <= Math.min(w - 1, bx1 + 4); x++) {
+        const p = y * w + x;
+        if (labels[p] === id) { L.push(lab[3 * p]); continue; }
+        let near3 = false; let near9 = false;
+        for (let dy = -4; dy <= 4 && !near9; dy++) {
+          const row = ELLIPSE_9[dy + 4];
+          for (let dx = -4; dx <= 4; dx++) {
+            if (!row[dx + 4] || !inComp(x + dx, y + dy)) continue;
+            near9 = true;
+            break;
+          }
+        }
+        for (let dy = -1; dy <= 1 && !near3; dy++) for (let dx = -1; dx <= 1; dx++) if (inComp(x + dx, y + dy)) { near3 = true; break; }
+        if (near3) { rim++; open += hard[p] ? 0 : 1; }
+        if (near9 && hard[p]) { ring++; far += dist[p] > 12 ? 1 : 0; }
+      }
+    }
+    if (open / Math.max(1, rim) > 0.02) return;
+    if (outerWall(labels, id, hard, w, by0, by1, cx > gCx ? 1 : -1) > rules.strap_wall * gW) return;
+    const mean = L.reduce((a, b) => a + b, 0) / L.length;
+    const sd = Math.sqrt(L.reduce((a, b) => a + (b - mean) ** 2, 0) / L.length);
+    if (sd > Math.max(0.6, 1.6 * noise)) return; // a white stripe of the fabric has its weave; paper is smooth
+    if (ring && far / ring > 0.35) {
+      for (let p = 0; p < n; p++) if (labels[p] === id) drop[p] = 1;
+      any = true;
+    }
+  });
+  if (!any) return mask;
+  // The soft edge round the wedge goes too (the backdrop's anti-aliased rim).
+  const gone = P.morph(drop, w, y1, [new Uint8Array([1, 1, 1]), new Uint8Array([1, 1, 1]), new Uint8Array([1, 1, 1])], true);
+  const out = Float32Array.from(data);
+  for (let p = 0; p < n; p++) if (gone[p]) out[p] = 0;
+  return { data: out, width: w, height: h };
+}
+
+const ELLIPSE_9 = P.ellipseKernel(9);
+
+/** `tryon.garment.mask._outer_wall`: median width of the garment between a patch and the outside, per row. */
+function outerWall(labels, id, hard, w, y0, y1, sgn) {
+  const walls = [];
+  for (let y = y0; y <= y1; y++) {
+    let edge = -1;
+    for (let x = 0; x < w; x++) {
+      if (labels[y * w + x] !== id) continue;
+      if (edge < 0 || (sgn > 0 ? x > edge : x < edge)) edge = x;
+    }
+    if (edge < 0) continue;
+    let run = 0;
+    for (let x = edge + sgn; x >= 0 && x < w && hard[y * w + x]; x += sgn) run++;
+    walls.push(run);
+  }
+  return median(walls);
 }

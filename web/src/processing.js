@@ -435,16 +435,38 @@ function keepLarge(hard, w, h, share, minArea = 0) {
   return out;
 }
 
-/** sRGB (0-255) → CIELAB with chroma halved, as `tryon.garment.mask._lab` (OpenCV's float conversion, D65). */
-function labHalfChroma(r, g, b) {
-  const lin = (v) => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-  const R = lin(r); const G = lin(g); const B = lin(b);
+const SRGB_LINEAR = Float64Array.from({ length: 256 }, (_, v) => {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+});
+
+/**
+ * sRGB → CIELAB with chroma halved, as `tryon.garment.mask._lab` (OpenCV's float conversion, D65).
+ * @param {number} r 0-255 integer level (as are g, b)
+ * @returns {number[]} [L (0-100), a / 2, b / 2]
+ */
+export function labHalfChroma(r, g, b) {
+  const out = [0, 0, 0];
+  labInto(out, 0, r, g, b);
+  return out;
+}
+
+/**
+ * {@link labHalfChroma} written into `out[i..i+2]` (no allocation: photos of millions of pixels).
+ * @param {Float32Array|number[]} out
+ * @param {number} i
+ */
+export function labInto(out, i, r, g, b) {
+  const R = SRGB_LINEAR[r]; const G = SRGB_LINEAR[g]; const B = SRGB_LINEAR[b];
   const X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / 0.950456;
   const Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
   const Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.088754;
-  const f = (t) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
-  const L = Y > 0.008856 ? 116 * Math.cbrt(Y) - 16 : 903.3 * Y;
-  return [L, 0.5 * 500 * (f(X) - f(Y)), 0.5 * 200 * (f(Y) - f(Z))];
+  const fX = X > 0.008856 ? Math.cbrt(X) : 7.787 * X + 16 / 116;
+  const fY = Y > 0.008856 ? Math.cbrt(Y) : 7.787 * Y + 16 / 116;
+  const fZ = Z > 0.008856 ? Math.cbrt(Z) : 7.787 * Z + 16 / 116;
+  out[i] = Y > 0.008856 ? 116 * fY - 16 : 903.3 * Y;
+  out[i + 1] = 0.5 * 500 * (fX - fY);
+  out[i + 2] = 0.5 * 200 * (fY - fZ);
 }
 
 /** Separable Gaussian blur of a (h, w, c) float array, OpenCV's kernel size for `sigma` and BORDER_REFLECT_101. */
@@ -488,7 +510,7 @@ export function labOf(rgb, w, h) {
   const pre = gaussianBlur(Float32Array.from(rgb), w, h, 3, 0.8, 3);
   const lab = new Float32Array(w * h * 3);
   for (let p = 0; p < w * h; p++) {
-    lab.set(labHalfChroma(Math.round(pre[3 * p]), Math.round(pre[3 * p + 1]), Math.round(pre[3 * p + 2])), 3 * p);
+    labInto(lab, 3 * p, Math.round(pre[3 * p]), Math.round(pre[3 * p + 1]), Math.round(pre[3 * p + 2]));
   }
   return lab;
 }
