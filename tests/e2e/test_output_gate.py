@@ -108,8 +108,9 @@ def test_a_gated_photo_goes_to_the_servers_teacher_with_consent(page, teacher_si
     assert shown["consentText"].startswith("The model in your browser cannot dress this photo convincingly: your "
                                            "own clothes would still show"), shown["consentText"]
     # What is wrong, then the two ways out: the server, or another photo (no signal names for the shopper).
-    assert ("(a jacket, a coat or long sleeves). Our server's slower model may, or use a photo in a T-shirt"
-            in shown["consentText"]) and "old_garment" not in shown["consentText"], shown["consentText"]
+    assert ("(the try-on model cannot cover a jacket, a coat or long sleeves, and often shortens a garment's long "
+            "sleeves). Our server's slower model may, or try a photo in a T-shirt" in shown["consentText"]
+            ) and "old_garment" not in shown["consentText"], shown["consentText"]
     page.click("tryon-widget .consent-no")
     page.wait_for_function("() => window.__done !== null")
     done = page.evaluate("() => window.__done")
