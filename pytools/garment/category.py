@@ -468,7 +468,7 @@ def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
     Raises:
         UsageError: a name in ``dressed`` is not a category.
     """
-    from tryon.garment.landmarks import _WORK_H
+    from tryon.garment.landmarks import _WORK_H, SEAM_STEADY, SEAM_STEP
 
     names = [normalise_category(c) for c in dressed]
     if "auto" in names or not names:
@@ -480,7 +480,9 @@ def browser_rules(dressed: tuple[str, ...] = DRESSED) -> dict:
         "shoulder_min": _SHOULDER_MIN, "neck_max": _NECK_MAX, "waistband_flat": _WAISTBAND_FLAT,
         "waistband_edge": _WAISTBAND_EDGE, "dress_length": _DRESS_LENGTH, "top_length": _TOP_LENGTH, "tall": _TALL,
         "leg_gap_trousers": _LEG_GAP_TROUSERS, "leg_gap_short": _LEG_GAP_SHORT, "widening": _WIDENING,
-        "folded_fill": _FOLDED_FILL, "folded_aspect": _FOLDED_ASPECT, "hung_top": _HUNG_TOP}}
+        "folded_fill": _FOLDED_FILL, "folded_aspect": _FOLDED_ASPECT, "hung_top": _HUNG_TOP,
+        "folded_fill_no_sleeves": _FOLDED_FILL_NO_SLEEVES, "folded_aspect_no_sleeves": _FOLDED_ASPECT_NO_SLEEVES,
+        "folded_top": _FOLDED_TOP, "folded_bottom": _FOLDED_BOTTOM, "seam_steady": SEAM_STEADY, "seam_step": SEAM_STEP}}
 
 
 _EXAMPLES = {"tops": "t-shirts, shirts, blouses, sweaters, tank tops", "bottoms": "trousers, jeans, shorts or a skirt",

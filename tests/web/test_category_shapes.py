@@ -70,3 +70,36 @@ def test_js_classifier_matches_python_on_drawn_garments(tmp_path: Path, dressed)
             assert "name its category" in js[name]["refusal"], js[name]
         elif refused:
             assert f"'{fashn[py]}'" in js[name]["refusal"] and "dresses tops" in js[name]["refusal"], js[name]
+
+
+def test_a_rounded_folded_shirt_is_refused_from_its_photo_unless_sleeves_seams_show(tmp_path: Path) -> None:
+    """A folded shirt whose collar and shoulders are rounded (box fill 0.87) reads as a sleeveless top from its mask
+    alone; Python's second folded rule refuses it when the photo shows no sleeves, and the widget's twin does too
+    when given the photo. Two sleeves' seams drawn down the block (a top laid out with its sleeves against its sides)
+    keep it from being called folded in both."""
+    from tryon.garment.category import FOLDED
+
+    block = [(55, 150), (110, 95), (132, 92), (150, 80), (168, 92), (190, 95), (245, 150), (245, 300), (55, 300)]
+    m = _mask(block)
+    plain = np.full((400, 300, 3), 245, np.uint8)
+    plain[m > 0] = (70, 110, 160)
+    seams = plain.copy()
+    for x in (90, 210):
+        cv2.line(seams, (x, 150), (x, 295), (20, 30, 50), 4)
+    cases = {"block": (m, None), "block_plain": (m, plain), "block_seams": (m, seams)}
+    spec = browser_rules()
+    photos = {}
+    for name, (mask, img) in cases.items():
+        (tmp_path / f"{name}.u8").write_bytes(mask.tobytes())
+        if img is not None:
+            (tmp_path / f"{name}.rgb").write_bytes(img.tobytes())
+            photos[name] = f"{name}.rgb"
+    (tmp_path / "case.json").write_text(json.dumps({
+        "masks": {name: [400, 300] for name in cases}, "garment_category": spec, "photos": photos}))
+    subprocess.run(["node", str(RUNNER), str(tmp_path)], check=True, timeout=120)
+    js = json.loads((tmp_path / "js.json").read_text())
+    py = {name: classify_garment(img, mask.astype(np.float32)) for name, (mask, img) in cases.items()}
+    assert py["block"].category == js["block"]["category"] == "top"  # the mask alone: a sleeveless top
+    assert py["block_plain"].reason == js["block_plain"]["reason"] == FOLDED
+    assert js["block_plain"]["refusal"] == FOLDED_ADVICE
+    assert py["block_seams"].reason != FOLDED and js["block_seams"]["reason"] != FOLDED, (py, js)

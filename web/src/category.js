@@ -16,7 +16,7 @@
  * @module category
  */
 
-import { resizeMaskArea, roundHalfEven } from './processing.js';
+import { gaussianBlur, labInto, resize, resizeMaskArea, roundHalfEven } from './processing.js';
 import { CATEGORY_EXAMPLES, normaliseCategory } from './protocol.js';
 
 // ------------------------------------------------------------------------------------- small numpy helpers
@@ -703,6 +703,58 @@ export function topLandmarks(sa) {
   return res;
 }
 
+/**
+ * `tryon.garment.landmarks._sleeve_seams`: true when the photo shows, on both sides, a line running down inside the
+ * outline at a steady distance from it (6-30 % of the width in): the inner edge of a long sleeve lying flat against
+ * the torso, which the silhouette cannot tell from a folded block's straight side. Per row of 40-85 % of the
+ * height, the strongest horizontal lightness step (CIELAB L on 0-255, Gaussian sigma 1.5, Sobel over 8) at those
+ * distances; at least `seam_steady` of the rows within 2 % of the width of their median distance, and a median step
+ * of `seam_step`.
+ * @param {import('./processing.js').RGBImage} image the garment photo
+ * @param {object} sa {@link analyseShape}'s result
+ * @param {object} rules the manifest's `garment_category.rules`
+ * @returns {boolean}
+ */
+export function sleeveSeams(image, sa, rules) {
+  const { B } = sa;
+  const { w, h } = B;
+  const small = resize(image, [h, w]).data;
+  const light = new Float32Array(w * h);
+  const lab = [0, 0, 0];
+  for (let p = 0; p < w * h; p++) {
+    labInto(lab, 0, small[3 * p], small[3 * p + 1], small[3 * p + 2]);
+    light[p] = Math.round(lab[0] * 255 / 100); // OpenCV's 8-bit L
+  }
+  const blur = gaussianBlur(light, w, h, 1, 1.5);
+  const at = (x, y) => blur[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))];
+  const gx = (x, y) => Math.abs((at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1))
+    - (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1))) / 8;
+  const d0 = Math.trunc(0.06 * sa.width); const d1 = Math.trunc(0.3 * sa.width);
+  for (const sgn of [1, -1]) {
+    const offs = []; const steps = [];
+    for (let y = Math.trunc(sa.top + 0.4 * sa.height); y < Math.trunc(sa.top + 0.85 * sa.height); y++) {
+      const cols = rowCols(B, y);
+      if (!cols.length) continue;
+      const edge = sgn > 0 ? cols[cols.length - 1] : cols[0];
+      let best = -1; let bestD = -1;
+      for (let d = d0; d < d1; d++) {
+        const x = edge - sgn * d;
+        if (x < 0 || x >= w) continue;
+        const v = gx(x, y) * B.m[y * w + x];
+        if (v > best) { best = v; bestD = d; }
+      }
+      if (bestD < 0) continue;
+      offs.push(bestD);
+      steps.push(best);
+    }
+    if (offs.length < 8) return false;
+    const med = median(offs);
+    const steady = offs.filter((o) => Math.abs(o - med) <= 0.02 * sa.width).length / offs.length;
+    if (steady < rules.seam_steady || median(steps) < rules.seam_step) return false;
+  }
+  return true;
+}
+
 // --------------------------------------------------------------------------------------------- the rules
 
 /** `tryon.garment.category.FOLDED`: the reason given for a garment photographed folded. */
@@ -722,12 +774,14 @@ export const FOLDED_ADVICE = 'this garment is photographed folded, so its sleeve
  *
  * @param {{data: ArrayLike<number>, width: number, height: number}} mask the garment mask, values in [0, 1]
  * @param {object} rules the manifest's `garment_category.rules`
- * @param {{hangerAbove?: () => boolean}} [photo] what the photo says: `hangerAbove()` is true when a hanger stands
- *   above the garment (`garment-mask.js` `hangerAbove`); without it no garment counts as hung
+ * @param {{hangerAbove?: () => boolean, image?: import('./processing.js').RGBImage}} [photo] what the photo says:
+ *   `hangerAbove()` is true when a hanger stands above the garment (`garment-mask.js` `hangerAbove`; without it no
+ *   garment counts as hung); `image`, the garment photo, lets the second folded-shirt rule look for sleeves' seams
+ *   ({@link sleeveSeams}; without it that rule is not applied)
  * @returns {{category: 'top'|'dress'|'lower'|'uncertain', reason: string, features: object}}
  * @throws {Error} the mask is empty
  */
-export function classifyGarment(mask, rules, { hangerAbove = null } = {}) {
+export function classifyGarment(mask, rules, { hangerAbove = null, image = null } = {}) {
   const sa = analyseShape(mask, rules);
   const f = shapeFeatures(sa, rules);
   const out = (category, reason) => ({ category, reason, features: f });
@@ -739,6 +793,15 @@ export function classifyGarment(mask, rules, { hangerAbove = null } = {}) {
       return out('lower', 'a waistband and no shoulders');
     }
     return out('uncertain', 'a straight top edge and no shoulders or sleeves');
+  }
+  // A folded shirt less full than `folded_fill` (its collar and shoulders rounded) reads as a sleeveless top. Python
+  // asks its landmarks whether the photo shows sleeves; of their cues only the sleeves' seams are ported, which on
+  // the 582 garment photos of ../shared decides as Python does on all but one (a shirt laid out with its sleeves
+  // against its body, refused here with the advice to spread them).
+  if (image && rules.folded_fill_no_sleeves && f.box_fill >= rules.folded_fill_no_sleeves
+      && f.aspect <= rules.folded_aspect_no_sleeves && f.top_width < rules.folded_top
+      && f.width_90 >= rules.folded_bottom && !sleeveSeams(image, sa, rules)) {
+    return out('uncertain', FOLDED);
   }
   const p = topLandmarks(sa);
   const torsoW = Math.max(1, p.armpit_left[0] - p.armpit_right[0], p.shoulder_left[0] - p.shoulder_right[0]);

@@ -470,7 +470,7 @@ export function labInto(out, i, r, g, b) {
 }
 
 /** Separable Gaussian blur of a (h, w, c) float array, OpenCV's kernel size for `sigma` and BORDER_REFLECT_101. */
-function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
+export function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
   const k = ksize || (Math.round(sigma * 8 + 1) | 1);
   const r = k >> 1;
   const weights = Array.from({ length: k }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));

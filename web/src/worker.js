@@ -520,7 +520,7 @@ function checkCategory(mask, category, photo) {
   const hangerAbove = hangerRules?.hanger_hook ? () => M.hangerAbove(photo, mask, hangerRules) : null;
   let info;
   try {
-    info = C.classifyGarment(mask, spec.rules, { hangerAbove });
+    info = C.classifyGarment(mask, spec.rules, { hangerAbove, image: photo });
   } catch { // an empty mask: the mask step refuses those itself (BusyBackgroundError)
     return;
   }
