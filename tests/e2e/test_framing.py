@@ -68,6 +68,7 @@ RUN_JS = """async ([personB64, personType, garmentB64, garmentType]) => {
     statusText: root.querySelector('[role=status]').textContent, compareHidden: root.querySelector('.compare').hidden,
     afterSrc: root.querySelector('.after').getAttribute('src'), hasResult: w.result !== null,
     keypoints: f ? Array.from(f.keypoints) : null, face: f ? f.face : null,
+    garmentMask: w.debugLastRun?.garmentMask ?? null,
   };
 }"""
 
@@ -160,6 +161,11 @@ def test_refusals_agree_and_leave_no_stale_result(page, framed_site, framer, wil
     assert got["error"] and got["error"]["name"] == py_err, got
     assert got["status"] == "error" and "no face found" in got["statusText"].lower(), got["statusText"]
     assert got["compareHidden"] and not got["hasResult"] and got["afterSrc"] is None, "a stale result stayed on screen"
+
+    # An uploaded garment with a person the framing refuses: the debug hook still says how the garment was cut out.
+    got = _run(page, wild_dev / "garment" / GARMENT_AS_PERSON, wild_dev / "garment" / "dressedbyai__item1.jpg")
+    assert got["error"] and got["error"]["name"] == "NoPersonError", got
+    assert got["garmentMask"]["method"] in ("cutout", "segmenter"), got["garmentMask"]
 
     # A person photo given as the garment: StudentRunner.analyse_garment refuses it with PhotoTypeError.
     assert framer.is_person_photo(load_image(wild_dev / "person" / PERSON_AS_GARMENT)), PhotoTypeError.name

@@ -787,7 +787,8 @@ export function classifyGarment(mask, rules, { hangerAbove = null, image = null 
   const out = (category, reason) => ({ category, reason, features: f });
   if (f.leg_gap > rules.leg_gap_trousers) return out('lower', 'two legs');
   if (f.box_fill >= rules.folded_fill && f.aspect <= rules.folded_aspect) return out('uncertain', FOLDED);
-  const hung = () => Boolean(hangerAbove && rules.hung_top && f.top_width < rules.hung_top * f.width_10 && hangerAbove());
+  const hung = () => Boolean(hangerAbove && rules.hung_top && f.top_width < rules.hung_top * f.width_10
+    && hangerAbove());
   if (f.flat_top >= rules.waistband_flat && f.edge_ratio >= rules.waistband_edge && !f.has_shoulders && !hung()) {
     if (f.leg_gap > rules.leg_gap_short || f.width_90 >= f.width_10 + rules.widening || f.aspect >= rules.tall) {
       return out('lower', 'a waistband and no shoulders');

@@ -130,7 +130,8 @@ export class GarmentMasker {
     if (areas.length > 1) {
       const big = Math.max(...areas);
       const keep = new Uint8Array(h * w);
-      for (let p = 0; p < h * w; p++) keep[p] = labels[p] && areas[labels[p] - 1] >= this.rules.min_component * big ? 1 : 0;
+      const least = this.rules.min_component * big;
+      for (let p = 0; p < h * w; p++) keep[p] = labels[p] && areas[labels[p] - 1] >= least ? 1 : 0;
       // The soft rim just outside a kept component stays (a 3×3 dilation of the kept set); everything else goes.
       for (let y = 0; y < h; y++) {
         for (let x0 = 0; x0 < w; x0++) {
@@ -547,7 +548,9 @@ export function dropStrapLoops(image, mask, rules) {
             break;
           }
         }
-        for (let dy = -1; dy <= 1 && !near3; dy++) for (let dx = -1; dx <= 1; dx++) if (inComp(x + dx, y + dy)) { near3 = true; break; }
+        for (let dy = -1; dy <= 1 && !near3; dy++) {
+          for (let dx = -1; dx <= 1; dx++) if (inComp(x + dx, y + dy)) { near3 = true; break; }
+        }
         if (near3) { rim++; open += hard[p] ? 0 : 1; }
         if (near9 && hard[p]) { ring++; far += dist[p] > 12 ? 1 : 0; }
       }
@@ -564,7 +567,8 @@ export function dropStrapLoops(image, mask, rules) {
   });
   if (!any) return mask;
   // The soft edge round the wedge goes too (the backdrop's anti-aliased rim).
-  const gone = P.morph(drop, w, y1, [new Uint8Array([1, 1, 1]), new Uint8Array([1, 1, 1]), new Uint8Array([1, 1, 1])], true);
+  const box3 = [0, 1, 2].map(() => new Uint8Array([1, 1, 1]));
+  const gone = P.morph(drop, w, y1, box3, true);
   const out = Float32Array.from(data);
   for (let p = 0; p < n; p++) if (gone[p]) out[p] = 0;
   return { data: out, width: w, height: h };

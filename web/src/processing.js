@@ -306,7 +306,11 @@ export function stripFrame(image, depth = 4) {
   const d = Math.min(depth, Math.floor(h / 8), Math.floor(w / 8));
   if (d < 2) return image;
   let data = null;
-  const median = (arr) => { const v = Float64Array.from(arr).sort(); const n = v.length; return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2; };
+  const median = (arr) => {
+    const v = Float64Array.from(arr).sort();
+    const n = v.length;
+    return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
   // One side at a time as Python does (top, bottom, left, right), each reading the image as corrected so far.
   for (let side = 0; side < 4; side++) {
     const src = data || image.data;

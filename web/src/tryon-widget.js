@@ -602,6 +602,7 @@ export class TryonWidget extends HTMLElement {
       err.fallbacks = msg.fallbacks;
       if (msg.category) err.category = msg.category; // an auto garment the student refused: what it looks like
       if (msg.what) { err.what = msg.what; err.advice = msg.advice; } // an output-gate refusal's two parts
+      if (msg.debug) this.debugLastRun = msg.debug; // a refused run: how its garment was cut out, no tensors
       p.reject(err);
     } else p.resolve(msg);
   }

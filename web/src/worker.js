@@ -795,6 +795,10 @@ self.addEventListener('message', (event) => {
         type: Reply.ERROR, id: msg.id, name: err.name || 'Error', message: err.message || String(err),
         local: Boolean(err.local), fallbacks: err.fallbacks || [], category: err.category || null,
         what: err.what || null, advice: err.advice || null,
+        // With `debug`, a refused run still says how its garment was cut out (a person-side refusal may come from
+        // a bad cut-out).
+        debug: state.debug && msg.type === Request.RUN && state.garment
+          ? { garmentMask: state.garment.maskInfo } : null,
       });
     }
   });
