@@ -16,25 +16,14 @@
  * @module category
  */
 
-import { gaussianBlur, labInto, resize, resizeMaskArea, roundHalfEven } from './processing.js';
+import {
+  components, gaussianBlur, labInto, median, percentile, resize, resizeMaskArea, roundHalfEven,
+} from './processing.js';
 import { CATEGORY_EXAMPLES, normaliseCategory } from './protocol.js';
 
 // ------------------------------------------------------------------------------------- small numpy helpers
 
 const pyMod = (a, n) => ((a % n) + n) % n;
-const median = (v) => {
-  const s = Float64Array.from(v).sort();
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-/** numpy's default (linear) percentile. */
-const percentile = (v, q) => {
-  const s = Float64Array.from(v).sort();
-  const pos = (q / 100) * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-};
 /** numpy's argmin over `f(0..n-1)`: the first index of the smallest value. */
 const argmin = (n, f) => {
   let b = 0; let bv = Infinity;
@@ -53,36 +42,6 @@ function rowCols(B, y) {
 }
 
 // ------------------------------------------------------------------------------------------ normalisation
-
-/** Label connected components (8- or 4-connectivity); returns labels (0 = background) and per-label stats. */
-function components(m, w, h, conn8) {
-  const lbl = new Int32Array(w * h);
-  const stats = [null];
-  const stack = [];
-  for (let i = 0; i < w * h; i++) {
-    if (!m[i] || lbl[i]) continue;
-    const k = stats.length;
-    const st = { x0: w, y0: h, x1: -1, y1: -1, area: 0 };
-    lbl[i] = k; stack.push(i);
-    while (stack.length) {
-      const p = stack.pop();
-      const x = p % w; const y = (p - x) / w;
-      st.area++;
-      if (x < st.x0) st.x0 = x; if (x > st.x1) st.x1 = x; if (y < st.y0) st.y0 = y; if (y > st.y1) st.y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          if ((!dx && !dy) || (!conn8 && dx && dy)) continue;
-          const xx = x + dx; const yy = y + dy;
-          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-          const q = yy * w + xx;
-          if (m[q] && !lbl[q]) { lbl[q] = k; stack.push(q); }
-        }
-      }
-    }
-    stats.push(st);
-  }
-  return { lbl, stats };
-}
 
 /** `_main_component`: the largest 8-connected component, holes filled except a long sleeve's slots. */
 function mainComponent(m, w, h) {

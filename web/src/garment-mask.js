@@ -20,6 +20,10 @@
  */
 import * as P from './processing.js';
 
+const BOX_3 = [0, 1, 2].map(() => new Uint8Array([1, 1, 1])); // np.ones((3, 3))
+const ELLIPSE_3 = P.ellipseKernel(3);
+const ELLIPSE_9 = P.ellipseKernel(9);
+
 /**
  * @typedef {object} GarmentMaskRules the manifest's `garment_mask`
  * @property {[number, number]} size the segmenter's input (height, width)
@@ -75,10 +79,7 @@ export class GarmentMasker {
   async mask(image) {
     const r = this.rules;
     const size = [image.height, image.width];
-    if (!this.segment) {
-      const cut = P.garmentCutout(image, { scales: [] });
-      return { mask: P.softenCutout(cut, size), method: 'cutout', confidence: 1 };
-    }
+    if (!this.segment) return { mask: P.garmentMask(image), method: 'cutout', confidence: 1 };
     const cut = P.garmentCutout(image, { scales: r.confidence_scales, plainFraction: r.plain_border_fraction,
       smoothNoise: r.smooth_border_noise });
     if (cut.plain && cut.confidence >= r.confident) {
@@ -126,26 +127,13 @@ export class GarmentMasker {
     const prob = new Float32Array(h * w);
     for (let p = 0; p < h * w; p++) prob[p] = 1 / (1 + Math.exp(-logits[p]));
     const hard = Uint8Array.from(prob, (v) => (v > 0.5 ? 1 : 0));
-    const { labels, areas } = P.components(hard, w, h);
-    if (areas.length > 1) {
-      const big = Math.max(...areas);
-      const keep = new Uint8Array(h * w);
-      const least = this.rules.min_component * big;
-      for (let p = 0; p < h * w; p++) keep[p] = labels[p] && areas[labels[p] - 1] >= least ? 1 : 0;
+    const { lbl, stats } = P.components(hard, w, h);
+    if (stats.length > 2) {
+      const least = this.rules.min_component * Math.max(...stats.slice(1).map((st) => st.area));
+      const keep = Uint8Array.from(lbl, (l) => (l && stats[l].area >= least ? 1 : 0));
       // The soft rim just outside a kept component stays (a 3×3 dilation of the kept set); everything else goes.
-      for (let y = 0; y < h; y++) {
-        for (let x0 = 0; x0 < w; x0++) {
-          let near = 0;
-          for (let dy = -1; dy <= 1 && !near; dy++) {
-            for (let dx = -1; dx <= 1; dx++) {
-              const yy = y + dy;
-              const xx = x0 + dx;
-              if (yy >= 0 && yy < h && xx >= 0 && xx < w && keep[yy * w + xx]) { near = 1; break; }
-            }
-          }
-          if (!near) prob[y * w + x0] = 0;
-        }
-      }
+      const near = P.morph(keep, w, h, BOX_3, true);
+      for (let p = 0; p < h * w; p++) if (!near[p]) prob[p] = 0;
     }
     return P.resizeMask({ data: prob, width: w, height: h }, [image.height, image.width]);
   }
@@ -172,18 +160,9 @@ function borderCover({ data, width: w, height: h }, width) {
  */
 function checkExtent({ data, width: w, height: h }, minExtent) {
   if (!minExtent) return; // a manifest from before the rule
-  let y0 = h; let y1 = -1; let x0 = w; let x1 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (data[y * w + x] <= 0.5) continue;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-    }
-  }
-  const dy = y1 < 0 ? 0 : (y1 - y0 + 1) / h;
-  const dx = x1 < 0 ? 0 : (x1 - x0 + 1) / w;
+  const g = garmentBox(binary(data), w, h);
+  const dy = g.count ? g.gh / h : 0;
+  const dx = g.count ? g.gw / w : 0;
   if (Math.min(dy, dx) < minExtent) {
     const pct = (v) => `${Math.round(v * 100)}%`;
     throw new P.BusyBackgroundError(`no garment found: what stands apart from the background spans only ${pct(dy)} `
@@ -193,21 +172,6 @@ function checkExtent({ data, width: w, height: h }, minExtent) {
 }
 
 // ------------------------------------------------------------------------------------------------ hangers
-
-const median = (values) => {
-  const v = Float64Array.from(values).sort();
-  const n = v.length;
-  if (!n) return NaN;
-  return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2;
-};
-
-/** `np.percentile(values, q)` (linear interpolation between the closest ranks). */
-const percentile = (values, q) => {
-  const v = Float64Array.from(values).sort();
-  const i = (q / 100) * (v.length - 1);
-  const lo = Math.floor(i);
-  return lo + 1 < v.length ? v[lo] + (i - lo) * (v[lo + 1] - v[lo]) : v[lo];
-};
 
 /**
  * `tryon.garment.mask.border_stats`: the backdrop's colour as a plane per CIELAB channel, robustly fitted to the
@@ -221,9 +185,9 @@ function borderStats(lab, w, h) {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) if (y < 3 || y >= h - 3 || x < 3 || x >= w - 3) ring.push(y * w + x);
   }
-  const med = [0, 1, 2].map((c) => median(ring.map((p) => lab[3 * p + c])));
+  const med = [0, 1, 2].map((c) => P.median(ring.map((p) => lab[3 * p + c])));
   const d = ring.map((p) => Math.hypot(lab[3 * p] - med[0], lab[3 * p + 1] - med[1], lab[3 * p + 2] - med[2]));
-  const cut = Math.max(6, percentile(d, 50) * 3);
+  const cut = Math.max(6, P.percentile(d, 50) * 3);
   const kept = ring.filter((_, i) => d[i] < cut);
   let coef = [0, 1, 2].map((c) => [med[c], 0, 0]);
   if (kept.length >= 20) {
@@ -266,9 +230,16 @@ function borderStats(lab, w, h) {
     const b = bg(x, (p - x) / w);
     return Math.hypot(lab[3 * p] - b[0], lab[3 * p + 1] - b[1], lab[3 * p + 2] - b[2]);
   });
-  const p60 = percentile(res, 60) + 1e-6;
+  const p60 = P.percentile(res, 60) + 1e-6;
   const low = res.filter((v) => v < p60);
-  return { bg, coef, noise: low.length ? 1.4826 * median(low) : 0 };
+  return { bg, coef, noise: low.length ? 1.4826 * P.median(low) : 0 };
+}
+
+/** A soft mask's pixels over 0.5, as 0/1 (a plain loop: photos of millions of pixels). */
+function binary(data) {
+  const out = new Uint8Array(data.length);
+  for (let p = 0; p < data.length; p++) out[p] = data[p] > 0.5 ? 1 : 0;
+  return out;
 }
 
 /**
@@ -315,7 +286,7 @@ function aboveShare(image, mask, y, cx, gh, gw, hook) {
   for (let yy = y0; yy < y1; yy++) {
     const row = new Float64Array(W);
     for (let x = 0; x < W; x++) row[x] = gray(data, 3 * (yy * W + x));
-    const m = median(row);
+    const m = P.median(row);
     let seen = false;
     for (let x = x0; x < x1 && !seen; x++) seen = Math.abs(row[x] - m) > 25 || mask.data[yy * W + x] > 0.5;
     rows += seen;
@@ -335,8 +306,7 @@ function aboveShare(image, mask, y, cx, gh, gw, hook) {
  */
 export function hangerAbove(image, mask, rules) {
   const { width: w, height: h, data } = mask;
-  const hard = new Uint8Array(w * h);
-  for (let p = 0; p < w * h; p++) hard[p] = data[p] > 0.5 ? 1 : 0;
+  const hard = binary(data);
   const g = garmentBox(hard, w, h);
   if (g.count < 64) return false;
   const { top, gh, gw, cx } = g;
@@ -414,7 +384,7 @@ function dropHangerOnce(image, mask, rules) {
   const seedPx = [];
   for (let p = 0; p < w * h; p++) if (seed[p]) seedPx.push(p);
   if (!seedPx.length || !bodyPx.length) return mask;
-  const colour = (px) => [0, 1, 2].map((c) => median(px.map((p) => lab[3 * p + c])));
+  const colour = (px) => [0, 1, 2].map((c) => P.median(px.map((p) => lab[3 * p + c])));
   const body = colour(bodyPx);
   const apex = colour(seedPx);
   const dist = (p, c) => Math.hypot(lab[3 * p] - c[0], lab[3 * p + 1] - c[1], lab[3 * p + 2] - c[2]);
@@ -427,25 +397,25 @@ function dropHangerOnce(image, mask, rules) {
   for (let p = 0; p < nearEnd * w; p++) {
     if (m[p] && dist(p, apex) < reach && dist(p, apex) < dist(p, body)) near[p] = 1;
   }
-  const { labels } = P.components(near, w, h, true);
+  const { lbl } = P.components(near, w, h, true);
   const hit = new Set();
-  for (const p of seedPx) if (near[p]) hit.add(labels[p]);
-  let hanger = Uint8Array.from(labels, (l) => (l && hit.has(l) ? 1 : 0));
+  for (const p of seedPx) if (near[p]) hit.add(lbl[p]);
+  let hanger = Uint8Array.from(lbl, (l) => (l && hit.has(l) ? 1 : 0));
   if (!hanger.some((v) => v)) return mask;
   for (let y = 0; y <= barY; y++) for (let x = lo; x < hi; x++) hanger[y * w + x] |= m[y * w + x]; // the hook
-  hanger = P.morph(hanger, w, h, P.ellipseKernel(3), true);
+  hanger = P.morph(hanger, w, h, ELLIPSE_3, true);
   // The backdrop it walled off: backdrop-coloured mask pixels above the body reached from outside the mask. The
   // way out crosses the hanger grown by one more pixel: the bar's anti-aliased rim, neither the apex's colour nor
   // the backdrop's, walled the patch in here where it did not in Python (the browser's blur differs from OpenCV's
   // fixed-point one by a level, which moves that rim's colours by half a CIELAB unit).
-  const passable = P.morph(hanger, w, h, P.ellipseKernel(3), true);
+  const passable = P.morph(hanger, w, h, ELLIPSE_3, true);
   const open = new Uint8Array(w * h);
   const backdrop = new Uint8Array(w * h);
   for (let p = 0; p < w * h; p++) {
     backdrop[p] = backdropLike[p] && m[p] && !hanger[p] && p < nearEnd * w ? 1 : 0;
     open[p] = !m[p] || passable[p] || backdrop[p] ? 1 : 0;
   }
-  const reached = P.components(open, w, h, false).labels;
+  const reached = P.components(open, w, h, false).lbl;
   const outside = new Set();
   for (let p = 0; p < w * h; p++) if (!m[p]) outside.add(reached[p]);
   const drop = new Uint8Array(w * h);
@@ -480,8 +450,7 @@ function dropHangerOnce(image, mask, rules) {
  */
 export function dropStrapLoops(image, mask, rules) {
   const { width: w, height: h, data } = mask;
-  const hard = new Uint8Array(w * h);
-  for (let p = 0; p < w * h; p++) hard[p] = data[p] > 0.5 ? 1 : 0;
+  const hard = binary(data);
   const g = garmentBox(hard, w, h);
   if (g.count < 20 || g.gh < 20 || g.gw < 20) return mask;
   const { top: gTop, gh: gH, gw: gW } = g;
@@ -514,23 +483,16 @@ export function dropStrapLoops(image, mask, rules) {
   let sx = 0;
   for (let y = 0, p = 0; y < h; y++) for (let x = 0; x < w; x++, p++) if (hard[p]) sx += x;
   const gCx = sx / g.count;
-  const { labels, areas } = P.components(cand, w, y1, false);
-  const box = areas.map(() => [w, y1, -1, -1]); // x0, y0, x1, y1 per label
-  for (let p = 0; p < n; p++) {
-    const l = labels[p];
-    if (!l) continue;
-    const x = p % w; const y = (p - x) / w; const b = box[l - 1];
-    b[0] = Math.min(b[0], x); b[1] = Math.min(b[1], y); b[2] = Math.max(b[2], x); b[3] = Math.max(b[3], y);
-  }
+  const { lbl: labels, stats } = P.components(cand, w, y1, false);
   const drop = new Uint8Array(n);
   let any = false;
-  areas.forEach((area, i) => {
-    const [bx0, by0, bx1, by1] = box[i];
+  stats.forEach((st, id) => {
+    if (!st) return;
+    const { x0: bx0, y0: by0, x1: bx1, y1: by1, area } = st;
     const bw = bx1 - bx0 + 1; const bh = by1 - by0 + 1;
     if (by0 >= gTop + 0.2 * gH || bh < 0.05 * gH || area < 2e-4 * gH * gW) return;
     const cx = bx0 + 0.5 * bw;
     if (Math.abs(cx - gCx) < 0.25 * gW) return;
-    const id = i + 1;
     const inComp = (x, y) => x >= 0 && x < w && y >= 0 && y < y1 && labels[y * w + x] === id;
     // A hole: garment on every side (a fringe of backdrop along the outline touches the outside).
     let rim = 0; let open = 0; let ring = 0; let far = 0;
@@ -567,14 +529,12 @@ export function dropStrapLoops(image, mask, rules) {
   });
   if (!any) return mask;
   // The soft edge round the wedge goes too (the backdrop's anti-aliased rim).
-  const box3 = [0, 1, 2].map(() => new Uint8Array([1, 1, 1]));
-  const gone = P.morph(drop, w, y1, box3, true);
+  const gone = P.morph(drop, w, y1, BOX_3, true);
   const out = Float32Array.from(data);
   for (let p = 0; p < n; p++) if (gone[p]) out[p] = 0;
   return { data: out, width: w, height: h };
 }
 
-const ELLIPSE_9 = P.ellipseKernel(9);
 
 /** `tryon.garment.mask._outer_wall`: median width of the garment between a patch and the outside, per row. */
 function outerWall(labels, id, hard, w, y0, y1, sgn) {
@@ -590,5 +550,5 @@ function outerWall(labels, id, hard, w, y0, y1, sgn) {
     for (let x = edge + sgn; x >= 0 && x < w && hard[y * w + x]; x += sgn) run++;
     walls.push(run);
   }
-  return median(walls);
+  return P.median(walls);
 }

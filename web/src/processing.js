@@ -306,11 +306,6 @@ export function stripFrame(image, depth = 4) {
   const d = Math.min(depth, Math.floor(h / 8), Math.floor(w / 8));
   if (d < 2) return image;
   let data = null;
-  const median = (arr) => {
-    const v = Float64Array.from(arr).sort();
-    const n = v.length;
-    return n % 2 ? v[n >> 1] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  };
   // One side at a time as Python does (top, bottom, left, right), each reading the image as corrected so far.
   for (let side = 0; side < 4; side++) {
     const src = data || image.data;
@@ -389,51 +384,68 @@ export function morph(hard, w, h, kernel, dilate) {
 const ELLIPSE_5 = ellipseKernel(5);
 
 /**
- * Connected components of a 0/1 mask, as `cv2.connectedComponentsWithStats` (labels in raster order of first pixel).
- * @param {ArrayLike<number>} hard (h × w) 0/1
+ * Connected components of a 0/1 mask with their boxes and areas, as `cv2.connectedComponentsWithStats` (labels in
+ * raster order of their first pixel).
+ * @param {ArrayLike<number>} m (h × w) 0/1
  * @param {number} w
  * @param {number} h
  * @param {boolean} [conn8=true] 8-connectivity, else 4
- * @returns {{labels: Int32Array, areas: number[]}} labels 0 = background, 1..n; areas[k - 1] of label k
+ * @returns {{lbl: Int32Array, stats: ({x0: number, y0: number, x1: number, y1: number, area: number}|null)[]}}
+ *   lbl: 0 = background, 1..n; stats[k] of label k (inclusive box, pixels), stats[0] null
  */
-export function components(hard, w, h, conn8 = true) {
-  const labels = new Int32Array(w * h);
-  const areas = [];
+export function components(m, w, h, conn8 = true) {
+  const lbl = new Int32Array(w * h);
+  const stats = [null];
   const stack = [];
-  for (let p0 = 0; p0 < w * h; p0++) {
-    if (!hard[p0] || labels[p0]) continue;
-    const id = areas.length + 1;
-    let area = 0;
-    labels[p0] = id;
-    stack.push(p0);
+  for (let i = 0; i < w * h; i++) {
+    if (!m[i] || lbl[i]) continue;
+    const k = stats.length;
+    const st = { x0: w, y0: h, x1: -1, y1: -1, area: 0 };
+    lbl[i] = k; stack.push(i);
     while (stack.length) {
       const p = stack.pop();
-      area++;
-      const x = p % w;
-      const y = (p - x) / w;
+      const x = p % w; const y = (p - x) / w;
+      st.area++;
+      if (x < st.x0) st.x0 = x; if (x > st.x1) st.x1 = x; if (y < st.y0) st.y0 = y; if (y > st.y1) st.y1 = y;
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          const yy = y + dy;
-          if (xx < 0 || xx >= w || yy < 0 || yy >= h || (!conn8 && dx && dy)) continue;
+          if ((!dx && !dy) || (!conn8 && dx && dy)) continue;
+          const xx = x + dx; const yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
           const q = yy * w + xx;
-          if (hard[q] && !labels[q]) { labels[q] = id; stack.push(q); }
+          if (m[q] && !lbl[q]) { lbl[q] = k; stack.push(q); }
         }
       }
     }
-    areas.push(area);
+    stats.push(st);
   }
-  return { labels, areas };
+  return { lbl, stats };
+}
+
+/** `np.median` (NaN for no values). */
+export function median(values) {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** `np.percentile(values, q)`: numpy's default (linear) interpolation between the closest ranks. */
+export function percentile(values, q) {
+  const s = Float64Array.from(values).sort();
+  const pos = (q / 100) * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
 /** Keep the components of a 0/1 mask at least `share` of the largest and `minArea` pixels. */
 function keepLarge(hard, w, h, share, minArea = 0) {
-  const { labels, areas } = components(hard, w, h);
-  if (areas.length <= 1) return hard;
-  const big = Math.max(...areas);
+  const { lbl, stats } = components(hard, w, h);
+  if (stats.length <= 2) return hard;
+  const big = Math.max(...stats.slice(1).map((st) => st.area));
   const out = new Uint8Array(w * h);
   for (let p = 0; p < w * h; p++) {
-    const a = labels[p] ? areas[labels[p] - 1] : 0;
+    const a = lbl[p] ? stats[lbl[p]].area : 0;
     out[p] = a && a >= share * big && a >= minArea ? 1 : 0;
   }
   return out;
