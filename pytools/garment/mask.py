@@ -24,8 +24,9 @@ import numpy as np
 from tryon.errors import BusyBackgroundError
 
 __all__ = ["garment_mask", "classical_mask", "border_stats", "strip_frame", "drop_hanger", "hanger_above",
-           "check_extent", "WORK_SIDE", "CONFIDENT", "CONFIDENCE_SCALES", "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER",
-           "MIN_EXTENT", "HANGER_PEAK", "HANGER_CONTRAST"]
+           "check_extent", "see_through_slots", "fill_see_through", "WORK_SIDE", "CONFIDENT", "CONFIDENCE_SCALES",
+           "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER", "MIN_EXTENT", "HANGER_PEAK", "HANGER_CONTRAST", "SLOT_SIDE",
+           "SLOT_MIN_WALL", "SLOT_ELONGATION", "SLOT_FABRIC"]
 
 log = logging.getLogger(__name__)
 
@@ -219,41 +220,178 @@ def _see_through_holes(fg: np.ndarray, enclosed: np.ndarray, bg_like: np.ndarray
         (h, w) bool, the pixels to give back to the background.
     """
     out = np.zeros(fg.shape, bool)
-    gy = np.nonzero(fg.any(axis=1))[0]
-    if not len(gy):
+    if not fg.any():
         return out
-    g_top, g_h = gy[0], gy[-1] - gy[0] + 1
-    gx = np.nonzero(fg.any(axis=0))[0]
-    g_w = gx[-1] - gx[0] + 1
-    g_cx = float(np.nonzero(fg)[1].mean())
+    box = _garment_box(fg)
     min_area = 0.001 * fg.size
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    k_wall = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13))
     for i in np.unique(enclosed[enclosed > 0]):
         comp = enclosed == i
         if comp.sum() < min_area:
             continue
         # Grow back over the band the opening removed, through background-like pixels only.
         comp = comp | (cv2.dilate(comp.astype(np.uint8), k).astype(bool) & bg_like)
-        # The slot under an arm is tall and starts below the armpits; a print's or stripe's near-white patch
-        # seldom is both (and a white patch higher up, e.g. on the chest or a collar, is left alone).
-        ys = np.nonzero(comp.any(axis=1))[0]
-        if ys[-1] - ys[0] + 1 < 0.08 * g_h or ys[0] < g_top + 0.2 * g_h:
-            continue
-        # ... and it lies off-centre, with only a sleeve's width of garment between it and the outside.
-        hx = np.nonzero(comp.any(axis=0))[0]
-        sgn = 1 if (hx[0] + hx[-1]) / 2 > g_cx else -1
-        if abs((hx[0] + hx[-1]) / 2 - g_cx) < 0.25 * g_w:
-            continue
-        if _outer_wall(comp, fg, ys, sgn) > 0.22 * g_w:
-            continue
         if float(np.median(dist[comp])) > tol_c:
             continue
-        # The wall a few pixels out, past the soft shadow line that borders any cut-out.
-        ring = cv2.dilate(comp.astype(np.uint8), k_wall).astype(bool) & ~comp & fg
-        if ring.any() and float((dist[ring] > max(12.0, 6.0 * tol_c)).mean()) > 0.35:
+        if _slot_shaped(comp, fg, box) and _walled(comp, fg, dist, 13, max(12.0, 6.0 * tol_c)):
             out |= comp
     return out
+
+
+def _garment_box(fg: np.ndarray) -> tuple[int, int, int, float]:
+    """(top row, height, width, centre column (mean x)) of a non-empty (h, w) bool garment."""
+    gy = np.nonzero(fg.any(axis=1))[0]
+    gx = np.nonzero(fg.any(axis=0))[0]
+    return int(gy[0]), int(gy[-1] - gy[0] + 1), int(gx[-1] - gx[0] + 1), float(np.nonzero(fg)[1].mean())
+
+
+def _slot_shaped(comp: np.ndarray, fg: np.ndarray, box: tuple[int, int, int, float], min_wall: float = 0.0) -> bool:
+    """Whether a patch of backdrop colour inside a garment lies where the slot between a hanging sleeve and the
+    torso does: tall (at least 8 % of the garment's height), starting below its top fifth (a white patch on the
+    chest or a collar is left alone), off-centre (a quarter of its width) with at most a sleeve's width (22 %) of
+    garment between it and the outside, and at least ``min_wall`` of its width (a sleeve, not the outline's own
+    backdrop fringe). ``box`` is :func:`_garment_box` of ``fg``."""
+    g_top, g_h, g_w, g_cx = box
+    ys = np.nonzero(comp.any(axis=1))[0]
+    if ys[-1] - ys[0] + 1 < 0.08 * g_h or ys[0] < g_top + 0.2 * g_h:
+        return False
+    hx = np.nonzero(comp.any(axis=0))[0]
+    mid = (hx[0] + hx[-1]) / 2
+    if abs(mid - g_cx) < 0.25 * g_w:
+        return False
+    return min_wall * g_w <= _outer_wall(comp, fg, ys, 1 if mid > g_cx else -1) <= 0.22 * g_w
+
+
+def _walled(comp: np.ndarray, fg: np.ndarray, dist: np.ndarray, reach: int, unlike: float) -> bool:
+    """Whether the garment a few pixels out of a patch (``reach`` px, past the soft shadow line that borders any
+    cut-out) is mostly (35 %) clearly unlike the backdrop (CIELAB distance over ``unlike``): a white garment's
+    flat inside on white paper is walled by near-backdrop pixels and stays garment, as do prints."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
+    ring = cv2.dilate(comp.astype(np.uint8), k).astype(bool) & ~comp & fg
+    return bool(ring.any()) and float((dist[ring] > unlike).mean()) > 0.35
+
+
+SLOT_SIDE = 1024
+"""Long side (pixels) at which :func:`see_through_slots` looks for slots narrower than the cut-out's working
+pixel (at most the photo's own size)."""
+
+SLOT_MIN_WALL = 0.04
+"""Least width of garment (share of its width) between a slot and the outside: a sleeve. Backdrop pixels along the
+outline itself (the upsampled cut-out's fringe, 0 wide) are not slots."""
+
+SLOT_ELONGATION = 4.0
+"""Least ratio of a slot's height to its median width (:func:`_flanked`)."""
+
+SLOT_FABRIC = 12.0
+"""CIELAB distance (chroma halved) from the backdrop beyond which a pixel next to a slot counts as fabric that
+:func:`fill_see_through` paints from (the outline's blend of fabric and backdrop lies nearer)."""
+
+
+def see_through_slots(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(h, w) bool: backdrop seen through a garment mask in slots narrower than the cut-out resolves.
+
+    The cut-out works at :data:`WORK_SIDE` (320 px), where a long sleeve hanging 5-8 photo pixels from the
+    torso touches it: the slot of backdrop between them stays garment, and the teacher drew it on the person as
+    a white crescent between sleeve and body (wild-dev: a red cardigan on light grey). Here the photo is read at
+    up to :data:`SLOT_SIDE`: pixels of the mask within the backdrop's colour (its plane fit,
+    :func:`border_stats`, a tolerance from its noise) form patches, and a patch is a slot when it has the shape
+    and place :func:`_see_through_holes` asks of one (:func:`_slot_shaped`) and fabric unlike the backdrop on
+    both sides (:func:`_flanked`; a white garment's own side on white paper is not a slot). A photo whose
+    border is not one plain colour gives none (the learned segmenter's masks resolve the photo's own pixels).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo.
+        mask: (h, w) float32 [0, 1] or bool garment mask of ``image``.
+
+    Returns:
+        (h, w) bool slot pixels (all False when none); callers fill them with the fabric around them or drop
+        them from the mask.
+    """
+    m0 = np.asarray(mask) > 0.5
+    h0, w0 = m0.shape
+    out = np.zeros((h0, w0), bool)
+    if not m0.any() or image.shape[:2] != (h0, w0):
+        return out
+    s = min(1.0, SLOT_SIDE / max(h0, w0))
+    size = (max(16, round(w0 * s)), max(16, round(h0 * s)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if s < 1.0 else image
+    fg = cv2.resize(m0.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool) if s < 1.0 else m0
+    lab = _lab(cv2.GaussianBlur(small, (3, 3), 0.8))
+    bg, _, frac, noise = border_stats(lab)
+    if frac < _MIN_BG_BORDER_FRACTION or noise > _MAX_BORDER_NOISE or not fg.any():
+        return out
+    dist = np.linalg.norm(lab - bg, axis=2)
+    tol = max(2.0, 3.5 * noise + 0.4)
+    cand = (fg & (dist < tol)).astype(np.uint8)
+    cand = cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    box = _garment_box(fg)
+    min_area = 0.0005 * fg.sum()
+    reach = max(5, int(round(0.01 * max(size))) | 1)
+    unlike = max(12.0, 6.0 * tol)
+    found = np.zeros(fg.shape, bool)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_area:
+            continue
+        comp = lbl == i
+        if _slot_shaped(comp, fg, box, SLOT_MIN_WALL) and _flanked(comp, dist, reach, unlike):
+            found |= comp
+    if not found.any():
+        return out
+    # The slot's anti-aliased rim (backdrop mixed with fabric, and the fabric's shade beside it) goes with it.
+    found = cv2.dilate(found.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & fg
+    if s < 1.0:
+        found = cv2.resize(found.astype(np.uint8), (w0, h0), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return found & m0
+
+
+def fill_see_through(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The garment photo with its :func:`see_through_slots` painted over by the fabric around them.
+
+    What the teacher draws from: the slot's pixels stay inside the mask (the sleeve lies against the torso on the
+    person as well), their backdrop colour is replaced by the neighbouring fabric's (OpenCV's inpainting, Telea,
+    "An image inpainting technique based on the fast marching method", J. Graphics Tools 2004).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo.
+        mask: (h, w) float32 [0, 1] or bool garment mask of ``image``.
+
+    Returns:
+        (h, w, 3) uint8 RGB: ``image`` itself when it has no slot, else a filled copy.
+    """
+    slots = see_through_slots(image, mask)
+    if not slots.any():
+        return image
+    radius = max(3, int(round(0.006 * max(image.shape[:2]))))
+    # Only fabric clearly unlike the backdrop (the slot's own colour) is known around the hole: the backdrop
+    # beside it and the outline's blend of the two are painted too (and only the slot is copied back), so no
+    # backdrop colour flows in.
+    near = cv2.dilate(slots.astype(np.uint8), np.ones((6 * radius + 1,) * 2, np.uint8)).astype(bool)
+    lab = _lab(image)
+    backdrop = np.median(lab[slots], axis=0)
+    fabric = (np.asarray(mask) > 0.5) & (np.linalg.norm(lab - backdrop, axis=-1) > SLOT_FABRIC) & ~slots
+    unknown = near & ~fabric
+    filled = cv2.inpaint(np.ascontiguousarray(image), unknown.astype(np.uint8), radius, cv2.INPAINT_TELEA)
+    return np.where(slots[..., None], filled, image)
+
+
+def _flanked(comp: np.ndarray, dist: np.ndarray, reach: int, unlike: float) -> bool:
+    """Whether a patch is a slot between a sleeve and the torso: at least :data:`SLOT_ELONGATION` times taller than
+    its median width, with fabric clearly unlike the backdrop (CIELAB distance over ``unlike``) within ``reach``
+    pixels on both sides in most (60 %) of its rows. A white garment's own side on white paper next to a dark
+    sleeve (a raglan tee) or beside a print is flanked on one side only."""
+    ys = np.nonzero(comp.any(axis=1))[0]
+    # A slot runs along the arm: far taller than wide (a white patch of a print is as wide as tall).
+    if len(ys) < SLOT_ELONGATION * float(np.median(comp[ys].sum(axis=1))):
+        return False
+    w = comp.shape[1]
+    both = 0
+    for y in ys:
+        xs = np.nonzero(comp[y])[0]
+        left = dist[y, max(0, xs[0] - reach):xs[0]]
+        right = dist[y, xs[-1] + 1:min(w, xs[-1] + 1 + reach)]
+        both += bool(left.size and right.size and left.max() > unlike and right.max() > unlike)
+    return both >= 0.6 * len(ys)
 
 
 def _outer_wall(comp: np.ndarray, fg: np.ndarray, rows, sgn: int) -> float:

@@ -364,7 +364,14 @@ class Teacher:
             # The gate's stance on the whole photo's legs: the upper-body crop cuts them off (a jump's lifted thigh
             # under the new top's hem was dressed and shown).
             whole_leg_raise = seen_leg_raise(located[1], person_image.shape[:2])
-        res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, garment_image, garment_mask,
+        drawn = garment_image
+        if kind == "top":
+            from tryon.garment.mask import fill_see_through
+
+            # The backdrop between a hanging sleeve and the torso, narrower than the cut-out resolves, was drawn
+            # as a white crescent beside the body: the fabric around it is drawn there instead.
+            drawn = fill_see_through(garment_image, garment_mask)
+        res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, drawn, garment_mask,
                                 lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask,
                                 photo_leg_raise=whole_leg_raise)
         if crop is not None:

@@ -33,6 +33,7 @@ import numpy as np
 from tryon.errors import DataError
 from tryon.garment.landmarks import neck_collapsed, shaded_inside
 from tryon.person.body import BodyFrame, body_frame
+from tryon.person.labels import LABEL
 from tryon.teacher.skin import soft_upsample
 
 __all__ = [
@@ -1027,6 +1028,43 @@ sees is their size once magnified onto the person (a 653-px product photo drawn 
 a frayed shoulder line with a 1 px blur)."""
 
 
+HOLE_MAX = 0.03
+"""Largest hole (share of the warped garment's area) that :func:`warp_garment` closes with fabric."""
+
+
+def _enclosed_holes(covered: np.ndarray, below: float) -> np.ndarray:
+    """(h, w) bool: holes of ``covered`` (regions it encloses, not reaching the image border) of at most
+    :data:`HOLE_MAX` of its area whose centroid lies below row ``below``. Higher up a hole is the neckline, which
+    a collar arching over it may enclose."""
+    h, w = covered.shape
+    pad = np.zeros((h + 2, w + 2), np.uint8)
+    pad[1:-1, 1:-1] = covered
+    cv2.floodFill(pad, None, (0, 0), 2)
+    inside = pad[1:-1, 1:-1] == 0
+    out = np.zeros((h, w), bool)
+    if not inside.any():
+        return out
+    n, lbl, stats, cents = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=4)
+    limit = HOLE_MAX * max(1, int(covered.sum()))
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] <= limit and cents[i][1] > below:
+            out |= lbl == i
+    return out
+
+
+def _take_nearest(pixels: np.ndarray, grid_px: np.ndarray, parts: np.ndarray, source: np.ndarray) -> None:
+    """Give ``pixels`` ((h, w) bool, uncovered) the garment coordinates and part of the nearest covered pixel
+    (``parts`` > 0), in place; their ``source`` becomes :data:`SOURCE_GAP`."""
+    covered = parts > 0
+    _, near = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    vy, vx = np.nonzero(covered)  # row-major, the order in which the labels were given
+    idx = near[pixels] - 1
+    grid_px[pixels] = grid_px[vy[idx], vx[idx]]
+    parts[pixels] = parts[vy[idx], vx[idx]]
+    source[pixels] = SOURCE_GAP
+
+
 def upsample_grid(grid: np.ndarray, parts: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Upsample a sampling grid made of several maps (the torso's spline, each sleeve's arm-following map) without
     interpolating between them.
@@ -1310,13 +1348,17 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
     gaps = closed & ~covered
     if gaps.any() and covered.any():
-        _, near = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
-                                                  labelType=cv2.DIST_LABEL_PIXEL)
-        vy, vx = np.nonzero(covered)  # row-major, the order in which the labels were given
-        idx = near[gaps] - 1
-        grid_px[gaps] = grid_px[vy[idx], vx[idx]]
-        final_lab[gaps] = final_lab[vy[idx], vx[idx]]
-        source[gaps] = SOURCE_GAP
+        _take_nearest(gaps, grid_px, final_lab, source)
+    holes = np.zeros((h, w), bool)
+    if parse is not None:
+        # (Only over the person: the backdrop seen between a hand on the hip and the waist is a hole to keep.)
+        on_person = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST) != LABEL["background"]
+        holes = _enclosed_holes(final_lab > 0, max(t["armpit_left"][1], t["armpit_right"][1]) * h / H) & on_person
+    if holes.any():
+        # Holes inside the warped garment below the armpits: where the torso's spline lands on a sleeve hanging
+        # against it in the photo and the sleeve's map does not reach (wild-dev: a cardigan, a lace blouse), the
+        # person's old jacket showed through two holes at the waist. The fabric closes over them, as over the gaps.
+        _take_nearest(holes, grid_px, final_lab, source)
     edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
     final_lab[edge] = fringe[edge]
     source[edge] = fringe[edge]

@@ -393,6 +393,49 @@ def test_ghost_mannequin_long_sleeves_reach_the_forearm(teacher, wild_dev):
     assert w.sleeve_reach["left"] > 1.25 and w.sleeve_reach["right"] > 1.25
 
 
+def test_holes_below_the_armpits_are_closed_but_not_the_neckline():
+    """:func:`_enclosed_holes`: a hole in the warped garment's coverage below the armpits (the torso's spline on
+    a sleeve hanging against it, the sleeve's map short of it) is closed; one above them (a neckline a collar
+    arches over) and a notch open to the outside are not."""
+    from tryon.teacher.warp import _enclosed_holes
+
+    cover = np.zeros((100, 80), bool)
+    cover[10:90, 10:70] = True
+    cover[15:22, 35:45] = False      # the neckline, enclosed by a collar
+    cover[50:60, 20:24] = False      # a hole at the waist
+    cover[70:90, 65:70] = False      # a notch at the hem's side
+    holes = _enclosed_holes(cover, below=30)
+    assert holes[50:60, 20:24].all()
+    assert not holes[15:22, 35:45].any() and not holes[70:90, 65:70].any()
+    assert holes.sum() == 40
+
+
+def test_a_cardigans_sleeve_slots_are_drawn_as_fabric(teacher, wild_dev):
+    """wild-dev's red cardigan, whose long sleeves hang a few pixels from its body on a light grey backdrop, on a
+    street photo: before, white crescents (the backdrop between sleeve and body) and two holes showing the old
+    jacket at the waist were drawn; now the warped garment has neither."""
+    from tryon.garment.mask import see_through_slots
+    from tryon.processing import load_image
+    from tryon.teacher.warp import _enclosed_holes
+
+    person = load_image(wild_dev / "person" / "ccp__1161.jpg")
+    garment = load_image(wild_dev / "garment" / "anydoor__39.jpg")
+    res = teacher.run(person, garment, category="tops")
+    slots = see_through_slots(garment, res.garment_mask)
+    left, right = slots[:, :garment.shape[1] // 2], slots[:, garment.shape[1] // 2:]
+    assert left.any(axis=1).sum() > 0.1 * garment.shape[0] and right.any(axis=1).sum() > 0.1 * garment.shape[0]
+    shown = res.warped_mask > 0.5
+    pit = max(res.keypoints[11, 1], res.keypoints[12, 1])
+    assert _enclosed_holes(shown, below=pit).sum() < 150        # 1162 px before (28 left: the soft mask's specks)
+    # No backdrop-white is drawn beside the body (the placket's white stripes lie on the centre line).
+    cx = 0.5 * (res.keypoints[11, 0] + res.keypoints[12, 0])
+    xs = np.arange(shown.shape[1])[None, :]
+    sides = shown & (np.abs(xs - cx) > 0.2 * abs(res.keypoints[11, 0] - res.keypoints[12, 0]))
+    sides[: int(pit)] = False
+    white = res.warped_garment.min(axis=-1) > 200
+    assert (white & sides).sum() < 50, (white & sides).sum()      # 414 px before
+
+
 def test_the_grid_is_upsampled_without_mixing_the_maps_of_torso_and_sleeve():
     """Two maps meeting along a slanted seam (the torso's spline, a sleeve's arm map) sample far-apart places of
     the garment photo. Upsampled bilinearly, every output pixel between two working pixels of different maps
