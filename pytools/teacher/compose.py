@@ -1657,7 +1657,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     if tone is None:
         tone = skin_tone(img_s, parse_s, kp_s)
     maps = body_maps((h, w), kp_s)
-    skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone))
+    skin = drop_garment_coloured(img_s, parse_s, tone, skin_mask(img_s, tone, parse=parse_s))
     if category == "dress":   # the old skirt or trousers go too: their skin-coloured pixels are fabric as well
         lower_labels = (LABEL["lower_body"],)
         skin = drop_garment_coloured(img_s, parse_s, tone, skin, garment=lower_labels, candidates=lower_labels)
@@ -1666,7 +1666,10 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # Only on the arms and torso (sleeves): a stubbled neck or chin is rough skin, not fabric. A one-piece also
     # removes the old skirt or trousers: there a print of skin-like hues (a maxi dress's floral border) is fabric
     # too, else it is kept as bare legs and left in scraps round the new hem.
-    rough = skin & ~drop_textured(img_s, skin, face_in & skin, sw)
+    # (Measured on the skin within the tone's usual band: the lit face and neck that skin_mask's parse admits
+    # besides changed the face's reference texture, and a knit cuff passed as a bare wrist.)
+    usual = skin & skin_mask(img_s, tone)
+    rough = usual & ~drop_textured(img_s, usual, face_in & usual, sw)
     fabric_labels = _ARMS + (LABEL["torso"],) + ((LABEL["lower_body"],) if category == "dress" else ())
     skin &= ~(rough & np.isin(parse_s, fabric_labels))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)

@@ -109,6 +109,22 @@ def test_skin_and_old_garment_masks():
     assert not old[45, 96] and not old[70, 96] and not old[180, 136]   # face, neck, hand
 
 
+def test_a_side_lit_neck_is_skin_but_a_white_collar_and_a_lit_torso_are_not():
+    """A neck lit from the side is 27 L* lighter than the cheeks the tone comes from, with the same hue: skin where
+    the parse calls it neck or face (its lit half was cut out as an old collar and refilled as a flat block), not
+    elsewhere (a pale beige top); a white collar labelled neck is near grey and stays fabric."""
+    tone = np.array([172, 121, 83], np.float32)                 # cheeks at L* 55
+    img = np.zeros((3, 3, 3), np.uint8)
+    img[:, 0] = (232, 198, 163)                                 # L* 82, a* 7, b* 22
+    img[:, 1] = (245, 245, 243)
+    img[:, 2] = tone
+    parse = np.array([[LABEL["neck"]] * 3, [LABEL["face"]] * 3, [LABEL["torso"]] * 3], np.uint8)
+    assert not skin_mask(img, tone)[:, 0].any()
+    skin = skin_mask(img, tone, parse=parse)
+    assert skin[0, 0] and skin[1, 0] and not skin[2, 0]
+    assert not skin[:, 1].any() and skin[:, 2].all()
+
+
 def test_a_flared_sleeve_end_far_from_the_forearm_is_old_garment():
     img, parse, kp = synthetic_person()
     # A bell sleeve's flounce hanging out from the left forearm, to 0.35-0.55 shoulder widths (60 px) from its bone,
@@ -810,3 +826,18 @@ def test_hands_on_the_hips_stay_in_front_of_the_new_top(teacher, vton_samples):
         assert m.sum() > 500
         same = np.abs(res.tryon[m].astype(int) - image[m]).max(-1) <= 6
         assert same.mean() > 0.85, (hand, same.mean())
+
+
+def test_a_studio_lit_neck_is_kept_not_refilled(teacher, wild_dev):
+    """wild-dev: a man in a white tee lit from his right, dressed in a polo. The lit side of his neck (L* 75 and
+    more, labelled face up to the jaw) failed the skin test against his cheeks' tone; a third of it was cut out as an
+    old collar and refilled as a flat block with a hard edge down the neck (0.4 % now)."""
+    from tryon.processing import load_image
+
+    person = load_image(wild_dev / "person" / "dewbm__men.jpg")
+    res = teacher.run(person, load_image(wild_dev / "garment" / "dewbm__men-11.jpeg"), category="tops")
+    lab = cv2.cvtColor(person.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    lit = np.isin(res.parse, (LABEL["neck"], LABEL["face"])) & (lab[..., 0] > 75) & (lab[..., 2] > 15)
+    assert lit.sum() > 1000
+    changed = np.abs(res.tryon.astype(int) - person.astype(int)).max(axis=-1) > 12
+    assert (changed & lit).sum() < 0.05 * lit.sum()           # 32 % before
