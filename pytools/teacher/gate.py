@@ -105,10 +105,11 @@ class Quality:
     lower: bool = False
 
     def message(self, min_confidence: float) -> str:
-        """The refusal: what is wrong (the weakest signal) and what to change (its advice)."""
+        """The refusal: what is wrong (the weakest signal) and what to change (its advice), then the figures (a first
+        user read them, placed first, as jargon in the way)."""
         spec = (LOWER_SIGNALS if self.lower else SIGNALS)[self.weakest]
-        return (f"this try-on would not look right: {spec.what} (confidence {self.confidence:.2f} < "
-                f"{min_confidence:.2f}, weakest signal: {self.weakest}). To fix it, {spec.advice}")
+        return (f"this try-on would not look right: {spec.what}. To fix it, {spec.advice} (confidence "
+                f"{self.confidence:.2f}, {min_confidence:.2f} needed; weakest signal: {self.weakest})")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"confidence", "weakest", "raw", "scores"}`` (floats rounded to 4 places)."""

@@ -53,7 +53,10 @@ SIGNALS: dict[str, SignalSpec] = {
                               "and hold nothing in front of you"),
     "landmarks": SignalSpec("the garment's shape could not be read reliably", 0.2, 0.1,
                             _GARMENT_PHOTO_ADVICE),
-    "mask_border": SignalSpec("the garment is cut off by the photo's edge", 0.1, 0.02, _GARMENT_PHOTO_ADVICE),
+    # (The cut-out reaching the edge: a cropped garment, or a backdrop taken for garment up to the edge; a first user
+    # told "cut off" of a shirt with a margin all round did not know what to change.)
+    "mask_border": SignalSpec("the garment's cut-out reaches the photo's edge (the garment is cut off, or its "
+                              "background was taken for part of it)", 0.1, 0.02, _GARMENT_PHOTO_ADVICE),
     "mask_solidity": SignalSpec("the garment could not be cut out cleanly", 0.6, 0.75,
                                 _GARMENT_PHOTO_ADVICE),
     "mask_fraction": SignalSpec("the garment fills too little of its photo", 0.03, 0.1, _GARMENT_PHOTO_ADVICE),
@@ -76,8 +79,11 @@ SIGNALS: dict[str, SignalSpec] = {
     # "Invented arms"), every result judged plausible or borderline read at most 0.09 but three borderline ones
     # (0.31-0.35); the 23 from 0.15 up were judged implausible but those three: whole forearms invented where
     # long sleeves were, flat pale tubes to every judge.
-    "arms_synthesised": SignalSpec("the garment's sleeves are shorter than yours, and the arms they uncover would "
-                                   "be invented skin", 0.2, 0.1,
+    # (Also arms the skin test cannot tell from clothing: a first user in a sleeveless dress was told her sleeves
+    # were longer than the garment's.)
+    "arms_synthesised": SignalSpec("much of your arms beside the garment would be invented skin (your sleeves are "
+                                   "longer than the garment's, or your arms could not be told from your clothes)",
+                                   0.2, 0.1,
                                    "use a photo in a top with sleeves no longer than the garment's (short sleeves "
                                    "or bare arms for a tee), or pick a garment with sleeves as long as yours"),
     "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,

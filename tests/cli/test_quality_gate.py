@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,10 @@ def test_batch_run_records_confidence_and_teacher_build_drops_gated_records(teac
 
     r = tryon("run", "--pairs", str(pairs), "-o", str(tmp_path / "batch"))
     assert r.returncode == 3, r.stderr  # one refused by the gate
+    # The terminal says why, grouped, without the advice (that is in errors.jsonl).
+    assert "1 of 2 pairs failed:" in r.stderr
+    assert re.search(r"^ +1  LowConfidenceError: the garment's cut-out reaches the photo's edge$", r.stderr, re.M), \
+        r.stderr
     errors = [json.loads(line) for line in (tmp_path / "batch" / "errors.jsonl").read_text().splitlines()]
     assert [e["error"] for e in errors] == ["LowConfidenceError"] and errors[0]["exit_code"] == 61
     assert errors[0]["quality"]["confidence"] < 0.5 and errors[0]["quality"]["weakest"] in errors[0]["quality"]["scores"]
@@ -80,6 +85,20 @@ def test_batch_run_records_confidence_and_teacher_build_drops_gated_records(teac
               "--no-gate")
     assert r.returncode == 0 and "0 dropped" in r.stdout, r.stderr
     assert read_index(tmp_path / "ds_all")["samples"] == 2
+
+
+def test_batch_refusals_are_grouped_by_reason_most_frequent_first():
+    from tryon.cli.run import _reasons
+
+    gate = "this try-on would not look right: {}. To fix it, do this (confidence 0.10, 0.80 needed; weakest signal: x)"
+    errors = [{"error": "LowConfidenceError", "message": gate.format("much of your clothing would still show")},
+              {"error": "PoseError", "message": "the photo shows the person from the side: face the camera"},
+              {"error": "LowConfidenceError", "message": gate.format("much of your clothing would still show")},
+              {"error": "LowConfidenceError", "message": gate.format("a" * 200)}]
+    (n1, r1), (n2, r2), (n3, r3) = _reasons(errors)
+    assert (n1, r1) == (2, "LowConfidenceError: much of your clothing would still show")
+    assert n2 == n3 == 1 and {r2, r3} >= {"PoseError: the photo shows the person from the side: face the camera"}
+    assert max(len(r2), len(r3)) <= len("LowConfidenceError: ") + 110
 
 
 @pytest.mark.realdata
