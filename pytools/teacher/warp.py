@@ -1028,28 +1028,24 @@ sees is their size once magnified onto the person (a 653-px product photo drawn 
 a frayed shoulder line with a 1 px blur)."""
 
 
-HOLE_MAX = 0.03
-"""Largest hole (share of the warped garment's area) that :func:`warp_garment` closes with fabric."""
+def _torso_holes(covered: np.ndarray, t: dict[str, np.ndarray], size: tuple[int, int],
+                 full: tuple[int, int]) -> np.ndarray:
+    """(h, w) bool: pixels of the garment's torso outline on the person (the polygon through the armpit, side and
+    hem targets of :func:`body_targets`) below the armpits that ``covered`` ((h, w) bool) leaves open.
 
-
-def _enclosed_holes(covered: np.ndarray, below: float) -> np.ndarray:
-    """(h, w) bool: holes of ``covered`` (regions it encloses, not reaching the image border) of at most
-    :data:`HOLE_MAX` of its area whose centroid lies below row ``below``. Higher up a hole is the neckline, which
-    a collar arching over it may enclose."""
-    h, w = covered.shape
-    pad = np.zeros((h + 2, w + 2), np.uint8)
-    pad[1:-1, 1:-1] = covered
-    cv2.floodFill(pad, None, (0, 0), 2)
-    inside = pad[1:-1, 1:-1] == 0
-    out = np.zeros((h, w), bool)
-    if not inside.any():
-        return out
-    n, lbl, stats, cents = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=4)
-    limit = HOLE_MAX * max(1, int(covered.sum()))
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] <= limit and cents[i][1] > below:
-            out |= lbl == i
-    return out
+    Args:
+        covered: what the torso's and sleeves' maps cover, at the working size ``size`` (h, w).
+        t: the targets, in pixels of the photo of size ``full`` (H, W).
+    """
+    (h, w), (H, W) = size, full
+    names = ["armpit_left"] + [f"side_left_{f:.2f}" for f in SIDE_FRACTIONS] + ["hem_left", "hem_center", "hem_right"] \
+        + [f"side_right_{f:.2f}" for f in reversed(SIDE_FRACTIONS)] + ["armpit_right"]
+    if any(n not in t for n in names):
+        return np.zeros((h, w), bool)
+    poly = np.array([t[n] for n in names]) * np.array([w / W, h / H])
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(inside, [np.round(poly * 16).astype(np.int32)], 1, shift=4)
+    return inside.astype(bool) & ~covered
 
 
 def _take_nearest(pixels: np.ndarray, grid_px: np.ndarray, parts: np.ndarray, source: np.ndarray) -> None:
@@ -1350,14 +1346,18 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     if gaps.any() and covered.any():
         _take_nearest(gaps, grid_px, final_lab, source)
     holes = np.zeros((h, w), bool)
-    if parse is not None:
-        # (Only over the person: the backdrop seen between a hand on the hip and the waist is a hole to keep.)
-        on_person = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST) != LABEL["background"]
-        holes = _enclosed_holes(final_lab > 0, max(t["armpit_left"][1], t["armpit_right"][1]) * h / H) & on_person
+    if parse is not None and has_sleeves:
+        # Only over the old top (the parse's torso and arms), which would show through: not over the backdrop seen
+        # between a hand on the hip and the waist, nor over the skirt below a curved or pointed hem. Only with
+        # sleeves: a sleeveless garment's openings are its own (a swimsuit's cut-outs at the waist).
+        old_top = np.isin(cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST),
+                          (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
+        holes = _torso_holes(final_lab > 0, t, (h, w), (H, W)) & old_top
     if holes.any():
-        # Holes inside the warped garment below the armpits: where the torso's spline lands on a sleeve hanging
-        # against it in the photo and the sleeve's map does not reach (wild-dev: a cardigan, a lace blouse), the
-        # person's old jacket showed through two holes at the waist. The fabric closes over them, as over the gaps.
+        # Holes and bites in the warped garment's torso below the armpits: where the torso's spline lands on a sleeve
+        # hanging against it in the photo, or on the backdrop between its cuff and the hem, and the sleeve's map does
+        # not reach (wild-dev: a cardigan, a lace blouse; a first user: a long-sleeved tee), the old jacket or tank
+        # showed through at the waist. The fabric closes over them, as over the gaps.
         _take_nearest(holes, grid_px, final_lab, source)
     edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
     final_lab[edge] = fringe[edge]
