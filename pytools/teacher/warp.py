@@ -1028,6 +1028,30 @@ sees is their size once magnified onto the person (a 653-px product photo drawn 
 a frayed shoulder line with a 1 px blur)."""
 
 
+HOLE_MAX = 0.03
+"""Largest hole (share of the warped garment's area) that :func:`warp_garment` closes with fabric."""
+
+
+def _enclosed_holes(covered: np.ndarray, below: float) -> np.ndarray:
+    """(h, w) bool: holes of ``covered`` (regions it encloses, not reaching the image border) of at most
+    :data:`HOLE_MAX` of its area whose centroid lies below row ``below``. Higher up a hole is the neckline, which
+    a collar arching over it may enclose."""
+    h, w = covered.shape
+    pad = np.zeros((h + 2, w + 2), np.uint8)
+    pad[1:-1, 1:-1] = covered
+    cv2.floodFill(pad, None, (0, 0), 2)
+    inside = pad[1:-1, 1:-1] == 0
+    out = np.zeros((h, w), bool)
+    if not inside.any():
+        return out
+    n, lbl, stats, cents = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=4)
+    limit = HOLE_MAX * max(1, int(covered.sum()))
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] <= limit and cents[i][1] > below:
+            out |= lbl == i
+    return out
+
+
 def _torso_holes(covered: np.ndarray, t: dict[str, np.ndarray], size: tuple[int, int],
                  full: tuple[int, int]) -> np.ndarray:
     """(h, w) bool: pixels of the garment's torso outline on the person (the polygon through the armpit, side and
@@ -1347,12 +1371,16 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         _take_nearest(gaps, grid_px, final_lab, source)
     holes = np.zeros((h, w), bool)
     if parse is not None and has_sleeves:
-        # Only over the old top (the parse's torso and arms), which would show through: not over the backdrop seen
-        # between a hand on the hip and the waist, nor over the skirt below a curved or pointed hem. Only with
-        # sleeves: a sleeveless garment's openings are its own (a swimsuit's cut-outs at the waist).
-        old_top = np.isin(cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST),
-                          (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
-        holes = _torso_holes(final_lab > 0, t, (h, w), (H, W)) & old_top
+        # Holes the garment encloses below the armpits, over the person (not the backdrop seen between a hand on the
+        # hip and the waist); and what is open inside the torso's outline over the old top only (the parse's torso
+        # and arms: not the skirt below a curved or pointed hem). Only with sleeves: a sleeveless garment's
+        # openings are its own (a swimsuit's cut-outs at the waist).
+        parse_w = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
+        covered = final_lab > 0
+        pits = max(t["armpit_left"][1], t["armpit_right"][1]) * h / H
+        holes = (_enclosed_holes(covered, pits) & (parse_w != LABEL["background"])) | \
+            (_torso_holes(covered, t, (h, w), (H, W))
+             & np.isin(parse_w, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"])))
     if holes.any():
         # Holes and bites in the warped garment's torso below the armpits: where the torso's spline lands on a sleeve
         # hanging against it in the photo, or on the backdrop between its cuff and the hem, and the sleeve's map does

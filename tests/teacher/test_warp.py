@@ -393,6 +393,21 @@ def test_ghost_mannequin_long_sleeves_reach_the_forearm(teacher, wild_dev):
     assert w.sleeve_reach["left"] > 1.25 and w.sleeve_reach["right"] > 1.25
 
 
+def test_enclosed_holes_below_the_armpits_are_found_but_not_the_neckline():
+    """:func:`_enclosed_holes`: a hole in the warped garment's coverage below the armpits (the torso's spline on
+    a sleeve hanging against it, the sleeve's map short of it) is found; one above them (a neckline a collar
+    arches over) and a notch open to the outside are not."""
+    from tryon.teacher.warp import _enclosed_holes
+
+    cover = np.zeros((100, 80), bool)
+    cover[10:90, 10:70] = True
+    cover[15:22, 35:45] = False      # the neckline, enclosed by a collar
+    cover[50:60, 20:24] = False      # a hole at the waist
+    cover[70:90, 65:70] = False      # a notch at the hem's side
+    holes = _enclosed_holes(cover, below=30)
+    assert holes[50:60, 20:24].all() and holes.sum() == 40
+
+
 def test_holes_and_bites_in_the_torso_are_found_below_the_armpits_only():
     """:func:`_torso_holes`: what the maps leave open inside the garment's torso outline on the person (the armpit,
     side and hem targets) is found, a hole at the waist and a bite out of the hem alike; the neckline above the
