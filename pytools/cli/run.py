@@ -310,8 +310,10 @@ def _reasons(errors: list[dict]) -> list[tuple[int, str]]:
     learn that 6 were the same old-garment refusal)."""
     from collections import Counter
 
+    from tryon.teacher.gate import ADVICE, REFUSAL
+
     def reason(e: dict) -> str:
-        head = e["message"].split(". To fix it")[0].removeprefix("this try-on would not look right: ")
+        head = e["message"].split(ADVICE)[0].removeprefix(REFUSAL)
         head = head.split(" (")[0]
         return f"{e['error']}: {head if len(head) <= 110 else head[:109] + '…'}"
 

@@ -116,9 +116,12 @@ def skin_tone(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray | None
     return tone
 
 
+SKIN_LIGHTER = 22.0
+"""How much lighter (CIELAB L*) than the skin tone a pixel may be and still count as skin in :func:`skin_mask`."""
+
 NECK_LIGHTER = 34.0
 """How much lighter (CIELAB L*) than the skin tone a pixel the parse calls neck or face may be and still count as
-skin in :func:`skin_mask` (elsewhere 22). The tone is the cheeks' median; a neck lit from the side is far lighter
+skin in :func:`skin_mask` (elsewhere :data:`SKIN_LIGHTER`). The tone is the cheeks' median; a neck lit from the side is far lighter
 (wild-dev: a studio-lit neck at L* 81-85, labelled face up to the jaw, over cheeks at 55, of the same hue). Failing
 the test, its lit half was taken for an old collar, cut out and refilled as a flat block beside the shaded half."""
 
@@ -138,7 +141,8 @@ def skin_mask(image: np.ndarray, tone: np.ndarray, *, tolerance: float = 1.0,
     t = _lab(np.asarray(tone, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8))[0, 0]
     dc = np.hypot(lab[..., 1] - t[1], lab[..., 2] - t[2])
     dl = lab[..., 0] - t[0]
-    lighter = 22.0 if parse is None else np.where(np.isin(parse, (LABEL["neck"], LABEL["face"])), NECK_LIGHTER, 22.0)
+    lighter = SKIN_LIGHTER if parse is None else \
+        np.where(np.isin(parse, (LABEL["neck"], LABEL["face"])), NECK_LIGHTER, SKIN_LIGHTER)
     # Shadowed skin is darker but keeps its hue; black and white fabrics fail the lightness band.
     ok = (dc < 14.0 * tolerance) & (dl > -38.0 * tolerance) & (dl < lighter * tolerance)
     ok &= np.hypot(lab[..., 1], lab[..., 2]) > 6.0  # near-grey pixels are fabric, not skin

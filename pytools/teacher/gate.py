@@ -74,7 +74,8 @@ from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WR
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "assess", "check", "threshold",
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "REFUSAL", "ADVICE", "assess", "check",
+           "threshold",
            "threshold_for", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
            "warp_distortion", "leg_raise", "seen_leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
@@ -84,6 +85,12 @@ def ramp(raw: float, bad: float, good: float) -> float:
     if not np.isfinite(raw):
         return 0.0
     return float(np.clip((raw - bad) / (good - bad), 0.0, 1.0))
+
+
+REFUSAL = "this try-on would not look right: "
+"""How :meth:`Quality.message` begins; :data:`ADVICE` joins what is wrong to what to change (the batch run's summary
+in ``tryon run`` cuts the messages there)."""
+ADVICE = ". To fix it, "
 
 
 @dataclass
@@ -108,7 +115,7 @@ class Quality:
         """The refusal: what is wrong (the weakest signal) and what to change (its advice), then the figures (a first
         user read them, placed first, as jargon in the way)."""
         spec = (LOWER_SIGNALS if self.lower else SIGNALS)[self.weakest]
-        return (f"this try-on would not look right: {spec.what}. To fix it, {spec.advice} (confidence "
+        return (f"{REFUSAL}{spec.what}{ADVICE}{spec.advice} (confidence "
                 f"{self.confidence:.2f}, {min_confidence:.2f} needed; weakest signal: {self.weakest})")
 
     def as_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from tryon.errors import DataError
 from tryon.garment.landmarks import neck_collapsed, shaded_inside
@@ -1036,12 +1037,8 @@ def _enclosed_holes(covered: np.ndarray, below: float) -> np.ndarray:
     """(h, w) bool: holes of ``covered`` (regions it encloses, not reaching the image border) of at most
     :data:`HOLE_MAX` of its area whose centroid lies below row ``below``. Higher up a hole is the neckline, which
     a collar arching over it may enclose."""
-    h, w = covered.shape
-    pad = np.zeros((h + 2, w + 2), np.uint8)
-    pad[1:-1, 1:-1] = covered
-    cv2.floodFill(pad, None, (0, 0), 2)
-    inside = pad[1:-1, 1:-1] == 0
-    out = np.zeros((h, w), bool)
+    inside = ndimage.binary_fill_holes(covered) & ~covered
+    out = np.zeros(covered.shape, bool)
     if not inside.any():
         return out
     n, lbl, stats, cents = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=4)
@@ -1277,11 +1274,11 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     source = final_lab.copy()
 
     reach = {"left": 0.0, "right": 0.0}
+    parse_w = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST) if parse is not None else None
     if has_sleeves:
         arms = arm_extents(parse, frame) if parse is not None else {}
         arm_px = arm_lab = None
-        if parse is not None:
-            parse_w = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
+        if parse_w is not None:
             arm_px = np.isin(parse_w, (5, 6))
             arm_lab = np.isin(parse_w, (5, 6, 7, 8))
         pix = pts.reshape(h, w, 2)
@@ -1369,24 +1366,21 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     gaps = closed & ~covered
     if gaps.any() and covered.any():
         _take_nearest(gaps, grid_px, final_lab, source)
-    holes = np.zeros((h, w), bool)
-    if parse is not None and has_sleeves:
-        # Holes the garment encloses below the armpits, over the person (not the backdrop seen between a hand on the
-        # hip and the waist); and what is open inside the torso's outline over the old top only (the parse's torso
-        # and arms: not the skirt below a curved or pointed hem). Only with sleeves: a sleeveless garment's
+    if parse_w is not None and has_sleeves:
+        # Holes and bites in the torso below the armpits, where the torso's spline lands on a sleeve hanging against
+        # it in the photo or on the backdrop between its cuff and the hem and the sleeve's map does not reach: the
+        # old jacket or tank showed through at the waist (wild-dev: a cardigan, a lace blouse; a first user: a
+        # long-sleeved tee). The fabric closes over them, as over the gaps: enclosed holes over the person (not the
+        # backdrop between a hand on the hip and the waist), and whatever the torso's outline leaves open over the
+        # old top only (not the skirt below a curved or pointed hem). Only with sleeves: a sleeveless garment's
         # openings are its own (a swimsuit's cut-outs at the waist).
-        parse_w = cv2.resize(parse, (w, h), interpolation=cv2.INTER_NEAREST)
         covered = final_lab > 0
         pits = max(t["armpit_left"][1], t["armpit_right"][1]) * h / H
         holes = (_enclosed_holes(covered, pits) & (parse_w != LABEL["background"])) | \
             (_torso_holes(covered, t, (h, w), (H, W))
              & np.isin(parse_w, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"])))
-    if holes.any():
-        # Holes and bites in the warped garment's torso below the armpits: where the torso's spline lands on a sleeve
-        # hanging against it in the photo, or on the backdrop between its cuff and the hem, and the sleeve's map does
-        # not reach (wild-dev: a cardigan, a lace blouse; a first user: a long-sleeved tee), the old jacket or tank
-        # showed through at the waist. The fabric closes over them, as over the gaps.
-        _take_nearest(holes, grid_px, final_lab, source)
+        if holes.any():
+            _take_nearest(holes, grid_px, final_lab, source)
     edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
     final_lab[edge] = fringe[edge]
     source[edge] = fringe[edge]

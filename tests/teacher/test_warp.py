@@ -432,9 +432,9 @@ def test_holes_and_bites_in_the_torso_are_found_below_the_armpits_only():
 
 def _holes(shown: np.ndarray, below: float) -> int:
     """Pixels of the regions ``shown`` encloses below row ``below``."""
-    pad = np.pad(shown.astype(np.uint8), 1)
-    cv2.floodFill(pad, None, (0, 0), 2)
-    inside = pad[1:-1, 1:-1] == 0
+    from scipy import ndimage
+
+    inside = ndimage.binary_fill_holes(shown) & ~shown
     inside[: int(below)] = False
     return int(inside.sum())
 
