@@ -527,6 +527,11 @@ def _nconv(x: np.ndarray, m: np.ndarray, sigma: float, fallback: np.ndarray) -> 
     return (num + np.asarray(fallback, np.float32) * eps) / (den + eps)
 
 
+HAIR_SPECK = 0.0015
+"""Smallest piece of the hair matte kept, in square shoulder widths (39 px at a 161-px shoulder width): a strand
+drawn over the shoulders is a few pixels wide and tens long."""
+
+
 def hair_matte(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
                ) -> tuple[np.ndarray, np.ndarray]:
     """Soft alpha matte of the hair drawn in front of the new garment, and the hair's unmixed colour.
@@ -624,10 +629,13 @@ def _hair_matte_local(image: np.ndarray, parse: np.ndarray, old: np.ndarray, ski
         alpha = np.minimum(alpha, a)
     # Low alphas are mostly colour noise of the background: cut them, keep a smooth ramp.
     alpha = np.clip((alpha - 0.15) / 0.8, 0.0, 1.0) * cand
-    # Only hair connected to the head: fragments on the chest are the parse's errors.
-    n, cc = cv2.connectedComponents((alpha > 0.3).astype(np.uint8))
+    # Only hair connected to the head: fragments on the chest are the parse's errors. So are specks of a few
+    # pixels where the coarse hair label spills over a high collar: its dark seams passed the colour test and were
+    # drawn on the new neck as dark ticks (wild-dev, a puffer's quilting).
+    n, cc, stats, _ = cv2.connectedComponentsWithStats((alpha > 0.3).astype(np.uint8))
     head = hair & (b < -0.15 * sw)
     keep = np.unique(cc[head & (cc > 0)])
+    keep = keep[stats[keep, cv2.CC_STAT_AREA] >= HAIR_SPECK * sw * sw]
     if len(keep):
         kept = cv2.dilate(np.isin(cc, keep).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         alpha = alpha * kept
@@ -676,6 +684,11 @@ def _grain(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     noise /= noise.std()
     tile = np.tile(noise, (H // 256 + 1, W // 256 + 1))[:H, :W]
     return (amp * tile * hole).astype(np.float32)
+
+
+TEXTURE_MIN_SKIN = 0.1
+"""Least bare skin besides the face, in square shoulder widths (a few of :func:`tryon.teacher.skin.skin_texture`'s
+patches), from which the grain of synthesised skin is copied; below it the face's skin is used too."""
 
 
 BACKDROP_PATCH = 0.25
@@ -1788,9 +1801,13 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     fill_full = full(crease * skin_fill) * body_a[..., None] + full(crease * bg_fill) * (1.0 - body_a[..., None])
     # Texture: the person's own skin grain on the synthesised skin, the photo's grain on the backdrop.
     skin_full = soft_upsample(skin & ~hole_all & ~face, (W, H)) > 0.5
-    # The grain is copied from the person's skin only: skin-coloured backdrop or hair would be copied too.
-    tex_src = soft_upsample(skin & ~hole_all & ~face & ~np.isin(parse_s, (LABEL["hair"], LABEL["background"])),
-                            (W, H)) > 0.5
+    # The grain is copied from the person's skin only: skin-coloured backdrop or hair would be copied too. Not from
+    # the face unless nothing else is bare (long sleeves, a neck the parse gives to the face): then its calmest
+    # patches, rather than no grain at all (a chest under a deep neckline filled as one flat, plastic tone).
+    bare = skin & ~hole_all & ~np.isin(parse_s, (LABEL["hair"], LABEL["background"]))
+    if (bare & ~face).sum() >= TEXTURE_MIN_SKIN * sw * sw:
+        bare &= ~face
+    tex_src = soft_upsample(bare, (W, H)) > 0.5
     tex = skin_texture(image, tex_src, a_hole > 0.5)
     sw_full = sw / s if s < 1.0 else sw
     lum_fill = np.maximum(fill_full.mean(axis=-1, keepdims=True), 8.0)

@@ -509,6 +509,35 @@ def test_a_white_collar_tip_by_dark_hair_against_a_dark_street_is_not_hair():
     assert alpha[lock].mean() > 0.8
 
 
+def test_dark_seams_on_a_high_collar_the_parse_calls_hair_are_not_drawn_as_hair():
+    """The coarse hair label spills over a high collar beside the chin (wild-dev: a puffer's); its dark quilting
+    seams pass the colour test against the collar, and each, touching the label, was kept as hair: dark ticks drawn
+    on the new neck. Specks under :data:`HAIR_SPECK` are dropped; the lock of hair over the shoulder stays."""
+    from tryon.teacher.compose import HAIR_SPECK
+
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    parse = parse.copy()
+    collar = np.zeros(parse.shape, bool)
+    collar[60:76, 82:110] = True
+    collar &= parse != LABEL["hair"]
+    parse[collar] = LABEL["torso"]
+    parse[collar & (np.arange(parse.shape[0])[:, None] < 67)] = LABEL["hair"]     # the label's spill
+    img[collar] = OLD
+    seams = np.zeros(parse.shape, bool)
+    for x in (88, 95, 102):
+        seams[62:65, x] = True
+    img[seams] = HAIR
+    old = np.isin(parse, (LABEL["torso"],) + _ARMS)
+    skin = np.isin(parse, (LABEL["face"], LABEL["neck"]))
+    sw = 60.0                                     # the shoulder keypoints' distance
+    assert seams.sum() / 3 < HAIR_SPECK * sw * sw
+    alpha, _ = hair_matte(img, parse, old, skin, body_maps(parse.shape, kp))
+    assert alpha[seams].max() < 0.3, alpha[seams]
+    lock = parse == LABEL["hair"]
+    lock[:, :112] = False
+    assert alpha[lock].mean() > 0.8
+
+
 def test_arm_crease_darkens_only_between_arm_and_body():
     h, w = 100, 100
     arm = np.zeros((h, w), bool)

@@ -62,6 +62,26 @@ def test_filled_skin_follows_the_old_garments_light_and_has_texture():
     assert _hf_std(out, c.hole & torso) > 0.5
 
 
+def test_filled_skin_has_grain_when_only_the_face_is_bare():
+    """A man in long sleeves whose neck the parse gives to the face (wild-dev: headphones round a neck): no bare skin
+    but the face's, and the grain, copied from the bare skin that is not face, was nothing: the chest under a deep
+    neckline was one flat, plastic tone. The face's calmest patches give it then."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    parse = parse.copy()
+    parse[parse == LABEL["neck"]] = LABEL["face"]
+    for hand, arm in ((LABEL["left_hand"], LABEL["left_arm"]), (LABEL["right_hand"], LABEL["right_arm"])):
+        img[parse == hand] = OLD                  # the hands out of the frame: sleeves to its edge
+        parse[parse == hand] = arm
+    grain = np.random.default_rng(3).normal(0, 6, img.shape[:2])[..., None]
+    face = parse == LABEL["face"]
+    img[face] = np.clip(np.array(SKIN, np.float32) + grain, 0, 255).astype(np.uint8)[face]
+    c = compose(img, parse, kp, _no_garment(parse.shape))
+    chest = np.zeros(parse.shape, bool)
+    chest[102:126, 76:86] = chest[102:126, 104:110] = True    # clear of the arms' edges
+    assert c.hole[chest].all()
+    assert _hf_std(c.tryon, chest) > 0.3 * _hf_std(img, cv2.erode(face.astype(np.uint8), np.ones((5, 5))) > 0)
+
+
 def test_filled_skin_follows_the_light_on_a_colour_blocked_garment():
     """A colour-blocked old top (a red yoke and hem, a blue middle) lit from the person's left: against one median
     of both colours the blue block read as a print, its light was dropped and the skin filled in flat (the
