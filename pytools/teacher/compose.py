@@ -1469,6 +1469,11 @@ COLLAR_CHROMA = 40.0
 hair and beards stay below it: a red rib is 42-68)."""
 
 
+DETACHED_COLLAR = 0.5
+"""Least share of a hair-labelled piece below the mouth, joined to no head hair, that must be of the old garment's
+colour for :func:`_collar` to take the whole piece (its shaded rim and tip too)."""
+
+
 def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
             frame: BodyFrame) -> np.ndarray:
     """(H, W) bool: the old garment's collar where the parse called it hair, face or neck.
@@ -1526,6 +1531,15 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
         if near.any():
             hairy[near] = pal.query(lab[near], k=1)[0] < 20.0
         rim_spared = hairy
+    # A detached piece mostly of the garment's colour, and not of the head's hair's, is collar whole: its shaded rim
+    # and tip, further from the garment's local colour, were left floating beside the new neck (a denim jacket's
+    # collar, wild-dev). (A lock of dark hair over a dark coat, cut off from the head by a beret, is nearer the
+    # head's hair's median colour than the coat's.)
+    n_d, cc_d = cv2.connectedComponents((detached & cand).astype(np.uint8))
+    if n_d > 1:
+        share = ndimage.mean(col & (d_o < d_h), cc_d, np.arange(1, n_d))
+        whole = np.concatenate([[False], np.asarray(share) >= DETACHED_COLLAR])
+        col |= whole[cc_d] & cand
     by_place = cand & near_old & (d_h >= 20.0) & ~hairy
     # (A collar is a band across a piece of the neckline, 0.1 shoulder widths or more across the body; slivers
     # down the neck's sides are its outline against the backdrop, skin and backdrop blended, or its shading.)
