@@ -19,7 +19,7 @@ from tryon.person.body import FACE, KP, body_frame, cheek_region
 from tryon.person.labels import LABEL
 
 __all__ = ["skin_tone", "skin_mask", "old_garment_mask", "agnostic_image", "arm_front_mask", "arm_labels", "body_maps", "refine_arm_labels", "BodyMaps",
-           "drop_garment_coloured",
+           "drop_garment_coloured", "arm_marks", "MARK_MAX", "MARK_SKIN", "ARM_REACH",
            "AGNOSTIC_GREY"]
 
 AGNOSTIC_GREY = (128, 128, 128)
@@ -345,6 +345,46 @@ def refine_arm_labels(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarra
     return out
 
 
+MARK_MAX, MARK_SKIN = 0.1, 0.65
+"""A tattoo, a watch or a bracelet on a bare arm (:func:`arm_marks`): its largest area, in square shoulder widths, and
+the least share of bare skin in the ring round it."""
+
+
+ARM_REACH = 0.3
+"""How far from an arm's bones (shoulder-elbow-wrist) the parse's arm label is taken for the arm, in shoulder widths;
+further out it is a parse error (the trousers past the hand), old garment only in the garment's colour."""
+
+
+def arm_marks(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
+    """(H, W) bool: ink and jewellery on a bare arm (a tattoo, a watch, a bracelet), not sleeve.
+
+    A piece of the arm's pixels that are not skin (8-connected, within :data:`ARM_REACH` of its bones) is a mark when
+    it is at most :data:`MARK_MAX` in area and at least :data:`MARK_SKIN` of the ring round it is bare skin (backdrop
+    and trousers left out: a tattoo may touch the arm's outline, a forearm rest on a knee). A sleeve is ringed by the
+    torso's garment at its root and by backdrop along its sides; its end alone meets the skin. Taken for a sleeve, a
+    forearm's tattoo was refilled as a patch of flat skin with a ragged edge into the backdrop (wild-dev, a seated
+    man in a white tee).
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS. skin: (H, W) bool visible skin. maps: :func:`body_maps` of the same size.
+    """
+    cand = arm_labels(parse) & (maps.arm_dist < ARM_REACH * maps.sw) & ~skin
+    out = np.zeros(cand.shape, bool)
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    k = np.ones((5, 5), np.uint8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] > MARK_MAX * maps.sw * maps.sw:
+            continue
+        x, y, w, h = stats[i, :4]
+        sl = (slice(max(0, y - 3), y + h + 3), slice(max(0, x - 3), x + w + 3))
+        piece = cc[sl] == i
+        ring = cv2.dilate(piece.astype(np.uint8), k).astype(bool) & ~piece & \
+            ~np.isin(parse[sl], (LABEL["background"], LABEL["lower_body"]))
+        if ring.any() and skin[sl][ring].mean() >= MARK_SKIN:
+            out[sl] |= piece
+    return out
+
+
 def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | None = None,
                      keypoints: np.ndarray | None = None, *, maps: BodyMaps | None = None,
                      skin: np.ndarray | None = None) -> np.ndarray:
@@ -395,13 +435,15 @@ def old_garment_mask(image: np.ndarray, parse: np.ndarray, tone: np.ndarray | No
     if maps is not None:
         # "Arm" far from every arm bone (past the hand, on the trousers) is a parse error, not a sleeve; it is
         # old garment only when it has the colour of the old garment's torso (a flared hem by the hand).
-        far = arms & (maps.arm_dist >= 0.3 * maps.sw) & ~skin
-        arms = arms & (maps.arm_dist < 0.3 * maps.sw)
+        far = arms & (maps.arm_dist >= ARM_REACH * maps.sw) & ~skin
+        arms = arms & (maps.arm_dist < ARM_REACH * maps.sw)
         body_px = torso & ~torso_skin
         if far.any() and body_px.sum() > 50:
             lab = _lab(image)
             stray = far & (np.linalg.norm(lab - np.median(lab[body_px], axis=0), axis=-1) < 12.0)
     old = (torso & ~torso_skin) | ((arms | neck) & ~skin)
+    if maps is not None:
+        old &= ~arm_marks(parse, skin, maps)
     if stray is not None:
         old |= stray
     # Small "arm" islands that arm_labels dropped (parse errors) lying against the torso are its fabric.

@@ -43,8 +43,8 @@ import numpy as np
 from scipy import ndimage
 
 from tryon.person.labels import LABEL
-from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, body_maps, drop_garment_coloured,
-                                    old_garment_mask, skin_mask, skin_tone)
+from tryon.teacher.agnostic import (BodyMaps, arm_front_mask, arm_labels, arm_marks, body_maps,
+                                    drop_garment_coloured, old_garment_mask, skin_mask, skin_tone)
 from tryon.teacher.shading import shading_map
 from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading, garment_light, old_garment_remnant,
                                 old_garment_share, screened_poisson, skin_albedo, skin_texture, skin_tone_gap,
@@ -1701,6 +1701,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     skin &= ~(rough & np.isin(parse_s, fabric_labels))
     skin = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     old = old_garment_mask(img_s, parse_s, tone, maps=maps, skin=skin)
+    marks = arm_marks(parse_s, skin, maps)        # kept as photographed, and no remnant of the old garment
     old = _grow_old(img_s, parse_s, old, skin, sw)
     old = _sleeve_majority(old, parse_s, sw)
     old |= _old_cuffs(parse_s, old, skin, rough, sw)
@@ -1921,7 +1922,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     mouth_b = 0.5 * (frame.to_frame(frame.kp["mouth_left"])[1] + frame.to_frame(frame.kp["mouth_right"])[1])
     clothing = np.isin(parse_s, _ARMS + _HANDS + (LABEL["torso"], LABEL["neck"])) | \
         (np.isin(parse_s, (LABEL["hair"], LABEL["face"])) & (maps.b > mouth_b + 0.12 * sw))
-    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old & ~kept
+    shown_s = clothing & ~hole_all & (comp_s < 0.5) & ~skin & ~old & ~kept & ~marks
     remnant = old_garment_remnant(img_s, old, shown_s)
     old_vis = old_garment_share(old_full, a_hole > 0.5, covered) + float(remnant.sum()) / max(float(old.sum()), 1.0)
     old_vis = min(old_vis, 1.0)
