@@ -1471,7 +1471,8 @@ hair and beards stay below it: a red rib is 42-68)."""
 
 DETACHED_COLLAR = 0.5
 """Least share of a hair-labelled piece below the mouth, joined to no head hair, that must be of the old garment's
-colour for :func:`_collar` to take the whole piece (its shaded rim and tip too)."""
+colour (and nearer it than the head hair's median colour) for :func:`_collar` to take the whole piece, its shaded rim
+and tip too."""
 
 
 def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndarray, maps: BodyMaps,
@@ -1489,7 +1490,8 @@ def _collar(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin: np.ndar
     as dark as the hair), or lies within :data:`COLLAR_BAND` of the old garment, 20 units from the hair's median
     colour and, labelled hair, 20 units from every colour of the head's hair (above :data:`COLLAR_CHROMA` when no
     head hair is seen), in a piece 0.1 shoulder widths across the body (a rib or trim of another colour than the
-    garment's: a grey sweatshirt's red rib); only the parts touching the old garment are kept.
+    garment's: a grey sweatshirt's red rib). A detached hair-labelled piece of which :data:`DETACHED_COLLAR` is
+    collar by colour is collar whole (a denim collar's shaded tip). Only the parts touching the old garment are kept.
     """
     cand = np.isin(parse, (LABEL["hair"], LABEL["face"], LABEL["neck"])) & ~skin & ~old
     if old.sum() < 30 or not cand.any():
