@@ -51,7 +51,11 @@ SIDE_FRACTIONS = (0.25, 0.5, 0.75)
 SOURCE_WEDGE, SOURCE_GAP = 3, 7
 """Labels of the map a pixel's garment coordinates come from (``warp_garment``'s ``source``, read by
 :func:`upsample_grid`), besides the parts' own: a sleeve's clamped wedge map is its part + ``SOURCE_WEDGE``, the
-thin gaps' copied coordinates are ``SOURCE_GAP``."""
+thin gaps' copied coordinates are ``SOURCE_GAP`` (where the torso's spline takes them, ``PART_TORSO``)."""
+SPLINE_INSET = 0.03
+"""How far inside the garment's fabric (in the garment's shoulder widths) the torso's spline, continued past the
+torso's outline, must land to fill a shoulder wedge or a gap between the parts: at the outline it samples the
+photo's backdrop through the anti-aliased edge (a pale notch at the shoulder seam)."""
 # How far down the arm a sleeve of a "long"-sleeved garment reaches, from its length: (ratio, reach) knots
 # of a piecewise-linear map. ratio = the garment's longer sleeve (mean of its outer and underarm seams, scaled
 # to the person by the shoulder widths) over the person's upper arm; reach as in ``WarpResult.sleeve_reach``
@@ -1255,9 +1259,14 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     parts_g = garment_parts(garment_mask, lm, torso=torso_mask)
     parts_g[_neck_opening(garment, garment_mask, lm) & (parts_g == PART_TORSO)] = PART_NONE
 
-    def lab_at(gpix: np.ndarray) -> np.ndarray:
-        return cv2.remap(parts_g, gpix[..., 0].astype(np.float32), gpix[..., 1].astype(np.float32),
+    def lab_at(gpix: np.ndarray, labels: np.ndarray = parts_g) -> np.ndarray:
+        return cv2.remap(labels, gpix[..., 0].astype(np.float32), gpix[..., 1].astype(np.float32),
                          cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    # The garment's fabric SPLINE_INSET inside its outline: where the torso's spline may stand in for a missing map.
+    r_in = max(1, int(round(SPLINE_INSET * float(np.hypot(*(lm["shoulder_left"] - lm["shoulder_right"]))))))
+    fabric_g = cv2.erode((parts_g != PART_NONE).astype(np.uint8),
+                         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_in + 1, 2 * r_in + 1)))
 
     grid_px = g_torso.copy()
     lab = lab_at(g_torso)
@@ -1318,7 +1327,10 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 over = over | arm_px[y0:y1 + 1, x0:x1 + 1]
             ok |= root & over
             # The wedge between the torso's shoulder corner and the sleeve's cap (pushed out over the deltoid)
-            # belongs to neither map: it takes the sleeve's fabric at the root seam (a short stretch).
+            # belongs to neither map. It takes the torso's spline continued past the armhole where that lands on
+            # the garment's fabric (the sleeve's root beside the seam in the flat lay): the fabric runs on from the
+            # torso. Elsewhere the sleeve's map at the root seam, clamped: one line of the garment stretched across
+            # the wedge, a streak (a print's stripes standing across the shoulder, a seam torn open).
             cap = _chain_point(spec.chain, spec.rot, *spec.root_out)
             pit = _chain_point(spec.chain, spec.rot, *spec.root_in)
             wedge = np.array([t[f"shoulder_{side}"], cap, pit, t[f"armpit_{side}"]])
@@ -1327,14 +1339,19 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             cv2.fillConvexPoly(wz, hull, 1, shift=4)
             fill = wz.astype(bool) & ~ok & (cur == PART_NONE)
             wedge_px = np.zeros(sub.shape[:2], bool)
+            spline_px = np.zeros(sub.shape[:2], bool)
             if fill.any():
+                idx = np.nonzero(fill)
+                g_t = g_torso[y0:y1 + 1, x0:x1 + 1][fill]
+                on_fabric = lab_at(g_t[:, None, :], fabric_g)[:, 0] > 0
                 g_c = _sleeve_to_garment(lm, side, np.clip(u[fill], 0.03, 1.0), np.clip(v[fill], 0.0, 1.0))
                 lab_c = lab_at(g_c[:, None, :])[:, 0]
-                good = np.isin(lab_c, (label, PART_TORSO))
-                idx = np.nonzero(fill)
-                ok[idx[0][good], idx[1][good]] = True
+                good = np.isin(lab_c, (label, PART_TORSO)) & ~on_fabric
+                ok[idx[0][good | on_fabric], idx[1][good | on_fabric]] = True
                 wedge_px[idx[0][good], idx[1][good]] = True
+                spline_px[idx[0][on_fabric], idx[1][on_fabric]] = True
                 g_s[idx[0][good], idx[1][good]] = g_c[good]
+                g_s[idx[0][on_fabric], idx[1][on_fabric]] = g_t[on_fabric]
             if arm_lab is not None and spec.reach <= 1.0:
                 # A short sleeve ends above the elbow: an arm pixel nearer a forearm (either arm's, e.g. arms
                 # crossed over the body) than this upper arm is in front of the sleeve, not under it.
@@ -1355,10 +1372,12 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             cur[ok] = label
             src = source[y0:y1 + 1, x0:x1 + 1]
             src[ok] = np.where(wedge_px[ok], label + SOURCE_WEDGE, label)
+            src[ok & spline_px] = PART_TORSO        # the torso's own coordinates: upsampled with it, no seam
 
     # Thin gaps between the parts (where neither the torso's nor a sleeve's mapping lands on its own part,
     # e.g. the garment's armpit notch) take the mapping of the nearest covered pixel: the fabric closes over
-    # them instead of letting the old garment or skin show through a slit.
+    # them instead of letting the old garment or skin show through a slit. Where the torso's spline lands on the
+    # garment's fabric, they take the spline instead: a copied coordinate is constant along the gap, a streak.
     covered = final_lab > 0
     k = max(3, int(round(0.07 * frame.sw * h / H)) | 1)
     closed = cv2.morphologyEx(covered.astype(np.uint8), cv2.MORPH_CLOSE,
@@ -1366,6 +1385,9 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     gaps = closed & ~covered
     if gaps.any() and covered.any():
         _take_nearest(gaps, grid_px, final_lab, source)
+        spline = gaps & (lab_at(g_torso, fabric_g) > 0)
+        grid_px[spline] = g_torso[spline]
+        source[spline] = PART_TORSO
     if parse_w is not None and has_sleeves:
         # Holes and bites in the torso below the armpits, where the torso's spline lands on a sleeve hanging against
         # it in the photo or on the backdrop between its cuff and the hem and the sleeve's map does not reach: the
