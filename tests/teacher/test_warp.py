@@ -668,3 +668,45 @@ def test_the_shoulder_wedges_and_gaps_are_fabric_not_streaks(teacher, wild_dev):
     res = teacher.run(load_image(p), load_image(g), category="tops")
     share = _collapsed_share(res.grid, res.warped_mask, res.garment_mask.shape[:2])
     assert share < 0.023, share
+
+
+def _boxy_garment_on_a_body(body_half: float):
+    """A boxy garment alpha (its top corners square, standing 0.93 shoulder widths out from the centre line) over
+    :func:`synthetic_keypoints`, and a parse whose torso and arms reach ``body_half`` shoulder widths either side of
+    the centre line at the shoulders."""
+    from tryon.person.body import body_frame
+    from tryon.person.labels import LABEL
+
+    kp = synthetic_keypoints()
+    h, w = 256, 192
+    frame = body_frame(kp)
+    sw = frame.sw
+    alpha = np.zeros((h, w), np.float32)
+    alpha[70:200, 40:153] = 1.0
+    parse = np.zeros((h, w), np.uint8)
+    cx = 0.5 * (kp[11, 0] + kp[12, 0])
+    x0, x1 = int(round(cx - body_half * sw)), int(round(cx + body_half * sw))
+    parse[68:200, x0:x1 + 1] = LABEL["torso"]
+    t = {"armpit_left": np.array([120.0, 125.0]), "armpit_right": np.array([72.0, 125.0])}
+    return alpha, frame, t, parse, sw
+
+
+def test_the_shoulders_corners_beside_the_body_are_rounded_off():
+    """A flat lay's shoulder corner standing out past the person's shoulder was drawn as a square step or a flap;
+    the outline is rounded there, beside the body only (over the body the cut would uncover invented skin), near a
+    sleeve's shoulder, and not at the neck."""
+    from tryon.teacher.warp import SHOULDER_ROUND, _round_shoulders
+
+    alpha, frame, t, parse, sw = _boxy_garment_on_a_body(0.3)
+    out = _round_shoulders(alpha, frame, t, {"left": 0.8, "right": 0.8}, parse)
+    assert out.shape == alpha.shape and (out <= alpha + 1e-6).all()
+    assert out[71, 41] < 0.05 and out[71, 151] < 0.05         # the square corners beside the body are gone
+    r = int(SHOULDER_ROUND * sw)
+    assert out[71 + 2 * r, 41] > 0.95                          # below the rounding the side is whole
+    assert out[71, 96] == 1.0 and out[150, 96] == 1.0          # the neck's line and the chest are untouched
+    # No sleeve on that side: no rounding there.
+    one = _round_shoulders(alpha, frame, t, {"left": 0.8, "right": 0.0}, parse)
+    assert one[71, 151] < 0.05 and one[71, 41] == 1.0
+    # Over the body (the parse's torso under the whole garment) nothing is cut.
+    alpha, frame, t, parse, sw = _boxy_garment_on_a_body(1.0)
+    np.testing.assert_array_equal(_round_shoulders(alpha, frame, t, {"left": 0.8, "right": 0.8}, parse), alpha)
