@@ -1133,6 +1133,24 @@ ROUND_MARGIN = 0.04
 shoulder widths: the parse's stride-16 outline is that coarse."""
 
 
+def _shoulder_zone(frame: BodyFrame, t: dict[str, np.ndarray], reach: dict[str, float], size: tuple[int, int],
+                   full: tuple[int, int]) -> np.ndarray:
+    """(h, w) bool on a (h, w) = ``size`` lattice over a (H, W) = ``full`` photo: within :data:`SHOULDER_REACH` of a
+    shoulder joint whose side wears a sleeve (``reach`` > 0), more than 0.3 shoulder widths off the centre line (not
+    the neck) and above the armpit targets ``t``."""
+    (h, w), (H, W) = size, full
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    px = np.stack([(xs + 0.5) * (W / w) - 0.5, (ys + 0.5) * (H / h) - 0.5], axis=-1)      # photo pixels
+    ab = frame.to_frame(px)
+    b_pit = min(float(frame.to_frame(t["armpit_left"])[1]), float(frame.to_frame(t["armpit_right"])[1]))
+    zone = np.zeros((h, w), bool)
+    for side in ("left", "right"):
+        if reach.get(side, 0.0) > 0:
+            c = frame.kp[f"{side}_shoulder"]
+            zone |= np.hypot(px[..., 0] - c[0], px[..., 1] - c[1]) < SHOULDER_REACH * frame.sw
+    return zone & (np.abs(ab[..., 0]) > 0.3 * frame.sw) & (ab[..., 1] < b_pit)
+
+
 def _round_shoulders(alpha: np.ndarray, frame: BodyFrame, t: dict[str, np.ndarray], reach: dict[str, float],
                      parse: np.ndarray | None, *, work_height: int = 512) -> np.ndarray:
     """``alpha`` with the warped garment's corners at the shoulders rounded off where they stand beside the body.
@@ -1169,16 +1187,7 @@ def _round_shoulders(alpha: np.ndarray, frame: BodyFrame, t: dict[str, np.ndarra
     r = int(round(SHOULDER_ROUND * sw))
     if r < 2 or not m.any():
         return alpha
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    px = np.stack([(xs + 0.5) / s - 0.5, (ys + 0.5) / s - 0.5], axis=-1)      # photo pixels
-    ab = frame.to_frame(px)
-    b_pit = min(float(frame.to_frame(t["armpit_left"])[1]), float(frame.to_frame(t["armpit_right"])[1]))
-    zone = np.zeros((h, w), bool)
-    for side in ("left", "right"):
-        if reach.get(side, 0.0) > 0:
-            c = frame.kp[f"{side}_shoulder"]
-            zone |= np.hypot(px[..., 0] - c[0], px[..., 1] - c[1]) < SHOULDER_REACH * frame.sw
-    zone &= (np.abs(ab[..., 0]) > 0.3 * frame.sw) & (ab[..., 1] < b_pit)
+    zone = _shoulder_zone(frame, t, reach, (h, w), (H, W))
     body = cv2.resize((~np.isin(parse, (LABEL["background"], LABEL["hair"]))).astype(np.uint8), (w, h),
                       interpolation=cv2.INTER_NEAREST)
     k = max(3, int(round(ROUND_MARGIN * sw)) | 1)
