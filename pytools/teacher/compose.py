@@ -63,6 +63,10 @@ _HANDS = (LABEL["left_hand"], LABEL["right_hand"])
 ARM_RADIUS = 0.125
 """Typical half-width of a bare arm, as a fraction of the shoulder width (for the cylinder shading)."""
 
+WIDE_SKIN = 1.5
+"""How far from an arm's bones, in :data:`ARM_RADIUS`, "skin" on the parse's arm lies beyond a bare arm (the gate's
+``sleeves_as_skin``, :attr:`ComposeResult.wide_arm_skin`)."""
+
 SKIN_SHADING_PRIOR = {"arm": (-0.27, -0.5, -0.08), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
                       "chin": (-0.12, -0.35, 0.0), "neck": (-0.22, -0.45, -0.05)}
 """Synthesised skin's shading gains (log luminance where the feature is 1: the arm's outline, the torso's sides,
@@ -1620,6 +1624,10 @@ class ComposeResult:
         arms_synthesized: area of the arms shown (their silhouette, :func:`arm_silhouette`, not covered by the
             new garment) that is synthesised skin, in squared shoulder widths: arms invented where long old
             sleeves were (two whole forearms are about 0.3).
+        wide_arm_skin: area of the parse's arms shown unchanged as skin further from their bones than a bare arm
+            reaches (:data:`WIDE_SKIN`), in squared shoulder widths: a loose sleeve of a skin-like colour (a peach
+            overshirt) that the skin tests kept as bare arm, still shown beside the new garment; or legs the parse
+            calls arm.
     """
 
     tryon: np.ndarray
@@ -1632,6 +1640,7 @@ class ComposeResult:
     skin_tone_gap: float = float("nan")
     chest_synthesized: float = 0.0
     arms_synthesized: float = 0.0
+    wide_arm_skin: float = 0.0
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -1918,6 +1927,10 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # An area, not a share of the arms shown: a long new sleeve leaves a wrist or two, whose share is noise.
     arms_shown = arm_sil & (shown_a > 0.5) & ~face
     arms_share = float((synth_s & arms_shown).sum()) / max(sw * sw, 1.0)
+    # Kept as bare arm but wider than an arm: skin-hued clothing the skin tests could not tell from skin (or legs the
+    # parse calls arm, beside a hand on the lap: a result that does not follow the pose either).
+    wide = arm_labels(parse_s) & real_s & (maps.arm_dist > WIDE_SKIN * ARM_RADIUS * sw)
+    wide_skin = float(wide.sum()) / max(sw * sw, 1.0)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.
     comp_s = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else comp
@@ -1932,4 +1945,4 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
                          skin_synthesized=synth_share, old_garment_visible=old_vis,
                          skin_tone_gap=tone_gap, chest_synthesized=chest_share,
-                         arms_synthesized=arms_share)
+                         arms_synthesized=arms_share, wide_arm_skin=wide_skin)

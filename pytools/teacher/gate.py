@@ -37,6 +37,10 @@ signal                     measured as
 ``arms_synthesised``       tops: invented arm skin shown, in squared shoulder widths (``info["arms_synthesized"]``,
                            :class:`tryon.teacher.compose.ComposeResult`): short sleeves on long old ones; 0 for
                            bottoms and one-pieces
+``wide_arm_skin``          tops: skin shown on the parse's arms further from their bones than a bare arm reaches, in
+                           squared shoulder widths (``info["wide_arm_skin"]``,
+                           :class:`tryon.teacher.compose.ComposeResult`): a skin-hued sleeve or coat kept as bare arm
+                           beside the new garment; 0 for bottoms and one-pieces
 ``arms_across``            tops: share of the forearms (elbow to wrist) lying over the torso, between the shoulders
                            and the hips (arms crossed, hands or a laptop in front of the body),
                            :func:`arms_across`; 0 for bottoms and one-pieces
@@ -575,11 +579,11 @@ def assess(result) -> Quality:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
             (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent; its
-            ``chest_synthesized`` and ``arms_synthesized``, 0 when absent); for bottoms (``garment_info.category ==
+            ``chest_synthesized``, ``arms_synthesized`` and ``wide_arm_skin``, 0 when absent); for bottoms (``garment_info.category ==
             "lower"``) also ``info``'s ``old_garment_visible``, ``skin_synthesized`` and ``skirt_flare`` (0 when
             absent). ``stance`` is measured for bottoms and one-pieces (``category == "dress"``), and for tops
             where the legs are seen (:func:`seen_leg_raise`; ``info["leg_raise"]`` when given); ``hidden_by_arms``
-            for one-pieces only, ``arms_across`` and ``arms_synthesised`` for tops only, ``skirt_flare`` for
+            for one-pieces only, ``arms_across``, ``arms_synthesised`` and ``wide_arm_skin`` for tops only, ``skirt_flare`` for
             bottoms only.
 
     Returns:
@@ -599,6 +603,7 @@ def assess(result) -> Quality:
         raw["skin_tone"] = 0.0
         raw["chest_synthesised"] = 0.0
         raw["arms_synthesised"] = 0.0
+        raw["wide_arm_skin"] = 0.0
         raw["skirt_flare"] = float(info.get("skirt_flare", 0.0))
     else:
         raw = {"legs": legs, "pose": pose_visibility(result.keypoints, result.tryon.shape[0])}
@@ -625,6 +630,7 @@ def assess(result) -> Quality:
         raw["chest_synthesised"] = float(info.get("chest_synthesized", 0.0))
         # Tops only: a one-piece's sleeveless bodice on long old sleeves is judged with its legs and chest.
         raw["arms_synthesised"] = 0.0 if dress else float(info.get("arms_synthesized", 0.0))
+        raw["wide_arm_skin"] = 0.0 if dress else float(info.get("wide_arm_skin", 0.0))
         raw["skirt_flare"] = 0.0
     raw.update(warp_distortion(result.grid, result.warped_mask, result.garment_mask.shape[:2],
                                getattr(result, "warped_parts", None)))

@@ -92,6 +92,17 @@ SIGNALS: dict[str, SignalSpec] = {
                                    0.2, 0.1,
                                    "use a photo in a top with sleeves no longer than the garment's (short sleeves "
                                    "or bare arms for a tee), or pick a garment with sleeves as long as yours"),
+    # Tops only (0 otherwise): the composition's wide_arm_skin. Two first users' results in a row were shown with the
+    # old clothing beside the new top (a backlit peach overshirt, a beige trench coat: both pass the skin tests and
+    # are kept as bare arms, so old_garment read near 0). Of the 31 tops results the gate showed on wild-dev, the
+    # studio pairs and the fifth to eleventh first users' sets (docs/quality-gate.md, "Skin-hued sleeves"), those
+    # judged borderline read at most 0.036; three implausible ones 0.16-0.37 (the peach overshirt; legs the parse
+    # called arm beside a hand on the lap, twice). The trench coat's sleeves lie within an arm's reach (0.029).
+    "wide_arm_skin": SignalSpec("parts of your arms are wider than an arm: sleeves or a coat of a skin-like colour "
+                                "could not be told from bare skin and would still show beside the garment (or your "
+                                "legs were taken for arms)", 0.15, 0.08,
+                                "use a photo in clothing of a colour unlike your skin, or in short sleeves, standing "
+                                "with your arms at your sides and your legs apart"),
     "warp_folds": SignalSpec("the garment would fold over itself on the body", 0.03, 0.015,
                              "stand facing the camera with your arms a little away from your body, and "
                              "photograph the garment laid flat and front-on"),
@@ -123,8 +134,8 @@ _LEGS_ADVICE = ("use a full-body photo, facing the camera, with your hips, knees
 
 LOWER_SIGNALS: dict[str, SignalSpec] = {
     **{k: v for k, v in SIGNALS.items()
-       if k not in ("skin_synthesised", "skin_tone", "chest_synthesised", "arms_synthesised", "hidden_by_arms",
-                    "arms_across")},
+       if k not in ("skin_synthesised", "skin_tone", "chest_synthesised", "arms_synthesised", "wide_arm_skin",
+                    "hidden_by_arms", "arms_across")},
     "pose": SignalSpec("the legs are not clearly visible", 0.6, 0.9, _LEGS_ADVICE),
     # Re-read on the 21 bottoms results: every bottom judged plausible at least 0.78 (trousers have a gap between
     # the legs); a skirt whose cut-out kept its cast shadow 0.71.
@@ -146,5 +157,5 @@ LOWER_SIGNALS: dict[str, SignalSpec] = {
 advice, old-bottoms wording, a landmark ramp in waistband widths and a solidity ramp re-read on bottoms;
 ``skin_synthesised`` is measured but not scored (shorts or a skirt on a person photographed in trousers must
 synthesise the legs: its share says nothing about the result's quality), nor are ``skin_tone`` and
-``chest_synthesised`` (0 for bottoms), nor are ``hidden_by_arms`` (hands in
+``chest_synthesised`` (0 for bottoms), nor ``wide_arm_skin``, nor are ``hidden_by_arms`` (hands in
 pockets or in front of the trousers hide them rightly) and ``arms_across`` (the top is not redrawn)."""

@@ -73,7 +73,9 @@ class TeacherResult:
             of its area, 0-1), ``skin_tone_gap`` (CIELAB distance between the synthesised and the photographed
             skin's colours, NaN when either is too small; the gate's ``skin_tone``), ``chest_synthesized`` (share
             of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``), ``arms_synthesized``
-            (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``), for one-pieces
+            (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``), ``wide_arm_skin``
+            (skin shown on the arms beyond a bare arm's reach, squared shoulder widths; the gate's ``wide_arm_skin``),
+            for one-pieces
             ``legs_in_view`` (:func:`tryon.teacher.warp_onepiece.legs_in_view`) and, for bottoms, ``skirt_flare``
             (the clothing's width at the knees in hip-joint distances for trousers and shorts, 0 for skirts:
             :func:`tryon.teacher.agnostic_lower.skirt_flare`); see :class:`tryon.teacher.compose.ComposeResult`.
@@ -461,7 +463,8 @@ class Teacher:
                                   "old_garment_visible": c.old_garment_visible,
                                   "skin_tone_gap": c.skin_tone_gap,
                                   "chest_synthesized": c.chest_synthesized,
-                                  "arms_synthesized": c.arms_synthesized})
+                                  "arms_synthesized": c.arms_synthesized,
+                                  "wide_arm_skin": c.wide_arm_skin})
         if category == "lower":
             from tryon.teacher.agnostic_lower import skirt_flare
 

@@ -922,3 +922,23 @@ def test_a_studio_lit_neck_is_kept_not_refilled(teacher, wild_dev):
     assert lit.sum() > 1000
     changed = np.abs(res.tryon.astype(int) - person.astype(int)).max(axis=-1) > 12
     assert (changed & lit).sum() < 0.05 * lit.sum()           # 32 % before
+
+
+def test_a_skin_hued_loose_sleeve_kept_as_arm_is_measured_but_a_bare_arm_is_not():
+    """A loose sleeve of a skin-like colour (a backlit peach overshirt, a beige coat) passes the skin tests and is kept
+    as bare arm beside the new top, so no measure of old garment saw it and the gate showed it. ``wide_arm_skin`` is
+    the skin shown on the arm further from its bones than a bare arm reaches (:data:`WIDE_SKIN` arm radii)."""
+    img, parse, kp = synthetic_person(long_sleeves=False)            # bare arms, 9 px (0.15 sw) either side
+    g_img, g_mask, lm = synthetic_tee(sleeves=True)
+    w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
+    bare = compose(img, parse, kp, w, shading_strength=0.0).wide_arm_skin
+    # The same person in a loose skin-hued sleeve on the left arm: 18 px (0.3 sw) either side of its bones.
+    p2, im2 = parse.copy(), img.copy()
+    loose = (_capsule(parse.shape, kp[11, :2], kp[13, :2], 18) | _capsule(parse.shape, kp[13, :2], kp[15, :2], 18)) \
+        & (p2 == LABEL["background"])
+    p2[loose] = LABEL["left_arm"]
+    im2[loose] = SKIN
+    w2 = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=p2, sleeve="short")
+    wide = compose(im2, p2, kp, w2, shading_strength=0.0).wide_arm_skin
+    assert bare < 0.02, bare
+    assert wide > 0.1, wide

@@ -499,6 +499,9 @@ def test_invented_skin_of_another_colour_than_the_persons_is_refused():
     # Short new sleeves on long old ones leave whole forearms to invent, flat pale tubes on every result judged
     # (docs/quality-gate.md, "Invented arms"; area in squared shoulder widths, 0.2 -> 0.1).
     ("arms_synthesized", "arms_synthesised", 0.34, 0.05, "sleeves"),
+    # Skin-hued sleeves or a coat kept as bare arm beside the new top: a peach overshirt, a beige trench coat
+    # (docs/quality-gate.md, "Skin-hued sleeves"; area in squared shoulder widths, 0.15 -> 0.08).
+    ("wide_arm_skin", "wide_arm_skin", 0.3, 0.05, "skin-like colour"),
 ])
 def test_invented_chest_and_arms_are_refused_with_what_to_change(key, signal, bad, good, word):
     """The composition's figure of invented skin is scored, and the refusal names what to change; bottoms never
@@ -517,3 +520,6 @@ def test_invented_arms_are_scored_for_tops_only():
     assert assess(_result(info={"arms_synthesized": 0.15})).scores["arms_synthesised"] == pytest.approx(0.5)
     dress = assess(_result(info={"arms_synthesized": 0.34}, garment_info={"category": "dress"}))
     assert dress.raw["arms_synthesised"] == 0.0 and dress.scores["arms_synthesised"] == 1.0
+    assert assess(_result(info={"wide_arm_skin": 0.115})).scores["wide_arm_skin"] == pytest.approx(0.5)
+    dress = assess(_result(info={"wide_arm_skin": 0.3}, garment_info={"category": "dress"}))
+    assert dress.raw["wide_arm_skin"] == 0.0 and dress.scores["wide_arm_skin"] == 1.0

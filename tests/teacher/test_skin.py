@@ -348,8 +348,9 @@ def test_teacher_reports_skin_and_old_garment_shares_on_a_real_photo(teacher, wi
     person, garment = _pair(wild_dev, "omnitry__person_bowtie.jpg")
     res = teacher.run(person, garment, category="tops")
     assert set(res.info) == {"skin_synthesized", "old_garment_visible", "skin_tone_gap", "chest_synthesized",
-                             "arms_synthesized"}
+                             "arms_synthesized", "wide_arm_skin"}
     assert res.info["arms_synthesized"] > 0.3       # both arms, in the checked shirt's long sleeves, invented
+    assert res.info["wide_arm_skin"] < 0.03         # and no arm kept as skin wider than an arm
     assert 0.0 <= res.info["old_garment_visible"] <= 0.05
     assert 0.2 <= res.info["skin_synthesized"] <= 1.0
     # The synthesised skin is not a flat slab: it has texture and a spread of shading.
