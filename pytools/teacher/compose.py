@@ -1930,6 +1930,19 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # Kept as bare arm but wider than an arm: skin-hued clothing the skin tests could not tell from skin (or legs the
     # parse calls arm, beside a hand on the lap: a result that does not follow the pose either).
     wide = arm_labels(parse_s) & real_s & (maps.arm_dist > WIDE_SKIN * ARM_RADIUS * sw)
+    if maps.arm_coord is not None:
+        # Not an arm the photo cuts off at a side or the top (its label at that edge) or whose elbow or wrist
+        # BlazePose barely sees or puts outside: its bones are guessed. A woman's bare forearms, hands on the hips and
+        # elbows out of the frame, read as wider than an arm (BlazePose put the elbows inside the frame, at 0.98).
+        # (Not the bottom edge: there the parse's "arm" is often legs beside a hand on the lap, which is measured.)
+        for side in ("left", "right"):
+            joints = kp_s[[KP[f"{side}_elbow"], KP[f"{side}_wrist"]]]
+            seen = (joints[:, 0] >= 0) & (joints[:, 0] < w) & (joints[:, 1] >= 0) & (joints[:, 1] < h) & \
+                (joints[:, 3] >= 0.5)
+            lab = parse_s == LABEL[f"{side}_arm"]
+            cut = lab[0].any() or lab[:, 0].any() or lab[:, -1].any()
+            if cut or not seen.all():
+                wide &= (maps.arm_coord["nearest_is_right"] > 0.5) != (side == "right")
     wide_skin = float(wide.sum()) / max(sw * sw, 1.0)
     # Detected old garment still shown, plus what the detection missed but has its colours (collars, cuffs,
     # strips along the arms): clothing labels shown unchanged, not skin, matching the old garment's palette.

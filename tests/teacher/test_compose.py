@@ -927,7 +927,8 @@ def test_a_studio_lit_neck_is_kept_not_refilled(teacher, wild_dev):
 def test_a_skin_hued_loose_sleeve_kept_as_arm_is_measured_but_a_bare_arm_is_not():
     """A loose sleeve of a skin-like colour (a backlit peach overshirt, a beige coat) passes the skin tests and is kept
     as bare arm beside the new top, so no measure of old garment saw it and the gate showed it. ``wide_arm_skin`` is
-    the skin shown on the arm further from its bones than a bare arm reaches (:data:`WIDE_SKIN` arm radii)."""
+    the skin shown on the arm further from its bones than a bare arm reaches (:data:`WIDE_SKIN` arm radii), on arms
+    whose joints are seen."""
     img, parse, kp = synthetic_person(long_sleeves=False)            # bare arms, 9 px (0.15 sw) either side
     g_img, g_mask, lm = synthetic_tee(sleeves=True)
     w = warp_garment(g_img, g_mask, lm, kp, img.shape[:2], parse=parse, sleeve="short")
@@ -942,3 +943,8 @@ def test_a_skin_hued_loose_sleeve_kept_as_arm_is_measured_but_a_bare_arm_is_not(
     wide = compose(im2, p2, kp, w2, shading_strength=0.0).wide_arm_skin
     assert bare < 0.02, bare
     assert wide > 0.1, wide
+    # An arm whose elbow BlazePose barely sees has guessed bones: it is not measured (bare forearms of hands on the
+    # hips, elbows out of the frame, read as wide).
+    kp2 = kp.copy()
+    kp2[13, 3] = 0.2
+    assert compose(im2, p2, kp2, w2, shading_strength=0.0).wide_arm_skin < 0.02
