@@ -65,7 +65,7 @@ ARM_RADIUS = 0.125
 
 WIDE_SKIN = 1.5
 """How far from an arm's bones, in :data:`ARM_RADIUS`, "skin" on the parse's arm lies beyond a bare arm (the gate's
-``sleeves_as_skin``, :attr:`ComposeResult.wide_arm_skin`)."""
+``wide_arm_skin``, :attr:`ComposeResult.wide_arm_skin`)."""
 
 SKIN_SHADING_PRIOR = {"arm": (-0.27, -0.5, -0.08), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
                       "chin": (-0.12, -0.35, 0.0), "neck": (-0.22, -0.45, -0.05)}

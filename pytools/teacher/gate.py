@@ -579,12 +579,12 @@ def assess(result) -> Quality:
         result: needs ``tryon``, ``parse``, ``keypoints``, ``composition_mask``, ``hole``, ``grid``,
             ``warped_mask``, ``garment_mask``, ``garment_landmarks`` and optionally ``warped_parts`` and ``info``
             (its ``legs_in_view``, one-pieces only, 1 when absent; its ``skin_tone_gap``, NaN when absent; its
-            ``chest_synthesized``, ``arms_synthesized`` and ``wide_arm_skin``, 0 when absent); for bottoms (``garment_info.category ==
-            "lower"``) also ``info``'s ``old_garment_visible``, ``skin_synthesized`` and ``skirt_flare`` (0 when
-            absent). ``stance`` is measured for bottoms and one-pieces (``category == "dress"``), and for tops
-            where the legs are seen (:func:`seen_leg_raise`; ``info["leg_raise"]`` when given); ``hidden_by_arms``
-            for one-pieces only, ``arms_across``, ``arms_synthesised`` and ``wide_arm_skin`` for tops only, ``skirt_flare`` for
-            bottoms only.
+            ``chest_synthesized``, ``arms_synthesized`` and ``wide_arm_skin``, 0 when absent); for bottoms
+            (``garment_info.category == "lower"``) also ``info``'s ``old_garment_visible``, ``skin_synthesized`` and
+            ``skirt_flare`` (0 when absent). ``stance`` is measured for bottoms and one-pieces (``category ==
+            "dress"``), and for tops where the legs are seen (:func:`seen_leg_raise`; ``info["leg_raise"]`` when
+            given); ``hidden_by_arms`` for one-pieces only, ``arms_across``, ``arms_synthesised`` and
+            ``wide_arm_skin`` for tops only, ``skirt_flare`` for bottoms only.
 
     Returns:
         :class:`Quality` (the lowest score over :data:`SIGNALS`).

@@ -75,8 +75,7 @@ class TeacherResult:
             of the chest shown as synthesised skin, 0-1; the gate's ``chest_synthesised``), ``arms_synthesized``
             (invented arm skin shown, in squared shoulder widths; the gate's ``arms_synthesised``), ``wide_arm_skin``
             (skin shown on the arms beyond a bare arm's reach, squared shoulder widths; the gate's ``wide_arm_skin``),
-            for one-pieces
-            ``legs_in_view`` (:func:`tryon.teacher.warp_onepiece.legs_in_view`) and, for bottoms, ``skirt_flare``
+            for one-pieces ``legs_in_view`` (:func:`tryon.teacher.warp_onepiece.legs_in_view`) and, for bottoms, ``skirt_flare``
             (the clothing's width at the knees in hip-joint distances for trousers and shorts, 0 for skirts:
             :func:`tryon.teacher.agnostic_lower.skirt_flare`); see :class:`tryon.teacher.compose.ComposeResult`.
     """

@@ -1128,6 +1128,10 @@ SHOULDER_ROUND, SHOULDER_REACH = 0.12, 0.5
 """The rounding of the warped garment's outline at the shoulders (:func:`_round_shoulders`): the disk's radius (a
 sleeve cap's curve over the deltoid) and how far from each shoulder joint it applies, in shoulder widths."""
 
+ROUND_ISLAND = 0.03
+"""Largest piece of garment (square shoulder widths) that :func:`_round_shoulders` drops when its cut leaves it
+floating beside the shoulder."""
+
 ROUND_MARGIN = 0.04
 """How far beyond the body (the parse's labels other than backdrop and hair) :func:`_round_shoulders` may cut, in
 shoulder widths: the parse's stride-16 outline is that coarse."""
@@ -1203,7 +1207,7 @@ def _round_shoulders(alpha: np.ndarray, frame: BodyFrame, t: dict[str, np.ndarra
         main = 1 + int(np.argmax(st[1:, cv2.CC_STAT_AREA]))
         gone = np.zeros((h, w), bool)
         for i in range(1, n):
-            if i != main and st[i, cv2.CC_STAT_AREA] < 0.03 * sw * sw and near[cc == i].any():
+            if i != main and st[i, cv2.CC_STAT_AREA] < ROUND_ISLAND * sw * sw and near[cc == i].any():
                 gone |= cc == i
         if gone.any():
             # With their anti-aliased rim (a dark hairline of their outline stayed).
