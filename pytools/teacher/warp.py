@@ -14,8 +14,9 @@ curvilinear coordinates of the arm: s along the bone chain shoulder -> (rounded)
 The sleeve's root is the torso's shoulder–armpit seam (its cap pushed out over the deltoid), its edges run at
 offsets set from the arm's width in the parse and the garment's own widths, and a person pixel's (u along,
 v across) sleeve coordinates are sampled bilinearly in the garment's sleeve quad (shoulder, cuff outer, cuff
-inner, armpit). Sleeves thus follow bent, raised or crossed arms without flaps, and fabric from just inside
-the garment's seam overlaps the torso's seam so no gap opens at the root.
+inner, armpit; its outer edge following the sleeve's outline where a sleeve laid hanging bulges beyond it).
+Sleeves thus follow bent, raised or crossed arms without flaps, and fabric from just inside the garment's seam
+overlaps the torso's seam so no gap opens at the root.
 
 Left/right: the garment's ``left_*`` landmarks are the wearer's left (image right), matching BlazePose's
 ``left_shoulder`` etc. on a front-facing person.
@@ -961,13 +962,89 @@ def _sleeve_uv(spec: SleeveSpec, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return u, v
 
 
-def _sleeve_to_garment(lm: dict[str, np.ndarray], side: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _sleeve_to_garment(lm: dict[str, np.ndarray], side: str, u: np.ndarray, v: np.ndarray,
+                       bulge: SleeveBulge | None = None) -> np.ndarray:
     """Garment pixels of sleeve coordinates: bilinear in the garment's sleeve quad (shoulder, sleeve outer
-    end, sleeve inner end, armpit)."""
+    end, sleeve inner end, armpit), its outer edge moved out to the sleeve's own outline where ``bulge``
+    (:func:`_sleeve_bulge`) gives it."""
     g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
     g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
     u, v = u[..., None], v[..., None]
-    return (1 - u) * (v * g_sh + (1 - v) * g_ap) + u * (v * g_so + (1 - v) * g_si)
+    outer = (1 - u) * g_sh + u * g_so
+    if bulge is not None:
+        outer = outer + np.interp(np.clip(u[..., 0], 0.0, 1.0), bulge.t, bulge.d)[..., None] * bulge.normal
+    return v * outer + (1 - v) * ((1 - u) * g_ap + u * g_si)
+
+
+@dataclass
+class SleeveBulge:
+    """How far a flat-lay sleeve's outline stands out beyond the straight line from its shoulder point to its
+    cuff's outer corner: ``d`` (garment pixels, >= 0) at positions ``t`` (0 shoulder, 1 cuff) along that line,
+    outwards along ``normal`` (unit, (2,) x y)."""
+
+    t: np.ndarray
+    d: np.ndarray
+    normal: np.ndarray
+
+
+BULGE_MIN = 0.15
+"""Least bulge of a sleeve's outline beyond its shoulder-to-cuff line, as a share of the quad's width at the root
+(shoulder to armpit), for :func:`_sleeve_bulge` to widen the quad: below it the straight line is the outline."""
+
+
+def _sleeve_bulge(mask: np.ndarray, lm: dict[str, np.ndarray], side: str) -> SleeveBulge | None:
+    """The outline of a sleeve that bulges out beyond the line from its shoulder to its cuff (a long sleeve laid
+    hanging along the body, a drop shoulder).
+
+    The sleeve quad's outer edge is that straight line: such a sleeve's quad is then a narrow strip along its
+    inner half, and mapped across the whole arm its fabric is stretched several times across it (streaks along
+    the sleeve, the outer half never drawn). Here the garment outline's path between the two points (the shorter
+    way round the contour) gives, per position along the line, how far the fabric reaches beyond it; the
+    quad's outer edge follows it (:func:`_sleeve_to_garment`), so the sleeve's whole width is drawn across
+    the arm.
+
+    Args:
+        mask: (h, w) garment mask (> 0.5 fabric), garment pixels as ``lm``.
+        lm: garment landmarks, (2,) float arrays, with the sleeve's ``shoulder_*``, ``armpit_*``,
+            ``sleeve_*_outer`` and ``sleeve_*_inner``.
+        side: "left" or "right".
+
+    Returns:
+        :class:`SleeveBulge`, or None when the outline does not stand out by :data:`BULGE_MIN` of the root's
+        width, or the points are not on it.
+    """
+    g_sh, g_so, g_ap, g_si = (lm[f"shoulder_{side}"], lm[f"sleeve_{side}_outer"], lm[f"armpit_{side}"],
+                              lm[f"sleeve_{side}_inner"])
+    d = g_so - g_sh
+    length = float(np.hypot(*d))
+    root = float(np.hypot(*(g_ap - g_sh)))
+    if length < 4.0 or root < 2.0:
+        return None
+    normal = np.array([-d[1], d[0]]) / length
+    if normal @ (0.5 * (g_ap + g_si) - 0.5 * (g_sh + g_so)) > 0:
+        normal = -normal
+    cs, _ = cv2.findContours((np.asarray(mask) > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not cs:
+        return None
+    c = max(cs, key=cv2.contourArea)[:, 0, :].astype(np.float64)
+    i0 = int(np.argmin(np.hypot(*(c - g_sh).T)))
+    i1 = int(np.argmin(np.hypot(*(c - g_so).T)))
+    if min(np.hypot(*(c[i0] - g_sh)), np.hypot(*(c[i1] - g_so))) > 0.1 * length:
+        return None
+    a, b = sorted((i0, i1))
+    inner, outer = c[a:b + 1], np.concatenate([c[b:], c[:a + 1]])
+    path = inner if len(inner) <= len(outer) else outer
+    t = (path - g_sh) @ d / length ** 2
+    e = (path - g_sh) @ normal
+    knots = np.linspace(0.0, 1.0, 17)
+    dk = np.zeros_like(knots)
+    for k, tk in enumerate(knots):
+        near = np.abs(t - tk) <= 0.5 / 16
+        dk[k] = max(0.0, float(e[near].max())) if near.any() else 0.0
+    dk = np.minimum(dk, root)
+    if dk.max() < BULGE_MIN * root:
+        return None
+    return SleeveBulge(t=knots, d=dk, normal=normal)
 
 
 def _side_points(mask: np.ndarray, top: np.ndarray, bottom: np.ndarray, fracs: np.ndarray,
@@ -1400,7 +1477,8 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
             sub = pix[y0:y1 + 1, x0:x1 + 1]
             u, v = _sleeve_uv(spec, sub.reshape(-1, 2))
             u, v = u.reshape(sub.shape[:2]), v.reshape(sub.shape[:2])
-            g_s = _sleeve_to_garment(lm, side, u, v)
+            bulge = _sleeve_bulge(garment_mask, lm, side) if long_sleeve else None
+            g_s = _sleeve_to_garment(lm, side, u, v, bulge)
             lab_s = lab_at(g_s)
             cur = final_lab[y0:y1 + 1, x0:x1 + 1]
             # The garment's own sleeve outline gives the sleeve's silhouette; the coordinate limits keep it
@@ -1436,7 +1514,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
                 idx = np.nonzero(fill)
                 g_t = g_torso[y0:y1 + 1, x0:x1 + 1][fill]
                 on_fabric = lab_at(g_t[:, None, :], fabric_g)[:, 0] > 0
-                g_c = _sleeve_to_garment(lm, side, np.clip(u[fill], 0.03, 1.0), np.clip(v[fill], 0.0, 1.0))
+                g_c = _sleeve_to_garment(lm, side, np.clip(u[fill], 0.03, 1.0), np.clip(v[fill], 0.0, 1.0), bulge)
                 lab_c = lab_at(g_c[:, None, :])[:, 0]
                 good = np.isin(lab_c, (label, PART_TORSO)) & ~on_fabric
                 ok[idx[0][good | on_fabric], idx[1][good | on_fabric]] = True

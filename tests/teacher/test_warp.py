@@ -660,14 +660,50 @@ def test_the_shoulder_wedges_and_gaps_are_fabric_not_streaks(teacher, wild_dev):
     sleeves' caps, and the thin gaps between the parts, took one line of the garment each (a clamped sleeve map, a
     copied coordinate), stretched across them as streaks standing on the shoulders: 3.1 % of the garment drawn. The
     torso's spline, continued where it lands inside the garment's fabric, fills them now (1.7 %)."""
+    share = _collapsed_share_of(teacher, wild_dev, "dreamo__woman1.png", "any2anytryon__garment1.jpg")
+    assert share < 0.023, share
+
+
+def _collapsed_share_of(teacher, wild_dev, person: str, garment: str) -> float:
+    """:func:`_collapsed_share` of the teacher's result for a wild-dev person and tops garment (skips when the
+    photos are absent)."""
     from tryon.processing import load_image
 
-    p, g = wild_dev / "person" / "dreamo__woman1.png", wild_dev / "garment" / "any2anytryon__garment1.jpg"
+    p, g = wild_dev / "person" / person, wild_dev / "garment" / garment
     if not (p.exists() and g.exists()):
         pytest.skip("wild-dev photos are absent (read from ../shared, never committed)")
     res = teacher.run(load_image(p), load_image(g), category="tops")
-    share = _collapsed_share(res.grid, res.warped_mask, res.garment_mask.shape[:2])
-    assert share < 0.023, share
+    return _collapsed_share(res.grid, res.warped_mask, res.garment_mask.shape[:2])
+
+
+def test_a_long_sleeve_laid_hanging_along_the_body_is_drawn_across_its_whole_width(teacher, wild_dev):
+    """wild-dev's mint sweatshirt, its long sleeves laid hanging beside its body (a drop shoulder): the line from
+    each shoulder point to its cuff runs down the middle of the sleeve, so the sleeve quad was a strip along its
+    inner half, stretched across the whole arm: streaks along both sleeves, 10.9 % of the garment drawn with a
+    collapsed direction. The quad's outer edge follows the sleeve's outline now (6.0 %)."""
+    share = _collapsed_share_of(teacher, wild_dev, "dewbm__men.jpg", "coobytryon__garment-01-mint-sweatshirt.jpg")
+    assert share < 0.08, share
+
+
+def test_a_sleeves_bulging_outline_widens_its_quad_and_a_straight_one_does_not():
+    """:func:`_sleeve_bulge` on a synthetic long sleeve: straight edges give nothing (the quad is the sleeve); the
+    same sleeve widened outwards into a bulge gives the outline's distance beyond the shoulder-to-cuff line, and a
+    point at the quad's outer edge half-way down lands on the outline, not inside the sleeve."""
+    import cv2
+
+    from tryon.teacher.warp import _sleeve_bulge, _sleeve_to_garment
+
+    img, mask, lm = synthetic_longsleeve()
+    arr = {k: np.asarray(v, np.float64) for k, v in lm.items()}
+    assert _sleeve_bulge(mask, arr, "left") is None
+    bulged = mask.copy().astype(np.uint8)
+    cv2.fillPoly(bulged, [np.array([[170, 40], [226, 120], [240, 200], [232, 250]], np.int32)], 1)
+    b = _sleeve_bulge(bulged.astype(np.float32), arr, "left")
+    assert b is not None and b.normal[0] > 0.9
+    assert b.d.max() > 10 and b.d[0] < 3 and b.d[-1] < 3
+    edge = _sleeve_to_garment(arr, "left", np.array([0.5]), np.array([1.0]), b)[0]
+    (xi, yi), (xo, yo) = np.round(edge - 2 * b.normal).astype(int), np.round(edge + 3 * b.normal).astype(int)
+    assert bulged[yi, xi] == 1 and bulged[yo, xo] == 0
 
 
 def _boxy_garment_on_a_body(body_half: float):
