@@ -359,9 +359,10 @@ class StudentRunner:
             PhotoTypeError: the garment photo shows a person.
             BusyBackgroundError: the garment photo has no plain background.
             UnsupportedCategoryError: the student does not dress the garment's category (the message names
-                it), or with ``auto`` the classifier could not tell (the message asks for the category).
+                it), with ``auto`` the classifier could not tell (the message asks for the category), or the photo
+                shows the garment folded, whatever category was named (the message asks for it laid flat).
         """
-        from tryon.garment.category import classify_garment, normalise_category, require_supported
+        from tryon.garment.category import classify_garment, normalise_category, require_laid_out, require_supported
 
         dressed = self.categories
         wanted = normalise_category(category)
@@ -386,6 +387,9 @@ class StudentRunner:
             # Also refuses a garment the classifier could not tell, asking for its category.
             require_supported(info, dressed)
             wanted = normalise_category(info.category)
+        elif key is not None:
+            # An uploaded photo named by its category: a fold is refused all the same (the catalogue's are laid out).
+            require_laid_out(classify_garment(garment, garment_mask))
         require_supported(wanted, dressed)
         result = GarmentAnalysis(mask=garment_mask.astype(np.float32, copy=False), category=wanted, info=info)
         if key is not None:

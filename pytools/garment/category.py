@@ -35,6 +35,7 @@ from tryon.manifest import DEFAULT_CATEGORIES
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
+           "require_laid_out",
            "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "CATEGORY_NAMES",
            "FASHN_CATEGORIES", "SLEEVES", "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
 
@@ -412,6 +413,26 @@ def classify_garment(image: np.ndarray | None, mask: np.ndarray) -> GarmentInfo:
     return GarmentInfo("top", sleeve, "shoulders and a top's length")
 
 
+def require_laid_out(info: GarmentInfo) -> None:
+    """Refuse a garment photographed folded, whatever category the caller named.
+
+    A category names what the garment is; a fold hides what it looks like laid out (its sleeves, armholes and
+    neckline), which no category restores: a shop's folded shirt named ``tops`` was dressed as the block it reads as
+    (a sleeveless slab with its collar on the chest; six of 32 pairings a first user drew from ../shared). So the
+    callers that take a named category over the classifier's (the teacher, the student runner, the widget) still
+    ask this.
+
+    Args:
+        info: :func:`classify_garment`'s result for the photo.
+
+    Raises:
+        UnsupportedCategoryError: ``info`` is the folded block (reason :data:`FOLDED`); the message is
+            :data:`FOLDED_ADVICE`.
+    """
+    if info.category == UNCERTAIN and info.reason == FOLDED:
+        raise UnsupportedCategoryError(FOLDED_ADVICE)
+
+
 def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:
     """Raise UnsupportedCategoryError unless the garment's category is one of ``supported``.
 
@@ -428,8 +449,8 @@ def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("to
             asks for a photo laid flat, :data:`FOLDED_ADVICE`).
     """
     dressed = tuple(normalise_category(c) for c in supported)
-    if isinstance(info, GarmentInfo) and info.category == UNCERTAIN and info.reason == FOLDED:
-        raise UnsupportedCategoryError(FOLDED_ADVICE)
+    if isinstance(info, GarmentInfo):
+        require_laid_out(info)
     if isinstance(info, GarmentInfo) and info.category == UNCERTAIN:
         seen = f" ({info.reason})" if info.reason else ""
         hints = {"tops": "if it is a top (t-shirt, shirt, blouse, sweater, tank top), name the category tops instead "

@@ -269,8 +269,11 @@ class Teacher:
             PhotoTypeError: without ``garment_mask``, the garment photo shows a person (saying so when the two
                 photos look swapped).
             MissingModelError: the person-analysis or framing models are not built (``tryon setup``).
+            UnsupportedCategoryError: a category the teacher does not dress, a garment the classifier cannot tell
+                (``auto``), or a garment photographed folded, whatever category was named
+                (:func:`tryon.garment.category.require_laid_out`).
         """
-        from tryon.garment.category import classify_garment, internal_category, require_supported
+        from tryon.garment.category import classify_garment, internal_category, require_laid_out, require_supported
         from tryon.garment.landmarks import garment_landmarks
 
         if tuck not in TUCK:
@@ -319,6 +322,7 @@ class Teacher:
             garment_mask = cut(garment_image)
         garment_mask = np.asarray(garment_mask, dtype=np.float32)
         info = classify_garment(garment_image, garment_mask)
+        require_laid_out(info)   # a named category does not unfold it
         category = internal_category(category)
         if category is not None:
             info = _with_category(info, category)

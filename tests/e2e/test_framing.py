@@ -185,6 +185,21 @@ def test_unsupported_category_is_refused_before_running(page, framed_site, wild_
     assert _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg")["error"] is None
 
 
+def test_a_folded_shirt_named_tops_is_refused_asking_for_it_laid_flat(page, framed_site, wild_dev) -> None:
+    """A shop's folded shirt uploaded with ``category="tops"`` (the shop's word): refused as Python refuses it
+    (``require_laid_out``), not dressed as the block it reads as; the same shirt under ``auto`` too."""
+    folded = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment" / "14782.jpg"
+    if not folded.is_file():
+        pytest.skip(f"{folded} is missing (research-only photos, not committed)")
+    _open(page, framed_site)
+    for category in ("tops", "auto"):
+        page.evaluate(f"() => {{ document.querySelector('tryon-widget').setAttribute('category', '{category}'); }}")
+        got = _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg", folded)
+        assert got["error"] and got["error"]["name"] == "UnsupportedCategoryError", (category, got)
+        assert "photographed folded" in got["statusText"] and "laid flat" in got["statusText"], got["statusText"]
+        assert got["compareHidden"] and not got["hasResult"]
+
+
 # A mid-air kick, side-on (econ-icon, read from ../shared, never committed): the student drew a smear on it (session
 # 8); the pose gate refused it for the raised leg, and since session 20 the framing refuses it first as a side view.
 JUMP = "more-photos/econ-icon/person/6f0029a9592a11530267b3a51413ae74.jpg"

@@ -447,7 +447,7 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
   }
   let switched = null;
   try {
-    checkCategory(mask, category, full);
+    checkCategory(mask, category, full, !maskSrc);
   } catch (err) {
     // An `auto` garment of a category that a student deployed with this one dresses: that student's.
     if (!err.category || !(await switchStudent(err.category, id))) throw err;
@@ -508,20 +508,28 @@ async function releaseGarmentMasker() {
 /**
  * `category="auto"`: classify the garment from its mask (`category.js`, the rules of the manifest's
  * `garment_category`) and refuse what the student does not dress, as `StudentRunner.analyse_garment` does. A named
- * category is the shop's word (the widget has already refused one the student does not dress); a manifest without
+ * category is the shop's word (the widget has already refused one the student does not dress), but a garment
+ * photographed folded is refused whatever its category (`require_laid_out`: no name unfolds it); a manifest without
  * `garment_category` (an older export) is not checked. The photo tells a top hung by its neckline (its hanger taken
  * out of the mask) from a waistband, with the manifest's `garment_mask` hanger rules.
+ * @param {boolean} [uploaded] a shopper's photo, not a catalogue garment with its exact mask (laid out: a named
+ *   category is not checked for a fold, as in Python)
  * @throws {Error} `UnsupportedCategoryError`
  */
-function checkCategory(mask, category, photo) {
+function checkCategory(mask, category, photo, uploaded = true) {
   const spec = state.manifest?.garment_category;
-  if (!spec?.rules || (category || 'auto').trim().toLowerCase() !== 'auto') return;
+  const named = (category || 'auto').trim().toLowerCase() !== 'auto';
+  if (!spec?.rules || (named && !uploaded)) return;
   const hangerRules = state.manifest.garment_mask;
   const hangerAbove = hangerRules?.hanger_hook ? () => M.hangerAbove(photo, mask, hangerRules) : null;
   let info;
   try {
     info = C.classifyGarment(mask, spec.rules, { hangerAbove, image: photo });
   } catch { // an empty mask: the mask step refuses those itself (BusyBackgroundError)
+    return;
+  }
+  if (named) {
+    if (info.reason === C.FOLDED) throw namedError(ErrorName.UNSUPPORTED_CATEGORY, C.FOLDED_ADVICE);
     return;
   }
   const message = C.refusal(info, state.categories);
