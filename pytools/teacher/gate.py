@@ -95,6 +95,8 @@ REFUSAL = "this try-on would not look right: "
 """How :meth:`Quality.message` begins; :data:`ADVICE` joins what is wrong to what to change (the batch run's summary
 in ``tryon run`` cuts the messages there)."""
 ADVICE = ". To fix it, "
+ALSO_MAX = 2
+"""How many other signals below the threshold a refusal names after the weakest one's advice (what is wrong only)."""
 
 
 @dataclass
@@ -116,10 +118,23 @@ class Quality:
     lower: bool = False
 
     def message(self, min_confidence: float) -> str:
-        """The refusal: what is wrong (the weakest signal) and what to change (its advice), then the figures (a first
-        user read them, placed first, as jargon in the way)."""
-        spec = (LOWER_SIGNALS if self.lower else SIGNALS)[self.weakest]
-        return (f"{REFUSAL}{spec.what}{ADVICE}{spec.advice} (confidence "
+        """The refusal: what is wrong (the weakest signal) and what to change (its advice), what else is wrong (up to
+        :data:`ALSO_MAX` other signals below ``min_confidence``, weakest first, each said once), then the figures (a
+        first user read them, placed first, as jargon in the way).
+
+        The others are named because the weakest alone can send a shopper to change the wrong photo: a plain polo
+        laid flat was refused for its landmarks (told to photograph it flat) while her three-quarter turn and bare
+        shoulder, which left her old top showing, went unsaid."""
+        specs = LOWER_SIGNALS if self.lower else SIGNALS
+        spec = specs[self.weakest]
+        others: list[str] = []
+        for name in sorted(self.scores, key=lambda k: self.scores[k]):
+            what = specs[name].what if name in specs else None
+            if (name != self.weakest and what and self.scores[name] < min_confidence and what != spec.what
+                    and what not in others):
+                others.append(what)
+        also = f". Also, {'; '.join(others[:ALSO_MAX])}" if others else ""
+        return (f"{REFUSAL}{spec.what}{ADVICE}{spec.advice}{also} (confidence "
                 f"{self.confidence:.2f}, {min_confidence:.2f} needed; weakest signal: {self.weakest})")
 
     def as_dict(self) -> dict[str, Any]:

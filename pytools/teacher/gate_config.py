@@ -53,12 +53,14 @@ SIGNALS: dict[str, SignalSpec] = {
                               "and hold nothing in front of you"),
     # (Two first users' garments refused on this signal were already flat, front-on product photos: a hoodie, a plain
     # tee on a tiny person photo; told to photograph it flat and front-on, they could not tell what to change. Of 23
-    # results weakest here on seven sets, most garments were such photos of a hood, bell sleeves, a wrap, a halter.)
+    # results weakest here on seven sets, most garments were such photos of a hood, bell sleeves, a wrap, a halter.
+    # The thirteenth user's were plain tees and a polo the landmark detector misread: told their shape was not
+    # supported, which was untrue; the advice says the reading failed, and names those shapes as examples.)
     "landmarks": SignalSpec("the garment's shape could not be read reliably (its left and right shoulders, sleeves "
                             "and hem did not match)", 0.2, 0.1,
                             "use a photo of the garment laid flat and front-on with its sleeves spread; if it already "
-                            "is, its shape (a hood, a wrap or asymmetric cut, bell sleeves) is not supported yet: "
-                            "pick another garment"),
+                            "is, its outline could not be read in this photo (a hood, a wrap or asymmetric cut and bell "
+                            "sleeves are not supported yet): try another photo of it, or pick another garment"),
     # (The cut-out reaching the edge: a cropped garment, or a backdrop taken for garment up to the edge; a first user
     # told "cut off" of a shirt with a margin all round did not know what to change.)
     "mask_border": SignalSpec("the garment's cut-out reaches the photo's edge (the garment is cut off, or its "

@@ -523,3 +523,24 @@ def test_invented_arms_are_scored_for_tops_only():
     assert assess(_result(info={"wide_arm_skin": 0.115})).scores["wide_arm_skin"] == pytest.approx(0.5)
     dress = assess(_result(info={"wide_arm_skin": 0.3}, garment_info={"category": "dress"}))
     assert dress.raw["wide_arm_skin"] == 0.0 and dress.scores["wide_arm_skin"] == 1.0
+
+
+def test_a_refusal_names_the_other_failing_signals_after_the_weakest():
+    """The weakest signal's words and advice first, then what else is below the threshold (weakest first, at most
+    ALSO_MAX, each once), not what passes: a plain polo refused for its landmarks also says that her old top would
+    show."""
+    from tryon.teacher.gate import ALSO_MAX, Quality
+
+    scores = {k: 1.0 for k in SIGNALS}
+    scores.update(landmarks=0.0, old_garment=0.0, wide_arm_skin=0.05, pose=0.55, warp_folds=0.85)
+    msg = Quality(confidence=0.0, weakest="landmarks", raw={}, scores=scores).message(0.8)
+    head, tail = msg.split(" (confidence ")
+    first, also = head.split(". Also, ")
+    assert SIGNALS["landmarks"].what in first and SIGNALS["landmarks"].advice in first
+    named = also.split("; ")
+    assert named == [SIGNALS["old_garment"].what, SIGNALS["wide_arm_skin"].what][:ALSO_MAX]
+    assert SIGNALS["pose"].what not in msg and SIGNALS["warp_folds"].what not in msg
+    assert tail.endswith("weakest signal: landmarks)")
+    alone = Quality(confidence=0.0, weakest="landmarks", raw={}, scores={**scores, "old_garment": 0.9,
+                                                                          "wide_arm_skin": 0.9, "pose": 0.9}).message(0.8)
+    assert "Also" not in alone
