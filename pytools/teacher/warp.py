@@ -962,20 +962,6 @@ def _sleeve_uv(spec: SleeveSpec, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return u, v
 
 
-def _sleeve_to_garment(lm: dict[str, np.ndarray], side: str, u: np.ndarray, v: np.ndarray,
-                       bulge: SleeveBulge | None = None) -> np.ndarray:
-    """Garment pixels of sleeve coordinates: bilinear in the garment's sleeve quad (shoulder, sleeve outer
-    end, sleeve inner end, armpit), its outer edge moved out to the sleeve's own outline where ``bulge``
-    (:func:`_sleeve_bulge`) gives it."""
-    g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
-    g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
-    u, v = u[..., None], v[..., None]
-    outer = (1 - u) * g_sh + u * g_so
-    if bulge is not None:
-        outer = outer + np.interp(np.clip(u[..., 0], 0.0, 1.0), bulge.t, bulge.d)[..., None] * bulge.normal
-    return v * outer + (1 - v) * ((1 - u) * g_ap + u * g_si)
-
-
 @dataclass
 class SleeveBulge:
     """How far a flat-lay sleeve's outline stands out beyond the straight line from its shoulder point to its
@@ -990,6 +976,20 @@ class SleeveBulge:
 BULGE_MIN = 0.15
 """Least bulge of a sleeve's outline beyond its shoulder-to-cuff line, as a share of the quad's width at the root
 (shoulder to armpit), for :func:`_sleeve_bulge` to widen the quad: below it the straight line is the outline."""
+
+
+def _sleeve_to_garment(lm: dict[str, np.ndarray], side: str, u: np.ndarray, v: np.ndarray,
+                       bulge: SleeveBulge | None = None) -> np.ndarray:
+    """Garment pixels of sleeve coordinates: bilinear in the garment's sleeve quad (shoulder, sleeve outer
+    end, sleeve inner end, armpit), its outer edge moved out to the sleeve's own outline where ``bulge``
+    (:func:`_sleeve_bulge`) gives it."""
+    g_sh, g_ap = lm[f"shoulder_{side}"], lm[f"armpit_{side}"]
+    g_so, g_si = lm[f"sleeve_{side}_outer"], lm[f"sleeve_{side}_inner"]
+    u, v = u[..., None], v[..., None]
+    outer = (1 - u) * g_sh + u * g_so
+    if bulge is not None:
+        outer = outer + np.interp(np.clip(u[..., 0], 0.0, 1.0), bulge.t, bulge.d)[..., None] * bulge.normal
+    return v * outer + (1 - v) * ((1 - u) * g_ap + u * g_si)
 
 
 def _sleeve_bulge(mask: np.ndarray, lm: dict[str, np.ndarray], side: str) -> SleeveBulge | None:
