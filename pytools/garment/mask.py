@@ -26,7 +26,8 @@ from tryon.errors import BusyBackgroundError
 __all__ = ["garment_mask", "classical_mask", "border_stats", "strip_frame", "drop_hanger", "hanger_above",
            "check_extent", "see_through_slots", "fill_see_through", "WORK_SIDE", "CONFIDENT", "CONFIDENCE_SCALES",
            "SMOOTH_BORDER_NOISE", "MAX_BORDER_COVER", "MIN_EXTENT", "HANGER_PEAK", "HANGER_CONTRAST", "SLOT_SIDE",
-           "SLOT_MIN_WALL", "SLOT_ELONGATION", "SLOT_FABRIC"]
+           "SLOT_MIN_WALL", "SLOT_ELONGATION", "SLOT_FABRIC", "armpit_notches", "fill_armpit_notches", "NOTCH_REACH",
+           "NOTCH_TOL", "NOTCH_PALE", "NOTCH_MAX_AREA"]
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +360,12 @@ def fill_see_through(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns:
         (h, w, 3) uint8 RGB: ``image`` itself when it has no slot, else a filled copy.
     """
-    slots = see_through_slots(image, mask)
+    return _paint_over(image, mask, see_through_slots(image, mask))
+
+
+def _paint_over(image: np.ndarray, mask: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """``image`` with the backdrop-coloured ``slots`` ((h, w) bool, inside ``mask``) painted by the fabric around
+    them (:func:`fill_see_through`); ``image`` itself when there are none."""
     if not slots.any():
         return image
     radius = max(3, int(round(0.006 * max(image.shape[:2]))))
@@ -373,6 +379,96 @@ def fill_see_through(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     unknown = near & ~fabric
     filled = cv2.inpaint(np.ascontiguousarray(image), unknown.astype(np.uint8), radius, cv2.INPAINT_TELEA)
     return np.where(slots[..., None], filled, image)
+
+
+NOTCH_REACH = 0.12
+"""How far from an armpit landmark (share of the garment's width) :func:`armpit_notches` looks for backdrop in the
+mask."""
+NOTCH_TOL = 8.0
+"""CIELAB distance (chroma halved) from the backdrop's fit within which a mask pixel near an armpit counts as
+backdrop for :func:`armpit_notches` (at least; more on a noisy backdrop)."""
+NOTCH_PALE = 0.1
+"""Largest share of a garment's mask within :data:`NOTCH_TOL` of the backdrop for :func:`armpit_notches` to look at
+it: a white-bodied tee with coloured sleeves, or a white tee with a print, has its own side's fabric there."""
+NOTCH_MAX_AREA = 0.02
+"""Largest armpit notch (share of the mask's area) :func:`armpit_notches` takes: more is a garment of the backdrop's
+own colour there (the wedges seen on 224-pixel shop photos: 0.5-1.1 %)."""
+
+
+def armpit_notches(image: np.ndarray, mask: np.ndarray, armpits: list[np.ndarray]) -> np.ndarray:
+    """(h, w) bool: backdrop the cut-out took into the garment at its armpits.
+
+    On a small shop photo (the Myntra catalogue's 224 pixels) the cut-out closes the concave corner between a short
+    sleeve's underside and the torso's side: a wedge of white paper a few pixels across stays garment, and the warp
+    drew it at the person's underarm as a white streak between sleeve and torso (first users counted holes or white
+    slivers on half their pictures). Here pixels of the mask within :data:`NOTCH_TOL` of the backdrop's colour (its
+    plane fit, :func:`border_stats`) form patches; a patch is a notch when it
+    touches the mask's outline, lies within :data:`NOTCH_REACH` of an armpit, covers at most
+    :data:`NOTCH_MAX_AREA` of the mask, and the fabric around it is clearly unlike the backdrop; a garment more
+    than :data:`NOTCH_PALE` of which is the backdrop's colour is left alone (a white tee on white paper, a white
+    body under coloured raglan sleeves: their own side at the armpit is the backdrop's colour).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo.
+        mask: (h, w) float32 [0, 1] or bool garment mask of ``image``.
+        armpits: the garment's armpit landmarks, (2,) x y garment pixels each.
+
+    Returns:
+        (h, w) bool notch pixels (all False when none or when the photo's border is not one plain colour).
+    """
+    m = np.asarray(mask) > 0.5
+    out = np.zeros(m.shape, bool)
+    if not m.any() or image.shape[:2] != m.shape or not armpits:
+        return out
+    lab = _lab(cv2.GaussianBlur(image, (3, 3), 0.8))
+    bg, _, frac, noise = border_stats(lab)
+    if frac < _MIN_BG_BORDER_FRACTION or noise > _MAX_BORDER_NOISE:
+        return out
+    dist = np.linalg.norm(lab - bg, axis=2)
+    base = max(2.0, 3.5 * noise + 0.4)
+    # Wider than the slots' tolerance: the wedge is JPEG-blurred with the fabric round it on a small photo.
+    tol, unlike = max(NOTCH_TOL, base), max(12.0, 6.0 * base)
+    cand = m & (dist < tol)
+    if cand.sum() > NOTCH_PALE * m.sum():
+        # Much of the garment is the backdrop's colour (a white body, a white print): its own fabric at the armpit
+        # cannot be told from paper.
+        return out
+    xs = np.nonzero(m.any(axis=0))[0]
+    reach = NOTCH_REACH * float(xs.max() - xs.min() + 1)
+    yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
+    near = np.zeros(m.shape, bool)
+    for a in armpits:
+        near |= np.hypot(xx - float(a[0]), yy - float(a[1])) <= reach
+    rim = m & ~cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    k = np.ones((7, 7), np.uint8)
+    for i in range(1, n):
+        comp = lbl == i
+        if stats[i, cv2.CC_STAT_AREA] > NOTCH_MAX_AREA * m.sum() or not (comp & rim).any() or not (comp & near).any():
+            continue
+        around = cv2.dilate(comp.astype(np.uint8), k).astype(bool) & m & ~cand
+        if around.sum() >= 4 and float(np.median(dist[around])) > unlike:
+            out |= comp & near     # (not a backdrop fringe running on down the side from there)
+    if not out.any():
+        return out
+    # Its anti-aliased rim (backdrop mixed with fabric) goes with it.
+    return cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & m
+
+
+def fill_armpit_notches(image: np.ndarray, mask: np.ndarray, armpits: list[np.ndarray],
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The garment photo with its :func:`armpit_notches` painted by the fabric around them (as
+    :func:`fill_see_through` paints its slots; the mask keeps them: worn, the sleeve meets the torso there).
+
+    Args:
+        image: (h, w, 3) uint8 RGB garment photo; mask: its (h, w) garment mask; armpits: armpit landmarks.
+
+    Returns:
+        ``(image, notches)``: (h, w, 3) uint8 RGB, ``image`` itself when there is no notch, else a filled copy;
+        (h, w) bool the notches painted (a drawn mask that peeled them as backdrop fringe gives them back).
+    """
+    notches = armpit_notches(image, mask, armpits)
+    return _paint_over(image, mask, notches), notches
 
 
 def _flanked(comp: np.ndarray, dist: np.ndarray, reach: int, unlike: float) -> bool:

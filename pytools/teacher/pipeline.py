@@ -371,11 +371,18 @@ class Teacher:
             whole_leg_raise = seen_leg_raise(located[1], person_image.shape[:2])
         drawn = garment_image
         if kind == "top":
-            from tryon.garment.mask import fill_see_through
+            from tryon.garment.mask import fill_armpit_notches, fill_see_through
 
             # The backdrop between a hanging sleeve and the torso, narrower than the cut-out resolves, was drawn
             # as a white crescent beside the body: the fabric around it is drawn there instead.
             drawn = fill_see_through(garment_image, garment_mask)
+            if "sleeve_left_outer" in lm:
+                # The white wedge a small photo's cut-out closes under each sleeve, likewise; painted, its mouth
+                # on the outline is fabric, not a fringe to peel.
+                drawn, notches = fill_armpit_notches(drawn, garment_mask, [np.asarray(lm[f"armpit_{s}"]) for s in
+                                                                            ("left", "right")])
+                if alpha_mask is not None and notches.any():
+                    alpha_mask = np.where(notches, garment_mask, alpha_mask)
         res = self.run_analyzed(analysis.image, analysis.parse, analysis.keypoints, drawn, garment_mask,
                                 lm, info, tuck=tuck, person_mask=analysis.mask, alpha_mask=alpha_mask,
                                 photo_leg_raise=whole_leg_raise)

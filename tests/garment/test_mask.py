@@ -335,3 +335,57 @@ def test_a_white_bodys_pale_strip_beside_a_dark_sleeve_is_not_a_slot():
     for x in (210, 552):
         img[400:800, x:x + 6] = 245
     assert not see_through_slots(img, mask).any()
+
+
+def _tee_with_bridged_armpits(colour: tuple[int, int, int]):
+    """A short-sleeved tee of ``colour`` on white paper (320 x 320), its mask closed over the wedge of paper under
+    each sleeve as a small photo's cut-out closes it; returns (photo, mask, wedges, armpits)."""
+    import cv2
+
+    h = w = 320
+    img = np.full((h, w, 3), 250, np.uint8)
+    tee = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(tee, [np.array([[110, 60], [210, 60], [290, 130], [250, 170], [225, 150], [225, 300], [95, 300],
+                                 [95, 150], [70, 170], [30, 130]], np.int32)], 1)
+    img[tee.astype(bool)] = colour
+    mask = tee.copy()
+    wedges = np.zeros((h, w), np.uint8)
+    for poly in ([[225, 150], [245, 166], [225, 178]], [[95, 150], [75, 166], [95, 178]]):
+        cv2.fillPoly(wedges, [np.array(poly, np.int32)], 1)
+    mask |= wedges
+    img = cv2.GaussianBlur(img, (3, 3), 0.7)
+    return img, mask.astype(np.float32), (wedges & ~tee).astype(bool), [np.array([225.0, 150.0]),
+                                                                        np.array([95.0, 150.0])]
+
+
+def test_the_paper_a_cut_out_closes_under_the_sleeves_is_painted_as_fabric():
+    """A small shop photo's cut-out closes the wedge of white paper under each short sleeve; the warp drew it at the
+    person's underarm as a white streak. :func:`armpit_notches` finds both wedges (nothing else), and
+    :func:`fill_armpit_notches` paints them with the fabric round them; a white tee on the same paper has no wedge
+    to find (its own side is the paper's colour), nor has a purple tee whose white collar rib touches its outline
+    far from the armpits."""
+    import cv2
+
+    from tryon.garment.mask import armpit_notches, fill_armpit_notches
+
+    img, mask, wedges, armpits = _tee_with_bridged_armpits((120, 90, 200))
+    found = armpit_notches(img, mask, armpits)
+    assert found[wedges].mean() > 0.9
+    near = cv2.dilate(wedges.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert not (found & ~near).any()
+    filled, painted = fill_armpit_notches(img, mask, armpits)
+    np.testing.assert_array_equal(painted, found)
+    assert np.abs(filled[wedges].astype(int) - (120, 90, 200)).max(axis=-1).mean() < 25
+    np.testing.assert_array_equal(filled[~found], img[~found])
+
+    white, wmask, _, _ = _tee_with_bridged_armpits((246, 246, 246))
+    assert not armpit_notches(white, wmask, armpits).any()
+    assert fill_armpit_notches(white, wmask, armpits)[0] is white
+    raglan = img.copy()
+    body = np.zeros(mask.shape, bool)
+    body[60:300, 95:226] = True
+    raglan[body & (mask > 0.5) & ~wedges] = 246      # a white body under the purple sleeves
+    assert not armpit_notches(raglan, mask, armpits).any()
+    ribbed = img.copy()
+    ribbed[58:66, 110:211] = 250                      # a white rib along the collar, on the outline
+    assert not (armpit_notches(ribbed, mask, armpits) & (np.arange(320)[:, None] < 80)).any()
