@@ -440,12 +440,13 @@ def armpit_notches(image: np.ndarray, mask: np.ndarray, armpits: list[np.ndarray
     for a in armpits:
         near |= np.hypot(xx - float(a[0]), yy - float(a[1])) <= reach
     rim = m & ~cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
+    _, lbl, stats, _ = cv2.connectedComponentsWithStats(cand.astype(np.uint8), connectivity=8)
     k = np.ones((7, 7), np.uint8)
-    for i in range(1, n):
-        comp = lbl == i
-        if stats[i, cv2.CC_STAT_AREA] > NOTCH_MAX_AREA * m.sum() or not (comp & rim).any() or not (comp & near).any():
+    # Only patches touching both the outline and an armpit's reach (a print's pale dots elsewhere are not looked at).
+    for i in np.intersect1d(lbl[cand & rim], lbl[cand & near]):
+        if stats[i, cv2.CC_STAT_AREA] > NOTCH_MAX_AREA * m.sum():
             continue
+        comp = lbl == i
         around = cv2.dilate(comp.astype(np.uint8), k).astype(bool) & m & ~cand
         if around.sum() >= 4 and float(np.median(dist[around])) > unlike:
             out |= comp & near     # (not a backdrop fringe running on down the side from there)

@@ -773,6 +773,16 @@ export function classifyGarment(mask, rules, { hangerAbove = null, image = null 
 }
 
 /**
+ * `tryon.garment.category.require_laid_out`: the refusal of a garment photographed folded, whatever category was
+ * named ({@link FOLDED_ADVICE}), else null.
+ * @param {{category: string, reason: string}} info {@link classifyGarment}'s result
+ * @returns {string|null}
+ */
+export function laidOutRefusal(info) {
+  return info.category === 'uncertain' && info.reason === FOLDED ? FOLDED_ADVICE : null;
+}
+
+/**
  * The refusal `require_supported` would raise for a classified garment, or null when the student dresses it.
  * @param {{category: string, reason: string}} info {@link classifyGarment}'s result
  * @param {string[]} dressed the FASHN categories the student dresses (the manifest's `categories`)
@@ -780,7 +790,8 @@ export function classifyGarment(mask, rules, { hangerAbove = null, image = null 
  */
 export function refusal(info, dressed) {
   const list = dressed.map((c) => `${c} (${CATEGORY_EXAMPLES[c] || c})`).join(', ');
-  if (info.category === 'uncertain' && info.reason === FOLDED) return FOLDED_ADVICE;
+  const folded = laidOutRefusal(info);
+  if (folded) return folded;
   if (info.category === 'uncertain') {
     return `could not tell what kind of garment this is (${info.reason}): name its category instead of auto `
       + `(category="${dressed[0]}" for ${CATEGORY_EXAMPLES[dressed[0]] || dressed[0]}); this model dresses ${list}`;

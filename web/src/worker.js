@@ -529,7 +529,8 @@ function checkCategory(mask, category, photo, uploaded = true) {
     return;
   }
   if (named) {
-    if (info.reason === C.FOLDED) throw namedError(ErrorName.UNSUPPORTED_CATEGORY, C.FOLDED_ADVICE);
+    const folded = C.laidOutRefusal(info);
+    if (folded) throw namedError(ErrorName.UNSUPPORTED_CATEGORY, folded);
     return;
   }
   const message = C.refusal(info, state.categories);
