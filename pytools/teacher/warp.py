@@ -1293,6 +1293,82 @@ def _round_shoulders(alpha: np.ndarray, frame: BodyFrame, t: dict[str, np.ndarra
     return (alpha * soft_upsample(~cut, (W, H), ramp_px=2.0)).astype(np.float32)
 
 
+SPUR_WIDTH, SPECK_AREA, SPUR_SLEEVE_SHARE = 0.08, 0.015, 0.5
+"""What :func:`_drop_spurs` removes from the warped garment: sleeve fabric narrower than :data:`SPUR_WIDTH` shoulder
+widths (a disk that wide does not fit in it), unless more than :data:`SPUR_SLEEVE_SHARE` of that sleeve is that thin
+(a strap); and pieces apart from the garment, further than :data:`SPUR_WIDTH` from it and smaller than
+:data:`SPECK_AREA` square shoulder widths."""
+
+
+def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, *, sleeves: bool, work_height: int = 512
+                ) -> np.ndarray:
+    """``alpha`` without the thin spurs of its sleeves and the specks apart from the garment.
+
+    Where an arm hangs beside the body a flat lay's short sleeve is turned down, and the corner of its hem, mapped
+    past the sleeve's quad, came out as a hairline of fabric a few pixels wide reaching into the backdrop (the
+    fourteenth first user's "streaks shooting into the background" beside a short sleeve); the torso's spline also
+    drops a speck of fabric far off the body here and there. The sleeves are opened (erosion then dilation by a disk
+    :data:`SPUR_WIDTH` shoulder widths across: what no such disk fits in goes, as in :func:`_round_shoulders`;
+    Serra, Image Analysis and Mathematical Morphology, 1982) outside the torso's part and its edge; pieces apart from
+    the rest and smaller than :data:`SPECK_AREA` go too. Not the torso, nor a "sleeve" mostly that thin: a camisole's
+    straps are (and the garment analysis takes one for a sleeve now and then). Over the arm too: what it uncovers is
+    the old sleeve's fill.
+
+    Args:
+        alpha: (H, W) float32 [0, 1] warped garment mask.
+        parts: (H, W) uint8 warped parts (``PART_*``), same pixels.
+        sw: the person's shoulder width, pixels of ``alpha``.
+        sleeves: whether the garment has sleeves (the opening applies only then; the specks always go).
+        work_height: the opening runs at this height (the cut is upsampled anti-aliased).
+
+    Returns:
+        (H, W) float32, at most ``alpha``.
+    """
+    H, W = alpha.shape
+    s = min(1.0, work_height / H)
+    h, w = max(8, int(round(H * s))), max(8, int(round(W * s)))
+    a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA) if s < 1.0 else alpha
+    m = a > 0.5
+    if not m.any():
+        return alpha
+    sw_s = sw * s
+    cut = np.zeros((h, w), bool)
+    d = int(round(SPUR_WIDTH * sw_s)) | 1
+    if sleeves and d >= 3:
+        torso = cv2.resize((parts == PART_TORSO).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        kept_zone = cv2.dilate(torso, np.ones((3, 3), np.uint8)).astype(bool)
+        opened = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+        # (With a working pixel of the kept fabric's rim: its ramp is not a spur.)
+        rim = cv2.dilate(opened.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        cut = (a > 0.05) & ~rim & ~kept_zone
+        parts_s = cv2.resize(parts, (w, h), interpolation=cv2.INTER_NEAREST)
+        for label in (PART_LEFT_SLEEVE, PART_RIGHT_SLEEVE):
+            sleeve = m & (parts_s == label)
+            if (cut & sleeve).sum() > SPUR_SLEEVE_SHARE * sleeve.sum():     # a strap, not a spur of a sleeve
+                cut &= ~cv2.dilate((parts_s == label).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    # Pieces are grouped with those within SPUR_WIDTH of them: a strap broken where its thin join fell under 0.5
+    # stays with the neckline it hangs from.
+    kept = m & ~cut
+    g = max(3, int(round(SPUR_WIDTH * sw_s)) | 1)
+    near = cv2.dilate(kept.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g)))
+    n, cc = cv2.connectedComponents(near, connectivity=8)
+    if n > 2:
+        area = np.bincount(cc[kept], minlength=n)
+        main = int(np.argmax(area[1:])) + 1
+        small = [i for i in range(1, n) if i != main and area[i] < SPECK_AREA * sw_s * sw_s]
+        if small:
+            cut |= kept & np.isin(cc, small)
+    # Faint fabric that far off any solid fabric (a hairline's or a speck's ramp) too.
+    solid = cv2.dilate((m & ~cut).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g)))
+    cut |= (a > 0.05) & ~solid.astype(bool)
+    if not cut.any():
+        return alpha
+    # With the anti-aliased rim round what goes (its faint hairline stayed), not into what stays.
+    cut = cv2.dilate(cut.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~(m & ~cut)
+    return (alpha * soft_upsample(~cut, (W, H), sigma=0.5 if s >= 1.0 else 1.0, ramp_px=1.5)).astype(np.float32)
+
+
 def _bleed_edges(garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The garment photo with its edge and outside pixels replaced by the nearby garment colour.
 
@@ -1615,6 +1691,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     wmask = wmask.astype(np.float32)
     if has_sleeves:
         wmask = _round_shoulders(wmask, frame, t, reach, parse)
+    wmask = _drop_spurs(wmask, final_lab, frame.sw, sleeves=has_sleeves)
     final_lab[wmask < 0.5] = PART_NONE
     return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t,
                       sleeve_reach=reach, torso_weight=np.clip(torso_w, 0.0, 1.0).astype(np.float32))

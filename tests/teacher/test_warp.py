@@ -746,3 +746,42 @@ def test_the_shoulders_corners_beside_the_body_are_rounded_off():
     # Over the body (the parse's torso under the whole garment) nothing is cut.
     alpha, frame, t, parse, sw = _boxy_garment_on_a_body(1.0)
     np.testing.assert_array_equal(_round_shoulders(alpha, frame, t, {"left": 0.8, "right": 0.8}, parse), alpha)
+
+
+def test_hairline_spurs_of_a_sleeve_and_stray_specks_are_dropped_but_not_straps():
+    """A turned-down short sleeve's hem corner was drawn as a hairline of fabric reaching into the backdrop, and the
+    torso's spline dropped specks of fabric off the body: both go. A sleeve itself, the torso and a camisole's
+    straps (as thin as a spur, even one the analysis took for a sleeve) stay whole."""
+    from tryon.teacher.warp import SPUR_WIDTH, _drop_spurs
+
+    sw = 100.0
+    alpha = np.zeros((300, 300), np.float32)
+    parts = np.zeros((300, 300), np.uint8)
+    alpha[100:280, 100:200] = 1.0
+    parts[100:280, 100:200] = PART_TORSO
+    alpha[100:160, 200:240] = 1.0                                  # a sleeve, 0.4 shoulder widths across
+    parts[100:160, 200:240] = PART_RIGHT_SLEEVE
+    alpha[150:153, 240:290] = 1.0                                  # a 3-px hairline off the sleeve's hem
+    parts[150:153, 240:290] = PART_RIGHT_SLEEVE
+    alpha[20:24, 20:24] = 1.0                                      # a speck off the body
+    parts[20:24, 20:24] = PART_TORSO
+    alpha[60:100, 120:123] = 1.0                                   # a strap of the torso, on the shoulder
+    parts[60:100, 120:123] = PART_TORSO
+    alpha[100:180, 60:63] = 1.0                                    # a strap taken for a sleeve, down the arm's side
+    alpha[100:103, 63:100] = 1.0
+    parts[100:180, 60:63] = PART_LEFT_SLEEVE
+    parts[100:103, 63:100] = PART_LEFT_SLEEVE
+    assert 3 < SPUR_WIDTH * sw
+    out = _drop_spurs(alpha, parts, sw, sleeves=True)
+    assert out.shape == alpha.shape and (out <= alpha + 1e-6).all()
+    assert out[150:153, 250:290].max() < 0.05 and out[20:24, 20:24].max() < 0.05
+    assert out[110:150, 105:235].min() > 0.95                      # torso and sleeve whole
+    assert out[65:95, 120:123].min() > 0.95 and out[105:175, 60:63].min() > 0.95      # the straps stay
+    # Without sleeves the opening is not run (a spur of the torso's outline is the garment's own), specks still go.
+    bare = _drop_spurs(alpha, parts, sw, sleeves=False)
+    assert bare[150:153, 250:290].min() > 0.95 and bare[20:24, 20:24].max() < 0.05
+    # Nothing to drop: the mask is returned as it is.
+    clean = alpha.copy()
+    clean[150:153, 240:290] = 0.0
+    clean[20:24, 20:24] = 0.0
+    np.testing.assert_array_equal(_drop_spurs(clean, parts, sw, sleeves=True), clean)
