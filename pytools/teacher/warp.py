@@ -1300,24 +1300,27 @@ widths (a disk that wide does not fit in it), unless more than :data:`SPUR_SLEEV
 :data:`SPECK_AREA` square shoulder widths."""
 
 
-def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, *, sleeves: bool, work_height: int = 512
-                ) -> np.ndarray:
+def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarray | None = None, *,
+                sleeves: bool, work_height: int = 512) -> np.ndarray:
     """``alpha`` without the thin spurs of its sleeves and the specks apart from the garment.
 
     Where an arm hangs beside the body a flat lay's short sleeve is turned down, and the corner of its hem, mapped
     past the sleeve's quad, came out as a hairline of fabric a few pixels wide reaching into the backdrop (the
     fourteenth first user's "streaks shooting into the background" beside a short sleeve); the torso's spline also
-    drops a speck of fabric far off the body here and there. The sleeves are opened (erosion then dilation by a disk
-    :data:`SPUR_WIDTH` shoulder widths across: what no such disk fits in goes, as in :func:`_round_shoulders`;
-    Serra, Image Analysis and Mathematical Morphology, 1982) outside the torso's part and its edge; pieces apart from
-    the rest and smaller than :data:`SPECK_AREA` go too. Not the torso, nor a "sleeve" mostly that thin: a camisole's
-    straps are (and the garment analysis takes one for a sleeve now and then). Over the arm too: what it uncovers is
-    the old sleeve's fill.
+    drops a speck of fabric off the body here and there, or, past a child's ruffle sleeve, a whole wedge of it out in
+    the backdrop. The sleeves are opened (erosion then dilation by a disk :data:`SPUR_WIDTH` shoulder widths across:
+    what no such disk fits in goes, as in :func:`_round_shoulders`; Serra, Image Analysis and Mathematical Morphology,
+    1982) outside the torso's part and its edge. Pieces apart from the rest (further than :data:`SPUR_WIDTH` from it)
+    go too when smaller than :data:`SPECK_AREA` or mostly beyond the body (more than :data:`ROUND_MARGIN` off the
+    parse's labels other than backdrop): no part of a worn top floats beside the person. Not the torso, nor a
+    "sleeve" mostly that thin: a camisole's straps are (and the garment analysis takes one for a sleeve now and then).
+    Over the arm too: what it uncovers is the old sleeve's fill.
 
     Args:
         alpha: (H, W) float32 [0, 1] warped garment mask.
         parts: (H, W) uint8 warped parts (``PART_*``), same pixels.
         sw: the person's shoulder width, pixels of ``alpha``.
+        parse: (H, W) uint8 PARSE_LABELS, or None (then only the small pieces apart go).
         sleeves: whether the garment has sleeves (the opening applies only then; the specks always go).
         work_height: the opening runs at this height (the cut is upsampled anti-aliased).
 
@@ -1356,7 +1359,13 @@ def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, *, sleeves: boo
     if n > 2:
         area = np.bincount(cc[kept], minlength=n)
         main = int(np.argmax(area[1:])) + 1
-        small = [i for i in range(1, n) if i != main and area[i] < SPECK_AREA * sw_s * sw_s]
+        off = np.zeros(n)
+        if parse is not None:
+            body = cv2.resize((parse != LABEL["background"]).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+            k = max(3, int(round(ROUND_MARGIN * sw_s)) | 1)
+            beyond = kept & ~cv2.dilate(body, np.ones((k, k), np.uint8)).astype(bool)
+            off = np.bincount(cc[beyond], minlength=n) / np.maximum(area, 1)
+        small = [i for i in range(1, n) if i != main and (area[i] < SPECK_AREA * sw_s * sw_s or off[i] > 0.5)]
         if small:
             cut |= kept & np.isin(cc, small)
     # Faint fabric that far off any solid fabric (a hairline's or a speck's ramp) too.
@@ -1670,6 +1679,11 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         valid = soft_upsample(valid, (W, H), sigma=0.8)     # (a strap can be 2 px wide at the grid's size)
         torso_w = soft_upsample(torso_w, (W, H), ramp_px=2.0)
         final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
+    else:
+        # A photo no taller than the working grid: the coverage is the grid's own, a staircase of whole pixels
+        # where the sleeves' limits cut it (a 224-px shop photo's sleeve ends, magnified on screen); anti-aliased
+        # the same way.
+        valid = soft_upsample(valid, (W, H), sigma=0.8)
     # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
     inside = (np.abs(grid) <= 1.0).all(-1)
     valid = valid * inside
@@ -1691,7 +1705,7 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     wmask = wmask.astype(np.float32)
     if has_sleeves:
         wmask = _round_shoulders(wmask, frame, t, reach, parse)
-    wmask = _drop_spurs(wmask, final_lab, frame.sw, sleeves=has_sleeves)
+    wmask = _drop_spurs(wmask, final_lab, frame.sw, parse, sleeves=has_sleeves)
     final_lab[wmask < 0.5] = PART_NONE
     return WarpResult(grid=grid, warped_garment=warped, warped_mask=wmask, warped_parts=final_lab, targets=t,
                       sleeve_reach=reach, torso_weight=np.clip(torso_w, 0.0, 1.0).astype(np.float32))
