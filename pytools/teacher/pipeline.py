@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tryon.errors import PoseError, UsageError
+from tryon.errors import PoseError, UnsupportedCategoryError, UsageError
 from tryon.framing import refuse_back_view, refuse_side_view
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
@@ -112,6 +112,22 @@ def _with_category(info: Any, category: str) -> Any:
     if isinstance(info, dict):
         return {**info, "category": category}
     return info
+
+
+def _folded_advice(garment_image: np.ndarray, garment_mask: np.ndarray | None) -> str | None:
+    """What :func:`tryon.garment.category.require_laid_out` says of the garment photo, or None when it is laid out
+    (its mask cut here when None is given)."""
+    from tryon.garment.category import classify_garment, require_laid_out
+
+    if garment_mask is None:
+        from tryon.garment.mask import garment_mask as cut
+
+        garment_mask = cut(garment_image)
+    try:
+        require_laid_out(classify_garment(garment_image, np.asarray(garment_mask, np.float32)))
+    except UnsupportedCategoryError as exc:
+        return str(exc)
+    return None
 
 
 def require_legs(keypoints: np.ndarray, image_shape: tuple[int, int],
@@ -260,7 +276,8 @@ class Teacher:
 
         Raises:
             PoseError: a photo taken from the back or the side, before anything is drawn
-                (:func:`tryon.framing.refuse_back_view`, :func:`tryon.framing.refuse_side_view`); bottoms on a
+                (:func:`tryon.framing.refuse_back_view`, :func:`tryon.framing.refuse_side_view`; the message names
+                a garment photographed folded too, which would be refused next); bottoms on a
                 photo whose legs are not in view (hips, knees and, for full-length
                 trousers, ankles); one-pieces on a photo that does not show the shoulders, hips and both knees
                 inside it, a back view or a body leaning more than the framing allows (the student's rules,
@@ -310,9 +327,17 @@ class Teacher:
         timings["person"] = time.perf_counter() - t
         # A back view has no front for the garment's front to go on, and a side view gets it pasted flat beside the
         # body: refused before anything is drawn (the gate caught them only afterwards, with no word of the pose).
-        refuse_back_view(analysis.keypoints)
-        # (On the whole photo's pose when there is one: an upper-body crop hides the hips the rule reads.)
-        refuse_side_view(located[1] if located is not None else analysis.keypoints)
+        try:
+            refuse_back_view(analysis.keypoints)
+            # (On the whole photo's pose when there is one: an upper-body crop hides the hips the rule reads.)
+            refuse_side_view(located[1] if located is not None else analysis.keypoints)
+        except PoseError as exc:
+            # A folded garment photo is named too: a shopper who took a photo from the front was refused again for
+            # it (three of a first user's 32 pairings).
+            also = _folded_advice(garment_image, garment_mask)
+            if also is None:
+                raise
+            raise PoseError(f"{exc}. Also, {also}") from exc
 
         t = time.perf_counter()
         cut_here = garment_mask is None

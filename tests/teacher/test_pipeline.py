@@ -195,6 +195,27 @@ def test_teacher_refuses_side_views_before_dressing_but_not_three_quarter_views(
         refuse_side_view(analyse(load_image(p)).keypoints)
 
 
+@pytest.mark.realdata
+def test_a_side_view_refusal_names_a_folded_garment_photo_too(teacher, wild_dev):
+    """A first user's side-on photo paired with a shop's folded shirt was refused for the pose alone; the shopper who
+    took a photo from the front would have been refused again for the shirt. The PoseError names both."""
+    from tryon.errors import PoseError
+    from tryon.garment.category import FOLDED_ADVICE
+    from tryon.processing import load_image
+
+    person = wild_dev.parent / SIDE_ON[0]
+    folded = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment" / "14757.jpg"
+    laid_out = wild_dev / "garment" / "dewbm__men-11.jpeg"
+    if not (person.exists() and folded.exists() and laid_out.exists()):
+        pytest.skip("more-photos or wild-dev photos are absent (read from ../shared, never committed)")
+    with pytest.raises(PoseError, match="from the side") as err:
+        teacher.run(load_image(person), load_image(folded), category="tops")
+    assert str(err.value).endswith(f". Also, {FOLDED_ADVICE}")
+    with pytest.raises(PoseError, match="from the side") as err:
+        teacher.run(load_image(person), load_image(laid_out), category="tops")
+    assert "Also" not in str(err.value)
+
+
 def _refused_by_one_signal(teacher, wild_dev, signal: str, refused: tuple[str, str], shown: tuple[str, str], *,
                            above: float, below: float) -> None:
     """Run two wild-dev tops pairs (person, garment file names): ``refused`` reads ``signal`` above ``above`` and is
