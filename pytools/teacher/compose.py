@@ -1628,6 +1628,8 @@ class ComposeResult:
             reaches (:data:`WIDE_SKIN`), in squared shoulder widths: a loose sleeve of a skin-like colour (a peach
             overshirt) that the skin tests kept as bare arm, still shown beside the new garment; or legs the parse
             calls arm.
+        kept: (H, W) bool, the old garment kept as photographed below or beside a top's hem (:func:`_kept_below_hem`:
+            a dress's skirt, the trousers' waistband), which is not old garment left over; None when nothing is.
     """
 
     tryon: np.ndarray
@@ -1641,6 +1643,7 @@ class ComposeResult:
     chest_synthesized: float = 0.0
     arms_synthesized: float = 0.0
     wide_arm_skin: float = 0.0
+    kept: np.ndarray | None = None
 
 
 def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: WarpResult, *,
@@ -1958,4 +1961,5 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
                          old_garment=old_full, base=np.clip(base + 0.5, 0, 255).astype(np.uint8),
                          skin_synthesized=synth_share, old_garment_visible=old_vis,
                          skin_tone_gap=tone_gap, chest_synthesized=chest_share,
-                         arms_synthesized=arms_share, wide_arm_skin=wide_skin)
+                         arms_synthesized=arms_share, wide_arm_skin=wide_skin,
+                         kept=(up(kept) > 0.5) if kept.any() else None)

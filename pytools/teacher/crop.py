@@ -199,6 +199,8 @@ def paste_result(res, photo: np.ndarray, crop: WorkCrop, config: CropConfig | No
     res.parse = _place(np.zeros((H, W), np.uint8), res.parse, crop, nearest=True)
     if res.hole is not None:
         res.hole = _place(np.zeros((H, W), np.uint8), res.hole.astype(np.uint8), crop, nearest=True).astype(bool)
+    if getattr(res, "kept", None) is not None:
+        res.kept = _place(np.zeros((H, W), np.uint8), res.kept.astype(np.uint8), crop, nearest=True).astype(bool)
     if res.warped_parts is not None:
         res.warped_parts = _place(np.zeros((H, W), np.uint8), res.warped_parts, crop, nearest=True)
     res.keypoints = crop.to_photo(res.keypoints)

@@ -246,20 +246,23 @@ def mask_quality(garment_mask: np.ndarray) -> dict[str, float]:
 
 
 def garment_shares(result_image: np.ndarray, parse: np.ndarray, composition_mask: np.ndarray,
-                   hole: np.ndarray | None) -> dict[str, float]:
+                   hole: np.ndarray | None, kept: np.ndarray | None = None) -> dict[str, float]:
     """Share of the old garment still visible, and share of skin synthesised, in the try-on.
 
     The upper-body clothing area is the person's neck, torso and arms (parse labels) plus wherever the new
     garment is shown. In it, the *old garment still visible* is what is neither covered by the new garment
     (``composition_mask`` < 0.5) nor refilled (``hole``) and is not skin-coloured (``tryon.teacher.agnostic``'s
-    skin tone and skin test, measured on the result, which outside those two regions is the photo itself);
-    the *skin synthesised* is the refilled part of the body (``hole`` on a body label).
+    skin tone and skin test, measured on the result, which outside those two regions is the photo itself), nor
+    kept on purpose (``kept``: a dress's skirt under a top, which the parse calls torso down to mid-thigh; counted,
+    a top over a sundress was refused as "much of the clothing you wear would still show"); the *skin synthesised*
+    is the refilled part of the body (``hole`` on a body label).
 
     Args:
         result_image: (H, W, 3) uint8 RGB try-on.
         parse: (H, W) uint8 PARSE_LABELS of the person photo.
         composition_mask: (H, W) float32 [0, 1], 1 where the result shows the new garment.
         hole: (H, W) bool where the old garment was removed and refilled, or None (nothing refilled).
+        kept: (H, W) bool the old garment kept as photographed (``TeacherResult.kept``), or None.
 
     Returns:
         ``{"old_garment": share, "skin_synthesised": share}`` of the clothing area, each in [0, 1].
@@ -274,6 +277,9 @@ def garment_shares(result_image: np.ndarray, parse: np.ndarray, composition_mask
             hole is not None and hole.shape != (H, W)):
         raise UsageError("result image, parse, composition mask and hole must have one size")
     hole = np.zeros((H, W), bool) if hole is None else hole.astype(bool)
+    kept = np.zeros((H, W), bool) if kept is None else np.asarray(kept, bool)
+    if kept.shape != (H, W):
+        raise UsageError("result image, parse, composition mask and kept must have one size")
     # A working height of ~512 px: the parse is coarse (stride 16), finer pixels add nothing.
     s = min(1.0, 512 / H)
     if s < 1.0:
@@ -282,11 +288,12 @@ def garment_shares(result_image: np.ndarray, parse: np.ndarray, composition_mask
         parse = cv2.resize(parse, size, interpolation=cv2.INTER_NEAREST)
         composition_mask = cv2.resize(composition_mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
         hole = cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        kept = cv2.resize(kept.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     body = np.isin(parse, (LABEL["neck"], LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"]))
     uncovered = body & (composition_mask < 0.5)
     skin = skin_mask(result_image, skin_tone(result_image, parse))
     # Refilled pixels count by what they show: the fill may continue an old sleeve rather than paint skin.
-    old = uncovered & ~skin
+    old = uncovered & ~skin & ~kept
     synth = uncovered & hole & skin
     area = float((body | (composition_mask >= 0.5)).sum())
     if area == 0:
@@ -628,7 +635,8 @@ def assess(result) -> Quality:
             lm = {**lm, **{f"hem_{s}": lm[f"waist_{s}"] for s in ("left", "right")}}
         raw["landmarks"] = landmark_asymmetry(lm) if lm else 1.0
         raw.update(mask_quality(result.garment_mask))
-        raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole))
+        raw.update(garment_shares(result.tryon, result.parse, result.composition_mask, result.hole,
+                                  getattr(result, "kept", None)))
         dress = _category(result) == "dress"
         # A top's hem, drawn as it hangs, over a thigh lifted in a jump or a kick: only where the legs are seen (a
         # waist-up photo's legs are BlazePose's guess). A top dressed on an upper-body crop has its whole photo's

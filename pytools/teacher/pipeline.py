@@ -67,6 +67,8 @@ class TeacherResult:
         garment_mask: (h, w) float32 [0, 1] mask of the garment in the *garment* photo (given or computed).
         warped_parts: (H, W) uint8 part of the warped garment (0 none, 1 torso, 2/3 sleeves; for bottoms 1 waist
             and hips or a whole skirt, 2/3 the left / right leg below the crotch).
+        kept: (H, W) bool, the old garment kept as photographed below a top's hem (a dress's skirt under the top:
+            :class:`tryon.teacher.compose.ComposeResult`), or None; the gate does not count it as old garment shown.
         quality: the result's confidence and its signals (tryon.teacher.gate.Quality).
         info: figures for quality gating: ``skin_synthesized`` (share of the skin shown that is synthesised,
             0-1), ``old_garment_visible`` (old garment still shown, remnants of its colours included, as a share
@@ -94,6 +96,7 @@ class TeacherResult:
     garment_landmarks: dict[str, tuple[float, float]] | None = None
     garment_mask: np.ndarray | None = None
     warped_parts: np.ndarray | None = None
+    kept: np.ndarray | None = None
     quality: Any = None
     info: dict[str, float] = field(default_factory=dict)
 
@@ -493,7 +496,7 @@ class Teacher:
                             keypoints=np.asarray(keypoints, np.float32), parse=parse, garment_info=info,
                             timings=timings, hole=c.hole, garment_mask=garment_mask,
                             garment_landmarks={k: (float(v[0]), float(v[1])) for k, v in landmarks.items()},
-                            warped_parts=w.warped_parts,
+                            warped_parts=w.warped_parts, kept=c.kept,
                             info={"skin_synthesized": c.skin_synthesized,
                                   "old_garment_visible": c.old_garment_visible,
                                   "skin_tone_gap": c.skin_tone_gap,

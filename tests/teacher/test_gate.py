@@ -186,6 +186,14 @@ def test_old_garment_and_skin_shares():
     img, parse, comp, hole = _dressed()
     with pytest.raises(UsageError):
         garment_shares(img, parse, comp[:100], hole)
+    # A dress's skirt kept under the new top on purpose is not old garment left over; the rest still counts.
+    img, parse, comp, hole = _dressed(old_left=True)
+    kept = np.zeros(parse.shape, bool)
+    kept[150:200, 106:136] = True
+    part = garment_shares(img, parse, comp, hole, kept)
+    assert part["old_garment"] == pytest.approx(30 / 80 * 75 / 125, abs=0.02)
+    with pytest.raises(UsageError):
+        garment_shares(img, parse, comp, hole, kept[:100])
 
 
 def _result(**over):

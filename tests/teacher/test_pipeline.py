@@ -216,6 +216,27 @@ def test_a_side_view_refusal_names_a_folded_garment_photo_too(teacher, wild_dev)
     assert "Also" not in str(err.value)
 
 
+@pytest.mark.realdata
+def test_the_dress_kept_under_a_top_is_not_counted_as_old_garment(teacher, wild_dev):
+    """A football jersey over a floral sundress (a pidm person, a Myntra jersey): the dress's skirt is kept under the
+    new hem on purpose, and the parse calls it torso down to mid-thigh. The gate counted it as old garment still
+    shown (0.16, refused as "much of the clothing you wear would still show"); with the kept part returned it reads
+    what is really left (under 0.05)."""
+    from tryon.teacher.gate import garment_shares
+    from tryon.processing import load_image
+
+    person = wild_dev.parent / "more-photos" / "pidm-repo" / "person" / \
+        "b0a1efc5-80f0-4230-ac62-d6a69088fb291569407462241-1.jpg"
+    jersey = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment" / "14004.jpg"
+    if not (person.exists() and jersey.exists()):
+        pytest.skip("more-photos is absent (read from ../shared, never committed)")
+    res = teacher.run(load_image(person), load_image(jersey), category="tops")
+    assert res.kept is not None and res.kept.shape == res.tryon.shape[:2] and res.kept.sum() > 0.01 * res.kept.size
+    assert res.quality.raw["old_garment"] < 0.05
+    counted = garment_shares(res.tryon, res.parse, res.composition_mask, res.hole)["old_garment"]
+    assert counted > 0.1
+
+
 def _refused_by_one_signal(teacher, wild_dev, signal: str, refused: tuple[str, str], shown: tuple[str, str], *,
                            above: float, below: float) -> None:
     """Run two wild-dev tops pairs (person, garment file names): ``refused`` reads ``signal`` above ``above`` and is
