@@ -1296,8 +1296,8 @@ def _round_shoulders(alpha: np.ndarray, frame: BodyFrame, t: dict[str, np.ndarra
 SPUR_WIDTH, SPECK_AREA, SPUR_SLEEVE_SHARE = 0.08, 0.015, 0.5
 """What :func:`_drop_spurs` removes from the warped garment: sleeve fabric narrower than :data:`SPUR_WIDTH` shoulder
 widths (a disk that wide does not fit in it), unless more than :data:`SPUR_SLEEVE_SHARE` of that sleeve is that thin
-(a strap); and pieces apart from the garment, further than :data:`SPUR_WIDTH` from it and smaller than
-:data:`SPECK_AREA` square shoulder widths."""
+(a strap); and pieces apart from the garment (further than :data:`SPUR_WIDTH` from it) smaller than
+:data:`SPECK_AREA` square shoulder widths or mostly beyond the body."""
 
 
 def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarray | None = None, *,
@@ -1353,7 +1353,7 @@ def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarr
     # Pieces are grouped with those within SPUR_WIDTH of them: a strap broken where its thin join fell under 0.5
     # stays with the neckline it hangs from.
     kept = m & ~cut
-    g = max(3, int(round(SPUR_WIDTH * sw_s)) | 1)
+    g = max(3, d)
     near = cv2.dilate(kept.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g)))
     n, cc = cv2.connectedComponents(near, connectivity=8)
     if n > 2:
