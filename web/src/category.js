@@ -720,7 +720,7 @@ export function sleeveSeams(image, sa, rules) {
 export const FOLDED = 'folded: a filled block with no sleeves, armholes or neckline laid out';
 /** `tryon.garment.category.FOLDED_ADVICE`: the refusal of a folded garment (a photo laid flat, not a category). */
 export const FOLDED_ADVICE = 'this garment is photographed folded, so its sleeves and neckline cannot be read: '
-  + 'photograph it laid flat, front view, with its sleeves spread out (or on a hanger), on a plain background';
+  + 'photograph it laid flat, front view, with its sleeves spread out (or on a hanger), on a plain background, or pick a garment whose photo shows it laid out';
 
 /**
  * `classify_garment` without the sleeve type: the garment's category from its mask, `uncertain` when unsure.
