@@ -273,13 +273,11 @@ def garment_shares(result_image: np.ndarray, parse: np.ndarray, composition_mask
     from tryon.teacher.agnostic import skin_mask, skin_tone
 
     H, W = parse.shape
-    if result_image.shape[:2] != (H, W) or composition_mask.shape != (H, W) or (
-            hole is not None and hole.shape != (H, W)):
-        raise UsageError("result image, parse, composition mask and hole must have one size")
+    if result_image.shape[:2] != (H, W) or composition_mask.shape != (H, W) or any(
+            m is not None and np.shape(m) != (H, W) for m in (hole, kept)):
+        raise UsageError("result image, parse, composition mask, hole and kept must have one size")
     hole = np.zeros((H, W), bool) if hole is None else hole.astype(bool)
     kept = np.zeros((H, W), bool) if kept is None else np.asarray(kept, bool)
-    if kept.shape != (H, W):
-        raise UsageError("result image, parse, composition mask and kept must have one size")
     # A working height of ~512 px: the parse is coarse (stride 16), finer pixels add nothing.
     s = min(1.0, 512 / H)
     if s < 1.0:

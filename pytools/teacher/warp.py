@@ -1672,18 +1672,16 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
     grid = pixel_to_grid(grid_px.astype(np.float32), gw, gh)
     valid = (final_lab > 0).astype(np.float32)
     torso_w = (final_lab == PART_TORSO).astype(np.float32)
+    # The coverage is upsampled anti-aliased: a nearest or plain bilinear upsampling of the working-resolution mask
+    # leaves stair steps along hems and sleeves. Also on a photo no taller than the working grid, whose coverage is
+    # the grid's own: a staircase of whole pixels where the sleeves' limits cut it (a 224-px shop photo's sleeve
+    # ends, magnified on screen). (A strap can be 2 px wide at the grid's size: a small sigma.)
+    valid = soft_upsample(valid, (W, H), sigma=0.8)
     if (h, w) != (H, W):
         grid = upsample_grid(grid, source, (W, H))
-        # Coverage and the torso / sleeve split are upsampled anti-aliased: a nearest or plain bilinear
-        # upsampling of the working-resolution masks leaves stair steps along hems and sleeves.
-        valid = soft_upsample(valid, (W, H), sigma=0.8)     # (a strap can be 2 px wide at the grid's size)
+        # The torso / sleeve split likewise.
         torso_w = soft_upsample(torso_w, (W, H), ramp_px=2.0)
         final_lab = cv2.resize(final_lab, (W, H), interpolation=cv2.INTER_NEAREST)
-    else:
-        # A photo no taller than the working grid: the coverage is the grid's own, a staircase of whole pixels
-        # where the sleeves' limits cut it (a 224-px shop photo's sleeve ends, magnified on screen); anti-aliased
-        # the same way.
-        valid = soft_upsample(valid, (W, H), sigma=0.8)
     # Outside the garment photo there is nothing to sample; clipping alone would smear its border pixels.
     inside = (np.abs(grid) <= 1.0).all(-1)
     valid = valid * inside
