@@ -119,6 +119,75 @@ def arm_silhouette(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.nd
     return cv2.GaussianBlur(sil, (0, 0), max(1.0, 0.02 * sw)) > 0.5
 
 
+ARM_CENTRE_SHIFT = 0.08
+"""Largest move of an elbow or wrist keypoint onto the middle of the bare arm photographed around it, in shoulder
+widths (:func:`centred_arm_keypoints`)."""
+
+
+def centred_arm_keypoints(parse: np.ndarray, skin: np.ndarray, keypoints: np.ndarray, sw: float) -> np.ndarray:
+    """(33, 4) float32: ``keypoints`` with each elbow and wrist moved across its limb onto the middle of the bare
+    arm photographed there, for the arm refilled under a removed sleeve.
+
+    BlazePose puts an elbow or wrist anywhere within the limb's breadth (the joint's centre is hidden; on a
+    hanging arm it often sits at the inner edge). The refilled arm is a capsule round the bones, so an off-centre
+    bone left a step where the bare forearm below an old short sleeve met the refilled upper arm: the fill a
+    fifth of the arm's breadth narrower on the outside, wider on the inside (the fifteenth first user's blonde in
+    a red tee). Across a band just above each joint on its incoming bone (shoulder to elbow, elbow to wrist), the
+    run of the parse's bare arm skin round the bone is taken as the limb when both its edges are seen (neither
+    reaching 0.3 shoulder widths from the bone, where a bare torso or the other arm would join it) and its
+    breadth is an arm's (0.1-0.32 shoulder widths); the joint moves to the run's middle, by at most
+    :data:`ARM_CENTRE_SHIFT`. Nothing moves where the arm is clothed, hidden or joined to other skin.
+
+    Args:
+        parse: (H, W) uint8 PARSE_LABELS.
+        skin: (H, W) bool visible skin.
+        keypoints: (33, 4) BlazePose keypoints (x_px, y_px, z, visibility) in the same pixels.
+        sw: shoulder width, pixels.
+    """
+    kp = np.asarray(keypoints, np.float32).copy()
+    bare = skin & arm_labels(parse)
+    ys, xs = np.nonzero(bare)
+    if len(xs) < 20:
+        return kp
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    reach, band = 0.3 * sw, 0.06 * sw
+    for side in ("left", "right"):
+        for prev, joint in (("shoulder", "elbow"), ("elbow", "wrist")):
+            p, j = kp[KP[f"{side}_{prev}"], :2], kp[KP[f"{side}_{joint}"], :2]
+            d = j - p
+            n_d = float(np.hypot(*d))
+            if n_d < 0.2 * sw:
+                continue
+            d = d / n_d
+            along = (pts - j) @ d
+            across = (pts - j) @ np.array([-d[1], d[0]], np.float32)
+            sel = (along > -band) & (along <= 0.0) & (np.abs(across) < reach)
+            if sel.sum() < 10:
+                continue
+            # Columns across the limb (1-px bins) where most of the band's rows are bare skin.
+            edges = np.arange(-reach, reach + 1.0)
+            counts, _ = np.histogram(across[sel], bins=edges)
+            run = counts >= 0.5 * band
+            centre = int(np.argmin(np.abs(edges[:-1] + 0.5)))
+            hits = np.nonzero(run)[0]
+            if not len(hits):
+                continue
+            start = hits[np.argmin(np.abs(hits - centre))]
+            if abs(start - centre) > 0.1 * sw:
+                continue
+            lo, hi = start, start
+            while lo > 0 and run[lo - 1]:
+                lo -= 1
+            while hi < len(run) - 1 and run[hi + 1]:
+                hi += 1
+            if lo == 0 or hi == len(run) - 1 or not (0.1 * sw <= hi - lo + 1 <= 0.32 * sw):
+                continue
+            mid = 0.5 * (edges[lo] + edges[hi + 1])
+            shift = float(np.clip(mid, -ARM_CENTRE_SHIFT * sw, ARM_CENTRE_SHIFT * sw))
+            kp[KP[f"{side}_{joint}"], :2] = j + shift * np.array([-d[1], d[0]], np.float32)
+    return kp
+
+
 def _arm_width_scale(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps, r: np.ndarray) -> np.ndarray:
     """(H, W) float32: per arm, how much wider or narrower this person's bare arm is than :data:`ARM_TAPER`.
 
@@ -500,6 +569,24 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
 BODY_SPECK = 0.01
 """Largest island of the body region lying wholly inside the hole that :func:`_drop_body_specks` removes, in
 squared shoulder widths."""
+
+
+LOWER_TAIL = 0.1
+"""How far below the hip line, in shoulder widths, the old top's hem must reach on the body's centre for the hole
+under it to continue the trousers or skirt (:func:`_covers_the_waist`)."""
+
+
+def _covers_the_waist(old: np.ndarray, maps: BodyMaps, hip_b: float, half_hips: float) -> bool:
+    """True when the old top hangs over the lower garment's waist: its hem on the body's centre (the 98th
+    percentile of the body-frame coordinate down the body over the old garment within the hips) lies at least
+    :data:`LOWER_TAIL` below the hip line. A top ending at the waistband (a tee over jeans) shows where the
+    trousers begin: under a shorter new top that is the midriff, and continuing the jeans' colour up from their
+    waistband painted a dark blurred band on it (the fifteenth first user's blonde in a red tee under a
+    child's tank top)."""
+    centre = old & (np.abs(maps.a) < half_hips)
+    if not centre.any():
+        return False
+    return float(np.percentile(maps.b[centre], 98)) >= hip_b + LOWER_TAIL * maps.sw
 
 
 def _drop_body_specks(body: np.ndarray, hole: np.ndarray, sw: float) -> np.ndarray:
@@ -1740,7 +1827,9 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         old |= collar | tail
         parse_s = parse_s.copy()
         parse_s[collar | tail] = LABEL["torso"]
-    body = body_region(parse_s, frame, skin, maps, kp_s)
+    # The refilled arms follow the bare arms photographed below the old sleeves (bones re-centred on them).
+    arm_maps = body_maps((h, w), centred_arm_keypoints(parse_s, skin, kp_s, sw))
+    body = body_region(parse_s, frame, skin, arm_maps, kp_s)
     leg_q = None
     if category == "dress":
         from tryon.teacher.agnostic_onepiece import lower_body
@@ -1791,9 +1880,11 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     hip_b, half_hips = frame.hips()
     lo_near = cv2.GaussianBlur((parse_s == LABEL["lower_body"]).astype(np.float32), (0, 0), max(2.0, 0.2 * sw))
     lower = (maps.b > hip_b - 0.1 * sw) & (np.abs(maps.a) < half_hips + 0.12 * sw) & (lo_near > 0.05)
-    arm_sil = arm_silhouette(parse_s, skin, maps)
+    if not _covers_the_waist(old, maps, hip_b, half_hips):
+        lower[:] = False
+    arm_sil = arm_silhouette(parse_s, skin, arm_maps)
     # (Not along the forearms: a sleeve's cuff beside the hips is arm or backdrop, not trousers.)
-    lower &= hole_all & ~arm_sil & (maps.arm_dist > 0.2 * sw)
+    lower &= hole_all & ~arm_sil & (arm_maps.arm_dist > 0.2 * sw)
     if leg_q is not None:   # a one-piece replaces the lower garment too: legs there, not its continuation
         lower[:] = False
     lower = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), max(1.0, 0.03 * sw)) if lower.any() else None
@@ -1801,7 +1892,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
         body = body | (lower > 0.5)
     body = _drop_body_specks(body, hole_all, sw)
     # Legs are shaded like arms: their normalised distance, in arm units (a cylinder across each leg).
-    limb_dist = maps.arm_dist if leg_q is None else np.minimum(maps.arm_dist, leg_q * ARM_RADIUS * sw)
+    limb_dist = arm_maps.arm_dist if leg_q is None else np.minimum(arm_maps.arm_dist, leg_q * ARM_RADIUS * sw)
     # Skin and backdrop are filled apart and their outline drawn at the photo's resolution, as the bottoms'
     # composition does: drawn at the working resolution, the outline of a synthesised arm or leg showed its
     # pixels as a staircase on a phone photo (a 2826-px photo is 5.5 working pixels to one). The skin is
@@ -1848,7 +1939,7 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     # they hang in front of or beside the garment (and the warp's sleeve / torso split is too rough near the
     # hem to tell a sleeve's shadow from the torso's).
     occ = contact_shadow(warp.warped_mask, max(1.0, GARMENT_SHADOW[0] * sw_full), GARMENT_SHADOW[1])
-    occ = np.where(up(arms | arm_sil | (maps.arm_dist < 1.6 * ARM_RADIUS * sw)) > 0.5, 1.0, occ)
+    occ = np.where(up(arms | arm_sil | (arm_maps.arm_dist < 1.6 * ARM_RADIUS * sw)) > 0.5, 1.0, occ)
     fill_full = fill_full * (1.0 - body_a * (1.0 - occ))[..., None]
     base = image.astype(np.float32) * (1 - a_hole[..., None]) + fill_full * a_hole[..., None]
 

@@ -9,9 +9,9 @@ import pytest
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import (AGNOSTIC_GREY, agnostic_image, body_maps, drop_garment_coloured, old_garment_mask,
                                     skin_mask, skin_tone)
-from tryon.teacher.compose import (_ARMS, _arm_crease, _drop_body_specks, _kept_below_hem, _old_skin_rim, _skin_outline,
-                                   body_region, compose, fill_colors, hair_matte, neck_column, neck_profile,
-                                   paint_layers)
+from tryon.teacher.compose import (_ARMS, _arm_crease, _covers_the_waist, _drop_body_specks, _kept_below_hem,
+                                   _old_skin_rim, _skin_outline, body_region, centred_arm_keypoints, compose,
+                                   fill_colors, hair_matte, neck_column, neck_profile, paint_layers)
 from tryon.person.body import body_frame
 from tryon.teacher.shading import shading_map
 from tryon.teacher.warp import PART_TORSO, warp_garment
@@ -586,6 +586,48 @@ def test_a_detached_collar_piece_mostly_of_the_garments_colour_is_taken_whole():
     got = _collar(img, parse, old, skin, maps, frame)
     assert got[collar].all(), got[collar].mean()
     assert got[mixed_old].all() and not got[mixed & ~mixed_old].any()
+
+
+def test_an_elbow_at_the_bare_arms_inner_edge_is_moved_onto_its_middle():
+    """The refilled upper arm's capsule is centred on the bare arm photographed at the elbow, not on BlazePose's
+    off-centre elbow; a clothed or hidden arm, or one joined to bare torso skin, keeps its keypoints."""
+    h, w = 256, 192
+    kp = np.zeros((33, 4), np.float32)
+    for i, (x, y) in {11: (126, 80), 12: (66, 80), 13: (134, 150), 14: (58, 150), 15: (136, 200),
+                      16: (56, 200), 23: (114, 180), 24: (78, 180)}.items():
+        kp[i] = (x, y, 0, 1)
+    sw = body_frame(kp).sw
+    parse = np.zeros((h, w), np.uint8)
+    parse[75:185, 62:124] = LABEL["torso"]
+    # The left arm's bare skin (below an old short sleeve) lies 4 px (0.07 shoulder widths) outside its bones.
+    arm = _capsule((h, w), (134, 110), (138, 150), 8) | _capsule((h, w), (138, 150), (140, 200), 7)
+    parse[arm] = LABEL["left_arm"]
+    skin = arm.copy()
+    moved = centred_arm_keypoints(parse, skin, kp, sw)
+    assert abs(moved[13, 0] - 138) <= 1.0 and abs(moved[13, 1] - 150) <= 1.0
+    assert abs(moved[15, 0] - 140) <= 1.0
+    assert np.array_equal(moved[[11, 12, 14, 16]], kp[[11, 12, 14, 16]])
+    # Clothed (no skin), or joined to bare skin beside it: nothing moves.
+    assert np.array_equal(centred_arm_keypoints(parse, np.zeros_like(skin), kp, sw), kp)
+    beside = skin | _capsule((h, w), (118, 110), (124, 200), 12)
+    parse2 = parse.copy()
+    parse2[beside & ~arm] = LABEL["left_arm"]
+    assert np.array_equal(centred_arm_keypoints(parse2, beside, kp, sw)[13], kp[13])
+
+
+def test_the_trousers_are_continued_only_under_an_old_top_reaching_below_the_hips():
+    """:func:`_covers_the_waist`: a tee ending at the waistband leaves the midriff to skin; a tunic over the
+    trousers' waist hands the hole below the hip line to the trousers."""
+    img, parse, kp = synthetic_person(long_sleeves=True)
+    maps = body_maps(parse.shape, kp)
+    frame = body_frame(kp)
+    hip_b, half_hips = frame.hips()
+    torso = parse == LABEL["torso"]
+    at_waist = torso & (maps.b < hip_b)
+    assert not _covers_the_waist(at_waist, maps, hip_b, half_hips)
+    tunic = torso | ((maps.b < hip_b + 0.3 * frame.sw) & (np.abs(maps.a) < half_hips + 5) & (maps.b > 0))
+    assert _covers_the_waist(tunic, maps, hip_b, half_hips)
+    assert not _covers_the_waist(np.zeros_like(torso), maps, hip_b, half_hips)
 
 
 def test_arm_crease_darkens_only_between_arm_and_body():
