@@ -67,13 +67,14 @@ WIDE_SKIN = 1.5
 """How far from an arm's bones, in :data:`ARM_RADIUS`, "skin" on the parse's arm lies beyond a bare arm (the gate's
 ``wide_arm_skin``, :attr:`ComposeResult.wide_arm_skin`)."""
 
-SKIN_SHADING_PRIOR = {"arm": (-0.27, -0.5, -0.08), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
+SKIN_SHADING_PRIOR = {"arm": (-0.55, -0.9, -0.15), "torso": (-0.16, -0.4, -0.05), "side": (0.0, -0.25, 0.25),
                       "chin": (-0.12, -0.35, 0.0), "neck": (-0.22, -0.45, -0.05)}
 """Synthesised skin's shading gains (log luminance where the feature is 1: the arm's outline, the torso's sides,
 the body's left edge in the image against its right, right under the chin, the neck's sides) as (prior, lowest,
-highest), for :func:`tryon.teacher.skin.fit_skin_shading`. The arm's and torso's priors are the fixed falloffs
-used before the fit (x0.76 and x0.85); the chin's is a mild shadow; the side's is none (a light from the front);
-the neck's is a little milder than the arm's (x0.8)."""
+highest), for :func:`tryon.teacher.skin.fit_skin_shading`. The arm's is a lit cylinder's (its feature is
+Lambertian, 1 - sqrt(1 - q²) across it: x0.93 halfway out, x0.8 at 0.8 of the way, x0.58 at the outline); the
+torso's is the fixed falloff used before the fit (x0.85); the chin's is a mild shadow; the side's is none (a light
+from the front); the neck's is x0.8 at its sides."""
 
 CHEST_BOX = (0.3, 0.0, 0.8)
 """The chest in the body frame, in shoulder widths: half-width across the centre line, then its top and bottom
@@ -102,12 +103,7 @@ def arm_silhouette(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.nd
         maps: :class:`tryon.teacher.agnostic.BodyMaps` with ``arm_coord``.
     """
     sw = maps.sw
-    if maps.arm_coord is not None:
-        xp, fp = zip(*ARM_TAPER, strict=True)
-        r = np.interp(maps.arm_coord["nearest"], xp, fp).astype(np.float32) * sw
-        r = r * _arm_width_scale(parse, skin, maps, r)
-    else:
-        r = np.float32(ARM_RADIUS * sw)
+    r = arm_radius(parse, skin, maps)
     outer = maps.arm_dist < r
     inner = maps.arm_dist < 0.7 * r
     # The parse is coarse (stride 16): it only trims the capsule where it is clearly narrower.
@@ -186,6 +182,18 @@ def centred_arm_keypoints(parse: np.ndarray, skin: np.ndarray, keypoints: np.nda
             shift = float(np.clip(mid, -ARM_CENTRE_SHIFT * sw, ARM_CENTRE_SHIFT * sw))
             kp[KP[f"{side}_{joint}"], :2] = j + shift * np.array([-d[1], d[0]], np.float32)
     return kp
+
+
+def arm_radius(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps) -> np.ndarray:
+    """(H, W) float32 pixels: the bare arm's half-width at the nearest arm bone point, :data:`ARM_TAPER` along
+    the arm times this person's measured width (:func:`_arm_width_scale`); :data:`ARM_RADIUS` shoulder widths
+    without arm coordinates. Arguments as :func:`arm_silhouette`."""
+    sw = maps.sw
+    if maps.arm_coord is None:
+        return np.full(parse.shape, ARM_RADIUS * sw, np.float32)
+    xp, fp = zip(*ARM_TAPER, strict=True)
+    r = np.interp(maps.arm_coord["nearest"], xp, fp).astype(np.float32) * sw
+    return r * _arm_width_scale(parse, skin, maps, r)
 
 
 def _arm_width_scale(parse: np.ndarray, skin: np.ndarray, maps: BodyMaps, r: np.ndarray) -> np.ndarray:
@@ -391,7 +399,8 @@ def neck_profile(parse: np.ndarray, frame: BodyFrame, skin: np.ndarray, maps: Bo
 def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.ndarray, tone: np.ndarray,
                 arm_dist: np.ndarray, parse: np.ndarray, sw: float, sleeve: np.ndarray | None = None,
                 lower: np.ndarray | None = None, old: np.ndarray | None = None,
-                across: np.ndarray | None = None, neck: np.ndarray | None = None) -> np.ndarray:
+                across: np.ndarray | None = None, neck: np.ndarray | None = None,
+                arm_r: np.ndarray | None = None) -> np.ndarray:
     """Classical fill colours for the old garment: synthesised skin inside the body, local background outside.
 
     Skin is the person's own skin colour (:func:`tryon.teacher.skin.skin_albedo`) times the photo's lighting
@@ -420,6 +429,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         across: (h, w) float32 coordinate across the body, pixels, 0 on the body's centre line (torso
             roundness), or None.
         neck: (h, w) float32 the neck's cylinder falloff in [0, 1] (:func:`neck_profile`), or None.
+        arm_r: (h, w) float32 the bare arm's half-width at the nearest bone point, pixels (:func:`arm_radius`), or
+            None (:data:`ARM_RADIUS` shoulder widths everywhere).
 
     Returns:
         (h, w, 3) float32 RGB fill colour for every pixel.
@@ -448,6 +459,8 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         if neck is not None:
             neck = cv2.resize(neck, (w, h), interpolation=cv2.INTER_LINEAR)
         arm_dist = cv2.resize(arm_dist, (w, h), interpolation=cv2.INTER_LINEAR) * f
+        if arm_r is not None:
+            arm_r = cv2.resize(arm_r, (w, h), interpolation=cv2.INTER_LINEAR) * f
         sw = sw * f
     img = image.astype(np.float32)
 
@@ -477,8 +490,10 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
                                    near_hole_bg, decay_px=max(4.0, 1.0 * sw))
         bg_col = bg_col + bg_corr
     # Cylinder shading across the arm: darker towards the silhouette edges.
-    r = ARM_RADIUS * sw
-    on_arm = arm_dist < 1.6 * r
+    r = np.maximum(arm_r, 1.0) if arm_r is not None else ARM_RADIUS * sw
+    # (An arm filled wider than its model, at a cuff, is arm up to its outline; the torso is wider still.)
+    d_edge = cv2.distanceTransform(body.astype(np.uint8), cv2.DIST_L2, 3)
+    on_arm = (arm_dist < 1.6 * r) | (body & (arm_dist + d_edge < 2.0 * r))
     sl_w = np.zeros(hole.shape, np.float32)
     sl_shade = np.ones(hole.shape, np.float32)
     if sleeve is not None and sleeve.sum() > 20:
@@ -494,13 +509,14 @@ def fill_colors(image: np.ndarray, hole: np.ndarray, body: np.ndarray, skin: np.
         k_sl = 0.7 * float(np.clip((np.median(lum[sleeve]) - 0.06) / 0.2, 0.2, 1.0))
         sl_shade = np.clip(1.0 + k_sl * (ratio - 1.0), 0.82, 1.05)
         sl_w = np.clip(cv2.GaussianBlur(sleeve.astype(np.float32), (0, 0), max(1.0, 0.04 * sw)) * 3, 0, 1)
-    # Darker towards the arm's outline, then back to neutral over the next half radius (no step where the
-    # parse's arm meets its torso: the crease between arm and body keeps a soft shadow).
-    # Lambertian falloff is concentrated near the outline (a smoothstep from half the radius), which also
-    # gives the arm a defined edge against a light backdrop.
-    q = arm_dist / r
-    t = np.clip((q - 0.45) / 0.55, 0.0, 1.0)
-    prof = np.where(q < 1.0, t * t * (3 - 2 * t), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
+    # Where the arm is: 0 on the bone, 1 at the outline it is filled to (a cuff's fill joins the hand and the
+    # wrist is wider than any capsule there: measured against a radius, its sides were darkened as a ring);
+    # beyond it, back to neutral over the next 0.6 radii (no step where the parse's arm meets its torso: the
+    # crease between arm and body keeps a soft shadow).
+    q = np.where(body, arm_dist / np.maximum(arm_dist + d_edge, 1.0), arm_dist / r)
+    # Lambertian: a cylinder lit from the front darkens as the cosine of its surface's slope, 1 - sqrt(1 - q²) the
+    # feature (before, a smoothstep from half the radius: a flat middle and a thin dark rim read as a slab).
+    prof = np.where(q < 1.0, 1.0 - np.sqrt(np.clip(1.0 - q * q, 0.0, 1.0)), np.clip(1.0 - (q - 1.0) / 0.6, 0.0, 1.0))
     # The gains of the body's shading are the person's own, fitted on their visible skin (arms, neck, chest)
     # as functions of the same geometry; the priors hold where little skin is seen (SKIN_SHADING_PRIOR).
     feats = {"arm": np.where(on_arm, prof, 0.0).astype(np.float32)}
@@ -1901,7 +1917,8 @@ def compose(image: np.ndarray, parse: np.ndarray, keypoints: np.ndarray, warp: W
     grown = cv2.dilate(body.astype(np.uint8), np.ones((k_g, k_g), np.uint8)).astype(bool)
     skin_fill = fill_colors(img_s, hole_all, grown, skin, tone, limb_dist, parse_s, sw, sleeve=sleeve_old,
                             lower=lower, old=old, across=maps.a,
-                            neck=neck_profile(parse_s, frame, skin, maps, kp_s))
+                            neck=neck_profile(parse_s, frame, skin, maps, kp_s),
+                            arm_r=arm_radius(parse_s, skin, arm_maps) if leg_q is None else None)
     bg_fill = fill_colors(img_s, hole_all, body & ~hole_all, skin, tone, limb_dist, parse_s, sw)
     if leg_q is not None and lo.cont_w.any():
         # Legs under an old hem continue the photographed bare legs below it (no step at the old hem). After the

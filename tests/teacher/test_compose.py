@@ -461,6 +461,31 @@ def test_a_filled_neck_is_shaded_as_a_cylinder_not_one_flat_tone():
     assert abs(flat_lum[94:99].mean() - flat_lum[[88, 89, 103, 104]].mean()) < 4
 
 
+def test_a_refilled_arm_darkens_towards_its_outline_however_wide_it_is_filled():
+    """An arm refilled under a removed long sleeve is shaded as a lit cylinder, darker from its middle to the outline
+    it is filled to, with no dark ring inside it where a narrower model radius ends (a cuff's fill is wider than
+    any capsule at the wrist); without the arm's radius its 0.125-shoulder-width default applies."""
+    h, w = 200, 160
+    img = np.full((h, w, 3), 235, np.uint8)
+    parse = np.zeros((h, w), np.uint8)
+    parse[10:40, 60:100] = LABEL["face"]
+    img[10:40, 60:100] = SKIN
+    parse[60:190, 62:98] = LABEL["left_arm"]
+    img[60:190, 62:98] = OLD                       # the old sleeve, 36 px across, refilled
+    hole = parse == LABEL["left_arm"]
+    skin = parse == LABEL["face"]
+    arm_dist = np.abs(np.arange(w, dtype=np.float32) - 80.0)[None].repeat(h, 0)    # a vertical bone at x = 80
+    sw = 100.0
+    narrow = np.full((h, w), 10.0, np.float32)     # a model radius well inside the filled outline (18 px)
+    fill = fill_colors(img, hole, hole, skin, np.array(SKIN, np.float32), arm_dist, parse, sw, arm_r=narrow)
+    lum = fill[100:150, 62:98].mean(axis=(0, 2))
+    half = lum[18:-1]                              # from the bone out (the outline's own pixel meets the backdrop)
+    assert np.all(np.diff(half) < 1.0), half.round()
+    assert half[-2] < 0.85 * half[0], half.round()
+    # The middle is not one flat tone: a quarter of the way out it is already darker than on the bone.
+    assert half[9] < half[0] - 2.0, half.round()
+
+
 def test_a_dark_rim_round_the_hole_does_not_darken_the_skin_fill():
     """The seamless correction takes its boundary one pixel off the hole: the ring touching it (the old collar's
     blended edge, the shadow it casts on the chin) pulled the whole filled neck dark."""
