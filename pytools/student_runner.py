@@ -16,7 +16,9 @@ the browser. Per pair:
    ``framing``): the box of the garment's category the student was trained on (upper body for tops, lower body
    for bottoms, full body for one-pieces); no person, several people, no face, a back view, the needed body
    part out of view or a person too small are refused. A manifest without ``framing`` (a stand-in
-   or an older export) letterboxes the whole photo instead, as before framing existed.
+   or an older export) letterboxes the whole photo instead, as before framing existed. A garment photographed
+   folded is refused in step 1, but the person is framed all the same, and when the framing refuses the pose the
+   :class:`~tryon.errors.PoseError` names both (:meth:`StudentRunner.refuse_with_pose`, as the teacher does).
 3. **The student**: one onnxruntime step on the box (person) and the letterboxed garment.
 4. **Output gate** (:func:`tryon.framing.output_gate_raw`, rules from the manifest's ``framing.output_gate``): a
    result whose composition mask spills beside the person, or leaves the old garment showing around the new one
@@ -41,11 +43,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from tryon.errors import MissingModelError, PhotoTypeError, UnsupportedCategoryError
+from tryon.errors import MissingModelError, PhotoTypeError, PoseError, TryonError, UnsupportedCategoryError
 from tryon.framing import (PHOTOS_SWAPPED, Framing, FramingConfig, box_transform, crop_to_box,
                            refuse_person_as_garment)
 from tryon.manifest import AUTO, Manifest
@@ -399,6 +401,46 @@ class StudentRunner:
                     self._garments.popitem(last=False)
         return result
 
+    def refuse_with_pose(self, refusal: UnsupportedCategoryError, person: np.ndarray,
+                         category: str | None = None) -> NoReturn:
+        """Raise a garment photo's refusal, naming the person photo's pose refusal too when the garment is folded.
+
+        A garment photographed folded (``refusal`` says :data:`tryon.garment.category.FOLDED_ADVICE`) is refused
+        before the person is framed, so a shopper who picked a garment laid out was then refused again for the
+        person photo's pose. The person is framed here too, as :meth:`prepare` would frame it: for the named
+        category, or with ``auto`` for the student's first (:attr:`categories`; the classifier cannot tell a folded
+        garment's category). Any ``PoseError`` of the framing counts (a back or side view, a lean, a pose the gate
+        refuses, the body part out of view, a person too small): each asks for another person photo, as the
+        teacher's back and side views do. No person or several people (``NoPersonError``,
+        ``MultiplePeopleError``) leave the fold's refusal as it was: the teacher names the fold in a ``PoseError``
+        only, and one error has one type (and exit code). Nor does anything else the framing raises change the
+        refusal (it is read here for more words only). Without framing rules, or for any refusal but the fold's,
+        ``refusal`` is raised unchanged. Costs one framing (about 0.1 s on a CPU), on the fold's refusal only.
+
+        Args:
+            refusal: what :meth:`analyse_garment` raised.
+            person: (H, W, 3) uint8 RGB person photo.
+            category: the category the caller named, ``auto`` / None.
+
+        Raises:
+            PoseError: the garment is folded and the framing refuses the pose; the message is the pose's, then
+                ``". Also, "`` and the fold's (:func:`tryon.garment.category.also_folded`, the teacher's words).
+            UnsupportedCategoryError: ``refusal``, otherwise.
+        """
+        from tryon.garment.category import FOLDED_ADVICE, also_folded, normalise_category
+
+        if self.framer is None or refusal.message != FOLDED_ADVICE:
+            raise refusal
+        wanted = normalise_category(category)
+        try:
+            self.framer(person, self.size, self.categories[0] if wanted == "auto" else wanted)
+        except PoseError as pose:
+            raise PoseError(also_folded(pose.message)) from pose
+        except Exception as exc:  # the framing is only read here for more words: the fold's refusal stands
+            if not isinstance(exc, TryonError):
+                log.warning("framing the person photo of a folded garment failed: %r", exc, exc_info=True)
+        raise refusal
+
     # ------------------------------------------------------------------ steps
     def prepare(self, person: np.ndarray, garment: np.ndarray, garment_mask: np.ndarray | None = None,
                 category: str | None = None) -> Prepared:
@@ -413,7 +455,9 @@ class StudentRunner:
         Raises:
             PhotoTypeError, BusyBackgroundError, UnsupportedCategoryError: from :meth:`analyse_garment` (a
                 PhotoTypeError says so when the two photos look swapped).
-            NoPersonError, MultiplePeopleError, PoseError: from :class:`tryon.framing.PersonFramer`.
+            NoPersonError, MultiplePeopleError, PoseError: from :class:`tryon.framing.PersonFramer`; a garment
+                photographed folded and a pose the framing refuses raise one PoseError naming both
+                (:meth:`refuse_with_pose`).
         """
         t: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -423,6 +467,8 @@ class StudentRunner:
             if self.framer is not None and not self.framer.is_person_photo(person):
                 raise PhotoTypeError(PHOTOS_SWAPPED) from None
             raise
+        except UnsupportedCategoryError as exc:
+            self.refuse_with_pose(exc, person, category)
         t["garment"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         framing = None
@@ -580,7 +626,8 @@ class DeployedStudents:
                  garment_mask: np.ndarray | None = None, *, details: bool = False) -> StudentResult:
         """:meth:`StudentRunner.__call__` by the student of the garment's category: the named one, or with
         ``auto`` / None the one the garment classifier's category names (see :meth:`StudentRunner.analyse_garment`
-        for the errors raised)."""
+        for the errors raised; a folded garment's refusal names the pose too, :meth:`StudentRunner.refuse_with_pose`
+        by the main student)."""
         from tryon.garment.category import classify_garment, fashn_category, normalise_category, require_supported
 
         wanted = normalise_category(category)
@@ -589,8 +636,12 @@ class DeployedStudents:
             try:
                 # Cached by the garment's pixels and ``auto``: the main student's own call below reuses it.
                 self.main.analyse_garment(garment, garment_mask, "auto")
-            except UnsupportedCategoryError:
+            except UnsupportedCategoryError as exc:
+                from tryon.garment.category import FOLDED_ADVICE
                 from tryon.garment.mask import garment_mask as compute_mask
+
+                if exc.message == FOLDED_ADVICE:  # refused by every student: named with the pose, as one student does
+                    self.main.refuse_with_pose(exc, person, "auto")
 
                 # The main student has checked the photo (no person, a plain background): its mask serves the
                 # other student as it is.

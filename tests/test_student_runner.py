@@ -121,6 +121,57 @@ def test_uncertain_garment_is_refused_until_the_category_is_named(runner, wild_d
     assert runner(person, tunic, category="tops").tryon.shape == person.shape
 
 
+SIDE_VIEW = "more-photos/pidm-repo/person/reference_img_1.png"  # the framing refuses it: seen from the side
+FOLDED_SHIRT = "more-photos/fashion-product-images/garment/14757.jpg"  # a shop's folded shirt
+
+
+def _folded_block() -> np.ndarray:
+    """(400, 300, 3) uint8: a drawn garment photographed folded (a filled block with a collar's notch on white)."""
+    import cv2
+
+    image = np.full((400, 300, 3), 255, np.uint8)
+    block = np.array([(60, 60), (130, 60), (150, 46), (170, 60), (240, 60), (245, 260), (55, 260)], np.int32)
+    cv2.fillPoly(image, [block], (70, 90, 140))
+    return image
+
+
+@pytest.mark.realdata
+def test_a_pose_refusal_names_a_folded_garment_photo_too(runner, wild_dev):
+    """A side-on person with a shop's folded shirt was refused for the fold alone: the shopper who picked a garment
+    laid out was refused again for the pose. The PoseError names both, in the teacher's words; either problem alone
+    is refused as before."""
+    from tryon.errors import PoseError
+    from tryon.garment.category import FOLDED_ADVICE
+
+    side_path, folded_path = wild_dev.parent / SIDE_VIEW, wild_dev.parent / FOLDED_SHIRT
+    if not (side_path.exists() and folded_path.exists()):
+        pytest.skip("more-photos photos are absent (read from ../shared, never committed)")
+    side, folded = _load(side_path), _load(folded_path)
+    front = _load(wild_dev / "person" / "ccp__0193.jpg")
+    tee = _load(wild_dev / "garment" / "coobytryon__garment-03-gray-tee.jpg")
+    with pytest.raises(PoseError, match="from the side") as pose:  # a garment laid out: the pose alone
+        runner(side, tee)
+    assert "Also" not in pose.value.message
+    for category in (None, "tops"):  # auto (require_supported's refusal) and named (require_laid_out's)
+        with pytest.raises(PoseError) as both:
+            runner(side, folded, category=category)
+        assert both.value.message == f"{pose.value.message}. Also, {FOLDED_ADVICE}"
+        assert isinstance(both.value.__cause__, PoseError)
+        with pytest.raises(UnsupportedCategoryError) as fold:  # a front view: the fold alone
+            runner(front, folded, category=category)
+        assert fold.value.message == FOLDED_ADVICE
+    # Any PoseError of the framing, not only the views: a body turned away from the camera (the pose gate).
+    turned = _load(wild_dev / "person" / "rembg__girl-3.jpg")
+    with pytest.raises(PoseError, match="not clearly visible") as gate:
+        runner(turned, tee)
+    with pytest.raises(PoseError) as both:
+        runner(turned, folded)
+    assert both.value.message == f"{gate.value.message}. Also, {FOLDED_ADVICE}"
+    with pytest.raises(UnsupportedCategoryError) as fold:  # no person (a product photo): the fold alone, as before
+        runner(tee, folded)
+    assert fold.value.message == FOLDED_ADVICE
+
+
 @pytest.mark.realdata
 def test_tryon_run_method_student_exit_codes(framed_student, wild_dev, tmp_path):
     import json
@@ -243,3 +294,16 @@ def test_deployed_students_dress_each_category_with_its_own_student(framed_stude
     dress = render_garment("navy-shift-dress")[0]  # classified as a dress: refused naming both students' categories
     with pytest.raises(UnsupportedCategoryError, match="one-pieces.*only tops.*bottoms"):
         students(person, dress)
+    # A folded garment is refused by every student: naming the pose too when the framing refuses it.
+    from tryon.errors import PoseError
+    from tryon.garment.category import FOLDED_ADVICE
+
+    with pytest.raises(UnsupportedCategoryError) as fold:
+        students(person, _folded_block())
+    assert fold.value.message == FOLDED_ADVICE
+    turned = _load(wild_dev / "person" / "rembg__girl-3.jpg")  # a body turned away from the camera
+    with pytest.raises(PoseError) as pose:
+        students(turned, tee)
+    with pytest.raises(PoseError) as both:
+        students(turned, _folded_block())
+    assert both.value.message == f"{pose.value.message}. Also, {FOLDED_ADVICE}"

@@ -35,7 +35,7 @@ from tryon.manifest import DEFAULT_CATEGORIES
 log = logging.getLogger(__name__)
 
 __all__ = ["GarmentInfo", "ShapeFeatures", "shape_features", "classify_garment", "require_supported",
-           "require_laid_out",
+           "require_laid_out", "also_folded",
            "normalise_category", "internal_category", "fashn_category", "CATEGORIES", "CATEGORY_NAMES",
            "FASHN_CATEGORIES", "SLEEVES", "UNCERTAIN", "DRESSED", "browser_rules", "sleeve_type"]
 
@@ -434,6 +434,20 @@ def require_laid_out(info: GarmentInfo) -> None:
     """
     if info.category == UNCERTAIN and info.reason == FOLDED:
         raise UnsupportedCategoryError(FOLDED_ADVICE)
+
+
+def also_folded(pose_message: str) -> str:
+    """A person photo's pose refusal that names the garment photo's fold too: ``"<pose_message>. Also, "`` and
+    :data:`FOLDED_ADVICE`.
+
+    The message of the ``PoseError`` raised when both photos are refused (the teacher's back and side views, the
+    student runner's framing, the widget's worker): a shopper who took a new person photo was refused again for the
+    folded garment. ``web/src/category.js`` (``alsoFolded``) writes the same words (tested).
+
+    Args:
+        pose_message: the ``PoseError``'s message (no full stop at its end, as every refusal's).
+    """
+    return f"{pose_message}. Also, {FOLDED_ADVICE}"
 
 
 def require_supported(info: GarmentInfo | str, supported: tuple[str, ...] = ("tops",)) -> None:

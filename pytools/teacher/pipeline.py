@@ -119,7 +119,8 @@ def _with_category(info: Any, category: str) -> Any:
 
 def _folded_advice(garment_image: np.ndarray, garment_mask: np.ndarray | None) -> str | None:
     """What :func:`tryon.garment.category.require_laid_out` says of the garment photo, or None when it is laid out
-    (its mask cut here when None is given)."""
+    (its mask cut here when None is given); a pose refusal then names it in
+    :func:`tryon.garment.category.also_folded`'s words."""
     from tryon.garment.category import classify_garment, require_laid_out
 
     if garment_mask is None:
@@ -293,7 +294,8 @@ class Teacher:
                 (``auto``), or a garment photographed folded, whatever category was named
                 (:func:`tryon.garment.category.require_laid_out`).
         """
-        from tryon.garment.category import classify_garment, internal_category, require_laid_out, require_supported
+        from tryon.garment.category import (also_folded, classify_garment, internal_category, require_laid_out,
+                                            require_supported)
         from tryon.garment.landmarks import garment_landmarks
 
         if tuck not in TUCK:
@@ -337,10 +339,9 @@ class Teacher:
         except PoseError as exc:
             # A folded garment photo is named too: a shopper who took a photo from the front was refused again for
             # it (three of a first user's 32 pairings).
-            also = _folded_advice(garment_image, garment_mask)
-            if also is None:
+            if _folded_advice(garment_image, garment_mask) is None:
                 raise
-            raise PoseError(f"{exc}. Also, {also}") from exc
+            raise PoseError(also_folded(str(exc))) from exc
 
         t = time.perf_counter()
         cut_here = garment_mask is None

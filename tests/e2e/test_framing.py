@@ -228,6 +228,33 @@ def test_pose_gate_refuses_a_jump_in_the_browser_like_python(page, framed_site, 
     assert got["compareHidden"] and not got["hasResult"] and got["afterSrc"] is None, "a stale result stayed on screen"
 
 
+def test_a_side_view_refusal_names_a_folded_shirt_too_in_the_browser(page, framed_site, framer, wild_dev) -> None:
+    """A side-on person with a shop's folded shirt: the worker posts one PoseError naming both, in Python's words
+    (``StudentRunner.refuse_with_pose``), and the status shows it; the shirt with a front view is refused for the
+    fold alone, as before."""
+    from tryon.errors import TryonError
+    from tryon.garment.category import also_folded
+    from tryon.processing import load_image
+
+    folded = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment" / "14782.jpg"
+    jump = wild_dev.parent / JUMP
+    if not (folded.is_file() and jump.is_file()):
+        pytest.skip("more-photos photos are absent (research-only photos, not committed)")
+    with pytest.raises(TryonError) as py:
+        framer(load_image(jump), (256, 192))
+    assert py.value.name == "PoseError" and "from the side" in py.value.message
+    _open(page, framed_site)
+    for category in ("tops", "auto"):
+        page.evaluate(f"() => {{ document.querySelector('tryon-widget').setAttribute('category', '{category}'); }}")
+        got = _run(page, jump, folded)
+        assert got["error"] and got["error"]["name"] == "PoseError", (category, got["error"])
+        assert got["error"]["message"] == also_folded(py.value.message), (category, got["error"])
+        assert "from the side" in got["statusText"] and "Also, this garment is photographed folded" in got["statusText"]
+        assert got["compareHidden"] and not got["hasResult"]
+        alone = _run(page, wild_dev / "person" / "ujjwalvton__original-3.jpg", folded)
+        assert alone["error"]["name"] == "UnsupportedCategoryError" and "Also" not in alone["error"]["message"]
+
+
 # Garments of a category the student does not dress, uploaded with category="auto" (Python's classify_garment
 # gives the same outcome on its own mask): refused in the browser by web/src/category.js.
 NOT_TOPS = [("aceplus__1_ref.png", "bottoms"), ("dreamo__skirt.jpeg", "bottoms"),

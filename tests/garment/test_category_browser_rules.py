@@ -4,6 +4,7 @@ widget's classifier (``web/src/category.js``) reads, so none is repeated in Java
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,24 @@ def test_the_folded_garment_words_are_pythons() -> None:
     advice = re.search(r"export const FOLDED_ADVICE = '([^']*)'\s*\+\s*'([^']*)'", js)
     assert reason and reason.group(1) == FOLDED
     assert advice and advice.group(1) + advice.group(2) == FOLDED_ADVICE
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_pose_and_fold_refusal_words_are_pythons() -> None:
+    """The widget's PoseError naming a folded garment too (``alsoFolded``) is the teacher's and the student runner's
+    (:func:`tryon.garment.category.also_folded`), word for word, on the framing's own pose refusals."""
+    import json
+    import subprocess
+
+    from tryon.garment.category import FOLDED_ADVICE, also_folded
+
+    poses = ["the photo seems to show you from the side: use a photo taken from the front, facing the camera",
+             "the photo seems to show you from the back: use a photo taken from the front"]
+    script = (f"import {{ alsoFolded }} from {json.dumps(CATEGORY_JS.as_uri())};\n"
+              f"process.stdout.write(JSON.stringify({json.dumps(poses)}.map(alsoFolded)));")
+    out = subprocess.run(["node", "--input-type=module", "-e", script], check=True, capture_output=True, text=True,
+                         timeout=60)
+    js = json.loads(out.stdout)
+    assert js == [also_folded(p) for p in poses]
+    # The format the teacher's pose refusals also use (pytools/teacher/pipeline.py calls also_folded).
+    assert js[0] == f"{poses[0]}. Also, {FOLDED_ADVICE}"

@@ -464,7 +464,7 @@ def test_a_filled_neck_is_shaded_as_a_cylinder_not_one_flat_tone():
 def test_a_refilled_arm_darkens_towards_its_outline_however_wide_it_is_filled():
     """An arm refilled under a removed long sleeve is shaded as a lit cylinder, darker from its middle to the outline
     it is filled to, with no dark ring inside it where a narrower model radius ends (a cuff's fill is wider than
-    any capsule at the wrist); without the arm's radius its 0.125-shoulder-width default applies."""
+    any capsule at the wrist)."""
     h, w = 200, 160
     img = np.full((h, w, 3), 235, np.uint8)
     parse = np.zeros((h, w), np.uint8)

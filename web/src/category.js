@@ -19,7 +19,7 @@
 import {
   components, gaussianBlur, labInto, median, percentile, resize, resizeMaskArea, roundHalfEven,
 } from './processing.js';
-import { CATEGORY_EXAMPLES, normaliseCategory } from './protocol.js';
+import { CATEGORY_EXAMPLES, ErrorName, REFUSALS, namedError, normaliseCategory } from './protocol.js';
 
 // ------------------------------------------------------------------------------------- small numpy helpers
 
@@ -780,6 +780,48 @@ export function classifyGarment(mask, rules, { hangerAbove = null, image = null 
  */
 export function laidOutRefusal(info) {
   return info.category === 'uncertain' && info.reason === FOLDED ? FOLDED_ADVICE : null;
+}
+
+/**
+ * `tryon.garment.category.also_folded`: a person photo's pose refusal that names the garment photo's fold too,
+ * `"<poseMessage>. Also, "` and {@link FOLDED_ADVICE} (the teacher's and the student runner's words; tested).
+ * @param {string} poseMessage a `PoseError`'s message (no full stop at its end, as every refusal's)
+ * @returns {string}
+ */
+export function alsoFolded(poseMessage) {
+  return `${poseMessage}. Also, ${FOLDED_ADVICE}`;
+}
+
+/**
+ * Whether an error is the refusal of a garment photographed folded ({@link laidOutRefusal}, or {@link refusal}
+ * under `auto`): an `UnsupportedCategoryError` saying {@link FOLDED_ADVICE}.
+ * @param {{name?: string, message?: string}|null|undefined} err
+ * @returns {boolean}
+ */
+export function isFoldedRefusal(err) {
+  return err?.name === ErrorName.UNSUPPORTED_CATEGORY && err.message === FOLDED_ADVICE;
+}
+
+/**
+ * What to throw for a garment photo's refusal, with the person photo framed too when the garment is folded
+ * (`StudentRunner.refuse_with_pose`): a shopper who picked a garment laid out was refused again for the pose. A
+ * `PoseError` of the framing (any: a back or side view, a lean, the pose gate, the body part out of view, a person
+ * too small) gives one `PoseError` naming both ({@link alsoFolded}). No person or several people, any other error
+ * of the framing (read here for more words only) or a photo framed leave `refusal` as it was; a refusal other than
+ * the fold's is returned at once, without framing.
+ * @param {Error} refusal the garment photo's refusal
+ * @param {() => Promise<unknown>} frame frames the person photo as the run would (throws its refusals)
+ * @returns {Promise<Error>} `refusal`, or a new `PoseError`
+ */
+export async function foldedWithPose(refusal, frame) {
+  if (!isFoldedRefusal(refusal)) return refusal;
+  try {
+    await frame();
+  } catch (err) {
+    if (err?.name === ErrorName.POSE) return namedError(ErrorName.POSE, alsoFolded(err.message));
+    if (!REFUSALS.has(err?.name)) console.warn(`tryon: framing the person photo of a folded garment failed (${err?.message})`);
+  }
+  return refusal;
 }
 
 /**

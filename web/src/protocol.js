@@ -61,7 +61,7 @@ export const ErrorName = Object.freeze({
   // Refusals: the photos cannot be dressed as they are (same names and meaning as tryon.errors in Python).
   NO_PERSON: 'NoPersonError', // no person, or no face (a product photo given as the person)
   MULTIPLE_PEOPLE: 'MultiplePeopleError', // two or more people in the person photo
-  POSE: 'PoseError', // shoulders out of view, a back view, or the person too small in the photo
+  POSE: 'PoseError', // shoulders out of view, a back view, or the person too small (a folded garment photo named too)
   PHOTO_TYPE: 'PhotoTypeError', // the garment photo shows a person
   UNSUPPORTED_CATEGORY: 'UnsupportedCategoryError', // the garment is not a top (bottoms, one-pieces)
   LOW_CONFIDENCE: 'LowConfidenceError', // a quality gate refused the result (the student's output gate, the teacher's)

@@ -12,7 +12,9 @@
  * stand-in or an older export) the whole photo is letterboxed, as before framing existed.
  *
  * With `garment_category` in the manifest and `category="auto"`, a garment the student does not dress, or one the
- * classifier cannot tell, is refused (`category.js`, `UnsupportedCategoryError`) before the student runs.
+ * classifier cannot tell, is refused (`category.js`, `UnsupportedCategoryError`) before the student runs; a garment
+ * photographed folded is refused whatever its category, and, for a photo whose framing refuses the pose, in one
+ * `PoseError` naming both (`category.js` `foldedWithPose`, as `StudentRunner.refuse_with_pose`).
  *
  * Live mode runs the manifest's `live` graphs when it has them (`tryon.export.live`): the garment pyramid once per
  * garment, then on every frame the student on that pyramid without the flip ensemble (about twice as fast as the
@@ -642,7 +644,14 @@ async function run(msg) {
   const { image: person, canvas, ctx } = toCanvas(msg.person);
   if (msg.garment) {
     state.garment = null; // a refused garment is never used for later frames
-    state.garment = await prepareGarment(msg.garment, msg.garmentMask, msg.category, msg.id);
+    try {
+      state.garment = await prepareGarment(msg.garment, msg.garmentMask, msg.category, msg.id);
+    } catch (err) {
+      // A live frame's pose refusals hide the garment without an error (frameLive): its refusal stands alone.
+      if (msg.live || !state.framing) throw err;
+      // A folded garment: the photo is framed as below, and a PoseError names both (StudentRunner.refuse_with_pose).
+      throw await C.foldedWithPose(err, () => state.framing.framer.frame(person, state.size, category));
+    }
     if (state.garment.switched) { // `auto`: the classified category's student is loaded now
       category = state.garment.switched;
       state.category = category;
