@@ -50,6 +50,10 @@ _HOOK_WIDTH = 0.12            # ... narrower than this share of its widest row, 
 _HANGER_DE = 20.0             # CIELAB distance to the hook's colour within which the hanger is followed
 _FRINGE_DEPTH = 0.025         # a backdrop fringe of the mask is peeled at most this share of its widest row deep
 _FRINGE_DE = 2.5              # ... its pixels within this CIELAB distance of the backdrop just outside
+_BLEED_L = 2.0               # ... or the garment's colour bled into it (JPEG's halved chroma): within this L* of it,
+_BLEED_SHARE = 0.5            # ... its a*b* less than this share of the way to the garment's colour inside,
+_BLEED_MIN_CHROMA = 8.0       # ... where that colour is at least this a*b* distance from the backdrop,
+_BLEED_RINGS = 3              # ... at most this many pixels deeper (JPEG's 2x2 chroma blocks and their ringing)
 _SHADOW_CHROMA = 4.0          # ... or its shadow on the backdrop: within this a*b* distance of the backdrop,
 _SHADOW_L = (2.0, 40.0)       # ... darker than it by this many L* units,
 _SHADOW_APART = 20.0          # ... and this CIELAB distance or more from the garment's colour inside the outline,
@@ -336,6 +340,7 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
     w_out = cv2.GaussianBlur(outside.astype(np.float32), (0, 0), sig)
     ext = cv2.GaussianBlur(lab * outside[..., None], (0, 0), sig) / np.maximum(w_out, 1e-6)[..., None]
     near_ext = (np.linalg.norm(lab - ext, axis=-1) < _FRINGE_DE) & (w_out > 1e-3)
+    bleed = _chroma_bleed(lab, ext, solid, depth) & (w_out > 1e-3)
     # A shadow reaches further out than a fringe: up to twice as deep, against the backdrop beyond it.
     sdepth = 2 * depth
     around = cv2.dilate(solid.astype(np.uint8), np.ones((2 * sdepth + 1,) * 2, np.uint8)).astype(bool) & (m < 0.05)
@@ -357,12 +362,49 @@ def trim_backdrop_fringe(image: np.ndarray | None, mask: np.ndarray) -> np.ndarr
         if not peel.any():
             break
         cur &= ~peel
+    # Then the paper tinted by the garment's colour, a few rings more from wherever the peel stopped.
+    for _ in range(min(depth, _BLEED_RINGS)):
+        ring = cur & ~cv2.erode(cur.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        peel = ring & bleed
+        if not peel.any():
+            break
+        cur &= ~peel
     gone = solid & ~cur
     if not gone.any():
         return m
     # The soft edge beyond the peeled pixels goes with them.
     soft = cv2.dilate(gone.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~solid
     return np.where(gone | soft, 0.0, m).astype(np.float32)
+
+
+def _chroma_bleed(lab: np.ndarray, ext: np.ndarray, solid: np.ndarray, depth: int) -> np.ndarray:
+    """(h, w) bool: pixels of the backdrop's lightness tinted towards the garment's colour just inside the outline.
+
+    A JPEG stores colour at half the resolution: round a yellow tee on white paper the paper is tinted yellow for
+    2-4 px (255, 253, 221 beside 248, 220, 50), beyond what :data:`_FRINGE_DE` takes, and drawn on a person that
+    ring read as a white line round the tee and a white band under its hem (the fifteenth first user's yellow tee
+    and blue jersey, 224-px shop photos). Such a pixel has the backdrop's L* (within :data:`_BLEED_L`) and its
+    a*b* offset from the backdrop's reaches less than :data:`_BLEED_SHARE` of the way to the garment's own colour
+    (its pixels ``depth`` or more inside the outline, a normalised convolution over twice that), where that colour
+    is :data:`_BLEED_MIN_CHROMA` or more from the backdrop's. A white rib on a black tee (no chroma to bleed), a
+    pale garment (its edge is its own colour) and a grey edge (darker than the paper) are not taken.
+
+    Args:
+        lab: (h, w, 3) CIELAB of the garment photo (:func:`_lab`).
+        ext: (h, w, 3) CIELAB of the backdrop just outside the mask.
+        solid: (h, w) bool garment mask.
+        depth: the fringe's greatest depth, pixels.
+    """
+    k = 2 * depth + 1
+    core = cv2.erode(solid.astype(np.uint8), np.ones((k, k), np.uint8)).astype(np.float32)
+    sig = max(1.0, 2.0 * depth)
+    w_in = cv2.GaussianBlur(core, (0, 0), sig)
+    inner = cv2.GaussianBlur(lab * core[..., None], (0, 0), sig) / np.maximum(w_in, 1e-6)[..., None]
+    to_garment = inner[..., 1:] - ext[..., 1:]
+    reach2 = (to_garment ** 2).sum(-1)
+    along = ((lab[..., 1:] - ext[..., 1:]) * to_garment).sum(-1)
+    return ((np.abs(lab[..., 0] - ext[..., 0]) < _BLEED_L) & (reach2 > _BLEED_MIN_CHROMA ** 2)
+            & (along < _BLEED_SHARE * reach2) & (w_in > 1e-3) & solid)
 
 
 def onepiece_mask(image: np.ndarray | None, mask: np.ndarray) -> np.ndarray:

@@ -426,6 +426,33 @@ def test_a_fringe_of_backdrop_round_the_dress_is_peeled():
     np.testing.assert_array_equal(trim_backdrop_fringe(img, loose), loose)
 
 
+def test_a_jpegs_chroma_bleed_round_a_yellow_tee_is_peeled_not_a_pale_garments_edge():
+    """A small shop JPEG stores colour at half resolution: the white paper round a yellow tee is tinted yellow for a
+    few pixels, and a mask reaching into it drew a white line round the tee on the person. That tint is peeled
+    with the fringe (the tee's own pixels stay); a pale yellow tee, of its own colour up to its outline, stays."""
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+
+    tee = np.zeros((224, 224), np.uint8)
+    cv2.rectangle(tee, (22, 30), (202, 200), 1, -1)          # 181 px wide: a fringe up to 5 px deep is peeled
+
+    def jpeg(colour) -> np.ndarray:
+        img = np.full((224, 224, 3), 255, np.uint8)
+        img[tee > 0] = colour
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 75])
+        assert ok
+        return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+    loose = cv2.dilate(tee, np.ones((7, 7), np.uint8)).astype(np.float32)        # 3 px of paper in the mask
+    ring = (loose > 0.5) & (cv2.dilate(tee, np.ones((3, 3), np.uint8)) == 0)     # beyond the tee's outline pixel
+    img = jpeg((248, 220, 50))                    # the paper beside it: (255, 255, 197), (255, 253, 237)...
+    out = trim_backdrop_fringe(img, loose)
+    assert (out[ring] > 0.5).mean() < 0.05        # (0.37 without the chroma rule)
+    assert (out[cv2.erode(tee, np.ones((3, 3), np.uint8)) > 0] > 0.5).all()
+    pale = jpeg((255, 250, 215))                  # its outline pixel, tinted half as much, may go; no more
+    kept = trim_backdrop_fringe(pale, tee.astype(np.float32)) > 0.5
+    assert kept[cv2.erode(tee, np.ones((3, 3), np.uint8)) > 0].all()
+
+
 def _shadowed_tee(stripes: bool):
     """A 400x400 tee on a white backdrop with its soft grey drop shadow (8 px, to the right and below) in the
     mask, as a segmenter gives it. Returns (image, mask with the shadow, the tee alone)."""
