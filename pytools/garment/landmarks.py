@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["garment_landmarks", "LANDMARK_NAMES", "SLEEVE_LANDMARKS", "analyse_shape", "ShapeAnalysis"]
+__all__ = ["garment_landmarks", "LANDMARK_NAMES", "SLEEVE_LANDMARKS", "analyse_shape", "ShapeAnalysis", "cut_hood"]
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +407,93 @@ def _side_median(img: np.ndarray, sa: ShapeAnalysis, y0: float, y1: float, a0: f
             vals.append(img[r0:r1, c0:c1][sa.mask[r0:r1, c0:c1]])
     v = np.concatenate(vals) if vals else np.zeros((0, 3))
     return np.median(v, axis=0).astype(np.float32) if len(v) >= 4 else None
+
+
+HOOD_RISE = 0.26
+"""Least height of a hood standing above a top's shoulders, as a share of the garment's height (:func:`cut_hood`).
+On the shop photos of ``../shared`` the hoods rise 0.27-0.39; collars, hoods laid down and a stand collar's
+jacket 0.12-0.24."""
+
+HOOD_BASE = (0.22, 0.42)
+"""Width of that central lobe where it is :data:`HOOD_RISE` / 2 above the shoulders, as shares of the garment's
+width (hoods 0.24-0.40; a child's halter top's knotted straps 0.46)."""
+
+HOOD_NECK_DIP = 0.5
+"""Depth of the neckline :func:`cut_hood` cuts under a hood, below the line joining its base corners, as a share of
+the half-width between them (a crew neck's front drop)."""
+
+
+def _hood_base(sa: ShapeAnalysis) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The corners (x, y working px; image-left first) where a hood standing above the shoulders meets them, or None.
+
+    The top outline's central lobe must rise :data:`HOOD_RISE` of the garment's height above the shoulders (the
+    median top of the columns 18-32 % in from either side) and be :data:`HOOD_BASE` of its width across halfway up;
+    its corners are found by walking down either flank from there to where the outline turns from steeper than 40°
+    to the shoulder's gentler slope.
+    """
+    top = _top_profile(sa.mask).astype(np.float64)
+    H, W = sa.height, sa.width
+    if W < 20:
+        return None
+    shoulders = np.concatenate([top[sa.left + int(0.18 * W): sa.left + int(0.32 * W) + 1],
+                                top[sa.right - int(0.32 * W): sa.right - int(0.18 * W) + 1]])
+    y_sh = float(np.median(shoulders))
+    lobe = top < y_sh - 0.5 * HOOD_RISE * H
+    c = int(round(sa.cx))
+    if not lobe[c]:
+        return None
+    lo = hi = c
+    while lo > 0 and lobe[lo - 1]:
+        lo -= 1
+    while hi < len(lobe) - 1 and lobe[hi + 1]:
+        hi += 1
+    if not (HOOD_BASE[0] <= (hi - lo + 1) / W <= HOOD_BASE[1]) or y_sh - top[lo:hi + 1].min() < HOOD_RISE * H:
+        return None
+    sm = np.convolve(np.pad(top, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    steep = np.tan(np.radians(40.0))
+    while lo > sa.left + 1 and sm[lo - 1] - sm[lo] > steep:
+        lo -= 1
+    while hi < sa.right - 1 and sm[hi + 1] - sm[hi] > steep:
+        hi += 1
+    return (float(lo), float(sm[lo])), (float(hi), float(sm[hi]))
+
+
+def cut_hood(mask: np.ndarray) -> np.ndarray:
+    """(H, W) float32: a top's mask with a hood standing above its shoulders cut away along a neckline.
+
+    A hoodie or a hooded jacket photographed with its hood up has the hood as the top of its outline: the neck
+    landmarks landed on the hood's crown and the warp drew the hood's inside on the person's chest as a bib under
+    the chin (the fifteenth first user's puffer with a red-lined hood, a grey hoodie on a woman). Worn with the hood
+    down, the hood hangs behind the neck and the front shows a neckline. Here the hood (:func:`_hood_base`) is cut
+    away above an arc through its base corners, :data:`HOOD_NECK_DIP` of their half-width deep at the middle, so
+    the landmarks find the neck at the corners and the front neckline at the arc; what lies below the arc (the
+    hood's lining in its opening) stays. A mask without a hood is returned unchanged.
+
+    Args:
+        mask: (H, W) float32 [0, 1] (or bool) garment mask of a top.
+
+    Returns:
+        (H, W) float32 mask (a copy when a hood is cut).
+
+    Raises:
+        ValueError: the mask is empty.
+    """
+    m = np.asarray(mask, np.float32)
+    sa = analyse_shape(m)
+    base = _hood_base(sa)
+    if base is None:
+        return m
+    inv = 1.0 / sa.scale
+    (xl, yl), (xr, yr) = (((x + 0.5) * inv - 0.5, (y + 0.5) * inv - 0.5) for x, y in base)
+    half = 0.5 * (xr - xl)
+    xs = np.arange(m.shape[1], dtype=np.float64)
+    t = np.clip((xs - xl) / max(xr - xl, 1.0), 0.0, 1.0)
+    arc = yl + t * (yr - yl) + HOOD_NECK_DIP * half * (1.0 - ((xs - 0.5 * (xl + xr)) / max(half, 1.0)) ** 2)
+    above = (np.arange(m.shape[0])[:, None] < arc[None, :]) & ((xs >= xl) & (xs <= xr))[None, :]
+    out = m.copy()
+    out[above] = 0.0
+    log.debug("hood cut away above (%.0f, %.0f)-(%.0f, %.0f)", xl, yl, xr, yr)
+    return out
 
 
 def garment_landmarks(image: np.ndarray | None, mask: np.ndarray, info=None) -> dict[str, tuple[float, float]]:

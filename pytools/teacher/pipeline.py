@@ -357,6 +357,11 @@ class Teacher:
             info = _with_category(info, category)
         require_supported(info, supported=self.CATEGORIES)
         kind = _info_get(info, "category", "top")
+        if kind == "top":
+            from tryon.garment.landmarks import cut_hood
+
+            # A hood standing up would be read as the neck and drawn as a bib: worn down, it hangs behind the neck.
+            garment_mask = cut_hood(garment_mask)
         alpha_mask = None
         if cut_here and kind == "top":
             from tryon.garment.landmarks_onepiece import trim_backdrop_fringe

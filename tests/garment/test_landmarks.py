@@ -394,3 +394,66 @@ def test_shaded_inside_is_the_fronts_fabric_darker_not_another_colour():
     assert shaded_inside(colours[4:], pink).tolist() == [False]
     # A region's median also needs 12 grey levels of difference.
     assert not shaded_inside(np.array([[38, 48, 100]]), np.array([44, 56, 112]), margin=True)[0]
+
+
+def _hoodie_mask(hood: str) -> np.ndarray:
+    """(400, 320) float32: a long-sleeved top's mask with ``hood`` "up" (a rounded hood standing 110 px above the
+    shoulders, 100 px across), "halter" (two thin straps knotted above the neck) or "none" (a crew neck)."""
+    import cv2
+
+    m = np.zeros((400, 320), np.uint8)
+    cv2.fillPoly(m, [np.array([[60, 130], [110, 115], [210, 115], [260, 130], [300, 370], [250, 380], [235, 200],
+                               [235, 390], [85, 390], [85, 200], [70, 380], [20, 370]], np.int32)], 1)
+    if hood == "up":
+        cv2.ellipse(m, (160, 100), (52, 85), 0, 0, 360, 1, -1)
+    elif hood == "halter":
+        cv2.line(m, (120, 116), (155, 20), 1, 6)
+        cv2.line(m, (200, 116), (165, 20), 1, 6)
+    return m.astype(np.float32)
+
+
+def test_a_hood_standing_up_is_cut_away_along_a_neckline():
+    """A hoodie photographed with its hood up: the hood's crown was read as the neck (and drawn as a bib). cut_hood
+    takes it away above an arc through its base, where the neck landmarks then lie; a crew neck and a halter's
+    knotted straps are left as they are."""
+    from tryon.garment.landmarks import cut_hood
+
+    hoodie = _hoodie_mask("up")
+    cut = cut_hood(hoodie)
+    assert cut[20:100, 130:190].max() == 0.0                  # the hood's crown and sides are gone
+    assert (cut[150:380] == hoodie[150:380]).all()            # the body below the neckline is untouched
+    assert cut[125:135, 95:105].min() == 1.0 and cut[125:135, 215:225].min() == 1.0   # the shoulders stay
+    lm = garment_landmarks(None, cut)
+    before = garment_landmarks(None, hoodie)
+    assert before["neck_left"][1] < 40                        # on the hood's crown
+    for side in ("left", "right"):
+        assert 100 <= lm[f"neck_{side}"][1] <= 130, lm         # at the hood's base, level with the shoulders' top
+    assert 60 <= lm["neck_left"][0] - lm["neck_right"][0] <= 130
+    assert lm["neck_front"][1] > lm["neck_left"][1] + 10       # the arc's dip: a front neckline
+    for hood in ("none", "halter"):
+        np.testing.assert_array_equal(cut_hood(_hoodie_mask(hood)), _hoodie_mask(hood))
+
+
+# Judged by eye (the Myntra catalogue in ../shared/data/more-photos): hoods standing up, and tops without one (a hood
+# laid down, a stand collar's jacket, a child's halter top, a zip-neck).
+HOODS_UP = ("15627.jpg", "17897.jpg", "10017.jpg", "15624.jpg")
+NO_HOOD_UP = ("15317.jpg", "13835.jpg", "12835.jpg", "11276.jpg")
+
+
+@pytest.mark.realdata
+def test_realdata_hoods_standing_up_are_cut_and_others_are_not(wild_dev):
+    from tryon.garment.landmarks import cut_hood
+    from tryon.processing import load_image
+
+    folder = wild_dev.parent / "more-photos" / "fashion-product-images" / "garment"
+    if not folder.is_dir():
+        pytest.skip("more-photos is absent (research-only photos, not committed)")
+    for name in HOODS_UP + NO_HOOD_UP:
+        img = load_image(folder / name, min_side=1)
+        mask = garment_mask(img)
+        cut = cut_hood(mask)
+        lost = float(((mask > 0.5) & (cut < 0.5)).sum()) / float((mask > 0.5).sum())
+        if name in HOODS_UP:
+            assert 0.03 < lost < 0.25, (name, lost)
+        else:
+            assert lost == 0.0, (name, lost)
