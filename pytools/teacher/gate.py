@@ -78,9 +78,8 @@ from tryon.person.body import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WR
 from tryon.person.labels import LABEL
 from tryon.teacher.gate_config import DEFAULT_MIN_CONFIDENCE, LOWER_SIGNALS, SIGNALS, SignalSpec
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "REFUSAL", "ADVICE", "assess", "check",
-           "threshold",
-           "threshold_for", "ramp",
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "SIGNALS", "SignalSpec", "Quality", "REFUSAL", "ADVICE", "TIE_FIRST", "assess",
+           "check", "threshold", "threshold_for", "ramp",
            "pose_visibility", "landmark_asymmetry", "lower_landmark_asymmetry", "mask_quality", "garment_shares",
            "warp_distortion", "leg_raise", "seen_leg_raise", "hidden_by_arms", "arms_across", "forearm_raised", "skin_tone"]
 
@@ -97,6 +96,12 @@ in ``tryon run`` cuts the messages there)."""
 ADVICE = ". To fix it, "
 ALSO_MAX = 2
 """How many other signals below the threshold a refusal names after the weakest one's advice (what is wrong only)."""
+
+TIE_FIRST = ("legs", "stance")
+"""Signals named first when they tie with others for the lowest score, because what they say is what to change: a
+waist-up photo also weakens the pose (``legs``); a jump or a kick also flings the forearms across the torso and
+leaves the old garment showing (``stance``). Two of the sixteenth first user's mid-air photos, their arms spread,
+were told that their forearms were in front of their body (``arms_across`` and ``stance`` both at 0)."""
 
 
 @dataclass
@@ -657,8 +662,7 @@ def assess(result) -> Quality:
                                getattr(result, "warped_parts", None)))
     specs = LOWER_SIGNALS if _is_lower(result) else SIGNALS
     scores = {k: ramp(raw[k], spec.bad, spec.good) for k, spec in specs.items()}
-    # Ties go to a short legs signal (a waist-up photo also weakens the pose; the legs say what to change).
-    weakest = min(scores, key=lambda k: (scores[k], not (k == "legs" and scores[k] < 1.0)))
+    weakest = min(scores, key=lambda k: (scores[k], not (k in TIE_FIRST and scores[k] < 1.0)))
     return Quality(confidence=scores[weakest], weakest=weakest, raw=raw, scores=scores, lower=_is_lower(result))
 
 

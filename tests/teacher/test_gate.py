@@ -306,6 +306,19 @@ def test_a_top_on_a_jump_is_refused_where_the_legs_are_seen():
     assert assess(_result(keypoints=guessed, **top)).raw["stance"] == 0.0
 
 
+def test_a_jump_with_the_arms_flung_across_is_named_as_the_jump():
+    """Mid-air, the forearms cross the torso too: both signals read 0, and the refusal leads with the raised leg (what
+    to change: stand with both feet on the ground), naming the arms after it."""
+    kp = _standing(0.5)                   # hips at y 100
+    kp[[L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST], :2] = [(125, 30), (65, 30), (135, 75), (55, 75),
+                                                                           (75, 70), (115, 70)]
+    jump = assess(_result(keypoints=kp, garment_info={"category": "top"}))
+    assert jump.scores["stance"] == 0.0 and jump.scores["arms_across"] == 0.0
+    assert jump.weakest == "stance"
+    message = jump.message(0.8)
+    assert message.index("one leg is raised") < message.index("your forearms are in front of your body")
+
+
 def _lower_landmarks() -> dict[str, tuple[float, float]]:
     return {"waist_left": (210.0, 80.0), "waist_right": (90.0, 80.0), "waist_center": (150.0, 80.0),
             "hem_left": (230.0, 330.0), "hem_right": (70.0, 330.0)}
