@@ -1300,6 +1300,14 @@ widths (a disk that wide does not fit in it), unless more than :data:`SPUR_SLEEV
 :data:`SPECK_AREA` square shoulder widths or mostly beyond the body."""
 
 
+def _near_body(parse: np.ndarray, size: tuple[int, int], sw: float) -> np.ndarray:
+    """(h, w) bool at ``size`` = (w, h): the parse's labels other than backdrop, grown by :data:`ROUND_MARGIN`
+    shoulder widths (``sw`` in pixels at that size)."""
+    body = cv2.resize((parse != LABEL["background"]).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    k = max(3, int(round(ROUND_MARGIN * sw)) | 1)
+    return cv2.dilate(body, np.ones((k, k), np.uint8)).astype(bool)
+
+
 def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarray | None = None, *,
                 sleeves: bool, work_height: int = 512) -> np.ndarray:
     """``alpha`` without the thin spurs of its sleeves and the specks apart from the garment.
@@ -1310,7 +1318,8 @@ def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarr
     drops a speck of fabric off the body here and there, or, past a child's ruffle sleeve, a whole wedge of it out in
     the backdrop. The sleeves are opened (erosion then dilation by a disk :data:`SPUR_WIDTH` shoulder widths across:
     what no such disk fits in goes, as in :func:`_round_shoulders`; Serra, Image Analysis and Mathematical Morphology,
-    1982) outside the torso's part and its edge. Pieces apart from the rest (further than :data:`SPUR_WIDTH` from it)
+    1982) outside the torso's part and its edge where they lie on or near the body (out on the backdrop a hairline
+    of the torso's part goes too). Pieces apart from the rest (further than :data:`SPUR_WIDTH` from it)
     go too when smaller than :data:`SPECK_AREA` or mostly beyond the body (more than :data:`ROUND_MARGIN` off the
     parse's labels other than backdrop): no part of a worn top floats beside the person. Not the torso, nor a
     "sleeve" mostly that thin: a camisole's straps are (and the garment analysis takes one for a sleeve now and then).
@@ -1340,6 +1349,10 @@ def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarr
     if sleeves and d >= 3:
         torso = cv2.resize((parts == PART_TORSO).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         kept_zone = cv2.dilate(torso, np.ones((3, 3), np.uint8)).astype(bool)
+        if parse is not None:
+            # The torso's part is kept whole only on and near the body: out on the backdrop a hairline labelled
+            # torso is a spur all the same (a tee's sleeve hem mapped past the arm beside a hand in a pocket).
+            kept_zone &= _near_body(parse, (w, h), sw_s)
         opened = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN,
                                   cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
         # (With a working pixel of the kept fabric's rim: its ramp is not a spur.)
@@ -1361,9 +1374,7 @@ def _drop_spurs(alpha: np.ndarray, parts: np.ndarray, sw: float, parse: np.ndarr
         main = int(np.argmax(area[1:])) + 1
         off = np.zeros(n)
         if parse is not None:
-            body = cv2.resize((parse != LABEL["background"]).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-            k = max(3, int(round(ROUND_MARGIN * sw_s)) | 1)
-            beyond = kept & ~cv2.dilate(body, np.ones((k, k), np.uint8)).astype(bool)
+            beyond = kept & ~_near_body(parse, (w, h), sw_s)
             off = np.bincount(cc[beyond], minlength=n) / np.maximum(area, 1)
         small = [i for i in range(1, n) if i != main and (area[i] < SPECK_AREA * sw_s * sw_s or off[i] > 0.5)]
         if small:

@@ -770,8 +770,9 @@ def test_the_shoulders_corners_beside_the_body_are_rounded_off():
 
 def test_hairline_spurs_of_a_sleeve_and_stray_specks_are_dropped_but_not_straps():
     """A turned-down short sleeve's hem corner was drawn as a hairline of fabric reaching into the backdrop, and the
-    torso's spline dropped specks of fabric off the body: both go. A sleeve itself, the torso and a camisole's
-    straps (as thin as a spur, even one the analysis took for a sleeve) stay whole."""
+    torso's spline dropped specks of fabric off the body: both go, and so does a hairline of the torso's part out on
+    the backdrop. A sleeve itself, the torso and a camisole's straps (as thin as a spur, even one the analysis took for
+    a sleeve) stay whole."""
     from tryon.teacher.warp import SPUR_WIDTH, _drop_spurs
 
     sw = 100.0
@@ -815,6 +816,15 @@ def test_hairline_spurs_of_a_sleeve_and_stray_specks_are_dropped_but_not_straps(
     out = _drop_spurs(pieces, parts, sw, parse, sleeves=True)
     assert out[200:230, 10:50].max() < 0.05 and out[205:235, 220:235].min() > 0.95
     assert _drop_spurs(pieces, parts, sw, sleeves=True)[200:230, 10:50].min() > 0.95    # no parse: kept
+    # A hairline the torso's part reaches out with into the backdrop goes too; on the body a torso's strap stays.
+    torso_spur = alpha.copy()
+    torso_spur[240:243, 40:100] = 1.0                              # off the torso's side, beyond the body
+    spur_parts = parts.copy()
+    spur_parts[240:243, 40:100] = PART_TORSO
+    out = _drop_spurs(torso_spur, spur_parts, sw, parse, sleeves=True)
+    assert out[240:243, 40:85].max() < 0.05
+    assert out[65:95, 120:123].min() > 0.95 and out[110:270, 105:195].min() > 0.95
+    assert _drop_spurs(torso_spur, spur_parts, sw, sleeves=True)[240:243, 40:90].min() > 0.95   # no parse: kept
     # Nothing to drop: the mask is returned as it is.
     clean = alpha.copy()
     clean[150:153, 240:290] = 0.0
