@@ -52,8 +52,8 @@ from tryon.teacher.skin import (contact_shadow, drop_textured, fit_skin_shading,
 from tryon.person.body import KP, BodyFrame, body_frame
 from tryon.teacher.warp import PART_TORSO, WarpResult
 
-__all__ = ["paint_layers", "body_region", "neck_column", "neck_profile", "NECK_FACE", "arm_silhouette", "fill_colors",
-           "backdrop_texture", "hair_matte", "compose", "ComposeResult"]
+__all__ = ["paint_layers", "body_region", "neck_column", "neck_profile", "NECK_FACE", "arm_silhouette", "arm_radius",
+           "centred_arm_keypoints", "fill_colors", "backdrop_texture", "hair_matte", "compose", "ComposeResult"]
 
 log = logging.getLogger(__name__)
 
