@@ -1664,9 +1664,14 @@ def warp_garment(garment: np.ndarray, garment_mask: np.ndarray, landmarks: dict[
         # openings are its own (a swimsuit's cut-outs at the waist).
         covered = final_lab > 0
         pits = max(t["armpit_left"][1], t["armpit_right"][1]) * h / H
-        holes = (_enclosed_holes(covered, pits) & (parse_w != LABEL["background"])) | \
-            (_torso_holes(covered, t, (h, w), (H, W))
-             & np.isin(parse_w, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"])))
+        # (The torso's outline is a polygon through the targets: between its straight sides and the garment's own
+        # hem or side seam it leaves slivers a pixel or two thick. Filled with copied coordinates, constant along
+        # each step of the sliver's staircase, they drew the hem as a saw-tooth (a 224-px shop photo's tee,
+        # magnified, sixteenth first user): an opening keeps only the bites.)
+        bites = cv2.morphologyEx((_torso_holes(covered, t, (h, w), (H, W))
+                                  & np.isin(parse_w, (LABEL["torso"], LABEL["left_arm"], LABEL["right_arm"])))
+                                 .astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+        holes = (_enclosed_holes(covered, pits) & (parse_w != LABEL["background"])) | bites
         if holes.any():
             _take_nearest(holes, grid_px, final_lab, source)
     edge = (final_lab == PART_NONE) & (fringe != PART_NONE)
