@@ -1358,6 +1358,17 @@ thighs is wider still (:func:`_kept_below_hem`)."""
 UNDER_HOLE = 0.02
 """Largest patch of old garment enclosed by the kept part that :func:`_kept_below_hem` keeps too, in squared shoulder
 widths."""
+UNDER_FOOT, UNDER_DRESS = 0.15, 0.3
+"""The foot of :data:`UNDER_BAND` (its lowest UNDER_FOOT shoulder widths) and the least share of its clothing the old
+garment must cover for :func:`_kept_below_hem` to sample the old garment as the one worn on the thighs, where
+trousers or a skirt clothe that foot (a dress or a kurta goes on down the thighs; a long top's hem stops in the
+band)."""
+UNDER_STRIP = 0.15
+"""How far below the new hem, in shoulder widths, the old top's last strip may reach for :func:`_kept_below_hem` to
+let it go when the thighs' own garment is not of its colour (a long shirt under the tee reaching further is kept)."""
+UNDER_SUPPORT = 0.01
+"""Least share of the thighs' samples within 8 CIELAB units of a colour for :func:`_kept_below_hem` to take it as
+their garment's when that garment is not the old one (trousers or a skirt under a long top)."""
 UNDER_COLOUR = 8.0
 """CIELAB distance within which an old-garment pixel has the colour of the garment on the thighs (a print's colours
 sampled, so a floral dress's every colour is near some sample)."""
@@ -1378,8 +1389,10 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     the garment's sides) or beside it from UNDER_WAIST above the hips down, within the hips' width (UNDER_BESIDE)
     or the thigh garment's (a top narrower than the dress at the waist; not an elbow's puff sleeve beside it),
     within UNDER_COLOUR of the garment seen on the thighs (UNDER_BAND, non-skin torso / lower body labels,
-    ARM_RADIUS from the arm bones) and no farther from it than from the old garment's chest (+3
-    units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's, is not). Only parts
+    ARM_RADIUS from the arm bones; where trousers or a skirt clothe the band's foot and the old garment covers less
+    than UNDER_DRESS of it, only their pixels and common colours, UNDER_SUPPORT) and no farther from it than from the
+    old garment's chest (+3 units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's,
+    is not). Only parts
     touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view;
     candidate patches of at most UNDER_HOLE sw² that the kept part encloses are kept with it.
     Colour palettes are nearest-neighbour tests (:func:`_palette`), as in :func:`_top_tail`.
@@ -1422,9 +1435,35 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     if not cand.any():
         return none
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    kept = _kept_by_palette(lab, parse, old, cand, thighs, chest, sw)
+    # A long old top's hem can reach into the band: its colour, sampled as the thighs', kept the top's last strip
+    # below the new hem (a black tee's band between a yellow tee and grey trousers, shown at 1.00). Where trousers
+    # or a skirt clothe the band's foot and the old garment does not go on down there (not a dress or a kurta; bare
+    # legs below a mini dress leave the foot unclothed), the thighs' palette is their own garment's common colours
+    # (the dark crease between the legs matched the strip too). What that no longer keeps goes only when it is such
+    # a strip, within UNDER_STRIP of the new hem: a long shirt under a tee, refilled, was a slab.
+    foot = thighs & (maps.b > hip_b + (UNDER_BAND[1] - UNDER_FOOT) * sw)
+    if kept.any() and foot.sum() >= 50 and (old & foot).sum() < UNDER_DRESS * foot.sum() \
+            and (thighs & ~old).sum() >= 50:
+        own = _kept_by_palette(lab, parse, old, cand, thighs & ~old, chest, sw, support=UNDER_SUPPORT)
+        strip = kept & ~own
+        if strip.any() and float(np.percentile(maps.b[strip] - hem_b[strip], 95)) < UNDER_STRIP * sw:
+            kept = own
+    return kept
+
+
+def _kept_by_palette(lab: np.ndarray, parse: np.ndarray, old: np.ndarray, cand: np.ndarray, thighs: np.ndarray,
+                     chest: np.ndarray, sw: float, *, support: float = 0.0) -> np.ndarray:
+    """:func:`_kept_below_hem`'s colour test and its connectivity: the candidates ``cand`` within UNDER_COLOUR of the
+    ``thighs`` palette (``support``: :func:`_palette`'s) and no farther from it than from the ``chest``'s (+3), in
+    parts touching the thighs or the lower body's own pixels, with the small patches they enclose. (H, W) bool; all
+    masks (H, W) bool on ``lab``'s (H, W, 3) CIELAB pixels; ``sw`` the shoulder width in pixels."""
     rng = np.random.default_rng(0)
     q = lab[cand]
-    d_t = _palette(lab, thighs, rng).query(q, k=1)[0]
+    thigh_tree = _palette(lab, thighs, rng, min_px=1, support=support)
+    if thigh_tree is None:
+        return np.zeros(parse.shape, bool)
+    d_t = thigh_tree.query(q, k=1)[0]
     d_c = _palette(lab, chest, rng).query(q, k=1)[0]
     keep = np.zeros(parse.shape, bool)
     keep[cand] = (d_t < UNDER_COLOUR) & (d_t <= d_c + 3.0)
