@@ -58,7 +58,7 @@ from tryon.person.body import (
 __all__ = ["BOX_KINDS", "FramingConfig", "Framing", "PersonFramer", "upper_body_box", "category_box", "category_frame",
            "bottom_cut", "knees_cut", "box_from_frame", "crop_to_box", "box_transform", "seed_rois",
            "proportion_error", "student_guard", "guard_mask", "attach_framing", "POSE_GATE_SIGNALS", "pose_gate_scores",
-           "refuse_pose_gate", "refuse_back_view", "refuse_side_view", "OUTPUT_GATE_SIGNALS", "OutputQuality",
+           "refuse_pose_gate", "refuse_back_view", "refuse_side_view", "refuse_lean", "OUTPUT_GATE_SIGNALS", "OutputQuality",
            "output_gate_raw", "output_gate_scores", "refuse_output_gate", "person_in_model", "skin_pixels", "refuse_person_as_garment", "GARMENT_SHOWS_PERSON", "PHOTOS_SWAPPED"]
 
 
@@ -424,6 +424,19 @@ def refuse_side_view(keypoints: np.ndarray, config: FramingConfig | None = None)
     if torso > 0 and float(np.linalg.norm(sh[0] - sh[1])) < cfg.min_front_width * torso:
         raise PoseError("the photo seems to show you from the side: use a photo taken from the front, facing the "
                         "camera")
+
+
+def refuse_lean(keypoints: np.ndarray, config: FramingConfig | None = None) -> None:
+    """Refuse a body lying, upside down or leaning far from upright (a backflip, a cartwheel), whatever the garment.
+
+    The shoulder-to-hip line may lean at most ``max_lean_deg`` from vertical (:func:`_refuse_lean`), as in the
+    student's framing. Only when both shoulders and both hips are seen (a waist-up photo's hips are guessed).
+    Arguments as :func:`refuse_back_view`; raises ``PoseError``, saying to use an upright photo.
+    """
+    cfg = config or FramingConfig()
+    kp = np.asarray(keypoints, np.float64)
+    if _seen(kp, (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP), cfg):
+        _refuse_lean(kp, cfg)
 
 
 def _refuse_posture(kp: np.ndarray, cfg: FramingConfig) -> None:

@@ -382,3 +382,15 @@ def test_refuse_back_view_reads_the_shoulders_or_else_the_hips():
         refuse_back_view(hips_only)
     hips_only[[23, 24], 0] = kp[[23, 24], 0]
     refuse_back_view(hips_only)
+
+
+def test_refuse_lean_refuses_a_body_lying_or_upside_down_only_when_its_hips_are_seen():
+    from tryon.framing import refuse_lean
+
+    refuse_lean(_keypoints())                                                         # upright
+    refuse_lean(_keypoints(hips=((170, 240), (110, 250))))                          # leaning 15 degrees
+    with pytest.raises(PoseError, match="upright"):
+        refuse_lean(_keypoints(hips=((130, -50), (70, -50))))                        # upside down
+    with pytest.raises(PoseError, match="upright"):
+        refuse_lean(_keypoints(hips=((250, 110), (250, 50))))                        # lying
+    refuse_lean(_keypoints(hips=((130, -50), (70, -50)), hip_vis=0.0))              # hips guessed: no word

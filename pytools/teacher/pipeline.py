@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tryon.errors import PoseError, UnsupportedCategoryError, UsageError
-from tryon.framing import refuse_back_view, refuse_side_view
+from tryon.framing import refuse_back_view, refuse_lean, refuse_side_view
 from tryon.person.labels import LABEL
 from tryon.teacher.agnostic import agnostic_image, refine_arm_labels
 from tryon.teacher.compose import compose
@@ -198,7 +198,8 @@ class Teacher:
         UnsupportedCategoryError: the garment is neither a top, a bottom (trousers, jeans, shorts, skirt) nor a
             one-piece (dress, jumpsuit).
         PoseError: any photo taken from the back or the side (:func:`tryon.framing.refuse_back_view`,
-            :func:`tryon.framing.refuse_side_view`); bottoms on a photo whose legs are not in view; one-pieces on a
+            :func:`tryon.framing.refuse_side_view`) or of a body lying or upside down
+            (:func:`tryon.framing.refuse_lean`); bottoms on a photo whose legs are not in view; one-pieces on a
             photo cut above the knees, a back view or a leaning body (:func:`tryon.framing.category_frame`).
         MissingModelError: a model file is missing (run ``tryon setup``).
         LowConfidenceError: the result's confidence is below ``min_confidence`` (its category's).
@@ -285,8 +286,9 @@ class Teacher:
             when one was used).
 
         Raises:
-            PoseError: a photo taken from the back or the side, before anything is drawn
-                (:func:`tryon.framing.refuse_back_view`, :func:`tryon.framing.refuse_side_view`; the message names
+            PoseError: a photo taken from the back or the side, or of a body lying or upside down, before anything
+                is drawn (:func:`tryon.framing.refuse_back_view`, :func:`tryon.framing.refuse_side_view`,
+                :func:`tryon.framing.refuse_lean`; the message names
                 a garment photographed folded too, which would be refused next); bottoms on a
                 photo whose legs are not in view (hips, knees and, for full-length
                 trousers, ankles); one-pieces on a photo that does not show the shoulders, hips and both knees
@@ -342,6 +344,8 @@ class Teacher:
             refuse_back_view(analysis.keypoints)
             # (On the whole photo's pose when there is one: an upper-body crop hides the hips the rule reads.)
             refuse_side_view(located[1] if located is not None else analysis.keypoints)
+            # A backflip was dressed with the top pasted upright on the upside-down body (seventeenth first user).
+            refuse_lean(located[1] if located is not None else analysis.keypoints)
         except PoseError as exc:
             # A folded garment photo is named too: a shopper who took a photo from the front was refused again for
             # it (three of a first user's 32 pairings).

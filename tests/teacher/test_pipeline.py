@@ -196,6 +196,26 @@ def test_teacher_refuses_side_views_before_dressing_but_not_three_quarter_views(
 
 
 @pytest.mark.realdata
+def test_teacher_refuses_an_upside_down_body_before_dressing(teacher, wild_dev):
+    """A backflip (the seventeenth first user's) was dressed: the top pasted upright on the upside-down body, the sky
+    smeared, refused by the gate only afterwards with "one leg is raised". Its shoulder-to-hip line leans 125 degrees
+    from upright: refused before anything is drawn, with the framing's words. Every other person of the wild-dev and
+    first users' sets leans at most 31 degrees (max_lean_deg 40)."""
+    from tryon.errors import PoseError
+    from tryon.framing import refuse_lean
+    from tryon.processing import load_image
+
+    flip = wild_dev.parent / "more-photos" / "econ-icon/person/959c4c726a69901ce71b93a9242ed900.png"
+    upright = wild_dev.parent / THREE_QUARTER[0]
+    if not (flip.exists() and upright.exists()):
+        pytest.skip("more-photos persons are absent")
+    garment = np.full((64, 64, 3), 255, np.uint8)          # never read: the person is refused first
+    with pytest.raises(PoseError, match="upright"):
+        teacher.run(load_image(flip), garment, garment_mask=np.ones((64, 64), np.float32), category="tops")
+    refuse_lean(teacher._person_analyzer()(load_image(upright)).keypoints)
+
+
+@pytest.mark.realdata
 def test_a_side_view_refusal_names_a_folded_garment_photo_too(teacher, wild_dev):
     """A first user's side-on photo paired with a shop's folded shirt was refused for the pose alone; the shopper who
     took a photo from the front would have been refused again for the shirt. The PoseError names both."""
