@@ -7,7 +7,9 @@ the browser. Per pair:
 1. **Garment checks** (:meth:`StudentRunner.analyse_garment`, cached by the garment's pixels): a photo of a
    person given as the garment is refused (:class:`~tryon.errors.PhotoTypeError`); the garment mask on a plain
    background (:func:`tryon.garment.mask.garment_mask`, else
-   :class:`~tryon.errors.BusyBackgroundError`); the category (given, or from
+   :class:`~tryon.errors.BusyBackgroundError`), fed to the student of tops or one-pieces with its backdrop fringe,
+   shadow and tinted paper peeled as the teacher draws those
+   (:func:`tryon.garment.landmarks_onepiece.trim_backdrop_fringe`); the category (given, or from
    :func:`tryon.garment.category.classify_garment`): the student dresses the categories its manifest lists
    (``categories``; the deployed student: tops), anything else is refused with
    :class:`~tryon.errors.UnsupportedCategoryError` naming the category, and so is a garment the classifier cannot
@@ -83,6 +85,48 @@ def select_providers(preference: str) -> list[Any]:
     return ["CPUExecutionProvider"]
 
 
+PEEL_SIDE = 640
+"""Longest side, in pixels, at which :func:`_peeled` peels a larger garment photo's mask (the student's garment input
+is a few hundred pixels; the widget peels at the photo's size, with its two widest blurs at reduced size)."""
+
+
+def _peeled(garment: np.ndarray, mask: np.ndarray, category: str) -> np.ndarray:
+    """The garment mask a runner computed, as the student is given it: for the categories the teacher draws from a
+    peeled mask (:data:`tryon.garment.segmenter.PEELED_CATEGORIES`: tops, one-pieces), the teacher's
+    :func:`tryon.garment.landmarks_onepiece.trim_backdrop_fringe` (the fringe of backdrop along the outline, the
+    garment's cast shadow and the paper tinted by its colour peeled), so a small shop photo's white halo is not
+    drawn on the person; bottoms keep the whole mask, as the teacher draws them. The category is read from the
+    whole mask first, as the teacher reads it. A photo longer than :data:`PEEL_SIDE` is peeled at that size and the
+    peel brought back to the photo's (the whole mask's own outline kept where nothing was peeled).
+
+    Args:
+        garment: (Hg, Wg, 3) uint8 RGB garment photo.
+        mask: (Hg, Wg) float32 [0, 1] garment mask of that photo.
+        category: the garment's category, one of FASHN's names (``tops``, ``bottoms``, ``one-pieces``).
+
+    Returns:
+        (Hg, Wg) float32 [0, 1]: the mask with the peeled pixels (and the soft edge beyond them) at 0, or ``mask``
+        itself for a category that is not peeled.
+    """
+    import cv2
+
+    from tryon.garment.landmarks_onepiece import trim_backdrop_fringe
+    from tryon.garment.segmenter import PEELED_CATEGORIES
+
+    if category not in PEELED_CATEGORIES:
+        return mask
+    h, w = mask.shape[:2]
+    s = PEEL_SIDE / max(h, w)
+    if s >= 1.0:
+        return trim_backdrop_fringe(garment, mask)
+    # The student sees the mask at its own few hundred pixels: peeled at PEEL_SIDE, a 2732x2048 photo takes about a
+    # second instead of 55 (the peel's depth is a share of the garment's width, so it scales).
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    small = trim_backdrop_fringe(cv2.resize(garment, size, interpolation=cv2.INTER_AREA),
+                                 cv2.resize(mask, size, interpolation=cv2.INTER_AREA))
+    return np.minimum(mask, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)).astype(np.float32)
+
+
 def refuse_named_category(category: str, dressed: tuple[str, ...]) -> None:
     """Refuse a category the caller named (not one the classifier guessed) that no student here dresses.
 
@@ -109,7 +153,8 @@ class GarmentAnalysis:
     """What the student needs to know about a garment photo.
 
     Attributes:
-        mask: (Hg, Wg) float32 garment mask in [0, 1].
+        mask: (Hg, Wg) float32 garment mask in [0, 1], as the student is given it (one computed by the runner is
+            peeled for tops and one-pieces, :func:`_peeled`).
         category: ``tops`` | ``bottoms`` | ``one-pieces`` (FASHN's vocabulary).
         info: the classifier's :class:`tryon.garment.category.GarmentInfo`, or None when the category was given.
     """
@@ -351,11 +396,14 @@ class StudentRunner:
         Args:
             garment: (Hg, Wg, 3) uint8 RGB garment photo.
             garment_mask: (Hg, Wg) float32 in [0, 1], for garments whose exact mask is known (the built-in
-                catalogue); then the photo is not checked for a person or a plain background.
+                catalogue); then the photo is not checked for a person or a plain background, and the mask is
+                used as it is.
             category: ``auto`` / None (classify), or a category in either vocabulary (``tops``, ``top``...).
 
         Returns:
-            A :class:`GarmentAnalysis` whose category is one the student dresses (``Manifest.categories``).
+            A :class:`GarmentAnalysis` whose category is one the student dresses (``Manifest.categories``). A mask
+            computed here is classified whole and, for tops and one-pieces, given to the student peeled
+            (:func:`_peeled`).
 
         Raises:
             PhotoTypeError: the garment photo shows a person.
@@ -393,6 +441,8 @@ class StudentRunner:
             # An uploaded photo named by its category: a fold is refused all the same (the catalogue's are laid out).
             require_laid_out(classify_garment(garment, garment_mask))
         require_supported(wanted, dressed)
+        if key is not None:
+            garment_mask = _peeled(garment, garment_mask, wanted)
         result = GarmentAnalysis(mask=garment_mask.astype(np.float32, copy=False), category=wanted, info=info)
         if key is not None:
             with self._garments_lock:
@@ -644,12 +694,14 @@ class DeployedStudents:
                     self.main.refuse_with_pose(exc, person, "auto")
 
                 # The main student has checked the photo (no person, a plain background): its mask serves the
-                # other student as it is.
+                # other student, peeled as the main student's own would be (the other one takes it as exact).
                 mask = compute_mask(garment) if garment_mask is None else garment_mask
                 info = classify_garment(garment, mask)
                 wanted = fashn_category(info)
                 if wanted not in self._subs:
                     require_supported(info, self.categories)  # names what all the students dress
                     raise
+                if garment_mask is None:
+                    mask = _peeled(garment, mask, wanted)
         runner = self.main if wanted == "auto" else self.runner(wanted)
         return runner(person, garment, wanted, mask, details=details)

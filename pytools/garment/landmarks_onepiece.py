@@ -286,6 +286,9 @@ def _garment_shadow(lab: np.ndarray, ext: np.ndarray, solid: np.ndarray, depth: 
     px = lab[near].astype(np.float32)
     px = px[:: max(1, len(px) // 20000)]
     crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    # k-means++ draws from OpenCV's shared generator: unseeded, the same photo lost 118 pixels on one call and 169 on
+    # the next. Seeded, the peel is reproducible, and the widget's port (seeded alike) draws the same centres.
+    cv2.setRNGSeed(0)
     _, _, centres = cv2.kmeans(px, _SHADOW_COLOURS, None, crit, 2, cv2.KMEANS_PP_CENTERS)
     label = np.full((h, w), -1, np.int8)
     label[near] = np.argmin(np.linalg.norm(lab[near][:, None] - centres[None], axis=-1), axis=-1)

@@ -16,13 +16,18 @@ import numpy as np
 from tryon.errors import MissingModelError, UsageError
 
 __all__ = ["GarmentSegmenter", "default_segmenter", "default_weights_path", "export_onnx", "attach_segmenter",
-           "browser_rules", "MIN_COMPONENT", "ONNX_NAME"]
+           "browser_rules", "MIN_COMPONENT", "ONNX_NAME", "PEELED_CATEGORIES"]
 
 MIN_COMPONENT = 0.05
 """Smallest kept component of the learned mask, as a fraction of the largest one's area."""
 
 ONNX_NAME = "garment_seg.onnx"
 """File name of the exported segmenter in a deployed student's folder (:func:`attach_segmenter`)."""
+
+PEELED_CATEGORIES = ("tops", "one-pieces")
+"""Garment categories (FASHN's names) whose computed mask a student is given peeled by the teacher's
+:func:`tryon.garment.landmarks_onepiece.trim_backdrop_fringe` (:class:`tryon.student_runner.StudentRunner`, the
+widget): the teacher draws tops and one-pieces from a peeled mask, bottoms from the whole one."""
 
 
 def default_weights_path() -> Path:
@@ -183,8 +188,16 @@ def browser_rules(size: tuple[int, int]) -> dict:
         ``confidence_scales``, ``min_component``, ``max_border_cover``, ``smooth_border_noise`` (CIELAB units,
         chroma halved), ``plain_border_fraction``, ``min_extent``, ``hanger_peak``, ``hanger_hook``,
         ``hanger_contrast`` (:func:`tryon.garment.mask.drop_hanger`), ``strap_tol``, ``strap_wall``
-        (:func:`tryon.garment.mask.drop_strap_loops`).
+        (:func:`tryon.garment.mask.drop_strap_loops`), and the teacher's peel of the backdrop fringe, the garment's
+        shadow and the paper tinted by the garment's colour
+        (:func:`tryon.garment.landmarks_onepiece.trim_backdrop_fringe`, which the widget applies to the mask it
+        computes, as :class:`tryon.student_runner.StudentRunner` does): ``fringe_depth`` (share of the mask's
+        widest row), ``fringe_de`` (CIELAB units), ``bleed_l`` (L* units), ``bleed_share``, ``bleed_min_chroma``
+        (a*b* units), ``bleed_rings`` (pixels), ``shadow_chroma`` (a*b* units), ``shadow_l`` [least, most] (L*
+        units darker than the backdrop), ``shadow_apart`` (CIELAB units), ``shadow_below`` (share of the garment's
+        height) and ``shadow_colours`` (k-means centres); ``peeled_categories`` (:data:`PEELED_CATEGORIES`).
     """
+    from tryon.garment import landmarks_onepiece as O
     from tryon.garment import mask as M
 
     return {"model": ONNX_NAME, "size": [int(size[0]), int(size[1])], "input_range": [-1.0, 1.0],
@@ -192,7 +205,12 @@ def browser_rules(size: tuple[int, int]) -> dict:
             "max_border_cover": M.MAX_BORDER_COVER, "smooth_border_noise": M.SMOOTH_BORDER_NOISE,
             "plain_border_fraction": M._MIN_BG_BORDER_FRACTION, "min_extent": M.MIN_EXTENT,
             "hanger_peak": M.HANGER_PEAK, "hanger_hook": M.HANGER_HOOK, "hanger_contrast": M.HANGER_CONTRAST,
-            "strap_tol": M.STRAP_TOL, "strap_wall": M.STRAP_WALL}
+            "strap_tol": M.STRAP_TOL, "strap_wall": M.STRAP_WALL,
+            "fringe_depth": O._FRINGE_DEPTH, "fringe_de": O._FRINGE_DE, "bleed_l": O._BLEED_L,
+            "bleed_share": O._BLEED_SHARE, "bleed_min_chroma": O._BLEED_MIN_CHROMA, "bleed_rings": O._BLEED_RINGS,
+            "shadow_chroma": O._SHADOW_CHROMA, "shadow_l": list(O._SHADOW_L), "shadow_apart": O._SHADOW_APART,
+            "shadow_below": O._SHADOW_BELOW, "shadow_colours": O._SHADOW_COLOURS,
+            "peeled_categories": list(PEELED_CATEGORIES)}
 
 
 def attach_segmenter(folder: str | os.PathLike, weights: str | os.PathLike | None = None):

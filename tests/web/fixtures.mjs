@@ -22,3 +22,11 @@ export function keypoints(points) {
 // A front-facing upper body: the left shoulder (11) on the image's right.
 export const FRONT = { 0: [100, 60], 2: [108, 52], 5: [92, 52], 7: [120, 58], 8: [80, 58], 11: [130, 100],
   12: [70, 100], 23: [120, 260], 24: [80, 260] };
+
+// The peel's thresholds in a manifest's `garment_mask` as `tryon export` writes them
+// (tryon.garment.segmenter.browser_rules, from tryon.garment.landmarks_onepiece): test data.
+export const PEEL_RULES = {
+  fringe_depth: 0.025, fringe_de: 2.5, bleed_l: 2.0, bleed_share: 0.5, bleed_min_chroma: 8.0, bleed_rings: 3,
+  shadow_chroma: 4.0, shadow_l: [2.0, 40.0], shadow_apart: 20.0, shadow_below: 0.2, shadow_colours: 6,
+  peeled_categories: ['tops', 'one-pieces'],
+};

@@ -12,11 +12,12 @@
  * truth with Python. Method and figures: `docs/garment-mask.md`.
  *
  * A camisole's strap loops are then given back to the backdrop ({@link dropStrapLoops}) and a clothes hanger is
- * taken out ({@link dropHanger}), as `tryon.garment.mask._finish` does.
+ * taken out ({@link dropHanger}), as `tryon.garment.mask._finish` does. The mask the student is given is then peeled
+ * as the teacher draws the garment ({@link GarmentMasker#peel}, {@link trimBackdropFringe}: the backdrop's fringe
+ * along the outline, the garment's shadow and the paper tinted by its colour), as `tryon.student_runner` peels it.
  *
  * Not ported (Python only): the cut-out's CIELAB background plane, edge evidence and GrabCut (the segmenter stands
- * in where they matter); the backdrop-fringe and shadow peel the teacher draws with (the Python student does not
- * peel either).
+ * in where they matter).
  */
 import * as P from './processing.js';
 
@@ -44,6 +45,21 @@ const ELLIPSE_9 = P.ellipseKernel(9);
  * @property {number} [strap_tol] {@link dropStrapLoops}'s thresholds (`tryon.garment.mask.STRAP_*`); absent in
  *   older manifests, which then keep strap loops
  * @property {number} [strap_wall]
+ * @property {number} [fringe_depth] {@link trimBackdropFringe}'s thresholds
+ *   (`tryon.garment.landmarks_onepiece._FRINGE_*`, `_BLEED_*`, `_SHADOW_*`): the fringe's greatest depth (share of
+ *   the mask's widest row); absent in manifests from before the peel, which then give the student the whole mask
+ * @property {number} [fringe_de] CIELAB distance to the backdrop within which a ring pixel is fringe
+ * @property {number} [bleed_l] L* distance to the backdrop within which a pixel may be tinted paper
+ * @property {number} [bleed_share] ... its a*b* less than this share of the way to the garment's colour
+ * @property {number} [bleed_min_chroma] ... where that colour is at least this a*b* distance from the backdrop
+ * @property {number} [bleed_rings] rings of tinted paper peeled at most
+ * @property {number} [shadow_chroma] a*b* distance to the backdrop within which a pixel may be shadow
+ * @property {[number, number]} [shadow_l] ... darker than the backdrop by this many L* units (least, most)
+ * @property {number} [shadow_apart] ... and this CIELAB distance or more from the garment's colours near it
+ * @property {number} [shadow_below] share of the garment's height at its top where nothing is shadow
+ * @property {number} [shadow_colours] k-means centres of the garment's colours near its outline
+ * @property {string[]} [peeled_categories] the categories whose mask is peeled (the teacher draws bottoms from the
+ *   whole mask)
  */
 
 /**
@@ -97,6 +113,22 @@ export class GarmentMasker {
     }
     mask = this.finish(image, mask);
     return { mask, method: 'segmenter', confidence: cut.confidence };
+  }
+
+  /**
+   * The mask the student is given for an uploaded photo's garment of `category`: {@link trimBackdropFringe} with the
+   * manifest's thresholds (`tryon.student_runner.StudentRunner.analyse_garment`, the teacher's peel) for a category in
+   * `peeled_categories`; the category is read from the whole mask before. A catalogue garment's exact mask is not
+   * peeled (it never comes here).
+   * @param {import('./processing.js').RGBImage} image the garment photo
+   * @param {import('./processing.js').Mask} mask its mask from {@link GarmentMasker#mask}
+   * @param {string} category the category it is dressed as (FASHN's `tops | bottoms | one-pieces`)
+   * @returns {import('./processing.js').Mask} the peeled mask; `mask` itself for another category, and without the
+   *   segmenter or with a manifest from before the peel (no thresholds)
+   */
+  peel(image, mask, category) {
+    const r = this.rules;
+    return r?.fringe_depth && r.peeled_categories?.includes(category) ? trimBackdropFringe(image, mask, r) : mask;
   }
 
   /** `tryon.garment.mask._finish`: strap loops given back, the hanger taken out, then the extent checked. */
@@ -551,4 +583,468 @@ function outerWall(labels, id, hard, w, y0, y1, sgn) {
     walls.push(run);
   }
   return P.median(walls);
+}
+
+// ------------------------------------------------------------------------------------- backdrop fringe
+
+/** A wide blur is taken at the reduced size where its sigma is this many pixels, as Python takes the shadow's. */
+const WIDE_BLUR = 8;
+/**
+ * Python's fringe and garment-colour blurs are taken at full size unless that costs more taps (pixels × kernel
+ * width) than this: a 224-px shop photo's widest costs 4 million, a 2-megapixel photo's 400 million.
+ */
+const FULL_BLUR_TAPS = 25e6;
+const f32 = Math.fround;
+
+/**
+ * `tryon.garment.landmarks_onepiece.trim_backdrop_fringe`, the teacher's peel: the garment mask without the fringe
+ * of backdrop along its outline, the garment's shadow on the backdrop, and the paper tinted by its colour (JPEG's
+ * halved chroma). Peeled from the outside in, one 8-connected ring of pixels at a time:
+ *
+ * - for up to `fringe_depth` of the mask's widest row, ring pixels within `fringe_de` CIELAB units of the backdrop
+ *   just outside (a normalised convolution of the pixels beyond the outline);
+ * - for up to twice that, the garment's shadow ({@link garmentShadow});
+ * - then up to `bleed_rings` more rings of the paper tinted by the garment's colour ({@link chromaBleed}).
+ *
+ * The soft edge beyond the peeled pixels goes with them. CIELAB is read as Python reads it (OpenCV's 8-bit
+ * conversion, full chroma: {@link lab8}). One deviation: on a large photo the blurs Python takes at full size are
+ * taken at the reduced size it takes the shadow's backdrop at ({@link backdropField}); at full size the widest blurs
+ * of a 2-megapixel photo cost seconds in the browser. Every threshold comes from the manifest's
+ * `garment_mask` (`tryon.garment.segmenter.browser_rules`). Parity with Python on real photos:
+ * `tests/web/test_peel_parity.py`; method and figures: `docs/garment-mask.md`.
+ * @param {import('./processing.js').RGBImage} image the garment photo
+ * @param {import('./processing.js').Mask} mask its garment mask (same size), soft edge
+ * @param {GarmentMaskRules} rules the manifest's `garment_mask` (`fringe_*`, `bleed_*`, `shadow_*`)
+ * @returns {import('./processing.js').Mask} the mask itself when nothing is peeled (or the sizes differ), else a
+ *   copy with the peeled pixels at 0
+ */
+export function trimBackdropFringe(image, mask, rules) {
+  const { width: w, height: h, data: m } = mask;
+  if (image.width !== w || image.height !== h) return mask;
+  const solid = binary(m);
+  let wmax = 0; let top = h; let bottom = -1;
+  for (let y = 0; y < h; y++) {
+    let n = 0;
+    for (let x = 0; x < w; x++) n += solid[y * w + x];
+    if (n) { wmax = Math.max(wmax, n); top = Math.min(top, y); bottom = y; }
+  }
+  if (!wmax) return mask;
+  const depth = Math.max(1, P.roundHalfEven(rules.fringe_depth * wmax));
+  // How deep inside the garment each pixel is, and how far outside it: every erosion and dilation below.
+  const inside = P.chessboardDistance(solid, w, h);
+  const away = P.chessboardDistance(solid.map((v) => 1 - v), w, h);
+  const beyond = (r) => { // the backdrop within r of the garment
+    const out = new Uint8Array(w * h);
+    for (let p = 0; p < w * h; p++) out[p] = away[p] <= r && m[p] < 0.05 ? 1 : 0;
+    return out;
+  };
+  const outside = beyond(depth);
+  if (!outside.includes(1)) return mask;
+  const lab = lab8(image.data, w, h);
+  const shrunk = new Map(); // the photo's CIELAB at the reduced sizes of wide blurs, shared by them
+  const ext = backdropField(lab, outside, w, h, depth, shrunk, true);
+  // A shadow reaches further out than a fringe: up to twice as deep, against the backdrop beyond it.
+  const sdepth = 2 * depth;
+  const far = backdropField(lab, beyond(sdepth), w, h, 2 * depth, shrunk, false);
+  const shadow = garmentShadow(lab, far, inside, w, h, sdepth, top + rules.shadow_below * (bottom - top), rules);
+  const bleed = chromaBleed(lab, ext, inside, w, h, depth, rules, shrunk);
+  const e = [0, 0, 0];
+  const nearExt = (p) => {
+    if (!(ext(p % w, Math.floor(p / w), e) > 1e-3)) return false;
+    return Math.hypot(lab[3 * p] - e[0], lab[3 * p + 1] - e[1], lab[3 * p + 2] - e[2]) < rules.fringe_de;
+  };
+  const cur = Uint8Array.from(solid);
+  let ring = [];
+  for (let p = 0; p < w * h; p++) if (inside[p] === 1) ring.push(p);
+  ring = peelRings(cur, w, h, ring, sdepth, (p, i) => shadow(p) || (i < depth && nearExt(p)));
+  ring = peelRings(cur, w, h, ring, Math.min(depth, rules.bleed_rings), bleed);
+  const out = Float32Array.from(m);
+  let gone = false;
+  for (let p = 0; p < w * h; p++) {
+    if (!solid[p] || cur[p]) continue;
+    gone = true;
+    // The soft edge beyond the peeled pixels goes with them.
+    forNeighbours(p, w, h, (q) => { if (!solid[q]) out[q] = 0; });
+    out[p] = 0;
+  }
+  return gone ? { data: out, width: w, height: h } : mask;
+}
+
+/** Calls `fn` with each of pixel `p`'s 8 neighbours inside the (h × w) image. */
+function forNeighbours(p, w, h, fn) {
+  const x = p % w; const y = (p - x) / w;
+  for (let dy = -1; dy <= 1; dy++) {
+    if (y + dy < 0 || y + dy >= h) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      if ((dx || dy) && x + dx >= 0 && x + dx < w) fn(p + dy * w + dx);
+    }
+  }
+}
+
+/**
+ * Peels `cur` (0/1, changed in place) from the outside in: at most `iterations` times, the pixels of its outer ring
+ * (set, with an unset 8-neighbour inside the image: `cur & ~cv2.erode(cur, 3 × 3)`) that pass `test(p, i)` are
+ * unset; stops at the first ring with none. The ring is kept up to date from the unset pixels' neighbours, not
+ * recomputed over the photo.
+ * @param {number[]} ring the current ring
+ * @param {(p: number, i: number) => boolean} test pixel index, iteration
+ * @returns {number[]} the ring where the peel stopped
+ */
+function peelRings(cur, w, h, ring, iterations, test) {
+  const inRing = new Uint8Array(w * h);
+  let now = ring;
+  for (const p of now) inRing[p] = 1;
+  for (let i = 0; i < iterations; i++) {
+    const peel = now.filter((p) => test(p, i));
+    if (!peel.length) break;
+    for (const p of peel) { cur[p] = 0; inRing[p] = 0; }
+    now = now.filter((p) => cur[p]);
+    for (const p of peel) {
+      forNeighbours(p, w, h, (q) => { if (cur[q] && !inRing[q]) { inRing[q] = 1; now.push(q); } });
+    }
+  }
+  return now;
+}
+
+/**
+ * OpenCV's tables of its 8-bit RGB → CIELAB conversion (`cv2.cvtColor(..., COLOR_RGB2LAB)` on uint8, `RGB2Lab_b`):
+ * sRGB's gamma (×2040), the D65-normalised sRGB → XYZ matrix (×4096) and f(t) (cube root, linear below (6/29)³;
+ * ×32768), built once.
+ * @type {{gamma: Int32Array, coef: number[], cbrt: Int32Array}|null}
+ */
+let labTables = null;
+
+/** {@link labTables}, built on first use. */
+function lab8Tables() {
+  if (labTables) return labTables;
+  const gamma = Int32Array.from({ length: 256 }, (_, i) => {
+    const x = i / 255;
+    return P.roundHalfEven(2040 * (x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+  });
+  const xyz = [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]];
+  const white = [0.950456, 1, 1.088754];
+  const coef = xyz.flatMap((row, i) => row.map((v) => P.roundHalfEven(4096 * v / white[i])));
+  const cbrt = Int32Array.from({ length: 3072 }, (_, i) => {
+    const t = f32(f32(1 / 2040) * i); // OpenCV builds it in float32
+    return P.roundHalfEven(32768 * (t < f32(216 / 24389) ? f32(t * f32(841 / 108) + f32(16 / 116)) : Math.cbrt(t)));
+  });
+  // OpenCV's own cube root puts this entry (9454.50044 in double precision) just under the half. With it the
+  // conversion equals OpenCV's (5.1) on all 16.7 million colours.
+  cbrt[49] = 9454;
+  labTables = { gamma, coef, cbrt };
+  return labTables;
+}
+
+/**
+ * CIELAB of an RGB image as `tryon.garment.landmarks_onepiece._lab` reads it: OpenCV's 8-bit conversion in its
+ * integer arithmetic ({@link lab8Tables}; L × 255 / 100, a and b + 128, each a level), read back to L in 0-100 and
+ * signed a, b, full chroma: equal to OpenCV's on every colour. The JS's float conversion ({@link P.labInto})
+ * rounded to levels put 1-2 % of a photo's pixels one level off; one pixel off is enough to move the k-means centres
+ * of the shadow rule.
+ * @param {Uint8Array|Uint8ClampedArray} rgb (h × w × 3)
+ * @returns {Float32Array} (h × w × 3) L, a, b
+ */
+function lab8(rgb, w, h) {
+  const { gamma, coef: [c0, c1, c2, c3, c4, c5, c6, c7, c8], cbrt } = lab8Tables();
+  const out = new Float32Array(w * h * 3);
+  const level = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
+  const toL = f32(100 / 255);
+  for (let i = 0; i < 3 * w * h; i += 3) {
+    const r = gamma[rgb[i]]; const g = gamma[rgb[i + 1]]; const b = gamma[rgb[i + 2]];
+    const fx = cbrt[(r * c0 + g * c1 + b * c2 + 2048) >> 12];
+    const fy = cbrt[(r * c3 + g * c4 + b * c5 + 2048) >> 12];
+    const fz = cbrt[(r * c6 + g * c7 + b * c8 + 2048) >> 12];
+    // L = (296 fY - 40.8 × 2^15) / 2^15 with OpenCV's integer constants (296 = (116 × 255 + 50) / 100), rounded.
+    out[i] = level((296 * fy - 1336934 + 16384) >> 15) * toL; // float32 product, as numpy's
+    out[i + 1] = level((500 * (fx - fy) + 128 * 32768 + 16384) >> 15) - 128;
+    out[i + 2] = level((200 * (fy - fz) + 128 * 32768 + 16384) >> 15) - 128;
+  }
+  return out;
+}
+
+/**
+ * A normalised convolution of CIELAB: the Gaussian-weighted mean colour of the pixels where `weight` is set,
+ * `cv2.GaussianBlur(lab * weight) / cv2.GaussianBlur(weight)` with BORDER_REFLECT_101. Python takes the shadow's
+ * backdrop (`far` in `trim_backdrop_fringe`) at a reduced size: INTER_AREA down to where its sigma is
+ * {@link WIDE_BLUR}, the mean there, bilinear back up. The others it takes at full size, and so does this unless
+ * that would cost over {@link FULL_BLUR_TAPS} (a large photo): then it too is taken at the reduced size.
+ * @param {Float32Array} lab (h × w × 3) from {@link lab8}
+ * @param {Uint8Array} weight (h × w) 0/1
+ * @param {number} sigma the blur's sigma, photo pixels
+ * @param {Map<string, Float32Array>} shrunk `lab` at reduced sizes ("w x h"), filled as needed and shared
+ * @param {boolean} fullSize Python takes this blur at full size
+ * @returns {(x: number, y: number, out: number[]) => number} writes the mean L, a, b at photo pixel (x, y) into
+ *   `out` and returns the blurred weight there (the mean means nothing where it is about 0)
+ */
+function backdropField(lab, weight, w, h, sigma, shrunk, fullSize) {
+  const f = fullSize && w * h * (8 * sigma + 1) <= FULL_BLUR_TAPS ? 1 : Math.min(1, WIDE_BLUR / sigma);
+  const sw = Math.max(1, P.roundHalfEven(w * f));
+  const sh = Math.max(1, P.roundHalfEven(h * f));
+  const small = sw !== w || sh !== h;
+  const key = `${sw}x${sh}`;
+  if (small && !shrunk.has(key)) shrunk.set(key, P.resizeArea(lab, w, h, 3, sw, sh));
+  const v = small ? shrunk.get(key) : lab;
+  const wt = small ? P.resizeArea(weight, w, h, 1, sw, sh) : weight;
+  // L a b times the weight, and the weight: blurred together, read only along the outline.
+  const src = new Float32Array(sw * sh * 4);
+  for (let p = 0; p < sw * sh; p++) {
+    for (let c = 0; c < 3; c++) src[4 * p + c] = v[3 * p + c] * wt[p];
+    src[4 * p + 3] = wt[p];
+  }
+  const { values, index } = P.gaussianBlurAt(src, sw, sh, 4, sigma * f);
+  // cv2.resize INTER_LINEAR back to the photo's size, read at one pixel (half-pixel centres, replicated border).
+  const axis = (d, n, s) => {
+    const t = Math.max(0, (d + 0.5) * (s / n) - 0.5);
+    const i = Math.min(Math.floor(t), s - 1);
+    return [i, Math.min(i + 1, s - 1), i >= s - 1 ? 0 : t - i];
+  };
+  return (x, y, out) => {
+    const [x0, x1, fx] = axis(x, w, sw);
+    const [y0, y1, fy] = axis(y, h, sh);
+    const i00 = index(x0, y0); const i01 = index(x1, y0); const i10 = index(x0, y1); const i11 = index(x1, y1);
+    // The mean colour at each corner (the division before the resize, as Python divides), then bilinear.
+    const at = (c, mean) => {
+      const v = (i) => (mean ? values[i + c] / Math.max(values[i + 3], 1e-6) : values[i + c]);
+      return (v(i00) * (1 - fx) + v(i01) * fx) * (1 - fy) + (v(i10) * (1 - fx) + v(i11) * fx) * fy;
+    };
+    for (let c = 0; c < 3; c++) out[c] = at(c, true);
+    return at(3, false);
+  };
+}
+
+/**
+ * `tryon.garment.landmarks_onepiece._garment_shadow`: is a ring pixel the garment's shadow on the backdrop? In the
+ * outline's band `depth` deep, below row `below`, of the backdrop's hue (within `shadow_chroma` a*b* units of `far`,
+ * the backdrop beyond it), darker than it by `shadow_l` L* units, and at least `shadow_apart` CIELAB units from
+ * every colour of the garment seen within 6 depths (`shadow_colours` k-means centres of its pixels 2-6 depths in;
+ * where none of the garment is seen that deep, nothing is shadow). The colours are found on the first candidate.
+ * @param {Float32Array} lab (h × w × 3) from {@link lab8}
+ * @param {ReturnType<typeof backdropField>} far the backdrop beyond the outline
+ * @param {Uint16Array} inside (h × w) chessboard distance of each pixel into the garment mask, 0 outside it
+ *   ({@link P.chessboardDistance})
+ * @param {number} depth the shadow's greatest depth, pixels
+ * @param {number} below photo row above which nothing is shadow (a collar's rib in shade is as grey)
+ * @returns {(p: number) => boolean} pixel index → shadow
+ */
+function garmentShadow(lab, far, inside, w, h, depth, below, rules) {
+  const [lo, hi] = rules.shadow_l;
+  const b = [0, 0, 0];
+  let colours;
+  return (p) => {
+    const x = p % w; const y = (p - x) / w;
+    // The outline's band: in the garment, no deeper than `depth` (a pixel outside it is not in a ring).
+    if (!inside[p] || inside[p] > depth || y <= below || !(far(x, y, b) > 1e-3)) return false;
+    const darker = b[0] - lab[3 * p];
+    if (darker < lo || darker > hi) return false;
+    if (Math.hypot(lab[3 * p + 1] - b[1], lab[3 * p + 2] - b[2]) >= rules.shadow_chroma) return false;
+    colours ??= garmentColours(lab, inside, w, h, depth, rules.shadow_colours);
+    if (!colours) return false;
+    const { centres, seen, nearSeen } = colours;
+    if (!nearSeen[p]) return false;
+    for (let c = 0; c < centres.length; c++) {
+      const d = Math.hypot(lab[3 * p] - centres[c][0], lab[3 * p + 1] - centres[c][1], lab[3 * p + 2] - centres[c][2]);
+      if (seen[c][p] && d <= rules.shadow_apart) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * The garment's colours near its outline, for {@link garmentShadow}: k-means centres ({@link kmeans}) of its pixels
+ * 2-6 `depth`s inside the outline (at most about 20,000 of them, evenly taken), each pixel labelled with its nearest
+ * centre, and where each centre is seen (within 6 depths of a pixel it labels).
+ * @returns {{centres: Float32Array[], seen: Uint8Array[], nearSeen: Uint8Array}|null} null when fewer pixels than
+ *   colours lie that deep
+ */
+function garmentColours(lab, inside, w, h, depth, k) {
+  const near = new Uint8Array(w * h);
+  let count = 0;
+  for (let p = 0; p < w * h; p++) {
+    near[p] = inside[p] > 2 * depth && inside[p] <= 6 * depth ? 1 : 0;
+    count += near[p];
+  }
+  if (count < k) return null;
+  const idx = new Int32Array(count);
+  for (let p = 0, i = 0; p < w * h; p++) if (near[p]) idx[i++] = p;
+  const step = Math.max(1, Math.floor(count / 20000));
+  const n = Math.ceil(count / step);
+  const data = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) data.set(lab.subarray(3 * idx[i * step], 3 * idx[i * step] + 3), 3 * i);
+  const centres = kmeans(data, n, k);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) labels[i] = nearest(lab, idx[i], centres);
+  const mine = new Uint8Array(w * h);
+  const seen = centres.map((_, c) => {
+    for (let i = 0; i < count; i++) mine[idx[i]] = labels[i] === c ? 1 : 0;
+    return P.boxMorph(mine, w, h, 6 * depth, true);
+  });
+  return { centres, seen, nearSeen: P.boxMorph(near, w, h, 6 * depth, true) };
+}
+
+/**
+ * OpenCV's `theRNG()` (multiply-with-carry, seeded 0xffffffff as `cv2.setRNGSeed(0)` seeds it): `next()` is
+ * `(unsigned)rng`, `uniform()` is `(double)rng` (two draws, 64 bits).
+ */
+function cvRng() {
+  let state = 0xffffffffn;
+  const next = () => {
+    state = ((state & 0xffffffffn) * 4164903690n + (state >> 32n)) & 0xffffffffffffffffn;
+    return Number(state & 0xffffffffn);
+  };
+  const uniform = () => { // ((uint64)next() << 32 | next()) / 2^64
+    const hi = next();
+    return (hi * 4294967296 + next()) * 5.4210108624275221700372640043497e-20;
+  };
+  return { next, uniform };
+}
+
+/** OpenCV's `hal::normL2Sqr_` of a 3-D point `data[3i..]` and `c`: squared distance summed in float32. */
+function normL2Sqr(data, i, c) {
+  let d = 0;
+  for (let j = 0; j < 3; j++) {
+    const t = f32(data[3 * i + j] - c[j]);
+    d = f32(d + f32(t * t));
+  }
+  return d;
+}
+
+/**
+ * `cv2.kmeans(data, k, None, (EPS + MAX_ITER, 20, 0.5), 2, KMEANS_PP_CENTERS)` on 3-D float32 points, OpenCV's
+ * arithmetic followed: two attempts of k-means++ seeding (3 trials per centre) and Lloyd iterations until no centre
+ * moves by more than 0.5 or 20 iterations, an empty cluster given the farthest point of the largest; the centres
+ * of the more compact attempt. The random draws are OpenCV's generator from a fresh seed ({@link cvRng}): the
+ * widget's centres are the same every time, Python's come from wherever its process's generator stands (two runs
+ * of Python's peel on one photo can differ; after `cv2.setRNGSeed(0)` they are these).
+ * @param {Float32Array} data (n × 3) points
+ * @returns {Float32Array[]} k centres [L, a, b]
+ */
+function kmeans(data, n, k) {
+  const rng = cvRng();
+  const labels = new Int32Array(n);
+  let best = null; let bestCompact = Infinity;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let centres = seedCentres(data, n, k, rng);
+    for (let iter = 0; ;) {
+      let shift = iter === 0 ? Infinity : 0;
+      if (iter > 0) {
+        const next = clusterMeans(data, n, k, labels);
+        for (let j = 0; j < k; j++) {
+          let d = 0;
+          for (let c = 0; c < 3; c++) d += (next[j][c] - centres[j][c]) ** 2;
+          shift = Math.max(shift, d);
+        }
+        centres = next;
+      }
+      if (++iter === 20 || shift <= 0.25) break;
+      for (let i = 0; i < n; i++) labels[i] = nearest(data, i, centres);
+    }
+    let compact = 0;
+    for (let i = 0; i < n; i++) compact += normL2Sqr(data, i, centres[labels[i]]);
+    if (compact < bestCompact) { bestCompact = compact; best = centres; }
+  }
+  return best;
+}
+
+/** Index of the centre nearest to point `i` of `data` (float32 squared distance, first of equals), as OpenCV's. */
+function nearest(data, i, centres) {
+  let best = 0; let bestD = Infinity;
+  for (let c = 0; c < centres.length; c++) {
+    const d = normL2Sqr(data, i, centres[c]);
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return best;
+}
+
+/** OpenCV's `generateCentersPP` (k-means++ with 3 trials per centre): k centres drawn from the points. */
+function seedCentres(data, n, k, rng) {
+  const pt = (i) => data.slice(3 * i, 3 * i + 3);
+  const chosen = [rng.next() % n];
+  let dist = new Float32Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) { dist[i] = normL2Sqr(data, i, pt(chosen[0])); sum += dist[i]; }
+  for (let c = 1; c < k; c++) {
+    let bestSum = Infinity; let bestAt = -1; let bestDist = null;
+    for (let t = 0; t < 3; t++) {
+      let r = rng.uniform() * sum;
+      let i = 0;
+      for (; i < n - 1; i++) if ((r -= dist[i]) <= 0) break;
+      const centre = pt(i);
+      const trial = Float32Array.from(dist, (v, j) => Math.min(normL2Sqr(data, j, centre), v));
+      // Summed as OpenCV's unrolled loop sums it: eight float32 terms at a time, then into a double.
+      let s = 0;
+      let j = 0;
+      for (; j + 7 < n; j += 8) {
+        let block = trial[j];
+        for (let u = 1; u < 8; u++) block = f32(block + trial[j + u]);
+        s += block;
+      }
+      for (; j < n; j++) s += trial[j];
+      if (s < bestSum) { bestSum = s; bestAt = i; bestDist = trial; }
+    }
+    chosen.push(bestAt);
+    sum = bestSum;
+    dist = bestDist;
+  }
+  return chosen.map(pt);
+}
+
+/**
+ * The Lloyd update of `cv2.kmeans` (float32 sums): each cluster's mean; an empty cluster takes the point of the
+ * largest cluster farthest from its mean (`labels` changed accordingly).
+ */
+function clusterMeans(data, n, k, labels) {
+  const sums = Array.from({ length: k }, () => new Float32Array(3));
+  const counts = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    const s = sums[labels[i]];
+    for (let c = 0; c < 3; c++) s[c] += data[3 * i + c];
+    counts[labels[i]]++;
+  }
+  for (let j = 0; j < k; j++) {
+    if (counts[j]) continue;
+    let big = 0;
+    for (let j1 = 1; j1 < k; j1++) if (counts[big] < counts[j1]) big = j1;
+    const scale = f32(1 / counts[big]);
+    const mean = sums[big].map((v) => v * scale);
+    let far = -1; let farD = 0;
+    for (let i = 0; i < n; i++) {
+      if (labels[i] !== big) continue;
+      const d = normL2Sqr(data, i, mean);
+      if (farD <= d) { farD = d; far = i; }
+    }
+    counts[big]--; counts[j]++; labels[far] = j;
+    for (let c = 0; c < 3; c++) { sums[big][c] -= data[3 * far + c]; sums[j][c] += data[3 * far + c]; }
+  }
+  return sums.map((s, j) => { const scale = f32(1 / counts[j]); return s.map((v) => v * scale); });
+}
+
+/**
+ * `tryon.garment.landmarks_onepiece._chroma_bleed`: is a ring pixel the paper tinted by the garment's colour (a
+ * JPEG's halved chroma)? Within `bleed_l` L* of the backdrop just outside, its a*b* offset from the backdrop reaching
+ * less than `bleed_share` of the way to the garment's own colour (its pixels `depth` or more inside the outline, a
+ * normalised convolution over twice that), where that colour is at least `bleed_min_chroma` a*b* units from the
+ * backdrop's. A white rib on a black tee, a pale garment's edge and a grey edge are not taken.
+ * @param {Float32Array} lab (h × w × 3) from {@link lab8}
+ * @param {ReturnType<typeof backdropField>} ext the backdrop just outside the mask
+ * @param {Uint16Array} inside (h × w) chessboard distance of each pixel into the garment mask, 0 outside it
+ *   ({@link P.chessboardDistance})
+ * @param {number} depth the fringe's greatest depth, pixels
+ * @param {Map<string, Float32Array>} shrunk {@link backdropField}'s reduced CIELAB, shared
+ * @returns {(p: number) => boolean} pixel index → tinted paper
+ */
+function chromaBleed(lab, ext, inside, w, h, depth, rules, shrunk) {
+  const core = new Uint8Array(w * h);
+  for (let p = 0; p < w * h; p++) core[p] = inside[p] > depth ? 1 : 0;
+  const inner = backdropField(lab, core, w, h, Math.max(1, 2 * depth), shrunk, true);
+  const e = [0, 0, 0];
+  const g = [0, 0, 0];
+  return (p) => {
+    const x = p % w; const y = (p - x) / w;
+    if (!inside[p] || !(ext(x, y, e) > 1e-3) || !(Math.abs(lab[3 * p] - e[0]) < rules.bleed_l)) return false;
+    if (!(inner(x, y, g) > 1e-3)) return false;
+    const ta = g[1] - e[1]; const tb = g[2] - e[2];
+    const reach2 = ta * ta + tb * tb;
+    const along = (lab[3 * p + 1] - e[1]) * ta + (lab[3 * p + 2] - e[2]) * tb;
+    return reach2 > rules.bleed_min_chroma ** 2 && along < rules.bleed_share * reach2;
+  };
 }

@@ -93,8 +93,12 @@ function areaTable(ssize, dsize) {
   return { idx: Int32Array.from(idx), wts: Float32Array.from(wts), start };
 }
 
-/** Box-filter (INTER_AREA) downscale of an interleaved array with `c` channels; float32 accumulation. */
-function resizeArea(src, sw, sh, c, dw, dh) {
+/**
+ * Box-filter (INTER_AREA) downscale of an interleaved array with `c` channels; float32 accumulation.
+ * @param {ArrayLike<number>} src (sh × sw × c), row-major
+ * @returns {Float32Array} (dh × dw × c)
+ */
+export function resizeArea(src, sw, sh, c, dw, dh) {
   const tx = areaTable(sw, dw);
   const ty = areaTable(sh, dh);
   const out = new Float32Array(dw * dh * c);
@@ -381,6 +385,82 @@ export function morph(hard, w, h, kernel, dilate) {
   return out;
 }
 
+/**
+ * Dilation (or erosion) of a 0/1 mask by a (2r + 1) × (2r + 1) square, as `cv2.dilate` (`cv2.erode`) with
+ * `np.ones((2 * r + 1,) * 2)`: pixels outside the image are ignored (OpenCV's default border). Separable running
+ * counts, so its cost does not grow with `r` (the peel's windows reach 6 × its depth, hundreds of pixels).
+ * @param {ArrayLike<number>} hard (h × w) 0/1
+ * @param {number} r the square's half side, pixels
+ * @param {boolean} dilate dilation, else erosion
+ * @returns {Uint8Array}
+ */
+export function boxMorph(hard, w, h, r, dilate) {
+  const rows = new Uint8Array(w * h);
+  const out = new Uint8Array(w * h);
+  const need = (span) => (dilate ? 1 : span); // set pixels the window must hold
+  for (let y = 0; y < h; y++) { // along each row: a running count of the set pixels in the window
+    const o = y * w;
+    let count = 0;
+    for (let x = 0; x <= Math.min(r, w - 1); x++) count += hard[o + x] ? 1 : 0;
+    for (let x = 0; x < w; x++) {
+      rows[o + x] = count >= need(Math.min(w - 1, x + r) - Math.max(0, x - r) + 1) ? 1 : 0;
+      if (x + r + 1 < w) count += hard[o + x + r + 1] ? 1 : 0;
+      if (x - r >= 0) count -= hard[o + x - r] ? 1 : 0;
+    }
+  }
+  const counts = new Int32Array(w); // down the columns, row by row (rows stay in cache)
+  for (let y = 0; y <= Math.min(r, h - 1); y++) for (let x = 0; x < w; x++) counts[x] += rows[y * w + x];
+  for (let y = 0; y < h; y++) {
+    const least = need(Math.min(h - 1, y + r) - Math.max(0, y - r) + 1);
+    const o = y * w;
+    for (let x = 0; x < w; x++) out[o + x] = counts[x] >= least ? 1 : 0;
+    if (y + r + 1 < h) for (let x = 0, q = (y + r + 1) * w; x < w; x++, q++) counts[x] += rows[q];
+    if (y - r >= 0) for (let x = 0, q = (y - r) * w; x < w; x++, q++) counts[x] -= rows[q];
+  }
+  return out;
+}
+
+/**
+ * Chessboard distance from each pixel to the nearest unset pixel of `hard` inside the image (two raster passes of a
+ * 3×3 chamfer, exact for this metric). With OpenCV's default border: a pixel survives `cv2.erode` by a
+ * (2r + 1) × (2r + 1) square where its distance is over r; of the complement, `cv2.dilate` sets it where it is at
+ * most r. One transform answers every square the peel erodes or dilates the garment mask by.
+ * @param {ArrayLike<number>} hard (h × w) 0/1
+ * @returns {Uint16Array} (h × w): 0 on unset pixels, 65535 everywhere when none is unset
+ */
+export function chessboardDistance(hard, w, h) {
+  const d = new Uint16Array(w * h);
+  for (let p = 0; p < w * h; p++) d[p] = hard[p] ? 65535 : 0;
+  // Forward: the neighbours left and above; backward: right and below (each one step more than its own distance).
+  for (let y = 0, p = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, p++) {
+      if (!d[p]) continue;
+      let v = d[p];
+      if (x > 0) v = Math.min(v, d[p - 1] + 1);
+      if (y > 0) {
+        v = Math.min(v, d[p - w] + 1);
+        if (x > 0) v = Math.min(v, d[p - w - 1] + 1);
+        if (x < w - 1) v = Math.min(v, d[p - w + 1] + 1);
+      }
+      d[p] = v;
+    }
+  }
+  for (let y = h - 1, p = w * h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--, p--) {
+      if (!d[p]) continue;
+      let v = d[p];
+      if (x < w - 1) v = Math.min(v, d[p + 1] + 1);
+      if (y < h - 1) {
+        v = Math.min(v, d[p + w] + 1);
+        if (x < w - 1) v = Math.min(v, d[p + w + 1] + 1);
+        if (x > 0) v = Math.min(v, d[p + w - 1] + 1);
+      }
+      d[p] = v;
+    }
+  }
+  return d;
+}
+
 const ELLIPSE_5 = ellipseKernel(5);
 
 /**
@@ -485,35 +565,92 @@ export function labInto(out, i, r, g, b) {
   out[i + 2] = 0.5 * 200 * (fY - fZ);
 }
 
-/** Separable Gaussian blur of a (h, w, c) float array, OpenCV's kernel size for `sigma` and BORDER_REFLECT_101. */
-export function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
+/** OpenCV's Gaussian kernel for `sigma`: `ksize`, else `cvRound(8 sigma + 1) | 1` taps (float images). */
+function gaussianKernel(sigma, ksize) {
   const k = ksize || (Math.round(sigma * 8 + 1) | 1);
   const r = k >> 1;
   const weights = Array.from({ length: k }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
   const sum = weights.reduce((a, b) => a + b, 0);
-  const kern = weights.map((v) => v / sum);
-  const reflect = (i, n) => { while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i; return i; };
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
+  return Float64Array.from(weights, (v) => v / sum);
+}
+
+/** Offsets (times `stride`) of the `k` taps of each of `n` positions along an axis, BORDER_REFLECT_101. */
+function reflectedTaps(n, k, stride) {
+  const r = k >> 1;
+  const reflect = (i) => { while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i; return i; };
+  return Int32Array.from({ length: n * k }, (_, j) => reflect(Math.floor(j / k) + (j % k) - r) * stride);
+}
+
+/**
+ * The horizontal pass of a separable Gaussian blur of a (h, w, c) array. A window inside the row with no nonzero
+ * pixel is 0 without being summed (the peel blurs a colour times a thin ring's weight: mostly zeros).
+ */
+function blurRows(src, w, h, c, kern) {
+  const k = kern.length;
+  const r = k >> 1;
+  const tx = reflectedTaps(w, k, c);
+  const tmp = new Float32Array(w * h * c);
+  const nonzero = new Int32Array(w + 1); // running count of pixels with a nonzero channel along the row
   for (let y = 0; y < h; y++) {
+    const row = y * w * c;
     for (let x = 0; x < w; x++) {
+      let any = 0;
+      for (let ch = 0; ch < c; ch++) any |= src[row + x * c + ch] !== 0;
+      nonzero[x + 1] = nonzero[x] + any;
+    }
+    for (let x = 0; x < w; x++) {
+      if (x - r >= 0 && x + r < w && nonzero[x + r + 1] === nonzero[x - r]) continue;
       for (let ch = 0; ch < c; ch++) {
         let acc = 0;
-        for (let i = -r; i <= r; i++) acc += kern[i + r] * src[(y * w + reflect(x + i, w)) * c + ch];
-        tmp[(y * w + x) * c + ch] = acc;
+        for (let i = 0, t = x * k; i < k; i++, t++) acc += kern[i] * src[row + ch + tx[t]];
+        tmp[row + x * c + ch] = acc;
       }
     }
   }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let i = -r; i <= r; i++) acc += kern[i + r] * tmp[(reflect(y + i, h) * w + x) * c + ch];
-        out[(y * w + x) * c + ch] = acc;
-      }
-    }
+  return tmp;
+}
+
+/** The vertical pass at one (x, y) and channel: `tmp` from {@link blurRows}, `ty` its column taps. */
+function blurColumn(tmp, kern, ty, at, y) {
+  let acc = 0;
+  for (let i = 0, t = y * kern.length; i < kern.length; i++, t++) acc += kern[i] * tmp[at + ty[t]];
+  return acc;
+}
+
+/** Separable Gaussian blur of a (h, w, c) float array, OpenCV's kernel size for `sigma` and BORDER_REFLECT_101. */
+export function gaussianBlur(src, w, h, c, sigma, ksize = 0) {
+  const kern = gaussianKernel(sigma, ksize);
+  const tmp = blurRows(src, w, h, c, kern);
+  const ty = reflectedTaps(h, kern.length, w * c);
+  const out = new Float32Array(w * h * c);
+  for (let y = 0, p = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++, p++) out[p] = blurColumn(tmp, kern, ty, x * c + ch, y);
   }
   return out;
+}
+
+/**
+ * {@link gaussianBlur} (no `ksize`) computed only where it is read: the horizontal pass over the array, the vertical
+ * one at each (x, y) asked for, once. For the peel, which reads a wide blur along the garment's outline only.
+ * @param {ArrayLike<number>} src (h × w × c)
+ * @returns {{values: Float32Array, index: (x: number, y: number) => number}} `index(x, y)` computes the blur at
+ *   (x, y) if need be and returns the offset of its c channels in `values`
+ */
+export function gaussianBlurAt(src, w, h, c, sigma) {
+  const kern = gaussianKernel(sigma, 0);
+  const tmp = blurRows(src, w, h, c, kern);
+  const ty = reflectedTaps(h, kern.length, w * c);
+  const values = new Float32Array(w * h * c);
+  const done = new Uint8Array(w * h);
+  const index = (x, y) => {
+    const p = y * w + x;
+    if (!done[p]) {
+      for (let ch = 0; ch < c; ch++) values[p * c + ch] = blurColumn(tmp, kern, ty, x * c + ch, y);
+      done[p] = 1;
+    }
+    return p * c;
+  };
+  return { values, index };
 }
 
 /**

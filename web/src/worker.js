@@ -436,10 +436,12 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
   }
   let mask;
   let maskInfo = { method: 'given' };
+  let masker = null;
   if (maskSrc) {
     mask = P.maskFromImage(toRGB(maskSrc));
   } else {
-    const cut = await (await garmentMaskerFor(id)).mask(full);
+    masker = await garmentMaskerFor(id);
+    const cut = await masker.mask(full);
     mask = cut.mask;
     maskInfo = { method: cut.method, confidence: cut.confidence };
   }
@@ -455,6 +457,9 @@ async function prepareGarment(garmentSrc, maskSrc, category = 'auto', id = null)
     if (!err.category || !(await switchStudent(err.category, id))) throw err;
     switched = err.category;
   }
+  // Classified whole, given to the student peeled as the teacher draws it (StudentRunner.analyse_garment); `run` has
+  // resolved the category this student dresses into state.category.
+  if (masker) mask = masker.peel(full, mask, switched ?? state.category);
   const { image: low, transform } = P.letterbox(full, state.garmentSize, 255);
   const { image: maskLow } = P.letterbox(mask, state.garmentSize, 0);
   return { full, low, transform, maskLow, switched, maskInfo };
