@@ -1392,10 +1392,10 @@ def _kept_below_hem(image: np.ndarray, parse: np.ndarray, old: np.ndarray, skin:
     ARM_RADIUS from the arm bones; where trousers or a skirt clothe the band's foot and the old garment covers less
     than UNDER_DRESS of it, only their pixels and common colours, UNDER_SUPPORT) and no farther from it than from the
     old garment's chest (+3 units: a dress's bodice, of both palettes, is kept; a tee over jeans, of the chest's,
-    is not). Only parts
-    touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs are not in view;
-    candidate patches of at most UNDER_HOLE sw² that the kept part encloses are kept with it.
-    Colour palettes are nearest-neighbour tests (:func:`_palette`), as in :func:`_top_tail`.
+    is not). Only parts touching the thigh band or the lower body's own pixels are kept, and nothing when the thighs
+    are not in view; candidate patches of at most UNDER_HOLE sw² that the kept part encloses are kept with it. What
+    the thighs' own palette no longer keeps goes only as a strip within UNDER_STRIP of the new hem. Colour palettes
+    are nearest-neighbour tests (:func:`_palette`), as in :func:`_top_tail`.
 
     Args:
         image: (H, W, 3) uint8 RGB at the working resolution; parse: PARSE_LABELS; old: old-garment mask; skin:

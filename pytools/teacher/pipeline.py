@@ -41,11 +41,12 @@ SIDE_VIEW_DEG = 65.0
 width between the shoulders) is in side view: a refusal of its legs says to face the camera, not that the legs
 are out of view (BlazePose places the far leg's joints anywhere, often below the photo)."""
 LANDMARK_PEEL = 0.05
-"""Least share of a top's cut-out that the backdrop fringe's peel (:func:`tryon.garment.landmarks_onepiece.
-trim_backdrop_fringe`) removes for the landmarks to read the peeled mask. The peel usually takes a thin ring (1.2 %
-at the median of 185 catalogue and wild-dev tops), and the landmarks keep the whole mask. From 5 % the cut-out is a
-blob of backdrop round a small shop photo's garment: its neckline filled in and its shoulders on the blob's bumps,
-a crew neck was read as collapsed and drawn as a notched V."""
+"""Least share of a top's cut-out that the backdrop fringe's peel
+(:func:`tryon.garment.landmarks_onepiece.trim_backdrop_fringe`) removes for the landmarks to read the peeled mask.
+The peel usually takes a thin ring (1.2 % at the median of 184 catalogue and wild-dev tops), and the landmarks keep
+the whole mask. From 5 % the cut-out is a blob of backdrop round a small shop photo's garment: its neckline filled
+in and its shoulders on the blob's bumps, a crew neck was read as collapsed and drawn as a notched V
+(``docs/garment-mask.md``, "When the peel takes a blob")."""
 
 log = logging.getLogger(__name__)
 
